@@ -1,0 +1,135 @@
+"""Result objects: frozen dataclasses with fixed fields that convert to xarray."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+
+__all__ = ["MaxEntResult"]
+
+
+@dataclass(frozen=True)
+class MaxEntResult:
+    """Solution of a maximum-entropy problem, as returned by :func:`maxent.solve`.
+
+    Attributes
+    ----------
+    p : ndarray, shape (n_states,)
+        The maximum-entropy distribution; 0 outside the support (zero prior weight, or
+        states off the face of the hull that boundary targets touch).
+    multipliers : ndarray, shape (n_constraints,)
+        Lagrange multipliers :math:`\\lambda_k` with :math:`p_i \\propto q_i
+        e^{-\\sum_k \\lambda_k F_{ik}}`.  ``+inf``/``-inf`` where a target sits on the
+        lower/upper end of its feature's range (the limiting distribution); for
+        linearly dependent constraints the minimum-norm choice is reported.
+    log_Z : float
+        :math:`\\log Z(\\lambda) = \\log \\sum_i q_i e^{-\\lambda \\cdot F_i}` with ``q``
+        normalised to 1; with infinite multipliers, the finite limit of
+        :math:`\\log Z + \\lambda \\cdot b` restricted to the face is reported through
+        ``log_Z = log(sum of q on the face) + finite part``.
+    entropy : float
+        Shannon entropy :math:`-\\sum_i p_i \\log p_i` in nats.
+    kl_divergence : float
+        :math:`\\mathrm{KL}(p\\,\\|\\,q)` against the normalised prior (uniform if none).
+    moments : ndarray, shape (n_constraints,)
+        :math:`\\sum_i p_i F_{ik}` actually reached.
+    targets : ndarray, shape (n_constraints,)
+        The equality targets; for inequality constraints the value of the bound that is
+        active, or the reached moment where neither bound is active.
+    residual : float
+        Largest constraint violation, in the units of the features: for equality
+        constraints :math:`\\max_k |m_k - b_k|`; with ``sigma`` the violation of the
+        optimality condition :math:`m_k - b_k = \\sigma_k^2 \\lambda_k`; with bounds, the
+        distance of the moments outside ``[lower, upper]`` and the complementarity gap.
+    converged : bool
+        Whether the stopping rule was met.
+    n_iter : int
+        Newton steps taken.
+    message : str
+        How the solver ended.
+    constraint_names : tuple of str
+        One name per constraint (``"f0"``, ``"f1"``, ... unless given by a mapping).
+    n_passes : int
+        Passes over the feature matrix made (evaluations of log Z, moments, covariance,
+        ranges and certificates), the solver's unit of cost.
+    """
+
+    p: NDArray[np.float64]
+    multipliers: NDArray[np.float64]
+    log_Z: float
+    entropy: float
+    kl_divergence: float
+    moments: NDArray[np.float64]
+    targets: NDArray[np.float64]
+    residual: float
+    converged: bool
+    n_iter: int
+    message: str
+    constraint_names: tuple[str, ...]
+    n_passes: int
+
+    def to_xarray(self) -> xr.Dataset:
+        """The result as an :class:`xarray.Dataset` with dims ``state`` and ``constraint``.
+
+        Every variable has ``long_name`` and ``units``; the attributes hold only str,
+        int and float values, so ``to_netcdf()`` works as is.
+        """
+        from . import __version__
+
+        names = list(self.constraint_names)
+        ds = xr.Dataset(
+            {
+                "probability": (
+                    "state",
+                    self.p,
+                    {"long_name": "maximum-entropy probability", "units": "1"},
+                ),
+                "multipliers": (
+                    "constraint",
+                    self.multipliers,
+                    {"long_name": "Lagrange multiplier lambda", "units": "1 / feature unit"},
+                ),
+                "moments": (
+                    "constraint",
+                    self.moments,
+                    {"long_name": "moment reached, sum_i p_i F_ik", "units": "feature unit"},
+                ),
+                "targets": (
+                    "constraint",
+                    self.targets,
+                    {"long_name": "target moment b_k", "units": "feature unit"},
+                ),
+                "log_Z": ((), self.log_Z, {"long_name": "log partition function", "units": "1"}),
+                "entropy": ((), self.entropy, {"long_name": "Shannon entropy", "units": "nat"}),
+                "kl_divergence": (
+                    (),
+                    self.kl_divergence,
+                    {"long_name": "KL divergence from the prior", "units": "nat"},
+                ),
+            },
+            coords={
+                "state": (
+                    "state",
+                    np.arange(self.p.shape[0]),
+                    {"long_name": "state index", "units": "1"},
+                ),
+                "constraint": (
+                    "constraint",
+                    names,
+                    {"long_name": "constraint name", "units": "1"},
+                ),
+            },
+            attrs={
+                "maxent_version": __version__,
+                "solver": "maxent.solve (dual Newton)",
+                "residual": float(self.residual),
+                "converged": int(self.converged),
+                "n_iter": int(self.n_iter),
+                "n_passes": int(self.n_passes),
+                "message": self.message,
+            },
+        )
+        return ds
