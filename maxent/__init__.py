@@ -11,14 +11,36 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from . import models
+from .ensembles import (
+    CanonicalResult,
+    GrandCanonicalResult,
+    canonical,
+    grand_canonical,
+    softmax,
+)
 from .errors import ConvergenceWarning, InfeasibleTargetsError, InvalidInputError, MaxEntError
+from .levels import EnergyLevels
+from .plotting import plot_populations, plot_sweep
 from .result import MaxEntResult
 from .solver import solve
+from .sweep import temperature_sweep
 
 __all__ = [
     # functions
+    "canonical",
+    "grand_canonical",
+    "plot_populations",
+    "plot_sweep",
+    "softmax",
     "solve",
+    "temperature_sweep",
+    # data and models
+    "EnergyLevels",
+    "models",
     # results
+    "CanonicalResult",
+    "GrandCanonicalResult",
     "MaxEntResult",
     # errors and warnings
     "ConvergenceWarning",

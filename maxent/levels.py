@@ -1,0 +1,274 @@
+"""Energy-level schemes: energies, degeneracies and labels, and their file formats.
+
+An :class:`EnergyLevels` is the input of every ensemble in maxent.  Each *level* ``l``
+has an energy :math:`E_l` and a degeneracy :math:`g_l > 0` (the number of states that
+share the energy; non-integer weights are allowed).  Level tables load from CSV or JSON;
+the tables shipped with maxent (NIST atomic levels) live in ``maxent/data``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._checks import as_float_array, check_finite, check_positive
+from .errors import InvalidInputError
+
+__all__ = ["EnergyLevels", "as_levels"]
+
+_ENERGY_KEYS = ("energy", "energies", "e")
+_DEGENERACY_KEYS = ("degeneracy", "g", "weight")
+_LABEL_KEYS = ("label", "labels", "name", "term")
+
+
+@dataclass(frozen=True)
+class EnergyLevels:
+    r"""A validated table of energy levels with degeneracies.
+
+    Parameters
+    ----------
+    energies : array_like, shape (n_levels,)
+        Level energies :math:`E_l`, finite, in ``unit``.
+    degeneracy : array_like, shape (n_levels,), optional
+        Degeneracies :math:`g_l > 0` (default 1 for every level).
+    labels : sequence of str, optional
+        One label per level (default ``"0"``, ``"1"``, ...).
+    unit : str, optional
+        Energy unit: ``"1"`` (dimensionless, used with :math:`k_B = 1`; the default),
+        or one of the named unit systems ``"eV"``, ``"J"``, ``"cm-1"``, ``"K"``, for which
+        temperatures are in kelvin (see :func:`maxent.temperature_sweep`).
+    name : str, optional
+        A short description of the system, recorded in the sweep's attributes.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``energies`` is not a finite 1-D array, ``degeneracy`` is not positive and
+        finite or has another length, or ``labels`` has another length.
+
+    Notes
+    -----
+    Levels are kept in the order given; they need not be sorted or distinct.  The number
+    of *states* is :math:`\sum_l g_l`.
+
+    Examples
+    --------
+    >>> import maxent
+    >>> lv = maxent.EnergyLevels([0.0, 1.0], degeneracy=[1, 3])
+    >>> lv.n_levels, lv.n_states
+    (2, 4.0)
+    """
+
+    energies: NDArray[np.float64]
+    degeneracy: NDArray[np.float64] = field(default=None)  # type: ignore[assignment]
+    labels: tuple[str, ...] = field(default=None)  # type: ignore[assignment]
+    unit: str = "1"
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        e = check_finite(as_float_array(self.energies, "energies", ndim=1), "energies")
+        if e.size == 0:
+            raise InvalidInputError("`energies` must hold at least one level; got none.")
+        if self.degeneracy is None:
+            g = np.ones_like(e)
+        else:
+            g = check_positive(as_float_array(self.degeneracy, "degeneracy", ndim=1),
+                               "degeneracy")
+            if g.shape != e.shape:
+                raise InvalidInputError(
+                    f"`degeneracy` has {g.size} entries but `energies` has {e.size} "
+                    "(one per level)."
+                )
+        if self.labels is None:
+            labels = tuple(str(i) for i in range(e.size))
+        else:
+            if isinstance(self.labels, str):
+                raise InvalidInputError("`labels` must be a sequence of str; got one str.")
+            labels = tuple(str(s) for s in self.labels)
+            if len(labels) != e.size:
+                raise InvalidInputError(
+                    f"`labels` has {len(labels)} entries but `energies` has {e.size} "
+                    "(one per level)."
+                )
+        if not isinstance(self.unit, str) or not self.unit:
+            raise InvalidInputError(f"`unit` must be a non-empty str; got {self.unit!r}.")
+        e = e.copy()
+        g = g.copy()
+        e.setflags(write=False)
+        g.setflags(write=False)
+        object.__setattr__(self, "energies", e)
+        object.__setattr__(self, "degeneracy", g)
+        object.__setattr__(self, "labels", labels)
+        object.__setattr__(self, "name", str(self.name))
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def n_levels(self) -> int:
+        """Number of levels (distinct table rows)."""
+        return int(self.energies.size)
+
+    @property
+    def n_states(self) -> float:
+        r"""Number of states, :math:`\sum_l g_l`."""
+        return float(np.sum(self.degeneracy))
+
+    @property
+    def log_degeneracy(self) -> NDArray[np.float64]:
+        r""":math:`\ln g_l` for every level."""
+        return np.log(self.degeneracy)
+
+    @property
+    def ground_energy(self) -> float:
+        """Lowest energy :math:`E_{\\min}`."""
+        return float(np.min(self.energies))
+
+    @property
+    def top_energy(self) -> float:
+        """Highest energy :math:`E_{\\max}`."""
+        return float(np.max(self.energies))
+
+    def __len__(self) -> int:
+        return self.n_levels
+
+    # ------------------------------------------------------------------ loaders
+    @classmethod
+    def from_csv(cls, path: str | os.PathLike[str], *, unit: str | None = None,
+                 name: str | None = None) -> EnergyLevels:
+        """Read a level table from a CSV file.
+
+        The file has a header row naming the columns: ``energy`` (required),
+        ``g`` or ``degeneracy`` (optional), ``J`` (optional; gives ``g = 2J + 1`` when
+        there is no ``g`` column) and ``label`` (optional).  Lines starting with ``#``
+        are comments; a comment ``# unit: cm-1`` sets the energy unit and
+        ``# name: ...`` the system's name.
+
+        Parameters
+        ----------
+        path : path-like
+            The CSV file.
+        unit, name : str, optional
+            Override the unit and name found in the file.
+
+        Raises
+        ------
+        InvalidInputError
+            If the file has no ``energy`` column, a value is not a number, or the
+            levels fail the checks of :class:`EnergyLevels`.
+        """
+        path = Path(path)
+        meta: dict[str, str] = {}
+        rows: list[str] = []
+        with path.open(newline="", encoding="utf-8") as fh:
+            for line in fh:
+                stripped = line.strip()
+                if not stripped:
+                    continue
+                if stripped.startswith("#"):
+                    key, sep, value = stripped[1:].partition(":")
+                    if sep:
+                        meta[key.strip().lower()] = value.strip()
+                    continue
+                rows.append(line)
+        reader = csv.DictReader(rows)
+        if reader.fieldnames is None:
+            raise InvalidInputError(f"`path` {str(path)!r} holds no CSV header row.")
+        columns = {c.strip().lower(): c for c in reader.fieldnames}
+        records = [{k.strip().lower(): (v or "").strip() for k, v in r.items() if k}
+                   for r in reader]
+        return cls._from_records(records, columns, str(path),
+                                 unit=unit or meta.get("unit", "1"),
+                                 name=name if name is not None else meta.get("name", path.stem))
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike[str], *, unit: str | None = None,
+                  name: str | None = None) -> EnergyLevels:
+        """Read a level table from a JSON file.
+
+        Either an object ``{"energies": [...], "degeneracy": [...], "labels": [...],
+        "unit": "eV", "name": "..."}`` (only ``energies`` required) or a list of records
+        ``[{"energy": 0.0, "g": 2, "label": "1s"}, ...]`` (``J`` may replace ``g``).
+
+        Raises
+        ------
+        InvalidInputError
+            If the JSON has neither form, or the levels fail the checks of
+            :class:`EnergyLevels`.
+        """
+        path = Path(path)
+        with path.open(encoding="utf-8") as fh:
+            data = json.load(fh)
+        if isinstance(data, dict):
+            keys = {k.lower(): k for k in data}
+            ek = next((keys[k] for k in _ENERGY_KEYS if k in keys), None)
+            if ek is None:
+                raise InvalidInputError(
+                    f"`path` {str(path)!r}: JSON object needs an 'energies' entry; "
+                    f"got keys {sorted(data)}."
+                )
+            gk = next((keys[k] for k in _DEGENERACY_KEYS if k in keys), None)
+            lk = next((keys[k] for k in _LABEL_KEYS if k in keys), None)
+            return cls(data[ek], degeneracy=data[gk] if gk else None,
+                       labels=data[lk] if lk else None,
+                       unit=unit or data.get("unit", "1"),
+                       name=name if name is not None else data.get("name", path.stem))
+        if isinstance(data, list) and all(isinstance(r, dict) for r in data) and data:
+            records = [{str(k).lower(): v for k, v in r.items()} for r in data]
+            columns = {k: k for r in records for k in r}
+            return cls._from_records(records, columns, str(path), unit=unit or "1",
+                                     name=name if name is not None else path.stem)
+        raise InvalidInputError(
+            f"`path` {str(path)!r}: JSON must be an object with 'energies' or a non-empty "
+            f"list of level records; got {type(data).__name__}."
+        )
+
+    @classmethod
+    def _from_records(cls, records: list[dict], columns: dict[str, str], source: str, *,
+                      unit: str, name: str) -> EnergyLevels:
+        ek = next((k for k in _ENERGY_KEYS if k in columns), None)
+        if ek is None:
+            raise InvalidInputError(
+                f"`path` {source!r} needs an 'energy' column; got columns {sorted(columns)}."
+            )
+        gk = next((k for k in _DEGENERACY_KEYS if k in columns), None)
+        lk = next((k for k in _LABEL_KEYS if k in columns), None)
+        jk = "j" if "j" in columns else None
+
+        def number(value: object, what: str, row: int) -> float:
+            try:
+                if isinstance(value, str) and "/" in value:
+                    num, den = value.split("/")
+                    return float(num) / float(den)
+                return float(value)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise InvalidInputError(
+                    f"`path` {source!r}: {what} in level {row} must be a number; "
+                    f"got {value!r}."
+                ) from None
+
+        energies = [number(r.get(ek), ek, i) for i, r in enumerate(records)]
+        if gk is not None:
+            g = [number(r.get(gk), gk, i) for i, r in enumerate(records)]
+        elif jk is not None:
+            g = [2.0 * number(r.get(jk), "J", i) + 1.0 for i, r in enumerate(records)]
+        else:
+            g = None
+        labels = [str(r.get(lk, "")) for r in records] if lk is not None else None
+        return cls(energies, degeneracy=g, labels=labels, unit=unit, name=name)
+
+
+def as_levels(levels: EnergyLevels | ArrayLike, name: str = "levels") -> EnergyLevels:
+    """``levels`` as :class:`EnergyLevels`; a plain array is read as energies with g = 1."""
+    if isinstance(levels, EnergyLevels):
+        return levels
+    try:
+        return EnergyLevels(levels)
+    except InvalidInputError as exc:
+        raise InvalidInputError(
+            f"`{name}` must be EnergyLevels or a 1-D array of energies: {exc}"
+        ) from None

@@ -1,0 +1,2 @@
+def plot_sweep(): pass
+def plot_populations(): pass
