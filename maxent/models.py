@@ -1,1 +1,405 @@
+r"""Built-in level schemes: textbook systems, exact Ising spectra and NIST atoms.
 
+Every function returns :class:`~maxent.EnergyLevels`.  Energies are dimensionless
+(``unit="1"``, use with :math:`k_B = 1`) except for :func:`atom` (cm⁻¹, so temperatures
+are in kelvin).  Unbounded spectra (harmonic oscillator, rigid rotor, Einstein solid) are
+truncated so that the neglected Boltzmann weight at the highest requested temperature is
+below ``tol`` (relative to :math:`Z`).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import special, stats
+
+from ._checks import as_float_array
+from .errors import InvalidInputError
+from .levels import EnergyLevels
+
+__all__ = [
+    "ATOMS",
+    "atom",
+    "einstein_solid",
+    "equally_spaced",
+    "harmonic_oscillator",
+    "ising_2d",
+    "ising_chain",
+    "paramagnet",
+    "rigid_rotor",
+    "two_level",
+]
+
+#: Neutral atoms whose NIST level tables ship with maxent.
+ATOMS = ("C", "Fe", "H", "Na", "O")
+
+
+def _positive_scalar(value: object, name: str) -> float:
+    x = float(as_float_array(value, name, ndim=0))
+    if not (np.isfinite(x) and x > 0):
+        raise InvalidInputError(f"`{name}` must be finite and > 0; got {x!r}.")
+    return x
+
+
+def _positive_int(value: object, name: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise InvalidInputError(f"`{name}` must be an int >= {minimum}; got {value!r}.")
+    return int(value)
+
+
+def _max_temperature(temperatures: ArrayLike, name: str = "max_temperature") -> float:
+    t = as_float_array(temperatures, name)
+    t_max = float(np.max(np.abs(t))) if t.size else np.nan
+    if not (np.isfinite(t_max) and t_max > 0) or np.any(t < 0):
+        raise InvalidInputError(
+            f"`{name}` must be finite and > 0 (an unbounded spectrum has no T = inf or "
+            f"T < 0 limit); got {t_max!r}."
+        )
+    return t_max
+
+
+def _check_tol(tol: float) -> float:
+    tol = float(tol)
+    if not 0 < tol < 1:
+        raise InvalidInputError(f"`tol` must be in (0, 1); got {tol!r}.")
+    return tol
+
+
+# ---------------------------------------------------------------------------- simple
+def two_level(gap: float = 1.0) -> EnergyLevels:
+    r"""Two non-degenerate levels at 0 and ``gap`` (:math:`\Delta`): the Schottky system.
+
+    Examples
+    --------
+    >>> import maxent
+    >>> maxent.models.two_level(2.0).energies
+    array([0., 2.])
+    """
+    gap = _positive_scalar(gap, "gap")
+    return EnergyLevels([0.0, gap], labels=("ground", "excited"), name=f"two-level, gap {gap:g}")
+
+
+def equally_spaced(n_levels: int, spacing: float = 1.0) -> EnergyLevels:
+    r"""``n_levels`` non-degenerate levels :math:`E_n = n\,\epsilon`, n = 0 ... n_levels - 1.
+
+    Examples
+    --------
+    >>> import maxent
+    >>> maxent.models.equally_spaced(3, spacing=0.5).energies
+    array([0. , 0.5, 1. ])
+    """
+    n = _positive_int(n_levels, "n_levels")
+    eps = _positive_scalar(spacing, "spacing")
+    return EnergyLevels(eps * np.arange(n), name=f"{n} equally spaced levels")
+
+
+def _negative_binomial_cutoff(n_osc: int, beta_hw: float, tol: float) -> int:
+    """Smallest q_max such that P(q > q_max) < tol for N oscillators at beta hbar omega."""
+    x = np.exp(-beta_hw)
+    q = int(stats.nbinom.isf(tol, n_osc, 1.0 - x))
+    while stats.nbinom.sf(q, n_osc, 1.0 - x) >= tol:
+        q += 1
+    return q
+
+
+def harmonic_oscillator(hbar_omega: float = 1.0, *, max_temperature: ArrayLike = 10.0,
+                        tol: float = 1e-12, zero_point: bool = True) -> EnergyLevels:
+    r"""Quantum harmonic oscillator :math:`E_n = \hbar\omega (n + 1/2)`, truncated.
+
+    Parameters
+    ----------
+    hbar_omega : float, default 1
+        Level spacing :math:`\hbar\omega`.
+    max_temperature : float or array_like, default 10
+        The highest temperature to be used (or the grid itself; its maximum is used).
+    tol : float, default 1e-12
+        The levels kept carry all but a fraction ``tol`` of :math:`Z` at every
+        temperature up to ``max_temperature``: the neglected weight is
+        :math:`x^{n}` with :math:`x = e^{-\hbar\omega/k_B T}`, so ``n`` levels are kept with
+        :math:`x^n < \mathrm{tol}`.
+    zero_point : bool, default True
+        Include the zero-point energy :math:`\hbar\omega/2`.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``hbar_omega`` or ``max_temperature`` is not finite and positive, or
+        ``tol`` is not in (0, 1).
+
+    Examples
+    --------
+    >>> import maxent
+    >>> maxent.models.harmonic_oscillator(1.0, max_temperature=0.1, tol=1e-6).energies
+    array([0.5, 1.5])
+    """
+    hw = _positive_scalar(hbar_omega, "hbar_omega")
+    t_max = _max_temperature(max_temperature)
+    tol = _check_tol(tol)
+    n = _negative_binomial_cutoff(1, hw / t_max, tol) + 1
+    e = hw * (np.arange(n) + (0.5 if zero_point else 0.0))
+    return EnergyLevels(e, labels=[f"n={i}" for i in range(n)],
+                        name=f"harmonic oscillator, hbar omega {hw:g}, {n} levels")
+
+
+def einstein_solid(n_oscillators: int, hbar_omega: float = 1.0, *,
+                   max_temperature: ArrayLike = 10.0, tol: float = 1e-12,
+                   zero_point: bool = True) -> EnergyLevels:
+    r"""Einstein solid of N oscillators: :math:`E_q = \hbar\omega (q + N/2)`, truncated.
+
+    Level ``q`` (``q`` quanta shared among ``N`` oscillators) has degeneracy
+    :math:`g_q = \binom{q + N - 1}{q}`.  Truncated at the smallest ``q_max`` for which
+    the probability of more quanta at ``max_temperature`` (a negative binomial tail) is
+    below ``tol``.
+
+    Raises
+    ------
+    InvalidInputError
+        As for :func:`harmonic_oscillator`, or if ``n_oscillators`` is not an int >= 1.
+
+    Examples
+    --------
+    >>> import maxent
+    >>> maxent.models.einstein_solid(3, max_temperature=0.2, tol=1e-3).degeneracy
+    array([1., 3.])
+    """
+    n_osc = _positive_int(n_oscillators, "n_oscillators")
+    hw = _positive_scalar(hbar_omega, "hbar_omega")
+    t_max = _max_temperature(max_temperature)
+    tol = _check_tol(tol)
+    q = np.arange(_negative_binomial_cutoff(n_osc, hw / t_max, tol) + 1)
+    g = np.exp(special.gammaln(q + n_osc) - special.gammaln(q + 1) - special.gammaln(n_osc))
+    g = np.round(g) if np.all(g < 2**52) else g
+    e = hw * (q + (0.5 * n_osc if zero_point else 0.0))
+    return EnergyLevels(e, degeneracy=g, labels=[f"q={i}" for i in q],
+                        name=f"Einstein solid, {n_osc} oscillators, hbar omega {hw:g}")
+
+
+def rigid_rotor(rotational_constant: float = 1.0, *, max_temperature: ArrayLike = 10.0,
+                tol: float = 1e-12) -> EnergyLevels:
+    r"""Rigid rotor :math:`E_J = B J (J + 1)`, :math:`g_J = 2J + 1`, truncated.
+
+    Levels :math:`J \le J_{\max}` are kept, with :math:`J_{\max}` the smallest value for
+    which the tail :math:`\sum_{J > J_{\max}} g_J e^{-\beta E_J}` is below
+    ``tol`` :math:`\le` ``tol`` :math:`Z` at ``max_temperature``; the bound used is
+    :math:`\int_{J_{\max}}^\infty (2x + 1) e^{-\beta B x(x+1)} dx
+    = e^{-\beta B J_{\max}(J_{\max}+1)} / (\beta B)` (valid where the terms decrease).
+
+    Raises
+    ------
+    InvalidInputError
+        If ``rotational_constant`` or ``max_temperature`` is not finite and positive, or
+        ``tol`` is not in (0, 1).
+
+    Examples
+    --------
+    >>> import maxent
+    >>> rot = maxent.models.rigid_rotor(1.0, max_temperature=0.1, tol=1e-3)
+    >>> rot.energies, rot.degeneracy
+    (array([0., 2.]), array([1., 3.]))
+    """
+    b_rot = _positive_scalar(rotational_constant, "rotational_constant")
+    t_max = _max_temperature(max_temperature)
+    tol = _check_tol(tol)
+    a = b_rot / t_max
+    j = 0
+    while not ((2 * j + 1) ** 2 * a > 2 and -a * j * (j + 1) - np.log(a) < np.log(tol)):
+        j += 1
+    js = np.arange(j + 1)
+    return EnergyLevels(b_rot * js * (js + 1), degeneracy=2 * js + 1,
+                        labels=[f"J={i}" for i in js],
+                        name=f"rigid rotor, B {b_rot:g}, J <= {j}")
+
+
+def paramagnet(n_spins: int = 1, field: float = 1.0, *, moment: float = 1.0) -> EnergyLevels:
+    r"""N spin-1/2 moments in a field: :math:`E_k = -\mu B (N - 2k)`, :math:`g_k = \binom{N}{k}`.
+
+    ``k`` is the number of moments anti-aligned with the field, k = 0 ... N.  The
+    closed forms are :math:`U = -N \mu B \tanh(\beta\mu B)` and
+    :math:`C = N (\beta\mu B)^2 / \cosh^2(\beta\mu B)`.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``n_spins`` is not an int >= 1 or ``field``/``moment`` not finite and positive.
+
+    Examples
+    --------
+    >>> import maxent
+    >>> pm = maxent.models.paramagnet(2, field=0.5)
+    >>> pm.energies, pm.degeneracy
+    (array([-1.,  0.,  1.]), array([1., 2., 1.]))
+    """
+    n = _positive_int(n_spins, "n_spins")
+    mb = _positive_scalar(field, "field") * _positive_scalar(moment, "moment")
+    k = np.arange(n + 1)
+    g = special.comb(n, k, exact=False)
+    return EnergyLevels(-mb * (n - 2 * k), degeneracy=g, labels=[f"{k_} down" for k_ in k],
+                        name=f"spin-1/2 paramagnet, {n} spins, mu B {mb:g}")
+
+
+# ---------------------------------------------------------------------------- Ising
+def ising_chain(n_spins: int) -> EnergyLevels:
+    r"""Exact spectrum of the periodic Ising chain, :math:`E = -\sum_i s_i s_{i+1}`, J = 1.
+
+    With ``k`` unsatisfied bonds (domain walls; ``k`` even on a ring) the energy is
+    :math:`-N + 2k` and there are :math:`2\binom{N}{k}` configurations; the degeneracies
+    sum to :math:`2^N`.
+
+    Examples
+    --------
+    >>> import maxent
+    >>> ring = maxent.models.ising_chain(4)
+    >>> ring.energies, ring.degeneracy
+    (array([-4.,  0.,  4.]), array([2., 12.,  2.]))
+    """
+    n = _positive_int(n_spins, "n_spins")
+    k = np.arange(0, n + 1, 2)
+    g = 2.0 * special.comb(n, k, exact=False)
+    return EnergyLevels(-n + 2.0 * k, degeneracy=np.round(g) if n < 50 else g,
+                        name=f"Ising chain, {n} spins, periodic, J = 1")
+
+
+def _cache_dir() -> Path:
+    env = os.environ.get("MAXENT_CACHE_DIR")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "maxent"
+
+
+def _enumerate_ising_2d(side: int, progress: bool) -> NDArray[np.int64]:
+    """Histogram over the number of unsatisfied bonds (0 ... 2 L^2), by enumeration.
+
+    A configuration is an integer whose bit ``r L + c`` is the spin at row r, column c
+    (1 = down).  Row patterns are looked up in tables: the unsatisfied horizontal bonds
+    within a row, popcount(row XOR rotate(row)), and the unsatisfied vertical bonds
+    between two rows, popcount(row_a XOR row_b).  Spin-flip symmetry halves the work.
+    """
+    from tqdm.auto import tqdm
+
+    n_sites = side * side
+    mask = (1 << side) - 1
+    rows = np.arange(1 << side, dtype=np.int64)
+    rot = ((rows << 1) | (rows >> (side - 1))) & mask
+
+    def popcount(x: NDArray[np.int64]) -> NDArray[np.int64]:
+        return np.bitwise_count(x.astype(np.uint64)).astype(np.int64)
+
+    horizontal = popcount(rows ^ rot)
+    vertical = popcount(rows[:, None] ^ rows[None, :])
+    counts = np.zeros(2 * n_sites + 1, dtype=np.int64)
+    total = 1 << (n_sites - 1)            # last spin fixed up; flip symmetry doubles
+    chunk = 1 << min(20, n_sites - 1)
+    with tqdm(total=total, desc=f"Ising {side}x{side} enumeration", unit="config",
+              unit_scale=True, disable=not progress, leave=False) as bar:
+        for start in range(0, total, chunk):
+            c = np.arange(start, min(start + chunk, total), dtype=np.int64)
+            row = [(c >> (r * side)) & mask for r in range(side)]
+            k = horizontal[row[0]]
+            for r in range(1, side):
+                k += horizontal[row[r]]
+            for r in range(side):
+                k += vertical[row[r], row[(r + 1) % side]]
+            counts += np.bincount(k, minlength=counts.size)
+            bar.update(c.size)
+    return 2 * counts
+
+
+@functools.lru_cache(maxsize=None)
+def _ising_2d_counts(side: int, progress: bool) -> tuple[int, ...]:
+    path = _cache_dir() / f"ising2d_L{side}.npy"
+    n_sites = side * side
+    if path.is_file():
+        try:
+            counts = np.load(path)
+            if counts.shape == (2 * n_sites + 1,) and int(counts.sum()) == 2**n_sites:
+                return tuple(int(c) for c in counts)
+        except (OSError, ValueError):
+            pass
+    counts = _enumerate_ising_2d(side, progress)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+        np.save(tmp, counts)
+        os.replace(tmp, path)
+    except OSError:
+        pass                                   # a read-only cache only costs time
+    return tuple(int(c) for c in counts)
+
+
+def ising_2d(side: int, *, progress: bool | None = None) -> EnergyLevels:
+    r"""Exact spectrum of the periodic L x L Ising model, :math:`E = -\sum_{\langle ij\rangle}
+    s_i s_j`, J = 1, no field, by enumeration of all :math:`2^{L^2}` configurations.
+
+    The bonds are the :math:`2L^2` pairs (site, right neighbour) and (site, lower
+    neighbour) with periodic wrap-around (for L = 2 each pair of neighbours is therefore
+    joined by two bonds).  Energies are :math:`-2L^2 + 2k` for ``k`` unsatisfied bonds;
+    only energies that occur are returned, with integer degeneracies summing to
+    :math:`2^{L^2}`.
+
+    Parameters
+    ----------
+    side : int
+        L >= 2.  L = 5 (33.5 million configurations) takes seconds; L = 6 (6.9e10) is
+        beyond enumeration and refused.
+    progress : bool, optional
+        Show a progress bar (default: for L >= 5).
+
+    Notes
+    -----
+    Enumerated in chunks of :math:`2^{20}` configurations using spin-flip symmetry, and
+    cached in memory and on disk (``$MAXENT_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/maxent`` or ``~/.cache/maxent``), so the second call is instant.
+
+    Examples
+    --------
+    >>> import maxent
+    >>> sq = maxent.models.ising_2d(2)
+    >>> sq.energies, sq.degeneracy
+    (array([-8.,  0.,  8.]), array([ 2., 12.,  2.]))
+    """
+    side = _positive_int(side, "side", minimum=2)
+    if side > 5:
+        raise InvalidInputError(
+            f"`side` must be <= 5 for exact enumeration (2^(L^2) configurations); got {side}."
+        )
+    counts = np.array(_ising_2d_counts(side, bool(side >= 5 if progress is None
+                                                  else progress)), dtype=np.int64)
+    k = np.flatnonzero(counts)
+    return EnergyLevels(-2.0 * side * side + 2.0 * k, degeneracy=counts[k].astype(np.float64),
+                        name=f"Ising {side}x{side}, periodic, J = 1")
+
+
+# ---------------------------------------------------------------------------- atoms
+def atom(symbol: str) -> EnergyLevels:
+    r"""NIST energy levels of a neutral atom (energies in cm⁻¹, :math:`g = 2J + 1`).
+
+    Tables shipped with maxent for ``"H"``, ``"C"``, ``"O"``, ``"Na"`` and ``"Fe"``
+    (:data:`ATOMS`), extracted from the NIST Atomic Spectra Database as distributed with
+    PyNeb by ``scripts/extract_nist_levels.py`` (see ``data/README.md``).  Only the bound
+    levels listed there are included, so the partition function is that of the tabulated
+    levels (the usual truncation of atomic partition functions).
+
+    Raises
+    ------
+    InvalidInputError
+        If no table ships for ``symbol``.
+
+    Examples
+    --------
+    >>> import maxent
+    >>> h = maxent.models.atom("H")
+    >>> h.unit, h.degeneracy[:3]
+    ('cm-1', array([ 2.,  8., 18.]))
+    """
+    key = str(symbol).strip().capitalize()
+    if key not in ATOMS:
+        raise InvalidInputError(f"`symbol` must be one of {list(ATOMS)}; got {symbol!r}.")
+    ref = resources.files("maxent") / "data" / f"levels_{key}.csv"
+    with resources.as_file(ref) as path:
+        return EnergyLevels.from_csv(path)
