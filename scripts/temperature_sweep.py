@@ -1,0 +1,12 @@
+"""Temperature sweep of a built-in model or level file: netCDF + PNG.
+
+The same as the ``maxent-sweep`` command; see ``python3 scripts/temperature_sweep.py -h``.
+With no arguments: the 4 x 4 periodic Ising lattice from T = 0.5 to 10.
+"""
+
+import sys
+
+from maxent.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
