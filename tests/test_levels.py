@@ -1,0 +1,105 @@
+"""EnergyLevels: validation, and the CSV/JSON level tables."""
+
+import json
+
+import numpy as np
+import pytest
+
+import maxent
+from maxent.levels import as_levels
+
+
+def test_defaults_are_nondegenerate_with_index_labels():
+    lv = maxent.EnergyLevels([0.0, 2.0, 1.0])
+    np.testing.assert_array_equal(lv.degeneracy, [1.0, 1.0, 1.0])
+    assert lv.labels == ("0", "1", "2")
+    assert (lv.n_levels, lv.n_states, lv.ground_energy, lv.top_energy) == (3, 3.0, 0.0, 2.0)
+    assert lv.unit == "1"
+
+
+def test_levels_are_immutable_copies():
+    e = np.array([0.0, 1.0])
+    lv = maxent.EnergyLevels(e)
+    e[0] = 5.0
+    assert lv.energies[0] == 0.0
+    with pytest.raises(ValueError):
+        lv.energies[0] = 3.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"energies": [0.0, np.nan]}, r"`energies` must be finite; got nan at index 1"),
+        ({"energies": [0.0, np.inf]}, r"`energies` must be finite"),
+        ({"energies": [[0.0, 1.0]]}, r"`energies` must be 1-D"),
+        ({"energies": []}, r"`energies` must hold at least one level"),
+        ({"energies": [0.0, 1.0], "degeneracy": [1.0, 0.0]},
+         r"`degeneracy` must be > 0; got 0.0 at index 1"),
+        ({"energies": [0.0, 1.0], "degeneracy": [1.0, -2.0]}, r"`degeneracy` must be > 0"),
+        ({"energies": [0.0, 1.0], "degeneracy": [1.0]},
+         r"`degeneracy` has 1 entries but `energies` has 2"),
+        ({"energies": [0.0, 1.0], "labels": ["a"]}, r"`labels` has 1 entries"),
+        ({"energies": [0.0], "labels": "a"}, r"`labels` must be a sequence of str"),
+        ({"energies": ["a", "b"]}, r"`energies` must be an array of real numbers"),
+    ],
+)
+def test_invalid_levels_are_rejected_naming_the_argument(kwargs, match):
+    with pytest.raises(maxent.InvalidInputError, match=match):
+        maxent.EnergyLevels(**kwargs)
+
+
+def test_plain_arrays_become_levels_and_bad_ones_name_levels():
+    assert as_levels([1.0, 2.0]).n_levels == 2
+    with pytest.raises(maxent.InvalidInputError, match=r"`levels` must be EnergyLevels"):
+        as_levels([1.0, np.nan])
+
+
+def test_csv_with_g_column_and_metadata(tmp_path):
+    path = tmp_path / "three.csv"
+    path.write_text("# unit: eV\n# name: toy\nenergy,g,label\n0.0,2,a\n0.5,1,b\n1.5,4,c\n")
+    lv = maxent.EnergyLevels.from_csv(path)
+    np.testing.assert_array_equal(lv.energies, [0.0, 0.5, 1.5])
+    np.testing.assert_array_equal(lv.degeneracy, [2.0, 1.0, 4.0])
+    assert lv.labels == ("a", "b", "c")
+    assert (lv.unit, lv.name) == ("eV", "toy")
+
+
+def test_csv_with_j_column_gives_2j_plus_1(tmp_path):
+    path = tmp_path / "j.csv"
+    path.write_text("energy,J\n0,1/2\n10,3/2\n20,2\n")
+    lv = maxent.EnergyLevels.from_csv(path, unit="cm-1")
+    np.testing.assert_array_equal(lv.degeneracy, [2.0, 4.0, 5.0])
+    assert lv.unit == "cm-1"
+
+
+def test_csv_errors_name_the_problem(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("E_level,g\n0,1\n")
+    with pytest.raises(maxent.InvalidInputError, match=r"needs an 'energy' column"):
+        maxent.EnergyLevels.from_csv(path)
+    path.write_text("energy,g\n0,1\nabc,1\n")
+    with pytest.raises(maxent.InvalidInputError, match=r"energy in level 1 must be a number"):
+        maxent.EnergyLevels.from_csv(path)
+    path.write_text("energy,g\n0,1\n1,0\n")
+    with pytest.raises(maxent.InvalidInputError, match=r"`degeneracy` must be > 0"):
+        maxent.EnergyLevels.from_csv(path)
+
+
+def test_json_object_and_records_agree(tmp_path):
+    obj = tmp_path / "obj.json"
+    obj.write_text(json.dumps({"energies": [0, 1, 3], "degeneracy": [1, 3, 5],
+                               "labels": ["s", "p", "d"], "unit": "K", "name": "toy"}))
+    rec = tmp_path / "rec.json"
+    rec.write_text(json.dumps([{"energy": 0, "J": 0, "label": "s"},
+                               {"energy": 1, "J": 1, "label": "p"},
+                               {"energy": 3, "J": 2, "label": "d"}]))
+    a = maxent.EnergyLevels.from_json(obj)
+    b = maxent.EnergyLevels.from_json(rec, unit="K")
+    np.testing.assert_array_equal(a.energies, b.energies)
+    np.testing.assert_array_equal(a.degeneracy, b.degeneracy)
+    assert a.labels == b.labels == ("s", "p", "d")
+    assert a.unit == b.unit == "K"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"levels": [1, 2]}))
+    with pytest.raises(maxent.InvalidInputError, match=r"needs an 'energies' entry"):
+        maxent.EnergyLevels.from_json(bad)

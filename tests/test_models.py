@@ -1,0 +1,197 @@
+"""Built-in models against closed forms and brute-force enumeration."""
+
+import itertools
+
+import numpy as np
+import pytest
+from scipy import optimize
+
+import maxent
+from maxent import models
+
+
+# ---------------------------------------------------------------- brute force helpers
+def _histogram(energies):
+    e, g = np.unique(np.asarray(energies), return_counts=True)
+    return e.astype(float), g.astype(float)
+
+
+def _brute_chain(n):
+    s = np.array(list(itertools.product([-1, 1], repeat=n)))
+    return _histogram(-np.sum(s * np.roll(s, -1, axis=1), axis=1))
+
+
+def _brute_square(side):
+    s = np.array(list(itertools.product([-1, 1], repeat=side * side))).reshape(-1, side, side)
+    e = -np.sum(s * np.roll(s, -1, axis=1), axis=(1, 2)) \
+        - np.sum(s * np.roll(s, -1, axis=2), axis=(1, 2))
+    return _histogram(e)
+
+
+@pytest.mark.parametrize("n", range(1, 11))
+def test_ising_chain_matches_enumeration(n):
+    lv = models.ising_chain(n)
+    e, g = _brute_chain(n)
+    np.testing.assert_array_equal(lv.energies, e)
+    np.testing.assert_array_equal(lv.degeneracy, g)
+    assert lv.n_states == 2**n
+
+
+@pytest.mark.parametrize("side", [2, 3, 4])
+def test_ising_2d_matches_enumeration(side, tmp_path, monkeypatch):
+    monkeypatch.setenv("MAXENT_CACHE_DIR", str(tmp_path))
+    models._ising_2d_counts.cache_clear()
+    lv = models.ising_2d(side, progress=False)
+    e, g = _brute_square(side) if side < 4 else _brute_square_4()
+    np.testing.assert_array_equal(lv.energies, e)
+    np.testing.assert_array_equal(lv.degeneracy, g)
+    assert lv.n_states == 2 ** (side * side)
+
+
+def _brute_square_4():
+    c = np.arange(2**16)
+    s = (1 - 2 * ((c[:, None] >> np.arange(16)) & 1)).reshape(-1, 4, 4)
+    e = -np.sum(s * np.roll(s, 1, axis=1), axis=(1, 2)) \
+        - np.sum(s * np.roll(s, 1, axis=2), axis=(1, 2))
+    return _histogram(e)
+
+
+def test_ising_2d_is_cached_on_disk_and_in_memory(tmp_path, monkeypatch):
+    monkeypatch.setenv("MAXENT_CACHE_DIR", str(tmp_path))
+    models._ising_2d_counts.cache_clear()
+    first = models.ising_2d(3, progress=False)
+    assert (tmp_path / "ising2d_L3.npy").is_file()
+    models._ising_2d_counts.cache_clear()
+
+    def fail(*args):
+        raise AssertionError("enumerated again instead of reading the cache")
+
+    monkeypatch.setattr(models, "_enumerate_ising_2d", fail)
+    second = models.ising_2d(3, progress=False)          # from disk
+    third = models.ising_2d(3, progress=False)           # from memory
+    np.testing.assert_array_equal(first.degeneracy, second.degeneracy)
+    np.testing.assert_array_equal(first.degeneracy, third.degeneracy)
+
+
+def test_corrupt_cache_is_recomputed(tmp_path, monkeypatch):
+    monkeypatch.setenv("MAXENT_CACHE_DIR", str(tmp_path))
+    models._ising_2d_counts.cache_clear()
+    np.save(tmp_path / "ising2d_L3.npy", np.ones(19, dtype=np.int64))
+    assert models.ising_2d(3, progress=False).n_states == 2**9
+
+
+def test_ising_2d_refuses_sizes_beyond_enumeration():
+    with pytest.raises(maxent.InvalidInputError, match=r"`side` must be <= 5"):
+        models.ising_2d(6)
+    with pytest.raises(maxent.InvalidInputError, match=r"`side` must be an int >= 2"):
+        models.ising_2d(1)
+
+
+# ---------------------------------------------------------------- closed forms
+def test_schottky_peak_position_and_height():
+    gap = 1.7
+    lv = models.two_level(gap)
+    # closed form C(x) = x^2 e^x / (1 + e^x)^2 is maximal where x tanh(x/2) = 2
+    x_star = optimize.brentq(lambda x: x * np.tanh(x / 2) - 2, 1.0, 4.0)
+    c_star = x_star**2 * np.exp(x_star) / (1 + np.exp(x_star)) ** 2
+    res = optimize.minimize_scalar(
+        lambda t: -maxent.canonical(lv, temperature=t).heat_capacity,
+        bounds=(0.1 * gap, 2 * gap), method="bounded", options={"xatol": 1e-10})
+    assert res.x == pytest.approx(gap / x_star, rel=1e-6)
+    assert -res.fun == pytest.approx(c_star, rel=1e-12)
+    assert c_star == pytest.approx(0.4392, abs=1e-4)         # textbook value
+    assert gap / x_star / gap == pytest.approx(0.4168, abs=1e-4)
+
+
+@pytest.mark.parametrize("t", [0.05, 0.3, 1.0, 4.0, 20.0])
+def test_harmonic_oscillator_matches_closed_form(t):
+    hw = 1.3
+    lv = models.harmonic_oscillator(hw, max_temperature=20.0, tol=1e-13)
+    ens = maxent.canonical(lv, temperature=t)
+    x = hw / t
+    assert ens.internal_energy == pytest.approx(hw * (0.5 + 1 / np.expm1(x)), rel=1e-10)
+    assert ens.heat_capacity == pytest.approx(x**2 * np.exp(x) / np.expm1(x) ** 2, rel=1e-9)
+    assert ens.free_energy == pytest.approx(hw / 2 + t * np.log(-np.expm1(-x)), rel=1e-10,
+                                            abs=1e-12)
+
+
+def test_harmonic_truncation_meets_the_stated_tolerance():
+    for tol in (1e-4, 1e-8, 1e-12):
+        lv = models.harmonic_oscillator(1.0, max_temperature=5.0, tol=tol)
+        x = np.exp(-1.0 / 5.0)
+        neglected = x**lv.n_levels             # weight fraction of the levels left out
+        assert neglected < tol
+        assert x ** (lv.n_levels - 1) >= tol   # and no level more than needed
+
+
+def test_unbounded_models_refuse_infinite_temperature():
+    with pytest.raises(maxent.InvalidInputError, match=r"`max_temperature` must be finite"):
+        models.harmonic_oscillator(1.0, max_temperature=np.inf)
+
+
+@pytest.mark.parametrize("t", [0.2, 1.0, 3.0])
+def test_einstein_solid_is_n_independent_oscillators(t):
+    n, hw = 5, 0.8
+    lv = models.einstein_solid(n, hw, max_temperature=3.0, tol=1e-13)
+    ens = maxent.canonical(lv, temperature=t)
+    x = hw / t
+    assert ens.log_Z == pytest.approx(-n * x / 2 - n * np.log(-np.expm1(-x)), rel=1e-11)
+    assert ens.heat_capacity == pytest.approx(n * x**2 * np.exp(x) / np.expm1(x) ** 2,
+                                              rel=1e-9)
+
+
+@pytest.mark.parametrize("t", [0.1, 1.0, 7.0])
+def test_paramagnet_matches_closed_form(t):
+    n, mb = 6, 0.9
+    ens = maxent.canonical(models.paramagnet(n, field=0.45, moment=2.0), temperature=t)
+    y = mb / t
+    assert ens.internal_energy == pytest.approx(-n * mb * np.tanh(y), rel=1e-12)
+    assert ens.heat_capacity == pytest.approx(n * y**2 / np.cosh(y) ** 2, rel=1e-10)
+    assert ens.log_Z == pytest.approx(n * np.log(2 * np.cosh(y)), rel=1e-12)
+
+
+def test_rigid_rotor_high_temperature_expansion():
+    b, t = 1.0, 200.0
+    lv = models.rigid_rotor(b, max_temperature=t, tol=1e-14)
+    r = b / t
+    mulholland = (1 / r) * (1 + r / 3 + r**2 / 15 + 4 * r**3 / 315)
+    assert np.exp(maxent.canonical(lv, temperature=t).log_Z) == pytest.approx(mulholland,
+                                                                              rel=1e-9)
+    np.testing.assert_array_equal(lv.degeneracy, 2 * np.arange(lv.n_levels) + 1)
+
+
+def test_equally_spaced_is_a_geometric_series():
+    lv = models.equally_spaced(7, spacing=0.5)
+    x = np.exp(-0.5 / 0.8)
+    assert np.exp(maxent.canonical(lv, temperature=0.8).log_Z) == pytest.approx(
+        (1 - x**7) / (1 - x), rel=1e-14)
+
+
+# ---------------------------------------------------------------- atoms
+@pytest.mark.parametrize("symbol", models.ATOMS)
+def test_atomic_tables_load_with_kelvin_temperatures(symbol):
+    lv = models.atom(symbol)
+    assert lv.unit == "cm-1"
+    assert lv.ground_energy == 0.0
+    assert np.all(np.diff(lv.energies) >= 0)
+    ds = maxent.temperature_sweep(lv, [1000.0, 5000.0, 10000.0])
+    assert ds.temperature.attrs["units"] == "K"
+    z = np.exp(ds.log_Z.values)
+    assert np.all(np.diff(z) > 0) and np.all(z >= lv.degeneracy[0])
+
+
+def test_atomic_partition_functions_match_tabulated_values():
+    # ground-term degeneracies: H 2S (2), Na 3s 2S (2), Fe a5D (9, 7, 5, 3, 1)
+    assert models.atom("H").degeneracy[0] == 2
+    np.testing.assert_array_equal(models.atom("Fe").degeneracy[:5], [9, 7, 5, 3, 1])
+    # Na I at 1000 K: only the ground doublet matters (first excited level 16956 cm-1)
+    assert np.exp(maxent.canonical(models.atom("Na"), temperature=1000.0).log_Z) == \
+        pytest.approx(2.0, rel=1e-9)
+    # Fe I at 5040 K: log10 U = 1.43 in Gray's table (D.2); listed levels only, so close
+    z_fe = np.exp(maxent.canonical(models.atom("Fe"), temperature=5040.0).log_Z)
+    assert np.log10(z_fe) == pytest.approx(1.43, abs=0.03)
+
+
+def test_unknown_atom_is_rejected():
+    with pytest.raises(maxent.InvalidInputError, match=r"`symbol` must be one of"):
+        models.atom("Xx")
