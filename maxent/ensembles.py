@@ -75,9 +75,10 @@ def _boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
             contiguous = ii[-1] - ii[0] + 1 == ii.size
             b = beta[ii]
             a = p[ii[0]:ii[-1] + 1] if contiguous else np.empty((ii.size, n))
-            np.multiply.outer(-b, es, out=a)
-            a += log_g
-            lz = log_sum_exp(a, axis=1)          # ln sum_l g_l exp(-beta (E_l - E_ref))
+            with np.errstate(over="ignore"):     # overflow only to -inf: zero weight
+                np.multiply.outer(-b, es, out=a)
+                a += log_g
+                lz = log_sum_exp(a, axis=1)      # ln sum_l g_l exp(-beta (E_l - E_ref))
             a -= lz[:, None]
             np.exp(a, out=a)                     # p, normalised
             u = a @ es                           # U - E_ref
@@ -90,7 +91,7 @@ def _boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
             out["internal_energy"][ii] = u + e_ref
             out["entropy"][ii] = b * u + lz
             out["heat_capacity"][ii] = b * b * var
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 f = e_ref - lz / b
             # beta = 0 (T = +-inf): F = -T ln Z is +-inf, or U when ln Z = 0
             zero = b == 0
@@ -121,13 +122,13 @@ def _boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
 
 
 def _temperature_from_beta(beta: NDArray[np.float64] | float, k_b: float) -> NDArray[np.float64]:
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):
         return 1.0 / (k_b * np.asarray(beta, dtype=np.float64))
 
 
 def _beta_from_temperature(temperature: NDArray[np.float64] | float,
                            k_b: float) -> NDArray[np.float64]:
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):
         return 1.0 / (k_b * np.asarray(temperature, dtype=np.float64))
 
 
@@ -594,5 +595,6 @@ def softmax(logits: ArrayLike, temperature: float = 1.0, *, axis: int = -1
     elif t == np.inf:
         weight = live.astype(np.float64)
     else:
-        return log_normalize(z / t, axis=axis)[2]
+        with np.errstate(over="ignore"):         # overflow only to -inf: zero weight
+            return log_normalize(z / t, axis=axis)[2]
     return weight / np.sum(weight, axis=axis, keepdims=True)
