@@ -87,10 +87,11 @@ def _boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
             var = np.einsum("ij,ij->i", a, d)
             if not contiguous:
                 p[ii] = a
-            out["log_Z"][ii] = lz - b * e_ref
+            with np.errstate(over="ignore"):     # ln Z beyond the float range is +-inf
+                out["log_Z"][ii] = lz - b * e_ref
             out["internal_energy"][ii] = u + e_ref
             out["entropy"][ii] = b * u + lz
-            out["heat_capacity"][ii] = b * b * var
+            out["heat_capacity"][ii] = np.square(b * np.sqrt(var))   # no overflow of b^2
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 f = e_ref - lz / b
             # beta = 0 (T = +-inf): F = -T ln Z is +-inf, or U when ln Z = 0

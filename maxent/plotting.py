@@ -58,9 +58,9 @@ def _temperature_axis(ds: Any) -> tuple[np.ndarray, bool, str]:
     t = np.asarray(ds["temperature"].values, dtype=np.float64)
     keep = np.isfinite(t)
     pos = t[keep & (t > 0)]
-    log = bool(np.all(t[keep] > 0) and pos.size > 1 and pos.max() / pos.min() >= 10)
+    log = bool(np.all(t[keep] >= 0) and pos.size > 1 and pos.max() / pos.min() >= 10)
     if log:
-        keep &= t > 0
+        keep &= t > 0                                  # T = 0 has no place on a log axis
     units = str(ds["temperature"].attrs.get("units", ""))
     return keep, log, "Temperature $T$" + _unit_text(units)
 
