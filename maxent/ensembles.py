@@ -70,21 +70,40 @@ def _boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
                         (np.isfinite(beta) & (beta < 0), e_max)):
         idx = np.flatnonzero(mask)
         es = energies - e_ref
+        es2 = es * es
+        shift = float(log_g[np.argmin(np.abs(es))])
+        log_g_shifted = log_g - shift
+        fixed_shift = bool(np.max(log_g_shifted) < 600.0)
         for start in range(0, idx.size, rows):
             ii = idx[start:start + rows]
             contiguous = ii[-1] - ii[0] + 1 == ii.size
             b = beta[ii]
             a = p[ii[0]:ii[-1] + 1] if contiguous else np.empty((ii.size, n))
+            # One fused log-sum-exp per row, a single exp pass.  The shift is the
+            # log-weight of the reference level, log g_ref, the same for every beta of
+            # the group: then every weight is <= g_max / g_ref (no overflow) and the
+            # reference level contributes exactly 1 to Z (no underflow of Z).  If the
+            # degeneracies span more than e^600, fall back to the row maximum.
             with np.errstate(over="ignore"):     # overflow only to -inf: zero weight
                 np.multiply.outer(-b, es, out=a)
-                a += log_g
-                lz = log_sum_exp(a, axis=1)      # ln sum_l g_l exp(-beta (E_l - E_ref))
-            a -= lz[:, None]
-            np.exp(a, out=a)                     # p, normalised
+                a += log_g_shifted
+            if fixed_shift:
+                m = np.full(ii.size, shift)
+            else:
+                m = a.max(axis=1)
+                a -= m[:, None]
+                m += shift
+            np.exp(a, out=a)
+            z = a.sum(axis=1)
+            a *= (1.0 / z)[:, None]              # p, normalised
+            lz = m + np.log(z)                   # ln sum_l g_l exp(-beta (E_l - E_ref))
             u = a @ es                           # U - E_ref
-            d = es[None, :] - u[:, None]
-            d *= d
-            var = np.einsum("ij,ij->i", a, d)
+            var = a @ es2 - u * u
+            # exact two-pass variance where the one-pass form could lose digits
+            redo = ~(var > 1e-3 * u * u)
+            if np.any(redo):
+                d = es[None, :] - u[redo, None]
+                var[redo] = np.einsum("ij,ij->i", a[redo], d * d)
             if not contiguous:
                 p[ii] = a
             with np.errstate(over="ignore"):     # ln Z beyond the float range is +-inf

@@ -255,7 +255,7 @@ def ising_chain(n_spins: int) -> EnergyLevels:
     >>> import maxent
     >>> ring = maxent.models.ising_chain(4)
     >>> ring.energies, ring.degeneracy
-    (array([-4.,  0.,  4.]), array([2., 12.,  2.]))
+    (array([-4.,  0.,  4.]), array([ 2., 12.,  2.]))
     """
     n = _positive_int(n_spins, "n_spins")
     k = np.arange(0, n + 1, 2)
@@ -310,7 +310,7 @@ def _enumerate_ising_2d(side: int, progress: bool) -> NDArray[np.int64]:
     return 2 * counts
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _ising_2d_counts(side: int, progress: bool) -> tuple[int, ...]:
     path = _cache_dir() / f"ising2d_L{side}.npy"
     n_sites = side * side

@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._checks import as_float_array, first_bad_index
 from ._units import UNIT_SYSTEMS, UnitSystem, resolve_units
-from .ensembles import _beta_from_temperature, _boltzmann
+from .ensembles import _MAX_CHUNK_ELEMENTS, _beta_from_temperature, _boltzmann
 from .errors import InvalidInputError
 from .levels import EnergyLevels, as_levels
 
@@ -38,7 +38,7 @@ def temperature_sweep(levels: EnergyLevels | ArrayLike, temperatures: ArrayLike,
         named system (as for the shipped atomic tables, in cm-1), else natural.
     chunk_size : int, optional
         Temperatures evaluated together (default: as many as keep a chunk of the
-        temperature x level matrix near 2 MB).
+        temperature x level matrix near 2 MB, cache-sized).
 
     Returns
     -------
@@ -81,7 +81,7 @@ def temperature_sweep(levels: EnergyLevels | ArrayLike, temperatures: ArrayLike,
     if t.size == 0:
         raise InvalidInputError("`temperatures` must hold at least one temperature.")
     if chunk_size is None:
-        max_elements = 2**18
+        max_elements = _MAX_CHUNK_ELEMENTS
     else:
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) \
                 or chunk_size < 1:
