@@ -72,8 +72,6 @@ class Evaluation:
 
     lam: NDArray[np.float64]
     log_Z: float
-    log_Z_centered: float  # log Z + lam . center: free of the cancellation in lam . center
-    center: NDArray[np.float64]
     mean: NDArray[np.float64]
     cov: NDArray[np.float64] | None
     dir_min: NDArray[np.float64] | None
@@ -101,8 +99,25 @@ class MomentEngine:
             chunk_size = max(1024, _CHUNK_ELEMENTS // max(self.m, 1))
         self.chunk_size = int(chunk_size)
         self.n_passes = 0
-        self.shift = None  # per-feature offset subtracted before second moments
+        self.shift = None  # affine map of the features, see set_transform
+        self.inv_scale = None
         self.set_log_prior(log_prior)
+
+    def set_transform(self, shift, scale):
+        """From now on work with ``(F - shift) / scale``, column by column.
+
+        Used for features with large offsets or extreme magnitudes, so that the log-weights
+        and second moments keep full precision and never overflow.  ``scale`` should be a
+        power of two (exact).  Everything the engine returns is then in these units.
+        """
+        self.shift = np.asarray(shift, dtype=np.float64)
+        self.inv_scale = 1.0 / np.asarray(scale, dtype=np.float64)
+
+    def _block(self, c0, c1):
+        fc = self.F[c0:c1]
+        if self.shift is not None:
+            fc = (fc - self.shift) * self.inv_scale
+        return fc
 
     # -- support -----------------------------------------------------------------------
     def set_log_prior(self, log_prior):
@@ -128,7 +143,7 @@ class MomentEngine:
         for r0 in range(0, self.n, self.chunk_size):
             r1 = min(r0 + self.chunk_size, self.n)
             lq = None if self.log_prior is None else self.log_prior[r0:r1]
-            yield r0, r1, self.F[r0:r1], lq
+            yield r0, r1, self._block(r0, r1), lq
 
     # -- the pass ----------------------------------------------------------------------
     def evaluate(self, lam, *, hessian=True, directions=None):
@@ -152,21 +167,14 @@ class MomentEngine:
         k = cols.shape[0] - 1
         if s0 == 0.0:  # pragma: no cover - the support is never empty
             raise FloatingPointError("empty support")
-        center = np.zeros(self.m) if self.shift is None else self.shift
-        log_zc = big + np.log(s0) + self.log_norm
-        log_z = log_zc - float(center @ lam)
-        if k and self.shift is not None:
-            dmin = dmin + self.shift @ directions
-            dmax = dmax + self.shift @ directions
+        log_z = big + np.log(s0) + self.log_norm
         mean = s1 / s0
         cov = None
         if hessian:
             cov = s2 / s0 - np.outer(mean, mean)
             cov = 0.5 * (cov + cov.T)
-        if self.shift is not None:
-            mean = mean + self.shift
         given = directions is not None
-        return Evaluation(lam.copy(), float(log_z), float(log_zc), center, mean, cov,
+        return Evaluation(lam.copy(), float(log_z), mean, cov,
                           dmin if given else None, dmax if given else None)
 
     def _partial(self, r0, r1, cols, hessian):
@@ -180,13 +188,10 @@ class MomentEngine:
         s1 = np.zeros(m)
         s2 = np.zeros((m, m)) if hessian else None
         buf = np.empty((m, self.chunk_size)) if hessian else None
-        shift = self.shift
         lq_all = self.log_prior
         for c0 in range(r0, r1, self.chunk_size):
             c1 = min(c0 + self.chunk_size, r1)
-            fc = self.F[c0:c1]
-            if shift is not None:
-                fc = fc - shift
+            fc = self._block(c0, c1)
             proj = np.dot(cols, fc.T)  # (1 + k, rows): contiguous rows, fast reductions
             a = proj[0]
             np.negative(a, out=a)
@@ -257,12 +262,10 @@ class MomentEngine:
         self.n_passes += 1
         out = np.empty(self.n)
         for r0, r1, fc, lq in self._chunks():
-            if self.shift is not None:
-                fc = fc - ev.center
             a = -(fc @ ev.lam)
             if lq is not None:
                 a += lq
-            out[r0:r1] = a + (self.log_norm - ev.log_Z_centered)
+            out[r0:r1] = a + (self.log_norm - ev.log_Z)
         return out
 
     def sample_extremes(self, directions):
@@ -304,4 +307,7 @@ class MomentEngine:
 
     def rows(self, idx):
         """The feature vectors of the given states (no pass)."""
-        return np.asarray(self.F[np.sort(idx)])
+        fc = np.asarray(self.F[np.sort(idx)])
+        if self.shift is not None:
+            fc = (fc - self.shift) * self.inv_scale
+        return fc

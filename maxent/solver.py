@@ -44,12 +44,23 @@ class _Problem:
     magnitude: NDArray[np.float64]  # per-feature max |F| on the support (rounding scale)
     tol: float
     max_iter: int
+    shift: NDArray[np.float64]  # the engine works with (F - shift) / scale
+    scale: NDArray[np.float64]
     n_iter: int = 0
     lp_done: bool = False
     face_dirs: list = field(default_factory=list)  # directions d with lambda -> lambda + inf*d
 
     def label(self, name, k):
         return _checks.label(name, self.names, k, self.from_mapping)
+
+    def user(self, k, value):
+        """A value of feature k, from the engine's units back to the caller's."""
+        return self.shift[k] + self.scale[k] * value
+
+    def user_combo(self, d, value):
+        """Direction d and a value of F' @ d, in the caller's units."""
+        du = d / self.scale
+        return du, value + float(du @ self.shift)
 
     def combo(self, d):
         """Human-readable linear combination sum_k d_k f_k of the named features."""
@@ -175,6 +186,7 @@ def solve(
                 "give `targets`, or bounds `lower`/`upper` for inequality constraints."
             )
         b = _checks.constraint_vector(targets, "targets", names, from_mapping)
+        b_user = b
         lo = hi = None
     else:
         if targets is not None:
@@ -206,6 +218,7 @@ def solve(
                 f"`{_checks.label('sigma', names, k, from_mapping)}` must be >= 0; got {sig[k]}."
             )
         sigma2 = sig**2
+    sigma2_user = sigma2
     log_prior = None
     if prior is not None:
         q = _checks.as_float_array(prior, "prior", ndim=1)
@@ -234,25 +247,61 @@ def solve(
     original_log_norm = engine.log_norm
 
     # First pass: prior moments, covariance and per-feature ranges over the support.
-    ev0 = engine.evaluate(np.zeros(m), directions=np.eye(m))
+    eye = np.eye(m)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        ev0 = engine.evaluate(np.zeros(m), directions=eye)
+    shift, scale = _affine_map(ev0)
+    if shift is not None:
+        # Large offsets or extreme magnitudes: work with (F - shift) / scale instead, so the
+        # log-weights and second moments keep full precision.  Targets follow the features.
+        engine.set_transform(shift, scale)
+        ev0 = engine.evaluate(np.zeros(m), directions=eye)
+        b = None if b is None else (b - shift) / scale
+        lo = None if lo is None else (lo - shift) / scale
+        hi = None if hi is None else (hi - shift) / scale
+        sigma2 = np.minimum(np.sqrt(sigma2) / scale, 1e150) ** 2
+        lam0 = lam0 * scale
     fmin, fmax = ev0.dir_min, ev0.dir_max
-    std = np.sqrt(np.clip(np.diag(ev0.cov), 0.0, None)) if m else np.zeros(0)
-    width = fmax - fmin
+    std = np.sqrt(np.clip(np.diag(ev0.cov), 0.0, None))
     magnitude = np.maximum(np.abs(fmin), np.abs(fmax))
+    width = fmax - fmin
     spread = np.where(std > 64 * _EPS * magnitude, std, np.where(width > 0, width, 1.0))
-    if m and np.any(np.abs(ev0.mean) > 1e4 * spread):
-        # Large offsets: centre the second moments to avoid cancellation.
-        engine.shift = ev0.mean.copy()
-        ev0 = engine.evaluate(np.zeros(m), directions=np.eye(m))
-    prob = _Problem(engine, names, from_mapping, spread, magnitude, float(tol), int(max_iter))
+    prob = _Problem(engine, names, from_mapping, spread, magnitude, float(tol), int(max_iter),
+                    np.zeros(m) if shift is None else shift,
+                    np.ones(m) if scale is None else scale)
 
     if b is not None:
         out = _solve_equalities(prob, b, sigma2, np.arange(m), lam0, ev0)
-        targets_out = b
+        targets_out = b_user
     else:
         out, targets_out = _solve_bounds(prob, lo, hi, lam0, ev0)
 
-    return _finish(prob, out, targets_out, sigma2, original_log_prior, original_log_norm, lo, hi)
+    return _finish(prob, out, targets_out, b is not None, sigma2_user, original_log_prior,
+                   original_log_norm, lo, hi)
+
+
+def _affine_map(ev0):
+    """(shift, scale) that bring every feature to O(1) values, or (None, None) if not needed.
+
+    Needed when a feature's mean is large compared with its spread (second moments would
+    cancel) or when its magnitude is extreme (squares would overflow or underflow).
+    ``scale`` is a power of two, so dividing by it is exact.
+    """
+    fmin, fmax = ev0.dir_min, ev0.dir_max
+    if fmin.size == 0:
+        return None, None
+    var = np.diag(ev0.cov)
+    magnitude = np.maximum(np.abs(fmin), np.abs(fmax))
+    half = fmax / 2 - fmin / 2
+    tiny = (magnitude > 0) & (magnitude < 1e-100)
+    with np.errstate(invalid="ignore"):
+        offset = np.abs(ev0.mean) > 1e4 * np.sqrt(np.clip(var, 0, None))
+    bad = ~np.isfinite(var) | ~np.isfinite(ev0.mean) | (magnitude > 1e100) | tiny
+    if not np.any(bad | (offset & (half > 0))):
+        return None, None
+    shift = fmin / 2 + fmax / 2
+    scale = np.where(half > 0, 2.0 ** np.round(np.log2(np.where(half > 0, half, 1.0))), 1.0)
+    return shift, scale
 
 
 @dataclass
@@ -357,8 +406,9 @@ def _check_ranges(prob, b, exact, ev0):
         t = prob.dir_tol(np.eye(prob.engine.m)[k])
         if b[k] < lo - t or b[k] > hi + t:
             raise InfeasibleTargetsError(
-                f"`{prob.label('targets', k)}` = {b[k]:.10g} is outside "
-                f"[{lo:.10g}, {hi:.10g}], the range of `features[:, {k}]`"
+                f"`{prob.label('targets', k)}` = {prob.user(k, b[k]):.10g} is outside "
+                f"[{prob.user(k, lo):.10g}, {prob.user(k, hi):.10g}], the range of "
+                f"`features[:, {k}]`"
                 + (f" ('{prob.names[k]}')" if prob.from_mapping else "")
                 + " over the states in the support: no distribution reaches it."
             )
@@ -397,10 +447,14 @@ def _flat_directions(prob, b, exact, ev0):
         t = prob.dir_tol(d)
         target = float(b @ d)
         if target < dmin[j] - t or target > dmax[j] + t:
+            du, lo_u = prob.user_combo(d, dmin[j])
+            hi_u = prob.user_combo(d, dmax[j])[1]
+            tu = prob.user_combo(d, target)[1]
+            norm = np.max(np.abs(du))
             raise InfeasibleTargetsError(
-                f"constraints {prob.involved(d)} are linearly dependent on the support: "
-                f"{prob.combo(d)} lies in [{dmin[j]:.10g}, {dmax[j]:.10g}] on every state, "
-                f"but the targets give {target:.10g}; the targets are inconsistent."
+                f"constraints {prob.involved(du)} are linearly dependent on the support: "
+                f"{prob.combo(du)} lies in [{lo_u / norm:.10g}, {hi_u / norm:.10g}] on every "
+                f"state, but the targets give {tu / norm:.10g}; the targets are inconsistent."
             )
         if dmax[j] - dmin[j] <= t:
             null.append(vs[:, j])
@@ -425,8 +479,7 @@ def _reduced_basis(prob, free, null):
 
 def _dual_value(ev, lam, b, sigma2, free):
     lf = lam[free]
-    return (ev.log_Z_centered + float(lf @ (b[free] - ev.center[free]))
-            + 0.5 * float(sigma2[free] @ lf**2))
+    return ev.log_Z + float(lf @ b[free]) + 0.5 * float(sigma2[free] @ lf**2)
 
 
 def _residuals(prob, ev, lam, b, sigma2, free):
@@ -528,11 +581,14 @@ def _certificates(prob, b, dirs, ev):
 
 
 def _raise_outside_hull(prob, d, target, bound):
+    du, bound_u = prob.user_combo(d, bound)
+    target_u = prob.user_combo(d, target)[1]
+    norm = np.max(np.abs(du))
     raise InfeasibleTargetsError(
         "the targets lie outside the convex hull of the feature vectors of the states in "
-        f"the support: every state has {prob.combo(d)} >= {bound / np.max(np.abs(d)):.10g}, "
-        f"but the targets give {target / np.max(np.abs(d)):.10g}; constraints "
-        f"{prob.involved(d)} cannot be met together."
+        f"the support: every state has {prob.combo(du)} >= {bound_u / norm:.10g}, "
+        f"but the targets give {target_u / norm:.10g}; constraints "
+        f"{prob.involved(du)} cannot be met together."
     )
 
 
@@ -645,13 +701,26 @@ def _solve_bounds(prob, lo, hi, lam0, ev0):
     )
 
 
-def _finish(prob, out, targets, sigma2, log_prior, log_norm0, lo, hi):
+def _finish(prob, out, targets, user_targets, sigma2, log_prior, log_norm0, lo, hi):
+    """Assemble the result in the caller's units (targets already are when user_targets)."""
     eng = prob.engine
-    lam = out.lam
     ev = out.ev
+    shift, scale = prob.shift, prob.scale
+    engine_targets = (targets - shift) / scale if user_targets else targets
+    rel = np.max(np.abs(ev.mean - engine_targets) / prob.spread, initial=0.0)
     log_p = eng.log_probabilities(ev)
     p = np.exp(log_p)
     log_z = ev.log_Z + (log_norm0 - eng.log_norm)
+    lam = out.lam
+    mean = ev.mean
+    if eng.shift is not None:  # back from the engine's units to the caller's
+        log_z -= float((lam / scale) @ shift)
+        lam = lam / scale
+        mean = shift + scale * mean
+        if not user_targets:
+            targets = shift + scale * targets
+        lo = None if lo is None else shift + scale * lo
+        hi = None if hi is None else shift + scale * hi
     if log_prior is None:
         log_q = np.full(eng.n, log_norm0)
     else:
@@ -659,14 +728,12 @@ def _finish(prob, out, targets, sigma2, log_prior, log_norm0, lo, hi):
     entropy = float(entropy_from_log_p(p, log_p))
     kl = float(kl_from_log_p(p, log_p, log_q))
     mult = _with_infinities(lam, out.inf_sign)
-    mean = ev.mean
     viol = mean - targets - sigma2 * np.where(np.isfinite(mult), mult, 0.0)
     if lo is not None:
         viol = np.maximum(np.abs(viol), np.maximum(mean - hi, lo - mean))
     residual = float(np.max(np.abs(viol), initial=0.0))
     converged = out.converged
     if not converged:
-        rel = np.max(np.abs(mean - targets) / prob.spread, initial=0.0)
         warnings.warn(
             f"solve() {out.message} with max |E_p[F] - b| = {residual:.3g} "
             f"({rel:.3g} of the features' spread) > tol = {prob.tol:g}; increase `max_iter`, "
