@@ -1,0 +1,354 @@
+"""maxent.solve: classic distributions, limits, options and the result object."""
+
+import numpy as np
+import pytest
+import xarray as xr
+from scipy.optimize import brentq
+
+import maxent
+
+DIE = np.arange(1.0, 7.0)
+
+
+# -- classics -------------------------------------------------------------------------
+def test_fair_coin_is_uniform_with_entropy_log_2():
+    res = maxent.solve([[0.0], [1.0]], [0.5])
+    assert res.converged, res.message
+    np.testing.assert_allclose(res.p, [0.5, 0.5], atol=1e-14)
+    assert res.entropy == pytest.approx(np.log(2), abs=1e-14)
+    assert res.multipliers[0] == pytest.approx(0.0, abs=1e-12)
+    assert res.kl_divergence == pytest.approx(0.0, abs=1e-14)
+
+
+@pytest.mark.parametrize("n_states", [1, 2, 7, 1000])
+def test_normalisation_alone_gives_uniform_distribution(n_states):
+    res = maxent.solve(np.zeros((n_states, 0)), [])
+    np.testing.assert_allclose(res.p, np.full(n_states, 1 / n_states), rtol=1e-14)
+    assert res.entropy == pytest.approx(np.log(n_states), abs=1e-12)
+    assert res.log_Z == pytest.approx(0.0, abs=1e-12)
+    assert res.multipliers.shape == (0,)
+
+
+@pytest.mark.parametrize("beta", [-2.0, 0.3, 1.7, 25.0])
+def test_energy_constraint_reproduces_boltzmann_and_beta(beta):
+    energies = np.array([0.0, 0.4, 1.0, 1.1, 2.5, 3.0])
+    boltz = np.exp(-beta * energies)
+    boltz /= boltz.sum()
+    # A tight tol: beta is pinned down to ~ tol * spread / Var(E), and Var(E) is tiny
+    # at beta = 25.
+    res = maxent.solve(energies[:, None], [boltz @ energies], tol=1e-14)
+    assert res.converged, res.message
+    assert res.multipliers[0] == pytest.approx(beta, rel=1e-9)
+    np.testing.assert_allclose(res.p, boltz, rtol=1e-9, atol=1e-300)
+    # log Z with the normalised (uniform) prior: log(sum exp(-beta E) / n)
+    assert res.log_Z == pytest.approx(np.log(np.mean(np.exp(-beta * energies))), rel=1e-10)
+
+
+def test_loaded_die_matches_geometric_closed_form():
+    mean = 4.5
+
+    def excess(x):  # p_i ~ x^i has mean sum i x^i / sum x^i
+        w = x**DIE
+        return w @ DIE / w.sum() - mean
+
+    x = brentq(excess, 1.0, 10.0, xtol=1e-15)
+    expected = x**DIE / np.sum(x**DIE)
+    res = maxent.solve(DIE, [mean])
+    np.testing.assert_allclose(res.p, expected, rtol=1e-10)
+    assert res.multipliers[0] == pytest.approx(-np.log(x), rel=1e-9)
+
+
+def test_fixed_mean_and_variance_on_a_grid_gives_the_gaussian():
+    x = np.linspace(-20.0, 20.0, 8001)
+    mu, var = 1.0, 4.0
+    res = maxent.solve({"x": x, "x2": x**2}, {"x": mu, "x2": var + mu**2})
+    assert res.converged, res.message
+    gauss = np.exp(-((x - mu) ** 2) / (2 * var))
+    gauss /= gauss.sum()
+    np.testing.assert_allclose(res.p, gauss, atol=1e-12)
+    # p ~ exp(-l1 x - l2 x^2): l2 = 1/(2 var), l1 = -mu/var
+    np.testing.assert_allclose(res.multipliers, [-mu / var, 1 / (2 * var)], rtol=1e-8)
+    grid_entropy = 0.5 * np.log(2 * np.pi * np.e * var) - np.log(x[1] - x[0])
+    assert res.entropy == pytest.approx(grid_entropy, rel=1e-8)
+
+
+def test_fixed_mean_on_half_line_gives_the_exponential():
+    x = np.linspace(0.0, 200.0, 40001)
+    h = x[1] - x[0]
+    mean = 2.0
+    res = maxent.solve(x, [mean])
+    lam = res.multipliers[0]
+    # The discrete answer is exactly geometric: p_i ~ exp(-lam x_i) ...
+    expo = np.exp(-lam * x)
+    np.testing.assert_allclose(res.p, expo / expo.sum(), rtol=1e-9, atol=1e-300)
+    # ... whose mean on the grid, h / (exp(lam h) - 1), is the target: lam = log(1 + h/mean)/h,
+    # which tends to the continuum answer 1/mean as h -> 0.
+    assert lam == pytest.approx(np.log1p(h / mean) / h, rel=1e-9)
+    assert abs(lam - 1 / mean) < h / mean**2
+
+
+# -- prior ------------------------------------------------------------------------------
+def test_prior_need_not_be_normalised_and_zero_weight_states_are_excluded():
+    prior = np.array([2.0, 0.0, 1.0, 1.0, 0.0, 4.0])
+    a = maxent.solve(DIE, [4.0], prior=prior)
+    b = maxent.solve(DIE, [4.0], prior=prior * 37.5)
+    np.testing.assert_allclose(a.p, b.p, rtol=1e-12)
+    assert a.p[1] == 0.0 and a.p[4] == 0.0
+    ref = prior * np.exp(-a.multipliers[0] * DIE)
+    np.testing.assert_allclose(a.p, ref / ref.sum(), rtol=1e-10)
+    assert a.p @ DIE == pytest.approx(4.0, abs=1e-9)
+    # KL against the normalised prior; entropy is the Shannon entropy of p.
+    q = prior / prior.sum()
+    nz = a.p > 0
+    assert a.kl_divergence == pytest.approx(np.sum(a.p[nz] * np.log(a.p[nz] / q[nz])), rel=1e-10)
+    assert a.entropy == pytest.approx(-np.sum(a.p[nz] * np.log(a.p[nz])), rel=1e-12)
+
+
+def test_range_check_ignores_states_outside_the_support():
+    prior = np.array([1.0, 1, 1, 1, 1, 0])  # a die that never shows 6
+    with pytest.raises(maxent.InfeasibleTargetsError, match=r"outside \[1, 5\]"):
+        maxent.solve(DIE, [5.5], prior=prior)
+    res = maxent.solve(DIE, [5.0], prior=prior)
+    np.testing.assert_allclose(res.p, [0, 0, 0, 0, 1, 0], atol=0)
+
+
+# -- boundary targets -------------------------------------------------------------------
+def test_die_mean_six_is_the_certain_six_with_infinite_multiplier():
+    res = maxent.solve(DIE, [6.0])
+    np.testing.assert_array_equal(res.p, [0, 0, 0, 0, 0, 1])
+    assert res.multipliers[0] == -np.inf
+    assert res.converged
+    assert res.entropy == 0.0
+    assert res.kl_divergence == pytest.approx(np.log(6))
+    assert "boundary" in res.message
+
+
+def test_mean_energy_at_ground_state_shares_degenerate_ground_level():
+    energies = np.array([-1.0, 0.5, -1.0, 2.0, -1.0])
+    res = maxent.solve(energies, [-1.0])
+    np.testing.assert_allclose(res.p, [1 / 3, 0, 1 / 3, 0, 1 / 3], atol=1e-15)
+    assert res.multipliers[0] == np.inf
+    assert np.all(np.isfinite(res.p))
+    assert np.isfinite(res.log_Z)
+
+
+def test_boundary_with_other_constraints_solves_on_the_face():
+    # Two features; the first at its minimum picks the states with f0 = 0, the second
+    # is then an ordinary constraint among them.
+    f0 = np.array([0.0, 0.0, 0.0, 1.0, 2.0])
+    f1 = np.array([1.0, 2.0, 3.0, 0.0, 5.0])
+    res = maxent.solve({"a": f0, "b": f1}, {"a": 0.0, "b": 2.5})
+    assert res.converged, res.message
+    assert res.multipliers[0] == np.inf and np.isfinite(res.multipliers[1])
+    assert np.all(res.p[3:] == 0)
+    inner = maxent.solve(f1[:3], [2.5])
+    np.testing.assert_allclose(res.p[:3], inner.p, rtol=1e-10)
+    assert res.multipliers[1] == pytest.approx(inner.multipliers[0], rel=1e-8)
+
+
+def test_boundary_on_a_slanted_face_of_the_hull():
+    # Corners of the unit square and its centre, in rotated coordinates u = x+y, v = x-y.
+    x = np.array([0.0, 1.0, 0.0, 1.0, 0.5])
+    y = np.array([0.0, 0.0, 1.0, 1.0, 0.5])
+    u, v = x + y, x - y
+    # Target (x, y) = (0.3, 0): on the edge y = 0 (u = v), inside both coordinate ranges.
+    res = maxent.solve(np.column_stack([u, v]), [0.3, 0.3])
+    assert res.converged, res.message
+    np.testing.assert_allclose(res.p, [0.7, 0.3, 0, 0, 0], atol=1e-9)
+    np.testing.assert_allclose(res.moments, [0.3, 0.3], atol=1e-9)
+    assert np.all(np.isinf(res.multipliers))
+
+
+def test_target_inside_but_close_to_edge_is_interior():
+    res = maxent.solve(DIE, [6.0 - 1e-6])
+    assert res.converged
+    assert np.isfinite(res.multipliers[0])
+    assert res.p[-1] < 1 and res.p[-1] > 1 - 2e-6
+    assert res.p @ DIE == pytest.approx(6 - 1e-6, abs=1e-12)
+
+
+# -- redundant and badly scaled constraints -------------------------------------------
+def test_consistent_redundant_constraints_still_solve():
+    x = np.linspace(-1, 1, 41)
+    b = {"x": 0.2, "x2": 0.4}
+    ref = maxent.solve({"x": x, "x2": x**2}, b)
+    res = maxent.solve({"x": x, "x2": x**2, "sum": x + x**2, "twice": 2 * x},
+                       {**b, "sum": 0.6, "twice": 0.4})
+    assert res.converged, res.message
+    np.testing.assert_allclose(res.p, ref.p, rtol=1e-9)
+    # the multipliers reproduce p: lambda . F equals ref's exponent up to a constant
+    expo = np.column_stack([x, x**2, x + x**2, 2 * x]) @ res.multipliers
+    ref_expo = np.column_stack([x, x**2]) @ ref.multipliers
+    np.testing.assert_allclose(expo - expo[0], ref_expo - ref_expo[0], atol=1e-8)
+
+
+def test_badly_scaled_constraints_converge_like_well_scaled_ones():
+    x = np.linspace(-3, 3, 601)
+    b = np.array([0.5, 2.0])
+    ref = maxent.solve(np.column_stack([x, x**2]), b)
+    scales = np.array([1e-6, 1e6])
+    res = maxent.solve(np.column_stack([x, x**2]) * scales, b * scales)
+    assert res.converged, res.message
+    np.testing.assert_allclose(res.p, ref.p, rtol=1e-8)
+    np.testing.assert_allclose(res.multipliers * scales, ref.multipliers, rtol=1e-8)
+    assert res.n_iter <= ref.n_iter + 1
+
+
+def test_large_offsets_do_not_cost_accuracy():
+    x = np.linspace(-3, 3, 601)
+    ref = maxent.solve(np.column_stack([x, x**2]), [0.5, 2.0])
+    off = np.array([1e9, -3e8])
+    res = maxent.solve(np.column_stack([x, x**2]) + off, np.array([0.5, 2.0]) + off)
+    assert res.converged, res.message
+    np.testing.assert_allclose(res.p, ref.p, rtol=1e-6)
+
+
+def test_typical_problem_converges_in_few_newton_steps():
+    rng = np.random.default_rng(1)
+    features = rng.standard_normal((5000, 6))
+    r = rng.dirichlet(np.ones(5000))
+    res = maxent.solve(features, r @ features)
+    assert res.converged
+    assert res.n_iter <= 10
+    rel = np.abs(res.moments - r @ features) / features.std(axis=0)
+    assert np.max(rel) <= 1e-10
+
+
+# -- inequality constraints and noisy moments ---------------------------------------------
+def test_upper_bound_inactive_gives_the_unconstrained_answer():
+    res = maxent.solve(DIE, lower=[-np.inf], upper=[4.5])
+    np.testing.assert_allclose(res.p, np.full(6, 1 / 6), rtol=1e-12)
+    assert res.multipliers[0] == 0.0
+    assert res.targets[0] == pytest.approx(3.5)
+
+
+def test_active_bound_equals_the_equality_solution():
+    res = maxent.solve(DIE, upper=[2.5])
+    eq = maxent.solve(DIE, [2.5])
+    np.testing.assert_allclose(res.p, eq.p, rtol=1e-10)
+    assert res.multipliers[0] > 0
+    assert res.targets[0] == 2.5
+    res = maxent.solve(DIE, lower=[5.0], upper=[np.inf])
+    np.testing.assert_allclose(res.p, maxent.solve(DIE, [5.0]).p, rtol=1e-10)
+    assert res.multipliers[0] < 0
+
+
+def test_mixed_bounds_on_two_features_meet_kkt_conditions():
+    x = np.linspace(0, 1, 51)
+    feats = {"x": x, "x2": x**2}
+    res = maxent.solve(feats, lower={"x": 0.5, "x2": -np.inf}, upper={"x": 1.0, "x2": 0.3})
+    m_x, m_x2 = res.moments
+    assert 0.5 - 1e-9 <= m_x <= 1.0 and m_x2 <= 0.3 + 1e-9
+    assert abs(res.multipliers[1]) > 0  # the uniform distribution has E[x^2] = 0.34
+    # KKT: each multiplier is zero unless its bound is active, with the right sign.
+    for k, (lo, hi) in enumerate([(0.5, 1.0), (-np.inf, 0.3)]):
+        lam = res.multipliers[k]
+        if abs(lam) > 1e-9:
+            bound = hi if lam > 0 else lo
+            assert res.moments[k] == pytest.approx(bound, abs=1e-9)
+    # and it is the best among distributions of this family meeting the bounds
+    eq = maxent.solve(feats, res.moments)
+    np.testing.assert_allclose(res.p, eq.p, rtol=1e-7)
+
+
+def test_jointly_infeasible_bounds_raise():
+    x = np.linspace(0, 1, 51)
+    with pytest.raises(maxent.InfeasibleTargetsError, match="convex hull"):
+        maxent.solve({"x": x, "x2": x**2}, lower=[0.6, -np.inf], upper=[1.0, 0.3])
+
+
+def test_noisy_moments_satisfy_their_optimality_condition():
+    x = np.linspace(-2, 2, 81)
+    feats = np.column_stack([x, x**2])
+    b = np.array([0.8, 0.9])
+    sigma = np.array([0.1, 0.0])
+    res = maxent.solve(feats, b, sigma=sigma)
+    assert res.converged, res.message
+    np.testing.assert_allclose(res.moments - b, sigma**2 * res.multipliers, atol=1e-10)
+    assert res.moments[1] == pytest.approx(0.9, abs=1e-10)
+    # independent check: minimise the penalised dual directly
+    from scipy.optimize import minimize
+
+    def dual(lam):
+        a = -feats @ lam
+        top = a.max()
+        return top + np.log(np.mean(np.exp(a - top))) + lam @ b + 0.5 * np.sum(
+            sigma**2 * lam**2)
+
+    ref = minimize(dual, np.zeros(2), method="BFGS", options={"gtol": 1e-12})
+    np.testing.assert_allclose(res.multipliers, ref.x, rtol=1e-5)
+
+
+def test_huge_sigma_returns_the_prior_and_zero_sigma_the_exact_solution():
+    prior = np.array([1.0, 2.0, 3.0, 1.0, 1.0, 2.0])
+    loose = maxent.solve(DIE, [5.9], sigma=[1e8], prior=prior)
+    np.testing.assert_allclose(loose.p, prior / prior.sum(), rtol=1e-9)
+    exact = maxent.solve(DIE, [5.0], sigma=[0.0], prior=prior)
+    np.testing.assert_allclose(exact.p, maxent.solve(DIE, [5.0], prior=prior).p, rtol=1e-12)
+
+
+def test_noisy_moments_tolerate_infeasible_targets():
+    res = maxent.solve(DIE, [8.0], sigma=[0.5])
+    assert res.converged
+    assert 5 < res.moments[0] < 6
+    assert res.moments[0] - 8.0 == pytest.approx(0.25 * res.multipliers[0], abs=1e-9)
+
+
+# -- warm start, chunking, convergence warning ---------------------------------------------
+def test_warm_start_from_the_solution_takes_no_newton_step():
+    rng = np.random.default_rng(2)
+    feats = rng.standard_normal((300, 3))
+    b = rng.dirichlet(np.ones(300)) @ feats
+    res = maxent.solve(feats, b)
+    again = maxent.solve(feats, b, initial_multipliers=res.multipliers)
+    assert again.n_iter == 0
+    np.testing.assert_allclose(again.p, res.p, rtol=1e-12)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 7, 64, 10_000])
+def test_chunking_does_not_change_the_answer(chunk_size):
+    rng = np.random.default_rng(3)
+    feats = rng.standard_normal((2000, 3)) * [1.0, 5.0, 0.1]
+    prior = rng.uniform(0, 1, 2000)
+    prior[::5] = 0.0
+    b = rng.dirichlet(np.ones(2000)) @ feats
+    ref = maxent.solve(feats, b, prior=prior, chunk_size=2000)
+    res = maxent.solve(feats, b, prior=prior, chunk_size=chunk_size)
+    np.testing.assert_allclose(res.p, ref.p, rtol=1e-10, atol=1e-300)
+    assert res.log_Z == pytest.approx(ref.log_Z, rel=1e-12)
+
+
+def test_non_convergence_warns_with_residual_and_remedy():
+    rng = np.random.default_rng(4)
+    feats = (rng.standard_normal((20_000, 1)) + 0.3 * rng.standard_normal((20_000, 6)))
+    theta = 3.0 * rng.choice([-1.0, 1.0], 6)
+    a = -(feats @ theta)
+    w = np.exp(a - a.max())
+    b = (w / w.sum()) @ feats
+    with pytest.warns(maxent.ConvergenceWarning, match=r"max \|E_p\[F\] - b\| = .* increase"):
+        res = maxent.solve(feats, b, max_iter=1)
+    assert not res.converged
+    assert res.n_iter == 1
+    assert res.residual > 0
+
+
+# -- result object --------------------------------------------------------------------------
+def test_to_xarray_carries_names_units_and_survives_netcdf(tmp_path):
+    res = maxent.solve({"energy": [0.0, 1.0, 2.0], "spin": [1.0, -1.0, 1.0]},
+                       {"energy": 0.8, "spin": 0.2})
+    ds = res.to_xarray()
+    assert ds.sizes == {"state": 3, "constraint": 2}
+    assert list(ds["constraint"].values) == ["energy", "spin"]
+    for name in list(ds.data_vars) + list(ds.coords):
+        assert {"long_name", "units"} <= set(ds[name].attrs), name
+    np.testing.assert_allclose(ds["probability"].values, res.p)
+    path = tmp_path / "res.nc"
+    ds.to_netcdf(path)
+    with xr.open_dataset(path) as back:
+        xr.testing.assert_allclose(back.load(), ds)
+
+
+def test_result_is_frozen():
+    res = maxent.solve([[0.0], [1.0]], [0.5])
+    with pytest.raises(AttributeError):
+        res.p = None
