@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._checks import as_float_array, first_bad_index
-from ._logspace import log_normalize, log_sum_exp
+from ._logspace import entropy_from_log_p, log_normalize, log_sum_exp
 from ._units import UnitSystem, resolve_units
 from .errors import InfeasibleTargetsError, InvalidInputError
 from .levels import EnergyLevels, as_levels
@@ -236,7 +236,7 @@ def _check_internal_energy(lv: EnergyLevels | NDArray[np.float64], u: float,
         )
 
 
-def _solve_beta(lv: EnergyLevels, u: float) -> float:
+def _solve_beta(lv: EnergyLevels, u: float, tol: float) -> float:
     """beta such that <E> = u, by maxent.solve with the energies as the one feature."""
     _check_internal_energy(lv, u)
     e = lv.energies
@@ -250,13 +250,14 @@ def _solve_beta(lv: EnergyLevels, u: float) -> float:
     from .solver import solve
 
     centre, scale = 0.5 * (lo + hi), 0.5 * (hi - lo)   # well-conditioned feature in [-1, 1]
-    res = solve(((e - centre) / scale)[:, None], [(u - centre) / scale], prior=lv.degeneracy)
+    res = solve(((e - centre) / scale)[:, None], [(u - centre) / scale], prior=lv.degeneracy,
+                tol=tol)
     return float(res.multipliers[0]) / scale
 
 
 def canonical(levels: EnergyLevels | ArrayLike, *, temperature: float | None = None,
               beta: float | None = None, internal_energy: float | None = None,
-              units: str | None = None) -> CanonicalResult:
+              units: str | None = None, tol: float = 1e-13) -> CanonicalResult:
     r"""The canonical (Boltzmann) ensemble over energy levels.
 
     Give exactly one of ``temperature``, ``beta`` or ``internal_energy``.
@@ -279,6 +280,10 @@ def canonical(levels: EnergyLevels | ArrayLike, *, temperature: float | None = N
         Unit system: ``"natural"`` (:math:`k_B = 1`) or ``"eV"``, ``"J"``, ``"cm-1"``,
         ``"K"`` (energies in that unit, T in kelvin).  Default: the levels' unit if it is
         a named one, else natural.
+    tol : float, default 1e-13
+        Used with ``internal_energy`` only: the stopping rule of :func:`maxent.solve`
+        (moment error relative to the energy spread).  Targets closer than that to
+        :math:`E_{\min}` or :math:`E_{\max}` are treated as on the edge (T = 0 or 0⁻).
 
     Returns
     -------
@@ -323,7 +328,7 @@ def canonical(levels: EnergyLevels | ArrayLike, *, temperature: float | None = N
     elif beta is not None:
         b = _scalar(beta, "beta")
     else:
-        b = _solve_beta(lv, _scalar(internal_energy, "internal_energy"))
+        b = _solve_beta(lv, _scalar(internal_energy, "internal_energy"), tol)
     t = float(_temperature_from_beta(b, us.boltzmann_constant))
     th = _boltzmann(lv.energies, lv.log_degeneracy, np.array([b]))
     return CanonicalResult(
@@ -432,7 +437,7 @@ def grand_canonical(energies: ArrayLike, particle_numbers: ArrayLike, *,
                     beta: float | None = None, chemical_potential: float | None = None,
                     internal_energy: float | None = None,
                     particle_number: float | None = None,
-                    units: str | None = None) -> GrandCanonicalResult:
+                    units: str | None = None, tol: float = 1e-13) -> GrandCanonicalResult:
     r"""The grand-canonical ensemble over states with energies and particle numbers.
 
     Either give the temperature (``temperature`` or ``beta``) and ``chemical_potential``,
@@ -455,6 +460,8 @@ def grand_canonical(energies: ArrayLike, particle_numbers: ArrayLike, *,
         Targets :math:`\langle E \rangle` and :math:`\langle N \rangle`, given together.
     units : str, optional
         As for :func:`canonical` (energies in ``"1"`` unless a named system is given).
+    tol : float, default 1e-13
+        Stopping rule of :func:`maxent.solve` for the targets (as in :func:`canonical`).
 
     Returns
     -------
@@ -525,8 +532,9 @@ def grand_canonical(energies: ArrayLike, particle_numbers: ArrayLike, *,
             return 0.5 * (lo + hi), (0.5 * (hi - lo) or 1.0)
 
         (ce, se), (cn, sn) = scaled(e), scaled(n)
-        res = solve(np.column_stack([(e - ce) / se, (n - cn) / sn]),
-                    [(u - ce) / se, (nbar - cn) / sn], prior=lv.degeneracy)
+        res = solve({"internal_energy": (e - ce) / se, "particle_number": (n - cn) / sn},
+                    {"internal_energy": (u - ce) / se, "particle_number": (nbar - cn) / sn},
+                    prior=lv.degeneracy, tol=tol)
         b = float(res.multipliers[0]) / se
         minus_beta_mu = float(res.multipliers[1]) / sn
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -540,8 +548,8 @@ def grand_canonical(energies: ArrayLike, particle_numbers: ArrayLike, *,
         else:   # boundary targets or beta = 0: the solver's distribution itself
             p = np.asarray(res.p, dtype=np.float64)
             with np.errstate(divide="ignore"):
-                log_w = np.where(p > 0, np.log(p) - lv.log_degeneracy, -np.inf)
-            s = float(-np.sum(np.where(p > 0, p * log_w, 0.0)))
+                log_p = np.log(p)
+            s = float(entropy_from_log_p(p, log_p) + p @ lv.log_degeneracy)
             log_z = float(log_sum_exp(lv.log_degeneracy - b * e - minus_beta_mu * n)) \
                 if np.all(np.isfinite([b, minus_beta_mu])) else np.nan
             omega = np.nan
