@@ -1,17 +1,19 @@
 """Chunked evaluation of log Z, moments and covariance: the solver's one pass over F.
 
 Everything :func:`maxent.solve` needs from the feature matrix goes through
-:class:`MomentEngine`.  One call of :meth:`MomentEngine.evaluate` reads ``F`` once,
-chunk by chunk over states, and returns
+:class:`MomentEngine`, as map-reduce passes over chunks of states.  One call of
+:meth:`MomentEngine.evaluate` reads ``F`` once and returns
 
-- :math:`\\log Z(\\lambda) = \\log \\sum_i q_i e^{-\\lambda \\cdot F_i}` (``q`` normalised),
+- :math:`\\log \\sum_i q_i e^{-\\lambda \\cdot F_i}` over the support (``q`` as given),
 - the moments :math:`E_p[F]` and, on request, the covariance :math:`\\mathrm{Cov}_p[F]`,
 - on request, the smallest and largest value of :math:`F_i \\cdot d` over the support
   for a few directions ``d`` (feature ranges, certificates of infeasibility and faces).
 
 Chunks are merged with a running maximum (a streaming log-sum-exp), so memory beyond
-``F`` is a few chunks of ``chunk_size`` rows; a later back end can feed the same
-reduction from disk or from a distributed array.
+``F`` is a few chunks.  The support is the set of states with positive prior weight that
+also lie on every recorded face (``F_i . d <= threshold``); faces are applied chunk by
+chunk, so no per-state array is ever built.  Every pass is ``reduce(merge, map(f, chunks))``
+with an associative ``merge``: a back end only has to say how chunks are produced.
 """
 
 from __future__ import annotations
@@ -25,45 +27,9 @@ from numpy.typing import NDArray
 
 __all__ = ["Evaluation", "MomentEngine"]
 
+_CHUNK_ELEMENTS = 1 << 16  # ~0.5 MB of float64 per chunk: stays in cache within a step
 _WORKERS = max(1, min(os.cpu_count() or 1, 8))
 _POOL: ThreadPoolExecutor | None = None
-
-
-def _map_blocks(n, chunk_size, func):
-    """Apply ``func(r0, r1)`` to contiguous blocks of rows, one per worker thread.
-
-    numpy releases the GIL in its kernels, so blocks run in parallel on the cores.
-    Small problems run inline.
-    """
-    global _POOL
-    workers = min(_WORKERS, max(1, n // (4 * chunk_size)))
-    if workers == 1:
-        return [func(0, n)]
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="maxent")
-    edges = np.linspace(0, n, workers + 1).astype(int)
-    edges[1:-1] = (edges[1:-1] // chunk_size) * chunk_size
-    futures = [_POOL.submit(func, int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
-    return [f.result() for f in futures]
-
-
-def _merge(parts):
-    """Combine partial reductions (log-sum-exp merge of the weighted sums)."""
-    big = max(p[0] for p in parts)
-    s0 = 0.0
-    s1 = s2 = None
-    dmin = dmax = None
-    for pbig, ps0, ps1, ps2, pmin, pmax in parts:
-        scale = np.exp(pbig - big) if pbig > -np.inf else 0.0
-        s0 += ps0 * scale
-        s1 = ps1 * scale if s1 is None else s1 + ps1 * scale
-        if ps2 is not None:
-            s2 = ps2 * scale if s2 is None else s2 + ps2 * scale
-        dmin = pmin if dmin is None else np.minimum(dmin, pmin)
-        dmax = pmax if dmax is None else np.maximum(dmax, pmax)
-    return big, s0, s1, s2, dmin, dmax
-
-_CHUNK_ELEMENTS = 1 << 16  # ~0.5 MB of float64 per chunk: stays in cache between steps
 
 
 @dataclass
@@ -71,7 +37,7 @@ class Evaluation:
     """What one pass over the features returns at multipliers ``lam``."""
 
     lam: NDArray[np.float64]
-    log_Z: float
+    log_Z: float  # log sum_i q_i exp(-lam . F_i) over the support, q as given (unnormalised)
     mean: NDArray[np.float64]
     cov: NDArray[np.float64] | None
     dir_min: NDArray[np.float64] | None
@@ -79,15 +45,15 @@ class Evaluation:
 
 
 class MomentEngine:
-    """Streaming reductions over the rows (states) of a feature matrix.
+    """Map-reduce passes over the rows (states) of an in-memory feature matrix.
 
     Parameters
     ----------
     features : ndarray, shape (n_states, n_constraints)
         The feature matrix, read but never copied or modified.
     log_prior : ndarray, shape (n_states,), or None
-        Unnormalised log prior weights; ``-inf`` marks states outside the support.
-        ``None`` is the uniform prior on all states (the fast path).
+        Log prior weights; ``-inf`` marks states outside the support.  ``None`` is the
+        uniform prior on all states (the fast path).
     chunk_size : int or None
         Rows per chunk; by default about 65,536 matrix entries per chunk.
     """
@@ -98,11 +64,13 @@ class MomentEngine:
         if chunk_size is None:
             chunk_size = max(1024, _CHUNK_ELEMENTS // max(self.m, 1))
         self.chunk_size = int(chunk_size)
+        self.log_prior = log_prior
         self.n_passes = 0
         self.shift = None  # affine map of the features, see set_transform
         self.inv_scale = None
-        self.set_log_prior(log_prior)
+        self.faces: list[tuple[NDArray[np.float64], float]] = []
 
+    # -- configuration -------------------------------------------------------------------
     def set_transform(self, shift, scale):
         """From now on work with ``(F - shift) / scale``, column by column.
 
@@ -113,39 +81,63 @@ class MomentEngine:
         self.shift = np.asarray(shift, dtype=np.float64)
         self.inv_scale = 1.0 / np.asarray(scale, dtype=np.float64)
 
-    def _block(self, c0, c1):
+    def add_face(self, direction, threshold):
+        """Shrink the support to the states with ``F @ direction <= threshold``."""
+        self.faces.append((np.asarray(direction, dtype=np.float64), float(threshold)))
+
+    def clear_faces(self):
+        self.faces = []
+
+    # -- chunks --------------------------------------------------------------------------
+    def _chunk(self, c0, c1):
+        """Features (in engine units) and log prior (-inf off the support) of rows c0:c1."""
         fc = self.F[c0:c1]
         if self.shift is not None:
             fc = (fc - self.shift) * self.inv_scale
-        return fc
+        lq = None if self.log_prior is None else self.log_prior[c0:c1]
+        if self.faces:
+            on = np.ones(c1 - c0, dtype=bool)
+            for d, thr in self.faces:
+                on &= (fc @ d) <= thr
+            if lq is None:
+                lq = np.where(on, 0.0, -np.inf)
+            else:
+                lq = np.where(on, lq, -np.inf)
+        return fc, lq
 
-    # -- support -----------------------------------------------------------------------
-    def set_log_prior(self, log_prior):
-        """Use ``log_prior`` (``-inf`` off the support) from now on."""
-        if log_prior is None:
-            self.log_prior = None
-            self.log_norm = -np.log(self.n)
-            self.all_in_support = True
-            return
-        self.log_prior = log_prior
-        finite = np.isfinite(log_prior)
-        self.all_in_support = bool(np.all(finite))
-        top = np.max(log_prior[finite])
-        self.log_norm = -(top + np.log(np.sum(np.exp(log_prior[finite] - top))))
+    def _reduce(self, func, merge):
+        """``merge``-reduce of ``func(features_chunk, log_prior_chunk, first_row)`` over chunks.
 
-    def support_size(self):
-        """Number of states in the support."""
-        if self.log_prior is None:
-            return self.n
-        return int(np.count_nonzero(np.isfinite(self.log_prior)))
+        Contiguous blocks of chunks run in worker threads (numpy releases the GIL in its
+        kernels); small problems run inline.  ``merge`` must be associative, with ``None``
+        as its identity.
+        """
+        self.n_passes += 1
+        n, size = self.n, self.chunk_size
 
-    def _chunks(self):
-        for r0 in range(0, self.n, self.chunk_size):
-            r1 = min(r0 + self.chunk_size, self.n)
-            lq = None if self.log_prior is None else self.log_prior[r0:r1]
-            yield r0, r1, self._block(r0, r1), lq
+        def run(r0, r1):
+            acc = None
+            for c0 in range(r0, r1, size):
+                c1 = min(c0 + size, r1)
+                fc, lq = self._chunk(c0, c1)
+                acc = merge(acc, func(fc, lq, c0))
+            return acc
 
-    # -- the pass ----------------------------------------------------------------------
+        workers = min(_WORKERS, max(1, n // (4 * size)))
+        if workers == 1:
+            return run(0, n)
+        global _POOL
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="maxent")
+        edges = np.linspace(0, n, workers + 1).astype(int)
+        edges[1:-1] = (edges[1:-1] // size) * size
+        futures = [_POOL.submit(run, int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+        acc = None
+        for f in futures:
+            acc = merge(acc, f.result())
+        return acc
+
+    # -- the passes ------------------------------------------------------------------------
     def evaluate(self, lam, *, hessian=True, directions=None):
         """One pass over ``F`` at multipliers ``lam``.
 
@@ -158,156 +150,167 @@ class MomentEngine:
         directions : ndarray, shape (m, k), optional
             Also return min and max over the support of ``F @ directions``.
         """
-        self.n_passes += 1
         lam = np.asarray(lam, dtype=np.float64)
-        cols = lam[None, :] if directions is None else np.vstack([lam, np.asarray(directions).T])
-        parts = _map_blocks(self.n, self.chunk_size,
-                            lambda r0, r1: self._partial(r0, r1, cols, hessian))
-        big, s0, s1, s2, dmin, dmax = _merge(parts)
-        k = cols.shape[0] - 1
+        given = directions is not None
+        cols = lam[None, :] if not given else np.vstack([lam, np.asarray(directions).T])
+        given = given and cols.shape[0] > 1
+        m = self.m
+        buf_size = self.chunk_size
+
+        def chunk(fc, lq, _):
+            return _moment_partial(fc, lq, cols, hessian, m, buf_size)
+
+        big, s0, s1, s2, dmin, dmax = self._reduce(chunk, _merge_moments)
         if s0 == 0.0:  # pragma: no cover - the support is never empty
             raise FloatingPointError("empty support")
-        log_z = big + np.log(s0) + self.log_norm
+        log_z = big + np.log(s0)
         mean = s1 / s0
         cov = None
         if hessian:
             cov = s2 / s0 - np.outer(mean, mean)
             cov = 0.5 * (cov + cov.T)
-        given = directions is not None
+        if directions is not None and not given:  # no constraints: empty ranges
+            dmin = dmax = np.zeros(0)
         return Evaluation(lam.copy(), float(log_z), mean, cov,
-                          dmin if given else None, dmax if given else None)
-
-    def _partial(self, r0, r1, cols, hessian):
-        """The reduction over rows r0:r1, chunk by chunk (runs in a worker thread)."""
-        m = self.m
-        k = cols.shape[0] - 1
-        dmin = np.full(k, np.inf)
-        dmax = np.full(k, -np.inf)
-        big = -np.inf  # running maximum of the log-weights
-        s0 = 0.0
-        s1 = np.zeros(m)
-        s2 = np.zeros((m, m)) if hessian else None
-        buf = np.empty((m, self.chunk_size)) if hessian else None
-        lq_all = self.log_prior
-        for c0 in range(r0, r1, self.chunk_size):
-            c1 = min(c0 + self.chunk_size, r1)
-            fc = self._block(c0, c1)
-            proj = np.dot(cols, fc.T)  # (1 + k, rows): contiguous rows, fast reductions
-            a = proj[0]
-            np.negative(a, out=a)
-            if lq_all is not None:
-                a += lq_all[c0:c1]
-            if k:
-                pk = proj[1:]
-                if not self.all_in_support:
-                    pk = pk[:, np.isfinite(a)]
-                if pk.shape[1]:
-                    np.minimum(dmin, pk.min(axis=1), out=dmin)
-                    np.maximum(dmax, pk.max(axis=1), out=dmax)
-            top = a.max()
-            if top == -np.inf:
-                continue
-            if top > big:
-                if s0:
-                    scale = np.exp(big - top)
-                    s0 *= scale
-                    s1 *= scale
-                    if hessian:
-                        s2 *= scale
-                big = top
-            a -= big
-            w = np.exp(a, out=a)
-            s0 += w.sum()
-            if hessian:
-                wf = np.multiply(fc.T, w, out=buf[:, : fc.shape[0]])
-                s1 += wf.sum(axis=1)
-                s2 += wf @ fc
-            else:
-                s1 += w @ fc
-        return big, s0, s1, s2, dmin, dmax
+                          dmin if directions is not None else None,
+                          dmax if directions is not None else None)
 
     def project_ranges(self, directions):
         """Min and max over the support of ``F @ directions`` (one pass)."""
-        self.n_passes += 1
         d = np.asarray(directions, dtype=np.float64)
-        dmin = np.full(d.shape[1], np.inf)
-        dmax = np.full(d.shape[1], -np.inf)
-        for _, _, fc, lq in self._chunks():
-            pk = fc @ d
-            if lq is not None and not self.all_in_support:
-                pk = pk[np.isfinite(lq)]
-            if pk.shape[0]:
-                np.minimum(dmin, pk.min(axis=0), out=dmin)
-                np.maximum(dmax, pk.max(axis=0), out=dmax)
-        return dmin, dmax
 
-    def restrict(self, direction, threshold):
-        """Shrink the support to the states with ``F @ direction <= threshold`` (one pass).
+        def chunk(fc, lq, _):
+            pk = np.dot(d.T, fc.T)
+            if lq is not None:
+                pk = pk[:, np.isfinite(lq)]
+            if pk.shape[1] == 0:
+                return None
+            return pk.min(axis=1), pk.max(axis=1)
 
-        Returns the number of states left.
-        """
-        self.n_passes += 1
-        if self.log_prior is None:
-            new = np.full(self.n, 0.0)
-        else:
-            new = self.log_prior.copy()
-        for r0, r1, fc, _ in self._chunks():
-            off = (fc @ direction) > threshold
-            new[r0:r1][off] = -np.inf
-        self.set_log_prior(new)
-        return self.support_size()
+        def merge(a, b):
+            if a is None or b is None:
+                return b if a is None else a
+            return np.minimum(a[0], b[0]), np.maximum(a[1], b[1])
+
+        return self._reduce(chunk, merge)
 
     def log_probabilities(self, ev):
-        """``log p_i = log q_i - lam . F_i - log Z`` for every state, at evaluation ``ev``."""
-        self.n_passes += 1
+        """``log p_i = log q_i - lam . F_i - log Z`` for every state (one pass, in memory)."""
         out = np.empty(self.n)
-        for r0, r1, fc, lq in self._chunks():
-            a = -(fc @ ev.lam)
+
+        def chunk(fc, lq, c0):
+            a = -(fc @ ev.lam) - ev.log_Z
             if lq is not None:
                 a += lq
-            out[r0:r1] = a + (self.log_norm - ev.log_Z)
+            out[c0: c0 + fc.shape[0]] = a
+
+        self._reduce(chunk, lambda a, b: None)
         return out
 
-    def sample_extremes(self, directions):
-        """Indices of the states in the support that minimise ``F @ d`` for each column d."""
-        self.n_passes += 1
-        best = np.full(directions.shape[1], np.inf)
-        arg = np.zeros(directions.shape[1], dtype=np.int64)
-        for r0, _, fc, lq in self._chunks():
-            pk = fc @ directions
-            if lq is not None and not self.all_in_support:
-                pk = np.where(np.isfinite(lq)[:, None], pk, np.inf)
-            i = np.argmin(pk, axis=0)
-            v = pk[i, np.arange(pk.shape[1])]
-            better = v < best
-            best[better] = v[better]
-            arg[better] = i[better] + r0
-        return arg
+    def extreme_rows(self, directions):
+        """Feature vectors (engine units) of the states in the support minimising F @ d."""
+        d = np.asarray(directions, dtype=np.float64)
 
-    def most_violated(self, direction, offset, count):
-        """States in the support with the smallest ``F @ direction - offset`` (one pass)."""
-        self.n_passes += 1
-        keep_val = np.empty(0)
-        keep_idx = np.empty(0, dtype=np.int64)
-        for r0, _, fc, lq in self._chunks():
-            v = fc @ direction - offset
-            if lq is not None and not self.all_in_support:
+        def chunk(fc, lq, _):
+            pk = np.dot(d.T, fc.T)
+            if lq is not None:
+                pk = np.where(np.isfinite(lq)[None, :], pk, np.inf)
+            i = np.argmin(pk, axis=1)
+            return pk[np.arange(pk.shape[0]), i], fc[i]
+
+        def merge(a, b):
+            if a is None or b is None:
+                return b if a is None else a
+            better = b[0] < a[0]
+            return np.where(better, b[0], a[0]), np.where(better[:, None], b[1], a[1])
+
+        return _unique_rows(self._reduce(chunk, merge)[1])
+
+    def lowest_rows(self, direction, offset, count):
+        """The ``count`` states of the support with the smallest ``F @ d - offset``.
+
+        Returns ``(values, rows)`` sorted by value, rows in engine units (one pass).
+        """
+        d = np.asarray(direction, dtype=np.float64)
+
+        def chunk(fc, lq, _):
+            v = fc @ d - offset
+            if lq is not None:
                 v = np.where(np.isfinite(lq), v, np.inf)
             if v.shape[0] > count:
                 part = np.argpartition(v, count - 1)[:count]
-            else:
-                part = np.arange(v.shape[0])
-            keep_val = np.concatenate([keep_val, v[part]])
-            keep_idx = np.concatenate([keep_idx, part + r0])
-            if keep_val.shape[0] > 4 * count:
-                sel = np.argpartition(keep_val, count - 1)[:count]
-                keep_val, keep_idx = keep_val[sel], keep_idx[sel]
-        order = np.argsort(keep_val)[:count]
-        return keep_idx[order], keep_val[order]
+                return v[part], fc[part]
+            return v, np.array(fc)
 
-    def rows(self, idx):
-        """The feature vectors of the given states (no pass)."""
-        fc = np.asarray(self.F[np.sort(idx)])
-        if self.shift is not None:
-            fc = (fc - self.shift) * self.inv_scale
-        return fc
+        def merge(a, b):
+            if a is None or b is None:
+                return b if a is None else a
+            v = np.concatenate([a[0], b[0]])
+            r = np.concatenate([a[1], b[1]])
+            if v.shape[0] > count:
+                part = np.argpartition(v, count - 1)[:count]
+                v, r = v[part], r[part]
+            return v, r
+
+        v, r = self._reduce(chunk, merge)
+        order = np.argsort(v)
+        keep = np.isfinite(v[order])
+        return v[order][keep], r[order][keep]
+
+
+def _moment_partial(fc, lq, cols, hessian, m, buf_size):
+    """Partial sums of one chunk: running max of the log-weights and the weighted sums."""
+    k = cols.shape[0] - 1
+    proj = np.dot(cols, fc.T)  # (1 + k, rows): contiguous rows, fast reductions
+    a = proj[0]
+    np.negative(a, out=a)
+    dmin = dmax = None
+    if lq is not None:
+        a += lq
+    if k:
+        pk = proj[1:]
+        if lq is not None:
+            pk = pk[:, np.isfinite(a)]
+        if pk.shape[1]:
+            dmin, dmax = pk.min(axis=1), pk.max(axis=1)
+        else:
+            dmin, dmax = np.full(k, np.inf), np.full(k, -np.inf)
+    top = a.max()
+    if top == -np.inf:
+        return -np.inf, 0.0, np.zeros(m), (np.zeros((m, m)) if hessian else None), dmin, dmax
+    a -= top
+    w = np.exp(a, out=a)
+    if hessian:
+        wf = np.multiply(fc.T, w)
+        s1 = wf.sum(axis=1)
+        s2 = wf @ fc
+    else:
+        s1 = w @ fc
+        s2 = None
+    return top, float(w.sum()), s1, s2, dmin, dmax
+
+
+def _merge_moments(a, b):
+    """Combine two partial reductions (log-sum-exp merge of the weighted sums)."""
+    if a is None or b is None:
+        return b if a is None else a
+    big = max(a[0], b[0])
+    if big == -np.inf:
+        s2 = None if a[3] is None else a[3] + b[3]
+        return big, 0.0, a[2] + b[2], s2, _min(a[4], b[4]), _max(a[5], b[5])
+    sa, sb = np.exp(a[0] - big), np.exp(b[0] - big)
+    s2 = None if a[3] is None else a[3] * sa + b[3] * sb
+    return (big, a[1] * sa + b[1] * sb, a[2] * sa + b[2] * sb, s2,
+            _min(a[4], b[4]), _max(a[5], b[5]))
+
+
+def _min(x, y):
+    return None if x is None else np.minimum(x, y)
+
+
+def _max(x, y):
+    return None if x is None else np.maximum(x, y)
+
+
+def _unique_rows(rows):
+    return np.unique(rows, axis=0)

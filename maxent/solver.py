@@ -46,6 +46,7 @@ class _Problem:
     max_iter: int
     shift: NDArray[np.float64]  # the engine works with (F - shift) / scale
     scale: NDArray[np.float64]
+    log_mass: float  # log of the prior's total weight on the support
     n_iter: int = 0
     lp_done: bool = False
     face_dirs: list = field(default_factory=list)  # directions d with lambda -> lambda + inf*d
@@ -243,8 +244,6 @@ def solve(
         raise InvalidInputError(f"`chunk_size` must be a positive integer; got {chunk_size}.")
 
     engine = MomentEngine(F, log_prior, chunk_size)
-    original_log_prior = log_prior
-    original_log_norm = engine.log_norm
 
     # First pass: prior moments, covariance and per-feature ranges over the support.
     eye = np.eye(m)
@@ -268,7 +267,7 @@ def solve(
     spread = np.where(std > 64 * _EPS * magnitude, std, np.where(width > 0, width, 1.0))
     prob = _Problem(engine, names, from_mapping, spread, magnitude, float(tol), int(max_iter),
                     np.zeros(m) if shift is None else shift,
-                    np.ones(m) if scale is None else scale)
+                    np.ones(m) if scale is None else scale, ev0.log_Z)
 
     if b is not None:
         out = _solve_equalities(prob, b, sigma2, np.arange(m), lam0, ev0)
@@ -276,8 +275,7 @@ def solve(
     else:
         out, targets_out = _solve_bounds(prob, lo, hi, lam0, ev0)
 
-    return _finish(prob, out, targets_out, b is not None, sigma2_user, original_log_prior,
-                   original_log_norm, lo, hi)
+    return _finish(prob, out, targets_out, b is not None, sigma2_user, log_prior, lo, hi)
 
 
 def _affine_map(ev0):
@@ -387,7 +385,7 @@ def _record_face(prob, d, inf_sign, lam, dmin=None, margin=0.0):
     eng = prob.engine
     if dmin is None:
         dmin = float(eng.project_ranges(d[:, None])[0][0])
-    eng.restrict(d, dmin + max(prob.dir_tol(d), margin))
+    eng.add_face(d, dmin + max(prob.dir_tol(d), margin))
     prob.face_dirs.append(d)
     prob.lp_done = False
     big = np.abs(d) > 1e-8 * np.max(np.abs(d))
@@ -611,15 +609,12 @@ def _lp_check(prob, b, exact):
     probe[exact, : len(exact)] = np.diag(1 / s)
     probe[exact, len(exact): 2 * len(exact)] = -np.diag(1 / s)
     probe[exact, 2 * len(exact):] = rng.standard_normal((len(exact), 4)) / s[:, None]
-    rows = set(int(i) for i in eng.sample_extremes(probe))
-
-    def scaled(idx):
-        return (eng.rows(np.array(sorted(idx)))[:, exact] - bx) / s
+    rows = eng.extreme_rows(probe)  # feature vectors of a few states, grown by cutting planes
 
     def cutting_plane(objective, margin_var):
         nonlocal rows
         for _ in range(100):
-            g = scaled(rows)
+            g = (rows[:, exact] - bx) / s
             k = len(exact)
             if margin_var:  # max t  s.t.  g_i . d >= t
                 c = np.r_[np.zeros(k), -1.0]
@@ -638,11 +633,12 @@ def _lp_check(prob, b, exact):
             level = lp.x[k] if margin_var else 0.0
             dl = np.zeros(m)
             dl[exact] = dvec / s
-            idx, val = eng.most_violated(dl, float(b @ dl), 4 * k + 4)
-            viol = idx[val < level - 1e-12]
-            if viol.size == 0 or set(int(i) for i in viol) <= rows:
+            val, cand = eng.lowest_rows(dl, float(b @ dl), 4 * k + 4)
+            viol = cand[val < level - 1e-12]
+            grown = np.unique(np.vstack([rows, viol]), axis=0)
+            if viol.shape[0] == 0 or grown.shape[0] == rows.shape[0]:
                 return dl, (-lp.fun if not margin_var else level)
-            rows |= set(int(i) for i in viol)
+            rows = grown
         return None, None  # pragma: no cover
 
     d, margin = cutting_plane(None, True)
@@ -669,12 +665,12 @@ def _solve_bounds(prob, lo, hi, lam0, ev0):
     b = np.where(lo == hi, lo, 0.0)
     sigma2 = np.zeros(m)
     lam = lam0.copy()
-    base_prior = prob.engine.log_prior
+    base_faces = list(prob.engine.faces)
     base_dirs = list(prob.face_dirs)
     for _ in range(4 * m + 4):
         active = np.flatnonzero(state != 0)
         b = np.where(state == 1, hi, np.where(state == -1, lo, b))
-        prob.engine.set_log_prior(base_prior)
+        prob.engine.faces = list(base_faces)
         prob.face_dirs = list(base_dirs)
         lam = np.where(state != 0, lam, 0.0)
         out = _solve_equalities(prob, b, sigma2, active, lam, ev0)
@@ -701,7 +697,7 @@ def _solve_bounds(prob, lo, hi, lam0, ev0):
     )
 
 
-def _finish(prob, out, targets, user_targets, sigma2, log_prior, log_norm0, lo, hi):
+def _finish(prob, out, targets, user_targets, sigma2, log_prior, lo, hi):
     """Assemble the result in the caller's units (targets already are when user_targets)."""
     eng = prob.engine
     ev = out.ev
@@ -710,7 +706,7 @@ def _finish(prob, out, targets, user_targets, sigma2, log_prior, log_norm0, lo, 
     rel = np.max(np.abs(ev.mean - engine_targets) / prob.spread, initial=0.0)
     log_p = eng.log_probabilities(ev)
     p = np.exp(log_p)
-    log_z = ev.log_Z + (log_norm0 - eng.log_norm)
+    log_z = ev.log_Z - prob.log_mass  # normalised prior: log Z = 0 at lambda = 0
     lam = out.lam
     mean = ev.mean
     if eng.shift is not None:  # back from the engine's units to the caller's
@@ -722,9 +718,9 @@ def _finish(prob, out, targets, user_targets, sigma2, log_prior, log_norm0, lo, 
         lo = None if lo is None else shift + scale * lo
         hi = None if hi is None else shift + scale * hi
     if log_prior is None:
-        log_q = np.full(eng.n, log_norm0)
+        log_q = np.full(eng.n, -prob.log_mass)
     else:
-        log_q = log_prior + log_norm0
+        log_q = log_prior - prob.log_mass
     entropy = float(entropy_from_log_p(p, log_p))
     kl = float(kl_from_log_p(p, log_p, log_q))
     mult = _with_infinities(lam, out.inf_sign)
