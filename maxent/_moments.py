@@ -138,7 +138,7 @@ class MomentEngine:
         return acc
 
     # -- the passes ------------------------------------------------------------------------
-    def evaluate(self, lam, *, hessian=True, directions=None):
+    def evaluate(self, lam, *, hessian=True, directions=None, center=None):
         """One pass over ``F`` at multipliers ``lam``.
 
         Parameters
@@ -149,26 +149,33 @@ class MomentEngine:
             Accumulate second moments (the covariance) as well.
         directions : ndarray, shape (m, k), optional
             Also return min and max over the support of ``F @ directions``.
+        center : ndarray, shape (m,), optional
+            Accumulate second moments about this point (ideally close to the mean): needed
+            when p is so concentrated that the variance is far below the squared mean,
+            where ``E[F F^T] - E[F] E[F]^T`` would cancel.  Costs a subtraction per chunk.
         """
         lam = np.asarray(lam, dtype=np.float64)
         given = directions is not None
         cols = lam[None, :] if not given else np.vstack([lam, np.asarray(directions).T])
         given = given and cols.shape[0] > 1
         m = self.m
-        buf_size = self.chunk_size
+        if center is not None and not hessian:
+            center = None
 
         def chunk(fc, lq, _):
-            return _moment_partial(fc, lq, cols, hessian, m, buf_size)
+            return _moment_partial(fc, lq, cols, hessian, m, center)
 
         big, s0, s1, s2, dmin, dmax = self._reduce(chunk, _merge_moments)
         if s0 == 0.0:  # pragma: no cover - the support is never empty
             raise FloatingPointError("empty support")
         log_z = big + np.log(s0)
-        mean = s1 / s0
+        mean = s1 / s0  # about the center, if any
         cov = None
         if hessian:
             cov = s2 / s0 - np.outer(mean, mean)
             cov = 0.5 * (cov + cov.T)
+        if center is not None:
+            mean = mean + center
         if directions is not None and not given:  # no constraints: empty ranges
             dmin = dmax = np.zeros(0)
         return Evaluation(lam.copy(), float(log_z), mean, cov,
@@ -258,7 +265,7 @@ class MomentEngine:
         return v[order][keep], r[order][keep]
 
 
-def _moment_partial(fc, lq, cols, hessian, m, buf_size):
+def _moment_partial(fc, lq, cols, hessian, m, center):
     """Partial sums of one chunk: running max of the log-weights and the weighted sums."""
     k = cols.shape[0] - 1
     proj = np.dot(cols, fc.T)  # (1 + k, rows): contiguous rows, fast reductions
@@ -281,6 +288,8 @@ def _moment_partial(fc, lq, cols, hessian, m, buf_size):
     a -= top
     w = np.exp(a, out=a)
     if hessian:
+        if center is not None:
+            fc = fc - center
         wf = np.multiply(fc.T, w)
         s1 = wf.sum(axis=1)
         s2 = wf @ fc

@@ -30,6 +30,7 @@ __all__ = ["solve"]
 _EPS = np.finfo(np.float64).eps
 _NULL_EIG = 1e-12  # eigenvalue of the correlation matrix below which a direction is "flat"
 _LP_AFTER = 40  # Newton steps without convergence before the linear-programming check
+_RADIUS = 10.0  # initial trust radius, in prior standard deviations of the log-weights
 _LP_TOL = 1e-9  # feasibility tolerance of the linear programs, in units of the spread
 
 
@@ -351,11 +352,11 @@ def _solve_equalities(prob, b, sigma2, J, lam0, ev_prior):
         if isinstance(null, tuple):  # a face along a dependent combination
             lam = _record_face(prob, null[0], inf_sign, lam)
             continue
-        basis = _reduced_basis(prob, free, null)
+        basis = _reduced_basis(prob, free, null, ev0)
         status, lam, ev, d = _newton(prob, b, sigma2, free, exact, basis, lam, ev0)
         if status == "face":
-            direction, margin = d
-            lam = _record_face(prob, direction, inf_sign, lam, margin=margin)
+            for direction, margin in d:
+                lam = _record_face(prob, direction, inf_sign, lam, margin=margin)
             continue
         converged = status == "converged"
         if converged:
@@ -463,16 +464,29 @@ def _flat_directions(prob, b, exact, ev0):
     return np.array(null).T if null else np.zeros((m, 0))
 
 
-def _reduced_basis(prob, free, null):
-    """Orthonormal basis (scaled coordinates, on the free constraints) orthogonal to null."""
+def _reduced_basis(prob, free, null, ev0):
+    """Coordinates for Newton's method: whitened under the prior, flat directions removed.
+
+    Columns span the free constraints (in scaled coordinates) orthogonally to the null
+    vectors, and are scaled so that the prior covariance is the identity in them.  Newton's
+    step does not depend on the coordinates, but its regularisation of tiny curvatures
+    does: whitening keeps nearly dependent constraints (a combination with a tiny but
+    non-zero spread) from being mistaken for flat ones.
+    """
     m = prob.engine.m
     e = np.zeros((m, len(free)))
     e[free, np.arange(len(free))] = 1.0
-    if null is None or null.shape[1] == 0:
+    if null is not None and null.shape[1]:
+        proj = e - null @ (null.T @ e)
+        u, sv, _ = np.linalg.svd(proj, full_matrices=False)
+        e = u[:, sv > 0.5]
+    if e.shape[1] == 0:
         return e
-    proj = e - null @ (null.T @ e)
-    u, sv, _ = np.linalg.svd(proj, full_matrices=False)
-    return u[:, sv > 0.5]
+    s = prob.spread
+    corr = e.T @ (ev0.cov / np.outer(s, s)) @ e
+    w, v = np.linalg.eigh(0.5 * (corr + corr.T))
+    w = np.maximum(w, 1e-16 * max(float(w[-1]), 1e-300))
+    return e @ (v / np.sqrt(w))
 
 
 def _dual_value(ev, lam, b, sigma2, free):
@@ -489,9 +503,15 @@ def _residuals(prob, ev, lam, b, sigma2, free):
 def _newton(prob, b, sigma2, free, exact, basis, lam, ev0):
     """Damped Newton on the dual over the free constraints.
 
-    Returns (status, lam, evaluation, direction) with status one of "converged",
-    "face" (direction d: the targets touch the face minimising F @ d), "stalled" or
-    "max_iter".  Raises InfeasibleTargetsError on a certificate of infeasibility.
+    Returns (status, lam, evaluation, faces) with status one of "converged", "face"
+    (faces: list of (direction d, margin): the targets touch the face minimising F @ d),
+    "stalled" or "max_iter".  Raises InfeasibleTargetsError on a certificate of
+    infeasibility.
+
+    Globalisation: a trust radius on the step, measured in coordinates whitened under the
+    prior (where one unit moves the log-weights by about one standard deviation), with a
+    backtracking line search inside it.  The radius grows after steps the quadratic model
+    predicted well and shrinks after poor ones.
     """
     eng = prob.engine
     m = eng.m
@@ -502,21 +522,45 @@ def _newton(prob, b, sigma2, free, exact, basis, lam, ev0):
         return "converged", lam, eng.evaluate(lam, hessian=False), None
     # The prior pass was at lam = 0 on this very support: reuse it as the first step.
     ev = ev0 if not np.any(lam) else eng.evaluate(lam)
+    stuck = 0  # consecutive full steps that changed the dual only by rounding
+    light_ok = True
+    rmax_prev = np.inf
+    edge = np.inf  # where b sits in the range of F @ d for the last Newton direction d
+    center = None  # second moments about this point once p is concentrated
+    radius = _RADIUS
     while True:
         res = _residuals(prob, ev, lam, b, sigma2, free)
         rmax = float(np.max(res)) if res.size else 0.0
         if rmax <= prob.tol:
+            if edge < 1e-6 and exact and not prob.lp_done:
+                # Converged with the step pointing at the edge of the hull: the target may
+                # be exactly on a face, reached only in the limit.  The LP decides.
+                prob.lp_done = True
+                faces = _lp_check(prob, b, exact)
+                if faces is not None:
+                    return "face", lam, ev, faces
             return "converged", lam, ev, None
+        if ev.cov is None:  # a light evaluation that did not converge: no more of those
+            light_ok = False
+        if stuck >= 3 or rmax > 0.5 * rmax_prev and stuck >= 2:
+            return "stalled", lam, ev, None
+        rmax_prev = rmax
         if prob.n_iter >= prob.max_iter:
             return "max_iter", lam, ev, None
         if prob.n_iter >= _LP_AFTER and not prob.lp_done and exact:
             prob.lp_done = True
-            face = _lp_check(prob, b, exact)
-            if face is not None:
-                return "face", lam, ev, face
-        if ev.cov is None:
-            ev = eng.evaluate(lam)
-        # Newton direction in scaled coordinates mu = lam * s, on the reduced basis.
+            faces = _lp_check(prob, b, exact)
+            if faces is not None:
+                return "face", lam, ev, faces
+        if ev.cov is None or _cancels(ev, center, free):
+            # Concentrated p: E[FF] - E[F]E[F] about the old center would cancel; take the
+            # second moments about the current mean instead (from now on).
+            if ev.cov is not None:
+                center = ev.mean.copy()
+            ev = eng.evaluate(lam, center=center)
+        if center is not None:
+            center = ev.mean.copy()
+        # Newton direction in scaled coordinates mu = lam * s, on the (whitened) basis.
         g = (b - ev.mean + sigma2 * lam) / s
         g[[k for k in range(m) if k not in free]] = 0.0
         h = ev.cov / np.outer(s, s) + np.diag(sigma2 / s**2)
@@ -524,29 +568,38 @@ def _newton(prob, b, sigma2, free, exact, basis, lam, ev0):
         gr = basis.T @ g
         w, v = np.linalg.eigh(hr)
         floor = max(float(w[-1]), 1e-300) * 1e-14
-        step_r = -(v @ ((v.T @ gr) / np.maximum(w, floor)))
+        coef = (v.T @ gr) / np.maximum(w, floor)
+        length = float(np.linalg.norm(coef))
+        if length > radius:
+            coef *= radius / length
+        step_r = -(v @ coef)
         d = (basis @ step_r) / s  # multiplier units
         slope = float((g * s) @ d)
         if not slope < 0:  # rounding: no descent direction left
             return "stalled", lam, ev, None
+        curvature = float(step_r @ hr @ step_r)
         f0 = _dual_value(ev, lam, b, sigma2, free)
+        # Rounding level of the dual: log Z and lambda . b are each about |lambda| |F|.
+        noise = 64 * _EPS * (max(1.0, abs(f0)) + float(np.abs(lam) @ prob.magnitude))
         cert = np.where(ex_mask, d, 0.0)
         dirs = np.column_stack([cert, np.where(ex_mask, lam, 0.0)])
-        light = rmax < 0.1 * np.sqrt(prob.tol)  # quadratic convergence: last step
+        # Near the solution Newton converges quadratically: the next evaluation will most
+        # likely be the last, and needs no covariance.
+        light = light_ok and rmax < 0.1 * np.sqrt(prob.tol)
         t = 1.0
         accepted = None
         for _ in range(60):
             lt = lam + t * d
-            et = eng.evaluate(lt, hessian=not light, directions=dirs)
+            et = eng.evaluate(lt, hessian=not light, directions=dirs, center=center)
             ft = _dual_value(et, lt, b, sigma2, free)
             suspect = _certificates(prob, b, dirs, et)
             if suspect is not None and not prob.lp_done:
                 # The certificate suggests a face; its exact normal comes from an LP.
                 prob.lp_done = True
-                face = _lp_check(prob, b, exact)
-                if face is not None:
-                    return "face", lt, et, face
-            if ft <= f0 + 1e-4 * t * slope + 16 * _EPS * max(1.0, abs(f0)):
+                faces = _lp_check(prob, b, exact)
+                if faces is not None:
+                    return "face", lt, et, faces
+            if ft <= f0 + 1e-4 * t * slope + noise:
                 accepted = (lt, et)
                 break
             # Safeguarded quadratic interpolation of the dual along the step.
@@ -556,7 +609,26 @@ def _newton(prob, b, sigma2, free, exact, basis, lam, ev0):
         prob.n_iter += 1
         if accepted is None:
             return "stalled", lam, ev, None
+        predicted = -(t * slope + 0.5 * t * t * curvature)
+        ratio = (f0 - ft) / predicted if predicted > noise else 1.0
+        taken = t * min(length, radius)
+        if ratio > 0.75 and t == 1.0 and length >= 0.99 * radius:
+            radius *= 4.0
+        elif ratio < 0.25:
+            radius = max(0.25 * taken, 1e-8)
+        at_floor = t == 1.0 and abs(ft - f0) <= noise
+        stuck = stuck + 1 if at_floor else 0
         lam, ev = accepted
+        width = ev.dir_max[0] - ev.dir_min[0]
+        if np.any(cert) and width > 0:
+            edge = (float(b @ cert) - ev.dir_min[0]) / width
+
+
+def _cancels(ev, center, free):
+    """Whether Cov = E[FF] - E[F]E[F] (about center) lost more than ~6 digits."""
+    var = np.diag(ev.cov)[free]
+    off = (ev.mean if center is None else ev.mean - center)[free]
+    return bool(np.any(off**2 > 1e6 * np.maximum(var, 1e-300)))
 
 
 def _certificates(prob, b, dirs, ev):
@@ -648,13 +720,23 @@ def _lp_check(prob, b, exact):
         dmin, _ = eng.project_ranges(d[:, None])
         _raise_outside_hull(prob, d, float(b @ d), float(dmin[0]))
     # Feasible: is the target on a proper face?  max E_q[F - b] . d over d with F_i . d >= b . d.
-    ev_q = eng.evaluate(np.zeros(m), hessian=False)
-    objective = (ev_q.mean[exact] - bx) / s
-    d, value = cutting_plane(objective, False)
-    if d is None or value <= prob.dir_tol(d):
-        return None
-    # States within the LP's own tolerance of the supporting hyperplane belong to the face.
-    return d, _LP_TOL * float(np.abs(d) @ prob.spread)
+    # An optimal vertex may keep some states of a larger face, so repeat on the face found
+    # until the target is in the relative interior.
+    faces = []
+    saved = list(eng.faces)
+    for _ in range(m + 1):
+        ev_q = eng.evaluate(np.zeros(m), hessian=False)
+        objective = (ev_q.mean[exact] - bx) / s
+        d, value = cutting_plane(objective, False)
+        if d is None or value <= prob.dir_tol(d):
+            break
+        # States within the LP's own tolerance of the supporting hyperplane are on the face.
+        margin = max(prob.dir_tol(d), _LP_TOL * float(np.abs(d) @ prob.spread))
+        faces.append((d, margin))
+        eng.add_face(d, float(b @ d) + margin)
+        rows = rows[rows @ d <= float(b @ d) + margin]
+    eng.faces = saved
+    return faces or None
 
 
 def _solve_bounds(prob, lo, hi, lam0, ev0):
