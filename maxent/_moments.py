@@ -214,6 +214,30 @@ class MomentEngine:
         self._reduce(chunk, lambda a, b: None)
         return out
 
+    def information(self, ev):
+        """``(-sum p log p, sum p log q)`` at evaluation ``ev`` (one pass; q as given)."""
+
+        def chunk(fc, lq, _):
+            log_p = -(fc @ ev.lam) - ev.log_Z
+            if lq is not None:
+                log_p += lq
+            p = np.exp(log_p)
+            on = p > 0
+            ent = -float(np.dot(p[on], log_p[on]))
+            cross = 0.0 if lq is None else float(np.dot(p[on], lq[on]))
+            return ent, cross
+
+        def merge(a, b):
+            if a is None or b is None:
+                return b if a is None else a
+            return a[0] + b[0], a[1] + b[1]
+
+        return self._reduce(chunk, merge)
+
+    def probabilities(self, ev):
+        """The distribution p at evaluation ``ev``, one entry per state (one pass)."""
+        return np.exp(self.log_probabilities(ev))
+
     def extreme_rows(self, directions):
         """Feature vectors (engine units) of the states in the support minimising F @ d."""
         d = np.asarray(directions, dtype=np.float64)

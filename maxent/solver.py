@@ -20,7 +20,6 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _checks
-from ._logspace import entropy_from_log_p, kl_from_log_p
 from ._moments import Evaluation, MomentEngine
 from .errors import ConvergenceWarning, InfeasibleTargetsError, InvalidInputError
 from .result import MaxEntResult
@@ -276,7 +275,7 @@ def solve(
     else:
         out, targets_out = _solve_bounds(prob, lo, hi, lam0, ev0)
 
-    return _finish(prob, out, targets_out, b is not None, sigma2_user, log_prior, lo, hi)
+    return _finish(prob, out, targets_out, b is not None, sigma2_user, lo, hi)
 
 
 def _affine_map(ev0):
@@ -779,15 +778,15 @@ def _solve_bounds(prob, lo, hi, lam0, ev0):
     )
 
 
-def _finish(prob, out, targets, user_targets, sigma2, log_prior, lo, hi):
+def _finish(prob, out, targets, user_targets, sigma2, lo, hi):
     """Assemble the result in the caller's units (targets already are when user_targets)."""
     eng = prob.engine
     ev = out.ev
     shift, scale = prob.shift, prob.scale
     engine_targets = (targets - shift) / scale if user_targets else targets
     rel = np.max(np.abs(ev.mean - engine_targets) / prob.spread, initial=0.0)
-    log_p = eng.log_probabilities(ev)
-    p = np.exp(log_p)
+    p = eng.probabilities(ev)
+    entropy, cross = eng.information(ev)
     log_z = ev.log_Z - prob.log_mass  # normalised prior: log Z = 0 at lambda = 0
     lam = out.lam
     mean = ev.mean
@@ -799,12 +798,9 @@ def _finish(prob, out, targets, user_targets, sigma2, log_prior, lo, hi):
             targets = shift + scale * targets
         lo = None if lo is None else shift + scale * lo
         hi = None if hi is None else shift + scale * hi
-    if log_prior is None:
-        log_q = np.full(eng.n, -prob.log_mass)
-    else:
-        log_q = log_prior - prob.log_mass
-    entropy = float(entropy_from_log_p(p, log_p))
-    kl = float(kl_from_log_p(p, log_p, log_q))
+    # KL(p || q / sum q) = sum p log p - sum p log q + log sum q  (q = 1 without a prior)
+    entropy = max(float(entropy), 0.0)
+    kl = max(-entropy - cross + prob.log_mass, 0.0)
     mult = _with_infinities(lam, out.inf_sign)
     viol = mean - targets - sigma2 * np.where(np.isfinite(mult), mult, 0.0)
     if lo is not None:
