@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Evaluation", "MomentEngine"]
+__all__ = ["Evaluation", "MomentEngine", "prepare_chunk", "reduce_block"]
 
 _CHUNK_ELEMENTS = 1 << 16  # ~0.5 MB of float64 per chunk: stays in cache within a step
 _WORKERS = max(1, min(os.cpu_count() or 1, 8))
@@ -91,19 +91,8 @@ class MomentEngine:
     # -- chunks --------------------------------------------------------------------------
     def _chunk(self, c0, c1):
         """Features (in engine units) and log prior (-inf off the support) of rows c0:c1."""
-        fc = self.F[c0:c1]
-        if self.shift is not None:
-            fc = (fc - self.shift) * self.inv_scale
         lq = None if self.log_prior is None else self.log_prior[c0:c1]
-        if self.faces:
-            on = np.ones(c1 - c0, dtype=bool)
-            for d, thr in self.faces:
-                on &= (fc @ d) <= thr
-            if lq is None:
-                lq = np.where(on, 0.0, -np.inf)
-            else:
-                lq = np.where(on, lq, -np.inf)
-        return fc, lq
+        return prepare_chunk(self.F[c0:c1], lq, self.shift, self.inv_scale, self.faces)
 
     def _reduce(self, func, merge):
         """``merge``-reduce of ``func(features_chunk, log_prior_chunk, first_row)`` over chunks.
@@ -116,12 +105,9 @@ class MomentEngine:
         n, size = self.n, self.chunk_size
 
         def run(r0, r1):
-            acc = None
-            for c0 in range(r0, r1, size):
-                c1 = min(c0 + size, r1)
-                fc, lq = self._chunk(c0, c1)
-                acc = merge(acc, func(fc, lq, c0))
-            return acc
+            lq = None if self.log_prior is None else self.log_prior[r0:r1]
+            return reduce_block(func, merge, self.F[r0:r1], lq, r0, size,
+                                self.shift, self.inv_scale, self.faces)
 
         workers = min(_WORKERS, max(1, n // (4 * size)))
         if workers == 1:
@@ -287,6 +273,42 @@ class MomentEngine:
         order = np.argsort(v)
         keep = np.isfinite(v[order])
         return v[order][keep], r[order][keep]
+
+
+def prepare_chunk(features, log_prior, shift, inv_scale, faces):
+    """One chunk as the passes see it: features in engine units, log prior on the support.
+
+    Applies the affine map ``(F - shift) * inv_scale`` (when ``shift`` is not None) and
+    the recorded faces: states with ``F @ d > threshold`` for some face ``(d, threshold)``
+    get log prior ``-inf``.  Shared by every back end, so they all see the same support.
+    """
+    fc = features
+    if shift is not None:
+        fc = (fc - shift) * inv_scale
+    lq = log_prior
+    if faces:
+        on = np.ones(fc.shape[0], dtype=bool)
+        for d, thr in faces:
+            on &= (fc @ d) <= thr
+        lq = np.where(on, 0.0 if lq is None else lq, -np.inf)
+    return fc, lq
+
+
+def reduce_block(func, merge, features, log_prior, first_row, chunk_size, shift, inv_scale,
+                 faces):
+    """``merge``-reduce of ``func(chunk, log_prior_chunk, first_row)`` over a block of rows.
+
+    The block (rows ``first_row ...`` of the whole problem, in memory) is cut into chunks
+    of ``chunk_size`` rows, each prepared by :func:`prepare_chunk`.
+    """
+    acc = None
+    n = features.shape[0]
+    for c0 in range(0, n, chunk_size):
+        c1 = min(c0 + chunk_size, n)
+        lq = None if log_prior is None else log_prior[c0:c1]
+        fc, lq = prepare_chunk(features[c0:c1], lq, shift, inv_scale, faces)
+        acc = merge(acc, func(fc, lq, first_row + c0))
+    return acc
 
 
 def _moment_partial(fc, lq, cols, hessian, m, center):
