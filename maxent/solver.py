@@ -14,12 +14,13 @@ the last resort, and wraps the result.  All passes over F go through
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _checks
+from . import _checks, streaming
 from ._moments import Evaluation, MomentEngine
 from .errors import ConvergenceWarning, InfeasibleTargetsError, InvalidInputError
 from .result import MaxEntResult
@@ -93,6 +94,7 @@ def solve(
     tol: float = 1e-10,
     max_iter: int = 100,
     chunk_size: int | None = None,
+    names: Sequence[str] | None = None,
 ) -> MaxEntResult:
     r"""Maximum-entropy distribution that matches linear moment constraints.
 
@@ -179,8 +181,10 @@ def solve(
     >>> maxent.solve({"face": [1, 2, 3, 4, 5, 6]}, {"face": 6.0}).p
     array([0., 0., 0., 0., 0., 1.])
     """
-    F, names, from_mapping = _checks.feature_matrix(features)
-    n, m = F.shape
+    if chunk_size is not None and (int(chunk_size) != chunk_size or chunk_size < 1):
+        raise InvalidInputError(f"`chunk_size` must be a positive integer; got {chunk_size}.")
+    engine, names, from_mapping = _make_engine(features, prior, chunk_size, names)
+    m = engine.m
     if lower is None and upper is None:
         if targets is None:
             raise InvalidInputError(
@@ -220,18 +224,6 @@ def solve(
             )
         sigma2 = sig**2
     sigma2_user = sigma2
-    log_prior = None
-    if prior is not None:
-        q = _checks.as_float_array(prior, "prior", ndim=1)
-        if q.shape[0] != n:
-            raise InvalidInputError(
-                f"`prior` has {q.shape[0]} entries but `features` has {n} rows (one per state)."
-            )
-        _checks.check_nonnegative(q, "prior")
-        if not np.any(q > 0):
-            raise InvalidInputError("`prior` is zero everywhere: the support is empty.")
-        with np.errstate(divide="ignore"):
-            log_prior = np.log(q)
     lam0 = np.zeros(m)
     if initial_multipliers is not None:
         lam0 = _checks.constraint_vector(
@@ -240,10 +232,6 @@ def solve(
         raise InvalidInputError(f"`tol` must be a positive number; got {tol}.")
     if int(max_iter) != max_iter or max_iter < 0:
         raise InvalidInputError(f"`max_iter` must be a non-negative integer; got {max_iter}.")
-    if chunk_size is not None and (int(chunk_size) != chunk_size or chunk_size < 1):
-        raise InvalidInputError(f"`chunk_size` must be a positive integer; got {chunk_size}.")
-
-    engine = MomentEngine(F, log_prior, chunk_size)
 
     # First pass: prior moments, covariance and per-feature ranges over the support.
     eye = np.eye(m)
@@ -276,6 +264,36 @@ def solve(
         out, targets_out = _solve_bounds(prob, lo, hi, lam0, ev0)
 
     return _finish(prob, out, targets_out, b is not None, sigma2_user, lo, hi)
+
+
+def _make_engine(features, prior, chunk_size, names):
+    """The back end for ``features``: in memory, dask array, or chunk source.
+
+    Returns ``(engine, names, from_mapping)``.  In-memory input is validated here; lazy
+    input (dask arrays, chunk sources) by the engine's first pass, chunk by chunk.
+    """
+    if streaming.is_lazy(features):
+        return streaming.open_lazy(features, prior, chunk_size, names)
+    if names is not None:
+        raise InvalidInputError(
+            "`names` is for chunk sources and dask arrays; name the columns of an in-memory "
+            "`features` with a mapping name -> column."
+        )
+    F, names, from_mapping = _checks.feature_matrix(features)
+    n = F.shape[0]
+    log_prior = None
+    if prior is not None:
+        q = _checks.as_float_array(prior, "prior", ndim=1)
+        if q.shape[0] != n:
+            raise InvalidInputError(
+                f"`prior` has {q.shape[0]} entries but `features` has {n} rows (one per state)."
+            )
+        _checks.check_nonnegative(q, "prior")
+        if not np.any(q > 0):
+            raise InvalidInputError("`prior` is zero everywhere: the support is empty.")
+        with np.errstate(divide="ignore"):
+            log_prior = np.log(q)
+    return MomentEngine(F, log_prior, chunk_size), names, from_mapping
 
 
 def _affine_map(ev0):

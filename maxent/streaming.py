@@ -1,0 +1,567 @@
+"""Back ends for state spaces beyond one machine's memory: dask arrays and chunk sources.
+
+:func:`maxent.solve` talks to its data only through the map-reduce passes of
+:class:`maxent._moments.MomentEngine`.  The engines here are subclasses that change only
+*where the chunks come from* and *how the partial results are combined*:
+
+- :class:`DaskEngine`: ``features`` (and ``prior``) are dask arrays chunked along the state
+  axis.  Each pass is one ``dask.compute`` of a graph with one task per block (the block is
+  cut into cache-sized chunks inside the task) and a tree of merges; dask does the
+  scheduling, so with a :class:`distributed.Client` active the pass runs on the cluster.
+- :class:`SourceEngine`: ``features`` is a *chunk source*, a callable returning a fresh
+  iterable of ``(features_chunk, prior_chunk_or_None)`` (one call per pass), or an object
+  whose ``__iter__`` does so repeatedly.  States are generated on the fly, so no
+  ``n_states x n_constraints`` array ever exists; chunks are processed by a small pool of
+  threads while the next one is generated, and memory stays a few chunks.
+
+Both apply the affine transform and the faces of the support exactly as the in-memory
+engine does (:func:`maxent._moments.prepare_chunk`), and validate their input during the
+first pass, chunk by chunk, with the messages of the in-memory checks (global state
+indices).  The distribution is returned lazily: a dask array for dask input, a
+:class:`StreamedProbabilities` (a function of the states) for a chunk source.
+"""
+
+from __future__ import annotations
+
+import inspect
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from . import _moments
+from ._checks import _fmt_index, first_bad_index
+from ._moments import MomentEngine, prepare_chunk, reduce_block
+from .errors import InvalidInputError
+
+__all__ = ["DaskEngine", "SourceEngine", "StreamedProbabilities", "generated_features",
+           "is_lazy"]
+
+_FAN_IN = 8  # partial results merged per task of the tree reduction
+
+
+def _is_dask(x: Any) -> bool:
+    return type(x).__module__.startswith("dask.") and hasattr(x, "__dask_graph__")
+
+
+def is_lazy(features: Any) -> bool:
+    """Whether ``features`` needs a streaming back end (dask array or chunk source)."""
+    if _is_dask(features):
+        return True
+    if isinstance(features, Mapping):
+        return any(_is_dask(v) for v in features.values())
+    if callable(features):
+        return True
+    return (isinstance(features, Iterable) and not hasattr(features, "__array__")
+            and not isinstance(features, (Sequence, Mapping, str, bytes)))
+
+
+# -- validation, chunk by chunk ------------------------------------------------------------
+@dataclass
+class _Check:
+    """What the first pass learns about the input: row count, support, first error."""
+
+    rows: int
+    positive: bool  # some state has positive prior weight
+    error: tuple | None  # (sort key, message): the error the in-memory checks would raise
+
+
+def _merge_checks(a: _Check | None, b: _Check | None) -> _Check | None:
+    if a is None or b is None:
+        return b if a is None else a
+    errs = [e for e in (a.error, b.error) if e is not None]
+    return _Check(a.rows + b.rows, a.positive or b.positive,
+                  min(errs, key=lambda e: e[0]) if errs else None)
+
+
+def _check_block(fb, qb, first_row, names, from_mapping):
+    """Validate one block; error keys order errors as the in-memory checks would."""
+    error = None
+    bad = ~np.isfinite(fb)
+    if np.any(bad):
+        if from_mapping:  # column by column, as for a mapping of columns in memory
+            k = int(np.argmax(bad.any(axis=0)))
+            i = int(np.argmax(bad[:, k]))
+            msg = (f"`features[{names[k]!r}]` must be finite; got {fb[i, k]} at index "
+                   f"{first_row + i}.")
+            error = ((0, k, first_row + i), msg)
+        else:
+            i, k = first_bad_index(bad)
+            msg = (f"`features` must be finite; got {fb[i, k]} at index "
+                   f"{_fmt_index((first_row + i, k))}.")
+            error = ((0, first_row + i, k), msg)
+        return _Check(fb.shape[0], False, error)
+    positive = True
+    if qb is not None:
+        for kind, mask, need in ((1, ~np.isfinite(qb), "be finite"), (2, qb < 0, "be >= 0")):
+            if np.any(mask):
+                i = int(np.argmax(mask))
+                msg = f"`prior` must {need}; got {qb[i]} at index {first_row + i}."
+                return _Check(fb.shape[0], False, ((kind, first_row + i, 0), msg))
+        positive = bool(np.any(qb > 0))
+    return _Check(fb.shape[0], positive, None)
+
+
+def _log_weights(q):
+    with np.errstate(divide="ignore"):
+        return np.log(q)
+
+
+def _raise_checks(check: _Check) -> None:
+    if check.error is not None:
+        raise InvalidInputError(check.error[1])
+    if check.rows == 0:
+        raise InvalidInputError("`features` has no rows; give at least one state.")
+    if not check.positive:
+        raise InvalidInputError("`prior` is zero everywhere: the support is empty.")
+
+
+@dataclass
+class _Pass:
+    """Everything a task needs for one pass (small: shipped once per pass to the workers)."""
+
+    func: Callable
+    merge: Callable
+    chunk_size: int
+    shift: NDArray[np.float64] | None
+    inv_scale: NDArray[np.float64] | None
+    faces: list
+    errstate: dict
+    check: bool
+    names: tuple[str, ...]
+    from_mapping: bool
+
+
+def _block_task(spec: _Pass, fb, qb, first_row):
+    """Partial result of one block of states (runs on a worker)."""
+    with np.errstate(**spec.errstate):
+        fb = np.asarray(fb, dtype=np.float64)
+        if fb.ndim == 1:
+            fb = fb[:, None]
+        qb = None if qb is None else np.asarray(qb, dtype=np.float64)
+        check = None
+        if spec.check:
+            check = _check_block(fb, qb, first_row, spec.names, spec.from_mapping)
+            if check.error is not None:
+                return None, check
+        lq = None if qb is None else _log_weights(qb)
+        part = reduce_block(spec.func, spec.merge, fb, lq, first_row, spec.chunk_size,
+                            spec.shift, spec.inv_scale, spec.faces)
+        return part, check
+
+
+def _merge_task(spec: _Pass, parts):
+    """Merge a list of ``(partial, check)`` pairs in order (one node of the tree)."""
+    with np.errstate(**spec.errstate):
+        acc, chk = None, None
+        for part, check in parts:
+            acc = spec.merge(acc, part)
+            chk = _merge_checks(chk, check)
+        return acc, chk
+
+
+def _default_chunk(m):
+    return max(1024, _moments._CHUNK_ELEMENTS // max(m, 1))
+
+
+# -- dask arrays -------------------------------------------------------------------------------
+class DaskEngine(MomentEngine):
+    """Passes over a dask array of features, one ``dask.compute`` each.
+
+    Parameters
+    ----------
+    features : dask array, shape (n_states, n_constraints) or (n_states,)
+        Chunked along the state axis (chunks along the constraint axis are merged).
+    prior : dask array or ndarray, shape (n_states,), or None
+        Unnormalised prior weights (validated, and their log taken, inside the tasks).
+    chunk_size : int or None
+        Rows per chunk inside a block (cache-sized by default).
+    names, from_mapping
+        Constraint names and whether they came from a mapping (for error messages).
+    """
+
+    def __init__(self, features, prior, chunk_size, names, from_mapping):
+        import dask.array as da
+
+        if features.ndim == 1:
+            features = features[:, None]
+        if any(np.isnan(c) for c in features.chunks[0]):
+            raise InvalidInputError(
+                "`features` has unknown chunk sizes along the state axis; call "
+                "`features.compute_chunk_sizes()` first."
+            )
+        features = features.rechunk({1: -1})
+        n, m = features.shape
+        if prior is not None:
+            if not _is_dask(prior):
+                prior = np.asarray(prior, dtype=np.float64)
+            if prior.ndim != 1:
+                raise InvalidInputError(
+                    f"`prior` must be 1-D; got an array of shape {prior.shape}.")
+            if prior.shape[0] != n:
+                raise InvalidInputError(
+                    f"`prior` has {prior.shape[0]} entries but `features` has {n} rows "
+                    "(one per state)."
+                )
+            prior = da.asarray(prior).rechunk((features.chunks[0],))
+        super().__init__(np.empty((0, m)), None, chunk_size)
+        self.F = features
+        self.prior = prior
+        self.n = n
+        self.names, self.from_mapping = names, from_mapping
+        self._checked = False
+        if n == 0:
+            raise InvalidInputError("`features` has no rows; give at least one state.")
+
+    def _blocks(self):
+        fblocks = self.F.to_delayed().ravel()
+        qblocks = [None] * len(fblocks) if self.prior is None else self.prior.to_delayed().ravel()
+        starts = np.concatenate([[0], np.cumsum(self.F.chunks[0])[:-1]]).astype(int)
+        return fblocks, qblocks, starts
+
+    def _reduce(self, func, merge):
+        import dask
+
+        self.n_passes += 1
+        spec = _Pass(func, merge, self.chunk_size, self.shift, self.inv_scale, list(self.faces),
+                     np.geterr(), not self._checked, self.names, self.from_mapping)
+        spec_d = dask.delayed(spec, name=f"maxent-pass-{uuid.uuid4().hex}")
+        task = dask.delayed(_block_task, pure=True)
+        level = [task(spec_d, fb, qb, int(s)) for fb, qb, s in zip(*self._blocks(), strict=True)]
+        merge_node = dask.delayed(_merge_task, pure=True)
+        while len(level) > 1:
+            level = [merge_node(spec_d, level[i: i + _FAN_IN])
+                     for i in range(0, len(level), _FAN_IN)]
+        (result, check), = dask.compute(*level)
+        if spec.check:
+            _raise_checks(check)
+            self._checked = True
+        return result
+
+    def log_probabilities(self, ev):
+        """``log p`` as a dask array chunked like ``features`` (nothing is computed)."""
+        import dask.array as da
+
+        args = (self.F, "ij") + (() if self.prior is None else (self.prior, "i"))
+        return da.blockwise(
+            _log_p_block, "i", *args, dtype=np.float64, concatenate=True,
+            lam=ev.lam.copy(), log_z=float(ev.log_Z), shift=self.shift,
+            inv_scale=self.inv_scale, faces=list(self.faces), meta=np.empty(0),
+        )
+
+    def probabilities(self, ev):
+        """p as a dask array chunked like ``features`` (lazy: computed block by block)."""
+        import dask.array as da
+
+        return da.exp(self.log_probabilities(ev))
+
+
+def _log_p_block(fb, qb=None, *, lam, log_z, shift, inv_scale, faces):
+    """log p of one block, exactly as the in-memory engine computes it."""
+    fb = np.asarray(fb, dtype=np.float64)
+    lq = None if qb is None else _log_weights(np.asarray(qb, dtype=np.float64))
+    fc, lq = prepare_chunk(fb, lq, shift, inv_scale, faces)
+    a = -(fc @ lam) - log_z
+    if lq is not None:
+        a += lq
+    return a
+
+
+# -- chunk sources -----------------------------------------------------------------------------
+def _split_item(item):
+    if isinstance(item, tuple):
+        if len(item) != 2:
+            raise InvalidInputError(
+                "a chunk source must yield `(features_chunk, prior_chunk)` pairs (prior "
+                f"chunk or None) or feature chunks; got a tuple of {len(item)} items."
+            )
+        return item
+    return item, None
+
+
+def _as_chunk(item, first_row, m):
+    """A chunk of the source as float arrays, with its shapes checked."""
+    fc, qc = _split_item(item)
+    try:
+        fc = np.asarray(fc, dtype=np.float64)
+        qc = None if qc is None else np.asarray(qc, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"the chunk of `features` starting at state {first_row} must hold real numbers "
+            f"({exc})."
+        ) from None
+    if fc.ndim == 1:
+        fc = fc[:, None]
+    if fc.ndim != 2:
+        raise InvalidInputError(
+            f"the chunk of `features` starting at state {first_row} must be 1-D or 2-D; got "
+            f"an array of shape {fc.shape}."
+        )
+    if m is not None and fc.shape[1] != m:
+        raise InvalidInputError(
+            f"the chunk of `features` starting at state {first_row} has {fc.shape[1]} "
+            f"columns but there are {m} constraints (one column each)."
+        )
+    if qc is not None and qc.shape != (fc.shape[0],):
+        raise InvalidInputError(
+            f"the chunk of `prior` starting at state {first_row} has shape {qc.shape} but "
+            f"its chunk of `features` has {fc.shape[0]} rows (one per state)."
+        )
+    return fc, qc
+
+
+def _iterate(source):
+    chunks = source() if callable(source) else source
+    if not isinstance(chunks, Iterable):
+        raise InvalidInputError(
+            "a chunk source must return an iterable of `(features_chunk, prior_chunk)` "
+            f"pairs; got {type(chunks).__name__}."
+        )
+    return iter(chunks)
+
+
+def check_source(source) -> None:
+    """Reject one-shot iterators: every pass needs the chunks again."""
+    if inspect.isgenerator(source) or (not callable(source) and iter(source) is source):
+        raise InvalidInputError(
+            "`features` is an iterator, which can be read only once; pass a callable that "
+            "returns a fresh iterable of `(features_chunk, prior_chunk)` pairs (one per "
+            "pass), or an object whose `__iter__` starts again each time."
+        )
+
+
+class SourceEngine(MomentEngine):
+    """Passes over a chunk source: states generated on the fly, a few chunks in memory.
+
+    Parameters
+    ----------
+    source : callable or re-iterable
+        ``source()`` (or ``iter(source)``) yields ``(features_chunk, prior_chunk)`` pairs,
+        ``prior_chunk`` an array of unnormalised weights or None (uniform), or bare
+        feature chunks; the same states in the same order on every pass.
+    m : int
+        Number of constraints (columns of every chunk).
+    chunk_size : int or None
+        Rows per piece when a chunk is processed (cache-sized by default).
+    names : tuple of str
+        Constraint names (for messages).
+    """
+
+    def __init__(self, source, m, chunk_size, names, from_mapping):
+        super().__init__(np.empty((0, m)), None, chunk_size)
+        self.source = source
+        self.n = None  # counted by the first pass
+        self.names, self.from_mapping = names, from_mapping
+        self._checked = False
+
+    def _reduce(self, func, merge):
+        self.n_passes += 1
+        check = not self._checked
+        spec = _Pass(func, merge, self.chunk_size, self.shift, self.inv_scale, list(self.faces),
+                     np.geterr(), False, self.names, self.from_mapping)
+        pool = _moments._POOL
+        if pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = _moments._POOL = ThreadPoolExecutor(max_workers=_moments._WORKERS,
+                                                       thread_name_prefix="maxent")
+        pending: deque = deque()
+        acc = None
+        total = _Check(0, False, None)
+        row = 0
+        try:
+            for item in _iterate(self.source):
+                fc, qc = _as_chunk(item, row, self.m)
+                if check:
+                    c = _check_block(fc, qc, row, self.names, self.from_mapping)
+                    if c.error is not None and c.error[0][0] == 0:
+                        raise InvalidInputError(c.error[1])  # features: the first, in order
+                    total = _merge_checks(total, c)
+                    if total.error is not None:  # a prior error: features checked on
+                        row += fc.shape[0]
+                        continue
+                pending.append(pool.submit(_block_task, spec, fc, qc, row))
+                row += fc.shape[0]
+                while len(pending) > 2 * _moments._WORKERS:
+                    acc = merge(acc, pending.popleft().result()[0])
+            while pending:
+                acc = merge(acc, pending.popleft().result()[0])
+        finally:
+            for f in pending:
+                f.cancel()
+        if check:
+            _raise_checks(total)
+            self.n = row
+            self._checked = True
+        return acc
+
+    def probabilities(self, ev):
+        """p as a :class:`StreamedProbabilities`: a function of the states, nothing stored."""
+        return StreamedProbabilities(self.source, ev.lam.copy(), float(ev.log_Z), self.shift,
+                                     self.inv_scale, list(self.faces), self.n, self.m)
+
+
+class StreamedProbabilities:
+    """The maximum-entropy distribution of a chunk-source solve, as a function of the states.
+
+    Nothing per state is stored: ``p(features_chunk, prior_chunk)`` evaluates
+    :math:`p_i = q_i e^{-\\lambda \\cdot F_i} / Z` for any states (e.g. one chunk of the
+    source, or a few configurations of interest), and :meth:`chunks` walks the source
+    once, yielding p chunk by chunk in the source's order.  ``np.asarray(p)`` builds the
+    whole array (only for problems that fit in memory).
+
+    Attributes
+    ----------
+    shape : tuple of int
+        ``(n_states,)``.
+    multipliers : ndarray
+        The finite multipliers used (internal units are already undone by :meth:`__call__`).
+    log_Z : float
+        The normaliser (of the support; see :class:`maxent.MaxEntResult`).
+    """
+
+    dtype = np.dtype(np.float64)
+    ndim = 1
+
+    def __init__(self, source, lam, log_z, shift, inv_scale, faces, n, m):
+        self._source = source
+        self._lam, self._log_z = lam, log_z
+        self._shift, self._inv_scale, self._faces = shift, inv_scale, faces
+        self.shape = (int(n),)
+        self._m = m
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        return f"StreamedProbabilities(n_states={self.shape[0]})"
+
+    def __call__(self, features_chunk: ArrayLike, prior_chunk: ArrayLike | None = None
+                 ) -> NDArray[np.float64]:
+        """p of the states with these feature rows (and prior weights; uniform if None)."""
+        fc, qc = _as_chunk((features_chunk, prior_chunk), 0, self._m)
+        return np.exp(_log_p_block(fc, qc, lam=self._lam, log_z=self._log_z, shift=self._shift,
+                                   inv_scale=self._inv_scale, faces=self._faces))
+
+    def chunks(self):
+        """Yield p for each chunk of the source, in order (one pass over the source)."""
+        row = 0
+        for item in _iterate(self._source):
+            fc, qc = _as_chunk(item, row, self._m)
+            row += fc.shape[0]
+            yield self(fc, qc)
+
+    def __array__(self, dtype=None, copy=None):
+        out = np.concatenate(list(self.chunks())) if self.shape[0] else np.zeros(0)
+        return out if dtype is None else out.astype(dtype)
+
+
+# -- helpers for users -------------------------------------------------------------------------
+def generated_features(make_chunk: Callable[[int, int], ArrayLike], n_states: int,
+                       n_constraints: int, *, chunk_size: int = 1 << 20):
+    """A dask array whose blocks are generated on demand by ``make_chunk(start, stop)``.
+
+    For state spaces enumerated by index (spin configurations, lattice-gas occupations):
+    ``make_chunk(start, stop)`` returns the ``(stop - start, n_constraints)`` features of
+    states ``start .. stop - 1``.  Nothing is stored; every pass of :func:`maxent.solve`
+    regenerates the blocks where it runs, on the local threads or on a dask.distributed
+    cluster, so memory is a few blocks per worker whatever ``n_states``.
+    ``make_chunk`` must be picklable for a distributed cluster (a module-level function
+    or a :func:`functools.partial` of one).
+
+    Examples
+    --------
+    >>> import numpy as np, maxent
+    >>> from maxent.streaming import generated_features
+    >>> F = generated_features(lambda a, b: np.arange(a, b)[:, None] % 6 + 1.0, 6, 1,
+    ...                        chunk_size=4)
+    >>> res = maxent.solve(F, [4.5])
+    >>> np.round(res.p.compute(), 4)
+    array([0.0544, 0.0788, 0.1142, 0.1654, 0.2398, 0.3475])
+    """
+    import dask
+    import dask.array as da
+
+    n_states, n_constraints, chunk_size = int(n_states), int(n_constraints), int(chunk_size)
+    starts = range(0, n_states, chunk_size)
+    token = uuid.uuid4().hex
+    blocks = []
+    for a in starts:
+        b = min(a + chunk_size, n_states)
+        d = dask.delayed(_generate, pure=True)(make_chunk, a, b, n_constraints,
+                                               dask_key_name=f"maxent-gen-{token}-{a}")
+        blocks.append(da.from_delayed(d, shape=(b - a, n_constraints), dtype=np.float64))
+    return da.concatenate(blocks, axis=0)
+
+
+def _generate(make_chunk, a, b, m):
+    out = np.asarray(make_chunk(a, b), dtype=np.float64)
+    return out.reshape(b - a, m)
+
+
+def open_lazy(features, prior, chunk_size, names: Sequence[str] | None):
+    """The streaming engine for ``features``, with the constraint names.
+
+    Returns ``(engine, names, from_mapping)``.  Only shapes are checked here; the values
+    are checked by the first pass.
+    """
+    if isinstance(features, Mapping):
+        import dask.array as da
+
+        if names is not None:
+            raise InvalidInputError("give constraint names either as `names` or as the keys "
+                                    "of a `features` mapping, not both.")
+        keys = tuple(str(k) for k in features)
+        cols = []
+        for key, col in features.items():
+            col = col if _is_dask(col) else np.asarray(col, dtype=np.float64)
+            if col.ndim != 1:
+                raise InvalidInputError(
+                    f"`features[{key!r}]` must be 1-D; got an array of shape {col.shape}.")
+            if cols and col.shape[0] != cols[0].shape[0]:
+                raise InvalidInputError(
+                    f"`features[{key!r}]` has {col.shape[0]} entries but "
+                    f"`features[{keys[0]!r}]` has {cols[0].shape[0]}; every column needs "
+                    "one per state."
+                )
+            cols.append(da.asarray(col))
+        stacked = da.stack(cols, axis=1)
+        return DaskEngine(stacked, prior, chunk_size, keys, True), keys, True
+    if _is_dask(features):
+        if features.ndim not in (1, 2):
+            raise InvalidInputError(
+                f"`features` must be 1-D or 2-D; got an array of shape {features.shape}.")
+        m = 1 if features.ndim == 1 else features.shape[1]
+        named = _names(names, m)
+        return (DaskEngine(features, prior, chunk_size, named[0], named[1]),) + named
+    check_source(features)
+    if prior is not None:
+        raise InvalidInputError(
+            "`prior` cannot be given with a chunk source: yield `(features_chunk, "
+            "prior_chunk)` pairs instead."
+        )
+    if names is None:  # peek at the first chunk for the number of constraints
+        first = next(_iterate(features), None)
+        if first is None:
+            raise InvalidInputError("`features` has no rows; give at least one state.")
+        m = _as_chunk(first, 0, None)[0].shape[1]
+    else:
+        m = len(names)
+    named = _names(names, m)
+    return (SourceEngine(features, m, chunk_size, named[0], named[1]),) + named
+
+
+def _names(names, m):
+    if names is None:
+        return tuple(f"f{k}" for k in range(m)), False
+    names = tuple(str(k) for k in names)
+    if len(names) != m or len(set(names)) != m:
+        raise InvalidInputError(
+            f"`names` must hold {m} distinct names, one per column of `features`; got "
+            f"{list(names)}."
+        )
+    return names, True
