@@ -28,9 +28,12 @@ def temperature_sweep(levels: EnergyLevels | ArrayLike, temperatures: ArrayLike,
     ----------
     levels : EnergyLevels or array_like, shape (n_levels,)
         The levels; a plain array is read as energies of non-degenerate states.
-    temperatures : array_like, shape (n_temperatures,)
+    temperatures : array_like or dask array, shape (n_temperatures,)
         Temperatures; ``0`` (ground level), ``inf`` (:math:`p \propto g`) and negative
-        values (negative temperature) are allowed.
+        values (negative temperature) are allowed.  A dask array gives a lazy,
+        dask-backed Dataset with one chunk per chunk of temperatures (the temperature
+        values themselves are read at once, for the index): nothing is computed until
+        asked, and ``to_netcdf`` / ``to_zarr`` write it chunk by chunk.
     units : str, optional
         ``"natural"`` (:math:`k_B = 1`, T in the energy unit) or a named system
         ``"eV"``, ``"J"``, ``"cm-1"``, ``"K"``: energies in that unit and T in kelvin, with
@@ -74,6 +77,10 @@ def temperature_sweep(levels: EnergyLevels | ArrayLike, temperatures: ArrayLike,
     """
     lv = as_levels(levels)
     us = resolve_units(units, lv.unit)
+    blocks = None
+    if hasattr(temperatures, "__dask_graph__"):  # a dask array: one output chunk per chunk
+        blocks = temperatures.chunks[0] if temperatures.ndim == 1 else None
+        temperatures = temperatures.compute()  # the axis itself is small; the output is not
     t = as_float_array(temperatures, "temperatures", ndim=1)
     if np.any(np.isnan(t)):
         idx = first_bad_index(np.isnan(t))
@@ -88,8 +95,36 @@ def temperature_sweep(levels: EnergyLevels | ArrayLike, temperatures: ArrayLike,
             raise InvalidInputError(f"`chunk_size` must be a positive int; got {chunk_size!r}.")
         max_elements = int(chunk_size) * lv.n_levels
     beta = _beta_from_temperature(t, us.boltzmann_constant)
-    th = _boltzmann(lv.energies, lv.log_degeneracy, beta, max_elements=max_elements)
+    if blocks is None:
+        th = _boltzmann(lv.energies, lv.log_degeneracy, beta, max_elements=max_elements)
+    else:
+        th = _lazy_boltzmann(lv.energies, lv.log_degeneracy, beta, blocks, max_elements)
     return _sweep_dataset(lv, us, t, beta, th, ensemble="canonical")
+
+
+def _lazy_boltzmann(energies, log_g, beta, blocks, max_elements):
+    """:func:`_boltzmann` as dask arrays, one task per block of temperatures.
+
+    Each task computes every quantity of its block once; the variables are views of it,
+    so computing or writing the Dataset evaluates (and holds) one block at a time per
+    worker.
+    """
+    import dask
+    import dask.array as da
+
+    edges = np.concatenate([[0], np.cumsum(blocks)]).astype(int)
+    n = energies.size
+    columns: dict[str, list] = {k: [] for k in _SWEEP_KEYS}
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        part = dask.delayed(_boltzmann, pure=True)(energies, log_g, beta[a:b],
+                                                  max_elements=max_elements)
+        for key in _SWEEP_KEYS:
+            shape = (b - a, n) if key == "p" else (b - a,)
+            columns[key].append(da.from_delayed(part[key], shape=shape, dtype=np.float64))
+    return {k: da.concatenate(v, axis=0) for k, v in columns.items()}
+
+
+_SWEEP_KEYS = ("p", "log_Z", "internal_energy", "entropy", "heat_capacity", "free_energy")
 
 
 def _sweep_dataset(lv: EnergyLevels, us: UnitSystem, temperature: NDArray[np.float64],

@@ -139,3 +139,18 @@ def test_bad_arguments_are_named(kwargs, match):
 def test_conflicting_units_are_rejected():
     with pytest.raises(maxent.InvalidInputError, match=r"contradicts the energy unit 'cm-1'"):
         maxent.temperature_sweep(models.atom("H"), [1000.0], units="eV")
+
+
+def test_dask_temperatures_give_a_lazy_sweep_equal_to_the_eager_one(tmp_path):
+    da = pytest.importorskip("dask.array")
+    energies = np.linspace(0.0, 3.0, 50)
+    t = np.concatenate([[0.0], np.geomspace(0.05, 50.0, 37), [np.inf, -2.0]])
+    eager = maxent.temperature_sweep(energies, t)
+    lazy = maxent.temperature_sweep(energies, da.from_array(t, chunks=9))
+    assert lazy.probability.chunks == ((9, 9, 9, 9, 4), (50,))
+    assert lazy.internal_energy.chunks == ((9, 9, 9, 9, 4),)
+    xr.testing.assert_allclose(lazy.compute(), eager, rtol=1e-14, atol=0)
+    path = tmp_path / "lazy.nc"
+    lazy.to_netcdf(path)  # written block by block by dask
+    with xr.open_dataset(path) as back:
+        xr.testing.assert_allclose(back.load(), eager, rtol=1e-14, atol=0)
