@@ -17,9 +17,15 @@ class MaxEntResult:
 
     Attributes
     ----------
-    p : ndarray, shape (n_states,)
+    p : ndarray, dask array or StreamedProbabilities, shape (n_states,)
         The maximum-entropy distribution; 0 outside the support (zero prior weight, or
-        states off the face of the hull that boundary targets touch).
+        states off the face of the hull that boundary targets touch).  An ndarray for
+        in-memory input; a lazy dask array (chunked like ``features``, nothing computed
+        until asked) for dask input; for a chunk source a
+        :class:`maxent.streaming.StreamedProbabilities`: ``p(features_chunk,
+        prior_chunk)`` gives p of any states and ``p.chunks()`` walks the source once,
+        chunk by chunk.  ``to_xarray()`` keeps a dask ``p`` lazy; it builds a streamed
+        ``p`` in memory, so convert only results that fit.
     multipliers : ndarray, shape (n_constraints,)
         Lagrange multipliers :math:`\\lambda_k` with :math:`p_i \\propto q_i
         e^{-\\sum_k \\lambda_k F_{ik}}`.  ``+inf``/``-inf`` where a target sits on the

@@ -108,13 +108,21 @@ def solve(
     features : array_like, shape (n_states, n_constraints), or mapping
         Constraint functions evaluated on each state, :math:`F_{ik}`; a 1-D array is one
         constraint.  A mapping ``name -> column`` names the constraints (the names flow
-        into the result and its xarray form).
+        into the result and its xarray form).  For state spaces beyond memory (see
+        :mod:`maxent.streaming`): a dask array chunked along the state axis (or a mapping
+        of dask columns), solved by one ``dask.compute`` per pass (on a
+        ``distributed.Client``'s cluster when one is active); or a *chunk source*, a
+        callable returning a fresh iterable of ``(features_chunk, prior_chunk)`` pairs
+        (``prior_chunk`` None for a uniform prior) on every call, one call per pass, or an
+        object whose ``__iter__`` starts again each time.  Lazy input is validated chunk
+        by chunk in the first pass (messages name the global state index).
     targets : array_like or mapping, shape (n_constraints,), optional
         Required averages :math:`b_k` (a mapping with the names of ``features``).  May be
         omitted when ``lower``/``upper`` are given.
     prior : array_like, shape (n_states,), optional
         Reference measure :math:`q` (need not be normalised); states of weight 0 are
-        outside the support.  Uniform by default.
+        outside the support.  Uniform by default.  May be a dask array (with dask
+        ``features``); a chunk source yields its prior with its chunks instead.
     lower, upper : array_like or mapping, shape (n_constraints,), optional
         Inequality constraints :math:`\mathrm{lower}_k \le E_p[F_k] \le \mathrm{upper}_k`
         (``-inf``/``+inf`` where a side is open), instead of ``targets``.
@@ -135,12 +143,18 @@ def solve(
     chunk_size : int, optional
         States per chunk in the passes over ``features`` (memory beyond ``features`` is a
         few chunks); chosen automatically by default.
+    names : sequence of str, optional
+        Constraint names for a chunk source or a dask array (default ``f0, f1, ...``);
+        ``targets`` may then be a mapping by name.
 
     Returns
     -------
     MaxEntResult
         ``p``, ``multipliers``, ``log_Z``, ``entropy``, ``kl_divergence``, ``moments``,
-        ``residual``, ``converged``, ``n_iter``, ``message`` and ``to_xarray()``.
+        ``residual``, ``converged``, ``n_iter``, ``message`` and ``to_xarray()``.  For
+        dask input ``p`` is a lazy dask array chunked like ``features``; for a chunk
+        source it is a :class:`maxent.streaming.StreamedProbabilities`, a function of the
+        states that stores nothing per state.
 
     Raises
     ------
