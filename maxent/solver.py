@@ -785,8 +785,7 @@ def _finish(prob, out, targets, user_targets, sigma2, lo, hi):
     shift, scale = prob.shift, prob.scale
     engine_targets = (targets - shift) / scale if user_targets else targets
     rel = np.max(np.abs(ev.mean - engine_targets) / prob.spread, initial=0.0)
-    p = eng.probabilities(ev)
-    entropy, cross = eng.information(ev)
+    p, entropy, cross = eng.finalize(ev)
     log_z = ev.log_Z - prob.log_mass  # normalised prior: log Z = 0 at lambda = 0
     lam = out.lam
     mean = ev.mean
