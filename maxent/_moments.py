@@ -199,6 +199,32 @@ class MomentEngine:
 
         return self._reduce(chunk, merge)
 
+    def projected_covariance(self, directions, center):
+        """Covariance under the prior of ``(F - center) @ directions`` (one pass).
+
+        Projecting each state first, then taking second moments, resolves combinations of
+        features that are constant up to rounding, which ``d^T Cov d`` cannot.
+        """
+        d = np.asarray(directions, dtype=np.float64)
+
+        def chunk(fc, lq, _):
+            y = (fc - center) @ d
+            if lq is None:
+                w = np.ones(fc.shape[0])
+                top = 0.0
+            else:
+                top = float(lq.max())
+                if top == -np.inf:
+                    return None
+                w = np.exp(lq - top)
+            wy = y * w[:, None]
+            return top, float(w.sum()), wy.sum(axis=0), wy.T @ y, None, None
+
+        _, s0, s1, s2, _, _ = self._reduce(chunk, _merge_moments)
+        mean = s1 / s0
+        cov = s2 / s0 - np.outer(mean, mean)
+        return 0.5 * (cov + cov.T)
+
     def finalize(self, ev):
         """p, entropy ``-sum p log p`` and ``sum p log q`` at evaluation ``ev`` (one pass).
 
@@ -215,8 +241,11 @@ class MomentEngine:
             out[c0: c0 + fc.shape[0]] = p
             return _information_terms(p, log_p, lq)
 
-        ent, cross = self._reduce(chunk, _add_pairs)
-        return out, ent, cross
+        total, ent, cross = self._reduce(chunk, _add)
+        # Renormalise exactly: with huge multipliers this pass's rounding of lam . F can
+        # differ from the evaluation's by ~1e-16 |lam| |F|.
+        out /= total
+        return out, ent / total + np.log(total), cross / total
 
     def extreme_rows(self, directions):
         """Feature vectors (engine units) of the states in the support minimising F @ d."""
@@ -270,17 +299,18 @@ class MomentEngine:
 
 
 def _information_terms(p, log_p, lq):
-    """This chunk's ``-sum p log p`` and ``sum p log q`` (0 log 0 = 0)."""
+    """This chunk's ``sum p``, ``-sum p log p`` and ``sum p log q`` (0 log 0 = 0)."""
     on = p > 0
     ent = -float(np.dot(p[on], log_p[on]))
     cross = 0.0 if lq is None else float(np.dot(p[on], lq[on]))
-    return ent, cross
+    return float(p.sum()), ent, cross
 
 
-def _add_pairs(a, b):
+def _add(a, b):
+    """Element-wise sum of two tuples of partial sums (None is the identity)."""
     if a is None or b is None:
         return b if a is None else a
-    return a[0] + b[0], a[1] + b[1]
+    return tuple(x + y for x, y in zip(a, b, strict=True))
 
 
 def _moment_partial(fc, lq, cols, hessian, m, center):

@@ -435,8 +435,17 @@ def _flat_directions(prob, b, exact, ev0):
     flat = w < _NULL_EIG * max(1.0, float(w[-1]))
     if not np.any(flat):
         return np.zeros((m, 0))
-    vs = np.zeros((m, int(flat.sum())))
-    vs[exact, :] = v[:, flat]
+    cand = v[:, flat]
+    if cand.shape[1] > 1:
+        # Several tiny eigenvalues: at this noise level the eigenvectors mix exactly
+        # constant combinations with merely narrow ones.  Separate them with the
+        # covariance of the projected features (one more pass, no cancellation).
+        vs = np.zeros((m, cand.shape[1]))
+        vs[exact, :] = cand / s[:, None]
+        _, u = np.linalg.eigh(prob.engine.projected_covariance(vs, ev0.mean))
+        cand = cand @ u
+    vs = np.zeros((m, cand.shape[1]))
+    vs[exact, :] = cand
     dirs = vs / prob.spread[:, None]  # directions in multiplier units
     dmin, dmax = prob.engine.project_ranges(dirs)
     null = []
