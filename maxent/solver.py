@@ -14,7 +14,7 @@ the last resort, and wraps the result.  All passes over F go through
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -49,7 +49,6 @@ class _Problem:
     log_mass: float  # log of the prior's total weight on the support
     n_iter: int = 0
     lp_done: bool = False
-    face_dirs: list = field(default_factory=list)  # directions d with lambda -> lambda + inf*d
 
     def label(self, name, k):
         return _checks.label(name, self.names, k, self.from_mapping)
@@ -386,7 +385,6 @@ def _record_face(prob, d, inf_sign, lam, dmin=None, margin=0.0):
     if dmin is None:
         dmin = float(eng.project_ranges(d[:, None])[0][0])
     eng.add_face(d, dmin + max(prob.dir_tol(d), margin))
-    prob.face_dirs.append(d)
     prob.lp_done = False
     big = np.abs(d) > 1e-8 * np.max(np.abs(d))
     new = big & (inf_sign == 0)
@@ -756,12 +754,10 @@ def _solve_bounds(prob, lo, hi, lam0, ev0):
     sigma2 = np.zeros(m)
     lam = lam0.copy()
     base_faces = list(prob.engine.faces)
-    base_dirs = list(prob.face_dirs)
     for _ in range(4 * m + 4):
         active = np.flatnonzero(state != 0)
         b = np.where(state == 1, hi, np.where(state == -1, lo, b))
         prob.engine.faces = list(base_faces)
-        prob.face_dirs = list(base_dirs)
         lam = np.where(state != 0, lam, 0.0)
         out = _solve_equalities(prob, b, sigma2, active, lam, ev0)
         mean = out.ev.mean
