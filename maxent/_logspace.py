@@ -1,4 +1,4 @@
-"""Log-space primitives shared by every module: log Z, normalised p, entropy, KL.
+"""Log-space primitives shared by every module: log Z, normalised p, entropy.
 
 All of maxent's probabilities are computed from *log-weights*
 :math:`a_i = \\log q_i - \\sum_k \\lambda_k F_{ik}` through a log-sum-exp, so nothing
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["entropy_from_log_p", "kl_from_log_p", "log_normalize", "log_sum_exp"]
+__all__ = ["entropy_from_log_p", "log_normalize", "log_sum_exp"]
 
 
 def log_sum_exp(log_w: ArrayLike, axis: int = -1) -> NDArray[np.float64]:
@@ -48,18 +48,3 @@ def entropy_from_log_p(
     log_p = np.asarray(log_p, dtype=np.float64)
     terms = np.where(p > 0, p * np.where(p > 0, log_p, 0.0), 0.0)
     return np.maximum(-np.sum(terms, axis=axis), 0.0)
-
-
-def kl_from_log_p(
-    p: ArrayLike, log_p: ArrayLike, log_q: ArrayLike, axis: int = -1
-) -> NDArray[np.float64]:
-    """:math:`\\mathrm{KL}(p\\,\\|\\,q) = \\sum_i p_i (\\log p_i - \\log q_i)` with ``q`` normalised.
-
-    States with :math:`p_i = 0` contribute nothing; ``q`` must be positive wherever ``p`` is.
-    """
-    p = np.asarray(p, dtype=np.float64)
-    log_p = np.asarray(log_p, dtype=np.float64)
-    log_q = np.asarray(log_q, dtype=np.float64)
-    pos = p > 0
-    diff = np.where(pos, np.where(pos, log_p, 0.0) - np.where(pos, log_q, 0.0), 0.0)
-    return np.maximum(np.sum(p * diff, axis=axis), 0.0)

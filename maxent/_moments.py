@@ -85,9 +85,6 @@ class MomentEngine:
         """Shrink the support to the states with ``F @ direction <= threshold``."""
         self.faces.append((np.asarray(direction, dtype=np.float64), float(threshold)))
 
-    def clear_faces(self):
-        self.faces = []
-
     # -- chunks --------------------------------------------------------------------------
     def _chunk(self, c0, c1):
         """Features (in engine units) and log prior (-inf off the support) of rows c0:c1."""
@@ -117,7 +114,8 @@ class MomentEngine:
             _POOL = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="maxent")
         edges = np.linspace(0, n, workers + 1).astype(int)
         edges[1:-1] = (edges[1:-1] // size) * size
-        futures = [_POOL.submit(run, int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+        bounds = zip(edges[:-1], edges[1:], strict=True)
+        futures = [_POOL.submit(run, int(a), int(b)) for a, b in bounds]
         acc = None
         for f in futures:
             acc = merge(acc, f.result())
@@ -187,42 +185,53 @@ class MomentEngine:
 
         return self._reduce(chunk, merge)
 
-    def log_probabilities(self, ev):
-        """``log p_i = log q_i - lam . F_i - log Z`` for every state (one pass, in memory)."""
+    def projected_covariance(self, directions, center):
+        """Covariance under the prior of ``(F - center) @ directions`` (one pass).
+
+        Projecting each state first, then taking second moments, resolves combinations of
+        features that are constant up to rounding, which ``d^T Cov d`` cannot.
+        """
+        d = np.asarray(directions, dtype=np.float64)
+
+        def chunk(fc, lq, _):
+            y = (fc - center) @ d
+            if lq is None:
+                w = np.ones(fc.shape[0])
+                top = 0.0
+            else:
+                top = float(lq.max())
+                if top == -np.inf:
+                    return None
+                w = np.exp(lq - top)
+            wy = y * w[:, None]
+            return top, float(w.sum()), wy.sum(axis=0), wy.T @ y, None, None
+
+        _, s0, s1, s2, _, _ = self._reduce(chunk, _merge_moments)
+        mean = s1 / s0
+        cov = s2 / s0 - np.outer(mean, mean)
+        return 0.5 * (cov + cov.T)
+
+    def finalize(self, ev):
+        """p, entropy ``-sum p log p`` and ``sum p log q`` at evaluation ``ev`` (one pass).
+
+        ``q`` is the prior as given (1 per state without one).  In memory, p is an array
+        with one entry per state (0 off the support).
+        """
         out = np.empty(self.n)
 
         def chunk(fc, lq, c0):
-            a = -(fc @ ev.lam) - ev.log_Z
-            if lq is not None:
-                a += lq
-            out[c0: c0 + fc.shape[0]] = a
-
-        self._reduce(chunk, lambda a, b: None)
-        return out
-
-    def information(self, ev):
-        """``(-sum p log p, sum p log q)`` at evaluation ``ev`` (one pass; q as given)."""
-
-        def chunk(fc, lq, _):
             log_p = -(fc @ ev.lam) - ev.log_Z
             if lq is not None:
                 log_p += lq
             p = np.exp(log_p)
-            on = p > 0
-            ent = -float(np.dot(p[on], log_p[on]))
-            cross = 0.0 if lq is None else float(np.dot(p[on], lq[on]))
-            return ent, cross
+            out[c0: c0 + fc.shape[0]] = p
+            return _information_terms(p, log_p, lq)
 
-        def merge(a, b):
-            if a is None or b is None:
-                return b if a is None else a
-            return a[0] + b[0], a[1] + b[1]
-
-        return self._reduce(chunk, merge)
-
-    def probabilities(self, ev):
-        """The distribution p at evaluation ``ev``, one entry per state (one pass)."""
-        return np.exp(self.log_probabilities(ev))
+        total, ent, cross = self._reduce(chunk, _add)
+        # Renormalise exactly: with huge multipliers this pass's rounding of lam . F can
+        # differ from the evaluation's by ~1e-16 |lam| |F|.
+        out /= total
+        return out, ent / total + np.log(total), cross / total
 
     def extreme_rows(self, directions):
         """Feature vectors (engine units) of the states in the support minimising F @ d."""
@@ -309,6 +318,21 @@ def reduce_block(func, merge, features, log_prior, first_row, chunk_size, shift,
         fc, lq = prepare_chunk(features[c0:c1], lq, shift, inv_scale, faces)
         acc = merge(acc, func(fc, lq, first_row + c0))
     return acc
+
+
+def _information_terms(p, log_p, lq):
+    """This chunk's ``sum p``, ``-sum p log p`` and ``sum p log q`` (0 log 0 = 0)."""
+    on = p > 0
+    ent = -float(np.dot(p[on], log_p[on]))
+    cross = 0.0 if lq is None else float(np.dot(p[on], lq[on]))
+    return float(p.sum()), ent, cross
+
+
+def _add(a, b):
+    """Element-wise sum of two tuples of partial sums (None is the identity)."""
+    if a is None or b is None:
+        return b if a is None else a
+    return tuple(x + y for x, y in zip(a, b, strict=True))
 
 
 def _moment_partial(fc, lq, cols, hessian, m, center):

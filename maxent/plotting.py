@@ -185,7 +185,7 @@ def plot_sweep(ds: xr.Dataset, *, populations: bool = True, title: str | None = 
             ax.plot(t[order][i], y[i], "o", ms=4, color=colours[k])
             ax.text(0.97, 0.95, f"$C_{{\\max}}$ = {y[i]:.4g} at $T$ = {t[order][i]:.4g}",
                     transform=ax.transAxes, ha="right", va="top", fontsize="small")
-        ax.margins(y=0.12)
+        ax.margins(y=0.3 if var == "heat_capacity" else 0.12)  # room for the label
     if populations:
         plot_populations(ds, ax=fig.add_subplot(grid[:, 2]))
     if title is None:

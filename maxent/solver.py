@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -50,7 +50,6 @@ class _Problem:
     log_mass: float  # log of the prior's total weight on the support
     n_iter: int = 0
     lp_done: bool = False
-    face_dirs: list = field(default_factory=list)  # directions d with lambda -> lambda + inf*d
 
     def label(self, name, k):
         return _checks.label(name, self.names, k, self.from_mapping)
@@ -418,7 +417,6 @@ def _record_face(prob, d, inf_sign, lam, dmin=None, margin=0.0):
     if dmin is None:
         dmin = float(eng.project_ranges(d[:, None])[0][0])
     eng.add_face(d, dmin + max(prob.dir_tol(d), margin))
-    prob.face_dirs.append(d)
     prob.lp_done = False
     big = np.abs(d) > 1e-8 * np.max(np.abs(d))
     new = big & (inf_sign == 0)
@@ -467,8 +465,17 @@ def _flat_directions(prob, b, exact, ev0):
     flat = w < _NULL_EIG * max(1.0, float(w[-1]))
     if not np.any(flat):
         return np.zeros((m, 0))
-    vs = np.zeros((m, int(flat.sum())))
-    vs[exact, :] = v[:, flat]
+    cand = v[:, flat]
+    if cand.shape[1] > 1:
+        # Several tiny eigenvalues: at this noise level the eigenvectors mix exactly
+        # constant combinations with merely narrow ones.  Separate them with the
+        # covariance of the projected features (one more pass, no cancellation).
+        vs = np.zeros((m, cand.shape[1]))
+        vs[exact, :] = cand / s[:, None]
+        _, u = np.linalg.eigh(prob.engine.projected_covariance(vs, ev0.mean))
+        cand = cand @ u
+    vs = np.zeros((m, cand.shape[1]))
+    vs[exact, :] = cand
     dirs = vs / prob.spread[:, None]  # directions in multiplier units
     dmin, dmax = prob.engine.project_ranges(dirs)
     null = []
@@ -779,12 +786,10 @@ def _solve_bounds(prob, lo, hi, lam0, ev0):
     sigma2 = np.zeros(m)
     lam = lam0.copy()
     base_faces = list(prob.engine.faces)
-    base_dirs = list(prob.face_dirs)
     for _ in range(4 * m + 4):
         active = np.flatnonzero(state != 0)
         b = np.where(state == 1, hi, np.where(state == -1, lo, b))
         prob.engine.faces = list(base_faces)
-        prob.face_dirs = list(base_dirs)
         lam = np.where(state != 0, lam, 0.0)
         out = _solve_equalities(prob, b, sigma2, active, lam, ev0)
         mean = out.ev.mean
@@ -817,8 +822,7 @@ def _finish(prob, out, targets, user_targets, sigma2, lo, hi):
     shift, scale = prob.shift, prob.scale
     engine_targets = (targets - shift) / scale if user_targets else targets
     rel = np.max(np.abs(ev.mean - engine_targets) / prob.spread, initial=0.0)
-    p = eng.probabilities(ev)
-    entropy, cross = eng.information(ev)
+    p, entropy, cross = eng.finalize(ev)
     log_z = ev.log_Z - prob.log_mass  # normalised prior: log Z = 0 at lambda = 0
     lam = out.lam
     mean = ev.mean

@@ -242,22 +242,39 @@ class DaskEngine(MomentEngine):
             self._checked = True
         return result
 
-    def log_probabilities(self, ev):
-        """``log p`` as a dask array chunked like ``features`` (nothing is computed)."""
+    def finalize(self, ev):
+        """(p, entropy, sum p log q) at ``ev``: one pass; p a lazy dask array like ``features``."""
         import dask.array as da
 
-        args = (self.F, "ij") + (() if self.prior is None else (self.prior, "i"))
-        return da.blockwise(
-            _log_p_block, "i", *args, dtype=np.float64, concatenate=True,
-            lam=ev.lam.copy(), log_z=float(ev.log_Z), shift=self.shift,
-            inv_scale=self.inv_scale, faces=list(self.faces), meta=np.empty(0),
-        )
+        def make_p(total):
+            args = (self.F, "ij") + (() if self.prior is None else (self.prior, "i"))
+            return da.blockwise(
+                _p_block, "i", *args, dtype=np.float64, concatenate=True, lam=ev.lam.copy(),
+                log_z=float(ev.log_Z), total=total, shift=self.shift,
+                inv_scale=self.inv_scale, faces=list(self.faces), meta=np.empty(0),
+            )
 
-    def probabilities(self, ev):
-        """p as a dask array chunked like ``features`` (lazy: computed block by block)."""
-        import dask.array as da
+        return _finalize(self, ev, make_p)
 
-        return da.exp(self.log_probabilities(ev))
+
+def _finalize(engine, ev, make_p):
+    """One information pass, as :meth:`MomentEngine.finalize`, with p built by ``make_p``."""
+    lam, log_z = ev.lam, ev.log_Z
+
+    def chunk(fc, lq, _):
+        log_p = -(fc @ lam) - log_z
+        if lq is not None:
+            log_p += lq
+        return _moments._information_terms(np.exp(log_p), log_p, lq)
+
+    total, ent, cross = engine._reduce(chunk, _moments._add)
+    return make_p(total), ent / total + np.log(total), cross / total
+
+
+def _p_block(fb, qb=None, *, lam, log_z, total, shift, inv_scale, faces):
+    """p of one block, exactly as the in-memory engine computes it."""
+    return np.exp(_log_p_block(fb, qb, lam=lam, log_z=log_z, shift=shift,
+                               inv_scale=inv_scale, faces=faces)) / total
 
 
 def _log_p_block(fb, qb=None, *, lam, log_z, shift, inv_scale, faces):
@@ -399,10 +416,15 @@ class SourceEngine(MomentEngine):
             self._checked = True
         return acc
 
-    def probabilities(self, ev):
-        """p as a :class:`StreamedProbabilities`: a function of the states, nothing stored."""
-        return StreamedProbabilities(self.source, ev.lam.copy(), float(ev.log_Z), self.shift,
-                                     self.inv_scale, list(self.faces), self.n, self.m)
+    def finalize(self, ev):
+        """(p, entropy, sum p log q) at ``ev``: one pass; p a :class:`StreamedProbabilities`."""
+
+        def make_p(total):
+            return StreamedProbabilities(self.source, ev.lam.copy(), float(ev.log_Z), total,
+                                         self.shift, self.inv_scale, list(self.faces), self.n,
+                                         self.m)
+
+        return _finalize(self, ev, make_p)
 
 
 class StreamedProbabilities:
@@ -418,18 +440,14 @@ class StreamedProbabilities:
     ----------
     shape : tuple of int
         ``(n_states,)``.
-    multipliers : ndarray
-        The finite multipliers used (internal units are already undone by :meth:`__call__`).
-    log_Z : float
-        The normaliser (of the support; see :class:`maxent.MaxEntResult`).
     """
 
     dtype = np.dtype(np.float64)
     ndim = 1
 
-    def __init__(self, source, lam, log_z, shift, inv_scale, faces, n, m):
+    def __init__(self, source, lam, log_z, total, shift, inv_scale, faces, n, m):
         self._source = source
-        self._lam, self._log_z = lam, log_z
+        self._lam, self._log_z, self._total = lam, log_z, total
         self._shift, self._inv_scale, self._faces = shift, inv_scale, faces
         self.shape = (int(n),)
         self._m = m
@@ -444,8 +462,8 @@ class StreamedProbabilities:
                  ) -> NDArray[np.float64]:
         """p of the states with these feature rows (and prior weights; uniform if None)."""
         fc, qc = _as_chunk((features_chunk, prior_chunk), 0, self._m)
-        return np.exp(_log_p_block(fc, qc, lam=self._lam, log_z=self._log_z, shift=self._shift,
-                                   inv_scale=self._inv_scale, faces=self._faces))
+        return _p_block(fc, qc, lam=self._lam, log_z=self._log_z, total=self._total,
+                        shift=self._shift, inv_scale=self._inv_scale, faces=self._faces)
 
     def chunks(self):
         """Yield p for each chunk of the source, in order (one pass over the source)."""

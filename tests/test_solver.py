@@ -352,3 +352,45 @@ def test_result_is_frozen():
     res = maxent.solve([[0.0], [1.0]], [0.5])
     with pytest.raises(AttributeError):
         res.p = None
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e-30, 1e30, 1e200])
+def test_extreme_magnitudes_neither_overflow_nor_underflow(scale):
+    x = np.linspace(-3, 3, 601)
+    ref = maxent.solve(np.column_stack([x, x**2]), [0.5, 2.0])
+    res = maxent.solve(np.column_stack([x, x**2]) * scale, np.array([0.5, 2.0]) * scale)
+    assert res.converged, res.message
+    np.testing.assert_allclose(res.p, ref.p, rtol=1e-8)
+    np.testing.assert_allclose(res.multipliers * scale, ref.multipliers, rtol=1e-8)
+    assert np.isfinite(res.log_Z) and np.isfinite(res.entropy)
+
+
+def test_cheap_tests_decide_without_linear_programming(monkeypatch):
+    from maxent import solver
+
+    def no_lp(*args):
+        raise AssertionError("the linear program ran")
+
+    monkeypatch.setattr(solver, "_lp_check", no_lp)
+    with pytest.raises(maxent.InfeasibleTargetsError):  # range test
+        maxent.solve(DIE, [0.5])
+    with pytest.raises(maxent.InfeasibleTargetsError):  # dependent constraints
+        maxent.solve(np.column_stack([DIE, 2 * DIE]), [3.0, 5.0])
+    maxent.solve(DIE, [1.0])  # axis-aligned face
+    rng = np.random.default_rng(5)
+    feats = rng.standard_normal((5000, 4))
+    maxent.solve(feats, rng.dirichlet(np.ones(5000)) @ feats)  # interior
+
+
+def test_slanted_face_detection_on_many_states_costs_few_passes():
+    rng = np.random.default_rng(6)
+    n = 200_000
+    ix = rng.integers(0, 11, n).astype(float)
+    iy = rng.integers(0, 11, n).astype(float)
+    feats = np.column_stack([ix + iy, ix - iy, rng.standard_normal(n)])
+    res = maxent.solve(feats, [3.0, 3.0, 0.0])  # (x, y) = (3, 0): on the edge y = 0
+    assert res.converged, res.message
+    np.testing.assert_array_equal(res.p > 0, iy == 0)
+    np.testing.assert_allclose(res.moments, [3.0, 3.0, 0.0], atol=1e-9)
+    # the whole solve, LP included, is a few dozen passes over F: nothing grows with n^2
+    assert res.n_passes <= 60
