@@ -9,7 +9,7 @@ with the requested <E> and <M> (multipliers lambda = (beta, -beta h)), on a
 dask.distributed LocalCluster: every Newton step is one map-reduce over the 2^N states,
 with the blocks regenerated on the workers.
 
-Run:  python scripts/ising_streaming.py                 (5 x 6 lattice: 2^30 states)
+Run:  python scripts/ising_streaming.py                 (5 x 5 lattice: 2^25 states, ~1 min)
       python scripts/ising_streaming.py --lx 4 --ly 4 --check   (compare with enumeration)
       python scripts/ising_streaming.py --scheduler tcp://host:8786   (an existing cluster)
 """
@@ -51,7 +51,7 @@ def ising_features(start, stop, lx, ly):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lx", type=int, default=6)
+    parser.add_argument("--lx", type=int, default=5)
     parser.add_argument("--ly", type=int, default=5)
     parser.add_argument("--energy", type=float, default=-1.2, help="target <E> per spin")
     parser.add_argument("--magnetisation", type=float, default=0.3,
