@@ -12,13 +12,16 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .errors import ConvergenceWarning, InfeasibleTargetsError, InvalidInputError, MaxEntError
+from .fitting import FitResult, fit
 from .result import MaxEntResult
 from .solver import solve
 
 __all__ = [
     # functions
+    "fit",
     "solve",
     # results
+    "FitResult",
     "MaxEntResult",
     # errors and warnings
     "ConvergenceWarning",
