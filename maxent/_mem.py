@@ -53,7 +53,7 @@ def _thin_svd(a: NDArray[np.float64]):
 
 
 def _gaussian_log_evidence(alpha: float, lam: NDArray[np.float64], q: float) -> float:
-    """:math:`-\\frac12\\sum_i \\log(1 + \\lambda_i/\\alpha) - Q` (Gull 1989; J&G 1996 eq. 4.24)."""
+    """:math:`-\\frac12\\sum_i \\log(1 + \\lambda_i/\\alpha) - Q` (Gull 1989; Jarrell 1996)."""
     return float(-0.5 * np.sum(np.log1p(lam / alpha)) - q)
 
 
@@ -134,7 +134,7 @@ class _EntropySolver(_Solver):
             trial = self._evaluate(cand, alpha)
             if np.isfinite(trial[-1]) and trial[-1] < best[-1]:
                 u, best = cand, trial
-        q, r, chi2, minus_s, obj = best
+        q, r, _, _, obj = best
         mu = 0.0
         converged = False
         n_iter = 0
@@ -155,7 +155,7 @@ class _EntropySolver(_Solver):
             while mu <= mu_max:
                 mat = sts + (alpha + mu) * np.eye(rank)
                 u_new = u + self.s * scipy.linalg.solve(mat, rhs, assume_a="pos")
-                q_n, r_n, chi2_n, ms_n, obj_n = self._evaluate(u_new, alpha)
+                q_n, r_n, _, _, obj_n = self._evaluate(u_new, alpha)
                 if np.isfinite(obj_n) and obj_n <= obj + 1e-13 * abs(obj):
                     accepted = True
                     break
@@ -165,7 +165,7 @@ class _EntropySolver(_Solver):
                 break
             n_iter += 1
             log_p_change = np.max(np.abs(self.v @ (u_new - u)))
-            u, q, r, chi2, minus_s, obj = u_new, q_n, r_n, chi2_n, ms_n, obj_n
+            u, q, r, obj = u_new, q_n, r_n, obj_n
             mu = 0.0 if mu < _MU_ZERO * alpha else mu / _MU_DOWN
             if log_p_change <= self.tol:  # a full Newton step changed p by < tol relative
                 converged = mu == 0.0
@@ -192,7 +192,7 @@ class _EntropySolver(_Solver):
         return float(lam.max()) if lam.size else 1.0
 
     def covariance(self, point: _Point) -> NDArray[np.float64]:
-        """Inverse Hessian of Q in p: :math:`(\\tilde K^T \\tilde K + \\alpha\\,\\mathrm{diag}(w/p))^{-1}`."""
+        """Inverse Hessian of Q in p, :math:`(\\tilde K^T \\tilde K + \\alpha W/P)^{-1}`."""
         x, alpha = point.x, point.alpha
         n = x.size
         if np.isinf(alpha):
@@ -205,7 +205,7 @@ class _EntropySolver(_Solver):
 
 
 class _L2Solver(_Solver):
-    """Ridge, :math:`P = \\|x\\|^2`: :math:`x = V \\mathrm{diag}(s/(s^2 + 2\\alpha)) U^T \\tilde y`."""
+    """Ridge, :math:`P = \\|x\\|^2`: :math:`x = V\\,\\mathrm{diag}(s/(s^2 + 2\\alpha))\\,U^T y`."""
 
     has_evidence = True
     has_covariance = True

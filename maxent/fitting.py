@@ -461,7 +461,8 @@ def fit(
     tol : float, optional
         Tolerance of the solvers: relative gradient and relative change of x (Newton,
         entropy; default 1e-10), ``ftol``/``gtol`` of L-BFGS-B (soft nonneg; default
-        1e-10), scikit-learn's duality-gap ``tol`` (l1, elastic_net; default 1e-4, as in scikit-learn).
+        1e-10), scikit-learn's duality-gap ``tol`` (l1, elastic_net; default 1e-4, as
+        in scikit-learn).
     max_iter : int
         Newton steps per alpha (entropy); L-BFGS-B and coordinate-descent sweeps are
         allowed 100 times as many.
@@ -513,7 +514,9 @@ def fit(
     kmat = check_finite(as_float_array(kernel, "kernel", ndim=2), "kernel")
     n_data, n = kmat.shape
     if n_data == 0 or n == 0:
-        raise InvalidInputError(f"`kernel` must have at least one row and column; got {kmat.shape}.")
+        raise InvalidInputError(
+            f"`kernel` must have at least one row and column; got shape {kmat.shape}."
+        )
     y = as_float_array(data, "data", ndim=1)
     if y.shape[0] != n_data:
         raise InvalidInputError(
@@ -522,7 +525,9 @@ def fit(
     check_finite(y, "data")
     factor, data_error = _check_sigma(sigma, n_data)
     if penalty not in PENALTIES:
-        raise InvalidInputError(f"`penalty` must be one of {', '.join(PENALTIES)}; got {penalty!r}.")
+        raise InvalidInputError(
+            f"`penalty` must be one of {', '.join(PENALTIES)}; got {penalty!r}."
+        )
     alpha_choice = _check_alpha(alpha)
     if alpha_choice in _EVIDENCE_RULES and penalty not in ("entropy", "l2"):
         raise InvalidInputError(
