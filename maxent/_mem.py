@@ -28,7 +28,7 @@ from .errors import MaxEntError
 __all__: list[str] = []
 
 _RCOND = 1e-13  # singular values below _RCOND * s_max are dropped (no information there)
-_MU_UP, _MU_MIN, _MU_DOWN, _MU_ZERO = 4.0, 0.1, 4.0, 1e-3  # Marquardt damping schedule
+_MU_UP, _MU_MIN, _MU_DOWN, _MU_ZERO = 10.0, 1.0, 10.0, 1.0  # Marquardt damping schedule
 
 
 @dataclass
@@ -123,18 +123,17 @@ class _EntropySolver(_Solver):
         rank = self.s.size
         if np.isinf(alpha):
             return self._point(alpha, np.zeros(rank), True, 0)
-        # Candidates: the default model, and the neighbour's u both as is and rescaled by
-        # alpha_old / alpha (exact where the residual no longer changes with alpha).
-        candidates = [np.zeros(rank)]
+        # Start from the neighbour's u rescaled by alpha_old / alpha (exact where the
+        # residual no longer changes with alpha, and inside Newton's basin far more often
+        # than u itself, even when its Q is higher); from u = 0 if that overflows.
+        u = np.zeros(rank)
         if start is not None:
             u_old, alpha_old = start
-            candidates += [u_old, u_old * (alpha_old / alpha)]
-        u, best = candidates[0], self._evaluate(candidates[0], alpha)
-        for cand in candidates[1:]:
-            trial = self._evaluate(cand, alpha)
-            if np.isfinite(trial[-1]) and trial[-1] < best[-1]:
-                u, best = cand, trial
-        q, r, _, _, obj = best
+            u = u_old * (alpha_old / alpha)
+        q, r, _, _, obj = self._evaluate(u, alpha)
+        if not np.isfinite(obj):
+            u = np.zeros(rank)
+            q, r, _, _, obj = self._evaluate(u, alpha)
         mu = 0.0
         converged = False
         n_iter = 0
@@ -167,8 +166,8 @@ class _EntropySolver(_Solver):
             log_p_change = np.max(np.abs(self.v @ (u_new - u)))
             u, q, r, obj = u_new, q_n, r_n, obj_n
             mu = 0.0 if mu < _MU_ZERO * alpha else mu / _MU_DOWN
-            if log_p_change <= self.tol:  # a full Newton step changed p by < tol relative
-                converged = mu == 0.0
+            if log_p_change <= self.tol and mu == 0.0:  # a full Newton step moved p < tol
+                converged = True
                 break
         return self._point(alpha, u, converged, n_iter)
 

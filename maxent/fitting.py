@@ -8,6 +8,7 @@ for one of five penalties, with :math:`\\alpha` fixed or chosen by a rule, and r
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Sequence
@@ -301,26 +302,49 @@ class _Path:
         self.points.append(point)
         return point
 
-    def scan(self, alphas: NDArray[np.float64], *, stop_on_plateau: bool = False
-             ) -> list[_Point]:
-        """Solve from the largest alpha down; optionally stop once chi^2 has levelled off.
-
-        The plateau is 3 consecutive steps that lower chi^2 by less than 1 % each: below it
-        the fit only chases noise, and the entropy solution grows exponents of hundreds.
-        """
+    def scan(self, alphas: NDArray[np.float64], done=None) -> list[_Point]:
+        """Solve from the largest alpha down; stop early once ``done(points)`` is true."""
         points: list[_Point] = []
-        flat = 0
         for a in sorted(alphas, reverse=True):
             points.append(self.at(float(a)))
-            if len(points) > 1:
-                prev, last = points[-2].chi2, points[-1].chi2
-                flat = flat + 1 if prev - last < 1e-2 * prev else 0
-            if stop_on_plateau and flat >= 3 and len(points) >= 8:
+            if done is not None and done(points):
                 break
         return points
 
     def sorted(self) -> list[_Point]:
         return sorted(self.points, key=lambda p: -p.alpha)
+
+
+def _classic_condition(p: _Point) -> float:
+    """:math:`\\log(2\\alpha P) - \\log N_\\mathrm{good}`, zero at the classic alpha."""
+    if p.penalty <= 0 or p.n_good <= 0:
+        return math.nan
+    return math.log(2.0 * p.alpha * p.penalty) - math.log(p.n_good)
+
+
+def _scan_done(rule: str, n_data: int, points: list[_Point]) -> bool:
+    """Whether a default scan may stop: chi^2 has levelled off and the rule has its bracket.
+
+    Levelled off means 3 consecutive steps that lowered chi^2 by less than 1 % each: below
+    that the fit only chases noise (and the entropy solution grows exponents of hundreds).
+    """
+    if len(points) < 8:
+        return False
+    chi2 = np.array([p.chi2 for p in points[-4:]])
+    if np.any(chi2[:-1] - chi2[1:] >= 1e-2 * chi2[:-1]):
+        return False
+    last = points[-1]
+    if rule == "historic":
+        return last.chi2 < n_data
+    if rule == "classic":
+        return _classic_condition(last) < 0
+    if rule == "gcv":
+        values = [_gcv_value(p, n_data) for p in points]
+        return int(np.argmin(values)) < len(points) - 3
+    if rule == "bryan":
+        le = np.array([p.log_evidence for p in points])
+        return bool(le[-1] < np.nanmax(le) - 10.0)
+    return True
 
 
 def _root_in_log_alpha(path: _Path, scan: list[_Point], f, name: str):
@@ -588,7 +612,8 @@ def fit(
                 raise InvalidInputError(
                     f"`alphas` must hold at least 3 values; got {grid_alpha.size}."
                 )
-        scan = path.scan(grid_alpha, stop_on_plateau=alphas is None)
+        done = None if alphas is not None else functools.partial(_scan_done, rule, n_data)
+        scan = path.scan(grid_alpha, done)
         chosen, points_avg, message = _choose(rule, path, scan, n_data)
 
     return _result(solver, path, chosen, points_avg, rule, penalty, message, y, data_error,
@@ -619,12 +644,7 @@ def _choose(rule: str, path: _Path, scan: list[_Point], n_data: int):
         point, msg = _root_in_log_alpha(path, scan, lambda p: p.chi2 / n_data - 1.0,
                                         "historic (chi2 = N)")
     elif rule == "classic":
-        def condition(p):
-            if p.penalty <= 0 or p.n_good <= 0:
-                return math.nan
-            return math.log(2.0 * p.alpha * p.penalty) - math.log(p.n_good)
-
-        point, msg = _root_in_log_alpha(path, scan, condition,
+        point, msg = _root_in_log_alpha(path, scan, _classic_condition,
                                         "classic (-2 alpha S = N_good)")
     elif rule == "lcurve":
         point, msg = scan[_lcurve_index(scan)], ""
