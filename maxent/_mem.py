@@ -149,11 +149,13 @@ class _EntropySolver(_Solver):
                 break
             sts = self.s[:, None] * ((self.v.T * q) @ self.v) * self.s[None, :]
             mu_max = 1e12 * (alpha + np.max(sts, initial=0.0))
-            rhs = -g / self.s
+            # diagonalise once per step (Bryan 1990): every trial mu is then a division
+            lam, basis = np.linalg.eigh(sts)
+            lam = np.clip(lam, 0.0, None)
+            rhs = basis.T @ (-g / self.s)
             accepted = False
             while mu <= mu_max:
-                mat = sts + (alpha + mu) * np.eye(rank)
-                u_new = u + self.s * scipy.linalg.solve(mat, rhs, assume_a="pos")
+                u_new = u + self.s * (basis @ (rhs / (lam + alpha + mu)))
                 q_n, r_n, _, _, obj_n = self._evaluate(u_new, alpha)
                 if np.isfinite(obj_n) and obj_n <= obj + 1e-13 * abs(obj):
                     accepted = True
@@ -199,7 +201,7 @@ class _EntropySolver(_Solver):
         d_inv = x / (alpha * self.weights)  # (alpha w / p)^-1, by Woodbury
         b = self.kernel * d_inv  # K D^-1, (N, n)
         inner = np.eye(self.kernel.shape[0]) + b @ self.kernel.T
-        cov = np.diag(d_inv) - b.T @ scipy.linalg.solve(inner, b, assume_a="pos")
+        cov = np.diag(d_inv) - b.T @ scipy.linalg.cho_solve(scipy.linalg.cho_factor(inner), b)
         return 0.5 * (cov + cov.T)
 
 
@@ -305,13 +307,55 @@ class _SklearnSolver(_Solver):
         return float(np.max(np.abs(self.kernel.T @ self.data))) / self.l1_ratio
 
 
+def _nnls_linear(mat, rhs, cost, *, max_iter: int):
+    r"""Lawson-Hanson active set for :math:`\min_{z \ge 0} \tfrac12\|Mz - b\|^2 + c^T z`.
+
+    The classic NNLS algorithm (Lawson & Hanson 1974, ch. 23) with the linear term in the
+    gradient :math:`w = M^T(b - Mz) - c` and in each passive-set solve
+    :math:`R z_P = Q^T b - R^{-T} c_P` (:math:`M_P = QR`).  Returns (z, converged).
+    """
+    n = mat.shape[1]
+    z = np.zeros(n)
+    passive = np.zeros(n, dtype=bool)
+    scale = max(float(np.max(np.abs(mat.T @ rhs))), float(np.max(cost)), 1e-300)
+    tol = 1e-12 * scale
+
+    def sub_solve(mask):
+        q, r = np.linalg.qr(mat[:, mask])
+        lhs = q.T @ rhs - scipy.linalg.solve_triangular(r, cost[mask], trans="T")
+        out = np.zeros(n)
+        out[mask] = scipy.linalg.solve_triangular(r, lhs)
+        return out
+
+    for _ in range(max_iter):
+        w = mat.T @ (rhs - mat @ z) - cost
+        w[passive] = -np.inf
+        j = int(np.argmax(w))
+        if w[j] <= tol:
+            return z, True
+        passive[j] = True
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for _ in range(n):
+                trial = sub_solve(passive)
+                if np.all(trial[passive] > 0):
+                    z = trial
+                    break
+                bad = passive & (trial <= 0)
+                step = np.min(z[bad] / (z[bad] - trial[bad]))
+                z = z + step * (trial - z)
+                passive &= z > 1e-15 * np.max(np.abs(z), initial=0.0)
+                z[~passive] = 0.0
+    return z, False
+
+
 class _NonnegSolver(_Solver):
     r"""Soft penalty :math:`P = \sum_i \max(0, -x_i)`; hard constraint x >= 0 at alpha = inf.
 
-    The soft problem is the bound-constrained smooth problem in :math:`x = a - b`,
-    :math:`a, b \ge 0`: :math:`\tfrac12\chi^2(a - b) + \alpha \sum_i b_i`, solved by
-    L-BFGS-B.  For alpha above the largest multiplier of the hard problem the two agree
-    (the penalty is exact).
+    With :math:`x = a - b`, :math:`a, b \ge 0`, the soft problem is
+    :math:`\min \tfrac12\chi^2(a - b) + \alpha \sum_i b_i`, solved exactly by the
+    Lawson-Hanson active-set method with a linear term (:func:`_nnls_linear`); at
+    alpha = inf, :func:`scipy.optimize.nnls`.  For alpha above the largest multiplier of
+    the hard problem the two agree (the penalty is exact).
     """
 
     def __init__(self, kernel, data, *, tol, max_iter):
@@ -326,21 +370,10 @@ class _NonnegSolver(_Solver):
             x, _ = scipy.optimize.nnls(kt, y, maxiter=max(self.max_iter, 3 * n))
             converged = True
         else:
-            def fun(z):
-                x = z[:n] - z[n:]
-                r = kt @ x - y
-                gx = kt.T @ r
-                return 0.5 * (r @ r) + alpha * np.sum(z[n:]), np.concatenate([gx, alpha - gx])
-
-            x0 = np.zeros(n) if start is None else np.asarray(start)
-            z0 = np.concatenate([np.maximum(x0, 0.0), np.maximum(-x0, 0.0)])
-            res = scipy.optimize.minimize(
-                fun, z0, jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * (2 * n),
-                options={"ftol": self.tol, "gtol": self.tol, "maxiter": self.max_iter * 100,
-                         "maxcor": 30},
-            )
-            x = res.x[:n] - res.x[n:]
-            converged = bool(res.success)
+            z, converged = _nnls_linear(np.hstack([kt, -kt]), y,
+                                        np.concatenate([np.zeros(n), np.full(n, alpha)]),
+                                        max_iter=max(self.max_iter, 6 * n))
+            x = z[:n] - z[n:]
         pen = float(np.sum(np.maximum(-x, 0.0)))
         n_good = _effective_parameters(kt, x)
         return _Point(alpha, x, self.chi2(x), pen, n_good, float("nan"), converged, 0, state=x)

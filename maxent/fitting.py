@@ -294,10 +294,9 @@ class _Path:
 
     def at(self, alpha: float) -> _Point:
         start = None
-        if self.points and math.isfinite(alpha):
-            near = min(self.points, key=lambda p: abs(math.log(p.alpha / alpha))
-                       if math.isfinite(p.alpha) else math.inf)
-            start = near.state if math.isfinite(near.alpha) else None
+        good = [p for p in self.points if p.converged and math.isfinite(p.alpha)]
+        if good and math.isfinite(alpha):
+            start = min(good, key=lambda p: abs(math.log(p.alpha / alpha))).state
         point = self.solver.solve(alpha, start)
         self.points.append(point)
         return point
@@ -325,13 +324,13 @@ def _classic_condition(p: _Point) -> float:
 def _scan_done(rule: str, n_data: int, points: list[_Point]) -> bool:
     """Whether a default scan may stop: chi^2 has levelled off and the rule has its bracket.
 
-    Levelled off means 3 consecutive steps that lowered chi^2 by less than 1 % each: below
-    that the fit only chases noise (and the entropy solution grows exponents of hundreds).
+    Levelled off means less than 3 % lower than a decade (4 steps) before: below that the
+    fit only chases noise (and the entropy solution grows exponents of hundreds).
     """
     if len(points) < 8:
         return False
-    chi2 = np.array([p.chi2 for p in points[-4:]])
-    if np.any(chi2[:-1] - chi2[1:] >= 1e-2 * chi2[:-1]):
+    before, last_chi2 = points[-5].chi2, points[-1].chi2
+    if before - last_chi2 >= 0.03 * before:
         return False
     last = points[-1]
     if rule == "historic":
@@ -395,17 +394,15 @@ def _bryan_weights(points: list[_Point]) -> tuple[NDArray[np.float64], float]:
     return w / total, float(top + np.log(total))
 
 
-def _default_alphas(solver, penalty: str, n_alpha: int) -> NDArray[np.float64]:
+def _default_alphas(solver, penalty: str) -> NDArray[np.float64]:
+    """4 per decade, from where the penalty dominates down (the scan usually stops early)."""
     if penalty in ("entropy", "l2"):
-        hi = 10.0 * solver.lambda_max()
-        lo = hi * 1e-9
+        hi, decades = 10.0 * solver.lambda_max(), 30
     elif penalty == "nonneg":
-        hi = 10.0 * solver.alpha_max()
-        lo = hi * 1e-6
+        hi, decades = 10.0 * solver.alpha_max(), 8
     else:
-        hi = solver.alpha_max()
-        lo = hi * 1e-5
-    return np.geomspace(hi, lo, n_alpha)
+        hi, decades = solver.alpha_max(), 6
+    return hi * 10.0 ** (-np.arange(4 * decades + 1) / 4.0)
 
 
 # --------------------------------------------------------------------------- fit
@@ -420,7 +417,6 @@ def fit(
     default_model: ArrayLike | None = None,
     alpha: float | str = "classic",
     alphas: ArrayLike | None = None,
-    n_alpha: int = 40,
     grid: ArrayLike | None = None,
     grid_weights: ArrayLike | None = None,
     windows: Sequence[tuple[float, float]] | ArrayLike | None = None,
@@ -513,8 +509,9 @@ def fit(
     -----
     All work is done in whitened units (rows divided by sigma, or :math:`L^{-1}` with
     :math:`C = LL^T`).  The entropy solver is Bryan's Newton iteration in the singular
-    subspace of K (at most N unknowns whatever n); each rule first scans ``alphas``
-    from large to small, warm-starting each solve, then refines (root of the historic or
+    subspace of K (at most N unknowns whatever n); a fixed alpha is reached by
+    continuation from large alpha (4 steps per decade, all kept in the path); each rule
+    first scans ``alphas`` from large to small, warm-starting each solve, then refines (root of the historic or
     classic condition, minimum of GCV; the L-curve and Bryan's average use the grid, Bryan's
     refined near the evidence peak).  The evidence is Gull's Gaussian approximation,
     :math:`\log P(y|\alpha) = -\frac12\sum_i\ln(1 + \lambda_i/\alpha) - Q` with
@@ -600,12 +597,18 @@ def fit(
     message = ""
     if isinstance(alpha_choice, float):
         rule = "fixed"
-        chosen = path.at(alpha_choice)
         points_avg = None
+        top = _default_alphas(solver, penalty)[0] if penalty == "entropy" else 0.0
+        if alpha_choice < top:
+            # continuation from where the default model is nearly the answer, 4 per decade
+            steps = int(math.ceil(4 * math.log10(top / alpha_choice))) + 1
+            chosen = path.scan(np.geomspace(top, alpha_choice, steps))[-1]
+        else:
+            chosen = path.at(alpha_choice)
     else:
         rule = alpha_choice
         if alphas is None:
-            grid_alpha = _default_alphas(solver, penalty, int(n_alpha))
+            grid_alpha = _default_alphas(solver, penalty)
         else:
             grid_alpha = check_positive(as_float_array(alphas, "alphas", ndim=1), "alphas")
             if grid_alpha.size < 3:
