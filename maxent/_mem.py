@@ -136,7 +136,7 @@ class _EntropySolver(_Solver):
             q, r, _, _, obj = self._evaluate(u, alpha)
         mu = 0.0
         converged = False
-        n_iter = 0
+        n_iter = stalled = 0
         while True:
             sur = self.s * (self.u_svd.T @ r)
             g = alpha * u + sur
@@ -166,10 +166,14 @@ class _EntropySolver(_Solver):
                 break
             n_iter += 1
             log_p_change = np.max(np.abs(self.v @ (u_new - u)))
+            stalled = stalled + 1 if obj - obj_n <= 1e-15 * abs(obj) else 0
             u, q, r, obj = u_new, q_n, r_n, obj_n
             mu = 0.0 if mu < _MU_ZERO * alpha else mu / _MU_DOWN
             if log_p_change <= self.tol and mu == 0.0:  # a full Newton step moved p < tol
                 converged = True
+                break
+            if stalled >= 5:  # Q no longer decreases in floating point: precision exhausted
+                converged = bool(g_norm <= np.sqrt(self.tol) * scale)
                 break
         return self._point(alpha, u, converged, n_iter)
 
@@ -296,15 +300,52 @@ class _SklearnSolver(_Solver):
                 warnings.simplefilter("always", SkConvergenceWarning)
                 model.fit(self.kernel, self.data)
             converged = not any(issubclass(w.category, SkConvergenceWarning) for w in caught)
-            x = np.asarray(model.coef_, dtype=np.float64).copy()
+            x = self._polish(alpha, np.asarray(model.coef_, dtype=np.float64).copy())
         pen = float(rho * np.sum(np.abs(x)) + (1.0 - rho) * (x @ x))
         ridge = 0.0 if np.isinf(alpha) else 2.0 * alpha * (1.0 - rho)
         n_good = _effective_parameters(self.kernel, x, ridge)
         return _Point(alpha, x, self.chi2(x), pen, n_good, float("nan"), converged, 0, state=x)
 
+    def _polish(self, alpha: float, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Solve exactly on the support and signs coordinate descent found, if consistent.
+
+        Given the signs s on the support A, the minimum is the least-squares problem
+        :math:`\\min \\tfrac12\\|K_A x - y\\|^2 + \\alpha(1-\\rho)\\|x\\|^2
+        + \\alpha\\rho\\, s^T x`;
+        it is kept only if the signs stay and the optimality conditions hold off A.
+        """
+        active = x != 0
+        if not np.any(active) or np.count_nonzero(active) > self.kernel.shape[0]:
+            return x
+        rho = self.l1_ratio
+        ka = self.kernel[:, active]
+        k = ka.shape[1]
+        mat = np.vstack([ka, np.sqrt(2.0 * alpha * (1.0 - rho)) * np.eye(k)])
+        rhs = np.concatenate([self.data, np.zeros(k)])
+        with np.errstate(all="ignore"):
+            xa = _ls_linear(mat, rhs, alpha * rho * np.sign(x[active]))
+        if not np.all(np.isfinite(xa)) or np.any(np.sign(xa) != np.sign(x[active])):
+            return x
+        polished = np.zeros_like(x)
+        polished[active] = xa
+        grad = self.kernel.T @ (self.kernel @ polished - self.data)
+        if np.any(np.abs(grad[~active]) > alpha * rho * (1 + 1e-9)):
+            return x
+        return polished
+
     def alpha_max(self) -> float:
         """Smallest alpha at which x = 0: :math:`\\max_i |\\tilde K^T \\tilde y|_i / \\rho`."""
         return float(np.max(np.abs(self.kernel.T @ self.data))) / self.l1_ratio
+
+
+def _ls_linear(mat, rhs, cost):
+    r""":math:`\arg\min_z \tfrac12\|Mz - b\|^2 + c^T z` for M of full column rank.
+
+    With :math:`M = QR`: :math:`R z = Q^T b - R^{-T} c` (no normal equations formed).
+    """
+    q, r = np.linalg.qr(mat)
+    return scipy.linalg.solve_triangular(
+        r, q.T @ rhs - scipy.linalg.solve_triangular(r, cost, trans="T"))
 
 
 def _nnls_linear(mat, rhs, cost, *, max_iter: int):
@@ -321,10 +362,8 @@ def _nnls_linear(mat, rhs, cost, *, max_iter: int):
     tol = 1e-12 * scale
 
     def sub_solve(mask):
-        q, r = np.linalg.qr(mat[:, mask])
-        lhs = q.T @ rhs - scipy.linalg.solve_triangular(r, cost[mask], trans="T")
         out = np.zeros(n)
-        out[mask] = scipy.linalg.solve_triangular(r, lhs)
+        out[mask] = _ls_linear(mat[:, mask], rhs, cost[mask])
         return out
 
     for _ in range(max_iter):
