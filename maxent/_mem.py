@@ -14,6 +14,7 @@ scikit-learn; ``nonneg`` calls :func:`scipy.optimize.nnls` (hard) or L-BFGS-B (s
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ from .errors import MaxEntError
 
 __all__: list[str] = []
 
+_EPS = np.finfo(np.float64).eps
 _RCOND = 1e-13  # singular values below _RCOND * s_max are dropped (no information there)
 _MU_UP, _MU_MIN, _MU_DOWN, _MU_ZERO = 10.0, 1.0, 10.0, 1.0  # Marquardt damping schedule
 
@@ -55,6 +57,22 @@ def _thin_svd(a: NDArray[np.float64]):
 def _gaussian_log_evidence(alpha: float, lam: NDArray[np.float64], q: float) -> float:
     """:math:`-\\frac12\\sum_i \\log(1 + \\lambda_i/\\alpha) - Q` (Gull 1989; Jarrell 1996)."""
     return float(-0.5 * np.sum(np.log1p(lam / alpha)) - q)
+
+
+_PHI_SERIES = np.array([(k - 1) / math.factorial(k) for k in range(16, 1, -1)])
+
+
+def _phi(a: NDArray[np.float64]) -> NDArray[np.float64]:
+    """:math:`\\varphi(a) = a e^a - e^a + 1 \\ge 0`; :math:`-S = \\sum_i M_i \\varphi(a_i)`.
+
+    Summed as its Taylor series :math:`\\sum_{k\\ge2} (k-1) a^k / k!` for :math:`|a| < 0.1`,
+    where the closed form loses digits to cancellation (-S is second order in a).
+    """
+    small = np.abs(a) < 0.1
+    with np.errstate(over="ignore", invalid="ignore"):
+        closed = a * np.exp(a) - np.expm1(a)
+    series = np.polyval(_PHI_SERIES, np.where(small, a, 0.0)) * a * a
+    return np.where(small, series, closed)
 
 
 class _Solver:
@@ -101,17 +119,22 @@ class _EntropySolver(_Solver):
         self.tol = tol
         self.max_iter = max_iter
         self.kq = kernel / weights
+        self.abs_kq = np.abs(self.kq)
         self.big_m = weights * model
+        self.log_big_m = np.log(self.big_m)
+        self.log_floor = np.log(np.finfo(np.float64).tiny) + 40.0 - self.log_big_m
         self.u_svd, self.s, self.v = _thin_svd(self.kq)
         self.n_passes = 1
 
     def _evaluate(self, u: NDArray[np.float64], alpha: float):
-        a = self.v @ u
-        with np.errstate(over="ignore", invalid="ignore"):
-            q = self.big_m * np.exp(a)
+        # ln(q/M) is floored where q would leave the normal floating-point range (1e-290),
+        # so that p stays positive in floating point too
+        a = np.maximum(self.v @ u, self.log_floor)
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            q = np.where(a > -700.0, self.big_m * np.exp(a), np.exp(self.log_big_m + a))
             r = self.kq @ q - self.data
             chi2 = float(r @ r)
-            minus_s = float(np.sum(q * a - q + self.big_m))  # -S >= 0
+            minus_s = float(self.big_m @ _phi(a))  # -S >= 0
             obj = 0.5 * chi2 + alpha * minus_s
         return q, r, chi2, minus_s, obj
 
@@ -137,12 +160,15 @@ class _EntropySolver(_Solver):
         mu = 0.0
         converged = False
         n_iter = stalled = 0
+        best = obj
         while True:
             sur = self.s * (self.u_svd.T @ r)
             g = alpha * u + sur
             g_norm = np.linalg.norm(g)
+            # rounding floor of g: the residual is a sum of terms as large as |K||q| + |y|
+            noise = 8 * _EPS * self.s[0] * np.linalg.norm(self.abs_kq @ q + np.abs(self.data))
             scale = alpha * np.linalg.norm(u) + np.linalg.norm(sur)
-            if g_norm <= self.tol * scale or scale == 0.0:
+            if g_norm <= max(self.tol * scale, noise) or scale == 0.0:
                 converged = True
                 break
             if n_iter == self.max_iter:
@@ -166,7 +192,8 @@ class _EntropySolver(_Solver):
                 break
             n_iter += 1
             log_p_change = np.max(np.abs(self.v @ (u_new - u)))
-            stalled = stalled + 1 if obj - obj_n <= 1e-15 * abs(obj) else 0
+            stalled = stalled + 1 if obj_n >= best - 1e-14 * abs(best) else 0
+            best = min(best, obj_n)
             u, q, r, obj = u_new, q_n, r_n, obj_n
             mu = 0.0 if mu < _MU_ZERO * alpha else mu / _MU_DOWN
             if log_p_change <= self.tol and mu == 0.0:  # a full Newton step moved p < tol
