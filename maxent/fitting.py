@@ -480,12 +480,11 @@ def fit(
         :math:`\rho \in (0, 1]` of the elastic net.
     tol : float, optional
         Tolerance of the solvers: relative gradient and relative change of x (Newton,
-        entropy; default 1e-10), ``ftol``/``gtol`` of L-BFGS-B (soft nonneg; default
-        1e-10), scikit-learn's duality-gap ``tol`` (l1, elastic_net; default 1e-4, as
-        in scikit-learn).
+        entropy; default 1e-10), scikit-learn's duality-gap ``tol`` (l1, elastic_net;
+        default 1e-4, as in scikit-learn).  l2 and nonneg are solved exactly.
     max_iter : int
-        Newton steps per alpha (entropy); L-BFGS-B and coordinate-descent sweeps are
-        allowed 100 times as many.
+        Newton steps per alpha (entropy); coordinate-descent sweeps are allowed 100 times
+        as many, active-set steps (nonneg) at least 6 n.
 
     Returns
     -------
@@ -511,9 +510,14 @@ def fit(
     :math:`C = LL^T`).  The entropy solver is Bryan's Newton iteration in the singular
     subspace of K (at most N unknowns whatever n); a fixed alpha is reached by
     continuation from large alpha (4 steps per decade, all kept in the path); each rule
-    first scans ``alphas`` from large to small, warm-starting each solve, then refines (root of the historic or
-    classic condition, minimum of GCV; the L-curve and Bryan's average use the grid, Bryan's
-    refined near the evidence peak).  The evidence is Gull's Gaussian approximation,
+    first scans ``alphas`` from large to small, warm-starting each solve, then refines
+    (root of the historic or classic condition, minimum of GCV; the L-curve uses the grid;
+    Bryan's average uses the grid refined 4-fold where the evidence is within
+    :math:`e^{-10}` of its peak).  l1 and elastic net: scikit-learn's coordinate descent
+    (no intercept, on the whitened problem), then an exact solve on the support and signs
+    it found when that is consistent.  Soft nonneg: an exact active-set method.
+    For the entropy penalty, :math:`\ln(x_i/m_i)` is floored where :math:`x_i` would
+    drop below ~1e-290, so that x stays positive in floating point.  The evidence is Gull's Gaussian approximation,
     :math:`\log P(y|\alpha) = -\frac12\sum_i\ln(1 + \lambda_i/\alpha) - Q` with
     :math:`\lambda_i` the eigenvalues of :math:`\sqrt{X} K^T C^{-1} K \sqrt{X}`,
     :math:`X = \mathrm{diag}(x/w)` (entropy) or of :math:`K^TC^{-1}K/2` (l2).
