@@ -319,8 +319,12 @@ class _SklearnSolver(_Solver):
         if np.isinf(alpha):
             x = np.zeros(n)
         else:
+            # scikit-learn stops when the duality gap < tol * |y|^2; our tol is relative to
+            # the scale of chi^2 that matters, N (|y|^2 can be many orders larger)
+            y2 = float(self.data @ self.data)
+            tol = self.tol * min(1.0, self.data.size / y2) if y2 > 0 else self.tol
             model = ElasticNet(**self.sklearn_params(alpha), fit_intercept=False,
-                               tol=self.tol, max_iter=self.max_iter, warm_start=True)
+                               tol=tol, max_iter=self.max_iter, warm_start=True)
             if start is not None:
                 model.coef_ = np.array(start)
             with warnings.catch_warnings(record=True) as caught:

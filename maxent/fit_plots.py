@@ -27,7 +27,8 @@ def _new_axes(n: int = 1, **kwargs: Any):
 
 
 def plot_reconstruction(result: FitResult, *, truth: ArrayLike | None = None,
-                        ax: Axes | None = None, label: str | None = None) -> Axes:
+                        ax: Axes | None = None, label: str | None = None,
+                        band: bool = True, default_model: bool = True) -> Axes:
     """The solution on the grid with its ±1σ posterior band and the default model.
 
     Parameters
@@ -38,6 +39,10 @@ def plot_reconstruction(result: FitResult, *, truth: ArrayLike | None = None,
     ax : matplotlib Axes, optional
     label : str, optional
         Legend label of the solution (default: penalty and alpha rule).
+    band : bool
+        Draw the ±1σ band (pointwise posterior errors, where they exist).
+    default_model : bool
+        Draw the default model (entropy fits).
 
     Returns
     -------
@@ -47,10 +52,10 @@ def plot_reconstruction(result: FitResult, *, truth: ArrayLike | None = None,
     grid = result.grid
     label = label or f"{result.penalty} ({result.alpha_rule}, alpha={result.alpha:.3g})"
     (line,) = ax.plot(grid, result.x, label=label)
-    if np.all(np.isfinite(result.x_error)):
+    if band and np.all(np.isfinite(result.x_error)):
         ax.fill_between(grid, result.x - result.x_error, result.x + result.x_error,
                         color=line.get_color(), alpha=0.25, linewidth=0)
-    if result.penalty == "entropy":
+    if default_model and result.penalty == "entropy":
         ax.plot(grid, result.default_model, ":", color="0.5", label="default model")
     if truth is not None:
         ax.plot(grid, np.asarray(truth, dtype=float), "k--", label="truth")

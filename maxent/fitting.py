@@ -401,7 +401,7 @@ def _default_alphas(solver, penalty: str) -> NDArray[np.float64]:
     elif penalty == "nonneg":
         hi, decades = 10.0 * solver.alpha_max(), 8
     else:
-        hi, decades = solver.alpha_max(), 6
+        hi, decades = solver.alpha_max(), 10
     return hi * 10.0 ** (-np.arange(4 * decades + 1) / 4.0)
 
 
@@ -517,7 +517,8 @@ def fit(
     (no intercept, on the whitened problem), then an exact solve on the support and signs
     it found when that is consistent.  Soft nonneg: an exact active-set method.
     For the entropy penalty, :math:`\ln(x_i/m_i)` is floored where :math:`x_i` would
-    drop below ~1e-290, so that x stays positive in floating point.  The evidence is Gull's Gaussian approximation,
+    drop below ~1e-290, so that x stays positive in floating point.  The evidence is
+    Gull's Gaussian approximation,
     :math:`\log P(y|\alpha) = -\frac12\sum_i\ln(1 + \lambda_i/\alpha) - Q` with
     :math:`\lambda_i` the eigenvalues of :math:`\sqrt{X} K^T C^{-1} K \sqrt{X}`,
     :math:`X = \mathrm{diag}(x/w)` (entropy) or of :math:`K^TC^{-1}K/2` (l2).
