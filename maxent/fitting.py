@@ -463,12 +463,12 @@ def fit(
         ``"gcv"`` (generalised cross-validation, :math:`N\chi^2/(N - N_\mathrm{good})^2`).
         ``"classic"`` and ``"bryan"`` need the evidence: entropy and l2 only.
     alphas : array_like, optional
-        The alpha grid to scan, all of it.  Default: ``n_alpha`` values, geometric, from
-        where the penalty dominates to 9 decades (entropy, l2) or 5-6 decades (others)
-        below, the scan stopping early once :math:`\chi^2` levels off (3 steps that lower
-        it by less than 1 % each).
-    n_alpha : int
-        Length of the default grid.
+        The alpha grid to scan, all of it.  Default: 4 values per decade from where the
+        penalty dominates (10 times the largest eigenvalue of the data term; for l1 and
+        elastic net the smallest alpha at which x = 0) down by up to 30 decades (entropy,
+        l2), 8 (nonneg) or 10 (l1, elastic_net), the scan stopping once :math:`\chi^2` has
+        levelled off (less than 3 % lower than a decade before) and the rule has what it
+        needs (its sign change, its minimum, the evidence fallen by :math:`e^{10}`).
     grid : array_like, shape (n,), optional
         Positions of the grid points (default ``0, 1, ..., n-1``), for ``windows`` and
         the output.

@@ -364,9 +364,8 @@ def test_chi2_rules_apply_to_every_penalty(penalty):
 # ----------------------------------------------------------------------------- result, xarray
 
 
-def test_result_fields_and_dataset_do_not_depend_on_options(tmp_path, problem, classic):
-    kernel, data, sigma, *_ = problem
-    other = maxent.fit(kernel, data, sigma, penalty="l1", alpha=1.0)
+def test_result_fields_and_dataset_do_not_depend_on_options(tmp_path, classic):
+    other = maxent.fit(*random_problem(), penalty="l1", alpha=1.0)
     assert isinstance(other, FitResult)
     assert np.all(np.isnan(other.covariance)) and np.isnan(other.log_evidence)
     a, b = classic.to_xarray(), other.to_xarray()
