@@ -78,9 +78,6 @@ def _phi(a: NDArray[np.float64]) -> NDArray[np.float64]:
 class _Solver:
     """Shared pieces: the whitened problem and chi^2."""
 
-    has_evidence = False
-    has_covariance = False
-
     def __init__(self, kernel: NDArray[np.float64], data: NDArray[np.float64]):
         self.kernel = kernel
         self.data = data
@@ -108,9 +105,6 @@ class _EntropySolver(_Solver):
     The eigenvalues of :math:`\Sigma T \Sigma` are the :math:`\lambda_i` of the
     evidence and of :math:`N_\mathrm{good}`.
     """
-
-    has_evidence = True
-    has_covariance = True
 
     def __init__(self, kernel, data, weights, model, *, tol, max_iter):
         super().__init__(kernel, data)
@@ -238,9 +232,6 @@ class _EntropySolver(_Solver):
 
 class _L2Solver(_Solver):
     """Ridge, :math:`P = \\|x\\|^2`: :math:`x = V\\,\\mathrm{diag}(s/(s^2 + 2\\alpha))\\,U^T y`."""
-
-    has_evidence = True
-    has_covariance = True
 
     def __init__(self, kernel, data):
         super().__init__(kernel, data)
@@ -428,9 +419,8 @@ class _NonnegSolver(_Solver):
     the hard problem the two agree (the penalty is exact).
     """
 
-    def __init__(self, kernel, data, *, tol, max_iter):
+    def __init__(self, kernel, data, *, max_iter):
         super().__init__(kernel, data)
-        self.tol = tol
         self.max_iter = max_iter
 
     def solve(self, alpha: float, start=None) -> _Point:

@@ -596,13 +596,13 @@ def fit(
         rho = 1.0 if penalty == "l1" else float(l1_ratio)
         solver = _SklearnSolver(kt, yt, l1_ratio=rho, tol=tol, max_iter=100 * max_iter)
     else:
-        solver = _NonnegSolver(kt, yt, tol=tol, max_iter=max_iter)
+        solver = _NonnegSolver(kt, yt, max_iter=max_iter)
 
     path = _Path(solver)
     message = ""
     if isinstance(alpha_choice, float):
         rule = "fixed"
-        points_avg = None
+        average = None
         top = _default_alphas(solver, penalty)[0] if penalty == "entropy" else 0.0
         if alpha_choice < top:
             # continuation from where the default model is nearly the answer, 4 per decade
@@ -622,9 +622,9 @@ def fit(
                 )
         done = None if alphas is not None else functools.partial(_scan_done, rule, n_data)
         scan = path.scan(grid_alpha, done)
-        chosen, points_avg, message = _choose(rule, path, scan, n_data)
+        chosen, average, message = _choose(rule, path, scan, n_data)
 
-    return _result(solver, path, chosen, points_avg, rule, penalty, message, y, data_error,
+    return _result(solver, path, chosen, average, rule, penalty, message, y, data_error,
                    model, grid_pts, weights, win, kmat)
 
 
@@ -647,7 +647,10 @@ def _check_windows(windows: Any) -> NDArray[np.float64]:
 
 
 def _choose(rule: str, path: _Path, scan: list[_Point], n_data: int):
-    """Apply an alpha rule to the scan; return (chosen point, points averaged, message)."""
+    """Apply an alpha rule to the scan: (chosen point, Bryan's average, message), one None.
+
+    Bryan's average is (points, posterior weights, log of the evidence integral).
+    """
     if rule == "historic":
         point, msg = _root_in_log_alpha(path, scan, lambda p: p.chi2 / n_data - 1.0,
                                         "historic (chi2 = N)")
@@ -726,7 +729,7 @@ def _bryan(path: _Path, scan: list[_Point]):
         message = ("the posterior of alpha is not negligible at the end of the grid; "
                    "pass a wider `alphas` grid")
         warnings.warn(f"fit(): {message}.", ConvergenceWarning, stacklevel=4)
-    return (points, weights, log_ev), True, message
+    return None, (points, weights, log_ev), message
 
 
 def _entropy_of(x, model, weights) -> float:
@@ -740,17 +743,17 @@ def _window_matrix(grid, weights, win):
                     ).reshape(win.shape[0], grid.size)
 
 
-def _result(solver, path, chosen, points_avg, rule, penalty, message, y, data_error, model,
+def _result(solver, path, chosen, average, rule, penalty, message, y, data_error, model,
             grid_pts, weights, win, kmat) -> FitResult:
     n = grid_pts.size
-    if points_avg is None:
+    if average is None:
         point = chosen
         x, alpha, converged = point.x, point.alpha, point.converged and not message
-        cov = solver.covariance(point) if solver.has_covariance else np.full((n, n), np.nan)
+        cov = solver.covariance(point)
         chi2, pen, n_good = point.chi2, point.penalty, point.n_good
         log_ev, n_iter = point.log_evidence, point.n_iter
     else:  # Bryan's average over alpha
-        points, w, log_ev = chosen
+        points, w, log_ev = average
         xs = np.array([p.x for p in points])
         x = w @ xs
         alpha = float(w @ np.array([p.alpha for p in points]))
