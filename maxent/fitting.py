@@ -668,7 +668,7 @@ def _choose(rule: str, path: _Path, scan: list[_Point], n_data: int):
         best = int(np.nanargmax(le)) if np.any(np.isfinite(le)) else len(scan) - 1
         point = scan[best]
         warnings.warn(f"fit(): {msg}; returning alpha = {point.alpha:.3g}.",
-                      ConvergenceWarning, stacklevel=4)
+                      ConvergenceWarning, stacklevel=3)
         return point, None, msg
     return point, None, msg
 

@@ -223,9 +223,20 @@ def test_diagonal_covariance_equals_vector_sigma(problem):
 
 def test_too_few_newton_steps_warn_and_flag_the_result(problem):
     kernel, data, sigma, *_ = problem
-    with pytest.warns(ConvergenceWarning, match="max_iter"):
+    with pytest.warns(ConvergenceWarning, match="max_iter") as record:
         res = maxent.fit(kernel, data, sigma, alpha=0.1, max_iter=1)
     assert not res.converged
+    assert record[0].filename == __file__  # the warning points at the caller
+
+
+def test_a_rule_that_finds_no_alpha_warns_and_flags_the_result(problem):
+    kernel, data, sigma, *_ = problem
+    alphas = np.geomspace(1e9, 1e8, 5)  # chi2 >> N all along
+    with pytest.warns(ConvergenceWarning, match="historic") as record:
+        res = maxent.fit(kernel, data, sigma, alpha="historic", alphas=alphas)
+    assert not res.converged and "historic" in res.message
+    assert record[0].filename == __file__
+    assert res.chi2 > data.size
 
 
 # ----------------------------------------------------------------------------- other penalties
