@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg
-import scipy.optimize
 import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import rel_entr
