@@ -20,6 +20,7 @@ from .ensembles import (
     softmax,
 )
 from .errors import ConvergenceWarning, InfeasibleTargetsError, InvalidInputError, MaxEntError
+from .fitting import FitResult, fit
 from .levels import EnergyLevels
 from .plotting import plot_populations, plot_sweep
 from .result import MaxEntResult
@@ -29,6 +30,7 @@ from .sweep import temperature_sweep
 __all__ = [
     # functions
     "canonical",
+    "fit",
     "grand_canonical",
     "plot_populations",
     "plot_sweep",
@@ -40,6 +42,7 @@ __all__ = [
     "models",
     # results
     "CanonicalResult",
+    "FitResult",
     "GrandCanonicalResult",
     "MaxEntResult",
     # errors and warnings

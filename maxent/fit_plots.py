@@ -1,0 +1,129 @@
+"""Matplotlib views of a :class:`~maxent.FitResult` (matplotlib is imported lazily).
+
+Each function draws on the axes it is given (or on new ones) and returns them, so that
+views can be combined in one figure.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+    from .fitting import FitResult
+
+__all__ = ["plot_alpha_scan", "plot_data_fit", "plot_reconstruction"]
+
+
+def _new_axes(n: int = 1, **kwargs: Any):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(n, 1, **kwargs)
+    return axes
+
+
+def plot_reconstruction(result: FitResult, *, truth: ArrayLike | None = None,
+                        ax: Axes | None = None, label: str | None = None,
+                        band: bool = True, default_model: bool = True) -> Axes:
+    """The solution on the grid with its ±1σ posterior band and the default model.
+
+    Parameters
+    ----------
+    result : FitResult
+    truth : array_like, shape (n,), optional
+        A known answer to draw for comparison.
+    ax : matplotlib Axes, optional
+    label : str, optional
+        Legend label of the solution (default: penalty and alpha rule).
+    band : bool
+        Draw the ±1σ band (pointwise posterior errors, where they exist).
+    default_model : bool
+        Draw the default model (entropy fits).
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _new_axes() if ax is None else ax
+    grid = result.grid
+    label = label or f"{result.penalty} ({result.alpha_rule}, alpha={result.alpha:.3g})"
+    (line,) = ax.plot(grid, result.x, label=label)
+    if band and np.all(np.isfinite(result.x_error)):
+        ax.fill_between(grid, result.x - result.x_error, result.x + result.x_error,
+                        color=line.get_color(), alpha=0.25, linewidth=0)
+    if default_model and result.penalty == "entropy":
+        ax.plot(grid, result.default_model, ":", color="0.5", label="default model")
+    if truth is not None:
+        ax.plot(grid, np.asarray(truth, dtype=float), "k--", label="truth")
+    ax.set_xlabel("grid")
+    ax.set_ylabel("x")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_data_fit(result: FitResult, *, coords: ArrayLike | None = None,
+                  axes: tuple[Axes, Axes] | None = None) -> tuple[Axes, Axes]:
+    """Data with error bars against the fitted data, and residuals normalised by sigma.
+
+    Parameters
+    ----------
+    result : FitResult
+    coords : array_like, shape (N,), optional
+        Positions of the data points (default: their index).
+    axes : pair of matplotlib Axes, optional
+        Where to draw the data and the residuals.
+
+    Returns
+    -------
+    (Axes, Axes)
+        The data panel and the residual panel.
+    """
+    if axes is None:
+        axes = tuple(_new_axes(2, sharex=True, height_ratios=(3, 1)))
+    top, bottom = axes
+    t = np.arange(result.data.size) if coords is None else np.asarray(coords, dtype=float)
+    top.errorbar(t, result.data, yerr=result.data_error, fmt=".", ms=3, label="data")
+    top.plot(t, result.fitted_data, "-", label=f"K x ({result.penalty})")
+    top.set_ylabel("data")
+    top.legend(fontsize="small")
+    resid = (result.data - result.fitted_data) / result.data_error
+    bottom.axhline(0.0, color="0.5", linewidth=0.8)
+    bottom.plot(t, resid, ".", ms=3)
+    bottom.set_ylabel("(y - Kx)/sigma")
+    bottom.set_xlabel("data point" if coords is None else "coordinate")
+    return top, bottom
+
+
+def plot_alpha_scan(result: FitResult, *, ax: Axes | None = None) -> Axes:
+    """chi^2 (left axis) and the log evidence (right axis, where defined) against alpha.
+
+    The chosen alpha is marked by a vertical line, and the line chi^2 = N is drawn.
+
+    Returns
+    -------
+    matplotlib Axes
+        The chi^2 axes (the evidence is on its twin).
+    """
+    ax = _new_axes() if ax is None else ax
+    finite = np.isfinite(result.path_alpha)
+    alpha, chi2 = result.path_alpha[finite], result.path_chi2[finite]
+    ax.loglog(alpha, chi2, "o-", ms=3, label="chi^2")
+    ax.axhline(result.data.size, color="0.5", linestyle=":", label="chi^2 = N")
+    if np.isfinite(result.alpha):
+        ax.axvline(result.alpha, color="C3", label=f"{result.alpha_rule}: {result.alpha:.3g}")
+    ax.set_xlabel("alpha")
+    ax.set_ylabel("chi^2")
+    evidence = result.path_log_evidence[finite]
+    if np.any(np.isfinite(evidence)):
+        twin = ax.twinx()
+        ok = np.isfinite(evidence)
+        twin.semilogx(alpha[ok], evidence[ok], "s-", ms=3, color="C2")
+        twin.set_ylabel("log evidence", color="C2")
+        top = np.max(evidence[ok])
+        twin.set_ylim(top - 50.0, top + 5.0)
+    ax.legend(fontsize="small", loc="upper left")
+    return ax

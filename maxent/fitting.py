@@ -1,0 +1,603 @@
+"""fit(): entropy-regularised and penalised least-squares fits of ill-posed linear problems.
+
+Recover :math:`x` (a spectrum, a density of states, ...) from data
+:math:`y = K x + \\text{noise}` by minimising :math:`Q(x) = \\tfrac12 \\chi^2(x) + \\alpha P(x)`
+for one of five penalties, with :math:`\\alpha` fixed or chosen by a rule, and return a
+:class:`FitResult` with the path of solutions explored, error bars and ``to_xarray()``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+import xarray as xr
+from numpy.typing import ArrayLike, NDArray
+from scipy.special import rel_entr
+
+from ._alpha_rules import _choose, _default_alphas, _Path, _scan_done
+from ._checks import as_float_array, check_finite, check_positive
+from ._mem import (
+    _EntropySolver,
+    _L2Solver,
+    _NonnegSolver,
+    _SklearnSolver,
+)
+from .errors import ConvergenceWarning, InvalidInputError
+
+__all__ = ["FitResult", "fit"]
+
+PENALTIES = ("entropy", "l2", "l1", "elastic_net", "nonneg")
+ALPHA_RULES = ("historic", "classic", "lcurve", "bryan", "gcv")
+_EVIDENCE_RULES = ("classic", "bryan")
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """Solution of a penalised fit, as returned by :func:`maxent.fit`.
+
+    The set of fields never depends on the options; fields that do not apply hold NaN.
+
+    Attributes
+    ----------
+    x : ndarray, shape (n,)
+        The solution on the grid.
+    x_error : ndarray, shape (n,)
+        Square root of the diagonal of ``covariance`` (pointwise errors are large and
+        strongly correlated; the window errors are the meaningful ones).
+    covariance : ndarray, shape (n, n)
+        Posterior covariance at the solution, the inverse Hessian of :math:`Q` (entropy,
+        l2; for ``"bryan"`` averaged over alpha, spread included); NaN for l1, elastic_net
+        and nonneg.
+    alpha : float
+        The regularisation weight used (``"bryan"``: the posterior mean of alpha).
+    alpha_rule : str
+        What chose alpha: ``"fixed"``, ``"historic"``, ``"classic"``, ``"lcurve"``,
+        ``"bryan"`` or ``"gcv"``.
+    penalty : str
+        ``"entropy"``, ``"l2"``, ``"l1"``, ``"elastic_net"`` or ``"nonneg"``.
+    chi2 : float
+        :math:`\\chi^2 = (y - Kx)^T C^{-1} (y - Kx)`.
+    entropy : float
+        :math:`S(x; m) = \\sum_i w_i (x_i - m_i - x_i \\ln(x_i/m_i))` (NaN if any x < 0).
+    penalty_value : float
+        :math:`P(x)` of the chosen penalty (``-entropy`` for entropy).
+    n_good : float
+        Effective number of parameters the data determine, the trace of the hat matrix:
+        :math:`\\sum_i \\lambda_i/(\\alpha + \\lambda_i)` for entropy and l2, the (ridge-
+        shrunk) rank of the active columns for the others.
+    log_evidence : float
+        :math:`\\log P(y \\mid \\alpha)` up to an alpha-independent constant (entropy and
+        l2; for ``"bryan"`` the log of its integral over :math:`\\log\\alpha`); NaN otherwise.
+    converged : bool
+        Whether the solver met ``tol`` and the alpha rule found its alpha.
+    n_iter : int
+        Newton steps at the chosen alpha (entropy; 0 for the other solvers).
+    message : str
+        How the fit ended.
+    data, data_error, fitted_data : ndarray, shape (N,)
+        :math:`y`, :math:`\\sqrt{C_{jj}}` and :math:`K x`.
+    default_model, grid, grid_weights : ndarray, shape (n,)
+        :math:`m`, the grid points and the quadrature weights :math:`w`.
+    windows : ndarray, shape (n_windows, 2)
+        ``[lower, upper]`` of each window, in grid units.
+    window_integrals, window_errors : ndarray, shape (n_windows,)
+        :math:`\\sum_{i \\in W} w_i x_i` over the grid points in each window and its
+        posterior standard deviation.
+    path_alpha, path_chi2, path_entropy, path_penalty, path_n_good, path_log_evidence :
+    ndarray, shape (n_path,)
+        Every alpha at which a solution was computed (descending) and the quantities
+        above at each one.
+    path_x : ndarray, shape (n_path, n)
+        The solution at each alpha of the path.
+    path_converged : ndarray of bool, shape (n_path,)
+    """
+
+    x: NDArray[np.float64]
+    x_error: NDArray[np.float64]
+    covariance: NDArray[np.float64]
+    alpha: float
+    alpha_rule: str
+    penalty: str
+    chi2: float
+    entropy: float
+    penalty_value: float
+    n_good: float
+    log_evidence: float
+    converged: bool
+    n_iter: int
+    message: str
+    data: NDArray[np.float64]
+    data_error: NDArray[np.float64]
+    fitted_data: NDArray[np.float64]
+    default_model: NDArray[np.float64]
+    grid: NDArray[np.float64]
+    grid_weights: NDArray[np.float64]
+    windows: NDArray[np.float64]
+    window_integrals: NDArray[np.float64]
+    window_errors: NDArray[np.float64]
+    path_alpha: NDArray[np.float64]
+    path_chi2: NDArray[np.float64]
+    path_entropy: NDArray[np.float64]
+    path_penalty: NDArray[np.float64]
+    path_n_good: NDArray[np.float64]
+    path_log_evidence: NDArray[np.float64]
+    path_x: NDArray[np.float64]
+    path_converged: NDArray[np.bool_]
+
+    def to_xarray(self) -> xr.Dataset:
+        """The result as an :class:`xarray.Dataset`.
+
+        Dims ``grid`` (and ``grid2`` for the covariance), ``data_point``, ``alpha_path``
+        and ``window``; every variable and coordinate has ``long_name`` and ``units``;
+        attributes hold only str, int and float, so ``to_netcdf()`` works as is.
+        """
+        from . import __version__
+
+        def var(dims, values, long_name, units):
+            return (dims, np.asarray(values), {"long_name": long_name, "units": units})
+
+        resid = (self.data - self.fitted_data) / self.data_error
+        ds = xr.Dataset(
+            {
+                "solution": var("grid", self.x, "fitted x on the grid", "x unit"),
+                "solution_error": var("grid", self.x_error, "posterior std of x", "x unit"),
+                "default_model": var("grid", self.default_model, "default model m", "x unit"),
+                "grid_weights": var("grid", self.grid_weights, "quadrature weight w",
+                                    "grid unit"),
+                "covariance": var(("grid", "grid2"), self.covariance,
+                                  "posterior covariance of x", "x unit^2"),
+                "data": var("data_point", self.data, "data y", "data unit"),
+                "data_error": var("data_point", self.data_error, "data std sqrt(C_jj)",
+                                  "data unit"),
+                "fitted_data": var("data_point", self.fitted_data, "fitted data K x",
+                                   "data unit"),
+                "normalized_residual": var("data_point", resid, "(y - K x) / sqrt(C_jj)", "1"),
+                "window_lower": var("window", self.windows[:, 0], "window lower edge",
+                                    "grid unit"),
+                "window_upper": var("window", self.windows[:, 1], "window upper edge",
+                                    "grid unit"),
+                "window_integral": var("window", self.window_integrals,
+                                       "sum of w x over the window", "x unit * grid unit"),
+                "window_error": var("window", self.window_errors,
+                                    "posterior std of the window integral",
+                                    "x unit * grid unit"),
+                "alpha": var((), self.alpha, "regularisation weight alpha", "1"),
+                "chi2": var((), self.chi2, "chi squared", "1"),
+                "entropy": var((), self.entropy, "entropy S(x; m)", "x unit * grid unit"),
+                "penalty_value": var((), self.penalty_value, "penalty P(x)", "1"),
+                "n_good": var((), self.n_good, "number of good measurements", "1"),
+                "log_evidence": var((), self.log_evidence, "log evidence (up to a constant)",
+                                    "1"),
+                "path_chi2": var("alpha_path", self.path_chi2, "chi squared", "1"),
+                "path_entropy": var("alpha_path", self.path_entropy, "entropy S(x; m)",
+                                    "x unit * grid unit"),
+                "path_penalty": var("alpha_path", self.path_penalty, "penalty P(x)", "1"),
+                "path_n_good": var("alpha_path", self.path_n_good,
+                                   "number of good measurements", "1"),
+                "path_log_evidence": var("alpha_path", self.path_log_evidence,
+                                         "log evidence (up to a constant)", "1"),
+                "path_solution": var(("alpha_path", "grid"), self.path_x, "x at each alpha",
+                                     "x unit"),
+                "path_converged": var("alpha_path", self.path_converged.astype(np.int8),
+                                      "solver converged (1) or not (0)", "1"),
+            },
+            coords={
+                "grid": var("grid", self.grid, "grid point", "grid unit"),
+                "grid2": var("grid2", self.grid, "grid point", "grid unit"),
+                "data_point": var("data_point", np.arange(self.data.size), "data index", "1"),
+                "alpha_path": var("alpha_path", self.path_alpha, "alpha explored", "1"),
+                "window": var("window", np.arange(self.windows.shape[0]), "window index", "1"),
+            },
+            attrs={
+                "maxent_version": __version__,
+                "solver": "maxent.fit",
+                "penalty": self.penalty,
+                "alpha_rule": self.alpha_rule,
+                "converged": int(self.converged),
+                "n_iter": int(self.n_iter),
+                "message": self.message,
+            },
+        )
+        return ds
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _check_sigma(sigma: Any, n_data: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Return (Cholesky factor L or the vector sigma, sqrt(diag C))."""
+    arr = as_float_array(sigma, "sigma", ndim=(0, 1, 2))
+    if arr.ndim == 0:
+        arr = np.full(n_data, float(arr))
+    if arr.ndim == 1:
+        if arr.shape[0] != n_data:
+            raise InvalidInputError(
+                f"`sigma` has {arr.shape[0]} entries but `data` has {n_data} (one error each)."
+            )
+        check_positive(arr, "sigma")
+        return arr, arr
+    if arr.shape != (n_data, n_data):
+        raise InvalidInputError(
+            f"`sigma` as a covariance matrix must have shape ({n_data}, {n_data}); "
+            f"got {arr.shape}."
+        )
+    check_finite(arr, "sigma")
+    if not np.allclose(arr, arr.T, rtol=1e-10, atol=0.0):
+        raise InvalidInputError("`sigma` as a covariance matrix must be symmetric.")
+    try:
+        chol = np.linalg.cholesky(arr)
+    except np.linalg.LinAlgError:
+        raise InvalidInputError(
+            "`sigma` as a covariance matrix must be positive definite; its Cholesky "
+            "factorisation failed."
+        ) from None
+    return chol, np.sqrt(np.diag(arr))
+
+
+def _check_alpha(alpha: Any) -> float | str:
+    if isinstance(alpha, str):
+        if alpha not in ALPHA_RULES:
+            raise InvalidInputError(
+                f"`alpha` must be a positive number or one of {', '.join(ALPHA_RULES)}; "
+                f"got {alpha!r}."
+            )
+        return alpha
+    try:
+        value = float(alpha)
+    except (TypeError, ValueError):
+        raise InvalidInputError(
+            f"`alpha` must be a positive number or one of {', '.join(ALPHA_RULES)}; "
+            f"got {type(alpha).__name__}."
+        ) from None
+    if not value > 0:
+        raise InvalidInputError(f"`alpha` must be > 0 (or inf); got {value}.")
+    return value
+
+
+def _check_grid_vector(value: Any, name: str, n: int) -> NDArray[np.float64]:
+    arr = as_float_array(value, name, ndim=(0, 1))
+    if arr.ndim == 0:
+        arr = np.full(n, float(arr))
+    if arr.shape[0] != n:
+        raise InvalidInputError(
+            f"`{name}` has {arr.shape[0]} entries but `kernel` has {n} columns "
+            "(one per grid point)."
+        )
+    return arr
+
+
+def _flat_default_model(kt: NDArray[np.float64], yt: NDArray[np.float64]) -> float:
+    """Least-squares scale c of the flat model: min over c of chi^2(c * 1); 1 if c <= 0."""
+    k1 = kt.sum(axis=1)
+    norm = float(k1 @ k1)
+    c = float(k1 @ yt) / norm if norm > 0 else 0.0
+    return c if c > 0 and math.isfinite(c) else 1.0
+
+
+# --------------------------------------------------------------------------- fit
+
+
+def fit(
+    kernel: ArrayLike,
+    data: ArrayLike,
+    sigma: ArrayLike,
+    *,
+    penalty: str = "entropy",
+    default_model: ArrayLike | None = None,
+    alpha: float | str = "classic",
+    alphas: ArrayLike | None = None,
+    grid: ArrayLike | None = None,
+    grid_weights: ArrayLike | None = None,
+    windows: Sequence[tuple[float, float]] | ArrayLike | None = None,
+    l1_ratio: float = 0.5,
+    tol: float | None = None,
+    max_iter: int = 200,
+) -> FitResult:
+    r"""Regularised solution of an ill-posed linear problem :math:`y = K x + \text{noise}`.
+
+    Minimises :math:`Q(x) = \tfrac12\chi^2(x) + \alpha P(x)` with
+    :math:`\chi^2 = (y - Kx)^T C^{-1} (y - Kx)` and the penalty
+
+    - ``"entropy"``: :math:`P = -S = \sum_i w_i (x_i \ln(x_i/m_i) - x_i + m_i)`, the
+      maximum-entropy method against the default model :math:`m` (x > 0 by construction);
+    - ``"l2"``: :math:`\|x\|^2` (ridge, closed form);
+    - ``"l1"``: :math:`\|x\|_1` (lasso, scikit-learn);
+    - ``"elastic_net"``: :math:`\rho\|x\|_1 + (1-\rho)\|x\|^2` with
+      :math:`\rho` = ``l1_ratio`` (scikit-learn);
+    - ``"nonneg"``: :math:`\sum_i \max(0, -x_i)`; at ``alpha=inf`` the hard constraint
+      :math:`x \ge 0` (:func:`scipy.optimize.nnls`).
+
+    Parameters
+    ----------
+    kernel : array_like, shape (N, n)
+        :math:`K`, with the quadrature weights already applied:
+        :math:`(Kx)_j \approx \int k(t_j, \omega) x(\omega) d\omega`.
+    data : array_like, shape (N,)
+        Measured :math:`y`.
+    sigma : array_like, shape (N,) or (N, N)
+        Standard deviations of independent errors, or the full covariance matrix :math:`C`.
+    penalty : str
+        One of ``"entropy"``, ``"l2"``, ``"l1"``, ``"elastic_net"``, ``"nonneg"``.
+    default_model : array_like, shape (n,) or float, optional
+        :math:`m > 0`, the entropy solution when the data say nothing.  Default: flat,
+        scaled by the least-squares fit of a constant to the data (1 if that scale is not
+        positive), which makes it carry the data's normalisation when K has a row (or
+        combination of rows) that integrates x.
+    alpha : float or str
+        A fixed value > 0 (``inf`` returns the default model for entropy, 0 for l2, l1 and
+        elastic net, and the hard constraint for nonneg), or the rule that picks it:
+        ``"historic"`` (:math:`\chi^2 = N`), ``"classic"`` (maximum of the evidence,
+        :math:`-2\alpha S = N_\mathrm{good}`), ``"bryan"`` (posterior average over alpha),
+        ``"lcurve"`` (kink of :math:`\log\chi^2` against :math:`\log\alpha`) or
+        ``"gcv"`` (generalised cross-validation, :math:`N\chi^2/(N - N_\mathrm{good})^2`).
+        ``"classic"`` and ``"bryan"`` need the evidence: entropy and l2 only.
+    alphas : array_like, optional
+        The alpha grid to scan, all of it.  Default: 4 values per decade from where the
+        penalty dominates (10 times the largest eigenvalue of the data term; for l1 and
+        elastic net the smallest alpha at which x = 0) down by up to 30 decades (entropy,
+        l2), 8 (nonneg) or 10 (l1, elastic_net), the scan stopping once :math:`\chi^2` has
+        levelled off (less than 3 % lower than a decade before) and the rule has what it
+        needs (its sign change, its minimum, the evidence fallen by :math:`e^{10}`).
+    grid : array_like, shape (n,), optional
+        Positions of the grid points (default ``0, 1, ..., n-1``), for ``windows`` and
+        the output.
+    grid_weights : array_like, shape (n,), optional
+        Quadrature weights :math:`w_i > 0` used in :math:`S` (default 1).
+    windows : sequence of (lower, upper), optional
+        Grid intervals over which :math:`\sum_i w_i x_i` and its error are reported.
+    l1_ratio : float
+        :math:`\rho \in (0, 1]` of the elastic net.
+    tol : float, optional
+        Tolerance of the solvers: relative gradient and relative change of x (Newton,
+        entropy; default 1e-10), scikit-learn's duality-gap ``tol`` (l1, elastic_net;
+        default 1e-4, as in scikit-learn).  l2 and nonneg are solved exactly.
+    max_iter : int
+        Newton steps per alpha (entropy); coordinate-descent sweeps are allowed 100 times
+        as many, active-set steps (nonneg) at least 6 n.
+
+    Returns
+    -------
+    FitResult
+
+    Raises
+    ------
+    InvalidInputError
+        If an argument has the wrong shape, is not finite, ``sigma`` or ``default_model``
+        or ``grid_weights`` is not positive, or an option is unknown.
+    MaxEntError
+        For ``"l1"``/``"elastic_net"`` without scikit-learn (``pip install maxent[fit]``).
+
+    Warns
+    -----
+    ConvergenceWarning
+        If the solver stops before ``tol`` or the rule finds no alpha in the grid; the
+        result then has ``converged=False``.
+
+    Notes
+    -----
+    All work is done in whitened units (rows divided by sigma, or :math:`L^{-1}` with
+    :math:`C = LL^T`).  The entropy solver is Bryan's Newton iteration in the singular
+    subspace of K (at most N unknowns whatever n); a fixed alpha is reached by
+    continuation from large alpha (4 steps per decade, all kept in the path); each rule
+    first scans ``alphas`` from large to small, warm-starting each solve, then refines
+    (root of the historic or classic condition, minimum of GCV; the L-curve uses the grid;
+    Bryan's average uses the grid refined 4-fold where the evidence is within
+    :math:`e^{-10}` of its peak).  l1 and elastic net: scikit-learn's coordinate descent
+    (no intercept, on the whitened problem), then an exact solve on the support and signs
+    it found when that is consistent.  Soft nonneg: an exact active-set method.
+    For the entropy penalty, :math:`\ln(x_i/m_i)` is floored where :math:`x_i` would
+    drop below ~1e-290, so that x stays positive in floating point.  The evidence is
+    Gull's Gaussian approximation,
+    :math:`\log P(y|\alpha) = -\frac12\sum_i\ln(1 + \lambda_i/\alpha) - Q` with
+    :math:`\lambda_i` the eigenvalues of :math:`\sqrt{X} K^T C^{-1} K \sqrt{X}`,
+    :math:`X = \mathrm{diag}(x/w)` (entropy) or of :math:`K^TC^{-1}K/2` (l2).
+
+    References
+    ----------
+    S. F. Gull, in *Maximum Entropy and Bayesian Methods* (1989) 53.
+    R. K. Bryan, Eur. Biophys. J. 18 (1990) 165.
+    M. Jarrell and J. E. Gubernatis, Phys. Rep. 269 (1996) 133.
+
+    Examples
+    --------
+    >>> import maxent
+    >>> res = maxent.fit([[1.0, 0.0], [0.0, 1.0]], [1.0, 3.0], [1.0, 1.0],
+    ...                  penalty="l2", alpha=0.5)
+    >>> res.x
+    array([0.5, 1.5])
+    """
+    kmat = check_finite(as_float_array(kernel, "kernel", ndim=2), "kernel")
+    n_data, n = kmat.shape
+    if n_data == 0 or n == 0:
+        raise InvalidInputError(
+            f"`kernel` must have at least one row and column; got shape {kmat.shape}."
+        )
+    y = as_float_array(data, "data", ndim=1)
+    if y.shape[0] != n_data:
+        raise InvalidInputError(
+            f"`data` has {y.shape[0]} entries but `kernel` has {n_data} rows (one per datum)."
+        )
+    check_finite(y, "data")
+    factor, data_error = _check_sigma(sigma, n_data)
+    if penalty not in PENALTIES:
+        raise InvalidInputError(
+            f"`penalty` must be one of {', '.join(PENALTIES)}; got {penalty!r}."
+        )
+    alpha_choice = _check_alpha(alpha)
+    if alpha_choice in _EVIDENCE_RULES and penalty not in ("entropy", "l2"):
+        raise InvalidInputError(
+            f"`alpha`={alpha_choice!r} needs the Bayesian evidence, which exists for "
+            "penalty='entropy' and 'l2' only; use a number, 'historic', 'lcurve' or 'gcv'."
+        )
+    if not (isinstance(l1_ratio, (int, float)) and 0 < l1_ratio <= 1):
+        raise InvalidInputError(f"`l1_ratio` must be in (0, 1]; got {l1_ratio!r}.")
+    if tol is None:
+        tol = 1e-4 if penalty in ("l1", "elastic_net") else 1e-10
+    if not (isinstance(tol, (int, float)) and tol > 0):
+        raise InvalidInputError(f"`tol` must be > 0; got {tol!r}.")
+    if not (isinstance(max_iter, (int, np.integer)) and max_iter > 0):
+        raise InvalidInputError(f"`max_iter` must be a positive integer; got {max_iter!r}.")
+
+    weights = (np.ones(n) if grid_weights is None
+               else check_positive(_check_grid_vector(grid_weights, "grid_weights", n),
+                                   "grid_weights"))
+    grid_pts = (np.arange(n, dtype=np.float64) if grid is None
+                else check_finite(_check_grid_vector(grid, "grid", n), "grid"))
+    win = _check_windows(windows)
+
+    if factor.ndim == 1:
+        kt, yt = kmat / factor[:, None], y / factor
+    else:
+        kt = scipy.linalg.solve_triangular(factor, kmat, lower=True)
+        yt = scipy.linalg.solve_triangular(factor, y, lower=True)
+
+    if default_model is None:
+        model = np.full(n, _flat_default_model(kt, yt))
+    else:
+        model = check_positive(_check_grid_vector(default_model, "default_model", n),
+                               "default_model")
+
+    if penalty == "entropy":
+        solver = _EntropySolver(kt, yt, weights, model, tol=tol, max_iter=max_iter)
+    elif penalty == "l2":
+        solver = _L2Solver(kt, yt)
+    elif penalty in ("l1", "elastic_net"):
+        rho = 1.0 if penalty == "l1" else float(l1_ratio)
+        solver = _SklearnSolver(kt, yt, l1_ratio=rho, tol=tol, max_iter=100 * max_iter)
+    else:
+        solver = _NonnegSolver(kt, yt, max_iter=max_iter)
+
+    path = _Path(solver)
+    message = ""
+    if isinstance(alpha_choice, float):
+        rule = "fixed"
+        average = None
+        top = _default_alphas(solver, penalty)[0] if penalty == "entropy" else 0.0
+        if alpha_choice < top:
+            # continuation from where the default model is nearly the answer, 4 per decade
+            steps = int(math.ceil(4 * math.log10(top / alpha_choice))) + 1
+            chosen = path.scan(np.geomspace(top, alpha_choice, steps))[-1]
+        else:
+            chosen = path.at(alpha_choice)
+    else:
+        rule = alpha_choice
+        if alphas is None:
+            grid_alpha = _default_alphas(solver, penalty)
+        else:
+            grid_alpha = check_positive(as_float_array(alphas, "alphas", ndim=1), "alphas")
+            if grid_alpha.size < 3:
+                raise InvalidInputError(
+                    f"`alphas` must hold at least 3 values; got {grid_alpha.size}."
+                )
+        done = None if alphas is not None else functools.partial(_scan_done, rule, n_data)
+        scan = path.scan(grid_alpha, done)
+        chosen, average, message = _choose(rule, path, scan, n_data)
+
+    return _result(solver, path, chosen, average, rule, penalty, message, y, data_error,
+                   model, grid_pts, weights, win, kmat)
+
+
+def _check_windows(windows: Any) -> NDArray[np.float64]:
+    if windows is None:
+        return np.zeros((0, 2))
+    win = check_finite(as_float_array(windows, "windows", ndim=(1, 2)), "windows")
+    if win.ndim == 1:
+        win = win.reshape(1, -1)
+    if win.shape[1] != 2:
+        raise InvalidInputError(
+            f"`windows` must be pairs (lower, upper); got an array of shape {win.shape}."
+        )
+    bad = np.nonzero(win[:, 0] > win[:, 1])[0]
+    if bad.size:
+        raise InvalidInputError(
+            f"`windows[{bad[0]}]` = {tuple(win[bad[0]])} has lower > upper."
+        )
+    return win
+
+
+def _entropy_of(x, model, weights) -> float:
+    if np.any(x < 0):
+        return math.nan
+    return float(np.sum(weights * (x - model - rel_entr(x, model))))
+
+
+def _window_matrix(grid, weights, win):
+    return np.array([np.where((grid >= lo) & (grid <= hi), weights, 0.0) for lo, hi in win]
+                    ).reshape(win.shape[0], grid.size)
+
+
+def _result(solver, path, chosen, average, rule, penalty, message, y, data_error, model,
+            grid_pts, weights, win, kmat) -> FitResult:
+    n = grid_pts.size
+    if average is None:
+        point = chosen
+        x, alpha, converged = point.x, point.alpha, point.converged and not message
+        cov = solver.covariance(point)
+        chi2, pen, n_good = point.chi2, point.penalty, point.n_good
+        log_ev, n_iter = point.log_evidence, point.n_iter
+    else:  # Bryan's average over alpha
+        points, w, log_ev = average
+        xs = np.array([p.x for p in points])
+        x = w @ xs
+        alpha = float(w @ np.array([p.alpha for p in points]))
+        converged = all(p.converged for p, wk in zip(points, w, strict=True) if wk > 1e-10)
+        converged = converged and not message
+        cov = np.zeros((n, n))
+        for wk, p in zip(w, points, strict=True):
+            if wk > 1e-10:
+                d = p.x - x
+                cov += wk * (solver.covariance(p) + np.outer(d, d))
+        chi2 = solver.chi2(x)
+        pen = -_entropy_of(x, model, weights) if penalty == "entropy" else float(x @ x)
+        n_good = float(w @ np.array([p.n_good for p in points]))
+        n_iter = int(sum(p.n_iter for p in points))
+    if not converged and not message:
+        message = (f"the {penalty} solver did not reach tol at alpha = {alpha:.3g}; "
+                   "increase `max_iter` or `tol`")
+        warnings.warn(f"fit(): {message}.", ConvergenceWarning, stacklevel=3)
+    if not message:
+        message = f"converged; alpha chosen by {rule}"
+    wmat = _window_matrix(grid_pts, weights, win)
+    win_err = np.sqrt(np.maximum(np.einsum("ki,ij,kj->k", wmat, cov, wmat), 0.0))
+    pts = path.sorted()
+    return FitResult(
+        x=x,
+        x_error=np.sqrt(np.maximum(np.diag(cov), 0.0)) if np.all(np.isfinite(cov))
+        else np.full(n, np.nan),
+        covariance=cov,
+        alpha=float(alpha),
+        alpha_rule=rule,
+        penalty=penalty,
+        chi2=float(chi2),
+        entropy=_entropy_of(x, model, weights),
+        penalty_value=float(pen),
+        n_good=float(n_good),
+        log_evidence=float(log_ev),
+        converged=bool(converged),
+        n_iter=int(n_iter),
+        message=message,
+        data=y,
+        data_error=data_error,
+        fitted_data=kmat @ x,
+        default_model=model,
+        grid=grid_pts,
+        grid_weights=weights,
+        windows=win,
+        window_integrals=wmat @ x,
+        window_errors=win_err,
+        path_alpha=np.array([p.alpha for p in pts]),
+        path_chi2=np.array([p.chi2 for p in pts]),
+        path_entropy=np.array([_entropy_of(p.x, model, weights) for p in pts]),
+        path_penalty=np.array([p.penalty for p in pts]),
+        path_n_good=np.array([p.n_good for p in pts]),
+        path_log_evidence=np.array([p.log_evidence for p in pts]),
+        path_x=np.array([p.x for p in pts]).reshape(len(pts), n),
+        path_converged=np.array([p.converged for p in pts], dtype=bool),
+    )
