@@ -99,11 +99,14 @@ def check_positive(arr: NDArray[np.float64], name: str) -> NDArray[np.float64]:
     return arr
 
 
-def feature_matrix(features: Any) -> tuple[NDArray[np.float64], tuple[str, ...], bool]:
+def feature_matrix(features: Any, *, check: bool = True,
+                   ) -> tuple[NDArray[np.float64], tuple[str, ...], bool]:
     """Read ``features``: a 2-D array (1-D means one constraint) or a mapping name -> column.
 
     Returns the (n_states, n_constraints) float64 array (not copied when already one),
-    the constraint names, and whether the names came from a mapping.
+    the constraint names, and whether the names came from a mapping.  ``check=False``
+    leaves the finiteness of an array to the caller (a mapping's columns are always
+    checked), who can fold it into a pass it makes anyway.
     """
     if isinstance(features, Mapping):
         if not features:
@@ -129,7 +132,8 @@ def feature_matrix(features: Any) -> tuple[NDArray[np.float64], tuple[str, ...],
         if mat.ndim == 1:
             mat = mat[:, None]
         names = tuple(f"f{k}" for k in range(mat.shape[1]))
-        check_finite(mat, "features")
+        if check:
+            check_finite(mat, "features")
         from_mapping = False
     if mat.shape[0] == 0:
         raise InvalidInputError("`features` has no rows; give at least one state.")

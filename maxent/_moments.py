@@ -58,6 +58,8 @@ class MomentEngine:
         Rows per chunk; by default about 65,536 matrix entries per chunk.
     """
 
+    keeps_p = True  # light evaluations store p in memory (lazy back ends cannot)
+
     def __init__(self, features, log_prior=None, chunk_size=None):
         self.F = features
         self.n, self.m = features.shape
@@ -69,6 +71,7 @@ class MomentEngine:
         self.shift = None  # affine map of the features, see set_transform
         self.inv_scale = None
         self.faces: list[tuple[NDArray[np.float64], float]] = []
+        self._kept = None  # (lam, p, entropy, cross) from the last light evaluation
 
     # -- configuration -------------------------------------------------------------------
     def set_transform(self, shift, scale):
@@ -80,10 +83,18 @@ class MomentEngine:
         """
         self.shift = np.asarray(shift, dtype=np.float64)
         self.inv_scale = 1.0 / np.asarray(scale, dtype=np.float64)
+        self._kept = None
 
     def add_face(self, direction, threshold):
         """Shrink the support to the states with ``F @ direction <= threshold``."""
+        self._kept = None
         self.faces.append((np.asarray(direction, dtype=np.float64), float(threshold)))
+
+    def validate(self):
+        """Raise InvalidInputError naming the first NaN or inf in the features."""
+        from ._checks import check_finite
+
+        check_finite(self.F, "features")
 
     # -- chunks --------------------------------------------------------------------------
     def _chunk(self, c0, c1):
@@ -146,13 +157,22 @@ class MomentEngine:
         if center is not None and not hessian:
             center = None
 
-        def chunk(fc, lq, _):
-            return _moment_partial(fc, lq, cols, hessian, m, center)
+        keep = None
+        if not hessian and self.keeps_p:
+            # A light evaluation is usually the last one: keep p and the entropy terms it
+            # needs (cheap here, chunk in cache) so that finalize() needs no other pass.
+            keep = (np.empty(self.n), {})
+
+        def chunk(fc, lq, c0):
+            return _moment_partial(fc, lq, cols, hessian, m, center,
+                                   None if keep is None else (keep[0], keep[1], c0))
 
         big, s0, s1, s2, dmin, dmax = self._reduce(chunk, _merge_moments)
         if s0 == 0.0:  # pragma: no cover - the support is never empty
             raise FloatingPointError("empty support")
         log_z = big + np.log(s0)
+        if keep is not None:
+            self._kept = (lam.copy(), *_normalise_kept(keep[0], keep[1], big, s0))
         mean = s1 / s0  # about the center, if any
         cov = None
         if hessian:
@@ -217,6 +237,9 @@ class MomentEngine:
         ``q`` is the prior as given (1 per state without one).  In memory, p is an array
         with one entry per state (0 off the support).
         """
+        kept = self._kept
+        if kept is not None and np.array_equal(kept[0], ev.lam):
+            return kept[1:]
         out = np.empty(self.n)
 
         def chunk(fc, lq, c0):
@@ -322,9 +345,11 @@ def reduce_block(func, merge, features, log_prior, first_row, chunk_size, shift,
 
 def _information_terms(p, log_p, lq):
     """This chunk's ``sum p``, ``-sum p log p`` and ``sum p log q`` (0 log 0 = 0)."""
+    if lq is None:  # every log p is finite: p log p is 0 exactly where p underflows
+        return float(p.sum()), -float(np.dot(p, log_p)), 0.0
     on = p > 0
     ent = -float(np.dot(p[on], log_p[on]))
-    cross = 0.0 if lq is None else float(np.dot(p[on], lq[on]))
+    cross = float(np.dot(p[on], lq[on]))
     return float(p.sum()), ent, cross
 
 
@@ -335,8 +360,27 @@ def _add(a, b):
     return tuple(x + y for x, y in zip(a, b, strict=True))
 
 
-def _moment_partial(fc, lq, cols, hessian, m, center):
-    """Partial sums of one chunk: running max of the log-weights and the weighted sums."""
+def _normalise_kept(out, parts, big, s0):
+    """Turn the kept per-chunk weights into p, the entropy and sum p log q."""
+    log_z = big + np.log(s0)
+    plogp = 0.0
+    cross = 0.0
+    for c0, (top, c1, sw, swd, swq) in parts.items():
+        if top == -np.inf:  # no state of the support in this chunk: p = 0 there already
+            continue
+        scale = np.exp(top - big) / s0
+        out[c0:c1] *= scale
+        plogp += scale * (swd + (top - log_z) * sw)  # sum p log p over the chunk
+        cross += scale * swq
+    return out, max(-plogp, 0.0), cross
+
+
+def _moment_partial(fc, lq, cols, hessian, m, center, keep=None):
+    """Partial sums of one chunk: running max of the log-weights and the weighted sums.
+
+    With ``keep = (out, parts, first_row)`` the chunk's weights ``exp(a - top)`` go into
+    ``out`` and ``parts[first_row]`` records what normalising them and the entropy need.
+    """
     k = cols.shape[0] - 1
     proj = np.dot(cols, fc.T)  # (1 + k, rows): contiguous rows, fast reductions
     a = proj[0]
@@ -352,20 +396,44 @@ def _moment_partial(fc, lq, cols, hessian, m, center):
             dmin, dmax = pk.min(axis=1), pk.max(axis=1)
         else:
             dmin, dmax = np.full(k, np.inf), np.full(k, -np.inf)
+    if hessian and center is not None:
+        fc = fc - center
+    if lq is None and not np.any(cols[0]):
+        # Uniform weights (the prior pass without a prior): plain sums, no exp, no scaling.
+        w = np.ones(fc.shape[0])
+        if keep is not None:
+            out, parts, c0 = keep
+            out[c0: c0 + fc.shape[0]] = 1.0
+            parts[c0] = (0.0, c0 + fc.shape[0], float(fc.shape[0]), 0.0, 0.0)
+        s2 = (fc.T @ fc) if hessian else None
+        return 0.0, float(fc.shape[0]), w @ fc, s2, dmin, dmax
     top = a.max()
+    if keep is not None:
+        out, parts, c0 = keep
+        c1 = c0 + fc.shape[0]
+        if top == -np.inf:
+            out[c0:c1] = 0.0
+            parts[c0] = (top, c1, 0.0, 0.0, 0.0)
+        else:
+            a -= top
+            w = np.exp(a)
+            out[c0:c1] = w
+            if lq is None:
+                parts[c0] = (top, c1, float(w.sum()), float(w @ a), 0.0)
+            else:
+                on = w > 0
+                parts[c0] = (top, c1, float(w.sum()), float(w[on] @ a[on]),
+                             float(w[on] @ lq[on]))
+            a = w
     if top == -np.inf:
         return -np.inf, 0.0, np.zeros(m), (np.zeros((m, m)) if hessian else None), dmin, dmax
-    a -= top
-    w = np.exp(a, out=a)
+    if keep is None:
+        a -= top
+        w = np.exp(a, out=a)
+    s1 = w @ fc  # BLAS; a reduction of w * F along the states would be several times slower
+    s2 = None
     if hessian:
-        if center is not None:
-            fc = fc - center
-        wf = np.multiply(fc.T, w)
-        s1 = wf.sum(axis=1)
-        s2 = wf @ fc
-    else:
-        s1 = w @ fc
-        s2 = None
+        s2 = np.multiply(fc.T, w) @ fc
     return top, float(w.sum()), s1, s2, dmin, dmax
 
 

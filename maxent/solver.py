@@ -250,6 +250,9 @@ def solve(
     eye = np.eye(m)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         ev0 = engine.evaluate(np.zeros(m), directions=eye)
+    if not all(np.all(np.isfinite(x)) for x in (ev0.dir_min, ev0.dir_max, ev0.log_Z)):
+        # A NaN or inf anywhere in F reaches these; find and name it.
+        engine.validate()
     shift, scale = _affine_map(ev0)
     if shift is not None:
         # Large offsets or extreme magnitudes: work with (F - shift) / scale instead, so the
@@ -292,7 +295,8 @@ def _make_engine(features, prior, chunk_size, names):
             "`names` is for chunk sources and dask arrays; name the columns of an in-memory "
             "`features` with a mapping name -> column."
         )
-    F, names, from_mapping = _checks.feature_matrix(features)
+    # Finiteness of F is checked from the first pass's sums (see solve), not by a pass here.
+    F, names, from_mapping = _checks.feature_matrix(features, check=False)
     n = F.shape[0]
     log_prior = None
     if prior is not None:
@@ -561,11 +565,12 @@ def _newton(prob, b, sigma2, free, exact, basis, lam, ev0):
     # The prior pass was at lam = 0 on this very support: reuse it as the first step.
     ev = ev0 if not np.any(lam) else eng.evaluate(lam)
     stuck = 0  # consecutive full steps that changed the dual only by rounding
-    light_ok = True
     rmax_prev = np.inf
     edge = np.inf  # where b sits in the range of F @ d for the last Newton direction d
     center = None  # second moments about this point once p is concentrated
     radius = _RADIUS
+    hr = None  # Hessian in the reduced coordinates, from the last full evaluation
+    contraction = 1.0  # residual after / before the last step
     while True:
         res = _residuals(prob, ev, lam, b, sigma2, free)
         rmax = float(np.max(res)) if res.size else 0.0
@@ -578,10 +583,11 @@ def _newton(prob, b, sigma2, free, exact, basis, lam, ev0):
                 if faces is not None:
                     return "face", lam, ev, faces
             return "converged", lam, ev, None
-        if ev.cov is None:  # a light evaluation that did not converge: no more of those
-            light_ok = False
-        if stuck >= 3 or rmax > 0.5 * rmax_prev and stuck >= 2:
+        if stuck >= 2 and rmax > 0.5 * rmax_prev:
+            # Full steps change the dual only by rounding and the residual no longer
+            # shrinks: the precision floor of this problem in float64.
             return "stalled", lam, ev, None
+        contraction = rmax / rmax_prev if np.isfinite(rmax_prev) else 1.0
         rmax_prev = rmax
         if prob.n_iter >= prob.max_iter:
             return "max_iter", lam, ev, None
@@ -590,19 +596,22 @@ def _newton(prob, b, sigma2, free, exact, basis, lam, ev0):
             faces = _lp_check(prob, b, exact)
             if faces is not None:
                 return "face", lam, ev, faces
-        if ev.cov is None or _cancels(ev, center, free):
+        if ev.cov is None and (hr is None or contraction > 0.25):
+            # The last step, taken with an older Hessian, did not contract well: refresh.
+            ev = eng.evaluate(lam, center=center)
+        if ev.cov is not None and _cancels(ev, center, free):
             # Concentrated p: E[FF] - E[F]E[F] about the old center would cancel; take the
             # second moments about the current mean instead (from now on).
-            if ev.cov is not None:
-                center = ev.mean.copy()
+            center = ev.mean.copy()
             ev = eng.evaluate(lam, center=center)
         if center is not None:
             center = ev.mean.copy()
         # Newton direction in scaled coordinates mu = lam * s, on the (whitened) basis.
         g = (b - ev.mean + sigma2 * lam) / s
         g[[k for k in range(m) if k not in free]] = 0.0
-        h = ev.cov / np.outer(s, s) + np.diag(sigma2 / s**2)
-        hr = basis.T @ h @ basis
+        if ev.cov is not None:
+            h = ev.cov / np.outer(s, s) + np.diag(sigma2 / s**2)
+            hr = basis.T @ h @ basis
         gr = basis.T @ g
         w, v = np.linalg.eigh(hr)
         floor = max(float(w[-1]), 1e-300) * 1e-14
@@ -621,9 +630,12 @@ def _newton(prob, b, sigma2, free, exact, basis, lam, ev0):
         noise = 64 * _EPS * (max(1.0, abs(f0)) + float(np.abs(lam) @ prob.magnitude))
         cert = np.where(ex_mask, d, 0.0)
         dirs = np.column_stack([cert, np.where(ex_mask, lam, 0.0)])
-        # Near the solution Newton converges quadratically: the next evaluation will most
-        # likely be the last, and needs no covariance.
-        light = light_ok and rmax < 0.1 * np.sqrt(prob.tol)
+        # Skip the covariance (most of a pass's cost) at the trial point when the Hessian
+        # will still be good there: Newton is contracting fast, or the step is short (in
+        # whitened units the Hessian changes by about the step length).  If the next step
+        # then contracts poorly, the Hessian is refreshed at that point.
+        light = rmax < 0.1 * np.sqrt(prob.tol) or (
+            ev.cov is not None and length <= radius and (contraction < 0.1 or length < 0.3))
         t = 1.0
         accepted = None
         for _ in range(60):

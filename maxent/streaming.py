@@ -79,8 +79,12 @@ def _merge_checks(a: _Check | None, b: _Check | None) -> _Check | None:
 
 
 def _check_block(fb, qb, first_row, names, from_mapping):
-    """Validate one block; error keys order errors as the in-memory checks would."""
-    error = None
+    """Validate one block; error keys order errors as the in-memory checks would.
+
+    In memory, a mapping's columns are checked first, then the prior, and an array of
+    features last (its finiteness is read off the first pass).
+    """
+    errors = []
     bad = ~np.isfinite(fb)
     if np.any(bad):
         if from_mapping:  # column by column, as for a mapping of columns in memory
@@ -88,22 +92,26 @@ def _check_block(fb, qb, first_row, names, from_mapping):
             i = int(np.argmax(bad[:, k]))
             msg = (f"`features[{names[k]!r}]` must be finite; got {fb[i, k]} at index "
                    f"{first_row + i}.")
-            error = ((0, k, first_row + i), msg)
+            errors.append(((0, k, first_row + i), msg))
         else:
             i, k = first_bad_index(bad)
             msg = (f"`features` must be finite; got {fb[i, k]} at index "
                    f"{_fmt_index((first_row + i, k))}.")
-            error = ((0, first_row + i, k), msg)
-        return _Check(fb.shape[0], False, error)
-    positive = True
+            errors.append(((3, first_row + i, k), msg))
+    positive = False
     if qb is not None:
         for kind, mask, need in ((1, ~np.isfinite(qb), "be finite"), (2, qb < 0, "be >= 0")):
             if np.any(mask):
                 i = int(np.argmax(mask))
                 msg = f"`prior` must {need}; got {qb[i]} at index {first_row + i}."
-                return _Check(fb.shape[0], False, ((kind, first_row + i, 0), msg))
-        positive = bool(np.any(qb > 0))
-    return _Check(fb.shape[0], positive, None)
+                errors.append(((kind, first_row + i, 0), msg))
+                break
+        else:
+            positive = bool(np.any(qb > 0))
+    else:
+        positive = not errors
+    error = min(errors, key=lambda e: e[0]) if errors else None
+    return _Check(fb.shape[0], positive and error is None, error)
 
 
 def _log_weights(q):
@@ -183,6 +191,8 @@ class DaskEngine(MomentEngine):
     names, from_mapping
         Constraint names and whether they came from a mapping (for error messages).
     """
+
+    keeps_p = False  # p stays lazy: nothing per state is kept in memory
 
     def __init__(self, features, prior, chunk_size, names, from_mapping):
         import dask.array as da
@@ -367,6 +377,8 @@ class SourceEngine(MomentEngine):
     names : tuple of str
         Constraint names (for messages).
     """
+
+    keeps_p = False  # p stays lazy: nothing per state is kept in memory
 
     def __init__(self, source, m, chunk_size, names, from_mapping):
         super().__init__(np.empty((0, m)), None, chunk_size)

@@ -185,7 +185,7 @@ def _bad(features, prior=None):
 
 
 BAD = [
-    # both a features NaN and a prior problem: the features are reported, as in memory
+    # both a features NaN and a prior problem: the prior is reported, as in memory
     _bad(np.where(np.arange(3000)[:, None] == 2345, np.nan, np.ones((3000, 2))),
          np.where(np.arange(3000) == 5, -1.0, 1.0)),
     _bad(np.where(np.arange(3000)[:, None] * [1, 2] == 4002, np.inf, np.ones((3000, 2)))),
