@@ -72,6 +72,7 @@ class MomentEngine:
         self.inv_scale = None
         self.faces: list[tuple[NDArray[np.float64], float]] = []
         self._kept = None  # (lam, p, entropy, cross) from the last light evaluation
+        self._p_buffer = None  # where light evaluations write p (reused: only the last counts)
 
     # -- configuration -------------------------------------------------------------------
     def set_transform(self, shift, scale):
@@ -161,7 +162,9 @@ class MomentEngine:
         if not hessian and self.keeps_p:
             # A light evaluation is usually the last one: keep p and the entropy terms it
             # needs (cheap here, chunk in cache) so that finalize() needs no other pass.
-            keep = (np.empty(self.n), {})
+            if self._p_buffer is None:
+                self._p_buffer = np.empty(self.n)
+            keep = (self._p_buffer, {})
 
         def chunk(fc, lq, c0):
             return _moment_partial(fc, lq, cols, hessian, m, center,
@@ -408,33 +411,31 @@ def _moment_partial(fc, lq, cols, hessian, m, center, keep=None):
         s2 = (fc.T @ fc) if hessian else None
         return 0.0, float(fc.shape[0]), w @ fc, s2, dmin, dmax
     top = a.max()
-    if keep is not None:
+    if top == -np.inf:
+        if keep is not None:
+            out, parts, c0 = keep
+            out[c0: c0 + fc.shape[0]] = 0.0
+            parts[c0] = (top, c0 + fc.shape[0], 0.0, 0.0, 0.0)
+        return -np.inf, 0.0, np.zeros(m), (np.zeros((m, m)) if hessian else None), dmin, dmax
+    a -= top
+    if keep is None:
+        w = np.exp(a, out=a)
+        s0 = float(w.sum())
+    else:  # the weights go straight into the kept p; a (log-weights) stays for the entropy
         out, parts, c0 = keep
         c1 = c0 + fc.shape[0]
-        if top == -np.inf:
-            out[c0:c1] = 0.0
-            parts[c0] = (top, c1, 0.0, 0.0, 0.0)
+        w = np.exp(a, out=out[c0:c1])
+        s0 = float(w.sum())
+        if lq is None:
+            parts[c0] = (top, c1, s0, float(w @ a), 0.0)
         else:
-            a -= top
-            w = np.exp(a)
-            out[c0:c1] = w
-            if lq is None:
-                parts[c0] = (top, c1, float(w.sum()), float(w @ a), 0.0)
-            else:
-                on = w > 0
-                parts[c0] = (top, c1, float(w.sum()), float(w[on] @ a[on]),
-                             float(w[on] @ lq[on]))
-            a = w
-    if top == -np.inf:
-        return -np.inf, 0.0, np.zeros(m), (np.zeros((m, m)) if hessian else None), dmin, dmax
-    if keep is None:
-        a -= top
-        w = np.exp(a, out=a)
+            on = w > 0
+            parts[c0] = (top, c1, s0, float(w[on] @ a[on]), float(w[on] @ lq[on]))
     s1 = w @ fc  # BLAS; a reduction of w * F along the states would be several times slower
     s2 = None
     if hessian:
         s2 = np.multiply(fc.T, w) @ fc
-    return top, float(w.sum()), s1, s2, dmin, dmax
+    return top, s0, s1, s2, dmin, dmax
 
 
 def _merge_moments(a, b):
