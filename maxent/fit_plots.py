@@ -111,19 +111,22 @@ def plot_alpha_scan(result: FitResult, *, ax: Axes | None = None) -> Axes:
     ax = _new_axes() if ax is None else ax
     finite = np.isfinite(result.path_alpha)
     alpha, chi2 = result.path_alpha[finite], result.path_chi2[finite]
-    ax.loglog(alpha, chi2, "o-", ms=3, label="chi^2")
-    ax.axhline(result.data.size, color="0.5", linestyle=":", label="chi^2 = N")
+    ax.loglog(alpha, chi2, "o-", ms=3, label=r"$\chi^2$")
+    ax.axhline(result.data.size, color="0.5", linestyle=":", label=r"$\chi^2 = N$")
     if np.isfinite(result.alpha):
         ax.axvline(result.alpha, color="C3", label=f"{result.alpha_rule}: {result.alpha:.3g}")
-    ax.set_xlabel("alpha")
-    ax.set_ylabel("chi^2")
+    ax.set_xlabel(r"$\alpha$")
+    ax.set_ylabel(r"$\chi^2$")
+    handles, labels = ax.get_legend_handles_labels()
     evidence = result.path_log_evidence[finite]
     if np.any(np.isfinite(evidence)):
         twin = ax.twinx()
         ok = np.isfinite(evidence)
-        twin.semilogx(alpha[ok], evidence[ok], "s-", ms=3, color="C2")
+        (line,) = twin.semilogx(alpha[ok], evidence[ok], "s-", ms=3, color="C2")
         twin.set_ylabel("log evidence", color="C2")
         top = np.max(evidence[ok])
         twin.set_ylim(top - 50.0, top + 5.0)
-    ax.legend(fontsize="small", loc="upper left")
+        handles, labels = [*handles, line], [*labels, "log evidence"]
+    # chi^2 rises with alpha and the evidence peaks at small alpha: lower right is free
+    ax.legend(handles, labels, fontsize="small", loc="lower right")
     return ax
