@@ -178,8 +178,10 @@ def resolve_units(units: str | None, level_unit: str = "1") -> UnitSystem:
 # ---------------------------------------------------------------------------- quantities
 def is_quantity(value: object) -> bool:
     """Whether ``value`` carries a unit (a pint or astropy Quantity)."""
-    if isinstance(value, (str, bytes, np.ndarray, np.generic, int, float, complex)):
+    if isinstance(value, (str, bytes, np.generic, int, float, complex)):
         return False
+    if isinstance(value, np.ndarray) and type(value) is np.ndarray:
+        return False                                  # astropy Quantities subclass ndarray
     pint_like = hasattr(value, "magnitude") and hasattr(value, "units") and hasattr(value, "to")
     astropy_like = hasattr(value, "unit") and hasattr(value, "to_value")
     return pint_like or astropy_like

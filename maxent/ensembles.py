@@ -603,6 +603,9 @@ def softmax(logits: ArrayLike, temperature: float = 1.0, *, axis: int = -1
     elif t == np.inf:
         weight = live.astype(np.float64)
     else:
-        with np.errstate(over="ignore"):         # overflow only to -inf: zero weight
-            return log_normalize(z / t, axis=axis)[2]
+        # measured from the largest logit, (z - z_max) / T <= 0: overflow only to -inf (a
+        # zero weight), and ties stay exactly tied for any T > 0 and any logit size
+        with np.errstate(over="ignore", invalid="ignore"):
+            a = (z - np.max(z, axis=axis, keepdims=True)) / t
+        return log_normalize(np.where(np.isnan(a), -np.inf, a), axis=axis)[2]
     return weight / np.sum(weight, axis=axis, keepdims=True)

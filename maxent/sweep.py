@@ -11,8 +11,13 @@ import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike
 
-from ._boltzmann import MAX_CHUNK_ELEMENTS, THERMO_KEYS, beta_from_temperature, boltzmann, \
-    sweep_dataset
+from ._boltzmann import (
+    MAX_CHUNK_ELEMENTS,
+    THERMO_KEYS,
+    beta_from_temperature,
+    boltzmann,
+    sweep_dataset,
+)
 from ._checks import as_float_array, first_bad_index
 from ._units import UNIT_SYSTEMS, magnitude, resolve_units
 from .errors import InvalidInputError
@@ -32,8 +37,9 @@ def temperature_sweep(levels: EnergyLevels | ArrayLike, temperatures: ArrayLike,
         The levels; a plain array is read as energies of non-degenerate states.
     temperatures : array_like, dask array or Quantity, shape (n_temperatures,)
         Temperatures (a pint or astropy Quantity is converted to the unit system's
-        temperature unit: kelvin when the energies carry a unit); ``0`` (ground level), ``inf`` (:math:`p \propto g`) and negative
-        values (negative temperature) are allowed.  A dask array gives a lazy,
+        temperature unit: kelvin when the energies carry a unit); ``0`` (ground level),
+        ``inf`` (:math:`p \propto g`) and negative values (negative temperature) are
+        allowed.  A dask array gives a lazy,
         dask-backed Dataset with one chunk per chunk of temperatures (the temperature
         values themselves are read at once, for the index): nothing is computed until
         asked, and ``to_netcdf`` / ``to_zarr`` write it chunk by chunk.
@@ -86,11 +92,11 @@ def temperature_sweep(levels: EnergyLevels | ArrayLike, temperatures: ArrayLike,
     lv = as_levels(levels)
     us = resolve_units(units, lv.unit)
     blocks = None
+    temperatures = magnitude(temperatures, "temperatures", us, "temperature")
     if hasattr(temperatures, "__dask_graph__"):  # a dask array: one output chunk per chunk
         blocks = temperatures.chunks[0] if temperatures.ndim == 1 else None
         temperatures = temperatures.compute()  # the axis itself is small; the output is not
-    t = as_float_array(magnitude(temperatures, "temperatures", us, "temperature"),
-                       "temperatures", ndim=1)
+    t = as_float_array(temperatures, "temperatures", ndim=1)
     if np.any(np.isnan(t)):
         idx = first_bad_index(np.isnan(t))
         raise InvalidInputError(f"`temperatures` must not be nan; got nan at index {idx}.")

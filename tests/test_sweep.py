@@ -131,7 +131,8 @@ def test_named_unit_systems_use_kelvin():
         ({"temperatures": [[1.0]]}, r"`temperatures` must be 1-D"),
         ({"temperatures": []}, r"`temperatures` must hold at least one"),
         ({"temperatures": [1.0], "chunk_size": 0}, r"`chunk_size` must be a positive int"),
-        ({"temperatures": [1.0], "units": "furlong"}, r"`units` must be 'natural' or an energy unit"),
+        ({"temperatures": [1.0], "units": "furlong"},
+         r"`units` must be 'natural' or an energy unit"),
     ],
 )
 def test_bad_arguments_are_named(kwargs, match):
