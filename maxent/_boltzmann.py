@@ -44,6 +44,19 @@ THERMO_KEYS = ("log_Z", "internal_energy", "entropy", "heat_capacity", "free_ene
 # degeneracies spanning more than e^600 switch from a fixed shift to the row maximum
 _FIXED_SHIFT_SPAN = 600.0
 
+# numpy's exp is ~10x slower where its result underflows (below e^-708): log-weights are
+# clipped at _FLOOR before the exp and the weight exp(_FLOOR) ~ 9e-308 is subtracted after
+# it, so they end up exactly 0; weights above 1e-295 keep 1e-12 relative precision
+_FLOOR = -707.0
+_FLOOR_WEIGHT = float(np.exp(_FLOOR))
+
+
+def _exp_weights(a: NDArray[np.float64]) -> None:
+    """``a <- exp(a)`` in place, weights below ~1e-307 flushed to exactly 0 (fast path)."""
+    np.maximum(a, _FLOOR, out=a)
+    np.exp(a, out=a)
+    a -= _FLOOR_WEIGHT
+
 
 def temperature_from_beta(beta: Any, k_b: float) -> NDArray[np.float64]:
     """:math:`T = 1/(k_B \\beta)` (``inf`` at β = 0, ``±0`` at β = ±inf)."""
@@ -66,7 +79,36 @@ def boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
     Returns a dict of arrays of shape ``(n_beta,)``: ``log_Z``, ``internal_energy``,
     ``entropy`` (k_B), ``heat_capacity`` (k_B), ``free_energy``, and, if ``with_p``,
     ``p`` of shape ``(n_beta, n_levels)`` (written into ``p_out`` if given).
+
+    The products with the weights are cache-sized matrix-vector products: on more than
+    :data:`_BLAS_ONE_THREAD` elements BLAS is held to one thread for the call (threads
+    only add synchronisation to such small products; a caller's lower limit stands).
     """
+    work = np.size(beta) * np.size(energies)
+    if work < _BLAS_ONE_THREAD:
+        return _boltzmann(energies, log_g, beta, with_p, p_out, max_elements)
+    with _one_blas_thread():
+        return _boltzmann(energies, log_g, beta, with_p, p_out, max_elements)
+
+
+#: problems larger than this (temperatures x levels) run with BLAS held to one thread
+_BLAS_ONE_THREAD = 2**22
+
+
+def _one_blas_thread() -> Any:
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:                                  # pragma: no cover - optional
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
+               beta: NDArray[np.float64], with_p: bool,
+               p_out: NDArray[np.float64] | None, max_elements: int
+               ) -> dict[str, NDArray[np.float64]]:
     energies = np.asarray(energies, dtype=np.float64)
     log_g = np.asarray(log_g, dtype=np.float64)
     beta = np.asarray(beta, dtype=np.float64).reshape(-1)
@@ -84,24 +126,42 @@ def boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
             continue
         es = energies - e_ref                       # finite: EnergyLevels checks the span
         scale = float(np.max(np.abs(es))) or 1.0
-        # columns 1, x, x^2 (|x| <= 1): the sums of the weights' moments in one product;
-        # column-major, so it streams.  The sum itself (column 1) is used by long rows;
-        # short rows sum apart, so that every row is summed the same way whatever the chunk
-        moments = np.asfortranarray(np.column_stack([np.ones(n), es / scale,
-                                                     (es / scale) ** 2]))
+        # columns x, x^2 (|x| <= 1, no overflow), column-major so the products stream
+        moments = np.asfortranarray(np.column_stack([es / scale, (es / scale) ** 2]))
         # reference level: at E_ref, largest g; its weight is exactly 1 with a fixed shift
         at_ref = np.flatnonzero(es == 0)
         ref = int(at_ref[np.argmax(log_g[at_ref])])
         shift = float(log_g[ref])
         log_g_shifted = log_g - shift
         fixed_shift = bool(np.max(log_g_shifted) < _FIXED_SHIFT_SPAN)
+        # levels sorted by energy (the usual case), beta > 0: the levels above
+        # E_ref + (max ln g - floor) / beta have weight exactly 0 and are not evaluated
+        ascending = e_ref == e_min and bool(np.all(es[1:] >= es[:-1]))
+        reach = float(np.max(log_g_shifted)) - _FLOOR
+
+        def live(b: float, es=es, ascending=ascending, reach=reach, ref=ref) -> int:
+            return _live_levels(es, b, ascending, reach, ref)
+
+        if n > max_elements and fixed_shift:     # long rows: tiles of levels x betas
+            lz, u_n, var_n = _tiled(beta[idx], es, log_g_shifted, moments, ref,
+                                    p, idx if with_p else None, max_elements,
+                                    np.array([live(float(b)) for b in beta[idx]]))
+            redo = ~(var_n > 1e-3 * u_n * u_n)   # two-pass variance where needed (rare)
+            for j in np.flatnonzero(redo):
+                var_n[j] = _long_row(float(beta[idx[j]]), es, log_g_shifted, moments, None,
+                                     ref, max_elements, np.empty(max_elements), None,
+                                     live(float(beta[idx[j]])))[2]
+            _finish(out, idx, beta[idx], e_ref, scale, lz + shift, u_n,
+                    np.maximum(var_n, 0.0))
+            continue
         if n > max_elements:                     # long rows: one beta, blocks of levels
             cols = max(1, max_elements)
             if scratch is None or scratch.size < cols:
                 scratch = np.empty((1, cols))
             sums = np.array([_long_row(float(beta[i]), es, log_g_shifted, moments,
                                        None if fixed_shift else -1, ref, cols, scratch[0],
-                                       p[i] if with_p else None) for i in idx])
+                                       p[i] if with_p else None, live(float(beta[i])))
+                             for i in idx])
             lz, u_n, var_n = sums[:, 0] + shift, sums[:, 1], sums[:, 2]
             _finish(out, idx, beta[idx], e_ref, scale, lz, u_n, np.maximum(var_n, 0.0))
             continue
@@ -110,9 +170,13 @@ def boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
             b = beta[ii]
             contiguous = with_p and ii[-1] - ii[0] + 1 == ii.size
             a = p[ii[0]:ii[-1] + 1] if contiguous else scratch[:ii.size]
+            k = live(float(np.min(b)))
+            if k < n:
+                a[:, k:] = 0.0
+                a = a[:, :k]
             with np.errstate(over="ignore"):     # overflow only to -inf: zero weight
-                np.multiply.outer(-b, es, out=a)
-            a += log_g_shifted
+                np.multiply.outer(-b, es[:k], out=a)
+            a += log_g_shifted[:k]
             if fixed_shift:
                 m = np.full(ii.size, shift)
                 top = np.full(ii.size, ref)
@@ -121,26 +185,27 @@ def boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
                 peak = a[np.arange(ii.size), top]
                 a -= peak[:, None]
                 m = peak + shift
-            np.exp(a, out=a)                     # the one exp per (temperature, level)
+            _exp_weights(a)                      # the one exp per (temperature, level)
             r = np.arange(ii.size)
             a[r, top] = 0.0                      # Z_ref / g_top = 1 + rest, summed apart
             rest = a.sum(axis=1)
-            sums = a @ moments[:, 1:]            # sum w x, sum w x^2 (top left out)
+            sums = a @ moments[:k]               # sum w x, sum w x^2 (top left out)
             a[r, top] = 1.0
             z = 1.0 + rest
             lz = m + np.log1p(rest)              # ln sum_l g_l exp(-beta (E_l - E_ref))
-            x_top = moments[top, 1]
+            x_top = moments[top, 0]
             u_n = (sums[:, 0] + x_top) / z       # <x> with x = (E - E_ref) / scale
             var_n = (sums[:, 1] + x_top * x_top) / z - u_n * u_n
             # exact two-pass variance where the one-pass form could lose digits
             redo = ~(var_n > 1e-3 * u_n * u_n)
             if np.any(redo):
-                d = moments[None, :, 1] - u_n[redo, None]
+                d = moments[None, :k, 0] - u_n[redo, None]
                 var_n[redo] = np.einsum("ij,ij->i", a[redo], d * d) / z[redo]
             if with_p:
                 a *= (1.0 / z)[:, None]          # p, normalised
                 if not contiguous:
-                    p[ii] = a
+                    p[ii, :k] = a
+                    p[ii, k:] = 0.0
             _finish(out, ii, b, e_ref, scale, lz, u_n, np.maximum(var_n, 0.0))
 
     # beta = +inf (T = 0: ground level) and beta = -inf (T = 0^-: top level)
@@ -163,9 +228,63 @@ def boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
     return out
 
 
+def _tiled(b_all: NDArray[np.float64], es: NDArray[np.float64], log_g: NDArray[np.float64],
+           moments: NDArray[np.float64], ref: int, p: NDArray[np.float64] | None,
+           rows_of_p: NDArray[np.intp] | None, max_elements: int, lives: NDArray[np.intp]
+           ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Spectra longer than a chunk, fixed shift: tiles of (betas x levels) that keep a block
+    of level data in cache for every beta.  Returns ``ln Z_ref - shift``, ``<x>`` and the
+    one-pass ``Var(x)``; writes normalised p into ``p[rows_of_p]`` if given."""
+    n, n_b = es.size, b_all.size
+    width = max(1, min(n, max_elements // 32))           # levels per tile
+    height = max(1, max_elements // width)                # betas per tile
+    buf = np.empty((min(height, n_b), width))
+    rest, s1, s2 = np.zeros(n_b), np.zeros(n_b), np.zeros(n_b)
+    for lo in range(0, n, width):
+        hi = min(lo + width, n)
+        active = np.flatnonzero(lives > lo)                # betas with live levels here
+        if rows_of_p is not None:
+            p[rows_of_p[lives <= lo], lo:hi] = 0.0
+        for start in range(0, active.size, height):
+            jj = active[start:start + height]
+            a = buf[:jj.size, :hi - lo]
+            with np.errstate(over="ignore"):
+                np.multiply.outer(-b_all[jj], es[lo:hi], out=a)
+            a += log_g[lo:hi]
+            _exp_weights(a)                               # one exp per (beta, level)
+            if lo <= ref < hi:
+                a[:, ref - lo] = 0.0                      # the reference weight 1, apart
+            rest[jj] += a.sum(axis=1)
+            sums = a @ moments[lo:hi]
+            s1[jj] += sums[:, 0]
+            s2[jj] += sums[:, 1]
+            if rows_of_p is not None:
+                if lo <= ref < hi:
+                    a[:, ref - lo] = 1.0
+                p[rows_of_p[jj], lo:hi] = a
+    z = 1.0 + rest
+    x_top = moments[ref, 0]
+    u = (s1 + x_top) / z
+    var = (s2 + x_top * x_top) / z - u * u
+    if rows_of_p is not None:
+        for start in range(0, n_b, height):
+            rows = rows_of_p[start:start + height]
+            p[rows] *= (1.0 / z[start:start + height])[:, None]
+    return np.log1p(rest), u, var
+
+
+def _live_levels(es: NDArray[np.float64], b: float, ascending: bool, reach: float,
+                 ref: int) -> int:
+    """How many of the (ascending) levels can have a nonzero weight at ``b``."""
+    if not ascending or b <= 0:
+        return es.size
+    with np.errstate(over="ignore"):
+        return max(int(np.searchsorted(es, reach / b, side="right")), ref + 1)
+
+
 def _long_row(b: float, es: NDArray[np.float64], log_g: NDArray[np.float64],
               moments: NDArray[np.float64], top: int | None, ref: int, cols: int,
-              buf: NDArray[np.float64], p_row: NDArray[np.float64] | None
+              buf: NDArray[np.float64], p_row: NDArray[np.float64] | None, live: int
               ) -> tuple[float, float, float]:
     """One beta over a spectrum longer than a chunk, block by block (cache-sized).
 
@@ -173,8 +292,10 @@ def _long_row(b: float, es: NDArray[np.float64], log_g: NDArray[np.float64],
     otherwise the row maximum is found first (a pass without exp).  Returns
     ``(ln Z_ref - shift, <x>, Var(x))`` and writes p into ``p_row`` if given.
     """
-    n = es.size
+    n = live                                     # levels beyond carry weight 0
     blocks = [(s, min(s + cols, n)) for s in range(0, n, cols)]
+    if p_row is not None:
+        p_row[n:] = 0.0
 
     def log_weights(lo: int, hi: int) -> NDArray[np.float64]:
         w = buf[:hi - lo] if p_row is None else p_row[lo:hi]
@@ -193,34 +314,36 @@ def _long_row(b: float, es: NDArray[np.float64], log_g: NDArray[np.float64],
             j = int(np.argmax(w))
             if w[j] > offset:
                 offset, top = float(w[j]), lo + j
-    acc = np.zeros(3)                            # rest, sum w x, sum w x^2 (top apart)
+    x1, x2 = moments[:, 0], moments[:, 1]        # contiguous columns (column-major)
+    rest = s1 = s2 = 0.0                         # sums of w, w x, w x^2 (top apart)
     for lo, hi in blocks:
         w = log_weights(lo, hi)
         if offset:
             w -= offset
-        np.exp(w, out=w)                         # the one exp per (temperature, level)
+        _exp_weights(w)                          # the one exp per (temperature, level)
         if lo <= top < hi:
             w[top - lo] = 0.0
-            acc += w @ moments[lo:hi]
+        rest += float(w.sum())
+        s1 += float(w @ x1[lo:hi])
+        s2 += float(w @ x2[lo:hi])
+        if lo <= top < hi:
             w[top - lo] = 1.0
-        else:
-            acc += w @ moments[lo:hi]
-    rest, x_top = float(acc[0]), float(moments[top, 1])
+    x_top = float(x1[top])
     z = 1.0 + rest
-    u = (acc[1] + x_top) / z
-    var = (acc[2] + x_top * x_top) / z - u * u
+    u = (s1 + x_top) / z
+    var = (s2 + x_top * x_top) / z - u * u
     if not var > 1e-3 * u * u:                   # two-pass variance (rare): weights again
         var = 0.0
         for lo, hi in blocks:
             w = log_weights(lo, hi)
             if offset:
                 w -= offset
-            np.exp(w, out=w)
-            d = moments[lo:hi, 1] - u
+            _exp_weights(w)
+            d = x1[lo:hi] - u
             var += float(w @ (d * d))
         var /= z
     if p_row is not None:
-        p_row *= 1.0 / z
+        p_row[:n] *= 1.0 / z
     return offset + float(np.log1p(rest)), u, var
 
 
