@@ -27,6 +27,7 @@ __all__ = [
     "ATOMS",
     "MAX_LEVELS",
     "atom",
+    "debye_solid",
     "einstein_solid",
     "equally_spaced",
     "harmonic_oscillator",
@@ -34,6 +35,7 @@ __all__ = [
     "ising_chain",
     "paramagnet",
     "rigid_rotor",
+    "spin_paramagnet",
     "two_level",
 ]
 
@@ -293,6 +295,154 @@ def paramagnet(n_spins: int = 1, field: float = 1.0, *, moment: float = 1.0) -> 
     return EnergyLevels(-mb * (n - 2 * k), **_binomial_degeneracy(n, k),
                         labels=[f"{k_} down" for k_ in k],
                         name=f"spin-1/2 paramagnet, {n} spins, μB = {mb:g}")
+
+
+def spin_paramagnet(n_spins: int = 1, field: float = 1.0, *, spin: float = 1.0,
+                    moment: float = 1.0) -> EnergyLevels:
+    r"""N spin-J moments in a field: the spectrum behind the Brillouin function.
+
+    Each spin has levels :math:`m = -J, \dots, J` with energy :math:`-\mu B\, m / J`
+    (``moment`` :math:`\mu` is the moment of a fully aligned spin, as in
+    :func:`paramagnet`, which is the case J = 1/2).  Level ``k`` of the N spins
+    (:math:`k = \sum_i (J - m_i)`) has :math:`E_k = -\mu B (N J - k)/J` and degeneracy the
+    coefficient of :math:`t^k` in :math:`(1 + t + \dots + t^{2J})^N`, computed in log
+    space.  Closed forms: :math:`U = -N \mu B\, B_J(\beta\mu B)` with the Brillouin
+    function :math:`B_J`, and
+    :math:`\ln Z = N \ln[\sinh((2J+1)x/2J) / \sinh(x/2J)]`, :math:`x = \beta\mu B`.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``spin`` is not a positive multiple of 1/2, ``n_spins`` is not an int >= 1,
+        ``n_spins * 2J`` exceeds 20000 (J > 1/2; use :func:`paramagnet` for J = 1/2), or
+        ``field``/``moment`` are not finite and positive.
+
+    Examples
+    --------
+    >>> import maxent
+    >>> lv = maxent.models.spin_paramagnet(2, spin=1)
+    >>> lv.energies, lv.degeneracy
+    (array([-2., -1.,  0.,  1.,  2.]), array([1., 2., 3., 2., 1.]))
+    """
+    n = _positive_int(n_spins, "n_spins")
+    j2 = 2.0 * _positive_scalar(spin, "spin")
+    if j2 != round(j2):
+        raise InvalidInputError(f"`spin` must be a multiple of 1/2; got {spin!r}.")
+    j2 = int(round(j2))
+    mb = _positive_scalar(field, "field") * _positive_scalar(moment, "moment")
+    if j2 == 1:
+        lv = paramagnet(n, mb)
+        return EnergyLevels(lv.energies, log_degeneracy=lv.log_degeneracy,
+                            labels=lv.labels, name=f"spin-1/2 paramagnet, {n} spins, μB = {mb:g}")
+    if n * j2 > 20000:
+        raise InvalidInputError(
+            f"`n_spins` * 2 `spin` = {n * j2} exceeds 20000 for an exact spin-J spectrum; "
+            "use fewer spins (the Brillouin closed form scales with N)."
+        )
+    # ln of the coefficients of (1 + t + ... + t^{2J})^N, one spin at a time
+    log_c = np.zeros(1)
+    for _ in range(n):
+        shifted = np.full((j2 + 1, log_c.size + j2), -np.inf)
+        for m in range(j2 + 1):
+            shifted[m, m:m + log_c.size] = log_c
+        top = np.max(shifted, axis=0)
+        log_c = top + np.log(np.sum(np.exp(shifted - top), axis=0))
+    k = np.arange(log_c.size)
+    exact = np.all(log_c < 36.0)                       # below 4e15: round to the integer
+    g = {"degeneracy": np.round(np.exp(log_c))} if exact else {"log_degeneracy": log_c}
+    spin_text = f"{j2 // 2}" if j2 % 2 == 0 else f"{j2}/2"
+    return EnergyLevels(-mb * (n * j2 / 2.0 - k) / (j2 / 2.0), **g,
+                        name=f"spin-{spin_text} paramagnet, {n} spins, μB = {mb:g}")
+
+
+def debye_solid(temperatures: ArrayLike, debye_temperature: float = 1.0, *,
+                n_atoms: int = 1, zero_point: bool = True):
+    r"""Thermodynamics of the Debye solid by its exact integrals (no mode sum).
+
+    :math:`3N` modes with the Debye density of states up to :math:`k_B\Theta_D`; with
+    :math:`x = \Theta_D/T` and the Debye function
+    :math:`D_3(x) = 3x^{-3}\int_0^x t^3/(e^t - 1)\,dt`:
+    :math:`U = \tfrac98 N k_B\Theta_D + 3N k_B T D_3(x)`,
+    :math:`F = \tfrac98 N k_B\Theta_D + 3N k_B T \ln(1 - e^{-x}) - N k_B T D_3(x)`,
+    :math:`S/k_B = 4N D_3(x) - 3N\ln(1 - e^{-x})`,
+    :math:`C/k_B = 3N[4 D_3(x) - 3x/(e^x - 1)]`.
+
+    Parameters
+    ----------
+    temperatures : array_like
+        Temperatures > 0 (k_B = 1: in the unit of ``debye_temperature``).
+    debye_temperature : float, default 1
+        :math:`\Theta_D`.
+    n_atoms : int, default 1
+        N (3N modes).
+    zero_point : bool, default True
+        Include the zero-point energy :math:`\tfrac98 N k_B \Theta_D`.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``log_Z``, ``free_energy``, ``internal_energy``, ``entropy`` and
+        ``heat_capacity`` along ``temperature`` (the variables of a sweep, without
+        level populations).
+
+    Examples
+    --------
+    >>> import maxent
+    >>> ds = maxent.models.debye_solid([100.0], debye_temperature=1.0)
+    >>> round(float(ds.heat_capacity[0]), 4)                     # Dulong-Petit: 3 N
+    3.0
+    """
+    import xarray as xr
+    from scipy import integrate
+
+    from . import __version__
+
+    t = as_float_array(temperatures, "temperatures", ndim=(0, 1))
+    t = np.atleast_1d(t)
+    if t.size == 0 or not np.all(np.isfinite(t) & (t > 0)):
+        raise InvalidInputError("`temperatures` must be finite and > 0.")
+    theta = _positive_scalar(debye_temperature, "debye_temperature")
+    n = _positive_int(n_atoms, "n_atoms")
+    x = theta / t
+
+    def planck(u: float) -> float:                     # u^3 / (e^u - 1), no overflow
+        return u**3 * np.exp(-u) / -np.expm1(-u) if u > 0 else 0.0
+
+    def debye3(xi: float) -> float:
+        if xi > 60.0:                                  # all but a tail below e^-60
+            tail = integrate.quad(planck, xi, np.inf, epsabs=0, epsrel=1e-13)[0] \
+                if xi < 700 else 0.0
+            return 3.0 / xi**3 * (np.pi**4 / 15.0 - tail)
+        val = integrate.quad(planck, 0.0, xi, epsabs=0, epsrel=1e-13, limit=200)[0]
+        return 3.0 / xi**3 * val
+
+    d3 = np.array([debye3(float(xi)) for xi in x])
+    with np.errstate(over="ignore"):
+        log1m = np.log(-np.expm1(-x))                  # ln(1 - e^{-x})
+        bose = np.where(x < 700, x / np.expm1(np.minimum(x, 700)), 0.0)
+    e0 = 9.0 / 8.0 * n * theta if zero_point else 0.0
+    u = e0 + 3.0 * n * t * d3
+    f = e0 + 3.0 * n * t * log1m - n * t * d3
+    s = 4.0 * n * d3 - 3.0 * n * log1m
+    c = 3.0 * n * (4.0 * d3 - 3.0 * bose)
+
+    def var(values, long_name, units, description):
+        return ("temperature", values, {"long_name": long_name, "units": units,
+                                        "description": description})
+
+    return xr.Dataset(
+        {"log_Z": var(-f / t, "log partition function", "1", "ln Z = -F / (k_B T)"),
+         "free_energy": var(f, "Helmholtz free energy", "1", "F, Debye integral"),
+         "internal_energy": var(u, "internal energy", "1", "U, Debye integral"),
+         "entropy": var(s, "entropy", "k_B", "S / k_B = 4 N D_3 - 3 N ln(1 - e^-x)"),
+         "heat_capacity": var(c, "heat capacity", "k_B",
+                              "C / k_B = 3 N (4 D_3(x) - 3 x / (e^x - 1)), x = Theta_D / T")},
+        coords={"temperature": ("temperature", t, {"long_name": "temperature", "units": "1"})},
+        attrs={"Conventions": "CF-1.10", "maxent_version": __version__,
+               "system": f"Debye solid, {n} atoms, Θ_D = {theta:g}",
+               "unit_system": "natural (k_B = 1)", "debye_temperature": theta,
+               "n_atoms": n, "boltzmann_constant_units": "1"},
+    )
 
 
 # ---------------------------------------------------------------------------- Ising

@@ -265,3 +265,65 @@ def test_numpy_scalars_are_accepted():
     np.testing.assert_array_equal(lv.energies, [-3.0, -1.0, 1.0, 3.0])
     assert models.harmonic_oscillator(np.float32(1.0), max_temperature=np.float32(2.0),
                                       tol=np.float32(1e-6)).n_levels > 1
+
+
+# ---------------------------------------------------------------- spin J, Debye
+@pytest.mark.parametrize("spin", [1, 1.5, 2.5])
+@pytest.mark.parametrize("t", [0.2, 1.0, 5.0])
+def test_spin_j_paramagnet_follows_brillouin(spin, t):
+    n, mb = 200, 0.7
+    lv = models.spin_paramagnet(n, 0.35, spin=spin, moment=2.0)
+    ens = maxent.canonical(lv, temperature=t)
+    x, j = mb / t, spin
+    brillouin = (2 * j + 1) / (2 * j) / np.tanh((2 * j + 1) * x / (2 * j)) \
+        - 1 / (2 * j) / np.tanh(x / (2 * j))
+    log_z = n * np.log(np.sinh((2 * j + 1) * x / (2 * j)) / np.sinh(x / (2 * j)))
+    assert ens.log_Z == pytest.approx(log_z, rel=1e-12)
+    assert ens.internal_energy == pytest.approx(-n * mb * brillouin, rel=1e-12)
+    assert lv.log_n_states == pytest.approx(n * np.log(2 * j + 1), rel=1e-13)
+
+
+def test_spin_j_small_cases_and_limits():
+    lv = models.spin_paramagnet(3, spin=1)
+    np.testing.assert_array_equal(lv.degeneracy, [1, 3, 6, 7, 6, 3, 1])
+    half = models.spin_paramagnet(4, spin=0.5)
+    np.testing.assert_array_equal(half.energies, models.paramagnet(4).energies)
+    with pytest.raises(maxent.InvalidInputError, match=r"`spin` must be a multiple of 1/2"):
+        models.spin_paramagnet(2, spin=0.3)
+    with pytest.raises(maxent.InvalidInputError, match=r"exceeds 20000"):
+        models.spin_paramagnet(20000, spin=1)
+
+
+@pytest.mark.parametrize("t", [0.004, 0.05, 0.3, 1.0, 3.0, 50.0])
+def test_debye_solid_matches_its_integral_and_limits(t):
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 30
+    x = 1 / mpmath.mpf(t)
+    # C = 9 N (T/Theta)^3 int_0^x u^4 e^u / (e^u - 1)^2 du: another integrand than the code's
+    c_ref = 9 / x**3 * mpmath.quad(lambda u: u**4 * mpmath.exp(u) / mpmath.expm1(u) ** 2,
+                                   [0, *[v for v in (2, 5, 10, 20, 50) if v < x],
+                                    min(x, 200)])
+    ds = models.debye_solid([t], 1.0, n_atoms=2)
+    assert float(ds.heat_capacity[0]) == pytest.approx(2 * float(c_ref), rel=1e-12)
+    if t < 0.01:                                          # Debye T^3 law, S = C / 3
+        assert float(ds.heat_capacity[0]) == pytest.approx(2 * 12 * np.pi**4 / 5 * t**3,
+                                                           rel=1e-12)
+        assert float(ds.entropy[0]) == pytest.approx(float(ds.heat_capacity[0]) / 3,
+                                                     rel=1e-12)
+    h = 1e-6 * t                                          # S = -dF/dT, U = F + T S
+    f = models.debye_solid([t - h, t + h], 1.0, n_atoms=2).free_energy.values
+    assert float(ds.entropy[0]) == pytest.approx(-(f[1] - f[0]) / (2 * h), rel=1e-6)
+    assert float(ds.internal_energy[0]) == pytest.approx(
+        float(ds.free_energy[0] + t * ds.entropy[0]), rel=1e-12)
+    assert float(ds.log_Z[0]) == pytest.approx(-float(ds.free_energy[0]) / t, rel=1e-12)
+
+
+def test_debye_solid_high_temperature_and_bad_input():
+    ds = models.debye_solid([1e4], 1.0, n_atoms=5)
+    assert float(ds.heat_capacity[0]) == pytest.approx(15.0, rel=1e-8)    # Dulong-Petit
+    pytest.importorskip("pint_xarray")
+    ds.pint.quantify()
+    with pytest.raises(maxent.InvalidInputError, match=r"`temperatures` must be finite"):
+        models.debye_solid([0.0, 1.0])
+    with pytest.raises(maxent.InvalidInputError, match=r"`debye_temperature`"):
+        models.debye_solid([1.0], -1.0)
