@@ -137,7 +137,12 @@ class EnergyLevels:
         else:
             if isinstance(self.labels, str):
                 raise InvalidInputError("`labels` must be a sequence of str; got one str.")
-            labels = tuple(str(s) for s in self.labels)
+            try:
+                labels = tuple(str(s) for s in self.labels)
+            except TypeError:
+                raise InvalidInputError(
+                    f"`labels` must be a sequence of str; got {type(self.labels).__name__}."
+                ) from None
             if len(labels) != e.size:
                 raise InvalidInputError(
                     f"`labels` has {len(labels)} entries but `energies` has {e.size} "
@@ -221,17 +226,16 @@ class EnergyLevels:
         path = Path(path)
         meta: dict[str, str] = {}
         rows: list[str] = []
-        with path.open(newline="", encoding="utf-8") as fh:
-            for line in fh:
-                stripped = line.strip()
-                if not stripped:
-                    continue
-                if stripped.startswith("#"):
-                    key, sep, value = stripped[1:].partition(":")
-                    if sep:
-                        meta[key.strip().lower()] = value.strip()
-                    continue
-                rows.append(line)
+        for line in _read_text(path).splitlines(keepends=True):
+            stripped = line.strip()
+            if not stripped:
+                continue
+            if stripped.startswith("#"):
+                key, sep, value = stripped[1:].partition(":")
+                if sep:
+                    meta[key.strip().lower()] = value.strip()
+                continue
+            rows.append(line)
         reader = csv.DictReader(rows)
         if reader.fieldnames is None:
             raise InvalidInputError(f"`path` {str(path)!r} holds no CSV header row.")
@@ -258,8 +262,10 @@ class EnergyLevels:
             :class:`EnergyLevels`.
         """
         path = Path(path)
-        with path.open(encoding="utf-8") as fh:
-            data = json.load(fh)
+        try:
+            data = json.loads(_read_text(path))
+        except json.JSONDecodeError as exc:
+            raise InvalidInputError(f"`path` {str(path)!r} is not valid JSON ({exc}).") from None
         if isinstance(data, dict):
             keys = {k.lower(): k for k in data}
             ek = next((keys[k] for k in _ENERGY_KEYS if k in keys), None)
@@ -318,6 +324,18 @@ class EnergyLevels:
             g = None
         labels = [str(r.get(lk, "")) for r in records] if lk is not None else None
         return cls(energies, degeneracy=g, labels=labels, unit=unit, name=name)
+
+
+def _read_text(path: Path) -> str:
+    """The file's text; a missing, unreadable or non-UTF-8 file names `path`."""
+    if not path.is_file():
+        raise InvalidInputError(f"`path` {str(path)!r} is not a file.")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"`path` {str(path)!r} is not UTF-8 text ({exc}).") from None
+    except OSError as exc:
+        raise InvalidInputError(f"`path` {str(path)!r} cannot be read ({exc}).") from None
 
 
 def as_levels(levels: EnergyLevels | ArrayLike, name: str = "levels") -> EnergyLevels:

@@ -83,6 +83,10 @@ def _temperature_axis(ds: Any) -> tuple[np.ndarray, bool, str]:
     """Finite temperatures to plot, whether a log axis suits them, and the axis label."""
     t = np.asarray(ds["temperature"].values, dtype=np.float64)
     keep = np.isfinite(t)
+    if not np.any(keep):
+        raise InvalidInputError(
+            f"`ds` has no finite temperature to plot; got {t.size} temperatures."
+        )
     pos = t[keep & (t > 0)]
     log = bool(np.all(t[keep] >= 0) and pos.size > 1 and pos.max() / pos.min() >= 10)
     if log:
@@ -137,6 +141,9 @@ def plot_populations(ds: xr.Dataset, *, ax: Axes | None = None, floor: float = 1
     from matplotlib.colors import LogNorm
 
     _check(ds, populations=True)
+    floor = float(floor) if isinstance(floor, (int, float, np.number)) else np.nan
+    if not 0 < floor < 1:
+        raise InvalidInputError(f"`floor` must be in (0, 1); got {floor!r}.")
     if ax is None:
         _, ax = plt.subplots(figsize=(6.0, 4.0), layout="constrained")
     keep, log, t_label = _temperature_axis(ds)

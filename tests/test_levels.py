@@ -148,3 +148,29 @@ def test_json_name_is_the_system_name_not_the_labels(tmp_path):
     lv = maxent.EnergyLevels.from_json(path)
     assert lv.name == "toy system"
     assert lv.labels == ("0", "1")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "match"),
+    [
+        ("a.json", b'{"energies": [0, 1', r"`path` .* is not valid JSON"),
+        ("b.csv", b"\xff\xfe\x00", r"`path` .* is not UTF-8 text"),
+        ("c.json", b'{"energies": [0, 1], "labels": 5}', r"`labels` must be a sequence"),
+        ("d.json", b'{"energies": [0, 1], "unit": "furlong"}', r"`unit` = 'furlong' is not"),
+        ("e.csv", b"energy,g\n0,1\n1\n", r"g in level 1 must be a number"),
+    ],
+)
+def test_bad_level_files_raise_named_errors(tmp_path, name, content, match):
+    path = tmp_path / name
+    path.write_bytes(content)
+    loader = maxent.EnergyLevels.from_json if name.endswith("json") else \
+        maxent.EnergyLevels.from_csv
+    with pytest.raises(maxent.InvalidInputError, match=match):
+        loader(path)
+
+
+def test_missing_level_file_is_named(tmp_path):
+    with pytest.raises(maxent.InvalidInputError, match=r"`path` .* is not a file"):
+        maxent.EnergyLevels.from_csv(tmp_path / "nope.csv")
+    with pytest.raises(maxent.InvalidInputError, match=r"`path` .* is not a file"):
+        maxent.EnergyLevels.from_json(tmp_path)

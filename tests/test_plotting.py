@@ -124,3 +124,13 @@ def test_sweep_without_the_table_plots_without_the_heat_map():
         plt.close(fig)
     with pytest.raises(maxent.InvalidInputError, match=r"with its probability table"):
         maxent.plot_sweep(ds)
+
+
+def test_plotting_bad_input_is_named():
+    ds = maxent.temperature_sweep([0.0, 1.0], [1.0, 2.0])
+    with pytest.raises(maxent.InvalidInputError, match=r"`ds` has no finite temperature"):
+        maxent.plot_sweep(ds.isel(temperature=slice(0, 0)))
+    with pytest.raises(maxent.InvalidInputError, match=r"`floor` must be in \(0, 1\)"):
+        maxent.plot_populations(ds, floor=0)
+    with pytest.raises(maxent.InvalidInputError, match=r"`ds` must be a Dataset"):
+        maxent.plot_sweep(42)
