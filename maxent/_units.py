@@ -32,6 +32,7 @@ __all__ = [
     "joule_per",
     "magnitude",
     "resolve_units",
+    "short_unit",
     "split_quantity",
 ]
 
@@ -90,6 +91,14 @@ def joule_per(unit: str, name: str = "unit") -> float:
         f"`{name}` = {unit!r} is not an energy (nor a temperature, wavenumber, frequency or "
         f"molar energy); it has dimension {dims}."
     )
+
+
+def short_unit(unit: str) -> str:
+    """pint's short pretty form of ``unit`` (``electron_volt`` -> ``eV``), else ``unit``."""
+    try:
+        return f"{_registry().Unit(_ALIASES.get(unit, unit)):~P}"
+    except Exception:  # noqa: BLE001 - a unit pint cannot print is shown as it is
+        return unit
 
 
 def energy_unit_name(unit: str, name: str = "unit") -> str:

@@ -30,12 +30,9 @@ _PANELS = (
 
 def _pretty_unit(units: str) -> str:
     """A unit string for an axis label: pint's short form, with TeX exponents."""
-    try:
-        from ._units import _ALIASES, _registry
+    from ._units import short_unit
 
-        text = f"{_registry().Unit(_ALIASES.get(units, units)):~P}"
-    except Exception:  # noqa: BLE001 - any unit pint cannot print is shown as it is
-        text = units
+    text = short_unit(units)
     for sup, tex in (("⁻¹", "$^{-1}$"), ("²", "$^2$"), ("³", "$^3$"), ("⁻²", "$^{-2}$")):
         text = text.replace(sup, tex)
     return text.replace("1/cm", "cm$^{-1}$")
