@@ -14,6 +14,7 @@ partition function is split as :math:`Z_\mathrm{ref} = g_\mathrm{ref}(1 + z)` wi
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -81,11 +82,14 @@ def boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
     ``p`` of shape ``(n_beta, n_levels)`` (written into ``p_out`` if given).
 
     The products with the weights are cache-sized matrix-vector products: on more than
-    :data:`_BLAS_ONE_THREAD` elements BLAS is held to one thread for the call (threads
-    only add synchronisation to such small products; a caller's lower limit stands).
+    ``_BLAS_ONE_THREAD`` elements, called from the main thread, BLAS is held to one thread
+    for the call (threads only add synchronisation to such small products; a caller's
+    lower limit stands).
     """
     work = np.size(beta) * np.size(energies)
-    if work < _BLAS_ONE_THREAD:
+    # the limit is process-wide state: set it only from the main thread (threads of a
+    # dask scheduler entering and leaving it in turn could leave BLAS pinned for good)
+    if work < _BLAS_ONE_THREAD or threading.current_thread() is not threading.main_thread():
         return _boltzmann(energies, log_g, beta, with_p, p_out, max_elements)
     with _one_blas_thread():
         return _boltzmann(energies, log_g, beta, with_p, p_out, max_elements)

@@ -223,3 +223,39 @@ def test_quantity_temperatures_are_converted():
     np.testing.assert_allclose(ds.temperature.values, [300.0, 600.0], rtol=1e-12)
     with pytest.raises(maxent.InvalidInputError, match=r"`temperatures` has unit"):
         maxent.temperature_sweep([0.0, 1.0], ureg.Quantity([1.0], "K"))
+
+
+def test_lazy_sweep_without_the_table():
+    da = pytest.importorskip("dask.array")
+    t = np.geomspace(0.1, 10, 12)
+    lazy = maxent.temperature_sweep(models.paramagnet(300), da.from_array(t, chunks=5),
+                                    probability=False)
+    assert "probability" not in lazy and hasattr(lazy.heat_capacity.data, "dask")
+    eager = maxent.temperature_sweep(models.paramagnet(300), t, probability=False)
+    xr.testing.assert_allclose(lazy.compute(), eager, rtol=1e-13)
+
+
+def test_long_spectra_in_tiles_equal_a_direct_log_sum_exp():
+    rng = np.random.default_rng(2)
+    e = np.sort(rng.uniform(0.0, 30.0, 3000))
+    lv = maxent.EnergyLevels(e, rng.integers(1, 5, e.size))
+    t = np.geomspace(0.02, 300.0, 25)
+    ds = maxent.temperature_sweep(lv, t, chunk_size=1)          # rows longer than a chunk
+    from maxent._boltzmann import boltzmann
+
+    tiled = boltzmann(lv.energies, lv.log_degeneracy, 1 / t, max_elements=500)
+    for i, ti in enumerate(t):
+        a = lv.log_degeneracy - e / ti
+        m = a.max()
+        w = np.exp(a - m)
+        p = w / w.sum()
+        u = p @ e
+        for th in (tiled, {k: ds[v].values for k, v in (("log_Z", "log_Z"),
+                                                         ("heat_capacity", "heat_capacity"),
+                                                         ("internal_energy", "internal_energy"),
+                                                         ("p", "probability"))}):
+            assert th["log_Z"][i] == pytest.approx(m + np.log(w.sum()), rel=1e-12)
+            assert th["internal_energy"][i] == pytest.approx(u, rel=1e-12)
+            assert th["heat_capacity"][i] == pytest.approx((p @ (e - u) ** 2) / ti**2,
+                                                           rel=1e-9)
+            np.testing.assert_allclose(th["p"][i], p, rtol=1e-11, atol=1e-290)
