@@ -52,8 +52,15 @@ _FLOOR = -707.0
 _FLOOR_WEIGHT = float(np.exp(_FLOOR))
 
 
-def _exp_weights(a: NDArray[np.float64]) -> None:
-    """``a <- exp(a)`` in place, weights below ~1e-307 flushed to exactly 0 (fast path)."""
+def _exp_weights(a: NDArray[np.float64], lowest: float = -np.inf) -> None:
+    """``a <- exp(a)`` in place, weights below ~1e-307 flushed to exactly 0 (fast path).
+
+    ``lowest`` is a lower bound of ``a``; above the floor nothing can underflow, and the
+    clip and the subtraction are skipped.
+    """
+    if lowest > _FLOOR:
+        np.exp(a, out=a)
+        return
     np.maximum(a, _FLOOR, out=a)
     np.exp(a, out=a)
     a -= _FLOOR_WEIGHT
@@ -138,6 +145,7 @@ def _boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
         shift = float(log_g[ref])
         log_g_shifted = log_g - shift
         fixed_shift = bool(np.max(log_g_shifted) < _FIXED_SHIFT_SPAN)
+        lg_min = float(np.min(log_g_shifted))
         # levels sorted by energy (the usual case), beta > 0: the levels above
         # E_ref + (max ln g - floor) / beta have weight exactly 0 and are not evaluated
         ascending = e_ref == e_min and bool(np.all(es[1:] >= es[:-1]))
@@ -149,7 +157,7 @@ def _boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
         if n > max_elements and fixed_shift:     # long rows: tiles of levels x betas
             lz, u_n, var_n = _tiled(beta[idx], es, log_g_shifted, moments, ref,
                                     p, idx if with_p else None, max_elements,
-                                    np.array([live(float(b)) for b in beta[idx]]))
+                                    np.array([live(float(b)) for b in beta[idx]]), lg_min)
             redo = ~(var_n > 1e-3 * u_n * u_n)   # two-pass variance where needed (rare)
             for j in np.flatnonzero(redo):
                 var_n[j] = _long_row(float(beta[idx[j]]), es, log_g_shifted, moments, None,
@@ -189,7 +197,7 @@ def _boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
                 peak = a[np.arange(ii.size), top]
                 a -= peak[:, None]
                 m = peak + shift
-            _exp_weights(a)                      # the one exp per (temperature, level)
+            _exp_weights(a, _lowest(b, es[:k], lg_min) - (0.0 if fixed_shift else np.inf))
             r = np.arange(ii.size)
             a[r, top] = 0.0                      # Z_ref / g_top = 1 + rest, summed apart
             rest = a.sum(axis=1)
@@ -234,7 +242,8 @@ def _boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
 
 def _tiled(b_all: NDArray[np.float64], es: NDArray[np.float64], log_g: NDArray[np.float64],
            moments: NDArray[np.float64], ref: int, p: NDArray[np.float64] | None,
-           rows_of_p: NDArray[np.intp] | None, max_elements: int, lives: NDArray[np.intp]
+           rows_of_p: NDArray[np.intp] | None, max_elements: int, lives: NDArray[np.intp],
+           lg_min: float
            ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Spectra longer than a chunk, fixed shift: tiles of (betas x levels) that keep a block
     of level data in cache for every beta.  Returns ``ln Z_ref - shift``, ``<x>`` and the
@@ -255,7 +264,7 @@ def _tiled(b_all: NDArray[np.float64], es: NDArray[np.float64], log_g: NDArray[n
             with np.errstate(over="ignore"):
                 np.multiply.outer(-b_all[jj], es[lo:hi], out=a)
             a += log_g[lo:hi]
-            _exp_weights(a)                               # one exp per (beta, level)
+            _exp_weights(a, _lowest(b_all[jj], es[lo:hi], lg_min))   # one exp per entry
             if lo <= ref < hi:
                 a[:, ref - lo] = 0.0                      # the reference weight 1, apart
             rest[jj] += a.sum(axis=1)
@@ -275,6 +284,17 @@ def _tiled(b_all: NDArray[np.float64], es: NDArray[np.float64], log_g: NDArray[n
             rows = rows_of_p[start:start + height]
             p[rows] *= (1.0 / z[start:start + height])[:, None]
     return np.log1p(rest), u, var
+
+
+def _lowest(b: NDArray[np.float64], es: NDArray[np.float64], lg_min: float) -> float:
+    """A lower bound of ln g - shift - beta (E - E_ref) over the rows ``b`` and levels."""
+    if es.size == 0 or b.size == 0:
+        return np.inf
+    with np.errstate(over="ignore", invalid="ignore"):
+        b_lo, b_hi = float(np.min(b)), float(np.max(b))
+        e_lo, e_hi = float(np.min(es)), float(np.max(es))
+        bound = lg_min - max(b_lo * e_lo, b_lo * e_hi, b_hi * e_lo, b_hi * e_hi)
+    return bound if np.isfinite(bound) else -np.inf
 
 
 def _live_levels(es: NDArray[np.float64], b: float, ascending: bool, reach: float,
