@@ -182,12 +182,13 @@ def _temperature_grid(args: argparse.Namespace) -> tuple[Any, Any]:
     from ._units import resolve_units
 
     if args.model in _UNBOUNDED and args.levels is None:
-        lo, hi = _round2(args.gap / 8.0), _round2(3.0 * args.gap)
+        k_b = resolve_units(args.units, "1").boltzmann_constant    # energy unit per T unit
+        lo, hi = _round2(args.gap / 8.0 / k_b), _round2(3.0 * args.gap / k_b)
         tmin = args.tmin if args.tmin is not None else lo
         tmax = args.tmax if args.tmax is not None else max(hi, 2 * tmin)
         if not tmin < tmax:
             raise InvalidInputError(f"need --tmin < --tmax; got --tmin {tmin}, --tmax {tmax}.")
-        levels = build_levels(args, max_temperature=tmax)
+        levels = build_levels(args, max_temperature=tmax * k_b)   # in the energy unit
     else:
         levels = build_levels(args)
         us = resolve_units(args.units, levels.unit)

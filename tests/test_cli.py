@@ -142,3 +142,16 @@ def test_large_einstein_solid_runs_without_the_table(tmp_path, capsys):
     x = 1.0 / ds.temperature.values
     np.testing.assert_allclose(ds.heat_capacity.values / 20000,
                                x**2 * np.exp(x) / np.expm1(x) ** 2, rtol=1e-8)
+
+
+def test_default_range_is_in_the_users_units(tmp_path):
+    from scipy import constants
+
+    k_mev = constants.k / constants.e * 1e3                  # k_B in meV / K
+    for model in ("harmonic", "two-level"):
+        assert cli.main(["--model", model, "--gap", "10", "--units", "meV", "--n", "20",
+                         "--out", str(tmp_path / "a.nc"), "--png", str(tmp_path / "a.png"),
+                         "--dpi", "30"]) == 0
+        ds = xr.load_dataset(tmp_path / "a.nc")
+        assert ds.temperature.attrs["units"] == "K"
+        assert ds.temperature.values[0] == pytest.approx(float(f"{10 / 8 / k_mev:.2g}"))
