@@ -46,8 +46,8 @@ THERMO_KEYS = ("log_Z", "internal_energy", "entropy", "heat_capacity", "free_ene
 _FIXED_SHIFT_SPAN = 600.0
 
 # numpy's exp is ~10x slower where its result underflows (below e^-708): log-weights are
-# clipped at _FLOOR before the exp and the weight exp(_FLOOR) ~ 9e-308 is subtracted after
-# it, so they end up exactly 0; weights above 1e-295 keep 1e-12 relative precision
+# clipped at _FLOOR before the exp and the weights exp(_FLOOR) ~ 9e-308 set to 0 after it;
+# every weight above that is exact (it would be a subnormal number or 0 otherwise)
 _FLOOR = -707.0
 _FLOOR_WEIGHT = float(np.exp(_FLOOR))
 
@@ -63,7 +63,7 @@ def _exp_weights(a: NDArray[np.float64], lowest: float = -np.inf) -> None:
         return
     np.maximum(a, _FLOOR, out=a)
     np.exp(a, out=a)
-    a -= _FLOOR_WEIGHT
+    np.copyto(a, 0.0, where=a == _FLOOR_WEIGHT)          # the clipped ones: exactly 0
 
 
 def temperature_from_beta(beta: Any, k_b: float) -> NDArray[np.float64]:
