@@ -197,20 +197,25 @@ def canonical(levels: EnergyLevels | ArrayLike, *, temperature: float | None = N
     ----------
     levels : EnergyLevels or array_like, shape (n_levels,)
         The levels; a plain array is read as energies of non-degenerate states.
-    temperature : float, optional
+    temperature : float or Quantity, optional
         :math:`T` (``0``: ground level; ``inf``: :math:`p \propto g`; negative: negative
-        temperature).
-    beta : float, optional
-        :math:`\beta = 1/k_B T` (``inf``, ``-inf`` and 0 allowed).
-    internal_energy : float, optional
+        temperature).  In kelvin when the energies carry a unit, else in the energy unit
+        (:math:`k_B = 1`); a pint or astropy Quantity is converted (an energy counts as
+        :math:`k_B T`), or refused if it cannot be.
+    beta : float or Quantity, optional
+        :math:`\beta = 1/k_B T` (``inf``, ``-inf`` and 0 allowed), in 1 / energy unit.
+    internal_energy : float or Quantity, optional
         Target :math:`U = \langle E \rangle`; :math:`\beta` is found by
-        :func:`maxent.solve` with the energies as feature and the degeneracies as prior.
+        :func:`maxent.solve` with the energies as feature and the degeneracies as prior
+        (by Brent's method on the log-space kernel when the degeneracies span more than
+        :math:`e^{600}`).
         :math:`U` above the infinite-temperature mean gives a negative temperature;
         :math:`U = E_{\min}` gives T = 0 and :math:`U = E_{\max}` gives T = 0⁻.
     units : str, optional
-        Unit system: ``"natural"`` (:math:`k_B = 1`) or ``"eV"``, ``"J"``, ``"cm-1"``,
-        ``"K"`` (energies in that unit, T in kelvin).  Default: the levels' unit if it is
-        a named one, else natural.
+        ``"natural"`` (:math:`k_B = 1`, T in the energy unit) or any energy unit pint
+        knows (``"meV"``, ``"kJ/mol"``, ``"cm^-1"``, ``"K"``, ...): unitless energies are
+        in that unit and T in kelvin.  Default: the levels' unit if they have one (T in
+        kelvin), else natural.
     tol : float, default 1e-13
         Used with ``internal_energy`` only: the stopping rule of :func:`maxent.solve`
         (moment error relative to the energy spread).  Targets closer than that to
@@ -420,7 +425,8 @@ def grand_canonical(energies: ArrayLike, particle_numbers: ArrayLike, *,
     internal_energy, particle_number : float, optional
         Targets :math:`\langle E \rangle` and :math:`\langle N \rangle`, given together.
     units : str, optional
-        As for :func:`canonical` (energies in ``"1"`` unless a named system is given).
+        As for :func:`canonical` (energies unitless unless ``units`` or a Quantity gives
+        their unit).
     tol : float, default 1e-13
         Stopping rule of :func:`maxent.solve` for the targets (as in :func:`canonical`).
 
