@@ -134,7 +134,7 @@ def _negative_binomial_cutoff(n_osc: int, beta_hw: float, tol: float, what: str)
     p = -math.expm1(-beta_hw)                       # 1 - e^{-beta hw}, accurately
     occupation = 1.0 / math.expm1(beta_hw) if beta_hw < 700 else 0.0
     mean = n_osc * occupation
-    spread = math.sqrt(n_osc * occupation * (1.0 + occupation))
+    spread = math.sqrt(n_osc * occupation) * math.sqrt(1.0 + occupation)   # no overflow
     # generous a-priori bound: mean + tail of a geometric / Gaussian tail
     tail = (math.log(1.0 / tol) + 1.0) * (1.0 + occupation) + 10.0 * spread
     _check_level_count(mean + tail, what)
