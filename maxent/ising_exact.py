@@ -253,7 +253,8 @@ def ising_2d_degeneracies(side: int, columns: int | None = None, *,
     n_sites = rows * cols
     show = n_sites >= 2000 if progress is None else bool(progress)
     g = _counts(rows, cols, show)
-    return {2 * k - 2 * n_sites: gk for k, gk in zip(range(0, 2 * n_sites + 1, 2), g) if gk}
+    return {2 * k - 2 * n_sites: gk for k, gk in zip(range(0, 2 * n_sites + 1, 2), g, strict=True)
+            if gk}
 
 
 def ising_2d_log_degeneracy(side: int, columns: int | None = None, *,
@@ -338,7 +339,7 @@ def _kaufman_thermo(rows: int, cols: int, k_coupling: NDArray[np.float64]):
     # Z = (1/2) (2 sinh 2K)^(LM/2) sum_i e^(a_i) f_i; mixture of the four terms about
     # the derivative of the always-positive Z_3 (see _mixture)
     n_sites = rows * cols
-    a, r1, r2, f, df, d2f = (np.stack(x) for x in zip(*terms))
+    a, r1, r2, f, df, d2f = (np.stack(x) for x in zip(*terms, strict=True))
     a_max = a.max(axis=0)
     w = np.exp(a - a_max)
     ref = r1[2]
@@ -353,14 +354,18 @@ def _kaufman_thermo(rows: int, cols: int, k_coupling: NDArray[np.float64]):
 
 
 def _onsager_thermo(k_coupling: NDArray[np.float64]):
-    """Per-site ln Z, d ln Z/dK and d^2 ln Z/dK^2 of the infinite lattice (Onsager)."""
+    r"""Per-site ln Z, d ln Z/dK and d^2 ln Z/dK^2 of the infinite lattice (Onsager).
+
+    :math:`\ln Z/N = \ln(2\cosh 2K) + \frac1\pi\int_0^{\pi/2}
+    \ln\frac{1 + \sqrt{1 - \kappa^2\sin^2\phi}}{2}\,d\phi`, :math:`\kappa = 2\sinh 2K /
+    \cosh^2 2K`; U and C from the complete elliptic integrals of modulus :math:`\kappa`.
+    """
     s = np.sinh(2.0 * k_coupling)
     c = np.cosh(2.0 * k_coupling)
     kappa = 2.0 * s / (1.0 + s * s)                  # 2 sinh 2K / cosh^2 2K
     one_minus_k2 = ((1.0 - s) ** 2 / (1.0 + s * s)) * (1.0 + kappa)   # 1 - kappa^2
     ell_k = special.ellipkm1(one_minus_k2)
     ell_e = special.ellipe(kappa * kappa)
-    t2 = np.tanh(2.0 * k_coupling) ** 2
     log_z = np.empty_like(k_coupling)
     for i, kap in enumerate(kappa):
         integral, _ = integrate.quad(
@@ -368,13 +373,15 @@ def _onsager_thermo(k_coupling: NDArray[np.float64]):
                 max(0.0, 1.0 - (kap * math.sin(phi)) ** 2)))),
             0.0, 0.5 * math.pi, epsabs=1e-15, epsrel=1e-13, limit=200)
         log_z[i] = math.log(2.0 * c[i]) + integral / math.pi
+    # d ln Z/dK = coth 2K [1 + (2/pi)(2 tanh^2 2K - 1) K(kappa)], and its derivative with
+    # dK/dkappa = E/(kappa (1 - kappa^2)) - K/kappa, 1 - kappa^2 = (1 - s^2)^2 / c^4
     critical = one_minus_k2 == 0.0
     with np.errstate(invalid="ignore"):
-        tail = np.where(critical, 0.0, (2.0 * t2 - 1.0) * ell_k)
-        u = -(c / s) * (1.0 + (2.0 / np.pi) * tail)
-        cap = (2.0 / np.pi) * (c / s) ** 2 * (
-            2.0 * ell_k - 2.0 * ell_e - (1.0 - t2) * (0.5 * np.pi + tail))
-    return log_z, -u, np.where(critical, np.inf, cap)
+        tail = np.where(critical, 0.0, (s * s - 1.0) / (c * c) * ell_k)
+        d1 = (c / s) * (1.0 + (2.0 / np.pi) * tail)
+        d2 = (-2.0 / s**2 - (4.0 / np.pi) * tail / s**2
+              + (4.0 / np.pi) * (c / s) ** 2 * (ell_k - ell_e))
+    return log_z, d1, np.where(critical, np.inf, d2)
 
 
 def ising_2d_thermo(side: float, temperatures: ArrayLike, *,
@@ -420,17 +427,18 @@ def ising_2d_thermo(side: float, temperatures: ArrayLike, *,
     :math:`U = -\partial_K \ln Z` and :math:`S = \ln Z + U/T`, so S per site loses
     relative accuracy at low T, where :math:`S/LM \ll 2K`.  T = 0 gives the ground state
     (:math:`U = -2`, :math:`S = \ln 2 / LM`, ``log_Z = inf``); T = inf gives
-    :math:`\ln Z = LM \ln 2`, U = C = 0.  At L = inf, C is ``inf`` at exactly
-    :math:`T_c` (logarithmic divergence); the integral in ln Z is done by
-    ``scipy.integrate.quad``.  Negative temperatures are refused (use the exact spectrum
-    of :func:`maxent.models.ising_2d` with :func:`maxent.temperature_sweep`).
+    :math:`\ln Z = LM \ln 2`, U = C = 0.  At L = inf, C diverges logarithmically at
+    :math:`T_c` (``inf`` only where :math:`\sinh 2K` rounds to exactly 1); the integral
+    in ln Z is done by ``scipy.integrate.quad``.  Negative temperatures are refused (use
+    the exact spectrum of :func:`maxent.models.ising_2d` with
+    :func:`maxent.temperature_sweep`).
 
     Examples
     --------
     >>> import maxent
     >>> ds = maxent.models.ising_2d_thermo(2, [1.0, float("inf")])
     >>> ds.log_Z.values.round(6)       # ln(2 e^8 + 12 + 2 e^-8) / 4, ln 2
-    array([2.175403, 0.693147])
+    array([2.17379 , 0.693147])
     >>> float(maxent.models.ising_2d_thermo(float("inf"), [1.0]).internal_energy[0])
     -1.9971...
     """
