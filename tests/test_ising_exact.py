@@ -205,13 +205,23 @@ def test_kaufman_closed_form_matches_the_exact_spectrum(rows, cols):
         np.testing.assert_allclose(ds[name].values, values, rtol=1e-12, atol=0, err_msg=name)
 
 
-def test_thermo_agrees_with_temperature_sweep_of_the_spectrum():
-    lv = models.ising_2d(8)
+@pytest.mark.parametrize("rows, cols", [(8, 8), (33, 33), (12, 100)])
+def test_thermo_agrees_with_temperature_sweep_of_the_spectrum(rows, cols):
+    lv = models.ising_2d(rows, cols)
     sweep = maxent.temperature_sweep(lv, TEMPERATURES)
-    ds = models.ising_2d_thermo(8, TEMPERATURES)
+    ds = models.ising_2d_thermo(rows, TEMPERATURES, columns=cols)
     for name in ("log_Z", "internal_energy", "heat_capacity", "entropy", "free_energy"):
-        np.testing.assert_allclose(ds[name].values * 64, sweep[name].values, rtol=1e-12,
-                                   err_msg=name)
+        np.testing.assert_allclose(ds[name].values * rows * cols, sweep[name].values,
+                                   rtol=1e-12, err_msg=name)
+
+
+def test_levels_beyond_the_float_range_carry_log_degeneracy():
+    lv = models.ising_2d(33)                      # g up to ~1e326
+    g = models.ising_2d_degeneracies(33)
+    assert np.isinf(lv.degeneracy).any()
+    np.testing.assert_allclose(lv.log_degeneracy, [math.log(x) for x in g.values()],
+                               rtol=1e-15)
+    assert lv.log_n_states == pytest.approx(33 * 33 * math.log(2.0), rel=1e-15)
 
 
 def _onsager_log_z(temperature):
