@@ -387,12 +387,13 @@ def ising_2d(side: int, columns: int | None = None, *,
     Every degeneracy is an exact integer, for square and rectangular tori, odd or even:
     :func:`ising_2d_degeneracies` returns them as Python ints and describes the method
     and its certificate.  Here ``degeneracy`` holds them as correctly rounded floats
-    while they fit (up to 32 x 32); beyond, the levels carry ``log_degeneracy``
-    (:math:`\ln g`, correctly rounded from the exact integers) and ``degeneracy`` is
-    ``inf`` where :math:`g > 10^{308}`.  :func:`ising_2d_thermo` gives the
-    thermodynamics of far larger lattices straight from Kaufman's closed form.  L = 32
-    takes about a second, L = 64 under a minute; results are cached in memory and on
-    disk (``$MAXENT_CACHE_DIR``, else ``$XDG_CACHE_HOME/maxent`` or ``~/.cache/maxent``).
+    while their sum :math:`2^{LM}` is a float (LM < 1024); from 32 x 32 on, the levels
+    carry ``log_degeneracy`` (:math:`\ln g`, correctly rounded from the exact integers)
+    and ``degeneracy`` is :math:`e^{\ln g}`, ``inf`` where :math:`g > 10^{308}`.
+    :func:`ising_2d_thermo` gives the thermodynamics of far larger lattices straight from
+    Kaufman's closed form.  L = 32 takes about a second, L = 64 under a minute; results
+    are cached in memory and on disk (``$MAXENT_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/maxent`` or ``~/.cache/maxent``).
 
     Examples
     --------
@@ -407,7 +408,7 @@ def ising_2d(side: int, columns: int | None = None, *,
     rows, cols = side, side if columns is None else columns
     energies = np.array(list(g), dtype=np.float64)
     name = f"Ising {rows}x{cols}, periodic, J = 1"
-    if max(g.values()).bit_length() <= 1023:          # every g is a float, correctly rounded
+    if rows * cols < 1024:                          # g and their sum 2^(LM) are floats
         return EnergyLevels(energies, degeneracy=np.array([float(x) for x in g.values()]),
                             name=name)
     return EnergyLevels(energies, log_degeneracy=ising_2d_log_degeneracy(
