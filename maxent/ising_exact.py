@@ -127,6 +127,46 @@ def _kaufman_term(rows: int, cols: int, even_k: bool, plus: bool) -> object:
     return _product(single + unpaired) * (half * half)
 
 
+def _kaufman_term_even(rows: int, cols: int, even_k: bool, plus: bool) -> object:
+    r"""The same term for even L and M, as a polynomial in :math:`w = z^2` (half the degree).
+
+    For even L and M the values :math:`u` come in pairs :math:`\pm u` (k -> M - k,
+    :math:`\phi \to \pi - \phi`), and each pair of quartics is a quartic in :math:`w`:
+    :math:`(w + 1)^4 - 4u^2 w (w - 1)^2`.  The unpaired k = 0 and k = M factors are
+    multiplied together exactly; their product is even in z.
+    """
+    from flint import arb, arb_poly, fmpq, fmpz_poly
+
+    sign = 1 if plus else -1
+    angles = _angle_multiplicities(plus, rows)
+    single, double = [], []
+    for k in range(2 if even_k else 1, cols, 2):
+        c_k = arb.cos_pi_fmpq(fmpq(k, cols))
+        for a, mult in angles.items():
+            mirror = (cols - k, rows - a)
+            if (k, a) > mirror:
+                continue                              # taken with its partner
+            if angles[rows - a] != mult or mult > 2:
+                raise MaxEntError("internal error: unpaired roots for even L")
+            if (k, a) == mirror:                      # u = 0: (z^2 + 1)^2 = (w + 1)^2
+                factor = arb_poly([1, 2, 1])
+            else:
+                u = c_k + arb.cos_pi_fmpq(fmpq(a, rows))
+                u4 = 4 * u * u
+                factor = arb_poly([1, 4 - u4, 6 + 2 * u4, 4 - u4, 1])
+            (single if mult == 1 else double).append(factor)
+    if even_k:                                        # k = 0 and k = M, exactly
+        z_l = fmpz_poly([0] * rows + [1])
+        zm1, zp1 = fmpz_poly([-1, 1]) ** rows, fmpz_poly([1, 1]) ** rows
+        both = (z_l * zm1 + sign * zp1) * (z_l * zp1 + sign * zm1)
+        coeffs = both.coeffs()
+        if any(coeffs[1::2]):
+            raise MaxEntError("internal error: k = 0, M factor not even in z")
+        single.append(arb_poly([arb(int(c)) for c in coeffs[0::2]]))
+    half = _product(double)
+    return _product(single) * (half * half)
+
+
 def _exact_counts(rows: int, cols: int, progress: bool) -> tuple[int, ...]:
     """g_k for k = 0, 2, ..., 2LM unsatisfied bonds, by exact expansion of Kaufman's Z."""
     from flint import arb, ctx
@@ -140,10 +180,12 @@ def _exact_counts(rows: int, cols: int, progress: bool) -> tuple[int, ...]:
             ctx.prec = prec
             with tqdm(total=4, desc=f"Ising {rows}x{cols} exact (Kaufman)", unit="term",
                       disable=not progress, leave=False) as bar:
+                in_w = rows % 2 == 0 and cols % 2 == 0
+                term = _kaufman_term_even if in_w else _kaufman_term
                 terms = []
                 for even_k in (False, True):
                     for plus in (True, False):
-                        terms.append(_kaufman_term(rows, cols, even_k, plus))
+                        terms.append(term(rows, cols, even_k, plus))
                         bar.update()
             total = (terms[0] + terms[1] + terms[2] + terms[3]) * arb(0.5)
             exact = total.unique_fmpz_poly()
@@ -156,6 +198,8 @@ def _exact_counts(rows: int, cols: int, progress: bool) -> tuple[int, ...]:
     finally:
         ctx.prec = old_prec
     coeffs = [int(c) for c in exact.coeffs()]
+    if in_w:                                         # w^j = z^(2j): spread out again
+        coeffs = [x for c in coeffs for x in (c, 0)][:-1]
     coeffs += [0] * (2 * n_sites + 1 - len(coeffs))
     by_k = coeffs[::-1]                              # z^(LM - k) holds g_k
     g = tuple(by_k[0::2])
