@@ -167,8 +167,12 @@ def _kaufman_term_even(rows: int, cols: int, even_k: bool, plus: bool) -> object
     return _product(single) * (half * half)
 
 
-def _exact_counts(rows: int, cols: int, progress: bool) -> tuple[int, ...]:
-    """g_k for k = 0, 2, ..., 2LM unsatisfied bonds, by exact expansion of Kaufman's Z."""
+def _exact_counts(rows: int, cols: int, progress: bool, *,
+                  half_degree: bool = True) -> tuple[int, ...]:
+    """g_k for k = 0, 2, ..., 2LM unsatisfied bonds, by exact expansion of Kaufman's Z.
+
+    ``half_degree``: work in w = z^2 when L and M are even (False: always in z).
+    """
     from flint import arb, ctx
     from tqdm.auto import tqdm
 
@@ -180,7 +184,7 @@ def _exact_counts(rows: int, cols: int, progress: bool) -> tuple[int, ...]:
             ctx.prec = prec
             with tqdm(total=4, desc=f"Ising {rows}x{cols} exact (Kaufman)", unit="term",
                       disable=not progress, leave=False) as bar:
-                in_w = rows % 2 == 0 and cols % 2 == 0
+                in_w = half_degree and rows % 2 == 0 and cols % 2 == 0
                 term = _kaufman_term_even if in_w else _kaufman_term
                 terms = []
                 for even_k in (False, True):

@@ -93,6 +93,12 @@ def test_degeneracies_match_the_packaged_enumeration():
     assert {2 * k - 32: int(c) for k, c in enumerate(counts) if c} == g
 
 
+@pytest.mark.parametrize("rows, cols", [(2, 2), (2, 4), (4, 6), (6, 6), (10, 8), (16, 16)])
+def test_even_lattices_in_w_match_the_expansion_in_z(rows, cols):
+    assert ising_exact._exact_counts(rows, cols, False) == \
+        ising_exact._exact_counts(rows, cols, False, half_degree=False)
+
+
 @pytest.mark.parametrize("rows, cols", [(5, 5), (6, 6), (7, 7), (8, 8), (9, 9), (12, 12),
                                         (16, 16), (6, 9), (7, 10)])
 def test_sum_ground_state_and_first_excitations(rows, cols):
