@@ -35,6 +35,7 @@ from __future__ import annotations
 import functools
 import math
 from collections import Counter
+from fractions import Fraction
 
 import numpy as np
 import xarray as xr
@@ -56,6 +57,16 @@ __all__ = [
 CRITICAL_TEMPERATURE = 2.0 / math.log1p(math.sqrt(2.0))
 
 _CACHE_FORMAT = "maxent exact 2D Ising degeneracies v1"
+
+# K = J / k_B T above which the two ground states and the first excitations (gap 8) give
+# every quantity to a relative 2 e^(-4K) < 3e-14, and below which the leading
+# high-temperature terms are used (relative error ~K^2; the closed form loses ~1e-16/K^2)
+_K_LOW_T = 8.0
+_K_HIGH_T = 1e-4
+# low-temperature series ln(Z e^(-2NK) / 2) / N = sum_j c_j e^(-2Kj), j <= 24, used for
+# K > 1.5 (T < 2/3), where its truncation error is below 1e-20
+_SERIES_ORDER = 24
+_K_SERIES = 1.5
 
 
 def _check_sides(side: object, columns: object) -> tuple[int, int]:
@@ -401,6 +412,50 @@ def _kaufman_thermo(rows: int, cols: int, k_coupling: NDArray[np.float64]):
     return log_z, dlog_z, d2log_z
 
 
+@functools.cache
+def _low_t_series(rows: int, cols: int) -> NDArray[np.float64] | None:
+    r"""Per-site coefficients c_j of ln(Z e^(-2NK) / 2) / N in powers of e^(-2K), j <= 24.
+
+    The logarithm of the exact polynomial :math:`\sum_k g_k x^k / 2` as a power series
+    (exact rationals).  A torus whose sides both exceed 12 differs from the infinite
+    lattice only from order :math:`x^{2\min(L, M)}` on, so it uses the coefficients of
+    the 16 x 16 torus (as does ``rows = 0``, the infinite lattice); thinner lattices
+    use their own spectrum if it has at most 4096 sites, else there is no series (None).
+    """
+    if rows == 0 or min(rows, cols) > _SERIES_ORDER // 2:
+        rows, cols = 16, 16
+    elif rows * cols > 4096:
+        return None
+    g = _counts(min(rows, cols), max(rows, cols), False)
+    a = [Fraction(0)] * (_SERIES_ORDER + 1)
+    for k in range(0, min(_SERIES_ORDER, 2 * rows * cols) + 1, 2):
+        a[k] = Fraction(g[k // 2], 2)
+    b = [Fraction(0)] * (_SERIES_ORDER + 1)          # ln(1 + sum a_j x^j), a_0 = 1
+    for n in range(1, _SERIES_ORDER + 1):
+        b[n] = a[n] - sum(k * b[k] * a[n - k] for k in range(1, n)) / n
+    return np.array([float(x / (rows * cols)) for x in b])
+
+
+def _first_excitations(rows: int, cols: int) -> int:
+    """Number of states at E_0 + 8: single flips, plus 2 x k blocks on a side of 2."""
+    n_sites = rows * cols
+    if rows == cols == 2:
+        return 12
+    if min(rows, cols) == 2:
+        other = max(rows, cols)
+        return 2 * n_sites + other * (other - 1)
+    return 2 * n_sites
+
+
+def _bond_pair_moment(rows: int, cols: int) -> float:
+    """<E^2> / N at infinite temperature: sum over neighbour pairs of (bonds per pair)^2 / N.
+
+    Each direction gives 1 per site, or 2 if its rings have length 2 (two bonds join the
+    same two sites).
+    """
+    return (2.0 if rows == 2 else 1.0) + (2.0 if cols == 2 else 1.0)
+
+
 def _onsager_thermo(k_coupling: NDArray[np.float64]):
     r"""Per-site ln Z, d ln Z/dK and d^2 ln Z/dK^2 of the infinite lattice (Onsager).
 
@@ -505,30 +560,52 @@ def ising_2d_thermo(side: float, temperatures: ArrayLike, *,
                                 f"index {bad}.")
     with np.errstate(divide="ignore"):
         beta = 1.0 / t
-    n = np.nan if infinite else rows * cols
-    log_z = np.empty_like(t)
-    dlog = np.empty_like(t)
-    d2log = np.empty_like(t)
-    finite = np.isfinite(beta) & (beta > 0)
-    if np.any(finite):
-        k_c = beta[finite]
+    n_sites = math.inf if infinite else rows * cols
+    log_z, u, cap, entropy = (np.zeros_like(t) for _ in range(4))
+    series = _low_t_series(0, 0) if infinite else _low_t_series(rows, cols)
+    k_low = _K_LOW_T if series is None else _K_SERIES
+    # Kaufman / Onsager between the asymptotic regimes
+    mid = (beta >= _K_HIGH_T) & (beta <= k_low)
+    if np.any(mid):
+        k = beta[mid]
         if infinite:
-            log_z[finite], dlog[finite], d2log[finite] = _onsager_thermo(k_c)
+            lz, d1, d2 = _onsager_thermo(k)
         else:
-            lz, d1, d2 = _kaufman_thermo(rows, cols, k_c)
-            log_z[finite], dlog[finite], d2log[finite] = lz / n, d1 / n, d2 / n
+            lz, d1, d2 = (x / n_sites for x in _kaufman_thermo(rows, cols, k))
+        log_z[mid], u[mid], cap[mid], entropy[mid] = lz, -d1, k * k * d2, lz - k * d1
+    # T > 1e4: leading high-temperature terms, <E^2>_inf = q N (relative error ~K^2)
+    high = (beta > 0) & (beta < _K_HIGH_T)
+    q = 2.0 if infinite else _bond_pair_moment(rows, cols)
+    k = beta[high]
+    log_z[high], u[high] = math.log(2.0) + 0.5 * q * k * k, -q * k
+    cap[high], entropy[high] = q * k * k, math.log(2.0) - 0.5 * q * k * k
+    # low T: the series in x = e^(-2K), or else (thin, long lattices, T < 1/8) the ground
+    # states and first excitations; T = 0 is their limit
+    low = beta > k_low
+    k = beta[low]
+    ground = 0.0 if infinite else math.log(2.0) / n_sites
+    with np.errstate(over="ignore"):
+        x = np.exp(-2.0 * k)
+    k = np.where(x > 0, k, 0.0)                      # x = 0 from K ~ 370 on (and at T = 0)
+    if series is not None:
+        j = np.arange(series.size)
+        terms = series * x[:, None] ** j
+        log_z[low] = 2.0 * beta[low] + ground + terms.sum(axis=1)
+        u[low] = -2.0 + terms @ (2.0 * j)
+        cap[low] = k * k * (terms @ (4.0 * j * j))
+        entropy[low] = ground + terms.sum(axis=1) + 2.0 * k * (terms @ j)
+    else:
+        x = 0.5 * _first_excitations(rows, cols) * x**4
+        w = x / (1.0 + x)
+        log_z[low] = 2.0 * beta[low] + (math.log(2.0) + np.log1p(x)) / n_sites
+        u[low] = -2.0 + 8.0 * w / n_sites
+        cap[low] = 64.0 * k * k * w / (1.0 + x) / n_sites
+        entropy[low] = (math.log(2.0) + np.log1p(x) + 8.0 * k * w) / n_sites
     hot = beta == 0
-    log_z[hot], dlog[hot], d2log[hot] = math.log(2.0), 0.0, 0.0
-    cold = np.isinf(beta)
-    u = -dlog
-    cap = np.where(finite, beta**2 * d2log, 0.0)
+    log_z[hot], u[hot], cap[hot], entropy[hot] = math.log(2.0), 0.0, 0.0, math.log(2.0)
     with np.errstate(invalid="ignore"):
-        entropy = np.where(finite, log_z + beta * u, 0.0)
-        free = np.where(finite, -t * log_z, 0.0)
-    log_z[cold], u[cold] = np.inf, -2.0
-    entropy[cold] = 0.0 if infinite else math.log(2.0) / n
-    entropy[hot] = math.log(2.0)
-    free[cold], free[hot] = -2.0, -np.inf
+        free = np.where(np.isfinite(beta) & (beta > 0), -t * log_z, 0.0)
+    free[np.isinf(beta)], free[hot] = -2.0, -np.inf
     system = ("Ising square lattice, infinite (Onsager)" if infinite
               else f"Ising {rows}x{cols}, periodic, J = 1")
     per_site = {"units": "1"}
