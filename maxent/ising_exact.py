@@ -63,10 +63,12 @@ _CACHE_FORMAT = "maxent exact 2D Ising degeneracies v1"
 # high-temperature terms are used (relative error ~K^2; the closed form loses ~1e-16/K^2)
 _K_LOW_T = 8.0
 _K_HIGH_T = 1e-4
-# low-temperature series ln(Z e^(-2NK) / 2) / N = sum_j c_j e^(-2Kj), j <= 24, used for
-# K > 1.5 (T < 2/3), where its truncation error is below 1e-20
-_SERIES_ORDER = 24
-_K_SERIES = 1.5
+# series in x = e^(-2K) (low T) and t = tanh K (high T) to order 32, used for K > 1.25
+# (T < 0.8) and K < 0.1 (T > 10), where their truncation errors are below 1e-16
+_SERIES_ORDER = 32
+_K_SERIES_LOW_T = 1.25
+_K_SERIES_HIGH_T = 0.1
+_SERIES_MAX_SITES = 1024                   # own spectrum for the series up to this size
 
 
 def _check_sides(side: object, columns: object) -> tuple[int, int]:
@@ -412,28 +414,66 @@ def _kaufman_thermo(rows: int, cols: int, k_coupling: NDArray[np.float64]):
     return log_z, dlog_z, d2log_z
 
 
+def _log_series(a: list[Fraction]) -> list[Fraction]:
+    """Power series of ln(a), a_0 = 1, to the length of ``a``."""
+    b = [Fraction(0)] * len(a)
+    for n in range(1, len(a)):
+        b[n] = a[n] - sum(k * b[k] * a[n - k] for k in range(1, n)) / n
+    return b
+
+
 @functools.cache
 def _low_t_series(rows: int, cols: int) -> NDArray[np.float64] | None:
-    r"""Per-site coefficients c_j of ln(Z e^(-2NK) / 2) / N in powers of e^(-2K), j <= 24.
+    r"""Per-site :math:`c_j` with :math:`\ln(Z e^{-2NK}/2)/N = \sum_j c_j x^j`,
+    :math:`x = e^{-2K}`, j <= 32.
 
     The logarithm of the exact polynomial :math:`\sum_k g_k x^k / 2` as a power series
-    (exact rationals).  A torus whose sides both exceed 12 differs from the infinite
-    lattice only from order :math:`x^{2\min(L, M)}` on, so it uses the coefficients of
-    the 16 x 16 torus (as does ``rows = 0``, the infinite lattice); thinner lattices
-    use their own spectrum if it has at most 4096 sites, else there is no series (None).
+    (exact rationals).  A torus differs from the infinite lattice only from order
+    :math:`x^{2\min(L, M)}` on (a band of flipped spins around the torus), so a torus
+    with both sides above 16, and the infinite lattice (``rows = 0``), use the
+    coefficients of the 20 x 20 torus.  Thinner lattices use their own spectrum if it has
+    at most 1024 sites; else there is no series (None).
     """
     if rows == 0 or min(rows, cols) > _SERIES_ORDER // 2:
-        rows, cols = 16, 16
-    elif rows * cols > 4096:
+        rows, cols = 20, 20
+    elif rows * cols > _SERIES_MAX_SITES:
         return None
     g = _counts(min(rows, cols), max(rows, cols), False)
     a = [Fraction(0)] * (_SERIES_ORDER + 1)
     for k in range(0, min(_SERIES_ORDER, 2 * rows * cols) + 1, 2):
         a[k] = Fraction(g[k // 2], 2)
-    b = [Fraction(0)] * (_SERIES_ORDER + 1)          # ln(1 + sum a_j x^j), a_0 = 1
-    for n in range(1, _SERIES_ORDER + 1):
-        b[n] = a[n] - sum(k * b[k] * a[n - k] for k in range(1, n)) / n
-    return np.array([float(x / (rows * cols)) for x in b])
+    return np.array([float(c / (rows * cols)) for c in _log_series(a)])
+
+
+@functools.cache
+def _high_t_series(rows: int, cols: int) -> NDArray[np.float64] | None:
+    r"""Per-site :math:`c_j` with :math:`\ln(Z / 2^N \cosh^{2N}K)/N = \sum_j c_j t^j`,
+    :math:`t = \tanh K`, j <= 32 (the high-temperature graph expansion).
+
+    From the spectrum, :math:`Z / 2^N\cosh^{2N}K = 2^{-N}\sum_k g_k (1+t)^{2N-k}(1-t)^k`
+    (exact integers, truncated power series).  Loops around the torus enter at order
+    :math:`t^{\min(L, M)}`: a torus with both sides above 32, and the infinite lattice,
+    use the infinite-lattice coefficients, which by Kramers-Wannier self-duality are
+    those of the low-temperature series.  Thinner lattices use their own spectrum if it
+    has at most 1024 sites; else None.
+    """
+    if rows == 0 or min(rows, cols) > _SERIES_ORDER:
+        return _low_t_series(0, 0)
+    if rows * cols > _SERIES_MAX_SITES:
+        return None
+    from flint import fmpz_poly
+
+    n_sites, order = rows * cols, _SERIES_ORDER + 1
+    g = _counts(min(rows, cols), max(rows, cols), False)
+    ratio = fmpz_poly([1] + [2 * (-1) ** n for n in range(1, order)])   # (1 - t)/(1 + t)
+    ratio2 = (ratio * ratio).truncate(order)
+    acc = fmpz_poly([0])
+    for gk in reversed(g):                           # sum_k g_k ratio^k over even k
+        acc = (acc * ratio2).truncate(order) + gk
+    phi = (acc * fmpz_poly([1, 1]).pow_trunc(2 * n_sites, order)).truncate(order)
+    coeffs = [int(c) for c in phi.coeffs()] + [0] * order
+    a = [Fraction(c, 2**n_sites) for c in coeffs[:order]]
+    return np.array([float(c / n_sites) for c in _log_series(a)])
 
 
 def _first_excitations(rows: int, cols: int) -> int:
@@ -521,20 +561,35 @@ def ising_2d_thermo(side: float, temperatures: ArrayLike, *,
 
     Notes
     -----
-    ``ln Z`` is :math:`\ln\tfrac12 + \tfrac{LM}{2}\ln(2\sinh 2K) + \ln\sum_i Z_i` with
-    each :math:`\ln|Z_i|` a sum of :math:`\ln 2\cosh` / :math:`\ln 2\sinh` terms.  The
-    heat capacity :math:`C = K^2\,\partial_K^2 \ln Z` is a sum of per-mode second
-    derivatives plus the spread of the four terms' first derivatives (a mixture
-    variance), never a difference of two extensive numbers; the one factor that can
-    vanish (:math:`\sinh(L\gamma_0/2)` at :math:`T_c`) is kept outside the logarithm.
-    :math:`U = -\partial_K \ln Z` and :math:`S = \ln Z + U/T`, so S per site loses
-    relative accuracy at low T, where :math:`S/LM \ll 2K`.  T = 0 gives the ground state
-    (:math:`U = -2`, :math:`S = \ln 2 / LM`, ``log_Z = inf``); T = inf gives
-    :math:`\ln Z = LM \ln 2`, U = C = 0.  At L = inf, C diverges logarithmically at
-    :math:`T_c` (``inf`` only where :math:`\sinh 2K` rounds to exactly 1); the integral
-    in ln Z is done by ``scipy.integrate.quad``.  Negative temperatures are refused (use
-    the exact spectrum of :func:`maxent.models.ising_2d` with
-    :func:`maxent.temperature_sweep`).
+    Three regimes, each where it is accurate to about 1e-13 relative:
+
+    * :math:`0.8 \le T \le 10` (:math:`K = 1/T`): Kaufman's closed form.  ``ln Z`` is
+      :math:`\ln\tfrac12 + \tfrac{LM}{2}\ln(2\sinh 2K) + \ln\sum_i Z_i` with each
+      :math:`\ln|Z_i|` a sum of :math:`\ln 2\cosh` / :math:`\ln 2\sinh` terms.
+      :math:`C = K^2\,\partial_K^2 \ln Z` is a sum of per-mode second derivatives plus
+      the spread of the four terms' first derivatives (a mixture variance), never a
+      difference of two extensive numbers; the one factor that can vanish
+      (:math:`\sinh(L\gamma_0/2)` at :math:`T_c`) is kept outside the logarithm.  At
+      L = inf, Onsager's integral (``scipy.integrate.quad``) and elliptic integrals;
+      C diverges logarithmically at :math:`T_c` (``inf`` only where :math:`\sinh 2K`
+      rounds to exactly 1).
+    * T < 0.8: the low-temperature series :math:`\ln(Z e^{-2NK}/2)/N = \sum_{j \le 32}
+      c_j e^{-2Kj}`, the exact logarithm of the spectrum's polynomial (its own for
+      :math:`LM \le 1024`, else that of the 20 x 20 torus, equal to the lattice's own
+      below order :math:`2\min(L, M)`); there the closed form would lose C, which falls
+      like :math:`e^{-8K}`, to rounding.  T = 0 is its limit (:math:`U = -2`,
+      :math:`S = \ln 2 / LM`, ``log_Z = inf``).
+    * T > 10: the high-temperature series in :math:`\tanh K` (by self-duality the same
+      coefficients for the infinite lattice), where the closed form would lose U and C
+      to cancellation (~1e-16 T^2).  T = inf gives :math:`\ln Z = LM \ln 2`, U = C = 0.
+
+    Lattices with a side of at most 16 (low T) or 32 (high T) and more than 1024 sites
+    have no series: there the closed form runs down to T = 1/8 and up to T = 1e4, below
+    and above which the first excitations and the leading high-temperature terms are
+    used (errors up to ~1e-8 relative near T = 1e4, and an absolute ~1e-14 in C per site
+    at low T).  :math:`S = \ln Z + U/T` in the closed-form regime.  Negative
+    temperatures are refused (use the exact spectrum of :func:`maxent.models.ising_2d`
+    with :func:`maxent.temperature_sweep`).
 
     Examples
     --------
@@ -563,9 +618,11 @@ def ising_2d_thermo(side: float, temperatures: ArrayLike, *,
     n_sites = math.inf if infinite else rows * cols
     log_z, u, cap, entropy = (np.zeros_like(t) for _ in range(4))
     series = _low_t_series(0, 0) if infinite else _low_t_series(rows, cols)
-    k_low = _K_LOW_T if series is None else _K_SERIES
+    high_series = _high_t_series(0, 0) if infinite else _high_t_series(rows, cols)
+    k_low = _K_LOW_T if series is None else _K_SERIES_LOW_T
+    k_high = _K_HIGH_T if high_series is None else _K_SERIES_HIGH_T
     # Kaufman / Onsager between the asymptotic regimes
-    mid = (beta >= _K_HIGH_T) & (beta <= k_low)
+    mid = (beta >= k_high) & (beta <= k_low)
     if np.any(mid):
         k = beta[mid]
         if infinite:
@@ -573,12 +630,26 @@ def ising_2d_thermo(side: float, temperatures: ArrayLike, *,
         else:
             lz, d1, d2 = (x / n_sites for x in _kaufman_thermo(rows, cols, k))
         log_z[mid], u[mid], cap[mid], entropy[mid] = lz, -d1, k * k * d2, lz - k * d1
-    # T > 1e4: leading high-temperature terms, <E^2>_inf = q N (relative error ~K^2)
-    high = (beta > 0) & (beta < _K_HIGH_T)
-    q = 2.0 if infinite else _bond_pair_moment(rows, cols)
+    # high T: the series in t = tanh K, or else (T > 1e4) the leading terms with
+    # <E^2>_inf = q N (relative error ~K^2, ~K on a side of 3)
+    high = (beta > 0) & (beta < k_high)
     k = beta[high]
-    log_z[high], u[high] = math.log(2.0) + 0.5 * q * k * k, -q * k
-    cap[high], entropy[high] = q * k * k, math.log(2.0) - 0.5 * q * k * k
+    if high_series is not None:
+        th = np.tanh(k)[:, None]
+        j = np.arange(high_series.size)
+        one = 1.0 - th * th                          # dt/dK
+        t_j = high_series * th ** j                  # c_j t^j
+        t_j1 = high_series * j * th ** np.maximum(j - 1, 0)          # d(c_j t^j)/dt
+        t_j2 = high_series * j * (j - 1) * th ** np.maximum(j - 2, 0)
+        log_z[high] = math.log(2.0) + 2.0 * np.log(np.cosh(k)) + t_j.sum(axis=1)
+        u[high] = -(2.0 * th[:, 0] + one[:, 0] * t_j1.sum(axis=1))
+        cap[high] = k * k * (2.0 * one[:, 0] + one[:, 0] ** 2 * t_j2.sum(axis=1)
+                             - 2.0 * th[:, 0] * one[:, 0] * t_j1.sum(axis=1))
+        entropy[high] = log_z[high] + k * u[high]
+    else:
+        q = _bond_pair_moment(rows, cols)
+        log_z[high], u[high] = math.log(2.0) + 0.5 * q * k * k, -q * k
+        cap[high], entropy[high] = q * k * k, math.log(2.0) - 0.5 * q * k * k
     # low T: the series in x = e^(-2K), or else (thin, long lattices, T < 1/8) the ground
     # states and first excitations; T = 0 is their limit
     low = beta > k_low
