@@ -418,7 +418,7 @@ def _log_series(a: list[Fraction]) -> list[Fraction]:
     """Power series of ln(a), a_0 = 1, to the length of ``a``."""
     b = [Fraction(0)] * len(a)
     for n in range(1, len(a)):
-        b[n] = a[n] - sum(k * b[k] * a[n - k] for k in range(1, n)) / n
+        b[n] = a[n] - sum((k * b[k] * a[n - k] for k in range(1, n)), Fraction(0)) / n
     return b
 
 

@@ -68,15 +68,18 @@ def _spectrum_thermo(rows, cols, temperatures):
     e = np.array(list(g), dtype=float)
     log_g = np.array([math.log(x) for x in g.values()])
     t = np.asarray(temperatures, dtype=float)[:, None]
-    es = e - e[0]
+    # energies from the ground level at low T (S without cancellation), from 0 at high T
+    # (U without cancellation)
+    e_ref = np.where(t < 2.0, e[0], 0.0)
+    es = e - e_ref
     a = log_g - es / t
     log_z = logsumexp(a, axis=1)
     p = np.exp(a - log_z[:, None])
-    u = p @ es
-    var = np.einsum("ij,ij->i", p, (es - u[:, None]) ** 2)
+    u = np.sum(p * es, axis=1)
+    var = np.sum(p * (es - u[:, None]) ** 2, axis=1)
     n = rows * cols
-    t = t[:, 0]
-    return {"log_Z": (log_z - e[0] / t) / n, "internal_energy": (u + e[0]) / n,
+    t, e_ref = t[:, 0], e_ref[:, 0]
+    return {"log_Z": (log_z - e_ref / t) / n, "internal_energy": (u + e_ref) / n,
             "heat_capacity": var / t**2 / n, "entropy": (log_z + u / t) / n}
 
 
@@ -209,6 +212,74 @@ def test_kaufman_closed_form_matches_the_exact_spectrum(rows, cols):
     ref = _spectrum_thermo(rows, cols, TEMPERATURES)
     for name, values in ref.items():
         np.testing.assert_allclose(ds[name].values, values, rtol=1e-12, atol=0, err_msg=name)
+
+
+# every regime: low-T series (T < 0.8), closed form, high-T series (T > 10)
+ALL_REGIMES = [0.1, 0.3, 0.5, 0.79, 0.81, 1.5, T_C, 4.0, 9.9, 10.1, 30.0, 100.0]
+
+
+@pytest.mark.parametrize("rows, cols", [(2, 2), (2, 5), (3, 3), (5, 5), (8, 8), (16, 16),
+                                        (32, 32), (3, 7)])
+def test_every_temperature_regime_matches_the_exact_spectrum(rows, cols):
+    ds = models.ising_2d_thermo(rows, ALL_REGIMES, columns=cols)
+    ref = _spectrum_thermo(rows, cols, ALL_REGIMES)
+    for name, values in ref.items():
+        np.testing.assert_allclose(ds[name].values, values, rtol=1e-12, atol=0, err_msg=name)
+
+
+@pytest.mark.parametrize("side", [64, 1024, np.inf])
+@pytest.mark.parametrize("k_switch", [ising_exact._K_SERIES_LOW_T,
+                                      ising_exact._K_SERIES_HIGH_T])
+def test_series_join_the_closed_form_continuously(side, k_switch):
+    t = 1.0 / (k_switch * np.array([1.0 - 1e-13, 1.0 + 1e-13]))
+    ds = models.ising_2d_thermo(side, t)
+    for name in ("log_Z", "internal_energy", "heat_capacity", "entropy"):
+        a, b = ds[name].values
+        assert a == pytest.approx(b, rel=1e-11), name
+
+
+def test_series_coefficients_are_the_known_infinite_lattice_ones():
+    # ln Z / N = 2K + u^2 + 2u^3 + 9/2 u^4 + 12 u^5 + 112/3 u^6 + ..., u = e^(-4K) (Domb)
+    c = ising_exact._low_t_series(0, 0)
+    np.testing.assert_allclose(c[:13], [0, 0, 0, 0, 1, 0, 2, 0, 4.5, 0, 12, 0, 112 / 3],
+                               rtol=1e-15, atol=0)
+    # high-temperature graphs of a 12 x 12 torus: the same until loops wind around it
+    high = ising_exact._high_t_series(12, 12)
+    np.testing.assert_allclose(high[:12], c[:12], rtol=1e-15, atol=1e-300)
+    assert abs(high[12] - c[12]) > 0.1
+
+
+def test_thin_long_lattices_without_series_match_the_spectrum():
+    rows, cols = 4, 300                           # 1200 sites: no series
+    assert ising_exact._low_t_series(rows, cols) is None
+    assert ising_exact._high_t_series(rows, cols) is None
+    temps = [0.05, 0.12, 0.9, 2.0, 20.0, 2e4]
+    ds = models.ising_2d_thermo(rows, temps, columns=cols)
+    ref = _spectrum_thermo(rows, cols, temps)
+    for name in ("log_Z", "internal_energy", "entropy"):
+        np.testing.assert_allclose(ds[name].values, ref[name], rtol=1e-8, err_msg=name)
+    np.testing.assert_allclose(ds.heat_capacity.values[[0, 2, 3, 4, 5]],
+                               ref["heat_capacity"][[0, 2, 3, 4, 5]], rtol=1e-7)
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (2, 3), (2, 7), (3, 3), (4, 9), (6, 6)])
+def test_first_excitations_and_infinite_temperature_moment(shape):
+    g = models.ising_2d_degeneracies(*shape)
+    n = shape[0] * shape[1]
+    assert g[-2 * n + 8] == ising_exact._first_excitations(*shape)
+    e = np.array(list(g), dtype=float)
+    w = np.array([float(x) for x in g.values()]) / 2.0**n
+    assert w @ e**2 / n == pytest.approx(ising_exact._bond_pair_moment(*shape), rel=1e-14)
+
+
+def test_any_finite_temperature_gives_finite_values_without_warnings():
+    t = [1e-300, 1e-5, 0.003, 0.124, 0.126, 0.2, 0.79, 0.81, 9.9, 10.1, 1e4, 1e6, 1e300]
+    for side in (2, 3, 6, 33, 1024, np.inf):
+        ds = models.ising_2d_thermo(side, t)
+        for name in ("log_Z", "internal_energy", "heat_capacity", "entropy", "free_energy"):
+            assert np.all(np.isfinite(ds[name].values)), (side, name)
+        assert np.all(ds.heat_capacity.values >= 0), side
+        assert np.all(np.diff(ds.internal_energy.values) >= 0), side    # U rises with T
 
 
 @pytest.mark.parametrize("rows, cols", [(8, 8), (33, 33), (12, 100)])
