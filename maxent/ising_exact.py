@@ -617,8 +617,11 @@ def ising_2d_thermo(side: float, temperatures: ArrayLike, *,
         beta = 1.0 / t
     n_sites = math.inf if infinite else rows * cols
     log_z, u, cap, entropy = (np.zeros_like(t) for _ in range(4))
-    series = _low_t_series(0, 0) if infinite else _low_t_series(rows, cols)
-    high_series = _high_t_series(0, 0) if infinite else _high_t_series(rows, cols)
+    series = high_series = None                      # built only when needed
+    if np.any(beta > _K_SERIES_LOW_T):
+        series = _low_t_series(0, 0) if infinite else _low_t_series(rows, cols)
+    if np.any((beta > 0) & (beta < _K_SERIES_HIGH_T)):
+        high_series = _high_t_series(0, 0) if infinite else _high_t_series(rows, cols)
     k_low = _K_LOW_T if series is None else _K_SERIES_LOW_T
     k_high = _K_HIGH_T if high_series is None else _K_SERIES_HIGH_T
     # Kaufman / Onsager between the asymptotic regimes

@@ -366,7 +366,7 @@ def test_onsager_heat_capacity_diverges_logarithmically_at_tc():
 
 
 @given(rows=st.integers(2, 40), cols=st.integers(2, 40),
-       temperature=st.floats(0.5, 50.0))
+       temperature=st.floats(0.85, 9.5))               # the closed form, not the series
 def test_thermo_is_transpose_invariant(rows, cols, temperature):
     a = models.ising_2d_thermo(rows, [temperature], columns=cols)
     b = models.ising_2d_thermo(cols, [temperature], columns=rows)
