@@ -75,7 +75,7 @@ def boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
     out = {k: np.empty(n_t) for k in THERMO_KEYS}
     e_min, e_max = float(np.min(energies)), float(np.max(energies))
     rows = max(1, max_elements // n)
-    scratch = np.empty((min(rows, n_t), n)) if n_t else None
+    scratch = np.empty((min(rows, n_t), n)) if n_t and n <= max_elements else None
 
     for mask, e_ref in ((np.isfinite(beta) & (beta >= 0), e_min),
                         (np.isfinite(beta) & (beta < 0), e_max)):
@@ -84,13 +84,27 @@ def boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
             continue
         es = energies - e_ref                       # finite: EnergyLevels checks the span
         scale = float(np.max(np.abs(es))) or 1.0
-        moments = np.column_stack([es / scale, (es / scale) ** 2])   # |x| <= 1: no overflow
+        # columns 1, x, x^2 (|x| <= 1): the sums of the weights' moments in one product;
+        # column-major, so it streams.  The sum itself (column 1) is used by long rows;
+        # short rows sum apart, so that every row is summed the same way whatever the chunk
+        moments = np.asfortranarray(np.column_stack([np.ones(n), es / scale,
+                                                     (es / scale) ** 2]))
         # reference level: at E_ref, largest g; its weight is exactly 1 with a fixed shift
         at_ref = np.flatnonzero(es == 0)
         ref = int(at_ref[np.argmax(log_g[at_ref])])
         shift = float(log_g[ref])
         log_g_shifted = log_g - shift
         fixed_shift = bool(np.max(log_g_shifted) < _FIXED_SHIFT_SPAN)
+        if n > max_elements:                     # long rows: one beta, blocks of levels
+            cols = max(1, max_elements)
+            if scratch is None or scratch.size < cols:
+                scratch = np.empty((1, cols))
+            sums = np.array([_long_row(float(beta[i]), es, log_g_shifted, moments,
+                                       None if fixed_shift else -1, ref, cols, scratch[0],
+                                       p[i] if with_p else None) for i in idx])
+            lz, u_n, var_n = sums[:, 0] + shift, sums[:, 1], sums[:, 2]
+            _finish(out, idx, beta[idx], e_ref, scale, lz, u_n, np.maximum(var_n, 0.0))
+            continue
         for start in range(0, idx.size, rows):
             ii = idx[start:start + rows]
             b = beta[ii]
@@ -111,16 +125,17 @@ def boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
             r = np.arange(ii.size)
             a[r, top] = 0.0                      # Z_ref / g_top = 1 + rest, summed apart
             rest = a.sum(axis=1)
+            sums = a @ moments[:, 1:]            # sum w x, sum w x^2 (top left out)
             a[r, top] = 1.0
             z = 1.0 + rest
             lz = m + np.log1p(rest)              # ln sum_l g_l exp(-beta (E_l - E_ref))
-            mom = (a @ moments) / z[:, None]     # <x>, <x^2> with x = (E - E_ref)/scale
-            u_n = mom[:, 0]
-            var_n = mom[:, 1] - u_n * u_n
+            x_top = moments[top, 1]
+            u_n = (sums[:, 0] + x_top) / z       # <x> with x = (E - E_ref) / scale
+            var_n = (sums[:, 1] + x_top * x_top) / z - u_n * u_n
             # exact two-pass variance where the one-pass form could lose digits
             redo = ~(var_n > 1e-3 * u_n * u_n)
             if np.any(redo):
-                d = moments[None, :, 0] - u_n[redo, None]
+                d = moments[None, :, 1] - u_n[redo, None]
                 var_n[redo] = np.einsum("ij,ij->i", a[redo], d * d) / z[redo]
             if with_p:
                 a *= (1.0 / z)[:, None]          # p, normalised
@@ -146,6 +161,67 @@ def boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
     if with_p:
         out["p"] = p
     return out
+
+
+def _long_row(b: float, es: NDArray[np.float64], log_g: NDArray[np.float64],
+              moments: NDArray[np.float64], top: int | None, ref: int, cols: int,
+              buf: NDArray[np.float64], p_row: NDArray[np.float64] | None
+              ) -> tuple[float, float, float]:
+    """One beta over a spectrum longer than a chunk, block by block (cache-sized).
+
+    ``top`` None: weights relative to the reference level ``ref`` (a fixed shift);
+    otherwise the row maximum is found first (a pass without exp).  Returns
+    ``(ln Z_ref - shift, <x>, Var(x))`` and writes p into ``p_row`` if given.
+    """
+    n = es.size
+    blocks = [(s, min(s + cols, n)) for s in range(0, n, cols)]
+
+    def log_weights(lo: int, hi: int) -> NDArray[np.float64]:
+        w = buf[:hi - lo] if p_row is None else p_row[lo:hi]
+        with np.errstate(over="ignore"):
+            np.multiply(es[lo:hi], -b, out=w)
+        w += log_g[lo:hi]
+        return w
+
+    offset = 0.0
+    if top is None:
+        top = ref
+    else:
+        offset = -np.inf
+        for lo, hi in blocks:
+            w = log_weights(lo, hi)
+            j = int(np.argmax(w))
+            if w[j] > offset:
+                offset, top = float(w[j]), lo + j
+    acc = np.zeros(3)                            # rest, sum w x, sum w x^2 (top apart)
+    for lo, hi in blocks:
+        w = log_weights(lo, hi)
+        if offset:
+            w -= offset
+        np.exp(w, out=w)                         # the one exp per (temperature, level)
+        if lo <= top < hi:
+            w[top - lo] = 0.0
+            acc += w @ moments[lo:hi]
+            w[top - lo] = 1.0
+        else:
+            acc += w @ moments[lo:hi]
+    rest, x_top = float(acc[0]), float(moments[top, 1])
+    z = 1.0 + rest
+    u = (acc[1] + x_top) / z
+    var = (acc[2] + x_top * x_top) / z - u * u
+    if not var > 1e-3 * u * u:                   # two-pass variance (rare): weights again
+        var = 0.0
+        for lo, hi in blocks:
+            w = log_weights(lo, hi)
+            if offset:
+                w -= offset
+            np.exp(w, out=w)
+            d = moments[lo:hi, 1] - u
+            var += float(w @ (d * d))
+        var /= z
+    if p_row is not None:
+        p_row *= 1.0 / z
+    return offset + float(np.log1p(rest)), u, var
 
 
 def _finish(out: dict[str, NDArray[np.float64]], ii: NDArray[np.intp], b: NDArray[np.float64],

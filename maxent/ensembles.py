@@ -343,36 +343,52 @@ class GrandCanonicalResult:
 
         eu, tu = self.energy_unit, self.temperature_unit
         scalars = {
-            "log_Z": (self.log_Z, "log grand partition function ln Xi", "1"),
-            "grand_potential": (self.grand_potential, "grand potential -kT ln Xi", eu),
-            "internal_energy": (self.internal_energy, "internal energy <E>", eu),
-            "particle_number": (self.particle_number, "mean particle number <N>", "1"),
+            "log_Z": (self.log_Z, "log grand partition function", "1",
+                      "ln Xi, Xi = sum_i g_i exp(-beta (E_i - mu N_i))"),
+            "grand_potential": (self.grand_potential, "grand potential", eu,
+                                "Omega = -k_B T ln Xi"),
+            "internal_energy": (self.internal_energy, "internal energy", eu, "U = <E>"),
+            "particle_number": (self.particle_number, "mean particle number", "1", "<N>"),
             "particle_number_variance": (self.particle_number_variance,
-                                         "particle number variance Var(N)", "1"),
-            "entropy": (self.entropy, "entropy S", "k_B"),
-            "temperature": (self.temperature, "temperature T", tu),
-            "beta": (self.beta, "inverse temperature beta = 1/(k_B T)",
-                     "1" if eu == "1" else f"1/{eu}"),
-            "chemical_potential": (self.chemical_potential, "chemical potential mu", eu),
+                                         "particle number variance", "1", "Var(N)"),
+            "entropy": (self.entropy, "entropy", "k_B", "S / k_B = -sum_i p_i ln(p_i / g_i)"),
+            "heat_capacity": (self.heat_capacity, "heat capacity at fixed mu", "k_B",
+                              "C_mu / k_B = beta^2 (Var(E) - mu Cov(E, N))"),
+            "energy_particle_covariance": (self.energy_particle_covariance,
+                                           "energy-particle number covariance", eu,
+                                           "Cov(E, N) = <E N> - <E><N>"),
+            "temperature": (self.temperature, "temperature", tu, ""),
+            "beta": (self.beta, "inverse temperature", "1" if eu == "1" else f"1/({eu})",
+                     "beta = 1 / (k_B T)"),
+            "chemical_potential": (self.chemical_potential, "chemical potential", eu, "mu"),
         }
-        data = {k: ((), v, {"long_name": n, "units": u}) for k, (v, n, u) in scalars.items()}
-        data["probability"] = ("state", self.p, {"long_name": "state probability",
-                                                 "units": "1"})
+
+        def attrs(long_name: str, units: str, description: str) -> dict[str, str]:
+            out = {"long_name": long_name, "units": units}
+            if description:
+                out["description"] = description
+            return out
+
+        data = {k: ((), v, attrs(n, u, d)) for k, (v, n, u, d) in scalars.items()}
+        data["probability"] = ("state", self.p, attrs("state probability", "1",
+                                                      "p_i = g_i exp(-beta (E_i - mu N_i)) / Xi"))
+        n_int = bool(np.all(self.particle_numbers == np.round(self.particle_numbers))
+                     and np.all(np.abs(self.particle_numbers) < 2.0**53))
+        g = self.degeneracy
+        g_int = bool(np.all(np.isfinite(g)) and np.all(g < 2.0**53) and np.all(g == np.round(g)))
         return xr.Dataset(
             data,
             coords={
-                "state": ("state", np.arange(self.p.size),
-                          {"long_name": "state index", "units": "1"}),
-                "energy": ("state", self.energies, {"long_name": "state energy E",
-                                                    "units": eu}),
-                "particle_number_of_state": ("state", self.particle_numbers,
-                                             {"long_name": "particle number N of state",
-                                              "units": "1"}),
-                "degeneracy": ("state", self.degeneracy,
-                               {"long_name": "degeneracy g", "units": "1"}),
+                "state": ("state", np.arange(self.p.size), attrs("state index", "1", "")),
+                "energy": ("state", self.energies, attrs("state energy", eu, "E_i")),
+                "particle_number_of_state": (
+                    "state", self.particle_numbers.astype(np.int64) if n_int
+                    else self.particle_numbers, attrs("particle number of state", "1", "N_i")),
+                "degeneracy": ("state", g.astype(np.int64) if g_int else g,
+                               attrs("degeneracy", "1", "g_i")),
             },
-            attrs={"maxent_version": __version__, "ensemble": "grand canonical",
-                   "energy_unit": eu, "temperature_unit": tu,
+            attrs={"Conventions": "CF-1.10", "maxent_version": __version__,
+                   "ensemble": "grand canonical", "energy_unit": eu, "temperature_unit": tu,
                    "boltzmann_constant": float(self.boltzmann_constant)},
         )
 

@@ -110,7 +110,8 @@ def two_level(gap: float = 1.0) -> EnergyLevels:
     array([0., 2.])
     """
     gap = _positive_scalar(gap, "gap")
-    return EnergyLevels([0.0, gap], labels=("ground", "excited"), name=f"two-level, gap {gap:g}")
+    return EnergyLevels([0.0, gap], labels=("ground", "excited"),
+                        name=f"two-level, gap Δ = {gap:g}")
 
 
 def equally_spaced(n_levels: int, spacing: float = 1.0) -> EnergyLevels:
@@ -124,7 +125,7 @@ def equally_spaced(n_levels: int, spacing: float = 1.0) -> EnergyLevels:
     """
     n = _positive_int(n_levels, "n_levels")
     eps = _positive_scalar(spacing, "spacing")
-    return EnergyLevels(eps * np.arange(n), name=f"{n} equally spaced levels")
+    return EnergyLevels(eps * np.arange(n), name=f"{n} equally spaced levels, ε = {eps:g}")
 
 
 def _negative_binomial_cutoff(n_osc: int, beta_hw: float, tol: float, what: str) -> int:
@@ -179,7 +180,7 @@ def harmonic_oscillator(hbar_omega: float = 1.0, *, max_temperature: ArrayLike =
         1, hw / t_max, tol, f"`hbar_omega` = {hw:g} at `max_temperature` = {t_max:g}") + 1
     e = hw * (np.arange(n) + (0.5 if zero_point else 0.0))
     return EnergyLevels(e, labels=[f"n={i}" for i in range(n)],
-                        name=f"harmonic oscillator, hbar omega {hw:g}, {n} levels")
+                        name=f"harmonic oscillator, ħω = {hw:g}, {n} levels")
 
 
 def einstein_solid(n_oscillators: int, hbar_omega: float = 1.0, *,
@@ -219,7 +220,7 @@ def einstein_solid(n_oscillators: int, hbar_omega: float = 1.0, *,
         g = {"log_degeneracy": _log_binomial(q + (n_osc - 1.0), q.astype(np.float64))}
     e = hw * (q + (0.5 * n_osc if zero_point else 0.0))
     return EnergyLevels(e, **g, labels=[f"q={i}" for i in q],
-                        name=f"Einstein solid, {n_osc} oscillators, hbar omega {hw:g}")
+                        name=f"Einstein solid, {n_osc} oscillators, ħω = {hw:g}")
 
 
 def rigid_rotor(rotational_constant: float = 1.0, *, max_temperature: ArrayLike = 10.0,
@@ -265,7 +266,7 @@ def rigid_rotor(rotational_constant: float = 1.0, *, max_temperature: ArrayLike 
     js = np.arange(j + 1)
     return EnergyLevels(b_rot * js * (js + 1), degeneracy=2 * js + 1,
                         labels=[f"J={i}" for i in js],
-                        name=f"rigid rotor, B {b_rot:g}, J <= {j}")
+                        name=f"rigid rotor, B = {b_rot:g}, J ≤ {j}")
 
 
 def paramagnet(n_spins: int = 1, field: float = 1.0, *, moment: float = 1.0) -> EnergyLevels:
@@ -292,7 +293,7 @@ def paramagnet(n_spins: int = 1, field: float = 1.0, *, moment: float = 1.0) -> 
     k = np.arange(n + 1)
     return EnergyLevels(-mb * (n - 2 * k), **_binomial_degeneracy(n, k),
                         labels=[f"{k_} down" for k_ in k],
-                        name=f"spin-1/2 paramagnet, {n} spins, mu B {mb:g}")
+                        name=f"spin-1/2 paramagnet, {n} spins, μB = {mb:g}")
 
 
 # ---------------------------------------------------------------------------- Ising

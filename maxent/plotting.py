@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["plot_populations", "plot_sweep"]
+__all__ = ["interior_maximum", "plot_populations", "plot_sweep"]
 
 _PANELS = (
     ("internal_energy", "U"),
@@ -28,28 +28,54 @@ _PANELS = (
 )
 
 
-def _unit_text(units: str) -> str:
-    if units in ("1", ""):
-        return ""
+def _pretty_unit(units: str) -> str:
+    """A unit string for an axis label: pint's short form, with TeX exponents."""
+    try:
+        from ._units import _ALIASES, _registry
+
+        text = f"{_registry().Unit(_ALIASES.get(units, units)):~P}"
+    except Exception:  # noqa: BLE001 - any unit pint cannot print is shown as it is
+        text = units
+    for sup, tex in (("⁻¹", "$^{-1}$"), ("²", "$^2$"), ("³", "$^3$"), ("⁻²", "$^{-2}$")):
+        text = text.replace(sup, tex)
+    return text.replace("1/cm", "cm$^{-1}$")
+
+
+def _math(symbol: str) -> str:
+    return {"μB": r"$\mu B$", "ħω": r"$\hbar\omega$", "Δ": r"$\Delta$",
+            "ε": r"$\varepsilon$"}.get(symbol, f"${symbol}$")
+
+
+def _unit_text(ds: Any, units: str, kind: str = "energy") -> str:
+    """`` [unit]`` for an axis label; in k_B = 1 units the energy scale (J, ħω, ...)."""
     if units == "k_B":
         return r" [$k_B$]"
-    if units == "cm-1":
-        return r" [cm$^{-1}$]"
-    return f" [{units}]"
+    if units in ("1", ""):
+        if kind == "dimensionless":
+            return ""
+        scale = _math(str(ds.attrs.get("energy_scale", ""))) if ds.attrs.get(
+            "energy_scale") else "energy unit"
+        return f" [{scale}/$k_B$]" if kind == "temperature" else f" [{scale}]"
+    return f" [{_pretty_unit(units)}]"
 
 
-def _label(da: Any, symbol: str) -> str:
-    words = str(da.attrs.get("long_name", da.name)).split(" = ")[0].split()
-    name = " ".join(words[:-1] if len(words) > 1 and words[-1] == symbol else words)
-    return f"{name[0].upper()}{name[1:]} ${symbol}$" + _unit_text(str(da.attrs.get("units", "")))
+def _label(ds: Any, var: str, symbol: str) -> str:
+    da = ds[var]
+    name = str(da.attrs.get("long_name", var)).split(" = ")[0]
+    units = str(da.attrs.get("units", ""))
+    kind = "energy" if var in ("internal_energy", "free_energy") else "dimensionless"
+    return f"{name[0].upper()}{name[1:]} ${symbol}$" + _unit_text(ds, units, kind)
 
 
-def _check(ds: Any) -> None:
-    missing = [v for v in ("probability", "internal_energy", "entropy", "heat_capacity",
-                           "free_energy") if v not in getattr(ds, "data_vars", {})]
-    if missing:
+def _check(ds: Any, populations: bool = False) -> None:
+    needed = ("internal_energy", "entropy", "heat_capacity", "free_energy") + (
+        ("probability",) if populations else ())
+    missing = [v for v in needed if v not in getattr(ds, "data_vars", {})]
+    if missing or "temperature" not in getattr(ds, "coords", {}):
         raise InvalidInputError(
-            f"`ds` must be a Dataset from maxent.temperature_sweep; missing {missing}."
+            f"`ds` must be a Dataset from maxent.temperature_sweep"
+            f"{' with its probability table' if populations else ''}; missing "
+            f"{missing or ['temperature']}."
         )
 
 
@@ -62,7 +88,28 @@ def _temperature_axis(ds: Any) -> tuple[np.ndarray, bool, str]:
     if log:
         keep &= t > 0                                  # T = 0 has no place on a log axis
     units = str(ds["temperature"].attrs.get("units", ""))
-    return keep, log, "Temperature $T$" + _unit_text(units)
+    return keep, log, "Temperature $T$" + _unit_text(ds, units, "temperature")
+
+
+def _log_x(ax: Any, t: np.ndarray) -> None:
+    """Log temperature axis; under two decades, ticks at 1, 2, 5 x 10^k in plain numbers."""
+    from matplotlib import ticker
+
+    ax.set_xscale("log")
+    pos = t[np.isfinite(t) & (t > 0)]
+    if pos.size and pos.max() / pos.min() < 100:
+        ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+        ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+
+
+def interior_maximum(y: np.ndarray) -> int | None:
+    """Index of the largest value if it lies strictly inside (above both ends), else None."""
+    y = np.asarray(y, dtype=np.float64)
+    if y.size < 3 or not np.any(np.isfinite(y)):
+        return None
+    i = int(np.nanargmax(y))
+    return i if 0 < i < y.size - 1 and y[i] > y[0] and y[i] > y[-1] else None
 
 
 def plot_populations(ds: xr.Dataset, *, ax: Axes | None = None, floor: float = 1e-6) -> Axes:
@@ -89,7 +136,7 @@ def plot_populations(ds: xr.Dataset, *, ax: Axes | None = None, floor: float = 1
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm
 
-    _check(ds)
+    _check(ds, populations=True)
     if ax is None:
         _, ax = plt.subplots(figsize=(6.0, 4.0), layout="constrained")
     keep, log, t_label = _temperature_axis(ds)
@@ -114,16 +161,17 @@ def plot_populations(ds: xr.Dataset, *, ax: Axes | None = None, floor: float = 1
                          norm=LogNorm(vmin=floor, vmax=1.0), cmap="viridis", shading="flat",
                          rasterized=True)
     if log:
-        ax.set_xscale("log")
+        _log_x(ax, t)
     ax.set_xlabel(t_label)
-    e_units = _unit_text(str(ds["energy"].attrs.get("units", ""))) if "energy" in ds.coords \
-        else ""
+    # rows are levels in order of energy, equally tall: the axis is the level index
     if n <= 25:
         ax.set_yticks(np.arange(n))
-        ax.set_yticklabels([f"{e:g}".replace("-", "\u2212") for e in energy[levels]])
-        ax.set_ylabel("Level energy $E_l$" + e_units)
+        labels = (np.asarray(ds["label"].values)[levels] if "label" in ds.coords
+                  else levels)
+        ax.set_yticklabels([str(s) for s in labels], fontsize="small")
+        ax.set_ylabel("Level, in order of energy (index, not to scale)")
     else:
-        ax.set_ylabel("Level index (by energy)")
+        ax.set_ylabel("Level index $l$, in order of energy (not to scale)")
     cbar = ax.figure.colorbar(mesh, ax=ax)
     cbar.set_label("Level population $p_l$")
     ax.set_title("Level populations", fontsize="medium")
@@ -159,7 +207,7 @@ def plot_sweep(ds: xr.Dataset, *, populations: bool = True, title: str | None = 
     """
     import matplotlib.pyplot as plt
 
-    _check(ds)
+    _check(ds, populations=populations)
     keep, log, t_label = _temperature_axis(ds)
     t = np.asarray(ds["temperature"].values)[keep]
     order = np.argsort(t)
@@ -173,18 +221,22 @@ def plot_sweep(ds: xr.Dataset, *, populations: bool = True, title: str | None = 
         y = np.asarray(ds[var].values)[keep][order]
         ax.plot(t[order], y, color=colours[k], lw=1.8)
         if log:
-            ax.set_xscale("log")
+            _log_x(ax, t)
         ax.set_xlabel(t_label)
-        ax.set_ylabel(_label(ds[var], symbol))
+        ax.set_ylabel(_label(ds, var, symbol))
         ax.grid(True, which="major", alpha=0.3)
         ax.tick_params(direction="in", which="both", top=True, right=True)
         ax.text(0.03, 0.95, "abcd"[k], transform=ax.transAxes, fontweight="bold",
                 va="top")
         if var == "heat_capacity" and y.size:
-            i = int(np.nanargmax(y))
-            ax.plot(t[order][i], y[i], "o", ms=4, color=colours[k])
-            ax.text(0.97, 0.95, f"$C_{{\\max}}$ = {y[i]:.4g} at $T$ = {t[order][i]:.4g}",
-                    transform=ax.transAxes, ha="right", va="top", fontsize="small")
+            i = interior_maximum(y)
+            if i is None:                           # no peak in range: say so, mark nothing
+                text = "no interior maximum in range"
+            else:
+                ax.plot(t[order][i], y[i], "o", ms=4, color=colours[k])
+                text = f"$C_{{\\max}}$ = {y[i]:.4g} at $T$ = {t[order][i]:.4g}"
+            ax.text(0.97, 0.95, text, transform=ax.transAxes, ha="right", va="top",
+                    fontsize="small")
         ax.margins(y=0.3 if var == "heat_capacity" else 0.12)  # room for the label
     if populations:
         plot_populations(ds, ax=fig.add_subplot(grid[:, 2]))

@@ -1,6 +1,7 @@
 """Canonical and grand-canonical ensembles, softmax: limits, closed forms, inverse problems."""
 
 import numpy as np
+import pint
 import pytest
 import xarray as xr
 from hypothesis import given
@@ -357,9 +358,6 @@ def test_issue_example_mev_levels_at_300_kelvin():
     np.testing.assert_allclose(ens.p, [0.596, 0.404], atol=5e-4)
     ds = ens.to_xarray()
     assert ds.temperature.attrs["units"] == "K" and ds.internal_energy.attrs["units"] == "meV"
-
-
-pint = pytest.importorskip("pint")
 
 
 def test_pint_quantities_are_converted_never_stripped():

@@ -26,7 +26,10 @@ def test_plot_sweep_draws_four_labelled_panels_and_the_heat_map(sweep):
         assert any(lab.startswith("Entropy") and "k_B" in lab for lab in labels)
         assert any(lab.startswith("Heat capacity") for lab in labels)
         assert any("free energy" in lab for lab in labels)
-        assert any(lab.startswith("Level energy") for lab in labels)
+        assert any(lab.startswith("Level, in order of energy") for lab in labels)
+        # natural units: energies and temperatures still say their unit
+        assert any(lab.startswith("Internal energy") and "[energy unit]" in lab
+                   for lab in labels)
         panels = [ax for ax in fig.axes if ax.get_xlabel().startswith("Temperature")]
         assert len(panels) == 5
         assert all(ax.get_xscale() == "log" for ax in panels)
@@ -53,8 +56,9 @@ def test_plot_sweep_without_populations_and_with_kelvin(tmp_path):
 def test_plot_populations_alone(sweep):
     ax = maxent.plot_populations(sweep)
     try:
-        assert ax.get_ylabel().startswith("Level energy")
-        assert len(ax.get_yticks()) == 3
+        # equal rows are levels by index, labelled as such (not as energies)
+        assert ax.get_ylabel() == "Level, in order of energy (index, not to scale)"
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["0", "1", "2"]
     finally:
         plt.close(ax.figure)
 
@@ -64,3 +68,59 @@ def test_plotting_rejects_other_datasets():
 
     with pytest.raises(maxent.InvalidInputError, match=r"`ds` must be a Dataset from"):
         maxent.plot_sweep(xr.Dataset())
+
+
+def _heat_capacity_axis(fig):
+    return next(ax for ax in fig.axes if ax.get_ylabel().startswith("Heat capacity"))
+
+
+def test_c_max_is_marked_only_for_an_interior_maximum():
+    lv = maxent.models.two_level(1.0)
+    inside = maxent.plot_sweep(maxent.temperature_sweep(lv, np.geomspace(0.1, 3, 30)))
+    edge = maxent.plot_sweep(maxent.temperature_sweep(lv, np.geomspace(0.1, 0.3, 30)))
+    try:
+        texts = [t.get_text() for t in _heat_capacity_axis(inside).texts]
+        assert any("C_{\\max}" in t for t in texts)
+        assert len(_heat_capacity_axis(inside).lines) == 2           # curve + marker
+        texts = [t.get_text() for t in _heat_capacity_axis(edge).texts]
+        assert not any("max}" in t for t in texts)
+        assert any("no interior maximum" in t for t in texts)
+        assert len(_heat_capacity_axis(edge).lines) == 1
+    finally:
+        plt.close(inside)
+        plt.close(edge)
+
+
+@pytest.mark.parametrize(("unit", "text"), [("meV", "[meV]"), ("cm-1", "[cm$^{-1}$]"),
+                                            ("kJ/mol", "[kJ/mol]")])
+def test_axis_labels_carry_units_in_every_unit_system(unit, text):
+    lv = maxent.EnergyLevels([0.0, 1.0, 3.0], unit=unit)
+    fig = maxent.plot_sweep(maxent.temperature_sweep(lv, np.geomspace(10, 1000, 20)))
+    try:
+        labels = [ax.get_ylabel() for ax in fig.axes] + [ax.get_xlabel() for ax in fig.axes]
+        assert any(lab.startswith("Internal energy") and text in lab for lab in labels)
+        assert any(lab.startswith("Temperature") and "[K]" in lab for lab in labels)
+    finally:
+        plt.close(fig)
+
+
+def test_energy_scale_and_math_labels_in_natural_units():
+    ds = maxent.temperature_sweep(maxent.models.paramagnet(3), np.geomspace(0.1, 10, 20))
+    ds.attrs["energy_scale"] = "μB"
+    fig = maxent.plot_sweep(ds)
+    try:
+        assert any(ax.get_xlabel() == r"Temperature $T$ [$\mu B$/$k_B$]" for ax in fig.axes)
+        assert "μB = 1" in fig._suptitle.get_text()
+    finally:
+        plt.close(fig)
+
+
+def test_sweep_without_the_table_plots_without_the_heat_map():
+    ds = maxent.temperature_sweep([0.0, 1.0], np.geomspace(0.1, 10, 20), probability=False)
+    fig = maxent.plot_sweep(ds, populations=False)
+    try:
+        assert len(fig.axes) == 4
+    finally:
+        plt.close(fig)
+    with pytest.raises(maxent.InvalidInputError, match=r"with its probability table"):
+        maxent.plot_sweep(ds)

@@ -158,3 +158,68 @@ def test_dask_temperatures_give_a_lazy_sweep_equal_to_the_eager_one(tmp_path):
     lazy.to_netcdf(path)  # written block by block by dask
     with xr.open_dataset(path) as back:
         xr.testing.assert_allclose(back.load(), eager, rtol=1e-14, atol=0)
+
+
+# ---------------------------------------------------------------- conventions, pint-xarray
+def _datasets():
+    lv = maxent.EnergyLevels([0.0, 1.0, 2.5], degeneracy=[1, 2, 1], name="toy")
+    yield "natural", maxent.temperature_sweep(lv, [0.0, 0.5, 1.0, np.inf])
+    yield "no table", maxent.temperature_sweep(lv, [0.5, 1.0], probability=False)
+    for unit in ("meV", "cm-1", "kJ/mol", "K", "hartree"):
+        yield unit, maxent.temperature_sweep(maxent.EnergyLevels([0.0, 1.0], unit=unit),
+                                             [10.0, 300.0])
+    yield "canonical", maxent.canonical(lv, temperature=1.0).to_xarray()
+    yield "atom", maxent.canonical(models.atom("Na"), temperature=3000.0).to_xarray()
+    yield "grand", maxent.grand_canonical([0.0, 1.0, 2.0], [0, 1, 2], degeneracy=[1, 2, 1],
+                                          temperature=1.0, chemical_potential=0.5).to_xarray()
+    yield "huge g", maxent.temperature_sweep(models.ising_chain(3000), [1.0, 2.0])
+
+
+@pytest.mark.parametrize("case", [name for name, _ in _datasets()])
+def test_every_dataset_follows_the_conventions_and_quantifies(case, tmp_path):
+    pytest.importorskip("pint_xarray")
+    ds = dict(_datasets())[case]
+    assert ds.attrs["Conventions"].startswith("CF-")
+    for name, var in {**ds.data_vars, **ds.coords}.items():
+        long_name = var.attrs["long_name"]
+        assert len(long_name) <= 40 and "=" not in long_name, (name, long_name)
+        assert var.attrs.get("units") not in ("", "feature unit", "x unit"), name
+    for value in ds.attrs.values():
+        assert isinstance(value, (str, int, float)) and not isinstance(value, bool)
+    assert np.issubdtype(ds.state.dtype, np.integer)
+    assert ds.attrs.get("n_levels", 1) == int(ds.attrs.get("n_levels", 1))
+    q = ds.pint.quantify()                                 # every unit string parses
+    energy_var = "internal_energy"
+    assert str(q[energy_var].data.units) != "" or ds[energy_var].attrs["units"] == "1"
+    ds.to_netcdf(tmp_path / "d.nc")
+    back = xr.load_dataset(tmp_path / "d.nc")
+    back.pint.quantify()
+
+
+def test_integer_degeneracies_are_stored_as_integers():
+    ds = maxent.temperature_sweep(LEVELS, [1.0])
+    assert np.issubdtype(ds.degeneracy.dtype, np.integer)
+    huge = maxent.temperature_sweep(models.ising_chain(3000), [1.0])
+    assert huge.degeneracy.dtype == np.float64 and np.isinf(huge.degeneracy.values).any()
+    np.testing.assert_allclose(huge.log_degeneracy.values[0], np.log(2.0), rtol=1e-15)
+
+
+def test_sweep_without_the_table_has_the_same_thermodynamics():
+    t = np.geomspace(0.05, 50, 37)
+    full = maxent.temperature_sweep(LEVELS, t)
+    thin = maxent.temperature_sweep(LEVELS, t, probability=False, chunk_size=5)
+    assert "probability" not in thin and thin.attrs["probability_table"] == 0
+    for var in ("log_Z", "free_energy", "internal_energy", "entropy", "heat_capacity"):
+        np.testing.assert_allclose(thin[var].values, full[var].values, rtol=1e-14,
+                                   err_msg=var)
+
+
+def test_quantity_temperatures_are_converted():
+    import pint
+
+    ureg = pint.get_application_registry()
+    lv = maxent.EnergyLevels([0.0, 10.0], unit="meV")
+    ds = maxent.temperature_sweep(lv, ureg.Quantity([26.85, 326.85], "degC"))
+    np.testing.assert_allclose(ds.temperature.values, [300.0, 600.0], rtol=1e-12)
+    with pytest.raises(maxent.InvalidInputError, match=r"`temperatures` has unit"):
+        maxent.temperature_sweep([0.0, 1.0], ureg.Quantity([1.0], "K"))
