@@ -682,35 +682,38 @@ def ising_2d_thermo(side: float, temperatures: ArrayLike, *,
     free[np.isinf(beta)], free[hot] = -2.0, -np.inf
     system = ("Ising square lattice, infinite (Onsager)" if infinite
               else f"Ising {rows}x{cols}, periodic, J = 1")
-    per_site = {"units": "1"}
+    from . import __version__
+
+    def attrs(long_name: str, units: str, description: str) -> dict[str, str]:
+        return {"long_name": long_name, "units": units, "description": description}
+
+    td = ("temperature",)
+    method = ("Onsager 1944" if infinite else
+              "Kaufman 1949 closed form; exact low- and high-temperature series")
     return xr.Dataset(
         {
-            "log_Z": ("temperature", log_z,
-                      {"long_name": "log partition function per site", **per_site,
-                       "description": "ln Z / (L M)"}),
-            "free_energy": ("temperature", free,
-                            {"long_name": "free energy per site", "units": "J",
-                             "description": "F / (L M) = -T ln Z / (L M)"}),
-            "internal_energy": ("temperature", u,
-                                {"long_name": "internal energy per site", "units": "J",
-                                 "description": "U / (L M) = -d ln Z / d beta / (L M)"}),
-            "entropy": ("temperature", entropy,
-                        {"long_name": "entropy per site", "units": "k_B",
-                         "description": "S / (L M) = (ln Z + beta U) / (L M)"}),
-            "heat_capacity": ("temperature", cap,
-                              {"long_name": "heat capacity per site", "units": "k_B",
-                               "description": "C / (L M) = beta^2 d^2 ln Z / d beta^2 / (L M)"}),
+            "log_Z": (td, log_z, attrs("log partition function per site", "1",
+                                       "ln Z / N, N = L M sites")),
+            "free_energy": (td, free, attrs("free energy per site", "1",
+                                            "F / N = -k_B T ln Z / N, in units of J")),
+            "internal_energy": (td, u, attrs("internal energy per site", "1",
+                                             "U / N = -d ln Z / d beta / N, in units of J")),
+            "entropy": (td, entropy, attrs("entropy per site", "k_B",
+                                           "S / (k_B N) = (ln Z + beta U) / N")),
+            "heat_capacity": (td, cap, attrs("heat capacity per site", "k_B",
+                                             "C / (k_B N) = beta^2 d^2 ln Z / d beta^2 / N")),
         },
         coords={
-            "temperature": ("temperature", t, {"long_name": "temperature", "units": "J"}),
-            "beta": ("temperature", beta,
-                     {"long_name": "inverse temperature", "units": "1/J",
-                      "description": "beta = 1 / (k_B T)"}),
+            "temperature": ("temperature", t, attrs("temperature", "1", "k_B T in units of J")),
+            "beta": ("temperature", beta, attrs("inverse temperature", "1",
+                                                "beta = J / (k_B T)")),
         },
         attrs={
+            "Conventions": "CF-1.10",
             "title": f"exact thermodynamics per site: {system}",
+            "maxent_version": __version__,
             "system": system,
-            "method": "Onsager 1944" if infinite else "Kaufman 1949 closed form",
+            "method": method,
             "rows": -1 if infinite else rows,
             "columns": -1 if infinite else cols,
             "coupling_J": 1.0,

@@ -7,10 +7,12 @@ zero-energy states of L x M tori (OEIS A364781); a direct log-sum-exp over the e
 spectrum; and Onsager's double integral done by scipy.integrate.dblquad.
 """
 
+import importlib.util
 import math
 
 import numpy as np
 import pytest
+import xarray as xr
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy import integrate
@@ -387,12 +389,23 @@ def test_zero_and_infinite_temperature_limits():
         assert ds.free_energy.values.tolist() == [-2.0, -np.inf]
 
 
-def test_thermo_dataset_is_labelled_and_saves(tmp_path):
-    ds = models.ising_2d_thermo(6, [1.0, 2.0], columns=4)
-    for name in list(ds.data_vars) + list(ds.coords):
-        assert ds[name].attrs["long_name"] and "units" in ds[name].attrs, name
-    assert ds.attrs["rows"] == 6 and ds.attrs["columns"] == 4
+@pytest.mark.parametrize("side", [6, np.inf])
+def test_thermo_dataset_follows_the_conventions_and_saves(side, tmp_path):
+    ds = models.ising_2d_thermo(side, [0.0, 0.5, 1.0, 2.0, 50.0, np.inf])
+    assert ds.attrs["Conventions"].startswith("CF-")
+    for name, var in {**ds.data_vars, **ds.coords}.items():
+        assert 0 < len(var.attrs["long_name"]) <= 40 and "=" not in var.attrs["long_name"]
+        assert var.attrs["units"] in ("1", "k_B"), name
+    for value in ds.attrs.values():
+        assert isinstance(value, (str, int, float)) and not isinstance(value, bool)
+    assert ds.attrs["rows"] == (6 if side == 6 else -1)
     ds.to_netcdf(tmp_path / "ising.nc")
+    back = xr.load_dataset(tmp_path / "ising.nc")
+    xr.testing.assert_identical(back, ds)
+    if importlib.util.find_spec("pint_xarray") is not None:
+        import pint_xarray  # noqa: F401
+
+        back.pint.quantify()                      # every unit string parses
 
 
 def test_thermo_refuses_bad_input():
