@@ -18,7 +18,8 @@ from scipy import special, stats
 
 from ._checks import as_float_array
 from .errors import InvalidInputError
-from .ising_exact import ising_2d_degeneracies, ising_2d_log_degeneracy, ising_2d_thermo
+from .ising_exact import ising_2d_degeneracies, ising_2d_log_degeneracy
+from .ising_thermo import ising_2d_thermo
 from .levels import EnergyLevels
 
 __all__ = [

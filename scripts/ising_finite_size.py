@@ -24,7 +24,7 @@ from scipy import optimize
 
 import maxent
 from maxent import models
-from maxent.ising_exact import CRITICAL_TEMPERATURE
+from maxent.ising_thermo import CRITICAL_TEMPERATURE
 
 T_C = CRITICAL_TEMPERATURE              # 2 / ln(1 + sqrt 2)
 K_C = 1.0 / T_C
