@@ -17,7 +17,6 @@ import maxent
 from maxent import ising_exact, models
 
 T_C = 2.0 / math.log(1.0 + math.sqrt(2.0))
-
 # Beale, PRL 76, 78 (1996), and his page spot.colorado.edu/~beale/IsingExactMathematica.html:
 # Z_{32,32} = e^{2048K} sum_p g_p x^p with x = e^{-2K}, so p = number of unsatisfied bonds.
 BEALE_32 = {
