@@ -58,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument("--levels", metavar="FILE", type=Path,
                      help="level table (.csv or .json; see data/README.md)")
     p.add_argument("--L", type=int, default=None,
-                   help="ising2d: side of the L x L lattice, <= 5 (default 4)")
+                   help="ising2d: side of the L x L lattice, exact for any L >= 2 "
+                        "(default 4)")
     p.add_argument("--N", type=int, default=None,
                    help="ising-chain, paramagnet: spins; equally-spaced: levels; einstein: "
                         "oscillators (default 10)")

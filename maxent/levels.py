@@ -174,7 +174,8 @@ class EnergyLevels:
     @property
     def n_states(self) -> float:
         r"""Number of states, :math:`\sum_l g_l` (``inf`` beyond the float range)."""
-        total = float(np.sum(self.degeneracy))
+        with np.errstate(over="ignore"):       # finite g whose sum exceeds the float range
+            total = float(np.sum(self.degeneracy))
         if np.isfinite(total):
             return total
         with np.errstate(over="ignore"):

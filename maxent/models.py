@@ -9,11 +9,8 @@ below ``tol`` (relative to :math:`Z`).
 
 from __future__ import annotations
 
-import functools
 import math
-import os
 from importlib import resources
-from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -21,6 +18,8 @@ from scipy import special, stats
 
 from ._checks import as_float_array
 from .errors import InvalidInputError
+from .ising_exact import ising_2d_degeneracies, ising_2d_log_degeneracy
+from .ising_thermo import ising_2d_thermo
 from .levels import EnergyLevels
 
 __all__ = [
@@ -32,6 +31,9 @@ __all__ = [
     "equally_spaced",
     "harmonic_oscillator",
     "ising_2d",
+    "ising_2d_degeneracies",
+    "ising_2d_log_degeneracy",
+    "ising_2d_thermo",
     "ising_chain",
     "paramagnet",
     "rigid_rotor",
@@ -469,14 +471,6 @@ def ising_chain(n_spins: int) -> EnergyLevels:
                         name=f"Ising chain, {n} spins, periodic, J = 1")
 
 
-def _cache_dir() -> Path:
-    env = os.environ.get("MAXENT_CACHE_DIR")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "maxent"
-
-
 def _enumerate_ising_2d(side: int, progress: bool) -> NDArray[np.int64]:
     """Histogram over the number of unsatisfied bonds (0 ... 2 L^2), by enumeration.
 
@@ -515,51 +509,43 @@ def _enumerate_ising_2d(side: int, progress: bool) -> NDArray[np.int64]:
     return 2 * counts
 
 
-@functools.cache
-def _ising_2d_counts(side: int, progress: bool) -> tuple[int, ...]:
-    path = _cache_dir() / f"ising2d_L{side}.npy"
-    n_sites = side * side
-    if path.is_file():
-        try:
-            counts = np.load(path)
-            if counts.shape == (2 * n_sites + 1,) and int(counts.sum()) == 2**n_sites:
-                return tuple(int(c) for c in counts)
-        except (OSError, ValueError):
-            pass
-    counts = _enumerate_ising_2d(side, progress)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
-        np.save(tmp, counts)
-        os.replace(tmp, path)
-    except OSError:
-        pass                                   # a read-only cache only costs time
-    return tuple(int(c) for c in counts)
+def ising_2d(side: int, columns: int | None = None, *,
+             progress: bool | None = None) -> EnergyLevels:
+    r"""Exact spectrum of the periodic L x M Ising model, :math:`E = -\sum_{\langle ij\rangle}
+    s_i s_j`, J = 1, no field, for any L, M >= 2 (Kaufman 1949, expanded as Beale 1996).
 
-
-def ising_2d(side: int, *, progress: bool | None = None) -> EnergyLevels:
-    r"""Exact spectrum of the periodic L x L Ising model, :math:`E = -\sum_{\langle ij\rangle}
-    s_i s_j`, J = 1, no field, by enumeration of all :math:`2^{L^2}` configurations.
-
-    The bonds are the :math:`2L^2` pairs (site, right neighbour) and (site, lower
-    neighbour) with periodic wrap-around (for L = 2 each pair of neighbours is therefore
-    joined by two bonds).  Energies are :math:`-2L^2 + 2k` for ``k`` unsatisfied bonds;
-    only energies that occur are returned, with integer degeneracies summing to
-    :math:`2^{L^2}`.
+    The bonds are the :math:`2LM` pairs (site, right neighbour) and (site, lower
+    neighbour) with periodic wrap-around (for a side of 2 each pair of neighbours is
+    therefore joined by two bonds).  Energies are :math:`-2LM + 2k` for ``k``
+    unsatisfied bonds; only energies that occur are returned, with degeneracies summing
+    to :math:`2^{LM}`.
 
     Parameters
     ----------
     side : int
-        L >= 2.  L = 5 (33.5 million configurations) takes seconds; L = 6 (6.9e10) is
-        beyond enumeration and refused.
+        L >= 2, the number of rows (and of columns unless ``columns`` is given).
+    columns : int, optional
+        M >= 2, the number of columns (a rectangular torus).
     progress : bool, optional
-        Show a progress bar (default: for L >= 5).
+        Show a progress bar (default: for LM >= 2000).
+
+    Raises
+    ------
+    InvalidInputError
+        If ``side`` or ``columns`` is not an int >= 2.
 
     Notes
     -----
-    Enumerated in chunks of :math:`2^{20}` configurations using spin-flip symmetry, and
-    cached in memory and on disk (``$MAXENT_CACHE_DIR``, else
-    ``$XDG_CACHE_HOME/maxent`` or ``~/.cache/maxent``), so the second call is instant.
+    Every degeneracy is an exact integer, for square and rectangular tori, odd or even:
+    :func:`ising_2d_degeneracies` returns them as Python ints and describes the method
+    and its certificate.  Here ``degeneracy`` holds them as correctly rounded floats
+    while their sum :math:`2^{LM}` is a float (LM < 1024); from 32 x 32 on, the levels
+    carry ``log_degeneracy`` (:math:`\ln g`, correctly rounded from the exact integers)
+    and ``degeneracy`` is :math:`e^{\ln g}`, ``inf`` where :math:`g > 10^{308}`.
+    :func:`ising_2d_thermo` gives the thermodynamics of far larger lattices straight from
+    Kaufman's closed form.  L = 32 takes about a second, L = 64 under a minute; results
+    are cached in memory and on disk (``$MAXENT_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/maxent`` or ``~/.cache/maxent``).
 
     Examples
     --------
@@ -567,17 +553,18 @@ def ising_2d(side: int, *, progress: bool | None = None) -> EnergyLevels:
     >>> sq = maxent.models.ising_2d(2)
     >>> sq.energies, sq.degeneracy
     (array([-8.,  0.,  8.]), array([ 2., 12.,  2.]))
+    >>> maxent.models.ising_2d(3, 2).degeneracy
+    array([ 2., 18., 26., 12.,  6.])
     """
-    side = _positive_int(side, "side", minimum=2)
-    if side > 5:
-        raise InvalidInputError(
-            f"`side` must be <= 5 for exact enumeration (2^(L^2) configurations); got {side}."
-        )
-    counts = np.array(_ising_2d_counts(side, bool(side >= 5 if progress is None
-                                                  else progress)), dtype=np.int64)
-    k = np.flatnonzero(counts)
-    return EnergyLevels(-2.0 * side * side + 2.0 * k, degeneracy=counts[k].astype(np.float64),
-                        name=f"Ising {side}x{side}, periodic, J = 1")
+    g = ising_2d_degeneracies(side, columns, progress=progress)
+    rows, cols = side, side if columns is None else columns
+    energies = np.array(list(g), dtype=np.float64)
+    name = f"Ising {rows}x{cols}, periodic, J = 1"
+    if rows * cols < 1024:                          # g and their sum 2^(LM) are floats
+        return EnergyLevels(energies, degeneracy=np.array([float(x) for x in g.values()]),
+                            name=name)
+    return EnergyLevels(energies, log_degeneracy=ising_2d_log_degeneracy(
+        side, columns, progress=progress)[1], name=name)
 
 
 # ---------------------------------------------------------------------------- atoms

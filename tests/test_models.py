@@ -40,7 +40,6 @@ def test_ising_chain_matches_enumeration(n):
 @pytest.mark.parametrize("side", [2, 3, 4])
 def test_ising_2d_matches_enumeration(side, tmp_path, monkeypatch):
     monkeypatch.setenv("MAXENT_CACHE_DIR", str(tmp_path))
-    models._ising_2d_counts.cache_clear()
     lv = models.ising_2d(side, progress=False)
     e, g = _brute_square(side) if side < 4 else _brute_square_4()
     np.testing.assert_array_equal(lv.energies, e)
@@ -56,33 +55,7 @@ def _brute_square_4():
     return _histogram(e)
 
 
-def test_ising_2d_is_cached_on_disk_and_in_memory(tmp_path, monkeypatch):
-    monkeypatch.setenv("MAXENT_CACHE_DIR", str(tmp_path))
-    models._ising_2d_counts.cache_clear()
-    first = models.ising_2d(3, progress=False)
-    assert (tmp_path / "ising2d_L3.npy").is_file()
-    models._ising_2d_counts.cache_clear()
-
-    def fail(*args):
-        raise AssertionError("enumerated again instead of reading the cache")
-
-    monkeypatch.setattr(models, "_enumerate_ising_2d", fail)
-    second = models.ising_2d(3, progress=False)          # from disk
-    third = models.ising_2d(3, progress=False)           # from memory
-    np.testing.assert_array_equal(first.degeneracy, second.degeneracy)
-    np.testing.assert_array_equal(first.degeneracy, third.degeneracy)
-
-
-def test_corrupt_cache_is_recomputed(tmp_path, monkeypatch):
-    monkeypatch.setenv("MAXENT_CACHE_DIR", str(tmp_path))
-    models._ising_2d_counts.cache_clear()
-    np.save(tmp_path / "ising2d_L3.npy", np.ones(19, dtype=np.int64))
-    assert models.ising_2d(3, progress=False).n_states == 2**9
-
-
-def test_ising_2d_refuses_sizes_beyond_enumeration():
-    with pytest.raises(maxent.InvalidInputError, match=r"`side` must be <= 5"):
-        models.ising_2d(6)
+def test_ising_2d_refuses_sides_below_two():
     with pytest.raises(maxent.InvalidInputError, match=r"`side` must be an int >= 2"):
         models.ising_2d(1)
 
