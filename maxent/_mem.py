@@ -6,8 +6,8 @@ Every solver works in *whitened* units: ``kernel`` is :math:`\\tilde K = L^{-1} 
 
 .. math:: Q(x) = \\tfrac12 \\chi^2(x) + \\alpha P(x)
 
-for its penalty :math:`P` and returns a :class:`_Point`.  The maximum-entropy solver
-(:class:`_EntropySolver`, :math:`P = -S`) is Bryan's Newton iteration in the singular
+for its penalty :math:`P` and returns a :class:`Point`.  The maximum-entropy solver
+(:class:`EntropySolver`, :math:`P = -S`) is Bryan's Newton iteration in the singular
 subspace of the kernel; ``l2`` is closed form; ``l1`` and ``elastic_net`` call
 scikit-learn; ``nonneg`` calls :func:`scipy.optimize.nnls` (hard) or L-BFGS-B (soft).
 """
@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 from .errors import MaxEntError
 
-__all__: list[str] = []
+__all__ = ["ElasticNetSolver", "EntropySolver", "L2Solver", "NonnegSolver", "Point", "Solver"]
 
 _EPS = np.finfo(np.float64).eps
 _RCOND = 1e-13  # singular values below _RCOND * s_max are dropped (no information there)
@@ -34,7 +34,7 @@ _MU_UP, _MU_MIN, _MU_DOWN, _MU_ZERO = 10.0, 1.0, 10.0, 1.0  # Marquardt damping 
 
 
 @dataclass
-class _Point:
+class Point:
     """One solution on the alpha path."""
 
     alpha: float
@@ -75,8 +75,23 @@ def _phi(a: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.where(small, series, closed)
 
 
-class _Solver:
-    """Shared pieces: the whitened problem and chi^2."""
+class Solver:
+    r"""Shared pieces of every penalty's solver: the whitened problem and chi^2.
+
+    The protocol :func:`maxent.fit` relies on:
+
+    - ``solve(alpha, start) -> Point``, ``start`` being a neighbour's ``Point.state``;
+    - ``alpha_top()``: where the penalty dominates (the default alpha scan starts there)
+      and ``decades``, how far down the default scan may go;
+    - ``has_posterior``: whether the Gaussian posterior (evidence, covariance) exists;
+    - ``continuation``: whether a fixed small alpha is reached from ``alpha_top()``;
+    - ``covariance_factors(point) -> (d, G)`` with the posterior covariance
+      :math:`\mathrm{diag}(d) - G G^T` (``G`` has at most rank-of-K columns), or None.
+    """
+
+    has_posterior = False
+    continuation = False
+    decades = 10
 
     def __init__(self, kernel: NDArray[np.float64], data: NDArray[np.float64]):
         self.kernel = kernel
@@ -86,12 +101,22 @@ class _Solver:
         r = self.kernel @ x - self.data
         return float(r @ r)
 
-    def covariance(self, point: _Point) -> NDArray[np.float64]:
+    def covariance_factors(self, point: Point):
+        return None
+
+    def covariance(self, point: Point) -> NDArray[np.float64]:
+        """The full (n, n) posterior covariance (NaN where there is no posterior)."""
+        factors = self.covariance_factors(point)
         n = self.kernel.shape[1]
-        return np.full((n, n), np.nan)
+        if factors is None:
+            return np.full((n, n), np.nan)
+        d, g = factors
+        cov = -(g @ g.T)
+        cov[np.diag_indices(n)] += d
+        return 0.5 * (cov + cov.T)
 
 
-class _EntropySolver(_Solver):
+class EntropySolver(Solver):
     r"""Maximum-entropy fit by Newton's method in the singular subspace (Bryan 1990).
 
     With :math:`q_i = w_i p_i`, :math:`M_i = w_i m_i` and :math:`K'_{ji} = \tilde K_{ji}/w_i`
@@ -105,6 +130,10 @@ class _EntropySolver(_Solver):
     The eigenvalues of :math:`\Sigma T \Sigma` are the :math:`\lambda_i` of the
     evidence and of :math:`N_\mathrm{good}`.
     """
+
+    has_posterior = True
+    continuation = True
+    decades = 30
 
     def __init__(self, kernel, data, weights, model, *, tol, max_iter):
         super().__init__(kernel, data)
@@ -136,7 +165,7 @@ class _EntropySolver(_Solver):
         st = self.s[:, None] * ((self.v.T * q) @ self.v) * self.s[None, :]
         return np.clip(np.linalg.eigvalsh(st), 0.0, None)
 
-    def solve(self, alpha: float, start=None) -> _Point:
+    def solve(self, alpha: float, start=None) -> Point:
         rank = self.s.size
         if np.isinf(alpha):
             return self._point(alpha, np.zeros(rank), True, 0)
@@ -198,7 +227,7 @@ class _EntropySolver(_Solver):
                 break
         return self._point(alpha, u, converged, n_iter)
 
-    def _point(self, alpha: float, u, converged: bool, n_iter: int) -> _Point:
+    def _point(self, alpha: float, u, converged: bool, n_iter: int) -> Point:
         q, _, chi2, minus_s, obj = self._evaluate(u, 0.0 if np.isinf(alpha) else alpha)
         x = q / self.weights
         if np.isinf(alpha):
@@ -210,28 +239,43 @@ class _EntropySolver(_Solver):
             lam = self.lambdas(q)
             n_good = float(np.sum(lam / (alpha + lam)))
             log_ev = _gaussian_log_evidence(alpha, lam, 0.5 * chi2 + alpha * minus_s)
-        return _Point(alpha, x, chi2, minus_s, n_good, log_ev, converged, n_iter,
+        return Point(alpha, x, chi2, minus_s, n_good, log_ev, converged, n_iter,
                       state=(u, alpha))
 
     def lambda_max(self) -> float:
         lam = self.lambdas(self.big_m)
         return float(lam.max()) if lam.size else 1.0
 
-    def covariance(self, point: _Point) -> NDArray[np.float64]:
-        """Inverse Hessian of Q in p, :math:`(\\tilde K^T \\tilde K + \\alpha W/P)^{-1}`."""
+    def alpha_top(self) -> float:
+        return 10.0 * self.lambda_max()
+
+    def covariance_factors(self, point: Point):
+        r"""Inverse Hessian of Q in x, :math:`(\tilde K^T \tilde K + \alpha W/X)^{-1}`, factored.
+
+        In the singular subspace (:math:`K' = U\Sigma V^T`, :math:`T = V^T Q V`,
+        :math:`\Sigma T \Sigma = B \Lambda B^T`), Woodbury's identity gives
+        :math:`\mathrm{diag}(x/\alpha w) - G G^T` with
+        :math:`G = X V \Sigma B (\alpha(\alpha + \Lambda))^{-1/2}`: an s x s
+        eigenproblem, whatever the number of data N and grid points n.
+        """
         x, alpha = point.x, point.alpha
         n = x.size
         if np.isinf(alpha):
-            return np.zeros((n, n))
-        d_inv = x / (alpha * self.weights)  # (alpha w / p)^-1, by Woodbury
-        b = self.kernel * d_inv  # K D^-1, (N, n)
-        inner = np.eye(self.kernel.shape[0]) + b @ self.kernel.T
-        cov = np.diag(d_inv) - b.T @ scipy.linalg.cho_solve(scipy.linalg.cho_factor(inner), b)
-        return 0.5 * (cov + cov.T)
+            return np.zeros(n), np.zeros((n, 0))
+        q = x * self.weights
+        sts = self.s[:, None] * ((self.v.T * q) @ self.v) * self.s[None, :]
+        lam, basis = np.linalg.eigh(sts)
+        lam = np.clip(lam, 0.0, None)
+        g = (self.v * x[:, None]) @ (self.s[:, None] * basis)
+        g *= 1.0 / np.sqrt(alpha * (alpha + lam))
+        return x / (alpha * self.weights), g
 
 
-class _L2Solver(_Solver):
+class L2Solver(Solver):
     """Ridge, :math:`P = \\|x\\|^2`: :math:`x = V\\,\\mathrm{diag}(s/(s^2 + 2\\alpha))\\,U^T y`."""
+
+    has_posterior = True
+    decades = 30
 
     def __init__(self, kernel, data):
         super().__init__(kernel, data)
@@ -239,30 +283,32 @@ class _L2Solver(_Solver):
         self.uty = self.u_svd.T @ data
         self.lam = 0.5 * self.s**2  # eigenvalues of K^T K / 2, relative to alpha
 
-    def solve(self, alpha: float, start=None) -> _Point:
+    def solve(self, alpha: float, start=None) -> Point:
         n = self.kernel.shape[1]
         if np.isinf(alpha):
             x = np.zeros(n)
-            return _Point(alpha, x, self.chi2(x), 0.0, 0.0, float("nan"), True, 0)
+            return Point(alpha, x, self.chi2(x), 0.0, 0.0, float("nan"), True, 0)
         x = self.v @ (self.s / (self.s**2 + 2.0 * alpha) * self.uty)
         chi2 = self.chi2(x)
         pen = float(x @ x)
         n_good = float(np.sum(self.lam / (alpha + self.lam)))
         log_ev = _gaussian_log_evidence(alpha, self.lam, 0.5 * chi2 + alpha * pen)
-        return _Point(alpha, x, chi2, pen, n_good, log_ev, True, 0)
+        return Point(alpha, x, chi2, pen, n_good, log_ev, True, 0)
 
     def lambda_max(self) -> float:
         return float(self.lam.max()) if self.lam.size else 1.0
 
-    def covariance(self, point: _Point) -> NDArray[np.float64]:
-        """:math:`(\\tilde K^T \\tilde K + 2\\alpha I)^{-1}`, the Gaussian posterior covariance."""
+    def alpha_top(self) -> float:
+        return 10.0 * self.lambda_max()
+
+    def covariance_factors(self, point: Point):
+        """:math:`(\\tilde K^T \\tilde K + 2\\alpha I)^{-1} = I/2\\alpha - G G^T`."""
         n = self.kernel.shape[1]
         if np.isinf(point.alpha):
-            return np.zeros((n, n))
+            return np.zeros(n), np.zeros((n, 0))
         two_a = 2.0 * point.alpha
-        cov = (np.eye(n) - self.v @ self.v.T) / two_a
-        cov += (self.v / (self.s**2 + two_a)) @ self.v.T
-        return 0.5 * (cov + cov.T)
+        g = self.v * np.sqrt(self.s**2 / (two_a * (self.s**2 + two_a)))
+        return np.full(n, 1.0 / two_a), g
 
 
 def _effective_parameters(kernel, x, ridge: float = 0.0) -> float:
@@ -275,7 +321,7 @@ def _effective_parameters(kernel, x, ridge: float = 0.0) -> float:
     return float(np.sum(s**2 / (s**2 + ridge)))
 
 
-class _SklearnSolver(_Solver):
+class ElasticNetSolver(Solver):
     r"""L1 and elastic net through scikit-learn's coordinate descent, no intercept.
 
     Ours: :math:`\tfrac12\chi^2 + \alpha(\rho\|x\|_1 + (1-\rho)\|x\|^2)`.  scikit-learn's
@@ -300,7 +346,7 @@ class _SklearnSolver(_Solver):
         rho, n_data = self.l1_ratio, self.kernel.shape[0]
         return {"alpha": alpha * (2.0 - rho) / n_data, "l1_ratio": rho / (2.0 - rho)}
 
-    def solve(self, alpha: float, start=None) -> _Point:
+    def solve(self, alpha: float, start=None) -> Point:
         from sklearn.exceptions import ConvergenceWarning as SkConvergenceWarning
         from sklearn.linear_model import ElasticNet
 
@@ -326,7 +372,7 @@ class _SklearnSolver(_Solver):
         pen = float(rho * np.sum(np.abs(x)) + (1.0 - rho) * (x @ x))
         ridge = 0.0 if np.isinf(alpha) else 2.0 * alpha * (1.0 - rho)
         n_good = _effective_parameters(self.kernel, x, ridge)
-        return _Point(alpha, x, self.chi2(x), pen, n_good, float("nan"), converged, 0, state=x)
+        return Point(alpha, x, self.chi2(x), pen, n_good, float("nan"), converged, 0, state=x)
 
     def _polish(self, alpha: float, x: NDArray[np.float64]) -> NDArray[np.float64]:
         """Solve exactly on the support and signs coordinate descent found, if consistent.
@@ -359,15 +405,21 @@ class _SklearnSolver(_Solver):
         """Smallest alpha at which x = 0: :math:`\\max_i |\\tilde K^T \\tilde y|_i / \\rho`."""
         return float(np.max(np.abs(self.kernel.T @ self.data))) / self.l1_ratio
 
+    def alpha_top(self) -> float:
+        return self.alpha_max()
+
 
 def _ls_linear(mat, rhs, cost):
-    r""":math:`\arg\min_z \tfrac12\|Mz - b\|^2 + c^T z` for M of full column rank.
+    r""":math:`\arg\min_z \tfrac12\|Mz - b\|^2 + c^T z` over the row space of M.
 
-    With :math:`M = QR`: :math:`R z = Q^T b - R^{-T} c` (no normal equations formed).
+    With :math:`M = U S V^T` (thin): :math:`z = V S^{-1}(U^T b - S^{-1} V^T c)`, no normal
+    equations formed; columns that depend on the others (more columns than data, or
+    :math:`K_i` and :math:`-K_i` together) get the minimum-norm solution.
     """
-    q, r = np.linalg.qr(mat)
-    return scipy.linalg.solve_triangular(
-        r, q.T @ rhs - scipy.linalg.solve_triangular(r, cost, trans="T"))
+    u, s, vt = np.linalg.svd(mat, full_matrices=False)
+    keep = s > _RCOND * (s[0] if s.size else 0.0)
+    u, s, vt = u[:, keep], s[keep], vt[keep]
+    return vt.T @ ((u.T @ rhs - (vt @ cost) / s) / s)
 
 
 def _nnls_linear(mat, rhs, cost, *, max_iter: int):
@@ -409,7 +461,7 @@ def _nnls_linear(mat, rhs, cost, *, max_iter: int):
     return z, False
 
 
-class _NonnegSolver(_Solver):
+class NonnegSolver(Solver):
     r"""Soft penalty :math:`P = \sum_i \max(0, -x_i)`; hard constraint x >= 0 at alpha = inf.
 
     With :math:`x = a - b`, :math:`a, b \ge 0`, the soft problem is
@@ -419,11 +471,13 @@ class _NonnegSolver(_Solver):
     the hard problem the two agree (the penalty is exact).
     """
 
+    decades = 8
+
     def __init__(self, kernel, data, *, max_iter):
         super().__init__(kernel, data)
         self.max_iter = max_iter
 
-    def solve(self, alpha: float, start=None) -> _Point:
+    def solve(self, alpha: float, start=None) -> Point:
         kt, y = self.kernel, self.data
         n = kt.shape[1]
         if np.isinf(alpha):
@@ -436,10 +490,13 @@ class _NonnegSolver(_Solver):
             x = z[:n] - z[n:]
         pen = float(np.sum(np.maximum(-x, 0.0)))
         n_good = _effective_parameters(kt, x)
-        return _Point(alpha, x, self.chi2(x), pen, n_good, float("nan"), converged, 0, state=x)
+        return Point(alpha, x, self.chi2(x), pen, n_good, float("nan"), converged, 0, state=x)
 
     def alpha_max(self) -> float:
         """The largest Lagrange multiplier of the hard problem (soft = hard above it)."""
         x = self.solve(np.inf).x
         grad = self.kernel.T @ (self.kernel @ x - self.data)
         return float(max(np.max(np.abs(grad)), 1e-300))
+
+    def alpha_top(self) -> float:
+        return 10.0 * self.alpha_max()

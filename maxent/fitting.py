@@ -8,7 +8,6 @@ for one of five penalties, with :math:`\\alpha` fixed or chosen by a rule, and r
 
 from __future__ import annotations
 
-import functools
 import math
 import warnings
 from collections.abc import Sequence
@@ -21,21 +20,38 @@ import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import rel_entr
 
-from ._alpha_rules import _choose, _default_alphas, _Path, _scan_done
+from ._alpha_rules import ALPHA_PRIORS, ALPHA_RULES, Path, ScanContext, default_alphas
 from ._checks import as_float_array, check_finite, check_positive
-from ._mem import (
-    _EntropySolver,
-    _L2Solver,
-    _NonnegSolver,
-    _SklearnSolver,
-)
+from ._mem import ElasticNetSolver, EntropySolver, L2Solver, NonnegSolver
 from .errors import ConvergenceWarning, InvalidInputError
 
 __all__ = ["FitResult", "fit"]
 
-PENALTIES = ("entropy", "l2", "l1", "elastic_net", "nonneg")
-ALPHA_RULES = ("historic", "classic", "lcurve", "bryan", "gcv")
-_EVIDENCE_RULES = ("classic", "bryan")
+
+@dataclass(frozen=True)
+class _Setup:
+    """Everything a penalty's solver may need, in whitened units."""
+
+    kernel: NDArray[np.float64]
+    data: NDArray[np.float64]
+    weights: NDArray[np.float64]
+    model: NDArray[np.float64]
+    tol: float
+    max_iter: int
+    l1_ratio: float
+
+
+#: penalty name -> (default tol, solver factory taking a _Setup)
+PENALTIES: dict[str, tuple[float, Any]] = {
+    "entropy": (1e-10, lambda s: EntropySolver(s.kernel, s.data, s.weights, s.model,
+                                               tol=s.tol, max_iter=s.max_iter)),
+    "l2": (1e-10, lambda s: L2Solver(s.kernel, s.data)),
+    "l1": (1e-4, lambda s: ElasticNetSolver(s.kernel, s.data, l1_ratio=1.0, tol=s.tol,
+                                            max_iter=100 * s.max_iter)),
+    "elastic_net": (1e-4, lambda s: ElasticNetSolver(s.kernel, s.data, l1_ratio=s.l1_ratio,
+                                                     tol=s.tol, max_iter=100 * s.max_iter)),
+    "nonneg": (1e-10, lambda s: NonnegSolver(s.kernel, s.data, max_iter=s.max_iter)),
+}
 
 
 @dataclass(frozen=True)
@@ -58,8 +74,7 @@ class FitResult:
     alpha : float
         The regularisation weight used (``"bryan"``: the posterior mean of alpha).
     alpha_rule : str
-        What chose alpha: ``"fixed"``, ``"historic"``, ``"classic"``, ``"lcurve"``,
-        ``"bryan"`` or ``"gcv"``.
+        What chose alpha: ``"fixed"`` or the rule's name (see :func:`fit`).
     penalty : str
         ``"entropy"``, ``"l2"``, ``"l1"``, ``"elastic_net"`` or ``"nonneg"``.
     chi2 : float
@@ -242,18 +257,18 @@ def _check_sigma(sigma: Any, n_data: int) -> tuple[NDArray[np.float64], NDArray[
 
 
 def _check_alpha(alpha: Any) -> float | str:
+    names = ", ".join(ALPHA_RULES)
     if isinstance(alpha, str):
         if alpha not in ALPHA_RULES:
             raise InvalidInputError(
-                f"`alpha` must be a positive number or one of {', '.join(ALPHA_RULES)}; "
-                f"got {alpha!r}."
+                f"`alpha` must be a positive number or one of {names}; got {alpha!r}."
             )
         return alpha
     try:
         value = float(alpha)
     except (TypeError, ValueError):
         raise InvalidInputError(
-            f"`alpha` must be a positive number or one of {', '.join(ALPHA_RULES)}; "
+            f"`alpha` must be a positive number or one of {names}; "
             f"got {type(alpha).__name__}."
         ) from None
     if not value > 0:
@@ -299,6 +314,8 @@ def fit(
     l1_ratio: float = 0.5,
     tol: float | None = None,
     max_iter: int = 200,
+    alpha_prior: str = "jeffreys",
+    progress: bool | None = False,
 ) -> FitResult:
     r"""Regularised solution of an ill-posed linear problem :math:`y = K x + \text{noise}`.
 
@@ -413,13 +430,18 @@ def fit(
     >>> res.x
     array([0.5, 1.5])
     """
-    kmat = check_finite(as_float_array(kernel, "kernel", ndim=2), "kernel")
+    kmat = check_finite(as_float_array(kernel, "kernel", ndim=2), "kernel").copy()
     n_data, n = kmat.shape
     if n_data == 0 or n == 0:
         raise InvalidInputError(
             f"`kernel` must have at least one row and column; got shape {kmat.shape}."
         )
-    y = as_float_array(data, "data", ndim=1)
+    if not np.any(kmat):
+        raise InvalidInputError(
+            "`kernel` is all zeros: the data say nothing about x; give a kernel with at "
+            "least one non-zero entry."
+        )
+    y = as_float_array(data, "data", ndim=1).copy()
     if y.shape[0] != n_data:
         raise InvalidInputError(
             f"`data` has {y.shape[0]} entries but `kernel` has {n_data} rows (one per datum)."
@@ -431,15 +453,15 @@ def fit(
             f"`penalty` must be one of {', '.join(PENALTIES)}; got {penalty!r}."
         )
     alpha_choice = _check_alpha(alpha)
-    if alpha_choice in _EVIDENCE_RULES and penalty not in ("entropy", "l2"):
+    if alpha_prior not in ALPHA_PRIORS:
         raise InvalidInputError(
-            f"`alpha`={alpha_choice!r} needs the Bayesian evidence, which exists for "
-            "penalty='entropy' and 'l2' only; use a number, 'historic', 'lcurve' or 'gcv'."
+            f"`alpha_prior` must be one of {', '.join(ALPHA_PRIORS)}; got {alpha_prior!r}."
         )
     if not (isinstance(l1_ratio, (int, float)) and 0 < l1_ratio <= 1):
         raise InvalidInputError(f"`l1_ratio` must be in (0, 1]; got {l1_ratio!r}.")
+    default_tol, make_solver = PENALTIES[penalty]
     if tol is None:
-        tol = 1e-4 if penalty in ("l1", "elastic_net") else 1e-10
+        tol = default_tol
     if not (isinstance(tol, (int, float)) and tol > 0):
         raise InvalidInputError(f"`tol` must be > 0; got {tol!r}.")
     if not (isinstance(max_iter, (int, np.integer)) and max_iter > 0):
@@ -447,10 +469,10 @@ def fit(
 
     weights = (np.ones(n) if grid_weights is None
                else check_positive(_check_grid_vector(grid_weights, "grid_weights", n),
-                                   "grid_weights"))
+                                   "grid_weights").copy())
     grid_pts = (np.arange(n, dtype=np.float64) if grid is None
-                else check_finite(_check_grid_vector(grid, "grid", n), "grid"))
-    win = _check_windows(windows)
+                else check_finite(_check_grid_vector(grid, "grid", n), "grid").copy())
+    win = _check_windows(windows).copy()
 
     if factor.ndim == 1:
         kt, yt = kmat / factor[:, None], y / factor
@@ -462,24 +484,16 @@ def fit(
         model = np.full(n, _flat_default_model(kt, yt))
     else:
         model = check_positive(_check_grid_vector(default_model, "default_model", n),
-                               "default_model")
+                               "default_model").copy()
 
-    if penalty == "entropy":
-        solver = _EntropySolver(kt, yt, weights, model, tol=tol, max_iter=max_iter)
-    elif penalty == "l2":
-        solver = _L2Solver(kt, yt)
-    elif penalty in ("l1", "elastic_net"):
-        rho = 1.0 if penalty == "l1" else float(l1_ratio)
-        solver = _SklearnSolver(kt, yt, l1_ratio=rho, tol=tol, max_iter=100 * max_iter)
-    else:
-        solver = _NonnegSolver(kt, yt, max_iter=max_iter)
-
-    path = _Path(solver)
+    solver = make_solver(_Setup(kt, yt, weights, model, float(tol), int(max_iter),
+                                float(l1_ratio)))
+    path = Path(solver, progress=progress)
     message = ""
+    average = None
     if isinstance(alpha_choice, float):
         rule = "fixed"
-        average = None
-        top = _default_alphas(solver, penalty)[0] if penalty == "entropy" else 0.0
+        top = solver.alpha_top() if solver.continuation else 0.0
         if alpha_choice < top:
             # continuation from where the default model is nearly the answer, 4 per decade
             steps = int(math.ceil(4 * math.log10(top / alpha_choice))) + 1
@@ -488,17 +502,28 @@ def fit(
             chosen = path.at(alpha_choice)
     else:
         rule = alpha_choice
+        rule_obj = ALPHA_RULES[rule]
+        if rule_obj.needs_posterior and not solver.has_posterior:
+            raise InvalidInputError(
+                f"`alpha`={rule!r} needs the Bayesian evidence, which exists for "
+                "penalty='entropy' and 'l2' only; use a number or one of "
+                + ", ".join(k for k, v in ALPHA_RULES.items() if not v.needs_posterior) + "."
+            )
         if alphas is None:
-            grid_alpha = _default_alphas(solver, penalty)
+            grid_alpha = default_alphas(solver)
+
+            def done(points):
+                return rule_obj.done(points, n_data)
         else:
             grid_alpha = check_positive(as_float_array(alphas, "alphas", ndim=1), "alphas")
             if grid_alpha.size < 3:
                 raise InvalidInputError(
                     f"`alphas` must hold at least 3 values; got {grid_alpha.size}."
                 )
-        done = None if alphas is not None else functools.partial(_scan_done, rule, n_data)
+            done = None
         scan = path.scan(grid_alpha, done)
-        chosen, average, message = _choose(rule, path, scan, n_data)
+        choice = rule_obj.choose(ScanContext(path, n_data, alpha_prior), scan)
+        chosen, average, message = choice.point, choice.average, choice.message
 
     return _result(solver, path, chosen, average, rule, penalty, message, y, data_error,
                    model, grid_pts, weights, win, kmat)
@@ -533,6 +558,25 @@ def _window_matrix(grid, weights, win):
                     ).reshape(win.shape[0], grid.size)
 
 
+def _averaged_covariance(solver, points, w, x):
+    """:math:`\\sum_k w_k (C_k + \\delta x_k \\delta x_k^T)`, formed once from the factors.
+
+    Each :math:`C_k = \\mathrm{diag}(d_k) - G_k G_k^T` has rank-of-K columns in
+    :math:`G_k`, so the average is one diagonal and one product of stacked factors.
+    """
+    n = x.size
+    use = [(wk, p) for wk, p in zip(w, points, strict=True) if wk > 1e-10]
+    factors = [(wk, solver.covariance_factors(p)) for wk, p in use]
+    if any(f is None for _, f in factors):
+        return np.full((n, n), np.nan)
+    diag = sum(wk * d for wk, (d, _) in factors)
+    low = np.hstack([np.sqrt(wk) * g for wk, (_, g) in factors])
+    spread = np.column_stack([np.sqrt(wk) * (p.x - x) for wk, p in use])
+    cov = spread @ spread.T - low @ low.T
+    cov[np.diag_indices(n)] += diag
+    return 0.5 * (cov + cov.T)
+
+
 def _result(solver, path, chosen, average, rule, penalty, message, y, data_error, model,
             grid_pts, weights, win, kmat) -> FitResult:
     n = grid_pts.size
@@ -549,11 +593,7 @@ def _result(solver, path, chosen, average, rule, penalty, message, y, data_error
         alpha = float(w @ np.array([p.alpha for p in points]))
         converged = all(p.converged for p, wk in zip(points, w, strict=True) if wk > 1e-10)
         converged = converged and not message
-        cov = np.zeros((n, n))
-        for wk, p in zip(w, points, strict=True):
-            if wk > 1e-10:
-                d = p.x - x
-                cov += wk * (solver.covariance(p) + np.outer(d, d))
+        cov = _averaged_covariance(solver, points, w, x)
         chi2 = solver.chi2(x)
         pen = -_entropy_of(x, model, weights) if penalty == "entropy" else float(x @ x)
         n_good = float(w @ np.array([p.n_good for p in points]))
@@ -567,8 +607,8 @@ def _result(solver, path, chosen, average, rule, penalty, message, y, data_error
     wmat = _window_matrix(grid_pts, weights, win)
     win_err = np.sqrt(np.maximum(np.einsum("ki,ij,kj->k", wmat, cov, wmat), 0.0))
     pts = path.sorted()
-    return FitResult(
-        x=x,
+    result = FitResult(
+        x=np.array(x),
         x_error=np.sqrt(np.maximum(np.diag(cov), 0.0)) if np.all(np.isfinite(cov))
         else np.full(n, np.nan),
         covariance=cov,
@@ -601,3 +641,7 @@ def _result(solver, path, chosen, average, rule, penalty, message, y, data_error
         path_x=np.array([p.x for p in pts]).reshape(len(pts), n),
         path_converged=np.array([p.converged for p in pts], dtype=bool),
     )
+    for value in vars(result).values():  # the result owns its arrays, read-only
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    return result
