@@ -123,7 +123,7 @@ def _levelled_off(points: list[Point]) -> bool:
     return before - last_chi2 < 0.03 * before
 
 
-def _fallback(context: ScanContext, scan: list[Point], message: str, stacklevel: int = 4):
+def _fallback(context: ScanContext, scan: list[Point], message: str, stacklevel: int = 5):
     """No alpha met the rule: warn and return the most probable (or last) point."""
     le = [p.log_evidence for p in scan]
     best = int(np.nanargmax(le)) if np.any(np.isfinite(le)) else len(scan) - 1
@@ -189,7 +189,7 @@ class _RootRule:
             message = (f"the root of the {self.label} condition could not be refined "
                        f"between alpha = {scan[i + 1].alpha:.3g} and {scan[i].alpha:.3g} "
                        f"({exc}); kept the nearer end")
-            warnings.warn(f"fit(): {message}.", ConvergenceWarning, stacklevel=3)
+            warnings.warn(f"fit(): {message}.", ConvergenceWarning, stacklevel=4)
             return Choice(scan[j], None, message)
         return Choice(path.at(math.exp(log_a)))
 
@@ -407,7 +407,7 @@ class _Bryan:
         if weights[0] > 1e-3 or weights[-1] > 1e-3:
             message = ("the posterior of alpha is not negligible at the end of the grid; "
                        "pass a wider `alphas` grid")
-            warnings.warn(f"fit(): {message}.", ConvergenceWarning, stacklevel=3)
+            warnings.warn(f"fit(): {message}.", ConvergenceWarning, stacklevel=4)
         return Choice(None, (points, weights, log_ev), message)
 
 

@@ -203,7 +203,22 @@ class EntropySolver(Solver):
             lam = np.clip(lam, 0.0, None)
             rhs = basis.T @ (-g / self.s)
             accepted = False
-            while mu <= mu_max:
+            if mu > 0.0:
+                # Marquardt failed last time: backtrack along the Gauss-Newton step first
+                # (a descent direction of Q, since its matrix is positive definite); far
+                # from the solution exp(V u) makes the full step overshoot, but a shorter
+                # one goes much further downhill than a heavily damped one
+                step = self.s * (basis @ (rhs / (lam + alpha)))
+                t = 0.5
+                while t > 1e-3:
+                    u_new = u + t * step
+                    q_n, r_n, _, _, obj_n = self._evaluate(u_new, alpha)
+                    if np.isfinite(obj_n) and obj_n < obj:
+                        accepted = True
+                        mu = 0.0
+                        break
+                    t *= 0.25
+            while not accepted and mu <= mu_max:
                 u_new = u + self.s * (basis @ (rhs / (lam + alpha + mu)))
                 q_n, r_n, _, _, obj_n = self._evaluate(u_new, alpha)
                 if np.isfinite(obj_n) and obj_n <= obj + 1e-13 * abs(obj):
