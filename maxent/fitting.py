@@ -351,11 +351,28 @@ def fit(
     alpha : float or str
         A fixed value > 0 (``inf`` returns the default model for entropy, 0 for l2, l1 and
         elastic net, and the hard constraint for nonneg), or the rule that picks it:
-        ``"historic"`` (:math:`\chi^2 = N`), ``"classic"`` (maximum of the evidence,
-        :math:`-2\alpha S = N_\mathrm{good}`), ``"bryan"`` (posterior average over alpha),
-        ``"lcurve"`` (kink of :math:`\log\chi^2` against :math:`\log\alpha`) or
-        ``"gcv"`` (generalised cross-validation, :math:`N\chi^2/(N - N_\mathrm{good})^2`).
-        ``"classic"`` and ``"bryan"`` need the evidence: entropy and l2 only.
+
+        - ``"historic"``: :math:`\chi^2 = N`;
+        - ``"classic"``: maximum of the evidence, :math:`-2\alpha S = N_\mathrm{good}`
+          (Gull 1989);
+        - ``"bryan"``: posterior average over alpha (Bryan 1990), prior ``alpha_prior``;
+        - ``"chi2kink"``: ana_cont's rule (also ACFlow's): a logistic curve
+          :math:`a + b/(1 + e^{-d(x - c)})` fitted to :math:`\log_{10}\chi^2` against
+          :math:`x = \log_{10}\alpha`, and :math:`\alpha = 10^{c - 2.5/d}`, just on the
+          noise side of the kink;
+        - ``"linefit"``: TRIQS/maxent's ``LineFitAnalyzer``: straight lines through the
+          noise-fitting plateau and the information-fitting slope of
+          :math:`\log\chi^2(\log\alpha)`, alpha at their intersection;
+        - ``"lcurve"``: the largest curvature of :math:`\log\chi^2` against
+          :math:`\log\alpha` (TRIQS/maxent's ``Chi2CurvatureAnalyzer``);
+        - ``"gcv"``: generalised cross-validation, minimum of
+          :math:`N\chi^2/(N - N_\mathrm{good})^2`.
+
+        ``"classic"`` and ``"bryan"`` need the evidence: entropy and l2 only.  The rules
+        built on the shape of :math:`\chi^2(\alpha)` (chi2kink, linefit, lcurve) hardly
+        depend on the scale of ``sigma``; classic and bryan do, and over-fit when the
+        errors are underestimated or correlated (TRIQS/maxent's guide scales its error
+        by 10 for them).
     alphas : array_like, optional
         The alpha grid to scan, all of it.  Default: 4 values per decade from where the
         penalty dominates (10 times the largest eigenvalue of the data term; for l1 and
@@ -379,6 +396,18 @@ def fit(
     max_iter : int
         Newton steps per alpha (entropy); coordinate-descent sweeps are allowed 100 times
         as many, active-set steps (nonneg) at least 6 n.
+    alpha_prior : {"jeffreys", "uniform"}
+        Prior of alpha in Bryan's average :math:`\bar x = \int x_\alpha
+        P(y|\alpha) P(\alpha) d\alpha / \int P(y|\alpha) P(\alpha) d\alpha`.
+        ``"jeffreys"`` (default): :math:`P(\alpha) \propto 1/\alpha`, uniform in
+        :math:`\log\alpha`, the scale-invariant choice of Jarrell & Gubernatis and
+        TRIQS/maxent.  ``"uniform"``: :math:`P(\alpha) = \text{const}`, as ana_cont
+        integrates (its trapezoid rule in :math:`\alpha`); this weighs large alpha
+        more, so its average is smoother (on the ana_cont test problem the two spectra
+        differ by about a quarter in L1).
+    progress : bool or None
+        Show a tqdm progress bar on standard error for alpha scans lasting over a second:
+        False (default) never, True always, None when standard error is a terminal.
 
     Returns
     -------
@@ -401,15 +430,20 @@ def fit(
     Notes
     -----
     All work is done in whitened units (rows divided by sigma, or :math:`L^{-1}` with
-    :math:`C = LL^T`).  The entropy solver is Bryan's Newton iteration in the singular
-    subspace of K (at most N unknowns whatever n); a fixed alpha is reached by
-    continuation from large alpha (4 steps per decade, all kept in the path); each rule
-    first scans ``alphas`` from large to small, warm-starting each solve, then refines
-    (root of the historic or classic condition, minimum of GCV; the L-curve uses the grid;
-    Bryan's average uses the grid refined 4-fold where the evidence is within
+    :math:`C = LL^T`), with BLAS on one thread (the work per alpha is on matrices of the
+    size of the rank of K, where threads only add synchronisation).  The entropy solver is
+    Bryan's Newton iteration in the singular subspace of K (at most N unknowns whatever n),
+    backtracking along the Gauss-Newton step before Marquardt damping; a fixed alpha is
+    reached by continuation from large alpha (4 steps per decade, all kept in the path);
+    each rule first scans ``alphas`` from large to small, warm-starting each solve, then
+    refines (root of the historic or classic condition, minimum of GCV; the L-curve uses
+    the grid; Bryan's average uses the grid refined 4-fold where the evidence is within
     :math:`e^{-10}` of its peak).  l1 and elastic net: scikit-learn's coordinate descent
     (no intercept, on the whitened problem), then an exact solve on the support and signs
     it found when that is consistent.  Soft nonneg: an exact active-set method.
+    The posterior covariance is kept as :math:`\mathrm{diag}(d) - G G^T`, G with at
+    most rank-of-K columns; the n x n matrix is formed once, for the chosen solution
+    (for Bryan's average, once from the stacked factors of the points that matter).
     For the entropy penalty, :math:`\ln(x_i/m_i)` is floored where :math:`x_i` would
     drop below ~1e-290, so that x stays positive in floating point.  The evidence is
     Gull's Gaussian approximation,
@@ -422,6 +456,10 @@ def fit(
     S. F. Gull, in *Maximum Entropy and Bayesian Methods* (1989) 53.
     R. K. Bryan, Eur. Biophys. J. 18 (1990) 165.
     M. Jarrell and J. E. Gubernatis, Phys. Rep. 269 (1996) 133.
+    G. J. Kraberger, R. Triebl, M. Zingl and M. Aichhorn, Phys. Rev. B 96 (2017) 155128
+    (TRIQS/maxent: line fit and chi^2 curvature analyzers).
+    J. Kaufmann and K. Held, Comput. Phys. Commun. 282 (2023) 108519 (ana_cont: chi2kink).
+    L. Huang, Comput. Phys. Commun. 292 (2023) 108863 (ACFlow).
 
     Examples
     --------
