@@ -221,6 +221,10 @@ class FitResult:
                 "message": self.message,
             },
         )
+        if not np.any(np.isfinite(self.covariance)):
+            note = f"not available: penalty={self.penalty!r} has no posterior"
+            for name in ("window_error", "solution_error", "covariance"):
+                ds[name].attrs["description"] = note
         return ds
 
 
