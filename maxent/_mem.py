@@ -337,7 +337,7 @@ def _effective_parameters(kernel, x, ridge: float = 0.0) -> float:
 
 
 class ElasticNetSolver(Solver):
-    r"""L1 and elastic net through scikit-learn's coordinate descent, no intercept.
+    r"""L1 and elastic net: scikit-learn's LARS homotopy (exact), coordinate descent if needed.
 
     Ours: :math:`\tfrac12\chi^2 + \alpha(\rho\|x\|_1 + (1-\rho)\|x\|^2)`.  scikit-learn's
     :math:`\frac{1}{2N}\|y - Xw\|^2 + a\,r\|w\|_1 + \frac{a}{2}(1-r)\|w\|^2` is the same
@@ -362,32 +362,68 @@ class ElasticNetSolver(Solver):
         return {"alpha": alpha * (2.0 - rho) / n_data, "l1_ratio": rho / (2.0 - rho)}
 
     def solve(self, alpha: float, start=None) -> Point:
-        from sklearn.exceptions import ConvergenceWarning as SkConvergenceWarning
-        from sklearn.linear_model import ElasticNet
-
         n = self.kernel.shape[1]
         rho = self.l1_ratio
         converged = True
         if np.isinf(alpha):
             x = np.zeros(n)
         else:
-            # scikit-learn stops when the duality gap < tol * |y|^2; our tol is relative to
-            # the scale of chi^2 that matters, N (|y|^2 can be many orders larger)
-            y2 = float(self.data @ self.data)
-            tol = self.tol * min(1.0, self.data.size / y2) if y2 > 0 else self.tol
-            model = ElasticNet(**self.sklearn_params(alpha), fit_intercept=False,
-                               tol=tol, max_iter=self.max_iter, warm_start=True)
-            if start is not None:
-                model.coef_ = np.array(start)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", SkConvergenceWarning)
-                model.fit(self.kernel, self.data)
-            converged = not any(issubclass(w.category, SkConvergenceWarning) for w in caught)
-            x = self._polish(alpha, np.asarray(model.coef_, dtype=np.float64).copy())
+            x = self._polish(alpha, self._lars(alpha))
+            if not self._optimal(alpha, x):  # LARS lost its way: coordinate descent
+                x, converged = self._coordinate_descent(alpha, x)
+                x = self._polish(alpha, x)
+                converged = converged or self._optimal(alpha, x)
         pen = float(rho * np.sum(np.abs(x)) + (1.0 - rho) * (x @ x))
         ridge = 0.0 if np.isinf(alpha) else 2.0 * alpha * (1.0 - rho)
         n_good = _effective_parameters(self.kernel, x, ridge)
         return Point(alpha, x, self.chi2(x), pen, n_good, float("nan"), converged, 0, state=x)
+
+    def _lars(self, alpha: float) -> NDArray[np.float64]:
+        r"""Exact homotopy (LARS-lasso); the ridge part as extra rows
+        :math:`\sqrt{2\alpha(1-\rho)}\,I`."""
+        from sklearn.exceptions import ConvergenceWarning as SkConvergenceWarning
+        from sklearn.linear_model import LassoLars
+
+        rho = self.l1_ratio
+        kt, y = self.kernel, self.data
+        if rho < 1.0:
+            n = kt.shape[1]
+            kt = np.vstack([kt, math.sqrt(2.0 * alpha * (1.0 - rho)) * np.eye(n)])
+            y = np.concatenate([y, np.zeros(n)])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SkConvergenceWarning)
+            model = LassoLars(alpha=alpha * rho / kt.shape[0], fit_intercept=False,
+                              max_iter=self.max_iter, eps=_EPS)
+            model.fit(kt, y)
+        return np.asarray(model.coef_, dtype=np.float64).copy()
+
+    def _optimal(self, alpha: float, x: NDArray[np.float64]) -> bool:
+        """Optimality (KKT) conditions of the fit, to ``tol`` relative to their scale."""
+        rho = self.l1_ratio
+        grad = self.kernel.T @ (self.kernel @ x - self.data) + 2 * alpha * (1 - rho) * x
+        active = x != 0
+        scale = max(alpha * rho, float(np.max(np.abs(self.kernel.T @ self.data))))
+        tol = max(self.tol, 1e-8) * scale
+        on = np.abs(grad[active] + alpha * rho * np.sign(x[active]))
+        off = np.abs(grad[~active]) - alpha * rho
+        return bool(np.all(on <= tol) and np.all(off <= tol))
+
+    def _coordinate_descent(self, alpha: float, start: NDArray[np.float64]):
+        from sklearn.exceptions import ConvergenceWarning as SkConvergenceWarning
+        from sklearn.linear_model import ElasticNet
+
+        # scikit-learn stops when the duality gap < tol * |y|^2; our tol is relative to
+        # the scale of chi^2 that matters, N (|y|^2 can be many orders larger)
+        y2 = float(self.data @ self.data)
+        tol = self.tol * min(1.0, self.data.size / y2) if y2 > 0 else self.tol
+        model = ElasticNet(**self.sklearn_params(alpha), fit_intercept=False,
+                           tol=tol, max_iter=self.max_iter, warm_start=True)
+        model.coef_ = np.array(start)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SkConvergenceWarning)
+            model.fit(self.kernel, self.data)
+        converged = not any(issubclass(w.category, SkConvergenceWarning) for w in caught)
+        return np.asarray(model.coef_, dtype=np.float64).copy(), converged
 
     def _polish(self, alpha: float, x: NDArray[np.float64]) -> NDArray[np.float64]:
         """Solve exactly on the support and signs coordinate descent found, if consistent.
