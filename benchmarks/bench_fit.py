@@ -17,8 +17,10 @@ The baseline is ana_cont (``pip install --no-build-isolation ana_cont``; numpy >
 needs the ``np.trapz`` shim set below), its ``maxent_svd`` solver with the same data,
 errors, grid and flat default model, no preblur, for the rules it has (chi2kink,
 classic, bryan, historic), run in the same process.  ``ratio`` = baseline_s / maxent_s.
-``--quick`` runs one repeat and skips the N = 2501 baseline (about a minute); a
-progress bar (tqdm) shows where it is.  Everything goes through the public API.
+An ana_cont run is stopped after ``--limit`` seconds (its Bryan loop can run for
+minutes).  ``--quick`` runs one repeat, skips the N = 2501 baseline and stops ana_cont
+after 8 s (under two minutes in all); a progress bar (tqdm) shows where it is.
+Everything goes through the public API.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import signal
 import sys
 import time
 import warnings
@@ -88,7 +91,16 @@ def ana_cont_problem(case: str, prob: PeerProblem, extra: dict):
         kernel_mode="time_fermionic", beta=extra["beta"]), prob.sigma
 
 
-def time_ana_cont(case: str, prob: PeerProblem, extra: dict, rule: str):
+class _Timeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise _Timeout
+
+
+def time_ana_cont(case: str, prob: PeerProblem, extra: dict, rule: str, limit: int):
+    """ana_cont's solve, stopped after ``limit`` seconds (SIGALRM) if it runs longer."""
     problem, err = ana_cont_problem(case, prob, extra)
     kwargs = {"method": "maxent_svd", "optimizer": "newton", "alpha_determination": rule,
               "model": prob.default_model / np.sum(prob.grid_weights * prob.default_model),
@@ -96,12 +108,19 @@ def time_ana_cont(case: str, prob: PeerProblem, extra: dict, rule: str):
               "verbose": False}
     sink = io.StringIO()
     start = time.perf_counter()
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(limit)
     try:
         with contextlib.redirect_stdout(sink), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             sol, _ = problem.solve(**kwargs)
+    except _Timeout:
+        return time.perf_counter() - start, None, f"ana_cont stopped after {limit} s"
     except Exception as exc:  # report, do not hide: the row says what failed
         return time.perf_counter() - start, None, f"{type(exc).__name__}: {exc}"[:60]
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
     elapsed = time.perf_counter() - start
     return elapsed, np.asarray(sol.A_opt, dtype=float), ""
 
@@ -129,8 +148,12 @@ def main() -> None:
                         metavar=("N", "n"), help="data and grid size of the big cases")
     parser.add_argument("--repeat", type=int, default=3, help="maxent timings: best of R")
     parser.add_argument("--no-baseline", action="store_true", help="skip ana_cont")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="stop an ana_cont run after this many seconds "
+                             "(default 60; 8 with --quick)")
     args = parser.parse_args()
     repeat = 1 if args.quick else args.repeat
+    limit = args.limit or (8 if args.quick else 60)
     baseline = not args.no_baseline and ana_cont_available()
 
     rows = []
@@ -145,7 +168,8 @@ def main() -> None:
                        relative_l1(prob, res.x), None, n_warn, ""]
                 skip = args.quick and case == "triqs"
                 if baseline and rule in ANA_CONT_RULES and case != "laplace" and not skip:
-                    t_b, a_b, note = time_ana_cont(case, prob, extra, ANA_CONT_RULES[rule])
+                    t_b, a_b, note = time_ana_cont(case, prob, extra, ANA_CONT_RULES[rule],
+                                                   limit)
                     row[3] = t_b
                     if a_b is not None:
                         row[7] = relative_l1(prob, a_b)

@@ -23,6 +23,7 @@ import numpy as np
 import scipy.linalg
 import scipy.optimize
 from numpy.typing import NDArray
+from scipy.special import rel_entr
 
 from .errors import MaxEntError
 
@@ -264,6 +265,10 @@ class EntropySolver(Solver):
     def alpha_top(self) -> float:
         return 10.0 * self.lambda_max()
 
+    def penalty_of(self, x: NDArray[np.float64]) -> float:
+        """:math:`-S(x; m)` (for an average of solutions)."""
+        return float(np.sum(self.weights * (self.model - x + rel_entr(x, self.model))))
+
     def covariance_factors(self, point: Point):
         r"""Inverse Hessian of Q in x, :math:`(\tilde K^T \tilde K + \alpha W/X)^{-1}`, factored.
 
@@ -315,6 +320,9 @@ class L2Solver(Solver):
 
     def alpha_top(self) -> float:
         return 10.0 * self.lambda_max()
+
+    def penalty_of(self, x: NDArray[np.float64]) -> float:
+        return float(x @ x)
 
     def covariance_factors(self, point: Point):
         """:math:`(\\tilde K^T \\tilde K + 2\\alpha I)^{-1} = I/2\\alpha - G G^T`."""

@@ -407,8 +407,8 @@ def fit(
         :math:`\log\alpha`, the scale-invariant choice of Jarrell & Gubernatis and
         TRIQS/maxent.  ``"uniform"``: :math:`P(\alpha) = \text{const}`, as ana_cont
         integrates (its trapezoid rule in :math:`\alpha`); this weighs large alpha
-        more, so its average is smoother (on the ana_cont test problem the two spectra
-        differ by about a quarter in L1).
+        more (on ana_cont's two-Gaussian test problem the mean alpha moves from 6.3 to
+        7.2 and the spectra differ by 1 % in L1).
     progress : bool or None
         Show a tqdm progress bar on standard error for alpha scans lasting over a second:
         False (default) never, True always, None when standard error is a terminal.
@@ -662,7 +662,7 @@ def _result(solver, path, chosen, average, rule, penalty, message, y, data_error
         converged = converged and not message
         cov = _averaged_covariance(solver, points, w, x)
         chi2 = solver.chi2(x)
-        pen = -_entropy_of(x, model, weights) if penalty == "entropy" else float(x @ x)
+        pen = solver.penalty_of(x)
         n_good = float(w @ np.array([p.n_good for p in points]))
         n_iter = int(sum(p.n_iter for p in points))
     if not converged and not message:
