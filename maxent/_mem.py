@@ -27,7 +27,15 @@ from scipy.special import rel_entr
 
 from .errors import MaxEntError
 
-__all__ = ["ElasticNetSolver", "EntropySolver", "L2Solver", "NonnegSolver", "Point", "Solver"]
+__all__ = [
+    "ElasticNetSolver",
+    "EntropySolver",
+    "L2Solver",
+    "NonnegSolver",
+    "Point",
+    "Solver",
+    "symmetric_from_factors",
+]
 
 _EPS = np.finfo(np.float64).eps
 _RCOND = 1e-13  # singular values below _RCOND * s_max are dropped (no information there)
@@ -76,6 +84,15 @@ def _phi(a: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.where(small, series, closed)
 
 
+def symmetric_from_factors(d, minus, plus=None) -> NDArray[np.float64]:
+    """:math:`\\mathrm{diag}(d) - A A^T + B B^T` (A = ``minus``, B = ``plus``), symmetric."""
+    cov = -(minus @ minus.T)
+    if plus is not None and plus.shape[1]:
+        cov += plus @ plus.T
+    cov[np.diag_indices(d.size)] += d
+    return 0.5 * (cov + cov.T)
+
+
 class Solver:
     r"""Shared pieces of every penalty's solver: the whitened problem and chi^2.
 
@@ -112,9 +129,7 @@ class Solver:
         if factors is None:
             return np.full((n, n), np.nan)
         d, g = factors
-        cov = -(g @ g.T)
-        cov[np.diag_indices(n)] += d
-        return 0.5 * (cov + cov.T)
+        return symmetric_from_factors(d, g)
 
 
 class EntropySolver(Solver):

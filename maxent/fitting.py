@@ -23,7 +23,13 @@ from scipy.special import rel_entr
 
 from ._alpha_rules import ALPHA_PRIORS, ALPHA_RULES, Path, ScanContext, default_alphas
 from ._checks import as_float_array, check_finite, check_positive
-from ._mem import ElasticNetSolver, EntropySolver, L2Solver, NonnegSolver
+from ._mem import (
+    ElasticNetSolver,
+    EntropySolver,
+    L2Solver,
+    NonnegSolver,
+    symmetric_from_factors,
+)
 from .errors import ConvergenceWarning, InvalidInputError
 
 __all__ = ["FitResult", "fit"]
@@ -639,9 +645,7 @@ def _averaged_covariance(solver, points, w, x):
     diag = sum(wk * d for wk, (d, _) in factors)
     low = np.hstack([np.sqrt(wk) * g for wk, (_, g) in factors])
     spread = np.column_stack([np.sqrt(wk) * (p.x - x) for wk, p in use])
-    cov = spread @ spread.T - low @ low.T
-    cov[np.diag_indices(n)] += diag
-    return 0.5 * (cov + cov.T)
+    return symmetric_from_factors(diag, low, spread)
 
 
 def _result(solver, path, chosen, average, rule, penalty, message, y, data_error, model,
