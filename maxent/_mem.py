@@ -379,6 +379,7 @@ class ElasticNetSolver(Solver):
         self.l1_ratio = l1_ratio
         self.tol = tol
         self.max_iter = max_iter
+        self._path = None
 
     def sklearn_params(self, alpha: float) -> dict[str, float]:
         rho, n_data = self.l1_ratio, self.kernel.shape[0]
@@ -409,6 +410,8 @@ class ElasticNetSolver(Solver):
 
         rho = self.l1_ratio
         kt, y = self.kernel, self.data
+        if rho == 1.0:  # the lasso path is piecewise linear in alpha: compute it once
+            return self._on_lasso_path(alpha)
         if rho < 1.0:
             n = kt.shape[1]
             kt = np.vstack([kt, math.sqrt(2.0 * alpha * (1.0 - rho)) * np.eye(n)])
@@ -419,6 +422,27 @@ class ElasticNetSolver(Solver):
                               max_iter=self.max_iter, eps=_EPS)
             model.fit(kt, y)
         return np.asarray(model.coef_, dtype=np.float64).copy()
+
+    def _on_lasso_path(self, alpha: float) -> NDArray[np.float64]:
+        """The exact lasso solution at alpha, interpolated on the LARS path (computed once;
+        scikit-learn's alphas are ours divided by N)."""
+        from sklearn.exceptions import ConvergenceWarning as SkConvergenceWarning
+        from sklearn.linear_model import lars_path
+
+        if self._path is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", SkConvergenceWarning)
+                alphas, _, coefs = lars_path(self.kernel, self.data, method="lasso",
+                                             max_iter=self.max_iter, eps=_EPS)
+            self._path = (alphas[::-1] * self.kernel.shape[0], coefs[:, ::-1])
+        knots, coefs = self._path  # ascending alpha
+        if alpha >= knots[-1]:
+            return coefs[:, -1].copy()
+        if alpha <= knots[0]:
+            return coefs[:, 0].copy()
+        j = int(np.searchsorted(knots, alpha))
+        t = (alpha - knots[j - 1]) / (knots[j] - knots[j - 1])
+        return (1.0 - t) * coefs[:, j - 1] + t * coefs[:, j]
 
     def _optimal(self, alpha: float, x: NDArray[np.float64]) -> bool:
         """Optimality (KKT) conditions of the fit, to ``tol`` relative to their scale."""
