@@ -11,7 +11,8 @@ Cases (built in ``benchmarks/peer_problems.py`` from the peers' own descriptions
   can also solve (its own time kernel);
 - ``laplace N x n``: two peaks through exp(-tau w), N = 200, n = 2000 (``--size``).
 
-For each case and rule: wall time of ``maxent.fit`` (best of ``--repeat``), the chosen
+For each case and rule: wall and CPU time of ``maxent.fit`` (best of ``--repeat``; on a
+busy machine the CPU time is the steadier one, maxent running BLAS on one thread), the chosen
 alpha, chi^2/N and the L1 error :math:`\\sum w|A - A_\\mathrm{true}| / \\sum w A_\\mathrm{true}`.
 The baseline is ana_cont (``pip install --no-build-isolation ana_cont``; numpy >= 2.4
 needs the ``np.trapz`` shim set below), its ``maxent_svd`` solver with the same data,
@@ -54,16 +55,17 @@ ANA_CONT_RULES = {"chi2kink": "chi2kink", "classic": "classic", "bryan": "bryan"
 
 
 def time_maxent(prob: PeerProblem, rule: str, repeat: int):
-    best, res, n_warn = np.inf, None, 0
+    best, cpu, res, n_warn = np.inf, np.inf, None, 0
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", maxent.ConvergenceWarning)
             res = maxent.fit(prob.kernel, prob.data, prob.sigma, alpha=rule,
                              **prob.fit_kwargs())
         best = min(best, time.perf_counter() - start)
+        cpu = min(cpu, time.process_time() - start_cpu)
         n_warn = len(caught)
-    return best, res, n_warn
+    return best, cpu, res, n_warn
 
 
 def ana_cont_available() -> bool:
@@ -163,32 +165,34 @@ def main() -> None:
             prob = build()
             for rule in RULES:
                 bar.set_postfix_str(f"{label}: {rule}")
-                t_m, res, n_warn = time_maxent(prob, rule, repeat)
-                row = [label, rule, t_m, None, res.alpha, res.chi2 / prob.data.size,
+                t_m, cpu_m, res, n_warn = time_maxent(prob, rule, repeat)
+                row = [label, rule, t_m, cpu_m, None, res.alpha, res.chi2 / prob.data.size,
                        relative_l1(prob, res.x), None, n_warn, ""]
                 skip = args.quick and case == "triqs"
                 if baseline and rule in ANA_CONT_RULES and case != "laplace" and not skip:
                     t_b, a_b, note = time_ana_cont(case, prob, extra, ANA_CONT_RULES[rule],
                                                    limit)
-                    row[3] = t_b
+                    row[4] = t_b
                     if a_b is not None:
-                        row[7] = relative_l1(prob, a_b)
-                    row[9] = note
+                        row[8] = relative_l1(prob, a_b)
+                    row[10] = note
                 rows.append(row)
                 bar.update()
 
     print(f"maxent {maxent.__version__}; baseline: "
-          + ("ana_cont (maxent_svd, newton, no preblur)" if baseline else "none (ana_cont not "
-             "installed; see the figures quoted in issue 13)")
+          + ("ana_cont (maxent_svd, newton, no preblur)" if baseline
+             else "none (--no-baseline)" if args.no_baseline
+             else "none (ana_cont not installed; see the figures quoted in issue 13)")
           + f"; best of {repeat}")
-    print(f"{'case':18s} {'rule':9s} {'maxent_s':>9s} {'baseline_s':>10s} {'ratio':>7s} "
+    print(f"{'case':18s} {'rule':9s} {'maxent_s':>9s} {'cpu_s':>6s} {'baseline_s':>10s} "
+          f"{'ratio':>7s} "
           f"{'alpha':>9s} {'chi2/N':>7s} {'L1':>7s} {'L1_base':>8s} {'warn':>4s}")
-    for label, rule, t_m, t_b, alpha, chi2n, l1, l1_b, n_warn, note in rows:
+    for label, rule, t_m, cpu_m, t_b, alpha, chi2n, l1, l1_b, n_warn, note in rows:
         tb = f"{t_b:10.2f}" if t_b is not None else f"{'-':>10s}"
         ratio = f"{t_b / t_m:7.1f}" if t_b is not None else f"{'-':>7s}"
         lb = f"{l1_b:8.4f}" if l1_b is not None else f"{'-':>8s}"
-        print(f"{label:18s} {rule:9s} {t_m:9.3f} {tb} {ratio} {alpha:9.3g} {chi2n:7.3f} "
-              f"{l1:7.4f} {lb} {n_warn:4d} {note}")
+        print(f"{label:18s} {rule:9s} {t_m:9.3f} {cpu_m:6.2f} {tb} {ratio} {alpha:9.3g} "
+              f"{chi2n:7.3f} {l1:7.4f} {lb} {n_warn:4d} {note}")
 
 
 if __name__ == "__main__":
