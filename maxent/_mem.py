@@ -9,7 +9,8 @@ Every solver works in *whitened* units: ``kernel`` is :math:`\\tilde K = L^{-1} 
 for its penalty :math:`P` and returns a :class:`Point`.  The maximum-entropy solver
 (:class:`EntropySolver`, :math:`P = -S`) is Bryan's Newton iteration in the singular
 subspace of the kernel; ``l2`` is closed form; ``l1`` and ``elastic_net`` call
-scikit-learn; ``nonneg`` calls :func:`scipy.optimize.nnls` (hard) or L-BFGS-B (soft).
+scikit-learn (LARS, coordinate descent as fallback); ``nonneg`` is an exact active-set
+method (:func:`scipy.optimize.nnls` for the hard constraint).
 """
 
 from __future__ import annotations

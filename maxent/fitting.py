@@ -401,8 +401,10 @@ def fit(
         :math:`\rho \in (0, 1]` of the elastic net.
     tol : float, optional
         Tolerance of the solvers: relative gradient and relative change of x (Newton,
-        entropy; default 1e-10), scikit-learn's duality-gap ``tol`` (l1, elastic_net;
-        default 1e-4, as in scikit-learn).  l2 and nonneg are solved exactly.
+        entropy; default 1e-10); for l1 and elastic_net (default 1e-4) the tolerance of
+        the optimality conditions that decide whether the exact LARS solution stands, and
+        scikit-learn's duality-gap ``tol`` of the coordinate-descent fallback.  l2 and
+        nonneg are solved exactly.
     max_iter : int
         Newton steps per alpha (entropy); coordinate-descent sweeps are allowed 100 times
         as many, active-set steps (nonneg) at least 6 n.
@@ -449,9 +451,11 @@ def fit(
     each rule first scans ``alphas`` from large to small, warm-starting each solve, then
     refines (root of the historic or classic condition, minimum of GCV; the L-curve uses
     the grid; Bryan's average uses the grid refined 4-fold where the evidence is within
-    :math:`e^{-10}` of its peak).  l1 and elastic net: scikit-learn's coordinate descent
-    (no intercept, on the whitened problem), then an exact solve on the support and signs
-    it found when that is consistent.  Soft nonneg: an exact active-set method.
+    :math:`e^{-10}` of its peak).  l1 and elastic net: scikit-learn's LARS homotopy on the
+    whitened problem, no intercept (l1: one path per fit, exact between its knots;
+    elastic net: the ridge term as extra rows), then an exact solve on the support and
+    signs found; coordinate descent only if the optimality conditions then fail.  Soft
+    nonneg: an exact active-set method.
     The posterior covariance is kept as :math:`\mathrm{diag}(d) - G G^T`, G with at
     most rank-of-K columns; the n x n matrix is formed once, for the chosen solution
     (for Bryan's average, once from the stacked factors of the points that matter).
