@@ -1,139 +1,198 @@
-"""Time an entropy fit's alpha scan against a general-purpose minimiser of Q at each alpha.
+"""Time every alpha rule of ``maxent.fit`` on the peers' test problems, against ana_cont.
 
-    python benchmarks/bench_fit.py [--repeat R]
+    python benchmarks/bench_fit.py [--quick] [--size N n] [--repeat R] [--no-baseline]
 
-Problem: a two-peak spectrum through a Laplace kernel, N = 100 data, n = 1000 grid
-points, noise 1e-3 of the largest datum.  Both methods solve the same 40 alphas (a
-geometric grid from 1e4 to 1e-2 times the classic alpha), from large to small, each solve
-warm-started from the previous one:
+Cases (built in ``benchmarks/peer_problems.py`` from the peers' own descriptions):
 
-- maxent: ``maxent.fit(..., alpha="lcurve", alphas=grid)`` (Bryan's Newton iteration in
-  the singular subspace, at most N unknowns);
-- baseline: ``scipy.optimize.minimize(method="L-BFGS-B")`` on Q in the n variables
-  ln(p/m) with the exact gradient.
+- ``ana_cont``: ana_cont's two-Gaussian Matsubara example, 40 real data, n = 501;
+- ``triqs``: the TRIQS/maxent TauMaxEnt guide's semicircle, N = 2501 imaginary times,
+  n = 100 (hyperbolic mesh);
+- ``tau N x n``: the same semicircle at N = 200, n = 2000 (``--size``), which ana_cont
+  can also solve (its own time kernel);
+- ``laplace N x n``: two peaks through exp(-tau w), N = 200, n = 2000 (``--size``).
 
-Columns: ``newton_steps`` (Newton steps for maxent, L-BFGS-B iterations for the baseline)
-and ``passes_over_F`` (products with the N x n kernel: one per evaluation of Q for maxent,
-two per function-and-gradient evaluation for the baseline).  ``max_rel_dx`` is the largest
-relative difference of the two solutions over the grid and alphas, in the 2-norm.
+For each case and rule: wall and CPU time of ``maxent.fit`` (best of ``--repeat``; on a
+busy machine the CPU time is the steadier one, maxent running BLAS on one thread), the chosen
+alpha, chi^2/N and the L1 error :math:`\\sum w|A - A_\\mathrm{true}| / \\sum w A_\\mathrm{true}`.
+The baseline is ana_cont (``pip install --no-build-isolation ana_cont``; numpy >= 2.4
+needs the ``np.trapz`` shim set below), its ``maxent_svd`` solver with the same data,
+errors, grid and flat default model, no preblur, for the rules it has (chi2kink,
+classic, bryan, historic), run in the same process.  ``ratio`` = baseline_s / maxent_s.
+An ana_cont run is stopped after ``--limit`` seconds (its Bryan loop can run for
+minutes).  ``--quick`` runs one repeat, skips the N = 2501 baseline and stops ana_cont
+after 8 s (under two minutes in all); a progress bar (tqdm) shows where it is.
+Everything goes through the public API.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import signal
+import sys
 import time
+import warnings
+from pathlib import Path
 
 import numpy as np
-import scipy.optimize
+from tqdm.auto import tqdm
 
 import maxent
-import maxent._mem as mem
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peer_problems import (  # noqa: E402
+    PeerProblem,
+    ana_cont_two_gaussians,
+    laplace_problem,
+    relative_l1,
+    triqs_semicircle,
+)
+
+RULES = ("chi2kink", "linefit", "lcurve", "historic", "classic", "bryan", "gcv")
+ANA_CONT_RULES = {"chi2kink": "chi2kink", "classic": "classic", "bryan": "bryan",
+                  "historic": "historic"}
 
 
-def problem(n_data=100, n_grid=1000, noise=1e-3, seed=0):
-    rng = np.random.default_rng(seed)
-    w = np.linspace(0.0, 8.0, n_grid)
-    dw = np.full(n_grid, w[1] - w[0])
-    dw[[0, -1]] /= 2
-    tau = np.linspace(0.0, 5.0, n_data)
-    truth = np.exp(-((w - 1.0) ** 2) / (2 * 0.25**2)) + 0.5 * np.exp(-((w - 4.0) ** 2) / 1.0)
-    kernel = np.exp(-np.outer(tau, w)) * dw
-    exact = kernel @ truth
-    sigma = noise * exact.max() * np.ones(n_data)
-    return kernel, exact + sigma * rng.standard_normal(n_data), sigma, w, dw
+def time_maxent(prob: PeerProblem, rule: str, repeat: int):
+    best, cpu, res, n_warn = np.inf, np.inf, None, 0
+    for _ in range(repeat):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", maxent.ConvergenceWarning)
+            res = maxent.fit(prob.kernel, prob.data, prob.sigma, alpha=rule,
+                             **prob.fit_kwargs())
+        best = min(best, time.perf_counter() - start)
+        cpu = min(cpu, time.process_time() - start_cpu)
+        n_warn = len(caught)
+    return best, cpu, res, n_warn
 
 
-def run_maxent(kernel, data, sigma, dw, alphas):
-    evaluations = 0
-    original = mem._EntropySolver._evaluate
-
-    def counted(self, u, alpha):
-        nonlocal evaluations
-        evaluations += 1
-        return original(self, u, alpha)
-
-    mem._EntropySolver._evaluate = counted
+def ana_cont_available() -> bool:
+    if not hasattr(np, "trapz"):  # ana_cont calls np.trapz, removed in numpy 2.4
+        np.trapz = np.trapezoid  # noqa: NPY201
     try:
-        start = time.perf_counter()
-        res = maxent.fit(kernel, data, sigma, grid_weights=dw, alpha="lcurve", alphas=alphas)
-        elapsed = time.perf_counter() - start
-    finally:
-        mem._EntropySolver._evaluate = original
-    path = {float(a): x for a, x in zip(res.path_alpha, res.path_x, strict=True)}
-    return elapsed, path, res, evaluations
+        import ana_cont.continuation  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
-def run_baseline(kernel, data, sigma, dw, model, alphas):
-    kt, yt = kernel / sigma[:, None], data / sigma
-    a = np.zeros(kernel.shape[1])
-    path, iterations, evaluations = {}, 0, 0
+def ana_cont_problem(case: str, prob: PeerProblem, extra: dict):
+    import ana_cont.continuation as cont
+
+    if case == "ana_cont":
+        niw = prob.data.size // 2
+        giw = prob.data[:niw] + 1j * prob.data[niw:]
+        return cont.AnalyticContinuationProblem(
+            im_axis=extra["iw"], re_axis=prob.grid, im_data=giw,
+            kernel_mode="freq_fermionic"), prob.sigma[:niw]
+    # ana_cont's time kernel is +e^{-tau w}/(1 + e^{-beta w}): it takes -G(tau)
+    return cont.AnalyticContinuationProblem(
+        im_axis=extra["tau"], re_axis=prob.grid, im_data=-prob.data,
+        kernel_mode="time_fermionic", beta=extra["beta"]), prob.sigma
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise _Timeout
+
+
+def time_ana_cont(case: str, prob: PeerProblem, extra: dict, rule: str, limit: int):
+    """ana_cont's solve, stopped after ``limit`` seconds (SIGALRM) if it runs longer."""
+    problem, err = ana_cont_problem(case, prob, extra)
+    kwargs = {"method": "maxent_svd", "optimizer": "newton", "alpha_determination": rule,
+              "model": prob.default_model / np.sum(prob.grid_weights * prob.default_model),
+              "stdev": err, "alpha_start": 1e12, "alpha_end": 1e-2, "interactive": False,
+              "verbose": False}
+    sink = io.StringIO()
     start = time.perf_counter()
-    for alpha in sorted(alphas, reverse=True):
-        def q_of(a, alpha=alpha):
-            p = model * np.exp(a)
-            r = kt @ p - yt
-            value = 0.5 * r @ r + alpha * np.sum(dw * (p * a - p + model))
-            return value, p * (kt.T @ r + alpha * dw * a)
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(limit)
+    try:
+        with contextlib.redirect_stdout(sink), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sol, _ = problem.solve(**kwargs)
+    except _Timeout:
+        return time.perf_counter() - start, None, f"ana_cont stopped after {limit} s"
+    except Exception as exc:  # report, do not hide: the row says what failed
+        return time.perf_counter() - start, None, f"{type(exc).__name__}: {exc}"[:60]
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    elapsed = time.perf_counter() - start
+    return elapsed, np.asarray(sol.A_opt, dtype=float), ""
 
-        res = scipy.optimize.minimize(q_of, a, jac=True, method="L-BFGS-B",
-                                      options={"ftol": 1e-15, "gtol": 1e-10,
-                                               "maxiter": 20000, "maxfun": 40000})
-        a = res.x
-        path[float(alpha)] = model * np.exp(a)
-        iterations += res.nit
-        evaluations += res.nfev
-    return time.perf_counter() - start, path, iterations, evaluations
+
+def cases(args):
+    n_data, n_grid = args.size
+    beta = 10.0
+    iw = np.pi / beta * (2.0 * np.arange(20) + 1.0)
+    out = [("ana_cont", "ana_cont 40 x 501", ana_cont_two_gaussians, {"iw": iw})]
+    out.append(("triqs", "triqs 2501 x 100", triqs_semicircle,
+                {"tau": np.linspace(0, beta, 2501), "beta": beta}))
+    out.append(("tau", f"tau {n_data} x {n_grid}",
+                lambda: triqs_semicircle(n_tau=n_data, n_omega=n_grid),
+                {"tau": np.linspace(0, beta, n_data), "beta": beta}))
+    out.append(("laplace", f"laplace {n_data} x {n_grid}",
+                lambda: laplace_problem(n_data, n_grid), {}))
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="one repeat, no ana_cont run on the 2501-point case")
+    parser.add_argument("--size", type=int, nargs=2, default=(200, 2000),
+                        metavar=("N", "n"), help="data and grid size of the big cases")
     parser.add_argument("--repeat", type=int, default=3, help="maxent timings: best of R")
+    parser.add_argument("--no-baseline", action="store_true", help="skip ana_cont")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="stop an ana_cont run after this many seconds "
+                             "(default 60; 8 with --quick)")
     args = parser.parse_args()
+    repeat = 1 if args.quick else args.repeat
+    limit = args.limit or (8 if args.quick else 60)
+    baseline = not args.no_baseline and ana_cont_available()
 
-    kernel, data, sigma, w, dw = problem()
-    classic = maxent.fit(kernel, data, sigma, grid_weights=dw, alpha="classic")
-    alphas = np.geomspace(1e4 * classic.alpha, 1e-2 * classic.alpha, 40)
+    rows = []
+    todo = cases(args)
+    with tqdm(total=len(todo) * len(RULES), desc="bench_fit", unit="fit") as bar:
+        for case, label, build, extra in todo:
+            prob = build()
+            for rule in RULES:
+                bar.set_postfix_str(f"{label}: {rule}")
+                t_m, cpu_m, res, n_warn = time_maxent(prob, rule, repeat)
+                row = [label, rule, t_m, cpu_m, None, res.alpha, res.chi2 / prob.data.size,
+                       relative_l1(prob, res.x), None, n_warn, ""]
+                skip = args.quick and case == "triqs"
+                if baseline and rule in ANA_CONT_RULES and case != "laplace" and not skip:
+                    t_b, a_b, note = time_ana_cont(case, prob, extra, ANA_CONT_RULES[rule],
+                                                   limit)
+                    row[4] = t_b
+                    if a_b is not None:
+                        row[8] = relative_l1(prob, a_b)
+                    row[10] = note
+                rows.append(row)
+                bar.update()
 
-    times = []
-    for _ in range(args.repeat):
-        t, path_m, res, evals_m = run_maxent(kernel, data, sigma, dw, alphas)
-        times.append(t)
-    t_m = min(times)
-    solver = mem._EntropySolver(kernel / sigma[:, None], data / sigma, dw,
-                                res.default_model, tol=1e-10, max_iter=200)
-    steps_m = 0
-    state = None
-    for alpha in sorted(alphas, reverse=True):  # the same solves, to count Newton steps
-        point = solver.solve(float(alpha), state)
-        state, steps_m = point.state, steps_m + point.n_iter
-
-    t_b, path_b, steps_b, evals_b = run_baseline(kernel, data, sigma, dw, res.default_model,
-                                                 alphas)
-    dx = max(np.linalg.norm(path_m[a] - path_b[a]) / np.linalg.norm(path_m[a])
-             for a in path_b)
-    q_m = q_b = 0.0
-    kt, yt = kernel / sigma[:, None], data / sigma
-    for a in path_b:  # which solution has the lower Q, summed over alphas
-        for x, acc in ((path_m[a], "m"), (path_b[a], "b")):
-            r = kt @ x - yt
-            val = 0.5 * r @ r + a * np.sum(dw * (x * np.log(x / res.default_model) - x
-                                                 + res.default_model))
-            if acc == "m":
-                q_m += val
-            else:
-                q_b += val
-
-    print(f"N = {kernel.shape[0]}, n = {kernel.shape[1]}, {alphas.size} alphas "
-          f"[{alphas.min():.3g}, {alphas.max():.3g}], classic alpha {classic.alpha:.3g}; "
-          f"all maxent solves converged: {bool(np.all(res.path_converged))}")
-    print(f"{'case':28s} {'maxent_s':>9s} {'baseline_s':>11s} {'ratio':>8s} "
-          f"{'newton_steps':>13s} {'passes_over_F':>14s}")
-    print(f"{'entropy scan, maxent':28s} {t_m:9.3f} {'':>11s} {'':>8s} {steps_m:13d} "
-          f"{evals_m:14d}")
-    print(f"{'entropy scan, L-BFGS-B':28s} {'':>9s} {t_b:11.3f} {t_b / t_m:8.1f} "
-          f"{steps_b:13d} {2 * evals_b:14d}")
-    print(f"max_rel_dx = {dx:.2e}; sum over alphas of Q: maxent {q_m:.10g}, "
-          f"baseline {q_b:.10g} (lower is better)")
+    print(f"maxent {maxent.__version__}; baseline: "
+          + ("ana_cont (maxent_svd, newton, no preblur)" if baseline
+             else "none (--no-baseline)" if args.no_baseline
+             else "none (ana_cont not installed; see the figures quoted in issue 13)")
+          + f"; best of {repeat}")
+    print(f"{'case':18s} {'rule':9s} {'maxent_s':>9s} {'cpu_s':>6s} {'baseline_s':>10s} "
+          f"{'ratio':>7s} "
+          f"{'alpha':>9s} {'chi2/N':>7s} {'L1':>7s} {'L1_base':>8s} {'warn':>4s}")
+    for label, rule, t_m, cpu_m, t_b, alpha, chi2n, l1, l1_b, n_warn, note in rows:
+        tb = f"{t_b:10.2f}" if t_b is not None else f"{'-':>10s}"
+        ratio = f"{t_b / t_m:7.1f}" if t_b is not None else f"{'-':>7s}"
+        lb = f"{l1_b:8.4f}" if l1_b is not None else f"{'-':>8s}"
+        print(f"{label:18s} {rule:9s} {t_m:9.3f} {cpu_m:6.2f} {tb} {ratio} {alpha:9.3g} "
+              f"{chi2n:7.3f} {l1:7.4f} {lb} {n_warn:4d} {note}")
 
 
 if __name__ == "__main__":

@@ -6,10 +6,11 @@ Every solver works in *whitened* units: ``kernel`` is :math:`\\tilde K = L^{-1} 
 
 .. math:: Q(x) = \\tfrac12 \\chi^2(x) + \\alpha P(x)
 
-for its penalty :math:`P` and returns a :class:`_Point`.  The maximum-entropy solver
-(:class:`_EntropySolver`, :math:`P = -S`) is Bryan's Newton iteration in the singular
+for its penalty :math:`P` and returns a :class:`Point`.  The maximum-entropy solver
+(:class:`EntropySolver`, :math:`P = -S`) is Bryan's Newton iteration in the singular
 subspace of the kernel; ``l2`` is closed form; ``l1`` and ``elastic_net`` call
-scikit-learn; ``nonneg`` calls :func:`scipy.optimize.nnls` (hard) or L-BFGS-B (soft).
+scikit-learn (LARS, coordinate descent as fallback); ``nonneg`` is an exact active-set
+method (:func:`scipy.optimize.nnls` for the hard constraint).
 """
 
 from __future__ import annotations
@@ -23,10 +24,19 @@ import numpy as np
 import scipy.linalg
 import scipy.optimize
 from numpy.typing import NDArray
+from scipy.special import rel_entr
 
 from .errors import MaxEntError
 
-__all__: list[str] = []
+__all__ = [
+    "ElasticNetSolver",
+    "EntropySolver",
+    "L2Solver",
+    "NonnegSolver",
+    "Point",
+    "Solver",
+    "symmetric_from_factors",
+]
 
 _EPS = np.finfo(np.float64).eps
 _RCOND = 1e-13  # singular values below _RCOND * s_max are dropped (no information there)
@@ -34,7 +44,7 @@ _MU_UP, _MU_MIN, _MU_DOWN, _MU_ZERO = 10.0, 1.0, 10.0, 1.0  # Marquardt damping 
 
 
 @dataclass
-class _Point:
+class Point:
     """One solution on the alpha path."""
 
     alpha: float
@@ -75,8 +85,32 @@ def _phi(a: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.where(small, series, closed)
 
 
-class _Solver:
-    """Shared pieces: the whitened problem and chi^2."""
+def symmetric_from_factors(d, minus, plus=None) -> NDArray[np.float64]:
+    """:math:`\\mathrm{diag}(d) - A A^T + B B^T` (A = ``minus``, B = ``plus``), symmetric."""
+    cov = -(minus @ minus.T)
+    if plus is not None and plus.shape[1]:
+        cov += plus @ plus.T
+    cov[np.diag_indices(d.size)] += d
+    return 0.5 * (cov + cov.T)
+
+
+class Solver:
+    r"""Shared pieces of every penalty's solver: the whitened problem and chi^2.
+
+    The protocol :func:`maxent.fit` relies on:
+
+    - ``solve(alpha, start) -> Point``, ``start`` being a neighbour's ``Point.state``;
+    - ``alpha_top()``: where the penalty dominates (the default alpha scan starts there)
+      and ``decades``, how far down the default scan may go;
+    - ``has_posterior``: whether the Gaussian posterior (evidence, covariance) exists;
+    - ``continuation``: whether a fixed small alpha is reached from ``alpha_top()``;
+    - ``covariance_factors(point) -> (d, G)`` with the posterior covariance
+      :math:`\mathrm{diag}(d) - G G^T` (``G`` has at most rank-of-K columns), or None.
+    """
+
+    has_posterior = False
+    continuation = False
+    decades = 10
 
     def __init__(self, kernel: NDArray[np.float64], data: NDArray[np.float64]):
         self.kernel = kernel
@@ -86,12 +120,20 @@ class _Solver:
         r = self.kernel @ x - self.data
         return float(r @ r)
 
-    def covariance(self, point: _Point) -> NDArray[np.float64]:
+    def covariance_factors(self, point: Point):
+        return None
+
+    def covariance(self, point: Point) -> NDArray[np.float64]:
+        """The full (n, n) posterior covariance (NaN where there is no posterior)."""
+        factors = self.covariance_factors(point)
         n = self.kernel.shape[1]
-        return np.full((n, n), np.nan)
+        if factors is None:
+            return np.full((n, n), np.nan)
+        d, g = factors
+        return symmetric_from_factors(d, g)
 
 
-class _EntropySolver(_Solver):
+class EntropySolver(Solver):
     r"""Maximum-entropy fit by Newton's method in the singular subspace (Bryan 1990).
 
     With :math:`q_i = w_i p_i`, :math:`M_i = w_i m_i` and :math:`K'_{ji} = \tilde K_{ji}/w_i`
@@ -105,6 +147,10 @@ class _EntropySolver(_Solver):
     The eigenvalues of :math:`\Sigma T \Sigma` are the :math:`\lambda_i` of the
     evidence and of :math:`N_\mathrm{good}`.
     """
+
+    has_posterior = True
+    continuation = True
+    decades = 30
 
     def __init__(self, kernel, data, weights, model, *, tol, max_iter):
         super().__init__(kernel, data)
@@ -136,7 +182,7 @@ class _EntropySolver(_Solver):
         st = self.s[:, None] * ((self.v.T * q) @ self.v) * self.s[None, :]
         return np.clip(np.linalg.eigvalsh(st), 0.0, None)
 
-    def solve(self, alpha: float, start=None) -> _Point:
+    def solve(self, alpha: float, start=None) -> Point:
         rank = self.s.size
         if np.isinf(alpha):
             return self._point(alpha, np.zeros(rank), True, 0)
@@ -174,7 +220,22 @@ class _EntropySolver(_Solver):
             lam = np.clip(lam, 0.0, None)
             rhs = basis.T @ (-g / self.s)
             accepted = False
-            while mu <= mu_max:
+            if mu > 0.0:
+                # Marquardt failed last time: backtrack along the Gauss-Newton step first
+                # (a descent direction of Q, since its matrix is positive definite); far
+                # from the solution exp(V u) makes the full step overshoot, but a shorter
+                # one goes much further downhill than a heavily damped one
+                step = self.s * (basis @ (rhs / (lam + alpha)))
+                t = 0.5
+                while t > 1e-3:
+                    u_new = u + t * step
+                    q_n, r_n, _, _, obj_n = self._evaluate(u_new, alpha)
+                    if np.isfinite(obj_n) and obj_n < obj:
+                        accepted = True
+                        mu = 0.0
+                        break
+                    t *= 0.25
+            while not accepted and mu <= mu_max:
                 u_new = u + self.s * (basis @ (rhs / (lam + alpha + mu)))
                 q_n, r_n, _, _, obj_n = self._evaluate(u_new, alpha)
                 if np.isfinite(obj_n) and obj_n <= obj + 1e-13 * abs(obj):
@@ -198,7 +259,7 @@ class _EntropySolver(_Solver):
                 break
         return self._point(alpha, u, converged, n_iter)
 
-    def _point(self, alpha: float, u, converged: bool, n_iter: int) -> _Point:
+    def _point(self, alpha: float, u, converged: bool, n_iter: int) -> Point:
         q, _, chi2, minus_s, obj = self._evaluate(u, 0.0 if np.isinf(alpha) else alpha)
         x = q / self.weights
         if np.isinf(alpha):
@@ -210,28 +271,47 @@ class _EntropySolver(_Solver):
             lam = self.lambdas(q)
             n_good = float(np.sum(lam / (alpha + lam)))
             log_ev = _gaussian_log_evidence(alpha, lam, 0.5 * chi2 + alpha * minus_s)
-        return _Point(alpha, x, chi2, minus_s, n_good, log_ev, converged, n_iter,
+        return Point(alpha, x, chi2, minus_s, n_good, log_ev, converged, n_iter,
                       state=(u, alpha))
 
     def lambda_max(self) -> float:
         lam = self.lambdas(self.big_m)
         return float(lam.max()) if lam.size else 1.0
 
-    def covariance(self, point: _Point) -> NDArray[np.float64]:
-        """Inverse Hessian of Q in p, :math:`(\\tilde K^T \\tilde K + \\alpha W/P)^{-1}`."""
+    def alpha_top(self) -> float:
+        return 10.0 * self.lambda_max()
+
+    def penalty_of(self, x: NDArray[np.float64]) -> float:
+        """:math:`-S(x; m)` (for an average of solutions)."""
+        return float(np.sum(self.weights * (self.model - x + rel_entr(x, self.model))))
+
+    def covariance_factors(self, point: Point):
+        r"""Inverse Hessian of Q in x, :math:`(\tilde K^T \tilde K + \alpha W/X)^{-1}`, factored.
+
+        In the singular subspace (:math:`K' = U\Sigma V^T`, :math:`T = V^T Q V`,
+        :math:`\Sigma T \Sigma = B \Lambda B^T`), Woodbury's identity gives
+        :math:`\mathrm{diag}(x/\alpha w) - G G^T` with
+        :math:`G = X V \Sigma B (\alpha(\alpha + \Lambda))^{-1/2}`: an s x s
+        eigenproblem, whatever the number of data N and grid points n.
+        """
         x, alpha = point.x, point.alpha
         n = x.size
         if np.isinf(alpha):
-            return np.zeros((n, n))
-        d_inv = x / (alpha * self.weights)  # (alpha w / p)^-1, by Woodbury
-        b = self.kernel * d_inv  # K D^-1, (N, n)
-        inner = np.eye(self.kernel.shape[0]) + b @ self.kernel.T
-        cov = np.diag(d_inv) - b.T @ scipy.linalg.cho_solve(scipy.linalg.cho_factor(inner), b)
-        return 0.5 * (cov + cov.T)
+            return np.zeros(n), np.zeros((n, 0))
+        q = x * self.weights
+        sts = self.s[:, None] * ((self.v.T * q) @ self.v) * self.s[None, :]
+        lam, basis = np.linalg.eigh(sts)
+        lam = np.clip(lam, 0.0, None)
+        g = (self.v * x[:, None]) @ (self.s[:, None] * basis)
+        g *= 1.0 / np.sqrt(alpha * (alpha + lam))
+        return x / (alpha * self.weights), g
 
 
-class _L2Solver(_Solver):
+class L2Solver(Solver):
     """Ridge, :math:`P = \\|x\\|^2`: :math:`x = V\\,\\mathrm{diag}(s/(s^2 + 2\\alpha))\\,U^T y`."""
+
+    has_posterior = True
+    decades = 30
 
     def __init__(self, kernel, data):
         super().__init__(kernel, data)
@@ -239,30 +319,35 @@ class _L2Solver(_Solver):
         self.uty = self.u_svd.T @ data
         self.lam = 0.5 * self.s**2  # eigenvalues of K^T K / 2, relative to alpha
 
-    def solve(self, alpha: float, start=None) -> _Point:
+    def solve(self, alpha: float, start=None) -> Point:
         n = self.kernel.shape[1]
         if np.isinf(alpha):
             x = np.zeros(n)
-            return _Point(alpha, x, self.chi2(x), 0.0, 0.0, float("nan"), True, 0)
+            return Point(alpha, x, self.chi2(x), 0.0, 0.0, float("nan"), True, 0)
         x = self.v @ (self.s / (self.s**2 + 2.0 * alpha) * self.uty)
         chi2 = self.chi2(x)
         pen = float(x @ x)
         n_good = float(np.sum(self.lam / (alpha + self.lam)))
         log_ev = _gaussian_log_evidence(alpha, self.lam, 0.5 * chi2 + alpha * pen)
-        return _Point(alpha, x, chi2, pen, n_good, log_ev, True, 0)
+        return Point(alpha, x, chi2, pen, n_good, log_ev, True, 0)
 
     def lambda_max(self) -> float:
         return float(self.lam.max()) if self.lam.size else 1.0
 
-    def covariance(self, point: _Point) -> NDArray[np.float64]:
-        """:math:`(\\tilde K^T \\tilde K + 2\\alpha I)^{-1}`, the Gaussian posterior covariance."""
+    def alpha_top(self) -> float:
+        return 10.0 * self.lambda_max()
+
+    def penalty_of(self, x: NDArray[np.float64]) -> float:
+        return float(x @ x)
+
+    def covariance_factors(self, point: Point):
+        """:math:`(\\tilde K^T \\tilde K + 2\\alpha I)^{-1} = I/2\\alpha - G G^T`."""
         n = self.kernel.shape[1]
         if np.isinf(point.alpha):
-            return np.zeros((n, n))
+            return np.zeros(n), np.zeros((n, 0))
         two_a = 2.0 * point.alpha
-        cov = (np.eye(n) - self.v @ self.v.T) / two_a
-        cov += (self.v / (self.s**2 + two_a)) @ self.v.T
-        return 0.5 * (cov + cov.T)
+        g = self.v * np.sqrt(self.s**2 / (two_a * (self.s**2 + two_a)))
+        return np.full(n, 1.0 / two_a), g
 
 
 def _effective_parameters(kernel, x, ridge: float = 0.0) -> float:
@@ -275,8 +360,8 @@ def _effective_parameters(kernel, x, ridge: float = 0.0) -> float:
     return float(np.sum(s**2 / (s**2 + ridge)))
 
 
-class _SklearnSolver(_Solver):
-    r"""L1 and elastic net through scikit-learn's coordinate descent, no intercept.
+class ElasticNetSolver(Solver):
+    r"""L1 and elastic net: scikit-learn's LARS homotopy (exact), coordinate descent if needed.
 
     Ours: :math:`\tfrac12\chi^2 + \alpha(\rho\|x\|_1 + (1-\rho)\|x\|^2)`.  scikit-learn's
     :math:`\frac{1}{2N}\|y - Xw\|^2 + a\,r\|w\|_1 + \frac{a}{2}(1-r)\|w\|^2` is the same
@@ -295,38 +380,98 @@ class _SklearnSolver(_Solver):
         self.l1_ratio = l1_ratio
         self.tol = tol
         self.max_iter = max_iter
+        self._path = None
 
     def sklearn_params(self, alpha: float) -> dict[str, float]:
         rho, n_data = self.l1_ratio, self.kernel.shape[0]
         return {"alpha": alpha * (2.0 - rho) / n_data, "l1_ratio": rho / (2.0 - rho)}
 
-    def solve(self, alpha: float, start=None) -> _Point:
-        from sklearn.exceptions import ConvergenceWarning as SkConvergenceWarning
-        from sklearn.linear_model import ElasticNet
-
+    def solve(self, alpha: float, start=None) -> Point:
         n = self.kernel.shape[1]
         rho = self.l1_ratio
         converged = True
         if np.isinf(alpha):
             x = np.zeros(n)
         else:
-            # scikit-learn stops when the duality gap < tol * |y|^2; our tol is relative to
-            # the scale of chi^2 that matters, N (|y|^2 can be many orders larger)
-            y2 = float(self.data @ self.data)
-            tol = self.tol * min(1.0, self.data.size / y2) if y2 > 0 else self.tol
-            model = ElasticNet(**self.sklearn_params(alpha), fit_intercept=False,
-                               tol=tol, max_iter=self.max_iter, warm_start=True)
-            if start is not None:
-                model.coef_ = np.array(start)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", SkConvergenceWarning)
-                model.fit(self.kernel, self.data)
-            converged = not any(issubclass(w.category, SkConvergenceWarning) for w in caught)
-            x = self._polish(alpha, np.asarray(model.coef_, dtype=np.float64).copy())
+            x = self._polish(alpha, self._lars(alpha))
+            if not self._optimal(alpha, x):  # LARS lost its way: coordinate descent
+                x, converged = self._coordinate_descent(alpha, x)
+                x = self._polish(alpha, x)
+                converged = converged or self._optimal(alpha, x)
         pen = float(rho * np.sum(np.abs(x)) + (1.0 - rho) * (x @ x))
         ridge = 0.0 if np.isinf(alpha) else 2.0 * alpha * (1.0 - rho)
         n_good = _effective_parameters(self.kernel, x, ridge)
-        return _Point(alpha, x, self.chi2(x), pen, n_good, float("nan"), converged, 0, state=x)
+        return Point(alpha, x, self.chi2(x), pen, n_good, float("nan"), converged, 0, state=x)
+
+    def _lars(self, alpha: float) -> NDArray[np.float64]:
+        r"""Exact homotopy (LARS-lasso); the ridge part as extra rows
+        :math:`\sqrt{2\alpha(1-\rho)}\,I`."""
+        from sklearn.exceptions import ConvergenceWarning as SkConvergenceWarning
+        from sklearn.linear_model import LassoLars
+
+        rho = self.l1_ratio
+        kt, y = self.kernel, self.data
+        if rho == 1.0:  # the lasso path is piecewise linear in alpha: compute it once
+            return self._on_lasso_path(alpha)
+        if rho < 1.0:
+            n = kt.shape[1]
+            kt = np.vstack([kt, math.sqrt(2.0 * alpha * (1.0 - rho)) * np.eye(n)])
+            y = np.concatenate([y, np.zeros(n)])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SkConvergenceWarning)
+            model = LassoLars(alpha=alpha * rho / kt.shape[0], fit_intercept=False,
+                              max_iter=self.max_iter, eps=_EPS)
+            model.fit(kt, y)
+        return np.asarray(model.coef_, dtype=np.float64).copy()
+
+    def _on_lasso_path(self, alpha: float) -> NDArray[np.float64]:
+        """The exact lasso solution at alpha, interpolated on the LARS path (computed once;
+        scikit-learn's alphas are ours divided by N)."""
+        from sklearn.exceptions import ConvergenceWarning as SkConvergenceWarning
+        from sklearn.linear_model import lars_path
+
+        if self._path is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", SkConvergenceWarning)
+                alphas, _, coefs = lars_path(self.kernel, self.data, method="lasso",
+                                             max_iter=self.max_iter, eps=_EPS)
+            self._path = (alphas[::-1] * self.kernel.shape[0], coefs[:, ::-1])
+        knots, coefs = self._path  # ascending alpha
+        if alpha >= knots[-1]:
+            return coefs[:, -1].copy()
+        if alpha <= knots[0]:
+            return coefs[:, 0].copy()
+        j = int(np.searchsorted(knots, alpha))
+        t = (alpha - knots[j - 1]) / (knots[j] - knots[j - 1])
+        return (1.0 - t) * coefs[:, j - 1] + t * coefs[:, j]
+
+    def _optimal(self, alpha: float, x: NDArray[np.float64]) -> bool:
+        """Optimality (KKT) conditions of the fit, to ``tol`` relative to their scale."""
+        rho = self.l1_ratio
+        grad = self.kernel.T @ (self.kernel @ x - self.data) + 2 * alpha * (1 - rho) * x
+        active = x != 0
+        scale = max(alpha * rho, float(np.max(np.abs(self.kernel.T @ self.data))))
+        tol = max(self.tol, 1e-8) * scale
+        on = np.abs(grad[active] + alpha * rho * np.sign(x[active]))
+        off = np.abs(grad[~active]) - alpha * rho
+        return bool(np.all(on <= tol) and np.all(off <= tol))
+
+    def _coordinate_descent(self, alpha: float, start: NDArray[np.float64]):
+        from sklearn.exceptions import ConvergenceWarning as SkConvergenceWarning
+        from sklearn.linear_model import ElasticNet
+
+        # scikit-learn stops when the duality gap < tol * |y|^2; our tol is relative to
+        # the scale of chi^2 that matters, N (|y|^2 can be many orders larger)
+        y2 = float(self.data @ self.data)
+        tol = self.tol * min(1.0, self.data.size / y2) if y2 > 0 else self.tol
+        model = ElasticNet(**self.sklearn_params(alpha), fit_intercept=False,
+                           tol=tol, max_iter=self.max_iter, warm_start=True)
+        model.coef_ = np.array(start)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SkConvergenceWarning)
+            model.fit(self.kernel, self.data)
+        converged = not any(issubclass(w.category, SkConvergenceWarning) for w in caught)
+        return np.asarray(model.coef_, dtype=np.float64).copy(), converged
 
     def _polish(self, alpha: float, x: NDArray[np.float64]) -> NDArray[np.float64]:
         """Solve exactly on the support and signs coordinate descent found, if consistent.
@@ -359,15 +504,21 @@ class _SklearnSolver(_Solver):
         """Smallest alpha at which x = 0: :math:`\\max_i |\\tilde K^T \\tilde y|_i / \\rho`."""
         return float(np.max(np.abs(self.kernel.T @ self.data))) / self.l1_ratio
 
+    def alpha_top(self) -> float:
+        return self.alpha_max()
+
 
 def _ls_linear(mat, rhs, cost):
-    r""":math:`\arg\min_z \tfrac12\|Mz - b\|^2 + c^T z` for M of full column rank.
+    r""":math:`\arg\min_z \tfrac12\|Mz - b\|^2 + c^T z` over the row space of M.
 
-    With :math:`M = QR`: :math:`R z = Q^T b - R^{-T} c` (no normal equations formed).
+    With :math:`M = U S V^T` (thin): :math:`z = V S^{-1}(U^T b - S^{-1} V^T c)`, no normal
+    equations formed; columns that depend on the others (more columns than data, or
+    :math:`K_i` and :math:`-K_i` together) get the minimum-norm solution.
     """
-    q, r = np.linalg.qr(mat)
-    return scipy.linalg.solve_triangular(
-        r, q.T @ rhs - scipy.linalg.solve_triangular(r, cost, trans="T"))
+    u, s, vt = np.linalg.svd(mat, full_matrices=False)
+    keep = s > _RCOND * (s[0] if s.size else 0.0)
+    u, s, vt = u[:, keep], s[keep], vt[keep]
+    return vt.T @ ((u.T @ rhs - (vt @ cost) / s) / s)
 
 
 def _nnls_linear(mat, rhs, cost, *, max_iter: int):
@@ -409,7 +560,7 @@ def _nnls_linear(mat, rhs, cost, *, max_iter: int):
     return z, False
 
 
-class _NonnegSolver(_Solver):
+class NonnegSolver(Solver):
     r"""Soft penalty :math:`P = \sum_i \max(0, -x_i)`; hard constraint x >= 0 at alpha = inf.
 
     With :math:`x = a - b`, :math:`a, b \ge 0`, the soft problem is
@@ -419,11 +570,13 @@ class _NonnegSolver(_Solver):
     the hard problem the two agree (the penalty is exact).
     """
 
+    decades = 8
+
     def __init__(self, kernel, data, *, max_iter):
         super().__init__(kernel, data)
         self.max_iter = max_iter
 
-    def solve(self, alpha: float, start=None) -> _Point:
+    def solve(self, alpha: float, start=None) -> Point:
         kt, y = self.kernel, self.data
         n = kt.shape[1]
         if np.isinf(alpha):
@@ -436,10 +589,13 @@ class _NonnegSolver(_Solver):
             x = z[:n] - z[n:]
         pen = float(np.sum(np.maximum(-x, 0.0)))
         n_good = _effective_parameters(kt, x)
-        return _Point(alpha, x, self.chi2(x), pen, n_good, float("nan"), converged, 0, state=x)
+        return Point(alpha, x, self.chi2(x), pen, n_good, float("nan"), converged, 0, state=x)
 
     def alpha_max(self) -> float:
         """The largest Lagrange multiplier of the hard problem (soft = hard above it)."""
         x = self.solve(np.inf).x
         grad = self.kernel.T @ (self.kernel @ x - self.data)
         return float(max(np.max(np.abs(grad)), 1e-300))
+
+    def alpha_top(self) -> float:
+        return 10.0 * self.alpha_max()

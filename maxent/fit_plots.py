@@ -28,7 +28,8 @@ def _new_axes(n: int = 1, **kwargs: Any):
 
 def plot_reconstruction(result: FitResult, *, truth: ArrayLike | None = None,
                         ax: Axes | None = None, label: str | None = None,
-                        band: bool = True, default_model: bool = True) -> Axes:
+                        band: bool = True, default_model: bool = True,
+                        grid_name: str = "grid", x_name: str = "x") -> Axes:
     """The solution on the grid with its ±1σ posterior band and the default model.
 
     Parameters
@@ -43,6 +44,9 @@ def plot_reconstruction(result: FitResult, *, truth: ArrayLike | None = None,
         Draw the ±1σ band (pointwise posterior errors, where they exist).
     default_model : bool
         Draw the default model (entropy fits).
+    grid_name, x_name : str
+        What the grid and the solution are, for the axis labels, e.g.
+        ``r"$\\omega$"`` and ``r"$A(\\omega)$"``.
 
     Returns
     -------
@@ -59,14 +63,15 @@ def plot_reconstruction(result: FitResult, *, truth: ArrayLike | None = None,
         ax.plot(grid, result.default_model, ":", color="0.5", label="default model")
     if truth is not None:
         ax.plot(grid, np.asarray(truth, dtype=float), "k--", label="truth")
-    ax.set_xlabel("grid")
-    ax.set_ylabel("x")
+    ax.set_xlabel(grid_name)
+    ax.set_ylabel(x_name)
     ax.legend(fontsize="small")
     return ax
 
 
 def plot_data_fit(result: FitResult, *, coords: ArrayLike | None = None,
-                  axes: tuple[Axes, Axes] | None = None) -> tuple[Axes, Axes]:
+                  axes: tuple[Axes, Axes] | None = None, coord_name: str | None = None,
+                  data_name: str = "data") -> tuple[Axes, Axes]:
     """Data with error bars against the fitted data, and residuals normalised by sigma.
 
     Parameters
@@ -76,6 +81,10 @@ def plot_data_fit(result: FitResult, *, coords: ArrayLike | None = None,
         Positions of the data points (default: their index).
     axes : pair of matplotlib Axes, optional
         Where to draw the data and the residuals.
+    coord_name, data_name : str, optional
+        What the data coordinate and the data are, for the labels, e.g.
+        ``r"$\\tau$"`` and ``r"$G(\\tau)$"`` (default: "data point" or "coordinate",
+        and "data").
 
     Returns
     -------
@@ -86,15 +95,17 @@ def plot_data_fit(result: FitResult, *, coords: ArrayLike | None = None,
         axes = tuple(_new_axes(2, sharex=True, height_ratios=(3, 1)))
     top, bottom = axes
     t = np.arange(result.data.size) if coords is None else np.asarray(coords, dtype=float)
-    top.errorbar(t, result.data, yerr=result.data_error, fmt=".", ms=3, label="data")
-    top.plot(t, result.fitted_data, "-", label=f"K x ({result.penalty})")
-    top.set_ylabel("data")
+    top.errorbar(t, result.data, yerr=result.data_error, fmt=".", ms=3, label=data_name)
+    top.plot(t, result.fitted_data, "-", label=f"fit ({result.penalty})")
+    top.set_ylabel(data_name)
     top.legend(fontsize="small")
     resid = (result.data - result.fitted_data) / result.data_error
     bottom.axhline(0.0, color="0.5", linewidth=0.8)
     bottom.plot(t, resid, ".", ms=3)
-    bottom.set_ylabel("(y - Kx)/sigma")
-    bottom.set_xlabel("data point" if coords is None else "coordinate")
+    bottom.set_ylabel(r"residual / $\sigma$")
+    if coord_name is None:
+        coord_name = "data point" if coords is None else "coordinate"
+    bottom.set_xlabel(coord_name)
     return top, bottom
 
 

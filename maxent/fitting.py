@@ -8,7 +8,7 @@ for one of five penalties, with :math:`\\alpha` fixed or chosen by a rule, and r
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import math
 import warnings
 from collections.abc import Sequence
@@ -21,21 +21,44 @@ import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import rel_entr
 
-from ._alpha_rules import _choose, _default_alphas, _Path, _scan_done
+from ._alpha_rules import ALPHA_PRIORS, ALPHA_RULES, Path, ScanContext, default_alphas
 from ._checks import as_float_array, check_finite, check_positive
 from ._mem import (
-    _EntropySolver,
-    _L2Solver,
-    _NonnegSolver,
-    _SklearnSolver,
+    ElasticNetSolver,
+    EntropySolver,
+    L2Solver,
+    NonnegSolver,
+    symmetric_from_factors,
 )
 from .errors import ConvergenceWarning, InvalidInputError
 
 __all__ = ["FitResult", "fit"]
 
-PENALTIES = ("entropy", "l2", "l1", "elastic_net", "nonneg")
-ALPHA_RULES = ("historic", "classic", "lcurve", "bryan", "gcv")
-_EVIDENCE_RULES = ("classic", "bryan")
+
+@dataclass(frozen=True)
+class _Setup:
+    """Everything a penalty's solver may need, in whitened units."""
+
+    kernel: NDArray[np.float64]
+    data: NDArray[np.float64]
+    weights: NDArray[np.float64]
+    model: NDArray[np.float64]
+    tol: float
+    max_iter: int
+    l1_ratio: float
+
+
+#: penalty name -> (default tol, solver factory taking a _Setup)
+PENALTIES: dict[str, tuple[float, Any]] = {
+    "entropy": (1e-10, lambda s: EntropySolver(s.kernel, s.data, s.weights, s.model,
+                                               tol=s.tol, max_iter=s.max_iter)),
+    "l2": (1e-10, lambda s: L2Solver(s.kernel, s.data)),
+    "l1": (1e-4, lambda s: ElasticNetSolver(s.kernel, s.data, l1_ratio=1.0, tol=s.tol,
+                                            max_iter=100 * s.max_iter)),
+    "elastic_net": (1e-4, lambda s: ElasticNetSolver(s.kernel, s.data, l1_ratio=s.l1_ratio,
+                                                     tol=s.tol, max_iter=100 * s.max_iter)),
+    "nonneg": (1e-10, lambda s: NonnegSolver(s.kernel, s.data, max_iter=s.max_iter)),
+}
 
 
 @dataclass(frozen=True)
@@ -58,8 +81,7 @@ class FitResult:
     alpha : float
         The regularisation weight used (``"bryan"``: the posterior mean of alpha).
     alpha_rule : str
-        What chose alpha: ``"fixed"``, ``"historic"``, ``"classic"``, ``"lcurve"``,
-        ``"bryan"`` or ``"gcv"``.
+        What chose alpha: ``"fixed"`` or the rule's name (see :func:`fit`).
     penalty : str
         ``"entropy"``, ``"l2"``, ``"l1"``, ``"elastic_net"`` or ``"nonneg"``.
     chi2 : float
@@ -205,6 +227,10 @@ class FitResult:
                 "message": self.message,
             },
         )
+        if not np.any(np.isfinite(self.covariance)):
+            note = f"not available: penalty={self.penalty!r} has no posterior"
+            for name in ("window_error", "solution_error", "covariance"):
+                ds[name].attrs["description"] = note
         return ds
 
 
@@ -242,18 +268,18 @@ def _check_sigma(sigma: Any, n_data: int) -> tuple[NDArray[np.float64], NDArray[
 
 
 def _check_alpha(alpha: Any) -> float | str:
+    names = ", ".join(ALPHA_RULES)
     if isinstance(alpha, str):
         if alpha not in ALPHA_RULES:
             raise InvalidInputError(
-                f"`alpha` must be a positive number or one of {', '.join(ALPHA_RULES)}; "
-                f"got {alpha!r}."
+                f"`alpha` must be a positive number or one of {names}; got {alpha!r}."
             )
         return alpha
     try:
         value = float(alpha)
     except (TypeError, ValueError):
         raise InvalidInputError(
-            f"`alpha` must be a positive number or one of {', '.join(ALPHA_RULES)}; "
+            f"`alpha` must be a positive number or one of {names}; "
             f"got {type(alpha).__name__}."
         ) from None
     if not value > 0:
@@ -299,6 +325,8 @@ def fit(
     l1_ratio: float = 0.5,
     tol: float | None = None,
     max_iter: int = 200,
+    alpha_prior: str = "jeffreys",
+    progress: bool | None = None,
 ) -> FitResult:
     r"""Regularised solution of an ill-posed linear problem :math:`y = K x + \text{noise}`.
 
@@ -333,11 +361,28 @@ def fit(
     alpha : float or str
         A fixed value > 0 (``inf`` returns the default model for entropy, 0 for l2, l1 and
         elastic net, and the hard constraint for nonneg), or the rule that picks it:
-        ``"historic"`` (:math:`\chi^2 = N`), ``"classic"`` (maximum of the evidence,
-        :math:`-2\alpha S = N_\mathrm{good}`), ``"bryan"`` (posterior average over alpha),
-        ``"lcurve"`` (kink of :math:`\log\chi^2` against :math:`\log\alpha`) or
-        ``"gcv"`` (generalised cross-validation, :math:`N\chi^2/(N - N_\mathrm{good})^2`).
-        ``"classic"`` and ``"bryan"`` need the evidence: entropy and l2 only.
+
+        - ``"historic"``: :math:`\chi^2 = N`;
+        - ``"classic"``: maximum of the evidence, :math:`-2\alpha S = N_\mathrm{good}`
+          (Gull 1989);
+        - ``"bryan"``: posterior average over alpha (Bryan 1990), prior ``alpha_prior``;
+        - ``"chi2kink"``: ana_cont's rule (also ACFlow's): a logistic curve
+          :math:`a + b/(1 + e^{-d(x - c)})` fitted to :math:`\log_{10}\chi^2` against
+          :math:`x = \log_{10}\alpha`, and :math:`\alpha = 10^{c - 2.5/d}`, just on the
+          noise side of the kink;
+        - ``"linefit"``: TRIQS/maxent's ``LineFitAnalyzer``: straight lines through the
+          noise-fitting plateau and the information-fitting slope of
+          :math:`\log\chi^2(\log\alpha)`, alpha at their intersection;
+        - ``"lcurve"``: the largest curvature of :math:`\log\chi^2` against
+          :math:`\log\alpha` (TRIQS/maxent's ``Chi2CurvatureAnalyzer``);
+        - ``"gcv"``: generalised cross-validation, minimum of
+          :math:`N\chi^2/(N - N_\mathrm{good})^2`.
+
+        ``"classic"`` and ``"bryan"`` need the evidence: entropy and l2 only.  The rules
+        built on the shape of :math:`\chi^2(\alpha)` (chi2kink, linefit, lcurve) hardly
+        depend on the scale of ``sigma``; classic and bryan do, and can over-fit
+        (TRIQS/maxent's guide scales its error by 10 for them; on its metallic
+        semicircle with the true error, classic has 5 times chi2kink's L1 error).
     alphas : array_like, optional
         The alpha grid to scan, all of it.  Default: 4 values per decade from where the
         penalty dominates (10 times the largest eigenvalue of the data term; for l1 and
@@ -356,11 +401,26 @@ def fit(
         :math:`\rho \in (0, 1]` of the elastic net.
     tol : float, optional
         Tolerance of the solvers: relative gradient and relative change of x (Newton,
-        entropy; default 1e-10), scikit-learn's duality-gap ``tol`` (l1, elastic_net;
-        default 1e-4, as in scikit-learn).  l2 and nonneg are solved exactly.
+        entropy; default 1e-10); for l1 and elastic_net (default 1e-4) the tolerance of
+        the optimality conditions that decide whether the exact LARS solution stands, and
+        scikit-learn's duality-gap ``tol`` of the coordinate-descent fallback.  l2 and
+        nonneg are solved exactly.
     max_iter : int
         Newton steps per alpha (entropy); coordinate-descent sweeps are allowed 100 times
         as many, active-set steps (nonneg) at least 6 n.
+    alpha_prior : {"jeffreys", "uniform"}
+        Prior of alpha in Bryan's average :math:`\bar x = \int x_\alpha
+        P(y|\alpha) P(\alpha) d\alpha / \int P(y|\alpha) P(\alpha) d\alpha`.
+        ``"jeffreys"`` (default): :math:`P(\alpha) \propto 1/\alpha`, uniform in
+        :math:`\log\alpha`, the scale-invariant choice of Jarrell & Gubernatis and
+        TRIQS/maxent.  ``"uniform"``: :math:`P(\alpha) = \text{const}`, as ana_cont
+        integrates (its trapezoid rule in :math:`\alpha`); this weighs large alpha
+        more (on ana_cont's two-Gaussian test problem the mean alpha moves from 6.3 to
+        7.2 and the spectra differ by 1 % in L1).
+    progress : bool or None
+        A tqdm progress bar on standard error for alpha scans lasting over a second:
+        None (default) when standard error is a terminal (so never in tests, logs or
+        pipes), True always, False never.
 
     Returns
     -------
@@ -383,15 +443,22 @@ def fit(
     Notes
     -----
     All work is done in whitened units (rows divided by sigma, or :math:`L^{-1}` with
-    :math:`C = LL^T`).  The entropy solver is Bryan's Newton iteration in the singular
-    subspace of K (at most N unknowns whatever n); a fixed alpha is reached by
-    continuation from large alpha (4 steps per decade, all kept in the path); each rule
-    first scans ``alphas`` from large to small, warm-starting each solve, then refines
-    (root of the historic or classic condition, minimum of GCV; the L-curve uses the grid;
-    Bryan's average uses the grid refined 4-fold where the evidence is within
-    :math:`e^{-10}` of its peak).  l1 and elastic net: scikit-learn's coordinate descent
-    (no intercept, on the whitened problem), then an exact solve on the support and signs
-    it found when that is consistent.  Soft nonneg: an exact active-set method.
+    :math:`C = LL^T`), with BLAS on one thread (the work per alpha is on matrices of the
+    size of the rank of K, where threads only add synchronisation).  The entropy solver is
+    Bryan's Newton iteration in the singular subspace of K (at most N unknowns whatever n),
+    backtracking along the Gauss-Newton step before Marquardt damping; a fixed alpha is
+    reached by continuation from large alpha (4 steps per decade, all kept in the path);
+    each rule first scans ``alphas`` from large to small, warm-starting each solve, then
+    refines (root of the historic or classic condition, minimum of GCV; the L-curve uses
+    the grid; Bryan's average uses the grid refined 4-fold where the evidence is within
+    :math:`e^{-10}` of its peak).  l1 and elastic net: scikit-learn's LARS homotopy on the
+    whitened problem, no intercept (l1: one path per fit, exact between its knots;
+    elastic net: the ridge term as extra rows), then an exact solve on the support and
+    signs found; coordinate descent only if the optimality conditions then fail.  Soft
+    nonneg: an exact active-set method.
+    The posterior covariance is kept as :math:`\mathrm{diag}(d) - G G^T`, G with at
+    most rank-of-K columns; the n x n matrix is formed once, for the chosen solution
+    (for Bryan's average, once from the stacked factors of the points that matter).
     For the entropy penalty, :math:`\ln(x_i/m_i)` is floored where :math:`x_i` would
     drop below ~1e-290, so that x stays positive in floating point.  The evidence is
     Gull's Gaussian approximation,
@@ -404,6 +471,10 @@ def fit(
     S. F. Gull, in *Maximum Entropy and Bayesian Methods* (1989) 53.
     R. K. Bryan, Eur. Biophys. J. 18 (1990) 165.
     M. Jarrell and J. E. Gubernatis, Phys. Rep. 269 (1996) 133.
+    G. J. Kraberger, R. Triebl, M. Zingl and M. Aichhorn, Phys. Rev. B 96 (2017) 155128
+    (TRIQS/maxent: line fit and chi^2 curvature analyzers).
+    J. Kaufmann and K. Held, Comput. Phys. Commun. 282 (2023) 108519 (ana_cont: chi2kink).
+    L. Huang, Comput. Phys. Commun. 292 (2023) 108863 (ACFlow).
 
     Examples
     --------
@@ -413,13 +484,18 @@ def fit(
     >>> res.x
     array([0.5, 1.5])
     """
-    kmat = check_finite(as_float_array(kernel, "kernel", ndim=2), "kernel")
+    kmat = check_finite(as_float_array(kernel, "kernel", ndim=2), "kernel").copy()
     n_data, n = kmat.shape
     if n_data == 0 or n == 0:
         raise InvalidInputError(
             f"`kernel` must have at least one row and column; got shape {kmat.shape}."
         )
-    y = as_float_array(data, "data", ndim=1)
+    if not np.any(kmat):
+        raise InvalidInputError(
+            "`kernel` is all zeros: the data say nothing about x; give a kernel with at "
+            "least one non-zero entry."
+        )
+    y = as_float_array(data, "data", ndim=1).copy()
     if y.shape[0] != n_data:
         raise InvalidInputError(
             f"`data` has {y.shape[0]} entries but `kernel` has {n_data} rows (one per datum)."
@@ -431,15 +507,15 @@ def fit(
             f"`penalty` must be one of {', '.join(PENALTIES)}; got {penalty!r}."
         )
     alpha_choice = _check_alpha(alpha)
-    if alpha_choice in _EVIDENCE_RULES and penalty not in ("entropy", "l2"):
+    if alpha_prior not in ALPHA_PRIORS:
         raise InvalidInputError(
-            f"`alpha`={alpha_choice!r} needs the Bayesian evidence, which exists for "
-            "penalty='entropy' and 'l2' only; use a number, 'historic', 'lcurve' or 'gcv'."
+            f"`alpha_prior` must be one of {', '.join(ALPHA_PRIORS)}; got {alpha_prior!r}."
         )
     if not (isinstance(l1_ratio, (int, float)) and 0 < l1_ratio <= 1):
         raise InvalidInputError(f"`l1_ratio` must be in (0, 1]; got {l1_ratio!r}.")
+    default_tol, make_solver = PENALTIES[penalty]
     if tol is None:
-        tol = 1e-4 if penalty in ("l1", "elastic_net") else 1e-10
+        tol = default_tol
     if not (isinstance(tol, (int, float)) and tol > 0):
         raise InvalidInputError(f"`tol` must be > 0; got {tol!r}.")
     if not (isinstance(max_iter, (int, np.integer)) and max_iter > 0):
@@ -447,10 +523,10 @@ def fit(
 
     weights = (np.ones(n) if grid_weights is None
                else check_positive(_check_grid_vector(grid_weights, "grid_weights", n),
-                                   "grid_weights"))
+                                   "grid_weights").copy())
     grid_pts = (np.arange(n, dtype=np.float64) if grid is None
-                else check_finite(_check_grid_vector(grid, "grid", n), "grid"))
-    win = _check_windows(windows)
+                else check_finite(_check_grid_vector(grid, "grid", n), "grid").copy())
+    win = _check_windows(windows).copy()
 
     if factor.ndim == 1:
         kt, yt = kmat / factor[:, None], y / factor
@@ -462,24 +538,40 @@ def fit(
         model = np.full(n, _flat_default_model(kt, yt))
     else:
         model = check_positive(_check_grid_vector(default_model, "default_model", n),
-                               "default_model")
+                               "default_model").copy()
 
-    if penalty == "entropy":
-        solver = _EntropySolver(kt, yt, weights, model, tol=tol, max_iter=max_iter)
-    elif penalty == "l2":
-        solver = _L2Solver(kt, yt)
-    elif penalty in ("l1", "elastic_net"):
-        rho = 1.0 if penalty == "l1" else float(l1_ratio)
-        solver = _SklearnSolver(kt, yt, l1_ratio=rho, tol=tol, max_iter=100 * max_iter)
-    else:
-        solver = _NonnegSolver(kt, yt, max_iter=max_iter)
+    with _one_blas_thread():
+        return _fit_whitened(
+            _Setup(kt, yt, weights, model, float(tol), int(max_iter), float(l1_ratio)),
+            make_solver, alpha_choice, alphas, alpha_prior, progress, penalty, n_data,
+            (y, data_error, grid_pts, win, kmat))
 
-    path = _Path(solver)
+
+def _one_blas_thread():
+    """BLAS limited to one thread while fitting.
+
+    The work per alpha is on s x s matrices (s <= N) and matrix-vector products, where
+    threaded BLAS only adds synchronisation (20 times slower on a busy 2-core machine);
+    one level of parallelism leaves the threads to whoever runs fits side by side.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is optional
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _fit_whitened(setup, make_solver, alpha_choice, alphas, alpha_prior, progress, penalty,
+                  n_data, originals) -> FitResult:
+    y, data_error, grid_pts, win, kmat = originals
+    model, weights = setup.model, setup.weights
+    solver = make_solver(setup)
+    path = Path(solver, progress=progress)
     message = ""
+    average = None
     if isinstance(alpha_choice, float):
         rule = "fixed"
-        average = None
-        top = _default_alphas(solver, penalty)[0] if penalty == "entropy" else 0.0
+        top = solver.alpha_top() if solver.continuation else 0.0
         if alpha_choice < top:
             # continuation from where the default model is nearly the answer, 4 per decade
             steps = int(math.ceil(4 * math.log10(top / alpha_choice))) + 1
@@ -488,17 +580,28 @@ def fit(
             chosen = path.at(alpha_choice)
     else:
         rule = alpha_choice
+        rule_obj = ALPHA_RULES[rule]
+        if rule_obj.needs_posterior and not solver.has_posterior:
+            raise InvalidInputError(
+                f"`alpha`={rule!r} needs the Bayesian evidence, which exists for "
+                "penalty='entropy' and 'l2' only; use a number or one of "
+                + ", ".join(k for k, v in ALPHA_RULES.items() if not v.needs_posterior) + "."
+            )
         if alphas is None:
-            grid_alpha = _default_alphas(solver, penalty)
+            grid_alpha = default_alphas(solver)
+
+            def done(points):
+                return rule_obj.done(points, n_data)
         else:
             grid_alpha = check_positive(as_float_array(alphas, "alphas", ndim=1), "alphas")
             if grid_alpha.size < 3:
                 raise InvalidInputError(
                     f"`alphas` must hold at least 3 values; got {grid_alpha.size}."
                 )
-        done = None if alphas is not None else functools.partial(_scan_done, rule, n_data)
+            done = None
         scan = path.scan(grid_alpha, done)
-        chosen, average, message = _choose(rule, path, scan, n_data)
+        choice = rule_obj.choose(ScanContext(path, n_data, alpha_prior), scan)
+        chosen, average, message = choice.point, choice.average, choice.message
 
     return _result(solver, path, chosen, average, rule, penalty, message, y, data_error,
                    model, grid_pts, weights, win, kmat)
@@ -533,6 +636,23 @@ def _window_matrix(grid, weights, win):
                     ).reshape(win.shape[0], grid.size)
 
 
+def _averaged_covariance(solver, points, w, x):
+    """:math:`\\sum_k w_k (C_k + \\delta x_k \\delta x_k^T)`, formed once from the factors.
+
+    Each :math:`C_k = \\mathrm{diag}(d_k) - G_k G_k^T` has rank-of-K columns in
+    :math:`G_k`, so the average is one diagonal and one product of stacked factors.
+    """
+    n = x.size
+    use = [(wk, p) for wk, p in zip(w, points, strict=True) if wk > 1e-10]
+    factors = [(wk, solver.covariance_factors(p)) for wk, p in use]
+    if any(f is None for _, f in factors):
+        return np.full((n, n), np.nan)
+    diag = sum(wk * d for wk, (d, _) in factors)
+    low = np.hstack([np.sqrt(wk) * g for wk, (_, g) in factors])
+    spread = np.column_stack([np.sqrt(wk) * (p.x - x) for wk, p in use])
+    return symmetric_from_factors(diag, low, spread)
+
+
 def _result(solver, path, chosen, average, rule, penalty, message, y, data_error, model,
             grid_pts, weights, win, kmat) -> FitResult:
     n = grid_pts.size
@@ -549,26 +669,22 @@ def _result(solver, path, chosen, average, rule, penalty, message, y, data_error
         alpha = float(w @ np.array([p.alpha for p in points]))
         converged = all(p.converged for p, wk in zip(points, w, strict=True) if wk > 1e-10)
         converged = converged and not message
-        cov = np.zeros((n, n))
-        for wk, p in zip(w, points, strict=True):
-            if wk > 1e-10:
-                d = p.x - x
-                cov += wk * (solver.covariance(p) + np.outer(d, d))
+        cov = _averaged_covariance(solver, points, w, x)
         chi2 = solver.chi2(x)
-        pen = -_entropy_of(x, model, weights) if penalty == "entropy" else float(x @ x)
+        pen = solver.penalty_of(x)
         n_good = float(w @ np.array([p.n_good for p in points]))
         n_iter = int(sum(p.n_iter for p in points))
     if not converged and not message:
         message = (f"the {penalty} solver did not reach tol at alpha = {alpha:.3g}; "
                    "increase `max_iter` or `tol`")
-        warnings.warn(f"fit(): {message}.", ConvergenceWarning, stacklevel=3)
+        warnings.warn(f"fit(): {message}.", ConvergenceWarning, stacklevel=4)
     if not message:
         message = f"converged; alpha chosen by {rule}"
     wmat = _window_matrix(grid_pts, weights, win)
     win_err = np.sqrt(np.maximum(np.einsum("ki,ij,kj->k", wmat, cov, wmat), 0.0))
     pts = path.sorted()
-    return FitResult(
-        x=x,
+    result = FitResult(
+        x=np.array(x),
         x_error=np.sqrt(np.maximum(np.diag(cov), 0.0)) if np.all(np.isfinite(cov))
         else np.full(n, np.nan),
         covariance=cov,
@@ -601,3 +717,7 @@ def _result(solver, path, chosen, average, rule, penalty, message, y, data_error
         path_x=np.array([p.x for p in pts]).reshape(len(pts), n),
         path_converged=np.array([p.converged for p in pts], dtype=bool),
     )
+    for value in vars(result).values():  # the result owns its arrays, read-only
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    return result

@@ -32,6 +32,8 @@ FITS = [
     ("entropy", "bryan"),
     ("entropy", "historic"),
     ("entropy", "lcurve"),
+    ("entropy", "chi2kink"),
+    ("entropy", "linefit"),
     ("entropy", "gcv"),
     ("l2", "classic"),
     ("l2", "gcv"),
@@ -84,8 +86,10 @@ def main() -> None:
         name = f"{penalty}/{res.alpha_rule if rule != np.inf else 'inf'}"
         results[name] = res
         note = "" if not caught else f"  [warning: {caught[0].message}]"
-        errs = ", ".join(f"{v:.3f}±{e:.3f}" for v, e in
-                         zip(res.window_integrals, res.window_errors, strict=True))
+        errs = ", ".join(f"{v:.3f}±{e:.3f}" if np.isfinite(e) else f"{v:.3f}"
+                         for v, e in zip(res.window_integrals, res.window_errors, strict=True))
+        if not np.all(np.isfinite(res.window_errors)):
+            errs += "  (errors not available: no posterior)"
         print(f"{penalty:12s} {str(rule):9s} {res.alpha:10.3g} {res.chi2:8.2f} "
               f"{res.n_good:7.2f} {err:7.3f} {elapsed:7.2f}  {errs}{note}")
 
@@ -127,10 +131,11 @@ def main() -> None:
     fig, axes = plt.subplots(2, 2, figsize=(13, 9))
     ax = axes[0, 0]
     for i, name in enumerate(("entropy/classic", "entropy/bryan", "entropy/historic",
-                              "entropy/lcurve", "entropy/gcv")):
+                              "entropy/lcurve", "entropy/chi2kink", "entropy/gcv")):
         res = results[name]
         plot_reconstruction(res, ax=ax, label=f"{name} (alpha={res.alpha:.3g})", band=i == 0,
-                            default_model=i == 0)
+                            default_model=i == 0, grid_name=r"$\omega$",
+                            x_name=r"$A(\omega)$")
     ax.plot(w, truth, "k--", lw=1.5, label="truth")
     ax.set_ylim(-0.2, 1.6)
     ax.legend(fontsize="small")
@@ -144,19 +149,20 @@ def main() -> None:
             label="entropy/classic")
     ax.plot(w, truth, "k--", lw=1.5, label="truth")
     ax.set_ylim(-0.6, 2.0)
-    ax.set_xlabel("grid")
+    ax.set_xlabel(r"$\omega$")
+    ax.set_ylabel(r"$A(\omega)$")
     ax.set_title("other penalties")
     ax.legend(fontsize="small")
     sub = axes[1, 0].get_subplotspec().subgridspec(2, 1, height_ratios=(3, 1), hspace=0.05)
     axes[1, 0].remove()
     top = fig.add_subplot(sub[0])
     bottom = fig.add_subplot(sub[1], sharex=top)
-    plot_data_fit(results["entropy/classic"], coords=tau, axes=(top, bottom))
+    plot_data_fit(results["entropy/classic"], coords=tau, axes=(top, bottom),
+                  coord_name=r"$\tau$", data_name=r"$G(\tau)$")
     top.set_yscale("log")
     top.set_title("entropy/classic: data and fit")
-    bottom.set_xlabel("tau")
     plot_alpha_scan(results["entropy/classic"], ax=axes[1, 1])
-    axes[1, 1].set_title("entropy: chi^2 and evidence against alpha")
+    axes[1, 1].set_title(r"entropy: $\chi^2$ and evidence against $\alpha$")
     fig.tight_layout()
     png_path = args.output_dir / "fit_spectrum.png"
     fig.savefig(png_path, dpi=110)

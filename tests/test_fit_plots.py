@@ -62,3 +62,15 @@ def test_alpha_scan_without_evidence_has_no_twin_axis():
     ax = plot_alpha_scan(res)
     assert len(ax.figure.axes) == 1
     plt.close(ax.figure)
+
+
+def test_labels_speak_the_callers_language(result):
+    res, _ = result
+    ax = plot_reconstruction(res, grid_name=r"$\omega$", x_name=r"$A(\omega)$")
+    assert ax.get_xlabel() == r"$\omega$" and ax.get_ylabel() == r"$A(\omega)$"
+    plt.close(ax.figure)
+    top, bottom = plot_data_fit(res, coords=np.arange(res.data.size),
+                                coord_name=r"$\tau$", data_name=r"$G(\tau)$")
+    assert bottom.get_xlabel() == r"$\tau$" and top.get_ylabel() == r"$G(\tau)$"
+    assert r"$G(\tau)$" in [t.get_text() for t in top.get_legend().get_texts()]
+    plt.close(top.figure)

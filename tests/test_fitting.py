@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
+import math
+import pathlib
 import sys
 
 import numpy as np
@@ -412,6 +415,9 @@ def test_result_fields_and_dataset_do_not_depend_on_options(tmp_path, classic):
         ({"data": np.array([1.0, np.nan, 1.0, 1.0])}, "`data` must be finite; got nan"),
         ({"kernel": np.full((4, 6), np.nan)}, "`kernel` must be finite"),
         ({"kernel": np.ones(6)}, "`kernel` must be 2-D"),
+        ({"kernel": np.zeros((4, 6))}, "`kernel` is all zeros"),
+        ({"kernel": np.zeros((4, 6)), "penalty": "nonneg"}, "`kernel` is all zeros"),
+        ({"alpha_prior": "flat"}, "`alpha_prior` must be one of"),
         ({"grid_weights": np.zeros(6)}, "`grid_weights` must be > 0"),
         ({"penalty": "l3"}, "`penalty` must be one of"),
         ({"alpha": "best"}, "`alpha` must be a positive number or one of"),
@@ -438,3 +444,178 @@ def test_covariance_that_is_not_positive_definite_is_rejected():
         maxent.fit(np.eye(2), [1.0, 1.0], cov, alpha=1.0)
     with pytest.raises(InvalidInputError, match="`sigma` .* symmetric"):
         maxent.fit(np.eye(2), [1.0, 1.0], [[1.0, 0.5], [0.0, 1.0]], alpha=1.0)
+
+
+# ----------------------------------------------------------------------------- peer problems
+
+
+def _load_peer_problems():
+    path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "peer_problems.py"
+    spec = importlib.util.spec_from_file_location("peer_problems", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("peer_problems", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+peers = _load_peer_problems()
+
+
+@pytest.fixture(scope="module")
+def ana_cont_problem():
+    return peers.ana_cont_two_gaussians()
+
+
+@pytest.fixture(scope="module")
+def triqs_problem():
+    return peers.triqs_semicircle()
+
+
+def test_ana_cont_two_gaussians_by_chi2kink_beats_its_published_error(ana_cont_problem):
+    # ana_cont's own chi2kink reaches L1 = 0.092 on this problem (issue 13)
+    prob = ana_cont_problem
+    res = maxent.fit(prob.kernel, prob.data, prob.sigma, alpha="chi2kink", **prob.fit_kwargs())
+    assert res.converged, res.message
+    assert peers.relative_l1(prob, res.x) <= 0.095
+    assert res.chi2 / prob.data.size <= 2.0
+    assert np.all(res.x > 0)
+    # the kink sits on the noise-fitting side: chi^2 close to its floor, well below N
+    assert res.chi2 <= 1.1 * res.path_chi2.min()
+
+
+def test_triqs_semicircle_by_chi2_analyzers_and_the_overfitting_of_classic(triqs_problem):
+    prob = triqs_problem
+    errors = {}
+    for rule in ("chi2kink", "linefit", "lcurve", "classic"):
+        res = maxent.fit(prob.kernel, prob.data, prob.sigma, alpha=rule, **prob.fit_kwargs())
+        assert res.converged, (rule, res.message)
+        errors[rule] = peers.relative_l1(prob, res.x)
+    assert errors["chi2kink"] <= 0.18
+    assert errors["linefit"] <= 0.18 and errors["lcurve"] <= 0.18
+    # TRIQS/maxent's guide: with the true error the probabilistic analyzers over-fit
+    assert errors["classic"] > 2 * max(errors["chi2kink"], errors["linefit"])
+
+
+class _CurveSolver:
+    """A stand-in solver whose chi^2 against alpha is a given function (rules only)."""
+
+    def __init__(self, log_chi2):
+        self.log_chi2 = log_chi2
+
+    def solve(self, alpha, start=None):
+        from maxent._mem import Point
+
+        chi2 = 10.0 ** self.log_chi2(math.log10(alpha))
+        return Point(alpha, np.ones(1), chi2, 1.0, 1.0, math.nan, True, 0)
+
+
+def _choose(rule, log_chi2, alphas):
+    from maxent._alpha_rules import ALPHA_RULES, Path, ScanContext
+
+    path = Path(_CurveSolver(log_chi2))
+    scan = path.scan(alphas)
+    return ALPHA_RULES[rule].choose(ScanContext(path, 10), scan).point.alpha
+
+
+def test_chi2kink_takes_c_minus_two_and_a_half_over_d_of_the_logistic():
+    a, b, c, d = 1.0, 4.0, 2.0, 1.5
+    alpha = _choose("chi2kink", lambda x: a + b / (1 + math.exp(-d * (x - c))),
+                    np.geomspace(1e8, 1e-4, 49))
+    assert math.log10(alpha) == pytest.approx(c - 2.5 / d, abs=1e-6)
+
+
+def test_linefit_takes_the_intersection_of_the_plateau_and_the_slope():
+    # flat at 1 below alpha = 10^0.5, slope 2 above, capped by the default-model plateau
+    alpha = _choose("linefit", lambda x: min(1.0 + 2.0 * max(x - 0.5, 0.0), 7.0),
+                    np.geomspace(1e6, 1e-6, 49))
+    assert math.log10(alpha) == pytest.approx(0.5, abs=1e-9)
+
+
+def test_bryan_uniform_prior_weighs_each_alpha_by_alpha_more():
+    from maxent._alpha_rules import bryan_weights
+    from maxent._mem import Point
+
+    alphas = np.geomspace(10.0, 0.1, 9)
+    points = [Point(a, np.ones(1), 1.0, 1.0, 1.0, -(math.log(a)) ** 2, True, 0)
+              for a in alphas]
+    w_jeffreys, _ = bryan_weights(points, "jeffreys")
+    w_uniform, _ = bryan_weights(points, "uniform")
+    ratio = w_uniform / w_jeffreys
+    np.testing.assert_allclose(ratio / ratio[0], alphas / alphas[0], rtol=1e-12)
+
+
+def test_bryan_with_ana_conts_uniform_prior_moves_alpha_up(problem):
+    kernel, data, sigma, w, dw, _ = problem
+    jeffreys = maxent.fit(kernel, data, sigma, grid=w, grid_weights=dw, alpha="bryan")
+    uniform = maxent.fit(kernel, data, sigma, grid=w, grid_weights=dw, alpha="bryan",
+                         alpha_prior="uniform")
+    assert uniform.alpha > jeffreys.alpha
+    assert uniform.converged and jeffreys.converged
+
+
+# ----------------------------------------------------------------------------- issue 10
+
+
+def test_nonneg_with_more_grid_points_than_data_meets_its_optimality_conditions():
+    rng = np.random.default_rng(3)
+    kernel, data = rng.standard_normal((4, 8)), rng.standard_normal(4)
+    res = maxent.fit(kernel, data, 1.0, penalty="nonneg", alpha=1.0)
+    assert np.all(np.isfinite(res.x))
+
+    def q(z):  # x = a - b, a, b >= 0: 1/2 chi^2 + alpha sum b
+        r = kernel @ (z[:8] - z[8:]) - data
+        return 0.5 * r @ r + np.sum(z[8:])
+
+    ref = scipy.optimize.minimize(q, np.zeros(16), bounds=[(0, None)] * 16, method="L-BFGS-B",
+                                  options={"ftol": 1e-15, "gtol": 1e-12})
+    ours = 0.5 * res.chi2 + res.penalty_value
+    assert ours <= ref.fun + 1e-8
+
+
+def test_historic_whose_root_cannot_be_refined_warns_instead_of_raising():
+    # issue 10: brentq's "f(a) and f(b) must have different signs" escaped
+    rng = np.random.default_rng(3)
+    n_data, n = int(rng.integers(3, 30)), int(rng.integers(3, 40))
+    kernel = rng.standard_normal((n_data, n))
+    data = (kernel @ np.where(rng.random(n) < 0.3, rng.standard_normal(n), 0)
+            + 0.1 * rng.standard_normal(n_data))
+    tol, max_iter = 10 ** rng.uniform(-3, 0), int(rng.integers(1, 5))
+    with pytest.warns(ConvergenceWarning):
+        res = maxent.fit(kernel, data, 0.1, alpha="historic", tol=tol, max_iter=max_iter)
+    assert not res.converged
+    assert np.all(np.isfinite(res.x)) and np.all(res.x > 0)
+
+
+def test_entropy_fit_at_small_alpha_on_a_gaussian_kernel_is_bounded_work():
+    # issue 10: took over 8 s; continuation 4 steps per decade, each Newton solve converged
+    rng = np.random.default_rng(17)
+    n_data, n = int(rng.integers(3, 40)), int(rng.integers(5, 120))
+    width = 10 ** rng.uniform(-2, 0.5)
+    t, w = np.linspace(-3, 3, n_data), np.linspace(-4, 4, n)
+    kernel = np.exp(-((t[:, None] - w[None, :]) ** 2) / (2 * width**2))
+    data = rng.uniform(-1, 2, n_data)
+    sigma = 10 ** rng.uniform(-6, -1)
+    res = maxent.fit(kernel, data, sigma, alpha=1e-3)
+    decades = math.log10(res.path_alpha[0] / 1e-3)
+    assert res.path_alpha.size == math.ceil(4 * decades) + 1
+    assert res.converged and np.all(res.path_converged)
+    assert res.n_iter < 50
+
+
+def test_result_owns_read_only_copies_of_the_callers_arrays(problem):
+    kernel, data, sigma, w, dw, _ = problem
+    data, w = data.copy(), w.copy()
+    res = maxent.fit(kernel, data, sigma, grid=w, grid_weights=dw, alpha=1.0, penalty="l2")
+    assert not np.shares_memory(res.data, data) and not np.shares_memory(res.grid, w)
+    data[0], w[0] = 123.0, 123.0
+    assert res.data[0] != 123.0 and res.grid[0] != 123.0
+    for name, value in vars(res).items():
+        if isinstance(value, np.ndarray):
+            assert not value.flags.writeable, name
+
+
+def test_alpha_scan_is_quiet_by_default(problem, capsys):
+    kernel, data, sigma, *_ = problem
+    maxent.fit(kernel, data, sigma, alpha="lcurve")
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
