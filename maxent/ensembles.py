@@ -26,6 +26,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._checks import as_float_array, first_bad_index
 from ._logspace import entropy_from_log_p, log_normalize, log_sum_exp
+from ._summary import summary_repr
 from ._units import UnitSystem, resolve_units
 from .errors import InfeasibleTargetsError, InvalidInputError
 from .levels import EnergyLevels, as_levels
@@ -203,6 +204,9 @@ class CanonicalResult:
     energy_unit: str
     temperature_unit: str
     boltzmann_constant: float
+
+    def __repr__(self) -> str:
+        return summary_repr(self)
 
     def to_xarray(self) -> xr.Dataset:
         """The ensemble as a one-temperature sweep Dataset (see :func:`temperature_sweep`)."""
@@ -389,6 +393,9 @@ class GrandCanonicalResult:
     energy_unit: str
     temperature_unit: str
     boltzmann_constant: float
+
+    def __repr__(self) -> str:
+        return summary_repr(self)
 
     def to_xarray(self) -> xr.Dataset:
         """The ensemble as a Dataset with dim ``state``; attrs are netCDF-safe."""

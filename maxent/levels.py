@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._checks import as_float_array, check_finite, check_positive
+from ._summary import summary_repr
 from .errors import InvalidInputError
 
 __all__ = ["EnergyLevels", "as_levels"]
@@ -70,6 +71,9 @@ class EnergyLevels:
     labels: tuple[str, ...] = field(default=None)  # type: ignore[assignment]
     unit: str = "1"
     name: str = ""
+
+    def __repr__(self) -> str:
+        return summary_repr(self, n_levels=self.n_levels, n_states=self.n_states)
 
     def __post_init__(self) -> None:
         e = check_finite(as_float_array(self.energies, "energies", ndim=1), "energies")
