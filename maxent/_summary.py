@@ -38,7 +38,7 @@ def _scalar(value: Any) -> str | None:
         return f"({', '.join(repr(v) for v in value[:3])}, ... {len(value)} names)"
     if isinstance(value, np.ndarray) and value.size <= SMALL:
         with np.printoptions(precision=4, threshold=SMALL, linewidth=10_000):
-            return np.array2string(value, separator=" ")
+            return " ".join(np.array2string(value, separator=" ").split())
     if hasattr(value, "shape"):
         return None
     text = repr(value)
@@ -47,7 +47,9 @@ def _scalar(value: Any) -> str | None:
 
 def _array(name: str, value: Any) -> str:
     shape = tuple(int(n) for n in getattr(value, "shape", ()))
-    kind = "" if isinstance(value, np.ndarray) else f" {type(value).__name__}"
+    cls = type(value)
+    package = cls.__module__.split(".")[0]
+    kind = "" if isinstance(value, np.ndarray) else f" {package}.{cls.__name__}"
     return f"{name} {shape}{kind}"
 
 
