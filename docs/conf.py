@@ -61,16 +61,11 @@ numpydoc_validation_checks: set[str] = set()
 numpydoc_attributes_as_param_list = True
 
 # --- sphinx-gallery: the user guide and the gallery of the scripts' figures -------------
-try:
-    from sphinx_gallery.sorting import FileNameSortKey
-except ImportError:  # pragma: no cover - the docs extra installs it
-    FileNameSortKey = None
-
 sphinx_gallery_conf = {
     "examples_dirs": ["guide_src", "gallery_src"],
     "gallery_dirs": ["guide", "gallery"],
     "filename_pattern": r".*\.py$",  # execute every script
-    "within_subsection_order": FileNameSortKey,
+    "within_subsection_order": "FileNameSortKey",  # a string keeps the config picklable
     "abort_on_example_error": True,
     "download_all_examples": False,
     "remove_config_comments": True,
@@ -84,6 +79,19 @@ sphinx_gallery_conf = {
 
 
 # --- the list of public names the API page shows -----------------------------------------
+_API_INTRO = r"""API reference
+=============
+
+Generated from the docstrings.  Everything listed under :mod:`maxent` is importable from
+the package itself (``from maxent import solve``); the other sections are the public
+names of submodules (``maxent.models.ising_2d``, ``maxent.streaming.generated_features``,
+...), each documented once.  Conventions shared by all of them (sign of
+:math:`\lambda`, :math:`k_B = 1`, the two normalisations of :math:`\log Z`, units) are
+on the :doc:`../conventions` page.
+
+"""
+
+
 def _public_submodules() -> list[str]:
     """Non-underscore submodules of maxent, sorted (new modules are picked up)."""
     return sorted(m.name for m in pkgutil.iter_modules(maxent.__path__)
@@ -91,7 +99,7 @@ def _public_submodules() -> list[str]:
 
 
 def _write_api_list() -> None:
-    """Write ``api/_autolist.inc``: autosummary tables of every public name, once each."""
+    """Write ``api/index.rst``: autosummary tables of every public name, once each."""
     seen: dict[int, str] = {}
     top = [n for n in maxent.__all__ if n not in ("__version__",)]
     modules = [n for n in top if n in _public_submodules()]
@@ -111,7 +119,7 @@ def _write_api_list() -> None:
         else:
             kinds["Functions"].append(name)
     out = [".. This file is written by docs/conf.py at every build; do not edit.", ""]
-    out += [".. currentmodule:: maxent", ""]
+    out += [_API_INTRO, ".. currentmodule:: maxent", ""]
     for title, names in kinds.items():
         if not names:
             continue
@@ -138,7 +146,7 @@ def _write_api_list() -> None:
         out += [f".. currentmodule:: maxent.{sub}", "", ".. autosummary::",
                 "   :toctree: generated/", "   :nosignatures:", ""]
         out += [f"   {n}" for n in sorted(names)] + [""]
-    target = HERE / "api" / "_autolist.inc"
+    target = HERE / "api" / "index.rst"
     text = "\n".join(out)
     if not target.exists() or target.read_text() != text:
         target.write_text(text)

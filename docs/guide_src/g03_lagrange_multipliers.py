@@ -62,7 +62,7 @@ fig.tight_layout()
 
 # %%
 # The same object in :func:`maxent.solve`
-# --------------------------------------
+# ----------------------------------------
 # Maximum entropy is the same problem: maximise :math:`S(p)` subject to
 # :math:`\sum_i p_i F_{ik} = b_k` (and :math:`\sum_i p_i = 1`).  With the Lagrangian
 # :math:`S - \sum_k \lambda_k (\sum_i p_i F_{ik} - b_k) - \mu(\sum_i p_i - 1)`,
