@@ -147,6 +147,7 @@ def _write_api_list() -> None:
                 "   :toctree: generated/", "   :nosignatures:", ""]
         out += [f"   {n}" for n in sorted(names)] + [""]
     target = HERE / "api" / "index.rst"
+    target.parent.mkdir(exist_ok=True)
     text = "\n".join(out)
     if not target.exists() or target.read_text() != text:
         target.write_text(text)
