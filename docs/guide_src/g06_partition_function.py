@@ -32,7 +32,8 @@ U_fd = -(log_Z(beta + h) - log_Z(beta - h)) / (2 * h)
 C_fd = beta**2 * (log_Z(beta + h) - 2 * log_Z(beta) + log_Z(beta - h)) / h**2
 print(f"U = {ens.internal_energy:.8f}   -d lnZ/d beta = {U_fd:.8f}")
 print(f"C = {ens.heat_capacity:.6f}   beta^2 d2 lnZ/d beta2 = {C_fd:.6f}")
-print(f"S = {ens.entropy:.8f}   beta (U - F) = {beta * (ens.internal_energy - ens.free_energy):.8f}")
+S_thermo = beta * (ens.internal_energy - ens.free_energy)
+print(f"S = {ens.entropy:.8f}   beta (U - F) = {S_thermo:.8f}")
 
 # %%
 # The heat capacity of the two-level system has the Schottky peak, at

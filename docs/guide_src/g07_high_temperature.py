@@ -27,13 +27,25 @@ for T in (2.0, 10.0, 1e3, 1e6, np.inf):
 print(f"1/I = {1 / I:.3e}")
 
 # %%
+# Left: the probability of one microstate of the ground, a middle and the top level
+# (:math:`p_l / g_l`) against temperature, all tending to :math:`1/I`.  Right:
+# :math:`\ln Z - \ln I \to 0` and :math:`S \to \ln I`.
+
 ds = maxent.temperature_sweep(lv, np.geomspace(0.5, 1e4, 200))
-fig, ax = plt.subplots(figsize=(6, 3.5))
-ax.semilogx(ds.temperature, np.exp(ds.log_Z) / I, label="Z / I")
-ax.semilogx(ds.temperature, ds.entropy / np.log(I), label=r"S / ln I")
-ax.axhline(1.0, color="grey", ls="--", lw=1)
-ax.set_xlabel("T (J = k_B = 1)")
-ax.set_yscale("log")
-ax.set_title("4 x 4 Ising lattice: approach to the uniform distribution")
-ax.legend()
+per_state = ds.probability.values / lv.degeneracy  # (temperature, level)
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+for level in (0, lv.n_levels // 2, lv.n_levels - 1):
+    axes[0].loglog(ds.temperature, per_state[:, level],
+                   label=f"one state at E = {lv.energies[level]:g}")
+axes[0].axhline(1 / I, color="k", ls="--", lw=1, label="1/I")
+axes[0].set_ylim(1e-12, 1)
+axes[0].set_xlabel("T (J = k_B = 1)")
+axes[0].set_ylabel("probability of one microstate")
+axes[0].legend(fontsize="small")
+axes[1].semilogx(ds.temperature, ds.log_Z - np.log(I), label=r"$\ln Z - \ln I$")
+axes[1].semilogx(ds.temperature, np.log(I) - ds.entropy, label=r"$\ln I - S$")
+axes[1].axhline(0.0, color="grey", ls="--", lw=1)
+axes[1].set_xlabel("T (J = k_B = 1)")
+axes[1].legend()
+fig.suptitle("4 x 4 Ising lattice: approach to the uniform distribution")
 fig.tight_layout()

@@ -92,6 +92,6 @@ fig.tight_layout()
 
 r = maxent.fit(kernel, data, sigma, grid=w, grid_weights=dw, windows=[(0, 2.5), (2.5, 8)])
 true_int = [np.sum((dw * truth)[(w >= a) & (w <= b)]) for a, b in [(0, 2.5), (2.5, 8)]]
-for (v, e), t in zip(zip(r.window_integrals, r.window_errors), true_int):
+for v, e, t in zip(r.window_integrals, r.window_errors, true_int, strict=True):
     print(f"window integral {v:.4f} +- {e:.4f}   (truth {t:.4f})")
 print(r)

@@ -49,4 +49,5 @@ print(f"ln Z(solve) + ln 2^16 = {res.log_Z + np.log(n_states):.10f};"
 # holds all of p at once.
 
 print(type(res.p).__name__, res.p.shape, res.p.chunks[0][:3], "...")
-print(f"sum of p = {float(res.p.sum().compute()):.12f};  largest p = {float(res.p.max().compute()):.3e}")
+total, largest = float(res.p.sum().compute()), float(res.p.max().compute())
+print(f"sum of p = {total:.12f};  largest p = {largest:.3e}")
