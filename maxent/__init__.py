@@ -5,27 +5,56 @@ The least-biased distribution that matches given averages,
 on the convex dual :math:`\\log Z(\\lambda) + \\lambda \\cdot b`.  With one energy
 constraint :math:`\\lambda = \\beta = 1/k_B T` (``k_B = 1`` unless a unit system says
 otherwise).
+
+The public names below are imported on first use (PEP 562), so ``import maxent`` is
+fast; ``from maxent import solve``, ``maxent.models`` and ``dir(maxent)`` work as usual.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from . import models
-from .ensembles import (
-    CanonicalResult,
-    GrandCanonicalResult,
-    canonical,
-    grand_canonical,
-    softmax,
-)
-from .errors import ConvergenceWarning, InfeasibleTargetsError, InvalidInputError, MaxEntError
-from .fitting import FitResult, fit
-from .levels import EnergyLevels
-from .plotting import plot_populations, plot_sweep
-from .result import MaxEntResult
-from .solver import solve
-from .sweep import temperature_sweep
+if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
+    from . import models
+    from .ensembles import (
+        CanonicalResult,
+        GrandCanonicalResult,
+        canonical,
+        grand_canonical,
+        softmax,
+    )
+    from .errors import ConvergenceWarning, InfeasibleTargetsError, InvalidInputError, MaxEntError
+    from .fitting import FitResult, fit
+    from .levels import EnergyLevels
+    from .plotting import plot_populations, plot_sweep
+    from .result import MaxEntResult
+    from .solver import solve
+    from .sweep import temperature_sweep
+
+# public name -> submodule that defines it (a submodule itself maps to None)
+_LAZY: dict[str, str | None] = {
+    "models": None,
+    "CanonicalResult": "ensembles",
+    "GrandCanonicalResult": "ensembles",
+    "canonical": "ensembles",
+    "grand_canonical": "ensembles",
+    "softmax": "ensembles",
+    "ConvergenceWarning": "errors",
+    "InfeasibleTargetsError": "errors",
+    "InvalidInputError": "errors",
+    "MaxEntError": "errors",
+    "FitResult": "fitting",
+    "fit": "fitting",
+    "EnergyLevels": "levels",
+    "plot_populations": "plotting",
+    "plot_sweep": "plotting",
+    "MaxEntResult": "result",
+    "solve": "solver",
+    "temperature_sweep": "sweep",
+}
 
 __all__ = [
     # functions
@@ -53,3 +82,21 @@ __all__ = [
     # metadata
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first access and cache it in the module (PEP 562)."""
+    try:
+        module = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'maxent' has no attribute {name!r}") from None
+    if module is None:
+        value: Any = importlib.import_module(f".{name}", __name__)
+    else:
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -27,6 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 from ._boltzmann import beta_from_temperature, boltzmann, sweep_dataset, temperature_from_beta
 from ._checks import as_float_array, first_bad_index
 from ._logspace import entropy_from_log_p, log_normalize, log_sum_exp
+from ._summary import summary_repr
 from ._units import UnitSystem, magnitude, resolve_units
 from .errors import InfeasibleTargetsError, InvalidInputError
 from .levels import EnergyLevels, as_levels
@@ -111,6 +112,9 @@ class CanonicalResult:
     temperature_unit: str
     boltzmann_constant: float
     levels: EnergyLevels
+
+    def __repr__(self) -> str:
+        return summary_repr(self)
 
     def to_xarray(self) -> xr.Dataset:
         """The ensemble as a one-temperature sweep Dataset (see :func:`temperature_sweep`).
@@ -339,6 +343,9 @@ class GrandCanonicalResult:
     boltzmann_constant: float
     heat_capacity: float
     energy_particle_covariance: float
+
+    def __repr__(self) -> str:
+        return summary_repr(self)
 
     def to_xarray(self) -> xr.Dataset:
         """The ensemble as a Dataset with dim ``state``; attrs are netCDF-safe."""

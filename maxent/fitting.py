@@ -30,6 +30,7 @@ from ._mem import (
     NonnegSolver,
     symmetric_from_factors,
 )
+from ._summary import summary_repr
 from .errors import ConvergenceWarning, InvalidInputError
 
 __all__ = ["FitResult", "fit"]
@@ -152,6 +153,9 @@ class FitResult:
     path_log_evidence: NDArray[np.float64]
     path_x: NDArray[np.float64]
     path_converged: NDArray[np.bool_]
+
+    def __repr__(self) -> str:
+        return summary_repr(self)
 
     def to_xarray(self) -> xr.Dataset:
         """The result as an :class:`xarray.Dataset`.

@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._checks import as_float_array, check_finite, check_positive
 from ._logspace import log_sum_exp
+from ._summary import summary_repr
 from ._units import energy_unit_name, joule_per, split_quantity
 from .errors import InvalidInputError
 
@@ -89,6 +90,9 @@ class EnergyLevels:
     unit: str = "1"
     name: str = ""
     log_degeneracy: NDArray[np.float64] = field(default=None, kw_only=True)  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return summary_repr(self, n_levels=self.n_levels, n_states=self.n_states)
 
     def __post_init__(self) -> None:
         if not isinstance(self.unit, str) or not self.unit.strip():

@@ -8,6 +8,8 @@ import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
+from ._summary import summary_repr
+
 __all__ = ["MaxEntResult"]
 
 
@@ -76,6 +78,9 @@ class MaxEntResult:
     message: str
     constraint_names: tuple[str, ...]
     n_passes: int
+
+    def __repr__(self) -> str:
+        return summary_repr(self)
 
     def to_xarray(self) -> xr.Dataset:
         """The result as an :class:`xarray.Dataset` with dims ``state`` and ``constraint``.

@@ -1,0 +1,103 @@
+"""Short ``repr`` of result dataclasses: summary lines, never an array dump.
+
+Every result class defines ``__repr__`` as ``summary_repr(self)``.  Scalars and strings are
+shown with their values, arrays of up to ``SMALL`` entries with their values, larger arrays
+(and lazy ones: dask arrays, streamed probabilities) by name, shape and kind only, so the
+text stays short for any size of problem; the data are in the attributes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+__all__ = ["MAX_CHARS", "SMALL", "summary_repr"]
+
+SMALL = 6  # arrays with at most this many entries are shown in full
+MAX_CHARS = 990  # hard cap on the whole text
+_WIDTH = 88
+_STR_CHARS = 72
+
+
+def _scalar(value: Any) -> str | None:
+    """Text of a scalar-like value, or None if it is array-like."""
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return repr(bool(value)) if value is not None else "None"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.6g}"
+    if isinstance(value, str):
+        text = value if len(value) <= _STR_CHARS else value[: _STR_CHARS - 3] + "..."
+        return repr(text)
+    if isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+        if len(value) <= SMALL:
+            return repr(value)
+        return f"({', '.join(repr(v) for v in value[:3])}, ... {len(value)} names)"
+    if isinstance(value, np.ndarray) and value.size <= SMALL:
+        with np.printoptions(precision=4, threshold=SMALL, linewidth=10_000):
+            return " ".join(np.array2string(value, separator=" ").split())
+    if hasattr(value, "shape"):
+        return None
+    text = repr(value)
+    return text if len(text) <= _STR_CHARS else text[: _STR_CHARS - 3] + "..."
+
+
+def _array(name: str, value: Any) -> str:
+    shape = tuple(int(n) for n in getattr(value, "shape", ()))
+    cls = type(value)
+    package = cls.__module__.split(".")[0]
+    kind = "" if isinstance(value, np.ndarray) else f" {package}.{cls.__name__}"
+    return f"{name} {shape}{kind}"
+
+
+def _pack(items: list[str], first: str, indent: str, sep: str) -> list[str]:
+    """Items joined by ``sep`` into lines of at most ``_WIDTH`` characters (items whole)."""
+    lines: list[str] = []
+    line = first
+    for item in items:
+        if line not in (first, indent) and len(line) + len(sep) + len(item) > _WIDTH:
+            lines.append(line + sep.rstrip())
+            line = indent
+        line += item if line in (first, indent) else sep + item
+    return [*lines, line]
+
+
+def summary_repr(obj: Any, **extra: Any) -> str:
+    """Summary of a dataclass instance: one block of ``name=value`` lines, one of arrays.
+
+    ``extra`` adds derived quantities (shown first, e.g. ``n_levels``).  The result is at
+    most ``MAX_CHARS`` characters whatever the sizes of the arrays.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> import numpy as np
+    >>> @dataclasses.dataclass
+    ... class R:
+    ...     p: np.ndarray
+    ...     log_Z: float
+    ...     message: str
+    >>> print(summary_repr(R(np.zeros(1000), 1.0 / 3.0, "converged")))
+    R
+      log_Z=0.333333  message='converged'
+      arrays: p (1000,)
+    """
+    items = list(extra.items())
+    items += [(f.name, getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.repr]
+    scalars, arrays = [], []
+    for name, value in items:
+        text = _scalar(value)
+        if text is None:
+            arrays.append(_array(name, value))
+        else:
+            scalars.append(f"{name}={text}")
+    lines = [type(obj).__name__, *_pack(scalars, "  ", "  ", "  ")]
+    if arrays:
+        lines += _pack(arrays, "  arrays: ", "    ", ", ")
+    text = "\n".join(lines)
+    if len(text) > MAX_CHARS:
+        text = text[: MAX_CHARS - 25].rstrip() + "\n  ... (see the attributes)"
+    return text

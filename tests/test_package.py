@@ -1,0 +1,96 @@
+"""The package as a user meets it: a fast lazy import, the public names, short reprs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import maxent
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("scipy", "xarray", "matplotlib", "pandas", "dask", "maxent.solver", "maxent.models")
+
+
+def _run(code: str) -> str:
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, check=True)
+    return out.stdout.strip()
+
+
+def test_import_is_lazy() -> None:
+    loaded = _run("import sys, maxent; print(' '.join(m for m in "
+                  f"{HEAVY!r} if m in sys.modules))")
+    assert loaded == "", f"`import maxent` imported {loaded}"
+
+
+def test_first_use_imports_the_name() -> None:
+    out = _run("import sys, maxent; f = maxent.solve; print(f.__module__, "
+               "'maxent.solver' in sys.modules, 'maxent.models' in sys.modules)")
+    assert out == "maxent.solver True False"
+
+
+def test_every_public_name_resolves() -> None:
+    lazy = maxent._LAZY  # the table behind maxent.__getattr__
+    assert set(lazy) == set(maxent.__all__) - {"__version__"}, (
+        "maxent.__all__ and the lazy-import table in maxent/__init__.py disagree")
+    for name in maxent.__all__:
+        assert getattr(maxent, name) is not None
+    assert set(maxent.__all__) <= set(dir(maxent))
+    namespace: dict[str, object] = {}
+    exec("from maxent import *", namespace)
+    assert set(maxent.__all__) <= set(namespace)
+    assert maxent.models.two_level is maxent.models.__dict__["two_level"]
+
+
+def test_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'solv'"):
+        maxent.solv  # noqa: B018
+
+
+def _fe() -> maxent.CanonicalResult:
+    return maxent.canonical(maxent.models.atom("Fe"), temperature=5000.0)
+
+
+def _big_solve() -> maxent.MaxEntResult:
+    x = np.linspace(-1.0, 1.0, 200_001)
+    return maxent.solve({"x": x, "x2": x**2}, {"x": 0.1, "x2": 0.3})
+
+
+def _fit() -> maxent.FitResult:
+    w = np.linspace(0.0, 5.0, 80)
+    kernel = np.exp(-np.outer(np.linspace(0.0, 3.0, 30), w)) * (w[1] - w[0])
+    data = kernel @ np.exp(-((w - 1.5) ** 2))
+    return maxent.fit(kernel, data + 1e-3 * np.cos(np.arange(30)), np.full(30, 1e-3),
+                      penalty="l2", grid=w)
+
+
+def _grand() -> maxent.GrandCanonicalResult:
+    e = np.arange(1000.0)
+    return maxent.grand_canonical(e, e % 7, temperature=50.0, chemical_potential=1.0)
+
+
+@pytest.mark.parametrize("make", [_fe, _big_solve, _fit, _grand,
+                                  lambda: maxent.models.atom("Fe"),
+                                  lambda: maxent.EnergyLevels(np.arange(10_000.0))],
+                         ids=["canonical-Fe", "solve-2e5", "fit", "grand", "levels-Fe",
+                              "levels-1e4"])
+def test_repr_is_a_short_summary(make) -> None:
+    obj = make()
+    text = repr(obj)
+    assert len(text) < 1000, text
+    assert text.startswith(type(obj).__name__)
+    assert max(len(line) for line in text.splitlines()) <= 100
+    for field in ("converged", "log_Z", "n_levels", "alpha"):
+        if hasattr(obj, field):
+            assert f"{field}=" in text
+
+
+def test_small_arrays_are_shown_in_full() -> None:
+    res = maxent.solve({"face": np.arange(1, 7)}, {"face": 4.5})
+    text = repr(res)
+    assert "p=[0.0544 0.0788 0.1142 0.1654 0.2398 0.3475]" in text
+    assert "multipliers=[-0.371]" in text
