@@ -194,8 +194,9 @@ def solve(
     >>> maxent.solve({"face": [1, 2, 3, 4, 5, 6]}, {"face": 6.0}).p
     array([0., 0., 0., 0., 0., 1.])
     """
-    if chunk_size is not None and (int(chunk_size) != chunk_size or chunk_size < 1):
-        raise InvalidInputError(f"`chunk_size` must be a positive integer; got {chunk_size}.")
+    tol = _checks.real_number(tol, "tol", minimum=0.0, strict=True)
+    max_iter = _checks.integer(max_iter, "max_iter", minimum=0)
+    chunk_size = _checks.integer(chunk_size, "chunk_size", minimum=1, allow_none=True)
     engine, names, from_mapping = _make_engine(features, prior, chunk_size, names)
     m = engine.m
     if lower is None and upper is None:
@@ -241,10 +242,6 @@ def solve(
     if initial_multipliers is not None:
         lam0 = _checks.constraint_vector(
             initial_multipliers, "initial_multipliers", names, from_mapping)
-    if not (np.isfinite(tol) and tol > 0):
-        raise InvalidInputError(f"`tol` must be a positive number; got {tol}.")
-    if int(max_iter) != max_iter or max_iter < 0:
-        raise InvalidInputError(f"`max_iter` must be a non-negative integer; got {max_iter}.")
 
     # First pass: prior moments, covariance and per-feature ranges over the support.
     eye = np.eye(m)
