@@ -138,11 +138,12 @@ def real_number(value: Any, name: str, *, minimum: float | None = None,
 
 
 def integer(value: Any, name: str, *, minimum: int | None = None, allow_none: bool = False,
-            ) -> int | None:
+            maximum: int = 2**63 - 1) -> int | None:
     """Read an integer keyword (``max_iter``, ``chunk_size``, ...) as a Python int.
 
     Anything with ``__index__`` is accepted (``int``, ``np.int64``, 0-d integer arrays);
-    bool, floats (even ``100.0``), strings and None (unless ``allow_none``) are refused.
+    bool, floats (even ``100.0``), strings, None (unless ``allow_none``) and values outside
+    ``[minimum, maximum]`` (by default the int64 range) are refused.
 
     Examples
     --------
@@ -169,6 +170,10 @@ def integer(value: Any, name: str, *, minimum: int | None = None, allow_none: bo
         raise InvalidInputError(f"`{name}` must be {kind}; got {_describe(value)}.") from None
     if minimum is not None and k < minimum:
         raise InvalidInputError(f"`{name}` must be {kind}; got {k}.")
+    if k > maximum:
+        raise InvalidInputError(
+            f"`{name}` must be {kind} up to {maximum}; got an integer of {k.bit_length()} bits."
+        )
     return k
 
 
