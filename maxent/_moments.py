@@ -319,7 +319,7 @@ def prepare_chunk(features, log_prior, shift, inv_scale, faces):
     """
     fc = features
     if shift is not None:
-        fc = (fc - shift) * inv_scale
+        fc = fc * inv_scale - shift * inv_scale  # never overflows, unlike fc - shift
     lq = log_prior
     if faces:
         on = np.ones(fc.shape[0], dtype=bool)

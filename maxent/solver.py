@@ -50,6 +50,7 @@ class _Problem:
     log_mass: float  # log of the prior's total weight on the support
     n_iter: int = 0
     lp_done: bool = False
+    lp_off: bool = False  # set when a face from the LP proved wrong: no more LP faces
 
     def label(self, name, k):
         return _checks.label(name, self.names, k, self.from_mapping)
@@ -236,8 +237,9 @@ def solve(
             raise InvalidInputError(
                 f"`{_checks.label('sigma', names, k, from_mapping)}` must be >= 0; got {sig[k]}."
             )
-        sigma2 = sig**2
-    sigma2_user = sigma2
+        sigma_user = sig
+    else:
+        sigma_user = np.zeros(m)
     lam0 = np.zeros(m)
     if initial_multipliers is not None:
         lam0 = _checks.constraint_vector(
@@ -256,16 +258,25 @@ def solve(
         # log-weights and second moments keep full precision.  Targets follow the features.
         engine.set_transform(shift, scale)
         ev0 = engine.evaluate(np.zeros(m), directions=eye)
-        b = None if b is None else (b - shift) / scale
-        lo = None if lo is None else (lo - shift) / scale
-        hi = None if hi is None else (hi - shift) / scale
-        sigma2 = np.minimum(np.sqrt(sigma2) / scale, 1e150) ** 2
+        # Divide first: b - shift may overflow near the largest float; b / scale cannot.
+        b = None if b is None else b / scale - shift / scale
+        lo = None if lo is None else lo / scale - shift / scale
+        hi = None if hi is None else hi / scale - shift / scale
         lam0 = lam0 * scale
+    # sigma beyond 1e150 spreads leaves the multiplier 0 to double precision; capping it
+    # keeps sigma^2 finite.
+    sigma2 = np.minimum(sigma_user / (1.0 if scale is None else scale), 1e150) ** 2
     fmin, fmax = ev0.dir_min, ev0.dir_max
     std = np.sqrt(np.clip(np.diag(ev0.cov), 0.0, None))
     magnitude = np.maximum(np.abs(fmin), np.abs(fmax))
+    if shift is not None:
+        # Rounding happens in the caller's units, offset included.
+        magnitude = magnitude + np.abs(shift) / scale
     width = fmax - fmin
-    spread = np.where(std > 64 * _EPS * magnitude, std, np.where(width > 0, width, 1.0))
+    # The scale of the tolerance: the standard deviation under the prior; the range when
+    # that is below rounding; the magnitude for a constant feature.
+    spread = np.where(std > 64 * _EPS * magnitude, std,
+                      np.where(width > 0, width, np.where(magnitude > 0, magnitude, 1.0)))
     prob = _Problem(engine, names, from_mapping, spread, magnitude, float(tol), int(max_iter),
                     np.zeros(m) if shift is None else shift,
                     np.ones(m) if scale is None else scale, ev0.log_Z)
@@ -276,7 +287,7 @@ def solve(
     else:
         out, targets_out = _solve_bounds(prob, lo, hi, lam0, ev0)
 
-    return _finish(prob, out, targets_out, b is not None, sigma2_user, lo, hi)
+    return _finish(prob, out, targets_out, b is not None, sigma2, lo, hi)
 
 
 def _make_engine(features, prior, chunk_size, names):
@@ -330,7 +341,11 @@ def _affine_map(ev0):
     if not np.any(bad | (offset & (half > 0))):
         return None, None
     shift = fmin / 2 + fmax / 2
-    scale = np.where(half > 0, 2.0 ** np.round(np.log2(np.where(half > 0, half, 1.0))), 1.0)
+    # Normal powers of two only, so that 1 / scale is finite too; a constant feature is
+    # measured by its value.
+    size = np.where(half > 0, half, np.abs(shift))
+    exponent = np.clip(np.round(np.log2(np.where(size > 0, size, 1.0))), -1022, 1023)
+    scale = np.where(size > 0, 2.0**exponent, 1.0)
     return shift, scale
 
 
@@ -363,49 +378,65 @@ def _solve_equalities(prob, b, sigma2, J, lam0, ev_prior):
     lam[free] = lam0[free]
     ev0 = ev_prior
     first = True
+    # A face the linear program reports along a very thin direction of the hull can be
+    # within rounding of the targets along that direction yet leave them clearly off the
+    # face in the features themselves; the checks on the face then object.  Such faces
+    # are undone and Newton's method runs on without the LP.
+    undo = (list(eng.faces), list(free), lam.copy())
+    lp_faces = False
     while True:
-        if not first:
-            ev0 = eng.evaluate(np.zeros(m), directions=eye)
-        first = False
-        exact = [k for k in free if sigma2[k] == 0]
-        const = [k for k in exact if ev0.dir_max[k] - ev0.dir_min[k] <= prob.dir_tol(eye[k])]
-        face = _check_ranges(prob, b, exact, ev0)
-        if face is not None:
-            k, sign = face
-            bound = ev0.dir_min[k] if sign > 0 else -ev0.dir_max[k]
-            lam = _record_face(prob, sign * eye[k], inf_sign, lam, bound)
-            continue
-        for k in const:  # constant on the support and equal to its target: no role left
-            free.remove(k)
-        exact = [k for k in exact if k not in const]
-        lam[[k for k in range(m) if k not in free]] = 0.0
-        null = _flat_directions(prob, b, exact, ev0)
-        if isinstance(null, tuple):  # a face along a dependent combination
-            lam = _record_face(prob, null[0], inf_sign, lam)
-            continue
-        basis = _reduced_basis(prob, free, null, ev0)
-        status, lam, ev, d = _newton(prob, b, sigma2, free, exact, basis, lam, ev0)
-        if status == "face":
-            for direction, margin in d:
-                lam = _record_face(prob, direction, inf_sign, lam, margin=margin)
-            continue
-        converged = status == "converged"
-        if converged:
-            msg = f"converged in {prob.n_iter} Newton steps"
-        elif status == "stalled":
-            msg = (f"stopped after {prob.n_iter} Newton steps: the line search could not "
-                   "decrease the dual any further (rounding limits the accuracy)")
-        else:
-            msg = f"stopped after {prob.n_iter} Newton steps (max_iter = {prob.max_iter})"
-        if np.any(inf_sign != 0):
-            msg += "; targets on the boundary of the feasible set: the solution is the limit"
-            msg += " supported on the face they touch"
-        # Report the minimum-norm finite part: remove components along flat directions.
-        if null.shape[1]:
-            ls = lam * prob.spread
-            ls = ls - null @ (null.T @ ls)
-            lam = ls / prob.spread
-        return _Outcome(lam, inf_sign, ev, converged, msg)
+        try:
+            if not first:
+                ev0 = eng.evaluate(np.zeros(m), directions=eye)
+            first = False
+            exact = [k for k in free if sigma2[k] == 0]
+            const = [k for k in exact if ev0.dir_max[k] - ev0.dir_min[k] <= prob.dir_tol(eye[k])]
+            face = _check_ranges(prob, b, exact, ev0)
+            if face is not None:
+                k, sign = face
+                bound = ev0.dir_min[k] if sign > 0 else -ev0.dir_max[k]
+                lam = _record_face(prob, sign * eye[k], inf_sign, lam, bound)
+                continue
+            for k in const:  # constant on the support and equal to its target: no role left
+                free.remove(k)
+            exact = [k for k in exact if k not in const]
+            lam[[k for k in range(m) if k not in free]] = 0.0
+            null = _flat_directions(prob, b, exact, ev0)
+            if isinstance(null, tuple):  # a face along a dependent combination
+                lam = _record_face(prob, null[0], inf_sign, lam)
+                continue
+            basis = _reduced_basis(prob, free, null, ev0)
+            status, lam, ev, d = _newton(prob, b, sigma2, free, exact, basis, lam, ev0)
+            if status == "face":
+                for direction, margin in d:
+                    lam = _record_face(prob, direction, inf_sign, lam, margin=margin)
+                lp_faces = True
+                continue
+            converged = status == "converged"
+            if converged:
+                msg = f"converged in {prob.n_iter} Newton steps"
+            elif status == "stalled":
+                msg = (f"stopped after {prob.n_iter} Newton steps: the line search could not "
+                       "decrease the dual any further (rounding limits the accuracy)")
+            else:
+                msg = f"stopped after {prob.n_iter} Newton steps (max_iter = {prob.max_iter})"
+            if np.any(inf_sign != 0):
+                msg += "; targets on the boundary of the feasible set: the solution is the limit"
+                msg += " supported on the face they touch"
+            # Report the minimum-norm finite part: remove components along flat directions.
+            if null.shape[1]:
+                ls = lam * prob.spread
+                ls = ls - null @ (null.T @ ls)
+                lam = ls / prob.spread
+            return _Outcome(lam, inf_sign, ev, converged, msg)
+        except InfeasibleTargetsError:
+            if not lp_faces:
+                raise
+            eng.faces, free, lam = list(undo[0]), list(undo[1]), undo[2].copy()
+            inf_sign[:] = 0.0
+            prob.lp_off = prob.lp_done = True
+            lp_faces = False
+            first = False
 
 
 def _record_face(prob, d, inf_sign, lam, dmin=None, margin=0.0):
@@ -418,7 +449,7 @@ def _record_face(prob, d, inf_sign, lam, dmin=None, margin=0.0):
     if dmin is None:
         dmin = float(eng.project_ranges(d[:, None])[0][0])
     eng.add_face(d, dmin + max(prob.dir_tol(d), margin))
-    prob.lp_done = False
+    prob.lp_done = prob.lp_off
     big = np.abs(d) > 1e-8 * np.max(np.abs(d))
     new = big & (inf_sign == 0)
     inf_sign[new] = np.sign(d[new])
@@ -524,13 +555,23 @@ def _reduced_basis(prob, free, null, ev0):
     s = prob.spread
     corr = e.T @ (ev0.cov / np.outer(s, s)) @ e
     w, v = np.linalg.eigh(0.5 * (corr + corr.T))
-    w = np.maximum(w, 1e-16 * max(float(w[-1]), 1e-300))
+    # A prior concentrated far below the features' range (weights spanning 1e-300..1)
+    # has a covariance that says nothing about the scale of the problem: keep the
+    # directions' relative scales but measure the steps in at least 1% of the spread.
+    top = float(w[-1])
+    if not top >= 1e-4:
+        w = w * (1e-4 / top) if top > 1e-300 else np.full_like(w, 1e-4)
+    w = np.maximum(w, 1e-16 * float(w[-1]))
     return e @ (v / np.sqrt(w))
 
 
 def _dual_value(ev, lam, b, sigma2, free):
     lf = lam[free]
-    return ev.log_Z + float(lf @ b[free]) + 0.5 * float(sigma2[free] @ lf**2)
+    value = ev.log_Z + float(lf @ b[free])
+    s2 = sigma2[free]
+    if np.any(s2):
+        value += 0.5 * float(s2[s2 > 0] @ lf[s2 > 0] ** 2)
+    return value
 
 
 def _residuals(prob, ev, lam, b, sigma2, free):
@@ -612,7 +653,10 @@ def _newton(prob, b, sigma2, free, exact, basis, lam, ev0):
         gr = basis.T @ g
         w, v = np.linalg.eigh(hr)
         floor = max(float(w[-1]), 1e-300) * 1e-14
-        coef = (v.T @ gr) / np.maximum(w, floor)
+        gv = v.T @ gr
+        # No component longer than the trust radius: where p has collapsed onto a few
+        # states (a far start) the curvature underflows and gv / w would overflow.
+        coef = gv / np.maximum(np.maximum(w, floor), np.abs(gv) / radius)
         length = float(np.linalg.norm(coef))
         if length > radius:
             coef *= radius / length
@@ -760,12 +804,19 @@ def _lp_check(prob, b, exact):
             rows = grown
         return None, None  # pragma: no cover
 
+    def exact_gap(d):
+        """b . d - min_i F_i . d from a pass over F: the LP's verdicts carry its own
+        tolerance (~1e-9), so they are confirmed against the one of solve()."""
+        dmin, _ = eng.project_ranges(d[:, None])
+        return float(b @ d) - float(dmin[0]), float(dmin[0])
+
     d, margin = cutting_plane(None, True)
     if d is None:  # pragma: no cover
         return None
     if margin > prob.dir_tol(d):
-        dmin, _ = eng.project_ranges(d[:, None])
-        _raise_outside_hull(prob, d, float(b @ d), float(dmin[0]))
+        gap, dmin = exact_gap(d)
+        if gap < -prob.dir_tol(d):
+            _raise_outside_hull(prob, d, float(b @ d), dmin)
     # Feasible: is the target on a proper face?  max E_q[F - b] . d over d with F_i . d >= b . d.
     # An optimal vertex may keep some states of a larger face, so repeat on the face found
     # until the target is in the relative interior.
@@ -777,11 +828,17 @@ def _lp_check(prob, b, exact):
         d, value = cutting_plane(objective, False)
         if d is None or value <= prob.dir_tol(d):
             break
+        gap, dmin = exact_gap(d)
+        if abs(gap) > prob.dir_tol(d):
+            # Inside by more than the tolerance: not on this face (the LP's tolerance is
+            # coarser).  Outside is impossible here: the margin LP found b feasible.
+            break
         # States within the LP's own tolerance of the supporting hyperplane are on the face.
         margin = max(prob.dir_tol(d), _LP_TOL * float(np.abs(d) @ prob.spread))
-        faces.append((d, margin))
-        eng.add_face(d, float(b @ d) + margin)
-        rows = rows[rows @ d <= float(b @ d) + margin]
+        level = max(float(b @ d), dmin) + margin
+        faces.append((d, level - float(b @ d)))
+        eng.add_face(d, level)
+        rows = rows[rows @ d <= level]
     eng.faces = saved
     return faces or None
 
@@ -825,19 +882,23 @@ def _solve_bounds(prob, lo, hi, lam0, ev0):
 
 
 def _finish(prob, out, targets, user_targets, sigma2, lo, hi):
-    """Assemble the result in the caller's units (targets already are when user_targets)."""
+    """Assemble the result in the caller's units (targets already are when user_targets).
+
+    ``sigma2`` is in the engine's units, like ``out``.
+    """
     eng = prob.engine
     ev = out.ev
     shift, scale = prob.shift, prob.scale
-    engine_targets = (targets - shift) / scale if user_targets else targets
+    engine_targets = targets / scale - shift / scale if user_targets else targets
     rel = np.max(np.abs(ev.mean - engine_targets) / prob.spread, initial=0.0)
     p, entropy, cross = eng.finalize(ev)
     log_z = ev.log_Z - prob.log_mass  # normalised prior: log Z = 0 at lambda = 0
     lam = out.lam
     mean = ev.mean
     if eng.shift is not None:  # back from the engine's units to the caller's
-        log_z -= float((lam / scale) @ shift)
-        lam = lam / scale
+        log_z -= float(lam @ (shift / scale))
+        with np.errstate(over="ignore"):  # subnormal features: lambda beyond 1.8e308
+            lam = lam / scale
         mean = shift + scale * mean
         if not user_targets:
             targets = shift + scale * targets
@@ -847,7 +908,10 @@ def _finish(prob, out, targets, user_targets, sigma2, lo, hi):
     entropy = max(float(entropy), 0.0)
     kl = max(-entropy - cross + prob.log_mass, 0.0)
     mult = _with_infinities(lam, out.inf_sign)
-    viol = mean - targets - sigma2 * np.where(np.isfinite(mult), mult, 0.0)
+    viol = mean - targets
+    if np.any(sigma2):  # optimality condition m - b = sigma^2 lambda, in the engine's units
+        viol = scale * (ev.mean - engine_targets - sigma2 * np.where(out.inf_sign != 0, 0.0,
+                                                                       out.lam))
     if lo is not None:
         viol = np.maximum(np.abs(viol), np.maximum(mean - hi, lo - mean))
     residual = float(np.max(np.abs(viol), initial=0.0))

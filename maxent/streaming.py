@@ -574,13 +574,11 @@ def open_lazy(features, prior, chunk_size, names: Sequence[str] | None):
             "`prior` cannot be given with a chunk source: yield `(features_chunk, "
             "prior_chunk)` pairs instead."
         )
-    if names is None:  # peek at the first chunk for the number of constraints
-        first = next(_iterate(features), None)
-        if first is None:
-            raise InvalidInputError("`features` has no rows; give at least one state.")
-        m = _as_chunk(first, 0, None)[0].shape[1]
-    else:
-        m = len(names)
+    # Peek at the first chunk for the number of constraints (and to check `names`).
+    first = next(_iterate(features), None)
+    if first is None:
+        raise InvalidInputError("`features` has no rows; give at least one state.")
+    m = _as_chunk(first, 0, None)[0].shape[1]
     named = _names(names, m)
     return (SourceEngine(features, m, chunk_size, named[0], named[1]),) + named
 
@@ -591,7 +589,7 @@ def _names(names, m):
     names = tuple(str(k) for k in names)
     if len(names) != m or len(set(names)) != m:
         raise InvalidInputError(
-            f"`names` must hold {m} distinct names, one per column of `features`; got "
-            f"{list(names)}."
+            f"`names` must hold {m} distinct names, one per column of `features` (the "
+            f"chunks have {m}); got {list(names)}."
         )
     return names, True
