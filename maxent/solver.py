@@ -50,7 +50,7 @@ class _Problem:
     log_mass: float  # log of the prior's total weight on the support
     n_iter: int = 0
     lp_done: bool = False
-    lp_off: bool = False  # set when a face from the LP proved wrong: no more LP faces
+    lp_off: bool = False  # strict faces: set when a face within tolerance proved wrong
 
     def label(self, name, k):
         return _checks.label(name, self.names, k, self.from_mapping)
@@ -60,9 +60,15 @@ class _Problem:
         return self.shift[k] + self.scale[k] * value
 
     def user_combo(self, d, value):
-        """Direction d and a value of F' @ d, in the caller's units."""
-        du = d / self.scale
-        return du, value + float(du @ self.shift)
+        """Direction d and a value of F' @ d, in the caller's units (up to a positive factor).
+
+        The scales are powers of two, so ``d / scale`` is rescaled by the largest of
+        ``1 / scale`` first: no overflow for subnormal features.
+        """
+        e = np.log2(self.scale)
+        emin = float(np.min(e[d != 0])) if np.any(d) else 0.0
+        du = d * 2.0 ** (emin - e)
+        return du, 2.0**emin * (value + float(d @ (self.shift / self.scale)))
 
     def combo(self, d):
         """Human-readable linear combination sum_k d_k f_k of the named features."""
@@ -134,10 +140,13 @@ def solve(
     initial_multipliers : array_like, shape (n_constraints,), optional
         Warm start for :math:`\lambda` (e.g. the solution of a neighbouring problem).
     tol : float
-        Stopping rule: :math:`|E_p[F_k] - b_k| \le \mathrm{tol}\cdot s_k` for every
-        constraint, with :math:`s_k` the standard deviation of feature ``k`` under the
-        prior.  Targets within that distance of the edge of what the features allow are
-        treated as on the edge.
+        Stopping rule: :math:`|E_p[F_k] - b_k| \le \mathrm{tol}\cdot s_k + 64\,\epsilon
+        \max_i |F_{ik}|` for every constraint (:math:`\epsilon` the double-precision
+        rounding unit), with :math:`s_k` the standard deviation of feature ``k`` under the
+        prior on the support (its range when that is below :math:`10^{-6}` of the range;
+        its magnitude when the feature is constant).  The same tolerance decides
+        feasibility: targets within it of the edge of what the features allow are treated
+        as on the edge, targets beyond it outside are infeasible.
     max_iter : int
         Most Newton steps.
     chunk_size : int, optional
@@ -274,8 +283,9 @@ def solve(
         magnitude = magnitude + np.abs(shift) / scale
     width = fmax - fmin
     # The scale of the tolerance: the standard deviation under the prior; the range when
-    # that is below rounding; the magnitude for a constant feature.
-    spread = np.where(std > 64 * _EPS * magnitude, std,
+    # that is below 1e-6 of the range (a prior concentrated on a few states, whose
+    # variance would not even be computed accurately); the magnitude for a constant.
+    spread = np.where(std > 1e-6 * width, std,
                       np.where(width > 0, width, np.where(magnitude > 0, magnitude, 1.0)))
     prob = _Problem(engine, names, from_mapping, spread, magnitude, float(tol), int(max_iter),
                     np.zeros(m) if shift is None else shift,
@@ -378,12 +388,12 @@ def _solve_equalities(prob, b, sigma2, J, lam0, ev_prior):
     lam[free] = lam0[free]
     ev0 = ev_prior
     first = True
-    # A face the linear program reports along a very thin direction of the hull can be
-    # within rounding of the targets along that direction yet leave them clearly off the
-    # face in the features themselves; the checks on the face then object.  Such faces
-    # are undone and Newton's method runs on without the LP.
+    # A face within tolerance of the targets along one direction (a feature's range, a
+    # thin direction of the hull found by the LP) can leave them clearly off the face in
+    # the other features; the checks on the face then object.  Such faces are undone and
+    # the solve starts again with strict faces only (targets at or beyond an end), so
+    # Newton's method runs on to the interior solution.
     undo = (list(eng.faces), list(free), lam.copy())
-    lp_faces = False
     while True:
         try:
             if not first:
@@ -410,7 +420,6 @@ def _solve_equalities(prob, b, sigma2, J, lam0, ev_prior):
             if status == "face":
                 for direction, margin in d:
                     lam = _record_face(prob, direction, inf_sign, lam, margin=margin)
-                lp_faces = True
                 continue
             converged = status == "converged"
             if converged:
@@ -430,12 +439,11 @@ def _solve_equalities(prob, b, sigma2, J, lam0, ev_prior):
                 lam = ls / prob.spread
             return _Outcome(lam, inf_sign, ev, converged, msg)
         except InfeasibleTargetsError:
-            if not lp_faces:
+            if prob.lp_off or len(eng.faces) == len(undo[0]):
                 raise
             eng.faces, free, lam = list(undo[0]), list(undo[1]), undo[2].copy()
             inf_sign[:] = 0.0
             prob.lp_off = prob.lp_done = True
-            lp_faces = False
             first = False
 
 
@@ -474,9 +482,10 @@ def _check_ranges(prob, b, exact, ev0):
             )
         if hi - lo <= t:
             continue
-        if b[k] <= lo + t:
+        near = 0.0 if prob.lp_off else t  # strict faces: at or beyond the end only
+        if b[k] <= lo + near:
             return k, 1.0
-        if b[k] >= hi - t:
+        if b[k] >= hi - near:
             return k, -1.0
     return None
 
@@ -527,9 +536,9 @@ def _flat_directions(prob, b, exact, ev0):
             )
         if dmax[j] - dmin[j] <= t:
             null.append(vs[:, j])
-        elif target <= dmin[j] + t:
+        elif target <= dmin[j] + (0.0 if prob.lp_off else t):
             return d, "face"
-        elif target >= dmax[j] - t:
+        elif target >= dmax[j] - (0.0 if prob.lp_off else t):
             return -d, "face"
     return np.array(null).T if null else np.zeros((m, 0))
 

@@ -186,7 +186,7 @@ def _support(pb):
 def prior_spread(pb: Problem) -> tuple[np.ndarray, np.ndarray]:
     """(s, magnitude) in unit coordinates: std of each feature under the prior, max |G|.
 
-    Features constant on the support get s = 1 (solve() measures them by their range).
+    Features constant on the support are measured by their magnitude.
     """
     g, _ = pb.unit()
     sup = _support(pb)
@@ -197,10 +197,9 @@ def prior_spread(pb: Problem) -> tuple[np.ndarray, np.ndarray]:
     s = np.sqrt(q @ (gs - mean) ** 2)
     width = gs.max(0) - gs.min(0)
     mag = np.max(np.abs(pb.features[sup]), axis=0) / pb.scale
-    # A standard deviation below rounding (prior weights spanning 1e-300..1) is no scale:
-    # solve() then measures the feature by its range, as documented.
-    s = np.where(s > 64 * EPS * np.max(np.abs(gs), axis=0), s,
-                 np.where(width > 0, width, 1.0))
+    # As documented for solve(): the range when the standard deviation is below 1e-6 of
+    # it (prior weights spanning 1e-300..1), the magnitude for a constant feature.
+    s = np.where(s > 1e-6 * width, s, np.where(width > 0, width, np.where(mag > 0, mag, 1.0)))
     return s, mag
 
 
