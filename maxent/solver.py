@@ -272,6 +272,7 @@ def solve(
         lo = None if lo is None else lo / scale - shift / scale
         hi = None if hi is None else hi / scale - shift / scale
         lam0 = lam0 * scale
+    ev0 = _centred(engine, ev0)
     # sigma beyond 1e150 spreads leaves the multiplier 0 to double precision; capping it
     # keeps sigma^2 finite.
     sigma2 = np.minimum(sigma_user / (1.0 if scale is None else scale), 1e150) ** 2
@@ -359,6 +360,17 @@ def _affine_map(ev0):
     return shift, scale
 
 
+def _centred(eng, ev):
+    """The prior pass again with second moments about the mean, when E[FF] - E[F]E[F]
+    lost more than two digits (a concentrated prior): the correlations decide which
+    constraints are dependent, at the 1e-12 level."""
+    var = np.diag(ev.cov)
+    if not np.any(ev.mean**2 > 1e2 * np.maximum(var, 1e-300)):
+        return ev
+    m = ev.mean.shape[0]
+    return eng.evaluate(np.zeros(m), directions=np.eye(m), center=ev.mean)
+
+
 @dataclass
 class _Outcome:
     lam: NDArray[np.float64]  # finite part of the multipliers
@@ -397,7 +409,7 @@ def _solve_equalities(prob, b, sigma2, J, lam0, ev_prior):
     while True:
         try:
             if not first:
-                ev0 = eng.evaluate(np.zeros(m), directions=eye)
+                ev0 = _centred(eng, eng.evaluate(np.zeros(m), directions=eye))
             first = False
             exact = [k for k in free if sigma2[k] == 0]
             const = [k for k in exact if ev0.dir_max[k] - ev0.dir_min[k] <= prob.dir_tol(eye[k])]
@@ -618,6 +630,11 @@ def _newton(prob, b, sigma2, free, exact, basis, lam, ev0):
     radius = _RADIUS
     hr = None  # Hessian in the reduced coordinates, from the last full evaluation
     contraction = 1.0  # residual after / before the last step
+    # Curvatures below rel_floor * the largest count as rounding noise.  Where p sits on a
+    # few states the dual is nearly linear along some directions and their (true) tiny
+    # curvature would hold the steps back: the floor is lowered while such floored full
+    # steps keep matching the model, and restored after a poor step.
+    rel_floor = 1e-14
     while True:
         res = _residuals(prob, ev, lam, b, sigma2, free)
         rmax = float(np.max(res)) if res.size else 0.0
@@ -661,11 +678,13 @@ def _newton(prob, b, sigma2, free, exact, basis, lam, ev0):
             hr = basis.T @ h @ basis
         gr = basis.T @ g
         w, v = np.linalg.eigh(hr)
-        floor = max(float(w[-1]), 1e-300) * 1e-14
+        floor = max(float(w[-1]), 1e-300) * rel_floor
         gv = v.T @ gr
         # No component longer than the trust radius: where p has collapsed onto a few
         # states (a far start) the curvature underflows and gv / w would overflow.
-        coef = gv / np.maximum(np.maximum(w, floor), np.abs(gv) / radius)
+        limit = np.maximum(w, np.abs(gv) / radius)
+        floored = bool(np.any(floor > limit))
+        coef = gv / np.maximum(limit, floor)
         length = float(np.linalg.norm(coef))
         if length > radius:
             coef *= radius / length
@@ -716,6 +735,10 @@ def _newton(prob, b, sigma2, free, exact, basis, lam, ev0):
             radius *= 4.0
         elif ratio < 0.25:
             radius = max(0.25 * taken, 1e-8)
+        if floored and ratio > 0.75 and t == 1.0:
+            rel_floor = max(rel_floor * 1e-4, 1e-40)
+        elif ratio < 0.25:
+            rel_floor = 1e-14
         at_floor = t == 1.0 and abs(ft - f0) <= noise
         stuck = stuck + 1 if at_floor else 0
         lam, ev = accepted
