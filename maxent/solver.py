@@ -362,10 +362,10 @@ def _affine_map(ev0):
 
 def _centred(eng, ev):
     """The prior pass again with second moments about the mean, when E[FF] - E[F]E[F]
-    lost more than two digits (a concentrated prior): the correlations decide which
+    lost more than three digits (a concentrated prior): the correlations decide which
     constraints are dependent, at the 1e-12 level."""
     var = np.diag(ev.cov)
-    if not np.any(ev.mean**2 > 1e2 * np.maximum(var, 1e-300)):
+    if not np.any(ev.mean**2 > 1e3 * np.maximum(var, 1e-300)):
         return ev
     m = ev.mean.shape[0]
     return eng.evaluate(np.zeros(m), directions=np.eye(m), center=ev.mean)
