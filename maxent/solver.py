@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _checks, streaming
 from ._moments import Evaluation, MomentEngine
+from ._parallel import blas_limited
 from .errors import ConvergenceWarning, InfeasibleTargetsError, InvalidInputError
 from .result import MaxEntResult
 
@@ -194,6 +195,17 @@ def solve(
     >>> maxent.solve({"face": [1, 2, 3, 4, 5, 6]}, {"face": 6.0}).p
     array([0., 0., 0., 0., 0., 1.])
     """
+    # One level of parallelism: maxent's worker threads (see maxent._parallel), with BLAS
+    # single-threaded throughout, also for the small dense algebra of the Newton steps
+    # (a team of BLAS threads on m x m matrices costs more than it gains, above all on a
+    # busy machine).
+    with blas_limited(1):
+        return _solve(features, targets, prior, lower, upper, sigma, initial_multipliers,
+                      tol, max_iter, chunk_size, names)
+
+
+def _solve(features, targets, prior, lower, upper, sigma, initial_multipliers, tol,
+           max_iter, chunk_size, names):
     if chunk_size is not None and (int(chunk_size) != chunk_size or chunk_size < 1):
         raise InvalidInputError(f"`chunk_size` must be a positive integer; got {chunk_size}.")
     engine, names, from_mapping = _make_engine(features, prior, chunk_size, names)
@@ -861,7 +873,7 @@ def _finish(prob, out, targets, user_targets, sigma2, lo, hi):
             f"({rel:.3g} of the features' spread) > tol = {prob.tol:g}; increase `max_iter`, "
             "loosen `tol`, or move `targets` away from the edge of what `features` allows.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
     return MaxEntResult(
         p=p,
