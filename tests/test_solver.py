@@ -373,12 +373,13 @@ def test_extreme_magnitudes_neither_overflow_nor_underflow(scale):
 
 
 def test_cheap_tests_decide_without_linear_programming(monkeypatch):
-    from maxent import solver
+    from maxent import _faces, _newton
 
     def no_lp(*args):
         raise AssertionError("the linear program ran")
 
-    monkeypatch.setattr(solver, "_lp_check", no_lp)
+    monkeypatch.setattr(_faces, "lp_faces", no_lp)
+    monkeypatch.setattr(_newton, "lp_faces", no_lp)
     with pytest.raises(maxent.InfeasibleTargetsError):  # range test
         maxent.solve(DIE, [0.5])
     with pytest.raises(maxent.InfeasibleTargetsError):  # dependent constraints
