@@ -29,7 +29,7 @@ from ._faces import check_ranges, flat_directions, record_face
 from ._moments import Evaluation, MomentEngine
 from ._newton import newton
 from ._parallel import blas_limited
-from ._problem import EPS, Problem
+from ._problem import Problem
 from .errors import ConvergenceWarning, InfeasibleTargetsError, InvalidInputError
 from .result import MaxEntResult
 
