@@ -85,6 +85,14 @@ def flat_directions(prob, b, exact, ev0):
     s = prob.spread[exact]
     corr = ev0.cov[np.ix_(exact, exact)] / np.outer(s, s)
     w, v = np.linalg.eigh(corr)
+    if float(w[-1]) < 1e-6:
+        # A prior concentrated far below the features' ranges (the spread fell back to
+        # the range): its covariance cannot tell dependent constraints from the others.
+        # Take the candidates from the geometry of a few extreme states instead.
+        cand = _geometric_null(prob, exact, s)
+        if cand.shape[1] == 0:
+            return np.zeros((m, 0))
+        return _test_null(prob, b, exact, cand)
     flat = w < _NULL_EIG * max(1.0, float(w[-1]))
     if not np.any(flat):
         return np.zeros((m, 0))
@@ -97,6 +105,29 @@ def flat_directions(prob, b, exact, ev0):
         vs[exact, :] = cand / s[:, None]
         _, u = np.linalg.eigh(prob.engine.projected_covariance(vs, ev0.mean))
         cand = cand @ u
+    return _test_null(prob, b, exact, cand)
+
+
+def _geometric_null(prob, exact, s):
+    """Directions (scaled, over ``exact``) along which the extreme states of the support
+    along the axes and a few random directions all have the same F @ d."""
+    k = len(exact)
+    m = prob.engine.m
+    probe = np.zeros((m, 2 * k + 4))
+    probe[exact, :k] = np.diag(1 / s)
+    probe[exact, k:2 * k] = -np.diag(1 / s)
+    probe[exact, 2 * k:] = np.random.default_rng(1).standard_normal((k, 4)) / s[:, None]
+    rows = prob.engine.extreme_rows(probe)[:, exact] / s
+    x = rows - rows[0]
+    _, sv, vt = np.linalg.svd(x, full_matrices=True)
+    rank = int(np.sum(sv > 1e-12 * max(float(sv[0]) if sv.size else 0.0, 1e-300)))
+    return vt[rank:].T
+
+
+def _test_null(prob, b, exact, cand):
+    """Which candidate combinations are constant on the support (null), which put the
+    targets on a face or outside; see :func:`flat_directions`."""
+    m = prob.engine.m
     vs = np.zeros((m, cand.shape[1]))
     vs[exact, :] = cand
     dirs = vs / prob.spread[:, None]  # directions in multiplier units
