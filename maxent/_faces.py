@@ -54,7 +54,7 @@ def check_ranges(prob, b, exact, ev0):
     for k in exact:
         lo, hi = ev0.dir_min[k], ev0.dir_max[k]
         t = prob.dir_tol(np.eye(prob.engine.m)[k])
-        if b[k] < lo or b[k] > hi:
+        if b[k] < lo - t or b[k] > hi + t:
             raise InfeasibleTargetsError(
                 f"`{prob.label('targets', k)}` = {prob.user(k, b[k]):.10g} is outside "
                 f"[{prob.user(k, lo):.10g}, {prob.user(k, hi):.10g}], the range of "
