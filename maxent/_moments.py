@@ -356,8 +356,9 @@ class MomentEngine:
 
         return self._reduce(chunk, merge)
 
-    def projected_covariance(self, directions, center):
-        """Covariance under the prior of ``(F - center) @ directions`` (one pass).
+    def projected_covariance(self, directions, center, lam=None):
+        """Covariance of ``(F - center) @ directions`` under the prior, or under p at
+        multipliers ``lam`` (one pass).
 
         Projecting each state first, then taking second moments, resolves combinations of
         features that are constant up to rounding, which ``d^T Cov d`` cannot.
@@ -366,6 +367,8 @@ class MomentEngine:
 
         def chunk(fc, lq, _):
             y = (fc - center) @ d
+            if lam is not None:
+                lq = (0.0 if lq is None else lq) - fc @ lam
             if lq is None:
                 w = np.ones(fc.shape[0])
                 top = 0.0

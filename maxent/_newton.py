@@ -188,6 +188,14 @@ def _direction(pb, st):
         st.hr = pb.basis.T @ h @ pb.basis
     gr = pb.basis.T @ g
     w, v = np.linalg.eigh(st.hr)
+    bs = pb.basis / s[:, None]
+    if ev.cov is not None and w.size and w[0] < 100 * EPS * float(
+            np.max(np.abs(bs).sum(axis=0) ** 2) * np.max(np.abs(ev.cov))):
+        # B^T Cov B lost its small curvatures to rounding (nearly collinear features, the
+        # basis stretching a thin direction): project each state first (one more pass).
+        st.hr = (prob.engine.projected_covariance(bs, ev.mean, lam)
+                 + bs.T @ np.diag(pb.sigma2) @ bs)
+        w, v = np.linalg.eigh(st.hr)
     floor = max(float(w[-1]), 1e-300) * st.rel_floor
     gv = v.T @ gr
     # No component longer than the trust radius: where p has collapsed onto a few states
