@@ -142,6 +142,15 @@ def solve(
     ``+inf`` or ``-inf``, and ``log_Z`` is then that of the face.  Linearly dependent but
     consistent constraints are solved; their multipliers are the minimum-norm choice.
 
+    Any finite features work, from subnormal numbers to the largest floats: the solver
+    maps each feature by a power of two (exactly) and an offset.  The multipliers are
+    reported in the caller's units; for features near the subnormal range they can
+    exceed the float range and are then reported as ``+-inf`` although the solution is
+    interior (``p`` and the moments are exact).  Nearly collinear features with targets
+    close to a vertex need multipliers that cancel to many digits; when rounding of the
+    log-weights then keeps the residual above ``tol``, the result has ``converged=False``
+    and a :class:`~maxent.errors.ConvergenceWarning` says so.
+
     Examples
     --------
     >>> import maxent
