@@ -357,6 +357,27 @@ def _with_infinities(lam, inf_sign):
 def _solve_equalities(prob, b, sigma2, J, lam0, ev_prior):
     """Equality (and noisy) constraints J; the others keep multiplier 0.
 
+    A face within tolerance of the targets along one direction (a feature's range, a thin
+    direction of the hull found by the LP) can leave them clearly off the face in the
+    other features; the checks on the face then object.  Such faces are undone and the
+    solve starts again with strict faces only (targets at or beyond an end), so Newton's
+    method runs on to the interior solution.
+    """
+    eng = prob.engine
+    entry_faces = list(eng.faces)
+    try:
+        return _equalities(prob, b, sigma2, J, lam0, ev_prior)
+    except InfeasibleTargetsError:
+        if prob.lp_off or len(eng.faces) == len(entry_faces):
+            raise
+    eng.faces = entry_faces  # the support of ev_prior again
+    prob.lp_off = prob.lp_done = True
+    return _equalities(prob, b, sigma2, J, lam0, ev_prior)
+
+
+def _equalities(prob, b, sigma2, J, lam0, ev_prior):
+    """One attempt of :func:`_solve_equalities`.
+
     Alternates between face discovery (ranges, dependent constraints, certificates) and
     Newton's method on the remaining constraints, until Newton converges.
     """
@@ -369,63 +390,49 @@ def _solve_equalities(prob, b, sigma2, J, lam0, ev_prior):
     lam[free] = lam0[free]
     ev0 = ev_prior
     first = True
-    # A face within tolerance of the targets along one direction (a feature's range, a
-    # thin direction of the hull found by the LP) can leave them clearly off the face in
-    # the other features; the checks on the face then object.  Such faces are undone and
-    # the solve starts again with strict faces only (targets at or beyond an end), so
-    # Newton's method runs on to the interior solution.
-    undo = (list(eng.faces), list(free), lam.copy())
     while True:
-        try:
-            if not first:
-                ev0 = _centred(eng, eng.evaluate(np.zeros(m), directions=eye))
-            first = False
-            exact = [k for k in free if sigma2[k] == 0]
-            const = [k for k in exact if ev0.dir_max[k] - ev0.dir_min[k] <= prob.dir_tol(eye[k])]
-            face = check_ranges(prob, b, exact, ev0)
-            if face is not None:
-                k, sign = face
-                bound = ev0.dir_min[k] if sign > 0 else -ev0.dir_max[k]
-                lam = record_face(prob, sign * eye[k], inf_sign, lam, bound)
-                continue
-            for k in const:  # constant on the support and equal to its target: no role left
-                free.remove(k)
-            exact = [k for k in exact if k not in const]
-            lam[[k for k in range(m) if k not in free]] = 0.0
-            null = flat_directions(prob, b, exact, ev0)
-            if isinstance(null, tuple):  # a face along a dependent combination
-                lam = record_face(prob, null[0], inf_sign, lam)
-                continue
-            basis = _reduced_basis(prob, free, null, ev0)
-            status, lam, ev, d = newton(prob, b, sigma2, free, exact, basis, lam, ev0)
-            if status == "face":
-                for direction, margin in d:
-                    lam = record_face(prob, direction, inf_sign, lam, margin=margin)
-                continue
-            converged = status == "converged"
-            if converged:
-                msg = f"converged in {prob.n_iter} Newton steps"
-            elif status == "stalled":
-                msg = (f"stopped after {prob.n_iter} Newton steps: the line search could not "
-                       "decrease the dual any further (rounding limits the accuracy)")
-            else:
-                msg = f"stopped after {prob.n_iter} Newton steps (max_iter = {prob.max_iter})"
-            if np.any(inf_sign != 0):
-                msg += "; targets on the boundary of the feasible set: the solution is the limit"
-                msg += " supported on the face they touch"
-            # Report the minimum-norm finite part: remove components along flat directions.
-            if null.shape[1]:
-                ls = lam * prob.spread
-                ls = ls - null @ (null.T @ ls)
-                lam = ls / prob.spread
-            return _Outcome(lam, inf_sign, ev, converged, msg)
-        except InfeasibleTargetsError:
-            if prob.lp_off or len(eng.faces) == len(undo[0]):
-                raise
-            eng.faces, free, lam = list(undo[0]), list(undo[1]), undo[2].copy()
-            inf_sign[:] = 0.0
-            prob.lp_off = prob.lp_done = True
-            first = False
+        if not first:
+            ev0 = _centred(eng, eng.evaluate(np.zeros(m), directions=eye))
+        first = False
+        exact = [k for k in free if sigma2[k] == 0]
+        const = [k for k in exact if ev0.dir_max[k] - ev0.dir_min[k] <= prob.dir_tol(eye[k])]
+        face = check_ranges(prob, b, exact, ev0)
+        if face is not None:
+            k, sign = face
+            bound = ev0.dir_min[k] if sign > 0 else -ev0.dir_max[k]
+            lam = record_face(prob, sign * eye[k], inf_sign, lam, bound)
+            continue
+        for k in const:  # constant on the support and equal to its target: no role left
+            free.remove(k)
+        exact = [k for k in exact if k not in const]
+        lam[[k for k in range(m) if k not in free]] = 0.0
+        null = flat_directions(prob, b, exact, ev0)
+        if isinstance(null, tuple):  # a face along a dependent combination
+            lam = record_face(prob, null[0], inf_sign, lam)
+            continue
+        basis = _reduced_basis(prob, free, null, ev0)
+        status, lam, ev, d = newton(prob, b, sigma2, free, exact, basis, lam, ev0)
+        if status == "face":
+            for direction, margin in d:
+                lam = record_face(prob, direction, inf_sign, lam, margin=margin)
+            continue
+        converged = status == "converged"
+        if converged:
+            msg = f"converged in {prob.n_iter} Newton steps"
+        elif status == "stalled":
+            msg = (f"stopped after {prob.n_iter} Newton steps: the line search could not "
+                   "decrease the dual any further (rounding limits the accuracy)")
+        else:
+            msg = f"stopped after {prob.n_iter} Newton steps (max_iter = {prob.max_iter})"
+        if np.any(inf_sign != 0):
+            msg += "; targets on the boundary of the feasible set: the solution is the limit"
+            msg += " supported on the face they touch"
+        # Report the minimum-norm finite part: remove components along flat directions.
+        if null.shape[1]:
+            ls = lam * prob.spread
+            ls = ls - null @ (null.T @ ls)
+            lam = ls / prob.spread
+        return _Outcome(lam, inf_sign, ev, converged, msg)
 
 
 def _reduced_basis(prob, free, null, ev0):
