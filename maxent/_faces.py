@@ -98,9 +98,18 @@ def flat_directions(prob, b, exact, ev0):
         return np.zeros((m, 0))
     cand = v[:, flat]
     if cand.shape[1] > 1:
-        # Several tiny eigenvalues: at this noise level the eigenvectors mix exactly
-        # constant combinations with merely narrow ones.  Separate them with the
-        # covariance of the projected features (one more pass, no cancellation).
+        # Several tiny eigenvalues: states of negligible prior weight may be all that
+        # separates a dependent combination from a narrow one.  The geometry of extreme
+        # states decides first; if it finds nothing constant, the covariance of the
+        # projected features.
+        geo = _geometric_null(prob, exact, s)
+        if geo.shape[1]:
+            found = _test_null(prob, b, exact, geo)
+            if isinstance(found, tuple) or found.shape[1]:
+                return found
+        # At this noise level the eigenvectors mix exactly constant combinations with
+        # merely narrow ones.  Separate them with the covariance of the projected
+        # features (one more pass, no cancellation).
         vs = np.zeros((m, cand.shape[1]))
         vs[exact, :] = cand / s[:, None]
         _, u = np.linalg.eigh(prob.engine.projected_covariance(vs, ev0.mean))
