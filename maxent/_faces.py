@@ -225,8 +225,14 @@ def lp_faces(prob, b, exact):
             break
         # States within the LP's own tolerance of the supporting hyperplane are on the face.
         margin = max(prob.dir_tol(d), _LP_TOL * float(np.abs(d) @ prob.spread))
-        faces.append((d, margin))
         eng.add_face(d, float(b @ d) + margin)
         rows = rows[rows @ d <= float(b @ d) + margin]
+        # The target must still be reachable on the face, within tolerance; a target
+        # merely close to a face (a distribution concentrated near a vertex, with finite
+        # multipliers) is not on it, and restricting to it would leave nothing feasible.
+        d_off, off = cutting_plane(None, True) if rows.shape[0] else (None, None)
+        if d_off is None or off > prob.dir_tol(d_off):
+            break
+        faces.append((d, margin))
     eng.faces = saved
     return faces or None

@@ -311,6 +311,7 @@ class _Outcome:
     ev: Evaluation  # evaluation at lam on the final support
     converged: bool
     message: str
+    status: str  # "converged", "face", "max_iter" or "stalled"
 
 
 def _with_infinities(lam, inf_sign):
@@ -375,7 +376,9 @@ def _solve_equalities(prob, b, sigma2, J, lam0, ev_prior):
             ls = lam * prob.spread
             ls = ls - null @ (null.T @ ls)
             lam = ls / prob.spread
-        return _Outcome(lam, inf_sign, ev, converged, msg)
+        if converged and np.any(inf_sign != 0):
+            status = "face"
+        return _Outcome(lam, inf_sign, ev, converged, msg, status)
 
 
 def _reduced_basis(prob, free, null, ev0):
@@ -449,6 +452,17 @@ def _finish(prob, out, targets, user_targets, sigma2, lo, hi):
     engine_targets = (targets - shift) / scale if user_targets else targets
     rel = np.max(np.abs(ev.mean - engine_targets) / prob.spread, initial=0.0)
     p, entropy, cross = eng.finalize(ev)
+    cov = ev.cov
+    if cov is None or np.any(ev.mean**2 > 1e4 * np.maximum(np.diag(cov), 1e-300)):
+        # The fluctuations at the solution: one more pass unless the last one had them
+        # precisely; second moments about the mean (no cancellation however
+        # concentrated p is).
+        cov = eng.evaluate(ev.lam, center=ev.mean).cov
+    if eng.shift is not None:  # caller's units; beyond float64's range (|F| > ~1e154) inf
+        with np.errstate(over="ignore"):
+            cov = cov * np.outer(scale, scale)
+    else:
+        cov = cov.copy()
     log_z = ev.log_Z - prob.log_mass  # normalised prior: log Z = 0 at lambda = 0
     lam = out.lam
     mean = ev.mean
@@ -478,17 +492,26 @@ def _finish(prob, out, targets, user_targets, sigma2, lo, hi):
             stacklevel=4,
         )
     return MaxEntResult(
-        p=p,
-        multipliers=mult,
+        p=_read_only(p),
+        multipliers=_read_only(mult),
         log_Z=float(log_z),
         entropy=entropy,
         kl_divergence=kl,
-        moments=mean.copy(),
-        targets=np.asarray(targets, dtype=np.float64).copy(),
+        moments=_read_only(mean.copy()),
+        targets=_read_only(np.array(targets, dtype=np.float64)),
         residual=residual,
         converged=bool(converged),
         n_iter=int(prob.n_iter),
         message=out.message,
         constraint_names=prob.names,
         n_passes=int(eng.n_passes),
+        covariance=_read_only(0.5 * (cov + cov.T)),
+        status=out.status,
     )
+
+
+def _read_only(x):
+    """Lock an array the result owns (never one of the caller's: those are copied first)."""
+    if isinstance(x, np.ndarray):
+        x.flags.writeable = False
+    return x
