@@ -25,8 +25,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _checks, streaming
-from ._faces import check_ranges, flat_directions, record_face
-from ._moments import Evaluation, MomentEngine
+from ._faces import check_ranges, flat_directions, raise_no_common_state, record_face
+from ._moments import EmptySupportError, Evaluation, MomentEngine
 from ._newton import newton
 from ._parallel import blas_limited
 from ._problem import EPS, Problem
@@ -334,17 +334,24 @@ def _solve_equalities(prob, b, sigma2, J, lam0, ev_prior):
     lam[free] = lam0[free]
     ev0 = ev_prior
     first = True
+    pinned: list[int] = []  # features whose range faces were recorded by the last round
     while True:
         if not first:
-            ev0 = eng.evaluate(np.zeros(m), directions=eye)
+            try:
+                ev0 = eng.evaluate(np.zeros(m), directions=eye)
+            except EmptySupportError:
+                raise_no_common_state(prob, pinned)
         first = False
         exact = [k for k in free if sigma2[k] == 0]
         const = [k for k in exact if ev0.dir_max[k] - ev0.dir_min[k] <= prob.dir_tol(eye[k])]
-        face = check_ranges(prob, b, exact, ev0)
-        if face is not None:
-            k, sign = face
-            bound = ev0.dir_min[k] if sign > 0 else -ev0.dir_max[k]
-            lam = record_face(prob, sign * eye[k], inf_sign, lam, bound)
+        faces = check_ranges(prob, b, exact, ev0)
+        if faces:
+            # Every range face at once (zero-target indicators, targets at a feature's
+            # end): the solution lies on all of them, so one pass checks what is left.
+            for k, sign in faces:
+                bound = ev0.dir_min[k] if sign > 0 else -ev0.dir_max[k]
+                lam = record_face(prob, sign * eye[k], inf_sign, lam, bound)
+            pinned = [k for k, _ in faces]
             continue
         for k in const:  # constant on the support and equal to its target: no role left
             free.remove(k)
