@@ -7,7 +7,8 @@ target touches.  A target outside the hull has no solution at all.  This module 
 both, as cheaply as possible:
 
 - :func:`check_ranges`: per-feature ranges from the prior pass (a target outside its
-  feature's range is infeasible; one at an end of it puts the solution on a face);
+  feature's range is infeasible; one at an end of it puts the solution on a face): all
+  such faces in one go, e.g. every zero-target indicator feature at once;
 - :func:`flat_directions`: linearly dependent constraints (consistent, inconsistent,
   or with targets at the end of a dependent combination's range);
 - :func:`certificates`: the ranges of ``F @ d`` that each Newton pass computes for the
@@ -23,7 +24,7 @@ import numpy as np
 from .errors import InfeasibleTargetsError
 
 __all__ = ["certificates", "check_ranges", "flat_directions", "lp_faces",
-           "raise_outside_hull", "record_face"]
+           "raise_no_common_state", "raise_outside_hull", "record_face"]
 
 _NULL_EIG = 1e-12  # eigenvalue of the correlation matrix below which a direction is "flat"
 _LP_TOL = 1e-9  # feasibility tolerance of the linear programs, in units of the spread
@@ -50,7 +51,14 @@ def record_face(prob, d, inf_sign, lam, dmin=None, margin=0.0):
 
 
 def check_ranges(prob, b, exact, ev0):
-    """Per-feature range test: raise for a target outside, return a face (k, sign) if on an end."""
+    """Per-feature range test, all features at once.
+
+    Raises for a target outside its feature's range; returns every face ``(k, sign)``
+    the targets touch (``sign`` +1: the target at the lower end of feature ``k``, -1: at
+    the upper end), so that all of them are recorded together before the next pass.
+    A feasible solution lies on all of them at once, so their intersection is the face.
+    """
+    faces = []
     for k in exact:
         lo, hi = ev0.dir_min[k], ev0.dir_max[k]
         t = prob.dir_tol(np.eye(prob.engine.m)[k])
@@ -66,10 +74,20 @@ def check_ranges(prob, b, exact, ev0):
             continue
         near = 0.0 if prob.lp_off else t  # strict faces: at or beyond the end only
         if b[k] <= lo + near:
-            return k, 1.0
-        if b[k] >= hi - near:
-            return k, -1.0
-    return None
+            faces.append((k, 1.0))
+        elif b[k] >= hi - near:
+            faces.append((k, -1.0))
+    return faces
+
+
+def raise_no_common_state(prob, constraints):
+    """The faces that targets at the ends of their ranges force have no state in common."""
+    names = [prob.names[k] for k in constraints]
+    raise InfeasibleTargetsError(
+        f"constraints {names} have their targets at an end of their features' ranges, "
+        "which only states at those ends can meet, but no state in the support is at all "
+        "of those ends together: the targets cannot be met together."
+    )
 
 
 def flat_directions(prob, b, exact, ev0):
@@ -279,8 +297,14 @@ def lp_faces(prob, b, exact):
         # States within the LP's own tolerance of the supporting hyperplane are on the face.
         margin = max(prob.dir_tol(d), _LP_TOL * float(np.abs(d) @ prob.spread))
         level = max(float(b @ d), dmin) + margin
-        faces.append((d, level - float(b @ d)))
         eng.add_face(d, level)
         rows = rows[rows @ d <= level]
+        # The target must still be reachable on the face, within tolerance; a target
+        # merely close to a face (a distribution concentrated near a vertex, with finite
+        # multipliers) is not on it, and restricting to it would leave nothing feasible.
+        d_off, off = cutting_plane(None, True) if rows.shape[0] else (None, None)
+        if d_off is None or off > prob.dir_tol(d_off):
+            break
+        faces.append((d, level - float(b @ d)))
     eng.faces = saved
     return faces or None

@@ -33,13 +33,19 @@ from numpy.typing import NDArray
 
 from ._parallel import ThreadExecutor
 
-__all__ = ["ArrayBlocks", "BlockCheck", "BlockSource", "Evaluation", "Executor",
+__all__ = ["ArrayBlocks", "BlockCheck", "BlockSource", "EmptySupportError", "Evaluation",
+           "Executor",
            "MomentEngine", "PassSpec", "add_parts", "block_task", "combine_parts",
            "default_chunk_size", "information_terms", "prepare_chunk", "raise_checks",
-           "reduce_block"]
+           "reduce_block", "stack_faces"]
 
 _CHUNK_ELEMENTS = 1 << 16  # ~0.5 MB of float64 per chunk: stays in cache within a step
 _MAX_BLOCKS = 8  # blocks an in-memory matrix is cut into (for the worker threads)
+
+
+class EmptySupportError(ArithmeticError):
+    """No state has positive weight on the current support (internal: the solver turns
+    it into an InfeasibleTargetsError naming the constraints)."""
 
 
 def default_chunk_size(m: int) -> int:
@@ -270,8 +276,9 @@ class MomentEngine:
         """
         self.n_passes += 1
         validate = None if self._checked else self.source.validate
+        faces = stack_faces(self.faces) if self.faces else []
         spec = PassSpec(func, merge, self.chunk_size, self.shift, self.inv_scale,
-                        list(self.faces), np.geterr(), self.source.prior_is_log, validate)
+                        faces, np.geterr(), self.source.prior_is_log, validate)
         out = self.executor.reduce(block_task, spec, self.source.blocks(self.chunk_size),
                                    combine_parts)
         part, check = (None, None) if out is None else out
@@ -319,8 +326,8 @@ class MomentEngine:
                                    None if keep is None else (keep[0], keep[1], c0))
 
         big, s0, s1, s2, dmin, dmax = self._reduce(chunk, _merge_moments)
-        if s0 == 0.0:  # pragma: no cover - the support is never empty
-            raise FloatingPointError("empty support")
+        if s0 == 0.0:  # faces recorded together may leave no state: the solver decides
+            raise EmptySupportError("no state of the support lies on every recorded face")
         log_z = big + np.log(s0)
         if keep is not None:
             self._kept = (lam.copy(), *_normalise_kept(keep[0], keep[1], big, s0))
@@ -474,18 +481,27 @@ def prepare_chunk(features, log_prior, shift, inv_scale, faces):
 
     Applies the affine map ``(F - shift) * inv_scale`` (when ``shift`` is not None) and
     the recorded faces: states with ``F @ d > threshold`` for some face ``(d, threshold)``
-    get log prior ``-inf``.  Shared by every back end, so they all see the same support.
+    get log prior ``-inf``.  ``faces`` is a list of ``(d, threshold)`` or, stacked, a pair
+    ``(D, thresholds)`` (see :func:`stack_faces`): one product per chunk for all faces.
+    Shared by every back end, so they all see the same support.
     """
     fc = features
     if shift is not None:
         fc = fc * inv_scale - shift * inv_scale  # never overflows, unlike fc - shift
     lq = log_prior
-    if faces:
-        on = np.ones(fc.shape[0], dtype=bool)
-        for d, thr in faces:
-            on &= (fc @ d) <= thr
+    if len(faces):
+        dirs, thr = stack_faces(faces)
+        on = np.all(fc @ dirs <= thr, axis=1)
         lq = np.where(on, 0.0 if lq is None else lq, -np.inf)
     return fc, lq
+
+
+def stack_faces(faces):
+    """Faces as one matrix of directions (m, k) and a vector of thresholds (k,)."""
+    if isinstance(faces, tuple):
+        return faces
+    return (np.column_stack([d for d, _ in faces]),
+            np.array([thr for _, thr in faces], dtype=np.float64))
 
 
 def reduce_block(func, merge, features, log_prior, first_row, chunk_size, shift, inv_scale,

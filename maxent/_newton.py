@@ -196,16 +196,16 @@ def _direction(pb, st):
         st.hr = (prob.engine.projected_covariance(bs, ev.mean, lam)
                  + bs.T @ np.diag(pb.sigma2) @ bs)
         w, v = np.linalg.eigh(st.hr)
-    floor = max(float(w[-1]), 1e-300) * st.rel_floor
+    floor = max(float(w[-1]) * st.rel_floor, 1e-300)
+    floored = bool(np.any(w < floor))
+    w = np.maximum(w, floor)
     gv = v.T @ gr
-    # No component longer than the trust radius: where p has collapsed onto a few states
-    # (a far start) the curvature underflows and gv / w would overflow.
-    limit = np.maximum(w, np.abs(gv) / st.radius)
-    floored = bool(np.any(floor > limit))
-    coef = gv / np.maximum(limit, floor)
+    with np.errstate(over="ignore"):  # p collapsed onto a few states: curvature ~ 0
+        coef = gv / w
     length = float(np.linalg.norm(coef))
-    if length > st.radius:
-        coef *= st.radius / length
+    floored = floored and length <= st.radius  # the floor, not the radius, set the step
+    if not length <= st.radius:  # also inf
+        coef = gv / (w + _shift_to_radius(w, gv, st.radius))
     step_r = -(v @ coef)
     d = (pb.basis @ step_r) / s  # multiplier units
     slope = float((g * s) @ d)
@@ -224,6 +224,29 @@ def _direction(pb, st):
     light = st.rmax < 0.1 * np.sqrt(prob.tol) or (
         ev.cov is not None and length <= st.radius and (st.contraction < 0.1 or length < 0.3))
     return _Step(d, length, slope, curvature, f0, noise, dirs, light, floored)
+
+
+def _shift_to_radius(w, gv, radius):
+    """The Levenberg shift mu >= 0 with |g / (w + mu)| = radius (the exact trust-region step).
+
+    ``w`` are the eigenvalues of the Hessian (positive), ``gv`` the gradient on its
+    eigenvectors.  Newton's method on the secular equation 1/|p(mu)| = 1/radius, which is
+    nearly linear in mu, from mu = 0 (where |p| > radius), converges monotonically.
+    """
+    mu = 0.0
+    with np.errstate(over="ignore"):
+        if not np.all(np.isfinite(gv / w)):
+            # Start where no component overflows and |p| is still beyond the radius.
+            mu = float(np.max(np.abs(gv))) / (1e6 * radius)
+    for _ in range(50):
+        q = gv / (w + mu)
+        norm = float(np.linalg.norm(q))
+        if abs(norm - radius) <= 1e-3 * radius:
+            break
+        dnorm = -float(np.sum(q**2 / (w + mu))) / norm  # d|p|/dmu
+        mu_new = mu + (1.0 / norm - 1.0 / radius) * norm**2 / dnorm  # Newton on 1/|p|
+        mu = max(mu_new, 0.5 * mu)
+    return mu
 
 
 def _trial_step(pb, st, step):

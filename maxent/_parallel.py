@@ -41,6 +41,9 @@ _ENV_LIMITS = ("MAXENT_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
 _lock = threading.Lock()
 _controller = None  # threadpoolctl.ThreadpoolController, made once (scanning libraries is slow)
 _pools: dict[int, ThreadPoolExecutor] = {}  # one shared pool per thread count
+# BLAS threads in force where maxent's own blas_limited() began (the caller's setting),
+# so that worker_count() inside it still sees the caller's limit, not maxent's own.
+_outer = threading.local()
 
 
 def _env_limit(name: str) -> int | None:
@@ -104,12 +107,19 @@ def worker_count() -> int:
         limit = _env_limit(name)
         if limit is not None:
             n = min(n, limit)
+    outer = getattr(_outer, "threads", None)
+    return max(1, min(n, _MAX_WORKERS, _library_threads() if outer is None else outer))
+
+
+def _library_threads() -> int:
+    """Fewest threads any loaded BLAS/OpenMP library is set to use (large if none)."""
+    n = 1 << 30
     for lib in _get_controller().lib_controllers:
         try:
             n = min(n, max(int(lib.num_threads), 1))
         except Exception:  # noqa: BLE001 - a library that cannot report keeps no say
             continue
-    return max(1, min(n, _MAX_WORKERS))
+    return n
 
 
 @contextmanager
@@ -127,12 +137,17 @@ def blas_limited(n: int = 1):
     3.0
     """
     controller = _get_controller()
-    current = [lib.num_threads for lib in controller.lib_controllers]
-    if all(c <= n for c in current):
-        yield
-        return
-    with controller.limit(limits=n):
-        yield
+    outer = getattr(_outer, "threads", None)
+    if outer is None:
+        _outer.threads = _library_threads()
+    try:
+        if all(lib.num_threads <= n for lib in controller.lib_controllers):
+            yield
+        else:
+            with controller.limit(limits=n):
+                yield
+    finally:
+        _outer.threads = outer
 
 
 def _shared_pool(workers: int) -> ThreadPoolExecutor:

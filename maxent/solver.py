@@ -25,8 +25,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _checks, streaming
-from ._faces import check_ranges, flat_directions, record_face
-from ._moments import Evaluation, MomentEngine
+from ._faces import check_ranges, flat_directions, raise_no_common_state, record_face
+from ._moments import EmptySupportError, Evaluation, MomentEngine
 from ._newton import newton
 from ._parallel import blas_limited
 from ._problem import Problem
@@ -347,6 +347,7 @@ class _Outcome:
     ev: Evaluation  # evaluation at lam on the final support
     converged: bool
     message: str
+    status: str  # "converged", "face", "max_iter" or "stalled"
 
 
 def _with_infinities(lam, inf_sign):
@@ -390,17 +391,24 @@ def _equalities(prob, b, sigma2, J, lam0, ev_prior):
     lam[free] = lam0[free]
     ev0 = ev_prior
     first = True
+    pinned: list[int] = []  # features whose range faces were recorded by the last round
     while True:
         if not first:
-            ev0 = _centred(eng, eng.evaluate(np.zeros(m), directions=eye))
+            try:
+                ev0 = _centred(eng, eng.evaluate(np.zeros(m), directions=eye))
+            except EmptySupportError:
+                raise_no_common_state(prob, pinned)
         first = False
         exact = [k for k in free if sigma2[k] == 0]
         const = [k for k in exact if ev0.dir_max[k] - ev0.dir_min[k] <= prob.dir_tol(eye[k])]
-        face = check_ranges(prob, b, exact, ev0)
-        if face is not None:
-            k, sign = face
-            bound = ev0.dir_min[k] if sign > 0 else -ev0.dir_max[k]
-            lam = record_face(prob, sign * eye[k], inf_sign, lam, bound)
+        faces = check_ranges(prob, b, exact, ev0)
+        if faces:
+            # Every range face at once (zero-target indicators, targets at a feature's
+            # end): the solution lies on all of them, so one pass checks what is left.
+            for k, sign in faces:
+                bound = ev0.dir_min[k] if sign > 0 else -ev0.dir_max[k]
+                lam = record_face(prob, sign * eye[k], inf_sign, lam, bound)
+            pinned = [k for k, _ in faces]
             continue
         for k in const:  # constant on the support and equal to its target: no role left
             free.remove(k)
@@ -432,7 +440,9 @@ def _equalities(prob, b, sigma2, J, lam0, ev_prior):
             ls = lam * prob.spread
             ls = ls - null @ (null.T @ ls)
             lam = ls / prob.spread
-        return _Outcome(lam, inf_sign, ev, converged, msg)
+        if converged and np.any(inf_sign != 0):
+            status = "face"
+        return _Outcome(lam, inf_sign, ev, converged, msg, status)
 
 
 def _reduced_basis(prob, free, null, ev0):
@@ -515,6 +525,17 @@ def _finish(prob, out, targets, user_targets, sigma2, lo, hi):
     engine_targets = targets / scale - shift / scale if user_targets else targets
     rel = np.max(np.abs(ev.mean - engine_targets) / prob.spread, initial=0.0)
     p, entropy, cross = eng.finalize(ev)
+    cov = ev.cov
+    if cov is None or np.any(ev.mean**2 > 1e4 * np.maximum(np.diag(cov), 1e-300)):
+        # The fluctuations at the solution: one more pass unless the last one had them
+        # precisely; second moments about the mean (no cancellation however
+        # concentrated p is).
+        cov = eng.evaluate(ev.lam, center=ev.mean).cov
+    if eng.shift is not None:  # caller's units; beyond float64's range (|F| > ~1e154) inf
+        with np.errstate(over="ignore"):
+            cov = cov * np.outer(scale, scale)
+    else:
+        cov = cov.copy()
     log_z = ev.log_Z - prob.log_mass  # normalised prior: log Z = 0 at lambda = 0
     lam = out.lam
     mean = ev.mean
@@ -548,17 +569,26 @@ def _finish(prob, out, targets, user_targets, sigma2, lo, hi):
             stacklevel=4,
         )
     return MaxEntResult(
-        p=p,
-        multipliers=mult,
+        p=_read_only(p),
+        multipliers=_read_only(mult),
         log_Z=float(log_z),
         entropy=entropy,
         kl_divergence=kl,
-        moments=mean.copy(),
-        targets=np.asarray(targets, dtype=np.float64).copy(),
+        moments=_read_only(mean.copy()),
+        targets=_read_only(np.array(targets, dtype=np.float64)),
         residual=residual,
         converged=bool(converged),
         n_iter=int(prob.n_iter),
         message=out.message,
         constraint_names=prob.names,
         n_passes=int(eng.n_passes),
+        covariance=_read_only(0.5 * (cov + cov.T)),
+        status=out.status,
     )
+
+
+def _read_only(x):
+    """Lock an array the result owns (never one of the caller's: those are copied first)."""
+    if isinstance(x, np.ndarray):
+        x.flags.writeable = False
+    return x
