@@ -202,7 +202,7 @@ def _direction(pb, st):
     gv = v.T @ gr
     with np.errstate(over="ignore"):  # p collapsed onto a few states: curvature ~ 0
         coef = gv / w
-    length = float(np.linalg.norm(coef))
+        length = float(np.linalg.norm(coef))
     floored = floored and length <= st.radius  # the floor, not the radius, set the step
     if not length <= st.radius:  # also inf
         coef = gv / (w + _shift_to_radius(w, gv, st.radius))
@@ -234,18 +234,24 @@ def _shift_to_radius(w, gv, radius):
     nearly linear in mu, from mu = 0 (where |p| > radius), converges monotonically.
     """
     mu = 0.0
-    with np.errstate(over="ignore"):
-        if not np.all(np.isfinite(gv / w)):
-            # Start where no component overflows and |p| is still beyond the radius.
-            mu = float(np.max(np.abs(gv))) / (1e6 * radius)
-    for _ in range(50):
-        q = gv / (w + mu)
-        norm = float(np.linalg.norm(q))
-        if abs(norm - radius) <= 1e-3 * radius:
-            break
-        dnorm = -float(np.sum(q**2 / (w + mu))) / norm  # d|p|/dmu
-        mu_new = mu + (1.0 / norm - 1.0 / radius) * norm**2 / dnorm  # Newton on 1/|p|
-        mu = max(mu_new, 0.5 * mu)
+    # Where p has collapsed onto a few states the curvatures underflow and g / w would
+    # overflow: start instead where no component does and |p| is still beyond the radius.
+    start = float(np.max(np.abs(gv))) / (1e6 * radius)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        for _ in range(60):
+            q = gv / (w + mu)
+            norm = float(np.linalg.norm(q))
+            if not np.isfinite(norm):
+                mu = max(2.0 * mu, start)
+                continue
+            if abs(norm - radius) <= 1e-3 * radius:
+                break
+            dnorm = -float(np.sum(q**2 / (w + mu))) / norm  # d|p|/dmu
+            mu_new = mu + (1.0 / norm - 1.0 / radius) * norm**2 / dnorm  # Newton on 1/|p|
+            if not (np.isfinite(mu_new) and np.isfinite(dnorm)):  # |p| huge: squares overflow
+                mu = max(2.0 * mu, start)
+                continue
+            mu = max(mu_new, 0.5 * mu)
     return mu
 
 

@@ -532,8 +532,8 @@ def _finish(prob, out, targets, user_targets, sigma2, lo, hi):
         # concentrated p is).
         cov = eng.evaluate(ev.lam, center=ev.mean).cov
     if eng.shift is not None:  # caller's units; beyond float64's range (|F| > ~1e154) inf
-        with np.errstate(over="ignore"):
-            cov = cov * np.outer(scale, scale)
+        with np.errstate(over="ignore"):  # one factor at a time: 0 stays 0, never inf * 0
+            cov = cov * scale[:, None] * scale[None, :]
     else:
         cov = cov.copy()
     log_z = ev.log_Z - prob.log_mass  # normalised prior: log Z = 0 at lambda = 0

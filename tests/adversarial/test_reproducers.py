@@ -19,7 +19,6 @@ F6 = np.arange(1.0, 7.0)
 G6 = F6**2
 ISSUE9 = pytest.mark.xfail(strict=False, reason="fixed on branch issue9")
 ISSUE13 = pytest.mark.xfail(strict=False, reason="fixed on branch issue13")
-ISSUE8 = pytest.mark.xfail(strict=False, reason="fixed on branch issue8")
 
 
 @contextmanager
@@ -315,7 +314,6 @@ def test_two_states_with_prior_ratio_1e200(prior):
 
 # ---- result safety --------------------------------------------------------------------------
 
-@ISSUE8
 def test_solve_result_arrays_are_read_only():
     res = maxent.solve(F6, [3.0])
     with pytest.raises(ValueError):
