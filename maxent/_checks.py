@@ -7,6 +7,8 @@ what was given.
 
 from __future__ import annotations
 
+import numbers
+import operator
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +19,8 @@ from .errors import InvalidInputError
 
 __all__ = [
     "as_float_array",
+    "integer",
+    "real_number",
     "constraint_vector",
     "feature_matrix",
     "label",
@@ -48,8 +52,20 @@ def as_float_array(value: Any, name: str, *, ndim: int | tuple[int, ...] | None 
     """
     if isinstance(value, Mapping):
         raise InvalidInputError(f"`{name}` must be array-like; got a mapping.")
+    if isinstance(value, (str, bytes)):
+        raise InvalidInputError(f"`{name}` must be an array of real numbers; got str {value!r}.")
+    if np.iscomplexobj(value):
+        # numpy would drop the imaginary part with only a ComplexWarning.
+        raise InvalidInputError(
+            f"`{name}` must be an array of real numbers; got complex values "
+            f"({np.asarray(value).dtype})."
+        )
     try:
         arr = np.asarray(value, dtype=np.float64)
+    except OverflowError:
+        raise InvalidInputError(
+            f"`{name}` holds a number too large for a float (beyond 1.8e308)."
+        ) from None
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(
             f"`{name}` must be an array of real numbers; got {type(value).__name__} ({exc})."
@@ -62,6 +78,103 @@ def as_float_array(value: Any, name: str, *, ndim: int | tuple[int, ...] | None 
                 f"`{name}` must be {want}; got an array of shape {arr.shape}."
             )
     return arr
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{type(value).__name__} {text}"
+
+
+def _real_kind(minimum: float | None, strict: bool) -> str:
+    if minimum is None:
+        return "a real number"
+    if minimum == 0:
+        return "a positive number" if strict else "a non-negative number"
+    return f"a number {'>' if strict else '>='} {minimum:g}"
+
+
+def real_number(value: Any, name: str, *, minimum: float | None = None,
+                strict: bool = False, allow_inf: bool = False, allow_none: bool = False,
+                ) -> float | None:
+    """Read a real scalar keyword (``tol``, ``temperature``, ...) as a Python float.
+
+    Accepts Python and numpy reals (``np.float32(0.5)``, ``np.int64(3)``, 0-d arrays);
+    refuses bool, complex, strings, None (unless ``allow_none``), NaN, infinities (unless
+    ``allow_inf``), integers beyond the float range, and values below ``minimum`` (or equal
+    to it when ``strict``).
+
+    Examples
+    --------
+    >>> real_number(np.float32(0.5), "tol", minimum=0.0, strict=True)
+    0.5
+    >>> real_number("a", "tol", minimum=0.0, strict=True)
+    Traceback (most recent call last):
+        ...
+    maxent.errors.InvalidInputError: `tol` must be a positive number; got str 'a'.
+    """
+    kind = _real_kind(minimum, strict)
+    if value is None:
+        if allow_none:
+            return None
+        raise InvalidInputError(f"`{name}` must be {kind}; got None.")
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise InvalidInputError(f"`{name}` must be {kind}; got {_describe(value)}.")
+    try:
+        x = float(value)
+    except OverflowError:
+        raise InvalidInputError(
+            f"`{name}` must be {kind} within the float range (up to 1.8e308); got an "
+            f"integer of about 2**{operator.index(value).bit_length()}."
+        ) from None
+    if np.isnan(x) or (np.isinf(x) and not allow_inf):
+        raise InvalidInputError(f"`{name}` must be {kind} and finite; got {x}.")
+    if minimum is not None and (x < minimum or (strict and x == minimum)):
+        raise InvalidInputError(f"`{name}` must be {kind}; got {x!r}.")
+    return x
+
+
+def integer(value: Any, name: str, *, minimum: int | None = None, allow_none: bool = False,
+            maximum: int = 2**63 - 1) -> int | None:
+    """Read an integer keyword (``max_iter``, ``chunk_size``, ...) as a Python int.
+
+    Anything with ``__index__`` is accepted (``int``, ``np.int64``, 0-d integer arrays);
+    bool, floats (even ``100.0``), strings, None (unless ``allow_none``) and values outside
+    ``[minimum, maximum]`` (by default the int64 range) are refused.
+
+    Examples
+    --------
+    >>> integer(np.int32(7), "max_iter", minimum=0)
+    7
+    >>> integer(float("nan"), "chunk_size", minimum=1)
+    Traceback (most recent call last):
+        ...
+    maxent.errors.InvalidInputError: `chunk_size` must be a positive integer; got float nan.
+    """
+    kind = ("an integer" if minimum is None else "a non-negative integer" if minimum == 0
+            else "a positive integer" if minimum == 1 else f"an integer >= {minimum}")
+    if value is None:
+        if allow_none:
+            return None
+        raise InvalidInputError(f"`{name}` must be {kind}; got None.")
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)):
+        raise InvalidInputError(f"`{name}` must be {kind}; got {_describe(value)}.")
+    try:
+        k = operator.index(value)
+    except TypeError:
+        raise InvalidInputError(f"`{name}` must be {kind}; got {_describe(value)}.") from None
+    if minimum is not None and k < minimum:
+        raise InvalidInputError(f"`{name}` must be {kind}; got {k}.")
+    if k > maximum:
+        raise InvalidInputError(
+            f"`{name}` must be {kind} up to {maximum}; got an integer of {k.bit_length()} bits."
+        )
+    return k
 
 
 def check_finite(arr: NDArray[np.float64], name: str) -> NDArray[np.float64]:
@@ -112,6 +225,14 @@ def feature_matrix(features: Any, *, check: bool = True,
         if not features:
             raise InvalidInputError("`features` is an empty mapping; give at least one column.")
         names = tuple(str(k) for k in features)
+        if len(set(names)) != len(names):
+            keys = list(features)
+            dup = next(k for k in names if names.count(k) > 1)
+            same = [k for k in keys if str(k) == dup]
+            raise InvalidInputError(
+                f"`features` keys {same[0]!r} and {same[1]!r} both name the constraint "
+                f"{dup!r}; constraint names (keys, as str) must be distinct."
+            )
         cols = []
         length = None
         for key, col in features.items():
@@ -151,6 +272,11 @@ def constraint_vector(value: Any, name: str, names: tuple[str, ...], from_mappin
                 f"array of {m} entries, or `features` as a mapping of named columns."
             )
         keys = [str(k) for k in value]
+        if len(set(keys)) != len(keys):
+            dup = next(k for k in keys if keys.count(k) > 1)
+            raise InvalidInputError(
+                f"`{name}` has several keys named {dup!r} (keys are compared as str)."
+            )
         missing = [k for k in names if k not in keys]
         extra = [k for k in keys if k not in names]
         if missing or extra:

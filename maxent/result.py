@@ -63,6 +63,27 @@ class MaxEntResult:
     n_passes : int
         Passes over the feature matrix made (evaluations of log Z, moments, covariance,
         ranges and certificates), the solver's unit of cost.
+    covariance : ndarray, shape (n_constraints, n_constraints)
+        :math:`\\mathrm{Cov}_p(F_k, F_l)` under the returned ``p``, in the units of the
+        features (squared): the fluctuations at the solution, the Hessian of the dual
+        :math:`\\log Z + \\lambda \\cdot b` and :math:`-\\partial \\langle F_k \\rangle /
+        \\partial \\lambda_l` (susceptibilities, heat capacities, error bars on the
+        multipliers).  On a face (infinite multipliers) it is the covariance of the
+        limiting distribution, supported on the face: the row and column of a feature
+        pinned to an end of its range are 0, and every combination constant on the face
+        has zero variance; it is the dual's Hessian restricted to the face.  With
+        ``sigma`` it is still :math:`\\mathrm{Cov}_p(F)` (the dual's Hessian adds
+        :math:`\\mathrm{diag}(\\sigma^2)`); with bounds it covers every constraint,
+        active or not.  Entries beyond the float64 range (features above ~1e154) are
+        ``inf``.
+    status : str
+        How the solver ended, one of a fixed vocabulary: ``"converged"`` (tolerance
+        met, finite multipliers), ``"face"`` (tolerance met by the limiting distribution
+        on a face: some multipliers infinite), ``"max_iter"`` (out of Newton steps) or
+        ``"stalled"`` (rounding stopped the progress first).  ``message`` says it in
+        words.
+
+    The arrays are read-only and owned by the result (never views of the caller's input).
     """
 
     p: NDArray[np.float64]
@@ -78,6 +99,8 @@ class MaxEntResult:
     message: str
     constraint_names: tuple[str, ...]
     n_passes: int
+    covariance: NDArray[np.float64]
+    status: str
 
     def __repr__(self) -> str:
         return summary_repr(self)
@@ -113,6 +136,13 @@ class MaxEntResult:
                     self.targets,
                     {"long_name": "target moment b_k", "units": "feature unit"},
                 ),
+                "covariance": (
+                    ("constraint", "constraint_"),
+                    self.covariance,
+                    {"long_name": "covariance of the features under p",
+                     "units": "feature unit squared",
+                     "description": "Cov_p(F_k, F_l) = -d<F_k>/d lambda_l at the solution"},
+                ),
                 "log_Z": ((), self.log_Z, {"long_name": "log partition function", "units": "1"}),
                 "entropy": ((), self.entropy, {"long_name": "Shannon entropy", "units": "nat"}),
                 "kl_divergence": (
@@ -132,6 +162,11 @@ class MaxEntResult:
                     names,
                     {"long_name": "constraint name", "units": "1"},
                 ),
+                "constraint_": (
+                    "constraint_",
+                    names,
+                    {"long_name": "constraint name (second index)", "units": "1"},
+                ),
             },
             attrs={
                 "maxent_version": __version__,
@@ -141,6 +176,7 @@ class MaxEntResult:
                 "n_iter": int(self.n_iter),
                 "n_passes": int(self.n_passes),
                 "message": self.message,
+                "status": self.status,
             },
         )
         return ds

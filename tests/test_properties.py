@@ -164,3 +164,18 @@ def test_targets_beyond_the_hull_raise(problem, push, direction):
     targets = vertex - push * d / (d @ d)
     with pytest.raises(maxent.InfeasibleTargetsError):
         maxent.solve(features, targets, prior=prior)
+
+
+@given(problem=feasible_problems())
+def test_covariance_is_the_covariance_of_the_returned_distribution(problem):
+    features, targets, _, prior = problem
+    res = maxent.solve(features, targets, prior=prior)
+    assert res.covariance.shape == (features.shape[1],) * 2
+    fc = features - res.p @ features
+    expected = (fc.T * res.p) @ fc
+    scale = max(float(np.max(np.abs(expected))), 1e-300)
+    np.testing.assert_allclose(res.covariance, expected, rtol=0, atol=1e-10 * scale)
+    np.testing.assert_array_equal(res.covariance, res.covariance.T)
+    # positive semidefinite, as a covariance must be
+    assert np.linalg.eigvalsh(res.covariance).min() >= -1e-12 * scale
+    assert res.status in {"converged", "face"}

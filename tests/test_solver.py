@@ -344,7 +344,7 @@ def test_to_xarray_carries_names_units_and_survives_netcdf(tmp_path):
     res = maxent.solve({"energy": [0.0, 1.0, 2.0], "spin": [1.0, -1.0, 1.0]},
                        {"energy": 0.8, "spin": 0.2})
     ds = res.to_xarray()
-    assert ds.sizes == {"state": 3, "constraint": 2}
+    assert ds.sizes == {"state": 3, "constraint": 2, "constraint_": 2}
     assert list(ds["constraint"].values) == ["energy", "spin"]
     for name in list(ds.data_vars) + list(ds.coords):
         assert {"long_name", "units"} <= set(ds[name].attrs), name
@@ -373,12 +373,13 @@ def test_extreme_magnitudes_neither_overflow_nor_underflow(scale):
 
 
 def test_cheap_tests_decide_without_linear_programming(monkeypatch):
-    from maxent import solver
+    from maxent import _faces, _newton
 
     def no_lp(*args):
         raise AssertionError("the linear program ran")
 
-    monkeypatch.setattr(solver, "_lp_check", no_lp)
+    monkeypatch.setattr(_faces, "lp_faces", no_lp)
+    monkeypatch.setattr(_newton, "lp_faces", no_lp)
     with pytest.raises(maxent.InfeasibleTargetsError):  # range test
         maxent.solve(DIE, [0.5])
     with pytest.raises(maxent.InfeasibleTargetsError):  # dependent constraints
@@ -401,3 +402,175 @@ def test_slanted_face_detection_on_many_states_costs_few_passes():
     np.testing.assert_allclose(res.moments, [3.0, 3.0, 0.0], atol=1e-9)
     # the whole solve, LP included, is a few dozen passes over F: nothing grows with n^2
     assert res.n_passes <= 60
+
+
+# -- threads (maxent._parallel) ---------------------------------------------------------------
+def test_worker_count_honours_environment_and_enclosing_limits(monkeypatch):
+    from threadpoolctl import threadpool_limits
+
+    from maxent._parallel import worker_count
+
+    monkeypatch.delenv("MAXENT_NUM_THREADS", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert 1 <= worker_count() <= 8
+    with threadpool_limits(1):
+        assert worker_count() == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert worker_count() == 1
+    monkeypatch.setenv("MAXENT_NUM_THREADS", "3")
+    assert worker_count() == 3
+
+
+def test_blas_limited_sets_and_restores_the_blas_threads():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from maxent._parallel import blas_limited
+
+    with threadpool_limits(2):
+        before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+        with blas_limited(1):
+            inside = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+        after = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    assert inside and all(t == 1 for t in inside)
+    assert after == before
+
+
+def test_thread_executor_merges_in_order_with_several_workers():
+    from maxent._parallel import ThreadExecutor
+
+    def task(spec, block):
+        return [block * spec]
+
+    def combine(spec, parts):
+        return [x for p in parts for x in p]
+
+    for workers in (1, 2, 3):
+        out = ThreadExecutor(workers).reduce(task, 10, iter(range(23)), combine)
+        assert out == [10 * k for k in range(23)]
+    assert ThreadExecutor(2).reduce(task, 1, iter(()), combine) is None
+
+
+def test_solution_does_not_depend_on_the_number_of_threads(monkeypatch):
+    rng = np.random.default_rng(5)
+    F = rng.standard_normal((40_000, 4))
+    b = rng.dirichlet(np.ones(40_000)) @ F
+    monkeypatch.setenv("MAXENT_NUM_THREADS", "1")
+    one = maxent.solve(F, b, chunk_size=2048)
+    monkeypatch.setenv("MAXENT_NUM_THREADS", "3")
+    three = maxent.solve(F, b, chunk_size=2048)
+    np.testing.assert_allclose(three.multipliers, one.multipliers, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(three.p, one.p, rtol=1e-12, atol=1e-300)
+
+
+def test_worker_count_inside_maxent_own_blas_limit_is_the_callers():
+    from threadpoolctl import threadpool_limits
+
+    from maxent._parallel import blas_limited, worker_count
+
+    outside = worker_count()
+    with blas_limited(1):
+        assert worker_count() == outside
+    with threadpool_limits(1), blas_limited(1):
+        assert worker_count() == 1
+
+
+# -- fluctuations, status, ownership of the arrays -------------------------------------------
+def _independent_covariance(features, multipliers, prior=None):
+    """Cov_p(F) with p rebuilt from the multipliers by log-sum-exp (plain numpy, centred)."""
+    from scipy.special import logsumexp
+
+    features = np.asarray(features, dtype=float)
+    # p is invariant under shifting F: centre it first, so that lambda . F keeps its digits
+    a = -((features - features.mean(axis=0)) @ np.where(np.isfinite(multipliers),
+                                                        multipliers, 0.0))
+    if prior is not None:
+        a = a + np.log(prior)
+    p = np.exp(a - logsumexp(a))
+    fc = features - p @ features
+    return (fc.T * p) @ fc
+
+
+def _assert_relative(actual, reference, rtol=1e-10):
+    err = np.max(np.abs(actual - reference))
+    assert err <= rtol * np.max(np.abs(reference)), (err, np.max(np.abs(reference)))
+
+
+_RNG = np.random.default_rng(11)
+_FEATS = _RNG.standard_normal((3000, 3)) * [1.0, 2.0, 0.5] + [0.0, 1.0, -3.0]
+_TARGETS = _RNG.dirichlet(np.ones(3000)) @ _FEATS
+
+
+@pytest.mark.parametrize("case", ["plain", "prior", "sigma", "bounds", "offset"])
+def test_covariance_equals_an_independent_covariance(case):
+    feats, kw, prior = _FEATS, {}, None
+    if case == "prior":
+        prior = _RNG.uniform(0.1, 2.0, feats.shape[0])
+        kw = {"prior": prior}
+    elif case == "sigma":
+        kw = {"sigma": [0.05, 0.0, 0.2]}
+    elif case == "offset":  # large offsets: the solver works in shifted units internally
+        feats = feats * [1e-3, 1.0, 1e4] + [1e6, -5e3, 1e9]
+    targets = _FEATS.mean(axis=0) * 0 + (_TARGETS if case != "offset" else
+                                         _TARGETS * [1e-3, 1.0, 1e4] + [1e6, -5e3, 1e9])
+    if case == "bounds":
+        res = maxent.solve(feats, lower=[-np.inf, 1.2, -3.1], upper=[0.3, np.inf, -3.05])
+    else:
+        res = maxent.solve(feats, targets, **kw)
+    assert res.converged and res.status == "converged", res.message
+    assert res.covariance.shape == (3, 3)
+    np.testing.assert_array_equal(res.covariance, res.covariance.T)
+    _assert_relative(res.covariance, _independent_covariance(feats, res.multipliers, prior))
+
+
+def test_covariance_closed_forms():
+    # two levels {0, 1} with mean b: Var = b (1 - b), b the mean reached
+    two = maxent.solve([[0.0], [1.0]], [0.3])
+    b = float(two.moments[0])
+    assert two.covariance[0, 0] == pytest.approx(b * (1 - b), rel=1e-12)
+    assert two.covariance[0, 0] == pytest.approx(0.21, rel=1e-9)
+    # die with mean 4.5 and its square: Cov(x, x^2) = E[x^3] - E[x] E[x^2] under p
+    res = maxent.solve(np.column_stack([DIE, DIE**2]), [4.5, 22.0])
+    p = res.p
+    ex = [float(p @ DIE**k) for k in range(5)]
+    expected = [[ex[2] - ex[1] ** 2, ex[3] - ex[1] * ex[2]],
+                [ex[3] - ex[1] * ex[2], ex[4] - ex[2] ** 2]]
+    np.testing.assert_allclose(res.covariance, expected, rtol=1e-10)
+
+
+def test_covariance_on_a_face_vanishes_along_the_pinned_feature():
+    res = maxent.solve(np.column_stack([DIE, DIE**2]), [6.0, 36.0])
+    assert res.status == "face" and res.converged
+    np.testing.assert_array_equal(res.covariance, np.zeros((2, 2)))
+    # an edge of a square: x pinned at 0, y free with mean 0.5 on {0, 1}
+    sq = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    edge = maxent.solve(sq, [0.0, 0.5])
+    assert edge.status == "face"
+    assert edge.multipliers[0] == np.inf
+    np.testing.assert_allclose(edge.covariance, [[0.0, 0.0], [0.0, 0.25]], atol=1e-15)
+
+
+def test_status_vocabulary_and_the_covariance_in_xarray():
+    res = maxent.solve({"x": _FEATS[:, 0], "y": _FEATS[:, 1]}, {"x": 0.1, "y": 1.2})
+    assert res.status == "converged"
+    ds = res.to_xarray()
+    assert ds["covariance"].dims == ("constraint", "constraint_")
+    assert list(ds["constraint_"].values) == ["x", "y"]
+    np.testing.assert_array_equal(ds["covariance"].values, res.covariance)
+    assert ds["covariance"].attrs["long_name"] and ds["covariance"].attrs["units"]
+    assert ds.attrs["status"] == "converged"
+    with pytest.warns(maxent.ConvergenceWarning):
+        short = maxent.solve(_FEATS, _TARGETS, max_iter=1)
+    assert short.status == "max_iter" and not short.converged
+
+
+def test_result_arrays_are_read_only_and_never_alias_the_input():
+    targets = _TARGETS.copy()
+    res = maxent.solve(_FEATS, targets)
+    for name in ("p", "multipliers", "moments", "targets", "covariance"):
+        arr = getattr(res, name)
+        assert not arr.flags.writeable, name
+        with pytest.raises(ValueError):
+            arr[0] = 0.0
+        assert not np.shares_memory(arr, targets) and not np.shares_memory(arr, _FEATS)
+    targets[0] = 99.0  # the caller's array stays theirs
+    assert res.targets[0] == _TARGETS[0]
