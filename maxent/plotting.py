@@ -85,7 +85,8 @@ def _temperature_axis(ds: Any) -> tuple[np.ndarray, bool, str]:
             f"`ds` has no finite temperature to plot; got {t.size} temperatures."
         )
     pos = t[keep & (t > 0)]
-    log = bool(np.all(t[keep] >= 0) and pos.size > 1 and pos.max() / pos.min() >= 10)
+    log = bool(np.all(t[keep] >= 0) and pos.size > 1
+               and np.log10(pos.max()) - np.log10(pos.min()) >= 1)
     if log:
         keep &= t > 0                                  # T = 0 has no place on a log axis
     units = str(ds["temperature"].attrs.get("units", ""))
