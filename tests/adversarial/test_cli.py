@@ -23,7 +23,7 @@ def _run(tmp_path, *args):
         (["--tmin", "1e-320"], "--tmin"),
         (["--dpi", "0"], "--dpi"),
         (["--units", "furlong"], "units"),
-        (["--model", "ising2d", "--L", "9"], "side"),
+        (["--model", "ising2d", "--L", "1"], "side"),
         (["--model", "atom", "--element", "Xx"], "symbol"),
     ],
 )
