@@ -105,8 +105,8 @@ def _check_options(args: argparse.Namespace) -> None:
         v = getattr(args, opt)
         if v is not None and not (np.isfinite(v) and v >= np.finfo(np.float64).tiny):
             raise InvalidInputError(
-                f"--{opt} must be finite and at least {np.finfo(np.float64).tiny:.4g} (so that "
-                f"beta = 1/T is finite); got {v}."
+                f"--{opt} must be finite and > 0 (at least {np.finfo(np.float64).tiny:.4g}, so "
+                f"that beta = 1/T is finite); got {v}."
             )
     if args.tmin is not None and args.tmax is not None and not args.tmin < args.tmax:
         raise InvalidInputError(f"need --tmin < --tmax; got --tmin {args.tmin}, --tmax "
