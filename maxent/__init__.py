@@ -21,7 +21,9 @@ from .ensembles import (
 )
 from .errors import ConvergenceWarning, InfeasibleTargetsError, InvalidInputError, MaxEntError
 from .fitting import FitResult, fit
+from .lattice import IsingModel, PottsModel
 from .levels import EnergyLevels
+from .montecarlo import monte_carlo, sample_sweep
 from .plotting import plot_populations, plot_sweep
 from .result import MaxEntResult
 from .solver import solve
@@ -32,13 +34,17 @@ __all__ = [
     "canonical",
     "fit",
     "grand_canonical",
+    "monte_carlo",
     "plot_populations",
     "plot_sweep",
+    "sample_sweep",
     "softmax",
     "solve",
     "temperature_sweep",
     # data and models
     "EnergyLevels",
+    "IsingModel",
+    "PottsModel",
     "models",
     # results
     "CanonicalResult",
