@@ -28,6 +28,7 @@ from .plotting import plot_populations, plot_sweep
 from .result import MaxEntResult
 from .solver import solve
 from .sweep import temperature_sweep
+from .wang_landau import SampledEnergyLevels, wang_landau
 
 __all__ = [
     # functions
@@ -41,10 +42,12 @@ __all__ = [
     "softmax",
     "solve",
     "temperature_sweep",
+    "wang_landau",
     # data and models
     "EnergyLevels",
     "IsingModel",
     "PottsModel",
+    "SampledEnergyLevels",
     "models",
     # results
     "CanonicalResult",

@@ -33,8 +33,8 @@ from .errors import InvalidInputError
 from .lattice import IsingModel, PottsModel, is_spin_model
 from .timeseries import equilibration_time, integrated_autocorrelation_time
 
-__all__ = ["SAMPLERS", "chain_statistics", "check_model", "monte_carlo", "numpy_checkerboard",
-           "run_chain", "sample_sweep"]
+__all__ = ["SAMPLERS", "active_client", "chain_statistics", "check_model", "monte_carlo",
+           "numpy_checkerboard", "run_chain", "sample_sweep"]
 
 _AXES = ("x", "y", "z")
 
@@ -469,7 +469,8 @@ def _sweep_point(model, temperature, sampler, n_sweeps, n_equilibration, thin, i
     return chain_statistics(out["energy"], out["magnetization"], out["beta"], n_blocks)
 
 
-def _active_client():
+def active_client():
+    """The active :class:`distributed.Client`, or None (none running, or no distributed)."""
     try:
         from distributed import get_client
     except ImportError:
@@ -548,7 +549,7 @@ def sample_sweep(model: IsingModel | PottsModel, temperatures: ArrayLike, *,
     args = (sampler, n_sweeps, n_equilibration, thin, initial)
     run_chain(model, temps[0] if temps.size else 1.0, sampler=sampler, n_sweeps=thin,
               n_equilibration=0, thin=thin, initial=initial, seed=0)  # validate once
-    client = _active_client()
+    client = active_client()
     if client is not None:
         futures = [client.submit(_sweep_point, model, float(t), *args, r, n_blocks, pure=False)
                    for t, r in zip(temps, rngs, strict=True)]
