@@ -47,7 +47,7 @@ class Sampler(Protocol):
     def check(self, model: IsingModel | PottsModel, beta: float) -> None: ...
 
     def run(self, model, beta: float, spins: NDArray[np.int8], n_sweeps: int, thin: int,
-            state: NDArray[np.uint64], energy: float, magnet: float,
+            state: NDArray[np.uint64], energy: float, magnet: float, equilibrate: bool = False,
             ) -> tuple[NDArray[np.float64], NDArray[np.float64], float]: ...
 
 
@@ -127,7 +127,8 @@ class Metropolis:
     def check(self, model, beta):
         pass
 
-    def run(self, model, beta, spins, n_sweeps, thin, state, energy, magnet):
+    def run(self, model, beta, spins, n_sweeps, thin, state, energy, magnet,
+            equilibrate=False):
         n_out = n_sweeps // thin
         out_e, out_m = np.empty(n_out), np.empty(n_out)
         extra = np.nan
@@ -178,12 +179,14 @@ class Metropolis:
 class Wolff:
     """Wolff single-cluster updates (Ising and Potts, zero field).
 
-    A pilot of ``pilot_clusters`` clusters measures the mean cluster size; a sweep is
-    then a fixed number of clusters, N / (mean size) rounded.
+    A sweep is a fixed number of clusters, N / (mean cluster size), the mean measured
+    by a pilot of clusters totalling at least N flipped spins just before the recorded
+    sweeps.  (Stopping each sweep after N flipped spins would bias the samples; during
+    equilibration, which is not recorded, each sweep is such a pilot, so a chain started
+    far from equilibrium does not run with a stale cluster count.)
     """
 
     name: str = "wolff"
-    pilot_clusters: int = 50
 
     def check(self, model, beta):
         if model.field != 0:
@@ -191,25 +194,45 @@ class Wolff:
                 f"sampler 'wolff' needs `field` = 0; got {model.field!r} (use 'metropolis')."
             )
 
-    def run(self, model, beta, spins, n_sweeps, thin, state, energy, magnet):
+    @staticmethod
+    def _args(model, beta, spins, state):
         j = model.coupling
         if isinstance(model, IsingModel):
             q, p_add = 0, -np.expm1(-2.0 * beta * j) if j > 0 else 0.0
         else:
             q, p_add = model.q, -np.expm1(-beta * j) if j > 0 else 0.0
-        args = (spins.reshape(-1), model.neighbours, q, float(p_add), j, state)
-        # pilot: the mean cluster size fixes the clusters per sweep (about N flipped spins)
-        pilot_e, pilot_m, pilot_flips = np.empty(1), np.empty(1), np.zeros(1, np.int64)
+        return (spins.reshape(-1), model.neighbours, q, float(p_add), j, state)
+
+    @staticmethod
+    def pilot(args, n_sites, energy, magnet):
+        """Clusters until >= N spins flipped; (clusters, flipped, energy, magnet)."""
+        e, m, f = np.empty(1), np.empty(1), np.zeros(1, np.int64)
+        clusters, flipped, chunk = 0, 0, 1
         with np.errstate(over="ignore"):
-            kern.wolff(*args, 1, self.pilot_clusters, 1, energy, magnet, pilot_e, pilot_m,
-                       pilot_flips)
-        per_sweep = max(1, round(model.n_sites * self.pilot_clusters / pilot_flips[0]))
+            while flipped < n_sites:
+                kern.wolff(*args, 1, chunk, 1, energy, magnet, e, m, f)
+                energy, magnet = float(e[0]), float(m[0])
+                clusters += chunk
+                flipped += int(f[0])
+                chunk = min(2 * chunk, max(1, (n_sites - flipped) * clusters // flipped)) \
+                    if flipped < n_sites else chunk
+        return clusters, flipped, energy, magnet
+
+    def run(self, model, beta, spins, n_sweeps, thin, state, energy, magnet,
+            equilibrate=False):
+        args = self._args(model, beta, spins, state)
         n_out = n_sweeps // thin
         out_e, out_m = np.empty(n_out), np.empty(n_out)
+        if equilibrate:
+            for _ in range(n_sweeps):
+                _, _, energy, magnet = self.pilot(args, model.n_sites, energy, magnet)
+            out_e[-1], out_m[-1] = energy, magnet
+            return out_e, out_m, np.nan
+        clusters, flipped, energy, magnet = self.pilot(args, model.n_sites, energy, magnet)
+        per_sweep = max(1, round(model.n_sites * clusters / flipped))
         flips = np.zeros(n_out, dtype=np.int64)
         with np.errstate(over="ignore"):
-            kern.wolff(*args, n_sweeps, per_sweep, thin, float(pilot_e[0]), float(pilot_m[0]),
-                       out_e, out_m, flips)
+            kern.wolff(*args, n_sweeps, per_sweep, thin, energy, magnet, out_e, out_m, flips)
         mean_cluster = flips.sum() / (per_sweep * thin * n_out) if n_out else np.nan
         return out_e, out_m, float(mean_cluster)
 
@@ -286,7 +309,8 @@ def run_chain(model, temperature: float, *, sampler: str = "metropolis",
         return _infinite_temperature(model, t, spins, sampler, n_sweeps, thin, n_eq, rng)
     energy, magnet = float(model.energy(spins)), float(model.magnetization(spins))
     if n_eq:
-        e, m, _ = smp.run(model, beta, spins, n_eq, n_eq, state, energy, magnet)
+        e, m, _ = smp.run(model, beta, spins, n_eq, n_eq, state, energy, magnet,
+                          equilibrate=True)
         energy, magnet = float(e[-1]), float(m[-1])
     e, m, cluster = smp.run(model, beta, spins, n_sweeps, thin, state, energy, magnet)
     return {"energy": e, "magnetization": m, "configuration": spins, "temperature": t,
