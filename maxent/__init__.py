@@ -11,7 +11,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import models
+from . import features, models
 from .ensembles import (
     CanonicalResult,
     GrandCanonicalResult,
@@ -45,6 +45,7 @@ __all__ = [
     "wang_landau",
     # data and models
     "EnergyLevels",
+    "features",
     "IsingModel",
     "PottsModel",
     "SampledEnergyLevels",
