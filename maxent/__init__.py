@@ -24,6 +24,7 @@ from .fitting import FitResult, fit
 from .lattice import IsingModel, PottsModel
 from .levels import EnergyLevels
 from .montecarlo import monte_carlo, sample_sweep
+from .pairwise import PairwiseResult, fit_pairwise
 from .plotting import plot_populations, plot_sweep
 from .result import MaxEntResult
 from .solver import solve
@@ -34,6 +35,7 @@ __all__ = [
     # functions
     "canonical",
     "fit",
+    "fit_pairwise",
     "grand_canonical",
     "monte_carlo",
     "plot_populations",
@@ -55,6 +57,7 @@ __all__ = [
     "FitResult",
     "GrandCanonicalResult",
     "MaxEntResult",
+    "PairwiseResult",
     # errors and warnings
     "ConvergenceWarning",
     "InfeasibleTargetsError",
