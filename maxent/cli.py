@@ -34,7 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument("--model", choices=MODELS, default="ising2d", help="built-in system")
     src.add_argument("--levels", metavar="FILE", type=Path,
                      help="level table (.csv or .json; see data/README.md)")
-    p.add_argument("--L", type=int, default=4, help="side of the L x L Ising lattice (<= 5)")
+    p.add_argument("--L", type=int, default=4,
+                   help="side of the L x L Ising lattice (exact, any L >= 2)")
     p.add_argument("--N", type=int, default=10,
                    help="spins (ising-chain, paramagnet), levels (equally-spaced) or "
                         "oscillators (einstein)")

@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._boltzmann import beta_from_temperature, boltzmann, sweep_dataset, temperature_from_beta
 from ._checks import as_float_array, first_bad_index
 from ._logspace import entropy_from_log_p, log_normalize, log_sum_exp
-from ._units import UnitSystem, resolve_units
+from ._units import UnitSystem, magnitude, resolve_units
 from .errors import InfeasibleTargetsError, InvalidInputError
 from .levels import EnergyLevels, as_levels
 
@@ -41,122 +42,22 @@ __all__ = [
     "softmax",
 ]
 
-#: Largest number of matrix entries (temperatures x levels) held at once.
-_MAX_CHUNK_ELEMENTS = 2**18
-
-
-# ---------------------------------------------------------------------------- kernel
-def _boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
-               beta: NDArray[np.float64], p_out: NDArray[np.float64] | None = None,
-               max_elements: int = _MAX_CHUNK_ELEMENTS) -> dict[str, NDArray[np.float64]]:
-    """Canonical thermodynamics for every ``beta`` (vectorised, chunked over beta).
-
-    Returns a dict of arrays of shape ``beta.shape``: ``log_Z``, ``internal_energy``,
-    ``entropy`` (k_B), ``heat_capacity`` (k_B), ``free_energy`` and ``p`` of shape
-    ``(n_beta, n_levels)`` (written into ``p_out`` if given).  Energies are measured from
-    ``E_ref`` (the ground energy for beta >= 0, the top energy for beta < 0) so that
-    ``S = beta (U - E_ref) + ln Z_ref`` suffers no cancellation at large ``|beta| E``.
-    """
-    beta = np.asarray(beta, dtype=np.float64).reshape(-1)
-    n_t, n = beta.size, energies.size
-    p = np.empty((n_t, n)) if p_out is None else p_out
-    out = {k: np.empty(n_t) for k in
-           ("log_Z", "internal_energy", "entropy", "heat_capacity", "free_energy")}
-    e_min, e_max = float(np.min(energies)), float(np.max(energies))
-    rows = max(1, max_elements // n)
-
-    # finite beta, in two groups that share a reference energy
-    for mask, e_ref in ((np.isfinite(beta) & (beta >= 0), e_min),
-                        (np.isfinite(beta) & (beta < 0), e_max)):
-        idx = np.flatnonzero(mask)
-        es = energies - e_ref
-        es2 = es * es
-        shift = float(log_g[np.argmin(np.abs(es))])
-        log_g_shifted = log_g - shift
-        fixed_shift = bool(np.max(log_g_shifted) < 600.0)
-        for start in range(0, idx.size, rows):
-            ii = idx[start:start + rows]
-            contiguous = ii[-1] - ii[0] + 1 == ii.size
-            b = beta[ii]
-            a = p[ii[0]:ii[-1] + 1] if contiguous else np.empty((ii.size, n))
-            # One fused log-sum-exp per row, a single exp pass.  The shift is the
-            # log-weight of the reference level, log g_ref, the same for every beta of
-            # the group: then every weight is <= g_max / g_ref (no overflow) and the
-            # reference level contributes exactly 1 to Z (no underflow of Z).  If the
-            # degeneracies span more than e^600, fall back to the row maximum.
-            with np.errstate(over="ignore"):     # overflow only to -inf: zero weight
-                np.multiply.outer(-b, es, out=a)
-                a += log_g_shifted
-            if fixed_shift:
-                m = np.full(ii.size, shift)
-            else:
-                m = a.max(axis=1)
-                a -= m[:, None]
-                m += shift
-            np.exp(a, out=a)
-            z = a.sum(axis=1)
-            a *= (1.0 / z)[:, None]              # p, normalised
-            lz = m + np.log(z)                   # ln sum_l g_l exp(-beta (E_l - E_ref))
-            u = a @ es                           # U - E_ref
-            var = a @ es2 - u * u
-            # exact two-pass variance where the one-pass form could lose digits
-            redo = ~(var > 1e-3 * u * u)
-            if np.any(redo):
-                d = es[None, :] - u[redo, None]
-                var[redo] = np.einsum("ij,ij->i", a[redo], d * d)
-            if not contiguous:
-                p[ii] = a
-            with np.errstate(over="ignore"):     # ln Z beyond the float range is +-inf
-                out["log_Z"][ii] = lz - b * e_ref
-            out["internal_energy"][ii] = u + e_ref
-            out["entropy"][ii] = b * u + lz
-            out["heat_capacity"][ii] = np.square(b * np.sqrt(var))   # no overflow of b^2
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                f = e_ref - lz / b
-            # beta = 0 (T = +-inf): F = -T ln Z is +-inf, or U when ln Z = 0
-            zero = b == 0
-            minus_t = np.where(np.signbit(b), 1.0, -1.0)     # sign of -T at T = +-inf
-            f[zero & (lz > 0)] = (minus_t * np.inf)[zero & (lz > 0)]
-            f[zero & (lz < 0)] = (-minus_t * np.inf)[zero & (lz < 0)]
-            same = zero & (lz == 0)
-            f[same] = u[same] + e_ref
-            out["free_energy"][ii] = f
-
-    # beta = +inf (T = 0: ground level) and beta = -inf (T = 0^-: top level)
-    for sign, e_ref in ((1.0, e_min), (-1.0, e_max)):
-        ii = np.flatnonzero(beta == sign * np.inf)
-        if ii.size == 0:
-            continue
-        on = energies == e_ref
-        g = np.where(on, np.exp(log_g), 0.0)
-        g0 = g.sum()
-        p[ii] = g / g0
-        log_g0 = np.log(g0)
-        out["log_Z"][ii] = log_g0 if e_ref == 0 else -sign * np.inf * np.sign(e_ref)
-        out["internal_energy"][ii] = e_ref
-        out["entropy"][ii] = log_g0
-        out["heat_capacity"][ii] = 0.0
-        out["free_energy"][ii] = e_ref
-    out["p"] = p
-    return out
-
-
-def _temperature_from_beta(beta: NDArray[np.float64] | float, k_b: float) -> NDArray[np.float64]:
-    with np.errstate(divide="ignore", over="ignore"):
-        return 1.0 / (k_b * np.asarray(beta, dtype=np.float64))
-
-
-def _beta_from_temperature(temperature: NDArray[np.float64] | float,
-                           k_b: float) -> NDArray[np.float64]:
-    with np.errstate(divide="ignore", over="ignore"):
-        return 1.0 / (k_b * np.asarray(temperature, dtype=np.float64))
-
-
-def _scalar(value: object, name: str) -> float:
+def _scalar(value: object, name: str, us: UnitSystem | None = None,
+            kind: str = "energy") -> float:
+    """A real number (NaN refused); a quantity is converted to the unit system's unit."""
+    if us is not None:
+        value = magnitude(value, name, us, kind)
     arr = as_float_array(value, name, ndim=0)
     if np.isnan(arr):
         raise InvalidInputError(f"`{name}` must be a number; got nan.")
     return float(arr)
+
+
+def _frozen(arr: ArrayLike) -> NDArray[np.float64]:
+    """A read-only copy (results never alias the caller's arrays or each other)."""
+    out = np.array(arr, dtype=np.float64, copy=True)
+    out.setflags(write=False)
+    return out
 
 
 # ---------------------------------------------------------------------------- canonical
@@ -188,6 +89,12 @@ class CanonicalResult:
         Units of energies and temperature.
     boltzmann_constant : float
         :math:`k_B` in energy unit per temperature unit (1 for natural units).
+    levels : EnergyLevels
+        The levels, with their labels, name and :math:`\ln g_l`.
+
+    Notes
+    -----
+    Arrays are read-only copies.
     """
 
     beta: float
@@ -203,16 +110,16 @@ class CanonicalResult:
     energy_unit: str
     temperature_unit: str
     boltzmann_constant: float
+    levels: EnergyLevels
 
     def to_xarray(self) -> xr.Dataset:
-        """The ensemble as a one-temperature sweep Dataset (see :func:`temperature_sweep`)."""
-        from .sweep import _sweep_dataset
+        """The ensemble as a one-temperature sweep Dataset (see :func:`temperature_sweep`).
 
-        labels = tuple(str(i) for i in range(self.p.size))
-        return _sweep_dataset(
-            EnergyLevels(self.energies, self.degeneracy, labels, unit=self.energy_unit),
-            _units_of(self),
-            np.array([self.temperature]), np.array([self.beta]),
+        Keeps the levels' labels and name, and says its units (as a sweep does).
+        """
+        return sweep_dataset(
+            self.levels, _units_of(self), np.array([self.temperature]),
+            np.array([self.beta]),
             {"p": self.p[None, :], **{k: np.array([getattr(self, k)]) for k in
                                       ("log_Z", "free_energy", "internal_energy",
                                        "entropy", "heat_capacity")}},
@@ -247,12 +154,36 @@ def _solve_beta(lv: EnergyLevels, u: float, tol: float) -> float:
         return np.inf
     if u == hi:
         return -np.inf
+    centre, scale = 0.5 * (lo + hi), 0.5 * (hi - lo)   # well-conditioned feature in [-1, 1]
+    log_g = lv.log_degeneracy
+    if np.max(log_g) - np.min(log_g) > 600.0:          # a prior beyond the float range
+        return _beta_by_bracketing(lv, u, scale)
     from .solver import solve
 
-    centre, scale = 0.5 * (lo + hi), 0.5 * (hi - lo)   # well-conditioned feature in [-1, 1]
-    res = solve(((e - centre) / scale)[:, None], [(u - centre) / scale], prior=lv.degeneracy,
-                tol=tol)
+    res = solve(((e - centre) / scale)[:, None], [(u - centre) / scale],
+                prior=np.exp(log_g - np.max(log_g)), tol=tol)
     return float(res.multipliers[0]) / scale
+
+
+def _beta_by_bracketing(lv: EnergyLevels, u: float, scale: float) -> float:
+    """beta with <E> = u by Brent's method on the log-space kernel (any degeneracies)."""
+    from scipy.optimize import brentq
+
+    def excess(y: float) -> float:                     # <E>(beta = y / scale) - u
+        th = boltzmann(lv.energies, lv.log_degeneracy, np.array([y / scale]), with_p=False)
+        return float(th["internal_energy"][0]) - u
+
+    f0 = excess(0.0)
+    if f0 == 0.0:
+        return 0.0
+    sign = 1.0 if f0 > 0 else -1.0                     # U decreases with beta
+    y = 1.0
+    while sign * excess(sign * y) > 0:
+        if y > 1e300:
+            return sign * np.inf
+        y *= 4.0
+    lo_y, hi_y = sorted((0.0 if y == 1.0 else sign * y / 4.0, sign * y))
+    return float(brentq(excess, lo_y, hi_y, xtol=1e-300, rtol=8.9e-16)) / scale
 
 
 def canonical(levels: EnergyLevels | ArrayLike, *, temperature: float | None = None,
@@ -323,21 +254,22 @@ def canonical(levels: EnergyLevels | ArrayLike, *, temperature: float | None = N
             f"got {given or 'none'}."
         )
     if temperature is not None:
-        b = float(_beta_from_temperature(_scalar(temperature, "temperature"),
-                                         us.boltzmann_constant))
+        b = float(beta_from_temperature(_scalar(temperature, "temperature", us,
+                                                "temperature"), us.boltzmann_constant))
     elif beta is not None:
-        b = _scalar(beta, "beta")
+        b = _scalar(beta, "beta", us, "beta")
     else:
-        b = _solve_beta(lv, _scalar(internal_energy, "internal_energy"), tol)
-    t = float(_temperature_from_beta(b, us.boltzmann_constant))
-    th = _boltzmann(lv.energies, lv.log_degeneracy, np.array([b]))
+        b = _solve_beta(lv, _scalar(internal_energy, "internal_energy", us), tol)
+    t = float(temperature_from_beta(b, us.boltzmann_constant))
+    th = boltzmann(lv.energies, lv.log_degeneracy, np.array([b]))
     return CanonicalResult(
-        beta=b, temperature=t, p=th["p"][0], energies=lv.energies,
+        beta=b, temperature=t, p=_frozen(th["p"][0]), energies=lv.energies,
         degeneracy=lv.degeneracy, log_Z=float(th["log_Z"][0]),
         free_energy=float(th["free_energy"][0]),
         internal_energy=float(th["internal_energy"][0]), entropy=float(th["entropy"][0]),
         heat_capacity=float(th["heat_capacity"][0]), energy_unit=us.energy_unit,
-        temperature_unit=us.temperature_unit, boltzmann_constant=us.boltzmann_constant)
+        temperature_unit=us.temperature_unit, boltzmann_constant=us.boltzmann_constant,
+        levels=lv)
 
 
 # ---------------------------------------------------------------------------- grand
@@ -371,6 +303,17 @@ class GrandCanonicalResult:
         Units.
     boltzmann_constant : float
         :math:`k_B` in energy unit per temperature unit.
+    heat_capacity : float
+        Heat capacity at fixed chemical potential,
+        :math:`C_\mu/k_B = \partial U/\partial (k_B T)|_\mu
+        = \beta^2 [\mathrm{Var}(E) - \mu\,\mathrm{Cov}(E, N)]`.
+    energy_particle_covariance : float
+        :math:`\mathrm{Cov}(E, N) = \langle E N \rangle - U \langle N \rangle`
+        (energy unit).
+
+    Notes
+    -----
+    Arrays are read-only copies.
     """
 
     beta: float
@@ -389,6 +332,8 @@ class GrandCanonicalResult:
     energy_unit: str
     temperature_unit: str
     boltzmann_constant: float
+    heat_capacity: float
+    energy_particle_covariance: float
 
     def to_xarray(self) -> xr.Dataset:
         """The ensemble as a Dataset with dim ``state``; attrs are netCDF-safe."""
@@ -489,8 +434,10 @@ def grand_canonical(energies: ArrayLike, particle_numbers: ArrayLike, *,
     >>> gc.p, gc.particle_number
     (array([0.5, 0.5]), 0.5)
     """
-    us = resolve_units(units, "1")
-    e = EnergyLevels(energies, degeneracy).energies
+    lv = energies if isinstance(energies, EnergyLevels) and degeneracy is None else \
+        EnergyLevels(energies, degeneracy)
+    us = resolve_units(units, lv.unit)
+    e = lv.energies
     n = as_float_array(particle_numbers, "particle_numbers", ndim=1)
     if n.shape != e.shape:
         raise InvalidInputError(
@@ -501,7 +448,6 @@ def grand_canonical(energies: ArrayLike, particle_numbers: ArrayLike, *,
         idx = first_bad_index(~np.isfinite(n))
         raise InvalidInputError(f"`particle_numbers` must be finite; got {n[idx]} at "
                                 f"index {idx}.")
-    lv = EnergyLevels(e, degeneracy)
     forward = chemical_potential is not None and (temperature is None) != (beta is None)
     inverse = internal_energy is not None and particle_number is not None
     if forward == inverse or (forward and (internal_energy is not None
@@ -514,16 +460,13 @@ def grand_canonical(energies: ArrayLike, particle_numbers: ArrayLike, *,
         )
     k_b = us.boltzmann_constant
     if forward:
-        mu = _scalar(chemical_potential, "chemical_potential")
-        b = (float(_beta_from_temperature(_scalar(temperature, "temperature"), k_b))
-             if temperature is not None else _scalar(beta, "beta"))
-        th = _boltzmann(e - mu * n, lv.log_degeneracy, np.array([b]))
-        p = th["p"][0]
-        log_z = float(th["log_Z"][0])
-        omega = float(th["free_energy"][0])
-        s = float(th["entropy"][0])
+        mu = _scalar(chemical_potential, "chemical_potential", us)
+        b = (float(beta_from_temperature(_scalar(temperature, "temperature", us,
+                                                 "temperature"), k_b))
+             if temperature is not None else _scalar(beta, "beta", us, "beta"))
+        p, log_z, omega, s = _grand_forward(lv, n, b, mu)
     else:
-        u = _scalar(internal_energy, "internal_energy")
+        u = _scalar(internal_energy, "internal_energy", us)
         nbar = _scalar(particle_number, "particle_number")
         from .solver import solve
 
@@ -532,35 +475,72 @@ def grand_canonical(energies: ArrayLike, particle_numbers: ArrayLike, *,
             return 0.5 * (lo + hi), (0.5 * (hi - lo) or 1.0)
 
         (ce, se), (cn, sn) = scaled(e), scaled(n)
+        log_g = lv.log_degeneracy
         res = solve({"internal_energy": (e - ce) / se, "particle_number": (n - cn) / sn},
                     {"internal_energy": (u - ce) / se, "particle_number": (nbar - cn) / sn},
-                    prior=lv.degeneracy, tol=tol)
+                    prior=np.exp(log_g - np.max(log_g)), tol=tol)
         b = float(res.multipliers[0]) / se
         minus_beta_mu = float(res.multipliers[1]) / sn
         with np.errstate(divide="ignore", invalid="ignore"):
             mu = float(-minus_beta_mu / b) if b != 0 and np.isfinite(b) else np.nan
         if np.isfinite(b) and np.isfinite(minus_beta_mu) and b != 0:
-            th = _boltzmann(e - mu * n, lv.log_degeneracy, np.array([b]))
-            p = th["p"][0]
-            log_z = float(th["log_Z"][0])
-            omega = float(th["free_energy"][0])
-            s = float(th["entropy"][0])
+            p, log_z, omega, s = _grand_forward(lv, n, b, mu)
         else:   # boundary targets or beta = 0: the solver's distribution itself
             p = np.asarray(res.p, dtype=np.float64)
             with np.errstate(divide="ignore"):
                 log_p = np.log(p)
-            s = float(entropy_from_log_p(p, log_p) + p @ lv.log_degeneracy)
-            log_z = float(log_sum_exp(lv.log_degeneracy - b * e - minus_beta_mu * n)) \
+            s = float(entropy_from_log_p(p, log_p) + p @ log_g)
+            log_z = float(log_sum_exp(log_g - b * e - minus_beta_mu * n)) \
                 if np.all(np.isfinite([b, minus_beta_mu])) else np.nan
             omega = np.nan
     nbar_reached = float(p @ n)
+    u_reached = float(p @ e)
+    de, dn = e - u_reached, n - nbar_reached
+    var_e, cov_en = float(p @ (de * de)), float(p @ (de * dn))
+    if np.isfinite(b) and b != 0 and np.isfinite(mu):
+        # C_mu = dU/dT at fixed mu = beta^2 Cov(E, E - mu N), in units of k_B
+        c_mu = float(b * b * (var_e - mu * cov_en)) if np.isfinite(b * b) else 0.0
+    else:
+        c_mu = 0.0 if not np.isnan(mu) and b != 0 else np.nan
     return GrandCanonicalResult(
-        beta=b, temperature=float(_temperature_from_beta(b, k_b)), chemical_potential=mu,
-        p=p, energies=e, particle_numbers=n, degeneracy=lv.degeneracy, log_Z=log_z,
-        grand_potential=omega, internal_energy=float(p @ e), particle_number=nbar_reached,
-        particle_number_variance=float(p @ (n - nbar_reached) ** 2), entropy=s,
+        beta=b, temperature=float(temperature_from_beta(b, k_b)), chemical_potential=mu,
+        p=_frozen(p), energies=e, particle_numbers=_frozen(n), degeneracy=lv.degeneracy,
+        log_Z=log_z, grand_potential=omega, internal_energy=u_reached,
+        particle_number=nbar_reached,
+        particle_number_variance=float(p @ (dn * dn)), entropy=s,
         energy_unit=us.energy_unit, temperature_unit=us.temperature_unit,
-        boltzmann_constant=k_b)
+        boltzmann_constant=k_b, heat_capacity=c_mu, energy_particle_covariance=cov_en)
+
+
+def _grand_forward(lv: EnergyLevels, n: NDArray[np.float64], b: float, mu: float
+                   ) -> tuple[NDArray[np.float64], float, float, float]:
+    """p, ln Xi, Omega and S at beta and mu (mu = +-inf: the limit, states of extreme N)."""
+    e = lv.energies
+    if np.isinf(mu):
+        if b == 0 or not np.isfinite(b):
+            raise InvalidInputError(
+                f"`chemical_potential` = {mu!r} needs a finite, nonzero temperature; "
+                f"got beta = {b!r}."
+            )
+        favour_more = (b > 0) == (mu > 0)            # exp(beta mu N) picks N_max or N_min
+        target = float(np.max(n) if favour_more else np.min(n))
+        keep = n == target
+        th = boltzmann(e[keep], lv.log_degeneracy[keep], np.array([b]))
+        p = np.zeros(e.size)
+        p[keep] = th["p"][0]
+        bmn = 0.0 if target == 0 else np.sign(b * mu * target) * np.inf
+        log_z = float(th["log_Z"][0]) + bmn
+        omega = float(-log_z / b) if np.isinf(log_z) else float(th["free_energy"][0])
+        return p, log_z, omega, float(th["entropy"][0])
+    with np.errstate(over="ignore", invalid="ignore"):
+        shifted = e - mu * n
+    if not np.all(np.isfinite(shifted)):
+        raise InvalidInputError(
+            f"`chemical_potential` = {mu!r} makes E - mu N overflow the float range."
+        )
+    th = boltzmann(shifted, lv.log_degeneracy, np.array([b]))
+    return (th["p"][0], float(th["log_Z"][0]), float(th["free_energy"][0]),
+            float(th["entropy"][0]))
 
 
 # ---------------------------------------------------------------------------- softmax
@@ -623,6 +603,9 @@ def softmax(logits: ArrayLike, temperature: float = 1.0, *, axis: int = -1
     elif t == np.inf:
         weight = live.astype(np.float64)
     else:
-        with np.errstate(over="ignore"):         # overflow only to -inf: zero weight
-            return log_normalize(z / t, axis=axis)[2]
+        # measured from the largest logit, (z - z_max) / T <= 0: overflow only to -inf (a
+        # zero weight), and ties stay exactly tied for any T > 0 and any logit size
+        with np.errstate(over="ignore", invalid="ignore"):
+            a = (z - np.max(z, axis=axis, keepdims=True)) / t
+        return log_normalize(np.where(np.isnan(a), -np.inf, a), axis=axis)[2]
     return weight / np.sum(weight, axis=axis, keepdims=True)

@@ -18,6 +18,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._checks import as_float_array, check_finite, check_positive
+from ._logspace import log_sum_exp
+from ._units import energy_unit_name, joule_per, split_quantity
 from .errors import InvalidInputError
 
 __all__ = ["EnergyLevels", "as_levels"]
@@ -40,22 +42,35 @@ class EnergyLevels:
     labels : sequence of str, optional
         One label per level (default ``"0"``, ``"1"``, ...).
     unit : str, optional
-        Energy unit: ``"1"`` (dimensionless, used with :math:`k_B = 1`; the default),
-        or one of the named unit systems ``"eV"``, ``"J"``, ``"cm-1"``, ``"K"``, for which
-        temperatures are in kelvin (see :func:`maxent.temperature_sweep`).
+        Energy unit: ``"1"`` (dimensionless, used with :math:`k_B = 1`; the default), or
+        any energy unit pint knows (``"meV"``, ``"kJ/mol"``, ``"cm^-1"``, ``"K"``, ...);
+        with a unit, temperatures are in kelvin (see :func:`maxent.canonical`).
     name : str, optional
         A short description of the system, recorded in the sweep's attributes.
+    log_degeneracy : array_like, shape (n_levels,), optional
+        :math:`\ln g_l` (finite), instead of ``degeneracy``: for spectra whose
+        degeneracies exceed the float range (:math:`g > 10^{308}`, e.g. exact Ising
+        lattices or Wang-Landau estimates).  Give at most one of the two.
+
+    Attributes
+    ----------
+    log_degeneracy : ndarray
+        :math:`\ln g_l`, always finite: every computation uses it.
+    degeneracy : ndarray
+        :math:`g_l` as given, or :math:`e^{\ln g_l}`; ``inf`` where :math:`g_l` exceeds
+        the float range (use ``log_degeneracy`` there).
 
     Raises
     ------
     InvalidInputError
-        If ``energies`` is not a finite 1-D array, ``degeneracy`` is not positive and
-        finite or has another length, or ``labels`` has another length.
+        If ``energies`` is not a finite 1-D array (or spans more than the float range),
+        ``degeneracy`` is not positive and finite, ``log_degeneracy`` is not finite, both
+        are given, either has another length, or ``labels`` has another length.
 
     Notes
     -----
     Levels are kept in the order given; they need not be sorted or distinct.  The number
-    of *states* is :math:`\sum_l g_l`.
+    of *states* is :math:`\sum_l g_l` (``log_n_states`` is its logarithm).
 
     Examples
     --------
@@ -63,6 +78,9 @@ class EnergyLevels:
     >>> lv = maxent.EnergyLevels([0.0, 1.0], degeneracy=[1, 3])
     >>> lv.n_levels, lv.n_states
     (2, 4.0)
+    >>> big = maxent.EnergyLevels([0.0, 1.0], log_degeneracy=[0.0, 1000.0])
+    >>> big.degeneracy, big.log_n_states
+    (array([ 1., inf]), 1000.0)
     """
 
     energies: NDArray[np.float64]
@@ -70,21 +88,50 @@ class EnergyLevels:
     labels: tuple[str, ...] = field(default=None)  # type: ignore[assignment]
     unit: str = "1"
     name: str = ""
+    log_degeneracy: NDArray[np.float64] = field(default=None, kw_only=True)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
-        e = check_finite(as_float_array(self.energies, "energies", ndim=1), "energies")
+        if not isinstance(self.unit, str) or not self.unit.strip():
+            raise InvalidInputError(f"`unit` must be a non-empty str; got {self.unit!r}.")
+        unit = self.unit.strip()
+        energy_unit_name(unit, "unit")         # validate: "1" or an energy unit pint knows
+        energies, q_unit = split_quantity(self.energies, "energies")
+        if q_unit is not None:                 # a Quantity: its unit, or converted to `unit`
+            if unit == "1":
+                unit = energy_unit_name(q_unit, "energies")
+            elif energy_unit_name(q_unit, "energies") != "1":
+                energies = np.asarray(energies, dtype=np.float64) * (
+                    joule_per(q_unit, "energies") / joule_per(unit))
+        e = check_finite(as_float_array(energies, "energies", ndim=1), "energies")
         if e.size == 0:
             raise InvalidInputError("`energies` must hold at least one level; got none.")
-        if self.degeneracy is None:
-            g = np.ones_like(e)
-        else:
+        with np.errstate(over="ignore"):
+            spread = float(np.max(e) - np.min(e))
+        if not np.isfinite(spread):
+            raise InvalidInputError(
+                "`energies` must span less than the float range (max - min finite); got "
+                f"{np.min(e)!r} to {np.max(e)!r}."
+            )
+        if self.degeneracy is not None and self.log_degeneracy is not None:
+            raise InvalidInputError(
+                "give `degeneracy` or `log_degeneracy`, not both."
+            )
+        if self.log_degeneracy is not None:
+            log_g = check_finite(as_float_array(self.log_degeneracy, "log_degeneracy",
+                                                ndim=1), "log_degeneracy")
+            self._check_length(log_g, "log_degeneracy", e.size)
+            log_g = log_g.copy()
+            with np.errstate(over="ignore"):
+                g = np.exp(log_g)
+        elif self.degeneracy is not None:
             g = check_positive(as_float_array(self.degeneracy, "degeneracy", ndim=1),
                                "degeneracy")
-            if g.shape != e.shape:
-                raise InvalidInputError(
-                    f"`degeneracy` has {g.size} entries but `energies` has {e.size} "
-                    "(one per level)."
-                )
+            self._check_length(g, "degeneracy", e.size)
+            g = g.copy()
+            log_g = np.log(g)
+        else:
+            g = np.ones_like(e)
+            log_g = np.zeros_like(e)
         if self.labels is None:
             labels = tuple(str(i) for i in range(e.size))
         else:
@@ -96,16 +143,22 @@ class EnergyLevels:
                     f"`labels` has {len(labels)} entries but `energies` has {e.size} "
                     "(one per level)."
                 )
-        if not isinstance(self.unit, str) or not self.unit:
-            raise InvalidInputError(f"`unit` must be a non-empty str; got {self.unit!r}.")
         e = e.copy()
-        g = g.copy()
-        e.setflags(write=False)
-        g.setflags(write=False)
+        for arr in (e, g, log_g):
+            arr.setflags(write=False)
         object.__setattr__(self, "energies", e)
         object.__setattr__(self, "degeneracy", g)
+        object.__setattr__(self, "log_degeneracy", log_g)
         object.__setattr__(self, "labels", labels)
+        object.__setattr__(self, "unit", unit)
         object.__setattr__(self, "name", str(self.name))
+
+    @staticmethod
+    def _check_length(arr: NDArray[np.float64], name: str, n: int) -> None:
+        if arr.size != n:
+            raise InvalidInputError(
+                f"`{name}` has {arr.size} entries but `energies` has {n} (one per level)."
+            )
 
     # ------------------------------------------------------------------ properties
     @property
@@ -115,13 +168,18 @@ class EnergyLevels:
 
     @property
     def n_states(self) -> float:
-        r"""Number of states, :math:`\sum_l g_l`."""
-        return float(np.sum(self.degeneracy))
+        r"""Number of states, :math:`\sum_l g_l` (``inf`` beyond the float range)."""
+        with np.errstate(over="ignore"):       # finite g whose sum exceeds the float range
+            total = float(np.sum(self.degeneracy))
+        if np.isfinite(total):
+            return total
+        with np.errstate(over="ignore"):
+            return float(np.exp(self.log_n_states))
 
     @property
-    def log_degeneracy(self) -> NDArray[np.float64]:
-        r""":math:`\ln g_l` for every level."""
-        return np.log(self.degeneracy)
+    def log_n_states(self) -> float:
+        r""":math:`\ln \sum_l g_l`, finite for any degeneracies."""
+        return float(log_sum_exp(self.log_degeneracy))
 
     @property
     def ground_energy(self) -> float:
@@ -212,7 +270,8 @@ class EnergyLevels:
                     f"got keys {sorted(data)}."
                 )
             gk = next((keys[k] for k in _DEGENERACY_KEYS if k in keys), None)
-            lk = next((keys[k] for k in _LABEL_KEYS if k in keys), None)
+            # "name" is the system's name in this form, never the labels
+            lk = next((keys[k] for k in _LABEL_KEYS if k in keys and k != "name"), None)
             return cls(data[ek], degeneracy=data[gk] if gk else None,
                        labels=data[lk] if lk else None,
                        unit=unit or data.get("unit", "1"),

@@ -9,10 +9,8 @@ below ``tol`` (relative to :math:`Z`).
 
 from __future__ import annotations
 
-import functools
-import os
+import math
 from importlib import resources
-from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -20,15 +18,20 @@ from scipy import special, stats
 
 from ._checks import as_float_array
 from .errors import InvalidInputError
+from .ising_exact import ising_2d_degeneracies, ising_2d_log_degeneracy, ising_2d_thermo
 from .levels import EnergyLevels
 
 __all__ = [
     "ATOMS",
+    "MAX_LEVELS",
     "atom",
     "einstein_solid",
     "equally_spaced",
     "harmonic_oscillator",
     "ising_2d",
+    "ising_2d_degeneracies",
+    "ising_2d_log_degeneracy",
+    "ising_2d_thermo",
     "ising_chain",
     "paramagnet",
     "rigid_rotor",
@@ -70,6 +73,32 @@ def _check_tol(tol: float) -> float:
     return tol
 
 
+#: Most levels a truncated model may hold (memory and time stay bounded).
+MAX_LEVELS = 10**7
+
+
+def _check_level_count(n_estimate: float, what: str) -> None:
+    if not n_estimate <= MAX_LEVELS:
+        raise InvalidInputError(
+            f"{what} needs about {n_estimate:.3g} levels, more than the limit "
+            f"{MAX_LEVELS:.0e} (maxent.models.MAX_LEVELS); lower `max_temperature`, raise "
+            "the energy scale or raise `tol`."
+        )
+
+
+def _log_binomial(n: NDArray[np.float64] | float, k: NDArray[np.float64]
+                  ) -> NDArray[np.float64]:
+    """:math:`\\ln \\binom{n}{k}` by log-gamma functions (any size)."""
+    return special.gammaln(n + 1.0) - special.gammaln(k + 1.0) - special.gammaln(n - k + 1.0)
+
+
+def _binomial_degeneracy(n: int, k: NDArray[np.int64]) -> dict[str, NDArray[np.float64]]:
+    """``degeneracy`` exactly (correctly rounded) while it fits, else ``log_degeneracy``."""
+    if n <= 1000 and k.size <= 10**4:
+        return {"degeneracy": np.array([float(math.comb(n, int(i))) for i in k])}
+    return {"log_degeneracy": _log_binomial(float(n), k.astype(np.float64))}
+
+
 # ---------------------------------------------------------------------------- simple
 def two_level(gap: float = 1.0) -> EnergyLevels:
     r"""Two non-degenerate levels at 0 and ``gap`` (:math:`\Delta`): the Schottky system.
@@ -98,11 +127,17 @@ def equally_spaced(n_levels: int, spacing: float = 1.0) -> EnergyLevels:
     return EnergyLevels(eps * np.arange(n), name=f"{n} equally spaced levels")
 
 
-def _negative_binomial_cutoff(n_osc: int, beta_hw: float, tol: float) -> int:
+def _negative_binomial_cutoff(n_osc: int, beta_hw: float, tol: float, what: str) -> int:
     """Smallest q_max such that P(q > q_max) < tol for N oscillators at beta hbar omega."""
-    x = np.exp(-beta_hw)
-    q = int(stats.nbinom.isf(tol, n_osc, 1.0 - x))
-    while stats.nbinom.sf(q, n_osc, 1.0 - x) >= tol:
+    p = -math.expm1(-beta_hw)                       # 1 - e^{-beta hw}, accurately
+    occupation = 1.0 / math.expm1(beta_hw) if beta_hw < 700 else 0.0
+    mean = n_osc * occupation
+    spread = math.sqrt(n_osc * occupation * (1.0 + occupation))
+    # generous a-priori bound: mean + tail of a geometric / Gaussian tail
+    tail = (math.log(1.0 / tol) + 1.0) * (1.0 + occupation) + 10.0 * spread
+    _check_level_count(mean + tail, what)
+    q = int(stats.nbinom.isf(tol, n_osc, p))
+    while stats.nbinom.sf(q, n_osc, p) >= tol:
         q += 1
     return q
 
@@ -140,7 +175,8 @@ def harmonic_oscillator(hbar_omega: float = 1.0, *, max_temperature: ArrayLike =
     hw = _positive_scalar(hbar_omega, "hbar_omega")
     t_max = _max_temperature(max_temperature)
     tol = _check_tol(tol)
-    n = _negative_binomial_cutoff(1, hw / t_max, tol) + 1
+    n = _negative_binomial_cutoff(
+        1, hw / t_max, tol, f"`hbar_omega` = {hw:g} at `max_temperature` = {t_max:g}") + 1
     e = hw * (np.arange(n) + (0.5 if zero_point else 0.0))
     return EnergyLevels(e, labels=[f"n={i}" for i in range(n)],
                         name=f"harmonic oscillator, hbar omega {hw:g}, {n} levels")
@@ -171,11 +207,18 @@ def einstein_solid(n_oscillators: int, hbar_omega: float = 1.0, *,
     hw = _positive_scalar(hbar_omega, "hbar_omega")
     t_max = _max_temperature(max_temperature)
     tol = _check_tol(tol)
-    q = np.arange(_negative_binomial_cutoff(n_osc, hw / t_max, tol) + 1)
-    g = np.exp(special.gammaln(q + n_osc) - special.gammaln(q + 1) - special.gammaln(n_osc))
-    g = np.round(g) if np.all(g < 2**52) else g
+    q = np.arange(_negative_binomial_cutoff(
+        n_osc, hw / t_max, tol,
+        f"`n_oscillators` = {n_osc} with `hbar_omega` = {hw:g} at `max_temperature` = "
+        f"{t_max:g}") + 1)
+    # g_q = C(q + N - 1, q): exact while it fits, else ln g by log-gamma functions
+    if q.size <= 10**4 and n_osc + q[-1] <= 1030:
+        g = {"degeneracy": np.array([float(math.comb(int(i) + n_osc - 1, int(i)))
+                                     for i in q])}
+    else:
+        g = {"log_degeneracy": _log_binomial(q + (n_osc - 1.0), q.astype(np.float64))}
     e = hw * (q + (0.5 * n_osc if zero_point else 0.0))
-    return EnergyLevels(e, degeneracy=g, labels=[f"q={i}" for i in q],
+    return EnergyLevels(e, **g, labels=[f"q={i}" for i in q],
                         name=f"Einstein solid, {n_osc} oscillators, hbar omega {hw:g}")
 
 
@@ -206,8 +249,18 @@ def rigid_rotor(rotational_constant: float = 1.0, *, max_temperature: ArrayLike 
     t_max = _max_temperature(max_temperature)
     tol = _check_tol(tol)
     a = b_rot / t_max
-    j = 0
-    while not ((2 * j + 1) ** 2 * a > 2 and -a * j * (j + 1) - np.log(a) < np.log(tol)):
+
+    def enough(j: float) -> bool:
+        return (2 * j + 1) ** 2 * a > 2 and -a * j * (j + 1) - math.log(a) < math.log(tol)
+
+    # smallest integer J above both bounds (solved for J), then checked exactly
+    r = -math.log(tol) - math.log(a)
+    bound = max((math.sqrt(2.0 / a) - 1.0) / 2.0,
+                (math.sqrt(1.0 + 4.0 * max(r, 0.0) / a) - 1.0) / 2.0, 0.0)
+    _check_level_count(bound + 1.0, f"`rotational_constant` = {b_rot:g} at "
+                                    f"`max_temperature` = {t_max:g}")
+    j = max(int(bound) - 2, 0)
+    while not enough(j):
         j += 1
     js = np.arange(j + 1)
     return EnergyLevels(b_rot * js * (js + 1), degeneracy=2 * js + 1,
@@ -237,8 +290,8 @@ def paramagnet(n_spins: int = 1, field: float = 1.0, *, moment: float = 1.0) -> 
     n = _positive_int(n_spins, "n_spins")
     mb = _positive_scalar(field, "field") * _positive_scalar(moment, "moment")
     k = np.arange(n + 1)
-    g = special.comb(n, k, exact=False)
-    return EnergyLevels(-mb * (n - 2 * k), degeneracy=g, labels=[f"{k_} down" for k_ in k],
+    return EnergyLevels(-mb * (n - 2 * k), **_binomial_degeneracy(n, k),
+                        labels=[f"{k_} down" for k_ in k],
                         name=f"spin-1/2 paramagnet, {n} spins, mu B {mb:g}")
 
 
@@ -259,17 +312,11 @@ def ising_chain(n_spins: int) -> EnergyLevels:
     """
     n = _positive_int(n_spins, "n_spins")
     k = np.arange(0, n + 1, 2)
-    g = 2.0 * special.comb(n, k, exact=False)
-    return EnergyLevels(-n + 2.0 * k, degeneracy=np.round(g) if n < 50 else g,
+    g = _binomial_degeneracy(n, k)
+    g = ({"degeneracy": 2.0 * g["degeneracy"]} if "degeneracy" in g
+         else {"log_degeneracy": math.log(2.0) + g["log_degeneracy"]})
+    return EnergyLevels(-n + 2.0 * k, **g,
                         name=f"Ising chain, {n} spins, periodic, J = 1")
-
-
-def _cache_dir() -> Path:
-    env = os.environ.get("MAXENT_CACHE_DIR")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "maxent"
 
 
 def _enumerate_ising_2d(side: int, progress: bool) -> NDArray[np.int64]:
@@ -310,51 +357,43 @@ def _enumerate_ising_2d(side: int, progress: bool) -> NDArray[np.int64]:
     return 2 * counts
 
 
-@functools.cache
-def _ising_2d_counts(side: int, progress: bool) -> tuple[int, ...]:
-    path = _cache_dir() / f"ising2d_L{side}.npy"
-    n_sites = side * side
-    if path.is_file():
-        try:
-            counts = np.load(path)
-            if counts.shape == (2 * n_sites + 1,) and int(counts.sum()) == 2**n_sites:
-                return tuple(int(c) for c in counts)
-        except (OSError, ValueError):
-            pass
-    counts = _enumerate_ising_2d(side, progress)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
-        np.save(tmp, counts)
-        os.replace(tmp, path)
-    except OSError:
-        pass                                   # a read-only cache only costs time
-    return tuple(int(c) for c in counts)
+def ising_2d(side: int, columns: int | None = None, *,
+             progress: bool | None = None) -> EnergyLevels:
+    r"""Exact spectrum of the periodic L x M Ising model, :math:`E = -\sum_{\langle ij\rangle}
+    s_i s_j`, J = 1, no field, for any L, M >= 2 (Kaufman 1949, expanded as Beale 1996).
 
-
-def ising_2d(side: int, *, progress: bool | None = None) -> EnergyLevels:
-    r"""Exact spectrum of the periodic L x L Ising model, :math:`E = -\sum_{\langle ij\rangle}
-    s_i s_j`, J = 1, no field, by enumeration of all :math:`2^{L^2}` configurations.
-
-    The bonds are the :math:`2L^2` pairs (site, right neighbour) and (site, lower
-    neighbour) with periodic wrap-around (for L = 2 each pair of neighbours is therefore
-    joined by two bonds).  Energies are :math:`-2L^2 + 2k` for ``k`` unsatisfied bonds;
-    only energies that occur are returned, with integer degeneracies summing to
-    :math:`2^{L^2}`.
+    The bonds are the :math:`2LM` pairs (site, right neighbour) and (site, lower
+    neighbour) with periodic wrap-around (for a side of 2 each pair of neighbours is
+    therefore joined by two bonds).  Energies are :math:`-2LM + 2k` for ``k``
+    unsatisfied bonds; only energies that occur are returned, with degeneracies summing
+    to :math:`2^{LM}`.
 
     Parameters
     ----------
     side : int
-        L >= 2.  L = 5 (33.5 million configurations) takes seconds; L = 6 (6.9e10) is
-        beyond enumeration and refused.
+        L >= 2, the number of rows (and of columns unless ``columns`` is given).
+    columns : int, optional
+        M >= 2, the number of columns (a rectangular torus).
     progress : bool, optional
-        Show a progress bar (default: for L >= 5).
+        Show a progress bar (default: for LM >= 2000).
+
+    Raises
+    ------
+    InvalidInputError
+        If ``side`` or ``columns`` is not an int >= 2.
 
     Notes
     -----
-    Enumerated in chunks of :math:`2^{20}` configurations using spin-flip symmetry, and
-    cached in memory and on disk (``$MAXENT_CACHE_DIR``, else
-    ``$XDG_CACHE_HOME/maxent`` or ``~/.cache/maxent``), so the second call is instant.
+    Every degeneracy is an exact integer, for square and rectangular tori, odd or even:
+    :func:`ising_2d_degeneracies` returns them as Python ints and describes the method
+    and its certificate.  Here ``degeneracy`` holds them as correctly rounded floats
+    while their sum :math:`2^{LM}` is a float (LM < 1024); from 32 x 32 on, the levels
+    carry ``log_degeneracy`` (:math:`\ln g`, correctly rounded from the exact integers)
+    and ``degeneracy`` is :math:`e^{\ln g}`, ``inf`` where :math:`g > 10^{308}`.
+    :func:`ising_2d_thermo` gives the thermodynamics of far larger lattices straight from
+    Kaufman's closed form.  L = 32 takes about a second, L = 64 under a minute; results
+    are cached in memory and on disk (``$MAXENT_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/maxent`` or ``~/.cache/maxent``).
 
     Examples
     --------
@@ -362,17 +401,18 @@ def ising_2d(side: int, *, progress: bool | None = None) -> EnergyLevels:
     >>> sq = maxent.models.ising_2d(2)
     >>> sq.energies, sq.degeneracy
     (array([-8.,  0.,  8.]), array([ 2., 12.,  2.]))
+    >>> maxent.models.ising_2d(3, 2).degeneracy
+    array([ 2., 18., 26., 12.,  6.])
     """
-    side = _positive_int(side, "side", minimum=2)
-    if side > 5:
-        raise InvalidInputError(
-            f"`side` must be <= 5 for exact enumeration (2^(L^2) configurations); got {side}."
-        )
-    counts = np.array(_ising_2d_counts(side, bool(side >= 5 if progress is None
-                                                  else progress)), dtype=np.int64)
-    k = np.flatnonzero(counts)
-    return EnergyLevels(-2.0 * side * side + 2.0 * k, degeneracy=counts[k].astype(np.float64),
-                        name=f"Ising {side}x{side}, periodic, J = 1")
+    g = ising_2d_degeneracies(side, columns, progress=progress)
+    rows, cols = side, side if columns is None else columns
+    energies = np.array(list(g), dtype=np.float64)
+    name = f"Ising {rows}x{cols}, periodic, J = 1"
+    if rows * cols < 1024:                          # g and their sum 2^(LM) are floats
+        return EnergyLevels(energies, degeneracy=np.array([float(x) for x in g.values()]),
+                            name=name)
+    return EnergyLevels(energies, log_degeneracy=ising_2d_log_degeneracy(
+        side, columns, progress=progress)[1], name=name)
 
 
 # ---------------------------------------------------------------------------- atoms

@@ -9,6 +9,7 @@ from hypothesis.extra import numpy as hnp
 from scipy import special
 
 import maxent
+from maxent import models
 
 
 def _solver_available():
@@ -160,7 +161,7 @@ def test_named_unit_system_uses_kelvin():
         ({"temperature": 1.0, "beta": 1.0}, r"got \['temperature', 'beta'\]"),
         ({"temperature": np.nan}, r"`temperature` must be a number; got nan"),
         ({"beta": [1.0, 2.0]}, r"`beta` must be 0-D"),
-        ({"temperature": 1.0, "units": "furlong"}, r"`units` must be 'natural' or one of"),
+        ({"temperature": 1.0, "units": "furlong"}, r"`units` must be 'natural' or an energy unit"),
     ],
 )
 def test_bad_arguments_are_named(kwargs, match):
@@ -319,3 +320,200 @@ def test_grand_canonical_dataset_survives_netcdf(tmp_path):
         assert {"long_name", "units"} <= set(var.attrs), name
     ds.to_netcdf(tmp_path / "g.nc")
     xr.testing.assert_identical(xr.load_dataset(tmp_path / "g.nc"), ds)
+
+
+# ---------------------------------------------------------------- units (pint, astropy)
+from scipy import constants as sc  # noqa: E402
+
+JOULE_PER = {                         # hand conversions with scipy.constants
+    "meV": 1e-3 * sc.e,
+    "kJ/mol": 1e3 / sc.N_A,
+    "cm^-1": 100.0 * sc.h * sc.c,
+    "cm-1": 100.0 * sc.h * sc.c,
+    "K": sc.k,
+    "eV": sc.e,
+}
+
+
+@pytest.mark.parametrize("unit", sorted(JOULE_PER))
+@pytest.mark.parametrize("t", [3.0, 300.0, 5000.0])
+def test_energy_units_with_kelvin_temperatures_match_hand_conversions(unit, t):
+    e = np.array([0.0, 2.5, 7.0, 40.0])
+    g = np.array([1.0, 3.0, 2.0, 5.0])
+    x = e * JOULE_PER[unit] / (sc.k * t)                 # beta E, dimensionless
+    w = g * np.exp(-x)
+    p = w / w.sum()
+    ens = maxent.canonical(maxent.EnergyLevels(e, g, unit=unit), temperature=t)
+    np.testing.assert_allclose(ens.p, p, rtol=1e-12, atol=1e-300)
+    assert ens.log_Z == pytest.approx(np.log(w.sum()), rel=1e-12)
+    assert ens.internal_energy == pytest.approx(p @ e, rel=1e-12)
+    assert ens.heat_capacity == pytest.approx(p @ x**2 - (p @ x) ** 2, rel=1e-9, abs=1e-300)
+    assert ens.temperature_unit == "K"
+    assert ens.boltzmann_constant == pytest.approx(sc.k / JOULE_PER[unit], rel=1e-13)
+
+
+def test_issue_example_mev_levels_at_300_kelvin():
+    ens = maxent.canonical(maxent.EnergyLevels([0, 10], unit="meV"), temperature=300)
+    np.testing.assert_allclose(ens.p, [0.596, 0.404], atol=5e-4)
+    ds = ens.to_xarray()
+    assert ds.temperature.attrs["units"] == "K" and ds.internal_energy.attrs["units"] == "meV"
+
+
+pint = pytest.importorskip("pint")
+
+
+def test_pint_quantities_are_converted_never_stripped():
+    ureg = pint.get_application_registry()
+    na = models.atom("Na")                                # energies in cm^-1, T in K
+    t_k = 0.43 * sc.e / sc.k
+    by_ev = maxent.canonical(na, temperature=0.43 * ureg.eV)
+    by_k = maxent.canonical(na, temperature=t_k)
+    assert by_ev.temperature == pytest.approx(t_k, rel=1e-13)
+    np.testing.assert_allclose(by_ev.p, by_k.p, rtol=1e-12)
+    by_c = maxent.canonical(na, temperature=ureg.Quantity(t_k - 273.15, "degC"))
+    np.testing.assert_allclose(by_c.p, by_k.p, rtol=1e-10)
+    lv = maxent.EnergyLevels([0.0, 10.0], unit="meV")
+    beta = maxent.canonical(lv, beta=0.1 / ureg.meV)
+    assert beta.beta == pytest.approx(0.1, rel=1e-14)
+    assert maxent.canonical(lv, beta=100.0 / ureg.eV).beta == pytest.approx(0.1, rel=1e-14)
+    u = maxent.canonical(lv, internal_energy=0.004 * ureg.eV)
+    assert u.internal_energy == pytest.approx(4.0, rel=1e-10)
+    q = maxent.EnergyLevels(ureg.Quantity([0.0, 0.01], "eV"))
+    assert q.unit == "electron_volt"
+    np.testing.assert_allclose(maxent.canonical(q, temperature=300.0).p,
+                               maxent.canonical(lv, temperature=300.0).p, rtol=1e-12)
+    ds = maxent.temperature_sweep(lv, ureg.Quantity([300.0, 600.0], "K"))
+    np.testing.assert_array_equal(ds.temperature.values, [300.0, 600.0])
+    gc = maxent.grand_canonical(ureg.Quantity([0.0, 10.0], "meV"), [0, 1],
+                                temperature=300 * ureg.K, chemical_potential=0.01 * ureg.eV)
+    assert gc.chemical_potential == pytest.approx(10.0, rel=1e-14)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda u: maxent.canonical([0.0, 1.0], temperature=300 * u.K),
+         r"`temperature` has unit 'kelvin' but the energies carry no unit"),
+        (lambda u: maxent.canonical(maxent.EnergyLevels([0.0, 1.0], unit="meV"),
+                                    temperature=3 * u.m), r"`temperature` .*not an energy"),
+        (lambda u: maxent.canonical(maxent.EnergyLevels([0.0, 1.0], unit="meV"),
+                                    internal_energy=3 * u.s),
+         r"`internal_energy` .*not an energy"),
+        (lambda u: maxent.EnergyLevels(u.Quantity([0.0, 1.0], "m")),
+         r"`energies` .*not an energy"),
+    ],
+)
+def test_unconvertible_quantities_are_refused(call, match):
+    with pytest.raises(maxent.InvalidInputError, match=match):
+        call(pint.get_application_registry())
+
+
+def test_astropy_quantities_are_converted():
+    u = pytest.importorskip("astropy.units")
+    na = models.atom("Na")
+    by_ev = maxent.canonical(na, temperature=0.43 * u.eV)
+    assert by_ev.temperature == pytest.approx(0.43 * sc.e / sc.k, rel=1e-13)
+    lv = maxent.EnergyLevels([0.0, 1.0] * u.kJ / u.mol)
+    ens = maxent.canonical(lv, temperature=300 * u.K)
+    x = 1e3 / sc.N_A / (sc.k * 300)
+    assert ens.p[1] == pytest.approx(np.exp(-x) / (1 + np.exp(-x)), rel=1e-12)
+    with pytest.raises(maxent.InvalidInputError, match=r"`temperature`"):
+        maxent.canonical(lv, temperature=3 * u.m)
+
+
+@given(unit=st.sampled_from(["meV", "eV", "kJ/mol", "kcal/mol", "hartree", "cm^-1", "K",
+                             "THz", "J"]),
+       t=st.floats(1.0, 1e4), scale=st.floats(1e-3, 1e3))
+def test_changing_the_energy_unit_and_converting_t_leaves_p_unchanged(unit, t, scale):
+    from maxent._units import joule_per
+
+    e_mev = scale * np.array([0.0, 1.0, 3.0, 3.5])
+    ref = maxent.canonical(maxent.EnergyLevels(e_mev, unit="meV"), temperature=t)
+    factor = joule_per("meV") / joule_per(unit)
+    other = maxent.canonical(maxent.EnergyLevels(e_mev * factor, unit=unit), temperature=t)
+    np.testing.assert_allclose(other.p, ref.p, rtol=1e-11, atol=1e-300)
+    # natural units: the same levels with T converted to the energy unit
+    natural = maxent.canonical(e_mev * factor, temperature=t * sc.k / joule_per(unit))
+    np.testing.assert_allclose(natural.p, ref.p, rtol=1e-11, atol=1e-300)
+
+
+# ---------------------------------------------------------------- precision, exact limits
+@pytest.mark.parametrize("t", np.linspace(0.01, 0.05, 5))
+def test_two_level_low_temperature_relative_precision_against_mpmath(t):
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 40
+    b = 1 / mpmath.mpf(float(t))
+    lz = mpmath.log1p(mpmath.exp(-b))                  # ln Z - (-beta E_0 + ln g_0), E_0 = 0
+    u = mpmath.exp(-b) / (1 + mpmath.exp(-b))
+    ens = maxent.canonical([0.0, 1.0], temperature=t)
+    assert ens.log_Z == pytest.approx(float(lz), rel=1e-12)
+    assert ens.free_energy == pytest.approx(float(-lz / b), rel=1e-12)       # F - E_0
+    assert ens.entropy == pytest.approx(float(b * u + lz), rel=1e-12)
+    assert ens.heat_capacity == pytest.approx(float(b**2 * u * (1 - u)), rel=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1e160, 1.0, 1e-300])
+def test_thermodynamics_are_exact_for_any_energy_scale(scale):
+    ens = maxent.canonical([0.0, scale], temperature=scale)
+    x = 1.0
+    assert ens.heat_capacity == pytest.approx(x**2 * np.exp(x) / (1 + np.exp(x)) ** 2,
+                                              rel=1e-14)
+    assert ens.internal_energy == pytest.approx(scale / (1 + np.e), rel=1e-14)
+    assert ens.entropy == pytest.approx(np.log1p(np.exp(-1)) + 1 / (1 + np.e), rel=1e-14)
+
+
+def test_softmax_exact_limits_without_nan():
+    np.testing.assert_array_equal(maxent.softmax([1, 2.0], temperature=5e-324), [0.0, 1.0])
+    np.testing.assert_array_equal(maxent.softmax([1e300, 1e300], temperature=1e-10),
+                                  [0.5, 0.5])
+    np.testing.assert_array_equal(maxent.softmax([1e300, -1e300]), [1.0, 0.0])
+
+
+@pytest.mark.parametrize("mu", [np.inf, -np.inf])
+def test_grand_canonical_infinite_chemical_potential_is_the_limit(mu):
+    e, n = np.array([0.0, 1.0, 0.5]), np.array([0, 1, 1])
+    gc = maxent.grand_canonical(e, n, temperature=1.0, chemical_potential=mu)
+    near = maxent.grand_canonical(e, n, temperature=1.0,
+                                  chemical_potential=np.sign(mu) * 700.0)
+    np.testing.assert_allclose(gc.p, near.p, rtol=1e-12, atol=1e-300)
+    assert not np.any(np.isnan(gc.p))
+    assert gc.particle_number == pytest.approx(near.particle_number, rel=1e-12)
+    assert gc.entropy == pytest.approx(near.entropy, rel=1e-9, abs=1e-250)
+    assert gc.log_Z == (np.inf if mu > 0 else 0.0)            # only N = 0 states remain
+
+
+def test_grand_canonical_heat_capacity_at_fixed_mu_and_covariance():
+    e, n, g = np.array([0.0, 1.0, 2.0, 0.7]), np.array([0, 1, 2, 1]), np.array([1, 2, 1, 3])
+    t, mu, h = 0.7, 0.3, 1e-5
+
+    def u_at(temp):
+        return maxent.grand_canonical(e, n, degeneracy=g, temperature=temp,
+                                      chemical_potential=mu).internal_energy
+
+    gc = maxent.grand_canonical(e, n, degeneracy=g, temperature=t, chemical_potential=mu)
+    assert gc.heat_capacity == pytest.approx((u_at(t + h) - u_at(t - h)) / (2 * h), rel=1e-7)
+    p = gc.p
+    assert gc.energy_particle_covariance == pytest.approx(p @ (e * n) - (p @ e) * (p @ n),
+                                                          rel=1e-12)
+
+
+def test_results_hold_read_only_copies():
+    n = np.array([0.0, 1.0])
+    gc = maxent.grand_canonical([0.0, 1.0], n, temperature=1.0, chemical_potential=0.5)
+    assert gc.particle_numbers is not n
+    n[0] = 7.0
+    assert gc.particle_numbers[0] == 0.0
+    ens = maxent.canonical([0.0, 1.0], temperature=1.0)
+    for arr in (gc.p, gc.particle_numbers, gc.energies, ens.p, ens.energies, ens.degeneracy):
+        with pytest.raises(ValueError):
+            arr[0] = 1.0
+
+
+def test_canonical_to_xarray_keeps_labels_name_and_units():
+    lv = maxent.EnergyLevels([0.0, 1.0], labels=["ground", "up"], name="toy", unit="meV")
+    ds = maxent.canonical(lv, temperature=10.0).to_xarray()
+    sweep = maxent.temperature_sweep(lv, [10.0])
+    assert list(ds.label.values) == ["ground", "up"] and ds.attrs["system"] == "toy"
+    xr_testing = pytest.importorskip("xarray").testing
+    xr_testing.assert_allclose(ds, sweep, rtol=1e-14)
+    assert ds.identical(sweep) or set(ds.attrs) == set(sweep.attrs)

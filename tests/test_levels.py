@@ -103,3 +103,48 @@ def test_json_object_and_records_agree(tmp_path):
     bad.write_text(json.dumps({"levels": [1, 2]}))
     with pytest.raises(maxent.InvalidInputError, match=r"needs an 'energies' entry"):
         maxent.EnergyLevels.from_json(bad)
+
+
+# ---------------------------------------------------------------- log-space degeneracies
+def test_log_degeneracy_beyond_the_float_range():
+    lv = maxent.EnergyLevels([0.0, 1.0, 2.0], log_degeneracy=[0.0, 800.0, np.log(3.0)])
+    np.testing.assert_array_equal(lv.log_degeneracy, [0.0, 800.0, np.log(3.0)])
+    assert lv.degeneracy[1] == np.inf and lv.degeneracy[0] == 1.0
+    assert lv.log_n_states == pytest.approx(800.0, rel=1e-15)
+    assert lv.n_states == np.inf
+    with pytest.raises(ValueError):
+        lv.log_degeneracy[0] = 1.0                      # read-only
+
+
+def test_degeneracy_and_log_degeneracy_agree_where_finite():
+    a = maxent.EnergyLevels([0.0, 1.0], degeneracy=[2, 6])
+    b = maxent.EnergyLevels([0.0, 1.0], log_degeneracy=np.log([2, 6]))
+    np.testing.assert_allclose(a.log_degeneracy, b.log_degeneracy, rtol=1e-15)
+    np.testing.assert_allclose(a.degeneracy, b.degeneracy, rtol=1e-15)
+    assert a.n_states == 8.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"degeneracy": [1, 2], "log_degeneracy": [0, 1]}, r"give `degeneracy` or `log_degen"),
+        ({"log_degeneracy": [0.0, np.inf]}, r"`log_degeneracy` must be finite; got inf"),
+        ({"log_degeneracy": [0.0]}, r"`log_degeneracy` has 1 entries but `energies` has 2"),
+    ],
+)
+def test_bad_log_degeneracy_is_named(kwargs, match):
+    with pytest.raises(maxent.InvalidInputError, match=match):
+        maxent.EnergyLevels([0.0, 1.0], **kwargs)
+
+
+def test_energies_spanning_more_than_the_float_range_are_refused():
+    with pytest.raises(maxent.InvalidInputError, match=r"`energies` must span less than"):
+        maxent.EnergyLevels([-1e308, 1e308])
+
+
+def test_json_name_is_the_system_name_not_the_labels(tmp_path):
+    path = tmp_path / "named.json"
+    path.write_text(json.dumps({"energies": [0, 1], "name": "toy system"}))
+    lv = maxent.EnergyLevels.from_json(path)
+    assert lv.name == "toy system"
+    assert lv.labels == ("0", "1")

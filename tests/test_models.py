@@ -40,7 +40,6 @@ def test_ising_chain_matches_enumeration(n):
 @pytest.mark.parametrize("side", [2, 3, 4])
 def test_ising_2d_matches_enumeration(side, tmp_path, monkeypatch):
     monkeypatch.setenv("MAXENT_CACHE_DIR", str(tmp_path))
-    models._ising_2d_counts.cache_clear()
     lv = models.ising_2d(side, progress=False)
     e, g = _brute_square(side) if side < 4 else _brute_square_4()
     np.testing.assert_array_equal(lv.energies, e)
@@ -56,33 +55,7 @@ def _brute_square_4():
     return _histogram(e)
 
 
-def test_ising_2d_is_cached_on_disk_and_in_memory(tmp_path, monkeypatch):
-    monkeypatch.setenv("MAXENT_CACHE_DIR", str(tmp_path))
-    models._ising_2d_counts.cache_clear()
-    first = models.ising_2d(3, progress=False)
-    assert (tmp_path / "ising2d_L3.npy").is_file()
-    models._ising_2d_counts.cache_clear()
-
-    def fail(*args):
-        raise AssertionError("enumerated again instead of reading the cache")
-
-    monkeypatch.setattr(models, "_enumerate_ising_2d", fail)
-    second = models.ising_2d(3, progress=False)          # from disk
-    third = models.ising_2d(3, progress=False)           # from memory
-    np.testing.assert_array_equal(first.degeneracy, second.degeneracy)
-    np.testing.assert_array_equal(first.degeneracy, third.degeneracy)
-
-
-def test_corrupt_cache_is_recomputed(tmp_path, monkeypatch):
-    monkeypatch.setenv("MAXENT_CACHE_DIR", str(tmp_path))
-    models._ising_2d_counts.cache_clear()
-    np.save(tmp_path / "ising2d_L3.npy", np.ones(19, dtype=np.int64))
-    assert models.ising_2d(3, progress=False).n_states == 2**9
-
-
-def test_ising_2d_refuses_sizes_beyond_enumeration():
-    with pytest.raises(maxent.InvalidInputError, match=r"`side` must be <= 5"):
-        models.ising_2d(6)
+def test_ising_2d_refuses_sides_below_two():
     with pytest.raises(maxent.InvalidInputError, match=r"`side` must be an int >= 2"):
         models.ising_2d(1)
 
@@ -195,3 +168,73 @@ def test_atomic_partition_functions_match_tabulated_values():
 def test_unknown_atom_is_rejected():
     with pytest.raises(maxent.InvalidInputError, match=r"`symbol` must be one of"):
         models.atom("Xx")
+
+
+# ---------------------------------------------------------------- huge systems
+N_HUGE = 10**6
+
+
+@pytest.fixture(scope="module")
+def huge_models():
+    return {"chain": models.ising_chain(N_HUGE), "spins": models.paramagnet(N_HUGE, 0.7),
+            "solid": models.einstein_solid(N_HUGE, 0.8, max_temperature=1.5)}
+
+
+@pytest.mark.parametrize("t", [0.3, 1.0, 1.5])
+def test_million_particle_models_match_closed_forms(huge_models, t):
+    n, b = N_HUGE, 1.0 / t
+    chain = np.logaddexp(n * np.log(2 * np.cosh(b)), n * np.log(2 * np.sinh(b)))
+    spins = n * np.log(2 * np.cosh(0.7 * b))
+    x = 0.8 * b
+    solid = -n * x / 2 - n * np.log(-np.expm1(-x))
+    for key, ref in (("chain", chain), ("spins", spins), ("solid", solid)):
+        ens = maxent.canonical(huge_models[key], temperature=t)
+        assert ens.log_Z / n == pytest.approx(ref / n, rel=1e-12), key
+    ens = maxent.canonical(huge_models["spins"], temperature=t)
+    y = 0.7 * b
+    assert ens.heat_capacity / n == pytest.approx(y**2 / np.cosh(y) ** 2, rel=1e-9)
+    assert ens.internal_energy / n == pytest.approx(-0.7 * np.tanh(y), rel=1e-12)
+
+
+def test_huge_degeneracies_are_kept_in_log_space(huge_models):
+    chain = huge_models["chain"]
+    assert chain.log_n_states == pytest.approx(N_HUGE * np.log(2), rel=1e-14)
+    assert np.isinf(chain.n_states)
+    # U = -N tanh(beta J) for the long chain: beta from the internal energy
+    ens = maxent.canonical(chain, internal_energy=-0.5 * N_HUGE)
+    assert ens.beta == pytest.approx(np.arctanh(0.5), rel=1e-9)
+
+
+@pytest.mark.parametrize("n", [2000, 10**4])
+def test_textbook_sizes_no_longer_overflow(n):
+    for lv in (models.ising_chain(n), models.paramagnet(n), models.einstein_solid(n)):
+        assert np.all(np.isfinite(lv.log_degeneracy))
+        assert np.isfinite(maxent.canonical(lv, temperature=2.0).log_Z)
+
+
+def test_small_degeneracies_stay_exact_integers():
+    np.testing.assert_array_equal(models.paramagnet(60).degeneracy[30], 118264581564861424)
+    lv = models.einstein_solid(4, max_temperature=1.0)
+    np.testing.assert_array_equal(lv.degeneracy[:4], [1, 4, 10, 20])
+
+
+@pytest.mark.parametrize(
+    ("build", "match"),
+    [
+        (lambda: models.rigid_rotor(1e-300, max_temperature=1), r"`rotational_constant` = 1e-300"),
+        (lambda: models.rigid_rotor(1.0, max_temperature=1e300), r"`max_temperature` = 1e\+300"),
+        (lambda: models.harmonic_oscillator(1e-300, max_temperature=1), r"`hbar_omega` = 1e-300"),
+        (lambda: models.einstein_solid(10**9, max_temperature=100),
+         r"`n_oscillators` = 1000000000"),
+    ],
+)
+def test_level_counts_are_capped_with_a_named_error(build, match):
+    with pytest.raises(maxent.InvalidInputError, match=match + r".*needs about .* levels"):
+        build()
+
+
+def test_numpy_scalars_are_accepted():
+    lv = models.paramagnet(np.int64(3), np.float32(0.5), moment=np.float64(2.0))
+    np.testing.assert_array_equal(lv.energies, [-3.0, -1.0, 1.0, 3.0])
+    assert models.harmonic_oscillator(np.float32(1.0), max_temperature=np.float32(2.0),
+                                      tol=np.float32(1e-6)).n_levels > 1

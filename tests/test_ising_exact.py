@@ -1,0 +1,406 @@
+"""Exact 2D Ising spectra and thermodynamics against independent facts.
+
+Independent references: brute-force enumeration; the counting facts g(E_0) = 2,
+g(E_0 + 8) = 2N, g(E_0 + 12) = 4N, g(E_0 + 16) = N^2 + 9N, g(E_0 + 20) = 4N^2 + 24N
+(N = LM sites, L, M > 5); Beale's published 32 x 32 coefficients; the numbers of
+zero-energy states of L x M tori (OEIS A364781); a direct log-sum-exp over the exact
+spectrum; and Onsager's double integral done by scipy.integrate.dblquad.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import integrate
+from scipy.special import logsumexp
+
+import maxent
+from maxent import ising_exact, models
+
+T_C = 2.0 / math.log(1.0 + math.sqrt(2.0))
+
+# Beale, PRL 76, 78 (1996), and his page spot.colorado.edu/~beale/IsingExactMathematica.html:
+# Z_{32,32} = e^{2048K} sum_p g_p x^p with x = e^{-2K}, so p = number of unsatisfied bonds.
+BEALE_32 = {
+    0: 2, 4: 2048, 6: 4096, 8: 1057792, 10: 4218880, 12: 371621888,
+    16: 100903637504,
+    24: 4449893079195648,
+    32: 122868315209973770496,
+    40: 2391406180740483290926080,
+    48: 34699120806036636726464401408,
+    56: 390468333064795797623009891880960,
+    64: 3523173455605142701375696893142359104,
+    2044: 2048, 2048: 2,
+}
+# leading digits of the largest coefficient, g at p = 1024 (E = 0), from the same page
+BEALE_32_G1024_DIGITS = (
+    "6342873169001916568766443273025000331593063924436135196680443689656478072741300511"
+    "612123900652711596311283701724071226144241851411641714893727789741")
+
+# OEIS A364781: T(n, k) = number of zero-energy states of the periodic n x k lattice
+ZERO_ENERGY_STATES = {
+    (3, 2): 26, (4, 4): 20524, (5, 2): 322, (5, 4): 272682, (6, 3): 72824,
+    (6, 5): 226137622, (6, 6): 13172279424, (7, 4): 58674450, (7, 6): 777714553240,
+    (8, 3): 3968690, (8, 7): 10990445640557042, (8, 8): 2627978003957146636,
+}
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("MAXENT_CACHE_DIR", str(tmp_path))
+
+
+def _brute_force(rows, cols):
+    n = rows * cols
+    c = np.arange(2**n)
+    s = (1 - 2 * ((c[:, None] >> np.arange(n)) & 1)).reshape(-1, rows, cols)
+    e = -np.sum(s * np.roll(s, 1, axis=1), axis=(1, 2)) \
+        - np.sum(s * np.roll(s, 1, axis=2), axis=(1, 2))
+    energies, counts = np.unique(e, return_counts=True)
+    return {int(a): int(b) for a, b in zip(energies, counts, strict=True)}
+
+
+def _spectrum_thermo(rows, cols, temperatures):
+    """ln Z, U, C, S per site by a log-sum-exp over the exact spectrum (reference)."""
+    g = models.ising_2d_degeneracies(rows, cols)
+    e = np.array(list(g), dtype=float)
+    log_g = np.array([math.log(x) for x in g.values()])
+    t = np.asarray(temperatures, dtype=float)[:, None]
+    # energies from the ground level at low T (S without cancellation), from 0 at high T
+    # (U without cancellation)
+    e_ref = np.where(t < 2.0, e[0], 0.0)
+    es = e - e_ref
+    a = log_g - es / t
+    log_z = logsumexp(a, axis=1)
+    p = np.exp(a - log_z[:, None])
+    u = np.sum(p * es, axis=1)
+    var = np.sum(p * (es - u[:, None]) ** 2, axis=1)
+    n = rows * cols
+    t, e_ref = t[:, 0], e_ref[:, 0]
+    return {"log_Z": (log_z - e_ref / t) / n, "internal_energy": (u + e_ref) / n,
+            "heat_capacity": var / t**2 / n, "entropy": (log_z + u / t) / n}
+
+
+# ---------------------------------------------------------------- exact spectrum
+@pytest.mark.parametrize("rows, cols", [(2, 2), (2, 3), (3, 2), (3, 3), (2, 5), (3, 4),
+                                        (4, 3), (3, 5), (4, 4)])
+def test_degeneracies_match_brute_force(rows, cols):
+    assert models.ising_2d_degeneracies(rows, cols) == _brute_force(rows, cols)
+
+
+def test_degeneracies_match_the_packaged_enumeration():
+    counts = models._enumerate_ising_2d(4, progress=False)      # a different enumerator
+    g = models.ising_2d_degeneracies(4)
+    assert {2 * k - 32: int(c) for k, c in enumerate(counts) if c} == g
+
+
+@pytest.mark.parametrize("rows, cols", [(2, 2), (2, 4), (4, 6), (6, 6), (10, 8), (16, 16)])
+def test_even_lattices_in_w_match_the_expansion_in_z(rows, cols):
+    assert ising_exact._exact_counts(rows, cols, False) == \
+        ising_exact._exact_counts(rows, cols, False, half_degree=False)
+
+
+@pytest.mark.parametrize("rows, cols", [(5, 5), (6, 6), (7, 7), (8, 8), (9, 9), (12, 12),
+                                        (16, 16), (6, 9), (7, 10)])
+def test_sum_ground_state_and_first_excitations(rows, cols):
+    g = models.ising_2d_degeneracies(rows, cols)
+    n = rows * cols
+    e0 = -2 * n
+    assert sum(g.values()) == 2**n
+    assert min(g) == e0 and g[e0] == 2
+    assert e0 + 4 not in g                        # no state with 2 unsatisfied bonds
+    assert g[e0 + 8] == 2 * n                     # one flipped spin
+    assert g[e0 + 12] == 4 * n                    # two neighbouring flipped spins
+    assert g[e0 + 16] == n * n + 9 * n            # Beale's g_4
+    if min(rows, cols) > 5:                       # else a flipped ring of 5 spins counts
+        assert g[e0 + 20] == 4 * n * n + 24 * n   # Beale's g_5
+
+
+@pytest.mark.parametrize("rows, cols", [(4, 4), (6, 6), (8, 8), (16, 16), (4, 6), (6, 10)])
+def test_even_lattices_are_symmetric_in_energy(rows, cols):
+    g = models.ising_2d_degeneracies(rows, cols)
+    assert all(g[-e] == ge for e, ge in g.items())
+
+
+def test_odd_lattices_are_not_symmetric_and_have_odd_energy_levels():
+    g = models.ising_2d_degeneracies(5)
+    assert max(g) < 50 and g[-50] == 2           # no all-bonds-unsatisfied state on odd rings
+    assert 0 not in g                             # E = -50 + 2k with k even never reaches 0
+
+
+@pytest.mark.parametrize("shape, count", sorted(ZERO_ENERGY_STATES.items()))
+def test_zero_energy_states_match_oeis(shape, count):
+    assert models.ising_2d_degeneracies(*shape)[0] == count
+
+
+def test_32x32_reproduces_beale():
+    g = models.ising_2d_degeneracies(32)
+    for p, count in BEALE_32.items():
+        assert g[-2048 + 2 * p] == count, p
+    assert str(g[0]).startswith(BEALE_32_G1024_DIGITS)
+    assert len(str(g[0])) == 307                  # 6.34e306
+    assert g[0] == max(g.values())
+
+
+@given(rows=st.integers(2, 9), cols=st.integers(2, 9))
+def test_any_rectangle_is_a_valid_spectrum(rows, cols):
+    g = models.ising_2d_degeneracies(rows, cols)
+    n = rows * cols
+    assert sum(g.values()) == 2**n and all(x > 0 for x in g.values())
+    assert all((e + 2 * n) % 4 == 0 for e in g)   # an even number of unsatisfied bonds
+    assert g == models.ising_2d_degeneracies(cols, rows)
+
+
+def test_log_degeneracy_is_the_log_of_the_exact_integers():
+    e, log_g = models.ising_2d_log_degeneracy(6, 4)
+    g = models.ising_2d_degeneracies(6, 4)
+    np.testing.assert_array_equal(e, list(g))
+    np.testing.assert_allclose(log_g, [math.log(x) for x in g.values()], rtol=1e-15)
+
+
+def test_energy_levels_match_the_exact_integers():
+    lv = models.ising_2d(5, 3)
+    g = models.ising_2d_degeneracies(5, 3)
+    np.testing.assert_array_equal(lv.energies, list(g))
+    np.testing.assert_array_equal(lv.degeneracy, [float(x) for x in g.values()])
+    assert lv.n_states == 2**15
+
+
+def test_spectrum_is_cached_on_disk_and_in_memory(tmp_path, monkeypatch):
+    ising_exact._counts.cache_clear()
+    first = models.ising_2d_degeneracies(3, 7)
+    assert (tmp_path / "ising2d_exact_3x7.txt").is_file()
+    ising_exact._counts.cache_clear()
+
+    def fail(*args):
+        raise AssertionError("recomputed instead of reading the cache")
+
+    monkeypatch.setattr(ising_exact, "_exact_counts", fail)
+    assert models.ising_2d_degeneracies(7, 3) == first            # from disk, transposed
+    assert models.ising_2d_degeneracies(3, 7) == first            # from memory
+
+
+def test_corrupt_cache_is_recomputed(tmp_path):
+    ising_exact._counts.cache_clear()
+    good = models.ising_2d_degeneracies(3, 5)
+    path = tmp_path / "ising2d_exact_3x5.txt"
+    lines = path.read_text().split("\n")
+    lines[5] = "1"                                # the sum is no longer 2^15
+    path.write_text("\n".join(lines))
+    ising_exact._counts.cache_clear()
+    assert models.ising_2d_degeneracies(3, 5) == good
+
+
+@pytest.mark.parametrize("bad", [1, 0, 2.0, True, "4"])
+def test_bad_sides_are_refused(bad):
+    with pytest.raises(maxent.InvalidInputError, match=r"`side` must be an int >= 2"):
+        models.ising_2d_degeneracies(bad)
+    with pytest.raises(maxent.InvalidInputError, match=r"`columns` must be an int >= 2"):
+        models.ising_2d(4, bad)
+
+
+# ---------------------------------------------------------------- thermodynamics
+TEMPERATURES = [0.8, 1.0, 1.5, 2.0, T_C, 2.5, 3.0, 5.0, 20.0]
+
+
+@pytest.mark.parametrize("rows, cols", [(2, 2), (5, 5), (6, 6), (8, 8), (16, 16), (32, 32),
+                                        (3, 7), (7, 3), (4, 9)])
+def test_kaufman_closed_form_matches_the_exact_spectrum(rows, cols):
+    ds = models.ising_2d_thermo(rows, TEMPERATURES, columns=cols)
+    ref = _spectrum_thermo(rows, cols, TEMPERATURES)
+    for name, values in ref.items():
+        np.testing.assert_allclose(ds[name].values, values, rtol=1e-12, atol=0, err_msg=name)
+
+
+# every regime: low-T series (T < 0.8), closed form, high-T series (T > 10)
+ALL_REGIMES = [0.1, 0.3, 0.5, 0.79, 0.81, 1.5, T_C, 4.0, 9.9, 10.1, 30.0, 100.0]
+
+
+@pytest.mark.parametrize("rows, cols", [(2, 2), (2, 5), (3, 3), (5, 5), (8, 8), (16, 16),
+                                        (32, 32), (3, 7)])
+def test_every_temperature_regime_matches_the_exact_spectrum(rows, cols):
+    ds = models.ising_2d_thermo(rows, ALL_REGIMES, columns=cols)
+    ref = _spectrum_thermo(rows, cols, ALL_REGIMES)
+    for name, values in ref.items():
+        np.testing.assert_allclose(ds[name].values, values, rtol=1e-12, atol=0, err_msg=name)
+
+
+@pytest.mark.parametrize("side", [64, 1024, np.inf])
+@pytest.mark.parametrize("k_switch", [ising_exact._K_SERIES_LOW_T,
+                                      ising_exact._K_SERIES_HIGH_T])
+def test_series_join_the_closed_form_continuously(side, k_switch):
+    t = 1.0 / (k_switch * np.array([1.0 - 1e-13, 1.0 + 1e-13]))
+    ds = models.ising_2d_thermo(side, t)
+    for name in ("log_Z", "internal_energy", "heat_capacity", "entropy"):
+        a, b = ds[name].values
+        assert a == pytest.approx(b, rel=1e-11), name
+
+
+def test_series_coefficients_are_the_known_infinite_lattice_ones():
+    # ln Z / N = 2K + u^2 + 2u^3 + 9/2 u^4 + 12 u^5 + 112/3 u^6 + ..., u = e^(-4K) (Domb)
+    c = ising_exact._low_t_series(0, 0)
+    np.testing.assert_allclose(c[:13], [0, 0, 0, 0, 1, 0, 2, 0, 4.5, 0, 12, 0, 112 / 3],
+                               rtol=1e-15, atol=0)
+    # high-temperature graphs of a 12 x 12 torus: the same until loops wind around it
+    high = ising_exact._high_t_series(12, 12)
+    np.testing.assert_allclose(high[:12], c[:12], rtol=1e-15, atol=1e-300)
+    assert abs(high[12] - c[12]) > 0.1
+
+
+def test_thin_long_lattices_without_series_match_the_spectrum():
+    rows, cols = 4, 300                           # 1200 sites: no series
+    assert ising_exact._low_t_series(rows, cols) is None
+    assert ising_exact._high_t_series(rows, cols) is None
+    temps = [0.05, 0.12, 0.9, 2.0, 20.0, 2e4]
+    ds = models.ising_2d_thermo(rows, temps, columns=cols)
+    ref = _spectrum_thermo(rows, cols, temps)
+    for name in ("log_Z", "internal_energy", "entropy"):
+        np.testing.assert_allclose(ds[name].values, ref[name], rtol=1e-8, err_msg=name)
+    np.testing.assert_allclose(ds.heat_capacity.values[[0, 2, 3, 4, 5]],
+                               ref["heat_capacity"][[0, 2, 3, 4, 5]], rtol=1e-7)
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (2, 3), (2, 7), (3, 3), (4, 9), (6, 6)])
+def test_first_excitations_and_infinite_temperature_moment(shape):
+    g = models.ising_2d_degeneracies(*shape)
+    n = shape[0] * shape[1]
+    assert g[-2 * n + 8] == ising_exact._first_excitations(*shape)
+    e = np.array(list(g), dtype=float)
+    w = np.array([float(x) for x in g.values()]) / 2.0**n
+    assert w @ e**2 / n == pytest.approx(ising_exact._bond_pair_moment(*shape), rel=1e-14)
+
+
+def test_any_finite_temperature_gives_finite_values_without_warnings():
+    t = [1e-300, 1e-5, 0.003, 0.124, 0.126, 0.2, 0.79, 0.81, 9.9, 10.1, 1e4, 1e6, 1e300]
+    for side in (2, 3, 6, 33, 1024, np.inf):
+        ds = models.ising_2d_thermo(side, t)
+        for name in ("log_Z", "internal_energy", "heat_capacity", "entropy", "free_energy"):
+            assert np.all(np.isfinite(ds[name].values)), (side, name)
+        assert np.all(ds.heat_capacity.values >= 0), side
+        assert np.all(np.diff(ds.internal_energy.values) >= 0), side    # U rises with T
+
+
+@pytest.mark.parametrize("rows, cols", [(8, 8), (33, 33), (12, 100)])
+def test_thermo_agrees_with_temperature_sweep_of_the_spectrum(rows, cols):
+    lv = models.ising_2d(rows, cols)
+    sweep = maxent.temperature_sweep(lv, TEMPERATURES)
+    ds = models.ising_2d_thermo(rows, TEMPERATURES, columns=cols)
+    for name in ("log_Z", "internal_energy", "heat_capacity", "entropy", "free_energy"):
+        np.testing.assert_allclose(ds[name].values * rows * cols, sweep[name].values,
+                                   rtol=1e-12, err_msg=name)
+
+
+def test_levels_beyond_the_float_range_carry_log_degeneracy():
+    lv = models.ising_2d(33)                      # g up to ~1e326
+    g = models.ising_2d_degeneracies(33)
+    assert np.isinf(lv.degeneracy).any()
+    np.testing.assert_allclose(lv.log_degeneracy, [math.log(x) for x in g.values()],
+                               rtol=1e-15)
+    assert lv.log_n_states == pytest.approx(33 * 33 * math.log(2.0), rel=1e-15)
+
+
+def _onsager_log_z(temperature):
+    """ln Z per site of the infinite lattice: Onsager's double integral."""
+    k = 1.0 / temperature
+    c2, s2 = math.cosh(2 * k) ** 2, math.sinh(2 * k)
+    val, _ = integrate.dblquad(lambda a, b: math.log(c2 - s2 * (math.cos(a) + math.cos(b))),
+                               0, math.pi, 0, math.pi, epsabs=1e-13, epsrel=1e-13)
+    return math.log(2.0) + val / (2 * math.pi**2)
+
+
+@pytest.mark.parametrize("temperature", [1.2, 1.8, 3.0, 5.0])
+def test_large_lattices_approach_onsager(temperature):
+    ref = _onsager_log_z(temperature)
+    # below T_c the torus has two ordered phases: Z -> 2 e^(-N f / T), S -> N s + ln 2
+    shift = math.log(2.0) / 1024**2 if temperature < T_C else 0.0
+    ref_1024 = ref + shift
+    big = models.ising_2d_thermo(1024, [temperature])
+    inf = models.ising_2d_thermo(np.inf, [temperature])
+    assert big.log_Z.item() == pytest.approx(ref_1024, rel=1e-12)
+    assert inf.log_Z.item() == pytest.approx(ref, rel=1e-12)
+    for name in ("internal_energy", "heat_capacity"):
+        assert big[name].item() == pytest.approx(inf[name].item(), rel=1e-10), name
+    assert big.entropy.item() == pytest.approx(inf.entropy.item() + shift, rel=1e-10)
+
+
+def test_onsager_energy_and_heat_capacity_are_derivatives_of_log_z():
+    t = np.array([1.5, 1.5 * (1 + 1e-4), 1.5 * (1 - 1e-4), 3.5, 3.5 * (1 + 1e-4),
+                  3.5 * (1 - 1e-4)])
+    ds = models.ising_2d_thermo(np.inf, t)
+    for i in (0, 3):
+        b0, bp, bm = 1 / t[i], 1 / t[i + 1], 1 / t[i + 2]
+        u = -(ds.log_Z[i + 1] - ds.log_Z[i + 2]).item() / (bp - bm)
+        assert ds.internal_energy[i].item() == pytest.approx(u, rel=1e-6)
+        du_db = (ds.internal_energy[i + 1] - ds.internal_energy[i + 2]).item() / (bp - bm)
+        assert ds.heat_capacity[i].item() == pytest.approx(-b0**2 * du_db, rel=1e-6)
+
+
+def test_heat_capacity_at_1024_is_finite_smooth_and_peaked_near_tc():
+    t = np.linspace(2.2, 2.35, 301)
+    cap = models.ising_2d_thermo(1024, t).heat_capacity.values
+    assert np.all(np.isfinite(cap)) and np.all(cap > 0)
+    peak = int(np.argmax(cap))
+    assert abs(t[peak] - T_C) < 0.01
+    assert np.all(np.diff(cap[: peak + 1]) > 0) and np.all(np.diff(cap[peak:]) < 0)
+    # smooth, and the derivative of U: C = dU/dT by central differences
+    step = 1e-6 * t
+    u_up = models.ising_2d_thermo(1024, t + step).internal_energy.values
+    u_dn = models.ising_2d_thermo(1024, t - step).internal_energy.values
+    np.testing.assert_allclose(cap, (u_up - u_dn) / (2 * step), rtol=1e-5)
+    # C_max per site grows like (8/pi) K_c^2 ln L (Ferdinand & Fisher)
+    k_c = 1 / T_C
+    c512 = models.ising_2d_thermo(512, t).heat_capacity.values.max()
+    assert cap.max() - c512 == pytest.approx(8 / np.pi * k_c**2 * math.log(2), rel=0.02)
+
+
+def test_onsager_heat_capacity_diverges_logarithmically_at_tc():
+    eps = np.array([1e-3, 1e-6])
+    ds = models.ising_2d_thermo(np.inf, np.concatenate([[T_C], T_C * (1 + eps)]))
+    cap = ds.heat_capacity.values
+    assert np.all(np.isfinite(cap)) and cap[0] > cap[2] > cap[1]
+    # C ~ -(8/pi) K_c^2 ln|1 - T/T_c| + const (Onsager)
+    assert cap[2] - cap[1] == pytest.approx(8 / np.pi / T_C**2 * math.log(1e3), rel=1e-2)
+    assert ds.internal_energy[0].item() == pytest.approx(-math.sqrt(2.0), rel=1e-12)
+
+
+@given(rows=st.integers(2, 40), cols=st.integers(2, 40),
+       temperature=st.floats(0.5, 50.0))
+def test_thermo_is_transpose_invariant(rows, cols, temperature):
+    a = models.ising_2d_thermo(rows, [temperature], columns=cols)
+    b = models.ising_2d_thermo(cols, [temperature], columns=rows)
+    for name in ("log_Z", "internal_energy", "heat_capacity"):
+        np.testing.assert_allclose(a[name].values, b[name].values, rtol=1e-11, err_msg=name)
+
+
+def test_zero_and_infinite_temperature_limits():
+    for side in (4, 5, np.inf):
+        ds = models.ising_2d_thermo(side, [0.0, np.inf])
+        n = side * side
+        assert ds.log_Z.values[0] == np.inf
+        assert ds.internal_energy.values[0] == -2.0
+        assert ds.heat_capacity.values.tolist() == [0.0, 0.0]
+        assert ds.entropy.values[0] == pytest.approx(math.log(2) / n)
+        assert ds.log_Z.values[1] == ds.entropy.values[1] == pytest.approx(math.log(2))
+        assert ds.internal_energy.values[1] == 0.0
+        assert ds.free_energy.values.tolist() == [-2.0, -np.inf]
+
+
+def test_thermo_dataset_is_labelled_and_saves(tmp_path):
+    ds = models.ising_2d_thermo(6, [1.0, 2.0], columns=4)
+    for name in list(ds.data_vars) + list(ds.coords):
+        assert ds[name].attrs["long_name"] and "units" in ds[name].attrs, name
+    assert ds.attrs["rows"] == 6 and ds.attrs["columns"] == 4
+    ds.to_netcdf(tmp_path / "ising.nc")
+
+
+def test_thermo_refuses_bad_input():
+    with pytest.raises(maxent.InvalidInputError, match=r"`temperatures` must be >= 0"):
+        models.ising_2d_thermo(4, [1.0, -1.0])
+    with pytest.raises(maxent.InvalidInputError, match=r"`temperatures` must be >= 0"):
+        models.ising_2d_thermo(4, [np.nan])
+    with pytest.raises(maxent.InvalidInputError, match=r"`side` must be an int >= 2"):
+        models.ising_2d_thermo(1, [1.0])
+    with pytest.raises(maxent.InvalidInputError, match=r"`columns` must be None"):
+        models.ising_2d_thermo(np.inf, [1.0], columns=4)
