@@ -99,8 +99,9 @@ def _uniform(s):
 
 @njit(cache=True, inline="always")
 def _below(s, n):
-    """An int in [0, n) (n small; the modulo bias is below 2**-50)."""
-    return int((_next(s) >> _U11) % np.uint64(n))
+    """An int in [0, n) for n < 2**32, by multiply-shift of the top 32 bits (Lemire);
+    the bias is below n / 2**32."""
+    return int(((_next(s) >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
 
 
 @njit(cache=True, inline="always")

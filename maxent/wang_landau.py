@@ -54,10 +54,14 @@ class SampledEnergyLevels(EnergyLevels):
         NaN with a single walk).
     n_sweeps : int
         Sweeps (N attempted moves each) summed over all walks.
+    walk_log_degeneracy : ndarray, shape (n_walks, n_levels)
+        :math:`\ln g` of each walk (each normalised like the mean), for error bars of
+        derived quantities (thermodynamics walk by walk).
     """
 
     log_degeneracy_error: NDArray[np.float64] = dataclasses.field(default=None)  # type: ignore
     n_sweeps: int = 0
+    walk_log_degeneracy: NDArray[np.float64] = dataclasses.field(default=None)  # type: ignore
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -70,18 +74,29 @@ class SampledEnergyLevels(EnergyLevels):
         err = err.copy()
         err.setflags(write=False)
         object.__setattr__(self, "log_degeneracy_error", err)
+        walks = np.array(self.walk_log_degeneracy if self.walk_log_degeneracy is not None
+                         else np.empty((0, err.size)), dtype=np.float64, ndmin=2)
+        if walks.shape[1:] != err.shape:
+            raise InvalidInputError(
+                f"`walk_log_degeneracy` must have shape (n_walks, {err.size}); got "
+                f"{walks.shape}."
+            )
+        walks.setflags(write=False)
+        object.__setattr__(self, "walk_log_degeneracy", walks)
         object.__setattr__(self, "n_sweeps", int(self.n_sweeps))
 
 
-def _levels(energies, log_g, error, n_sweeps, name) -> SampledEnergyLevels:
+def _levels(energies, log_g, error, n_sweeps, walks, name) -> SampledEnergyLevels:
     if _HAS_LOG_G:
         return SampledEnergyLevels(energies, log_degeneracy=log_g,  # type: ignore[call-arg]
-                                   log_degeneracy_error=error, n_sweeps=n_sweeps, name=name)
+                                   log_degeneracy_error=error, n_sweeps=n_sweeps,
+                                   walk_log_degeneracy=walks, name=name)
     shift = max(0.0, float(np.max(log_g)) - _MAX_EXP)
     if shift:
         name += f" (degeneracies divided by exp({shift:.6g}))"
     return SampledEnergyLevels(energies, degeneracy=np.exp(log_g - shift),
-                               log_degeneracy_error=error, n_sweeps=n_sweeps, name=name)
+                               log_degeneracy_error=error, n_sweeps=n_sweeps,
+                               walk_log_degeneracy=walks, name=name)
 
 
 def _level_of(model, spins) -> int:
@@ -247,4 +262,5 @@ def wang_landau(model: IsingModel | PottsModel, *, ln_f_final: float = 1e-6,
              else np.full(mean.shape, np.nan))
     energies = _energies(model, np.flatnonzero(visited))
     n_sweeps = sum(w[2] for w in walks)
-    return _levels(energies, mean, error, n_sweeps, f"Wang-Landau estimate, {model!r}")
+    return _levels(energies, mean, error, n_sweeps, log_g,
+                   f"Wang-Landau estimate, {model!r}")

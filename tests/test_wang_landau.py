@@ -68,3 +68,10 @@ def test_max_sweeps_warns():
 def test_wang_landau_rejects_bad_input(model, kwargs, match):
     with pytest.raises(InvalidInputError, match=match):
         maxent.wang_landau(model, **kwargs)
+
+
+def test_walks_are_kept_and_average_to_the_estimate(ising_4x4):
+    walks = ising_4x4.walk_log_degeneracy
+    assert walks.shape == (4, ising_4x4.n_levels)
+    spread = walks.std(axis=0, ddof=1) / 2.0
+    np.testing.assert_allclose(spread, ising_4x4.log_degeneracy_error)
