@@ -44,7 +44,10 @@ def _check_shape(shape: object) -> tuple[int, ...]:
         raise InvalidInputError(
             f"`shape` must hold 1 to 3 ints >= 2 (the side lengths); got {shape!r}."
         )
-    return tuple(int(n) for n in dims)
+    dims = tuple(int(n) for n in dims)
+    if int(np.prod(dims, dtype=object)) >= 2**31:
+        raise InvalidInputError(f"`shape` {dims} has 2^31 sites or more; too large.")
+    return dims
 
 
 def _check_real(value: object, name: str) -> float:

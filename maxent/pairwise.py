@@ -208,12 +208,20 @@ class _Chains:
 
 
 def _model_moments(records):
-    """Moments and standard errors from records (n_records, n_chains, N)."""
-    x = records.astype(np.float64)
-    n_rec, n_chains, n = x.shape
-    chain_means = x.mean(axis=0)  # (chains, N)
-    xc = np.ascontiguousarray(x.transpose(1, 0, 2))  # (chains, records, N)
-    chain_corr = np.matmul(xc.transpose(0, 2, 1), xc) / n_rec
+    """Moments and standard errors from records (n_records, n_chains, N).
+
+    Each chain's averages are computed first (chains in blocks, a few MB of floats at a
+    time); the errors are the spread of the chain averages over sqrt(n_chains).
+    """
+    n_rec, n_chains, n = records.shape
+    chain_means = np.empty((n_chains, n))
+    chain_corr = np.empty((n_chains, n, n))
+    block = max(1, 2_000_000 // (n_rec * n))
+    for a in range(0, n_chains, block):
+        xc = np.ascontiguousarray(records[:, a:a + block].transpose(1, 0, 2),
+                                  dtype=np.float64)  # (chains, records, N)
+        chain_means[a:a + block] = xc.mean(axis=1)
+        chain_corr[a:a + block] = np.matmul(xc.transpose(0, 2, 1), xc) / n_rec
     means, corr = chain_means.mean(axis=0), chain_corr.mean(axis=0)
     mean_err = chain_means.std(axis=0, ddof=1) / np.sqrt(n_chains)
     corr_err = chain_corr.std(axis=0, ddof=1) / np.sqrt(n_chains)
@@ -271,7 +279,8 @@ class PseudoLikelihood:
     def fit(self, data, opt):
         theta, ok, nit, msg = _pseudolikelihood(data, opt["l2"])
         h, couplings = _unpack(theta, data.n_spins)
-        chains = _new_chains(data, opt)
+        n_data = data.spins.shape[0]  # a moment check as large as the data suffices here
+        chains = _new_chains(data, {**opt, "n_records": max(20, -(-n_data // opt["n_chains"]))})
         records = chains.sample(h, couplings)
         z, diff = _z_scores(data, *_model_moments(records))
         _, norm = _newton_step(records, diff, np.triu_indices(data.n_spins, 1), 1e-6, opt)

@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--sweeps", type=int, default=200_000)
     parser.add_argument("--wl-lnf", type=float, default=1e-6)
     parser.add_argument("--wl-walks", type=int, default=4)
-    parser.add_argument("--wl-sizes", type=int, nargs="+", default=[16])
+    parser.add_argument("--wl-sizes", type=int, nargs="*", default=[16])
     parser.add_argument("--seed", type=int, default=2024)
     args = parser.parse_args()
     header = (f"{'case':22s} {'T':>6s} {'quantity':16s} {'estimate':>12s} {'stderr':>9s} "

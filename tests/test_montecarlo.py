@@ -149,3 +149,14 @@ def test_monte_carlo_rejects_bad_input(kwargs, match):
 def test_sample_sweep_rejects_negative_temperature():
     with pytest.raises(InvalidInputError, match=r"`temperatures` must be >= 0; got -1.0"):
         maxent.sample_sweep(maxent.IsingModel((4, 4)), [1.0, -1.0])
+
+
+def test_sample_sweep_on_a_dask_cluster_equals_the_local_run():
+    distributed = pytest.importorskip("distributed")
+    model = maxent.IsingModel((6, 6))
+    local = maxent.sample_sweep(model, [2.0, 2.5, 3.0], n_sweeps=500, seed=9)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster):
+        remote = maxent.sample_sweep(model, [2.0, 2.5, 3.0], n_sweeps=500, seed=9)
+    xr.testing.assert_identical(local, remote)
