@@ -13,6 +13,8 @@ magnetisations are tracked incrementally in float64.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -24,10 +26,18 @@ except ImportError:  # pragma: no cover - exercised only without numba
     HAVE_NUMBA = False
 
     def njit(*args, **kwargs):  # type: ignore[no-redef]
-        """Stand-in for numba.njit: returns the function unchanged."""
+        """Stand-in for numba.njit: the plain function, with uint64 wrap-around allowed."""
+
+        def wrap(func):
+            @functools.wraps(func)
+            def plain(*a, **k):
+                with np.errstate(over="ignore"):
+                    return func(*a, **k)
+            return plain
+
         if args and callable(args[0]):
-            return args[0]
-        return lambda f: f
+            return wrap(args[0])
+        return wrap
 
 
 __all__ = [

@@ -134,9 +134,11 @@ class PairwiseResult:
         Estimated distance to the maximum-likelihood fit, rms over parameter directions
         in units of the fit's own standard errors:
         :math:`\sqrt{n\,\Delta\theta^T \mathrm{Cov}[f]\,\Delta\theta / m}` for the
-        Newton step :math:`\Delta\theta` from the sampled moments (0 for ``"exact"``;
-        Monte Carlo noise alone contributes about
-        :math:`\sqrt{n / n_{\mathrm{model}}}`).
+        Newton step :math:`\Delta\theta` from the sampled moments (0 for ``"exact"``).
+        Conservative: the Monte Carlo error of the moments adds about
+        :math:`n / n_{\mathrm{model}}` to its square; but chains that mix slowly (strong
+        couplings) bias the model moments towards the data they started from, which
+        this estimate cannot see.
     n_samples : int
         Number of data samples.
     message : str
@@ -237,6 +239,17 @@ def _z_scores(data: _Data, means, corr, mean_err, corr_err):
     return diff / np.maximum(err, 1e-300), diff
 
 
+def _distance(data: _Data, newton_norm: float) -> float:
+    """Distance to the ML fit predicted by a Newton step, rms over parameter directions in
+    units of the fit's standard errors: sqrt(n_data * grad' Cov^-1 grad / m).
+
+    Conservative: the Monte Carlo error of the model moments adds about
+    n_data / n_model to its square.
+    """
+    m = data.n_spins * (data.n_spins + 1) // 2
+    return float(np.sqrt(max(data.spins.shape[0] * newton_norm / m, 0.0)))
+
+
 def _threshold(m: int) -> float:
     return float(stats.norm.isf(0.005 / m))
 
@@ -282,9 +295,10 @@ class PseudoLikelihood:
         n_data = data.spins.shape[0]  # a moment check as large as the data suffices here
         chains = _new_chains(data, {**opt, "n_records": max(20, -(-n_data // opt["n_chains"]))})
         records = chains.sample(h, couplings)
-        z, diff = _z_scores(data, *_model_moments(records))
+        moments = _model_moments(records)
+        z, diff = _z_scores(data, *moments)
         _, norm = _newton_step(records, diff, np.triu_indices(data.n_spins, 1), 1e-6, opt)
-        distance = float(np.sqrt(data.spins.shape[0] * norm / z.size))
+        distance = _distance(data, norm)
         return h, couplings, ok, nit, z, distance, f"L-BFGS: {msg}"
 
 
@@ -317,22 +331,22 @@ class BoltzmannLearning:
         # Levenberg-Marquardt-like damping: a step that makes the moments worse (sum of
         # z^2) is taken back and the ridge on the covariance raised; a good one lowers it
         damping, best = opt["damping"], None
-        n_data = data.spins.shape[0]
         distance = np.inf
         for it in range(1, opt["max_iter"] + 1):
             records = chains.sample(h, couplings)
-            z, diff = _z_scores(data, *_model_moments(records))
+            moments = _model_moments(records)
+            z, diff = _z_scores(data, *moments)
             chi2 = float(z @ z)
             if best is not None and chi2 > best[0]:
                 damping = min(10.0 * damping, 1e6)
-                chi2, theta, z, records, diff = best
+                chi2, theta, z, records, diff, moments = best
                 h, couplings = _unpack(theta, n)
             else:
                 damping = max(damping / 3.0, 1e-6)
-                best = (chi2, theta, z, records, diff)
+                best = (chi2, theta, z, records, diff, moments)
             grad = diff - opt["l2"] * np.concatenate([np.zeros(n), theta[n:]])
             step, newton_norm = _newton_step(records, grad, iu, damping, opt)
-            distance = float(np.sqrt(n_data * newton_norm / m))
+            distance = _distance(data, newton_norm)
             if np.max(np.abs(z)) < threshold and distance < opt["tol"]:
                 return h, couplings, True, it - 1, z, distance, (
                     f"converged after {it - 1} Newton-like steps: estimated distance to the "
@@ -415,7 +429,7 @@ def fit_pairwise(samples: ArrayLike, *, method: str = "boltzmann",
                  values: tuple[float, float] = (-1, 1), l2: float = 0.0,
                  max_iter: int = 50, n_chains: int = 200, n_records: int | None = None,
                  sweeps_between: int = 2, max_step: float = 1.0,
-                 start: str = "pseudolikelihood", tol: float = 0.5,
+                 start: str = "pseudolikelihood", tol: float = 1.0,
                  seed: int | np.random.Generator | None = None) -> PairwiseResult:
     r"""Fit a pairwise maximum-entropy (inverse Ising) model to samples of spins.
 
@@ -447,13 +461,13 @@ def fit_pairwise(samples: ArrayLike, *, method: str = "boltzmann",
         moment residuals of pseudo-likelihood).
     n_records : int, optional
         Records per chain and iteration (default: enough for 4 / tol^2 times as many
-        model samples as data samples, at least 20, so that Monte Carlo noise alone
-        keeps ``mle_distance`` near tol / 2).
+        model samples as data samples, at least 20, so that the Monte Carlo error alone
+        adds about tol / 2 to ``mle_distance``).
     sweeps_between : int, default 2
         Heat-bath sweeps between records.
     max_step : float, default 1
         Cap on a Newton-like step, in standard deviations of the change of log P.
-    tol : float, default 0.5
+    tol : float, default 1
         Boltzmann learning stops when the estimated distance to the maximum-likelihood
         fit (``mle_distance``, rms in units of its standard errors) is below ``tol`` and
         every moment agrees with the data to sampling error (``max |moment_z|`` below
