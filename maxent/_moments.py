@@ -12,24 +12,39 @@ Everything :func:`maxent.solve` needs from the feature matrix goes through
 Chunks are merged with a running maximum (a streaming log-sum-exp), so memory beyond
 ``F`` is a few chunks.  The support is the set of states with positive prior weight that
 also lie on every recorded face (``F_i . d <= threshold``); faces are applied chunk by
-chunk, so no per-state array is ever built.  Every pass is ``reduce(merge, map(f, chunks))``
-with an associative ``merge``: a back end only has to say how chunks are produced.
+chunk, so no per-state array is ever built.
+
+The back-end boundary: an engine is a **block source** (where the states come from:
+:class:`ArrayBlocks` for an in-memory matrix, the chunk-source and dask sources of
+:mod:`maxent.streaming`) and an **executor** (who runs the per-block tasks and merges
+their results in order: :class:`maxent._parallel.ThreadExecutor`, or dask).  Every pass
+is ``combine(map(block_task, blocks))`` with the small picklable :class:`PassSpec`;
+the engine's own code is the same for every back end.
 """
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Evaluation", "MomentEngine", "prepare_chunk", "reduce_block"]
+from ._parallel import ThreadExecutor
+
+__all__ = ["ArrayBlocks", "BlockCheck", "BlockSource", "Evaluation", "Executor",
+           "MomentEngine", "PassSpec", "add_parts", "block_task", "combine_parts",
+           "default_chunk_size", "information_terms", "prepare_chunk", "raise_checks",
+           "reduce_block"]
 
 _CHUNK_ELEMENTS = 1 << 16  # ~0.5 MB of float64 per chunk: stays in cache within a step
-_WORKERS = max(1, min(os.cpu_count() or 1, 8))
-_POOL: ThreadPoolExecutor | None = None
+_MAX_BLOCKS = 8  # blocks an in-memory matrix is cut into (for the worker threads)
+
+
+def default_chunk_size(m: int) -> int:
+    """Rows per chunk for ``m`` constraints: about 65,536 matrix entries."""
+    return max(1024, _CHUNK_ELEMENTS // max(m, 1))
 
 
 @dataclass
@@ -44,35 +59,183 @@ class Evaluation:
     dir_max: NDArray[np.float64] | None
 
 
-class MomentEngine:
-    """Map-reduce passes over the rows (states) of an in-memory feature matrix.
+# -- the boundary: block sources and executors ------------------------------------------------
+@dataclass
+class BlockCheck:
+    """What validating blocks learns: row count, whether the support is non-empty, first error.
+
+    ``error`` is ``(sort key, message)``; merging keeps the error with the smallest key,
+    so the reported error does not depend on the order blocks finish in.
+    """
+
+    rows: int
+    positive: bool
+    error: tuple | None = None
+
+    def merge(self, other: BlockCheck | None) -> BlockCheck:
+        if other is None:
+            return self
+        errs = [e for e in (self.error, other.error) if e is not None]
+        return BlockCheck(self.rows + other.rows, self.positive or other.positive,
+                          min(errs, key=lambda e: e[0]) if errs else None)
+
+
+@dataclass
+class PassSpec:
+    """Everything a block task needs for one pass (small and picklable: shipped once)."""
+
+    func: Callable  # func(features_chunk, log_prior_chunk, first_row) -> partial result
+    merge: Callable  # associative merge of two partial results, None the identity
+    chunk_size: int
+    shift: NDArray[np.float64] | None
+    inv_scale: NDArray[np.float64] | None
+    faces: list
+    errstate: dict
+    prior_is_log: bool  # blocks carry log prior weights (True) or weights (False)
+    validate: Callable | None = None  # validate(features, prior, first_row) -> BlockCheck
+
+
+class BlockSource(Protocol):
+    """Where the states come from.
+
+    ``m`` constraints; ``n`` states (None until the first pass has counted them);
+    ``blocks(chunk_size)`` yields the blocks of one pass, in order, each a tuple
+    ``(features, prior, first_row)`` of whatever the executor can hand to
+    :func:`block_task` (arrays, or dask's delayed blocks); ``prior_is_log`` says whether
+    ``prior`` holds log weights; ``validate`` checks a block on the first pass (None when
+    the input was checked up front); ``lazy_p(...)`` returns p as a lazy object, or None
+    when p is collected in memory during the passes.
+    """
+
+    m: int
+    n: int | None
+    prior_is_log: bool
+    validate: Callable | None
+
+    def blocks(self, chunk_size: int) -> Iterator[tuple]: ...
+
+    def lazy_p(self, lam, log_z, total, shift, inv_scale, faces) -> Any: ...
+
+
+class Executor(Protocol):
+    """Who runs the block tasks: ``reduce(task, spec, blocks, combine)``."""
+
+    def reduce(self, task: Callable, spec: Any, blocks, combine: Callable) -> Any: ...
+
+
+def block_task(spec: PassSpec, block) -> tuple:
+    """``(partial result, check)`` of one block of states (runs wherever the executor says)."""
+    fb, qb, first_row = block
+    with np.errstate(**spec.errstate):
+        check = None
+        if spec.validate is not None:
+            check = spec.validate(fb, qb, first_row)
+            if check.error is not None:
+                return None, check
+        fb = np.asarray(fb, dtype=np.float64)
+        if fb.ndim == 1:
+            fb = fb[:, None]
+        lq = qb
+        if qb is not None and not spec.prior_is_log:
+            with np.errstate(divide="ignore"):
+                lq = np.log(np.asarray(qb, dtype=np.float64))
+        part = reduce_block(spec.func, spec.merge, fb, lq, int(first_row), spec.chunk_size,
+                            spec.shift, spec.inv_scale, spec.faces)
+        return part, check
+
+
+def combine_parts(spec: PassSpec, parts: list) -> tuple:
+    """Merge a list of ``(partial, check)`` pairs in order."""
+    with np.errstate(**spec.errstate):
+        acc, chk = None, None
+        for part, check in parts:
+            acc = spec.merge(acc, part)
+            chk = check if chk is None else chk.merge(check)
+        return acc, chk
+
+
+class ArrayBlocks:
+    """Block source of an in-memory feature matrix: contiguous row blocks, no copies.
 
     Parameters
     ----------
     features : ndarray, shape (n_states, n_constraints)
-        The feature matrix, read but never copied or modified.
+        Read but never copied or modified.
     log_prior : ndarray, shape (n_states,), or None
-        Log prior weights; ``-inf`` marks states outside the support.  ``None`` is the
-        uniform prior on all states (the fast path).
-    chunk_size : int or None
-        Rows per chunk; by default about 65,536 matrix entries per chunk.
+        Log prior weights (``-inf`` off the support); None for the uniform prior.
     """
 
-    keeps_p = True  # light evaluations store p in memory (lazy back ends cannot)
+    prior_is_log = True
+    stores_p = True  # p is an array in memory, written during the passes
+    validate = None  # checked before the first pass
 
-    def __init__(self, features, log_prior=None, chunk_size=None):
+    def __init__(self, features, log_prior=None):
         self.F = features
         self.n, self.m = features.shape
-        if chunk_size is None:
-            chunk_size = max(1024, _CHUNK_ELEMENTS // max(self.m, 1))
-        self.chunk_size = int(chunk_size)
         self.log_prior = log_prior
+
+    def blocks(self, chunk_size):
+        n = self.n
+        count = min(_MAX_BLOCKS, max(1, n // (4 * chunk_size)))
+        edges = np.linspace(0, n, count + 1).astype(int)
+        edges[1:-1] = (edges[1:-1] // chunk_size) * chunk_size
+        for a, b in zip(edges[:-1], edges[1:], strict=True):
+            lq = None if self.log_prior is None else self.log_prior[a:b]
+            yield self.F[a:b], lq, int(a)
+
+    def lazy_p(self, lam, log_z, total, shift, inv_scale, faces):
+        return None  # p is collected in memory during the passes
+
+    def check_finite(self):
+        """Raise InvalidInputError naming the first NaN or inf in the features."""
+        from ._checks import check_finite
+
+        check_finite(self.F, "features")
+
+
+class MomentEngine:
+    """Map-reduce passes over the states of a block source, run by an executor.
+
+    Parameters
+    ----------
+    source : BlockSource or ndarray
+        Where the states come from; an ndarray ``(n_states, n_constraints)`` is wrapped in
+        :class:`ArrayBlocks` with ``log_prior``.
+    log_prior : ndarray or None
+        Only with an ndarray ``source``: log prior weights, ``-inf`` off the support.
+    chunk_size : int or None
+        Rows per chunk; by default about 65,536 matrix entries per chunk.
+    executor : Executor, optional
+        Who runs the block tasks; a :class:`maxent._parallel.ThreadExecutor` (threads as
+        :func:`maxent._parallel.worker_count` allows) by default.
+    """
+
+    def __init__(self, source, log_prior=None, chunk_size=None, *, executor=None):
+        if isinstance(source, np.ndarray):
+            source = ArrayBlocks(source, log_prior)
+        self.source = source
+        self.executor = ThreadExecutor() if executor is None else executor
+        self.m = source.m
+        if chunk_size is None:
+            chunk_size = default_chunk_size(self.m)
+        self.chunk_size = int(chunk_size)
         self.n_passes = 0
         self.shift = None  # affine map of the features, see set_transform
         self.inv_scale = None
         self.faces: list[tuple[NDArray[np.float64], float]] = []
+        self._checked = source.validate is None
         self._kept = None  # (lam, p, entropy, cross) from the last light evaluation
         self._p_buffer = None  # where light evaluations write p (reused: only the last counts)
+
+    @property
+    def n(self):
+        """Number of states (None for a chunk source before its first pass)."""
+        return self.source.n
+
+    @property
+    def keeps_p(self):
+        """Whether p is collected in memory (light evaluations then keep it)."""
+        return bool(getattr(self.source, "stores_p", False))
 
     # -- configuration -------------------------------------------------------------------
     def set_transform(self, shift, scale):
@@ -93,45 +256,30 @@ class MomentEngine:
 
     def validate(self):
         """Raise InvalidInputError naming the first NaN or inf in the features."""
-        from ._checks import check_finite
+        check = getattr(self.source, "check_finite", None)
+        if check is not None:
+            check()
 
-        check_finite(self.F, "features")
-
-    # -- chunks --------------------------------------------------------------------------
-    def _chunk(self, c0, c1):
-        """Features (in engine units) and log prior (-inf off the support) of rows c0:c1."""
-        lq = None if self.log_prior is None else self.log_prior[c0:c1]
-        return prepare_chunk(self.F[c0:c1], lq, self.shift, self.inv_scale, self.faces)
-
+    # -- the pass ------------------------------------------------------------------------
     def _reduce(self, func, merge):
-        """``merge``-reduce of ``func(features_chunk, log_prior_chunk, first_row)`` over chunks.
+        """``merge``-reduce of ``func(features_chunk, log_prior_chunk, first_row)``.
 
-        Contiguous blocks of chunks run in worker threads (numpy releases the GIL in its
-        kernels); small problems run inline.  ``merge`` must be associative, with ``None``
-        as its identity.
+        One pass: the source's blocks, each cut into chunks (:func:`prepare_chunk`), run
+        by the executor; ``merge`` must be associative, with ``None`` as its identity.
+        The first pass over lazy input also validates it, block by block.
         """
         self.n_passes += 1
-        n, size = self.n, self.chunk_size
-
-        def run(r0, r1):
-            lq = None if self.log_prior is None else self.log_prior[r0:r1]
-            return reduce_block(func, merge, self.F[r0:r1], lq, r0, size,
-                                self.shift, self.inv_scale, self.faces)
-
-        workers = min(_WORKERS, max(1, n // (4 * size)))
-        if workers == 1:
-            return run(0, n)
-        global _POOL
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="maxent")
-        edges = np.linspace(0, n, workers + 1).astype(int)
-        edges[1:-1] = (edges[1:-1] // size) * size
-        bounds = zip(edges[:-1], edges[1:], strict=True)
-        futures = [_POOL.submit(run, int(a), int(b)) for a, b in bounds]
-        acc = None
-        for f in futures:
-            acc = merge(acc, f.result())
-        return acc
+        validate = None if self._checked else self.source.validate
+        spec = PassSpec(func, merge, self.chunk_size, self.shift, self.inv_scale,
+                        list(self.faces), np.geterr(), self.source.prior_is_log, validate)
+        out = self.executor.reduce(block_task, spec, self.source.blocks(self.chunk_size),
+                                   combine_parts)
+        part, check = (None, None) if out is None else out
+        if validate is not None:
+            raise_checks(check)
+            self.source.n = check.rows
+            self._checked = True
+        return part
 
     # -- the passes ------------------------------------------------------------------------
     def evaluate(self, lam, *, hessian=True, directions=None, center=None):
@@ -238,26 +386,34 @@ class MomentEngine:
         """p, entropy ``-sum p log p`` and ``sum p log q`` at evaluation ``ev`` (one pass).
 
         ``q`` is the prior as given (1 per state without one).  In memory, p is an array
-        with one entry per state (0 off the support).
+        with one entry per state (0 off the support); for lazy sources it is what the
+        source's ``lazy_p`` builds (nothing per state is computed here).
         """
         kept = self._kept
         if kept is not None and np.array_equal(kept[0], ev.lam):
             return kept[1:]
-        out = np.empty(self.n)
+        lam, log_z = ev.lam, ev.log_Z
+        out = np.empty(self.n) if self.keeps_p else None
 
         def chunk(fc, lq, c0):
-            log_p = -(fc @ ev.lam) - ev.log_Z
+            log_p = -(fc @ lam) - log_z
             if lq is not None:
                 log_p += lq
             p = np.exp(log_p)
-            out[c0: c0 + fc.shape[0]] = p
-            return _information_terms(p, log_p, lq)
+            if out is not None:
+                out[c0: c0 + fc.shape[0]] = p
+            return information_terms(p, log_p, lq)
 
-        total, ent, cross = self._reduce(chunk, _add)
+        total, ent, cross = self._reduce(chunk, add_parts)
+        entropy, cross = ent / total + np.log(total), cross / total
+        if out is None:
+            p = self.source.lazy_p(lam.copy(), float(log_z), total, self.shift,
+                                   self.inv_scale, list(self.faces))
+            return p, entropy, cross
         # Renormalise exactly: with huge multipliers this pass's rounding of lam . F can
         # differ from the evaluation's by ~1e-16 |lam| |F|.
         out /= total
-        return out, ent / total + np.log(total), cross / total
+        return out, entropy, cross
 
     def extreme_rows(self, directions):
         """Feature vectors (engine units) of the states in the support minimising F @ d."""
@@ -346,7 +502,19 @@ def reduce_block(func, merge, features, log_prior, first_row, chunk_size, shift,
     return acc
 
 
-def _information_terms(p, log_p, lq):
+def raise_checks(check: BlockCheck | None) -> None:
+    """Raise the error the first pass found in lazy input, if any."""
+    from .errors import InvalidInputError
+
+    if check is not None and check.error is not None:
+        raise InvalidInputError(check.error[1])
+    if check is None or check.rows == 0:
+        raise InvalidInputError("`features` has no rows; give at least one state.")
+    if not check.positive:
+        raise InvalidInputError("`prior` is zero everywhere: the support is empty.")
+
+
+def information_terms(p, log_p, lq):
     """This chunk's ``sum p``, ``-sum p log p`` and ``sum p log q`` (0 log 0 = 0)."""
     if lq is None:  # every log p is finite: p log p is 0 exactly where p underflows
         return float(p.sum()), -float(np.dot(p, log_p)), 0.0
@@ -356,7 +524,7 @@ def _information_terms(p, log_p, lq):
     return float(p.sum()), ent, cross
 
 
-def _add(a, b):
+def add_parts(a, b):
     """Element-wise sum of two tuples of partial sums (None is the identity)."""
     if a is None or b is None:
         return b if a is None else a

@@ -4,11 +4,15 @@ The problem
     minimise KL(p || q)  subject to  sum_i p_i F[i, k] = b_k
 has the solution p_i = q_i exp(-lambda . F_i) / Z(lambda), where lambda minimises the
 convex dual Gamma(lambda) = log Z(lambda) + lambda . b, whose gradient is b - E_p[F] and
-whose Hessian is Cov_p[F].  This module runs a globalised Newton iteration on Gamma in
-coordinates scaled by each feature's spread, detects faces of the convex hull (targets
-on its boundary) and infeasible targets by cheap certificates, with a linear program as
-the last resort, and wraps the result.  All passes over F go through
-:class:`maxent._moments.MomentEngine`.
+whose Hessian is Cov_p[F].  This module validates the input, runs the
+stages and wraps the result:
+
+- :mod:`maxent._moments`: every pass over F (the moment engine: block source + executor);
+- :mod:`maxent._faces`: faces of the convex hull (targets on its boundary, infinite
+  multipliers) and infeasible targets, by cheap certificates, a linear program last;
+- :mod:`maxent._newton`: the trust-region Newton loop on the dual;
+- here: equality constraints (alternating faces and Newton), inequality constraints (an
+  active set over equalities), and the result in the caller's units.
 """
 
 from __future__ import annotations
@@ -21,64 +25,16 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _checks, streaming
+from ._faces import check_ranges, flat_directions, record_face
 from ._moments import Evaluation, MomentEngine
+from ._newton import newton
+from ._parallel import blas_limited
+from ._problem import EPS, Problem
 from .errors import ConvergenceWarning, InfeasibleTargetsError, InvalidInputError
 from .result import MaxEntResult
 
 __all__ = ["solve"]
 
-_EPS = np.finfo(np.float64).eps
-_NULL_EIG = 1e-12  # eigenvalue of the correlation matrix below which a direction is "flat"
-_LP_AFTER = 40  # Newton steps without convergence before the linear-programming check
-_RADIUS = 10.0  # initial trust radius, in prior standard deviations of the log-weights
-_LP_TOL = 1e-9  # feasibility tolerance of the linear programs, in units of the spread
-
-
-@dataclass
-class _Problem:
-    """Validated input and the bookkeeping shared by the stages of a solve."""
-
-    engine: MomentEngine
-    names: tuple[str, ...]
-    from_mapping: bool
-    spread: NDArray[np.float64]  # per-feature scale: std under the prior on the support
-    magnitude: NDArray[np.float64]  # per-feature max |F| on the support (rounding scale)
-    tol: float
-    max_iter: int
-    shift: NDArray[np.float64]  # the engine works with (F - shift) / scale
-    scale: NDArray[np.float64]
-    log_mass: float  # log of the prior's total weight on the support
-    n_iter: int = 0
-    lp_done: bool = False
-
-    def label(self, name, k):
-        return _checks.label(name, self.names, k, self.from_mapping)
-
-    def user(self, k, value):
-        """A value of feature k, from the engine's units back to the caller's."""
-        return self.shift[k] + self.scale[k] * value
-
-    def user_combo(self, d, value):
-        """Direction d and a value of F' @ d, in the caller's units."""
-        du = d / self.scale
-        return du, value + float(du @ self.shift)
-
-    def combo(self, d):
-        """Human-readable linear combination sum_k d_k f_k of the named features."""
-        scale = np.max(np.abs(d))
-        terms = []
-        for k in np.flatnonzero(np.abs(d) > 1e-8 * scale):
-            terms.append(f"{d[k] / scale:+.3g}*{self.names[k]}")
-        return " ".join(terms).lstrip("+") if terms else "0"
-
-    def involved(self, d):
-        scale = np.max(np.abs(d))
-        return [self.names[k] for k in np.flatnonzero(np.abs(d) > 1e-8 * scale)]
-
-    def dir_tol(self, d):
-        """Tolerance on F @ d implied by the per-feature tolerance and by rounding."""
-        a = np.abs(d)
-        return float(self.tol * (a @ self.spread) + 64 * _EPS * (a @ self.magnitude))
 
 
 def solve(
@@ -194,6 +150,17 @@ def solve(
     >>> maxent.solve({"face": [1, 2, 3, 4, 5, 6]}, {"face": 6.0}).p
     array([0., 0., 0., 0., 0., 1.])
     """
+    # One level of parallelism: maxent's worker threads (see maxent._parallel), with BLAS
+    # single-threaded throughout, also for the small dense algebra of the Newton steps
+    # (a team of BLAS threads on m x m matrices costs more than it gains, above all on a
+    # busy machine).
+    with blas_limited(1):
+        return _solve(features, targets, prior, lower, upper, sigma, initial_multipliers,
+                      tol, max_iter, chunk_size, names)
+
+
+def _solve(features, targets, prior, lower, upper, sigma, initial_multipliers, tol,
+           max_iter, chunk_size, names):
     if chunk_size is not None and (int(chunk_size) != chunk_size or chunk_size < 1):
         raise InvalidInputError(f"`chunk_size` must be a positive integer; got {chunk_size}.")
     engine, names, from_mapping = _make_engine(features, prior, chunk_size, names)
@@ -268,8 +235,8 @@ def solve(
     std = np.sqrt(np.clip(np.diag(ev0.cov), 0.0, None))
     magnitude = np.maximum(np.abs(fmin), np.abs(fmax))
     width = fmax - fmin
-    spread = np.where(std > 64 * _EPS * magnitude, std, np.where(width > 0, width, 1.0))
-    prob = _Problem(engine, names, from_mapping, spread, magnitude, float(tol), int(max_iter),
+    spread = np.where(std > 64 * EPS * magnitude, std, np.where(width > 0, width, 1.0))
+    prob = Problem(engine, names, from_mapping, spread, magnitude, float(tol), int(max_iter),
                     np.zeros(m) if shift is None else shift,
                     np.ones(m) if scale is None else scale, ev0.log_Z)
 
@@ -372,25 +339,25 @@ def _solve_equalities(prob, b, sigma2, J, lam0, ev_prior):
         first = False
         exact = [k for k in free if sigma2[k] == 0]
         const = [k for k in exact if ev0.dir_max[k] - ev0.dir_min[k] <= prob.dir_tol(eye[k])]
-        face = _check_ranges(prob, b, exact, ev0)
+        face = check_ranges(prob, b, exact, ev0)
         if face is not None:
             k, sign = face
             bound = ev0.dir_min[k] if sign > 0 else -ev0.dir_max[k]
-            lam = _record_face(prob, sign * eye[k], inf_sign, lam, bound)
+            lam = record_face(prob, sign * eye[k], inf_sign, lam, bound)
             continue
         for k in const:  # constant on the support and equal to its target: no role left
             free.remove(k)
         exact = [k for k in exact if k not in const]
         lam[[k for k in range(m) if k not in free]] = 0.0
-        null = _flat_directions(prob, b, exact, ev0)
+        null = flat_directions(prob, b, exact, ev0)
         if isinstance(null, tuple):  # a face along a dependent combination
-            lam = _record_face(prob, null[0], inf_sign, lam)
+            lam = record_face(prob, null[0], inf_sign, lam)
             continue
         basis = _reduced_basis(prob, free, null, ev0)
-        status, lam, ev, d = _newton(prob, b, sigma2, free, exact, basis, lam, ev0)
+        status, lam, ev, d = newton(prob, b, sigma2, free, exact, basis, lam, ev0)
         if status == "face":
             for direction, margin in d:
-                lam = _record_face(prob, direction, inf_sign, lam, margin=margin)
+                lam = record_face(prob, direction, inf_sign, lam, margin=margin)
             continue
         converged = status == "converged"
         if converged:
@@ -409,101 +376,6 @@ def _solve_equalities(prob, b, sigma2, J, lam0, ev_prior):
             ls = ls - null @ (null.T @ ls)
             lam = ls / prob.spread
         return _Outcome(lam, inf_sign, ev, converged, msg)
-
-
-def _record_face(prob, d, inf_sign, lam, dmin=None, margin=0.0):
-    """Restrict the support to the face minimising F @ d; lambda -> lambda + inf * d.
-
-    Returns ``lam`` without its component along ``d`` (constant on the face, it would
-    only cost precision in the log-weights).
-    """
-    eng = prob.engine
-    if dmin is None:
-        dmin = float(eng.project_ranges(d[:, None])[0][0])
-    eng.add_face(d, dmin + max(prob.dir_tol(d), margin))
-    prob.lp_done = False
-    big = np.abs(d) > 1e-8 * np.max(np.abs(d))
-    new = big & (inf_sign == 0)
-    inf_sign[new] = np.sign(d[new])
-    u = d * prob.spread
-    u = u / np.linalg.norm(u)
-    ls = lam * prob.spread
-    return (ls - u * (u @ ls)) / prob.spread
-
-
-def _check_ranges(prob, b, exact, ev0):
-    """Per-feature range test: raise for a target outside, return a face (k, sign) if on an end."""
-    for k in exact:
-        lo, hi = ev0.dir_min[k], ev0.dir_max[k]
-        t = prob.dir_tol(np.eye(prob.engine.m)[k])
-        if b[k] < lo - t or b[k] > hi + t:
-            raise InfeasibleTargetsError(
-                f"`{prob.label('targets', k)}` = {prob.user(k, b[k]):.10g} is outside "
-                f"[{prob.user(k, lo):.10g}, {prob.user(k, hi):.10g}], the range of "
-                f"`features[:, {k}]`"
-                + (f" ('{prob.names[k]}')" if prob.from_mapping else "")
-                + " over the states in the support: no distribution reaches it."
-            )
-        if hi - lo <= t:
-            continue
-        if b[k] <= lo + t:
-            return k, 1.0
-        if b[k] >= hi - t:
-            return k, -1.0
-    return None
-
-
-def _flat_directions(prob, b, exact, ev0):
-    """Linearly dependent exact constraints.
-
-    Returns the orthonormal (scaled) null vectors to project out of Newton's method, or
-    ``(d, 'face')`` when the targets sit on the end of a dependent combination's range.
-    Raises when dependent constraints have inconsistent targets.
-    """
-    m = prob.engine.m
-    if len(exact) < 2:
-        return np.zeros((m, 0))
-    s = prob.spread[exact]
-    corr = ev0.cov[np.ix_(exact, exact)] / np.outer(s, s)
-    w, v = np.linalg.eigh(corr)
-    flat = w < _NULL_EIG * max(1.0, float(w[-1]))
-    if not np.any(flat):
-        return np.zeros((m, 0))
-    cand = v[:, flat]
-    if cand.shape[1] > 1:
-        # Several tiny eigenvalues: at this noise level the eigenvectors mix exactly
-        # constant combinations with merely narrow ones.  Separate them with the
-        # covariance of the projected features (one more pass, no cancellation).
-        vs = np.zeros((m, cand.shape[1]))
-        vs[exact, :] = cand / s[:, None]
-        _, u = np.linalg.eigh(prob.engine.projected_covariance(vs, ev0.mean))
-        cand = cand @ u
-    vs = np.zeros((m, cand.shape[1]))
-    vs[exact, :] = cand
-    dirs = vs / prob.spread[:, None]  # directions in multiplier units
-    dmin, dmax = prob.engine.project_ranges(dirs)
-    null = []
-    for j in range(dirs.shape[1]):
-        d = dirs[:, j]
-        t = prob.dir_tol(d)
-        target = float(b @ d)
-        if target < dmin[j] - t or target > dmax[j] + t:
-            du, lo_u = prob.user_combo(d, dmin[j])
-            hi_u = prob.user_combo(d, dmax[j])[1]
-            tu = prob.user_combo(d, target)[1]
-            norm = np.max(np.abs(du))
-            raise InfeasibleTargetsError(
-                f"constraints {prob.involved(du)} are linearly dependent on the support: "
-                f"{prob.combo(du)} lies in [{lo_u / norm:.10g}, {hi_u / norm:.10g}] on every "
-                f"state, but the targets give {tu / norm:.10g}; the targets are inconsistent."
-            )
-        if dmax[j] - dmin[j] <= t:
-            null.append(vs[:, j])
-        elif target <= dmin[j] + t:
-            return d, "face"
-        elif target >= dmax[j] - t:
-            return -d, "face"
-    return np.array(null).T if null else np.zeros((m, 0))
 
 
 def _reduced_basis(prob, free, null, ev0):
@@ -529,264 +401,6 @@ def _reduced_basis(prob, free, null, ev0):
     w, v = np.linalg.eigh(0.5 * (corr + corr.T))
     w = np.maximum(w, 1e-16 * max(float(w[-1]), 1e-300))
     return e @ (v / np.sqrt(w))
-
-
-def _dual_value(ev, lam, b, sigma2, free):
-    lf = lam[free]
-    return ev.log_Z + float(lf @ b[free]) + 0.5 * float(sigma2[free] @ lf**2)
-
-
-def _residuals(prob, ev, lam, b, sigma2, free):
-    """Per-constraint violation of the optimality condition, in units of the spread."""
-    r = ev.mean[free] - b[free] - sigma2[free] * lam[free]
-    return np.abs(r) / prob.spread[free]
-
-
-def _newton(prob, b, sigma2, free, exact, basis, lam, ev0):
-    """Damped Newton on the dual over the free constraints.
-
-    Returns (status, lam, evaluation, faces) with status one of "converged", "face"
-    (faces: list of (direction d, margin): the targets touch the face minimising F @ d),
-    "stalled" or "max_iter".  Raises InfeasibleTargetsError on a certificate of
-    infeasibility.
-
-    Globalisation: a trust radius on the step, measured in coordinates whitened under the
-    prior (where one unit moves the log-weights by about one standard deviation), with a
-    backtracking line search inside it.  The radius grows after steps the quadratic model
-    predicted well and shrinks after poor ones.
-    """
-    eng = prob.engine
-    m = eng.m
-    s = prob.spread
-    ex_mask = np.zeros(m, dtype=bool)
-    ex_mask[exact] = True
-    if not free:
-        return "converged", lam, eng.evaluate(lam, hessian=False), None
-    # The prior pass was at lam = 0 on this very support: reuse it as the first step.
-    ev = ev0 if not np.any(lam) else eng.evaluate(lam)
-    stuck = 0  # consecutive full steps that changed the dual only by rounding
-    rmax_prev = np.inf
-    edge = np.inf  # where b sits in the range of F @ d for the last Newton direction d
-    center = None  # second moments about this point once p is concentrated
-    radius = _RADIUS
-    hr = None  # Hessian in the reduced coordinates, from the last full evaluation
-    contraction = 1.0  # residual after / before the last step
-    while True:
-        res = _residuals(prob, ev, lam, b, sigma2, free)
-        rmax = float(np.max(res)) if res.size else 0.0
-        if rmax <= prob.tol:
-            if edge < 1e-6 and exact and not prob.lp_done:
-                # Converged with the step pointing at the edge of the hull: the target may
-                # be exactly on a face, reached only in the limit.  The LP decides.
-                prob.lp_done = True
-                faces = _lp_check(prob, b, exact)
-                if faces is not None:
-                    return "face", lam, ev, faces
-            return "converged", lam, ev, None
-        if stuck >= 2 and rmax > 0.5 * rmax_prev:
-            # Full steps change the dual only by rounding and the residual no longer
-            # shrinks: the precision floor of this problem in float64.
-            return "stalled", lam, ev, None
-        contraction = rmax / rmax_prev if np.isfinite(rmax_prev) else 1.0
-        rmax_prev = rmax
-        if prob.n_iter >= prob.max_iter:
-            return "max_iter", lam, ev, None
-        if prob.n_iter >= _LP_AFTER and not prob.lp_done and exact:
-            prob.lp_done = True
-            faces = _lp_check(prob, b, exact)
-            if faces is not None:
-                return "face", lam, ev, faces
-        if ev.cov is None and (hr is None or contraction > 0.25):
-            # The last step, taken with an older Hessian, did not contract well: refresh.
-            ev = eng.evaluate(lam, center=center)
-        if ev.cov is not None and _cancels(ev, center, free):
-            # Concentrated p: E[FF] - E[F]E[F] about the old center would cancel; take the
-            # second moments about the current mean instead (from now on).
-            center = ev.mean.copy()
-            ev = eng.evaluate(lam, center=center)
-        if center is not None:
-            center = ev.mean.copy()
-        # Newton direction in scaled coordinates mu = lam * s, on the (whitened) basis.
-        g = (b - ev.mean + sigma2 * lam) / s
-        g[[k for k in range(m) if k not in free]] = 0.0
-        if ev.cov is not None:
-            h = ev.cov / np.outer(s, s) + np.diag(sigma2 / s**2)
-            hr = basis.T @ h @ basis
-        gr = basis.T @ g
-        w, v = np.linalg.eigh(hr)
-        floor = max(float(w[-1]), 1e-300) * 1e-14
-        coef = (v.T @ gr) / np.maximum(w, floor)
-        length = float(np.linalg.norm(coef))
-        if length > radius:
-            coef *= radius / length
-        step_r = -(v @ coef)
-        d = (basis @ step_r) / s  # multiplier units
-        slope = float((g * s) @ d)
-        if not slope < 0:  # rounding: no descent direction left
-            return "stalled", lam, ev, None
-        curvature = float(step_r @ hr @ step_r)
-        f0 = _dual_value(ev, lam, b, sigma2, free)
-        # Rounding level of the dual: log Z and lambda . b are each about |lambda| |F|.
-        noise = 64 * _EPS * (max(1.0, abs(f0)) + float(np.abs(lam) @ prob.magnitude))
-        cert = np.where(ex_mask, d, 0.0)
-        dirs = np.column_stack([cert, np.where(ex_mask, lam, 0.0)])
-        # Skip the covariance (most of a pass's cost) at the trial point when the Hessian
-        # will still be good there: Newton is contracting fast, or the step is short (in
-        # whitened units the Hessian changes by about the step length).  If the next step
-        # then contracts poorly, the Hessian is refreshed at that point.
-        light = rmax < 0.1 * np.sqrt(prob.tol) or (
-            ev.cov is not None and length <= radius and (contraction < 0.1 or length < 0.3))
-        t = 1.0
-        accepted = None
-        for _ in range(60):
-            lt = lam + t * d
-            et = eng.evaluate(lt, hessian=not light, directions=dirs, center=center)
-            ft = _dual_value(et, lt, b, sigma2, free)
-            suspect = _certificates(prob, b, dirs, et)
-            if suspect is not None and not prob.lp_done:
-                # The certificate suggests a face; its exact normal comes from an LP.
-                prob.lp_done = True
-                faces = _lp_check(prob, b, exact)
-                if faces is not None:
-                    return "face", lt, et, faces
-            if ft <= f0 + 1e-4 * t * slope + noise:
-                accepted = (lt, et)
-                break
-            # Safeguarded quadratic interpolation of the dual along the step.
-            denom = 2.0 * (ft - f0 - t * slope)
-            t_new = -slope * t * t / denom if denom > 0 else 0.1 * t
-            t = float(np.clip(t_new, 0.1 * t, 0.5 * t))
-        prob.n_iter += 1
-        if accepted is None:
-            return "stalled", lam, ev, None
-        predicted = -(t * slope + 0.5 * t * t * curvature)
-        ratio = (f0 - ft) / predicted if predicted > noise else 1.0
-        taken = t * min(length, radius)
-        if ratio > 0.75 and t == 1.0 and length >= 0.99 * radius:
-            radius *= 4.0
-        elif ratio < 0.25:
-            radius = max(0.25 * taken, 1e-8)
-        at_floor = t == 1.0 and abs(ft - f0) <= noise
-        stuck = stuck + 1 if at_floor else 0
-        lam, ev = accepted
-        width = ev.dir_max[0] - ev.dir_min[0]
-        if np.any(cert) and width > 0:
-            edge = (float(b @ cert) - ev.dir_min[0]) / width
-
-
-def _cancels(ev, center, free):
-    """Whether Cov = E[FF] - E[F]E[F] (about center) lost more than ~6 digits."""
-    var = np.diag(ev.cov)[free]
-    off = (ev.mean if center is None else ev.mean - center)[free]
-    return bool(np.any(off**2 > 1e6 * np.maximum(var, 1e-300)))
-
-
-def _certificates(prob, b, dirs, ev):
-    """Infeasibility or face certificates from the ranges of F @ d computed in the pass.
-
-    For any direction d, a feasible target satisfies b . d >= min_i F_i . d.  A target
-    below that is infeasible; one within tolerance of it lies on the face minimising F . d.
-    """
-    for j in range(dirs.shape[1]):
-        d = dirs[:, j]
-        if not np.any(d):
-            continue
-        t = prob.dir_tol(d)
-        gap = float(b @ d) - ev.dir_min[j]
-        if gap < -t:
-            _raise_outside_hull(prob, d, float(b @ d), ev.dir_min[j])
-        if gap <= t and ev.dir_max[j] - ev.dir_min[j] > t:
-            return d
-    return None
-
-
-def _raise_outside_hull(prob, d, target, bound):
-    du, bound_u = prob.user_combo(d, bound)
-    target_u = prob.user_combo(d, target)[1]
-    norm = np.max(np.abs(du))
-    raise InfeasibleTargetsError(
-        "the targets lie outside the convex hull of the feature vectors of the states in "
-        f"the support: every state has {prob.combo(du)} >= {bound_u / norm:.10g}, "
-        f"but the targets give {target_u / norm:.10g}; constraints "
-        f"{prob.involved(du)} cannot be met together."
-    )
-
-
-def _lp_check(prob, b, exact):
-    """Decide, by linear programming, whether the targets are infeasible or on a face.
-
-    Cutting planes over the states: each linear program has one variable per constraint
-    and a growing subset of the states as rows; one pass over F finds the states that
-    violate the current solution.  Returns a face direction, or None for an interior
-    target; raises for infeasible targets.
-    """
-    from scipy.optimize import linprog
-
-    eng = prob.engine
-    m = eng.m
-    s = prob.spread[exact]
-    bx = b[exact]
-    rng = np.random.default_rng(0)
-    probe = np.zeros((m, 2 * len(exact) + 4))
-    probe[exact, : len(exact)] = np.diag(1 / s)
-    probe[exact, len(exact): 2 * len(exact)] = -np.diag(1 / s)
-    probe[exact, 2 * len(exact):] = rng.standard_normal((len(exact), 4)) / s[:, None]
-    rows = eng.extreme_rows(probe)  # feature vectors of a few states, grown by cutting planes
-
-    def cutting_plane(objective, margin_var):
-        nonlocal rows
-        for _ in range(100):
-            g = (rows[:, exact] - bx) / s
-            k = len(exact)
-            if margin_var:  # max t  s.t.  g_i . d >= t
-                c = np.r_[np.zeros(k), -1.0]
-                a_ub = np.column_stack([-g, np.ones(len(g))])
-                bounds = [(-1, 1)] * k + [(None, 1)]
-            else:  # max objective . d  s.t.  g_i . d >= 0
-                c = -objective
-                a_ub = -g
-                bounds = [(-1, 1)] * k
-            lp = linprog(c, A_ub=a_ub, b_ub=np.zeros(len(g)), bounds=bounds, method="highs",
-                         options={"primal_feasibility_tolerance": 1e-10,
-                                  "dual_feasibility_tolerance": 1e-10})
-            if lp.status != 0:  # pragma: no cover - HiGHS failure
-                return None, None
-            dvec = lp.x[:k]
-            level = lp.x[k] if margin_var else 0.0
-            dl = np.zeros(m)
-            dl[exact] = dvec / s
-            val, cand = eng.lowest_rows(dl, float(b @ dl), 4 * k + 4)
-            viol = cand[val < level - 1e-12]
-            grown = np.unique(np.vstack([rows, viol]), axis=0)
-            if viol.shape[0] == 0 or grown.shape[0] == rows.shape[0]:
-                return dl, (-lp.fun if not margin_var else level)
-            rows = grown
-        return None, None  # pragma: no cover
-
-    d, margin = cutting_plane(None, True)
-    if d is None:  # pragma: no cover
-        return None
-    if margin > prob.dir_tol(d):
-        dmin, _ = eng.project_ranges(d[:, None])
-        _raise_outside_hull(prob, d, float(b @ d), float(dmin[0]))
-    # Feasible: is the target on a proper face?  max E_q[F - b] . d over d with F_i . d >= b . d.
-    # An optimal vertex may keep some states of a larger face, so repeat on the face found
-    # until the target is in the relative interior.
-    faces = []
-    saved = list(eng.faces)
-    for _ in range(m + 1):
-        ev_q = eng.evaluate(np.zeros(m), hessian=False)
-        objective = (ev_q.mean[exact] - bx) / s
-        d, value = cutting_plane(objective, False)
-        if d is None or value <= prob.dir_tol(d):
-            break
-        # States within the LP's own tolerance of the supporting hyperplane are on the face.
-        margin = max(prob.dir_tol(d), _LP_TOL * float(np.abs(d) @ prob.spread))
-        faces.append((d, margin))
-        eng.add_face(d, float(b @ d) + margin)
-        rows = rows[rows @ d <= float(b @ d) + margin]
-    eng.faces = saved
-    return faces or None
 
 
 def _solve_bounds(prob, lo, hi, lam0, ev0):
@@ -861,7 +475,7 @@ def _finish(prob, out, targets, user_targets, sigma2, lo, hi):
             f"({rel:.3g} of the features' spread) > tol = {prob.tol:g}; increase `max_iter`, "
             "loosen `tol`, or move `targets` away from the edge of what `features` allows.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
     return MaxEntResult(
         p=p,

@@ -1,22 +1,25 @@
 """Back ends for state spaces beyond one machine's memory: dask arrays and chunk sources.
 
 :func:`maxent.solve` talks to its data only through the map-reduce passes of
-:class:`maxent._moments.MomentEngine`.  The engines here are subclasses that change only
-*where the chunks come from* and *how the partial results are combined*:
+:class:`maxent._moments.MomentEngine`, which is a *block source* (where the states come
+from) run by an *executor* (who runs the per-block tasks).  This module adds two sources
+and one executor; the engine's code is the same for all back ends:
 
-- :class:`DaskEngine`: ``features`` (and ``prior``) are dask arrays chunked along the state
-  axis.  Each pass is one ``dask.compute`` of a graph with one task per block (the block is
-  cut into cache-sized chunks inside the task) and a tree of merges; dask does the
-  scheduling, so with a :class:`distributed.Client` active the pass runs on the cluster.
-- :class:`SourceEngine`: ``features`` is a *chunk source*, a callable returning a fresh
-  iterable of ``(features_chunk, prior_chunk_or_None)`` (one call per pass), or an object
-  whose ``__iter__`` does so repeatedly.  States are generated on the fly, so no
-  ``n_states x n_constraints`` array ever exists; chunks are processed by a small pool of
-  threads while the next one is generated, and memory stays a few chunks.
+- dask arrays: :class:`DaskBlocks` yields the array's blocks (``features`` and ``prior``
+  chunked along the state axis) and :class:`DaskExecutor` runs each pass as one
+  ``dask.compute`` of a graph with one task per block (the block is cut into cache-sized
+  chunks inside the task) and a tree of merges; dask does the scheduling, so with a
+  :class:`distributed.Client` active the pass runs on the cluster.
+- chunk sources: :class:`SourceBlocks` reads a callable returning a fresh iterable of
+  ``(features_chunk, prior_chunk_or_None)`` (one call per pass), or an object whose
+  ``__iter__`` does so repeatedly.  States are generated on the fly, so no
+  ``n_states x n_constraints`` array ever exists; the chunks are processed by the usual
+  :class:`maxent._parallel.ThreadExecutor` while the next one is generated, and memory
+  stays a few chunks.
 
-Both apply the affine transform and the faces of the support exactly as the in-memory
+Both see the affine transform and the faces of the support exactly as the in-memory
 engine does (:func:`maxent._moments.prepare_chunk`), and validate their input during the
-first pass, chunk by chunk, with the messages of the in-memory checks (global state
+first pass, block by block, with the messages of the in-memory checks (global state
 indices).  The distribution is returned lazily: a dask array for dask input, a
 :class:`StreamedProbabilities` (a function of the states) for a chunk source.
 """
@@ -25,21 +28,20 @@ from __future__ import annotations
 
 import inspect
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _moments
 from ._checks import _fmt_index, first_bad_index
-from ._moments import MomentEngine, prepare_chunk, reduce_block
+from ._moments import BlockCheck, MomentEngine, prepare_chunk
+from ._parallel import blas_limited
 from .errors import InvalidInputError
 
-__all__ = ["DaskEngine", "SourceEngine", "StreamedProbabilities", "generated_features",
-           "is_lazy"]
+__all__ = ["DaskBlocks", "DaskExecutor", "SourceBlocks", "StreamedProbabilities",
+           "generated_features", "is_lazy"]
 
 _FAN_IN = 8  # partial results merged per task of the tree reduction
 
@@ -61,30 +63,17 @@ def is_lazy(features: Any) -> bool:
 
 
 # -- validation, chunk by chunk ------------------------------------------------------------
-@dataclass
-class _Check:
-    """What the first pass learns about the input: row count, support, first error."""
-
-    rows: int
-    positive: bool  # some state has positive prior weight
-    error: tuple | None  # (sort key, message): the error the in-memory checks would raise
-
-
-def _merge_checks(a: _Check | None, b: _Check | None) -> _Check | None:
-    if a is None or b is None:
-        return b if a is None else a
-    errs = [e for e in (a.error, b.error) if e is not None]
-    return _Check(a.rows + b.rows, a.positive or b.positive,
-                  min(errs, key=lambda e: e[0]) if errs else None)
-
-
-def _check_block(fb, qb, first_row, names, from_mapping):
-    """Validate one block; error keys order errors as the in-memory checks would.
+def _check_block(fb, qb, first_row, *, names, from_mapping):
+    """Validate one block (a :class:`BlockCheck`); keys order errors as in memory.
 
     In memory, a mapping's columns are checked first, then the prior, and an array of
     features last (its finiteness is read off the first pass).
     """
     errors = []
+    fb = np.asarray(fb, dtype=np.float64)
+    if fb.ndim == 1:
+        fb = fb[:, None]
+    qb = None if qb is None else np.asarray(qb, dtype=np.float64)
     bad = ~np.isfinite(fb)
     if np.any(bad):
         if from_mapping:  # column by column, as for a mapping of columns in memory
@@ -111,7 +100,7 @@ def _check_block(fb, qb, first_row, names, from_mapping):
     else:
         positive = not errors
     error = min(errors, key=lambda e: e[0]) if errors else None
-    return _Check(fb.shape[0], positive and error is None, error)
+    return BlockCheck(fb.shape[0], positive and error is None, error)
 
 
 def _log_weights(q):
@@ -119,66 +108,9 @@ def _log_weights(q):
         return np.log(q)
 
 
-def _raise_checks(check: _Check) -> None:
-    if check.error is not None:
-        raise InvalidInputError(check.error[1])
-    if check.rows == 0:
-        raise InvalidInputError("`features` has no rows; give at least one state.")
-    if not check.positive:
-        raise InvalidInputError("`prior` is zero everywhere: the support is empty.")
-
-
-@dataclass
-class _Pass:
-    """Everything a task needs for one pass (small: shipped once per pass to the workers)."""
-
-    func: Callable
-    merge: Callable
-    chunk_size: int
-    shift: NDArray[np.float64] | None
-    inv_scale: NDArray[np.float64] | None
-    faces: list
-    errstate: dict
-    check: bool
-    names: tuple[str, ...]
-    from_mapping: bool
-
-
-def _block_task(spec: _Pass, fb, qb, first_row):
-    """Partial result of one block of states (runs on a worker)."""
-    with np.errstate(**spec.errstate):
-        fb = np.asarray(fb, dtype=np.float64)
-        if fb.ndim == 1:
-            fb = fb[:, None]
-        qb = None if qb is None else np.asarray(qb, dtype=np.float64)
-        check = None
-        if spec.check:
-            check = _check_block(fb, qb, first_row, spec.names, spec.from_mapping)
-            if check.error is not None:
-                return None, check
-        lq = None if qb is None else _log_weights(qb)
-        part = reduce_block(spec.func, spec.merge, fb, lq, first_row, spec.chunk_size,
-                            spec.shift, spec.inv_scale, spec.faces)
-        return part, check
-
-
-def _merge_task(spec: _Pass, parts):
-    """Merge a list of ``(partial, check)`` pairs in order (one node of the tree)."""
-    with np.errstate(**spec.errstate):
-        acc, chk = None, None
-        for part, check in parts:
-            acc = spec.merge(acc, part)
-            chk = _merge_checks(chk, check)
-        return acc, chk
-
-
-def _default_chunk(m):
-    return max(1024, _moments._CHUNK_ELEMENTS // max(m, 1))
-
-
 # -- dask arrays -------------------------------------------------------------------------------
-class DaskEngine(MomentEngine):
-    """Passes over a dask array of features, one ``dask.compute`` each.
+class DaskBlocks:
+    """Block source of a dask array of features: its blocks along the state axis.
 
     Parameters
     ----------
@@ -186,15 +118,13 @@ class DaskEngine(MomentEngine):
         Chunked along the state axis (chunks along the constraint axis are merged).
     prior : dask array or ndarray, shape (n_states,), or None
         Unnormalised prior weights (validated, and their log taken, inside the tasks).
-    chunk_size : int or None
-        Rows per chunk inside a block (cache-sized by default).
     names, from_mapping
         Constraint names and whether they came from a mapping (for error messages).
     """
 
-    keeps_p = False  # p stays lazy: nothing per state is kept in memory
+    prior_is_log = False
 
-    def __init__(self, features, prior, chunk_size, names, from_mapping):
+    def __init__(self, features, prior, names, from_mapping):
         import dask.array as da
 
         if features.ndim == 1:
@@ -218,67 +148,54 @@ class DaskEngine(MomentEngine):
                     "(one per state)."
                 )
             prior = da.asarray(prior).rechunk((features.chunks[0],))
-        super().__init__(np.empty((0, m)), None, chunk_size)
-        self.F = features
-        self.prior = prior
-        self.n = n
-        self.names, self.from_mapping = names, from_mapping
-        self._checked = False
         if n == 0:
             raise InvalidInputError("`features` has no rows; give at least one state.")
+        self.F = features
+        self.prior = prior
+        self.n, self.m = n, m
+        self.validate = partial(_check_block, names=names, from_mapping=from_mapping)
 
-    def _blocks(self):
+    def blocks(self, chunk_size):
         fblocks = self.F.to_delayed().ravel()
         qblocks = [None] * len(fblocks) if self.prior is None else self.prior.to_delayed().ravel()
         starts = np.concatenate([[0], np.cumsum(self.F.chunks[0])[:-1]]).astype(int)
-        return fblocks, qblocks, starts
+        for fb, qb, s in zip(fblocks, qblocks, starts, strict=True):
+            yield fb, qb, int(s)
 
-    def _reduce(self, func, merge):
-        import dask
-
-        self.n_passes += 1
-        spec = _Pass(func, merge, self.chunk_size, self.shift, self.inv_scale, list(self.faces),
-                     np.geterr(), not self._checked, self.names, self.from_mapping)
-        spec_d = dask.delayed(spec, name=f"maxent-pass-{uuid.uuid4().hex}")
-        task = dask.delayed(_block_task, pure=True)
-        level = [task(spec_d, fb, qb, int(s)) for fb, qb, s in zip(*self._blocks(), strict=True)]
-        merge_node = dask.delayed(_merge_task, pure=True)
-        while len(level) > 1:
-            level = [merge_node(spec_d, level[i: i + _FAN_IN])
-                     for i in range(0, len(level), _FAN_IN)]
-        (result, check), = dask.compute(*level)
-        if spec.check:
-            _raise_checks(check)
-            self._checked = True
-        return result
-
-    def finalize(self, ev):
-        """(p, entropy, sum p log q) at ``ev``: one pass; p a lazy dask array like ``features``."""
+    def lazy_p(self, lam, log_z, total, shift, inv_scale, faces):
+        """p as a lazy dask array chunked like ``features``."""
         import dask.array as da
 
-        def make_p(total):
-            args = (self.F, "ij") + (() if self.prior is None else (self.prior, "i"))
-            return da.blockwise(
-                _p_block, "i", *args, dtype=np.float64, concatenate=True, lam=ev.lam.copy(),
-                log_z=float(ev.log_Z), total=total, shift=self.shift,
-                inv_scale=self.inv_scale, faces=list(self.faces), meta=np.empty(0),
-            )
-
-        return _finalize(self, ev, make_p)
+        args = (self.F, "ij") + (() if self.prior is None else (self.prior, "i"))
+        return da.blockwise(
+            _p_block, "i", *args, dtype=np.float64, concatenate=True, lam=lam, log_z=log_z,
+            total=total, shift=shift, inv_scale=inv_scale, faces=faces, meta=np.empty(0),
+        )
 
 
-def _finalize(engine, ev, make_p):
-    """One information pass, as :meth:`MomentEngine.finalize`, with p built by ``make_p``."""
-    lam, log_z = ev.lam, ev.log_Z
+class DaskExecutor:
+    """Runs a pass as one ``dask.compute``: a task per block and a tree of merges.
 
-    def chunk(fc, lq, _):
-        log_p = -(fc @ lam) - log_z
-        if lq is not None:
-            log_p += lq
-        return _moments._information_terms(np.exp(log_p), log_p, lq)
+    The pass's :class:`maxent._moments.PassSpec` enters the graph once.  While the
+    graph runs, BLAS in this process is limited to one thread (dask's threads, or an
+    in-process cluster's, are the parallelism); distributed workers in their own
+    processes already start with one BLAS thread each.
+    """
 
-    total, ent, cross = engine._reduce(chunk, _moments._add)
-    return make_p(total), ent / total + np.log(total), cross / total
+    def reduce(self, task, spec, blocks, combine):
+        import dask
+
+        spec_d = dask.delayed(spec, name=f"maxent-pass-{uuid.uuid4().hex}")
+        run = dask.delayed(task, pure=True)
+        level = [run(spec_d, block) for block in blocks]
+        if not level:
+            return None
+        node = dask.delayed(combine, pure=True)
+        while len(level) > 1:
+            level = [node(spec_d, level[i: i + _FAN_IN]) for i in range(0, len(level), _FAN_IN)]
+        with blas_limited(1):
+            (result,) = dask.compute(*level)
+        return result
 
 
 def _p_block(fb, qb=None, *, lam, log_z, total, shift, inv_scale, faces):
@@ -361,8 +278,8 @@ def check_source(source) -> None:
         )
 
 
-class SourceEngine(MomentEngine):
-    """Passes over a chunk source: states generated on the fly, a few chunks in memory.
+class SourceBlocks:
+    """Block source of a chunk source: states generated on the fly, one chunk per block.
 
     Parameters
     ----------
@@ -372,71 +289,29 @@ class SourceEngine(MomentEngine):
         feature chunks; the same states in the same order on every pass.
     m : int
         Number of constraints (columns of every chunk).
-    chunk_size : int or None
-        Rows per piece when a chunk is processed (cache-sized by default).
-    names : tuple of str
-        Constraint names (for messages).
+    names, from_mapping
+        Constraint names and whether they were given (for messages).
     """
 
-    keeps_p = False  # p stays lazy: nothing per state is kept in memory
+    prior_is_log = False
 
-    def __init__(self, source, m, chunk_size, names, from_mapping):
-        super().__init__(np.empty((0, m)), None, chunk_size)
+    def __init__(self, source, m, names, from_mapping):
         self.source = source
+        self.m = m
         self.n = None  # counted by the first pass
-        self.names, self.from_mapping = names, from_mapping
-        self._checked = False
+        self.validate = partial(_check_block, names=names, from_mapping=from_mapping)
 
-    def _reduce(self, func, merge):
-        self.n_passes += 1
-        check = not self._checked
-        spec = _Pass(func, merge, self.chunk_size, self.shift, self.inv_scale, list(self.faces),
-                     np.geterr(), False, self.names, self.from_mapping)
-        pool = _moments._POOL
-        if pool is None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            pool = _moments._POOL = ThreadPoolExecutor(max_workers=_moments._WORKERS,
-                                                       thread_name_prefix="maxent")
-        pending: deque = deque()
-        acc = None
-        total = _Check(0, False, None)
+    def blocks(self, chunk_size):
         row = 0
-        try:
-            for item in _iterate(self.source):
-                fc, qc = _as_chunk(item, row, self.m)
-                if check:
-                    c = _check_block(fc, qc, row, self.names, self.from_mapping)
-                    if c.error is not None and c.error[0][0] == 0:
-                        raise InvalidInputError(c.error[1])  # features: the first, in order
-                    total = _merge_checks(total, c)
-                    if total.error is not None:  # a prior error: features checked on
-                        row += fc.shape[0]
-                        continue
-                pending.append(pool.submit(_block_task, spec, fc, qc, row))
-                row += fc.shape[0]
-                while len(pending) > 2 * _moments._WORKERS:
-                    acc = merge(acc, pending.popleft().result()[0])
-            while pending:
-                acc = merge(acc, pending.popleft().result()[0])
-        finally:
-            for f in pending:
-                f.cancel()
-        if check:
-            _raise_checks(total)
-            self.n = row
-            self._checked = True
-        return acc
+        for item in _iterate(self.source):
+            fc, qc = _as_chunk(item, row, self.m)
+            yield fc, qc, row
+            row += fc.shape[0]
 
-    def finalize(self, ev):
-        """(p, entropy, sum p log q) at ``ev``: one pass; p a :class:`StreamedProbabilities`."""
-
-        def make_p(total):
-            return StreamedProbabilities(self.source, ev.lam.copy(), float(ev.log_Z), total,
-                                         self.shift, self.inv_scale, list(self.faces), self.n,
-                                         self.m)
-
-        return _finalize(self, ev, make_p)
+    def lazy_p(self, lam, log_z, total, shift, inv_scale, faces):
+        """p as a :class:`StreamedProbabilities` (nothing per state stored)."""
+        return StreamedProbabilities(self.source, lam, log_z, total, shift, inv_scale, faces,
+                                     self.n, self.m)
 
 
 class StreamedProbabilities:
@@ -560,14 +435,14 @@ def open_lazy(features, prior, chunk_size, names: Sequence[str] | None):
                 )
             cols.append(da.asarray(col))
         stacked = da.stack(cols, axis=1)
-        return DaskEngine(stacked, prior, chunk_size, keys, True), keys, True
+        return _dask_engine(stacked, prior, chunk_size, keys, True), keys, True
     if _is_dask(features):
         if features.ndim not in (1, 2):
             raise InvalidInputError(
                 f"`features` must be 1-D or 2-D; got an array of shape {features.shape}.")
         m = 1 if features.ndim == 1 else features.shape[1]
         named = _names(names, m)
-        return (DaskEngine(features, prior, chunk_size, named[0], named[1]),) + named
+        return (_dask_engine(features, prior, chunk_size, *named),) + named
     check_source(features)
     if prior is not None:
         raise InvalidInputError(
@@ -582,7 +457,12 @@ def open_lazy(features, prior, chunk_size, names: Sequence[str] | None):
     else:
         m = len(names)
     named = _names(names, m)
-    return (SourceEngine(features, m, chunk_size, named[0], named[1]),) + named
+    return (MomentEngine(SourceBlocks(features, m, *named), chunk_size=chunk_size),) + named
+
+
+def _dask_engine(features, prior, chunk_size, names, from_mapping):
+    return MomentEngine(DaskBlocks(features, prior, names, from_mapping), chunk_size=chunk_size,
+                        executor=DaskExecutor())
 
 
 def _names(names, m):

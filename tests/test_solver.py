@@ -373,12 +373,13 @@ def test_extreme_magnitudes_neither_overflow_nor_underflow(scale):
 
 
 def test_cheap_tests_decide_without_linear_programming(monkeypatch):
-    from maxent import solver
+    from maxent import _faces, _newton
 
     def no_lp(*args):
         raise AssertionError("the linear program ran")
 
-    monkeypatch.setattr(solver, "_lp_check", no_lp)
+    monkeypatch.setattr(_faces, "lp_faces", no_lp)
+    monkeypatch.setattr(_newton, "lp_faces", no_lp)
     with pytest.raises(maxent.InfeasibleTargetsError):  # range test
         maxent.solve(DIE, [0.5])
     with pytest.raises(maxent.InfeasibleTargetsError):  # dependent constraints
@@ -401,3 +402,61 @@ def test_slanted_face_detection_on_many_states_costs_few_passes():
     np.testing.assert_allclose(res.moments, [3.0, 3.0, 0.0], atol=1e-9)
     # the whole solve, LP included, is a few dozen passes over F: nothing grows with n^2
     assert res.n_passes <= 60
+
+
+# -- threads (maxent._parallel) ---------------------------------------------------------------
+def test_worker_count_honours_environment_and_enclosing_limits(monkeypatch):
+    from threadpoolctl import threadpool_limits
+
+    from maxent._parallel import worker_count
+
+    monkeypatch.delenv("MAXENT_NUM_THREADS", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert 1 <= worker_count() <= 8
+    with threadpool_limits(1):
+        assert worker_count() == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert worker_count() == 1
+    monkeypatch.setenv("MAXENT_NUM_THREADS", "3")
+    assert worker_count() == 3
+
+
+def test_blas_limited_sets_and_restores_the_blas_threads():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from maxent._parallel import blas_limited
+
+    with threadpool_limits(2):
+        before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+        with blas_limited(1):
+            inside = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+        after = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    assert inside and all(t == 1 for t in inside)
+    assert after == before
+
+
+def test_thread_executor_merges_in_order_with_several_workers():
+    from maxent._parallel import ThreadExecutor
+
+    def task(spec, block):
+        return [block * spec]
+
+    def combine(spec, parts):
+        return [x for p in parts for x in p]
+
+    for workers in (1, 2, 3):
+        out = ThreadExecutor(workers).reduce(task, 10, iter(range(23)), combine)
+        assert out == [10 * k for k in range(23)]
+    assert ThreadExecutor(2).reduce(task, 1, iter(()), combine) is None
+
+
+def test_solution_does_not_depend_on_the_number_of_threads(monkeypatch):
+    rng = np.random.default_rng(5)
+    F = rng.standard_normal((40_000, 4))
+    b = rng.dirichlet(np.ones(40_000)) @ F
+    monkeypatch.setenv("MAXENT_NUM_THREADS", "1")
+    one = maxent.solve(F, b, chunk_size=2048)
+    monkeypatch.setenv("MAXENT_NUM_THREADS", "3")
+    three = maxent.solve(F, b, chunk_size=2048)
+    np.testing.assert_allclose(three.multipliers, one.multipliers, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(three.p, one.p, rtol=1e-12, atol=1e-300)

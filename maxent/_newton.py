@@ -1,0 +1,256 @@
+"""Newton's method on the dual, globalised by a trust region: the solver's inner loop.
+
+The dual :math:`\\Gamma(\\lambda) = \\log Z + \\lambda \\cdot b
++ \\tfrac12 \\sum_k \\sigma_k^2 \\lambda_k^2` is minimised over the free constraints in
+coordinates whitened under the prior.  The loop has the shape of a trust-region method:
+each iteration computes a direction (:func:`_direction`), tries the step
+(:func:`_trial_step`: a pass at the trial point, with a backtracking line search inside the
+radius), and updates the radius (:func:`_update_radius`) from the ratio of actual to
+predicted decrease.  The state of the iteration lives in one :class:`_State`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._faces import certificates, lp_faces
+from ._moments import Evaluation
+from ._problem import EPS
+
+__all__ = ["dual_value", "newton", "residuals"]
+
+_LP_AFTER = 40  # Newton steps without convergence before the linear-programming check
+_RADIUS = 10.0  # initial trust radius, in prior standard deviations of the log-weights
+
+
+def dual_value(ev, lam, b, sigma2, free):
+    lf = lam[free]
+    return ev.log_Z + float(lf @ b[free]) + 0.5 * float(sigma2[free] @ lf**2)
+
+
+def residuals(prob, ev, lam, b, sigma2, free):
+    """Per-constraint violation of the optimality condition, in units of the spread."""
+    r = ev.mean[free] - b[free] - sigma2[free] * lam[free]
+    return np.abs(r) / prob.spread[free]
+
+
+@dataclass
+class _Problem:
+    """What stays fixed during one Newton solve (the constraints and their coordinates)."""
+
+    prob: Any  # maxent._problem.Problem
+    b: NDArray[np.float64]
+    sigma2: NDArray[np.float64]
+    free: list  # constraints Newton works on (the others keep multiplier 0)
+    exact: list  # the free constraints without noise (sigma = 0): faces are theirs
+    basis: NDArray[np.float64]  # reduced, whitened coordinates (see solver._reduced_basis)
+    ex_mask: NDArray[np.bool_]
+
+
+@dataclass
+class _State:
+    """The iteration's state, all in one place."""
+
+    lam: NDArray[np.float64]
+    ev: Evaluation  # evaluation at lam
+    radius: float = _RADIUS  # trust radius, in whitened units
+    hr: NDArray[np.float64] | None = None  # reduced Hessian from the last full evaluation
+    center: NDArray[np.float64] | None = None  # second moments about this point (concentrated p)
+    rmax: float = np.inf  # largest scaled residual at lam
+    rmax_prev: float = np.inf
+    contraction: float = 1.0  # residual after / before the last step
+    stuck: int = 0  # consecutive full steps that changed the dual only by rounding
+    edge: float = np.inf  # where b sits in the range of F @ d for the last direction d
+
+
+@dataclass
+class _Step:
+    """A proposed step and its quadratic model."""
+
+    d: NDArray[np.float64]  # direction in multiplier units (t = 1 is the full step)
+    length: float  # Newton step length before truncation, whitened units
+    slope: float  # directional derivative of the dual at t = 0
+    curvature: float  # d^T H d (whitened)
+    f0: float  # dual at the current point
+    noise: float  # rounding level of the dual
+    dirs: NDArray[np.float64]  # directions whose ranges the trial pass also computes
+    light: bool  # skip the covariance at the trial point
+
+
+def newton(prob, b, sigma2, free, exact, basis, lam, ev0):
+    """Trust-region Newton on the dual over the free constraints.
+
+    Returns (status, lam, evaluation, faces) with status one of "converged", "face"
+    (faces: list of (direction d, margin): the targets touch the face minimising F @ d),
+    "stalled" or "max_iter".  Raises InfeasibleTargetsError on a certificate of
+    infeasibility.
+
+    Globalisation: a trust radius on the step, measured in coordinates whitened under the
+    prior (where one unit moves the log-weights by about one standard deviation), with a
+    backtracking line search inside it.  The radius grows after steps the quadratic model
+    predicted well and shrinks after poor ones.
+    """
+    eng = prob.engine
+    m = eng.m
+    if not free:
+        return "converged", lam, eng.evaluate(lam, hessian=False), None
+    ex_mask = np.zeros(m, dtype=bool)
+    ex_mask[exact] = True
+    pb = _Problem(prob, b, sigma2, free, exact, basis, ex_mask)
+    # The prior pass was at lam = 0 on this very support: reuse it as the first step.
+    st = _State(lam, ev0 if not np.any(lam) else eng.evaluate(lam))
+    while True:
+        verdict = _stopping(pb, st)
+        if verdict is not None:
+            return verdict
+        _refresh_hessian(pb, st)
+        step = _direction(pb, st)
+        if step is None:  # rounding: no descent direction left
+            return "stalled", st.lam, st.ev, None
+        t, outcome, trial = _trial_step(pb, st, step)
+        prob.n_iter += 1
+        if outcome == "face":
+            return trial
+        if outcome == "failed":
+            return "stalled", st.lam, st.ev, None
+        _update(pb, st, step, t, trial)
+
+
+def _stopping(pb, st):
+    """The verdict before a step: converged, on a face, stalled, out of steps; or None."""
+    prob = pb.prob
+    res = residuals(prob, st.ev, st.lam, pb.b, pb.sigma2, pb.free)
+    rmax = float(np.max(res)) if res.size else 0.0
+    if rmax <= prob.tol:
+        if st.edge < 1e-6 and pb.exact and not prob.lp_done:
+            # Converged with the step pointing at the edge of the hull: the target may
+            # be exactly on a face, reached only in the limit.  The LP decides.
+            faces = _lp(pb)
+            if faces is not None:
+                return "face", st.lam, st.ev, faces
+        return "converged", st.lam, st.ev, None
+    if st.stuck >= 2 and rmax > 0.5 * st.rmax_prev:
+        # Full steps change the dual only by rounding and the residual no longer
+        # shrinks: the precision floor of this problem in float64.
+        return "stalled", st.lam, st.ev, None
+    st.contraction = rmax / st.rmax_prev if np.isfinite(st.rmax_prev) else 1.0
+    st.rmax_prev = st.rmax = rmax
+    if prob.n_iter >= prob.max_iter:
+        return "max_iter", st.lam, st.ev, None
+    if prob.n_iter >= _LP_AFTER and not prob.lp_done and pb.exact:
+        faces = _lp(pb)
+        if faces is not None:
+            return "face", st.lam, st.ev, faces
+    return None
+
+
+def _lp(pb):
+    pb.prob.lp_done = True
+    return lp_faces(pb.prob, pb.b, pb.exact)
+
+
+def _refresh_hessian(pb, st):
+    """Evaluate the covariance at lam again when the one in use is stale or imprecise."""
+    eng = pb.prob.engine
+    if st.ev.cov is None and (st.hr is None or st.contraction > 0.25):
+        # The last step, taken with an older Hessian, did not contract well: refresh.
+        st.ev = eng.evaluate(st.lam, center=st.center)
+    if st.ev.cov is not None and _cancels(st.ev, st.center, pb.free):
+        # Concentrated p: E[FF] - E[F]E[F] about the old center would cancel; take the
+        # second moments about the current mean instead (from now on).
+        st.center = st.ev.mean.copy()
+        st.ev = eng.evaluate(st.lam, center=st.center)
+    if st.center is not None:
+        st.center = st.ev.mean.copy()
+
+
+def _direction(pb, st):
+    """Newton step in whitened coordinates, truncated to the trust radius (or None)."""
+    prob, s, ev, lam = pb.prob, pb.prob.spread, st.ev, st.lam
+    g = (pb.b - ev.mean + pb.sigma2 * lam) / s
+    g[~np.isin(np.arange(g.size), pb.free)] = 0.0
+    if ev.cov is not None:
+        h = ev.cov / np.outer(s, s) + np.diag(pb.sigma2 / s**2)
+        st.hr = pb.basis.T @ h @ pb.basis
+    gr = pb.basis.T @ g
+    w, v = np.linalg.eigh(st.hr)
+    floor = max(float(w[-1]), 1e-300) * 1e-14
+    coef = (v.T @ gr) / np.maximum(w, floor)
+    length = float(np.linalg.norm(coef))
+    if length > st.radius:
+        coef *= st.radius / length
+    step_r = -(v @ coef)
+    d = (pb.basis @ step_r) / s  # multiplier units
+    slope = float((g * s) @ d)
+    if not slope < 0:
+        return None
+    curvature = float(step_r @ st.hr @ step_r)
+    f0 = dual_value(ev, lam, pb.b, pb.sigma2, pb.free)
+    # Rounding level of the dual: log Z and lambda . b are each about |lambda| |F|.
+    noise = 64 * EPS * (max(1.0, abs(f0)) + float(np.abs(lam) @ prob.magnitude))
+    cert = np.where(pb.ex_mask, d, 0.0)
+    dirs = np.column_stack([cert, np.where(pb.ex_mask, lam, 0.0)])
+    # Skip the covariance (most of a pass's cost) at the trial point when the Hessian
+    # will still be good there: Newton is contracting fast, or the step is short (in
+    # whitened units the Hessian changes by about the step length).  If the next step
+    # then contracts poorly, the Hessian is refreshed at that point.
+    light = st.rmax < 0.1 * np.sqrt(prob.tol) or (
+        ev.cov is not None and length <= st.radius and (st.contraction < 0.1 or length < 0.3))
+    return _Step(d, length, slope, curvature, f0, noise, dirs, light)
+
+
+def _trial_step(pb, st, step):
+    """Passes at trial points lam + t d, backtracking until the dual decreases enough.
+
+    Returns ``(t, "accepted", (lam_t, ev_t, f_t))``, ``(t, "failed", None)`` when no
+    decrease is found, or ``(t, "face", verdict)`` when a certificate and the LP find a face.
+    """
+    prob, eng = pb.prob, pb.prob.engine
+    t = 1.0
+    for _ in range(60):
+        lt = st.lam + t * step.d
+        et = eng.evaluate(lt, hessian=not step.light, directions=step.dirs, center=st.center)
+        ft = dual_value(et, lt, pb.b, pb.sigma2, pb.free)
+        suspect = certificates(prob, pb.b, step.dirs, et)
+        if suspect is not None and not prob.lp_done:
+            # The certificate suggests a face; its exact normal comes from an LP.
+            faces = _lp(pb)
+            if faces is not None:
+                return t, "face", ("face", lt, et, faces)
+        if ft <= step.f0 + 1e-4 * t * step.slope + step.noise:
+            return t, "accepted", (lt, et, ft)
+        # Safeguarded quadratic interpolation of the dual along the step.
+        denom = 2.0 * (ft - step.f0 - t * step.slope)
+        t_new = -step.slope * t * t / denom if denom > 0 else 0.1 * t
+        t = float(np.clip(t_new, 0.1 * t, 0.5 * t))
+    return t, "failed", None
+
+
+def _update(pb, st, step, t, trial):
+    """Accept the trial point and update the trust radius from actual / predicted decrease."""
+    lt, et, ft = trial
+    predicted = -(t * step.slope + 0.5 * t * t * step.curvature)
+    ratio = (step.f0 - ft) / predicted if predicted > step.noise else 1.0
+    taken = t * min(step.length, st.radius)
+    if ratio > 0.75 and t == 1.0 and step.length >= 0.99 * st.radius:
+        st.radius *= 4.0
+    elif ratio < 0.25:
+        st.radius = max(0.25 * taken, 1e-8)
+    at_floor = t == 1.0 and abs(ft - step.f0) <= step.noise
+    st.stuck = st.stuck + 1 if at_floor else 0
+    st.lam, st.ev = lt, et
+    cert = step.dirs[:, 0]
+    width = et.dir_max[0] - et.dir_min[0]
+    if np.any(cert) and width > 0:
+        st.edge = (float(pb.b @ cert) - et.dir_min[0]) / width
+
+
+def _cancels(ev, center, free):
+    """Whether Cov = E[FF] - E[F]E[F] (about center) lost more than ~6 digits."""
+    var = np.diag(ev.cov)[free]
+    off = (ev.mean if center is None else ev.mean - center)[free]
+    return bool(np.any(off**2 > 1e6 * np.maximum(var, 1e-300)))
