@@ -100,7 +100,7 @@ def small(n, n_samples, rng):
               f"{fit.mle_distance:8.3f} {fit.max_moment_z:7.2f}")
 
 
-def large(n, n_samples, rng):
+def large(n, n_samples, rng, independent=False):
     h, couplings = random_model(n, rng)
     start = time.perf_counter()
     samples = mc_samples(h, couplings, n_samples, rng)
@@ -109,8 +109,12 @@ def large(n, n_samples, rng):
     iu = np.triu_indices(n, 1)
     print(f"{'method':28s} {'time_s':>7s} {'conv':>5s} {'iter':>5s} {'rms dJ':>8s} "
           f"{'max dJ':>8s} {'rms dh':>8s} {'rms J':>8s} {'mle_dist':>8s} {'max|z|':>7s}")
-    for label, kwargs in (("pseudolikelihood", {"method": "pseudolikelihood"}),
-                          ("boltzmann (from PL)", {"method": "boltzmann"})):
+    cases = [("pseudolikelihood", {"method": "pseudolikelihood"}),
+             ("boltzmann (from PL)", {"method": "boltzmann"})]
+    if independent:
+        cases.append(("boltzmann (independent)", {"method": "boltzmann",
+                                                   "start": "independent"}))
+    for label, kwargs in cases:
         fit, t = timed(samples, seed=2, **kwargs)
         dj = (fit.couplings - couplings)[iu]
         print(f"{label:28s} {t:7.1f} {fit.converged!s:>5s} {fit.n_iter:5d} "
@@ -126,12 +130,14 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=60)
     parser.add_argument("--samples", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--independent", action="store_true",
+                        help="also run Boltzmann learning from independent spins at large N")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     if args.small:
         small(args.small, args.samples, rng)
     if args.large:
-        large(args.large, args.samples, rng)
+        large(args.large, args.samples, rng, args.independent)
 
 
 if __name__ == "__main__":
