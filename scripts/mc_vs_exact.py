@@ -80,7 +80,7 @@ def wang_landau_rows(side: int, ln_f_final: float, walks: int, seed: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[16, 32])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[16, 32])
     parser.add_argument("--sweeps", type=int, default=200_000)
     parser.add_argument("--wl-lnf", type=float, default=1e-6)
     parser.add_argument("--wl-walks", type=int, default=4)
@@ -99,6 +99,8 @@ def main() -> None:
         for row in wang_landau_rows(side, args.wl_lnf, args.wl_walks, args.seed):
             rows.append(row)
             print(_fmt(row), flush=True)
+    if not rows:
+        return
     devs = np.array([abs(r[6]) for r in rows])
     print(f"\n{np.sum(devs < 3)} of {devs.size} estimates within 3 standard errors of exact; "
           f"largest |dev| = {devs.max():.2f}")
