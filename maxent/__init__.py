@@ -47,10 +47,10 @@ __all__ = [
     "wang_landau",
     # data and models
     "EnergyLevels",
-    "features",
     "IsingModel",
     "PottsModel",
     "SampledEnergyLevels",
+    "features",
     "models",
     # results
     "CanonicalResult",
