@@ -86,7 +86,27 @@ def main() -> None:
     parser.add_argument("--wl-walks", type=int, default=4)
     parser.add_argument("--wl-sizes", type=int, nargs="*", default=[16])
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--workers", type=int, default=0,
+                        help="run chains and walks on a LocalCluster of this many processes")
     args = parser.parse_args()
+    if args.workers:
+        from distributed import Client, LocalCluster
+
+        cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1,
+                               dashboard_address=None)
+        client = Client(cluster)
+        print(f"dask LocalCluster: {args.workers} single-threaded worker processes")
+    else:
+        client = None
+    try:
+        _run(args)
+    finally:
+        if client is not None:
+            client.close()
+            cluster.close()
+
+
+def _run(args) -> None:
     header = (f"{'case':22s} {'T':>6s} {'quantity':16s} {'estimate':>12s} {'stderr':>9s} "
               f"{'exact':>12s} {'dev':>6s} {'tau_E':>7s} {'time_s':>7s}")
     print(header)
