@@ -154,11 +154,16 @@ def test_sample_sweep_rejects_negative_temperature():
 
 
 def test_sample_sweep_on_a_dask_cluster_equals_the_local_run():
+    import warnings
+
     distributed = pytest.importorskip("distributed")
     model = maxent.IsingModel((6, 6))
     local = maxent.sample_sweep(model, [2.0, 2.5, 3.0], n_sweeps=500, seed=9)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster):
+    with warnings.catch_warnings():
+        # another cluster on this machine may hold the dashboard's default port
+        warnings.filterwarnings("ignore", message="Port .* is already in use")
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1,
+                                           processes=False, dashboard_address=None)
+    with cluster, distributed.Client(cluster):
         remote = maxent.sample_sweep(model, [2.0, 2.5, 3.0], n_sweeps=500, seed=9)
     xr.testing.assert_identical(local, remote)
