@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
-    from . import models
+    from . import features, models
     from .ensembles import (
         CanonicalResult,
         GrandCanonicalResult,
@@ -28,14 +28,19 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
     )
     from .errors import ConvergenceWarning, InfeasibleTargetsError, InvalidInputError, MaxEntError
     from .fitting import FitResult, fit
+    from .lattice import IsingModel, PottsModel
     from .levels import EnergyLevels
+    from .montecarlo import monte_carlo, sample_sweep
+    from .pairwise import PairwiseResult, fit_pairwise
     from .plotting import plot_populations, plot_sweep
     from .result import MaxEntResult
     from .solver import solve
     from .sweep import temperature_sweep
+    from .wang_landau import SampledEnergyLevels, wang_landau
 
 # public name -> submodule that defines it (a submodule itself maps to None)
 _LAZY: dict[str, str | None] = {
+    "features": None,
     "models": None,
     "CanonicalResult": "ensembles",
     "GrandCanonicalResult": "ensembles",
@@ -48,32 +53,49 @@ _LAZY: dict[str, str | None] = {
     "MaxEntError": "errors",
     "FitResult": "fitting",
     "fit": "fitting",
+    "IsingModel": "lattice",
+    "PottsModel": "lattice",
     "EnergyLevels": "levels",
+    "monte_carlo": "montecarlo",
+    "sample_sweep": "montecarlo",
+    "PairwiseResult": "pairwise",
+    "fit_pairwise": "pairwise",
     "plot_populations": "plotting",
     "plot_sweep": "plotting",
     "MaxEntResult": "result",
     "solve": "solver",
     "temperature_sweep": "sweep",
+    "SampledEnergyLevels": "wang_landau",
+    "wang_landau": "wang_landau",
 }
 
 __all__ = [
     # functions
     "canonical",
     "fit",
+    "fit_pairwise",
     "grand_canonical",
+    "monte_carlo",
     "plot_populations",
     "plot_sweep",
+    "sample_sweep",
     "softmax",
     "solve",
     "temperature_sweep",
+    "wang_landau",
     # data and models
     "EnergyLevels",
+    "IsingModel",
+    "PottsModel",
+    "SampledEnergyLevels",
+    "features",
     "models",
     # results
     "CanonicalResult",
     "FitResult",
     "GrandCanonicalResult",
     "MaxEntResult",
+    "PairwiseResult",
     # errors and warnings
     "ConvergenceWarning",
     "InfeasibleTargetsError",
