@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
     from .result import MaxEntResult
     from .solver import solve
     from .sweep import temperature_sweep
-    from .wang_landau import SampledEnergyLevels, wang_landau
+    from .density_of_states import SampledEnergyLevels, wang_landau
 
 # public name -> submodule that defines it (a submodule itself maps to None)
 _LAZY: dict[str, str | None] = {
@@ -65,8 +65,8 @@ _LAZY: dict[str, str | None] = {
     "MaxEntResult": "result",
     "solve": "solver",
     "temperature_sweep": "sweep",
-    "SampledEnergyLevels": "wang_landau",
-    "wang_landau": "wang_landau",
+    "SampledEnergyLevels": "density_of_states",
+    "wang_landau": "density_of_states",
 }
 
 __all__ = [
