@@ -28,6 +28,10 @@ __all__ = ["certificates", "check_ranges", "flat_directions", "lp_faces",
 
 _NULL_EIG = 1e-12  # eigenvalue of the correlation matrix below which a direction is "flat"
 _LP_TOL = 1e-9  # feasibility tolerance of the linear programs, in units of the spread
+# Wall-clock cap of one linear program: HiGHS can take minutes on a degenerate program
+# with hundreds of constraints; the LP is a last-resort check, and without its answer
+# Newton simply goes on (a target near, not on, a face converges with finite multipliers).
+_LP_SECONDS = 5.0
 
 
 def record_face(prob, d, inf_sign, lam, dmin=None, margin=0.0):
@@ -209,7 +213,8 @@ def lp_faces(prob, b, exact):
                 bounds = [(-1, 1)] * k
             lp = linprog(c, A_ub=a_ub, b_ub=np.zeros(len(g)), bounds=bounds, method="highs",
                          options={"primal_feasibility_tolerance": 1e-10,
-                                  "dual_feasibility_tolerance": 1e-10})
+                                  "dual_feasibility_tolerance": 1e-10,
+                                  "time_limit": _LP_SECONDS})
             if lp.status != 0:  # pragma: no cover - HiGHS failure
                 return None, None
             dvec = lp.x[:k]

@@ -261,6 +261,10 @@ def _update(pb, st, step, t, trial):
         st.radius *= 4.0
     elif ratio < 0.25:
         st.radius = max(0.25 * taken, 1e-8)
+    elif t < 1.0:
+        # The line search cut the step: the model is trusted only as far as it went.  A
+        # smaller radius also turns the next step towards the gradient (Levenberg).
+        st.radius = max(taken, 1e-8)
     at_floor = t == 1.0 and abs(ft - step.f0) <= step.noise
     st.stuck = st.stuck + 1 if at_floor else 0
     st.lam, st.ev = lt, et
