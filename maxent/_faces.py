@@ -54,13 +54,14 @@ def record_face(prob, d, inf_sign, lam, dmin=None, margin=0.0):
     return (ls - u * (u @ ls)) / prob.spread
 
 
-def check_ranges(prob, b, exact, ev0):
+def check_ranges(prob, b, exact, ev0, near=()):
     """Per-feature range test, all features at once.
 
     Raises for a target outside its feature's range; returns every face ``(k, sign)``
     the targets touch (``sign`` +1: the target at the lower end of feature ``k``, -1: at
     the upper end), so that all of them are recorded together before the next pass.
     A feasible solution lies on all of them at once, so their intersection is the face.
+    Features in ``near`` (targets found to be only near an end) are never made faces.
     """
     faces = []
     for k in exact:
@@ -74,13 +75,23 @@ def check_ranges(prob, b, exact, ev0):
                 + (f" ('{prob.names[k]}')" if prob.from_mapping else "")
                 + " over the states in the support: no distribution reaches it."
             )
-        if hi - lo <= t:
+        if hi - lo <= t or k in near:
             continue
         if b[k] <= lo + t:
             faces.append((k, 1.0))
         elif b[k] >= hi - t:
             faces.append((k, -1.0))
     return faces
+
+
+def _ranges_hold(prob, b, exact):
+    """Whether every exact target is within its tolerance of its feature's range on the
+    current support (one pass): the per-feature test the solver applies next."""
+    eye = np.eye(prob.engine.m)
+    lo, hi = prob.engine.project_ranges(eye[:, exact])
+    t = np.array([prob.dir_tol(eye[k]) for k in exact])
+    bx = b[exact]
+    return bool(np.all((bx >= lo - t) & (bx <= hi + t)))
 
 
 def raise_no_common_state(prob, constraints):
@@ -254,7 +265,7 @@ def lp_faces(prob, b, exact):
         # merely close to a face (a distribution concentrated near a vertex, with finite
         # multipliers) is not on it, and restricting to it would leave nothing feasible.
         d_off, off = cutting_plane(None, True) if rows.shape[0] else (None, None)
-        if d_off is None or off > prob.dir_tol(d_off):
+        if d_off is None or off > prob.dir_tol(d_off) or not _ranges_hold(prob, b, exact):
             break
         faces.append((d, margin))
     eng.faces = saved

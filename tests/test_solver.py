@@ -591,7 +591,7 @@ def _hard_problem(n, m, seed):
     return features, (w / w.sum()) @ features
 
 
-@pytest.mark.parametrize(("m", "seed"), [(100, 2), (150, 1), (200, 0), (200, 2)])
+@pytest.mark.parametrize(("m", "seed"), [(100, 2), (150, 1), (200, 0), (200, 2), (300, 2)])
 def test_hard_problem_near_a_vertex_solves_to_tolerance(m, seed):
     # hard_problem(10**4, 200) used to raise a bare FloatingPointError("empty support")
     feats, b = _hard_problem(10_000, m, seed)
