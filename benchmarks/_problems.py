@@ -30,3 +30,46 @@ def hard_problem(n, m, seed=0):
     w = np.exp(a - a.max())
     r = w / w.sum()
     return features, r @ features, theta
+
+
+def marginal_problem():
+    """Pairwise marginals of the "RdnUnqXor" distribution (dit-style indicator features).
+
+    Five uniform independent bits a, b, c, x, y; X = (a, b, x), Y = (a, c, y),
+    Z = (a, b, c, x xor y): 8, 8 and 16 values, 1,024 joint states (X, Y, Z).  Features:
+    indicators of every value pair of (X, Y), (X, Z) and (Y, Z), 320 of them, 224 with
+    target 0.  The maximum-entropy distribution has H = 6 bits.
+    """
+    bits = (np.arange(32)[:, None] >> np.arange(5)[::-1]) & 1  # a b c x y
+    a, b, c, x, y = bits.T
+    xv, yv, zv = a * 4 + b * 2 + x, a * 4 + c * 2 + y, a * 8 + b * 4 + c * 2 + (x ^ y)
+    joint = np.zeros((8, 8, 16))
+    np.add.at(joint, (xv, yv, zv), 1 / 32)
+    gx, gy, gz = (g.ravel() for g in np.meshgrid(np.arange(8), np.arange(8), np.arange(16),
+                                                 indexing="ij"))
+    cols, targets = [], []
+    for (u, nu), (v, nv), axis in (((gx, 8), (gy, 8), 2), ((gx, 8), (gz, 16), 1),
+                                   ((gy, 8), (gz, 16), 0)):
+        marginal = joint.sum(axis=axis)
+        for i in range(nu):
+            for j in range(nv):
+                cols.append(((u == i) & (v == j)).astype(float))
+                targets.append(marginal[i, j])
+    return np.column_stack(cols), np.array(targets)
+
+
+def ising_problem(n_spins, seed=0):
+    """Inverse Ising: all 2^N configurations, features s_i and s_i s_j (i < j).
+
+    Targets are the means and pairwise products of a random pairwise model
+    p(s) ~ exp(h . s + sum_{i<j} J_ij s_i s_j), h ~ N(0, 0.3^2), J ~ N(0, 0.5^2 / N).
+    """
+    rng = np.random.default_rng(seed)
+    states = 1.0 - 2.0 * ((np.arange(2**n_spins)[:, None] >> np.arange(n_spins)) & 1)
+    i, j = np.triu_indices(n_spins, 1)
+    features = np.column_stack([states, states[:, i] * states[:, j]])
+    theta = np.concatenate([rng.normal(0, 0.3, n_spins),
+                            rng.normal(0, 0.5 / np.sqrt(n_spins), i.size)])
+    a = features @ theta
+    w = np.exp(a - a.max())
+    return features, (w / w.sum()) @ features

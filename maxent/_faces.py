@@ -28,6 +28,10 @@ __all__ = ["certificates", "check_ranges", "flat_directions", "lp_faces",
 
 _NULL_EIG = 1e-12  # eigenvalue of the correlation matrix below which a direction is "flat"
 _LP_TOL = 1e-9  # feasibility tolerance of the linear programs, in units of the spread
+# Wall-clock cap of one linear program: HiGHS can take minutes on a degenerate program
+# with hundreds of constraints; the LP is a last-resort check, and without its answer
+# Newton simply goes on (a target near, not on, a face converges with finite multipliers).
+_LP_SECONDS = 5.0
 
 
 def record_face(prob, d, inf_sign, lam, dmin=None, margin=0.0):
@@ -50,13 +54,14 @@ def record_face(prob, d, inf_sign, lam, dmin=None, margin=0.0):
     return (ls - u * (u @ ls)) / prob.spread
 
 
-def check_ranges(prob, b, exact, ev0):
+def check_ranges(prob, b, exact, ev0, near=()):
     """Per-feature range test, all features at once.
 
     Raises for a target outside its feature's range; returns every face ``(k, sign)``
     the targets touch (``sign`` +1: the target at the lower end of feature ``k``, -1: at
     the upper end), so that all of them are recorded together before the next pass.
     A feasible solution lies on all of them at once, so their intersection is the face.
+    Features in ``near`` (targets found to be only near an end) are never made faces.
     """
     faces = []
     for k in exact:
@@ -70,7 +75,7 @@ def check_ranges(prob, b, exact, ev0):
                 + (f" ('{prob.names[k]}')" if prob.from_mapping else "")
                 + " over the states in the support: no distribution reaches it."
             )
-        if hi - lo <= t:
+        if hi - lo <= t or k in near:
             continue
         near = 0.0 if prob.lp_off else t  # strict faces: at or beyond the end only
         if b[k] <= lo + near:
@@ -78,6 +83,16 @@ def check_ranges(prob, b, exact, ev0):
         elif b[k] >= hi - near:
             faces.append((k, -1.0))
     return faces
+
+
+def _ranges_hold(prob, b, exact):
+    """Whether every exact target is within its tolerance of its feature's range on the
+    current support (one pass): the per-feature test the solver applies next."""
+    eye = np.eye(prob.engine.m)
+    lo, hi = prob.engine.project_ranges(eye[:, exact])
+    t = np.array([prob.dir_tol(eye[k]) for k in exact])
+    bx = b[exact]
+    return bool(np.all((bx >= lo - t) & (bx <= hi + t)))
 
 
 def raise_no_common_state(prob, constraints):
@@ -250,7 +265,8 @@ def lp_faces(prob, b, exact):
                 bounds = [(-1, 1)] * k
             lp = linprog(c, A_ub=a_ub, b_ub=np.zeros(len(g)), bounds=bounds, method="highs",
                          options={"primal_feasibility_tolerance": 1e-10,
-                                  "dual_feasibility_tolerance": 1e-10})
+                                  "dual_feasibility_tolerance": 1e-10,
+                                  "time_limit": _LP_SECONDS})
             if lp.status != 0:  # pragma: no cover - HiGHS failure
                 return None, None
             dvec = lp.x[:k]
@@ -303,7 +319,7 @@ def lp_faces(prob, b, exact):
         # merely close to a face (a distribution concentrated near a vertex, with finite
         # multipliers) is not on it, and restricting to it would leave nothing feasible.
         d_off, off = cutting_plane(None, True) if rows.shape[0] else (None, None)
-        if d_off is None or off > prob.dir_tol(d_off):
+        if d_off is None or off > prob.dir_tol(d_off) or not _ranges_hold(prob, b, exact):
             break
         faces.append((d, level - float(b @ d)))
     eng.faces = saved

@@ -260,6 +260,11 @@ class MomentEngine:
         self._kept = None
         self.faces.append((np.asarray(direction, dtype=np.float64), float(threshold)))
 
+    def set_faces(self, faces):
+        """Replace the recorded faces (e.g. restore an earlier support)."""
+        self._kept = None
+        self.faces = list(faces)
+
     def validate(self):
         """Raise InvalidInputError naming the first NaN or inf in the features."""
         check = getattr(self.source, "check_finite", None)

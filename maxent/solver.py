@@ -392,6 +392,8 @@ def _equalities(prob, b, sigma2, J, lam0, ev_prior):
     ev0 = ev_prior
     first = True
     pinned: list[int] = []  # features whose range faces were recorded by the last round
+    near: set[int] = set()  # targets only near their range's end (not faces)
+    undo = None  # (faces, inf_sign, lam) before the last round of range faces
     while True:
         if not first:
             try:
@@ -401,15 +403,30 @@ def _equalities(prob, b, sigma2, J, lam0, ev_prior):
         first = False
         exact = [k for k in free if sigma2[k] == 0]
         const = [k for k in exact if ev0.dir_max[k] - ev0.dir_min[k] <= prob.dir_tol(eye[k])]
-        faces = check_ranges(prob, b, exact, ev0)
+        try:
+            faces = check_ranges(prob, b, exact, ev0, near)
+        except InfeasibleTargetsError:
+            if undo is None:
+                raise
+            # Targets within tolerance of their ranges' ends one by one, but the faces
+            # together move another moment out of reach: they were only near the ends
+            # (p concentrated near a vertex, finite multipliers).  Undo that round and
+            # let Newton take those constraints.
+            faces_before, inf_sign, lam = undo
+            eng.set_faces(faces_before)
+            near.update(pinned)
+            undo, pinned = None, []
+            continue
         if faces:
             # Every range face at once (zero-target indicators, targets at a feature's
             # end): the solution lies on all of them, so one pass checks what is left.
+            undo = (list(eng.faces), inf_sign.copy(), lam.copy())
             for k, sign in faces:
                 bound = ev0.dir_min[k] if sign > 0 else -ev0.dir_max[k]
                 lam = record_face(prob, sign * eye[k], inf_sign, lam, bound)
             pinned = [k for k, _ in faces]
             continue
+        undo = None
         for k in const:  # constant on the support and equal to its target: no role left
             free.remove(k)
         exact = [k for k in exact if k not in const]

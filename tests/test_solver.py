@@ -574,3 +574,64 @@ def test_result_arrays_are_read_only_and_never_alias_the_input():
         assert not np.shares_memory(arr, targets) and not np.shares_memory(arr, _FEATS)
     targets[0] = 99.0  # the caller's array stays theirs
     assert res.targets[0] == _TARGETS[0]
+
+
+# -- regressions: the benchmark families ----------------------------------------------------
+def _hard_problem(n, m, seed):
+    """benchmarks/_problems.hard_problem: correlated features over 6 decades of scale,
+    Gibbs targets with large multipliers (the solution sits near a vertex of the hull)."""
+    rng = np.random.default_rng(seed)
+    common = rng.standard_normal((n, 1))
+    z = np.sqrt(0.9) * common + np.sqrt(0.1) * rng.standard_normal((n, m))
+    scales = np.logspace(-3, 3, m)
+    features = z * scales
+    theta = 3.0 * rng.uniform(0.5, 1.5, m) * rng.choice([-1.0, 1.0], m) / scales
+    a = -(features @ theta)
+    w = np.exp(a - a.max())
+    return features, (w / w.sum()) @ features
+
+
+@pytest.mark.parametrize(("m", "seed"), [(100, 2), (150, 1), (200, 0), (200, 2), (300, 2)])
+def test_hard_problem_near_a_vertex_solves_to_tolerance(m, seed):
+    # hard_problem(10**4, 200) used to raise a bare FloatingPointError("empty support")
+    feats, b = _hard_problem(10_000, m, seed)
+    res = maxent.solve(feats, b)
+    assert res.converged and res.status == "converged", res.message
+    assert np.all(np.isfinite(res.multipliers))
+    std = feats.std(axis=0)
+    assert np.max(np.abs(res.p @ feats - b) / std) <= 2e-10
+
+
+def test_zero_target_marginals_are_faces_found_in_one_pass():
+    """RdnUnqXor pairwise marginals: 320 indicators, 224 zero targets; H = 6 bits."""
+    bits = (np.arange(32)[:, None] >> np.arange(5)[::-1]) & 1
+    a, b, c, x, y = bits.T
+    xv, yv, zv = a * 4 + b * 2 + x, a * 4 + c * 2 + y, a * 8 + b * 4 + c * 2 + (x ^ y)
+    joint = np.zeros((8, 8, 16))
+    np.add.at(joint, (xv, yv, zv), 1 / 32)
+    g = [v.ravel() for v in np.meshgrid(np.arange(8), np.arange(8), np.arange(16),
+                                        indexing="ij")]
+    cols, targets = [], []
+    for (u, v, axis) in ((0, 1, 2), (0, 2, 1), (1, 2, 0)):
+        marginal = joint.sum(axis=axis)
+        for i in range(marginal.shape[0]):
+            for j in range(marginal.shape[1]):
+                cols.append(((g[u] == i) & (g[v] == j)).astype(float))
+                targets.append(marginal[i, j])
+    feats, targets = np.column_stack(cols), np.array(targets)
+    assert feats.shape == (1024, 320) and np.sum(targets == 0) == 224
+    res = maxent.solve(feats, targets)
+    assert res.converged and res.status == "face", res.message
+    assert res.n_passes <= 20
+    on = res.p > 0
+    entropy_bits = -float(np.sum(res.p[on] * np.log2(res.p[on])))
+    assert abs(entropy_bits - 6.0) <= 1e-9
+    np.testing.assert_allclose(res.p @ feats, targets, atol=1e-12)
+    assert np.all(np.isinf(res.multipliers[targets == 0]))
+
+
+def test_faces_with_no_common_state_are_infeasible():
+    # x = 0 needs state 0, y = 0 needs state 1: each alone is a face, together nothing
+    feats = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    with pytest.raises(maxent.InfeasibleTargetsError, match=r"\['f0', 'f1'\]"):
+        maxent.solve(feats, [0.0, 0.0])
