@@ -77,10 +77,10 @@ def check_ranges(prob, b, exact, ev0, near=()):
             )
         if hi - lo <= t or k in near:
             continue
-        near = 0.0 if prob.lp_off else t  # strict faces: at or beyond the end only
-        if b[k] <= lo + near:
+        margin = 0.0 if prob.lp_off else t  # strict faces: at or beyond the end only
+        if b[k] <= lo + margin:
             faces.append((k, 1.0))
-        elif b[k] >= hi - near:
+        elif b[k] >= hi - margin:
             faces.append((k, -1.0))
     return faces
 

@@ -292,10 +292,6 @@ def _update(pb, st, step, t, trial):
         st.radius *= 4.0
     elif ratio < 0.25:
         st.radius = max(0.25 * taken, 1e-8)
-    elif t < 1.0:
-        # The line search cut the step: the model is trusted only as far as it went.  A
-        # smaller radius also turns the next step towards the gradient (Levenberg).
-        st.radius = max(taken, 1e-8)
     if step.floored and ratio > 0.75 and t == 1.0:
         st.rel_floor = max(st.rel_floor * 1e-4, 1e-40)
     elif ratio < 0.25:
