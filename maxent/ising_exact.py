@@ -44,8 +44,9 @@ __all__ = ["ising_2d_degeneracies", "ising_2d_log_degeneracy", "lattice_shape"]
 
 _CACHE_FORMAT = "maxent exact 2D Ising degeneracies v1"
 
-#: Most sites L x M whose spectrum is expanded exactly (128 x 128: tens of minutes; the
-#: work grows about 40-fold per doubling of L, so beyond this it would run for hours).
+#: Most sites L x M whose spectrum is expanded exactly (128 x 128).  L = 32 takes about a
+#: second, L = 64 tens of seconds, and the work grows steeply with L: beyond this limit a
+#: call would run for hours, so it is refused at once.
 MAX_EXACT_SITES = 128 * 128
 
 

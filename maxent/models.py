@@ -285,7 +285,8 @@ def paramagnet(n_spins: int = 1, field: float = 1.0, *, moment: float = 1.0) -> 
     Raises
     ------
     InvalidInputError
-        If ``n_spins`` is not an int >= 1 or ``field``/``moment`` not finite and positive.
+        If ``n_spins`` is not an int >= 1 (and below ``MAX_LEVELS``) or
+        ``field``/``moment`` not finite and positive.
 
     Examples
     --------
