@@ -103,10 +103,12 @@ def _check_options(args: argparse.Namespace) -> None:
             setattr(args, opt, _DEFAULTS[opt])
     for opt in ("tmin", "tmax"):
         v = getattr(args, opt)
-        if v is not None and not (np.isfinite(v) and v >= np.finfo(np.float64).tiny):
+        if v is not None and not (np.isfinite(v) and v > 0):
+            raise InvalidInputError(f"--{opt} must be finite and > 0; got {v}.")
+        if v is not None and v < np.finfo(np.float64).tiny:
             raise InvalidInputError(
-                f"--{opt} must be finite and > 0 (at least {np.finfo(np.float64).tiny:.4g}, so "
-                f"that beta = 1/T is finite); got {v}."
+                f"--{opt} must be at least {np.finfo(np.float64).tiny:.4g} (so that beta = 1/T "
+                f"is finite); got {v}."
             )
     if args.tmin is not None and args.tmax is not None and not args.tmin < args.tmax:
         raise InvalidInputError(f"need --tmin < --tmax; got --tmin {args.tmin}, --tmax "
