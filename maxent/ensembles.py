@@ -19,13 +19,13 @@ ensemble of the (always bounded) finite spectrum.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._boltzmann import beta_from_temperature, boltzmann, sweep_dataset, temperature_from_beta
-from ._checks import as_float_array, first_bad_index
+from ._checks import as_float_array, first_bad_index, integer
 from ._logspace import entropy_from_log_p, log_normalize, log_sum_exp
 from ._summary import summary_repr
 from ._units import UnitSystem, magnitude, resolve_units
@@ -601,8 +601,8 @@ def softmax(logits: ArrayLike, temperature: float = 1.0, *, axis: int = -1
     Raises
     ------
     InvalidInputError
-        If ``logits`` has NaN or ``+inf``, every entry along ``axis`` is ``-inf``, or
-        ``temperature`` is negative or NaN.
+        If ``logits`` has NaN or ``+inf``, every entry along ``axis`` is ``-inf``,
+        ``temperature`` is negative or NaN, or ``axis`` is not an axis of ``logits``.
 
     Examples
     --------
@@ -615,6 +615,10 @@ def softmax(logits: ArrayLike, temperature: float = 1.0, *, axis: int = -1
     z = as_float_array(logits, "logits")
     if z.ndim == 0:
         raise InvalidInputError("`logits` must have at least one dimension; got a scalar.")
+    axis = cast(int, integer(axis, "axis"))
+    if not -z.ndim <= axis < z.ndim:
+        raise InvalidInputError(f"`axis` must be in [{-z.ndim}, {z.ndim - 1}] for `logits` of "
+                                f"shape {z.shape}; got {axis}.")
     bad = np.isnan(z) | (z == np.inf)
     if np.any(bad):
         idx = first_bad_index(bad)

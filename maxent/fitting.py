@@ -13,7 +13,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.linalg
@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import rel_entr
 
 from ._alpha_rules import ALPHA_PRIORS, ALPHA_RULES, Path, ScanContext, default_alphas
-from ._checks import as_float_array, check_finite, check_positive
+from ._checks import as_float_array, check_finite, check_positive, integer, real_number
 from ._mem import (
     ElasticNetSolver,
     EntropySolver,
@@ -252,6 +252,7 @@ def _check_sigma(sigma: Any, n_data: int) -> tuple[NDArray[np.float64], NDArray[
                 f"`sigma` has {arr.shape[0]} entries but `data` has {n_data} (one error each)."
             )
         check_positive(arr, "sigma")
+        arr = arr.copy()        # the result owns (and freezes) it, never the caller's array
         return arr, arr
     if arr.shape != (n_data, n_data):
         raise InvalidInputError(
@@ -279,12 +280,13 @@ def _check_alpha(alpha: Any) -> float | str:
                 f"`alpha` must be a positive number or one of {names}; got {alpha!r}."
             )
         return alpha
+    if isinstance(alpha, (float, np.floating)) and math.isnan(alpha):
+        raise InvalidInputError(f"`alpha` must be > 0 (or inf); got {alpha}.")
     try:
-        value = float(alpha)
-    except (TypeError, ValueError):
+        value = cast(float, real_number(alpha, "alpha", allow_inf=True))
+    except InvalidInputError as exc:
         raise InvalidInputError(
-            f"`alpha` must be a positive number or one of {names}; "
-            f"got {type(alpha).__name__}."
+            f"{exc} (`alpha` must be a positive number or one of {names}.)"
         ) from None
     if not value > 0:
         raise InvalidInputError(f"`alpha` must be > 0 (or inf); got {value}.")
@@ -515,15 +517,12 @@ def fit(
         raise InvalidInputError(
             f"`alpha_prior` must be one of {', '.join(ALPHA_PRIORS)}; got {alpha_prior!r}."
         )
-    if not (isinstance(l1_ratio, (int, float)) and 0 < l1_ratio <= 1):
-        raise InvalidInputError(f"`l1_ratio` must be in (0, 1]; got {l1_ratio!r}.")
+    ratio = cast(float, real_number(l1_ratio, "l1_ratio"))
+    if not 0 < ratio <= 1:
+        raise InvalidInputError(f"`l1_ratio` must be in (0, 1]; got {ratio!r}.")
     default_tol, make_solver = PENALTIES[penalty]
-    if tol is None:
-        tol = default_tol
-    if not (isinstance(tol, (int, float)) and tol > 0):
-        raise InvalidInputError(f"`tol` must be > 0; got {tol!r}.")
-    if not (isinstance(max_iter, (int, np.integer)) and max_iter > 0):
-        raise InvalidInputError(f"`max_iter` must be a positive integer; got {max_iter!r}.")
+    tol = real_number(default_tol if tol is None else tol, "tol", minimum=0.0, strict=True)
+    max_iter = cast(int, integer(max_iter, "max_iter", minimum=1))
 
     weights = (np.ones(n) if grid_weights is None
                else check_positive(_check_grid_vector(grid_weights, "grid_weights", n),
@@ -546,7 +545,7 @@ def fit(
 
     with _one_blas_thread():
         return _fit_whitened(
-            _Setup(kt, yt, weights, model, float(tol), int(max_iter), float(l1_ratio)),
+            _Setup(kt, yt, weights, model, cast(float, tol), max_iter, ratio),
             make_solver, alpha_choice, alphas, alpha_prior, progress, penalty, n_data,
             (y, data_error, grid_pts, win, kmat))
 

@@ -31,16 +31,23 @@ import functools
 import math
 from collections import Counter
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ._cache import cache_dir, write_atomic
+from ._checks import integer
 from .errors import InvalidInputError, MaxEntError
 
 __all__ = ["ising_2d_degeneracies", "ising_2d_log_degeneracy", "lattice_shape"]
 
 _CACHE_FORMAT = "maxent exact 2D Ising degeneracies v1"
+
+#: Most sites L x M whose spectrum is expanded exactly (128 x 128).  L = 32 takes about a
+#: second, L = 64 tens of seconds, and the work grows steeply with L: beyond this limit a
+#: call would run for hours, so it is refused at once.
+MAX_EXACT_SITES = 128 * 128
 
 
 def lattice_shape(side: object, columns: object = None) -> tuple[int, int]:
@@ -48,7 +55,7 @@ def lattice_shape(side: object, columns: object = None) -> tuple[int, int]:
     def as_side(value: object, name: str) -> int:
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
             raise InvalidInputError(f"`{name}` must be an int >= 2; got {value!r}.")
-        return int(value)
+        return cast(int, integer(value, name, minimum=2))      # and within the int64 range
 
     rows = as_side(side, "side")
     return rows, rows if columns is None else as_side(columns, "columns")
@@ -259,7 +266,8 @@ def ising_2d_degeneracies(side: int, columns: int | None = None, *,
     Raises
     ------
     InvalidInputError
-        If ``side`` or ``columns`` is not an int >= 2.
+        If ``side`` or ``columns`` is not an int >= 2, or the lattice has more than
+        ``MAX_EXACT_SITES`` (128 x 128) sites.
 
     Notes
     -----
@@ -285,6 +293,13 @@ def ising_2d_degeneracies(side: int, columns: int | None = None, *,
     """
     rows, cols = lattice_shape(side, columns)
     n_sites = rows * cols
+    if n_sites > MAX_EXACT_SITES:
+        raise InvalidInputError(
+            f"a {rows} x {cols} lattice (`side`" + ("" if columns is None else ", `columns`")
+            + f") has {n_sites} sites, more than the {MAX_EXACT_SITES} whose exact spectrum "
+            "maxent expands (maxent.ising_exact.MAX_EXACT_SITES); "
+            "maxent.models.ising_2d_thermo gives the thermodynamics of any size."
+        )
     show = n_sites >= 2000 if progress is None else bool(progress)
     g = _counts(rows, cols, show)
     return {2 * k - 2 * n_sites: gk for k, gk in zip(range(0, 2 * n_sites + 1, 2), g, strict=True)

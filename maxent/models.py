@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import math
 from importlib import resources
+from typing import cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
-from ._checks import as_float_array
+from ._checks import as_float_array, integer, real_number
 from .errors import InvalidInputError
 from .ising_exact import ising_2d_degeneracies, ising_2d_log_degeneracy
 from .ising_thermo import ising_2d_thermo
@@ -52,10 +53,12 @@ def _positive_scalar(value: object, name: str) -> float:
     return x
 
 
-def _positive_int(value: object, name: str, minimum: int = 1) -> int:
+def _positive_int(value: object, name: str, minimum: int = 1,
+                  maximum: int = 2**63 - 1) -> int:
+    """An int in [minimum, maximum] (``maximum``: the levels it makes stay bounded)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise InvalidInputError(f"`{name}` must be an int >= {minimum}; got {value!r}.")
-    return int(value)
+    return cast(int, integer(value, name, minimum=minimum, maximum=maximum))
 
 
 def _max_temperature(temperatures: ArrayLike, name: str = "max_temperature") -> float:
@@ -70,7 +73,7 @@ def _max_temperature(temperatures: ArrayLike, name: str = "max_temperature") -> 
 
 
 def _check_tol(tol: float) -> float:
-    tol = float(tol)
+    tol = cast(float, real_number(tol, "tol"))
     if not 0 < tol < 1:
         raise InvalidInputError(f"`tol` must be in (0, 1); got {tol!r}.")
     return tol
@@ -126,7 +129,7 @@ def equally_spaced(n_levels: int, spacing: float = 1.0) -> EnergyLevels:
     >>> maxent.models.equally_spaced(3, spacing=0.5).energies
     array([0. , 0.5, 1. ])
     """
-    n = _positive_int(n_levels, "n_levels")
+    n = _positive_int(n_levels, "n_levels", maximum=MAX_LEVELS)
     eps = _positive_scalar(spacing, "spacing")
     return EnergyLevels(eps * np.arange(n), name=f"{n} equally spaced levels, ε = {eps:g}")
 
@@ -282,7 +285,8 @@ def paramagnet(n_spins: int = 1, field: float = 1.0, *, moment: float = 1.0) -> 
     Raises
     ------
     InvalidInputError
-        If ``n_spins`` is not an int >= 1 or ``field``/``moment`` not finite and positive.
+        If ``n_spins`` is not an int >= 1 (and below ``MAX_LEVELS``) or
+        ``field``/``moment`` not finite and positive.
 
     Examples
     --------
@@ -291,7 +295,7 @@ def paramagnet(n_spins: int = 1, field: float = 1.0, *, moment: float = 1.0) -> 
     >>> pm.energies, pm.degeneracy
     (array([-1.,  0.,  1.]), array([1., 2., 1.]))
     """
-    n = _positive_int(n_spins, "n_spins")
+    n = _positive_int(n_spins, "n_spins", maximum=MAX_LEVELS - 1)
     mb = _positive_scalar(field, "field") * _positive_scalar(moment, "moment")
     k = np.arange(n + 1)
     return EnergyLevels(-mb * (n - 2 * k), **_binomial_degeneracy(n, k),
@@ -462,7 +466,7 @@ def ising_chain(n_spins: int) -> EnergyLevels:
     >>> ring.energies, ring.degeneracy
     (array([-4.,  0.,  4.]), array([ 2., 12.,  2.]))
     """
-    n = _positive_int(n_spins, "n_spins")
+    n = _positive_int(n_spins, "n_spins", maximum=2 * MAX_LEVELS)
     k = np.arange(0, n + 1, 2)
     g = _binomial_degeneracy(n, k)
     g = ({"degeneracy": 2.0 * g["degeneracy"]} if "degeneracy" in g

@@ -7,10 +7,11 @@ from the Dataset's ``long_name`` and ``units`` attributes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from ._checks import real_number
 from .errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -139,7 +140,7 @@ def plot_populations(ds: xr.Dataset, *, ax: Axes | None = None, floor: float = 1
     from matplotlib.colors import LogNorm
 
     _check(ds, populations=True)
-    floor = float(floor) if isinstance(floor, (int, float, np.number)) else np.nan
+    floor = cast(float, real_number(floor, "floor"))
     if not 0 < floor < 1:
         raise InvalidInputError(f"`floor` must be in (0, 1); got {floor!r}.")
     if ax is None:

@@ -7,6 +7,8 @@ bounded), and returns a Dataset that plots and writes to netCDF as is.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike
@@ -18,7 +20,7 @@ from ._boltzmann import (
     boltzmann,
     sweep_dataset,
 )
-from ._checks import as_float_array, first_bad_index
+from ._checks import as_float_array, first_bad_index, integer
 from ._units import UNIT_SYSTEMS, magnitude, resolve_units
 from .errors import InvalidInputError
 from .levels import EnergyLevels, as_levels
@@ -105,10 +107,7 @@ def temperature_sweep(levels: EnergyLevels | ArrayLike, temperatures: ArrayLike,
     if chunk_size is None:
         max_elements = MAX_CHUNK_ELEMENTS
     else:
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) \
-                or chunk_size < 1:
-            raise InvalidInputError(f"`chunk_size` must be a positive int; got {chunk_size!r}.")
-        max_elements = int(chunk_size) * lv.n_levels
+        max_elements = cast(int, integer(chunk_size, "chunk_size", minimum=1)) * lv.n_levels
     if not isinstance(probability, (bool, np.bool_)):
         raise InvalidInputError(f"`probability` must be True or False; got {probability!r}.")
     beta = beta_from_temperature(t, us.boltzmann_constant)

@@ -5,6 +5,7 @@ import pytest
 
 from maxent import cli
 
+
 def _run(tmp_path, *args):
     nc, png = tmp_path / "o.nc", tmp_path / "o.png"
     rc = cli.main(["--model", "two-level", "--n", "5", "--dpi", "30", *args,

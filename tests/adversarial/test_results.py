@@ -7,8 +7,7 @@ import pytest
 
 import maxent
 
-OWNERS = {"MaxEntResult": "issue8", "CanonicalResult": "issue9",
-          "GrandCanonicalResult": "issue9", "FitResult": "issue13"}
+RESULTS = ("CanonicalResult", "FitResult", "GrandCanonicalResult", "MaxEntResult")
 
 
 def _results():
@@ -29,15 +28,7 @@ def _array_fields(res):
             yield f.name, value
 
 
-def _read_only_case(cls):
-    branch = OWNERS[cls]
-    if branch == "issue8":  # merged into this branch
-        return cls
-    reason = f"read-only {cls} arrays: module owned by {branch}, not confirmed there"
-    return pytest.param(cls, marks=pytest.mark.xfail(strict=False, reason=reason))
-
-
-@pytest.mark.parametrize("cls", [_read_only_case(c) for c in sorted(OWNERS)])
+@pytest.mark.parametrize("cls", RESULTS)
 def test_result_arrays_are_read_only(cls):
     res = _results()[cls]
     fields = dict(_array_fields(res))
@@ -48,7 +39,7 @@ def test_result_arrays_are_read_only(cls):
         assert not arr.flags.writeable, name
 
 
-@pytest.mark.parametrize("cls", sorted(OWNERS))
+@pytest.mark.parametrize("cls", RESULTS)
 def test_results_are_frozen(cls):
     res = _results()[cls]
     name = dataclasses.fields(res)[0].name
@@ -72,7 +63,6 @@ def test_canonical_result_does_not_alias_energies():
     assert res.energies[1] == 1.0
 
 
-@pytest.mark.xfail(strict=False, reason="fixed on branch issue9")
 def test_grand_canonical_result_does_not_alias_particle_numbers():
     n = np.array([0.0, 1.0])
     res = maxent.grand_canonical([0.0, 1.0], n, temperature=1.0, chemical_potential=0.0)
@@ -80,7 +70,6 @@ def test_grand_canonical_result_does_not_alias_particle_numbers():
     assert res.particle_numbers[1] == 1.0
 
 
-@pytest.mark.xfail(strict=False, reason="fixed on branch issue13")
 def test_fit_result_does_not_alias_data_sigma_grid():
     k = np.random.default_rng(0).random((4, 6))
     data, sigma, grid = np.ones(4), np.full(4, 0.1), np.linspace(0, 1, 6)
