@@ -62,6 +62,16 @@ PENALTIES: dict[str, tuple[float, Any]] = {
 }
 
 
+#: placeholder unit names used inside FitResult.to_xarray -> what the value is measured in
+_CALLER_UNITS = {
+    "x unit": "in the units of x",
+    "x unit^2": "in the units of x squared",
+    "grid unit": "in the units of the grid",
+    "data unit": "in the units of the data",
+    "x unit * grid unit": "in the units of x times the grid",
+}
+
+
 @dataclass(frozen=True)
 class FitResult:
     """Solution of a penalised fit, as returned by :func:`maxent.fit`.
@@ -166,8 +176,18 @@ class FitResult:
         """
         from . import __version__
 
-        def var(dims, values, long_name, units):
-            return (dims, np.asarray(values), {"long_name": long_name, "units": units})
+        def var(dims, values, long_name, units, description=None):
+            # units of x, of the grid and of the data are the caller's and unknown here:
+            # such variables carry no `units` (never a placeholder) and say what they are in
+            attrs = {"long_name": long_name}
+            if units in _CALLER_UNITS:
+                attrs["description"] = _CALLER_UNITS[units] + (
+                    f"; {description}" if description else "")
+            else:
+                attrs["units"] = units
+                if description:
+                    attrs["description"] = description
+            return (dims, np.asarray(values), attrs)
 
         resid = (self.data - self.fitted_data) / self.data_error
         ds = xr.Dataset(
@@ -180,30 +200,32 @@ class FitResult:
                 "covariance": var(("grid", "grid2"), self.covariance,
                                   "posterior covariance of x", "x unit^2"),
                 "data": var("data_point", self.data, "data y", "data unit"),
-                "data_error": var("data_point", self.data_error, "data std sqrt(C_jj)",
-                                  "data unit"),
-                "fitted_data": var("data_point", self.fitted_data, "fitted data K x",
-                                   "data unit"),
-                "normalized_residual": var("data_point", resid, "(y - K x) / sqrt(C_jj)", "1"),
+                "data_error": var("data_point", self.data_error, "data standard error",
+                                  "data unit", "sqrt(C_jj)"),
+                "fitted_data": var("data_point", self.fitted_data, "fitted data",
+                                   "data unit", "K x"),
+                "normalized_residual": var("data_point", resid, "normalised residual", "1",
+                                             "(y - K x) / sqrt(C_jj)"),
                 "window_lower": var("window", self.windows[:, 0], "window lower edge",
                                     "grid unit"),
                 "window_upper": var("window", self.windows[:, 1], "window upper edge",
                                     "grid unit"),
                 "window_integral": var("window", self.window_integrals,
-                                       "sum of w x over the window", "x unit * grid unit"),
+                                       "window integral", "x unit * grid unit",
+                                       "sum of w x over the window"),
                 "window_error": var("window", self.window_errors,
                                     "posterior std of the window integral",
                                     "x unit * grid unit"),
                 "alpha": var((), self.alpha, "regularisation weight alpha", "1"),
                 "chi2": var((), self.chi2, "chi squared", "1"),
-                "entropy": var((), self.entropy, "entropy S(x; m)", "x unit * grid unit"),
+                "entropy": var((), self.entropy, "entropy", "x unit * grid unit", "S(x; m)"),
                 "penalty_value": var((), self.penalty_value, "penalty P(x)", "1"),
                 "n_good": var((), self.n_good, "number of good measurements", "1"),
                 "log_evidence": var((), self.log_evidence, "log evidence (up to a constant)",
                                     "1"),
                 "path_chi2": var("alpha_path", self.path_chi2, "chi squared", "1"),
-                "path_entropy": var("alpha_path", self.path_entropy, "entropy S(x; m)",
-                                    "x unit * grid unit"),
+                "path_entropy": var("alpha_path", self.path_entropy, "entropy",
+                                    "x unit * grid unit", "S(x; m)"),
                 "path_penalty": var("alpha_path", self.path_penalty, "penalty P(x)", "1"),
                 "path_n_good": var("alpha_path", self.path_n_good,
                                    "number of good measurements", "1"),
@@ -222,6 +244,7 @@ class FitResult:
                 "window": var("window", np.arange(self.windows.shape[0]), "window index", "1"),
             },
             attrs={
+                "Conventions": "CF-1.10",
                 "maxent_version": __version__,
                 "solver": "maxent.fit",
                 "penalty": self.penalty,

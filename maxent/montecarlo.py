@@ -420,6 +420,7 @@ def chain_dataset(model, out: dict) -> xr.Dataset:
             "beta": ((), out["beta"], {"long_name": "inverse temperature", "units": "1"}),
         },
         attrs={
+            "Conventions": "CF-1.10",
             "sampler": out["sampler"],
             "model": repr(model),
             "n_sites": model.n_sites,
@@ -611,7 +612,8 @@ def _sweep_dataset(model, temps, points, sampler, n_sweeps) -> xr.Dataset:
                                                        "units": "1"}),
                 "beta": ("temperature", beta, {"long_name": "inverse temperature",
                                                "units": "1"})},
-        attrs={"maxent_version": __version__, "ensemble": "canonical (Monte Carlo)",
+        attrs={"Conventions": "CF-1.10", "maxent_version": __version__,
+               "ensemble": "canonical (Monte Carlo)",
                "sampler": sampler, "n_sweeps": int(n_sweeps), "model": repr(model),
                "n_sites": model.n_sites},
     )
