@@ -311,10 +311,14 @@ class MomentEngine:
             where ``E[F F^T] - E[F] E[F]^T`` would cancel.  Costs a subtraction per chunk.
         """
         lam = np.asarray(lam, dtype=np.float64)
-        given = directions is not None
-        cols = lam[None, :] if not given else np.vstack([lam, np.asarray(directions).T])
-        given = given and cols.shape[0] > 1
         m = self.m
+        given = directions is not None
+        # The feature axes themselves: ranges are column minima and maxima, no product.
+        axes = given and m > 0 and np.shape(directions) == (m, m) and np.array_equal(
+            directions, np.eye(m))
+        cols = lam[None, :] if not given or axes else np.vstack(
+            [lam, np.asarray(directions).T])
+        given = given and (axes or cols.shape[0] > 1)
         if center is not None and not hessian:
             center = None
 
@@ -328,7 +332,7 @@ class MomentEngine:
 
         def chunk(fc, lq, c0):
             return _moment_partial(fc, lq, cols, hessian, m, center,
-                                   None if keep is None else (keep[0], keep[1], c0))
+                                   None if keep is None else (keep[0], keep[1], c0), axes)
 
         big, s0, s1, s2, dmin, dmax = self._reduce(chunk, _merge_moments)
         if s0 == 0.0:  # faces recorded together may leave no state: the solver decides
@@ -570,11 +574,12 @@ def _normalise_kept(out, parts, big, s0):
     return out, max(-plogp, 0.0), cross
 
 
-def _moment_partial(fc, lq, cols, hessian, m, center, keep=None):
+def _moment_partial(fc, lq, cols, hessian, m, center, keep=None, axes=False):
     """Partial sums of one chunk: running max of the log-weights and the weighted sums.
 
     With ``keep = (out, parts, first_row)`` the chunk's weights ``exp(a - top)`` go into
     ``out`` and ``parts[first_row]`` records what normalising them and the entropy need.
+    ``axes``: also the column minima and maxima (ranges of the features themselves).
     """
     k = cols.shape[0] - 1
     proj = np.dot(cols, fc.T)  # (1 + k, rows): contiguous rows, fast reductions
@@ -591,6 +596,12 @@ def _moment_partial(fc, lq, cols, hessian, m, center, keep=None):
             dmin, dmax = pk.min(axis=1), pk.max(axis=1)
         else:
             dmin, dmax = np.full(k, np.inf), np.full(k, -np.inf)
+    elif axes:
+        sub = fc if lq is None else fc[np.isfinite(a)]
+        if sub.shape[0]:
+            dmin, dmax = sub.min(axis=0), sub.max(axis=0)
+        else:
+            dmin, dmax = np.full(m, np.inf), np.full(m, -np.inf)
     if hessian and center is not None:
         fc = fc - center
     if lq is None and not np.any(cols[0]):
@@ -600,7 +611,7 @@ def _moment_partial(fc, lq, cols, hessian, m, center, keep=None):
             out, parts, c0 = keep
             out[c0: c0 + fc.shape[0]] = 1.0
             parts[c0] = (0.0, c0 + fc.shape[0], float(fc.shape[0]), 0.0, 0.0)
-        s2 = (fc.T @ fc) if hessian else None
+        s2 = _second_moments(fc, None) if hessian else None
         return 0.0, float(fc.shape[0]), w @ fc, s2, dmin, dmax
     top = a.max()
     if top == -np.inf:
@@ -626,8 +637,18 @@ def _moment_partial(fc, lq, cols, hessian, m, center, keep=None):
     s1 = w @ fc  # BLAS; a reduction of w * F along the states would be several times slower
     s2 = None
     if hessian:
-        s2 = np.multiply(fc.T, w) @ fc
+        s2 = _second_moments(fc, w)
     return top, s0, s1, s2, dmin, dmax
+
+
+def _second_moments(fc, w):
+    """sum_i w_i F_i F_i^T (w = 1 if None).
+
+    (A symmetric rank-k update, ``dsyrk`` on ``sqrt(w) F``, halves the flops but its
+    extra rounding from ``sqrt(w)`` moves the solution by ~1e-12 between chunkings:
+    the streaming back ends must match the in-memory solve to 1e-12, so not here.)
+    """
+    return fc.T @ fc if w is None else np.multiply(fc.T, w) @ fc
 
 
 def _merge_moments(a, b):

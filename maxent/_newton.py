@@ -25,6 +25,7 @@ __all__ = ["dual_value", "newton", "residuals"]
 
 _LP_AFTER = 40  # Newton steps without convergence before the linear-programming check
 _RADIUS = 10.0  # initial trust radius, in prior standard deviations of the log-weights
+_MANY = 40  # constraints from which the covariance is reused across steps more eagerly
 
 
 def dual_value(ev, lam, b, sigma2, free):
@@ -166,7 +167,8 @@ def _lp(pb):
 def _refresh_hessian(pb, st):
     """Evaluate the covariance at lam again when the one in use is stale or imprecise."""
     eng = pb.prob.engine
-    if st.ev.cov is None and (st.hr is None or st.contraction > 0.25):
+    stale = 0.6 if st.ev.mean.size >= _MANY else 0.25
+    if st.ev.cov is None and (st.hr is None or st.contraction > stale):
         # The last step, taken with an older Hessian, did not contract well: refresh.
         st.ev = eng.evaluate(st.lam, center=st.center)
     if st.ev.cov is not None and _cancels(st.ev, st.center, pb.free):
@@ -221,8 +223,12 @@ def _direction(pb, st):
     # will still be good there: Newton is contracting fast, or the step is short (in
     # whitened units the Hessian changes by about the step length).  If the next step
     # then contracts poorly, the Hessian is refreshed at that point.
+    # With many constraints the covariance (n m^2) costs m/4 or more light passes (n m):
+    # reusing it for slower, linearly converging steps is then the cheaper way.
+    many = ev.mean.size >= _MANY
     light = st.rmax < 0.1 * np.sqrt(prob.tol) or (
-        ev.cov is not None and length <= st.radius and (st.contraction < 0.1 or length < 0.3))
+        ev.cov is not None and length <= st.radius
+        and (st.contraction < (0.5 if many else 0.1) or length < (1.0 if many else 0.3)))
     return _Step(d, length, slope, curvature, f0, noise, dirs, light, floored)
 
 
