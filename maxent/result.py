@@ -108,8 +108,10 @@ class MaxEntResult:
     def to_xarray(self) -> xr.Dataset:
         """The result as an :class:`xarray.Dataset` with dims ``state`` and ``constraint``.
 
-        Every variable has ``long_name`` and ``units``; the attributes hold only str,
-        int and float values, so ``to_netcdf()`` works as is.
+        Every variable has a ``long_name``; dimensionless ones say ``units = "1"`` and
+        those in the features' own (unknown) units carry a ``description`` instead of a
+        unit, so ``ds.pint.quantify()`` works.  The attributes hold only str, int and
+        float values, so ``to_netcdf()`` works as is.
         """
         from . import __version__
 
@@ -124,24 +126,27 @@ class MaxEntResult:
                 "multipliers": (
                     "constraint",
                     self.multipliers,
-                    {"long_name": "Lagrange multiplier lambda", "units": "1 / feature unit"},
+                    {"long_name": "Lagrange multiplier",
+                     "description": "lambda_k, in the inverse units of feature k"},
                 ),
                 "moments": (
                     "constraint",
                     self.moments,
-                    {"long_name": "moment reached, sum_i p_i F_ik", "units": "feature unit"},
+                    {"long_name": "moment reached",
+                     "description": "sum_i p_i F_ik, in the units of feature k"},
                 ),
                 "targets": (
                     "constraint",
                     self.targets,
-                    {"long_name": "target moment b_k", "units": "feature unit"},
+                    {"long_name": "target moment",
+                     "description": "b_k, in the units of feature k"},
                 ),
                 "covariance": (
                     ("constraint", "constraint_"),
                     self.covariance,
-                    {"long_name": "covariance of the features under p",
-                     "units": "feature unit squared",
-                     "description": "Cov_p(F_k, F_l) = -d<F_k>/d lambda_l at the solution"},
+                    {"long_name": "covariance of the features",
+                     "description": "Cov_p(F_k, F_l) = -d<F_k>/d lambda_l at the solution, "
+                                    "in the units of feature k times feature l"},
                 ),
                 "log_Z": ((), self.log_Z, {"long_name": "log partition function", "units": "1"}),
                 "entropy": ((), self.entropy, {"long_name": "Shannon entropy", "units": "nat"}),
@@ -160,15 +165,18 @@ class MaxEntResult:
                 "constraint": (
                     "constraint",
                     names,
-                    {"long_name": "constraint name", "units": "1"},
+                    {"long_name": "constraint name",
+                     "description": "the name of feature column k"},
                 ),
                 "constraint_": (
                     "constraint_",
                     names,
-                    {"long_name": "constraint name (second index)", "units": "1"},
+                    {"long_name": "constraint name (second index)",
+                     "description": "the name of feature column l"},
                 ),
             },
             attrs={
+                "Conventions": "CF-1.10",
                 "maxent_version": __version__,
                 "solver": "maxent.solve (dual Newton)",
                 "residual": float(self.residual),
