@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
     from . import features, models
+    from .density_of_states import SampledEnergyLevels, wang_landau
     from .ensembles import (
         CanonicalResult,
         GrandCanonicalResult,
@@ -36,7 +37,6 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
     from .result import MaxEntResult
     from .solver import solve
     from .sweep import temperature_sweep
-    from .density_of_states import SampledEnergyLevels, wang_landau
 
 # public name -> submodule that defines it (a submodule itself maps to None)
 _LAZY: dict[str, str | None] = {

@@ -291,6 +291,7 @@ class _LineFit:
             sse = sum(float(r[1][0]) if r[1].size else 0.0 for r in (left, right))
             if best is None or sse < best[0]:
                 best = (sse, left[0], right[0])
+        assert best is not None                 # x.size >= 6: the loop ran at least once
         _, (m1, c1), (m2, c2) = best
         if not m2 > m1:
             return _fallback(context, scan, "linefit found no steeper line at large alpha; "

@@ -124,11 +124,13 @@ def _boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
     log_g = np.asarray(log_g, dtype=np.float64)
     beta = np.asarray(beta, dtype=np.float64).reshape(-1)
     n_t, n = beta.size, energies.size
-    p = (np.empty((n_t, n)) if p_out is None else p_out) if with_p else None
-    out = {k: np.empty(n_t) for k in THERMO_KEYS}
+    # without populations, an empty placeholder that is never written
+    p = (np.empty((n_t, n)) if p_out is None else p_out) if with_p else np.empty((0, n))
+    out: dict[str, NDArray[np.float64]] = {k: np.empty(n_t) for k in THERMO_KEYS}
     e_min, e_max = float(np.min(energies)), float(np.max(energies))
     rows = max(1, max_elements // n)
-    scratch = np.empty((min(rows, n_t), n)) if n_t and n <= max_elements else None
+    scratch: NDArray[np.float64] | None = (
+        np.empty((min(rows, n_t), n)) if n_t and n <= max_elements else None)
 
     for mask, e_ref in ((np.isfinite(beta) & (beta >= 0), e_min),
                         (np.isfinite(beta) & (beta < 0), e_max)):
@@ -177,6 +179,7 @@ def _boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
             lz, u_n, var_n = sums[:, 0] + shift, sums[:, 1], sums[:, 2]
             _finish(out, idx, beta[idx], e_ref, scale, lz, u_n, np.maximum(var_n, 0.0))
             continue
+        assert scratch is not None               # n <= max_elements and n_t > 0 here
         for start in range(0, idx.size, rows):
             ii = idx[start:start + rows]
             b = beta[ii]
@@ -241,7 +244,7 @@ def _boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
 
 
 def _tiled(b_all: NDArray[np.float64], es: NDArray[np.float64], log_g: NDArray[np.float64],
-           moments: NDArray[np.float64], ref: int, p: NDArray[np.float64] | None,
+           moments: NDArray[np.float64], ref: int, p: NDArray[np.float64],
            rows_of_p: NDArray[np.intp] | None, max_elements: int, lives: NDArray[np.intp],
            lg_min: float
            ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
@@ -426,7 +429,7 @@ def sweep_dataset(lv: EnergyLevels, us: UnitSystem, temperature: Any, beta: Any,
             a["description"] = description
         return a
 
-    data = {
+    data: dict[str, tuple[tuple[str, ...], Any, dict[str, str]]] = {
         "log_Z": (td, th["log_Z"], attrs("log partition function", "1",
                                          "ln Z, Z = sum_l g_l exp(-beta E_l)")),
         "free_energy": (td, th["free_energy"], attrs("Helmholtz free energy", eu,

@@ -7,6 +7,7 @@ what was given.
 
 from __future__ import annotations
 
+import math
 import numbers
 import operator
 from collections.abc import Mapping
@@ -127,8 +128,9 @@ def real_number(value: Any, name: str, *, minimum: float | None = None,
         x = float(value)
     except OverflowError:
         raise InvalidInputError(
-            f"`{name}` must be {kind} within the float range (up to 1.8e308); got an "
-            f"integer of about 2**{operator.index(value).bit_length()}."
+            f"`{name}` must be {kind} within the float range (up to 1.8e308); got "
+            f"{'an integer' if isinstance(value, numbers.Integral) else 'a number'} of "
+            f"about 2**{abs(int(math.trunc(value))).bit_length()}."
         ) from None
     if np.isnan(x) or (np.isinf(x) and not allow_inf):
         raise InvalidInputError(f"`{name}` must be {kind} and finite; got {x}.")

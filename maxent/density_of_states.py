@@ -88,7 +88,7 @@ class SampledEnergyLevels(EnergyLevels):
 
 def _levels(energies, log_g, error, n_sweeps, walks, name) -> SampledEnergyLevels:
     if _HAS_LOG_G:
-        return SampledEnergyLevels(energies, log_degeneracy=log_g,  # type: ignore[call-arg]
+        return SampledEnergyLevels(energies, log_degeneracy=log_g,
                                    log_degeneracy_error=error, n_sweeps=n_sweeps,
                                    walk_log_degeneracy=walks, name=name)
     shift = max(0.0, float(np.max(log_g)) - _MAX_EXP)

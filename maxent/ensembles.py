@@ -19,7 +19,7 @@ ensemble of the (always bounded) finite spectrum.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -381,7 +381,8 @@ class GrandCanonicalResult:
                 out["description"] = description
             return out
 
-        data = {k: ((), v, attrs(n, u, d)) for k, (v, n, u, d) in scalars.items()}
+        data: dict[str, tuple[str | tuple[str, ...], Any, dict[str, str]]] = {
+            k: ((), v, attrs(n, u, d)) for k, (v, n, u, d) in scalars.items()}
         data["probability"] = ("state", self.p, attrs("state probability", "1",
                                                       "p_i = g_i exp(-beta (E_i - mu N_i)) / Xi"))
         n_int = bool(np.all(self.particle_numbers == np.round(self.particle_numbers))

@@ -256,6 +256,7 @@ def marginals(alphabet_sizes: Sequence[int], structure: str | Sequence[Sequence[
     if not sizes:
         raise InvalidInputError("`alphabet_sizes` must list at least one variable.")
     n = len(sizes)
+    terms: tuple[tuple[int, ...], ...]
     if isinstance(structure, str):
         if structure == "pairwise":
             terms = tuple((i,) for i in range(n)) + tuple(itertools.combinations(range(n), 2))
@@ -267,7 +268,7 @@ def marginals(alphabet_sizes: Sequence[int], structure: str | Sequence[Sequence[
                 f"got {structure!r}."
             )
     else:
-        terms = []
+        listed: list[tuple[int, ...]] = []
         for t in structure:
             t = tuple(int(i) for i in t)
             if not 1 <= len(t) <= 2 or len(set(t)) != len(t) or any(not 0 <= i < n for i in t):
@@ -275,8 +276,8 @@ def marginals(alphabet_sizes: Sequence[int], structure: str | Sequence[Sequence[
                     f"`structure` terms must be one or two distinct variables in 0 .. "
                     f"{n - 1}; got {t!r}."
                 )
-            terms.append(tuple(sorted(t)))
-        terms = tuple(terms)
+            listed.append(tuple(sorted(t)))
+        terms = tuple(listed)
         if not terms:
             raise InvalidInputError("`structure` must list at least one term.")
     return StateFeatures(sizes, terms, "indicator", (),

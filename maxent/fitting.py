@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -292,7 +292,8 @@ def _check_sigma(sigma: Any, n_data: int) -> tuple[NDArray[np.float64], NDArray[
             "`sigma` as a covariance matrix must be positive definite; its Cholesky "
             "factorisation failed."
         ) from None
-    return chol, np.sqrt(np.diag(arr))
+    # numpy's stubs type the factor as floating[Any]; a float64 input gives float64
+    return cast(NDArray[np.float64], chol), np.sqrt(np.diag(arr))
 
 
 def _check_alpha(alpha: Any) -> float | str:
@@ -613,10 +614,11 @@ def _fit_whitened(setup, make_solver, alpha_choice, alphas, alpha_prior, progres
                 "penalty='entropy' and 'l2' only; use a number or one of "
                 + ", ".join(k for k, v in ALPHA_RULES.items() if not v.needs_posterior) + "."
             )
+        done: Callable[[list[Any]], bool] | None
         if alphas is None:
             grid_alpha = default_alphas(solver)
 
-            def done(points):
+            def done(points: list[Any]) -> bool:
                 return rule_obj.done(points, n_data)
         else:
             grid_alpha = check_positive(as_float_array(alphas, "alphas", ndim=1), "alphas")

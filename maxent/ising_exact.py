@@ -31,7 +31,7 @@ import functools
 import math
 from collections import Counter
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -75,7 +75,7 @@ def _angle_multiplicities(odd: bool, size: int) -> Counter[int]:
     return out
 
 
-def _product(polys: list) -> object:
+def _product(polys: list[Any]) -> Any:
     """Product of arb polynomials by a balanced tree (fast multiplication at the top)."""
     from flint import arb_poly
 
@@ -87,7 +87,7 @@ def _product(polys: list) -> object:
     return polys[0]
 
 
-def _kaufman_term(rows: int, cols: int, even_k: bool, plus: bool) -> object:
+def _kaufman_term(rows: int, cols: int, even_k: bool, plus: bool) -> Any:
     r""":math:`z^{LM}\,(2\sinh 2K)^{LM/2} Z_i` as an arb polynomial in :math:`z = e^{2K}`.
 
     The wave numbers k and 2M - k share :math:`\gamma_k`; each such pair gives
@@ -101,7 +101,9 @@ def _kaufman_term(rows: int, cols: int, even_k: bool, plus: bool) -> object:
     sign = 1 if plus else -1
     ks = range(0, 2 * cols, 2) if even_k else range(1, 2 * cols, 2)
     z_l = arb_poly([0] * rows + [1])
-    single, double, unpaired = [], [], []
+    single: list[Any] = []
+    double: list[Any] = []
+    unpaired: list[Any] = []
     angles = _angle_multiplicities(plus, rows)
     for k in ks:
         if k == 0:
@@ -120,7 +122,7 @@ def _kaufman_term(rows: int, cols: int, even_k: bool, plus: bool) -> object:
     return _product(single + unpaired) * (half * half)
 
 
-def _kaufman_term_even(rows: int, cols: int, even_k: bool, plus: bool) -> object:
+def _kaufman_term_even(rows: int, cols: int, even_k: bool, plus: bool) -> Any:
     r"""The same term for even L and M, as a polynomial in :math:`w = z^2` (half the degree).
 
     For even L and M the values :math:`u` come in pairs :math:`\pm u` (k -> M - k,
@@ -132,7 +134,8 @@ def _kaufman_term_even(rows: int, cols: int, even_k: bool, plus: bool) -> object
 
     sign = 1 if plus else -1
     angles = _angle_multiplicities(plus, rows)
-    single, double = [], []
+    single: list[Any] = []
+    double: list[Any] = []
     for k in range(2 if even_k else 1, cols, 2):
         c_k = arb.cos_pi_fmpq(fmpq(k, cols))
         for a, mult in angles.items():

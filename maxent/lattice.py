@@ -19,8 +19,10 @@ as in :func:`maxent.models.ising_2d`.  Energies are dimensionless (use with k_B 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -35,7 +37,7 @@ def _check_shape(shape: object) -> tuple[int, ...]:
     if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
         shape = (int(shape),)
     try:
-        dims = tuple(shape)  # type: ignore[arg-type]
+        dims: tuple[Any, ...] = tuple(cast(Iterable[Any], shape))  # checked just below
     except TypeError:
         raise InvalidInputError(f"`shape` must be a tuple of ints; got {shape!r}.") from None
     if not 1 <= len(dims) <= 3 or any(

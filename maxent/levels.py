@@ -11,8 +11,10 @@ from __future__ import annotations
 import csv
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -84,12 +86,20 @@ class EnergyLevels:
     (array([ 1., inf]), 1000.0)
     """
 
+    # stored validated (__post_init__): float arrays, a tuple of labels
     energies: NDArray[np.float64]
-    degeneracy: NDArray[np.float64] = field(default=None)  # type: ignore[assignment]
-    labels: tuple[str, ...] = field(default=None)  # type: ignore[assignment]
+    degeneracy: NDArray[np.float64] = field(default=None)  # type: ignore[arg-type]
+    labels: tuple[str, ...] = field(default=None)  # type: ignore[arg-type]
     unit: str = "1"
     name: str = ""
-    log_degeneracy: NDArray[np.float64] = field(default=None, kw_only=True)  # type: ignore[assignment]
+    log_degeneracy: NDArray[np.float64] = field(default=None, kw_only=True)  # type: ignore[arg-type]
+
+    if TYPE_CHECKING:
+        # what the generated __init__ accepts (array-likes, None, a Quantity for energies);
+        # at run time the dataclass __init__ is used unchanged
+        def __init__(self, energies: ArrayLike, degeneracy: ArrayLike | None = None,
+                     labels: Sequence[str] | None = None, unit: str = "1", name: str = "",
+                     *, log_degeneracy: ArrayLike | None = None) -> None: ...
 
     def __repr__(self) -> str:
         return summary_repr(self, n_levels=self.n_levels, n_states=self.n_states)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from importlib import resources
-from typing import cast
+from typing import TypedDict, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -98,7 +98,14 @@ def _log_binomial(n: NDArray[np.float64] | float, k: NDArray[np.float64]
     return special.gammaln(n + 1.0) - special.gammaln(k + 1.0) - special.gammaln(n - k + 1.0)
 
 
-def _binomial_degeneracy(n: int, k: NDArray[np.int64]) -> dict[str, NDArray[np.float64]]:
+class _Degeneracy(TypedDict, total=False):
+    """One of the two degeneracy keywords of :class:`EnergyLevels`."""
+
+    degeneracy: NDArray[np.float64]
+    log_degeneracy: NDArray[np.float64]
+
+
+def _binomial_degeneracy(n: int, k: NDArray[np.int64]) -> _Degeneracy:
     """``degeneracy`` exactly (correctly rounded) while it fits, else ``log_degeneracy``."""
     if n <= 1000 and k.size <= 10**4:
         return {"degeneracy": np.array([float(math.comb(n, int(i))) for i in k])}
@@ -219,11 +226,13 @@ def einstein_solid(n_oscillators: int, hbar_omega: float = 1.0, *,
         f"`n_oscillators` = {n_osc} with `hbar_omega` = {hw:g} at `max_temperature` = "
         f"{t_max:g}") + 1)
     # g_q = C(q + N - 1, q): exact while it fits, else ln g by log-gamma functions
+    g: _Degeneracy
     if q.size <= 10**4 and n_osc + q[-1] <= 1030:
         g = {"degeneracy": np.array([float(math.comb(int(i) + n_osc - 1, int(i)))
                                      for i in q])}
     else:
-        g = {"log_degeneracy": _log_binomial(q + (n_osc - 1.0), q.astype(np.float64))}
+        g = {"log_degeneracy": _log_binomial((q + (n_osc - 1.0)).astype(np.float64),
+                                             q.astype(np.float64))}
     e = hw * (q + (0.5 * n_osc if zero_point else 0.0))
     return EnergyLevels(e, **g, labels=[f"q={i}" for i in q],
                         name=f"Einstein solid, {n_osc} oscillators, ħω = {hw:g}")

@@ -42,7 +42,8 @@ _AXES = ("x", "y", "z")
 class Sampler(Protocol):
     """What a sampler provides: a name, a check of the model, and a run of sweeps."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def check(self, model: IsingModel | PottsModel, beta: float) -> None: ...
 

@@ -510,7 +510,7 @@ def fit_pairwise(samples: ArrayLike, *, method: str = "boltzmann",
     vals = tuple(values)
     if len(vals) != 2 or vals[0] == vals[1]:
         raise InvalidInputError(f"`values` must be two distinct values; got {values!r}.")
-    data = _read_samples(samples, vals)  # type: ignore[arg-type]
+    data = _read_samples(samples, vals)
     l2 = float(l2)
     if not (np.isfinite(l2) and l2 >= 0):
         raise InvalidInputError(f"`l2` must be finite and >= 0; got {l2!r}.")

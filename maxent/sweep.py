@@ -7,7 +7,7 @@ bounded), and returns a Dataset that plots and writes to netCDF as is.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import xarray as xr
@@ -96,8 +96,9 @@ def temperature_sweep(levels: EnergyLevels | ArrayLike, temperatures: ArrayLike,
     blocks = None
     temperatures = magnitude(temperatures, "temperatures", us, "temperature")
     if hasattr(temperatures, "__dask_graph__"):  # a dask array: one output chunk per chunk
-        blocks = temperatures.chunks[0] if temperatures.ndim == 1 else None
-        temperatures = temperatures.compute()  # the axis itself is small; the output is not
+        lazy = cast(Any, temperatures)           # dask has no type information
+        blocks = lazy.chunks[0] if lazy.ndim == 1 else None
+        temperatures = lazy.compute()  # the axis itself is small; the output is not
     t = as_float_array(temperatures, "temperatures", ndim=1)
     if np.any(np.isnan(t)):
         idx = first_bad_index(np.isnan(t))

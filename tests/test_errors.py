@@ -1,5 +1,7 @@
 """Bad input and infeasible targets: the exception type and a message that names the problem."""
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -84,3 +86,11 @@ def test_infeasible_target_on_a_large_problem_is_decided_quickly():
 def test_constant_feature_with_wrong_target_is_infeasible():
     with pytest.raises(InfeasibleTargetsError, match=r"outside \[2, 2\]"):
         maxent.solve(np.column_stack([DIE, np.full(6, 2.0)]), [3.0, 2.5])
+
+
+@pytest.mark.parametrize("value, kind", [(10**400, "an integer"),
+                                         (Fraction(10**400, 3), "a number")])
+def test_numbers_beyond_the_float_range_are_invalid_input(value, kind):
+    # a huge Fraction used to raise TypeError from operator.index (found by mypy)
+    with pytest.raises(InvalidInputError, match=rf"`tol`.*float range.*got {kind} of about 2\*\*"):
+        maxent.solve([[0.0], [1.0]], [0.5], tol=value)
