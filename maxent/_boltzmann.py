@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._parallel import blas_limited
 from ._units import UnitSystem
 
 if TYPE_CHECKING:
@@ -98,22 +99,12 @@ def boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
     # dask scheduler entering and leaving it in turn could leave BLAS pinned for good)
     if work < _BLAS_ONE_THREAD or threading.current_thread() is not threading.main_thread():
         return _boltzmann(energies, log_g, beta, with_p, p_out, max_elements)
-    with _one_blas_thread():
+    with blas_limited(1):
         return _boltzmann(energies, log_g, beta, with_p, p_out, max_elements)
 
 
 #: problems larger than this (temperatures x levels) run with BLAS held to one thread
 _BLAS_ONE_THREAD = 2**22
-
-
-def _one_blas_thread() -> Any:
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:                                  # pragma: no cover - optional
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],

@@ -8,7 +8,6 @@ for one of five penalties, with :math:`\\alpha` fixed or chosen by a rule, and r
 
 from __future__ import annotations
 
-import contextlib
 import math
 import warnings
 from collections.abc import Callable, Sequence
@@ -30,6 +29,7 @@ from ._mem import (
     NonnegSolver,
     symmetric_from_factors,
 )
+from ._parallel import blas_limited
 from ._summary import summary_repr
 from .errors import ConvergenceWarning, InvalidInputError
 
@@ -567,25 +567,14 @@ def fit(
         model = check_positive(_check_grid_vector(default_model, "default_model", n),
                                "default_model").copy()
 
-    with _one_blas_thread():
+    # BLAS on one thread while fitting: the work per alpha is on s x s matrices (s <= N)
+    # and matrix-vector products, where threaded BLAS only adds synchronisation (20 times
+    # slower on a busy 2-core machine).
+    with blas_limited(1):
         return _fit_whitened(
             _Setup(kt, yt, weights, model, cast(float, tol), max_iter, ratio),
             make_solver, alpha_choice, alphas, alpha_prior, progress, penalty, n_data,
             (y, data_error, grid_pts, win, kmat))
-
-
-def _one_blas_thread():
-    """BLAS limited to one thread while fitting.
-
-    The work per alpha is on s x s matrices (s <= N) and matrix-vector products, where
-    threaded BLAS only adds synchronisation (20 times slower on a busy 2-core machine);
-    one level of parallelism leaves the threads to whoever runs fits side by side.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl is optional
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _fit_whitened(setup, make_solver, alpha_choice, alphas, alpha_prior, progress, penalty,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -86,7 +87,7 @@ class MaxEntResult:
     The arrays are read-only and owned by the result (never views of the caller's input).
     """
 
-    p: NDArray[np.float64]
+    p: Any  # ndarray; a dask array or streaming.StreamedProbabilities for lazy input
     multipliers: NDArray[np.float64]
     log_Z: float
     entropy: float

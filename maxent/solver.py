@@ -18,8 +18,9 @@ stages and wraps the result:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -38,8 +39,8 @@ __all__ = ["solve"]
 
 
 def solve(
-    features: ArrayLike,
-    targets: ArrayLike | None = None,
+    features: ArrayLike | Mapping[str, ArrayLike] | Callable[[], Iterable[Any]],
+    targets: ArrayLike | Mapping[str, ArrayLike] | None = None,
     *,
     prior: ArrayLike | None = None,
     lower: ArrayLike | None = None,

@@ -421,7 +421,7 @@ def open_lazy(features, prior, chunk_size, names: Sequence[str] | None):
             raise InvalidInputError("give constraint names either as `names` or as the keys "
                                     "of a `features` mapping, not both.")
         keys = tuple(str(k) for k in features)
-        cols = []
+        cols: list[Any] = []
         for key, col in features.items():
             col = col if _is_dask(col) else np.asarray(col, dtype=np.float64)
             if col.ndim != 1:

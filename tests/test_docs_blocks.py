@@ -100,3 +100,18 @@ def test_block_runs(code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         pytest.skip(f"needs {root!r}: python3 -m pip install -e \".[{OPTIONAL[root]}]\"")
     finally:
         plt.close("all")
+
+
+def test_readme_blocks_type_check(tmp_path: Path) -> None:
+    """The README's calls are accepted by mypy against the package's own annotations."""
+    api = pytest.importorskip("mypy.api")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    parts = []
+    for k, (line, code) in enumerate(markdown_blocks(readme)):
+        parts.append(f"def block_{k}_line_{line}() -> None:\n" + textwrap.indent(code, "    "))
+    module = tmp_path / "readme_blocks.py"
+    module.write_text("\n\n".join(parts), encoding="utf-8")
+    out, err, status = api.run([str(module), "--python-version", "3.10",
+                                "--config-file", str(ROOT / "pyproject.toml"),
+                                "--cache-dir", str(tmp_path / ".mypy_cache")])
+    assert status == 0, out + err
