@@ -45,11 +45,15 @@ def marginal_problem():
     xv, yv, zv = a * 4 + b * 2 + x, a * 4 + c * 2 + y, a * 8 + b * 4 + c * 2 + (x ^ y)
     joint = np.zeros((8, 8, 16))
     np.add.at(joint, (xv, yv, zv), 1 / 32)
-    gx, gy, gz = (g.ravel() for g in np.meshgrid(np.arange(8), np.arange(8), np.arange(16),
-                                                 indexing="ij"))
+    gx, gy, gz = (
+        g.ravel() for g in np.meshgrid(np.arange(8), np.arange(8), np.arange(16), indexing="ij")
+    )
     cols, targets = [], []
-    for (u, nu), (v, nv), axis in (((gx, 8), (gy, 8), 2), ((gx, 8), (gz, 16), 1),
-                                   ((gy, 8), (gz, 16), 0)):
+    for (u, nu), (v, nv), axis in (
+        ((gx, 8), (gy, 8), 2),
+        ((gx, 8), (gz, 16), 1),
+        ((gy, 8), (gz, 16), 0),
+    ):
         marginal = joint.sum(axis=axis)
         for i in range(nu):
             for j in range(nv):
@@ -68,8 +72,9 @@ def ising_problem(n_spins, seed=0):
     states = 1.0 - 2.0 * ((np.arange(2**n_spins)[:, None] >> np.arange(n_spins)) & 1)
     i, j = np.triu_indices(n_spins, 1)
     features = np.column_stack([states, states[:, i] * states[:, j]])
-    theta = np.concatenate([rng.normal(0, 0.3, n_spins),
-                            rng.normal(0, 0.5 / np.sqrt(n_spins), i.size)])
+    theta = np.concatenate(
+        [rng.normal(0, 0.3, n_spins), rng.normal(0, 0.5 / np.sqrt(n_spins), i.size)]
+    )
     a = features @ theta
     w = np.exp(a - a.max())
     return features, (w / w.sum()) @ features

@@ -72,8 +72,10 @@ def run(n: int, seed: int, timeout: float, kinds: tuple[str, ...], show: int) ->
             examples[verdict.outcome].append((i, kind, pb.t, verdict.detail))
     elapsed = time.perf_counter() - start
 
-    print(f"adversarial campaign: {n} random problems, seed {seed}, timeout {timeout:g} s, "
-          f"{elapsed:.1f} s in all (slowest solve {slowest[0]:.2f} s, problem {slowest[1]})")
+    print(
+        f"adversarial campaign: {n} random problems, seed {seed}, timeout {timeout:g} s, "
+        f"{elapsed:.1f} s in all (slowest solve {slowest[0]:.2f} s, problem {slowest[1]})"
+    )
     print("targets: " + ", ".join(f"{k} {v}" for k, v in sorted(position.items())))
     print()
     print(f"{'class':<28}{'count':>8}")

@@ -44,8 +44,13 @@ HOG = "import time\nt = time.time()\nwhile time.time() - t < 3600:\n    sum(rang
 def run(side: int, how: str) -> dict:
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, MAXENT_CACHE_DIR=cache)
-        out = subprocess.run([sys.executable, "-c", CHILD, str(side), how], env=env,
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, str(side), how],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -56,8 +61,10 @@ def main(argv: list[str]) -> None:
     try:
         extra = ", one extra CPU job running" if load else ""
         print(f"exact spectrum ising_2d(L), cold cache{extra}")
-        print(f"{'case':>10} {'maxent_s':>9} {'baseline':>12} {'baseline_s':>10} {'ratio':>7} "
-              f"{'peak_MiB':>9} {'base_MiB':>9} {'levels':>7}")
+        print(
+            f"{'case':>10} {'maxent_s':>9} {'baseline':>12} {'baseline_s':>10} {'ratio':>7} "
+            f"{'peak_MiB':>9} {'base_MiB':>9} {'levels':>7}"
+        )
         for side in sides:
             mine = run(side, "maxent")
             how = "enumerate" if side <= 5 else ("z" if side % 2 == 0 else None)
@@ -66,8 +73,11 @@ def main(argv: list[str]) -> None:
             base_s = f"{base['seconds']:10.3f}" if base else f"{'-':>10}"
             ratio = f"{base['seconds'] / mine['seconds']:7.1f}" if base else f"{'-':>7}"
             base_m = f"{base['peak_mib']:9.1f}" if base else f"{'-':>9}"
-            print(f"{f'L={side}':>10} {mine['seconds']:9.3f} {label:>12} {base_s} {ratio} "
-                  f"{mine['peak_mib']:9.1f} {base_m} {mine['levels']:7d}", flush=True)
+            print(
+                f"{f'L={side}':>10} {mine['seconds']:9.3f} {label:>12} {base_s} {ratio} "
+                f"{mine['peak_mib']:9.1f} {base_m} {mine['levels']:7d}",
+                flush=True,
+            )
     finally:
         if hog is not None:
             hog.kill()

@@ -51,13 +51,15 @@ def metropolis_rows(side: int, sweeps: int, baseline_sweeps: int):
     out = np.empty(sweeps)
 
     def scalar():
-        kern.metropolis_ising_2d(spins, prob, de, state, sweeps, 1,
-                                 float(model.energy(spins)), 0.0, out, out.copy())
+        kern.metropolis_ising_2d(
+            spins, prob, de, state, sweeps, 1, float(model.energy(spins)), 0.0, out, out.copy()
+        )
 
     scalar()
     t = best_of(scalar) / (sweeps * n)
     rows.append((f"metropolis L={side} one-spin kernel", t, base_per))
     if side % 128 == 0:
+
         def packed():
             metro._packed(model, beta, spins, sweeps, 1, state, out, out.copy())
 
@@ -94,19 +96,20 @@ def wolff_row(side: int, sweeps: int):
 
 def main(quick: bool = False) -> None:
     print(f"numba: {kern.HAVE_NUMBA}; T = T_c = {T_C:.4f}; one core, best of {REPEATS}")
-    print(f"{'case':40s} {'ns/attempt':>10s} {'baseline_ns':>11s} {'ratio':>7s} "
-          f"{'attempts/s':>11s}")
-    for side, sweeps, base_sweeps in ((64, 200 if quick else 2000, 20 if quick else 100),
-                                      (256, 20 if quick else 200, 2 if quick else 10)):
+    print(
+        f"{'case':40s} {'ns/attempt':>10s} {'baseline_ns':>11s} {'ratio':>7s} {'attempts/s':>11s}"
+    )
+    for side, sweeps, base_sweeps in (
+        (64, 200 if quick else 2000, 20 if quick else 100),
+        (256, 20 if quick else 200, 2 if quick else 10),
+    ):
         for case, t, base in metropolis_rows(side, sweeps, base_sweeps):
-            print(f"{case:40s} {t * 1e9:10.2f} {base * 1e9:11.2f} {base / t:7.1f} "
-                  f"{1 / t:11.3g}")
+            print(f"{case:40s} {t * 1e9:10.2f} {base * 1e9:11.2f} {base / t:7.1f} {1 / t:11.3g}")
     print()
     print(f"{'case':40s} {'s/sweep':>10s} {'<cluster>':>11s} {'ns/flipped spin':>16s}")
     for side, sweeps in ((64, 50 if quick else 500), (256, 5 if quick else 50)):
         per_sweep, size, per = wolff_row(side, sweeps)
-        print(f"{'wolff L=' + str(side):40s} {per_sweep:10.4f} {size:11.1f} "
-              f"{per * 1e9:16.2f}")
+        print(f"{'wolff L=' + str(side):40s} {per_sweep:10.4f} {size:11.1f} {per * 1e9:16.2f}")
 
 
 if __name__ == "__main__":

@@ -57,8 +57,10 @@ def main(quick: bool = False) -> None:
     n_samples = 20_000 if quick else 100_000
     rng = np.random.default_rng(3)
     print(f"{n_samples} samples per case; times in seconds")
-    print(f"{'case':10s} {'maxent_pl_s':>11s} {'boltzmann_s':>11s} {'baseline_s':>10s} "
-          f"{'ratio':>6s} {'rmsdJ_pl':>9s} {'rmsdJ_bl':>9s} {'rmsdJ_base':>10s}")
+    print(
+        f"{'case':10s} {'maxent_pl_s':>11s} {'boltzmann_s':>11s} {'baseline_s':>10s} "
+        f"{'ratio':>6s} {'rmsdJ_pl':>9s} {'rmsdJ_bl':>9s} {'rmsdJ_base':>10s}"
+    )
     for n in (15, 30, 60):
         h, couplings = model(n, rng)
         s = samples_of(h, couplings, n_samples, rng)
@@ -76,8 +78,10 @@ def main(quick: bool = False) -> None:
         start = time.perf_counter()
         base = logistic_baseline(s)
         t_base = time.perf_counter() - start
-        print(f"N={n:<8d} {t_pl:11.2f} {t_bl:11.2f} {t_base:10.2f} {t_base / t_pl:6.2f} "
-              f"{err(pl.couplings):9.4f} {err(bl.couplings):9.4f} {err(base):10.4f}")
+        print(
+            f"N={n:<8d} {t_pl:11.2f} {t_bl:11.2f} {t_base:10.2f} {t_base / t_pl:6.2f} "
+            f"{err(pl.couplings):9.4f} {err(bl.couplings):9.4f} {err(base):10.4f}"
+        )
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ def make_chunk(a, b, seed=0):
     for c0 in range(a - a % CHUNK, b, CHUNK):
         block = np.random.default_rng([seed, c0 // CHUNK]).standard_normal((CHUNK, M))
         lo, hi = max(a, c0), min(b, c0 + CHUNK)
-        out[lo - a: hi - a] = block[lo - c0: hi - c0]
+        out[lo - a : hi - a] = block[lo - c0 : hi - c0]
     return out
 
 
@@ -67,26 +67,46 @@ def run_case(mode, n):
         res = maxent.solve(features, TARGETS)
     wall = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"wall": wall, "n_iter": res.n_iter, "passes": res.n_passes,
-                      "peak_mb": peak_mb, "converged": res.converged,
-                      "residual": res.residual, "lam": list(map(float, res.multipliers))}))
+    print(
+        json.dumps(
+            {
+                "wall": wall,
+                "n_iter": res.n_iter,
+                "passes": res.n_passes,
+                "peak_mb": peak_mb,
+                "converged": res.converged,
+                "residual": res.residual,
+                "lam": list(map(float, res.multipliers)),
+            }
+        )
+    )
 
 
 def measure(mode, n):
     here = os.path.dirname(os.path.abspath(__file__))
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
-        [os.path.dirname(here)] + [p for p in [env.get("PYTHONPATH")] if p])
-    out = subprocess.run([sys.executable, __file__, "--child", mode, str(n)], env=env,
-                         capture_output=True, text=True, check=True)
+        [os.path.dirname(here)] + [p for p in [env.get("PYTHONPATH")] if p]
+    )
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", mode, str(n)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", type=float, default=[1e7, 1e8])
-    parser.add_argument("--max-memory-n", type=float, default=1e7,
-                        help="largest n solved in memory as the baseline")
+    parser.add_argument(
+        "--max-memory-n",
+        type=float,
+        default=1e7,
+        help="largest n solved in memory as the baseline",
+    )
     parser.add_argument("--dask", action="store_true", help="also time dask arrays")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -95,8 +115,10 @@ def main():
         return
     cores = os.cpu_count() or 1
     print(f"# m = {M}, chunk = {CHUNK} states, {cores} cores; peak = max resident set size")
-    print(f"{'case':<18}{'maxent_s':>10}{'baseline_s':>12}{'ratio':>8}{'newton_steps':>14}"
-          f"{'passes_over_F':>15}{'states/s/core':>15}{'peak_MB':>9}{'base_MB':>9}")
+    print(
+        f"{'case':<18}{'maxent_s':>10}{'baseline_s':>12}{'ratio':>8}{'newton_steps':>14}"
+        f"{'passes_over_F':>15}{'states/s/core':>15}{'peak_MB':>9}{'base_MB':>9}"
+    )
     for n in (int(s) for s in args.sizes):
         base = measure("memory", n) if n <= args.max_memory_n else None
         for mode in ["source"] + (["dask"] if args.dask else []):
@@ -105,16 +127,22 @@ def main():
             bs = f"{base['wall']:.2f}" if base else "-"
             ratio = f"{r['wall'] / base['wall']:.2f}" if base else "-"
             bm = f"{base['peak_mb']:.0f}" if base else "-"
-            print(f"{mode + ' n=' + format(n, '.0e'):<18}{r['wall']:>10.2f}{bs:>12}{ratio:>8}"
-                  f"{r['n_iter']:>14}{r['passes']:>15}{rate:>15.3g}{r['peak_mb']:>9.0f}"
-                  f"{bm:>9}")
+            print(
+                f"{mode + ' n=' + format(n, '.0e'):<18}{r['wall']:>10.2f}{bs:>12}{ratio:>8}"
+                f"{r['n_iter']:>14}{r['passes']:>15}{rate:>15.3g}{r['peak_mb']:>9.0f}"
+                f"{bm:>9}"
+            )
             if base:
                 dl = np.max(np.abs(np.subtract(r["lam"], base["lam"])))
-                print(f"#   max |lambda_stream - lambda_memory| = {dl:.2e}; "
-                      f"converged={r['converged']}, residual={r['residual']:.2e}")
+                print(
+                    f"#   max |lambda_stream - lambda_memory| = {dl:.2e}; "
+                    f"converged={r['converged']}, residual={r['residual']:.2e}"
+                )
             else:
-                print(f"#   lambda = {np.round(r['lam'], 5).tolist()}; "
-                      f"converged={r['converged']}, residual={r['residual']:.2e}")
+                print(
+                    f"#   lambda = {np.round(r['lam'], 5).tolist()}; "
+                    f"converged={r['converged']}, residual={r['residual']:.2e}"
+                )
 
 
 if __name__ == "__main__":

@@ -109,15 +109,27 @@ def run_scipy(features, targets, method, timeout):
 
     kw = {}
     if method == "L-BFGS-B":
-        opts = {"maxiter": 1_000_000, "maxfun": 1_000_000, "ftol": 0.0, "gtol": 1e-14,
-                "maxcor": 20}
+        opts = {
+            "maxiter": 1_000_000,
+            "maxfun": 1_000_000,
+            "ftol": 0.0,
+            "gtol": 1e-14,
+            "maxcor": 20,
+        }
     else:
         opts = {"gtol": 1e-12, "maxiter": 10_000}
         kw["hess"] = dual.hess
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sol = minimize(dual.value_grad, np.zeros(features.shape[1]), jac=True, method=method,
-                       callback=stop, options=opts, **kw)
+        sol = minimize(
+            dual.value_grad,
+            np.zeros(features.shape[1]),
+            jac=True,
+            method=method,
+            callback=stop,
+            options=opts,
+            **kw,
+        )
     elapsed = time.perf_counter() - t0
     return elapsed, relative_residual(features, targets, dual.p(sol.x)), stopped[0]
 
@@ -145,22 +157,26 @@ def cases(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="n <= 1e5, N <= 14 spins, baselines stopped after 30 s")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="n <= 1e5, N <= 14 spins, baselines stopped after 30 s",
+    )
     parser.add_argument("--sizes", type=float, nargs="*", default=None)
     parser.add_argument("--constraints", type=int, nargs="*", default=[3, 10, 50, 200])
     parser.add_argument("--spins", type=int, nargs="*", default=None)
-    parser.add_argument("--families", nargs="*",
-                        default=["easy", "hard", "marginal", "ising"])
+    parser.add_argument("--families", nargs="*", default=["easy", "hard", "marginal", "ising"])
     parser.add_argument("--baseline-timeout", type=float, default=None)
     parser.add_argument("--no-trust", action="store_true", help="skip trust-exact")
     args = parser.parse_args()
     timeout = args.baseline_timeout or (30.0 if args.quick else 300.0)
 
     maxent.solve(*easy_problem(1000, 3))  # warm-up (imports, thread pool)
-    header = (f"{'case':<22}{'pass_s':>8}{'maxent_s':>9}{'pinned_s':>9}{'inst/pin':>9}"
-              f"{'n_pass':>7}{'t_pass':>8}{'resid':>9}{'lbfgs_s':>9}{'lb/me':>7}"
-              f"{'lb_res':>9}{'trust_s':>9}{'tr/me':>7}{'tr_res':>9}  status")
+    header = (
+        f"{'case':<22}{'pass_s':>8}{'maxent_s':>9}{'pinned_s':>9}{'inst/pin':>9}"
+        f"{'n_pass':>7}{'t_pass':>8}{'resid':>9}{'lbfgs_s':>9}{'lb/me':>7}"
+        f"{'lb_res':>9}{'trust_s':>9}{'tr/me':>7}{'tr_res':>9}  status"
+    )
     print(header)
     print("-" * len(header))
     for name, f, b in cases(args):
@@ -177,10 +193,13 @@ def main():
             tr = (">" if cut_tr else "") + f"{t_tr:.3g}"
             tr_ratio, tr_res = f"{t_tr / t_me:.1f}", f"{r_tr:.1e}"
         lb = (">" if cut_lb else "") + f"{t_lb:.3g}"
-        print(f"{name:<22}{t_pass:>8.4f}{t_me:>9.3f}{t_pin:>9.3f}{t_me / t_pin:>9.2f}"
-              f"{res.n_passes:>7d}{t_me / t_pass:>8.1f}{resid:>9.1e}{lb:>9}"
-              f"{t_lb / t_me:>7.1f}{r_lb:>9.1e}{tr:>9}{tr_ratio:>7}{tr_res:>9}  "
-              f"{res.status}", flush=True)
+        print(
+            f"{name:<22}{t_pass:>8.4f}{t_me:>9.3f}{t_pin:>9.3f}{t_me / t_pin:>9.2f}"
+            f"{res.n_passes:>7d}{t_me / t_pass:>8.1f}{resid:>9.1e}{lb:>9}"
+            f"{t_lb / t_me:>7.1f}{r_lb:>9.1e}{tr:>9}{tr_ratio:>7}{tr_res:>9}  "
+            f"{res.status}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -72,16 +72,18 @@ def run_case(n_t: int, n_levels: int, probability: bool, repeats: int) -> None:
     degeneracy = rng.integers(1, 10, n_levels).astype(float)
     temperatures = np.geomspace(0.05, 500.0, n_t)
     levels = maxent.EnergyLevels(energies, degeneracy)
-    pairs = []                      # (maxent, exp) timed back to back: the same load
+    pairs = []  # (maxent, exp) timed back to back: the same load
     for _ in range(repeats):
-        t_sweep, ds = best_of(1, maxent.temperature_sweep, levels, temperatures,
-                              probability=probability)
+        t_sweep, ds = best_of(
+            1, maxent.temperature_sweep, levels, temperatures, probability=probability
+        )
         t_exp, _ = best_of(1, exp_limit, n_t * n_levels)
         pairs.append((t_sweep, t_exp))
         del ds
-    _, ds = best_of(1, maxent.temperature_sweep, levels, temperatures[::max(1, n_t // 50)],
-                    probability=False)
-    check(levels, temperatures[::max(1, n_t // 50)], ds)
+    _, ds = best_of(
+        1, maxent.temperature_sweep, levels, temperatures[:: max(1, n_t // 50)], probability=False
+    )
+    check(levels, temperatures[:: max(1, n_t // 50)], ds)
     ratio = float(np.median([a / b for a, b in pairs]))
     t_sweep, t_exp = min(a for a, _ in pairs), min(b for _, b in pairs)
     case = f"{n_t}T x {n_levels}lv {'table' if probability else 'no table'}"
@@ -95,9 +97,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
     cases = [(int(a), int(b), False) for a, b in (c.split("x") for c in args.cases)] or [
-        (10_000, 10_000, False), (1_000, 1_000_000, False), (10_000, 10_000, True)]
-    load = (subprocess.Popen([sys.executable, "-c", "while True: pass"])
-            if args.load else None)
+        (10_000, 10_000, False),
+        (1_000, 1_000_000, False),
+        (10_000, 10_000, True),
+    ]
+    load = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.load else None
     try:
         print(f"{'case':<34}{'maxent_s':>10}{'baseline_s':>12}{'ratio':>8}")
         for n_t, n_levels, table in cases:
@@ -106,9 +110,11 @@ def main(argv: list[str] | None = None) -> None:
         if load is not None:
             load.kill()
             load.wait()
-    print(f"(baseline = numpy exp over the same number of elements; times best of "
-          f"{args.repeats}; ratio = median of maxent / baseline timed back to back"
-          f"{'; one busy CPU process running' if load else ''})")
+    print(
+        f"(baseline = numpy exp over the same number of elements; times best of "
+        f"{args.repeats}; ratio = median of maxent / baseline timed back to back"
+        f"{'; one busy CPU process running' if load else ''})"
+    )
 
 
 if __name__ == "__main__":

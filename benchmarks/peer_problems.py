@@ -28,8 +28,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["PeerProblem", "ana_cont_two_gaussians", "relative_l1", "triqs_semicircle",
-           "laplace_problem"]
+__all__ = [
+    "PeerProblem",
+    "ana_cont_two_gaussians",
+    "relative_l1",
+    "triqs_semicircle",
+    "laplace_problem",
+]
 
 
 @dataclass(frozen=True)
@@ -44,8 +49,11 @@ class PeerProblem:
     truth: NDArray[np.float64]
 
     def fit_kwargs(self) -> dict:
-        return {"grid": self.grid, "grid_weights": self.grid_weights,
-                "default_model": self.default_model}
+        return {
+            "grid": self.grid,
+            "grid_weights": self.grid_weights,
+            "default_model": self.default_model,
+        }
 
 
 def trapezoid_weights(x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -75,20 +83,32 @@ def ana_cont_two_gaussians() -> PeerProblem:
     giw = giw + 1e-4 * (rng.randn(niw) + 1j * rng.randn(niw))
     kernel = np.vstack([kernel_c.real, kernel_c.imag])
     data = np.concatenate([giw.real, giw.imag])
-    return PeerProblem("ana_cont two Gaussians", kernel, data, np.full(2 * niw, 1e-4), w, dw,
-                       np.full(w.size, 1.0 / 20.0), spec)
+    return PeerProblem(
+        "ana_cont two Gaussians",
+        kernel,
+        data,
+        np.full(2 * niw, 1e-4),
+        w,
+        dw,
+        np.full(w.size, 1.0 / 20.0),
+        spec,
+    )
 
 
 def fermionic_tau_kernel(tau, omega, beta):
     """:math:`-e^{-\\tau\\omega}/(1 + e^{-\\beta\\omega})`, without overflow for any sign."""
     t, om = tau[:, None], omega[None, :]
     pos = om >= 0
-    return -np.where(pos, np.exp(-t * np.abs(om)) / (1.0 + np.exp(-beta * np.abs(om))),
-                     np.exp(-(beta - t) * np.abs(om)) / (1.0 + np.exp(-beta * np.abs(om))))
+    return -np.where(
+        pos,
+        np.exp(-t * np.abs(om)) / (1.0 + np.exp(-beta * np.abs(om))),
+        np.exp(-(beta - t) * np.abs(om)) / (1.0 + np.exp(-beta * np.abs(om))),
+    )
 
 
-def triqs_semicircle(n_tau: int = 2501, n_omega: int = 100, noise: float = 1e-4,
-                     beta: float = 10.0, seed: int = 0) -> PeerProblem:
+def triqs_semicircle(
+    n_tau: int = 2501, n_omega: int = 100, noise: float = 1e-4, beta: float = 10.0, seed: int = 0
+) -> PeerProblem:
     u = np.linspace(-1.0, 1.0, n_omega)
     h = np.sign(u) * (np.sqrt(1.0 + u**2) - 1.0)
     omega = -10.0 + 20.0 * (h - h[0]) / (h[-1] - h[0])
@@ -99,16 +119,26 @@ def triqs_semicircle(n_tau: int = 2501, n_omega: int = 100, noise: float = 1e-4,
     nodes, weights = np.polynomial.legendre.leggauss(400)
     theta = 0.5 * np.pi * (nodes + 1.0)
     exact = fermionic_tau_kernel(tau, np.cos(theta), beta) @ (
-        0.5 * np.pi * weights * 2.0 / np.pi * np.sin(theta) ** 2)
+        0.5 * np.pi * weights * 2.0 / np.pi * np.sin(theta) ** 2
+    )
     rng = np.random.default_rng(seed)
     data = exact + noise * rng.standard_normal(n_tau)
     kernel = fermionic_tau_kernel(tau, omega, beta) * dw
-    return PeerProblem("TRIQS semicircle", kernel, data, np.full(n_tau, noise), omega, dw,
-                       np.full(n_omega, 1.0 / 20.0), truth)
+    return PeerProblem(
+        "TRIQS semicircle",
+        kernel,
+        data,
+        np.full(n_tau, noise),
+        omega,
+        dw,
+        np.full(n_omega, 1.0 / 20.0),
+        truth,
+    )
 
 
-def laplace_problem(n_data: int = 200, n_grid: int = 2000, noise: float = 1e-4,
-                    seed: int = 0) -> PeerProblem:
+def laplace_problem(
+    n_data: int = 200, n_grid: int = 2000, noise: float = 1e-4, seed: int = 0
+) -> PeerProblem:
     """Two peaks through exp(-tau w) (the size study of issue 13: N = 200, n = 2000)."""
     rng = np.random.default_rng(seed)
     w = np.linspace(0.0, 8.0, n_grid)
@@ -119,5 +149,13 @@ def laplace_problem(n_data: int = 200, n_grid: int = 2000, noise: float = 1e-4,
     exact = kernel @ truth
     sigma = noise * exact.max() * np.ones(n_data)
     model = np.full(n_grid, float(np.sum(dw * truth) / 8.0))
-    return PeerProblem(f"Laplace N={n_data} n={n_grid}", kernel,
-                       exact + sigma * rng.standard_normal(n_data), sigma, w, dw, model, truth)
+    return PeerProblem(
+        f"Laplace N={n_data} n={n_grid}",
+        kernel,
+        exact + sigma * rng.standard_normal(n_data),
+        sigma,
+        w,
+        dw,
+        model,
+        truth,
+    )

@@ -94,8 +94,9 @@ on the :doc:`../conventions` page.
 
 def _public_submodules() -> list[str]:
     """Non-underscore submodules of maxent, sorted (new modules are picked up)."""
-    return sorted(m.name for m in pkgutil.iter_modules(maxent.__path__)
-                  if not m.name.startswith("_"))
+    return sorted(
+        m.name for m in pkgutil.iter_modules(maxent.__path__) if not m.name.startswith("_")
+    )
 
 
 def _write_api_list() -> None:
@@ -103,8 +104,12 @@ def _write_api_list() -> None:
     seen: dict[int, str] = {}
     top = [n for n in maxent.__all__ if n not in ("__version__",)]
     modules = [n for n in top if n in _public_submodules()]
-    kinds: dict[str, list[str]] = {"Functions": [], "Data and models": [], "Results": [],
-                                    "Errors and warnings": []}
+    kinds: dict[str, list[str]] = {
+        "Functions": [],
+        "Data and models": [],
+        "Results": [],
+        "Errors and warnings": [],
+    }
     for name in top:
         if name in modules:
             continue
@@ -123,16 +128,26 @@ def _write_api_list() -> None:
     for title, names in kinds.items():
         if not names:
             continue
-        out += [title, "-" * len(title), "", ".. autosummary::", "   :toctree: generated/",
-                "   :nosignatures:", ""]
+        out += [
+            title,
+            "-" * len(title),
+            "",
+            ".. autosummary::",
+            "   :toctree: generated/",
+            "   :nosignatures:",
+            "",
+        ]
         out += [f"   {n}" for n in sorted(names)] + [""]
     for sub in _public_submodules():
         mod = importlib.import_module(f"maxent.{sub}")
         names = []
         for n in getattr(mod, "__all__", []):
             obj = getattr(mod, n, None)
-            if obj is None or id(obj) in seen or getattr(obj, "__module__", "").split(".")[0] \
-                    not in ("maxent", ""):
+            if (
+                obj is None
+                or id(obj) in seen
+                or getattr(obj, "__module__", "").split(".")[0] not in ("maxent", "")
+            ):
                 continue
             seen[id(obj)] = f"maxent.{sub}.{n}"
             names.append(n)
@@ -143,8 +158,14 @@ def _write_api_list() -> None:
         doc = (mod.__doc__ or "").strip().splitlines()
         if doc:
             out += [doc[0], ""]
-        out += [f".. currentmodule:: maxent.{sub}", "", ".. autosummary::",
-                "   :toctree: generated/", "   :nosignatures:", ""]
+        out += [
+            f".. currentmodule:: maxent.{sub}",
+            "",
+            ".. autosummary::",
+            "   :toctree: generated/",
+            "   :nosignatures:",
+            "",
+        ]
         out += [f"   {n}" for n in sorted(names)] + [""]
     target = HERE / "api" / "index.rst"
     target.parent.mkdir(exist_ok=True)

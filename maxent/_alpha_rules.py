@@ -78,8 +78,14 @@ class Path:
 
         points: list[Point] = []
         disable = None if self.progress is None else not self.progress
-        with tqdm(total=len(alphas), desc="fit: alpha scan", unit="alpha", delay=1.0,
-                  disable=disable, leave=False) as bar:
+        with tqdm(
+            total=len(alphas),
+            desc="fit: alpha scan",
+            unit="alpha",
+            delay=1.0,
+            disable=disable,
+            leave=False,
+        ) as bar:
             for a in sorted(alphas, reverse=True):
                 points.append(self.at(float(a)))
                 bar.update()
@@ -128,8 +134,11 @@ def _fallback(context: ScanContext, scan: list[Point], message: str, stacklevel:
     le = [p.log_evidence for p in scan]
     best = int(np.nanargmax(le)) if np.any(np.isfinite(le)) else len(scan) - 1
     point = scan[best]
-    warnings.warn(f"fit(): {message}; returning alpha = {point.alpha:.3g}.",
-                  ConvergenceWarning, stacklevel=stacklevel)
+    warnings.warn(
+        f"fit(): {message}; returning alpha = {point.alpha:.3g}.",
+        ConvergenceWarning,
+        stacklevel=stacklevel,
+    )
     return Choice(point, None, message)
 
 
@@ -161,14 +170,24 @@ class _RootRule:
         path, n_data = context.path, context.n_data
         values = np.array([self.condition(p, n_data) for p in scan])
         ok = np.isfinite(values)
-        brackets = [i for i in range(len(scan) - 1)
-                    if ok[i] and ok[i + 1] and np.sign(values[i]) != np.sign(values[i + 1])]
+        brackets = [
+            i
+            for i in range(len(scan) - 1)
+            if ok[i] and ok[i + 1] and np.sign(values[i]) != np.sign(values[i + 1])
+        ]
         if not brackets:
-            return _fallback(context, scan,
-                             f"no alpha in [{scan[-1].alpha:.3g}, {scan[0].alpha:.3g}] meets "
-                             f"the {self.label} condition; pass a wider `alphas` grid")
-        i = max(brackets, key=lambda j: scan[j].log_evidence
-                if math.isfinite(scan[j].log_evidence) else -math.inf)
+            return _fallback(
+                context,
+                scan,
+                f"no alpha in [{scan[-1].alpha:.3g}, {scan[0].alpha:.3g}] meets "
+                f"the {self.label} condition; pass a wider `alphas` grid",
+            )
+        i = max(
+            brackets,
+            key=lambda j: (
+                scan[j].log_evidence if math.isfinite(scan[j].log_evidence) else -math.inf
+            ),
+        )
         if values[i] == 0:
             return Choice(scan[i])
         lo, hi = math.log(scan[i + 1].alpha), math.log(scan[i].alpha)
@@ -180,15 +199,18 @@ class _RootRule:
             return value
 
         try:
-            log_a = scipy.optimize.brentq(f, lo, hi, xtol=1e-13,
-                                          rtol=4 * np.finfo(float).eps, maxiter=200)
+            log_a = scipy.optimize.brentq(
+                f, lo, hi, xtol=1e-13, rtol=4 * np.finfo(float).eps, maxiter=200
+            )
         except (ValueError, RuntimeError) as exc:
             # the condition is not monotone between re-solved neighbours (a solve that did
             # not converge): keep the bracket end closer to zero
             j = i if abs(values[i]) <= abs(values[i + 1]) else i + 1
-            message = (f"the root of the {self.label} condition could not be refined "
-                       f"between alpha = {scan[i + 1].alpha:.3g} and {scan[i].alpha:.3g} "
-                       f"({exc}); kept the nearer end")
+            message = (
+                f"the root of the {self.label} condition could not be refined "
+                f"between alpha = {scan[i + 1].alpha:.3g} and {scan[i].alpha:.3g} "
+                f"({exc}); kept the nearer end"
+            )
             warnings.warn(f"fit(): {message}.", ConvergenceWarning, stacklevel=4)
             return Choice(scan[j], None, message)
         return Choice(path.at(math.exp(log_a)))
@@ -242,8 +264,12 @@ class _Chi2Kink:
     def choose(self, context: ScanContext, scan: list[Point]) -> Choice:
         x, y = _log_chi2_curve(scan)
         if x.size < 5 or np.ptp(y) <= 0:
-            return _fallback(context, scan, "chi2kink needs at least 5 converged points "
-                             "with chi^2 changing; pass a wider `alphas` grid")
+            return _fallback(
+                context,
+                scan,
+                "chi2kink needs at least 5 converged points "
+                "with chi^2 changing; pass a wider `alphas` grid",
+            )
         lo, hi = float(y.min()), float(y.max())
         mid = int(np.argmin(np.abs(y - 0.5 * (lo + hi))))
         slope = float(np.max(np.gradient(y, x)))
@@ -256,12 +282,20 @@ class _Chi2Kink:
             return _fallback(context, scan, f"the logistic fit of chi2kink failed ({exc})")
         _, b, c, d = popt
         if not (np.all(np.isfinite(popt)) and b > 0 and d > 0):
-            return _fallback(context, scan, "the logistic fit of chi2kink has no rising "
-                             f"step (b = {b:.3g}, d = {d:.3g}); pass a wider `alphas` grid")
+            return _fallback(
+                context,
+                scan,
+                "the logistic fit of chi2kink has no rising "
+                f"step (b = {b:.3g}, d = {d:.3g}); pass a wider `alphas` grid",
+            )
         log_a = c - self.fit_position / d
         if not x[0] <= log_a <= x[-1]:
-            return _fallback(context, scan, f"the chi2kink alpha 10^{log_a:.3g} lies outside "
-                             "the scan; pass a wider `alphas` grid")
+            return _fallback(
+                context,
+                scan,
+                f"the chi2kink alpha 10^{log_a:.3g} lies outside "
+                "the scan; pass a wider `alphas` grid",
+            )
         return Choice(context.path.at(10.0**log_a))
 
 
@@ -282,8 +316,12 @@ class _LineFit:
         top = int(np.nonzero(lower)[0].max()) + 1 if np.any(lower) else 0
         x, y = x[:top], y[:top]
         if x.size < 6:
-            return _fallback(context, scan, "linefit needs at least 6 converged points "
-                             "below the chi^2 step; pass a wider `alphas` grid")
+            return _fallback(
+                context,
+                scan,
+                "linefit needs at least 6 converged points "
+                "below the chi^2 step; pass a wider `alphas` grid",
+            )
         best = None
         for k in range(3, x.size - 2):
             left = np.polyfit(x[:k], y[:k], 1, full=True)
@@ -291,11 +329,14 @@ class _LineFit:
             sse = sum(float(r[1][0]) if r[1].size else 0.0 for r in (left, right))
             if best is None or sse < best[0]:
                 best = (sse, left[0], right[0])
-        assert best is not None                 # x.size >= 6: the loop ran at least once
+        assert best is not None  # x.size >= 6: the loop ran at least once
         _, (m1, c1), (m2, c2) = best
         if not m2 > m1:
-            return _fallback(context, scan, "linefit found no steeper line at large alpha; "
-                             "pass a wider `alphas` grid")
+            return _fallback(
+                context,
+                scan,
+                "linefit found no steeper line at large alpha; pass a wider `alphas` grid",
+            )
         log_a = (c1 - c2) / (m2 - m1)
         log_a = float(np.clip(log_a, x[0], x[-1]))
         return Choice(context.path.at(10.0**log_a))
@@ -323,8 +364,11 @@ class _GCV:
         if 0 < i < len(scan) - 1:
             lo, hi = math.log(scan[i + 1].alpha), math.log(scan[i - 1].alpha)
             res = scipy.optimize.minimize_scalar(
-                lambda la: self.value(path.at(math.exp(la)), n_data), bounds=(lo, hi),
-                method="bounded", options={"xatol": 1e-3})
+                lambda la: self.value(path.at(math.exp(la)), n_data),
+                bounds=(lo, hi),
+                method="bounded",
+                options={"xatol": 1e-3},
+            )
             best = path.at(math.exp(res.x))
             if self.value(best, n_data) <= values[i]:
                 return Choice(best)
@@ -400,14 +444,19 @@ class _Bryan:
         lp = log_post(scan)
         keep = np.nonzero(lp >= np.nanmax(lp) - self.cut)[0]
         i0, i1 = max(keep[0] - 1, 0), min(keep[-1] + 1, len(scan) - 1)
-        fine = [a for k in range(i0, i1)
-                for a in np.geomspace(scan[k].alpha, scan[k + 1].alpha, 5)[1:-1]]
-        points = sorted(path.scan(np.array(fine)) + scan[i0:i1 + 1], key=lambda p: -p.alpha)
+        fine = [
+            a
+            for k in range(i0, i1)
+            for a in np.geomspace(scan[k].alpha, scan[k + 1].alpha, 5)[1:-1]
+        ]
+        points = sorted(path.scan(np.array(fine)) + scan[i0 : i1 + 1], key=lambda p: -p.alpha)
         weights, log_ev = bryan_weights(points, prior)
         message = ""
         if weights[0] > 1e-3 or weights[-1] > 1e-3:
-            message = ("the posterior of alpha is not negligible at the end of the grid; "
-                       "pass a wider `alphas` grid")
+            message = (
+                "the posterior of alpha is not negligible at the end of the grid; "
+                "pass a wider `alphas` grid"
+            )
             warnings.warn(f"fit(): {message}.", ConvergenceWarning, stacklevel=4)
         return Choice(None, (points, weights, log_ev), message)
 

@@ -64,7 +64,7 @@ def _exp_weights(a: NDArray[np.float64], lowest: float = -np.inf) -> None:
         return
     np.maximum(a, _FLOOR, out=a)
     np.exp(a, out=a)
-    np.copyto(a, 0.0, where=a == _FLOOR_WEIGHT)          # the clipped ones: exactly 0
+    np.copyto(a, 0.0, where=a == _FLOOR_WEIGHT)  # the clipped ones: exactly 0
 
 
 def temperature_from_beta(beta: Any, k_b: float) -> NDArray[np.float64]:
@@ -79,10 +79,15 @@ def beta_from_temperature(temperature: Any, k_b: float) -> NDArray[np.float64]:
         return 1.0 / (k_b * np.asarray(temperature, dtype=np.float64))
 
 
-def boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
-              beta: NDArray[np.float64], *, with_p: bool = True,
-              p_out: NDArray[np.float64] | None = None,
-              max_elements: int = MAX_CHUNK_ELEMENTS) -> dict[str, NDArray[np.float64]]:
+def boltzmann(
+    energies: NDArray[np.float64],
+    log_g: NDArray[np.float64],
+    beta: NDArray[np.float64],
+    *,
+    with_p: bool = True,
+    p_out: NDArray[np.float64] | None = None,
+    max_elements: int = MAX_CHUNK_ELEMENTS,
+) -> dict[str, NDArray[np.float64]]:
     """Canonical thermodynamics for every ``beta`` (vectorised, chunked over beta).
 
     Returns a dict of arrays of shape ``(n_beta,)``: ``log_Z``, ``internal_energy``,
@@ -107,10 +112,14 @@ def boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
 _BLAS_ONE_THREAD = 2**22
 
 
-def _boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
-               beta: NDArray[np.float64], with_p: bool,
-               p_out: NDArray[np.float64] | None, max_elements: int
-               ) -> dict[str, NDArray[np.float64]]:
+def _boltzmann(
+    energies: NDArray[np.float64],
+    log_g: NDArray[np.float64],
+    beta: NDArray[np.float64],
+    with_p: bool,
+    p_out: NDArray[np.float64] | None,
+    max_elements: int,
+) -> dict[str, NDArray[np.float64]]:
     energies = np.asarray(energies, dtype=np.float64)
     log_g = np.asarray(log_g, dtype=np.float64)
     beta = np.asarray(beta, dtype=np.float64).reshape(-1)
@@ -121,14 +130,17 @@ def _boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
     e_min, e_max = float(np.min(energies)), float(np.max(energies))
     rows = max(1, max_elements // n)
     scratch: NDArray[np.float64] | None = (
-        np.empty((min(rows, n_t), n)) if n_t and n <= max_elements else None)
+        np.empty((min(rows, n_t), n)) if n_t and n <= max_elements else None
+    )
 
-    for mask, e_ref in ((np.isfinite(beta) & (beta >= 0), e_min),
-                        (np.isfinite(beta) & (beta < 0), e_max)):
+    for mask, e_ref in (
+        (np.isfinite(beta) & (beta >= 0), e_min),
+        (np.isfinite(beta) & (beta < 0), e_max),
+    ):
         idx = np.flatnonzero(mask)
         if idx.size == 0:
             continue
-        es = energies - e_ref                       # finite: EnergyLevels checks the span
+        es = energies - e_ref  # finite: EnergyLevels checks the span
         scale = float(np.max(np.abs(es))) or 1.0
         # columns x, x^2 (|x| <= 1, no overflow), column-major so the products stream
         moments = np.asfortranarray(np.column_stack([es / scale, (es / scale) ** 2]))
@@ -147,40 +159,70 @@ def _boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
         def live(b: float, es=es, ascending=ascending, reach=reach, ref=ref) -> int:
             return _live_levels(es, b, ascending, reach, ref)
 
-        if n > max_elements and fixed_shift:     # long rows: tiles of levels x betas
-            lz, u_n, var_n = _tiled(beta[idx], es, log_g_shifted, moments, ref,
-                                    p, idx if with_p else None, max_elements,
-                                    np.array([live(float(b)) for b in beta[idx]]), lg_min)
-            redo = ~(var_n > 1e-3 * u_n * u_n)   # two-pass variance where needed (rare)
+        if n > max_elements and fixed_shift:  # long rows: tiles of levels x betas
+            lz, u_n, var_n = _tiled(
+                beta[idx],
+                es,
+                log_g_shifted,
+                moments,
+                ref,
+                p,
+                idx if with_p else None,
+                max_elements,
+                np.array([live(float(b)) for b in beta[idx]]),
+                lg_min,
+            )
+            redo = ~(var_n > 1e-3 * u_n * u_n)  # two-pass variance where needed (rare)
             for j in np.flatnonzero(redo):
-                var_n[j] = _long_row(float(beta[idx[j]]), es, log_g_shifted, moments, None,
-                                     ref, max_elements, np.empty(max_elements), None,
-                                     live(float(beta[idx[j]])))[2]
-            _finish(out, idx, beta[idx], e_ref, scale, lz + shift, u_n,
-                    np.maximum(var_n, 0.0))
+                var_n[j] = _long_row(
+                    float(beta[idx[j]]),
+                    es,
+                    log_g_shifted,
+                    moments,
+                    None,
+                    ref,
+                    max_elements,
+                    np.empty(max_elements),
+                    None,
+                    live(float(beta[idx[j]])),
+                )[2]
+            _finish(out, idx, beta[idx], e_ref, scale, lz + shift, u_n, np.maximum(var_n, 0.0))
             continue
-        if n > max_elements:                     # long rows: one beta, blocks of levels
+        if n > max_elements:  # long rows: one beta, blocks of levels
             cols = max(1, max_elements)
             if scratch is None or scratch.size < cols:
                 scratch = np.empty((1, cols))
-            sums = np.array([_long_row(float(beta[i]), es, log_g_shifted, moments,
-                                       None if fixed_shift else -1, ref, cols, scratch[0],
-                                       p[i] if with_p else None, live(float(beta[i])))
-                             for i in idx])
+            sums = np.array(
+                [
+                    _long_row(
+                        float(beta[i]),
+                        es,
+                        log_g_shifted,
+                        moments,
+                        None if fixed_shift else -1,
+                        ref,
+                        cols,
+                        scratch[0],
+                        p[i] if with_p else None,
+                        live(float(beta[i])),
+                    )
+                    for i in idx
+                ]
+            )
             lz, u_n, var_n = sums[:, 0] + shift, sums[:, 1], sums[:, 2]
             _finish(out, idx, beta[idx], e_ref, scale, lz, u_n, np.maximum(var_n, 0.0))
             continue
-        assert scratch is not None               # n <= max_elements and n_t > 0 here
+        assert scratch is not None  # n <= max_elements and n_t > 0 here
         for start in range(0, idx.size, rows):
-            ii = idx[start:start + rows]
+            ii = idx[start : start + rows]
             b = beta[ii]
             contiguous = with_p and ii[-1] - ii[0] + 1 == ii.size
-            a = p[ii[0]:ii[-1] + 1] if contiguous else scratch[:ii.size]
+            a = p[ii[0] : ii[-1] + 1] if contiguous else scratch[: ii.size]
             k = live(float(np.min(b)))
             if k < n:
                 a[:, k:] = 0.0
                 a = a[:, :k]
-            with np.errstate(over="ignore"):     # overflow only to -inf: zero weight
+            with np.errstate(over="ignore"):  # overflow only to -inf: zero weight
                 np.multiply.outer(-b, es[:k], out=a)
             a += log_g_shifted[:k]
             if fixed_shift:
@@ -193,14 +235,14 @@ def _boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
                 m = peak + shift
             _exp_weights(a, _lowest(b, es[:k], lg_min) - (0.0 if fixed_shift else np.inf))
             r = np.arange(ii.size)
-            a[r, top] = 0.0                      # Z_ref / g_top = 1 + rest, summed apart
+            a[r, top] = 0.0  # Z_ref / g_top = 1 + rest, summed apart
             rest = a.sum(axis=1)
-            sums = a @ moments[:k]               # sum w x, sum w x^2 (top left out)
+            sums = a @ moments[:k]  # sum w x, sum w x^2 (top left out)
             a[r, top] = 1.0
             z = 1.0 + rest
-            lz = m + np.log1p(rest)              # ln sum_l g_l exp(-beta (E_l - E_ref))
+            lz = m + np.log1p(rest)  # ln sum_l g_l exp(-beta (E_l - E_ref))
             x_top = moments[top, 0]
-            u_n = (sums[:, 0] + x_top) / z       # <x> with x = (E - E_ref) / scale
+            u_n = (sums[:, 0] + x_top) / z  # <x> with x = (E - E_ref) / scale
             var_n = (sums[:, 1] + x_top * x_top) / z - u_n * u_n
             # exact two-pass variance where the one-pass form could lose digits
             redo = ~(var_n > 1e-3 * u_n * u_n)
@@ -208,7 +250,7 @@ def _boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
                 d = moments[None, :k, 0] - u_n[redo, None]
                 var_n[redo] = np.einsum("ij,ij->i", a[redo], d * d) / z[redo]
             if with_p:
-                a *= (1.0 / z)[:, None]          # p, normalised
+                a *= (1.0 / z)[:, None]  # p, normalised
                 if not contiguous:
                     p[ii, :k] = a
                     p[ii, k:] = 0.0
@@ -234,33 +276,40 @@ def _boltzmann(energies: NDArray[np.float64], log_g: NDArray[np.float64],
     return out
 
 
-def _tiled(b_all: NDArray[np.float64], es: NDArray[np.float64], log_g: NDArray[np.float64],
-           moments: NDArray[np.float64], ref: int, p: NDArray[np.float64],
-           rows_of_p: NDArray[np.intp] | None, max_elements: int, lives: NDArray[np.intp],
-           lg_min: float
-           ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+def _tiled(
+    b_all: NDArray[np.float64],
+    es: NDArray[np.float64],
+    log_g: NDArray[np.float64],
+    moments: NDArray[np.float64],
+    ref: int,
+    p: NDArray[np.float64],
+    rows_of_p: NDArray[np.intp] | None,
+    max_elements: int,
+    lives: NDArray[np.intp],
+    lg_min: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Spectra longer than a chunk, fixed shift: tiles of (betas x levels) that keep a block
     of level data in cache for every beta.  Returns ``ln Z_ref - shift``, ``<x>`` and the
     one-pass ``Var(x)``; writes normalised p into ``p[rows_of_p]`` if given."""
     n, n_b = es.size, b_all.size
-    width = max(1, min(n, max_elements // 32))           # levels per tile
-    height = max(1, max_elements // width)                # betas per tile
+    width = max(1, min(n, max_elements // 32))  # levels per tile
+    height = max(1, max_elements // width)  # betas per tile
     buf = np.empty((min(height, n_b), width))
     rest, s1, s2 = np.zeros(n_b), np.zeros(n_b), np.zeros(n_b)
     for lo in range(0, n, width):
         hi = min(lo + width, n)
-        active = np.flatnonzero(lives > lo)                # betas with live levels here
+        active = np.flatnonzero(lives > lo)  # betas with live levels here
         if rows_of_p is not None:
             p[rows_of_p[lives <= lo], lo:hi] = 0.0
         for start in range(0, active.size, height):
-            jj = active[start:start + height]
-            a = buf[:jj.size, :hi - lo]
+            jj = active[start : start + height]
+            a = buf[: jj.size, : hi - lo]
             with np.errstate(over="ignore"):
                 np.multiply.outer(-b_all[jj], es[lo:hi], out=a)
             a += log_g[lo:hi]
-            _exp_weights(a, _lowest(b_all[jj], es[lo:hi], lg_min))   # one exp per entry
+            _exp_weights(a, _lowest(b_all[jj], es[lo:hi], lg_min))  # one exp per entry
             if lo <= ref < hi:
-                a[:, ref - lo] = 0.0                      # the reference weight 1, apart
+                a[:, ref - lo] = 0.0  # the reference weight 1, apart
             rest[jj] += a.sum(axis=1)
             sums = a @ moments[lo:hi]
             s1[jj] += sums[:, 0]
@@ -275,8 +324,8 @@ def _tiled(b_all: NDArray[np.float64], es: NDArray[np.float64], log_g: NDArray[n
     var = (s2 + x_top * x_top) / z - u * u
     if rows_of_p is not None:
         for start in range(0, n_b, height):
-            rows = rows_of_p[start:start + height]
-            p[rows] *= (1.0 / z[start:start + height])[:, None]
+            rows = rows_of_p[start : start + height]
+            p[rows] *= (1.0 / z[start : start + height])[:, None]
     return np.log1p(rest), u, var
 
 
@@ -291,8 +340,9 @@ def _lowest(b: NDArray[np.float64], es: NDArray[np.float64], lg_min: float) -> f
     return bound if np.isfinite(bound) else -np.inf
 
 
-def _live_levels(es: NDArray[np.float64], b: float, ascending: bool, reach: float,
-                 ref: int) -> int:
+def _live_levels(
+    es: NDArray[np.float64], b: float, ascending: bool, reach: float, ref: int
+) -> int:
     """How many of the (ascending) levels can have a nonzero weight at ``b``."""
     if not ascending or b <= 0:
         return es.size
@@ -300,23 +350,31 @@ def _live_levels(es: NDArray[np.float64], b: float, ascending: bool, reach: floa
         return max(int(np.searchsorted(es, reach / b, side="right")), ref + 1)
 
 
-def _long_row(b: float, es: NDArray[np.float64], log_g: NDArray[np.float64],
-              moments: NDArray[np.float64], top: int | None, ref: int, cols: int,
-              buf: NDArray[np.float64], p_row: NDArray[np.float64] | None, live: int
-              ) -> tuple[float, float, float]:
+def _long_row(
+    b: float,
+    es: NDArray[np.float64],
+    log_g: NDArray[np.float64],
+    moments: NDArray[np.float64],
+    top: int | None,
+    ref: int,
+    cols: int,
+    buf: NDArray[np.float64],
+    p_row: NDArray[np.float64] | None,
+    live: int,
+) -> tuple[float, float, float]:
     """One beta over a spectrum longer than a chunk, block by block (cache-sized).
 
     ``top`` None: weights relative to the reference level ``ref`` (a fixed shift);
     otherwise the row maximum is found first (a pass without exp).  Returns
     ``(ln Z_ref - shift, <x>, Var(x))`` and writes p into ``p_row`` if given.
     """
-    n = live                                     # levels beyond carry weight 0
+    n = live  # levels beyond carry weight 0
     blocks = [(s, min(s + cols, n)) for s in range(0, n, cols)]
     if p_row is not None:
         p_row[n:] = 0.0
 
     def log_weights(lo: int, hi: int) -> NDArray[np.float64]:
-        w = buf[:hi - lo] if p_row is None else p_row[lo:hi]
+        w = buf[: hi - lo] if p_row is None else p_row[lo:hi]
         with np.errstate(over="ignore"):
             np.multiply(es[lo:hi], -b, out=w)
         w += log_g[lo:hi]
@@ -332,13 +390,13 @@ def _long_row(b: float, es: NDArray[np.float64], log_g: NDArray[np.float64],
             j = int(np.argmax(w))
             if w[j] > offset:
                 offset, top = float(w[j]), lo + j
-    x1, x2 = moments[:, 0], moments[:, 1]        # contiguous columns (column-major)
-    rest = s1 = s2 = 0.0                         # sums of w, w x, w x^2 (top apart)
+    x1, x2 = moments[:, 0], moments[:, 1]  # contiguous columns (column-major)
+    rest = s1 = s2 = 0.0  # sums of w, w x, w x^2 (top apart)
     for lo, hi in blocks:
         w = log_weights(lo, hi)
         if offset:
             w -= offset
-        _exp_weights(w)                          # the one exp per (temperature, level)
+        _exp_weights(w)  # the one exp per (temperature, level)
         if lo <= top < hi:
             w[top - lo] = 0.0
         rest += float(w.sum())
@@ -350,7 +408,7 @@ def _long_row(b: float, es: NDArray[np.float64], log_g: NDArray[np.float64],
     z = 1.0 + rest
     u = (s1 + x_top) / z
     var = (s2 + x_top * x_top) / z - u * u
-    if not var > 1e-3 * u * u:                   # two-pass variance (rare): weights again
+    if not var > 1e-3 * u * u:  # two-pass variance (rare): weights again
         var = 0.0
         for lo, hi in blocks:
             w = log_weights(lo, hi)
@@ -365,17 +423,25 @@ def _long_row(b: float, es: NDArray[np.float64], log_g: NDArray[np.float64],
     return offset + float(np.log1p(rest)), u, var
 
 
-def _finish(out: dict[str, NDArray[np.float64]], ii: NDArray[np.intp], b: NDArray[np.float64],
-            e_ref: float, scale: float, lz: NDArray[np.float64], u_n: NDArray[np.float64],
-            var_n: NDArray[np.float64]) -> None:
+def _finish(
+    out: dict[str, NDArray[np.float64]],
+    ii: NDArray[np.intp],
+    b: NDArray[np.float64],
+    e_ref: float,
+    scale: float,
+    lz: NDArray[np.float64],
+    u_n: NDArray[np.float64],
+    var_n: NDArray[np.float64],
+) -> None:
     """U, S, C, F and ln Z from dimensionless moments: no overflow of E^2 or beta^2."""
-    bs = b * scale                                    # beta times the energy scale
+    bs = b * scale  # beta times the energy scale
     with np.errstate(over="ignore", invalid="ignore"):
         # beta (U - E_ref), exact for any finite scale; 0 where only E_ref is populated
         x_u = np.where(u_n != 0, np.where(np.isfinite(bs), bs * u_n, b * (scale * u_n)), 0.0)
         sd = np.sqrt(var_n)
-        c = np.where(var_n > 0, np.square(np.where(np.isfinite(bs), bs * sd,
-                                                   b * (scale * sd))), 0.0)
+        c = np.where(
+            var_n > 0, np.square(np.where(np.isfinite(bs), bs * sd, b * (scale * sd))), 0.0
+        )
         out["log_Z"][ii] = lz - b * e_ref
     out["internal_energy"][ii] = e_ref + scale * u_n
     out["entropy"][ii] = x_u + lz
@@ -385,7 +451,7 @@ def _finish(out: dict[str, NDArray[np.float64]], ii: NDArray[np.intp], b: NDArra
     # beta = 0 (T = +-inf): F = -T ln Z is +-inf, or U when ln Z = 0
     zero = b == 0
     if np.any(zero):
-        minus_t = np.where(np.signbit(b), 1.0, -1.0)     # sign of -T at T = +-inf
+        minus_t = np.where(np.signbit(b), 1.0, -1.0)  # sign of -T at T = +-inf
         f[zero & (lz > 0)] = (minus_t * np.inf)[zero & (lz > 0)]
         f[zero & (lz < 0)] = (-minus_t * np.inf)[zero & (lz < 0)]
         same = zero & (lz == 0)
@@ -402,8 +468,15 @@ def _degeneracy_coord(lv: EnergyLevels) -> NDArray[Any]:
     return np.asarray(g, dtype=np.float64)
 
 
-def sweep_dataset(lv: EnergyLevels, us: UnitSystem, temperature: Any, beta: Any,
-                  th: dict[str, Any], *, ensemble: str = "canonical") -> xr.Dataset:
+def sweep_dataset(
+    lv: EnergyLevels,
+    us: UnitSystem,
+    temperature: Any,
+    beta: Any,
+    th: dict[str, Any],
+    *,
+    ensemble: str = "canonical",
+) -> xr.Dataset:
     """The temperature-sweep Dataset (shared by temperature_sweep and CanonicalResult)."""
     import xarray as xr
 
@@ -421,35 +494,64 @@ def sweep_dataset(lv: EnergyLevels, us: UnitSystem, temperature: Any, beta: Any,
         return a
 
     data: dict[str, tuple[tuple[str, ...], Any, dict[str, str]]] = {
-        "log_Z": (td, th["log_Z"], attrs("log partition function", "1",
-                                         "ln Z, Z = sum_l g_l exp(-beta E_l)")),
-        "free_energy": (td, th["free_energy"], attrs("Helmholtz free energy", eu,
-                                                     "F = -k_B T ln Z")),
-        "internal_energy": (td, th["internal_energy"], attrs("internal energy", eu,
-                                                             "U = <E>")),
-        "entropy": (td, th["entropy"], attrs("entropy", "k_B",
-                                             "S / k_B = -sum_l p_l ln(p_l / g_l)")),
-        "heat_capacity": (td, th["heat_capacity"], attrs("heat capacity", "k_B",
-                                                         "C / k_B = beta^2 Var(E)")),
+        "log_Z": (
+            td,
+            th["log_Z"],
+            attrs("log partition function", "1", "ln Z, Z = sum_l g_l exp(-beta E_l)"),
+        ),
+        "free_energy": (
+            td,
+            th["free_energy"],
+            attrs("Helmholtz free energy", eu, "F = -k_B T ln Z"),
+        ),
+        "internal_energy": (td, th["internal_energy"], attrs("internal energy", eu, "U = <E>")),
+        "entropy": (
+            td,
+            th["entropy"],
+            attrs("entropy", "k_B", "S / k_B = -sum_l p_l ln(p_l / g_l)"),
+        ),
+        "heat_capacity": (
+            td,
+            th["heat_capacity"],
+            attrs("heat capacity", "k_B", "C / k_B = beta^2 Var(E)"),
+        ),
     }
     if "p" in th:
-        data = {"probability": (("temperature", "state"), th["p"],
-                                attrs("level population", "1",
-                                      "p_l = g_l exp(-beta E_l) / Z")), **data}
+        data = {
+            "probability": (
+                ("temperature", "state"),
+                th["p"],
+                attrs("level population", "1", "p_l = g_l exp(-beta E_l) / Z"),
+            ),
+            **data,
+        }
     ds = xr.Dataset(
         data,
         coords={
-            "temperature": ("temperature", np.asarray(temperature, dtype=np.float64),
-                            attrs("temperature", tu)),
-            "beta": ("temperature", np.asarray(beta, dtype=np.float64),
-                     attrs("inverse temperature", us.beta_unit, "beta = 1 / (k_B T)")),
+            "temperature": (
+                "temperature",
+                np.asarray(temperature, dtype=np.float64),
+                attrs("temperature", tu),
+            ),
+            "beta": (
+                "temperature",
+                np.asarray(beta, dtype=np.float64),
+                attrs("inverse temperature", us.beta_unit, "beta = 1 / (k_B T)"),
+            ),
             "state": ("state", np.arange(lv.n_levels), attrs("level index", "1")),
             "energy": ("state", lv.energies, attrs("level energy", eu, "E_l")),
-            "degeneracy": ("state", _degeneracy_coord(lv),
-                           attrs("level degeneracy", "1", "g_l (inf beyond the float range; "
-                                 "see log_degeneracy)")),
-            "log_degeneracy": ("state", lv.log_degeneracy,
-                               attrs("log level degeneracy", "1", "ln g_l")),
+            "degeneracy": (
+                "state",
+                _degeneracy_coord(lv),
+                attrs(
+                    "level degeneracy", "1", "g_l (inf beyond the float range; see log_degeneracy)"
+                ),
+            ),
+            "log_degeneracy": (
+                "state",
+                lv.log_degeneracy,
+                attrs("log level degeneracy", "1", "ln g_l"),
+            ),
             "label": ("state", np.array(lv.labels, dtype=str), attrs("level label", None)),
         },
         attrs={

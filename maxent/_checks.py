@@ -42,8 +42,12 @@ def _fmt_index(idx: tuple[int, ...] | int) -> str:
     return str(idx) if isinstance(idx, int) else ", ".join(str(i) for i in idx)
 
 
-def as_float_array(value: Any, name: str, *, ndim: int | tuple[int, ...] | None = None,
-                   ) -> NDArray[np.float64]:
+def as_float_array(
+    value: Any,
+    name: str,
+    *,
+    ndim: int | tuple[int, ...] | None = None,
+) -> NDArray[np.float64]:
     """Convert ``value`` to a float64 array, checking its number of dimensions.
 
     Raises
@@ -75,9 +79,7 @@ def as_float_array(value: Any, name: str, *, ndim: int | tuple[int, ...] | None 
         allowed = (ndim,) if isinstance(ndim, int) else ndim
         if arr.ndim not in allowed:
             want = " or ".join(f"{d}-D" for d in allowed)
-            raise InvalidInputError(
-                f"`{name}` must be {want}; got an array of shape {arr.shape}."
-            )
+            raise InvalidInputError(f"`{name}` must be {want}; got an array of shape {arr.shape}.")
     return arr
 
 
@@ -96,9 +98,15 @@ def _real_kind(minimum: float | None, strict: bool) -> str:
     return f"a number {'>' if strict else '>='} {minimum:g}"
 
 
-def real_number(value: Any, name: str, *, minimum: float | None = None,
-                strict: bool = False, allow_inf: bool = False, allow_none: bool = False,
-                ) -> float | None:
+def real_number(
+    value: Any,
+    name: str,
+    *,
+    minimum: float | None = None,
+    strict: bool = False,
+    allow_inf: bool = False,
+    allow_none: bool = False,
+) -> float | None:
     """Read a real scalar keyword (``tol``, ``temperature``, ...) as a Python float.
 
     Accepts Python and numpy reals (``np.float32(0.5)``, ``np.int64(3)``, 0-d arrays);
@@ -139,8 +147,14 @@ def real_number(value: Any, name: str, *, minimum: float | None = None,
     return x
 
 
-def integer(value: Any, name: str, *, minimum: int | None = None, allow_none: bool = False,
-            maximum: int = 2**63 - 1) -> int | None:
+def integer(
+    value: Any,
+    name: str,
+    *,
+    minimum: int | None = None,
+    allow_none: bool = False,
+    maximum: int = 2**63 - 1,
+) -> int | None:
     """Read an integer keyword (``max_iter``, ``chunk_size``, ...) as a Python int.
 
     Anything with ``__index__`` is accepted (``int``, ``np.int64``, 0-d integer arrays);
@@ -156,8 +170,15 @@ def integer(value: Any, name: str, *, minimum: int | None = None, allow_none: bo
         ...
     maxent.errors.InvalidInputError: `chunk_size` must be a positive integer; got float nan.
     """
-    kind = ("an integer" if minimum is None else "a non-negative integer" if minimum == 0
-            else "a positive integer" if minimum == 1 else f"an integer >= {minimum}")
+    kind = (
+        "an integer"
+        if minimum is None
+        else "a non-negative integer"
+        if minimum == 0
+        else "a positive integer"
+        if minimum == 1
+        else f"an integer >= {minimum}"
+    )
     if value is None:
         if allow_none:
             return None
@@ -214,8 +235,11 @@ def check_positive(arr: NDArray[np.float64], name: str) -> NDArray[np.float64]:
     return arr
 
 
-def feature_matrix(features: Any, *, check: bool = True,
-                   ) -> tuple[NDArray[np.float64], tuple[str, ...], bool]:
+def feature_matrix(
+    features: Any,
+    *,
+    check: bool = True,
+) -> tuple[NDArray[np.float64], tuple[str, ...], bool]:
     """Read ``features``: a 2-D array (1-D means one constraint) or a mapping name -> column.
 
     Returns the (n_states, n_constraints) float64 array (not copied when already one),
@@ -263,8 +287,9 @@ def feature_matrix(features: Any, *, check: bool = True,
     return mat, names, from_mapping
 
 
-def constraint_vector(value: Any, name: str, names: tuple[str, ...], from_mapping: bool,
-                      *, allow_inf: bool = False) -> NDArray[np.float64]:
+def constraint_vector(
+    value: Any, name: str, names: tuple[str, ...], from_mapping: bool, *, allow_inf: bool = False
+) -> NDArray[np.float64]:
     """Read a per-constraint vector (targets, bounds, sigma), as an array or a mapping by name."""
     m = len(names)
     if isinstance(value, Mapping):
@@ -289,11 +314,13 @@ def constraint_vector(value: Any, name: str, names: tuple[str, ...], from_mappin
                 parts.append(f"unknown {extra}")
             raise InvalidInputError(
                 f"`{name}` must have the same names as `features` {list(names)}; "
-                + " and ".join(parts) + "."
+                + " and ".join(parts)
+                + "."
             )
         lookup = {str(k): v for k, v in value.items()}
-        arr = np.array([as_float_array(lookup[k], f"{name}[{k!r}]", ndim=0) for k in names],
-                       dtype=np.float64)
+        arr = np.array(
+            [as_float_array(lookup[k], f"{name}[{k!r}]", ndim=0) for k in names], dtype=np.float64
+        )
     else:
         arr = as_float_array(value, name, ndim=(0, 1))
         arr = np.atleast_1d(arr)

@@ -23,8 +23,15 @@ import numpy as np
 
 from .errors import InfeasibleTargetsError
 
-__all__ = ["certificates", "check_ranges", "flat_directions", "lp_faces",
-           "raise_no_common_state", "raise_outside_hull", "record_face"]
+__all__ = [
+    "certificates",
+    "check_ranges",
+    "flat_directions",
+    "lp_faces",
+    "raise_no_common_state",
+    "raise_outside_hull",
+    "record_face",
+]
 
 _NULL_EIG = 1e-12  # eigenvalue of the correlation matrix below which a direction is "flat"
 _LP_TOL = 1e-9  # feasibility tolerance of the linear programs, in units of the spread
@@ -157,8 +164,8 @@ def _geometric_null(prob, exact, s):
     m = prob.engine.m
     probe = np.zeros((m, 2 * k + 4))
     probe[exact, :k] = np.diag(1 / s)
-    probe[exact, k:2 * k] = -np.diag(1 / s)
-    probe[exact, 2 * k:] = np.random.default_rng(1).standard_normal((k, 4)) / s[:, None]
+    probe[exact, k : 2 * k] = -np.diag(1 / s)
+    probe[exact, 2 * k :] = np.random.default_rng(1).standard_normal((k, 4)) / s[:, None]
     rows = prob.engine.extreme_rows(probe)[:, exact] / s
     x = rows - rows[0]
     _, sv, vt = np.linalg.svd(x, full_matrices=True)
@@ -246,8 +253,8 @@ def lp_faces(prob, b, exact):
     rng = np.random.default_rng(0)
     probe = np.zeros((m, 2 * len(exact) + 4))
     probe[exact, : len(exact)] = np.diag(1 / s)
-    probe[exact, len(exact): 2 * len(exact)] = -np.diag(1 / s)
-    probe[exact, 2 * len(exact):] = rng.standard_normal((len(exact), 4)) / s[:, None]
+    probe[exact, len(exact) : 2 * len(exact)] = -np.diag(1 / s)
+    probe[exact, 2 * len(exact) :] = rng.standard_normal((len(exact), 4)) / s[:, None]
     rows = eng.extreme_rows(probe)  # feature vectors of a few states, grown by cutting planes
 
     def cutting_plane(objective, margin_var):
@@ -263,10 +270,18 @@ def lp_faces(prob, b, exact):
                 c = -objective
                 a_ub = -g
                 bounds = [(-1, 1)] * k
-            lp = linprog(c, A_ub=a_ub, b_ub=np.zeros(len(g)), bounds=bounds, method="highs",
-                         options={"primal_feasibility_tolerance": 1e-10,
-                                  "dual_feasibility_tolerance": 1e-10,
-                                  "time_limit": _LP_SECONDS})
+            lp = linprog(
+                c,
+                A_ub=a_ub,
+                b_ub=np.zeros(len(g)),
+                bounds=bounds,
+                method="highs",
+                options={
+                    "primal_feasibility_tolerance": 1e-10,
+                    "dual_feasibility_tolerance": 1e-10,
+                    "time_limit": _LP_SECONDS,
+                },
+            )
             if lp.status != 0:  # pragma: no cover - HiGHS failure
                 return None, None
             dvec = lp.x[:k]

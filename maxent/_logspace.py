@@ -40,9 +40,7 @@ def log_normalize(
     return log_z, log_p, np.exp(log_p)
 
 
-def entropy_from_log_p(
-    p: ArrayLike, log_p: ArrayLike, axis: int = -1
-) -> NDArray[np.float64]:
+def entropy_from_log_p(p: ArrayLike, log_p: ArrayLike, axis: int = -1) -> NDArray[np.float64]:
     """Shannon entropy :math:`-\\sum_i p_i \\log p_i` in nats, with :math:`0 \\log 0 = 0`."""
     p = np.asarray(p, dtype=np.float64)
     log_p = np.asarray(log_p, dtype=np.float64)

@@ -271,8 +271,7 @@ class EntropySolver(Solver):
             lam = self.lambdas(q)
             n_good = float(np.sum(lam / (alpha + lam)))
             log_ev = _gaussian_log_evidence(alpha, lam, 0.5 * chi2 + alpha * minus_s)
-        return Point(alpha, x, chi2, minus_s, n_good, log_ev, converged, n_iter,
-                      state=(u, alpha))
+        return Point(alpha, x, chi2, minus_s, n_good, log_ev, converged, n_iter, state=(u, alpha))
 
     def lambda_max(self) -> float:
         lam = self.lambdas(self.big_m)
@@ -419,8 +418,12 @@ class ElasticNetSolver(Solver):
             y = np.concatenate([y, np.zeros(n)])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SkConvergenceWarning)
-            model = LassoLars(alpha=alpha * rho / kt.shape[0], fit_intercept=False,
-                              max_iter=self.max_iter, eps=_EPS)
+            model = LassoLars(
+                alpha=alpha * rho / kt.shape[0],
+                fit_intercept=False,
+                max_iter=self.max_iter,
+                eps=_EPS,
+            )
             model.fit(kt, y)
         return np.asarray(model.coef_, dtype=np.float64).copy()
 
@@ -433,8 +436,9 @@ class ElasticNetSolver(Solver):
         if self._path is None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", SkConvergenceWarning)
-                alphas, _, coefs = lars_path(self.kernel, self.data, method="lasso",
-                                             max_iter=self.max_iter, eps=_EPS)
+                alphas, _, coefs = lars_path(
+                    self.kernel, self.data, method="lasso", max_iter=self.max_iter, eps=_EPS
+                )
             self._path = (alphas[::-1] * self.kernel.shape[0], coefs[:, ::-1])
         knots, coefs = self._path  # ascending alpha
         if alpha >= knots[-1]:
@@ -464,8 +468,13 @@ class ElasticNetSolver(Solver):
         # the scale of chi^2 that matters, N (|y|^2 can be many orders larger)
         y2 = float(self.data @ self.data)
         tol = self.tol * min(1.0, self.data.size / y2) if y2 > 0 else self.tol
-        model = ElasticNet(**self.sklearn_params(alpha), fit_intercept=False,
-                           tol=tol, max_iter=self.max_iter, warm_start=True)
+        model = ElasticNet(
+            **self.sklearn_params(alpha),
+            fit_intercept=False,
+            tol=tol,
+            max_iter=self.max_iter,
+            warm_start=True,
+        )
         model.coef_ = np.array(start)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", SkConvergenceWarning)
@@ -583,9 +592,12 @@ class NonnegSolver(Solver):
             x, _ = scipy.optimize.nnls(kt, y, maxiter=max(self.max_iter, 3 * n))
             converged = True
         else:
-            z, converged = _nnls_linear(np.hstack([kt, -kt]), y,
-                                        np.concatenate([np.zeros(n), np.full(n, alpha)]),
-                                        max_iter=max(self.max_iter, 6 * n))
+            z, converged = _nnls_linear(
+                np.hstack([kt, -kt]),
+                y,
+                np.concatenate([np.zeros(n), np.full(n, alpha)]),
+                max_iter=max(self.max_iter, 6 * n),
+            )
             x = z[:n] - z[n:]
         pen = float(np.sum(np.maximum(-x, 0.0)))
         n_good = _effective_parameters(kt, x)

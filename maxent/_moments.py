@@ -33,11 +33,25 @@ from numpy.typing import NDArray
 
 from ._parallel import ThreadExecutor
 
-__all__ = ["ArrayBlocks", "BlockCheck", "BlockSource", "EmptySupportError", "Evaluation",
-           "Executor",
-           "MomentEngine", "PassSpec", "add_parts", "block_task", "combine_parts",
-           "default_chunk_size", "information_terms", "prepare_chunk", "raise_checks",
-           "reduce_block", "stack_faces"]
+__all__ = [
+    "ArrayBlocks",
+    "BlockCheck",
+    "BlockSource",
+    "EmptySupportError",
+    "Evaluation",
+    "Executor",
+    "MomentEngine",
+    "PassSpec",
+    "add_parts",
+    "block_task",
+    "combine_parts",
+    "default_chunk_size",
+    "information_terms",
+    "prepare_chunk",
+    "raise_checks",
+    "reduce_block",
+    "stack_faces",
+]
 
 _CHUNK_ELEMENTS = 1 << 16  # ~0.5 MB of float64 per chunk: stays in cache within a step
 _MAX_BLOCKS = 8  # blocks an in-memory matrix is cut into (for the worker threads)
@@ -82,8 +96,11 @@ class BlockCheck:
         if other is None:
             return self
         errs = [e for e in (self.error, other.error) if e is not None]
-        return BlockCheck(self.rows + other.rows, self.positive or other.positive,
-                          min(errs, key=lambda e: e[0]) if errs else None)
+        return BlockCheck(
+            self.rows + other.rows,
+            self.positive or other.positive,
+            min(errs, key=lambda e: e[0]) if errs else None,
+        )
 
 
 @dataclass
@@ -145,8 +162,17 @@ def block_task(spec: PassSpec, block) -> tuple:
         if qb is not None and not spec.prior_is_log:
             with np.errstate(divide="ignore"):
                 lq = np.log(np.asarray(qb, dtype=np.float64))
-        part = reduce_block(spec.func, spec.merge, fb, lq, int(first_row), spec.chunk_size,
-                            spec.shift, spec.inv_scale, spec.faces)
+        part = reduce_block(
+            spec.func,
+            spec.merge,
+            fb,
+            lq,
+            int(first_row),
+            spec.chunk_size,
+            spec.shift,
+            spec.inv_scale,
+            spec.faces,
+        )
         return part, check
 
 
@@ -282,10 +308,20 @@ class MomentEngine:
         self.n_passes += 1
         validate = None if self._checked else self.source.validate
         faces = stack_faces(self.faces) if self.faces else []
-        spec = PassSpec(func, merge, self.chunk_size, self.shift, self.inv_scale,
-                        faces, np.geterr(), self.source.prior_is_log, validate)
-        out = self.executor.reduce(block_task, spec, self.source.blocks(self.chunk_size),
-                                   combine_parts)
+        spec = PassSpec(
+            func,
+            merge,
+            self.chunk_size,
+            self.shift,
+            self.inv_scale,
+            faces,
+            np.geterr(),
+            self.source.prior_is_log,
+            validate,
+        )
+        out = self.executor.reduce(
+            block_task, spec, self.source.blocks(self.chunk_size), combine_parts
+        )
         part, check = (None, None) if out is None else out
         if validate is not None:
             raise_checks(check)
@@ -314,10 +350,13 @@ class MomentEngine:
         m = self.m
         given = directions is not None
         # The feature axes themselves: ranges are column minima and maxima, no product.
-        axes = given and m > 0 and np.shape(directions) == (m, m) and np.array_equal(
-            directions, np.eye(m))
-        cols = lam[None, :] if not given or axes else np.vstack(
-            [lam, np.asarray(directions).T])
+        axes = (
+            given
+            and m > 0
+            and np.shape(directions) == (m, m)
+            and np.array_equal(directions, np.eye(m))
+        )
+        cols = lam[None, :] if not given or axes else np.vstack([lam, np.asarray(directions).T])
         given = given and (axes or cols.shape[0] > 1)
         if center is not None and not hessian:
             center = None
@@ -331,8 +370,16 @@ class MomentEngine:
             keep = (self._p_buffer, {})
 
         def chunk(fc, lq, c0):
-            return _moment_partial(fc, lq, cols, hessian, m, center,
-                                   None if keep is None else (keep[0], keep[1], c0), axes)
+            return _moment_partial(
+                fc,
+                lq,
+                cols,
+                hessian,
+                m,
+                center,
+                None if keep is None else (keep[0], keep[1], c0),
+                axes,
+            )
 
         big, s0, s1, s2, dmin, dmax = self._reduce(chunk, _merge_moments)
         if s0 == 0.0:  # faces recorded together may leave no state: the solver decides
@@ -349,9 +396,14 @@ class MomentEngine:
             mean = mean + center
         if directions is not None and not given:  # no constraints: empty ranges
             dmin = dmax = np.zeros(0)
-        return Evaluation(lam.copy(), float(log_z), mean, cov,
-                          dmin if directions is not None else None,
-                          dmax if directions is not None else None)
+        return Evaluation(
+            lam.copy(),
+            float(log_z),
+            mean,
+            cov,
+            dmin if directions is not None else None,
+            dmax if directions is not None else None,
+        )
 
     def project_ranges(self, directions):
         """Min and max over the support of ``F @ directions`` (one pass)."""
@@ -420,14 +472,15 @@ class MomentEngine:
                 log_p += lq
             p = np.exp(log_p)
             if out is not None:
-                out[c0: c0 + fc.shape[0]] = p
+                out[c0 : c0 + fc.shape[0]] = p
             return information_terms(p, log_p, lq)
 
         total, ent, cross = self._reduce(chunk, add_parts)
         entropy, cross = ent / total + np.log(total), cross / total
         if out is None:
-            p = self.source.lazy_p(lam.copy(), float(log_z), total, self.shift,
-                                   self.inv_scale, list(self.faces))
+            p = self.source.lazy_p(
+                lam.copy(), float(log_z), total, self.shift, self.inv_scale, list(self.faces)
+            )
             return p, entropy, cross
         # Renormalise exactly: with huge multipliers this pass's rounding of lam . F can
         # differ from the evaluation's by ~1e-16 |lam| |F|.
@@ -509,12 +562,13 @@ def stack_faces(faces):
     """Faces as one matrix of directions (m, k) and a vector of thresholds (k,)."""
     if isinstance(faces, tuple):
         return faces
-    return (np.column_stack([d for d, _ in faces]),
-            np.array([thr for _, thr in faces], dtype=np.float64))
+    return (
+        np.column_stack([d for d, _ in faces]),
+        np.array([thr for _, thr in faces], dtype=np.float64),
+    )
 
 
-def reduce_block(func, merge, features, log_prior, first_row, chunk_size, shift, inv_scale,
-                 faces):
+def reduce_block(func, merge, features, log_prior, first_row, chunk_size, shift, inv_scale, faces):
     """``merge``-reduce of ``func(chunk, log_prior_chunk, first_row)`` over a block of rows.
 
     The block (rows ``first_row ...`` of the whole problem, in memory) is cut into chunks
@@ -609,7 +663,7 @@ def _moment_partial(fc, lq, cols, hessian, m, center, keep=None, axes=False):
         w = np.ones(fc.shape[0])
         if keep is not None:
             out, parts, c0 = keep
-            out[c0: c0 + fc.shape[0]] = 1.0
+            out[c0 : c0 + fc.shape[0]] = 1.0
             parts[c0] = (0.0, c0 + fc.shape[0], float(fc.shape[0]), 0.0, 0.0)
         s2 = _second_moments(fc, None) if hessian else None
         return 0.0, float(fc.shape[0]), w @ fc, s2, dmin, dmax
@@ -617,7 +671,7 @@ def _moment_partial(fc, lq, cols, hessian, m, center, keep=None, axes=False):
     if top == -np.inf:
         if keep is not None:
             out, parts, c0 = keep
-            out[c0: c0 + fc.shape[0]] = 0.0
+            out[c0 : c0 + fc.shape[0]] = 0.0
             parts[c0] = (top, c0 + fc.shape[0], 0.0, 0.0, 0.0)
         return -np.inf, 0.0, np.zeros(m), (np.zeros((m, m)) if hessian else None), dmin, dmax
     a -= top
@@ -661,8 +715,14 @@ def _merge_moments(a, b):
         return big, 0.0, a[2] + b[2], s2, _min(a[4], b[4]), _max(a[5], b[5])
     sa, sb = np.exp(a[0] - big), np.exp(b[0] - big)
     s2 = None if a[3] is None else a[3] * sa + b[3] * sb
-    return (big, a[1] * sa + b[1] * sb, a[2] * sa + b[2] * sb, s2,
-            _min(a[4], b[4]), _max(a[5], b[5]))
+    return (
+        big,
+        a[1] * sa + b[1] * sb,
+        a[2] * sa + b[2] * sb,
+        s2,
+        _min(a[4], b[4]),
+        _max(a[5], b[5]),
+    )
 
 
 def _min(x, y):

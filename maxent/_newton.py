@@ -191,12 +191,14 @@ def _direction(pb, st):
     gr = pb.basis.T @ g
     w, v = np.linalg.eigh(st.hr)
     bs = pb.basis / s[:, None]
-    if ev.cov is not None and w.size and w[0] < 100 * EPS * float(
-            np.max(np.abs(bs).sum(axis=0) ** 2) * np.max(np.abs(ev.cov))):
+    if (
+        ev.cov is not None
+        and w.size
+        and w[0] < 100 * EPS * float(np.max(np.abs(bs).sum(axis=0) ** 2) * np.max(np.abs(ev.cov)))
+    ):
         # B^T Cov B lost its small curvatures to rounding (nearly collinear features, the
         # basis stretching a thin direction): project each state first (one more pass).
-        st.hr = (prob.engine.projected_covariance(bs, ev.mean, lam)
-                 + bs.T @ np.diag(pb.sigma2) @ bs)
+        st.hr = prob.engine.projected_covariance(bs, ev.mean, lam) + bs.T @ np.diag(pb.sigma2) @ bs
         w, v = np.linalg.eigh(st.hr)
     floor = max(float(w[-1]) * st.rel_floor, 1e-300)
     floored = bool(np.any(w < floor))
@@ -227,8 +229,10 @@ def _direction(pb, st):
     # reusing it for slower, linearly converging steps is then the cheaper way.
     many = ev.mean.size >= _MANY
     light = st.rmax < 0.1 * np.sqrt(prob.tol) or (
-        ev.cov is not None and length <= st.radius
-        and (st.contraction < (0.5 if many else 0.1) or length < (1.0 if many else 0.3)))
+        ev.cov is not None
+        and length <= st.radius
+        and (st.contraction < (0.5 if many else 0.1) or length < (1.0 if many else 0.3))
+    )
     return _Step(d, length, slope, curvature, f0, noise, dirs, light, floored)
 
 

@@ -35,8 +35,7 @@ from typing import Any
 __all__ = ["ThreadExecutor", "blas_limited", "worker_count"]
 
 _MAX_WORKERS = 8
-_ENV_LIMITS = ("MAXENT_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-               "MKL_NUM_THREADS")
+_ENV_LIMITS = ("MAXENT_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 _lock = threading.Lock()
 _controller = None  # threadpoolctl.ThreadpoolController, made once (scanning libraries is slow)
@@ -158,7 +157,8 @@ def _shared_pool(workers: int) -> ThreadPoolExecutor:
             pool = _pools.get(workers)
             if pool is None:
                 pool = _pools[workers] = ThreadPoolExecutor(
-                    max_workers=workers, thread_name_prefix=f"maxent-{workers}")
+                    max_workers=workers, thread_name_prefix=f"maxent-{workers}"
+                )
     return pool
 
 
@@ -181,8 +181,13 @@ class ThreadExecutor:
     def __init__(self, workers: int | None = None):
         self.workers = workers
 
-    def reduce(self, task: Callable[[Any, Any], Any], spec: Any, blocks: Iterable[Any],
-               combine: Callable[[Any, list], Any]) -> Any:
+    def reduce(
+        self,
+        task: Callable[[Any, Any], Any],
+        spec: Any,
+        blocks: Iterable[Any],
+        combine: Callable[[Any, list], Any],
+    ) -> Any:
         """``combine(spec, [task(spec, b1), task(spec, b2), ...])`` over ``blocks``, in order.
 
         ``combine`` must be associative over concatenated lists (it is applied to the

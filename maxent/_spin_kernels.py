@@ -33,6 +33,7 @@ except ImportError:  # pragma: no cover - exercised only without numba
             def plain(*a, **k):
                 with np.errstate(over="ignore"):
                     return func(*a, **k)
+
             return plain
 
         if args and callable(args[0]):
@@ -64,8 +65,7 @@ _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 
 def rng_state(rng: np.random.Generator) -> NDArray[np.uint64]:
     """A fresh xoshiro256+ state (4 words, not all zero) drawn from ``rng``."""
-    state = rng.integers(0, np.iinfo(np.uint64).max, size=4, dtype=np.uint64,
-                         endpoint=True)
+    state = rng.integers(0, np.iinfo(np.uint64).max, size=4, dtype=np.uint64, endpoint=True)
     if not state.any():
         state[0] = 1
     return state
@@ -181,8 +181,9 @@ def _packed_observables(words):
 
 
 @njit(cache=True)
-def metropolis_ising_2d_packed(words, threshold, always, state, n_sweeps, thin, coupling,
-                               out_e, out_m):
+def metropolis_ising_2d_packed(
+    words, threshold, always, state, n_sweeps, thin, coupling, out_e, out_m
+):
     """Multi-spin-coded checkerboard Metropolis, square-lattice Ising, zero field, J > 0.
 
     ``words[i, w]`` holds bit b = (spin at row i, column w + W b is up), W = number of
@@ -239,8 +240,7 @@ def metropolis_ising_2d_packed(words, threshold, always, state, n_sweeps, thin, 
 
 
 @njit(cache=True)
-def metropolis_ising_2d(spins, prob, delta_e, state, n_sweeps, thin, energy, magnet,
-                        out_e, out_m):
+def metropolis_ising_2d(spins, prob, delta_e, state, n_sweeps, thin, energy, magnet, out_e, out_m):
     """Checkerboard Metropolis sweeps of the L1 x L2 Ising model, recorded every ``thin``.
 
     ``prob[a, b]`` and ``delta_e[a, b]`` are the acceptance probability and the energy
@@ -282,8 +282,9 @@ def metropolis_ising_2d(spins, prob, delta_e, state, n_sweeps, thin, energy, mag
 
 
 @njit(cache=True)
-def metropolis_ising(spins, neighbours, order, prob, delta_e, state, n_sweeps, thin,
-                     energy, magnet, out_e, out_m):
+def metropolis_ising(
+    spins, neighbours, order, prob, delta_e, state, n_sweeps, thin, energy, magnet, out_e, out_m
+):
     """Metropolis sweeps of the Ising model on any lattice given by its neighbour table.
 
     Sites are visited in ``order`` (checkerboard order: one sublattice, then the other).
@@ -312,8 +313,9 @@ def metropolis_ising(spins, neighbours, order, prob, delta_e, state, n_sweeps, t
 
 
 @njit(cache=True)
-def metropolis_potts(spins, neighbours, order, q, prob, delta_e, state, n_sweeps, thin,
-                     energy, magnet, out_e, out_m):
+def metropolis_potts(
+    spins, neighbours, order, q, prob, delta_e, state, n_sweeps, thin, energy, magnet, out_e, out_m
+):
     """Metropolis sweeps of the q-state Potts model: propose a new state != the old one.
 
     ``prob[f, d]``/``delta_e[f, d]``: acceptance probability and energy change for
@@ -348,8 +350,22 @@ def metropolis_potts(spins, neighbours, order, q, prob, delta_e, state, n_sweeps
 
 
 @njit(cache=True)
-def wolff(spins, neighbours, q, p_add, coupling, state, n_sweeps, clusters_per_sweep, thin,
-          energy, magnet, out_e, out_m, out_flipped):
+def wolff(
+    spins,
+    neighbours,
+    q,
+    p_add,
+    coupling,
+    state,
+    n_sweeps,
+    clusters_per_sweep,
+    thin,
+    energy,
+    magnet,
+    out_e,
+    out_m,
+    out_flipped,
+):
     """Wolff single-cluster updates (zero field), ``clusters_per_sweep`` clusters a sweep.
 
     ``q = 0`` means Ising (+-1 spins, flipped), ``q >= 2`` Potts (the cluster moves to a
@@ -402,8 +418,9 @@ def wolff(spins, neighbours, q, p_add, coupling, state, n_sweeps, clusters_per_s
                         if q == 0:
                             de += 2.0 * coupling * old * t
                         else:
-                            de += coupling * ((1.0 if t == old else 0.0)
-                                              - (1.0 if t == new else 0.0))
+                            de += coupling * (
+                                (1.0 if t == old else 0.0) - (1.0 if t == new else 0.0)
+                            )
             for r in range(size):
                 spins[stack[n - 1 - r]] = new
             energy += de

@@ -53,11 +53,8 @@ def _pint_unit(unit: str, name: str) -> Any:
 
     try:
         return _registry().Unit(_ALIASES.get(unit, unit))
-    except (pint.errors.PintError, AttributeError, TypeError, ValueError,
-            AssertionError) as exc:
-        raise InvalidInputError(
-            f"`{name}` = {unit!r} is not a unit pint knows ({exc})."
-        ) from None
+    except (pint.errors.PintError, AttributeError, TypeError, ValueError, AssertionError) as exc:
+        raise InvalidInputError(f"`{name}` = {unit!r} is not a unit pint knows ({exc}).") from None
 
 
 @functools.lru_cache(maxsize=256)
@@ -107,7 +104,7 @@ def energy_unit_name(unit: str, name: str = "unit") -> str:
         return "1"
     if _pint_unit(unit, name).dimensionless:
         return "1"
-    joule_per(unit, name)                       # validate
+    joule_per(unit, name)  # validate
     return _ALIASES.get(unit, unit)
 
 
@@ -190,7 +187,7 @@ def is_quantity(value: object) -> bool:
     if isinstance(value, (str, bytes, np.generic, int, float, complex)):
         return False
     if isinstance(value, np.ndarray) and type(value) is np.ndarray:
-        return False                                  # astropy Quantities subclass ndarray
+        return False  # astropy Quantities subclass ndarray
     pint_like = hasattr(value, "magnitude") and hasattr(value, "units") and hasattr(value, "to")
     astropy_like = hasattr(value, "unit") and hasattr(value, "to_value")
     return pint_like or astropy_like
@@ -200,9 +197,9 @@ def split_quantity(value: Any, name: str) -> tuple[Any, str | None]:
     """``(magnitude, unit string)`` of a quantity, or ``(value, None)`` for a number."""
     if not is_quantity(value):
         return value, None
-    if hasattr(value, "magnitude") and hasattr(value, "units"):      # pint
+    if hasattr(value, "magnitude") and hasattr(value, "units"):  # pint
         return np.asarray(value.magnitude), str(value.units)
-    unit = value.unit                                                 # astropy
+    unit = value.unit  # astropy
     try:
         mag = np.asarray(value.to_value(unit))
     except Exception as exc:  # noqa: BLE001 - any failure of a foreign library
@@ -228,7 +225,7 @@ def magnitude(value: Any, name: str, us: UnitSystem, kind: str) -> Any:
         return value
     ureg = _registry()
     mag = np.asarray(mag, dtype=np.float64)
-    if kind == "temperature" and not us.natural:          # to kelvin, offsets allowed
+    if kind == "temperature" and not us.natural:  # to kelvin, offsets allowed
         try:
             return ureg.Quantity(mag, _pint_unit(unit, name)).to("K").magnitude
         except InvalidInputError:

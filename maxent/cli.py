@@ -49,40 +49,75 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="maxent-sweep",
         description="Canonical-ensemble temperature sweep of a built-in model or a level "
-                    "file; writes a netCDF file and a PNG figure.",
+        "file; writes a netCDF file and a PNG figure.",
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--model", choices=tuple(MODELS), default=None,
-                     help="built-in system (default ising2d)")
-    src.add_argument("--levels", metavar="FILE", type=Path,
-                     help="level table (.csv or .json; see data/README.md)")
-    p.add_argument("--L", type=int, default=None,
-                   help="ising2d: side of the L x L lattice, exact for any L >= 2 "
-                        "(default 4)")
-    p.add_argument("--N", type=int, default=None,
-                   help="ising-chain, paramagnet: spins; equally-spaced: levels; einstein: "
-                        "oscillators (default 10)")
-    p.add_argument("--gap", type=float, default=None,
-                   help="energy scale of two-level (gap), equally-spaced (spacing), "
-                        "harmonic and einstein (hbar omega), rotor (B), paramagnet (mu B); "
-                        "default 1")
-    p.add_argument("--element", default=None,
-                   help="atom: H, C, O, Na or Fe (default Fe)")
-    p.add_argument("--units", default=None,
-                   help="'natural' (k_B = 1) or an energy unit (eV, meV, cm^-1, kJ/mol, K, "
-                        "...; T in kelvin); default: the levels' own unit")
-    p.add_argument("--tmin", type=float, default=None,
-                   help="lowest temperature (default: from the spectrum, see above)")
-    p.add_argument("--tmax", type=float, default=None,
-                   help="highest temperature (default: from the spectrum)")
+    src.add_argument(
+        "--model", choices=tuple(MODELS), default=None, help="built-in system (default ising2d)"
+    )
+    src.add_argument(
+        "--levels",
+        metavar="FILE",
+        type=Path,
+        help="level table (.csv or .json; see data/README.md)",
+    )
+    p.add_argument(
+        "--L",
+        type=int,
+        default=None,
+        help="ising2d: side of the L x L lattice, exact for any L >= 2 (default 4)",
+    )
+    p.add_argument(
+        "--N",
+        type=int,
+        default=None,
+        help="ising-chain, paramagnet: spins; equally-spaced: levels; einstein: "
+        "oscillators (default 10)",
+    )
+    p.add_argument(
+        "--gap",
+        type=float,
+        default=None,
+        help="energy scale of two-level (gap), equally-spaced (spacing), "
+        "harmonic and einstein (hbar omega), rotor (B), paramagnet (mu B); "
+        "default 1",
+    )
+    p.add_argument("--element", default=None, help="atom: H, C, O, Na or Fe (default Fe)")
+    p.add_argument(
+        "--units",
+        default=None,
+        help="'natural' (k_B = 1) or an energy unit (eV, meV, cm^-1, kJ/mol, K, "
+        "...; T in kelvin); default: the levels' own unit",
+    )
+    p.add_argument(
+        "--tmin",
+        type=float,
+        default=None,
+        help="lowest temperature (default: from the spectrum, see above)",
+    )
+    p.add_argument(
+        "--tmax", type=float, default=None, help="highest temperature (default: from the spectrum)"
+    )
     p.add_argument("--n", type=int, default=200, help="number of temperatures (default 200)")
-    p.add_argument("--spacing", choices=("log", "linear"), default="log",
-                   help="temperature grid spacing (default log)")
-    p.add_argument("--out", type=Path, default=Path("maxent_sweep.nc"),
-                   help="netCDF output, *.nc (default maxent_sweep.nc)")
-    p.add_argument("--png", type=Path, default=Path("maxent_sweep.png"),
-                   help="PNG figure, *.png (default maxent_sweep.png)")
+    p.add_argument(
+        "--spacing",
+        choices=("log", "linear"),
+        default="log",
+        help="temperature grid spacing (default log)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("maxent_sweep.nc"),
+        help="netCDF output, *.nc (default maxent_sweep.nc)",
+    )
+    p.add_argument(
+        "--png",
+        type=Path,
+        default=Path("maxent_sweep.png"),
+        help="PNG figure, *.png (default maxent_sweep.png)",
+    )
     p.add_argument("--dpi", type=int, default=200, help="PNG resolution (default 200)")
     return p
 
@@ -111,8 +146,9 @@ def _check_options(args: argparse.Namespace) -> None:
                 f"is finite; got {v}."
             )
     if args.tmin is not None and args.tmax is not None and not args.tmin < args.tmax:
-        raise InvalidInputError(f"need --tmin < --tmax; got --tmin {args.tmin}, --tmax "
-                                f"{args.tmax}.")
+        raise InvalidInputError(
+            f"need --tmin < --tmax; got --tmin {args.tmin}, --tmax {args.tmax}."
+        )
     if args.n < 2:
         raise InvalidInputError(f"--n must be >= 2; got {args.n}.")
     if args.dpi < 1:
@@ -188,13 +224,13 @@ def _temperature_grid(args: argparse.Namespace) -> tuple[Any, Any]:
     from ._units import resolve_units
 
     if args.model in _UNBOUNDED and args.levels is None:
-        k_b = resolve_units(args.units, "1").boltzmann_constant    # energy unit per T unit
+        k_b = resolve_units(args.units, "1").boltzmann_constant  # energy unit per T unit
         lo, hi = _round2(args.gap / 8.0 / k_b), _round2(3.0 * args.gap / k_b)
         tmin = args.tmin if args.tmin is not None else lo
         tmax = args.tmax if args.tmax is not None else max(hi, 2 * tmin)
         if not tmin < tmax:
             raise InvalidInputError(f"need --tmin < --tmax; got --tmin {tmin}, --tmax {tmax}.")
-        levels = build_levels(args, max_temperature=tmax * k_b)   # in the energy unit
+        levels = build_levels(args, max_temperature=tmax * k_b)  # in the energy unit
     else:
         levels = build_levels(args)
         us = resolve_units(args.units, levels.unit)
@@ -234,8 +270,10 @@ def heat_capacity_summary(ds: Any) -> str:
     if 0 < i < c.size - 1 and c[i] > c[0] and c[i] > c[-1]:
         return f"heat capacity maximum C = {c[i]:.4g} k_B at T = {t[i]:.4g}{unit}"
     edge = "lowest" if i == 0 else "highest"
-    return (f"heat capacity has no interior maximum in this range: it is largest at the "
-            f"{edge} temperature, C = {c[i]:.4g} k_B at T = {t[i]:.4g}{unit}")
+    return (
+        f"heat capacity has no interior maximum in this range: it is largest at the "
+        f"{edge} temperature, C = {c[i]:.4g} k_B at T = {t[i]:.4g}{unit}"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -255,14 +293,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         levels, temperatures = _temperature_grid(args)
         table = temperatures.size * levels.n_levels <= _MAX_TABLE
         ds = temperature_sweep(levels, temperatures, units=args.units, probability=table)
-        ds.attrs["command"] = "maxent-sweep " + " ".join(sys.argv[1:] if argv is None
-                                                         else argv)
+        ds.attrs["command"] = "maxent-sweep " + " ".join(sys.argv[1:] if argv is None else argv)
         if args.levels is None and MODELS[args.model][1]:
             ds.attrs["energy_scale"] = MODELS[args.model][1]
         replaced = [p for p, w in ((args.out, ds.to_netcdf),) if _write_atomically(p, w)]
         fig = plot_sweep(ds, populations=table)
-        if _write_atomically(args.png, lambda tmp: fig.savefig(tmp, dpi=args.dpi,
-                                                                 format="png")):
+        if _write_atomically(args.png, lambda tmp: fig.savefig(tmp, dpi=args.dpi, format="png")):
             replaced.append(args.png)
         plt.close(fig)
     except (MaxEntError, OSError) as exc:
@@ -271,14 +307,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     tu = ds["temperature"].attrs["units"]
     tu = "k_B = 1, T in energy units" if tu == "1" else tu
     t = ds["temperature"].values
-    states = (f"{levels.n_states:g}" if np.isfinite(levels.n_states)
-              else f"exp({levels.log_n_states:.6g})")
-    print(f"{ds.attrs['system']}: {levels.n_levels} levels, {states} states; "
-          f"{t.size} temperatures from {t[0]:g} to {t[-1]:g} ({tu})")
+    states = (
+        f"{levels.n_states:g}"
+        if np.isfinite(levels.n_states)
+        else f"exp({levels.log_n_states:.6g})"
+    )
+    print(
+        f"{ds.attrs['system']}: {levels.n_levels} levels, {states} states; "
+        f"{t.size} temperatures from {t[0]:g} to {t[-1]:g} ({tu})"
+    )
     print(f"{heat_capacity_summary(ds)} ({time.perf_counter() - start:.2f} s)")
     if not table:
-        print(f"population map left out: {t.size} x {levels.n_levels} probabilities would "
-              f"need {t.size * levels.n_levels * 8 / 1e9:.1f} GB")
+        print(
+            f"population map left out: {t.size} x {levels.n_levels} probabilities would "
+            f"need {t.size * levels.n_levels * 8 / 1e9:.1f} GB"
+        )
     for path in (args.out, args.png):
         print(f"{'replaced' if path in replaced else 'wrote'} {path.resolve()}")
     return 0

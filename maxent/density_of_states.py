@@ -74,12 +74,16 @@ class SampledEnergyLevels(EnergyLevels):
         err = err.copy()
         err.setflags(write=False)
         object.__setattr__(self, "log_degeneracy_error", err)
-        walks = np.array(self.walk_log_degeneracy if self.walk_log_degeneracy is not None
-                         else np.empty((0, err.size)), dtype=np.float64, ndmin=2)
+        walks = np.array(
+            self.walk_log_degeneracy
+            if self.walk_log_degeneracy is not None
+            else np.empty((0, err.size)),
+            dtype=np.float64,
+            ndmin=2,
+        )
         if walks.shape[1:] != err.shape:
             raise InvalidInputError(
-                f"`walk_log_degeneracy` must have shape (n_walks, {err.size}); got "
-                f"{walks.shape}."
+                f"`walk_log_degeneracy` must have shape (n_walks, {err.size}); got {walks.shape}."
             )
         walks.setflags(write=False)
         object.__setattr__(self, "walk_log_degeneracy", walks)
@@ -88,15 +92,25 @@ class SampledEnergyLevels(EnergyLevels):
 
 def _levels(energies, log_g, error, n_sweeps, walks, name) -> SampledEnergyLevels:
     if _HAS_LOG_G:
-        return SampledEnergyLevels(energies, log_degeneracy=log_g,
-                                   log_degeneracy_error=error, n_sweeps=n_sweeps,
-                                   walk_log_degeneracy=walks, name=name)
+        return SampledEnergyLevels(
+            energies,
+            log_degeneracy=log_g,
+            log_degeneracy_error=error,
+            n_sweeps=n_sweeps,
+            walk_log_degeneracy=walks,
+            name=name,
+        )
     shift = max(0.0, float(np.max(log_g)) - _MAX_EXP)
     if shift:
         name += f" (degeneracies divided by exp({shift:.6g}))"
-    return SampledEnergyLevels(energies, degeneracy=np.exp(log_g - shift),
-                               log_degeneracy_error=error, n_sweeps=n_sweeps,
-                               walk_log_degeneracy=walks, name=name)
+    return SampledEnergyLevels(
+        energies,
+        degeneracy=np.exp(log_g - shift),
+        log_degeneracy_error=error,
+        n_sweeps=n_sweeps,
+        walk_log_degeneracy=walks,
+        name=name,
+    )
 
 
 def _level_of(model, spins) -> int:
@@ -127,15 +141,32 @@ def _walk(model, ln_f_final, flatness, sweeps_per_check, max_sweeps, seed, progr
     from tqdm.auto import tqdm
 
     goal = -np.log10(ln_f_final)
-    with tqdm(total=round(goal, 2), desc="Wang-Landau -log10(ln f)", disable=not progress,
-              leave=False) as bar, np.errstate(over="ignore"):
+    with (
+        tqdm(
+            total=round(goal, 2),
+            desc="Wang-Landau -log10(ln f)",
+            disable=not progress,
+            leave=False,
+        ) as bar,
+        np.errstate(over="ignore"),
+    ):
         while ln_f > ln_f_final and sweeps < max_sweeps:
             if isinstance(model, IsingModel):
-                level = kern.wang_landau_ising(spins, model.neighbours, level, log_g, hist,
-                                               ln_f, state, sweeps_per_check)
+                level = kern.wang_landau_ising(
+                    spins, model.neighbours, level, log_g, hist, ln_f, state, sweeps_per_check
+                )
             else:
-                level = kern.wang_landau_potts(spins, model.neighbours, model.q, level,
-                                               log_g, hist, ln_f, state, sweeps_per_check)
+                level = kern.wang_landau_potts(
+                    spins,
+                    model.neighbours,
+                    model.q,
+                    level,
+                    log_g,
+                    hist,
+                    ln_f,
+                    state,
+                    sweeps_per_check,
+                )
             sweeps += sweeps_per_check
             visited |= hist > 0
             t = sweeps * model.n_sites / visited.sum()  # MC time per bin, in moves
@@ -153,10 +184,17 @@ def _walk(model, ln_f_final, flatness, sweeps_per_check, max_sweeps, seed, progr
     return visited, log_g, sweeps, ln_f <= ln_f_final
 
 
-def wang_landau(model: IsingModel | PottsModel, *, ln_f_final: float = 1e-6,
-                flatness: float = 0.8, n_walks: int = 4, sweeps_per_check: int | None = None,
-                max_sweeps: int = 10**9, seed: int | np.random.Generator | None = None,
-                progress: bool | None = None) -> SampledEnergyLevels:
+def wang_landau(
+    model: IsingModel | PottsModel,
+    *,
+    ln_f_final: float = 1e-6,
+    flatness: float = 0.8,
+    n_walks: int = 4,
+    sweeps_per_check: int | None = None,
+    max_sweeps: int = 10**9,
+    seed: int | np.random.Generator | None = None,
+    progress: bool | None = None,
+) -> SampledEnergyLevels:
     r"""Density of states :math:`g(E)` of a zero-field lattice model by Wang-Landau sampling.
 
     Parameters
@@ -237,8 +275,11 @@ def wang_landau(model: IsingModel | PottsModel, *, ln_f_final: float = 1e-6,
         raise InvalidInputError(f"`flatness` must be in (0, 1); got {flatness!r}.")
     if sweeps_per_check is None:
         sweeps_per_check = max(10, -(-100_000 // model.n_sites))
-    for name, value in (("n_walks", n_walks), ("sweeps_per_check", sweeps_per_check),
-                        ("max_sweeps", max_sweeps)):
+    for name, value in (
+        ("n_walks", n_walks),
+        ("sweeps_per_check", sweeps_per_check),
+        ("max_sweeps", max_sweeps),
+    ):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise InvalidInputError(f"`{name}` must be an int >= 1; got {value!r}.")
     seeds = np.random.default_rng(seed).spawn(int(n_walks))
@@ -254,16 +295,20 @@ def wang_landau(model: IsingModel | PottsModel, *, ln_f_final: float = 1e-6,
         warnings.warn(
             f"wang_landau() stopped a walk at max_sweeps = {max_sweeps} before ln f reached "
             f"ln_f_final = {ln_f_final:g}; increase `max_sweeps` or `ln_f_final`.",
-            ConvergenceWarning, stacklevel=2)
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     visited = np.logical_and.reduce([w[0] for w in walks])
     log_g = np.array([w[1][visited] for w in walks])
     # renormalise on the common energies, then average
     log_g += model.n_sites * np.log(model.q) - logsumexp(log_g, axis=1, keepdims=True)
     mean = log_g.mean(axis=0)
     mean += model.n_sites * np.log(model.q) - logsumexp(mean)
-    error = (log_g.std(axis=0, ddof=1) / np.sqrt(len(walks)) if len(walks) > 1
-             else np.full(mean.shape, np.nan))
+    error = (
+        log_g.std(axis=0, ddof=1) / np.sqrt(len(walks))
+        if len(walks) > 1
+        else np.full(mean.shape, np.nan)
+    )
     energies = _energies(model, np.flatnonzero(visited))
     n_sweeps = sum(w[2] for w in walks)
-    return _levels(energies, mean, error, n_sweeps, log_g,
-                   f"Wang-Landau estimate, {model!r}")
+    return _levels(energies, mean, error, n_sweeps, log_g, f"Wang-Landau estimate, {model!r}")

@@ -43,8 +43,8 @@ __all__ = [
     "softmax",
 ]
 
-def _scalar(value: object, name: str, us: UnitSystem | None = None,
-            kind: str = "energy") -> float:
+
+def _scalar(value: object, name: str, us: UnitSystem | None = None, kind: str = "energy") -> float:
     """A real number (NaN refused); a quantity is converted to the unit system's unit."""
     if us is not None:
         value = magnitude(value, name, us, kind)
@@ -122,12 +122,25 @@ class CanonicalResult:
         Keeps the levels' labels and name, and says its units (as a sweep does).
         """
         return sweep_dataset(
-            self.levels, _units_of(self), np.array([self.temperature]),
+            self.levels,
+            _units_of(self),
+            np.array([self.temperature]),
             np.array([self.beta]),
-            {"p": self.p[None, :], **{k: np.array([getattr(self, k)]) for k in
-                                      ("log_Z", "free_energy", "internal_energy",
-                                       "entropy", "heat_capacity")}},
-            ensemble="canonical")
+            {
+                "p": self.p[None, :],
+                **{
+                    k: np.array([getattr(self, k)])
+                    for k in (
+                        "log_Z",
+                        "free_energy",
+                        "internal_energy",
+                        "entropy",
+                        "heat_capacity",
+                    )
+                },
+            },
+            ensemble="canonical",
+        )
 
 
 def _units_of(res: CanonicalResult | GrandCanonicalResult) -> UnitSystem:
@@ -136,8 +149,9 @@ def _units_of(res: CanonicalResult | GrandCanonicalResult) -> UnitSystem:
     return resolve_units("natural", res.energy_unit)
 
 
-def _check_internal_energy(lv: EnergyLevels | NDArray[np.float64], u: float,
-                           name: str = "internal_energy") -> None:
+def _check_internal_energy(
+    lv: EnergyLevels | NDArray[np.float64], u: float, name: str = "internal_energy"
+) -> None:
     e = lv.energies if isinstance(lv, EnergyLevels) else lv
     lo, hi = float(np.min(e)), float(np.max(e))
     if not lo <= u <= hi:
@@ -158,14 +172,18 @@ def _solve_beta(lv: EnergyLevels, u: float, tol: float) -> float:
         return np.inf
     if u == hi:
         return -np.inf
-    centre, scale = 0.5 * (lo + hi), 0.5 * (hi - lo)   # well-conditioned feature in [-1, 1]
+    centre, scale = 0.5 * (lo + hi), 0.5 * (hi - lo)  # well-conditioned feature in [-1, 1]
     log_g = lv.log_degeneracy
-    if np.max(log_g) - np.min(log_g) > 600.0:          # a prior beyond the float range
+    if np.max(log_g) - np.min(log_g) > 600.0:  # a prior beyond the float range
         return _beta_by_bracketing(lv, u, scale)
     from .solver import solve
 
-    res = solve(((e - centre) / scale)[:, None], [(u - centre) / scale],
-                prior=np.exp(log_g - np.max(log_g)), tol=tol)
+    res = solve(
+        ((e - centre) / scale)[:, None],
+        [(u - centre) / scale],
+        prior=np.exp(log_g - np.max(log_g)),
+        tol=tol,
+    )
     return float(res.multipliers[0]) / scale
 
 
@@ -173,14 +191,14 @@ def _beta_by_bracketing(lv: EnergyLevels, u: float, scale: float) -> float:
     """beta with <E> = u by Brent's method on the log-space kernel (any degeneracies)."""
     from scipy.optimize import brentq
 
-    def excess(y: float) -> float:                     # <E>(beta = y / scale) - u
+    def excess(y: float) -> float:  # <E>(beta = y / scale) - u
         th = boltzmann(lv.energies, lv.log_degeneracy, np.array([y / scale]), with_p=False)
         return float(th["internal_energy"][0]) - u
 
     f0 = excess(0.0)
     if f0 == 0.0:
         return 0.0
-    sign = 1.0 if f0 > 0 else -1.0                     # U decreases with beta
+    sign = 1.0 if f0 > 0 else -1.0  # U decreases with beta
     y = 1.0
     while sign * excess(sign * y) > 0:
         if y > 1e300:
@@ -190,9 +208,15 @@ def _beta_by_bracketing(lv: EnergyLevels, u: float, scale: float) -> float:
     return float(brentq(excess, lo_y, hi_y, xtol=1e-300, rtol=8.9e-16)) / scale
 
 
-def canonical(levels: EnergyLevels | ArrayLike, *, temperature: float | None = None,
-              beta: float | None = None, internal_energy: float | None = None,
-              units: str | None = None, tol: float = 1e-13) -> CanonicalResult:
+def canonical(
+    levels: EnergyLevels | ArrayLike,
+    *,
+    temperature: float | None = None,
+    beta: float | None = None,
+    internal_energy: float | None = None,
+    units: str | None = None,
+    tol: float = 1e-13,
+) -> CanonicalResult:
     r"""The canonical (Boltzmann) ensemble over energy levels.
 
     Give exactly one of ``temperature``, ``beta`` or ``internal_energy``.
@@ -255,16 +279,25 @@ def canonical(levels: EnergyLevels | ArrayLike, *, temperature: float | None = N
     """
     lv = as_levels(levels)
     us = resolve_units(units, lv.unit)
-    given = [n for n, v in (("temperature", temperature), ("beta", beta),
-                            ("internal_energy", internal_energy)) if v is not None]
+    given = [
+        n
+        for n, v in (
+            ("temperature", temperature),
+            ("beta", beta),
+            ("internal_energy", internal_energy),
+        )
+        if v is not None
+    ]
     if len(given) != 1:
         raise InvalidInputError(
-            "give exactly one of `temperature`, `beta`, `internal_energy`; "
-            f"got {given or 'none'}."
+            f"give exactly one of `temperature`, `beta`, `internal_energy`; got {given or 'none'}."
         )
     if temperature is not None:
-        b = float(beta_from_temperature(_scalar(temperature, "temperature", us,
-                                                "temperature"), us.boltzmann_constant))
+        b = float(
+            beta_from_temperature(
+                _scalar(temperature, "temperature", us, "temperature"), us.boltzmann_constant
+            )
+        )
     elif beta is not None:
         b = _scalar(beta, "beta", us, "beta")
     else:
@@ -272,13 +305,21 @@ def canonical(levels: EnergyLevels | ArrayLike, *, temperature: float | None = N
     t = float(temperature_from_beta(b, us.boltzmann_constant))
     th = boltzmann(lv.energies, lv.log_degeneracy, np.array([b]))
     return CanonicalResult(
-        beta=b, temperature=t, p=_frozen(th["p"][0]), energies=lv.energies,
-        degeneracy=lv.degeneracy, log_Z=float(th["log_Z"][0]),
+        beta=b,
+        temperature=t,
+        p=_frozen(th["p"][0]),
+        energies=lv.energies,
+        degeneracy=lv.degeneracy,
+        log_Z=float(th["log_Z"][0]),
         free_energy=float(th["free_energy"][0]),
-        internal_energy=float(th["internal_energy"][0]), entropy=float(th["entropy"][0]),
-        heat_capacity=float(th["heat_capacity"][0]), energy_unit=us.energy_unit,
-        temperature_unit=us.temperature_unit, boltzmann_constant=us.boltzmann_constant,
-        levels=lv)
+        internal_energy=float(th["internal_energy"][0]),
+        entropy=float(th["entropy"][0]),
+        heat_capacity=float(th["heat_capacity"][0]),
+        energy_unit=us.energy_unit,
+        temperature_unit=us.temperature_unit,
+        boltzmann_constant=us.boltzmann_constant,
+        levels=lv,
+    )
 
 
 # ---------------------------------------------------------------------------- grand
@@ -355,23 +396,46 @@ class GrandCanonicalResult:
 
         eu, tu = self.energy_unit, self.temperature_unit
         scalars = {
-            "log_Z": (self.log_Z, "log grand partition function", "1",
-                      "ln Xi, Xi = sum_i g_i exp(-beta (E_i - mu N_i))"),
-            "grand_potential": (self.grand_potential, "grand potential", eu,
-                                "Omega = -k_B T ln Xi"),
+            "log_Z": (
+                self.log_Z,
+                "log grand partition function",
+                "1",
+                "ln Xi, Xi = sum_i g_i exp(-beta (E_i - mu N_i))",
+            ),
+            "grand_potential": (
+                self.grand_potential,
+                "grand potential",
+                eu,
+                "Omega = -k_B T ln Xi",
+            ),
             "internal_energy": (self.internal_energy, "internal energy", eu, "U = <E>"),
             "particle_number": (self.particle_number, "mean particle number", "1", "<N>"),
-            "particle_number_variance": (self.particle_number_variance,
-                                         "particle number variance", "1", "Var(N)"),
+            "particle_number_variance": (
+                self.particle_number_variance,
+                "particle number variance",
+                "1",
+                "Var(N)",
+            ),
             "entropy": (self.entropy, "entropy", "k_B", "S / k_B = -sum_i p_i ln(p_i / g_i)"),
-            "heat_capacity": (self.heat_capacity, "heat capacity at fixed mu", "k_B",
-                              "C_mu / k_B = beta^2 (Var(E) - mu Cov(E, N))"),
-            "energy_particle_covariance": (self.energy_particle_covariance,
-                                           "energy-particle number covariance", eu,
-                                           "Cov(E, N) = <E N> - <E><N>"),
+            "heat_capacity": (
+                self.heat_capacity,
+                "heat capacity at fixed mu",
+                "k_B",
+                "C_mu / k_B = beta^2 (Var(E) - mu Cov(E, N))",
+            ),
+            "energy_particle_covariance": (
+                self.energy_particle_covariance,
+                "energy-particle number covariance",
+                eu,
+                "Cov(E, N) = <E N> - <E><N>",
+            ),
             "temperature": (self.temperature, "temperature", tu, ""),
-            "beta": (self.beta, "inverse temperature", "1" if eu == "1" else f"1/({eu})",
-                     "beta = 1 / (k_B T)"),
+            "beta": (
+                self.beta,
+                "inverse temperature",
+                "1" if eu == "1" else f"1/({eu})",
+                "beta = 1 / (k_B T)",
+            ),
             "chemical_potential": (self.chemical_potential, "chemical potential", eu, "mu"),
         }
 
@@ -382,11 +446,17 @@ class GrandCanonicalResult:
             return out
 
         data: dict[str, tuple[str | tuple[str, ...], Any, dict[str, str]]] = {
-            k: ((), v, attrs(n, u, d)) for k, (v, n, u, d) in scalars.items()}
-        data["probability"] = ("state", self.p, attrs("state probability", "1",
-                                                      "p_i = g_i exp(-beta (E_i - mu N_i)) / Xi"))
-        n_int = bool(np.all(self.particle_numbers == np.round(self.particle_numbers))
-                     and np.all(np.abs(self.particle_numbers) < 2.0**53))
+            k: ((), v, attrs(n, u, d)) for k, (v, n, u, d) in scalars.items()
+        }
+        data["probability"] = (
+            "state",
+            self.p,
+            attrs("state probability", "1", "p_i = g_i exp(-beta (E_i - mu N_i)) / Xi"),
+        )
+        n_int = bool(
+            np.all(self.particle_numbers == np.round(self.particle_numbers))
+            and np.all(np.abs(self.particle_numbers) < 2.0**53)
+        )
         g = self.degeneracy
         g_int = bool(np.all(np.isfinite(g)) and np.all(g < 2.0**53) and np.all(g == np.round(g)))
         return xr.Dataset(
@@ -395,23 +465,40 @@ class GrandCanonicalResult:
                 "state": ("state", np.arange(self.p.size), attrs("state index", "1", "")),
                 "energy": ("state", self.energies, attrs("state energy", eu, "E_i")),
                 "particle_number_of_state": (
-                    "state", self.particle_numbers.astype(np.int64) if n_int
-                    else self.particle_numbers, attrs("particle number of state", "1", "N_i")),
-                "degeneracy": ("state", g.astype(np.int64) if g_int else g,
-                               attrs("degeneracy", "1", "g_i")),
+                    "state",
+                    self.particle_numbers.astype(np.int64) if n_int else self.particle_numbers,
+                    attrs("particle number of state", "1", "N_i"),
+                ),
+                "degeneracy": (
+                    "state",
+                    g.astype(np.int64) if g_int else g,
+                    attrs("degeneracy", "1", "g_i"),
+                ),
             },
-            attrs={"Conventions": "CF-1.10", "maxent_version": __version__,
-                   "ensemble": "grand canonical", "energy_unit": eu, "temperature_unit": tu,
-                   "boltzmann_constant": float(self.boltzmann_constant)},
+            attrs={
+                "Conventions": "CF-1.10",
+                "maxent_version": __version__,
+                "ensemble": "grand canonical",
+                "energy_unit": eu,
+                "temperature_unit": tu,
+                "boltzmann_constant": float(self.boltzmann_constant),
+            },
         )
 
 
-def grand_canonical(energies: ArrayLike, particle_numbers: ArrayLike, *,
-                    degeneracy: ArrayLike | None = None, temperature: float | None = None,
-                    beta: float | None = None, chemical_potential: float | None = None,
-                    internal_energy: float | None = None,
-                    particle_number: float | None = None,
-                    units: str | None = None, tol: float = 1e-13) -> GrandCanonicalResult:
+def grand_canonical(
+    energies: ArrayLike,
+    particle_numbers: ArrayLike,
+    *,
+    degeneracy: ArrayLike | None = None,
+    temperature: float | None = None,
+    beta: float | None = None,
+    chemical_potential: float | None = None,
+    internal_energy: float | None = None,
+    particle_number: float | None = None,
+    units: str | None = None,
+    tol: float = 1e-13,
+) -> GrandCanonicalResult:
     r"""The grand-canonical ensemble over states with energies and particle numbers.
 
     Either give the temperature (``temperature`` or ``beta``) and ``chemical_potential``,
@@ -464,26 +551,31 @@ def grand_canonical(energies: ArrayLike, particle_numbers: ArrayLike, *,
     >>> gc.p, gc.particle_number
     (array([0.5, 0.5]), 0.5)
     """
-    lv = energies if isinstance(energies, EnergyLevels) and degeneracy is None else \
-        EnergyLevels(energies, degeneracy)
+    lv = (
+        energies
+        if isinstance(energies, EnergyLevels) and degeneracy is None
+        else EnergyLevels(energies, degeneracy)
+    )
     us = resolve_units(units, lv.unit)
     e = lv.energies
     n = as_float_array(particle_numbers, "particle_numbers", ndim=1)
     if n.shape != e.shape:
         raise InvalidInputError(
-            f"`particle_numbers` has {n.size} entries but `energies` has {e.size} "
-            "(one per state)."
+            f"`particle_numbers` has {n.size} entries but `energies` has {e.size} (one per state)."
         )
     if not np.all(np.isfinite(n)):
         idx = first_bad_index(~np.isfinite(n))
-        raise InvalidInputError(f"`particle_numbers` must be finite; got {n[idx]} at "
-                                f"index {idx}.")
+        raise InvalidInputError(f"`particle_numbers` must be finite; got {n[idx]} at index {idx}.")
     forward = chemical_potential is not None and (temperature is None) != (beta is None)
     inverse = internal_energy is not None and particle_number is not None
-    if forward == inverse or (forward and (internal_energy is not None
-                                           or particle_number is not None)) or (
-            inverse and (temperature is not None or beta is not None
-                         or chemical_potential is not None)):
+    if (
+        forward == inverse
+        or (forward and (internal_energy is not None or particle_number is not None))
+        or (
+            inverse
+            and (temperature is not None or beta is not None or chemical_potential is not None)
+        )
+    ):
         raise InvalidInputError(
             "give either (`temperature` or `beta`) with `chemical_potential`, or "
             "`internal_energy` with `particle_number`."
@@ -491,9 +583,13 @@ def grand_canonical(energies: ArrayLike, particle_numbers: ArrayLike, *,
     k_b = us.boltzmann_constant
     if forward:
         mu = _scalar(chemical_potential, "chemical_potential", us)
-        b = (float(beta_from_temperature(_scalar(temperature, "temperature", us,
-                                                 "temperature"), k_b))
-             if temperature is not None else _scalar(beta, "beta", us, "beta"))
+        b = (
+            float(
+                beta_from_temperature(_scalar(temperature, "temperature", us, "temperature"), k_b)
+            )
+            if temperature is not None
+            else _scalar(beta, "beta", us, "beta")
+        )
         p, log_z, omega, s = _grand_forward(lv, n, b, mu)
     else:
         u = _scalar(internal_energy, "internal_energy", us)
@@ -506,22 +602,28 @@ def grand_canonical(energies: ArrayLike, particle_numbers: ArrayLike, *,
 
         (ce, se), (cn, sn) = scaled(e), scaled(n)
         log_g = lv.log_degeneracy
-        res = solve({"internal_energy": (e - ce) / se, "particle_number": (n - cn) / sn},
-                    {"internal_energy": (u - ce) / se, "particle_number": (nbar - cn) / sn},
-                    prior=np.exp(log_g - np.max(log_g)), tol=tol)
+        res = solve(
+            {"internal_energy": (e - ce) / se, "particle_number": (n - cn) / sn},
+            {"internal_energy": (u - ce) / se, "particle_number": (nbar - cn) / sn},
+            prior=np.exp(log_g - np.max(log_g)),
+            tol=tol,
+        )
         b = float(res.multipliers[0]) / se
         minus_beta_mu = float(res.multipliers[1]) / sn
         with np.errstate(divide="ignore", invalid="ignore"):
             mu = float(-minus_beta_mu / b) if b != 0 and np.isfinite(b) else np.nan
         if np.isfinite(b) and np.isfinite(minus_beta_mu) and b != 0:
             p, log_z, omega, s = _grand_forward(lv, n, b, mu)
-        else:   # boundary targets or beta = 0: the solver's distribution itself
+        else:  # boundary targets or beta = 0: the solver's distribution itself
             p = np.asarray(res.p, dtype=np.float64)
             with np.errstate(divide="ignore"):
                 log_p = np.log(p)
             s = float(entropy_from_log_p(p, log_p) + p @ log_g)
-            log_z = float(log_sum_exp(log_g - b * e - minus_beta_mu * n)) \
-                if np.all(np.isfinite([b, minus_beta_mu])) else np.nan
+            log_z = (
+                float(log_sum_exp(log_g - b * e - minus_beta_mu * n))
+                if np.all(np.isfinite([b, minus_beta_mu]))
+                else np.nan
+            )
             omega = np.nan
     nbar_reached = float(p @ n)
     u_reached = float(p @ e)
@@ -533,17 +635,30 @@ def grand_canonical(energies: ArrayLike, particle_numbers: ArrayLike, *,
     else:
         c_mu = 0.0 if not np.isnan(mu) and b != 0 else np.nan
     return GrandCanonicalResult(
-        beta=b, temperature=float(temperature_from_beta(b, k_b)), chemical_potential=mu,
-        p=_frozen(p), energies=e, particle_numbers=_frozen(n), degeneracy=lv.degeneracy,
-        log_Z=log_z, grand_potential=omega, internal_energy=u_reached,
+        beta=b,
+        temperature=float(temperature_from_beta(b, k_b)),
+        chemical_potential=mu,
+        p=_frozen(p),
+        energies=e,
+        particle_numbers=_frozen(n),
+        degeneracy=lv.degeneracy,
+        log_Z=log_z,
+        grand_potential=omega,
+        internal_energy=u_reached,
         particle_number=nbar_reached,
-        particle_number_variance=float(p @ (dn * dn)), entropy=s,
-        energy_unit=us.energy_unit, temperature_unit=us.temperature_unit,
-        boltzmann_constant=k_b, heat_capacity=c_mu, energy_particle_covariance=cov_en)
+        particle_number_variance=float(p @ (dn * dn)),
+        entropy=s,
+        energy_unit=us.energy_unit,
+        temperature_unit=us.temperature_unit,
+        boltzmann_constant=k_b,
+        heat_capacity=c_mu,
+        energy_particle_covariance=cov_en,
+    )
 
 
-def _grand_forward(lv: EnergyLevels, n: NDArray[np.float64], b: float, mu: float
-                   ) -> tuple[NDArray[np.float64], float, float, float]:
+def _grand_forward(
+    lv: EnergyLevels, n: NDArray[np.float64], b: float, mu: float
+) -> tuple[NDArray[np.float64], float, float, float]:
     """p, ln Xi, Omega and S at beta and mu (mu = +-inf: the limit, states of extreme N)."""
     e = lv.energies
     if np.isinf(mu):
@@ -552,7 +667,7 @@ def _grand_forward(lv: EnergyLevels, n: NDArray[np.float64], b: float, mu: float
                 f"`chemical_potential` = {mu!r} needs a finite, nonzero temperature; "
                 f"got beta = {b!r}."
             )
-        favour_more = (b > 0) == (mu > 0)            # exp(beta mu N) picks N_max or N_min
+        favour_more = (b > 0) == (mu > 0)  # exp(beta mu N) picks N_max or N_min
         target = float(np.max(n) if favour_more else np.min(n))
         keep = n == target
         th = boltzmann(e[keep], lv.log_degeneracy[keep], np.array([b]))
@@ -569,13 +684,16 @@ def _grand_forward(lv: EnergyLevels, n: NDArray[np.float64], b: float, mu: float
             f"`chemical_potential` = {mu!r} makes E - mu N overflow the float range."
         )
     th = boltzmann(shifted, lv.log_degeneracy, np.array([b]))
-    return (th["p"][0], float(th["log_Z"][0]), float(th["free_energy"][0]),
-            float(th["entropy"][0]))
+    return (
+        th["p"][0],
+        float(th["log_Z"][0]),
+        float(th["free_energy"][0]),
+        float(th["entropy"][0]),
+    )
 
 
 # ---------------------------------------------------------------------------- softmax
-def softmax(logits: ArrayLike, temperature: float = 1.0, *, axis: int = -1
-            ) -> NDArray[np.float64]:
+def softmax(logits: ArrayLike, temperature: float = 1.0, *, axis: int = -1) -> NDArray[np.float64]:
     r"""Softmax of ``logits``: the Boltzmann distribution with energies ``-logits``.
 
     The classification layer of a neural network,
@@ -618,17 +736,20 @@ def softmax(logits: ArrayLike, temperature: float = 1.0, *, axis: int = -1
         raise InvalidInputError("`logits` must have at least one dimension; got a scalar.")
     axis = cast(int, integer(axis, "axis"))
     if not -z.ndim <= axis < z.ndim:
-        raise InvalidInputError(f"`axis` must be in [{-z.ndim}, {z.ndim - 1}] for `logits` of "
-                                f"shape {z.shape}; got {axis}.")
+        raise InvalidInputError(
+            f"`axis` must be in [{-z.ndim}, {z.ndim - 1}] for `logits` of "
+            f"shape {z.shape}; got {axis}."
+        )
     bad = np.isnan(z) | (z == np.inf)
     if np.any(bad):
         idx = first_bad_index(bad)
-        raise InvalidInputError(f"`logits` must not be nan or +inf; got {z[idx]} at index "
-                                f"{idx}.")
+        raise InvalidInputError(f"`logits` must not be nan or +inf; got {z[idx]} at index {idx}.")
     live = np.isfinite(z)
     if np.any(~np.any(live, axis=axis)):
-        raise InvalidInputError(f"`logits` is -inf everywhere along axis {axis} somewhere; "
-                                "at least one state needs a finite logit.")
+        raise InvalidInputError(
+            f"`logits` is -inf everywhere along axis {axis} somewhere; "
+            "at least one state needs a finite logit."
+        )
     t = _scalar(temperature, "temperature")
     if t < 0:
         raise InvalidInputError(f"`temperature` must be >= 0; got {t!r}.")

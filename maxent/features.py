@@ -162,8 +162,9 @@ class StateFeatures:
         """A lazy dask array of the features, one block per chunk (generated where used)."""
         from .streaming import generated_features
 
-        return generated_features(self.chunk, self.n_states, self.n_features,
-                                  chunk_size=chunk_size or self.chunk_size)
+        return generated_features(
+            self.chunk, self.n_states, self.n_features, chunk_size=chunk_size or self.chunk_size
+        )
 
     def moments(self, samples: ArrayLike) -> NDArray[np.float64]:
         """Empirical averages of the features over samples (rows of digits), the targets
@@ -171,8 +172,9 @@ class StateFeatures:
         return self.evaluate(samples).mean(axis=0)
 
 
-def pairwise(n_spins: int, *, values: Sequence[float] = (-1, 1),
-             chunk_size: int = _DEFAULT_CHUNK) -> StateFeatures:
+def pairwise(
+    n_spins: int, *, values: Sequence[float] = (-1, 1), chunk_size: int = _DEFAULT_CHUNK
+) -> StateFeatures:
     r"""Fields and couplings of ``n_spins`` spins: features :math:`s_i` and
     :math:`s_i s_j` (i < j) on all :math:`2^N` configurations.
 
@@ -218,8 +220,12 @@ def pairwise(n_spins: int, *, values: Sequence[float] = (-1, 1),
     return StateFeatures((2,) * n, terms, "spin", vals, _check_int(chunk_size, "chunk_size", 1))
 
 
-def marginals(alphabet_sizes: Sequence[int], structure: str | Sequence[Sequence[int]] = "pairwise",
-              *, chunk_size: int = _DEFAULT_CHUNK) -> StateFeatures:
+def marginals(
+    alphabet_sizes: Sequence[int],
+    structure: str | Sequence[Sequence[int]] = "pairwise",
+    *,
+    chunk_size: int = _DEFAULT_CHUNK,
+) -> StateFeatures:
     r"""Indicator features of single-site and pair marginals of categorical variables.
 
     For every term (one variable i, or a pair i < j) and every joint value, the
@@ -280,5 +286,4 @@ def marginals(alphabet_sizes: Sequence[int], structure: str | Sequence[Sequence[
         terms = tuple(listed)
         if not terms:
             raise InvalidInputError("`structure` must list at least one term.")
-    return StateFeatures(sizes, terms, "indicator", (),
-                         _check_int(chunk_size, "chunk_size", 1))
+    return StateFeatures(sizes, terms, "indicator", (), _check_int(chunk_size, "chunk_size", 1))

@@ -26,10 +26,17 @@ def _new_axes(n: int = 1, **kwargs: Any):
     return axes
 
 
-def plot_reconstruction(result: FitResult, *, truth: ArrayLike | None = None,
-                        ax: Axes | None = None, label: str | None = None,
-                        band: bool = True, default_model: bool = True,
-                        grid_name: str = "grid", x_name: str = "x") -> Axes:
+def plot_reconstruction(
+    result: FitResult,
+    *,
+    truth: ArrayLike | None = None,
+    ax: Axes | None = None,
+    label: str | None = None,
+    band: bool = True,
+    default_model: bool = True,
+    grid_name: str = "grid",
+    x_name: str = "x",
+) -> Axes:
     """The solution on the grid with its ±1σ posterior band and the default model.
 
     Parameters
@@ -57,8 +64,14 @@ def plot_reconstruction(result: FitResult, *, truth: ArrayLike | None = None,
     label = label or f"{result.penalty} ({result.alpha_rule}, alpha={result.alpha:.3g})"
     (line,) = ax.plot(grid, result.x, label=label)
     if band and np.all(np.isfinite(result.x_error)):
-        ax.fill_between(grid, result.x - result.x_error, result.x + result.x_error,
-                        color=line.get_color(), alpha=0.25, linewidth=0)
+        ax.fill_between(
+            grid,
+            result.x - result.x_error,
+            result.x + result.x_error,
+            color=line.get_color(),
+            alpha=0.25,
+            linewidth=0,
+        )
     if default_model and result.penalty == "entropy":
         ax.plot(grid, result.default_model, ":", color="0.5", label="default model")
     if truth is not None:
@@ -69,9 +82,14 @@ def plot_reconstruction(result: FitResult, *, truth: ArrayLike | None = None,
     return ax
 
 
-def plot_data_fit(result: FitResult, *, coords: ArrayLike | None = None,
-                  axes: tuple[Axes, Axes] | None = None, coord_name: str | None = None,
-                  data_name: str = "data") -> tuple[Axes, Axes]:
+def plot_data_fit(
+    result: FitResult,
+    *,
+    coords: ArrayLike | None = None,
+    axes: tuple[Axes, Axes] | None = None,
+    coord_name: str | None = None,
+    data_name: str = "data",
+) -> tuple[Axes, Axes]:
     """Data with error bars against the fitted data, and residuals normalised by sigma.
 
     Parameters

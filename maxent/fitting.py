@@ -51,13 +51,25 @@ class _Setup:
 
 #: penalty name -> (default tol, solver factory taking a _Setup)
 PENALTIES: dict[str, tuple[float, Any]] = {
-    "entropy": (1e-10, lambda s: EntropySolver(s.kernel, s.data, s.weights, s.model,
-                                               tol=s.tol, max_iter=s.max_iter)),
+    "entropy": (
+        1e-10,
+        lambda s: EntropySolver(
+            s.kernel, s.data, s.weights, s.model, tol=s.tol, max_iter=s.max_iter
+        ),
+    ),
     "l2": (1e-10, lambda s: L2Solver(s.kernel, s.data)),
-    "l1": (1e-4, lambda s: ElasticNetSolver(s.kernel, s.data, l1_ratio=1.0, tol=s.tol,
-                                            max_iter=100 * s.max_iter)),
-    "elastic_net": (1e-4, lambda s: ElasticNetSolver(s.kernel, s.data, l1_ratio=s.l1_ratio,
-                                                     tol=s.tol, max_iter=100 * s.max_iter)),
+    "l1": (
+        1e-4,
+        lambda s: ElasticNetSolver(
+            s.kernel, s.data, l1_ratio=1.0, tol=s.tol, max_iter=100 * s.max_iter
+        ),
+    ),
+    "elastic_net": (
+        1e-4,
+        lambda s: ElasticNetSolver(
+            s.kernel, s.data, l1_ratio=s.l1_ratio, tol=s.tol, max_iter=100 * s.max_iter
+        ),
+    ),
     "nonneg": (1e-10, lambda s: NonnegSolver(s.kernel, s.data, max_iter=s.max_iter)),
 }
 
@@ -182,7 +194,8 @@ class FitResult:
             attrs = {"long_name": long_name}
             if units in _CALLER_UNITS:
                 attrs["description"] = _CALLER_UNITS[units] + (
-                    f"; {description}" if description else "")
+                    f"; {description}" if description else ""
+                )
             else:
                 attrs["units"] = units
                 if description:
@@ -195,46 +208,65 @@ class FitResult:
                 "solution": var("grid", self.x, "fitted x on the grid", "x unit"),
                 "solution_error": var("grid", self.x_error, "posterior std of x", "x unit"),
                 "default_model": var("grid", self.default_model, "default model m", "x unit"),
-                "grid_weights": var("grid", self.grid_weights, "quadrature weight w",
-                                    "grid unit"),
-                "covariance": var(("grid", "grid2"), self.covariance,
-                                  "posterior covariance of x", "x unit^2"),
+                "grid_weights": var("grid", self.grid_weights, "quadrature weight w", "grid unit"),
+                "covariance": var(
+                    ("grid", "grid2"), self.covariance, "posterior covariance of x", "x unit^2"
+                ),
                 "data": var("data_point", self.data, "data y", "data unit"),
-                "data_error": var("data_point", self.data_error, "data standard error",
-                                  "data unit", "sqrt(C_jj)"),
-                "fitted_data": var("data_point", self.fitted_data, "fitted data",
-                                   "data unit", "K x"),
-                "normalized_residual": var("data_point", resid, "normalised residual", "1",
-                                             "(y - K x) / sqrt(C_jj)"),
-                "window_lower": var("window", self.windows[:, 0], "window lower edge",
-                                    "grid unit"),
-                "window_upper": var("window", self.windows[:, 1], "window upper edge",
-                                    "grid unit"),
-                "window_integral": var("window", self.window_integrals,
-                                       "window integral", "x unit * grid unit",
-                                       "sum of w x over the window"),
-                "window_error": var("window", self.window_errors,
-                                    "posterior std of the window integral",
-                                    "x unit * grid unit"),
+                "data_error": var(
+                    "data_point", self.data_error, "data standard error", "data unit", "sqrt(C_jj)"
+                ),
+                "fitted_data": var(
+                    "data_point", self.fitted_data, "fitted data", "data unit", "K x"
+                ),
+                "normalized_residual": var(
+                    "data_point", resid, "normalised residual", "1", "(y - K x) / sqrt(C_jj)"
+                ),
+                "window_lower": var(
+                    "window", self.windows[:, 0], "window lower edge", "grid unit"
+                ),
+                "window_upper": var(
+                    "window", self.windows[:, 1], "window upper edge", "grid unit"
+                ),
+                "window_integral": var(
+                    "window",
+                    self.window_integrals,
+                    "window integral",
+                    "x unit * grid unit",
+                    "sum of w x over the window",
+                ),
+                "window_error": var(
+                    "window",
+                    self.window_errors,
+                    "posterior std of the window integral",
+                    "x unit * grid unit",
+                ),
                 "alpha": var((), self.alpha, "regularisation weight alpha", "1"),
                 "chi2": var((), self.chi2, "chi squared", "1"),
                 "entropy": var((), self.entropy, "entropy", "x unit * grid unit", "S(x; m)"),
                 "penalty_value": var((), self.penalty_value, "penalty P(x)", "1"),
                 "n_good": var((), self.n_good, "number of good measurements", "1"),
-                "log_evidence": var((), self.log_evidence, "log evidence (up to a constant)",
-                                    "1"),
+                "log_evidence": var((), self.log_evidence, "log evidence (up to a constant)", "1"),
                 "path_chi2": var("alpha_path", self.path_chi2, "chi squared", "1"),
-                "path_entropy": var("alpha_path", self.path_entropy, "entropy",
-                                    "x unit * grid unit", "S(x; m)"),
+                "path_entropy": var(
+                    "alpha_path", self.path_entropy, "entropy", "x unit * grid unit", "S(x; m)"
+                ),
                 "path_penalty": var("alpha_path", self.path_penalty, "penalty P(x)", "1"),
-                "path_n_good": var("alpha_path", self.path_n_good,
-                                   "number of good measurements", "1"),
-                "path_log_evidence": var("alpha_path", self.path_log_evidence,
-                                         "log evidence (up to a constant)", "1"),
-                "path_solution": var(("alpha_path", "grid"), self.path_x, "x at each alpha",
-                                     "x unit"),
-                "path_converged": var("alpha_path", self.path_converged.astype(np.int8),
-                                      "solver converged (1) or not (0)", "1"),
+                "path_n_good": var(
+                    "alpha_path", self.path_n_good, "number of good measurements", "1"
+                ),
+                "path_log_evidence": var(
+                    "alpha_path", self.path_log_evidence, "log evidence (up to a constant)", "1"
+                ),
+                "path_solution": var(
+                    ("alpha_path", "grid"), self.path_x, "x at each alpha", "x unit"
+                ),
+                "path_converged": var(
+                    "alpha_path",
+                    self.path_converged.astype(np.int8),
+                    "solver converged (1) or not (0)",
+                    "1",
+                ),
             },
             coords={
                 "grid": var("grid", self.grid, "grid point", "grid unit"),
@@ -275,7 +307,7 @@ def _check_sigma(sigma: Any, n_data: int) -> tuple[NDArray[np.float64], NDArray[
                 f"`sigma` has {arr.shape[0]} entries but `data` has {n_data} (one error each)."
             )
         check_positive(arr, "sigma")
-        arr = arr.copy()        # the result owns (and freezes) it, never the caller's array
+        arr = arr.copy()  # the result owns (and freezes) it, never the caller's array
         return arr, arr
     if arr.shape != (n_data, n_data):
         raise InvalidInputError(
@@ -548,11 +580,18 @@ def fit(
     tol = real_number(default_tol if tol is None else tol, "tol", minimum=0.0, strict=True)
     max_iter = cast(int, integer(max_iter, "max_iter", minimum=1))
 
-    weights = (np.ones(n) if grid_weights is None
-               else check_positive(_check_grid_vector(grid_weights, "grid_weights", n),
-                                   "grid_weights").copy())
-    grid_pts = (np.arange(n, dtype=np.float64) if grid is None
-                else check_finite(_check_grid_vector(grid, "grid", n), "grid").copy())
+    weights = (
+        np.ones(n)
+        if grid_weights is None
+        else check_positive(
+            _check_grid_vector(grid_weights, "grid_weights", n), "grid_weights"
+        ).copy()
+    )
+    grid_pts = (
+        np.arange(n, dtype=np.float64)
+        if grid is None
+        else check_finite(_check_grid_vector(grid, "grid", n), "grid").copy()
+    )
     win = _check_windows(windows).copy()
 
     if factor.ndim == 1:
@@ -564,8 +603,9 @@ def fit(
     if default_model is None:
         model = np.full(n, _flat_default_model(kt, yt))
     else:
-        model = check_positive(_check_grid_vector(default_model, "default_model", n),
-                               "default_model").copy()
+        model = check_positive(
+            _check_grid_vector(default_model, "default_model", n), "default_model"
+        ).copy()
 
     # BLAS on one thread while fitting: the work per alpha is on s x s matrices (s <= N)
     # and matrix-vector products, where threaded BLAS only adds synchronisation (20 times
@@ -573,12 +613,20 @@ def fit(
     with blas_limited(1):
         return _fit_whitened(
             _Setup(kt, yt, weights, model, cast(float, tol), max_iter, ratio),
-            make_solver, alpha_choice, alphas, alpha_prior, progress, penalty, n_data,
-            (y, data_error, grid_pts, win, kmat))
+            make_solver,
+            alpha_choice,
+            alphas,
+            alpha_prior,
+            progress,
+            penalty,
+            n_data,
+            (y, data_error, grid_pts, win, kmat),
+        )
 
 
-def _fit_whitened(setup, make_solver, alpha_choice, alphas, alpha_prior, progress, penalty,
-                  n_data, originals) -> FitResult:
+def _fit_whitened(
+    setup, make_solver, alpha_choice, alphas, alpha_prior, progress, penalty, n_data, originals
+) -> FitResult:
     y, data_error, grid_pts, win, kmat = originals
     model, weights = setup.model, setup.weights
     solver = make_solver(setup)
@@ -601,7 +649,8 @@ def _fit_whitened(setup, make_solver, alpha_choice, alphas, alpha_prior, progres
             raise InvalidInputError(
                 f"`alpha`={rule!r} needs the Bayesian evidence, which exists for "
                 "penalty='entropy' and 'l2' only; use a number or one of "
-                + ", ".join(k for k, v in ALPHA_RULES.items() if not v.needs_posterior) + "."
+                + ", ".join(k for k, v in ALPHA_RULES.items() if not v.needs_posterior)
+                + "."
             )
         done: Callable[[list[Any]], bool] | None
         if alphas is None:
@@ -620,8 +669,22 @@ def _fit_whitened(setup, make_solver, alpha_choice, alphas, alpha_prior, progres
         choice = rule_obj.choose(ScanContext(path, n_data, alpha_prior), scan)
         chosen, average, message = choice.point, choice.average, choice.message
 
-    return _result(solver, path, chosen, average, rule, penalty, message, y, data_error,
-                   model, grid_pts, weights, win, kmat)
+    return _result(
+        solver,
+        path,
+        chosen,
+        average,
+        rule,
+        penalty,
+        message,
+        y,
+        data_error,
+        model,
+        grid_pts,
+        weights,
+        win,
+        kmat,
+    )
 
 
 def _check_windows(windows: Any) -> NDArray[np.float64]:
@@ -636,9 +699,7 @@ def _check_windows(windows: Any) -> NDArray[np.float64]:
         )
     bad = np.nonzero(win[:, 0] > win[:, 1])[0]
     if bad.size:
-        raise InvalidInputError(
-            f"`windows[{bad[0]}]` = {tuple(win[bad[0]])} has lower > upper."
-        )
+        raise InvalidInputError(f"`windows[{bad[0]}]` = {tuple(win[bad[0]])} has lower > upper.")
     return win
 
 
@@ -649,8 +710,9 @@ def _entropy_of(x, model, weights) -> float:
 
 
 def _window_matrix(grid, weights, win):
-    return np.array([np.where((grid >= lo) & (grid <= hi), weights, 0.0) for lo, hi in win]
-                    ).reshape(win.shape[0], grid.size)
+    return np.array(
+        [np.where((grid >= lo) & (grid <= hi), weights, 0.0) for lo, hi in win]
+    ).reshape(win.shape[0], grid.size)
 
 
 def _averaged_covariance(solver, points, w, x):
@@ -670,8 +732,22 @@ def _averaged_covariance(solver, points, w, x):
     return symmetric_from_factors(diag, low, spread)
 
 
-def _result(solver, path, chosen, average, rule, penalty, message, y, data_error, model,
-            grid_pts, weights, win, kmat) -> FitResult:
+def _result(
+    solver,
+    path,
+    chosen,
+    average,
+    rule,
+    penalty,
+    message,
+    y,
+    data_error,
+    model,
+    grid_pts,
+    weights,
+    win,
+    kmat,
+) -> FitResult:
     n = grid_pts.size
     if average is None:
         point = chosen
@@ -692,8 +768,10 @@ def _result(solver, path, chosen, average, rule, penalty, message, y, data_error
         n_good = float(w @ np.array([p.n_good for p in points]))
         n_iter = int(sum(p.n_iter for p in points))
     if not converged and not message:
-        message = (f"the {penalty} solver did not reach tol at alpha = {alpha:.3g}; "
-                   "increase `max_iter` or `tol`")
+        message = (
+            f"the {penalty} solver did not reach tol at alpha = {alpha:.3g}; "
+            "increase `max_iter` or `tol`"
+        )
         warnings.warn(f"fit(): {message}.", ConvergenceWarning, stacklevel=4)
     if not message:
         message = f"converged; alpha chosen by {rule}"
@@ -702,7 +780,8 @@ def _result(solver, path, chosen, average, rule, penalty, message, y, data_error
     pts = path.sorted()
     result = FitResult(
         x=np.array(x),
-        x_error=np.sqrt(np.maximum(np.diag(cov), 0.0)) if np.all(np.isfinite(cov))
+        x_error=np.sqrt(np.maximum(np.diag(cov), 0.0))
+        if np.all(np.isfinite(cov))
         else np.full(n, np.nan),
         covariance=cov,
         alpha=float(alpha),

@@ -52,10 +52,11 @@ MAX_EXACT_SITES = 128 * 128
 
 def lattice_shape(side: object, columns: object = None) -> tuple[int, int]:
     """(rows, columns) of an L x M torus from ``side`` and ``columns``, validated."""
+
     def as_side(value: object, name: str) -> int:
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
             raise InvalidInputError(f"`{name}` must be an int >= 2; got {value!r}.")
-        return cast(int, integer(value, name, minimum=2))      # and within the int64 range
+        return cast(int, integer(value, name, minimum=2))  # and within the int64 range
 
     rows = as_side(side, "side")
     return rows, rows if columns is None else as_side(columns, "columns")
@@ -82,8 +83,10 @@ def _product(polys: list[Any]) -> Any:
     if not polys:
         return arb_poly([1])
     while len(polys) > 1:
-        polys = [polys[i] * polys[i + 1] if i + 1 < len(polys) else polys[i]
-                 for i in range(0, len(polys), 2)]
+        polys = [
+            polys[i] * polys[i + 1] if i + 1 < len(polys) else polys[i]
+            for i in range(0, len(polys), 2)
+        ]
     return polys[0]
 
 
@@ -116,7 +119,7 @@ def _kaufman_term(rows: int, cols: int, even_k: bool, plus: bool) -> Any:
                 u2 = 2 * (c_k + arb.cos_pi_fmpq(fmpq(a, rows)))
                 quartic = arb_poly([1, u2, 2, -u2, 1])
                 (single if mult == 1 else double).append(quartic)
-                if mult > 2:                    # cannot happen: roots are at most double
+                if mult > 2:  # cannot happen: roots are at most double
                     raise MaxEntError(f"internal error: root multiplicity {mult}")
     half = _product(double)
     return _product(single + unpaired) * (half * half)
@@ -141,17 +144,17 @@ def _kaufman_term_even(rows: int, cols: int, even_k: bool, plus: bool) -> Any:
         for a, mult in angles.items():
             mirror = (cols - k, rows - a)
             if (k, a) > mirror:
-                continue                              # taken with its partner
+                continue  # taken with its partner
             if angles[rows - a] != mult or mult > 2:
                 raise MaxEntError("internal error: unpaired roots for even L")
-            if (k, a) == mirror:                      # u = 0: (z^2 + 1)^2 = (w + 1)^2
+            if (k, a) == mirror:  # u = 0: (z^2 + 1)^2 = (w + 1)^2
                 factor = arb_poly([1, 2, 1])
             else:
                 u = c_k + arb.cos_pi_fmpq(fmpq(a, rows))
                 u4 = 4 * u * u
                 factor = arb_poly([1, 4 - u4, 6 + 2 * u4, 4 - u4, 1])
             (single if mult == 1 else double).append(factor)
-    if even_k:                                        # k = 0 and k = M, exactly
+    if even_k:  # k = 0 and k = M, exactly
         z_l = fmpz_poly([0] * rows + [1])
         zm1, zp1 = fmpz_poly([-1, 1]) ** rows, fmpz_poly([1, 1]) ** rows
         both = (z_l * zm1 + sign * zp1) * (z_l * zp1 + sign * zm1)
@@ -163,8 +166,9 @@ def _kaufman_term_even(rows: int, cols: int, even_k: bool, plus: bool) -> Any:
     return _product(single) * (half * half)
 
 
-def _exact_counts(rows: int, cols: int, progress: bool, *,
-                  half_degree: bool = True) -> tuple[int, ...]:
+def _exact_counts(
+    rows: int, cols: int, progress: bool, *, half_degree: bool = True
+) -> tuple[int, ...]:
     """g_k for k = 0, 2, ..., 2LM unsatisfied bonds, by exact expansion of Kaufman's Z.
 
     ``half_degree``: work in w = z^2 when L and M are even (False: always in z).
@@ -173,13 +177,18 @@ def _exact_counts(rows: int, cols: int, progress: bool, *,
     from tqdm.auto import tqdm
 
     n_sites = rows * cols
-    prec = n_sites + 2 * max(rows, cols) + 64       # bits; enough by tests up to L = 96
+    prec = n_sites + 2 * max(rows, cols) + 64  # bits; enough by tests up to L = 96
     old_prec = ctx.prec
     try:
         for _attempt in range(4):
             ctx.prec = prec
-            with tqdm(total=4, desc=f"Ising {rows}x{cols} exact (Kaufman)", unit="term",
-                      disable=not progress, leave=False) as bar:
+            with tqdm(
+                total=4,
+                desc=f"Ising {rows}x{cols} exact (Kaufman)",
+                unit="term",
+                disable=not progress,
+                leave=False,
+            ) as bar:
                 in_w = half_degree and rows % 2 == 0 and cols % 2 == 0
                 term = _kaufman_term_even if in_w else _kaufman_term
                 terms = []
@@ -191,17 +200,19 @@ def _exact_counts(rows: int, cols: int, progress: bool, *,
             exact = total.unique_fmpz_poly()
             if exact is not None:
                 break
-            prec = 2 * prec                          # a ball held two integers: retry
+            prec = 2 * prec  # a ball held two integers: retry
         else:
-            raise MaxEntError(f"internal error: Ising {rows}x{cols} coefficients not certified "
-                              f"as integers at {prec} bits.")
+            raise MaxEntError(
+                f"internal error: Ising {rows}x{cols} coefficients not certified "
+                f"as integers at {prec} bits."
+            )
     finally:
         ctx.prec = old_prec
     coeffs = [int(c) for c in exact.coeffs()]
-    if in_w:                                         # w^j = z^(2j): spread out again
+    if in_w:  # w^j = z^(2j): spread out again
         coeffs = [x for c in coeffs for x in (c, 0)][:-1]
     coeffs += [0] * (2 * n_sites + 1 - len(coeffs))
-    by_k = coeffs[::-1]                              # z^(LM - k) holds g_k
+    by_k = coeffs[::-1]  # z^(LM - k) holds g_k
     g = tuple(by_k[0::2])
     _certify(g, by_k[1::2], rows, cols)
     return g
@@ -209,10 +220,11 @@ def _exact_counts(rows: int, cols: int, progress: bool, *,
 
 def _certify(g: tuple[int, ...], odd: list[int], rows: int, cols: int) -> None:
     n_sites = rows * cols
-    if (len(g) != n_sites + 1 or any(odd) or min(g) < 0 or sum(g) != 2**n_sites
-            or g[0] != 2):
-        raise MaxEntError(f"internal error: Ising {rows}x{cols} degeneracies fail their "
-                          "checks (count, parity, sign, sum 2^(LM), g(E_0) = 2).")
+    if len(g) != n_sites + 1 or any(odd) or min(g) < 0 or sum(g) != 2**n_sites or g[0] != 2:
+        raise MaxEntError(
+            f"internal error: Ising {rows}x{cols} degeneracies fail their "
+            "checks (count, parity, sign, sum 2^(LM), g(E_0) = 2)."
+        )
 
 
 def _cache_path(rows: int, cols: int) -> Path:
@@ -233,7 +245,7 @@ def _read_cache(rows: int, cols: int) -> tuple[int, ...] | None:
 
 @functools.cache
 def _counts(rows: int, cols: int, progress: bool) -> tuple[int, ...]:
-    rows, cols = min(rows, cols), max(rows, cols)   # the spectrum is that of the transpose
+    rows, cols = min(rows, cols), max(rows, cols)  # the spectrum is that of the transpose
     g = _read_cache(rows, cols)
     if g is None:
         g = _exact_counts(rows, cols, progress)
@@ -242,8 +254,9 @@ def _counts(rows: int, cols: int, progress: bool) -> tuple[int, ...]:
     return g
 
 
-def ising_2d_degeneracies(side: int, columns: int | None = None, *,
-                          progress: bool | None = None) -> dict[int, int]:
+def ising_2d_degeneracies(
+    side: int, columns: int | None = None, *, progress: bool | None = None
+) -> dict[int, int]:
     r"""Exact number of configurations :math:`g(E)` of the periodic L x M Ising model.
 
     :math:`E = -\sum_{\langle ij\rangle} s_i s_j` over the :math:`2LM` bonds (site, right
@@ -298,20 +311,24 @@ def ising_2d_degeneracies(side: int, columns: int | None = None, *,
     n_sites = rows * cols
     if n_sites > MAX_EXACT_SITES:
         raise InvalidInputError(
-            f"a {rows} x {cols} lattice (`side`" + ("" if columns is None else ", `columns`")
+            f"a {rows} x {cols} lattice (`side`"
+            + ("" if columns is None else ", `columns`")
             + f") has {n_sites} sites, more than the {MAX_EXACT_SITES} whose exact spectrum "
             "maxent expands (maxent.ising_exact.MAX_EXACT_SITES); "
             "maxent.models.ising_2d_thermo gives the thermodynamics of any size."
         )
     show = n_sites >= 2000 if progress is None else bool(progress)
     g = _counts(rows, cols, show)
-    return {2 * k - 2 * n_sites: gk for k, gk in zip(range(0, 2 * n_sites + 1, 2), g, strict=True)
-            if gk}
+    return {
+        2 * k - 2 * n_sites: gk
+        for k, gk in zip(range(0, 2 * n_sites + 1, 2), g, strict=True)
+        if gk
+    }
 
 
-def ising_2d_log_degeneracy(side: int, columns: int | None = None, *,
-                            progress: bool | None = None
-                            ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def ising_2d_log_degeneracy(
+    side: int, columns: int | None = None, *, progress: bool | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     r"""Energies and :math:`\ln g(E)` of the periodic L x M Ising model, as float arrays.
 
     The same exact spectrum as :func:`ising_2d_degeneracies`, with each logarithm

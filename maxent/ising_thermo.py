@@ -44,12 +44,13 @@ _K_HIGH_T = 1e-4
 _SERIES_ORDER = 32
 _K_SERIES_LOW_T = 1.25
 _K_SERIES_HIGH_T = 0.1
-_SERIES_MAX_SITES = 1024                   # own spectrum for the series up to this size
+_SERIES_MAX_SITES = 1024  # own spectrum for the series up to this size
+
 
 def _log_cosh_terms(u, du, d2u):
     """ln 2cosh(u), its first and second K-derivatives, for u >= 0 (arrays)."""
     e = np.exp(-2.0 * u)
-    t = (1.0 - e) / (1.0 + e)                        # tanh u
+    t = (1.0 - e) / (1.0 + e)  # tanh u
     sech2 = 4.0 * e / (1.0 + e) ** 2
     return u + np.log1p(e), t * du, t * d2u + sech2 * du * du
 
@@ -70,10 +71,10 @@ def _kaufman_thermo(rows: int, cols: int, k_coupling: NDArray[np.float64]):
     half = 0.5 * rows
     # gamma_k, k = 1 ... 2M - 1 (k = 0 separately); cosh gamma_k = s + 1/s - cos(pi k / M)
     k_idx = np.arange(1, 2 * cols)
-    d = (s - 1.0) ** 2 / s + 2.0 * np.sin(0.5 * np.pi * k_idx / cols) ** 2   # cosh g - 1
+    d = (s - 1.0) ** 2 / s + 2.0 * np.sin(0.5 * np.pi * k_idx / cols) ** 2  # cosh g - 1
     sinh_g = np.sqrt(d * (d + 2.0))
     gam = np.log1p(d + sinh_g)
-    da = 2.0 * c * (1.0 - 1.0 / s**2)                                        # (s + 1/s)'
+    da = 2.0 * c * (1.0 - 1.0 / s**2)  # (s + 1/s)'
     d2a = 4.0 * s - 4.0 / s + 8.0 * c * c / s**3
     dgam = da / sinh_g
     d2gam = (d2a - (1.0 + d) * dgam * dgam) / sinh_g
@@ -85,18 +86,22 @@ def _kaufman_thermo(rows: int, cols: int, k_coupling: NDArray[np.float64]):
 
     odd = k_idx % 2 == 1
     terms = []
-    for use_odd, hyper in ((True, _log_cosh_terms), (True, _log_sinh_terms),
-                           (False, _log_cosh_terms), (False, _log_sinh_terms)):
+    for use_odd, hyper in (
+        (True, _log_cosh_terms),
+        (True, _log_sinh_terms),
+        (False, _log_cosh_terms),
+        (False, _log_sinh_terms),
+    ):
         sel = odd if use_odd else ~odd
         lg, d1, d2 = hyper(half * gam[:, sel], half * dgam[:, sel], half * d2gam[:, sel])
         a, r1, r2 = lg.sum(axis=1), d1.sum(axis=1), d2.sum(axis=1)
         f, df, d2f = np.ones_like(a), np.zeros_like(a), np.zeros_like(a)
-        if not use_odd:                              # the k = 0 factor
+        if not use_odd:  # the k = 0 factor
             u, du, d2u = half * g0, half * dg0, half * d2g0
             if hyper is _log_cosh_terms:
                 lg0, d10, d20 = hyper(np.abs(u), np.sign(u) * du, np.sign(u) * d2u)
                 a, r1, r2 = a + lg0, r1 + d10, r2 + d20
-            else:                                    # 2 sinh u = e^|u| f: may vanish
+            else:  # 2 sinh u = e^|u| f: may vanish
                 e = np.exp(-2.0 * np.abs(u))
                 a = a + np.abs(u)
                 f = np.sign(u) * -np.expm1(-2.0 * np.abs(u))
@@ -180,10 +185,10 @@ def _high_t_series(rows: int, cols: int) -> NDArray[np.float64] | None:
 
     n_sites, order = rows * cols, _SERIES_ORDER + 1
     g = _degeneracies_by_k(rows, cols)
-    ratio = fmpz_poly([1] + [2 * (-1) ** n for n in range(1, order)])   # (1 - t)/(1 + t)
+    ratio = fmpz_poly([1] + [2 * (-1) ** n for n in range(1, order)])  # (1 - t)/(1 + t)
     ratio2 = (ratio * ratio).truncate(order)
     acc = fmpz_poly([0])
-    for gk in reversed(g):                           # sum_k g_k ratio^k over even k
+    for gk in reversed(g):  # sum_k g_k ratio^k over even k
         acc = (acc * ratio2).truncate(order) + gk
     phi = (acc * fmpz_poly([1, 1]).pow_trunc(2 * n_sites, order)).truncate(order)
     coeffs = [int(c) for c in phi.coeffs()] + [0] * order
@@ -220,16 +225,22 @@ def _onsager_thermo(k_coupling: NDArray[np.float64]):
     """
     s = np.sinh(2.0 * k_coupling)
     c = np.cosh(2.0 * k_coupling)
-    kappa = 2.0 * s / (1.0 + s * s)                  # 2 sinh 2K / cosh^2 2K
-    one_minus_k2 = ((1.0 - s) ** 2 / (1.0 + s * s)) * (1.0 + kappa)   # 1 - kappa^2
+    kappa = 2.0 * s / (1.0 + s * s)  # 2 sinh 2K / cosh^2 2K
+    one_minus_k2 = ((1.0 - s) ** 2 / (1.0 + s * s)) * (1.0 + kappa)  # 1 - kappa^2
     ell_k = special.ellipkm1(one_minus_k2)
     ell_e = special.ellipe(kappa * kappa)
     log_z = np.empty_like(k_coupling)
     for i, kap in enumerate(kappa):
         integral, _ = integrate.quad(
-            lambda phi, kap=kap: math.log(0.5 * (1.0 + math.sqrt(
-                max(0.0, 1.0 - (kap * math.sin(phi)) ** 2)))),
-            0.0, 0.5 * math.pi, epsabs=1e-15, epsrel=1e-13, limit=200)
+            lambda phi, kap=kap: math.log(
+                0.5 * (1.0 + math.sqrt(max(0.0, 1.0 - (kap * math.sin(phi)) ** 2)))
+            ),
+            0.0,
+            0.5 * math.pi,
+            epsabs=1e-15,
+            epsrel=1e-13,
+            limit=200,
+        )
         log_z[i] = math.log(2.0 * c[i]) + integral / math.pi
     # d ln Z/dK = coth 2K [1 + (2/pi)(2 tanh^2 2K - 1) K(kappa)], and its derivative with
     # dK/dkappa = E/(kappa (1 - kappa^2)) - K/kappa, 1 - kappa^2 = (1 - s^2)^2 / c^4
@@ -237,13 +248,17 @@ def _onsager_thermo(k_coupling: NDArray[np.float64]):
     with np.errstate(invalid="ignore"):
         tail = np.where(critical, 0.0, (s * s - 1.0) / (c * c) * ell_k)
         d1 = (c / s) * (1.0 + (2.0 / np.pi) * tail)
-        d2 = (-2.0 / s**2 - (4.0 / np.pi) * tail / s**2
-              + (4.0 / np.pi) * (c / s) ** 2 * (ell_k - ell_e))
+        d2 = (
+            -2.0 / s**2
+            - (4.0 / np.pi) * tail / s**2
+            + (4.0 / np.pi) * (c / s) ** 2 * (ell_k - ell_e)
+        )
     return log_z, d1, np.where(critical, np.inf, d2)
 
 
-def ising_2d_thermo(side: float, temperatures: ArrayLike, *,
-                    columns: int | None = None) -> xr.Dataset:
+def ising_2d_thermo(
+    side: float, temperatures: ArrayLike, *, columns: int | None = None
+) -> xr.Dataset:
     r"""Exact thermodynamics per site of the periodic L x M Ising model, at any size.
 
     From Kaufman's closed form (see the module docstring), evaluated in log space with
@@ -318,21 +333,21 @@ def ising_2d_thermo(side: float, temperatures: ArrayLike, *,
     infinite = isinstance(side, (float, np.floating)) and math.isinf(side) and side > 0
     if infinite:
         if columns is not None:
-            raise InvalidInputError("`columns` must be None when `side` is inf; got "
-                                    f"{columns!r}.")
+            raise InvalidInputError(f"`columns` must be None when `side` is inf; got {columns!r}.")
         rows = cols = 0
     else:
         rows, cols = lattice_shape(side, columns)
     t = as_float_array(temperatures, "temperatures", ndim=1)
     if np.any(np.isnan(t)) or np.any(t < 0):
         bad = int(np.flatnonzero(np.isnan(t) | (t < 0))[0])
-        raise InvalidInputError(f"`temperatures` must be >= 0 (not NaN); got {t[bad]!r} at "
-                                f"index {bad}.")
+        raise InvalidInputError(
+            f"`temperatures` must be >= 0 (not NaN); got {t[bad]!r} at index {bad}."
+        )
     with np.errstate(divide="ignore"):
         beta = 1.0 / t
     n_sites = math.inf if infinite else rows * cols
     log_z, u, cap, entropy = (np.zeros_like(t) for _ in range(4))
-    series = high_series = None                      # built only when needed
+    series = high_series = None  # built only when needed
     if np.any(beta > _K_SERIES_LOW_T):
         series = _low_t_series(0, 0) if infinite else _low_t_series(rows, cols)
     if np.any((beta > 0) & (beta < _K_SERIES_HIGH_T)):
@@ -355,14 +370,21 @@ def ising_2d_thermo(side: float, temperatures: ArrayLike, *,
     if high_series is not None:
         th = np.tanh(k)[:, None]
         j = np.arange(high_series.size)
-        one = 1.0 - th * th                          # dt/dK
-        t_j = high_series * th ** j                  # c_j t^j
-        t_j1 = high_series * j * th ** np.maximum(j - 1, 0)          # d(c_j t^j)/dt
+        one = 1.0 - th * th  # dt/dK
+        t_j = high_series * th**j  # c_j t^j
+        t_j1 = high_series * j * th ** np.maximum(j - 1, 0)  # d(c_j t^j)/dt
         t_j2 = high_series * j * (j - 1) * th ** np.maximum(j - 2, 0)
         log_z[high] = math.log(2.0) + 2.0 * np.log(np.cosh(k)) + t_j.sum(axis=1)
         u[high] = -(2.0 * th[:, 0] + one[:, 0] * t_j1.sum(axis=1))
-        cap[high] = k * k * (2.0 * one[:, 0] + one[:, 0] ** 2 * t_j2.sum(axis=1)
-                             - 2.0 * th[:, 0] * one[:, 0] * t_j1.sum(axis=1))
+        cap[high] = (
+            k
+            * k
+            * (
+                2.0 * one[:, 0]
+                + one[:, 0] ** 2 * t_j2.sum(axis=1)
+                - 2.0 * th[:, 0] * one[:, 0] * t_j1.sum(axis=1)
+            )
+        )
         entropy[high] = log_z[high] + k * u[high]
     else:
         q = _bond_pair_moment(rows, cols)
@@ -375,7 +397,7 @@ def ising_2d_thermo(side: float, temperatures: ArrayLike, *,
     ground = 0.0 if infinite else math.log(2.0) / n_sites
     with np.errstate(over="ignore"):
         x = np.exp(-2.0 * k)
-    k = np.where(x > 0, k, 0.0)                      # x = 0 from K ~ 370 on (and at T = 0)
+    k = np.where(x > 0, k, 0.0)  # x = 0 from K ~ 370 on (and at T = 0)
     if series is not None:
         j = np.arange(series.size)
         terms = series * x[:, None] ** j
@@ -395,33 +417,57 @@ def ising_2d_thermo(side: float, temperatures: ArrayLike, *,
     with np.errstate(invalid="ignore"):
         free = np.where(np.isfinite(beta) & (beta > 0), -t * log_z, 0.0)
     free[np.isinf(beta)], free[hot] = -2.0, -np.inf
-    system = ("Ising square lattice, infinite (Onsager)" if infinite
-              else f"Ising {rows}x{cols}, periodic, J = 1")
+    system = (
+        "Ising square lattice, infinite (Onsager)"
+        if infinite
+        else f"Ising {rows}x{cols}, periodic, J = 1"
+    )
     from . import __version__
 
     def attrs(long_name: str, units: str, description: str) -> dict[str, str]:
         return {"long_name": long_name, "units": units, "description": description}
 
     td = ("temperature",)
-    method = ("Onsager 1944" if infinite else
-              "Kaufman 1949 closed form; exact low- and high-temperature series")
+    method = (
+        "Onsager 1944"
+        if infinite
+        else "Kaufman 1949 closed form; exact low- and high-temperature series"
+    )
     return xr.Dataset(
         {
-            "log_Z": (td, log_z, attrs("log partition function per site", "1",
-                                       "ln Z / N, N = L M sites")),
-            "free_energy": (td, free, attrs("free energy per site", "1",
-                                            "F / N = -k_B T ln Z / N, in units of J")),
-            "internal_energy": (td, u, attrs("internal energy per site", "1",
-                                             "U / N = -d ln Z / d beta / N, in units of J")),
-            "entropy": (td, entropy, attrs("entropy per site", "k_B",
-                                           "S / (k_B N) = (ln Z + beta U) / N")),
-            "heat_capacity": (td, cap, attrs("heat capacity per site", "k_B",
-                                             "C / (k_B N) = beta^2 d^2 ln Z / d beta^2 / N")),
+            "log_Z": (
+                td,
+                log_z,
+                attrs("log partition function per site", "1", "ln Z / N, N = L M sites"),
+            ),
+            "free_energy": (
+                td,
+                free,
+                attrs("free energy per site", "1", "F / N = -k_B T ln Z / N, in units of J"),
+            ),
+            "internal_energy": (
+                td,
+                u,
+                attrs(
+                    "internal energy per site", "1", "U / N = -d ln Z / d beta / N, in units of J"
+                ),
+            ),
+            "entropy": (
+                td,
+                entropy,
+                attrs("entropy per site", "k_B", "S / (k_B N) = (ln Z + beta U) / N"),
+            ),
+            "heat_capacity": (
+                td,
+                cap,
+                attrs(
+                    "heat capacity per site", "k_B", "C / (k_B N) = beta^2 d^2 ln Z / d beta^2 / N"
+                ),
+            ),
         },
         coords={
             "temperature": ("temperature", t, attrs("temperature", "1", "k_B T in units of J")),
-            "beta": ("temperature", beta, attrs("inverse temperature", "1",
-                                                "beta = J / (k_B T)")),
+            "beta": ("temperature", beta, attrs("inverse temperature", "1", "beta = J / (k_B T)")),
         },
         attrs={
             "Conventions": "CF-1.10",

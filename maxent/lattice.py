@@ -113,7 +113,7 @@ class _Lattice:
 
     def _config(self, configuration: ArrayLike) -> NDArray[np.int64]:
         c = np.asarray(configuration)
-        if c.shape[c.ndim - len(self.shape):] != self.shape or c.ndim < len(self.shape):
+        if c.shape[c.ndim - len(self.shape) :] != self.shape or c.ndim < len(self.shape):
             raise InvalidInputError(
                 f"`configuration` must end with the lattice shape {self.shape}; got an "
                 f"array of shape {c.shape}."

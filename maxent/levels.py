@@ -97,9 +97,16 @@ class EnergyLevels:
     if TYPE_CHECKING:
         # what the generated __init__ accepts (array-likes, None, a Quantity for energies);
         # at run time the dataclass __init__ is used unchanged
-        def __init__(self, energies: ArrayLike, degeneracy: ArrayLike | None = None,
-                     labels: Sequence[str] | None = None, unit: str = "1", name: str = "",
-                     *, log_degeneracy: ArrayLike | None = None) -> None: ...
+        def __init__(
+            self,
+            energies: ArrayLike,
+            degeneracy: ArrayLike | None = None,
+            labels: Sequence[str] | None = None,
+            unit: str = "1",
+            name: str = "",
+            *,
+            log_degeneracy: ArrayLike | None = None,
+        ) -> None: ...
 
     def __repr__(self) -> str:
         return summary_repr(self, n_levels=self.n_levels, n_states=self.n_states)
@@ -108,14 +115,15 @@ class EnergyLevels:
         if not isinstance(self.unit, str) or not self.unit.strip():
             raise InvalidInputError(f"`unit` must be a non-empty str; got {self.unit!r}.")
         unit = self.unit.strip()
-        energy_unit_name(unit, "unit")         # validate: "1" or an energy unit pint knows
+        energy_unit_name(unit, "unit")  # validate: "1" or an energy unit pint knows
         energies, q_unit = split_quantity(self.energies, "energies")
-        if q_unit is not None:                 # a Quantity: its unit, or converted to `unit`
+        if q_unit is not None:  # a Quantity: its unit, or converted to `unit`
             if unit == "1":
                 unit = energy_unit_name(q_unit, "energies")
             elif energy_unit_name(q_unit, "energies") != "1":
                 energies = np.asarray(energies, dtype=np.float64) * (
-                    joule_per(q_unit, "energies") / joule_per(unit))
+                    joule_per(q_unit, "energies") / joule_per(unit)
+                )
         e = check_finite(as_float_array(energies, "energies", ndim=1), "energies")
         if e.size == 0:
             raise InvalidInputError("`energies` must hold at least one level; got none.")
@@ -127,19 +135,17 @@ class EnergyLevels:
                 f"{np.min(e)!r} to {np.max(e)!r}."
             )
         if self.degeneracy is not None and self.log_degeneracy is not None:
-            raise InvalidInputError(
-                "give `degeneracy` or `log_degeneracy`, not both."
-            )
+            raise InvalidInputError("give `degeneracy` or `log_degeneracy`, not both.")
         if self.log_degeneracy is not None:
-            log_g = check_finite(as_float_array(self.log_degeneracy, "log_degeneracy",
-                                                ndim=1), "log_degeneracy")
+            log_g = check_finite(
+                as_float_array(self.log_degeneracy, "log_degeneracy", ndim=1), "log_degeneracy"
+            )
             self._check_length(log_g, "log_degeneracy", e.size)
             log_g = log_g.copy()
             with np.errstate(over="ignore"):
                 g = np.exp(log_g)
         elif self.degeneracy is not None:
-            g = check_positive(as_float_array(self.degeneracy, "degeneracy", ndim=1),
-                               "degeneracy")
+            g = check_positive(as_float_array(self.degeneracy, "degeneracy", ndim=1), "degeneracy")
             self._check_length(g, "degeneracy", e.size)
             g = g.copy()
             log_g = np.log(g)
@@ -188,7 +194,7 @@ class EnergyLevels:
     @property
     def n_states(self) -> float:
         r"""Number of states, :math:`\sum_l g_l` (``inf`` beyond the float range)."""
-        with np.errstate(over="ignore"):       # finite g whose sum exceeds the float range
+        with np.errstate(over="ignore"):  # finite g whose sum exceeds the float range
             total = float(np.sum(self.degeneracy))
         if np.isfinite(total):
             return total
@@ -215,8 +221,9 @@ class EnergyLevels:
 
     # ------------------------------------------------------------------ loaders
     @classmethod
-    def from_csv(cls, path: str | os.PathLike[str], *, unit: str | None = None,
-                 name: str | None = None) -> EnergyLevels:
+    def from_csv(
+        cls, path: str | os.PathLike[str], *, unit: str | None = None, name: str | None = None
+    ) -> EnergyLevels:
         """Read a level table from a CSV file.
 
         The file has a header row naming the columns: ``energy`` (required),
@@ -255,15 +262,21 @@ class EnergyLevels:
         if reader.fieldnames is None:
             raise InvalidInputError(f"`path` {str(path)!r} holds no CSV header row.")
         columns = {c.strip().lower(): c for c in reader.fieldnames}
-        records = [{k.strip().lower(): (v or "").strip() for k, v in r.items() if k}
-                   for r in reader]
-        return cls._from_records(records, columns, str(path),
-                                 unit=unit or meta.get("unit", "1"),
-                                 name=name if name is not None else meta.get("name", path.stem))
+        records = [
+            {k.strip().lower(): (v or "").strip() for k, v in r.items() if k} for r in reader
+        ]
+        return cls._from_records(
+            records,
+            columns,
+            str(path),
+            unit=unit or meta.get("unit", "1"),
+            name=name if name is not None else meta.get("name", path.stem),
+        )
 
     @classmethod
-    def from_json(cls, path: str | os.PathLike[str], *, unit: str | None = None,
-                  name: str | None = None) -> EnergyLevels:
+    def from_json(
+        cls, path: str | os.PathLike[str], *, unit: str | None = None, name: str | None = None
+    ) -> EnergyLevels:
         """Read a level table from a JSON file.
 
         Either an object ``{"energies": [...], "degeneracy": [...], "labels": [...],
@@ -292,23 +305,32 @@ class EnergyLevels:
             gk = next((keys[k] for k in _DEGENERACY_KEYS if k in keys), None)
             # "name" is the system's name in this form, never the labels
             lk = next((keys[k] for k in _LABEL_KEYS if k in keys and k != "name"), None)
-            return cls(data[ek], degeneracy=data[gk] if gk else None,
-                       labels=data[lk] if lk else None,
-                       unit=unit or data.get("unit", "1"),
-                       name=name if name is not None else data.get("name", path.stem))
+            return cls(
+                data[ek],
+                degeneracy=data[gk] if gk else None,
+                labels=data[lk] if lk else None,
+                unit=unit or data.get("unit", "1"),
+                name=name if name is not None else data.get("name", path.stem),
+            )
         if isinstance(data, list) and all(isinstance(r, dict) for r in data) and data:
             records = [{str(k).lower(): v for k, v in r.items()} for r in data]
             columns = {k: k for r in records for k in r}
-            return cls._from_records(records, columns, str(path), unit=unit or "1",
-                                     name=name if name is not None else path.stem)
+            return cls._from_records(
+                records,
+                columns,
+                str(path),
+                unit=unit or "1",
+                name=name if name is not None else path.stem,
+            )
         raise InvalidInputError(
             f"`path` {str(path)!r}: JSON must be an object with 'energies' or a non-empty "
             f"list of level records; got {type(data).__name__}."
         )
 
     @classmethod
-    def _from_records(cls, records: list[dict], columns: dict[str, str], source: str, *,
-                      unit: str, name: str) -> EnergyLevels:
+    def _from_records(
+        cls, records: list[dict], columns: dict[str, str], source: str, *, unit: str, name: str
+    ) -> EnergyLevels:
         ek = next((k for k in _ENERGY_KEYS if k in columns), None)
         if ek is None:
             raise InvalidInputError(
@@ -326,8 +348,7 @@ class EnergyLevels:
                 return float(value)  # type: ignore[arg-type]
             except (TypeError, ValueError):
                 raise InvalidInputError(
-                    f"`path` {source!r}: {what} in level {row} must be a number; "
-                    f"got {value!r}."
+                    f"`path` {source!r}: {what} in level {row} must be a number; got {value!r}."
                 ) from None
 
         energies = [number(r.get(ek), ek, i) for i, r in enumerate(records)]

@@ -53,8 +53,7 @@ def _positive_scalar(value: object, name: str) -> float:
     return x
 
 
-def _positive_int(value: object, name: str, minimum: int = 1,
-                  maximum: int = 2**63 - 1) -> int:
+def _positive_int(value: object, name: str, minimum: int = 1, maximum: int = 2**63 - 1) -> int:
     """An int in [minimum, maximum] (``maximum``: the levels it makes stay bounded)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise InvalidInputError(f"`{name}` must be an int >= {minimum}; got {value!r}.")
@@ -92,8 +91,7 @@ def _check_level_count(n_estimate: float, what: str) -> None:
         )
 
 
-def _log_binomial(n: NDArray[np.float64] | float, k: NDArray[np.float64]
-                  ) -> NDArray[np.float64]:
+def _log_binomial(n: NDArray[np.float64] | float, k: NDArray[np.float64]) -> NDArray[np.float64]:
     """:math:`\\ln \\binom{n}{k}` by log-gamma functions (any size)."""
     return special.gammaln(n + 1.0) - special.gammaln(k + 1.0) - special.gammaln(n - k + 1.0)
 
@@ -123,8 +121,9 @@ def two_level(gap: float = 1.0) -> EnergyLevels:
     array([0., 2.])
     """
     gap = _positive_scalar(gap, "gap")
-    return EnergyLevels([0.0, gap], labels=("ground", "excited"),
-                        name=f"two-level, gap Δ = {gap:g}")
+    return EnergyLevels(
+        [0.0, gap], labels=("ground", "excited"), name=f"two-level, gap Δ = {gap:g}"
+    )
 
 
 def equally_spaced(n_levels: int, spacing: float = 1.0) -> EnergyLevels:
@@ -143,10 +142,10 @@ def equally_spaced(n_levels: int, spacing: float = 1.0) -> EnergyLevels:
 
 def _negative_binomial_cutoff(n_osc: int, beta_hw: float, tol: float, what: str) -> int:
     """Smallest q_max such that P(q > q_max) < tol for N oscillators at beta hbar omega."""
-    p = -math.expm1(-beta_hw)                       # 1 - e^{-beta hw}, accurately
+    p = -math.expm1(-beta_hw)  # 1 - e^{-beta hw}, accurately
     occupation = 1.0 / math.expm1(beta_hw) if beta_hw < 700 else 0.0
     mean = n_osc * occupation
-    spread = math.sqrt(n_osc * occupation) * math.sqrt(1.0 + occupation)   # no overflow
+    spread = math.sqrt(n_osc * occupation) * math.sqrt(1.0 + occupation)  # no overflow
     # generous a-priori bound: mean + tail of a geometric / Gaussian tail
     tail = (math.log(1.0 / tol) + 1.0) * (1.0 + occupation) + 10.0 * spread
     _check_level_count(mean + tail, what)
@@ -156,8 +155,13 @@ def _negative_binomial_cutoff(n_osc: int, beta_hw: float, tol: float, what: str)
     return q
 
 
-def harmonic_oscillator(hbar_omega: float = 1.0, *, max_temperature: ArrayLike = 10.0,
-                        tol: float = 1e-12, zero_point: bool = True) -> EnergyLevels:
+def harmonic_oscillator(
+    hbar_omega: float = 1.0,
+    *,
+    max_temperature: ArrayLike = 10.0,
+    tol: float = 1e-12,
+    zero_point: bool = True,
+) -> EnergyLevels:
     r"""Quantum harmonic oscillator :math:`E_n = \hbar\omega (n + 1/2)`, truncated.
 
     Parameters
@@ -189,16 +193,28 @@ def harmonic_oscillator(hbar_omega: float = 1.0, *, max_temperature: ArrayLike =
     hw = _positive_scalar(hbar_omega, "hbar_omega")
     t_max = _max_temperature(max_temperature)
     tol = _check_tol(tol)
-    n = _negative_binomial_cutoff(
-        1, hw / t_max, tol, f"`hbar_omega` = {hw:g} at `max_temperature` = {t_max:g}") + 1
+    n = (
+        _negative_binomial_cutoff(
+            1, hw / t_max, tol, f"`hbar_omega` = {hw:g} at `max_temperature` = {t_max:g}"
+        )
+        + 1
+    )
     e = hw * (np.arange(n) + (0.5 if zero_point else 0.0))
-    return EnergyLevels(e, labels=[f"n={i}" for i in range(n)],
-                        name=f"harmonic oscillator, ħω = {hw:g}, {n} levels")
+    return EnergyLevels(
+        e,
+        labels=[f"n={i}" for i in range(n)],
+        name=f"harmonic oscillator, ħω = {hw:g}, {n} levels",
+    )
 
 
-def einstein_solid(n_oscillators: int, hbar_omega: float = 1.0, *,
-                   max_temperature: ArrayLike = 10.0, tol: float = 1e-12,
-                   zero_point: bool = True) -> EnergyLevels:
+def einstein_solid(
+    n_oscillators: int,
+    hbar_omega: float = 1.0,
+    *,
+    max_temperature: ArrayLike = 10.0,
+    tol: float = 1e-12,
+    zero_point: bool = True,
+) -> EnergyLevels:
     r"""Einstein solid of N oscillators: :math:`E_q = \hbar\omega (q + N/2)`, truncated.
 
     Level ``q`` (``q`` quanta shared among ``N`` oscillators) has degeneracy
@@ -221,25 +237,38 @@ def einstein_solid(n_oscillators: int, hbar_omega: float = 1.0, *,
     hw = _positive_scalar(hbar_omega, "hbar_omega")
     t_max = _max_temperature(max_temperature)
     tol = _check_tol(tol)
-    q = np.arange(_negative_binomial_cutoff(
-        n_osc, hw / t_max, tol,
-        f"`n_oscillators` = {n_osc} with `hbar_omega` = {hw:g} at `max_temperature` = "
-        f"{t_max:g}") + 1)
+    q = np.arange(
+        _negative_binomial_cutoff(
+            n_osc,
+            hw / t_max,
+            tol,
+            f"`n_oscillators` = {n_osc} with `hbar_omega` = {hw:g} at `max_temperature` = "
+            f"{t_max:g}",
+        )
+        + 1
+    )
     # g_q = C(q + N - 1, q): exact while it fits, else ln g by log-gamma functions
     g: _Degeneracy
     if q.size <= 10**4 and n_osc + q[-1] <= 1030:
-        g = {"degeneracy": np.array([float(math.comb(int(i) + n_osc - 1, int(i)))
-                                     for i in q])}
+        g = {"degeneracy": np.array([float(math.comb(int(i) + n_osc - 1, int(i))) for i in q])}
     else:
-        g = {"log_degeneracy": _log_binomial((q + (n_osc - 1.0)).astype(np.float64),
-                                             q.astype(np.float64))}
+        g = {
+            "log_degeneracy": _log_binomial(
+                (q + (n_osc - 1.0)).astype(np.float64), q.astype(np.float64)
+            )
+        }
     e = hw * (q + (0.5 * n_osc if zero_point else 0.0))
-    return EnergyLevels(e, **g, labels=[f"q={i}" for i in q],
-                        name=f"Einstein solid, {n_osc} oscillators, ħω = {hw:g}")
+    return EnergyLevels(
+        e,
+        **g,
+        labels=[f"q={i}" for i in q],
+        name=f"Einstein solid, {n_osc} oscillators, ħω = {hw:g}",
+    )
 
 
-def rigid_rotor(rotational_constant: float = 1.0, *, max_temperature: ArrayLike = 10.0,
-                tol: float = 1e-12) -> EnergyLevels:
+def rigid_rotor(
+    rotational_constant: float = 1.0, *, max_temperature: ArrayLike = 10.0, tol: float = 1e-12
+) -> EnergyLevels:
     r"""Rigid rotor :math:`E_J = B J (J + 1)`, :math:`g_J = 2J + 1`, truncated.
 
     Levels :math:`J \le J_{\max}` are kept, with :math:`J_{\max}` the smallest value for
@@ -271,17 +300,22 @@ def rigid_rotor(rotational_constant: float = 1.0, *, max_temperature: ArrayLike 
 
     # smallest integer J above both bounds (solved for J), then checked exactly
     r = -math.log(tol) - math.log(a)
-    bound = max((math.sqrt(2.0 / a) - 1.0) / 2.0,
-                (math.sqrt(1.0 + 4.0 * max(r, 0.0) / a) - 1.0) / 2.0, 0.0)
-    _check_level_count(bound + 1.0, f"`rotational_constant` = {b_rot:g} at "
-                                    f"`max_temperature` = {t_max:g}")
+    bound = max(
+        (math.sqrt(2.0 / a) - 1.0) / 2.0, (math.sqrt(1.0 + 4.0 * max(r, 0.0) / a) - 1.0) / 2.0, 0.0
+    )
+    _check_level_count(
+        bound + 1.0, f"`rotational_constant` = {b_rot:g} at `max_temperature` = {t_max:g}"
+    )
     j = max(int(bound) - 2, 0)
     while not enough(j):
         j += 1
     js = np.arange(j + 1)
-    return EnergyLevels(b_rot * js * (js + 1), degeneracy=2 * js + 1,
-                        labels=[f"J={i}" for i in js],
-                        name=f"rigid rotor, B = {b_rot:g}, J ≤ {j}")
+    return EnergyLevels(
+        b_rot * js * (js + 1),
+        degeneracy=2 * js + 1,
+        labels=[f"J={i}" for i in js],
+        name=f"rigid rotor, B = {b_rot:g}, J ≤ {j}",
+    )
 
 
 def paramagnet(n_spins: int = 1, field: float = 1.0, *, moment: float = 1.0) -> EnergyLevels:
@@ -307,13 +341,17 @@ def paramagnet(n_spins: int = 1, field: float = 1.0, *, moment: float = 1.0) -> 
     n = _positive_int(n_spins, "n_spins", maximum=MAX_LEVELS - 1)
     mb = _positive_scalar(field, "field") * _positive_scalar(moment, "moment")
     k = np.arange(n + 1)
-    return EnergyLevels(-mb * (n - 2 * k), **_binomial_degeneracy(n, k),
-                        labels=[f"{k_} down" for k_ in k],
-                        name=f"spin-1/2 paramagnet, {n} spins, μB = {mb:g}")
+    return EnergyLevels(
+        -mb * (n - 2 * k),
+        **_binomial_degeneracy(n, k),
+        labels=[f"{k_} down" for k_ in k],
+        name=f"spin-1/2 paramagnet, {n} spins, μB = {mb:g}",
+    )
 
 
-def spin_paramagnet(n_spins: int = 1, field: float = 1.0, *, spin: float = 1.0,
-                    moment: float = 1.0) -> EnergyLevels:
+def spin_paramagnet(
+    n_spins: int = 1, field: float = 1.0, *, spin: float = 1.0, moment: float = 1.0
+) -> EnergyLevels:
     r"""N spin-J moments in a field: the spectrum behind the Brillouin function.
 
     Each spin has levels :math:`m = -J, \dots, J` with energy :math:`-\mu B\, m / J`
@@ -347,8 +385,12 @@ def spin_paramagnet(n_spins: int = 1, field: float = 1.0, *, spin: float = 1.0,
     mb = _positive_scalar(field, "field") * _positive_scalar(moment, "moment")
     if j2 == 1:
         lv = paramagnet(n, mb)
-        return EnergyLevels(lv.energies, log_degeneracy=lv.log_degeneracy,
-                            labels=lv.labels, name=f"spin-1/2 paramagnet, {n} spins, μB = {mb:g}")
+        return EnergyLevels(
+            lv.energies,
+            log_degeneracy=lv.log_degeneracy,
+            labels=lv.labels,
+            name=f"spin-1/2 paramagnet, {n} spins, μB = {mb:g}",
+        )
     if n * j2 > 20000:
         raise InvalidInputError(
             f"`n_spins` * 2 `spin` = {n * j2} exceeds 20000 for an exact spin-J spectrum; "
@@ -359,19 +401,27 @@ def spin_paramagnet(n_spins: int = 1, field: float = 1.0, *, spin: float = 1.0,
     for _ in range(n):
         shifted = np.full((j2 + 1, log_c.size + j2), -np.inf)
         for m in range(j2 + 1):
-            shifted[m, m:m + log_c.size] = log_c
+            shifted[m, m : m + log_c.size] = log_c
         top = np.max(shifted, axis=0)
         log_c = top + np.log(np.sum(np.exp(shifted - top), axis=0))
     k = np.arange(log_c.size)
-    exact = np.all(log_c < 36.0)                       # below 4e15: round to the integer
+    exact = np.all(log_c < 36.0)  # below 4e15: round to the integer
     g = {"degeneracy": np.round(np.exp(log_c))} if exact else {"log_degeneracy": log_c}
     spin_text = f"{j2 // 2}" if j2 % 2 == 0 else f"{j2}/2"
-    return EnergyLevels(-mb * (n * j2 / 2.0 - k) / (j2 / 2.0), **g,
-                        name=f"spin-{spin_text} paramagnet, {n} spins, μB = {mb:g}")
+    return EnergyLevels(
+        -mb * (n * j2 / 2.0 - k) / (j2 / 2.0),
+        **g,
+        name=f"spin-{spin_text} paramagnet, {n} spins, μB = {mb:g}",
+    )
 
 
-def debye_solid(temperatures: ArrayLike, debye_temperature: float = 1.0, *,
-                n_atoms: int = 1, zero_point: bool = True):
+def debye_solid(
+    temperatures: ArrayLike,
+    debye_temperature: float = 1.0,
+    *,
+    n_atoms: int = 1,
+    zero_point: bool = True,
+):
     r"""Thermodynamics of the Debye solid by its exact integrals (no mode sum).
 
     :math:`3N` modes with the Debye density of states up to :math:`k_B\Theta_D`; with
@@ -420,20 +470,21 @@ def debye_solid(temperatures: ArrayLike, debye_temperature: float = 1.0, *,
     n = _positive_int(n_atoms, "n_atoms")
     x = theta / t
 
-    def planck(u: float) -> float:                     # u^3 / (e^u - 1), no overflow
+    def planck(u: float) -> float:  # u^3 / (e^u - 1), no overflow
         return u**3 * np.exp(-u) / -np.expm1(-u) if u > 0 else 0.0
 
     def debye3(xi: float) -> float:
-        if xi > 60.0:                                  # all but a tail below e^-60
-            tail = integrate.quad(planck, xi, np.inf, epsabs=0, epsrel=1e-13)[0] \
-                if xi < 700 else 0.0
+        if xi > 60.0:  # all but a tail below e^-60
+            tail = (
+                integrate.quad(planck, xi, np.inf, epsabs=0, epsrel=1e-13)[0] if xi < 700 else 0.0
+            )
             return 3.0 / xi**3 * (np.pi**4 / 15.0 - tail)
         val = integrate.quad(planck, 0.0, xi, epsabs=0, epsrel=1e-13, limit=200)[0]
         return 3.0 / xi**3 * val
 
     d3 = np.array([debye3(float(xi)) for xi in x])
     with np.errstate(over="ignore"):
-        log1m = np.log(-np.expm1(-x))                  # ln(1 - e^{-x})
+        log1m = np.log(-np.expm1(-x))  # ln(1 - e^{-x})
         bose = np.where(x < 700, x / np.expm1(np.minimum(x, 700)), 0.0)
     e0 = 9.0 / 8.0 * n * theta if zero_point else 0.0
     u = e0 + 3.0 * n * t * d3
@@ -442,21 +493,35 @@ def debye_solid(temperatures: ArrayLike, debye_temperature: float = 1.0, *,
     c = 3.0 * n * (4.0 * d3 - 3.0 * bose)
 
     def var(values, long_name, units, description):
-        return ("temperature", values, {"long_name": long_name, "units": units,
-                                        "description": description})
+        return (
+            "temperature",
+            values,
+            {"long_name": long_name, "units": units, "description": description},
+        )
 
     return xr.Dataset(
-        {"log_Z": var(-f / t, "log partition function", "1", "ln Z = -F / (k_B T)"),
-         "free_energy": var(f, "Helmholtz free energy", "1", "F, Debye integral"),
-         "internal_energy": var(u, "internal energy", "1", "U, Debye integral"),
-         "entropy": var(s, "entropy", "k_B", "S / k_B = 4 N D_3 - 3 N ln(1 - e^-x)"),
-         "heat_capacity": var(c, "heat capacity", "k_B",
-                              "C / k_B = 3 N (4 D_3(x) - 3 x / (e^x - 1)), x = Theta_D / T")},
+        {
+            "log_Z": var(-f / t, "log partition function", "1", "ln Z = -F / (k_B T)"),
+            "free_energy": var(f, "Helmholtz free energy", "1", "F, Debye integral"),
+            "internal_energy": var(u, "internal energy", "1", "U, Debye integral"),
+            "entropy": var(s, "entropy", "k_B", "S / k_B = 4 N D_3 - 3 N ln(1 - e^-x)"),
+            "heat_capacity": var(
+                c,
+                "heat capacity",
+                "k_B",
+                "C / k_B = 3 N (4 D_3(x) - 3 x / (e^x - 1)), x = Theta_D / T",
+            ),
+        },
         coords={"temperature": ("temperature", t, {"long_name": "temperature", "units": "1"})},
-        attrs={"Conventions": "CF-1.10", "maxent_version": __version__,
-               "system": f"Debye solid, {n} atoms, Θ_D = {theta:g}",
-               "unit_system": "natural (k_B = 1)", "debye_temperature": theta,
-               "n_atoms": n, "boltzmann_constant_units": "1"},
+        attrs={
+            "Conventions": "CF-1.10",
+            "maxent_version": __version__,
+            "system": f"Debye solid, {n} atoms, Θ_D = {theta:g}",
+            "unit_system": "natural (k_B = 1)",
+            "debye_temperature": theta,
+            "n_atoms": n,
+            "boltzmann_constant_units": "1",
+        },
     )
 
 
@@ -478,10 +543,12 @@ def ising_chain(n_spins: int) -> EnergyLevels:
     n = _positive_int(n_spins, "n_spins", maximum=2 * MAX_LEVELS)
     k = np.arange(0, n + 1, 2)
     g = _binomial_degeneracy(n, k)
-    g = ({"degeneracy": 2.0 * g["degeneracy"]} if "degeneracy" in g
-         else {"log_degeneracy": math.log(2.0) + g["log_degeneracy"]})
-    return EnergyLevels(-n + 2.0 * k, **g,
-                        name=f"Ising chain, {n} spins, periodic, J = 1")
+    g = (
+        {"degeneracy": 2.0 * g["degeneracy"]}
+        if "degeneracy" in g
+        else {"log_degeneracy": math.log(2.0) + g["log_degeneracy"]}
+    )
+    return EnergyLevels(-n + 2.0 * k, **g, name=f"Ising chain, {n} spins, periodic, J = 1")
 
 
 def _enumerate_ising_2d(side: int, progress: bool) -> NDArray[np.int64]:
@@ -505,10 +572,16 @@ def _enumerate_ising_2d(side: int, progress: bool) -> NDArray[np.int64]:
     horizontal = popcount(rows ^ rot)
     vertical = popcount(rows[:, None] ^ rows[None, :])
     counts = np.zeros(2 * n_sites + 1, dtype=np.int64)
-    total = 1 << (n_sites - 1)            # last spin fixed up; flip symmetry doubles
+    total = 1 << (n_sites - 1)  # last spin fixed up; flip symmetry doubles
     chunk = 1 << min(20, n_sites - 1)
-    with tqdm(total=total, desc=f"Ising {side}x{side} enumeration", unit="config",
-              unit_scale=True, disable=not progress, leave=False) as bar:
+    with tqdm(
+        total=total,
+        desc=f"Ising {side}x{side} enumeration",
+        unit="config",
+        unit_scale=True,
+        disable=not progress,
+        leave=False,
+    ) as bar:
         for start in range(0, total, chunk):
             c = np.arange(start, min(start + chunk, total), dtype=np.int64)
             row = [(c >> (r * side)) & mask for r in range(side)]
@@ -522,8 +595,9 @@ def _enumerate_ising_2d(side: int, progress: bool) -> NDArray[np.int64]:
     return 2 * counts
 
 
-def ising_2d(side: int, columns: int | None = None, *,
-             progress: bool | None = None) -> EnergyLevels:
+def ising_2d(
+    side: int, columns: int | None = None, *, progress: bool | None = None
+) -> EnergyLevels:
     r"""Exact spectrum of the periodic L x M Ising model, :math:`E = -\sum_{\langle ij\rangle}
     s_i s_j`, J = 1, no field, for any L, M >= 2 (Kaufman 1949, expanded as Beale 1996).
 
@@ -573,11 +647,15 @@ def ising_2d(side: int, columns: int | None = None, *,
     rows, cols = side, side if columns is None else columns
     energies = np.array(list(g), dtype=np.float64)
     name = f"Ising {rows}x{cols}, periodic, J = 1"
-    if rows * cols < 1024:                          # g and their sum 2^(LM) are floats
-        return EnergyLevels(energies, degeneracy=np.array([float(x) for x in g.values()]),
-                            name=name)
-    return EnergyLevels(energies, log_degeneracy=ising_2d_log_degeneracy(
-        side, columns, progress=progress)[1], name=name)
+    if rows * cols < 1024:  # g and their sum 2^(LM) are floats
+        return EnergyLevels(
+            energies, degeneracy=np.array([float(x) for x in g.values()]), name=name
+        )
+    return EnergyLevels(
+        energies,
+        log_degeneracy=ising_2d_log_degeneracy(side, columns, progress=progress)[1],
+        name=name,
+    )
 
 
 # ---------------------------------------------------------------------------- atoms

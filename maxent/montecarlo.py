@@ -33,8 +33,16 @@ from .errors import InvalidInputError
 from .lattice import IsingModel, PottsModel, is_spin_model
 from .timeseries import equilibration_time, integrated_autocorrelation_time
 
-__all__ = ["SAMPLERS", "active_client", "chain_statistics", "check_model", "monte_carlo",
-           "numpy_checkerboard", "run_chain", "sample_sweep"]
+__all__ = [
+    "SAMPLERS",
+    "active_client",
+    "chain_statistics",
+    "check_model",
+    "monte_carlo",
+    "numpy_checkerboard",
+    "run_chain",
+    "sample_sweep",
+]
 
 _AXES = ("x", "y", "z")
 
@@ -47,9 +55,18 @@ class Sampler(Protocol):
 
     def check(self, model: IsingModel | PottsModel, beta: float) -> None: ...
 
-    def run(self, model, beta: float, spins: NDArray[np.int8], n_sweeps: int, thin: int,
-            state: NDArray[np.uint64], energy: float, magnet: float, equilibrate: bool = False,
-            ) -> tuple[NDArray[np.float64], NDArray[np.float64], float]: ...
+    def run(
+        self,
+        model,
+        beta: float,
+        spins: NDArray[np.int8],
+        n_sweeps: int,
+        thin: int,
+        state: NDArray[np.uint64],
+        energy: float,
+        magnet: float,
+        equilibrate: bool = False,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], float]: ...
 
 
 def _ising_tables(model: IsingModel, beta: float) -> tuple[NDArray, NDArray]:
@@ -72,8 +89,11 @@ def _potts_tables(model: PottsModel, beta: float) -> tuple[NDArray, NDArray]:
 
 def _acceptance(beta: float, de: NDArray[np.float64]) -> NDArray[np.float64]:
     with np.errstate(over="ignore"):
-        return np.minimum(1.0, np.exp(-beta * de)) if np.isfinite(beta) else \
-            (de <= 0).astype(np.float64)
+        return (
+            np.minimum(1.0, np.exp(-beta * de))
+            if np.isfinite(beta)
+            else (de <= 0).astype(np.float64)
+        )
 
 
 def _checkerboard_order(shape: tuple[int, ...]) -> NDArray[np.int64]:
@@ -81,8 +101,14 @@ def _checkerboard_order(shape: tuple[int, ...]) -> NDArray[np.int64]:
     return np.concatenate([np.flatnonzero(parity == 0), np.flatnonzero(parity == 1)])
 
 
-def numpy_checkerboard(spins: NDArray[np.int8], beta: float, coupling: float, field: float,
-                       rng: np.random.Generator, n_sweeps: int) -> NDArray[np.int8]:
+def numpy_checkerboard(
+    spins: NDArray[np.int8],
+    beta: float,
+    coupling: float,
+    field: float,
+    rng: np.random.Generator,
+    n_sweeps: int,
+) -> NDArray[np.int8]:
     """Plain vectorised numpy checkerboard Metropolis for the Ising model (even sides).
 
     Each half-sweep updates one sublattice at once: neighbour sums by ``np.roll``,
@@ -108,9 +134,15 @@ def numpy_checkerboard(spins: NDArray[np.int8], beta: float, coupling: float, fi
 
 def _packable(model) -> bool:
     """Whether the multi-spin-coded kernel applies: 2-D Ising, h = 0, J > 0, sides fit."""
-    return (kern.HAVE_NUMBA and isinstance(model, IsingModel) and model.dimension == 2
-            and model.field == 0 and model.coupling > 0 and model.shape[0] % 2 == 0
-            and model.shape[1] % 128 == 0)
+    return (
+        kern.HAVE_NUMBA
+        and isinstance(model, IsingModel)
+        and model.dimension == 2
+        and model.field == 0
+        and model.coupling > 0
+        and model.shape[0] % 2 == 0
+        and model.shape[1] % 128 == 0
+    )
 
 
 @dataclass(frozen=True)
@@ -128,8 +160,7 @@ class Metropolis:
     def check(self, model, beta):
         pass
 
-    def run(self, model, beta, spins, n_sweeps, thin, state, energy, magnet,
-            equilibrate=False):
+    def run(self, model, beta, spins, n_sweeps, thin, state, energy, magnet, equilibrate=False):
         n_out = n_sweeps // thin
         out_e, out_m = np.empty(n_out), np.empty(n_out)
         extra = np.nan
@@ -140,19 +171,43 @@ class Metropolis:
             if _packable(model):
                 self._packed(model, beta, spins, n_sweeps, thin, state, out_e, out_m)
             elif model.dimension == 2:
-                kern.metropolis_ising_2d(spins, prob, de, state, n_sweeps, thin, energy,
-                                         magnet, out_e, out_m)
+                kern.metropolis_ising_2d(
+                    spins, prob, de, state, n_sweeps, thin, energy, magnet, out_e, out_m
+                )
             else:
                 flat = spins.reshape(-1)
-                kern.metropolis_ising(flat, model.neighbours, _checkerboard_order(model.shape),
-                                      prob, de, state, n_sweeps, thin, energy, magnet,
-                                      out_e, out_m)
+                kern.metropolis_ising(
+                    flat,
+                    model.neighbours,
+                    _checkerboard_order(model.shape),
+                    prob,
+                    de,
+                    state,
+                    n_sweeps,
+                    thin,
+                    energy,
+                    magnet,
+                    out_e,
+                    out_m,
+                )
         else:
             prob, de = _potts_tables(model, beta)
             with np.errstate(over="ignore"):
-                kern.metropolis_potts(spins.reshape(-1), model.neighbours,
-                                      _checkerboard_order(model.shape), model.q, prob, de,
-                                      state, n_sweeps, thin, energy, magnet, out_e, out_m)
+                kern.metropolis_potts(
+                    spins.reshape(-1),
+                    model.neighbours,
+                    _checkerboard_order(model.shape),
+                    model.q,
+                    prob,
+                    de,
+                    state,
+                    n_sweeps,
+                    thin,
+                    energy,
+                    magnet,
+                    out_e,
+                    out_m,
+                )
         return out_e, out_m, extra
 
     @staticmethod
@@ -162,8 +217,9 @@ class Metropolis:
         threshold = np.uint64(0 if always else min(int(p * 2.0**64), 2**64 - 1))
         words = kern.pack_spins(spins)
         with np.errstate(over="ignore"):
-            kern.metropolis_ising_2d_packed(words, threshold, always, state, n_sweeps, thin,
-                                            model.coupling, out_e, out_m)
+            kern.metropolis_ising_2d_packed(
+                words, threshold, always, state, n_sweeps, thin, model.coupling, out_e, out_m
+            )
         spins[...] = kern.unpack_spins(words)
 
     @staticmethod
@@ -215,12 +271,14 @@ class Wolff:
                 energy, magnet = float(e[0]), float(m[0])
                 clusters += chunk
                 flipped += int(f[0])
-                chunk = min(2 * chunk, max(1, (n_sites - flipped) * clusters // flipped)) \
-                    if flipped < n_sites else chunk
+                chunk = (
+                    min(2 * chunk, max(1, (n_sites - flipped) * clusters // flipped))
+                    if flipped < n_sites
+                    else chunk
+                )
         return clusters, flipped, energy, magnet
 
-    def run(self, model, beta, spins, n_sweeps, thin, state, energy, magnet,
-            equilibrate=False):
+    def run(self, model, beta, spins, n_sweeps, thin, state, energy, magnet, equilibrate=False):
         args = self._args(model, beta, spins, state)
         n_out = n_sweeps // thin
         out_e, out_m = np.empty(n_out), np.empty(n_out)
@@ -255,8 +313,7 @@ def _beta(temperature: object) -> tuple[float, float]:
     try:
         t = float(temperature)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise InvalidInputError(f"`temperature` must be a number; got {temperature!r}.") \
-            from None
+        raise InvalidInputError(f"`temperature` must be a number; got {temperature!r}.") from None
     if not (t >= 0) or np.isnan(t):
         raise InvalidInputError(f"`temperature` must be >= 0 (or inf); got {t!r}.")
     return t, (np.inf if t == 0 else 1.0 / t)
@@ -287,9 +344,17 @@ def _count(value: object, name: str, minimum: int) -> int:
     return int(value)
 
 
-def run_chain(model, temperature: float, *, sampler: str = "metropolis",
-              n_sweeps: int = 10_000, n_equilibration: int | None = None, thin: int = 1,
-              initial: str | ArrayLike = "random", seed=None) -> dict:
+def run_chain(
+    model,
+    temperature: float,
+    *,
+    sampler: str = "metropolis",
+    n_sweeps: int = 10_000,
+    n_equilibration: int | None = None,
+    thin: int = 1,
+    initial: str | ArrayLike = "random",
+    seed=None,
+) -> dict:
     """The work of :func:`monte_carlo` without building the Dataset (a dict of arrays)."""
     check_model(model)
     t, beta = _beta(temperature)
@@ -301,8 +366,11 @@ def run_chain(model, temperature: float, *, sampler: str = "metropolis",
     thin = _count(thin, "thin", 1)
     if n_sweeps < thin:
         raise InvalidInputError(f"`n_sweeps` = {n_sweeps} must be >= `thin` = {thin}.")
-    n_eq = n_sweeps // 10 if n_equilibration is None else _count(n_equilibration,
-                                                                  "n_equilibration", 0)
+    n_eq = (
+        n_sweeps // 10
+        if n_equilibration is None
+        else _count(n_equilibration, "n_equilibration", 0)
+    )
     rng = np.random.default_rng(seed)
     spins = _initial(model, initial, rng)
     state = kern.rng_state(rng)
@@ -310,13 +378,20 @@ def run_chain(model, temperature: float, *, sampler: str = "metropolis",
         return _infinite_temperature(model, t, spins, sampler, n_sweeps, thin, n_eq, rng)
     energy, magnet = float(model.energy(spins)), float(model.magnetization(spins))
     if n_eq:
-        e, m, _ = smp.run(model, beta, spins, n_eq, n_eq, state, energy, magnet,
-                          equilibrate=True)
+        e, m, _ = smp.run(model, beta, spins, n_eq, n_eq, state, energy, magnet, equilibrate=True)
         energy, magnet = float(e[-1]), float(m[-1])
     e, m, cluster = smp.run(model, beta, spins, n_sweeps, thin, state, energy, magnet)
-    return {"energy": e, "magnetization": m, "configuration": spins, "temperature": t,
-            "beta": beta, "sampler": sampler, "n_equilibration": n_eq, "thin": thin,
-            "mean_cluster_size": cluster}
+    return {
+        "energy": e,
+        "magnetization": m,
+        "configuration": spins,
+        "temperature": t,
+        "beta": beta,
+        "sampler": sampler,
+        "n_equilibration": n_eq,
+        "thin": thin,
+        "mean_cluster_size": cluster,
+    }
 
 
 def _infinite_temperature(model, t, spins, sampler, n_sweeps, thin, n_eq, rng) -> dict:
@@ -333,16 +408,30 @@ def _infinite_temperature(model, t, spins, sampler, n_sweeps, thin, n_eq, rng) -
         configs = np.stack([model.random_configuration(rng) for _ in range(b - a)])
         e[a:b], m[a:b] = model.energy(configs), model.magnetization(configs)
         spins[...] = configs[-1]
-    return {"energy": e, "magnetization": m, "configuration": spins, "temperature": t,
-            "beta": 0.0, "sampler": sampler, "n_equilibration": n_eq, "thin": thin,
-            "mean_cluster_size": np.nan}
+    return {
+        "energy": e,
+        "magnetization": m,
+        "configuration": spins,
+        "temperature": t,
+        "beta": 0.0,
+        "sampler": sampler,
+        "n_equilibration": n_eq,
+        "thin": thin,
+        "mean_cluster_size": np.nan,
+    }
 
 
-def monte_carlo(model: IsingModel | PottsModel, temperature: float, *,
-                sampler: str = "metropolis", n_sweeps: int = 10_000,
-                n_equilibration: int | None = None, thin: int = 1,
-                initial: str | ArrayLike = "random",
-                seed: int | np.random.Generator | None = None) -> xr.Dataset:
+def monte_carlo(
+    model: IsingModel | PottsModel,
+    temperature: float,
+    *,
+    sampler: str = "metropolis",
+    n_sweeps: int = 10_000,
+    n_equilibration: int | None = None,
+    thin: int = 1,
+    initial: str | ArrayLike = "random",
+    seed: int | np.random.Generator | None = None,
+) -> xr.Dataset:
     r"""One Markov chain of a lattice spin model at one temperature.
 
     Parameters
@@ -393,8 +482,16 @@ def monte_carlo(model: IsingModel | PottsModel, temperature: float, *,
     >>> run.energy.sizes["sweep"], float(abs(run.magnetization).mean()) > 60
     (200, True)
     """
-    out = run_chain(model, temperature, sampler=sampler, n_sweeps=n_sweeps,
-                    n_equilibration=n_equilibration, thin=thin, initial=initial, seed=seed)
+    out = run_chain(
+        model,
+        temperature,
+        sampler=sampler,
+        n_sweeps=n_sweeps,
+        n_equilibration=n_equilibration,
+        thin=thin,
+        initial=initial,
+        seed=seed,
+    )
     return chain_dataset(model, out)
 
 
@@ -406,18 +503,37 @@ def chain_dataset(model, out: dict) -> xr.Dataset:
     eq = equilibration_time(e) if e.size >= 8 else 0
     ds = xr.Dataset(
         {
-            "energy": ("sweep", e, {"long_name": "energy", "units": "1",
-                                    "description": "total energy H of the lattice"}),
-            "magnetization": ("sweep", m, {"long_name": "magnetization", "units": "1",
-                                           "description": "total magnetisation M"}),
-            "configuration": (dims, out["configuration"].copy(),
-                              {"long_name": "last configuration", "units": "1"}),
+            "energy": (
+                "sweep",
+                e,
+                {
+                    "long_name": "energy",
+                    "units": "1",
+                    "description": "total energy H of the lattice",
+                },
+            ),
+            "magnetization": (
+                "sweep",
+                m,
+                {
+                    "long_name": "magnetization",
+                    "units": "1",
+                    "description": "total magnetisation M",
+                },
+            ),
+            "configuration": (
+                dims,
+                out["configuration"].copy(),
+                {"long_name": "last configuration", "units": "1"},
+            ),
         },
         coords={
-            "sweep": ("sweep", out["n_equilibration"] + out["thin"] * np.arange(1, e.size + 1),
-                      {"long_name": "sweep", "units": "1"}),
-            "temperature": ((), out["temperature"], {"long_name": "temperature",
-                                                     "units": "1"}),
+            "sweep": (
+                "sweep",
+                out["n_equilibration"] + out["thin"] * np.arange(1, e.size + 1),
+                {"long_name": "sweep", "units": "1"},
+            ),
+            "temperature": ((), out["temperature"], {"long_name": "temperature", "units": "1"}),
             "beta": ((), out["beta"], {"long_name": "inverse temperature", "units": "1"}),
         },
         attrs={
@@ -442,8 +558,11 @@ _SWEEP_VARS = {
     "heat_capacity": ("heat capacity", "k_B", "beta^2 (<E^2> - <E>^2)"),
     "magnetization": ("magnetization", "1", "<M>, total for the lattice"),
     "abs_magnetization": ("absolute magnetization", "1", "<|M|>"),
-    "susceptibility": ("magnetic susceptibility", "1",
-                       "beta (<M^2> - <|M|>^2), the finite-lattice estimator"),
+    "susceptibility": (
+        "magnetic susceptibility",
+        "1",
+        "beta (<M^2> - <|M|>^2), the finite-lattice estimator",
+    ),
     "binder_cumulant": ("Binder cumulant", "1", "1 - <M^4> / (3 <M^2>^2)"),
 }
 
@@ -456,6 +575,7 @@ def _susceptibility(beta):
     def chi(m):
         a = np.abs(m)
         return beta * float(np.mean(m * m) - np.mean(a) ** 2) if np.isfinite(beta) else 0.0
+
     return chi
 
 
@@ -464,8 +584,9 @@ def _binder(m):
     return 1.0 - float(np.mean(m**4)) / (3.0 * m2 * m2) if m2 > 0 else 2.0 / 3.0
 
 
-def chain_statistics(energy: NDArray[np.float64], magnet: NDArray[np.float64], beta: float,
-                     n_blocks: int = 32) -> dict[str, tuple[float, float]]:
+def chain_statistics(
+    energy: NDArray[np.float64], magnet: NDArray[np.float64], beta: float, n_blocks: int = 32
+) -> dict[str, tuple[float, float]]:
     """Thermodynamic averages of one chain with their errors: name -> (value, error).
 
     Means get blocking errors; the heat capacity, susceptibility and Binder cumulant
@@ -479,19 +600,30 @@ def chain_statistics(energy: NDArray[np.float64], magnet: NDArray[np.float64], b
         "magnetization": (float(magnet.mean()), blocking_error(magnet)),
         "abs_magnetization": (float(np.abs(magnet).mean()), blocking_error(np.abs(magnet))),
     }
-    for name, func, series in (("heat_capacity", _heat_capacity(beta), energy),
-                               ("susceptibility", _susceptibility(beta), magnet),
-                               ("binder_cumulant", _binder, magnet)):
+    for name, func, series in (
+        ("heat_capacity", _heat_capacity(beta), energy),
+        ("susceptibility", _susceptibility(beta), magnet),
+        ("binder_cumulant", _binder, magnet),
+    ):
         _, err = jackknife(func, series, n_blocks=n_blocks)
         out[name] = (func(series), err)  # the plain estimate, with the jackknife's error
     out["autocorrelation_time_energy"] = (integrated_autocorrelation_time(energy), np.nan)
     return out
 
 
-def _sweep_point(model, temperature, sampler, n_sweeps, n_equilibration, thin, initial,
-                 seed, n_blocks):
-    out = run_chain(model, temperature, sampler=sampler, n_sweeps=n_sweeps,
-                    n_equilibration=n_equilibration, thin=thin, initial=initial, seed=seed)
+def _sweep_point(
+    model, temperature, sampler, n_sweeps, n_equilibration, thin, initial, seed, n_blocks
+):
+    out = run_chain(
+        model,
+        temperature,
+        sampler=sampler,
+        n_sweeps=n_sweeps,
+        n_equilibration=n_equilibration,
+        thin=thin,
+        initial=initial,
+        seed=seed,
+    )
     return chain_statistics(out["energy"], out["magnetization"], out["beta"], n_blocks)
 
 
@@ -507,12 +639,19 @@ def active_client():
         return None
 
 
-def sample_sweep(model: IsingModel | PottsModel, temperatures: ArrayLike, *,
-                 sampler: str = "metropolis", n_sweeps: int = 10_000,
-                 n_equilibration: int | None = None, thin: int = 1,
-                 initial: str | ArrayLike = "random", n_blocks: int = 32,
-                 seed: int | np.random.Generator | None = None,
-                 progress: bool = False) -> xr.Dataset:
+def sample_sweep(
+    model: IsingModel | PottsModel,
+    temperatures: ArrayLike,
+    *,
+    sampler: str = "metropolis",
+    n_sweeps: int = 10_000,
+    n_equilibration: int | None = None,
+    thin: int = 1,
+    initial: str | ArrayLike = "random",
+    n_blocks: int = 32,
+    seed: int | np.random.Generator | None = None,
+    progress: bool = False,
+) -> xr.Dataset:
     r"""Monte Carlo thermodynamics of a lattice model over a grid of temperatures.
 
     One independent chain per temperature (seeded from ``seed`` by
@@ -567,25 +706,38 @@ def sample_sweep(model: IsingModel | PottsModel, temperatures: ArrayLike, *,
     bad = ~(temps >= 0)
     if np.any(bad):
         k = int(np.argmax(bad))
-        raise InvalidInputError(
-            f"`temperatures` must be >= 0; got {temps[k]} at index {k}."
-        )
+        raise InvalidInputError(f"`temperatures` must be >= 0; got {temps[k]} at index {k}.")
     _count(n_blocks, "n_blocks", 2)
     rngs = np.random.default_rng(seed).spawn(temps.size)
     args = (sampler, n_sweeps, n_equilibration, thin, initial)
-    run_chain(model, temps[0] if temps.size else 1.0, sampler=sampler, n_sweeps=thin,
-              n_equilibration=0, thin=thin, initial=initial, seed=0)  # validate once
+    run_chain(
+        model,
+        temps[0] if temps.size else 1.0,
+        sampler=sampler,
+        n_sweeps=thin,
+        n_equilibration=0,
+        thin=thin,
+        initial=initial,
+        seed=0,
+    )  # validate once
     client = active_client()
     if client is not None:
-        futures = [client.submit(_sweep_point, model, float(t), *args, r, n_blocks, pure=False)
-                   for t, r in zip(temps, rngs, strict=True)]
+        futures = [
+            client.submit(_sweep_point, model, float(t), *args, r, n_blocks, pure=False)
+            for t, r in zip(temps, rngs, strict=True)
+        ]
         points = client.gather(futures)
     else:
         from tqdm.auto import tqdm
 
-        points = [_sweep_point(model, float(t), *args, r, n_blocks)
-                  for t, r in zip(tqdm(temps, desc="sample_sweep", disable=not progress,
-                                       leave=False), rngs, strict=True)]
+        points = [
+            _sweep_point(model, float(t), *args, r, n_blocks)
+            for t, r in zip(
+                tqdm(temps, desc="sample_sweep", disable=not progress, leave=False),
+                rngs,
+                strict=True,
+            )
+        ]
     return _sweep_dataset(model, temps, points, sampler, n_sweeps)
 
 
@@ -596,25 +748,40 @@ def _sweep_dataset(model, temps, points, sampler, n_sweeps) -> xr.Dataset:
     for name, (long_name, units, desc) in _SWEEP_VARS.items():
         values = np.array([p[name][0] for p in points])
         errors = np.array([p[name][1] for p in points])
-        data[name] = ("temperature", values, {"long_name": long_name, "units": units,
-                                              "description": desc})
-        data[f"{name}_error"] = ("temperature", errors,
-                                 {"long_name": f"standard error of {long_name}",
-                                  "units": units})
+        data[name] = (
+            "temperature",
+            values,
+            {"long_name": long_name, "units": units, "description": desc},
+        )
+        data[f"{name}_error"] = (
+            "temperature",
+            errors,
+            {"long_name": f"standard error of {long_name}", "units": units},
+        )
     data["autocorrelation_time_energy"] = (
-        "temperature", np.array([p["autocorrelation_time_energy"][0] for p in points]),
-        {"long_name": "integrated autocorrelation time of E", "units": "1",
-         "description": "in recorded samples"})
+        "temperature",
+        np.array([p["autocorrelation_time_energy"][0] for p in points]),
+        {
+            "long_name": "integrated autocorrelation time of E",
+            "units": "1",
+            "description": "in recorded samples",
+        },
+    )
     with np.errstate(divide="ignore"):
         beta = 1.0 / temps
     return xr.Dataset(
         data,
-        coords={"temperature": ("temperature", temps, {"long_name": "temperature",
-                                                       "units": "1"}),
-                "beta": ("temperature", beta, {"long_name": "inverse temperature",
-                                               "units": "1"})},
-        attrs={"Conventions": "CF-1.10", "maxent_version": __version__,
-               "ensemble": "canonical (Monte Carlo)",
-               "sampler": sampler, "n_sweeps": int(n_sweeps), "model": repr(model),
-               "n_sites": model.n_sites},
+        coords={
+            "temperature": ("temperature", temps, {"long_name": "temperature", "units": "1"}),
+            "beta": ("temperature", beta, {"long_name": "inverse temperature", "units": "1"}),
+        },
+        attrs={
+            "Conventions": "CF-1.10",
+            "maxent_version": __version__,
+            "ensemble": "canonical (Monte Carlo)",
+            "sampler": sampler,
+            "n_sweeps": int(n_sweeps),
+            "model": repr(model),
+            "n_sites": model.n_sites,
+        },
     )

@@ -168,25 +168,46 @@ class PairwiseResult:
         return xr.Dataset(
             {
                 "fields": ("spin", self.fields, {"long_name": "field h", "units": "1"}),
-                "couplings": (("spin", "spin_j"), self.couplings,
-                              {"long_name": "coupling J", "units": "1",
-                               "description": "symmetric, zero diagonal"}),
-                "moment_z": ("moment", self.moment_z,
-                             {"long_name": "moment residual in standard errors",
-                              "units": "1",
-                              "description": "(data - model) / combined standard error"}),
+                "couplings": (
+                    ("spin", "spin_j"),
+                    self.couplings,
+                    {
+                        "long_name": "coupling J",
+                        "units": "1",
+                        "description": "symmetric, zero diagonal",
+                    },
+                ),
+                "moment_z": (
+                    "moment",
+                    self.moment_z,
+                    {
+                        "long_name": "moment residual in standard errors",
+                        "units": "1",
+                        "description": "(data - model) / combined standard error",
+                    },
+                ),
             },
-            coords={"spin": ("spin", np.arange(n), {"long_name": "spin", "units": "1"}),
-                    "spin_j": ("spin_j", np.arange(n), {"long_name": "spin", "units": "1"}),
-                    "moment": ("moment", np.arange(self.moment_z.size),
-                               {"long_name": "moment index", "units": "1"})},
-            attrs={"Conventions": "CF-1.10", "method": self.method,
-                   "converged": int(self.converged),
-                   "n_iter": self.n_iter, "z_threshold": float(self.z_threshold),
-                   "mle_distance": float(self.mle_distance),
-                   "max_moment_z": self.max_moment_z, "n_samples": self.n_samples,
-                   "message": self.message,
-                   "convention": "P(s) = exp(sum_i h_i s_i + sum_{i<j} J_ij s_i s_j) / Z"},
+            coords={
+                "spin": ("spin", np.arange(n), {"long_name": "spin", "units": "1"}),
+                "spin_j": ("spin_j", np.arange(n), {"long_name": "spin", "units": "1"}),
+                "moment": (
+                    "moment",
+                    np.arange(self.moment_z.size),
+                    {"long_name": "moment index", "units": "1"},
+                ),
+            },
+            attrs={
+                "Conventions": "CF-1.10",
+                "method": self.method,
+                "converged": int(self.converged),
+                "n_iter": self.n_iter,
+                "z_threshold": float(self.z_threshold),
+                "mle_distance": float(self.mle_distance),
+                "max_moment_z": self.max_moment_z,
+                "n_samples": self.n_samples,
+                "message": self.message,
+                "convention": "P(s) = exp(sum_i h_i s_i + sum_{i<j} J_ij s_i s_j) / Z",
+            },
         )
 
 
@@ -204,8 +225,7 @@ class _Chains:
         """Records (n_records, n_chains, N) from the chains at the current parameters."""
         out = np.empty((self.n_records,) + self.spins.shape, dtype=np.int8)
         for r in range(self.n_records):
-            kern.heat_bath_pairwise(self.spins, h, couplings, self.state,
-                                    self.sweeps_between)
+            kern.heat_bath_pairwise(self.spins, h, couplings, self.state, self.sweeps_between)
             out[r] = self.spins
         return out
 
@@ -221,10 +241,11 @@ def _model_moments(records):
     chain_corr = np.empty((n_chains, n, n))
     block = max(1, 2_000_000 // (n_rec * n))
     for a in range(0, n_chains, block):
-        xc = np.ascontiguousarray(records[:, a:a + block].transpose(1, 0, 2),
-                                  dtype=np.float64)  # (chains, records, N)
-        chain_means[a:a + block] = xc.mean(axis=1)
-        chain_corr[a:a + block] = np.matmul(xc.transpose(0, 2, 1), xc) / n_rec
+        xc = np.ascontiguousarray(
+            records[:, a : a + block].transpose(1, 0, 2), dtype=np.float64
+        )  # (chains, records, N)
+        chain_means[a : a + block] = xc.mean(axis=1)
+        chain_corr[a : a + block] = np.matmul(xc.transpose(0, 2, 1), xc) / n_rec
     means, corr = chain_means.mean(axis=0), chain_corr.mean(axis=0)
     mean_err = chain_means.std(axis=0, ddof=1) / np.sqrt(n_chains)
     corr_err = chain_corr.std(axis=0, ddof=1) / np.sqrt(n_chains)
@@ -235,8 +256,10 @@ def _z_scores(data: _Data, means, corr, mean_err, corr_err):
     """(data - model) / sqrt(data error^2 + model error^2), and the differences."""
     iu = np.triu_indices(data.n_spins, 1)
     diff = np.concatenate([data.means - means, (data.correlations - corr)[iu]])
-    err = np.sqrt(np.concatenate([data.mean_error**2, data.correlation_error[iu]**2])
-                  + np.concatenate([mean_err**2, corr_err[iu]**2]))
+    err = np.sqrt(
+        np.concatenate([data.mean_error**2, data.correlation_error[iu] ** 2])
+        + np.concatenate([mean_err**2, corr_err[iu] ** 2])
+    )
     return diff / np.maximum(err, 1e-300), diff
 
 
@@ -281,8 +304,13 @@ def _pseudolikelihood(data: _Data, l2: float, theta0=None, max_iter: int = 500):
         return value, grad
 
     theta0 = np.zeros(n + n * (n - 1) // 2) if theta0 is None else theta0
-    res = optimize.minimize(objective, theta0, jac=True, method="L-BFGS-B",
-                            options={"maxiter": max_iter, "gtol": 1e-9, "ftol": 1e-14})
+    res = optimize.minimize(
+        objective,
+        theta0,
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": max_iter, "gtol": 1e-9, "ftol": 1e-14},
+    )
     return res.x, bool(res.success), int(res.nit), str(res.message)
 
 
@@ -306,8 +334,9 @@ class PseudoLikelihood:
 def _new_chains(data, opt):
     rng = np.random.default_rng(opt["seed"])
     start = data.spins[rng.integers(0, data.spins.shape[0], opt["n_chains"])]
-    chains = _Chains(start.astype(np.int8), kern.rng_state(rng), opt["n_records"],
-                     opt["sweeps_between"])
+    chains = _Chains(
+        start.astype(np.int8), kern.rng_state(rng), opt["n_records"], opt["sweeps_between"]
+    )
     return chains
 
 
@@ -349,18 +378,36 @@ class BoltzmannLearning:
             step, newton_norm = _newton_step(records, grad, iu, damping, opt)
             distance = _distance(data, newton_norm)
             if np.max(np.abs(z)) < threshold and distance < opt["tol"]:
-                return h, couplings, True, it - 1, z, distance, (
-                    f"converged after {it - 1} Newton-like steps: estimated distance to the "
-                    f"maximum-likelihood fit {distance:.2f} < tol = {opt['tol']:g} (rms, in "
-                    f"its standard errors); max |z| = {np.max(np.abs(z)):.2f} < "
-                    f"{threshold:.2f}.")
+                return (
+                    h,
+                    couplings,
+                    True,
+                    it - 1,
+                    z,
+                    distance,
+                    (
+                        f"converged after {it - 1} Newton-like steps: estimated distance to the "
+                        f"maximum-likelihood fit {distance:.2f} < tol = {opt['tol']:g} (rms, in "
+                        f"its standard errors); max |z| = {np.max(np.abs(z)):.2f} < "
+                        f"{threshold:.2f}."
+                    ),
+                )
             theta = theta + step
             h, couplings = _unpack(theta, n)
-        return h, couplings, False, opt["max_iter"], z, distance, (
-            f"stopped after {opt['max_iter']} Newton-like steps with estimated distance to "
-            f"the maximum-likelihood fit {distance:.2f} (tol = {opt['tol']:g}) and max |z| = "
-            f"{np.max(np.abs(z)):.2f} (threshold {threshold:.2f}); increase `max_iter` or "
-            "`n_records`, or raise `tol`")
+        return (
+            h,
+            couplings,
+            False,
+            opt["max_iter"],
+            z,
+            distance,
+            (
+                f"stopped after {opt['max_iter']} Newton-like steps with estimated distance to "
+                f"the maximum-likelihood fit {distance:.2f} (tol = {opt['tol']:g}) and max |z| = "
+                f"{np.max(np.abs(z)):.2f} (threshold {threshold:.2f}); increase `max_iter` or "
+                "`n_records`, or raise `tol`"
+            ),
+        )
 
 
 def _newton_step(records, grad, iu, damping, opt):
@@ -426,12 +473,21 @@ METHODS: dict[str, Method] = {
 }
 
 
-def fit_pairwise(samples: ArrayLike, *, method: str = "boltzmann",
-                 values: tuple[float, float] = (-1, 1), l2: float = 0.0,
-                 max_iter: int = 50, n_chains: int = 200, n_records: int | None = None,
-                 sweeps_between: int = 2, max_step: float = 1.0,
-                 start: str = "pseudolikelihood", tol: float = 1.0,
-                 seed: int | np.random.Generator | None = None) -> PairwiseResult:
+def fit_pairwise(
+    samples: ArrayLike,
+    *,
+    method: str = "boltzmann",
+    values: tuple[float, float] = (-1, 1),
+    l2: float = 0.0,
+    max_iter: int = 50,
+    n_chains: int = 200,
+    n_records: int | None = None,
+    sweeps_between: int = 2,
+    max_step: float = 1.0,
+    start: str = "pseudolikelihood",
+    tol: float = 1.0,
+    seed: int | np.random.Generator | None = None,
+) -> PairwiseResult:
     r"""Fit a pairwise maximum-entropy (inverse Ising) model to samples of spins.
 
     Convention: ``samples`` is an array (n_samples, n_spins) of +-1 values (or of 0/1
@@ -514,8 +570,11 @@ def fit_pairwise(samples: ArrayLike, *, method: str = "boltzmann",
     l2 = float(l2)
     if not (np.isfinite(l2) and l2 >= 0):
         raise InvalidInputError(f"`l2` must be finite and >= 0; got {l2!r}.")
-    for name, value in (("max_iter", max_iter), ("n_chains", n_chains),
-                        ("sweeps_between", sweeps_between)):
+    for name, value in (
+        ("max_iter", max_iter),
+        ("n_chains", n_chains),
+        ("sweeps_between", sweeps_between),
+    ):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise InvalidInputError(f"`{name}` must be an int >= 1; got {value!r}.")
     if n_chains < 2:
@@ -525,18 +584,42 @@ def fit_pairwise(samples: ArrayLike, *, method: str = "boltzmann",
         raise InvalidInputError(f"`tol` must be finite and > 0; got {tol!r}.")
     if start not in ("pseudolikelihood", "independent"):
         raise InvalidInputError(
-            f"`start` must be 'pseudolikelihood' or 'independent'; got {start!r}.")
+            f"`start` must be 'pseudolikelihood' or 'independent'; got {start!r}."
+        )
     n_samples = data.spins.shape[0]
     if n_records is None:
         n_records = max(20, -(-int(4 * n_samples / tol_**2) // n_chains))
-    opt = {"l2": l2, "max_iter": int(max_iter), "n_chains": int(n_chains),
-           "n_records": int(n_records), "sweeps_between": int(sweeps_between),
-           "max_step": float(max_step), "start": start, "seed": seed, "n_burn": 10, "tol": tol_,
-           "hessian_samples": 20_000, "damping": 1e-3}
+    opt = {
+        "l2": l2,
+        "max_iter": int(max_iter),
+        "n_chains": int(n_chains),
+        "n_records": int(n_records),
+        "sweeps_between": int(sweeps_between),
+        "max_step": float(max_step),
+        "start": start,
+        "seed": seed,
+        "n_burn": 10,
+        "tol": tol_,
+        "hessian_samples": 20_000,
+        "damping": 1e-3,
+    }
     h, couplings, converged, n_iter, z, distance, message = METHODS[method].fit(data, opt)
     if not converged:
-        warnings.warn(f"fit_pairwise(method={method!r}) did not converge: {message}",
-                      ConvergenceWarning, stacklevel=2)
+        warnings.warn(
+            f"fit_pairwise(method={method!r}) did not converge: {message}",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     threshold = _threshold(z.size)
-    return PairwiseResult(h, couplings, bool(converged), method, int(n_iter), z, threshold,
-                          float(distance), int(n_samples), message)
+    return PairwiseResult(
+        h,
+        couplings,
+        bool(converged),
+        method,
+        int(n_iter),
+        z,
+        threshold,
+        float(distance),
+        int(n_samples),
+        message,
+    )

@@ -40,8 +40,9 @@ def _pretty_unit(units: str) -> str:
 
 
 def _math(symbol: str) -> str:
-    return {"μB": r"$\mu B$", "ħω": r"$\hbar\omega$", "Δ": r"$\Delta$",
-            "ε": r"$\varepsilon$"}.get(symbol, f"${symbol}$")
+    return {"μB": r"$\mu B$", "ħω": r"$\hbar\omega$", "Δ": r"$\Delta$", "ε": r"$\varepsilon$"}.get(
+        symbol, f"${symbol}$"
+    )
 
 
 def _unit_text(ds: Any, units: str, kind: str = "energy") -> str:
@@ -51,8 +52,11 @@ def _unit_text(ds: Any, units: str, kind: str = "energy") -> str:
     if units in ("1", ""):
         if kind == "dimensionless":
             return ""
-        scale = _math(str(ds.attrs.get("energy_scale", ""))) if ds.attrs.get(
-            "energy_scale") else "energy unit"
+        scale = (
+            _math(str(ds.attrs.get("energy_scale", "")))
+            if ds.attrs.get("energy_scale")
+            else "energy unit"
+        )
         return f" [{scale}/$k_B$]" if kind == "temperature" else f" [{scale}]"
     return f" [{_pretty_unit(units)}]"
 
@@ -67,7 +71,8 @@ def _label(ds: Any, var: str, symbol: str) -> str:
 
 def _check(ds: Any, populations: bool = False) -> None:
     needed = ("internal_energy", "entropy", "heat_capacity", "free_energy") + (
-        ("probability",) if populations else ())
+        ("probability",) if populations else ()
+    )
     missing = [v for v in needed if v not in getattr(ds, "data_vars", {})]
     if missing or "temperature" not in getattr(ds, "coords", {}):
         raise InvalidInputError(
@@ -86,10 +91,11 @@ def _temperature_axis(ds: Any) -> tuple[np.ndarray, bool, str]:
             f"`ds` has no finite temperature to plot; got {t.size} temperatures."
         )
     pos = t[keep & (t > 0)]
-    log = bool(np.all(t[keep] >= 0) and pos.size > 1
-               and np.log10(pos.max()) - np.log10(pos.min()) >= 1)
+    log = bool(
+        np.all(t[keep] >= 0) and pos.size > 1 and np.log10(pos.max()) - np.log10(pos.min()) >= 1
+    )
     if log:
-        keep &= t > 0                                  # T = 0 has no place on a log axis
+        keep &= t > 0  # T = 0 has no place on a log axis
     units = str(ds["temperature"].attrs.get("units", ""))
     return keep, log, "Temperature $T$" + _unit_text(ds, units, "temperature")
 
@@ -150,8 +156,11 @@ def plot_populations(ds: xr.Dataset, *, ax: Axes | None = None, floor: float = 1
     order = np.argsort(t)
     t = t[order]
     p = np.asarray(ds["probability"].values)[keep][order]
-    energy = np.asarray(ds["energy"].values) if "energy" in ds.coords else \
-        np.arange(p.shape[1], dtype=float)
+    energy = (
+        np.asarray(ds["energy"].values)
+        if "energy" in ds.coords
+        else np.arange(p.shape[1], dtype=float)
+    )
     levels = np.argsort(energy, kind="stable")
     p = p[:, levels]
     n = p.shape[1]
@@ -163,17 +172,22 @@ def plot_populations(ds: xr.Dataset, *, ax: Axes | None = None, floor: float = 1
         x_edges = np.concatenate([[first], mid, [last]])
     else:
         x_edges = np.array([t[0] * 0.9, t[0] * 1.1]) if t.size else np.array([0.0, 1.0])
-    mesh = ax.pcolormesh(x_edges, np.arange(n + 1) - 0.5, np.clip(p.T, floor, 1.0),
-                         norm=LogNorm(vmin=floor, vmax=1.0), cmap="viridis", shading="flat",
-                         rasterized=True)
+    mesh = ax.pcolormesh(
+        x_edges,
+        np.arange(n + 1) - 0.5,
+        np.clip(p.T, floor, 1.0),
+        norm=LogNorm(vmin=floor, vmax=1.0),
+        cmap="viridis",
+        shading="flat",
+        rasterized=True,
+    )
     if log:
         _log_x(ax, t)
     ax.set_xlabel(t_label)
     # rows are levels in order of energy, equally tall: the axis is the level index
     if n <= 25:
         ax.set_yticks(np.arange(n))
-        labels = (np.asarray(ds["label"].values)[levels] if "label" in ds.coords
-                  else levels)
+        labels = np.asarray(ds["label"].values)[levels] if "label" in ds.coords else levels
         ax.set_yticklabels([str(s) for s in labels], fontsize="small")
         ax.set_ylabel("Level, in order of energy (index, not to scale)")
     else:
@@ -184,8 +198,7 @@ def plot_populations(ds: xr.Dataset, *, ax: Axes | None = None, floor: float = 1
     return ax
 
 
-def plot_sweep(ds: xr.Dataset, *, populations: bool = True, title: str | None = None
-               ) -> Figure:
+def plot_sweep(ds: xr.Dataset, *, populations: bool = True, title: str | None = None) -> Figure:
     """Publication-style figure of a temperature sweep: U, S, C and F against T.
 
     Parameters
@@ -219,8 +232,9 @@ def plot_sweep(ds: xr.Dataset, *, populations: bool = True, title: str | None = 
     order = np.argsort(t)
     width = 11.5 if populations else 7.5
     fig = plt.figure(figsize=(width, 5.6), layout="constrained")
-    grid = fig.add_gridspec(2, 3 if populations else 2,
-                            width_ratios=[1, 1, 1.25] if populations else [1, 1])
+    grid = fig.add_gridspec(
+        2, 3 if populations else 2, width_ratios=[1, 1, 1.25] if populations else [1, 1]
+    )
     colours = ("#1f4e79", "#2e7d32", "#b23a48", "#6a3d9a")
     for k, (var, symbol) in enumerate(_PANELS):
         ax = fig.add_subplot(grid[k // 2, k % 2])
@@ -232,17 +246,17 @@ def plot_sweep(ds: xr.Dataset, *, populations: bool = True, title: str | None = 
         ax.set_ylabel(_label(ds, var, symbol))
         ax.grid(True, which="major", alpha=0.3)
         ax.tick_params(direction="in", which="both", top=True, right=True)
-        ax.text(0.03, 0.95, "abcd"[k], transform=ax.transAxes, fontweight="bold",
-                va="top")
+        ax.text(0.03, 0.95, "abcd"[k], transform=ax.transAxes, fontweight="bold", va="top")
         if var == "heat_capacity" and y.size:
             i = interior_maximum(y)
-            if i is None:                           # no peak in range: say so, mark nothing
+            if i is None:  # no peak in range: say so, mark nothing
                 text = "no interior maximum in range"
             else:
                 ax.plot(t[order][i], y[i], "o", ms=4, color=colours[k])
                 text = f"$C_{{\\max}}$ = {y[i]:.4g} at $T$ = {t[order][i]:.4g}"
-            ax.text(0.97, 0.95, text, transform=ax.transAxes, ha="right", va="top",
-                    fontsize="small")
+            ax.text(
+                0.97, 0.95, text, transform=ax.transAxes, ha="right", va="top", fontsize="small"
+            )
         ax.margins(y=0.3 if var == "heat_capacity" else 0.12)  # room for the label
     if populations:
         plot_populations(ds, ax=fig.add_subplot(grid[:, 2]))

@@ -127,27 +127,35 @@ class MaxEntResult:
                 "multipliers": (
                     "constraint",
                     self.multipliers,
-                    {"long_name": "Lagrange multiplier",
-                     "description": "lambda_k, in the inverse units of feature k"},
+                    {
+                        "long_name": "Lagrange multiplier",
+                        "description": "lambda_k, in the inverse units of feature k",
+                    },
                 ),
                 "moments": (
                     "constraint",
                     self.moments,
-                    {"long_name": "moment reached",
-                     "description": "sum_i p_i F_ik, in the units of feature k"},
+                    {
+                        "long_name": "moment reached",
+                        "description": "sum_i p_i F_ik, in the units of feature k",
+                    },
                 ),
                 "targets": (
                     "constraint",
                     self.targets,
-                    {"long_name": "target moment",
-                     "description": "b_k, in the units of feature k"},
+                    {
+                        "long_name": "target moment",
+                        "description": "b_k, in the units of feature k",
+                    },
                 ),
                 "covariance": (
                     ("constraint", "constraint_"),
                     self.covariance,
-                    {"long_name": "covariance of the features",
-                     "description": "Cov_p(F_k, F_l) = -d<F_k>/d lambda_l at the solution, "
-                                    "in the units of feature k times feature l"},
+                    {
+                        "long_name": "covariance of the features",
+                        "description": "Cov_p(F_k, F_l) = -d<F_k>/d lambda_l at the solution, "
+                        "in the units of feature k times feature l",
+                    },
                 ),
                 "log_Z": ((), self.log_Z, {"long_name": "log partition function", "units": "1"}),
                 "entropy": ((), self.entropy, {"long_name": "Shannon entropy", "units": "nat"}),
@@ -166,14 +174,18 @@ class MaxEntResult:
                 "constraint": (
                     "constraint",
                     names,
-                    {"long_name": "constraint name",
-                     "description": "the name of feature column k"},
+                    {
+                        "long_name": "constraint name",
+                        "description": "the name of feature column k",
+                    },
                 ),
                 "constraint_": (
                     "constraint_",
                     names,
-                    {"long_name": "constraint name (second index)",
-                     "description": "the name of feature column l"},
+                    {
+                        "long_name": "constraint name (second index)",
+                        "description": "the name of feature column l",
+                    },
                 ),
             },
             attrs={

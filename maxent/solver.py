@@ -37,7 +37,6 @@ from .result import MaxEntResult
 __all__ = ["solve"]
 
 
-
 def solve(
     features: ArrayLike | Mapping[str, ArrayLike] | Callable[[], Iterable[Any]],
     targets: ArrayLike | Mapping[str, ArrayLike] | None = None,
@@ -168,12 +167,34 @@ def solve(
     # (a team of BLAS threads on m x m matrices costs more than it gains, above all on a
     # busy machine).
     with blas_limited(1):
-        return _solve(features, targets, prior, lower, upper, sigma, initial_multipliers,
-                      tol, max_iter, chunk_size, names)
+        return _solve(
+            features,
+            targets,
+            prior,
+            lower,
+            upper,
+            sigma,
+            initial_multipliers,
+            tol,
+            max_iter,
+            chunk_size,
+            names,
+        )
 
 
-def _solve(features, targets, prior, lower, upper, sigma, initial_multipliers, tol,
-           max_iter, chunk_size, names):
+def _solve(
+    features,
+    targets,
+    prior,
+    lower,
+    upper,
+    sigma,
+    initial_multipliers,
+    tol,
+    max_iter,
+    chunk_size,
+    names,
+):
     tol = _checks.real_number(tol, "tol", minimum=0.0, strict=True)
     max_iter = _checks.integer(max_iter, "max_iter", minimum=0)
     chunk_size = _checks.integer(chunk_size, "chunk_size", minimum=1, allow_none=True)
@@ -196,10 +217,16 @@ def _solve(features, targets, prior, lower, upper, sigma, initial_multipliers, t
         if sigma is not None:
             raise InvalidInputError("`sigma` applies to `targets`, not to `lower`/`upper`.")
         inf = np.full(m, np.inf)
-        lo = -inf if lower is None else _checks.constraint_vector(
-            lower, "lower", names, from_mapping, allow_inf=True)
-        hi = inf if upper is None else _checks.constraint_vector(
-            upper, "upper", names, from_mapping, allow_inf=True)
+        lo = (
+            -inf
+            if lower is None
+            else _checks.constraint_vector(lower, "lower", names, from_mapping, allow_inf=True)
+        )
+        hi = (
+            inf
+            if upper is None
+            else _checks.constraint_vector(upper, "upper", names, from_mapping, allow_inf=True)
+        )
         for k in range(m):
             if lo[k] > hi[k] or lo[k] == np.inf or hi[k] == -np.inf:
                 raise InvalidInputError(
@@ -222,7 +249,8 @@ def _solve(features, targets, prior, lower, upper, sigma, initial_multipliers, t
     lam0 = np.zeros(m)
     if initial_multipliers is not None:
         lam0 = _checks.constraint_vector(
-            initial_multipliers, "initial_multipliers", names, from_mapping)
+            initial_multipliers, "initial_multipliers", names, from_mapping
+        )
 
     # First pass: prior moments, covariance and per-feature ranges over the support.
     eye = np.eye(m)
@@ -256,11 +284,23 @@ def _solve(features, targets, prior, lower, upper, sigma, initial_multipliers, t
     # The scale of the tolerance: the standard deviation under the prior; the range when
     # that is below 1e-6 of the range (a prior concentrated on a few states, whose
     # variance would not even be computed accurately); the magnitude for a constant.
-    spread = np.where(std > 1e-6 * width, std,
-                      np.where(width > 0, width, np.where(magnitude > 0, magnitude, 1.0)))
-    prob = Problem(engine, names, from_mapping, spread, magnitude, float(tol), int(max_iter),
-                    np.zeros(m) if shift is None else shift,
-                    np.ones(m) if scale is None else scale, ev0.log_Z)
+    spread = np.where(
+        std > 1e-6 * width,
+        std,
+        np.where(width > 0, width, np.where(magnitude > 0, magnitude, 1.0)),
+    )
+    prob = Problem(
+        engine,
+        names,
+        from_mapping,
+        spread,
+        magnitude,
+        float(tol),
+        int(max_iter),
+        np.zeros(m) if shift is None else shift,
+        np.ones(m) if scale is None else scale,
+        ev0.log_Z,
+    )
 
     if b is not None:
         out = _solve_equalities(prob, b, sigma2, np.arange(m), lam0, ev0)
@@ -446,8 +486,10 @@ def _equalities(prob, b, sigma2, J, lam0, ev_prior):
         if converged:
             msg = f"converged in {prob.n_iter} Newton steps"
         elif status == "stalled":
-            msg = (f"stopped after {prob.n_iter} Newton steps: the line search could not "
-                   "decrease the dual any further (rounding limits the accuracy)")
+            msg = (
+                f"stopped after {prob.n_iter} Newton steps: the line search could not "
+                "decrease the dual any further (rounding limits the accuracy)"
+            )
         else:
             msg = f"stopped after {prob.n_iter} Newton steps (max_iter = {prob.max_iter})"
         if np.any(inf_sign != 0):
@@ -524,8 +566,9 @@ def _solve_bounds(prob, lo, hi, lam0, ev0):
             state[k] = 0
             lam = out.lam
             continue
-        targets = np.where(state == 1, hi, np.where(state == -1, lo, np.where(state == 2, lo,
-                                                                              mean)))
+        targets = np.where(
+            state == 1, hi, np.where(state == -1, lo, np.where(state == 2, lo, mean))
+        )
         return out, targets
     raise InfeasibleTargetsError(  # pragma: no cover - cycling active set
         "the active-set iteration for `lower`/`upper` did not settle; check the bounds."
@@ -572,8 +615,9 @@ def _finish(prob, out, targets, user_targets, sigma2, lo, hi):
     mult = _with_infinities(lam, out.inf_sign)
     viol = mean - targets
     if np.any(sigma2):  # optimality condition m - b = sigma^2 lambda, in the engine's units
-        viol = scale * (ev.mean - engine_targets - sigma2 * np.where(out.inf_sign != 0, 0.0,
-                                                                       out.lam))
+        viol = scale * (
+            ev.mean - engine_targets - sigma2 * np.where(out.inf_sign != 0, 0.0, out.lam)
+        )
     if lo is not None:
         viol = np.maximum(np.abs(viol), np.maximum(mean - hi, lo - mean))
     residual = float(np.max(np.abs(viol), initial=0.0))

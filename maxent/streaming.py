@@ -40,8 +40,14 @@ from ._moments import BlockCheck, MomentEngine, prepare_chunk
 from ._parallel import blas_limited
 from .errors import InvalidInputError
 
-__all__ = ["DaskBlocks", "DaskExecutor", "SourceBlocks", "StreamedProbabilities",
-           "generated_features", "is_lazy"]
+__all__ = [
+    "DaskBlocks",
+    "DaskExecutor",
+    "SourceBlocks",
+    "StreamedProbabilities",
+    "generated_features",
+    "is_lazy",
+]
 
 _FAN_IN = 8  # partial results merged per task of the tree reduction
 
@@ -58,8 +64,11 @@ def is_lazy(features: Any) -> bool:
         return any(_is_dask(v) for v in features.values())
     if callable(features):
         return True
-    return (isinstance(features, Iterable) and not hasattr(features, "__array__")
-            and not isinstance(features, (Sequence, Mapping, str, bytes)))
+    return (
+        isinstance(features, Iterable)
+        and not hasattr(features, "__array__")
+        and not isinstance(features, (Sequence, Mapping, str, bytes))
+    )
 
 
 # -- validation, chunk by chunk ------------------------------------------------------------
@@ -79,13 +88,17 @@ def _check_block(fb, qb, first_row, *, names, from_mapping):
         if from_mapping:  # column by column, as for a mapping of columns in memory
             k = int(np.argmax(bad.any(axis=0)))
             i = int(np.argmax(bad[:, k]))
-            msg = (f"`features[{names[k]!r}]` must be finite; got {fb[i, k]} at index "
-                   f"{first_row + i}.")
+            msg = (
+                f"`features[{names[k]!r}]` must be finite; got {fb[i, k]} at index "
+                f"{first_row + i}."
+            )
             errors.append(((0, k, first_row + i), msg))
         else:
             i, k = first_bad_index(bad)
-            msg = (f"`features` must be finite; got {fb[i, k]} at index "
-                   f"{_fmt_index((first_row + i, k))}.")
+            msg = (
+                f"`features` must be finite; got {fb[i, k]} at index "
+                f"{_fmt_index((first_row + i, k))}."
+            )
             errors.append(((3, first_row + i, k), msg))
     positive = False
     if qb is not None:
@@ -141,7 +154,8 @@ class DaskBlocks:
                 prior = np.asarray(prior, dtype=np.float64)
             if prior.ndim != 1:
                 raise InvalidInputError(
-                    f"`prior` must be 1-D; got an array of shape {prior.shape}.")
+                    f"`prior` must be 1-D; got an array of shape {prior.shape}."
+                )
             if prior.shape[0] != n:
                 raise InvalidInputError(
                     f"`prior` has {prior.shape[0]} entries but `features` has {n} rows "
@@ -168,8 +182,18 @@ class DaskBlocks:
 
         args = (self.F, "ij") + (() if self.prior is None else (self.prior, "i"))
         return da.blockwise(
-            _p_block, "i", *args, dtype=np.float64, concatenate=True, lam=lam, log_z=log_z,
-            total=total, shift=shift, inv_scale=inv_scale, faces=faces, meta=np.empty(0),
+            _p_block,
+            "i",
+            *args,
+            dtype=np.float64,
+            concatenate=True,
+            lam=lam,
+            log_z=log_z,
+            total=total,
+            shift=shift,
+            inv_scale=inv_scale,
+            faces=faces,
+            meta=np.empty(0),
         )
 
 
@@ -192,7 +216,7 @@ class DaskExecutor:
             return None
         node = dask.delayed(combine, pure=True)
         while len(level) > 1:
-            level = [node(spec_d, level[i: i + _FAN_IN]) for i in range(0, len(level), _FAN_IN)]
+            level = [node(spec_d, level[i : i + _FAN_IN]) for i in range(0, len(level), _FAN_IN)]
         with blas_limited(1):
             (result,) = dask.compute(*level)
         return result
@@ -200,8 +224,14 @@ class DaskExecutor:
 
 def _p_block(fb, qb=None, *, lam, log_z, total, shift, inv_scale, faces):
     """p of one block, exactly as the in-memory engine computes it."""
-    return np.exp(_log_p_block(fb, qb, lam=lam, log_z=log_z, shift=shift,
-                               inv_scale=inv_scale, faces=faces)) / total
+    return (
+        np.exp(
+            _log_p_block(
+                fb, qb, lam=lam, log_z=log_z, shift=shift, inv_scale=inv_scale, faces=faces
+            )
+        )
+        / total
+    )
 
 
 def _log_p_block(fb, qb=None, *, lam, log_z, shift, inv_scale, faces):
@@ -310,8 +340,9 @@ class SourceBlocks:
 
     def lazy_p(self, lam, log_z, total, shift, inv_scale, faces):
         """p as a :class:`StreamedProbabilities` (nothing per state stored)."""
-        return StreamedProbabilities(self.source, lam, log_z, total, shift, inv_scale, faces,
-                                     self.n, self.m)
+        return StreamedProbabilities(
+            self.source, lam, log_z, total, shift, inv_scale, faces, self.n, self.m
+        )
 
 
 class StreamedProbabilities:
@@ -345,12 +376,21 @@ class StreamedProbabilities:
     def __repr__(self) -> str:
         return f"StreamedProbabilities(n_states={self.shape[0]})"
 
-    def __call__(self, features_chunk: ArrayLike, prior_chunk: ArrayLike | None = None
-                 ) -> NDArray[np.float64]:
+    def __call__(
+        self, features_chunk: ArrayLike, prior_chunk: ArrayLike | None = None
+    ) -> NDArray[np.float64]:
         """p of the states with these feature rows (and prior weights; uniform if None)."""
         fc, qc = _as_chunk((features_chunk, prior_chunk), 0, self._m)
-        return _p_block(fc, qc, lam=self._lam, log_z=self._log_z, total=self._total,
-                        shift=self._shift, inv_scale=self._inv_scale, faces=self._faces)
+        return _p_block(
+            fc,
+            qc,
+            lam=self._lam,
+            log_z=self._log_z,
+            total=self._total,
+            shift=self._shift,
+            inv_scale=self._inv_scale,
+            faces=self._faces,
+        )
 
     def chunks(self):
         """Yield p for each chunk of the source, in order (one pass over the source)."""
@@ -366,8 +406,13 @@ class StreamedProbabilities:
 
 
 # -- helpers for users -------------------------------------------------------------------------
-def generated_features(make_chunk: Callable[[int, int], ArrayLike], n_states: int,
-                       n_constraints: int, *, chunk_size: int = 1 << 20):
+def generated_features(
+    make_chunk: Callable[[int, int], ArrayLike],
+    n_states: int,
+    n_constraints: int,
+    *,
+    chunk_size: int = 1 << 20,
+):
     """A dask array whose blocks are generated on demand by ``make_chunk(start, stop)``.
 
     For state spaces enumerated by index (spin configurations, lattice-gas occupations):
@@ -397,8 +442,9 @@ def generated_features(make_chunk: Callable[[int, int], ArrayLike], n_states: in
     blocks = []
     for a in starts:
         b = min(a + chunk_size, n_states)
-        d = dask.delayed(_generate, pure=True)(make_chunk, a, b, n_constraints,
-                                               dask_key_name=f"maxent-gen-{token}-{a}")
+        d = dask.delayed(_generate, pure=True)(
+            make_chunk, a, b, n_constraints, dask_key_name=f"maxent-gen-{token}-{a}"
+        )
         blocks.append(da.from_delayed(d, shape=(b - a, n_constraints), dtype=np.float64))
     return da.concatenate(blocks, axis=0)
 
@@ -418,15 +464,18 @@ def open_lazy(features, prior, chunk_size, names: Sequence[str] | None):
         import dask.array as da
 
         if names is not None:
-            raise InvalidInputError("give constraint names either as `names` or as the keys "
-                                    "of a `features` mapping, not both.")
+            raise InvalidInputError(
+                "give constraint names either as `names` or as the keys "
+                "of a `features` mapping, not both."
+            )
         keys = tuple(str(k) for k in features)
         cols: list[Any] = []
         for key, col in features.items():
             col = col if _is_dask(col) else np.asarray(col, dtype=np.float64)
             if col.ndim != 1:
                 raise InvalidInputError(
-                    f"`features[{key!r}]` must be 1-D; got an array of shape {col.shape}.")
+                    f"`features[{key!r}]` must be 1-D; got an array of shape {col.shape}."
+                )
             if cols and col.shape[0] != cols[0].shape[0]:
                 raise InvalidInputError(
                     f"`features[{key!r}]` has {col.shape[0]} entries but "
@@ -439,7 +488,8 @@ def open_lazy(features, prior, chunk_size, names: Sequence[str] | None):
     if _is_dask(features):
         if features.ndim not in (1, 2):
             raise InvalidInputError(
-                f"`features` must be 1-D or 2-D; got an array of shape {features.shape}.")
+                f"`features` must be 1-D or 2-D; got an array of shape {features.shape}."
+            )
         m = 1 if features.ndim == 1 else features.shape[1]
         named = _names(names, m)
         return (_dask_engine(features, prior, chunk_size, *named),) + named
@@ -459,8 +509,11 @@ def open_lazy(features, prior, chunk_size, names: Sequence[str] | None):
 
 
 def _dask_engine(features, prior, chunk_size, names, from_mapping):
-    return MomentEngine(DaskBlocks(features, prior, names, from_mapping), chunk_size=chunk_size,
-                        executor=DaskExecutor())
+    return MomentEngine(
+        DaskBlocks(features, prior, names, from_mapping),
+        chunk_size=chunk_size,
+        executor=DaskExecutor(),
+    )
 
 
 def _names(names, m):

@@ -28,9 +28,14 @@ from .levels import EnergyLevels, as_levels
 __all__ = ["UNIT_SYSTEMS", "temperature_sweep"]
 
 
-def temperature_sweep(levels: EnergyLevels | ArrayLike, temperatures: ArrayLike, *,
-                      units: str | None = None, chunk_size: int | None = None,
-                      probability: bool = True) -> xr.Dataset:
+def temperature_sweep(
+    levels: EnergyLevels | ArrayLike,
+    temperatures: ArrayLike,
+    *,
+    units: str | None = None,
+    chunk_size: int | None = None,
+    probability: bool = True,
+) -> xr.Dataset:
     r"""Canonical thermodynamics over a grid of temperatures.
 
     Parameters
@@ -96,7 +101,7 @@ def temperature_sweep(levels: EnergyLevels | ArrayLike, temperatures: ArrayLike,
     blocks = None
     temperatures = magnitude(temperatures, "temperatures", us, "temperature")
     if hasattr(temperatures, "__dask_graph__"):  # a dask array: one output chunk per chunk
-        lazy = cast(Any, temperatures)           # dask has no type information
+        lazy = cast(Any, temperatures)  # dask has no type information
         blocks = lazy.chunks[0] if lazy.ndim == 1 else None
         temperatures = lazy.compute()  # the axis itself is small; the output is not
     t = as_float_array(temperatures, "temperatures", ndim=1)
@@ -113,11 +118,17 @@ def temperature_sweep(levels: EnergyLevels | ArrayLike, temperatures: ArrayLike,
         raise InvalidInputError(f"`probability` must be True or False; got {probability!r}.")
     beta = beta_from_temperature(t, us.boltzmann_constant)
     if blocks is None:
-        th = boltzmann(lv.energies, lv.log_degeneracy, beta, with_p=bool(probability),
-                       max_elements=max_elements)
+        th = boltzmann(
+            lv.energies,
+            lv.log_degeneracy,
+            beta,
+            with_p=bool(probability),
+            max_elements=max_elements,
+        )
     else:
-        th = _lazy_boltzmann(lv.energies, lv.log_degeneracy, beta, blocks, max_elements,
-                             bool(probability))
+        th = _lazy_boltzmann(
+            lv.energies, lv.log_degeneracy, beta, blocks, max_elements, bool(probability)
+        )
     return sweep_dataset(lv, us, t, beta, th, ensemble="canonical")
 
 
@@ -136,8 +147,9 @@ def _lazy_boltzmann(energies, log_g, beta, blocks, max_elements, with_p):
     n = energies.size
     columns: dict[str, list] = {k: [] for k in keys}
     for a, b in zip(edges[:-1], edges[1:], strict=True):
-        part = dask.delayed(boltzmann, pure=True)(energies, log_g, beta[a:b], with_p=with_p,
-                                                 max_elements=max_elements)
+        part = dask.delayed(boltzmann, pure=True)(
+            energies, log_g, beta[a:b], with_p=with_p, max_elements=max_elements
+        )
         for key in keys:
             shape = (b - a, n) if key == "p" else (b - a,)
             columns[key].append(da.from_delayed(part[key], shape=shape, dtype=np.float64))

@@ -142,8 +142,9 @@ def equilibration_time(x: ArrayLike, *, n_candidates: int = 20) -> int:
     return best_t0
 
 
-def jackknife(estimator: Callable[..., float], *series: ArrayLike,
-              n_blocks: int = 32) -> tuple[float, float]:
+def jackknife(
+    estimator: Callable[..., float], *series: ArrayLike, n_blocks: int = 32
+) -> tuple[float, float]:
     """Estimate and jackknife error of ``estimator(*series)`` over contiguous blocks.
 
     The series (equal lengths) are cut into ``n_blocks`` blocks; the estimator is
@@ -168,7 +169,7 @@ def jackknife(estimator: Callable[..., float], *series: ArrayLike,
     full = float(estimator(*arrays))
     partial = np.empty(n_blocks)
     for b in range(n_blocks):
-        keep = np.r_[0: edges[b], edges[b + 1]: n]
+        keep = np.r_[0 : edges[b], edges[b + 1] : n]
         partial[b] = estimator(*(a[keep] for a in arrays))
     mean = partial.mean()
     estimate = n_blocks * full - (n_blocks - 1) * mean

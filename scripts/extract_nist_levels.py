@@ -56,8 +56,15 @@ def parse(path: Path, symbol: str) -> list[dict[str, str]]:
             j_field = ",".join(str(j) for j in js)
         shell = f"n={config}" if symbol == "H" and not term else config
         label = " ".join(s for s in (shell, term, j_field and f"J={j_field}") if s)
-        rows.append({"energy": repr(energy), "J": j_field, "g": str(g), "label": label,
-                     "flag": flag.rstrip(";")})
+        rows.append(
+            {
+                "energy": repr(energy),
+                "J": j_field,
+                "g": str(g),
+                "label": label,
+                "flag": flag.rstrip(";"),
+            }
+        )
     rows.sort(key=lambda r: float(r["energy"]))
     return rows
 
@@ -74,16 +81,21 @@ def main() -> int:
         with out.open("w", newline="", encoding="utf-8") as fh:
             fh.write(f"# name: {symbol} I (neutral {symbol}), NIST ASD levels\n")
             fh.write("# unit: cm-1\n")
-            fh.write(f"# source: NIST Atomic Spectra Database, via PyNeb {pyneb.__version__} "
-                     f"file atomic_data/levels/{src.name}\n")
+            fh.write(
+                f"# source: NIST Atomic Spectra Database, via PyNeb {pyneb.__version__} "
+                f"file atomic_data/levels/{src.name}\n"
+            )
             fh.write("# licence: public domain (NIST Standard Reference Data, US Government)\n")
             fh.write("# g = 2J + 1 (summed over J values listed together; H shells: 2 n^2)\n")
-            writer = csv.DictWriter(fh, fieldnames=["energy", "J", "g", "label", "flag"],
-                                    lineterminator="\n")
+            writer = csv.DictWriter(
+                fh, fieldnames=["energy", "J", "g", "label", "flag"], lineterminator="\n"
+            )
             writer.writeheader()
             writer.writerows(rows)
-        print(f"{out.relative_to(OUT_DIR.parent.parent)}: {len(rows)} levels, "
-              f"E up to {float(rows[-1]['energy']):.1f} cm-1")
+        print(
+            f"{out.relative_to(OUT_DIR.parent.parent)}: {len(rows)} levels, "
+            f"E up to {float(rows[-1]['energy']):.1f} cm-1"
+        )
     return 0
 
 

@@ -72,44 +72,74 @@ def main() -> None:
     windows = [(0.0, 2.5), (2.5, 8.0)]
     true_integrals = [float(np.sum((dw * truth)[(w >= lo) & (w <= hi)])) for lo, hi in windows]
     results = {}
-    print(f"{'penalty':12s} {'rule':9s} {'alpha':>10s} {'chi2':>8s} {'N_good':>7s} "
-          f"{'L2 err':>7s} {'time_s':>7s}  window integrals (truth {true_integrals[0]:.3f}, "
-          f"{true_integrals[1]:.3f})")
+    print(
+        f"{'penalty':12s} {'rule':9s} {'alpha':>10s} {'chi2':>8s} {'N_good':>7s} "
+        f"{'L2 err':>7s} {'time_s':>7s}  window integrals (truth {true_integrals[0]:.3f}, "
+        f"{true_integrals[1]:.3f})"
+    )
     for penalty, rule in FITS:
         start = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", maxent.ConvergenceWarning)
-            res = maxent.fit(kernel, data, sigma, penalty=penalty, alpha=rule, grid=w,
-                             grid_weights=dw, windows=windows)
+            res = maxent.fit(
+                kernel,
+                data,
+                sigma,
+                penalty=penalty,
+                alpha=rule,
+                grid=w,
+                grid_weights=dw,
+                windows=windows,
+            )
         elapsed = time.perf_counter() - start
         err = np.sqrt(np.sum(dw * (res.x - truth) ** 2) / np.sum(dw * truth**2))
         name = f"{penalty}/{res.alpha_rule if rule != np.inf else 'inf'}"
         results[name] = res
         note = "" if not caught else f"  [warning: {caught[0].message}]"
-        errs = ", ".join(f"{v:.3f}±{e:.3f}" if np.isfinite(e) else f"{v:.3f}"
-                         for v, e in zip(res.window_integrals, res.window_errors, strict=True))
+        errs = ", ".join(
+            f"{v:.3f}±{e:.3f}" if np.isfinite(e) else f"{v:.3f}"
+            for v, e in zip(res.window_integrals, res.window_errors, strict=True)
+        )
         if not np.all(np.isfinite(res.window_errors)):
             errs += "  (errors not available: no posterior)"
-        print(f"{penalty:12s} {str(rule):9s} {res.alpha:10.3g} {res.chi2:8.2f} "
-              f"{res.n_good:7.2f} {err:7.3f} {elapsed:7.2f}  {errs}{note}")
+        print(
+            f"{penalty:12s} {str(rule):9s} {res.alpha:10.3g} {res.chi2:8.2f} "
+            f"{res.n_good:7.2f} {err:7.3f} {elapsed:7.2f}  {errs}{note}"
+        )
 
     names = list(results)
     ds = xr.Dataset(
         {
-            "solution": (("fit", "grid"), np.array([results[k].x for k in names]),
-                         {"long_name": "reconstructed spectrum A(w)", "units": "1"}),
-            "solution_error": (("fit", "grid"), np.array([results[k].x_error for k in names]),
-                               {"long_name": "posterior std of A(w) (NaN: none)",
-                                "units": "1"}),
-            "alpha": ("fit", [results[k].alpha for k in names],
-                      {"long_name": "regularisation weight", "units": "1"}),
-            "chi2": ("fit", [results[k].chi2 for k in names],
-                     {"long_name": "chi squared", "units": "1"}),
-            "n_good": ("fit", [results[k].n_good for k in names],
-                       {"long_name": "number of good measurements", "units": "1"}),
-            "window_integral": (("fit", "window"),
-                                np.array([results[k].window_integrals for k in names]),
-                                {"long_name": "integral of A over the window", "units": "1"}),
+            "solution": (
+                ("fit", "grid"),
+                np.array([results[k].x for k in names]),
+                {"long_name": "reconstructed spectrum A(w)", "units": "1"},
+            ),
+            "solution_error": (
+                ("fit", "grid"),
+                np.array([results[k].x_error for k in names]),
+                {"long_name": "posterior std of A(w) (NaN: none)", "units": "1"},
+            ),
+            "alpha": (
+                "fit",
+                [results[k].alpha for k in names],
+                {"long_name": "regularisation weight", "units": "1"},
+            ),
+            "chi2": (
+                "fit",
+                [results[k].chi2 for k in names],
+                {"long_name": "chi squared", "units": "1"},
+            ),
+            "n_good": (
+                "fit",
+                [results[k].n_good for k in names],
+                {"long_name": "number of good measurements", "units": "1"},
+            ),
+            "window_integral": (
+                ("fit", "window"),
+                np.array([results[k].window_integrals for k in names]),
+                {"long_name": "integral of A over the window", "units": "1"},
+            ),
             "truth": ("grid", truth, {"long_name": "true spectrum", "units": "1"}),
             "data": ("tau", data, {"long_name": "G(tau) with noise", "units": "1"}),
             "sigma": ("tau", sigma, {"long_name": "noise std", "units": "1"}),
@@ -118,11 +148,18 @@ def main() -> None:
             "fit": ("fit", names, {"long_name": "penalty/alpha rule", "units": "1"}),
             "grid": ("grid", w, {"long_name": "frequency w", "units": "1"}),
             "tau": ("tau", tau, {"long_name": "imaginary time", "units": "1"}),
-            "window": ("window", [f"[{lo}, {hi}]" for lo, hi in windows],
-                       {"long_name": "integration window in w", "units": "1"}),
+            "window": (
+                "window",
+                [f"[{lo}, {hi}]" for lo, hi in windows],
+                {"long_name": "integration window in w", "units": "1"},
+            ),
         },
-        attrs={"maxent_version": maxent.__version__, "seed": args.seed,
-               "noise": args.noise, "kernel": "exp(-tau w) dw"},
+        attrs={
+            "maxent_version": maxent.__version__,
+            "seed": args.seed,
+            "noise": args.noise,
+            "kernel": "exp(-tau w) dw",
+        },
     )
     nc_path = args.output_dir / "fit_spectrum.nc"
     ds.to_netcdf(nc_path)
@@ -130,23 +167,41 @@ def main() -> None:
 
     fig, axes = plt.subplots(2, 2, figsize=(13, 9))
     ax = axes[0, 0]
-    for i, name in enumerate(("entropy/classic", "entropy/bryan", "entropy/historic",
-                              "entropy/lcurve", "entropy/chi2kink", "entropy/gcv")):
+    for i, name in enumerate(
+        (
+            "entropy/classic",
+            "entropy/bryan",
+            "entropy/historic",
+            "entropy/lcurve",
+            "entropy/chi2kink",
+            "entropy/gcv",
+        )
+    ):
         res = results[name]
-        plot_reconstruction(res, ax=ax, label=f"{name} (alpha={res.alpha:.3g})", band=i == 0,
-                            default_model=i == 0, grid_name=r"$\omega$",
-                            x_name=r"$A(\omega)$")
+        plot_reconstruction(
+            res,
+            ax=ax,
+            label=f"{name} (alpha={res.alpha:.3g})",
+            band=i == 0,
+            default_model=i == 0,
+            grid_name=r"$\omega$",
+            x_name=r"$A(\omega)$",
+        )
     ax.plot(w, truth, "k--", lw=1.5, label="truth")
     ax.set_ylim(-0.2, 1.6)
     ax.legend(fontsize="small")
     ax.set_title("maximum entropy: alpha rules (band: classic, pointwise ±1 sigma)")
     ax = axes[0, 1]
-    for name in ("l2/classic", "l1/historic", "elastic_net/historic", "nonneg/lcurve",
-                 "nonneg/inf"):
+    for name in (
+        "l2/classic",
+        "l1/historic",
+        "elastic_net/historic",
+        "nonneg/lcurve",
+        "nonneg/inf",
+    ):
         res = results[name]
         ax.plot(w, res.x, label=f"{name} (alpha={res.alpha:.3g})")
-    ax.plot(w, results["entropy/classic"].x, lw=2, color="C0", alpha=0.5,
-            label="entropy/classic")
+    ax.plot(w, results["entropy/classic"].x, lw=2, color="C0", alpha=0.5, label="entropy/classic")
     ax.plot(w, truth, "k--", lw=1.5, label="truth")
     ax.set_ylim(-0.6, 2.0)
     ax.set_xlabel(r"$\omega$")
@@ -157,8 +212,13 @@ def main() -> None:
     axes[1, 0].remove()
     top = fig.add_subplot(sub[0])
     bottom = fig.add_subplot(sub[1], sharex=top)
-    plot_data_fit(results["entropy/classic"], coords=tau, axes=(top, bottom),
-                  coord_name=r"$\tau$", data_name=r"$G(\tau)$")
+    plot_data_fit(
+        results["entropy/classic"],
+        coords=tau,
+        axes=(top, bottom),
+        coord_name=r"$\tau$",
+        data_name=r"$G(\tau)$",
+    )
     top.set_yscale("log")
     top.set_title("entropy/classic: data and fit")
     plot_alpha_scan(results["entropy/classic"], ax=axes[1, 1])

@@ -54,13 +54,15 @@ def main():
     parser.add_argument("--lx", type=int, default=5)
     parser.add_argument("--ly", type=int, default=5)
     parser.add_argument("--energy", type=float, default=-1.2, help="target <E> per spin")
-    parser.add_argument("--magnetisation", type=float, default=0.3,
-                        help="target <M> per spin")
+    parser.add_argument("--magnetisation", type=float, default=0.3, help="target <M> per spin")
     parser.add_argument("--chunk", type=int, default=1 << 22, help="states per block")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--scheduler", help="address of an existing dask scheduler")
-    parser.add_argument("--check", action="store_true",
-                        help="also solve the enumerated table in memory and compare")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="also solve the enumerated table in memory and compare",
+    )
     args = parser.parse_args()
 
     from distributed import Client, LocalCluster
@@ -70,15 +72,18 @@ def main():
     if args.scheduler:
         client = Client(args.scheduler)
     else:
-        cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1,
-                               host="127.0.0.1", dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=args.workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+        )
         client = Client(cluster)
     cores = sum(client.nthreads().values())
     make = functools.partial(ising_features, lx=lx, ly=ly)
     features = generated_features(make, n_states, 2, chunk_size=args.chunk)
     targets = [args.energy * n_spins, args.magnetisation * n_spins]
-    print(f"{lx} x {ly} periodic Ising lattice: {n_states:.4g} configurations, "
-          f"{len(features.chunks[0])} blocks, {cores} worker cores")
+    print(
+        f"{lx} x {ly} periodic Ising lattice: {n_states:.4g} configurations, "
+        f"{len(features.chunks[0])} blocks, {cores} worker cores"
+    )
     t0 = time.perf_counter()
     res = maxent.solve(features, targets, names=["energy", "magnetisation"])
     wall = time.perf_counter() - t0
@@ -89,17 +94,23 @@ def main():
     print(f"beta = {beta:.12g}   (T = {1 / beta:.10g})")
     print(f"h    = {h:.12g}")
     print(f"<E>/N = {res.moments[0] / n_spins:.12g}, <M>/N = {res.moments[1] / n_spins:.12g}")
-    print(f"entropy per spin = {res.entropy / n_spins:.12g} nats; "
-          f"ln Z (uniform prior) = {res.log_Z:.12g}")
-    print(f"wall {wall:.1f} s for {res.n_iter} Newton steps, {res.n_passes} passes over "
-          f"{n_states:.4g} states: {per_state * 1e9:.2f} ns per configuration and pass "
-          f"({per_state * cores * 1e9:.2f} ns per configuration per core)")
+    print(
+        f"entropy per spin = {res.entropy / n_spins:.12g} nats; "
+        f"ln Z (uniform prior) = {res.log_Z:.12g}"
+    )
+    print(
+        f"wall {wall:.1f} s for {res.n_iter} Newton steps, {res.n_passes} passes over "
+        f"{n_states:.4g} states: {per_state * 1e9:.2f} ns per configuration and pass "
+        f"({per_state * cores * 1e9:.2f} ns per configuration per core)"
+    )
     if args.check:
         table = make(0, n_states)
         ref = maxent.solve(table, targets)
         dl = np.max(np.abs(ref.multipliers - res.multipliers))
-        print(f"in-memory check: max |lambda - lambda_memory| = {dl:.2e}, "
-              f"|ln Z - ln Z_memory| = {abs(ref.log_Z - res.log_Z):.2e}")
+        print(
+            f"in-memory check: max |lambda - lambda_memory| = {dl:.2e}, "
+            f"|ln Z - ln Z_memory| = {abs(ref.log_Z - res.log_Z):.2e}"
+        )
     client.close()
 
 

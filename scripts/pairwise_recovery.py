@@ -79,49 +79,67 @@ def small(n, n_samples, rng):
     theta_ml = params(exact.fields, exact.couplings)
     sigma = fisher_sigma(theta_ml, n, n_samples)
     truth = params(h, couplings)
-    print(f"N = {n}, {n_samples} exact samples; standard errors of the ML fit: median "
-          f"{np.median(sigma):.4f}")
-    print(f"{'method':28s} {'time_s':>7s} {'conv':>5s} {'iter':>5s} {'rms dev/sigma':>14s} "
-          f"{'max dev/sigma':>14s} {'mle_dist':>8s} {'max|z|':>7s}")
+    print(
+        f"N = {n}, {n_samples} exact samples; standard errors of the ML fit: median "
+        f"{np.median(sigma):.4f}"
+    )
+    print(
+        f"{'method':28s} {'time_s':>7s} {'conv':>5s} {'iter':>5s} {'rms dev/sigma':>14s} "
+        f"{'max dev/sigma':>14s} {'mle_dist':>8s} {'max|z|':>7s}"
+    )
     dev = (truth - theta_ml) / sigma
-    print(f"{'(truth vs exact ML fit)':28s} {'':7s} {'':5s} {'':5s} "
-          f"{np.sqrt(np.mean(dev**2)):14.3f} {np.max(np.abs(dev)):14.3f}")
-    print(f"{'exact (solve, streamed)':28s} {t_exact:7.2f} {exact.converged!s:>5s} "
-          f"{exact.n_iter:5d} {0.0:14.3f} {0.0:14.3f} {exact.mle_distance:8.3f} "
-          f"{exact.max_moment_z:7.2f}")
-    for label, kwargs in (("pseudolikelihood", {"method": "pseudolikelihood"}),
-                          ("boltzmann (from PL)", {"method": "boltzmann"}),
-                          ("boltzmann (independent)", {"method": "boltzmann",
-                                                       "start": "independent"})):
+    print(
+        f"{'(truth vs exact ML fit)':28s} {'':7s} {'':5s} {'':5s} "
+        f"{np.sqrt(np.mean(dev**2)):14.3f} {np.max(np.abs(dev)):14.3f}"
+    )
+    print(
+        f"{'exact (solve, streamed)':28s} {t_exact:7.2f} {exact.converged!s:>5s} "
+        f"{exact.n_iter:5d} {0.0:14.3f} {0.0:14.3f} {exact.mle_distance:8.3f} "
+        f"{exact.max_moment_z:7.2f}"
+    )
+    for label, kwargs in (
+        ("pseudolikelihood", {"method": "pseudolikelihood"}),
+        ("boltzmann (from PL)", {"method": "boltzmann"}),
+        ("boltzmann (independent)", {"method": "boltzmann", "start": "independent"}),
+    ):
         fit, t = timed(samples, seed=1, **kwargs)
         dev = (params(fit.fields, fit.couplings) - theta_ml) / sigma
-        print(f"{label:28s} {t:7.2f} {fit.converged!s:>5s} {fit.n_iter:5d} "
-              f"{np.sqrt(np.mean(dev**2)):14.3f} {np.max(np.abs(dev)):14.3f} "
-              f"{fit.mle_distance:8.3f} {fit.max_moment_z:7.2f}")
+        print(
+            f"{label:28s} {t:7.2f} {fit.converged!s:>5s} {fit.n_iter:5d} "
+            f"{np.sqrt(np.mean(dev**2)):14.3f} {np.max(np.abs(dev)):14.3f} "
+            f"{fit.mle_distance:8.3f} {fit.max_moment_z:7.2f}"
+        )
 
 
 def large(n, n_samples, rng, independent=False):
     h, couplings = random_model(n, rng)
     start = time.perf_counter()
     samples = mc_samples(h, couplings, n_samples, rng)
-    print(f"\nN = {n}, {n_samples} samples from heat-bath chains "
-          f"({time.perf_counter() - start:.1f} s to draw)")
+    print(
+        f"\nN = {n}, {n_samples} samples from heat-bath chains "
+        f"({time.perf_counter() - start:.1f} s to draw)"
+    )
     iu = np.triu_indices(n, 1)
-    print(f"{'method':28s} {'time_s':>7s} {'conv':>5s} {'iter':>5s} {'rms dJ':>8s} "
-          f"{'max dJ':>8s} {'rms dh':>8s} {'rms J':>8s} {'mle_dist':>8s} {'max|z|':>7s}")
-    cases = [("pseudolikelihood", {"method": "pseudolikelihood"}),
-             ("boltzmann (from PL)", {"method": "boltzmann"})]
+    print(
+        f"{'method':28s} {'time_s':>7s} {'conv':>5s} {'iter':>5s} {'rms dJ':>8s} "
+        f"{'max dJ':>8s} {'rms dh':>8s} {'rms J':>8s} {'mle_dist':>8s} {'max|z|':>7s}"
+    )
+    cases = [
+        ("pseudolikelihood", {"method": "pseudolikelihood"}),
+        ("boltzmann (from PL)", {"method": "boltzmann"}),
+    ]
     if independent:
-        cases.append(("boltzmann (independent)", {"method": "boltzmann",
-                                                   "start": "independent"}))
+        cases.append(("boltzmann (independent)", {"method": "boltzmann", "start": "independent"}))
     for label, kwargs in cases:
         fit, t = timed(samples, seed=2, **kwargs)
         dj = (fit.couplings - couplings)[iu]
-        print(f"{label:28s} {t:7.1f} {fit.converged!s:>5s} {fit.n_iter:5d} "
-              f"{np.sqrt(np.mean(dj**2)):8.4f} {np.max(np.abs(dj)):8.4f} "
-              f"{np.sqrt(np.mean((fit.fields - h) ** 2)):8.4f} "
-              f"{np.sqrt(np.mean(couplings[iu] ** 2)):8.4f} {fit.mle_distance:8.3f} "
-              f"{fit.max_moment_z:7.2f}")
+        print(
+            f"{label:28s} {t:7.1f} {fit.converged!s:>5s} {fit.n_iter:5d} "
+            f"{np.sqrt(np.mean(dj**2)):8.4f} {np.max(np.abs(dj)):8.4f} "
+            f"{np.sqrt(np.mean((fit.fields - h) ** 2)):8.4f} "
+            f"{np.sqrt(np.mean(couplings[iu] ** 2)):8.4f} {fit.mle_distance:8.3f} "
+            f"{fit.max_moment_z:7.2f}"
+        )
 
 
 def main() -> None:
@@ -130,8 +148,11 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=60)
     parser.add_argument("--samples", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--independent", action="store_true",
-                        help="also run Boltzmann learning from independent spins at large N")
+    parser.add_argument(
+        "--independent",
+        action="store_true",
+        help="also run Boltzmann learning from independent spins at large N",
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     if args.small:

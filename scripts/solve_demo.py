@@ -13,8 +13,10 @@ def main():
     die = maxent.solve({"face": faces}, {"face": 4.5})
     print("Loaded die with mean 4.5 (Jaynes' Brandeis dice problem):")
     print("  p =", np.array2string(die.p, precision=4))
-    print(f"  lambda = {die.multipliers[0]:.6f}, entropy = {die.entropy:.6f} nats,"
-          f" {die.n_iter} Newton steps")
+    print(
+        f"  lambda = {die.multipliers[0]:.6f}, entropy = {die.entropy:.6f} nats,"
+        f" {die.n_iter} Newton steps"
+    )
 
     x = np.linspace(-20, 20, 4001)
     gauss = maxent.solve({"x": x, "x^2": x**2}, {"x": 1.0, "x^2": 5.0})

@@ -24,9 +24,14 @@ def exact_moments(model, temperature):
     logw = -beta * e
     p = np.exp(logw - logsumexp(logw))
     mean_e = p @ e
-    return {"energy": mean_e, "heat_capacity": beta**2 * (p @ (e - mean_e) ** 2),
-            "magnetization": p @ m, "abs_magnetization": p @ np.abs(m),
-            "m2": p @ m**2, "m4": p @ m**4}
+    return {
+        "energy": mean_e,
+        "heat_capacity": beta**2 * (p @ (e - mean_e) ** 2),
+        "magnetization": p @ m,
+        "abs_magnetization": p @ np.abs(m),
+        "m2": p @ m**2,
+        "m4": p @ m**4,
+    }
 
 
 def strip_thermo(rows, columns, temperature, coupling=1.0):
@@ -40,8 +45,9 @@ def strip_thermo(rows, columns, temperature, coupling=1.0):
         t = beta * coupling * (0.5 * (intra[:, None] + intra[None, :]) + inter)
         shift = t.max()
         lam = np.linalg.eigvalsh(np.exp(t - shift))
-        return columns * shift + logsumexp(columns * np.log(np.abs(lam)),
-                                           b=np.sign(lam) ** columns)
+        return columns * shift + logsumexp(
+            columns * np.log(np.abs(lam)), b=np.sign(lam) ** columns
+        )
 
     beta, h = 1.0 / temperature, 1e-4
     f0, fp, fm = log_z(beta), log_z(beta + h), log_z(beta - h)

@@ -33,8 +33,27 @@ def test_level_file_and_outputs_elsewhere(tmp_path):
     levels = tmp_path / "lv.csv"
     levels.write_text("# unit: K\nenergy,g\n0,1\n100,3\n")
     nc, png = tmp_path / "o" / "s.nc", tmp_path / "o" / "s.png"
-    assert cli.main(["--levels", str(levels), "--tmin", "10", "--tmax", "1000", "--n", "25",
-                     "--out", str(nc), "--png", str(png), "--dpi", "50"]) == 0
+    assert (
+        cli.main(
+            [
+                "--levels",
+                str(levels),
+                "--tmin",
+                "10",
+                "--tmax",
+                "1000",
+                "--n",
+                "25",
+                "--out",
+                str(nc),
+                "--png",
+                str(png),
+                "--dpi",
+                "50",
+            ]
+        )
+        == 0
+    )
     ds = xr.load_dataset(nc)
     assert ds.temperature.attrs["units"] == "K"
     x = 100 / ds.temperature.values
@@ -44,8 +63,18 @@ def test_level_file_and_outputs_elsewhere(tmp_path):
 
 @pytest.mark.parametrize("model", ["two-level", "harmonic", "paramagnet", "atom"])
 def test_built_in_models(model, tmp_path):
-    args = ["--model", model, "--n", "10", "--out", str(tmp_path / "a.nc"),
-            "--png", str(tmp_path / "a.png"), "--dpi", "40"]
+    args = [
+        "--model",
+        model,
+        "--n",
+        "10",
+        "--out",
+        str(tmp_path / "a.nc"),
+        "--png",
+        str(tmp_path / "a.png"),
+        "--dpi",
+        "40",
+    ]
     assert cli.main(args) == 0
     assert xr.load_dataset(tmp_path / "a.nc").sizes["temperature"] == 10
 
@@ -66,8 +95,9 @@ def test_built_in_models(model, tmp_path):
     ],
 )
 def test_bad_options_exit_with_a_message(tmp_path, capsys, args, message):
-    assert cli.main(args + ["--out", str(tmp_path / "x.nc"),
-                            "--png", str(tmp_path / "x.png")]) == 2
+    assert (
+        cli.main(args + ["--out", str(tmp_path / "x.nc"), "--png", str(tmp_path / "x.png")]) == 2
+    )
     assert message in capsys.readouterr().err
     assert not (tmp_path / "x.nc").exists()
 
@@ -82,8 +112,12 @@ def test_bad_options_exit_with_a_message(tmp_path, capsys, args, message):
     ],
 )
 def test_output_names_are_honest(tmp_path, capsys, out, png, message):
-    assert cli.main(["--model", "two-level", "--out", str(tmp_path / out),
-                     "--png", str(tmp_path / png)]) == 2
+    assert (
+        cli.main(
+            ["--model", "two-level", "--out", str(tmp_path / out), "--png", str(tmp_path / png)]
+        )
+        == 2
+    )
     assert message in capsys.readouterr().err
 
 
@@ -99,20 +133,34 @@ def test_version(capsys):
 def test_existing_files_are_replaced_atomically_and_said(tmp_path, capsys):
     nc, png = tmp_path / "s.nc", tmp_path / "s.png"
     nc.write_text("old")
-    args = ["--model", "two-level", "--n", "5", "--out", str(nc), "--png", str(png),
-            "--dpi", "30"]
+    args = ["--model", "two-level", "--n", "5", "--out", str(nc), "--png", str(png), "--dpi", "30"]
     assert cli.main(args) == 0
     out = capsys.readouterr().out
     assert f"replaced {nc.resolve()}" in out and f"wrote {png.resolve()}" in out
     assert xr.load_dataset(nc).sizes["temperature"] == 5
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.nc", "s.png"]   # no temp left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.nc", "s.png"]  # no temp left
 
 
 def test_ev_level_file_shows_its_excitation_with_no_options(tmp_path, capsys):
     levels = tmp_path / "ev.csv"
     levels.write_text("# unit: eV\nenergy,g\n0,1\n0.05,1\n2.1,1\n")
-    assert cli.main(["--levels", str(levels), "--n", "120", "--out", str(tmp_path / "a.nc"),
-                     "--png", str(tmp_path / "a.png"), "--dpi", "30"]) == 0
+    assert (
+        cli.main(
+            [
+                "--levels",
+                str(levels),
+                "--n",
+                "120",
+                "--out",
+                str(tmp_path / "a.nc"),
+                "--png",
+                str(tmp_path / "a.png"),
+                "--dpi",
+                "30",
+            ]
+        )
+        == 0
+    )
     ds = xr.load_dataset(tmp_path / "a.nc")
     assert ds.temperature.attrs["units"] == "K"
     c = ds.heat_capacity.values
@@ -126,32 +174,82 @@ def test_ev_level_file_shows_its_excitation_with_no_options(tmp_path, capsys):
 
 
 def test_edge_maximum_is_reported_as_such(tmp_path, capsys):
-    assert cli.main(["--model", "harmonic", "--n", "20", "--out", str(tmp_path / "a.nc"),
-                     "--png", str(tmp_path / "a.png"), "--dpi", "30"]) == 0
+    assert (
+        cli.main(
+            [
+                "--model",
+                "harmonic",
+                "--n",
+                "20",
+                "--out",
+                str(tmp_path / "a.nc"),
+                "--png",
+                str(tmp_path / "a.png"),
+                "--dpi",
+                "30",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "no interior maximum" in out and "heat capacity maximum" not in out
 
 
 def test_large_einstein_solid_runs_without_the_table(tmp_path, capsys):
-    assert cli.main(["--model", "einstein", "--N", "20000", "--n", "100",
-                     "--out", str(tmp_path / "a.nc"), "--png", str(tmp_path / "a.png"),
-                     "--dpi", "30"]) == 0
+    assert (
+        cli.main(
+            [
+                "--model",
+                "einstein",
+                "--N",
+                "20000",
+                "--n",
+                "100",
+                "--out",
+                str(tmp_path / "a.nc"),
+                "--png",
+                str(tmp_path / "a.png"),
+                "--dpi",
+                "30",
+            ]
+        )
+        == 0
+    )
     assert "population map left out" in capsys.readouterr().out
     ds = xr.load_dataset(tmp_path / "a.nc")
     assert "probability" not in ds and ds.attrs["probability_table"] == 0
     x = 1.0 / ds.temperature.values
-    np.testing.assert_allclose(ds.heat_capacity.values / 20000,
-                               x**2 * np.exp(x) / np.expm1(x) ** 2, rtol=1e-8)
+    np.testing.assert_allclose(
+        ds.heat_capacity.values / 20000, x**2 * np.exp(x) / np.expm1(x) ** 2, rtol=1e-8
+    )
 
 
 def test_default_range_is_in_the_users_units(tmp_path):
     from scipy import constants
 
-    k_mev = constants.k / constants.e * 1e3                  # k_B in meV / K
+    k_mev = constants.k / constants.e * 1e3  # k_B in meV / K
     for model in ("harmonic", "two-level"):
-        assert cli.main(["--model", model, "--gap", "10", "--units", "meV", "--n", "20",
-                         "--out", str(tmp_path / "a.nc"), "--png", str(tmp_path / "a.png"),
-                         "--dpi", "30"]) == 0
+        assert (
+            cli.main(
+                [
+                    "--model",
+                    model,
+                    "--gap",
+                    "10",
+                    "--units",
+                    "meV",
+                    "--n",
+                    "20",
+                    "--out",
+                    str(tmp_path / "a.nc"),
+                    "--png",
+                    str(tmp_path / "a.png"),
+                    "--dpi",
+                    "30",
+                ]
+            )
+            == 0
+        )
         ds = xr.load_dataset(tmp_path / "a.nc")
         assert ds.temperature.attrs["units"] == "K"
         assert ds.temperature.values[0] == pytest.approx(float(f"{10 / 8 / k_mev:.2g}"))

@@ -30,8 +30,9 @@ def _canonical():
 
 
 def _grand():
-    return maxent.grand_canonical([0.0, 1.0, 2.0], [0, 1, 2], temperature=1.0,
-                                  chemical_potential=0.3).to_xarray()
+    return maxent.grand_canonical(
+        [0.0, 1.0, 2.0], [0, 1, 2], temperature=1.0, chemical_potential=0.3
+    ).to_xarray()
 
 
 def _sweep():
@@ -68,7 +69,7 @@ DATASETS = {
 @pytest.mark.parametrize("name", sorted(DATASETS))
 def test_dataset_quantifies_with_pint(name):
     ds = DATASETS[name]()
-    q = ds.pint.quantify()                      # raises on a unit string pint cannot parse
+    q = ds.pint.quantify()  # raises on a unit string pint cannot parse
     assert set(q.data_vars) == set(ds.data_vars)
     for var in ds.variables.values():
         units = var.attrs.get("units")

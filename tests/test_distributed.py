@@ -19,8 +19,9 @@ distributed = pytest.importorskip("distributed")
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       host="127.0.0.1", dashboard_address=None)
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    )
     with distributed.Client(cluster) as c:
         yield c
     cluster.close()
@@ -39,8 +40,9 @@ def test_distributed_dask_array_solve_equals_in_memory(client):
     prior = rng.uniform(0.0, 2.0, 20_000)
     targets = [0.2, -0.3, 0.1]
     ref = maxent.solve(features, targets, prior=prior)
-    res = maxent.solve(da.from_array(features, chunks=(2500, 3)), targets,
-                       prior=da.from_array(prior, chunks=2500))
+    res = maxent.solve(
+        da.from_array(features, chunks=(2500, 3)), targets, prior=da.from_array(prior, chunks=2500)
+    )
     assert client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.workers)) == 2
     np.testing.assert_allclose(res.multipliers, ref.multipliers, rtol=1e-12, atol=1e-12)
     assert res.log_Z == pytest.approx(ref.log_Z, rel=1e-12)

@@ -40,8 +40,9 @@ def rst_blocks(text: str) -> list[tuple[int, str]]:
         while i < len(lines) and (not lines[i].strip() or lines[i].lstrip().startswith(":")):
             i += 1  # blank lines and options
         start, body = i, []
-        while i < len(lines) and (not lines[i].strip()
-                                  or len(lines[i]) - len(lines[i].lstrip()) > indent):
+        while i < len(lines) and (
+            not lines[i].strip() or len(lines[i]) - len(lines[i].lstrip()) > indent
+        ):
             body.append(lines[i])
             i += 1
         out.append((start + 1, textwrap.dedent("\n".join(body)).strip() + "\n"))
@@ -53,8 +54,9 @@ def collect() -> list[tuple[str, str]]:
     found = []
     files = [ROOT / "README.md", *sorted(DOCS.rglob("*.md")), *sorted(DOCS.rglob("*.rst"))]
     for path in files:
-        if "_build" in path.parts or any(part.startswith(("auto_", "generated"))
-                                          for part in path.relative_to(ROOT).parts):
+        if "_build" in path.parts or any(
+            part.startswith(("auto_", "generated")) for part in path.relative_to(ROOT).parts
+        ):
             continue
         text = path.read_text(encoding="utf-8")
         blocks = markdown_blocks(text) if path.suffix == ".md" else rst_blocks(text)
@@ -97,7 +99,7 @@ def test_block_runs(code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         root = (exc.name or "").split(".")[0]
         if root not in OPTIONAL:
             raise
-        pytest.skip(f"needs {root!r}: python3 -m pip install -e \".[{OPTIONAL[root]}]\"")
+        pytest.skip(f'needs {root!r}: python3 -m pip install -e ".[{OPTIONAL[root]}]"')
     finally:
         plt.close("all")
 
@@ -111,7 +113,15 @@ def test_readme_blocks_type_check(tmp_path: Path) -> None:
         parts.append(f"def block_{k}_line_{line}() -> None:\n" + textwrap.indent(code, "    "))
     module = tmp_path / "readme_blocks.py"
     module.write_text("\n\n".join(parts), encoding="utf-8")
-    out, err, status = api.run([str(module), "--python-version", "3.10",
-                                "--config-file", str(ROOT / "pyproject.toml"),
-                                "--cache-dir", str(tmp_path / ".mypy_cache")])
+    out, err, status = api.run(
+        [
+            str(module),
+            "--python-version",
+            "3.10",
+            "--config-file",
+            str(ROOT / "pyproject.toml"),
+            "--cache-dir",
+            str(tmp_path / ".mypy_cache"),
+        ]
+    )
     assert status == 0, out + err

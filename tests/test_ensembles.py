@@ -21,8 +21,9 @@ def _solver_available():
     return True
 
 
-needs_solver = pytest.mark.skipif(not _solver_available(),
-                                  reason="maxent.solve is still a stub on this branch")
+needs_solver = pytest.mark.skipif(
+    not _solver_available(), reason="maxent.solve is still a stub on this branch"
+)
 
 LEVELS = maxent.EnergyLevels([-1.0, -1.0, 0.5, 2.0, 2.0], degeneracy=[2, 1, 3, 1, 4])
 
@@ -60,9 +61,9 @@ def test_zero_temperature_is_the_ground_level_shared_by_degeneracy():
     ens = maxent.canonical(LEVELS, temperature=0.0)
     np.testing.assert_array_equal(ens.p, [2 / 3, 1 / 3, 0.0, 0.0, 0.0])
     assert (ens.internal_energy, ens.free_energy, ens.heat_capacity) == (-1.0, -1.0, 0.0)
-    assert ens.entropy == pytest.approx(np.log(3.0))          # residual entropy ln g0
+    assert ens.entropy == pytest.approx(np.log(3.0))  # residual entropy ln g0
     assert ens.beta == np.inf
-    assert ens.log_Z == np.inf                                 # ln(3 e^{+inf})
+    assert ens.log_Z == np.inf  # ln(3 e^{+inf})
 
 
 def test_zero_temperature_log_z_with_ground_energy_zero_or_positive():
@@ -101,12 +102,20 @@ def test_negative_temperature_inverts_the_populations():
 
 # ---------------------------------------------------------------- numerics
 def test_no_overflow_for_huge_beta_e():
-    for e, kw in (([1e5, 1e5 + 1.0], {"temperature": 1e-3}),
-                  ([0.0, 1e5], {"temperature": 1e-3}),
-                  ([-1e5, 0.0, 1e5], {"temperature": -1e-3})):
+    for e, kw in (
+        ([1e5, 1e5 + 1.0], {"temperature": 1e-3}),
+        ([0.0, 1e5], {"temperature": 1e-3}),
+        ([-1e5, 0.0, 1e5], {"temperature": -1e-3}),
+    ):
         ens = maxent.canonical(e, **kw)
-        vals = [ens.log_Z, ens.free_energy, ens.internal_energy, ens.entropy,
-                ens.heat_capacity, *ens.p]
+        vals = [
+            ens.log_Z,
+            ens.free_energy,
+            ens.internal_energy,
+            ens.entropy,
+            ens.heat_capacity,
+            *ens.p,
+        ]
         assert np.all(np.isfinite(vals)), ens
         assert ens.p.sum() == pytest.approx(1.0)
     ens = maxent.canonical([1e5, 1e5 + 1.0], temperature=1e-3)
@@ -129,7 +138,7 @@ def test_a_million_levels():
     beta=st.floats(-3, 3),
 )
 def test_matches_textbook_formulas(e, beta):
-    g = 1.0 + np.abs(np.sin(np.arange(e.size)))        # non-integer degeneracies
+    g = 1.0 + np.abs(np.sin(np.arange(e.size)))  # non-integer degeneracies
     ens = maxent.canonical(maxent.EnergyLevels(e, g), beta=beta)
     p, log_z, u, c = _naive(e, g, beta)
     np.testing.assert_allclose(ens.p, p, rtol=1e-12, atol=1e-15)
@@ -140,8 +149,9 @@ def test_matches_textbook_formulas(e, beta):
     assert ens.entropy == pytest.approx(s, rel=1e-10, abs=1e-12)
     if beta != 0:
         t = 1 / beta
-        assert ens.free_energy == pytest.approx(ens.internal_energy - t * ens.entropy,
-                                                rel=1e-9, abs=1e-9)
+        assert ens.free_energy == pytest.approx(
+            ens.internal_energy - t * ens.entropy, rel=1e-9, abs=1e-9
+        )
 
 
 def test_named_unit_system_uses_kelvin():
@@ -172,8 +182,9 @@ def test_bad_arguments_are_named(kwargs, match):
 
 @pytest.mark.parametrize("u", [-1.5, 2.0001, np.inf])
 def test_internal_energy_outside_the_spectrum_is_infeasible(u):
-    with pytest.raises(maxent.InfeasibleTargetsError,
-                       match=r"`internal_energy` = .* is outside \[-1.0, 2.0\]"):
+    with pytest.raises(
+        maxent.InfeasibleTargetsError, match=r"`internal_energy` = .* is outside \[-1.0, 2.0\]"
+    ):
         maxent.canonical(LEVELS, internal_energy=u)
 
 
@@ -207,8 +218,7 @@ def test_internal_energy_at_the_infinite_temperature_mean_gives_beta_zero():
 def test_internal_energy_in_kelvin_units():
     lv = maxent.models.atom("Na")
     u = maxent.canonical(lv, temperature=6000.0).internal_energy
-    assert maxent.canonical(lv, internal_energy=u).temperature == pytest.approx(6000.0,
-                                                                                rel=1e-7)
+    assert maxent.canonical(lv, internal_energy=u).temperature == pytest.approx(6000.0, rel=1e-7)
 
 
 # ---------------------------------------------------------------- grand canonical
@@ -219,7 +229,8 @@ def test_single_orbital_is_fermi_dirac(t, mu):
     assert gc.particle_number == pytest.approx(1 / (np.exp((eps - mu) / t) + 1), rel=1e-13)
     assert gc.log_Z == pytest.approx(np.log1p(np.exp(-(eps - mu) / t)), rel=1e-13)
     assert gc.grand_potential == pytest.approx(
-        gc.internal_energy - t * gc.entropy - mu * gc.particle_number, rel=1e-12, abs=1e-14)
+        gc.internal_energy - t * gc.entropy - mu * gc.particle_number, rel=1e-12, abs=1e-14
+    )
 
 
 def test_bosonic_mode_is_bose_einstein():
@@ -228,16 +239,21 @@ def test_bosonic_mode_is_bose_einstein():
     gc = maxent.grand_canonical(eps * n, n, temperature=t, chemical_potential=mu)
     assert gc.particle_number == pytest.approx(1 / np.expm1((eps - mu) / t), rel=1e-12)
     x = (eps - mu) / t
-    assert gc.particle_number_variance == pytest.approx(np.exp(x) / np.expm1(x) ** 2,
-                                                        rel=1e-10)
+    assert gc.particle_number_variance == pytest.approx(np.exp(x) / np.expm1(x) ** 2, rel=1e-10)
 
 
 def test_grand_canonical_errors():
     with pytest.raises(maxent.InvalidInputError, match=r"give either"):
         maxent.grand_canonical([0.0, 1.0], [0, 1], temperature=1.0)
     with pytest.raises(maxent.InvalidInputError, match=r"give either"):
-        maxent.grand_canonical([0.0, 1.0], [0, 1], temperature=1.0, chemical_potential=0.0,
-                               particle_number=0.5, internal_energy=0.5)
+        maxent.grand_canonical(
+            [0.0, 1.0],
+            [0, 1],
+            temperature=1.0,
+            chemical_potential=0.0,
+            particle_number=0.5,
+            internal_energy=0.5,
+        )
     with pytest.raises(maxent.InvalidInputError, match=r"`particle_numbers` has 3 entries"):
         maxent.grand_canonical([0.0, 1.0], [0, 1, 2], beta=1.0, chemical_potential=0.0)
 
@@ -249,8 +265,9 @@ def test_grand_canonical_targets_recover_temperature_and_mu(t, mu):
     e = rng.uniform(-1, 2, size=12)
     n = rng.integers(0, 4, size=12).astype(float)
     fwd = maxent.grand_canonical(e, n, temperature=t, chemical_potential=mu)
-    back = maxent.grand_canonical(e, n, internal_energy=fwd.internal_energy,
-                                  particle_number=fwd.particle_number)
+    back = maxent.grand_canonical(
+        e, n, internal_energy=fwd.internal_energy, particle_number=fwd.particle_number
+    )
     assert back.temperature == pytest.approx(t, rel=1e-6)
     assert back.chemical_potential == pytest.approx(mu, rel=1e-6, abs=1e-9)
     np.testing.assert_allclose(back.p, fwd.p, atol=1e-9)
@@ -260,8 +277,9 @@ def test_grand_canonical_targets_recover_temperature_and_mu(t, mu):
 def test_grand_canonical_infeasible_and_boundary_targets():
     with pytest.raises(maxent.InfeasibleTargetsError, match=r"internal_energy"):
         maxent.grand_canonical([0.0, 1.0], [0, 1], internal_energy=0.5, particle_number=0.2)
-    edge = maxent.grand_canonical([0.0, 1.0, 2.0], [0, 1, 1], internal_energy=0.0,
-                                  particle_number=0.0)
+    edge = maxent.grand_canonical(
+        [0.0, 1.0, 2.0], [0, 1, 1], internal_energy=0.0, particle_number=0.0
+    )
     np.testing.assert_allclose(edge.p, [1.0, 0.0, 0.0], atol=1e-12)
     assert edge.beta == np.inf and edge.entropy == 0.0
 
@@ -269,16 +287,16 @@ def test_grand_canonical_infeasible_and_boundary_targets():
 # ---------------------------------------------------------------- softmax
 def test_softmax_is_boltzmann_with_energies_minus_logits():
     z = np.array([0.3, -1.2, 2.5, 2.5])
-    np.testing.assert_allclose(maxent.softmax(z, temperature=0.7),
-                               maxent.canonical(-z, temperature=0.7).p, rtol=1e-14)
+    np.testing.assert_allclose(
+        maxent.softmax(z, temperature=0.7), maxent.canonical(-z, temperature=0.7).p, rtol=1e-14
+    )
     np.testing.assert_allclose(maxent.softmax(z), special.softmax(z), rtol=1e-14)
 
 
 def test_softmax_limits_are_exact():
     z = np.array([1.0, 3.0, -np.inf, 3.0])
     np.testing.assert_array_equal(maxent.softmax(z, temperature=0), [0, 0.5, 0, 0.5])
-    np.testing.assert_array_equal(maxent.softmax(z, temperature=np.inf), [1 / 3, 1 / 3, 0,
-                                                                          1 / 3])
+    np.testing.assert_array_equal(maxent.softmax(z, temperature=np.inf), [1 / 3, 1 / 3, 0, 1 / 3])
     np.testing.assert_array_equal(maxent.softmax([1e308, -1e308]), [1.0, 0.0])
 
 
@@ -305,8 +323,9 @@ def test_softmax_errors(logits, t, match):
 
 
 # ---------------------------------------------------------------- xarray
-@pytest.mark.parametrize("kw", [{"temperature": 0.8}, {"temperature": 0.0},
-                                {"temperature": np.inf}, {"beta": -2.0}])
+@pytest.mark.parametrize(
+    "kw", [{"temperature": 0.8}, {"temperature": 0.0}, {"temperature": np.inf}, {"beta": -2.0}]
+)
 def test_canonical_dataset_survives_netcdf(kw, tmp_path):
     ds = maxent.canonical(LEVELS, **kw).to_xarray()
     ds.to_netcdf(tmp_path / "c.nc")
@@ -315,8 +334,9 @@ def test_canonical_dataset_survives_netcdf(kw, tmp_path):
 
 
 def test_grand_canonical_dataset_survives_netcdf(tmp_path):
-    ds = maxent.grand_canonical([0.0, 1.0, 2.0], [0, 1, 2], degeneracy=[1, 2, 1],
-                                temperature=1.0, chemical_potential=0.5).to_xarray()
+    ds = maxent.grand_canonical(
+        [0.0, 1.0, 2.0], [0, 1, 2], degeneracy=[1, 2, 1], temperature=1.0, chemical_potential=0.5
+    ).to_xarray()
     for name, var in {**ds.data_vars, **ds.coords}.items():
         assert {"long_name", "units"} <= set(var.attrs), name
     ds.to_netcdf(tmp_path / "g.nc")
@@ -326,7 +346,7 @@ def test_grand_canonical_dataset_survives_netcdf(tmp_path):
 # ---------------------------------------------------------------- units (pint, astropy)
 from scipy import constants as sc  # noqa: E402
 
-JOULE_PER = {                         # hand conversions with scipy.constants
+JOULE_PER = {  # hand conversions with scipy.constants
     "meV": 1e-3 * sc.e,
     "kJ/mol": 1e3 / sc.N_A,
     "cm^-1": 100.0 * sc.h * sc.c,
@@ -341,7 +361,7 @@ JOULE_PER = {                         # hand conversions with scipy.constants
 def test_energy_units_with_kelvin_temperatures_match_hand_conversions(unit, t):
     e = np.array([0.0, 2.5, 7.0, 40.0])
     g = np.array([1.0, 3.0, 2.0, 5.0])
-    x = e * JOULE_PER[unit] / (sc.k * t)                 # beta E, dimensionless
+    x = e * JOULE_PER[unit] / (sc.k * t)  # beta E, dimensionless
     w = g * np.exp(-x)
     p = w / w.sum()
     ens = maxent.canonical(maxent.EnergyLevels(e, g, unit=unit), temperature=t)
@@ -362,7 +382,7 @@ def test_issue_example_mev_levels_at_300_kelvin():
 
 def test_pint_quantities_are_converted_never_stripped():
     ureg = pint.get_application_registry()
-    na = models.atom("Na")                                # energies in cm^-1, T in K
+    na = models.atom("Na")  # energies in cm^-1, T in K
     t_k = 0.43 * sc.e / sc.k
     by_ev = maxent.canonical(na, temperature=0.43 * ureg.eV)
     by_k = maxent.canonical(na, temperature=t_k)
@@ -378,27 +398,45 @@ def test_pint_quantities_are_converted_never_stripped():
     assert u.internal_energy == pytest.approx(4.0, rel=1e-10)
     q = maxent.EnergyLevels(ureg.Quantity([0.0, 0.01], "eV"))
     assert q.unit == "electron_volt"
-    np.testing.assert_allclose(maxent.canonical(q, temperature=300.0).p,
-                               maxent.canonical(lv, temperature=300.0).p, rtol=1e-12)
+    np.testing.assert_allclose(
+        maxent.canonical(q, temperature=300.0).p,
+        maxent.canonical(lv, temperature=300.0).p,
+        rtol=1e-12,
+    )
     ds = maxent.temperature_sweep(lv, ureg.Quantity([300.0, 600.0], "K"))
     np.testing.assert_array_equal(ds.temperature.values, [300.0, 600.0])
-    gc = maxent.grand_canonical(ureg.Quantity([0.0, 10.0], "meV"), [0, 1],
-                                temperature=300 * ureg.K, chemical_potential=0.01 * ureg.eV)
+    gc = maxent.grand_canonical(
+        ureg.Quantity([0.0, 10.0], "meV"),
+        [0, 1],
+        temperature=300 * ureg.K,
+        chemical_potential=0.01 * ureg.eV,
+    )
     assert gc.chemical_potential == pytest.approx(10.0, rel=1e-14)
 
 
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda u: maxent.canonical([0.0, 1.0], temperature=300 * u.K),
-         r"`temperature` has unit 'kelvin' but the energies carry no unit"),
-        (lambda u: maxent.canonical(maxent.EnergyLevels([0.0, 1.0], unit="meV"),
-                                    temperature=3 * u.m), r"`temperature` .*not an energy"),
-        (lambda u: maxent.canonical(maxent.EnergyLevels([0.0, 1.0], unit="meV"),
-                                    internal_energy=3 * u.s),
-         r"`internal_energy` .*not an energy"),
-        (lambda u: maxent.EnergyLevels(u.Quantity([0.0, 1.0], "m")),
-         r"`energies` .*not an energy"),
+        (
+            lambda u: maxent.canonical([0.0, 1.0], temperature=300 * u.K),
+            r"`temperature` has unit 'kelvin' but the energies carry no unit",
+        ),
+        (
+            lambda u: maxent.canonical(
+                maxent.EnergyLevels([0.0, 1.0], unit="meV"), temperature=3 * u.m
+            ),
+            r"`temperature` .*not an energy",
+        ),
+        (
+            lambda u: maxent.canonical(
+                maxent.EnergyLevels([0.0, 1.0], unit="meV"), internal_energy=3 * u.s
+            ),
+            r"`internal_energy` .*not an energy",
+        ),
+        (
+            lambda u: maxent.EnergyLevels(u.Quantity([0.0, 1.0], "m")),
+            r"`energies` .*not an energy",
+        ),
     ],
 )
 def test_unconvertible_quantities_are_refused(call, match):
@@ -419,9 +457,11 @@ def test_astropy_quantities_are_converted():
         maxent.canonical(lv, temperature=3 * u.m)
 
 
-@given(unit=st.sampled_from(["meV", "eV", "kJ/mol", "kcal/mol", "hartree", "cm^-1", "K",
-                             "THz", "J"]),
-       t=st.floats(1.0, 1e4), scale=st.floats(1e-3, 1e3))
+@given(
+    unit=st.sampled_from(["meV", "eV", "kJ/mol", "kcal/mol", "hartree", "cm^-1", "K", "THz", "J"]),
+    t=st.floats(1.0, 1e4),
+    scale=st.floats(1e-3, 1e3),
+)
 def test_changing_the_energy_unit_and_converting_t_leaves_p_unchanged(unit, t, scale):
     from maxent._units import joule_per
 
@@ -441,11 +481,11 @@ def test_two_level_low_temperature_relative_precision_against_mpmath(t):
     mpmath = pytest.importorskip("mpmath")
     mpmath.mp.dps = 40
     b = 1 / mpmath.mpf(float(t))
-    lz = mpmath.log1p(mpmath.exp(-b))                  # ln Z - (-beta E_0 + ln g_0), E_0 = 0
+    lz = mpmath.log1p(mpmath.exp(-b))  # ln Z - (-beta E_0 + ln g_0), E_0 = 0
     u = mpmath.exp(-b) / (1 + mpmath.exp(-b))
     ens = maxent.canonical([0.0, 1.0], temperature=t)
     assert ens.log_Z == pytest.approx(float(lz), rel=1e-12)
-    assert ens.free_energy == pytest.approx(float(-lz / b), rel=1e-12)       # F - E_0
+    assert ens.free_energy == pytest.approx(float(-lz / b), rel=1e-12)  # F - E_0
     assert ens.entropy == pytest.approx(float(b * u + lz), rel=1e-12)
     assert ens.heat_capacity == pytest.approx(float(b**2 * u * (1 - u)), rel=1e-12)
 
@@ -454,16 +494,14 @@ def test_two_level_low_temperature_relative_precision_against_mpmath(t):
 def test_thermodynamics_are_exact_for_any_energy_scale(scale):
     ens = maxent.canonical([0.0, scale], temperature=scale)
     x = 1.0
-    assert ens.heat_capacity == pytest.approx(x**2 * np.exp(x) / (1 + np.exp(x)) ** 2,
-                                              rel=1e-14)
+    assert ens.heat_capacity == pytest.approx(x**2 * np.exp(x) / (1 + np.exp(x)) ** 2, rel=1e-14)
     assert ens.internal_energy == pytest.approx(scale / (1 + np.e), rel=1e-14)
     assert ens.entropy == pytest.approx(np.log1p(np.exp(-1)) + 1 / (1 + np.e), rel=1e-14)
 
 
 def test_softmax_exact_limits_without_nan():
     np.testing.assert_array_equal(maxent.softmax([1, 2.0], temperature=5e-324), [0.0, 1.0])
-    np.testing.assert_array_equal(maxent.softmax([1e300, 1e300], temperature=1e-10),
-                                  [0.5, 0.5])
+    np.testing.assert_array_equal(maxent.softmax([1e300, 1e300], temperature=1e-10), [0.5, 0.5])
     np.testing.assert_array_equal(maxent.softmax([1e300, -1e300]), [1.0, 0.0])
 
 
@@ -471,13 +509,12 @@ def test_softmax_exact_limits_without_nan():
 def test_grand_canonical_infinite_chemical_potential_is_the_limit(mu):
     e, n = np.array([0.0, 1.0, 0.5]), np.array([0, 1, 1])
     gc = maxent.grand_canonical(e, n, temperature=1.0, chemical_potential=mu)
-    near = maxent.grand_canonical(e, n, temperature=1.0,
-                                  chemical_potential=np.sign(mu) * 700.0)
+    near = maxent.grand_canonical(e, n, temperature=1.0, chemical_potential=np.sign(mu) * 700.0)
     np.testing.assert_allclose(gc.p, near.p, rtol=1e-12, atol=1e-300)
     assert not np.any(np.isnan(gc.p))
     assert gc.particle_number == pytest.approx(near.particle_number, rel=1e-12)
     assert gc.entropy == pytest.approx(near.entropy, rel=1e-9, abs=1e-250)
-    assert gc.log_Z == (np.inf if mu > 0 else 0.0)            # only N = 0 states remain
+    assert gc.log_Z == (np.inf if mu > 0 else 0.0)  # only N = 0 states remain
 
 
 def test_grand_canonical_heat_capacity_at_fixed_mu_and_covariance():
@@ -485,14 +522,16 @@ def test_grand_canonical_heat_capacity_at_fixed_mu_and_covariance():
     t, mu, h = 0.7, 0.3, 1e-5
 
     def u_at(temp):
-        return maxent.grand_canonical(e, n, degeneracy=g, temperature=temp,
-                                      chemical_potential=mu).internal_energy
+        return maxent.grand_canonical(
+            e, n, degeneracy=g, temperature=temp, chemical_potential=mu
+        ).internal_energy
 
     gc = maxent.grand_canonical(e, n, degeneracy=g, temperature=t, chemical_potential=mu)
     assert gc.heat_capacity == pytest.approx((u_at(t + h) - u_at(t - h)) / (2 * h), rel=1e-7)
     p = gc.p
-    assert gc.energy_particle_covariance == pytest.approx(p @ (e * n) - (p @ e) * (p @ n),
-                                                          rel=1e-12)
+    assert gc.energy_particle_covariance == pytest.approx(
+        p @ (e * n) - (p @ e) * (p @ n), rel=1e-12
+    )
 
 
 def test_results_hold_read_only_copies():

@@ -78,14 +78,17 @@ def test_moments_of_samples_are_feature_averages():
     assert dict(zip(fs.names, m, strict=True))["x0=1,x1=0"] == pytest.approx(1 / 3)
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: maxent.features.pairwise(0), "`n_spins`"),
-    (lambda: maxent.features.pairwise(3, values=(1, 1)), "`values`"),
-    (lambda: maxent.features.marginals([2, 1]), r"`alphabet_sizes\[1\]`"),
-    (lambda: maxent.features.marginals([2, 2], [(0, 0)]), "distinct"),
-    (lambda: maxent.features.marginals([2, 2], "triplets"), "`structure`"),
-    (lambda: maxent.features.pairwise(2).evaluate([[0, 2]]), "digits"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: maxent.features.pairwise(0), "`n_spins`"),
+        (lambda: maxent.features.pairwise(3, values=(1, 1)), "`values`"),
+        (lambda: maxent.features.marginals([2, 1]), r"`alphabet_sizes\[1\]`"),
+        (lambda: maxent.features.marginals([2, 2], [(0, 0)]), "distinct"),
+        (lambda: maxent.features.marginals([2, 2], "triplets"), "`structure`"),
+        (lambda: maxent.features.pairwise(2).evaluate([[0, 2]]), "digits"),
+    ],
+)
 def test_feature_builders_reject_bad_input(call, match):
     with pytest.raises(InvalidInputError, match=match):
         call()

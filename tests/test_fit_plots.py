@@ -21,7 +21,7 @@ def result():
     dx = np.full(60, x[1] - x[0])
     t = np.linspace(0, 5, 25)
     truth = np.exp(-((x - 2) ** 2))
-    kernel = np.exp(-np.subtract.outer(t, x) ** 2) * dx
+    kernel = np.exp(-(np.subtract.outer(t, x) ** 2)) * dx
     sigma = 1e-2 * np.ones(25)
     data = kernel @ truth + sigma * rng.standard_normal(25)
     return maxent.fit(kernel, data, sigma, grid=x, grid_weights=dx, alpha="classic"), truth
@@ -69,8 +69,9 @@ def test_labels_speak_the_callers_language(result):
     ax = plot_reconstruction(res, grid_name=r"$\omega$", x_name=r"$A(\omega)$")
     assert ax.get_xlabel() == r"$\omega$" and ax.get_ylabel() == r"$A(\omega)$"
     plt.close(ax.figure)
-    top, bottom = plot_data_fit(res, coords=np.arange(res.data.size),
-                                coord_name=r"$\tau$", data_name=r"$G(\tau)$")
+    top, bottom = plot_data_fit(
+        res, coords=np.arange(res.data.size), coord_name=r"$\tau$", data_name=r"$G(\tau)$"
+    )
     assert bottom.get_xlabel() == r"$\tau$" and top.get_ylabel() == r"$G(\tau)$"
     assert r"$G(\tau)$" in [t.get_text() for t in top.get_legend().get_texts()]
     plt.close(top.figure)

@@ -42,8 +42,15 @@ def problem():
 @pytest.fixture(scope="module")
 def classic(problem):
     kernel, data, sigma, w, dw, _ = problem
-    return maxent.fit(kernel, data, sigma, grid=w, grid_weights=dw, alpha="classic",
-                      windows=[(0.0, 2.0), (2.0, 6.0)])
+    return maxent.fit(
+        kernel,
+        data,
+        sigma,
+        grid=w,
+        grid_weights=dw,
+        alpha="classic",
+        windows=[(0.0, 2.0), (2.0, 6.0)],
+    )
 
 
 def random_problem(n_data=30, n_grid=40, seed=0):
@@ -69,8 +76,7 @@ def test_entropy_fit_recovers_the_weights_of_the_two_peaks(problem, classic):
     assert classic.converged, classic.message
     true_integrals = [np.sum((dw * truth)[(w >= lo) & (w <= hi)]) for lo, hi in classic.windows]
     np.testing.assert_allclose(classic.window_integrals, true_integrals, rtol=0.05)
-    assert np.all(np.abs(classic.window_integrals - true_integrals)
-                  <= 3 * classic.window_errors)
+    assert np.all(np.abs(classic.window_integrals - true_integrals) <= 3 * classic.window_errors)
 
 
 def test_entropy_fit_recovers_a_blurred_spectrum():
@@ -80,11 +86,12 @@ def test_entropy_fit_recovers_a_blurred_spectrum():
     dx = np.full(100, x[1] - x[0])
     t = np.linspace(0, 10, 50)
     truth = np.exp(-((x - 3) ** 2) / 0.72) + 0.5 * np.exp(-((x - 7) ** 2) / 1.28) + 0.02
-    kernel = np.exp(-np.subtract.outer(t, x) ** 2 / 0.5) * dx
+    kernel = np.exp(-(np.subtract.outer(t, x) ** 2) / 0.5) * dx
     exact = kernel @ truth
     sigma = 1e-3 * exact.max() * np.ones(50)
-    res = maxent.fit(kernel, exact + sigma * rng.standard_normal(50), sigma, grid=x,
-                     grid_weights=dx)
+    res = maxent.fit(
+        kernel, exact + sigma * rng.standard_normal(50), sigma, grid=x, grid_weights=dx
+    )
     assert res.converged, res.message
     rel = np.sqrt(np.sum(dx * (res.x - truth) ** 2) / np.sum(dx * truth**2))
     assert rel < 0.2
@@ -163,11 +170,17 @@ def test_entropy_fit_matches_a_general_minimiser_of_q():
         grad = p * (kt.T @ r + alpha * dw * a)
         return value, grad
 
-    ref = scipy.optimize.minimize(q_of, np.zeros(25), jac=True, method="L-BFGS-B",
-                                  options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 20000})
+    ref = scipy.optimize.minimize(
+        q_of,
+        np.zeros(25),
+        jac=True,
+        method="L-BFGS-B",
+        options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 20000},
+    )
     np.testing.assert_allclose(res.x, model * np.exp(ref.x), rtol=1e-5)
-    assert res.entropy == pytest.approx(-np.sum(dw * res.x * np.log(res.x / model)
-                                                - dw * (res.x - model)), rel=1e-10)
+    assert res.entropy == pytest.approx(
+        -np.sum(dw * res.x * np.log(res.x / model) - dw * (res.x - model)), rel=1e-10
+    )
 
 
 def test_alpha_infinity_returns_the_default_model(problem):
@@ -192,12 +205,14 @@ def test_entropy_covariance_is_the_inverse_hessian():
     kernel, data, sigma = random_problem(n_data=12, n_grid=20, seed=11)
     grid = np.linspace(0.0, 1.0, 20)
     dw = np.linspace(0.5, 1.5, 20)
-    res = maxent.fit(kernel, data, sigma, grid=grid, grid_weights=dw, alpha=2.0,
-                     windows=[(0.2, 0.6)])
+    res = maxent.fit(
+        kernel, data, sigma, grid=grid, grid_weights=dw, alpha=2.0, windows=[(0.2, 0.6)]
+    )
     kt = kernel / sigma[:, None]
     hess = kt.T @ kt + res.alpha * np.diag(dw / res.x)
-    np.testing.assert_allclose(res.covariance, np.linalg.inv(hess), rtol=1e-8,
-                               atol=1e-12 * np.abs(res.covariance).max())
+    np.testing.assert_allclose(
+        res.covariance, np.linalg.inv(hess), rtol=1e-8, atol=1e-12 * np.abs(res.covariance).max()
+    )
     mask = (grid >= 0.2) & (grid <= 0.6)
     wv = np.where(mask, dw, 0.0)
     assert res.window_errors[0] == pytest.approx(np.sqrt(wv @ res.covariance @ wv), rel=1e-10)
@@ -206,14 +221,14 @@ def test_entropy_covariance_is_the_inverse_hessian():
 
 def test_bryan_average_lies_between_path_solutions_and_agrees_with_classic(problem, classic):
     kernel, data, sigma, w, dw, _ = problem
-    res = maxent.fit(kernel, data, sigma, grid=w, grid_weights=dw, alpha="bryan",
-                     windows=classic.windows)
+    res = maxent.fit(
+        kernel, data, sigma, grid=w, grid_weights=dw, alpha="bryan", windows=classic.windows
+    )
     assert res.converged, res.message
     assert res.alpha_rule == "bryan"
     assert np.all(res.x > 0)
     assert res.path_alpha.min() < res.alpha < res.path_alpha.max()
-    assert np.all(np.abs(res.window_integrals - classic.window_integrals)
-                  <= classic.window_errors)
+    assert np.all(np.abs(res.window_integrals - classic.window_integrals) <= classic.window_errors)
     assert np.all(res.window_errors >= 0.9 * classic.window_errors)
 
 
@@ -256,8 +271,9 @@ def test_l2_equals_its_closed_form():
         ref = np.linalg.lstsq(aug, np.concatenate([yt, np.zeros(30)]), rcond=None)[0]
         np.testing.assert_allclose(res.x, ref, rtol=1e-8, atol=1e-10 * np.abs(ref).max())
         r_inv = np.linalg.inv(np.linalg.qr(aug, mode="r"))
-        np.testing.assert_allclose(res.covariance, r_inv @ r_inv.T, rtol=1e-8,
-                                   atol=1e-12 * np.abs(r_inv @ r_inv.T).max())
+        np.testing.assert_allclose(
+            res.covariance, r_inv @ r_inv.T, rtol=1e-8, atol=1e-12 * np.abs(r_inv @ r_inv.T).max()
+        )
 
 
 def test_l2_historic_and_classic_conditions():
@@ -300,8 +316,7 @@ def test_l1_matches_scikit_learn_with_sample_weights():
 
     kernel, data, sigma = random_problem(seed=6)
     alpha = 2.0
-    res = maxent.fit(kernel, data, sigma, penalty="l1", alpha=alpha, tol=1e-12,
-                     max_iter=10_000)
+    res = maxent.fit(kernel, data, sigma, penalty="l1", alpha=alpha, tol=1e-12, max_iter=10_000)
     weights = 1.0 / sigma**2
     ref = Lasso(alpha=alpha / weights.sum(), fit_intercept=False, tol=1e-12, max_iter=1_000_000)
     ref.fit(kernel, data, sample_weight=weights)
@@ -315,11 +330,24 @@ def test_elastic_net_matches_scikit_learn_with_sample_weights():
 
     kernel, data, sigma = random_problem(seed=7)
     alpha, rho = 1.5, 0.3
-    res = maxent.fit(kernel, data, sigma, penalty="elastic_net", alpha=alpha, l1_ratio=rho,
-                     tol=1e-12, max_iter=10_000)
+    res = maxent.fit(
+        kernel,
+        data,
+        sigma,
+        penalty="elastic_net",
+        alpha=alpha,
+        l1_ratio=rho,
+        tol=1e-12,
+        max_iter=10_000,
+    )
     weights = 1.0 / sigma**2
-    ref = ElasticNet(alpha=alpha * (2 - rho) / weights.sum(), l1_ratio=rho / (2 - rho),
-                     fit_intercept=False, tol=1e-12, max_iter=1_000_000)
+    ref = ElasticNet(
+        alpha=alpha * (2 - rho) / weights.sum(),
+        l1_ratio=rho / (2 - rho),
+        fit_intercept=False,
+        tol=1e-12,
+        max_iter=1_000_000,
+    )
     ref.fit(kernel, data, sample_weight=weights)
     np.testing.assert_allclose(res.x, ref.coef_, atol=1e-6 * np.abs(ref.coef_).max())
     q = 0.5 * res.chi2 + alpha * (rho * np.abs(res.x).sum() + (1 - rho) * res.x @ res.x)
@@ -366,8 +394,9 @@ def test_chi2_rules_apply_to_every_penalty(penalty):
     kernel, data, sigma = random_problem(n_data=40, n_grid=30, seed=10)
     if penalty == "nonneg":  # x >= 0 cannot fit the negative part: chi2 = N is reachable
         data = data - 3 * kernel[:, 0]
-    res = maxent.fit(kernel, data, sigma, penalty=penalty, alpha="historic", tol=1e-12,
-                     max_iter=10_000)
+    res = maxent.fit(
+        kernel, data, sigma, penalty=penalty, alpha="historic", tol=1e-12, max_iter=10_000
+    )
     assert res.converged, res.message
     assert res.chi2 == pytest.approx(data.size, rel=1e-6)
     for rule in ("lcurve", "gcv"):
@@ -523,15 +552,17 @@ def _choose(rule, log_chi2, alphas):
 
 def test_chi2kink_takes_c_minus_two_and_a_half_over_d_of_the_logistic():
     a, b, c, d = 1.0, 4.0, 2.0, 1.5
-    alpha = _choose("chi2kink", lambda x: a + b / (1 + math.exp(-d * (x - c))),
-                    np.geomspace(1e8, 1e-4, 49))
+    alpha = _choose(
+        "chi2kink", lambda x: a + b / (1 + math.exp(-d * (x - c))), np.geomspace(1e8, 1e-4, 49)
+    )
     assert math.log10(alpha) == pytest.approx(c - 2.5 / d, abs=1e-6)
 
 
 def test_linefit_takes_the_intersection_of_the_plateau_and_the_slope():
     # flat at 1 below alpha = 10^0.5, slope 2 above, capped by the default-model plateau
-    alpha = _choose("linefit", lambda x: min(1.0 + 2.0 * max(x - 0.5, 0.0), 7.0),
-                    np.geomspace(1e6, 1e-6, 49))
+    alpha = _choose(
+        "linefit", lambda x: min(1.0 + 2.0 * max(x - 0.5, 0.0), 7.0), np.geomspace(1e6, 1e-6, 49)
+    )
     assert math.log10(alpha) == pytest.approx(0.5, abs=1e-9)
 
 
@@ -540,8 +571,7 @@ def test_bryan_uniform_prior_weighs_each_alpha_by_alpha_more():
     from maxent._mem import Point
 
     alphas = np.geomspace(10.0, 0.1, 9)
-    points = [Point(a, np.ones(1), 1.0, 1.0, 1.0, -(math.log(a)) ** 2, True, 0)
-              for a in alphas]
+    points = [Point(a, np.ones(1), 1.0, 1.0, 1.0, -((math.log(a)) ** 2), True, 0) for a in alphas]
     w_jeffreys, _ = bryan_weights(points, "jeffreys")
     w_uniform, _ = bryan_weights(points, "uniform")
     ratio = w_uniform / w_jeffreys
@@ -551,8 +581,9 @@ def test_bryan_uniform_prior_weighs_each_alpha_by_alpha_more():
 def test_bryan_with_ana_conts_uniform_prior_moves_alpha_up(problem):
     kernel, data, sigma, w, dw, _ = problem
     jeffreys = maxent.fit(kernel, data, sigma, grid=w, grid_weights=dw, alpha="bryan")
-    uniform = maxent.fit(kernel, data, sigma, grid=w, grid_weights=dw, alpha="bryan",
-                         alpha_prior="uniform")
+    uniform = maxent.fit(
+        kernel, data, sigma, grid=w, grid_weights=dw, alpha="bryan", alpha_prior="uniform"
+    )
     assert uniform.alpha > jeffreys.alpha
     assert uniform.converged and jeffreys.converged
 
@@ -570,8 +601,13 @@ def test_nonneg_with_more_grid_points_than_data_meets_its_optimality_conditions(
         r = kernel @ (z[:8] - z[8:]) - data
         return 0.5 * r @ r + np.sum(z[8:])
 
-    ref = scipy.optimize.minimize(q, np.zeros(16), bounds=[(0, None)] * 16, method="L-BFGS-B",
-                                  options={"ftol": 1e-15, "gtol": 1e-12})
+    ref = scipy.optimize.minimize(
+        q,
+        np.zeros(16),
+        bounds=[(0, None)] * 16,
+        method="L-BFGS-B",
+        options={"ftol": 1e-15, "gtol": 1e-12},
+    )
     ours = 0.5 * res.chi2 + res.penalty_value
     assert ours <= ref.fun + 1e-8
 
@@ -581,8 +617,9 @@ def test_historic_whose_root_cannot_be_refined_warns_instead_of_raising():
     rng = np.random.default_rng(3)
     n_data, n = int(rng.integers(3, 30)), int(rng.integers(3, 40))
     kernel = rng.standard_normal((n_data, n))
-    data = (kernel @ np.where(rng.random(n) < 0.3, rng.standard_normal(n), 0)
-            + 0.1 * rng.standard_normal(n_data))
+    data = kernel @ np.where(
+        rng.random(n) < 0.3, rng.standard_normal(n), 0
+    ) + 0.1 * rng.standard_normal(n_data)
     tol, max_iter = 10 ** rng.uniform(-3, 0), int(rng.integers(1, 5))
     with pytest.warns(ConvergenceWarning):
         res = maxent.fit(kernel, data, 0.1, alpha="historic", tol=tol, max_iter=max_iter)

@@ -42,16 +42,21 @@ def _spectrum_thermo(rows, cols, temperatures):
     var = np.sum(p * (es - u[:, None]) ** 2, axis=1)
     n = rows * cols
     t, e_ref = t[:, 0], e_ref[:, 0]
-    return {"log_Z": (log_z - e_ref / t) / n, "internal_energy": (u + e_ref) / n,
-            "heat_capacity": var / t**2 / n, "entropy": (log_z + u / t) / n}
+    return {
+        "log_Z": (log_z - e_ref / t) / n,
+        "internal_energy": (u + e_ref) / n,
+        "heat_capacity": var / t**2 / n,
+        "entropy": (log_z + u / t) / n,
+    }
 
 
 # ---------------------------------------------------------------- thermodynamics
 TEMPERATURES = [0.8, 1.0, 1.5, 2.0, T_C, 2.5, 3.0, 5.0, 20.0]
 
 
-@pytest.mark.parametrize("rows, cols", [(2, 2), (5, 5), (6, 6), (8, 8), (16, 16), (32, 32),
-                                        (3, 7), (7, 3), (4, 9)])
+@pytest.mark.parametrize(
+    "rows, cols", [(2, 2), (5, 5), (6, 6), (8, 8), (16, 16), (32, 32), (3, 7), (7, 3), (4, 9)]
+)
 def test_kaufman_closed_form_matches_the_exact_spectrum(rows, cols):
     ds = models.ising_2d_thermo(rows, TEMPERATURES, columns=cols)
     ref = _spectrum_thermo(rows, cols, TEMPERATURES)
@@ -63,8 +68,9 @@ def test_kaufman_closed_form_matches_the_exact_spectrum(rows, cols):
 ALL_REGIMES = [0.1, 0.3, 0.5, 0.79, 0.81, 1.5, T_C, 4.0, 9.9, 10.1, 30.0, 100.0]
 
 
-@pytest.mark.parametrize("rows, cols", [(2, 2), (2, 5), (3, 3), (5, 5), (8, 8), (16, 16),
-                                        (32, 32), (3, 7)])
+@pytest.mark.parametrize(
+    "rows, cols", [(2, 2), (2, 5), (3, 3), (5, 5), (8, 8), (16, 16), (32, 32), (3, 7)]
+)
 def test_every_temperature_regime_matches_the_exact_spectrum(rows, cols):
     ds = models.ising_2d_thermo(rows, ALL_REGIMES, columns=cols)
     ref = _spectrum_thermo(rows, cols, ALL_REGIMES)
@@ -73,8 +79,7 @@ def test_every_temperature_regime_matches_the_exact_spectrum(rows, cols):
 
 
 @pytest.mark.parametrize("side", [64, 1024, np.inf])
-@pytest.mark.parametrize("k_switch", [ising_thermo._K_SERIES_LOW_T,
-                                      ising_thermo._K_SERIES_HIGH_T])
+@pytest.mark.parametrize("k_switch", [ising_thermo._K_SERIES_LOW_T, ising_thermo._K_SERIES_HIGH_T])
 def test_series_join_the_closed_form_continuously(side, k_switch):
     t = 1.0 / (k_switch * np.array([1.0 - 1e-13, 1.0 + 1e-13]))
     ds = models.ising_2d_thermo(side, t)
@@ -86,8 +91,9 @@ def test_series_join_the_closed_form_continuously(side, k_switch):
 def test_series_coefficients_are_the_known_infinite_lattice_ones():
     # ln Z / N = 2K + u^2 + 2u^3 + 9/2 u^4 + 12 u^5 + 112/3 u^6 + ..., u = e^(-4K) (Domb)
     c = ising_thermo._low_t_series(0, 0)
-    np.testing.assert_allclose(c[:13], [0, 0, 0, 0, 1, 0, 2, 0, 4.5, 0, 12, 0, 112 / 3],
-                               rtol=1e-15, atol=0)
+    np.testing.assert_allclose(
+        c[:13], [0, 0, 0, 0, 1, 0, 2, 0, 4.5, 0, 12, 0, 112 / 3], rtol=1e-15, atol=0
+    )
     # high-temperature graphs of a 12 x 12 torus: the same until loops wind around it
     high = ising_thermo._high_t_series(12, 12)
     np.testing.assert_allclose(high[:12], c[:12], rtol=1e-15, atol=1e-300)
@@ -95,7 +101,7 @@ def test_series_coefficients_are_the_known_infinite_lattice_ones():
 
 
 def test_thin_long_lattices_without_series_match_the_spectrum():
-    rows, cols = 4, 300                           # 1200 sites: no series
+    rows, cols = 4, 300  # 1200 sites: no series
     assert ising_thermo._low_t_series(rows, cols) is None
     assert ising_thermo._high_t_series(rows, cols) is None
     temps = [0.05, 0.12, 0.9, 2.0, 20.0, 2e4]
@@ -103,8 +109,9 @@ def test_thin_long_lattices_without_series_match_the_spectrum():
     ref = _spectrum_thermo(rows, cols, temps)
     for name in ("log_Z", "internal_energy", "entropy"):
         np.testing.assert_allclose(ds[name].values, ref[name], rtol=1e-8, err_msg=name)
-    np.testing.assert_allclose(ds.heat_capacity.values[[0, 2, 3, 4, 5]],
-                               ref["heat_capacity"][[0, 2, 3, 4, 5]], rtol=1e-7)
+    np.testing.assert_allclose(
+        ds.heat_capacity.values[[0, 2, 3, 4, 5]], ref["heat_capacity"][[0, 2, 3, 4, 5]], rtol=1e-7
+    )
 
 
 @pytest.mark.parametrize("shape", [(2, 2), (2, 3), (2, 7), (3, 3), (4, 9), (6, 6)])
@@ -124,7 +131,7 @@ def test_any_finite_temperature_gives_finite_values_without_warnings():
         for name in ("log_Z", "internal_energy", "heat_capacity", "entropy", "free_energy"):
             assert np.all(np.isfinite(ds[name].values)), (side, name)
         assert np.all(ds.heat_capacity.values >= 0), side
-        assert np.all(np.diff(ds.internal_energy.values) >= 0), side    # U rises with T
+        assert np.all(np.diff(ds.internal_energy.values) >= 0), side  # U rises with T
 
 
 @pytest.mark.parametrize("rows, cols", [(8, 8), (33, 33), (12, 100)])
@@ -133,16 +140,16 @@ def test_thermo_agrees_with_temperature_sweep_of_the_spectrum(rows, cols):
     sweep = maxent.temperature_sweep(lv, TEMPERATURES)
     ds = models.ising_2d_thermo(rows, TEMPERATURES, columns=cols)
     for name in ("log_Z", "internal_energy", "heat_capacity", "entropy", "free_energy"):
-        np.testing.assert_allclose(ds[name].values * rows * cols, sweep[name].values,
-                                   rtol=1e-12, err_msg=name)
+        np.testing.assert_allclose(
+            ds[name].values * rows * cols, sweep[name].values, rtol=1e-12, err_msg=name
+        )
 
 
 def test_levels_beyond_the_float_range_carry_log_degeneracy():
-    lv = models.ising_2d(33)                      # g up to ~1e326
+    lv = models.ising_2d(33)  # g up to ~1e326
     g = models.ising_2d_degeneracies(33)
     assert np.isinf(lv.degeneracy).any()
-    np.testing.assert_allclose(lv.log_degeneracy, [math.log(x) for x in g.values()],
-                               rtol=1e-15)
+    np.testing.assert_allclose(lv.log_degeneracy, [math.log(x) for x in g.values()], rtol=1e-15)
     assert lv.log_n_states == pytest.approx(33 * 33 * math.log(2.0), rel=1e-15)
 
 
@@ -150,8 +157,15 @@ def _onsager_log_z(temperature):
     """ln Z per site of the infinite lattice: Onsager's double integral."""
     k = 1.0 / temperature
     c2, s2 = math.cosh(2 * k) ** 2, math.sinh(2 * k)
-    val, _ = integrate.dblquad(lambda a, b: math.log(c2 - s2 * (math.cos(a) + math.cos(b))),
-                               0, math.pi, 0, math.pi, epsabs=1e-13, epsrel=1e-13)
+    val, _ = integrate.dblquad(
+        lambda a, b: math.log(c2 - s2 * (math.cos(a) + math.cos(b))),
+        0,
+        math.pi,
+        0,
+        math.pi,
+        epsabs=1e-13,
+        epsrel=1e-13,
+    )
     return math.log(2.0) + val / (2 * math.pi**2)
 
 
@@ -171,15 +185,16 @@ def test_large_lattices_approach_onsager(temperature):
 
 
 def test_onsager_energy_and_heat_capacity_are_derivatives_of_log_z():
-    t = np.array([1.5, 1.5 * (1 + 1e-4), 1.5 * (1 - 1e-4), 3.5, 3.5 * (1 + 1e-4),
-                  3.5 * (1 - 1e-4)])
+    t = np.array(
+        [1.5, 1.5 * (1 + 1e-4), 1.5 * (1 - 1e-4), 3.5, 3.5 * (1 + 1e-4), 3.5 * (1 - 1e-4)]
+    )
     ds = models.ising_2d_thermo(np.inf, t)
     for i in (0, 3):
         b0, bp, bm = 1 / t[i], 1 / t[i + 1], 1 / t[i + 2]
         u = -(ds.log_Z[i + 1] - ds.log_Z[i + 2]).item() / (bp - bm)
         assert ds.internal_energy[i].item() == pytest.approx(u, rel=1e-6)
         du_db = (ds.internal_energy[i + 1] - ds.internal_energy[i + 2]).item() / (bp - bm)
-        assert ds.heat_capacity[i].item() == pytest.approx(-b0**2 * du_db, rel=1e-6)
+        assert ds.heat_capacity[i].item() == pytest.approx(-(b0**2) * du_db, rel=1e-6)
 
 
 def test_heat_capacity_at_1024_is_finite_smooth_and_peaked_near_tc():
@@ -210,8 +225,9 @@ def test_onsager_heat_capacity_diverges_logarithmically_at_tc():
     assert ds.internal_energy[0].item() == pytest.approx(-math.sqrt(2.0), rel=1e-12)
 
 
-@given(rows=st.integers(2, 40), cols=st.integers(2, 40),
-       temperature=st.floats(0.85, 9.5))               # the closed form, not the series
+@given(
+    rows=st.integers(2, 40), cols=st.integers(2, 40), temperature=st.floats(0.85, 9.5)
+)  # the closed form, not the series
 def test_thermo_is_transpose_invariant(rows, cols, temperature):
     a = models.ising_2d_thermo(rows, [temperature], columns=cols)
     b = models.ising_2d_thermo(cols, [temperature], columns=rows)
@@ -248,7 +264,7 @@ def test_thermo_dataset_follows_the_conventions_and_saves(side, tmp_path):
     if importlib.util.find_spec("pint_xarray") is not None:
         import pint_xarray  # noqa: F401
 
-        back.pint.quantify()                      # every unit string parses
+        back.pint.quantify()  # every unit string parses
 
 
 def test_thermo_refuses_bad_input():

@@ -51,12 +51,15 @@ def test_batches_evaluate_each_configuration():
     np.testing.assert_allclose(model.energy(batch), [model.energy(c) for c in batch])
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"shape": (1, 4)}, "shape"),
-    ({"shape": (2, 2, 2, 2)}, "shape"),
-    ({"shape": (4, 4), "coupling": np.nan}, "coupling"),
-    ({"shape": (4, 4), "field": np.inf}, "field"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"shape": (1, 4)}, "shape"),
+        ({"shape": (2, 2, 2, 2)}, "shape"),
+        ({"shape": (4, 4), "coupling": np.nan}, "coupling"),
+        ({"shape": (4, 4), "field": np.inf}, "field"),
+    ],
+)
 def test_ising_rejects_bad_parameters(kwargs, match):
     with pytest.raises(InvalidInputError, match=match):
         maxent.IsingModel(**kwargs)

@@ -33,11 +33,15 @@ def test_levels_are_immutable_copies():
         ({"energies": [0.0, np.inf]}, r"`energies` must be finite"),
         ({"energies": [[0.0, 1.0]]}, r"`energies` must be 1-D"),
         ({"energies": []}, r"`energies` must hold at least one level"),
-        ({"energies": [0.0, 1.0], "degeneracy": [1.0, 0.0]},
-         r"`degeneracy` must be > 0; got 0.0 at index 1"),
+        (
+            {"energies": [0.0, 1.0], "degeneracy": [1.0, 0.0]},
+            r"`degeneracy` must be > 0; got 0.0 at index 1",
+        ),
         ({"energies": [0.0, 1.0], "degeneracy": [1.0, -2.0]}, r"`degeneracy` must be > 0"),
-        ({"energies": [0.0, 1.0], "degeneracy": [1.0]},
-         r"`degeneracy` has 1 entries but `energies` has 2"),
+        (
+            {"energies": [0.0, 1.0], "degeneracy": [1.0]},
+            r"`degeneracy` has 1 entries but `energies` has 2",
+        ),
         ({"energies": [0.0, 1.0], "labels": ["a"]}, r"`labels` has 1 entries"),
         ({"energies": [0.0], "labels": "a"}, r"`labels` must be a sequence of str"),
         ({"energies": ["a", "b"]}, r"`energies` must be an array of real numbers"),
@@ -87,12 +91,27 @@ def test_csv_errors_name_the_problem(tmp_path):
 
 def test_json_object_and_records_agree(tmp_path):
     obj = tmp_path / "obj.json"
-    obj.write_text(json.dumps({"energies": [0, 1, 3], "degeneracy": [1, 3, 5],
-                               "labels": ["s", "p", "d"], "unit": "K", "name": "toy"}))
+    obj.write_text(
+        json.dumps(
+            {
+                "energies": [0, 1, 3],
+                "degeneracy": [1, 3, 5],
+                "labels": ["s", "p", "d"],
+                "unit": "K",
+                "name": "toy",
+            }
+        )
+    )
     rec = tmp_path / "rec.json"
-    rec.write_text(json.dumps([{"energy": 0, "J": 0, "label": "s"},
-                               {"energy": 1, "J": 1, "label": "p"},
-                               {"energy": 3, "J": 2, "label": "d"}]))
+    rec.write_text(
+        json.dumps(
+            [
+                {"energy": 0, "J": 0, "label": "s"},
+                {"energy": 1, "J": 1, "label": "p"},
+                {"energy": 3, "J": 2, "label": "d"},
+            ]
+        )
+    )
     a = maxent.EnergyLevels.from_json(obj)
     b = maxent.EnergyLevels.from_json(rec, unit="K")
     np.testing.assert_array_equal(a.energies, b.energies)
@@ -113,7 +132,7 @@ def test_log_degeneracy_beyond_the_float_range():
     assert lv.log_n_states == pytest.approx(800.0, rel=1e-15)
     assert lv.n_states == np.inf
     with pytest.raises(ValueError):
-        lv.log_degeneracy[0] = 1.0                      # read-only
+        lv.log_degeneracy[0] = 1.0  # read-only
 
 
 def test_degeneracy_and_log_degeneracy_agree_where_finite():
@@ -163,8 +182,9 @@ def test_json_name_is_the_system_name_not_the_labels(tmp_path):
 def test_bad_level_files_raise_named_errors(tmp_path, name, content, match):
     path = tmp_path / name
     path.write_bytes(content)
-    loader = maxent.EnergyLevels.from_json if name.endswith("json") else \
-        maxent.EnergyLevels.from_csv
+    loader = (
+        maxent.EnergyLevels.from_json if name.endswith("json") else maxent.EnergyLevels.from_csv
+    )
     with pytest.raises(maxent.InvalidInputError, match=match):
         loader(path)
 

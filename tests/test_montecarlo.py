@@ -20,8 +20,9 @@ def _within(value, error, exact, n_sigma=3.0):
 @pytest.mark.parametrize("temperature", TEMPERATURES)
 def test_ising_4x4_energy_and_heat_capacity_match_exact(sampler, temperature):
     exact = maxent.canonical(maxent.models.ising_2d(4), temperature=temperature)
-    out = run_chain(maxent.IsingModel((4, 4)), temperature, sampler=sampler,
-                    n_sweeps=20_000, seed=11)
+    out = run_chain(
+        maxent.IsingModel((4, 4)), temperature, sampler=sampler, n_sweeps=20_000, seed=11
+    )
     stats = chain_statistics(out["energy"], out["magnetization"], out["beta"])
     _within(*stats["internal_energy"], exact.internal_energy)
     _within(*stats["heat_capacity"], exact.heat_capacity)
@@ -39,13 +40,16 @@ def test_multispin_kernel_matches_transfer_matrix(temperature):
     _within(*stats["heat_capacity"], heat)
 
 
-@pytest.mark.parametrize("model, sampler", [
-    (maxent.IsingModel((2, 2, 2), coupling=0.7), "metropolis"),
-    (maxent.IsingModel((3, 3), field=0.4), "metropolis"),
-    (maxent.IsingModel((3, 3)), "wolff"),
-    (maxent.PottsModel((3, 3), q=3, field=0.3), "metropolis"),
-    (maxent.PottsModel((3, 3), q=3), "wolff"),
-])
+@pytest.mark.parametrize(
+    "model, sampler",
+    [
+        (maxent.IsingModel((2, 2, 2), coupling=0.7), "metropolis"),
+        (maxent.IsingModel((3, 3), field=0.4), "metropolis"),
+        (maxent.IsingModel((3, 3)), "wolff"),
+        (maxent.PottsModel((3, 3), q=3, field=0.3), "metropolis"),
+        (maxent.PottsModel((3, 3), q=3), "wolff"),
+    ],
+)
 def test_small_models_match_enumeration(model, sampler):
     temperature = 1.7
     exact = exact_moments(model, temperature)
@@ -57,8 +61,10 @@ def test_small_models_match_enumeration(model, sampler):
 
 
 @pytest.mark.parametrize("sampler", ["metropolis", "wolff"])
-@pytest.mark.parametrize("model", [maxent.IsingModel((6, 5)), maxent.IsingModel((4, 128)),
-                                   maxent.PottsModel((3, 4, 3), q=4)])
+@pytest.mark.parametrize(
+    "model",
+    [maxent.IsingModel((6, 5)), maxent.IsingModel((4, 128)), maxent.PottsModel((3, 4, 3), q=4)],
+)
 def test_tracked_observables_equal_those_of_the_last_configuration(model, sampler):
     ds = maxent.monte_carlo(model, 2.0, sampler=sampler, n_sweeps=50, seed=0)
     config = ds.configuration.values
@@ -89,11 +95,13 @@ def test_zero_and_infinite_temperature():
 
 
 def test_wolff_clusters_span_the_lattice_when_cold():
-    ds = maxent.monte_carlo(maxent.IsingModel((8, 8)), 0.5, sampler="wolff", n_sweeps=20,
-                            seed=0)
+    ds = maxent.monte_carlo(maxent.IsingModel((8, 8)), 0.5, sampler="wolff", n_sweeps=20, seed=0)
     assert ds.attrs["mean_cluster_size"] > 60
-    assert np.isnan(maxent.monte_carlo(maxent.IsingModel((8, 8)), 0.5, n_sweeps=2,
-                                       seed=0).attrs["mean_cluster_size"])
+    assert np.isnan(
+        maxent.monte_carlo(maxent.IsingModel((8, 8)), 0.5, n_sweeps=2, seed=0).attrs[
+            "mean_cluster_size"
+        ]
+    )
 
 
 def test_numpy_checkerboard_samples_the_same_distribution():
@@ -117,31 +125,46 @@ def test_packing_round_trip():
 
 def test_sample_sweep_matches_exact_and_reports_errors():
     temps = [1.5, 3.0]
-    ds = maxent.sample_sweep(maxent.IsingModel((4, 4)), temps, sampler="wolff",
-                             n_sweeps=20_000, seed=7)
+    ds = maxent.sample_sweep(
+        maxent.IsingModel((4, 4)), temps, sampler="wolff", n_sweeps=20_000, seed=7
+    )
     exact = maxent.temperature_sweep(maxent.models.ising_2d(4), temps)
     for name in ("internal_energy", "heat_capacity"):
         err = ds[f"{name}_error"].values
         assert np.all(err > 0)
         assert np.all(np.abs(ds[name].values - exact[name].values) < 3 * err)
-    assert set(ds.data_vars) >= {"magnetization", "susceptibility", "binder_cumulant",
-                                 "abs_magnetization_error"}
+    assert set(ds.data_vars) >= {
+        "magnetization",
+        "susceptibility",
+        "binder_cumulant",
+        "abs_magnetization_error",
+    }
     assert float(ds.binder_cumulant[0]) == pytest.approx(2 / 3, abs=0.02)  # ordered
-    again = maxent.sample_sweep(maxent.IsingModel((4, 4)), temps, sampler="wolff",
-                                n_sweeps=20_000, seed=7)
+    again = maxent.sample_sweep(
+        maxent.IsingModel((4, 4)), temps, sampler="wolff", n_sweeps=20_000, seed=7
+    )
     xr.testing.assert_identical(ds, again)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"model": "ising", "temperature": 1.0}, "`model`"),
-    ({"temperature": -1.0}, "`temperature`"),
-    ({"temperature": np.nan}, "`temperature`"),
-    ({"temperature": 1.0, "sampler": "heatbath"}, "`sampler`"),
-    ({"temperature": 1.0, "n_sweeps": 0}, "`n_sweeps`"),
-    ({"temperature": 1.0, "initial": "warm"}, "`initial`"),
-    ({"model": maxent.IsingModel((4, 4), field=0.1), "temperature": 1.0,
-      "sampler": "wolff"}, "`field` = 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"model": "ising", "temperature": 1.0}, "`model`"),
+        ({"temperature": -1.0}, "`temperature`"),
+        ({"temperature": np.nan}, "`temperature`"),
+        ({"temperature": 1.0, "sampler": "heatbath"}, "`sampler`"),
+        ({"temperature": 1.0, "n_sweeps": 0}, "`n_sweeps`"),
+        ({"temperature": 1.0, "initial": "warm"}, "`initial`"),
+        (
+            {
+                "model": maxent.IsingModel((4, 4), field=0.1),
+                "temperature": 1.0,
+                "sampler": "wolff",
+            },
+            "`field` = 0",
+        ),
+    ],
+)
 def test_monte_carlo_rejects_bad_input(kwargs, match):
     kwargs = {"model": maxent.IsingModel((4, 4)), **kwargs}
     with pytest.raises(InvalidInputError, match=match):
@@ -162,8 +185,9 @@ def test_sample_sweep_on_a_dask_cluster_equals_the_local_run():
     with warnings.catch_warnings():
         # another cluster on this machine may hold the dashboard's default port
         warnings.filterwarnings("ignore", message="Port .* is already in use")
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1,
-                                           processes=False, dashboard_address=None)
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        )
     with cluster, distributed.Client(cluster):
         remote = maxent.sample_sweep(model, [2.0, 2.5, 3.0], n_sweeps=500, seed=9)
     xr.testing.assert_identical(local, remote)

@@ -16,27 +16,30 @@ HEAVY = ("scipy", "xarray", "matplotlib", "pandas", "dask", "maxent.solver", "ma
 
 
 def _run(code: str) -> str:
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     return out.stdout.strip()
 
 
 def test_import_is_lazy() -> None:
-    loaded = _run("import sys, maxent; print(' '.join(m for m in "
-                  f"{HEAVY!r} if m in sys.modules))")
+    loaded = _run(f"import sys, maxent; print(' '.join(m for m in {HEAVY!r} if m in sys.modules))")
     assert loaded == "", f"`import maxent` imported {loaded}"
 
 
 def test_first_use_imports_the_name() -> None:
-    out = _run("import sys, maxent; f = maxent.solve; print(f.__module__, "
-               "'maxent.solver' in sys.modules, 'maxent.models' in sys.modules)")
+    out = _run(
+        "import sys, maxent; f = maxent.solve; print(f.__module__, "
+        "'maxent.solver' in sys.modules, 'maxent.models' in sys.modules)"
+    )
     assert out == "maxent.solver True False"
 
 
 def test_every_public_name_resolves() -> None:
     lazy = maxent._LAZY  # the table behind maxent.__getattr__
     assert set(lazy) == set(maxent.__all__) - {"__version__"}, (
-        "maxent.__all__ and the lazy-import table in maxent/__init__.py disagree")
+        "maxent.__all__ and the lazy-import table in maxent/__init__.py disagree"
+    )
     for name in maxent.__all__:
         assert getattr(maxent, name) is not None
     assert set(maxent.__all__) <= set(dir(maxent))
@@ -64,8 +67,9 @@ def _fit() -> maxent.FitResult:
     w = np.linspace(0.0, 5.0, 80)
     kernel = np.exp(-np.outer(np.linspace(0.0, 3.0, 30), w)) * (w[1] - w[0])
     data = kernel @ np.exp(-((w - 1.5) ** 2))
-    return maxent.fit(kernel, data + 1e-3 * np.cos(np.arange(30)), np.full(30, 1e-3),
-                      penalty="l2", grid=w)
+    return maxent.fit(
+        kernel, data + 1e-3 * np.cos(np.arange(30)), np.full(30, 1e-3), penalty="l2", grid=w
+    )
 
 
 def _grand() -> maxent.GrandCanonicalResult:
@@ -73,11 +77,18 @@ def _grand() -> maxent.GrandCanonicalResult:
     return maxent.grand_canonical(e, e % 7, temperature=50.0, chemical_potential=1.0)
 
 
-@pytest.mark.parametrize("make", [_fe, _big_solve, _fit, _grand,
-                                  lambda: maxent.models.atom("Fe"),
-                                  lambda: maxent.EnergyLevels(np.arange(10_000.0))],
-                         ids=["canonical-Fe", "solve-2e5", "fit", "grand", "levels-Fe",
-                              "levels-1e4"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        _fe,
+        _big_solve,
+        _fit,
+        _grand,
+        lambda: maxent.models.atom("Fe"),
+        lambda: maxent.EnergyLevels(np.arange(10_000.0)),
+    ],
+    ids=["canonical-Fe", "solve-2e5", "fit", "grand", "levels-Fe", "levels-1e4"],
+)
 def test_repr_is_a_short_summary(make) -> None:
     obj = make()
     text = repr(obj)

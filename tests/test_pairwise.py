@@ -51,11 +51,14 @@ def test_exact_fit_recovers_the_model_within_its_sampling_error(data):
     assert fit.max_moment_z < 1e-6
 
 
-@pytest.mark.parametrize("method, kwargs", [
-    ("boltzmann", {"start": "independent"}),
-    ("boltzmann", {}),
-    ("pseudolikelihood", {}),
-])
+@pytest.mark.parametrize(
+    "method, kwargs",
+    [
+        ("boltzmann", {"start": "independent"}),
+        ("boltzmann", {}),
+        ("pseudolikelihood", {}),
+    ],
+)
 def test_sampled_fits_match_the_exact_maximum_likelihood_fit(data, method, kwargs):
     n, h, couplings, samples, sigma = data
     exact = _params(maxent.fit_pairwise(samples, method="exact"))
@@ -89,21 +92,26 @@ def test_result_to_xarray(data):
 
 def test_non_convergence_warns(data):
     with pytest.warns(maxent.ConvergenceWarning, match="Newton-like steps"):
-        fit = maxent.fit_pairwise(data[3], start="independent", max_iter=1, n_records=20,
-                                 seed=0)
+        fit = maxent.fit_pairwise(data[3], start="independent", max_iter=1, n_records=20, seed=0)
     assert not fit.converged
 
 
-@pytest.mark.parametrize("samples, kwargs, match", [
-    (np.ones(5), {}, "2-D"),
-    ([[1, 0], [1, -1]], {}, r"values \(-1, 1\); got 0"),
-    ([[1, 1], [1, -1]], {}, "spin 0 takes one value"),
-    ([[1, 1], [-1, -1]], {"method": "magic"}, "`method`"),
-    ([[1, 1], [-1, -1]], {"tol": 0.0}, "`tol`"),
-    ([[1, 1], [-1, -1]], {"start": "zero"}, "`start`"),
-    (np.where(np.random.default_rng(0).random((50, 21)) < 0.5, -1, 1), {"method": "exact"},
-     "N <= 20"),
-])
+@pytest.mark.parametrize(
+    "samples, kwargs, match",
+    [
+        (np.ones(5), {}, "2-D"),
+        ([[1, 0], [1, -1]], {}, r"values \(-1, 1\); got 0"),
+        ([[1, 1], [1, -1]], {}, "spin 0 takes one value"),
+        ([[1, 1], [-1, -1]], {"method": "magic"}, "`method`"),
+        ([[1, 1], [-1, -1]], {"tol": 0.0}, "`tol`"),
+        ([[1, 1], [-1, -1]], {"start": "zero"}, "`start`"),
+        (
+            np.where(np.random.default_rng(0).random((50, 21)) < 0.5, -1, 1),
+            {"method": "exact"},
+            "N <= 20",
+        ),
+    ],
+)
 def test_fit_pairwise_rejects_bad_input(samples, kwargs, match):
     with pytest.raises(InvalidInputError, match=match):
         maxent.fit_pairwise(samples, **kwargs)

@@ -14,8 +14,9 @@ import maxent  # noqa: E402
 @pytest.fixture
 def sweep():
     lv = maxent.EnergyLevels([0.0, 1.0, 2.0], degeneracy=[1, 3, 1], name="three levels")
-    return maxent.temperature_sweep(lv, np.concatenate([[0.0], np.geomspace(0.05, 50, 40),
-                                                        [np.inf]]))
+    return maxent.temperature_sweep(
+        lv, np.concatenate([[0.0], np.geomspace(0.05, 50, 40), [np.inf]])
+    )
 
 
 def test_plot_sweep_draws_four_labelled_panels_and_the_heat_map(sweep):
@@ -28,13 +29,12 @@ def test_plot_sweep_draws_four_labelled_panels_and_the_heat_map(sweep):
         assert any("free energy" in lab for lab in labels)
         assert any(lab.startswith("Level, in order of energy") for lab in labels)
         # natural units: energies and temperatures still say their unit
-        assert any(lab.startswith("Internal energy") and "[energy unit]" in lab
-                   for lab in labels)
+        assert any(lab.startswith("Internal energy") and "[energy unit]" in lab for lab in labels)
         panels = [ax for ax in fig.axes if ax.get_xlabel().startswith("Temperature")]
         assert len(panels) == 5
         assert all(ax.get_xscale() == "log" for ax in panels)
         curve = panels[0].lines[0]
-        assert len(curve.get_xdata()) == 40                    # T = 0 and inf left out
+        assert len(curve.get_xdata()) == 40  # T = 0 and inf left out
         assert "three levels" in fig._suptitle.get_text()
     finally:
         plt.close(fig)
@@ -46,7 +46,7 @@ def test_plot_sweep_without_populations_and_with_kelvin(tmp_path):
     try:
         assert len(fig.axes) == 4
         assert all("[K]" in ax.get_xlabel() for ax in fig.axes)
-        assert all(ax.get_xscale() == "linear" for ax in fig.axes)   # less than a decade
+        assert all(ax.get_xscale() == "linear" for ax in fig.axes)  # less than a decade
         fig.savefig(tmp_path / "na.png", dpi=60)
         assert (tmp_path / "na.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     finally:
@@ -81,7 +81,7 @@ def test_c_max_is_marked_only_for_an_interior_maximum():
     try:
         texts = [t.get_text() for t in _heat_capacity_axis(inside).texts]
         assert any("C_{\\max}" in t for t in texts)
-        assert len(_heat_capacity_axis(inside).lines) == 2           # curve + marker
+        assert len(_heat_capacity_axis(inside).lines) == 2  # curve + marker
         texts = [t.get_text() for t in _heat_capacity_axis(edge).texts]
         assert not any("max}" in t for t in texts)
         assert any("no interior maximum" in t for t in texts)
@@ -91,8 +91,9 @@ def test_c_max_is_marked_only_for_an_interior_maximum():
         plt.close(edge)
 
 
-@pytest.mark.parametrize(("unit", "text"), [("meV", "[meV]"), ("cm-1", "[cm$^{-1}$]"),
-                                            ("kJ/mol", "[kJ/mol]")])
+@pytest.mark.parametrize(
+    ("unit", "text"), [("meV", "[meV]"), ("cm-1", "[cm$^{-1}$]"), ("kJ/mol", "[kJ/mol]")]
+)
 def test_axis_labels_carry_units_in_every_unit_system(unit, text):
     lv = maxent.EnergyLevels([0.0, 1.0, 3.0], unit=unit)
     fig = maxent.plot_sweep(maxent.temperature_sweep(lv, np.geomspace(10, 1000, 20)))

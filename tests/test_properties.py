@@ -23,8 +23,9 @@ GRID = st.integers(-80, 80).map(lambda i: i / 8)
 def feasible_problems(draw, with_prior=None, integer_features=False, arbitrary=False):
     n = draw(st.integers(2, 25))
     m = draw(st.integers(1, 4))
-    elements = st.integers(-2, 2).map(float) if integer_features else (
-        FLOATS if arbitrary else GRID)
+    elements = (
+        st.integers(-2, 2).map(float) if integer_features else (FLOATS if arbitrary else GRID)
+    )
     features = draw(arrays(np.float64, (n, m), elements=elements))
     weights = draw(arrays(np.float64, n, elements=st.floats(0.01, 1.0)))
     r = weights / weights.sum()
@@ -72,8 +73,7 @@ def test_permuting_states_permutes_the_solution(problem, seed):
     features, targets, _, prior = problem
     perm = np.random.default_rng(seed).permutation(features.shape[0])
     res = maxent.solve(features, targets, prior=prior)
-    res_p = maxent.solve(features[perm], targets,
-                         prior=None if prior is None else prior[perm])
+    res_p = maxent.solve(features[perm], targets, prior=None if prior is None else prior[perm])
     np.testing.assert_allclose(res_p.p, res.p[perm], atol=1e-7)
 
 
@@ -131,8 +131,10 @@ def test_rescaling_a_feature_rescales_its_multiplier_inversely(problem, scale, d
     assert np.ptp(diff) <= 1e-6 * (1 + np.abs(ref[support]).max())
 
 
-@given(problem=feasible_problems(integer_features=True),
-       direction=arrays(np.float64, 4, elements=st.integers(-2, 2).map(float)))
+@given(
+    problem=feasible_problems(integer_features=True),
+    direction=arrays(np.float64, 4, elements=st.integers(-2, 2).map(float)),
+)
 def test_targets_on_a_face_give_a_solution_supported_on_that_face(problem, direction):
     features, _, r, prior = problem
     d = direction[: features.shape[1]]
@@ -151,8 +153,11 @@ def test_targets_on_a_face_give_a_solution_supported_on_that_face(problem, direc
     assert np.any(np.isinf(res.multipliers))
 
 
-@given(problem=feasible_problems(), push=st.floats(0.01, 5.0),
-       direction=arrays(np.float64, 4, elements=st.floats(-1, 1)))
+@given(
+    problem=feasible_problems(),
+    push=st.floats(0.01, 5.0),
+    direction=arrays(np.float64, 4, elements=st.floats(-1, 1)),
+)
 def test_targets_beyond_the_hull_raise(problem, push, direction):
     features, _, _, prior = problem
     d = direction[: features.shape[1]]

@@ -24,8 +24,14 @@ def test_agrees_with_a_general_purpose_minimiser_of_the_dual(seed):
     r = rng.dirichlet(np.ones(n))
     targets = r @ features
     log_q = np.log(np.full(n, 1.0 / n) if prior is None else prior / prior.sum())
-    ref = minimize(_dual, np.zeros(m), args=(features, targets, log_q), jac=True,
-                   method="BFGS", options={"gtol": 1e-12, "maxiter": 10_000})
+    ref = minimize(
+        _dual,
+        np.zeros(m),
+        args=(features, targets, log_q),
+        jac=True,
+        method="BFGS",
+        options={"gtol": 1e-12, "maxiter": 10_000},
+    )
     res = maxent.solve(features, targets, prior=prior)
     assert res.converged, res.message
     np.testing.assert_allclose(res.multipliers, ref.x, rtol=1e-6, atol=1e-8)

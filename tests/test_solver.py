@@ -179,8 +179,9 @@ def test_consistent_redundant_constraints_still_solve():
     x = np.linspace(-1, 1, 41)
     b = {"x": 0.2, "x2": 0.4}
     ref = maxent.solve({"x": x, "x2": x**2}, b)
-    res = maxent.solve({"x": x, "x2": x**2, "sum": x + x**2, "twice": 2 * x},
-                       {**b, "sum": 0.6, "twice": 0.4})
+    res = maxent.solve(
+        {"x": x, "x2": x**2, "sum": x + x**2, "twice": 2 * x}, {**b, "sum": 0.6, "twice": 0.4}
+    )
     assert res.converged, res.message
     np.testing.assert_allclose(res.p, ref.p, rtol=1e-9)
     # the multipliers reproduce p: lambda . F equals ref's exponent up to a constant
@@ -279,8 +280,7 @@ def test_noisy_moments_satisfy_their_optimality_condition():
     def dual(lam):
         a = -feats @ lam
         top = a.max()
-        return top + np.log(np.mean(np.exp(a - top))) + lam @ b + 0.5 * np.sum(
-            sigma**2 * lam**2)
+        return top + np.log(np.mean(np.exp(a - top))) + lam @ b + 0.5 * np.sum(sigma**2 * lam**2)
 
     ref = minimize(dual, np.zeros(2), method="BFGS", options={"gtol": 1e-12})
     np.testing.assert_allclose(res.multipliers, ref.x, rtol=1e-5)
@@ -327,7 +327,7 @@ def test_chunking_does_not_change_the_answer(chunk_size):
 
 def test_non_convergence_warns_with_residual_and_remedy():
     rng = np.random.default_rng(4)
-    feats = (rng.standard_normal((20_000, 1)) + 0.3 * rng.standard_normal((20_000, 6)))
+    feats = rng.standard_normal((20_000, 1)) + 0.3 * rng.standard_normal((20_000, 6))
     theta = 3.0 * rng.choice([-1.0, 1.0], 6)
     a = -(feats @ theta)
     w = np.exp(a - a.max())
@@ -341,13 +341,14 @@ def test_non_convergence_warns_with_residual_and_remedy():
 
 # -- result object --------------------------------------------------------------------------
 def test_to_xarray_carries_names_units_and_survives_netcdf(tmp_path):
-    res = maxent.solve({"energy": [0.0, 1.0, 2.0], "spin": [1.0, -1.0, 1.0]},
-                       {"energy": 0.8, "spin": 0.2})
+    res = maxent.solve(
+        {"energy": [0.0, 1.0, 2.0], "spin": [1.0, -1.0, 1.0]}, {"energy": 0.8, "spin": 0.2}
+    )
     ds = res.to_xarray()
     assert ds.sizes == {"state": 3, "constraint": 2, "constraint_": 2}
     assert list(ds["constraint"].values) == ["energy", "spin"]
     for name in list(ds.data_vars) + list(ds.coords):
-        attrs = ds[name].attrs   # a real unit, or a description of the features' own units
+        attrs = ds[name].attrs  # a real unit, or a description of the features' own units
         assert "long_name" in attrs and ("units" in attrs or "description" in attrs), name
     np.testing.assert_allclose(ds["probability"].values, res.p)
     path = tmp_path / "res.nc"
@@ -482,8 +483,9 @@ def _independent_covariance(features, multipliers, prior=None):
 
     features = np.asarray(features, dtype=float)
     # p is invariant under shifting F: centre it first, so that lambda . F keeps its digits
-    a = -((features - features.mean(axis=0)) @ np.where(np.isfinite(multipliers),
-                                                        multipliers, 0.0))
+    a = -(
+        (features - features.mean(axis=0)) @ np.where(np.isfinite(multipliers), multipliers, 0.0)
+    )
     if prior is not None:
         a = a + np.log(prior)
     p = np.exp(a - logsumexp(a))
@@ -511,8 +513,9 @@ def test_covariance_equals_an_independent_covariance(case):
         kw = {"sigma": [0.05, 0.0, 0.2]}
     elif case == "offset":  # large offsets: the solver works in shifted units internally
         feats = feats * [1e-3, 1.0, 1e4] + [1e6, -5e3, 1e9]
-    targets = _FEATS.mean(axis=0) * 0 + (_TARGETS if case != "offset" else
-                                         _TARGETS * [1e-3, 1.0, 1e4] + [1e6, -5e3, 1e9])
+    targets = _FEATS.mean(axis=0) * 0 + (
+        _TARGETS if case != "offset" else _TARGETS * [1e-3, 1.0, 1e4] + [1e6, -5e3, 1e9]
+    )
     if case == "bounds":
         res = maxent.solve(feats, lower=[-np.inf, 1.2, -3.1], upper=[0.3, np.inf, -3.05])
     else:
@@ -533,8 +536,10 @@ def test_covariance_closed_forms():
     res = maxent.solve(np.column_stack([DIE, DIE**2]), [4.5, 22.0])
     p = res.p
     ex = [float(p @ DIE**k) for k in range(5)]
-    expected = [[ex[2] - ex[1] ** 2, ex[3] - ex[1] * ex[2]],
-                [ex[3] - ex[1] * ex[2], ex[4] - ex[2] ** 2]]
+    expected = [
+        [ex[2] - ex[1] ** 2, ex[3] - ex[1] * ex[2]],
+        [ex[3] - ex[1] * ex[2], ex[4] - ex[2] ** 2],
+    ]
     np.testing.assert_allclose(res.covariance, expected, rtol=1e-10)
 
 
@@ -610,10 +615,9 @@ def test_zero_target_marginals_are_faces_found_in_one_pass():
     xv, yv, zv = a * 4 + b * 2 + x, a * 4 + c * 2 + y, a * 8 + b * 4 + c * 2 + (x ^ y)
     joint = np.zeros((8, 8, 16))
     np.add.at(joint, (xv, yv, zv), 1 / 32)
-    g = [v.ravel() for v in np.meshgrid(np.arange(8), np.arange(8), np.arange(16),
-                                        indexing="ij")]
+    g = [v.ravel() for v in np.meshgrid(np.arange(8), np.arange(8), np.arange(16), indexing="ij")]
     cols, targets = [], []
-    for (u, v, axis) in ((0, 1, 2), (0, 2, 1), (1, 2, 0)):
+    for u, v, axis in ((0, 1, 2), (0, 2, 1), (1, 2, 0)):
         marginal = joint.sum(axis=axis)
         for i in range(marginal.shape[0]):
             for j in range(marginal.shape[1]):

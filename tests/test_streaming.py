@@ -26,8 +26,8 @@ class ArraySource:
     def __iter__(self):
         n = self.features.shape[0]
         for a in range(0, n, self.size):
-            q = None if self.prior is None else self.prior[a: a + self.size]
-            yield self.features[a: a + self.size], q
+            q = None if self.prior is None else self.prior[a : a + self.size]
+            yield self.features[a : a + self.size], q
 
 
 def as_dask(features, prior, size=700):
@@ -62,9 +62,13 @@ PROBLEMS = {
     "plain": (_gaussian(), dict(targets=[0.3, 0.5, 5.02])),
     "prior with zeros": (
         _gaussian(),
-        dict(targets=[0.2, 1.5, 5.0],
-             prior=np.where(np.arange(5000) % 7 == 0, 0.0,
-                            np.random.default_rng(2).uniform(0.1, 3.0, 5000)))),
+        dict(
+            targets=[0.2, 1.5, 5.0],
+            prior=np.where(
+                np.arange(5000) % 7 == 0, 0.0, np.random.default_rng(2).uniform(0.1, 3.0, 5000)
+            ),
+        ),
+    ),
     "large offset": (_gaussian() + 1e7, dict(targets=[1e7 + 0.3, 1e7 + 0.5, 1e7 + 5.02])),
     "bounds": (_gaussian(), dict(lower=[0.4, -np.inf, 4.0], upper=[1.0, 0.5, 6.0])),
     "sigma": (_gaussian(), dict(targets=[0.3, 0.5, 5.02], sigma=[0.05, 0.0, 0.01])),
@@ -105,7 +109,7 @@ def test_callable_chunk_source_and_numpy_prior_with_dask_features():
 
     def source():  # a fresh generator per pass
         for a in range(0, len(features), 999):
-            yield features[a: a + 999], q[a: a + 999]
+            yield features[a : a + 999], q[a : a + 999]
 
     assert_same(maxent.solve(source, **kw), ref)
     assert_same(maxent.solve(da.from_array(features, chunks=(1234, 1)), prior=q, **kw), ref)
@@ -114,8 +118,10 @@ def test_callable_chunk_source_and_numpy_prior_with_dask_features():
 def test_named_columns_of_dask_arrays_and_named_chunk_source():
     x = np.linspace(-1, 1, 3001)
     ref = maxent.solve({"x": x, "x2": x**2}, {"x": 0.1, "x2": 0.3})
-    lazy = maxent.solve({"x": da.from_array(x, chunks=500), "x2": da.from_array(x**2, chunks=700)},
-                        {"x": 0.1, "x2": 0.3})
+    lazy = maxent.solve(
+        {"x": da.from_array(x, chunks=500), "x2": da.from_array(x**2, chunks=700)},
+        {"x": 0.1, "x2": 0.3},
+    )
     assert_same(lazy, ref)
     source = ArraySource(np.column_stack([x, x**2]), size=400)
     named = maxent.solve(source, {"x": 0.1, "x2": 0.3}, names=["x", "x2"])
@@ -133,8 +139,7 @@ def test_streamed_probabilities_is_a_function_of_the_states():
     assert [len(c) for c in chunks] == [1000] * 5
     np.testing.assert_allclose(np.concatenate(chunks), ref.p, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(res.p(features[10:20], q[10:20]), ref.p[10:20], rtol=1e-12)
-    np.testing.assert_allclose(res.to_xarray().probability.values, ref.p, rtol=1e-12,
-                               atol=1e-15)
+    np.testing.assert_allclose(res.to_xarray().probability.values, ref.p, rtol=1e-12, atol=1e-15)
 
 
 def test_dask_result_to_xarray_stays_lazy_and_matches():
@@ -186,13 +191,17 @@ def _bad(features, prior=None):
 
 BAD = [
     # both a features NaN and a prior problem: the prior is reported, as in memory
-    _bad(np.where(np.arange(3000)[:, None] == 2345, np.nan, np.ones((3000, 2))),
-         np.where(np.arange(3000) == 5, -1.0, 1.0)),
+    _bad(
+        np.where(np.arange(3000)[:, None] == 2345, np.nan, np.ones((3000, 2))),
+        np.where(np.arange(3000) == 5, -1.0, 1.0),
+    ),
     _bad(np.where(np.arange(3000)[:, None] * [1, 2] == 4002, np.inf, np.ones((3000, 2)))),
     _bad(np.ones((3000, 2)), np.where(np.arange(3000) >= 2999, -0.5, 1.0)),
     # a negative weight early and a NaN weight late: non-finite is reported first, as in memory
-    _bad(np.ones((3000, 2)), np.where(np.arange(3000) == 10, -0.5,
-                                      np.where(np.arange(3000) == 2500, np.nan, 1.0))),
+    _bad(
+        np.ones((3000, 2)),
+        np.where(np.arange(3000) == 10, -0.5, np.where(np.arange(3000) == 2500, np.nan, 1.0)),
+    ),
     _bad(np.ones((3000, 2)), np.zeros(3000)),
 ]
 
@@ -214,10 +223,15 @@ def test_bad_mapping_column_names_the_column_and_index():
     with pytest.raises(InvalidInputError) as memory:
         maxent.solve({"x": x, "y": y}, {"x": 0.5, "y": 0.5})
     with pytest.raises(InvalidInputError) as streamed:
-        maxent.solve({"x": da.from_array(x, chunks=100), "y": da.from_array(y, chunks=100)},
-                     {"x": 0.5, "y": 0.5})
-    assert str(streamed.value) == str(memory.value) == (
-        "`features['y']` must be finite; got nan at index 777.")
+        maxent.solve(
+            {"x": da.from_array(x, chunks=100), "y": da.from_array(y, chunks=100)},
+            {"x": 0.5, "y": 0.5},
+        )
+    assert (
+        str(streamed.value)
+        == str(memory.value)
+        == ("`features['y']` must be finite; got nan at index 777.")
+    )
 
 
 def test_chunk_source_shape_errors_name_the_state():
@@ -225,17 +239,20 @@ def test_chunk_source_shape_errors_name_the_state():
         yield np.ones((10, 2)), None
         yield np.ones((5, 3)), None
 
-    with pytest.raises(InvalidInputError,
-                       match=r"chunk of `features` starting at state 10 has 3 columns but "
-                             r"there are 2 constraints"):
+    with pytest.raises(
+        InvalidInputError,
+        match=r"chunk of `features` starting at state 10 has 3 columns but "
+        r"there are 2 constraints",
+    ):
         maxent.solve(ragged, [1.0, 1.0])
 
     def short_prior():
         yield np.ones((10, 2)), np.ones(10)
         yield np.ones((5, 2)), np.ones(4)
 
-    with pytest.raises(InvalidInputError,
-                       match=r"chunk of `prior` starting at state 10 has shape \(4,\)"):
+    with pytest.raises(
+        InvalidInputError, match=r"chunk of `prior` starting at state 10 has shape \(4,\)"
+    ):
         maxent.solve(short_prior, [1.0, 1.0])
     with pytest.raises(InvalidInputError, match=r"`features` has no rows"):
         maxent.solve(lambda: iter([]), [1.0])

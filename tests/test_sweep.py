@@ -11,10 +11,8 @@ from scipy import constants
 import maxent
 from maxent import models
 
-VARIABLES = {"probability", "log_Z", "free_energy", "internal_energy", "entropy",
-             "heat_capacity"}
-LEVELS = maxent.EnergyLevels([0.0, 0.3, 0.3, 1.0, 2.5], degeneracy=[1, 2, 1, 3, 2],
-                             name="toy")
+VARIABLES = {"probability", "log_Z", "free_energy", "internal_energy", "entropy", "heat_capacity"}
+LEVELS = maxent.EnergyLevels([0.0, 0.3, 0.3, 1.0, 2.5], degeneracy=[1, 2, 1, 3, 2], name="toy")
 
 
 def test_dataset_layout_and_metadata():
@@ -50,8 +48,7 @@ def test_sweep_equals_canonical_at_every_temperature():
             ens = maxent.canonical(LEVELS, temperature=ti)
             np.testing.assert_array_equal(ds.probability.values[i], ens.p)
             for var in VARIABLES - {"probability"}:
-                assert ds[var].values[i] == pytest.approx(getattr(ens, var), rel=1e-14), \
-                    (var, ti)
+                assert ds[var].values[i] == pytest.approx(getattr(ens, var), rel=1e-14), (var, ti)
 
 
 def test_chunking_does_not_change_a_large_grid():
@@ -66,8 +63,9 @@ def test_thermodynamic_identities_hold_over_a_sweep():
     lv = models.ising_2d(3, progress=False)
     t = np.linspace(0.5, 6.0, 56)
     ds = maxent.temperature_sweep(lv, t)
-    f, u, s, c = (ds[v].values for v in ("free_energy", "internal_energy", "entropy",
-                                         "heat_capacity"))
+    f, u, s, c = (
+        ds[v].values for v in ("free_energy", "internal_energy", "entropy", "heat_capacity")
+    )
     np.testing.assert_allclose(f, u - t * s, rtol=1e-12, atol=1e-12)
     # central differences with a relative step of 1e-5 from sweeps at T (1 +- 1e-5)
     h = 1e-5 * t
@@ -83,8 +81,9 @@ def test_negative_temperature_branch_obeys_the_same_identities():
     t = -np.linspace(0.3, 4.0, 30)
     h = 1e-5 * np.abs(t)
     ds, up, down = (maxent.temperature_sweep(LEVELS, x) for x in (t, t + h, t - h))
-    f, u, s, c = (ds[v].values for v in ("free_energy", "internal_energy", "entropy",
-                                         "heat_capacity"))
+    f, u, s, c = (
+        ds[v].values for v in ("free_energy", "internal_energy", "entropy", "heat_capacity")
+    )
     np.testing.assert_allclose(f, u - t * s, rtol=1e-12, atol=1e-12)
     dfdt = (up.free_energy.values - down.free_energy.values) / (2 * h)
     dudt = (up.internal_energy.values - down.internal_energy.values) / (2 * h)
@@ -94,8 +93,11 @@ def test_negative_temperature_branch_obeys_the_same_identities():
 
 @given(
     e=hnp.arrays(np.float64, st.integers(1, 20), elements=st.floats(-50, 50)),
-    t=hnp.arrays(np.float64, st.integers(1, 10),
-                 elements=st.floats(1e-3, 1e3) | st.sampled_from([0.0, np.inf])),
+    t=hnp.arrays(
+        np.float64,
+        st.integers(1, 10),
+        elements=st.floats(1e-3, 1e3) | st.sampled_from([0.0, np.inf]),
+    ),
 )
 def test_sweep_is_a_distribution_with_physical_bounds(e, t):
     g = np.arange(1, e.size + 1, dtype=float)
@@ -110,8 +112,7 @@ def test_sweep_is_a_distribution_with_physical_bounds(e, t):
 def test_named_unit_systems_use_kelvin():
     k_cm = constants.k / (constants.h * constants.c) / 100
     ds = maxent.temperature_sweep(models.atom("Na"), [1000.0, 5000.0])
-    np.testing.assert_allclose(ds.beta.values, 1 / (k_cm * np.array([1000.0, 5000.0])),
-                               rtol=1e-15)
+    np.testing.assert_allclose(ds.beta.values, 1 / (k_cm * np.array([1000.0, 5000.0])), rtol=1e-15)
     assert ds.attrs["boltzmann_constant"] == pytest.approx(0.6950348, rel=1e-6)
     assert ds.temperature.attrs["units"] == "K" and ds.internal_energy.attrs["units"] == "cm^-1"
     ev = maxent.temperature_sweep([0.0, 0.1], [300.0], units="eV")
@@ -131,8 +132,10 @@ def test_named_unit_systems_use_kelvin():
         ({"temperatures": [[1.0]]}, r"`temperatures` must be 1-D"),
         ({"temperatures": []}, r"`temperatures` must hold at least one"),
         ({"temperatures": [1.0], "chunk_size": 0}, r"`chunk_size` must be a positive int"),
-        ({"temperatures": [1.0], "units": "furlong"},
-         r"`units` must be 'natural' or an energy unit"),
+        (
+            {"temperatures": [1.0], "units": "furlong"},
+            r"`units` must be 'natural' or an energy unit",
+        ),
     ],
 )
 def test_bad_arguments_are_named(kwargs, match):
@@ -166,12 +169,22 @@ def _datasets():
     yield "natural", maxent.temperature_sweep(lv, [0.0, 0.5, 1.0, np.inf])
     yield "no table", maxent.temperature_sweep(lv, [0.5, 1.0], probability=False)
     for unit in ("meV", "cm-1", "kJ/mol", "K", "hartree"):
-        yield unit, maxent.temperature_sweep(maxent.EnergyLevels([0.0, 1.0], unit=unit),
-                                             [10.0, 300.0])
+        yield (
+            unit,
+            maxent.temperature_sweep(maxent.EnergyLevels([0.0, 1.0], unit=unit), [10.0, 300.0]),
+        )
     yield "canonical", maxent.canonical(lv, temperature=1.0).to_xarray()
     yield "atom", maxent.canonical(models.atom("Na"), temperature=3000.0).to_xarray()
-    yield "grand", maxent.grand_canonical([0.0, 1.0, 2.0], [0, 1, 2], degeneracy=[1, 2, 1],
-                                          temperature=1.0, chemical_potential=0.5).to_xarray()
+    yield (
+        "grand",
+        maxent.grand_canonical(
+            [0.0, 1.0, 2.0],
+            [0, 1, 2],
+            degeneracy=[1, 2, 1],
+            temperature=1.0,
+            chemical_potential=0.5,
+        ).to_xarray(),
+    )
     yield "huge g", maxent.temperature_sweep(models.ising_chain(3000), [1.0, 2.0])
 
 
@@ -188,7 +201,7 @@ def test_every_dataset_follows_the_conventions_and_quantifies(case, tmp_path):
         assert isinstance(value, (str, int, float)) and not isinstance(value, bool)
     assert np.issubdtype(ds.state.dtype, np.integer)
     assert ds.attrs.get("n_levels", 1) == int(ds.attrs.get("n_levels", 1))
-    q = ds.pint.quantify()                                 # every unit string parses
+    q = ds.pint.quantify()  # every unit string parses
     energy_var = "internal_energy"
     assert str(q[energy_var].data.units) != "" or ds[energy_var].attrs["units"] == "1"
     ds.to_netcdf(tmp_path / "d.nc")
@@ -210,8 +223,7 @@ def test_sweep_without_the_table_has_the_same_thermodynamics():
     thin = maxent.temperature_sweep(LEVELS, t, probability=False, chunk_size=5)
     assert "probability" not in thin and thin.attrs["probability_table"] == 0
     for var in ("log_Z", "free_energy", "internal_energy", "entropy", "heat_capacity"):
-        np.testing.assert_allclose(thin[var].values, full[var].values, rtol=1e-14,
-                                   err_msg=var)
+        np.testing.assert_allclose(thin[var].values, full[var].values, rtol=1e-14, err_msg=var)
 
 
 def test_quantity_temperatures_are_converted():
@@ -228,8 +240,9 @@ def test_quantity_temperatures_are_converted():
 def test_lazy_sweep_without_the_table():
     da = pytest.importorskip("dask.array")
     t = np.geomspace(0.1, 10, 12)
-    lazy = maxent.temperature_sweep(models.paramagnet(300), da.from_array(t, chunks=5),
-                                    probability=False)
+    lazy = maxent.temperature_sweep(
+        models.paramagnet(300), da.from_array(t, chunks=5), probability=False
+    )
     assert "probability" not in lazy and hasattr(lazy.heat_capacity.data, "dask")
     eager = maxent.temperature_sweep(models.paramagnet(300), t, probability=False)
     xr.testing.assert_allclose(lazy.compute(), eager, rtol=1e-13)
@@ -240,7 +253,7 @@ def test_long_spectra_in_tiles_equal_a_direct_log_sum_exp():
     e = np.sort(rng.uniform(0.0, 30.0, 3000))
     lv = maxent.EnergyLevels(e, rng.integers(1, 5, e.size))
     t = np.geomspace(0.02, 300.0, 25)
-    ds = maxent.temperature_sweep(lv, t, chunk_size=1)          # rows longer than a chunk
+    ds = maxent.temperature_sweep(lv, t, chunk_size=1)  # rows longer than a chunk
     from maxent._boltzmann import boltzmann
 
     tiled = boltzmann(lv.energies, lv.log_degeneracy, 1 / t, max_elements=500)
@@ -250,12 +263,19 @@ def test_long_spectra_in_tiles_equal_a_direct_log_sum_exp():
         w = np.exp(a - m)
         p = w / w.sum()
         u = p @ e
-        for th in (tiled, {k: ds[v].values for k, v in (("log_Z", "log_Z"),
-                                                         ("heat_capacity", "heat_capacity"),
-                                                         ("internal_energy", "internal_energy"),
-                                                         ("p", "probability"))}):
+        for th in (
+            tiled,
+            {
+                k: ds[v].values
+                for k, v in (
+                    ("log_Z", "log_Z"),
+                    ("heat_capacity", "heat_capacity"),
+                    ("internal_energy", "internal_energy"),
+                    ("p", "probability"),
+                )
+            },
+        ):
             assert th["log_Z"][i] == pytest.approx(m + np.log(w.sum()), rel=1e-12)
             assert th["internal_energy"][i] == pytest.approx(u, rel=1e-12)
-            assert th["heat_capacity"][i] == pytest.approx((p @ (e - u) ** 2) / ti**2,
-                                                           rel=1e-9)
+            assert th["heat_capacity"][i] == pytest.approx((p @ (e - u) ** 2) / ti**2, rel=1e-9)
             np.testing.assert_allclose(th["p"][i], p, rtol=1e-11, atol=1e-290)

@@ -48,8 +48,9 @@ def test_potts_density_of_states_matches_enumeration():
 def test_single_walk_has_no_error_estimate_and_antiferromagnet_mirrors():
     ferro = maxent.wang_landau(maxent.IsingModel((4, 4)), ln_f_final=1e-4, n_walks=1, seed=0)
     assert np.all(np.isnan(ferro.log_degeneracy_error))
-    anti = maxent.wang_landau(maxent.IsingModel((4, 4), coupling=-1.0), ln_f_final=1e-4,
-                              n_walks=1, seed=0)
+    anti = maxent.wang_landau(
+        maxent.IsingModel((4, 4), coupling=-1.0), ln_f_final=1e-4, n_walks=1, seed=0
+    )
     # on a bipartite lattice J -> -J maps the spectrum onto its mirror image
     np.testing.assert_array_equal(anti.energies, -ferro.energies)
 
@@ -59,14 +60,17 @@ def test_max_sweeps_warns():
         maxent.wang_landau(maxent.IsingModel((4, 4)), max_sweeps=10, n_walks=2, seed=0)
 
 
-@pytest.mark.parametrize("model, kwargs, match", [
-    (maxent.IsingModel((4, 4), field=0.5), {}, "`field` = 0"),
-    (maxent.IsingModel((4, 4), coupling=0.0), {}, "`coupling` != 0"),
-    (maxent.IsingModel((4, 4)), {"ln_f_final": 2.0}, "`ln_f_final`"),
-    (maxent.IsingModel((4, 4)), {"flatness": 1.0}, "`flatness`"),
-    (maxent.IsingModel((4, 4)), {"n_walks": 0}, "`n_walks`"),
-    ("model", {}, "`model`"),
-])
+@pytest.mark.parametrize(
+    "model, kwargs, match",
+    [
+        (maxent.IsingModel((4, 4), field=0.5), {}, "`field` = 0"),
+        (maxent.IsingModel((4, 4), coupling=0.0), {}, "`coupling` != 0"),
+        (maxent.IsingModel((4, 4)), {"ln_f_final": 2.0}, "`ln_f_final`"),
+        (maxent.IsingModel((4, 4)), {"flatness": 1.0}, "`flatness`"),
+        (maxent.IsingModel((4, 4)), {"n_walks": 0}, "`n_walks`"),
+        ("model", {}, "`model`"),
+    ],
+)
 def test_wang_landau_rejects_bad_input(model, kwargs, match):
     with pytest.raises(InvalidInputError, match=match):
         maxent.wang_landau(model, **kwargs)

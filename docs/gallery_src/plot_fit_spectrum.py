@@ -23,8 +23,9 @@ script = Path(maxent.__file__).resolve().parents[1] / "scripts" / "fit_spectrum.
 synthetic_problem = runpy.run_path(str(script))["synthetic_problem"]
 tau, w, dw, kernel, data, sigma, truth = synthetic_problem(seed=0, noise=1e-4)
 
-res = maxent.fit(kernel, data, sigma, grid=w, grid_weights=dw, alpha="classic",
-                 windows=[(0.0, 2.5), (2.5, 8.0)])
+res = maxent.fit(
+    kernel, data, sigma, grid=w, grid_weights=dw, alpha="classic", windows=[(0.0, 2.5), (2.5, 8.0)]
+)
 print(res)
 
 fig = plt.figure(figsize=(12, 8))

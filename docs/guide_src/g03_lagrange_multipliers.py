@@ -25,8 +25,12 @@ def f(v):
     return -((x - 2) ** 2) - (y - 1) ** 2 + 10
 
 
-opt = minimize(lambda v: -f(v), x0=[0.0, 0.0], method="SLSQP",
-               constraints=[{"type": "eq", "fun": lambda v: v[0] - v[1]}])
+opt = minimize(
+    lambda v: -f(v),
+    x0=[0.0, 0.0],
+    method="SLSQP",
+    constraints=[{"type": "eq", "fun": lambda v: v[0] - v[1]}],
+)
 x, y = opt.x
 lam = -2 * (x - 2)  # from the stationarity condition in x
 print(f"optimum (x, y) = ({x:.6f}, {y:.6f}),  f = {f(opt.x):.6f},  lambda = {lam:.6f}")
@@ -39,8 +43,13 @@ print(f"optimum (x, y) = ({x:.6f}, {y:.6f}),  f = {f(opt.x):.6f},  lambda = {lam
 
 
 def best(c):
-    r = minimize(lambda v: -f(v), x0=[0.0, 0.0], method="SLSQP", tol=1e-12,
-                 constraints=[{"type": "eq", "fun": lambda v: v[0] - v[1] - c}])
+    r = minimize(
+        lambda v: -f(v),
+        x0=[0.0, 0.0],
+        method="SLSQP",
+        tol=1e-12,
+        constraints=[{"type": "eq", "fun": lambda v: v[0] - v[1] - c}],
+    )
     return f(r.x)
 
 
@@ -78,6 +87,8 @@ import maxent
 faces = np.arange(1.0, 7.0)
 res = maxent.solve(faces[:, None], [4.5])
 db = 1e-5
-slope = (maxent.solve(faces[:, None], [4.5 + db]).entropy
-         - maxent.solve(faces[:, None], [4.5 - db]).entropy) / (2 * db)
+slope = (
+    maxent.solve(faces[:, None], [4.5 + db]).entropy
+    - maxent.solve(faces[:, None], [4.5 - db]).entropy
+) / (2 * db)
 print(f"lambda = {res.multipliers[0]:.6f};  dS/db = {slope:.6f}")

@@ -36,8 +36,12 @@ fig, ax = plt.subplots(figsize=(6, 3.5))
 means = [2.5, 3.5, 4.5, 5.5]
 for k, b in enumerate(means):
     r = maxent.solve({"face": faces}, {"face": b})
-    ax.bar(faces + (k - 1.5) * 0.2, r.p, width=0.2,
-           label=fr"mean {b}: $\lambda$ = {r.multipliers[0]:+.3f}")
+    ax.bar(
+        faces + (k - 1.5) * 0.2,
+        r.p,
+        width=0.2,
+        label=rf"mean {b}: $\lambda$ = {r.multipliers[0]:+.3f}",
+    )
 ax.set_xlabel("face")
 ax.set_ylabel("probability")
 ax.set_title("Maximum-entropy dice for four reported means")
@@ -48,8 +52,10 @@ fig.tight_layout()
 # The edges are exact: a mean of 6 leaves only the face 6, with an infinite multiplier,
 # and a mean outside [1, 6] is impossible, which maxent says rather than returning NaN.
 
-print(maxent.solve({"face": faces}, {"face": 6.0}).p, maxent.solve(
-    {"face": faces}, {"face": 6.0}).multipliers)
+print(
+    maxent.solve({"face": faces}, {"face": 6.0}).p,
+    maxent.solve({"face": faces}, {"face": 6.0}).multipliers,
+)
 try:
     maxent.solve({"face": faces}, {"face": 7.0})
 except maxent.InfeasibleTargetsError as err:

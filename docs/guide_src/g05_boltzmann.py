@@ -40,7 +40,7 @@ print(maxent.canonical(E, internal_energy=1.2))
 fig, ax = plt.subplots(figsize=(6, 3.5))
 for U in (0.5, 1.2, 2.0):
     r = maxent.solve({"energy": E}, {"energy": U})
-    ax.semilogy(E, r.p, "o-", label=fr"$U$ = {U}: $\beta$ = {r.multipliers[0]:.3f}")
+    ax.semilogy(E, r.p, "o-", label=rf"$U$ = {U}: $\beta$ = {r.multipliers[0]:.3f}")
 ax.set_xlabel("energy $E_i$")
 ax.set_ylabel("$p_i$")
 ax.legend()

@@ -22,8 +22,10 @@ I = lv.n_states
 print(f"I = {I:.0f} states, ln I = {np.log(I):.6f}")
 for T in (2.0, 10.0, 1e3, 1e6, np.inf):
     ens = maxent.canonical(lv, temperature=T)
-    print(f"T = {T:>8g}:  Z = {np.exp(ens.log_Z):12.2f}   S = {ens.entropy:.6f}"
-          f"   p per state of the top level = {ens.p[-1] / lv.degeneracy[-1]:.3e}")
+    print(
+        f"T = {T:>8g}:  Z = {np.exp(ens.log_Z):12.2f}   S = {ens.entropy:.6f}"
+        f"   p per state of the top level = {ens.p[-1] / lv.degeneracy[-1]:.3e}"
+    )
 print(f"1/I = {1 / I:.3e}")
 
 # %%
@@ -35,8 +37,9 @@ ds = maxent.temperature_sweep(lv, np.geomspace(0.5, 1e4, 200))
 per_state = ds.probability.values / lv.degeneracy  # (temperature, level)
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
 for level in (0, lv.n_levels // 2, lv.n_levels - 1):
-    axes[0].loglog(ds.temperature, per_state[:, level],
-                   label=f"one state at E = {lv.energies[level]:g}")
+    axes[0].loglog(
+        ds.temperature, per_state[:, level], label=f"one state at E = {lv.energies[level]:g}"
+    )
 axes[0].axhline(1 / I, color="k", ls="--", lw=1, label="1/I")
 axes[0].set_ylim(1e-12, 1)
 axes[0].set_xlabel("T (J = k_B = 1)")

@@ -24,8 +24,10 @@ lv = maxent.models.paramagnet(n_spins=10, field=1.0)  # 11 levels, binomial dege
 print(lv)
 for T in (0.0, 0.5, np.inf, -0.5, -0.0):
     ens = maxent.canonical(lv, temperature=T)
-    print(f"T = {T:>5}:  beta = {ens.beta:>6.3g}  U = {ens.internal_energy:+.4f}"
-          f"  S = {ens.entropy:.4f}  p(ground) = {ens.p[np.argmin(lv.energies)]:.4f}")
+    print(
+        f"T = {T:>5}:  beta = {ens.beta:>6.3g}  U = {ens.internal_energy:+.4f}"
+        f"  S = {ens.entropy:.4f}  p(ground) = {ens.p[np.argmin(lv.energies)]:.4f}"
+    )
 
 # %%
 # Ask for a mean energy above the middle and maxent finds a negative temperature:
@@ -44,7 +46,7 @@ axes[0].set_ylabel("S / k_B")
 axes[0].set_title(r"slope $\partial S/\partial U = \beta$")
 for i, b in enumerate((2.0, 0.3, -0.3, -2.0)):
     r = maxent.canonical(lv, beta=b)
-    axes[1].bar(lv.energies + (i - 1.5) * 0.4, r.p, width=0.4, label=fr"$\beta$ = {b}")
+    axes[1].bar(lv.energies + (i - 1.5) * 0.4, r.p, width=0.4, label=rf"$\beta$ = {b}")
 axes[1].set_xlabel("level energy")
 axes[1].set_ylabel("population")
 axes[1].legend(fontsize="small")

@@ -38,8 +38,12 @@ print("solve:", res.p.round(4), " lambda =", res.multipliers.round(6))
 
 fig, ax = plt.subplots(figsize=(6, 3.5))
 for k, T in enumerate((0.25, 1.0, 4.0)):
-    ax.bar(np.arange(z.size) + (k - 1) * 0.27, maxent.softmax(z, temperature=T), width=0.27,
-           label=f"T = {T}")
+    ax.bar(
+        np.arange(z.size) + (k - 1) * 0.27,
+        maxent.softmax(z, temperature=T),
+        width=0.27,
+        label=f"T = {T}",
+    )
 ax.set_xticks(np.arange(z.size), [f"z = {v}" for v in z])
 ax.set_ylabel("probability")
 ax.set_title("softmax at three temperatures")

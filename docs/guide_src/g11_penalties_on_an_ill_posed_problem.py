@@ -34,8 +34,10 @@ tau = np.linspace(0.0, 5.0, 40)
 kernel = np.exp(-np.outer(tau, w)) * dw
 sigma = np.full(tau.size, 1e-3)
 data = kernel @ truth + sigma * np.random.default_rng(0).standard_normal(tau.size)
-print(f"kernel {kernel.shape}: singular values from {np.linalg.svd(kernel)[1][0]:.2g} "
-      f"down to {np.linalg.svd(kernel)[1][-1]:.2g}")
+print(
+    f"kernel {kernel.shape}: singular values from {np.linalg.svd(kernel)[1][0]:.2g} "
+    f"down to {np.linalg.svd(kernel)[1][-1]:.2g}"
+)
 
 # %%
 # Plain least squares (the minimum-norm solution of the noisy system) and five penalties:
@@ -44,15 +46,24 @@ x_ls = np.linalg.lstsq(kernel / sigma[:, None], data / sigma, rcond=None)[0]
 with warnings.catch_warnings(record=True) as caught:  # see the note on L1 below
     warnings.simplefilter("always", maxent.ConvergenceWarning)
     l1 = maxent.fit(kernel, data, sigma, penalty="l1", alpha="historic", grid=w, grid_weights=dw)
-    enet = maxent.fit(kernel, data, sigma, penalty="elastic_net", alpha=35.0,
-                      max_iter=5000, grid=w, grid_weights=dw)
+    enet = maxent.fit(
+        kernel,
+        data,
+        sigma,
+        penalty="elastic_net",
+        alpha=35.0,
+        max_iter=5000,
+        grid=w,
+        grid_weights=dw,
+    )
 fits = {
     "entropy, classic": maxent.fit(kernel, data, sigma, grid=w, grid_weights=dw),
     "L2, classic": maxent.fit(kernel, data, sigma, penalty="l2", grid=w, grid_weights=dw),
     "L1, historic": l1,
     "elastic net, alpha = 35": enet,
-    "x >= 0 (alpha = inf)": maxent.fit(kernel, data, sigma, penalty="nonneg", alpha=np.inf,
-                                       grid=w, grid_weights=dw),
+    "x >= 0 (alpha = inf)": maxent.fit(
+        kernel, data, sigma, penalty="nonneg", alpha=np.inf, grid=w, grid_weights=dw
+    ),
 }
 chi2_ls = np.sum(((kernel @ x_ls - data) / sigma) ** 2)
 print(f"{'fit':24s} {'alpha':>10s} {'chi2':>9s} {'min x':>9s} {'L2 error':>9s}")

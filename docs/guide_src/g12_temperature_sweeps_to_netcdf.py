@@ -25,8 +25,12 @@ print(f"heat capacity peak at T = {T_peak:.3f};  T_c(infinite) = {2 / np.log(1 +
 
 ds.to_netcdf("ising_4x4_sweep.nc")
 back = xr.open_dataset("ising_4x4_sweep.nc")
-print("round trip identical:", back.identical(ds), "| units of heat capacity:",
-      back.heat_capacity.attrs["units"])
+print(
+    "round trip identical:",
+    back.identical(ds),
+    "| units of heat capacity:",
+    back.heat_capacity.attrs["units"],
+)
 back.close()
 
 # %%

@@ -41,8 +41,10 @@ exact = maxent.canonical(maxent.models.ising_2d(L), temperature=3.0)
 res = maxent.solve(F, [exact.internal_energy, 0.0], names=["energy", "magnetisation"])
 print(res)
 print(f"beta = {res.multipliers[0]:.10f}  (exact 1/3 = {1 / 3:.10f})")
-print(f"ln Z(solve) + ln 2^16 = {res.log_Z + np.log(n_states):.10f};"
-      f"  ln Z(canonical) = {exact.log_Z:.10f}")
+print(
+    f"ln Z(solve) + ln 2^16 = {res.log_Z + np.log(n_states):.10f};"
+    f"  ln Z(canonical) = {exact.log_Z:.10f}"
+)
 
 # %%
 # ``res.p`` stays a lazy dask array: computing a summary reads the chunks again and never

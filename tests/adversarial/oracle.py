@@ -81,8 +81,13 @@ def _loguniform(rng, lo, hi):
     return float(10 ** rng.uniform(np.log10(lo), np.log10(hi)))
 
 
-def random_problem(rng: np.random.Generator, kind: str | None = None, *,
-                   t: float | None = None, exponent: int | None = None) -> Problem:
+def random_problem(
+    rng: np.random.Generator,
+    kind: str | None = None,
+    *,
+    t: float | None = None,
+    exponent: int | None = None,
+) -> Problem:
     """One random problem of a random (or given) kind.
 
     Kinds: ``plain``, ``tiny`` (subnormal features), ``huge`` (up to 1e307), ``offset``
@@ -155,8 +160,19 @@ def random_problem(rng: np.random.Generator, kind: str | None = None, *,
         t = _loguniform(rng, 1e-15, 1e-1) * (1.0 if u < 0.6 else -1.0)
     c = base + t * (x - base)
     targets = offset + scale * c
-    return Problem(features, targets, prior, scale, offset, t, d, vertex, x, kind,
-                   {"face_size": len(face), "base": base})
+    return Problem(
+        features,
+        targets,
+        prior,
+        scale,
+        offset,
+        t,
+        d,
+        vertex,
+        x,
+        kind,
+        {"face_size": len(face), "base": base},
+    )
 
 
 def outside_margin(pb: Problem, spread: np.ndarray) -> float:
@@ -256,8 +272,14 @@ def reference_solution(pb: Problem, tol: float = TOL) -> Reference:
     if k:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            out = minimize(fun, lam, jac=jac, hess=hess, method="trust-exact",
-                           options={"gtol": 1e-14, "maxiter": 2000})
+            out = minimize(
+                fun,
+                lam,
+                jac=jac,
+                hess=hess,
+                method="trust-exact",
+                options={"gtol": 1e-14, "maxiter": 2000},
+            )
         lam = out.x
     log_z, p = parts(lam)
     a = lq - z @ np.asarray(lam, dtype=np.longdouble) - log_z
@@ -298,8 +320,10 @@ def judge(pb: Problem, outcome, ref: Reference | None = None, tol: float = TOL) 
             # of the targets from feasibility is at most this (0 for targets inside).
             upper = inside_distance(pb, s)
             if upper <= tol:
-                return Verdict(REJECTED_FEASIBLE, f"t={pb.t:.3g}, within {upper:.3g} "
-                               f"spreads of feasible: {str(outcome)[:200]}")
+                return Verdict(
+                    REJECTED_FEASIBLE,
+                    f"t={pb.t:.3g}, within {upper:.3g} spreads of feasible: {str(outcome)[:200]}",
+                )
             return Verdict(OK, "infeasible, rejected")
         if isinstance(outcome, TimeoutError):
             return Verdict(HANG, str(outcome))
@@ -308,8 +332,11 @@ def judge(pb: Problem, outcome, ref: Reference | None = None, tol: float = TOL) 
     if not res.converged:
         return Verdict(GAVE_UP, res.message[:200])
     if margin > 2 * float(np.max(allowed)) + 1e-12:
-        return Verdict(SILENT_WRONG, f"targets outside the hull by {margin:.3g} spreads "
-                       f"(t={pb.t:.3g}) but a result came back converged")
+        return Verdict(
+            SILENT_WRONG,
+            f"targets outside the hull by {margin:.3g} spreads "
+            f"(t={pb.t:.3g}) but a result came back converged",
+        )
     p = np.asarray(res.p, dtype=np.float64)
     g, c = pb.unit()
     sup = _support(pb)
@@ -321,8 +348,11 @@ def judge(pb: Problem, outcome, ref: Reference | None = None, tol: float = TOL) 
     err = np.abs(mom - c) / s
     if not np.all(err <= 1.01 * allowed + 1e-13):
         k = int(np.argmax(err / allowed))
-        return Verdict(SILENT_WRONG, f"converged but |E_p[F_{k}] - b_{k}| = {err[k]:.3g} "
-                       f"spreads > {allowed[k]:.3g} (t={pb.t:.3g})")
+        return Verdict(
+            SILENT_WRONG,
+            f"converged but |E_p[F_{k}] - b_{k}| = {err[k]:.3g} "
+            f"spreads > {allowed[k]:.3g} (t={pb.t:.3g})",
+        )
     reported = (np.asarray(res.moments) - pb.offset) / pb.scale
     if not np.all(np.abs(reported - mom) / s <= 1e-9 + 4 * rounding):
         return Verdict(SILENT_WRONG, f"reported moments {res.moments} differ from p @ F")
@@ -334,8 +364,11 @@ def judge(pb: Problem, outcome, ref: Reference | None = None, tol: float = TOL) 
         slack = float(np.abs(ref.multipliers * s) @ (err + ref.residual + allowed)) * 2
         slack += 1e-9 * (1 + abs(ref.kl))
         if abs(kl - ref.kl) > slack:
-            return Verdict(SILENT_WRONG, f"KL(p||q) = {kl:.12g} but the reference has "
-                           f"{ref.kl:.12g} (allowed {slack:.3g}; t={pb.t:.3g})")
+            return Verdict(
+                SILENT_WRONG,
+                f"KL(p||q) = {kl:.12g} but the reference has "
+                f"{ref.kl:.12g} (allowed {slack:.3g}; t={pb.t:.3g})",
+            )
     return Verdict(OK)
 
 

@@ -8,8 +8,21 @@ from maxent import cli
 
 def _run(tmp_path, *args):
     nc, png = tmp_path / "o.nc", tmp_path / "o.png"
-    rc = cli.main(["--model", "two-level", "--n", "5", "--dpi", "30", *args,
-                   "--out", str(nc), "--png", str(png)])
+    rc = cli.main(
+        [
+            "--model",
+            "two-level",
+            "--n",
+            "5",
+            "--dpi",
+            "30",
+            *args,
+            "--out",
+            str(nc),
+            "--png",
+            str(png),
+        ]
+    )
     return rc, nc, png
 
 
@@ -37,24 +50,45 @@ def test_bad_arguments_exit_2_and_write_nothing(tmp_path, capsys, args, option):
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("content, what", [
-    ("energy,g\n0,1\nabc,2\n", "energy"),
-    ("energy,g\n0,1\n1\n", "g"),
-    ("energy,g\n0,1\n1,-2\n", "g"),
-])
+@pytest.mark.parametrize(
+    "content, what",
+    [
+        ("energy,g\n0,1\nabc,2\n", "energy"),
+        ("energy,g\n0,1\n1\n", "g"),
+        ("energy,g\n0,1\n1,-2\n", "g"),
+    ],
+)
 def test_bad_level_files_exit_2(tmp_path, capsys, content, what):
     levels = tmp_path / "lv.csv"
     levels.write_text(content)
-    rc = cli.main(["--levels", str(levels), "--n", "5", "--out", str(tmp_path / "o.nc"),
-                   "--png", str(tmp_path / "o.png")])
+    rc = cli.main(
+        [
+            "--levels",
+            str(levels),
+            "--n",
+            "5",
+            "--out",
+            str(tmp_path / "o.nc"),
+            "--png",
+            str(tmp_path / "o.png"),
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 2 and what in err and "Traceback" not in err
     assert not (tmp_path / "o.nc").exists() and not (tmp_path / "o.png").exists()
 
 
 def test_missing_level_file_exit_2(tmp_path, capsys):
-    rc = cli.main(["--levels", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o.nc"),
-                   "--png", str(tmp_path / "o.png")])
+    rc = cli.main(
+        [
+            "--levels",
+            str(tmp_path / "nope.csv"),
+            "--out",
+            str(tmp_path / "o.nc"),
+            "--png",
+            str(tmp_path / "o.png"),
+        ]
+    )
     assert rc == 2 and "nope.csv" in capsys.readouterr().err
 
 

@@ -36,28 +36,35 @@ CALLS = {
     "canonical.internal_energy": (lambda v: maxent.canonical(TWO, internal_energy=v)),
     "canonical.tol": (lambda v: maxent.canonical(TWO, internal_energy=0.3, tol=v)),
     "grand_canonical.temperature": (
-        lambda v: maxent.grand_canonical(TWO, [0, 1], temperature=v, chemical_potential=0.0)),
+        lambda v: maxent.grand_canonical(TWO, [0, 1], temperature=v, chemical_potential=0.0)
+    ),
     "grand_canonical.chemical_potential": (
-        lambda v: maxent.grand_canonical(TWO, [0, 1], temperature=1.0, chemical_potential=v)),
+        lambda v: maxent.grand_canonical(TWO, [0, 1], temperature=1.0, chemical_potential=v)
+    ),
     "softmax.temperature": (lambda v: maxent.softmax(TWO, temperature=v)),
     "softmax.axis": (lambda v: maxent.softmax(TWO, axis=v)),
     "temperature_sweep.chunk_size": (
-        lambda v: maxent.temperature_sweep(TWO, [1.0, 2.0], chunk_size=v)),
-    "temperature_sweep.temperatures": (
-        lambda v: maxent.temperature_sweep(TWO, [1.0, v])),
+        lambda v: maxent.temperature_sweep(TWO, [1.0, 2.0], chunk_size=v)
+    ),
+    "temperature_sweep.temperatures": (lambda v: maxent.temperature_sweep(TWO, [1.0, v])),
     "fit.alpha": (lambda v: maxent.fit(np.eye(3), np.ones(3), np.full(3, 0.1), alpha=v)),
-    "fit.max_iter": (lambda v: maxent.fit(np.eye(3), np.ones(3), np.full(3, 0.1), alpha=0.1,
-                                          max_iter=v)),
+    "fit.max_iter": (
+        lambda v: maxent.fit(np.eye(3), np.ones(3), np.full(3, 0.1), alpha=0.1, max_iter=v)
+    ),
     "fit.tol": (lambda v: maxent.fit(np.eye(3), np.ones(3), np.full(3, 0.1), alpha=0.1, tol=v)),
-    "fit.l1_ratio": (lambda v: maxent.fit(np.eye(3), np.ones(3), np.full(3, 0.1), alpha=0.1,
-                                          penalty="elastic_net", l1_ratio=v)),
+    "fit.l1_ratio": (
+        lambda v: maxent.fit(
+            np.eye(3), np.ones(3), np.full(3, 0.1), alpha=0.1, penalty="elastic_net", l1_ratio=v
+        )
+    ),
     "fit.sigma": (lambda v: maxent.fit(np.eye(3), np.ones(3), np.full(3, v), alpha=0.1)),
     "two_level.gap": (lambda v: models.two_level(v)),
     "equally_spaced.n_levels": (lambda v: models.equally_spaced(v)),
     "equally_spaced.spacing": (lambda v: models.equally_spaced(3, v)),
     "harmonic_oscillator.hbar_omega": (lambda v: models.harmonic_oscillator(v)),
     "harmonic_oscillator.max_temperature": (
-        lambda v: models.harmonic_oscillator(1.0, max_temperature=v)),
+        lambda v: models.harmonic_oscillator(1.0, max_temperature=v)
+    ),
     "harmonic_oscillator.tol": (lambda v: models.harmonic_oscillator(1.0, tol=v)),
     "rigid_rotor.rotational_constant": (lambda v: models.rigid_rotor(v)),
     "rigid_rotor.max_temperature": (lambda v: models.rigid_rotor(1.0, max_temperature=v)),
@@ -70,22 +77,48 @@ CALLS = {
     "paramagnet.moment": (lambda v: models.paramagnet(2, 1.0, moment=v)),
     "EnergyLevels.energies": (lambda v: maxent.EnergyLevels(np.array([0.0, v]))),
     "EnergyLevels.degeneracy": (
-        lambda v: maxent.EnergyLevels(np.array([0.0, 1.0]), np.array([1.0, v]))),
+        lambda v: maxent.EnergyLevels(np.array([0.0, 1.0]), np.array([1.0, v]))
+    ),
     "plot_populations.floor": (lambda v: maxent.plot_populations(_sweep(), floor=v)),
 }
 
-REAL_KEYWORDS = [k for k in CALLS if not k.endswith(("max_iter", "chunk_size", "n_levels",
-                                                     "n_oscillators", "side", "n_spins", "axis"))]
+REAL_KEYWORDS = [
+    k
+    for k in CALLS
+    if not k.endswith(
+        ("max_iter", "chunk_size", "n_levels", "n_oscillators", "side", "n_spins", "axis")
+    )
+]
 INT_KEYWORDS = [k for k in CALLS if k not in REAL_KEYWORDS]
 OPTIONAL = {"solve.chunk_size", "canonical.beta", "fit.tol", "temperature_sweep.chunk_size"}
-ARRAY_ENTRY = {"solve.targets", "solve.prior", "solve.sigma", "solve.lower",
-               "solve.initial_multipliers", "temperature_sweep.temperatures", "fit.sigma",
-               "EnergyLevels.energies", "EnergyLevels.degeneracy"}
+ARRAY_ENTRY = {
+    "solve.targets",
+    "solve.prior",
+    "solve.sigma",
+    "solve.lower",
+    "solve.initial_multipliers",
+    "temperature_sweep.temperatures",
+    "fit.sigma",
+    "EnergyLevels.energies",
+    "EnergyLevels.degeneracy",
+}
 
-BAD_REAL = {"str": "a", "complex": 1j, "nan": float("nan"), "huge int": 10**400,
-            "list": [1.0, 2.0], "None": None}
-BAD_INT = {"str": "3", "float": 2.5, "nan": float("nan"), "None": None, "complex": 1j,
-           "huge int": 10**400}
+BAD_REAL = {
+    "str": "a",
+    "complex": 1j,
+    "nan": float("nan"),
+    "huge int": 10**400,
+    "list": [1.0, 2.0],
+    "None": None,
+}
+BAD_INT = {
+    "str": "3",
+    "float": 2.5,
+    "nan": float("nan"),
+    "None": None,
+    "complex": 1j,
+    "huge int": 10**400,
+}
 
 # Documented to take a temperature grid as well (its maximum is used): a list is valid.
 GRID_KEYWORDS = {"harmonic_oscillator.max_temperature", "rigid_rotor.max_temperature"}
@@ -170,11 +203,14 @@ def test_exact_ising_beyond_its_size_limit_is_refused_at_once(shape, names):
         models.ising_2d(*shape)
 
 
-@pytest.mark.parametrize("call, name", [
-    (lambda: models.paramagnet(10**8), "n_spins"),
-    (lambda: models.ising_chain(10**9), "n_spins"),
-    (lambda: models.equally_spaced(2**40), "n_levels"),
-])
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: models.paramagnet(10**8), "n_spins"),
+        (lambda: models.ising_chain(10**9), "n_spins"),
+        (lambda: models.equally_spaced(2**40), "n_levels"),
+    ],
+)
 def test_level_counts_are_bounded(call, name):
     with pytest.raises(InvalidInputError, match=rf"`{name}` must be a positive integer up to"):
         call()

@@ -46,6 +46,7 @@ def assert_solution(res, features, targets, tol=1e-10):
 
 # ---- silent wrong answers ------------------------------------------------------------------
 
+
 def test_mapping_keys_that_collide_after_str_are_refused():
     with pytest.raises(InvalidInputError, match=r"`features` keys 1 and '1'"):
         maxent.solve({1: F6, "1": G6}, {1: 2.0, "1": 3.5})
@@ -77,6 +78,7 @@ def test_features_near_the_largest_float():
 
 # ---- heat capacity, softmax and grand canonical at extreme scales (issue 9) ----------------
 
+
 @pytest.mark.parametrize("scale", [1e160, 1e-300, 1e300])
 def test_heat_capacity_is_scale_free(scale):
     # Two levels 0 and E at T = E: C = x^2 e^x / (1 + e^x)^2 with x = 1.
@@ -96,12 +98,14 @@ def test_softmax_of_equal_huge_logits():
 
 @pytest.mark.parametrize("mu, expected", [(np.inf, [0.0, 0.0, 1.0]), (-np.inf, [1.0, 0.0, 0.0])])
 def test_grand_canonical_at_infinite_chemical_potential(mu, expected):
-    res = maxent.grand_canonical([0.0, 1.0, 3.0], [0, 1, 2], temperature=1.0,
-                                 chemical_potential=mu)
+    res = maxent.grand_canonical(
+        [0.0, 1.0, 3.0], [0, 1, 2], temperature=1.0, chemical_potential=mu
+    )
     np.testing.assert_allclose(res.p, expected, atol=1e-300)
 
 
 # ---- the command line (issue 9) --------------------------------------------------------------
+
 
 def _cli(args, tmp_path):
     from maxent import cli
@@ -135,6 +139,7 @@ def test_cli_says_when_it_replaces_a_file(tmp_path, capsys):
 
 # ---- infeasible by mistake: the tolerance story -------------------------------------------
 
+
 def test_die_mean_just_inside_the_top_face():
     res = maxent.solve(F6, [6 - 1e-9])
     assert_solution(res, F6, [6 - 1e-9])
@@ -159,12 +164,16 @@ def test_features_with_a_large_offset_and_dirichlet_targets():
 
 def test_infeasible_message_is_in_the_callers_units():
     f = np.c_[1e6 + np.arange(6.0), np.full(6, 1e6)]
-    with pytest.raises(InfeasibleTargetsError, match=r"`targets\[0\]` = 1000010 is outside "
-                       r"\[1000000, 1000005\]"):
+    with pytest.raises(
+        InfeasibleTargetsError,
+        match=r"`targets\[0\]` = 1000010 is outside "
+        r"\[1000000, 1000005\]",
+    ):
         maxent.solve(f, [1e6 + 10, 1e6])
 
 
 # ---- hangs -----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("args", [(1e-300, 1.0), (1.0, 1e300)])
 def test_rigid_rotor_extreme_ratios_finish(args):
@@ -192,11 +201,17 @@ def test_entropy_fit_at_small_alpha_on_a_gaussian_kernel_finishes():
 
 # ---- unrelated exceptions ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "kwargs, name",
-    [({"tol": "a"}, "tol"), ({"max_iter": None}, "max_iter"),
-     ({"chunk_size": float("nan")}, "chunk_size"), ({"tol": 1j}, "tol"),
-     ({"max_iter": 2.5}, "max_iter"), ({"tol": float("inf")}, "tol")],
+    [
+        ({"tol": "a"}, "tol"),
+        ({"max_iter": None}, "max_iter"),
+        ({"chunk_size": float("nan")}, "chunk_size"),
+        ({"tol": 1j}, "tol"),
+        ({"max_iter": 2.5}, "max_iter"),
+        ({"tol": float("inf")}, "tol"),
+    ],
 )
 def test_bad_keywords_of_solve(kwargs, name):
     with pytest.raises(InvalidInputError, match=rf"`{name}`"):
@@ -216,8 +231,9 @@ def test_complex_input_is_refused_not_cast():
 
 
 def test_numpy_scalars_are_accepted():
-    res = maxent.solve(F6, [np.float32(3.5)], tol=np.float32(1e-6), max_iter=np.int64(50),
-                       chunk_size=np.int32(4))
+    res = maxent.solve(
+        F6, [np.float32(3.5)], tol=np.float32(1e-6), max_iter=np.int64(50), chunk_size=np.int32(4)
+    )
     assert res.converged and np.allclose(res.p, 1 / 6)
 
 
@@ -268,6 +284,7 @@ def test_harmonic_oscillator_tiny_quantum_is_bounded():
 
 # ---- gave up on easy problems ----------------------------------------------------------------
 
+
 def test_far_initial_multipliers_still_converge():
     res = maxent.solve(F6, [2.0], initial_multipliers=[1000.0])
     ref = maxent.solve(F6, [2.0])
@@ -298,6 +315,7 @@ def test_two_states_with_prior_ratio_1e200(prior):
 
 # ---- result safety --------------------------------------------------------------------------
 
+
 def test_solve_result_arrays_are_read_only():
     res = maxent.solve(F6, [3.0])
     with pytest.raises(ValueError):
@@ -320,6 +338,7 @@ def test_grand_canonical_result_owns_its_particle_numbers():
 
 
 # ---- unclear messages -------------------------------------------------------------------------
+
 
 def test_paramagnet_of_many_spins_does_not_blame_degeneracy():
     try:

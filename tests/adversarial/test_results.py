@@ -15,8 +15,9 @@ def _results():
     return {
         "MaxEntResult": maxent.solve(np.arange(1.0, 7.0), [3.0]),
         "CanonicalResult": maxent.canonical([0.0, 1.0, 2.0], temperature=1.0),
-        "GrandCanonicalResult": maxent.grand_canonical([0.0, 1.0], [0, 1], temperature=1.0,
-                                                       chemical_potential=0.0),
+        "GrandCanonicalResult": maxent.grand_canonical(
+            [0.0, 1.0], [0, 1], temperature=1.0, chemical_potential=0.0
+        ),
         "FitResult": maxent.fit(k, np.ones(4), np.full(4, 0.1), alpha=0.1),
     }
 
