@@ -27,6 +27,8 @@ from .errors import InvalidInputError
 
 __all__ = ["EnergyLevels", "as_levels"]
 
+_LOG_FLOAT_MAX = float(np.log(np.finfo(np.float64).max))
+
 _ENERGY_KEYS = ("energy", "energies", "e")
 _DEGENERACY_KEYS = ("degeneracy", "g", "weight")
 _LABEL_KEYS = ("label", "labels", "name", "term")
@@ -109,7 +111,9 @@ class EnergyLevels:
         ) -> None: ...
 
     def __repr__(self) -> str:
-        return summary_repr(self, n_levels=self.n_levels, n_states=self.n_states)
+        return summary_repr(
+            self, n_levels=self.n_levels, n_states=self.n_states, log_n_states=self.log_n_states
+        )
 
     def __post_init__(self) -> None:
         if not isinstance(self.unit, str) or not self.unit.strip():
@@ -194,12 +198,10 @@ class EnergyLevels:
     @property
     def n_states(self) -> float:
         r"""Number of states, :math:`\sum_l g_l` (``inf`` beyond the float range)."""
-        with np.errstate(over="ignore"):  # finite g whose sum exceeds the float range
-            total = float(np.sum(self.degeneracy))
-        if np.isfinite(total):
-            return total
-        with np.errstate(over="ignore"):
-            return float(np.exp(self.log_n_states))
+        if self.log_n_states > _LOG_FLOAT_MAX:  # the count itself is beyond the float range
+            return float("inf")
+        with np.errstate(over="ignore"):  # finite g whose sum rounds past the float range
+            return float(np.sum(self.degeneracy))
 
     @property
     def log_n_states(self) -> float:

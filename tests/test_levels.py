@@ -194,3 +194,11 @@ def test_missing_level_file_is_named(tmp_path):
         maxent.EnergyLevels.from_csv(tmp_path / "nope.csv")
     with pytest.raises(maxent.InvalidInputError, match=r"`path` .* is not a file"):
         maxent.EnergyLevels.from_json(tmp_path)
+
+
+def test_state_count_beyond_the_float_range_is_inf_not_the_largest_float():
+    # 2^1024 states: one past the float range, whatever the rounding of the finite g sum
+    lv = maxent.models.ising_2d(32)
+    assert lv.log_n_states == pytest.approx(1024 * np.log(2.0), rel=1e-14)
+    assert lv.n_states == np.inf
+    assert maxent.models.ising_2d(31).n_states == pytest.approx(2.0**961, rel=1e-13)
