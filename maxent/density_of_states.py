@@ -246,7 +246,7 @@ def wang_landau(
     :math:`g`.  ``log_degeneracy_error`` is the walk-to-walk scatter only: with few walks
     it is itself uncertain (2 walks: one degree of freedom), and any bias common to all
     walks is not in it.  Measured on the 16 x 16 Ising lattice with ``ln_f_final=1e-7``:
-    max |ln g - exact| = 0.02-0.04 (g(E_0) fixed to 2), 1e7 sweeps per walk.
+    ``max |ln g - exact|`` = 0.02-0.04 (g(E_0) fixed to 2), 1e7 sweeps per walk.
 
     Examples
     --------

@@ -106,7 +106,7 @@ class StateFeatures:
 
     # ------------------------------------------------------------------ evaluation
     def configurations(self, start: int, stop: int) -> NDArray[np.int64]:
-        """Digits of configurations ``start .. stop - 1``, shape (stop - start, n_variables)."""
+        """Digits of configurations ``start`` to ``stop - 1``: shape (stop - start, n_vars)."""
         idx = np.arange(start, stop, dtype=np.int64)
         out = np.empty((idx.size, self.n_variables), dtype=np.int64)
         for j, q in enumerate(self.alphabet_sizes):
@@ -141,7 +141,7 @@ class StateFeatures:
         return np.concatenate(blocks, axis=1)
 
     def chunk(self, start: int, stop: int) -> NDArray[np.float64]:
-        """Features of configurations ``start .. stop - 1``."""
+        """Features of configurations ``start`` to ``stop - 1``."""
         return self.evaluate(self.configurations(start, stop))
 
     def __iter__(self) -> Iterator[tuple[NDArray[np.float64], None]]:
