@@ -243,6 +243,12 @@ def _temperature_grid(args: argparse.Namespace) -> tuple[Any, Any]:
     return levels, grid(tmin, tmax, args.n)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _write_atomically(path: Path, write: Callable[[str], None]) -> bool:
     """Write via a temporary file in the same directory and ``os.replace``; return whether
     an existing file was replaced."""
@@ -252,6 +258,9 @@ def _write_atomically(path: Path, write: Callable[[str], None]) -> bool:
     os.close(fd)
     try:
         write(tmp)
+        # mkstemp makes the file private (0600): give it the mode a plain open() would
+        # (the umask's), or keep the mode of the file it replaces
+        os.chmod(tmp, path.stat().st_mode & 0o777 if existed else 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -1,5 +1,8 @@
 """maxent-sweep: writes a netCDF file and a PNG for built-in models and level files."""
 
+import os
+import stat
+
 import matplotlib
 import numpy as np
 import pytest
@@ -253,3 +256,16 @@ def test_default_range_is_in_the_users_units(tmp_path):
         ds = xr.load_dataset(tmp_path / "a.nc")
         assert ds.temperature.attrs["units"] == "K"
         assert ds.temperature.values[0] == pytest.approx(float(f"{10 / 8 / k_mev:.2g}"))
+
+
+def test_outputs_get_the_usual_file_mode(tmp_path):
+    # written through a private temporary file, the outputs still get the mode open() gives
+    mask = os.umask(0o022)
+    try:
+        nc, png = tmp_path / "a.nc", tmp_path / "a.png"
+        rc = cli.main(["--model", "two-level", "--n", "5", "--out", str(nc), "--png", str(png)])
+    finally:
+        os.umask(mask)
+    assert rc == 0
+    assert stat.S_IMODE(nc.stat().st_mode) == 0o644
+    assert stat.S_IMODE(png.stat().st_mode) == 0o644
