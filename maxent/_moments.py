@@ -53,7 +53,7 @@ __all__ = [
     "stack_faces",
 ]
 
-_CHUNK_ELEMENTS = 1 << 16  # ~0.5 MB of float64 per chunk: stays in cache within a step
+_CHUNK_ELEMENTS = 1 << 17  # ~1 MB of float64 per chunk: stays in L2 cache within a step
 _MAX_BLOCKS = 8  # blocks an in-memory matrix is cut into (for the worker threads)
 
 
@@ -63,7 +63,7 @@ class EmptySupportError(ArithmeticError):
 
 
 def default_chunk_size(m: int) -> int:
-    """Rows per chunk for ``m`` constraints: about 65,536 matrix entries."""
+    """Rows per chunk for ``m`` constraints: about 131,072 matrix entries."""
     return max(1024, _CHUNK_ELEMENTS // max(m, 1))
 
 
@@ -236,7 +236,7 @@ class MomentEngine:
     log_prior : ndarray or None
         Only with an ndarray ``source``: log prior weights, ``-inf`` off the support.
     chunk_size : int or None
-        Rows per chunk; by default about 65,536 matrix entries per chunk.
+        Rows per chunk; by default about 131,072 matrix entries per chunk.
     executor : Executor, optional
         Who runs the block tasks; a :class:`maxent._parallel.ThreadExecutor` (threads as
         :func:`maxent._parallel.worker_count` allows) by default.
@@ -258,6 +258,8 @@ class MomentEngine:
         self._checked = source.validate is None
         self._kept = None  # (lam, p, entropy, cross) from the last light evaluation
         self._p_buffer = None  # where light evaluations write p (reused: only the last counts)
+        self._line = None  # (log-weights, F @ line) kept by evaluate(line=...)
+        self._line_at = None  # (lam, line) they belong to
 
     @property
     def n(self):
@@ -279,16 +281,16 @@ class MomentEngine:
         """
         self.shift = np.asarray(shift, dtype=np.float64)
         self.inv_scale = 1.0 / np.asarray(scale, dtype=np.float64)
-        self._kept = None
+        self._kept = self._line_at = None
 
     def add_face(self, direction, threshold):
         """Shrink the support to the states with ``F @ direction <= threshold``."""
-        self._kept = None
+        self._kept = self._line_at = None
         self.faces.append((np.asarray(direction, dtype=np.float64), float(threshold)))
 
     def set_faces(self, faces):
         """Replace the recorded faces (e.g. restore an earlier support)."""
-        self._kept = None
+        self._kept = self._line_at = None
         self.faces = list(faces)
 
     def validate(self):
@@ -330,7 +332,7 @@ class MomentEngine:
         return part
 
     # -- the passes ------------------------------------------------------------------------
-    def evaluate(self, lam, *, hessian=True, directions=None, center=None):
+    def evaluate(self, lam, *, hessian=True, directions=None, center=None, line=None):
         """One pass over ``F`` at multipliers ``lam``.
 
         Parameters
@@ -345,6 +347,10 @@ class MomentEngine:
             Accumulate second moments about this point (ideally close to the mean): needed
             when p is so concentrated that the variance is far below the squared mean,
             where ``E[F F^T] - E[F] E[F]^T`` would cancel.  Costs a subtraction per chunk.
+        line : ndarray, shape (m,), optional
+            Keep the log-weights at ``lam`` and the projections ``F @ line`` of every state
+            (in memory only; ignored for lazy sources), so that :meth:`line_search` can
+            evaluate the dual along ``lam + s * line`` without reading ``F`` again.
         """
         lam = np.asarray(lam, dtype=np.float64)
         m = self.m
@@ -358,6 +364,17 @@ class MomentEngine:
         )
         cols = lam[None, :] if not given or axes else np.vstack([lam, np.asarray(directions).T])
         given = given and (axes or cols.shape[0] > 1)
+        k_dirs = cols.shape[0] - 1
+        store = None
+        if line is not None and self.keeps_p:
+            line = np.asarray(line, dtype=np.float64)
+            # The line's projections come out of the same product as the log-weights.
+            cols = np.vstack([cols, line])
+            if self._line is None:
+                self._line = (np.empty(self.n), np.empty(self.n))
+            store = self._line
+            self._line_at = None
+        cols = np.ascontiguousarray(cols.T)  # (m, 1 + k): F @ cols is a tall product
         if center is not None and not hessian:
             center = None
 
@@ -374,14 +391,18 @@ class MomentEngine:
                 fc,
                 lq,
                 cols,
+                k_dirs,
                 hessian,
                 m,
                 center,
                 None if keep is None else (keep[0], keep[1], c0),
                 axes,
+                None if store is None else (store[0], store[1], c0),
             )
 
         big, s0, s1, s2, dmin, dmax = self._reduce(chunk, _merge_moments)
+        if store is not None:
+            self._line_at = (lam.copy(), line.copy(), len(self.faces))
         if s0 == 0.0:  # faces recorded together may leave no state: the solver decides
             raise EmptySupportError("no state of the support lies on every recorded face")
         log_z = big + np.log(s0)
@@ -404,6 +425,36 @@ class MomentEngine:
             dmin if directions is not None else None,
             dmax if directions is not None else None,
         )
+
+    def line_at(self, lam, line):
+        """Whether :meth:`line_search` can run along ``lam + s * line`` (kept by the last
+        ``evaluate(lam, line=line)`` on the current support)."""
+        at = self._line_at
+        return (
+            at is not None
+            and np.array_equal(at[0], lam)
+            and np.array_equal(at[1], line)
+            and at[2] == len(self.faces)
+        )
+
+    def line_search(self, s):
+        """log Z, E[F @ d] and Var[F @ d] at ``lam + s * d``, from the kept line (no pass).
+
+        ``lam`` and ``d`` are those of the last ``evaluate(lam, line=d)``; check with
+        :meth:`line_at` first.  Costs a few operations per state, no read of ``F``.
+        """
+        la, lu = self._line
+        with np.errstate(invalid="ignore"):  # -inf (off the support) - s * u stays -inf
+            x = la - s * lu
+        top = float(np.max(x))
+        if top == -np.inf:
+            return -np.inf, 0.0, 0.0
+        w = np.exp(np.subtract(x, top, out=x), out=x)
+        s0 = float(w.sum())
+        mu = float(w @ lu) / s0
+        du = lu - mu
+        var = float(w @ (du * du)) / s0
+        return top + float(np.log(s0)), mu, max(var, 0.0)
 
     def project_ranges(self, directions):
         """Min and max over the support of ``F @ directions`` (one pass)."""
@@ -628,37 +679,38 @@ def _normalise_kept(out, parts, big, s0):
     return out, max(-plogp, 0.0), cross
 
 
-def _moment_partial(fc, lq, cols, hessian, m, center, keep=None, axes=False):
+def _moment_partial(fc, lq, cols, k, hessian, m, center, keep=None, axes=False, line=None):
     """Partial sums of one chunk: running max of the log-weights and the weighted sums.
 
+    ``cols`` is ``(m, 1 + k [+ 1])``: the multipliers, ``k`` directions whose ranges are
+    wanted, and (with ``line``) the direction whose projections are kept.
     With ``keep = (out, parts, first_row)`` the chunk's weights ``exp(a - top)`` go into
     ``out`` and ``parts[first_row]`` records what normalising them and the entropy need.
+    With ``line = (log_weights, projections, first_row)`` the chunk's log-weights and its
+    projections on the last column of ``cols`` are written there.
     ``axes``: also the column minima and maxima (ranges of the features themselves).
     """
-    k = cols.shape[0] - 1
-    proj = np.dot(cols, fc.T)  # (1 + k, rows): contiguous rows, fast reductions
-    a = proj[0]
-    np.negative(a, out=a)
+    # One tall product (rows, 1 + k): BLAS is fastest this way round for few columns.
+    proj = fc @ cols
+    a = np.negative(proj[:, 0])  # contiguous log-weights
     dmin = dmax = None
     if lq is not None:
         a += lq
+    if line is not None:
+        la, lu, c0 = line
+        c1 = c0 + fc.shape[0]
+        la[c0:c1] = a
+        lu[c0:c1] = proj[:, -1]
     if k:
-        pk = proj[1:]
+        pk = proj[:, 1 : 1 + k]
         if lq is not None:
-            pk = pk[:, np.isfinite(a)]
-        if pk.shape[1]:
-            dmin, dmax = pk.min(axis=1), pk.max(axis=1)
-        else:
-            dmin, dmax = np.full(k, np.inf), np.full(k, -np.inf)
+            pk = pk[np.isfinite(a)]
+        dmin, dmax = _column_ranges(pk)
     elif axes:
-        sub = fc if lq is None else fc[np.isfinite(a)]
-        if sub.shape[0]:
-            dmin, dmax = sub.min(axis=0), sub.max(axis=0)
-        else:
-            dmin, dmax = np.full(m, np.inf), np.full(m, -np.inf)
+        dmin, dmax = _column_ranges(fc if lq is None else fc[np.isfinite(a)])
     if hessian and center is not None:
         fc = fc - center
-    if lq is None and not np.any(cols[0]):
+    if lq is None and not np.any(cols[:, 0]):
         # Uniform weights (the prior pass without a prior): plain sums, no exp, no scaling.
         w = np.ones(fc.shape[0])
         if keep is not None:
@@ -693,6 +745,24 @@ def _moment_partial(fc, lq, cols, hessian, m, center, keep=None, axes=False):
     if hessian:
         s2 = _second_moments(fc, w)
     return top, s0, s1, s2, dmin, dmax
+
+
+def _column_ranges(x):
+    """Minimum and maximum of each column of ``x`` (rows, k); +inf and -inf without rows.
+
+    numpy reduces a C-ordered block along its rows slowly when it has few columns (an
+    inner loop per row): there, column by column is ~10x faster.
+    """
+    k = x.shape[1]
+    if x.shape[0] == 0:
+        return np.full(k, np.inf), np.full(k, -np.inf)
+    if k > 16:
+        return x.min(axis=0), x.max(axis=0)
+    lo, hi = np.empty(k), np.empty(k)
+    for j in range(k):
+        col = x[:, j]
+        lo[j], hi[j] = col.min(), col.max()
+    return lo, hi
 
 
 def _second_moments(fc, w):
