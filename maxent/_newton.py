@@ -25,7 +25,6 @@ __all__ = ["dual_value", "newton", "residuals"]
 
 _LP_AFTER = 40  # Newton steps without convergence before the linear-programming check
 _RADIUS = 10.0  # initial trust radius, in prior standard deviations of the log-weights
-_MANY = 40  # constraints from which the covariance is reused across steps more eagerly
 
 
 def dual_value(ev, lam, b, sigma2, free):
@@ -167,8 +166,7 @@ def _lp(pb):
 def _refresh_hessian(pb, st):
     """Evaluate the covariance at lam again when the one in use is stale or imprecise."""
     eng = pb.prob.engine
-    stale = 0.6 if st.ev.mean.size >= _MANY else 0.25
-    if st.ev.cov is None and (st.hr is None or st.contraction > stale):
+    if st.ev.cov is None and (st.hr is None or st.contraction > 0.25):
         # The last step, taken with an older Hessian, did not contract well: refresh.
         st.ev = eng.evaluate(st.lam, center=st.center)
     if st.ev.cov is not None and _cancels(st.ev, st.center, pb.free):
@@ -225,13 +223,10 @@ def _direction(pb, st):
     # will still be good there: Newton is contracting fast, or the step is short (in
     # whitened units the Hessian changes by about the step length).  If the next step
     # then contracts poorly, the Hessian is refreshed at that point.
-    # With many constraints the covariance (n m^2) costs m/4 or more light passes (n m):
-    # reusing it for slower, linearly converging steps is then the cheaper way.
-    many = ev.mean.size >= _MANY
     light = st.rmax < 0.1 * np.sqrt(prob.tol) or (
         ev.cov is not None
         and length <= st.radius
-        and (st.contraction < (0.5 if many else 0.1) or length < (1.0 if many else 0.3))
+        and (st.contraction < 0.1 or length < 0.3)
     )
     return _Step(d, length, slope, curvature, f0, noise, dirs, light, floored)
 
@@ -266,16 +261,26 @@ def _shift_to_radius(w, gv, radius):
 
 
 def _trial_step(pb, st, step):
-    """Passes at trial points lam + t d, backtracking until the dual decreases enough.
+    """Passes at trial points lam + t d until the dual decreases enough.
+
+    The full step (t = 1) first.  When it fails and the engine kept the line (in-memory
+    features: the log-weights and ``F @ d`` of every state), the dual is minimised along
+    the line without reading ``F`` (:func:`_line_minimum`) and one pass checks that point;
+    otherwise, and if that fails too, backtracking by safeguarded quadratic interpolation.
 
     Returns ``(t, "accepted", (lam_t, ev_t, f_t))``, ``(t, "failed", None)`` when no
     decrease is found, or ``(t, "face", verdict)`` when a certificate and the LP find a face.
     """
     prob, eng = pb.prob, pb.prob.engine
     t = 1.0
+    searched = False
+    hessian = not step.light
     for _ in range(60):
         lt = st.lam + t * step.d
-        et = eng.evaluate(lt, hessian=not step.light, directions=step.dirs, center=st.center)
+        line = step.d if t == 1.0 and eng.keeps_p else None
+        et = eng.evaluate(
+            lt, hessian=hessian, directions=step.dirs, center=st.center, line=line
+        )
         ft = dual_value(et, lt, pb.b, pb.sigma2, pb.free)
         suspect = certificates(prob, pb.b, step.dirs, et)
         if suspect is not None and not prob.lp_done:
@@ -285,11 +290,60 @@ def _trial_step(pb, st, step):
                 return t, "face", ("face", lt, et, faces)
         if ft <= step.f0 + 1e-4 * t * step.slope + step.noise:
             return t, "accepted", (lt, et, ft)
+        t_line = None
+        if not searched and line is not None and eng.line_at(lt, step.d):
+            searched = True
+            t_line = _line_minimum(pb, st, step)
+        if t_line is not None:
+            t = t_line
+            hessian = True  # a poor step: the Hessian at the new point is needed
+            continue
         # Safeguarded quadratic interpolation of the dual along the step.
         denom = 2.0 * (ft - step.f0 - t * step.slope)
         t_new = -step.slope * t * t / denom if denom > 0 else 0.1 * t
         t = float(np.clip(t_new, 0.1 * t, 0.5 * t))
     return t, "failed", None
+
+
+def _line_minimum(pb, st, step):
+    """Minimiser of the dual along lam + t d, 0 < t < 1, from the line the engine kept at
+    t = 1 (a few operations per state per trial, no pass over F); None when rounding
+    leaves no clear minimum.
+
+    Safeguarded Newton on the derivative within the bracket [0, 1], to
+    |phi'(t)| <= 0.05 |phi'(0)|.
+    """
+    eng = pb.prob.engine
+    free = pb.free
+    d = step.d
+    bd = float(pb.b[free] @ d[free])
+    s2 = pb.sigma2[free]
+    s2dd = float(s2 @ (d[free] * d[free]))
+    s2ld = float(s2 @ (st.lam[free] * d[free]))
+
+    def derivatives(t):
+        _, mu, var = eng.line_search(t - 1.0)
+        return bd - mu + s2ld + t * s2dd, var + s2dd
+
+    lo, hi = 0.0, 1.0
+    g_hi, _ = derivatives(1.0)
+    if not (g_hi > 0.0 and step.slope < 0.0):
+        return None
+    # Start where a quadratic through phi(0), phi'(0) and phi'(1) has its minimum.
+    t = float(np.clip(-step.slope / (g_hi - step.slope), 0.05, 0.95))
+    for _ in range(30):
+        g, h = derivatives(t)
+        if abs(g) <= 0.05 * abs(step.slope):
+            return t
+        if g > 0:
+            hi = t
+        else:
+            lo = t
+        t_new = t - g / h if h > 0 else -1.0
+        t = t_new if lo < t_new < hi else 0.5 * (lo + hi)
+        if hi - lo <= 1e-12:
+            break
+    return t if lo > 0.0 else None
 
 
 def _update(pb, st, step, t, trial):
