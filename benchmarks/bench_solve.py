@@ -511,6 +511,8 @@ def run_table(args):
                 "t_me": t_me,
                 "lb_acc_ratio": lb["acc_ratio"],
                 "lb_acc_bound": lb["acc_bound"],
+                "tr_acc_ratio": tr.get("acc_ratio", np.inf),
+                "tr_acc_bound": tr.get("acc_bound", False),
                 "lb_raw_ratio": lb["raw_s"] / t_me,
             }
         )
@@ -547,6 +549,13 @@ def verdict(rows, args):
     raw = [f"{r['name']} ({r['lb_raw_ratio']:.2f})" for r in rows if r["lb_raw_ratio"] < 1.0]
     if raw:
         print("    (raw L-BFGS-B run, its own stopping rule, faster on: " + ", ".join(raw) + ")")
+    trust = [
+        f"{r['name']} ({r['tr_acc_ratio']:.2f})"
+        for r in rows
+        if r["tr_acc_ratio"] < 1.0 and not r["tr_acc_bound"]
+    ]
+    if trust:
+        print("    (trust-exact faster at equal accuracy on: " + ", ".join(trust) + ")")
     target = [r for r in rows if r["name"] == PASS_GOAL_CASE]
     if target:
         tp = target[0]["t_pass"]
