@@ -376,12 +376,15 @@ def run_baseline(f, b, std, method, args, target, t_me, name, notes):
         early = []
     else:
         early = {r["pinned"]: r for r in runs if not r["cut"]}.values()
+    stops = {}  # one note per distinct stop, naming the BLAS modes that made it
     for r in early:
-        blas = "BLAS pinned" if r["pinned"] else "BLAS as installed"
-        notes.append(
-            f"{name}: {method} ({blas}) stopped at residual {r['resid']:.1e} > target "
-            f"{target:.1e} after {r['nit']} iterations ({r['message']})"
+        text = (
+            f"stopped at residual {r['resid']:.1e} > target {target:.1e} after "
+            f"{r['nit']} iterations ({r['message']})"
         )
+        stops.setdefault(text, []).append("pinned" if r["pinned"] else "as installed")
+    for text, blas in stops.items():
+        notes.append(f"{name}: {method} (BLAS {' and '.join(blas)}) {text}")
     if t_acc is None and cut_runs:
         notes.append(f"{name}: {method} cut by the time limit before reaching the target")
     uncached = max(r["uncached"] for r in runs)
