@@ -77,6 +77,7 @@ class Evaluation:
     cov: NDArray[np.float64] | None
     dir_min: NDArray[np.float64] | None
     dir_max: NDArray[np.float64] | None
+    center: NDArray[np.float64] | None = None  # second moments taken about this point
 
 
 # -- the boundary: block sources and executors ------------------------------------------------
@@ -260,6 +261,8 @@ class MomentEngine:
         self._p_buffer = None  # where light evaluations write p (reused: only the last counts)
         self._line = None  # (log-weights, F @ line) kept by evaluate(line=...)
         self._line_at = None  # (lam, line) they belong to
+        self._line_sub = None  # the states that matter on the segment s in [-1, 0]
+        self._top_row = None  # (features, log prior) of the heaviest state of the last pass
 
     @property
     def n(self):
@@ -332,7 +335,17 @@ class MomentEngine:
         return part
 
     # -- the passes ------------------------------------------------------------------------
-    def evaluate(self, lam, *, hessian=True, directions=None, center=None, line=None):
+    def evaluate(
+        self,
+        lam,
+        *,
+        hessian=True,
+        directions=None,
+        center=None,
+        line=None,
+        keep=None,
+        screen=False,
+    ):
         """One pass over ``F`` at multipliers ``lam``.
 
         Parameters
@@ -351,6 +364,16 @@ class MomentEngine:
             Keep the log-weights at ``lam`` and the projections ``F @ line`` of every state
             (in memory only; ignored for lazy sources), so that :meth:`line_search` can
             evaluate the dual along ``lam + s * line`` without reading ``F`` again.
+        keep : bool, optional
+            Keep p (in memory) for :meth:`finalize`, so that it needs no pass of its own;
+            by default when ``hessian`` is False (such an evaluation is usually the last).
+        screen : bool
+            Take the covariance only over the states whose log-weight is within
+            ``30 + log n`` of the heaviest state of the last pass (its log-weight at
+            ``lam`` bounds the largest from below): the others together carry less than
+            ``e^-30`` of p's weight.  Cheap where p is concentrated; the covariance is then
+            that of p restricted to those states, accurate for Newton's direction (not for
+            the reported result).
         """
         lam = np.asarray(lam, dtype=np.float64)
         m = self.m
@@ -378,13 +401,22 @@ class MomentEngine:
         if center is not None and not hessian:
             center = None
 
-        keep = None
-        if not hessian and self.keeps_p:
+        if keep is None:
+            keep = not hessian
+        kept = None
+        if keep and self.keeps_p:
             # A light evaluation is usually the last one: keep p and the entropy terms it
             # needs (cheap here, chunk in cache) so that finalize() needs no other pass.
             if self._p_buffer is None:
                 self._p_buffer = np.empty(self.n)
-            keep = (self._p_buffer, {})
+            kept = (self._p_buffer, {})
+
+        floor = None
+        if screen and hessian and self._top_row is not None and self.n:
+            row, lq_top = self._top_row
+            floor = lq_top - float(row @ lam) - 30.0 - np.log(self.n)
+            if not np.isfinite(floor):
+                floor = None
 
         def chunk(fc, lq, c0):
             return _moment_partial(
@@ -395,23 +427,28 @@ class MomentEngine:
                 hessian,
                 m,
                 center,
-                None if keep is None else (keep[0], keep[1], c0),
+                None if kept is None else (kept[0], kept[1], c0),
                 axes,
                 None if store is None else (store[0], store[1], c0),
+                floor,
             )
 
-        big, s0, s1, s2, dmin, dmax = self._reduce(chunk, _merge_moments)
+        big, s0, s1, s2, dmin, dmax, top_row = self._reduce(chunk, _merge_moments)
+        if top_row is not None:
+            self._top_row = (top_row[1], top_row[2])
         if store is not None:
             self._line_at = (lam.copy(), line.copy(), len(self.faces))
         if s0 == 0.0:  # faces recorded together may leave no state: the solver decides
             raise EmptySupportError("no state of the support lies on every recorded face")
         log_z = big + np.log(s0)
-        if keep is not None:
-            self._kept = (lam.copy(), *_normalise_kept(keep[0], keep[1], big, s0))
+        if kept is not None:
+            self._kept = (lam.copy(), *_normalise_kept(kept[0], kept[1], big, s0))
         mean = s1 / s0  # about the center, if any
         cov = None
         if hessian:
-            cov = s2 / s0 - np.outer(mean, mean)
+            h0, h1, h2 = s2
+            mh = h1 / h0
+            cov = h2 / h0 - np.outer(mh, mh)
             cov = 0.5 * (cov + cov.T)
         if center is not None:
             mean = mean + center
@@ -424,6 +461,7 @@ class MomentEngine:
             cov,
             dmin if directions is not None else None,
             dmax if directions is not None else None,
+            None if center is None else np.array(center, dtype=np.float64),
         )
 
     def line_at(self, lam, line):
@@ -441,12 +479,19 @@ class MomentEngine:
         """log Z, E[F @ d] and Var[F @ d] at ``lam + s * d``, from the kept line (no pass).
 
         ``lam`` and ``d`` are those of the last ``evaluate(lam, line=d)``; check with
-        :meth:`line_at` first.  Costs a few operations per state, no read of ``F``.
+        :meth:`line_at` first.  For ``-1 <= s <= 0`` only the states that can carry
+        weight somewhere on that segment take part (found once per line: a log-weight
+        more than ``40 + log n`` below the largest at every point of the segment changes
+        nothing in float64); other ``s`` use every state.  No read of ``F``.
         """
         la, lu = self._line
+        if -1.0 <= s <= 0.0:
+            if self._line_sub is None or self._line_sub[0] is not self._line_at:
+                self._line_sub = (self._line_at, *_segment_states(la, lu))
+            la, lu = self._line_sub[1], self._line_sub[2]
         with np.errstate(invalid="ignore"):  # -inf (off the support) - s * u stays -inf
             x = la - s * lu
-        top = float(np.max(x))
+        top = float(np.max(x, initial=-np.inf))
         if top == -np.inf:
             return -np.inf, 0.0, 0.0
         w = np.exp(np.subtract(x, top, out=x), out=x)
@@ -679,7 +724,9 @@ def _normalise_kept(out, parts, big, s0):
     return out, max(-plogp, 0.0), cross
 
 
-def _moment_partial(fc, lq, cols, k, hessian, m, center, keep=None, axes=False, line=None):
+def _moment_partial(
+    fc, lq, cols, k, hessian, m, center, keep=None, axes=False, line=None, floor=None
+):
     """Partial sums of one chunk: running max of the log-weights and the weighted sums.
 
     ``cols`` is ``(m, 1 + k [+ 1])``: the multipliers, ``k`` directions whose ranges are
@@ -689,6 +736,10 @@ def _moment_partial(fc, lq, cols, k, hessian, m, center, keep=None, axes=False, 
     With ``line = (log_weights, projections, first_row)`` the chunk's log-weights and its
     projections on the last column of ``cols`` are written there.
     ``axes``: also the column minima and maxima (ranges of the features themselves).
+    ``floor``: second moments only over the states with log-weight >= floor (the others
+    carry a negligible share of p; see :meth:`MomentEngine.evaluate`).
+    Returns ``(top, s0, s1, s2, dmin, dmax, top_row)`` with ``s2`` the triple
+    ``(weight, first moments, second moments)`` of the states it covers.
     """
     # One tall product (rows, 1 + k): BLAS is fastest this way round for few columns.
     proj = fc @ cols
@@ -708,6 +759,7 @@ def _moment_partial(fc, lq, cols, k, hessian, m, center, keep=None, axes=False, 
         dmin, dmax = _column_ranges(pk)
     elif axes:
         dmin, dmax = _column_ranges(fc if lq is None else fc[np.isfinite(a)])
+    raw = fc
     if hessian and center is not None:
         fc = fc - center
     if lq is None and not np.any(cols[:, 0]):
@@ -717,15 +769,24 @@ def _moment_partial(fc, lq, cols, k, hessian, m, center, keep=None, axes=False, 
             out, parts, c0 = keep
             out[c0 : c0 + fc.shape[0]] = 1.0
             parts[c0] = (0.0, c0 + fc.shape[0], float(fc.shape[0]), 0.0, 0.0)
-        s2 = _second_moments(fc, None) if hessian else None
-        return 0.0, float(fc.shape[0]), w @ fc, s2, dmin, dmax
+        s1 = w @ fc
+        s2 = (float(fc.shape[0]), s1, _second_moments(fc, None)) if hessian else None
+        return 0.0, float(fc.shape[0]), s1, s2, dmin, dmax, None
     top = a.max()
     if top == -np.inf:
         if keep is not None:
             out, parts, c0 = keep
             out[c0 : c0 + fc.shape[0]] = 0.0
             parts[c0] = (top, c0 + fc.shape[0], 0.0, 0.0, 0.0)
-        return -np.inf, 0.0, np.zeros(m), (np.zeros((m, m)) if hessian else None), dmin, dmax
+        zero = (0.0, np.zeros(m), np.zeros((m, m))) if hessian else None
+        return -np.inf, 0.0, np.zeros(m), zero, dmin, dmax, None
+    i_top = int(np.argmax(a))
+    top_row = (float(top), raw[i_top].copy(), 0.0 if lq is None else float(lq[i_top]))
+    heavy = None
+    if hessian and floor is not None and top - floor < 745.0:
+        heavy = np.flatnonzero(a >= floor)
+        if heavy.size > fc.shape[0] // 2:
+            heavy = None
     a -= top
     if keep is None:
         w = np.exp(a, out=a)
@@ -742,9 +803,30 @@ def _moment_partial(fc, lq, cols, k, hessian, m, center, keep=None, axes=False, 
             parts[c0] = (top, c1, s0, float(w[on] @ a[on]), float(w[on] @ lq[on]))
     s1 = w @ fc  # BLAS; a reduction of w * F along the states would be several times slower
     s2 = None
-    if hessian:
-        s2 = _second_moments(fc, w)
-    return top, s0, s1, s2, dmin, dmax
+    if hessian and heavy is None:
+        s2 = (s0, s1, _second_moments(fc, w))
+    elif hessian:
+        wh, fh = w[heavy], fc[heavy]
+        s1h = wh @ fh
+        s2 = (float(wh.sum()), s1h, _second_moments(fh, wh))
+    return top, s0, s1, s2, dmin, dmax, top_row
+
+
+def _segment_states(la, lu):
+    """Log-weights and projections of the states that matter for ``-1 <= s <= 0``.
+
+    The log-weight ``la - s lu`` is linear in s, so its largest value on the segment is
+    ``la + max(lu, 0)``; the largest log-weight of all states at any s is at least
+    ``max(la + min(lu, 0))``.  States whose best is ``40 + log n`` below that carry
+    less than ``e^-40`` of the weight everywhere on the segment.
+    """
+    with np.errstate(invalid="ignore"):
+        floor = float(np.max(la + np.minimum(lu, 0.0), initial=-np.inf))
+        cut = floor - 40.0 - np.log(max(la.size, 1))
+        on = la + np.maximum(lu, 0.0) >= cut
+    if np.count_nonzero(on) > 0.7 * la.size:
+        return la, lu
+    return la[on], lu[on]
 
 
 def _column_ranges(x):
@@ -776,23 +858,38 @@ def _second_moments(fc, w):
 
 
 def _merge_moments(a, b):
-    """Combine two partial reductions (log-sum-exp merge of the weighted sums)."""
+    """Combine two partial reductions (log-sum-exp merge of the weighted sums).
+
+    Slots: ``(top, s0, s1, s2, dmin, dmax[, top_row])``; ``s2`` is an array or a tuple of
+    arrays (screened second moments), ``top_row`` the ``(log-weight, features, log prior)``
+    of the heaviest state seen.
+    """
     if a is None or b is None:
         return b if a is None else a
     big = max(a[0], b[0])
     if big == -np.inf:
-        s2 = None if a[3] is None else a[3] + b[3]
-        return big, 0.0, a[2] + b[2], s2, _min(a[4], b[4]), _max(a[5], b[5])
-    sa, sb = np.exp(a[0] - big), np.exp(b[0] - big)
-    s2 = None if a[3] is None else a[3] * sa + b[3] * sb
-    return (
+        sa = sb = 1.0
+    else:
+        sa, sb = np.exp(a[0] - big), np.exp(b[0] - big)
+    out = (
         big,
         a[1] * sa + b[1] * sb,
         a[2] * sa + b[2] * sb,
-        s2,
+        _scaled_sum(a[3], sa, b[3], sb),
         _min(a[4], b[4]),
         _max(a[5], b[5]),
     )
+    if len(a) > 6:
+        out += (a[6] if b[6] is None or (a[6] is not None and a[6][0] >= b[6][0]) else b[6],)
+    return out
+
+
+def _scaled_sum(x, sx, y, sy):
+    if x is None:
+        return None
+    if isinstance(x, tuple):
+        return tuple(u * sx + v * sy for u, v in zip(x, y, strict=True))
+    return x * sx + y * sy
 
 
 def _min(x, y):

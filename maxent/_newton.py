@@ -74,6 +74,7 @@ class _State:
     # curvature would hold the steps back: the floor is lowered while such floored full
     # steps keep matching the model, and restored after a poor step.
     rel_floor: float = 1e-14
+    best: tuple | None = None  # (rmax, lam, ev, reduced Hessian) of the best iterate so far
 
 
 @dataclass
@@ -89,6 +90,7 @@ class _Step:
     dirs: NDArray[np.float64]  # directions whose ranges the trial pass also computes
     light: bool  # skip the covariance at the trial point
     floored: bool = False  # some component limited by the curvature floor
+    final: bool = False  # expected to converge: covariance at the trial point after all
 
 
 def newton(prob, b, sigma2, free, exact, basis, lam, ev0):
@@ -116,18 +118,52 @@ def newton(prob, b, sigma2, free, exact, basis, lam, ev0):
     while True:
         verdict = _stopping(pb, st)
         if verdict is not None:
-            return verdict
+            return _at_floor(pb, st) if verdict[0] == "stalled" else verdict
         _refresh_hessian(pb, st)
         step = _direction(pb, st)
         if step is None:  # rounding: no descent direction left
-            return "stalled", st.lam, st.ev, None
+            return _at_floor(pb, st)
         t, outcome, trial = _trial_step(pb, st, step)
         prob.n_iter += 1
         if outcome == "face":
             return trial
         if outcome == "failed":
-            return "stalled", st.lam, st.ev, None
+            return _at_floor(pb, st)
         _update(pb, st, step, t, trial)
+
+
+def _at_floor(pb, st):
+    """Stalled at the precision floor: a few points along Newton's step from the best
+    iterate, in case one of them meets the tolerance.
+
+    Where the multipliers are large (nearly dependent features) their float64 grid is
+    coarse and the moments computed at neighbouring grid points scatter by more than
+    ``tol``: which point Newton's last step lands on is then a matter of rounding.  The
+    moments reported are those of the p returned, so any such point that meets the
+    tolerance is a correct answer.  Costs at most six light passes, only here.
+    """
+    rbest, lam, ev, hr = st.best
+    st.lam, st.ev, st.hr = lam, ev, hr
+    if st.hr is None and ev.cov is None:
+        return "stalled", lam, ev, None
+    step = _direction(pb, st)
+    if step is None:
+        return "stalled", lam, ev, None
+    eng, prob = pb.prob.engine, pb.prob
+    best = (rbest, lam, ev)
+    for t in (0.5, 1.0, 0.25, 2.0, 0.75, 1.5):
+        lt = lam + t * step.d
+        et = eng.evaluate(lt, hessian=False)
+        res = residuals(prob, et, lt, pb.b, pb.sigma2, pb.free)
+        rmax = float(np.max(res)) if res.size else 0.0
+        if rmax <= prob.tol:
+            st.lam, st.ev, st.stuck = lt, et, 0
+            verdict = _stopping(pb, st)
+            if verdict is not None and verdict[0] in ("converged", "face"):
+                return verdict
+        if rmax < best[0]:
+            best = (rmax, lt, et)
+    return "stalled", best[1], best[2], None
 
 
 def _stopping(pb, st):
@@ -135,6 +171,8 @@ def _stopping(pb, st):
     prob = pb.prob
     res = residuals(prob, st.ev, st.lam, pb.b, pb.sigma2, pb.free)
     rmax = float(np.max(res)) if res.size else 0.0
+    if st.best is None or rmax < st.best[0]:
+        st.best = (rmax, st.lam, st.ev, st.hr)
     if rmax <= prob.tol:
         if st.edge < 1e-6 and pb.exact and not prob.lp_done:
             # Converged with the step pointing at the edge of the hull: the target may
@@ -168,12 +206,12 @@ def _refresh_hessian(pb, st):
     eng = pb.prob.engine
     if st.ev.cov is None and (st.hr is None or st.contraction > 0.25):
         # The last step, taken with an older Hessian, did not contract well: refresh.
-        st.ev = eng.evaluate(st.lam, center=st.center)
+        st.ev = eng.evaluate(st.lam, center=st.center, screen=True)
     if st.ev.cov is not None and _cancels(st.ev, st.center, pb.free):
         # Concentrated p: E[FF] - E[F]E[F] about the old center would cancel; take the
         # second moments about the current mean instead (from now on).
         st.center = st.ev.mean.copy()
-        st.ev = eng.evaluate(st.lam, center=st.center)
+        st.ev = eng.evaluate(st.lam, center=st.center, screen=True)
     if st.center is not None:
         st.center = st.ev.mean.copy()
 
@@ -223,12 +261,15 @@ def _direction(pb, st):
     # will still be good there: Newton is contracting fast, or the step is short (in
     # whitened units the Hessian changes by about the step length).  If the next step
     # then contracts poorly, the Hessian is refreshed at that point.
-    light = st.rmax < 0.1 * np.sqrt(prob.tol) or (
-        ev.cov is not None
-        and length <= st.radius
-        and (st.contraction < 0.1 or length < 0.3)
+    close = st.rmax < 0.1 * np.sqrt(prob.tol)
+    light = close or (
+        ev.cov is not None and length <= st.radius and (st.contraction < 0.1 or length < 0.3)
     )
-    return _Step(d, length, slope, curvature, f0, noise, dirs, light, floored)
+    # A step expected to end the solve takes the covariance at its trial point (about the
+    # targets, where p's mean will be): the result needs it, and a separate pass for it
+    # would cost more than the second moments do inside this one.
+    final = close or (light and st.rmax * min(st.contraction, 1.0) <= prob.tol)
+    return _Step(d, length, slope, curvature, f0, noise, dirs, light, floored, final)
 
 
 def _shift_to_radius(w, gv, radius):
@@ -274,12 +315,19 @@ def _trial_step(pb, st, step):
     prob, eng = pb.prob, pb.prob.engine
     t = 1.0
     searched = False
-    hessian = not step.light
+    hessian = not step.light or step.final
+    center = pb.b if step.final else st.center
     for _ in range(60):
         lt = st.lam + t * step.d
         line = step.d if t == 1.0 and eng.keeps_p else None
         et = eng.evaluate(
-            lt, hessian=hessian, directions=step.dirs, center=st.center, line=line
+            lt,
+            hessian=hessian,
+            directions=step.dirs,
+            center=center,
+            line=line,
+            keep=not hessian or step.final,
+            screen=not step.final,
         )
         ft = dual_value(et, lt, pb.b, pb.sigma2, pb.free)
         suspect = certificates(prob, pb.b, step.dirs, et)
@@ -296,7 +344,7 @@ def _trial_step(pb, st, step):
             t_line = _line_minimum(pb, st, step)
         if t_line is not None:
             t = t_line
-            hessian = True  # a poor step: the Hessian at the new point is needed
+            hessian, center = True, st.center  # a poor step: the Hessian there is needed
             continue
         # Safeguarded quadratic interpolation of the dual along the step.
         denom = 2.0 * (ft - step.f0 - t * step.slope)

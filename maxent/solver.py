@@ -587,7 +587,8 @@ def _finish(prob, out, targets, user_targets, sigma2, lo, hi):
     rel = np.max(np.abs(ev.mean - engine_targets) / prob.spread, initial=0.0)
     p, entropy, cross = eng.finalize(ev)
     cov = ev.cov
-    if cov is None or np.any(ev.mean**2 > 1e4 * np.maximum(np.diag(cov), 1e-300)):
+    off = ev.mean if ev.center is None else ev.mean - ev.center
+    if cov is None or np.any(off**2 > 1e4 * np.maximum(np.diag(cov), 1e-300)):
         # The fluctuations at the solution: one more pass unless the last one had them
         # precisely; second moments about the mean (no cancellation however
         # concentrated p is).
