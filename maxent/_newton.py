@@ -24,6 +24,8 @@ from ._problem import EPS
 __all__ = ["dual_value", "newton", "residuals"]
 
 _LP_AFTER = 40  # Newton steps without convergence before the linear-programming check
+_REFRESH = 0.5  # a step contracting the residual less than this gets a new covariance
+_LIGHT = 0.3  # ... and one contracting it more reuses (secant-updated) curvature
 _RADIUS = 10.0  # initial trust radius, in prior standard deviations of the log-weights
 
 
@@ -91,6 +93,8 @@ class _Step:
     light: bool  # skip the covariance at the trial point
     floored: bool = False  # some component limited by the curvature floor
     final: bool = False  # expected to converge: covariance at the trial point after all
+    step_r: NDArray[np.float64] | None = None  # the step in reduced coordinates
+    gr: NDArray[np.float64] | None = None  # reduced gradient at the start
 
 
 def newton(prob, b, sigma2, free, exact, basis, lam, ev0):
@@ -204,7 +208,7 @@ def _lp(pb):
 def _refresh_hessian(pb, st):
     """Evaluate the covariance at lam again when the one in use is stale or imprecise."""
     eng = pb.prob.engine
-    if st.ev.cov is None and (st.hr is None or st.contraction > 0.25):
+    if st.ev.cov is None and (st.hr is None or st.contraction > _REFRESH):
         # The last step, taken with an older Hessian, did not contract well: refresh.
         st.ev = eng.evaluate(st.lam, center=st.center, screen=True)
     if st.ev.cov is not None and _cancels(st.ev, st.center, pb.free):
@@ -259,17 +263,19 @@ def _direction(pb, st):
     dirs = np.column_stack([cert, np.where(pb.ex_mask, lam, 0.0)])
     # Skip the covariance (most of a pass's cost) at the trial point when the Hessian
     # will still be good there: Newton is contracting fast, or the step is short (in
-    # whitened units the Hessian changes by about the step length).  If the next step
-    # then contracts poorly, the Hessian is refreshed at that point.
+    # whitened units the Hessian changes by about the step length).  The reused Hessian
+    # gets a secant (BFGS) update from the gradients at both ends of each such step
+    # (_secant_update); if a step then contracts poorly, it is refreshed at that point.
     close = st.rmax < 0.1 * np.sqrt(prob.tol)
-    light = close or (
-        ev.cov is not None and length <= st.radius and (st.contraction < 0.1 or length < 0.3)
-    )
+    light = close or (length <= st.radius and (st.contraction < _LIGHT or length < 0.3))
     # A step expected to end the solve takes the covariance at its trial point (about the
     # targets, where p's mean will be): the result needs it, and a separate pass for it
     # would cost more than the second moments do inside this one.
-    final = close or (light and st.rmax * min(st.contraction, 1.0) <= prob.tol)
-    return _Step(d, length, slope, curvature, f0, noise, dirs, light, floored, final)
+    # (Close to the solution by the residual but not contracting: not expected to end.)
+    final = light and (
+        st.rmax * min(st.contraction, 1.0) <= prob.tol or (close and st.contraction < 0.5)
+    )
+    return _Step(d, length, slope, curvature, f0, noise, dirs, light, floored, final, step_r, gr)
 
 
 def _shift_to_radius(w, gv, radius):
@@ -410,11 +416,33 @@ def _update(pb, st, step, t, trial):
         st.rel_floor = 1e-14
     at_floor = t == 1.0 and abs(ft - step.f0) <= step.noise
     st.stuck = st.stuck + 1 if at_floor else 0
+    if et.cov is None and st.hr is not None:
+        _secant_update(pb, st, step, t, et, lt)
     st.lam, st.ev = lt, et
     cert = step.dirs[:, 0]
     width = et.dir_max[0] - et.dir_min[0]
     if np.any(cert) and width > 0:
         st.edge = (float(pb.b @ cert) - et.dir_min[0]) / width
+
+
+def _secant_update(pb, st, step, t, et, lt):
+    """BFGS update of the reduced Hessian along a step taken without a new covariance.
+
+    The gradients at both ends give the average curvature along the step; the update
+    makes the reused Hessian exact along it (the next steps then converge superlinearly
+    without the n m^2 cost of a new covariance).
+    """
+    s = pb.prob.spread
+    g = (pb.b - et.mean + pb.sigma2 * lt) / s
+    g[~np.isin(np.arange(g.size), pb.free)] = 0.0
+    y = pb.basis.T @ g - step.gr
+    sr = t * step.step_r
+    ys = float(y @ sr)
+    hs = st.hr @ sr
+    shs = float(sr @ hs)
+    if not (ys > 1e-12 * shs > 0.0):  # rounding or no curvature information: keep H
+        return
+    st.hr = st.hr - np.outer(hs, hs) / shs + np.outer(y, y) / ys
 
 
 def _cancels(ev, center, free):
