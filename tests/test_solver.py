@@ -640,3 +640,76 @@ def test_faces_with_no_common_state_are_infeasible():
     feats = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     with pytest.raises(maxent.InfeasibleTargetsError, match=r"\['f0', 'f1'\]"):
         maxent.solve(feats, [0.0, 0.0])
+
+
+# -- the moment engine's shortcuts: each must equal the plain computation -------------------
+def _engine_case(seed=0, n=20_000, m=6):
+    feats, _ = _hard_problem(n, m, seed)
+    rng = np.random.default_rng(seed)
+    theta = 3.0 * rng.uniform(0.5, 1.5, m) * rng.choice([-1.0, 1.0], m) / np.logspace(-3, 3, m)
+    return feats, theta
+
+
+def _plain_moments(feats, lam):
+    a = -(feats @ lam)
+    top = a.max()
+    w = np.exp(a - top)
+    p = w / w.sum()
+    mean = p @ feats
+    c = feats - mean
+    return top + np.log(w.sum()), p, mean, (c.T * p) @ c
+
+
+@pytest.mark.parametrize("s", [0.0, -0.3, -1.0, 0.7])
+def test_line_search_equals_a_pass_at_the_point_on_the_line(s):
+    from maxent._moments import MomentEngine
+
+    feats, theta = _engine_case()
+    lam, d = 0.5 * theta, 0.4 * theta
+    eng = MomentEngine(feats, chunk_size=3000)
+    eng.evaluate(lam, hessian=False, line=d)
+    assert eng.line_at(lam, d) and not eng.line_at(lam, 2 * d)
+    passes = eng.n_passes
+    log_z, mean_u, var_u = eng.line_search(s)
+    assert eng.n_passes == passes  # no read of F
+    ref_log_z, p, _, _ = _plain_moments(feats, lam + s * d)
+    u = feats @ d
+    ref_mean = p @ u
+    assert log_z == pytest.approx(ref_log_z, rel=1e-13, abs=1e-12)
+    assert mean_u == pytest.approx(ref_mean, rel=1e-9, abs=1e-12 * np.abs(u).max())
+    assert var_u == pytest.approx(p @ (u - ref_mean) ** 2, rel=1e-8)
+    eng.add_face(np.eye(feats.shape[1])[0], np.inf)  # a new support invalidates the line
+    assert not eng.line_at(lam, d)
+
+
+def test_screened_covariance_matches_the_full_one_where_p_is_concentrated():
+    from maxent._moments import MomentEngine
+
+    feats, theta = _engine_case(seed=1)
+    eng = MomentEngine(feats, chunk_size=2000)
+    eng.evaluate(0.9 * theta)  # records the heaviest state
+    full = eng.evaluate(theta)
+    screened = eng.evaluate(theta, screen=True)
+    _, _, mean, cov = _plain_moments(feats, theta)
+    scale = np.sqrt(np.outer(np.diag(cov), np.diag(cov)))
+    np.testing.assert_allclose(full.cov / scale, cov / scale, atol=1e-10)
+    np.testing.assert_allclose(screened.cov / scale, cov / scale, atol=1e-10)
+    np.testing.assert_allclose(screened.mean, mean, rtol=1e-10)
+    assert screened.log_Z == full.log_Z  # only the second moments are screened
+
+
+def test_screening_skips_most_states_when_p_sits_on_a_few(monkeypatch):
+    """The screened pass computes second moments over a small share of the states."""
+    from maxent import _moments
+
+    feats, theta = _engine_case(seed=2, n=40_000, m=20)
+    theta = 3.0 * theta  # p on a few states: 0.3% within 36 + log n of the heaviest
+    eng = _moments.MomentEngine(feats, chunk_size=4000)
+    eng.evaluate(theta)
+    rows = []
+    plain = _moments._second_moments
+    monkeypatch.setattr(
+        _moments, "_second_moments", lambda fc, w: rows.append(fc.shape[0]) or plain(fc, w)
+    )
+    eng.evaluate(theta, screen=True)
+    assert 0 < sum(rows) < 0.2 * feats.shape[0]

@@ -374,3 +374,24 @@ def test_no_numpy_warning_leaks():
                 maxent.solve(*args)
             except MaxEntError:
                 pass
+
+
+def test_nearly_collinear_features_at_the_float64_floor_converge():
+    """Two features equal to 1e-6: multipliers near +-6.4e5, whose float64 grid scatters
+    the computed moments by ~1e-9 of the spread, above tol.  Newton's last step once
+    stalled there; the points along it are now tried before giving up (derandomized
+    hypothesis example of test_random_problems_meet_the_contract[collinear])."""
+    features = np.array(
+        [
+            [-4.25, -4.249998092651367],
+            [4.5, 4.499996185302734],
+            [2.25, 2.2499990463256836],
+            [0.25, 0.2499990463256836],
+        ]
+    )
+    targets = np.array([0.5839635273366284, 0.583962470692923])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = maxent.solve(features, targets)
+    assert_solution(res, features, targets)
+    assert np.all(np.abs(res.multipliers) > 1e5)
