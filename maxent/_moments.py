@@ -257,7 +257,7 @@ class MomentEngine:
         self.inv_scale = None
         self.faces: list[tuple[NDArray[np.float64], float]] = []
         self._checked = source.validate is None
-        self._kept = None  # (lam, p, entropy, cross) from the last light evaluation
+        self._kept = None  # (lam, weights, parts, big, s0) kept by the last evaluation
         self._p_buffer = None  # where light evaluations write p (reused: only the last counts)
         self._line = None  # (log-weights, F @ line) kept by evaluate(line=...)
         self._line_at = None  # (lam, line) they belong to
@@ -437,7 +437,8 @@ class MomentEngine:
             raise EmptySupportError("no state of the support lies on every recorded face")
         log_z = big + np.log(s0)
         if kept is not None:
-            self._kept = (lam.copy(), *_normalise_kept(kept[0], kept[1], big, s0))
+            # Normalised only if finalize() uses them (most evaluations are not the last).
+            self._kept = (lam.copy(), kept[0], kept[1], big, s0)
         mean = s1 / s0  # about the center, if any
         cov = None
         if hessian:
@@ -574,7 +575,9 @@ class MomentEngine:
         """
         kept = self._kept
         if kept is not None and np.array_equal(kept[0], ev.lam):
-            return kept[1:]
+            self._kept = None  # the buffer becomes the result's p
+            self._p_buffer = None
+            return _normalise_kept(*kept[1:])
         lam, log_z = ev.lam, ev.log_Z
         out = np.empty(self.n) if self.keeps_p else None
 

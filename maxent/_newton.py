@@ -271,10 +271,10 @@ def _direction(pb, st):
     # A step expected to end the solve takes the covariance at its trial point (about the
     # targets, where p's mean will be): the result needs it, and a separate pass for it
     # would cost more than the second moments do inside this one.
-    # (Close to the solution by the residual but not contracting: not expected to end.)
-    final = light and (
-        st.rmax * min(st.contraction, 1.0) <= prob.tol or (close and st.contraction < 0.5)
-    )
+    # The residual after the step is predicted from the last contraction: squared with a
+    # fresh Hessian (Newton converges quadratically), as is with a reused one.
+    rate = min(st.contraction, 1.0) ** (2 if ev.cov is not None else 1)
+    final = light and st.rmax * rate <= prob.tol
     return _Step(d, length, slope, curvature, f0, noise, dirs, light, floored, final, step_r, gr)
 
 
