@@ -4,9 +4,13 @@ The dual :math:`\\Gamma(\\lambda) = \\log Z + \\lambda \\cdot b
 + \\tfrac12 \\sum_k \\sigma_k^2 \\lambda_k^2` is minimised over the free constraints in
 coordinates whitened under the prior.  The loop has the shape of a trust-region method:
 each iteration computes a direction (:func:`_direction`), tries the step
-(:func:`_trial_step`: a pass at the trial point, with a backtracking line search inside the
-radius), and updates the radius (:func:`_update_radius`) from the ratio of actual to
-predicted decrease.  The state of the iteration lives in one :class:`_State`.
+(:func:`_trial_step`: a pass at the full step; if the dual does not decrease enough, its
+minimum along the line from the per-state values that pass kept, or backtracking passes
+for lazy sources), and updates the radius (:func:`_update`) from the ratio of actual to
+predicted decrease.  The covariance (the Hessian, ``n m^2`` work) is computed only when a
+step needs a new one, screened to the states that carry weight; in between the reduced
+Hessian is reused with secant (BFGS) updates (:func:`_secant_update`).  The state of the
+iteration lives in one :class:`_State`.
 """
 
 from __future__ import annotations
