@@ -212,8 +212,9 @@ def _lp(pb):
 def _refresh_hessian(pb, st):
     """Evaluate the covariance at lam again when the one in use is stale or imprecise."""
     eng = pb.prob.engine
-    if st.ev.cov is None and (st.hr is None or st.contraction > _REFRESH):
-        # The last step, taken with an older Hessian, did not contract well: refresh.
+    if st.ev.cov is None and (st.hr is None or st.contraction > _REFRESH or st.stuck):
+        # The last step, taken with an older Hessian, did not contract well, or the dual
+        # has reached its rounding floor (no secant updates there): refresh.
         st.ev = eng.evaluate(st.lam, center=st.center, screen=True)
     if st.ev.cov is not None and _cancels(st.ev, st.center, pb.free):
         # Concentrated p: E[FF] - E[F]E[F] about the old center would cancel; take the
@@ -272,9 +273,9 @@ def _direction(pb, st):
     # (_secant_update); if a step then contracts poorly, it is refreshed at that point.
     close = st.rmax < 0.1 * np.sqrt(prob.tol)
     light = close or (length <= st.radius and (st.contraction < _LIGHT or length < 0.3))
-    # A step expected to end the solve takes the covariance at its trial point (about the
-    # targets, where p's mean will be): the result needs it, and a separate pass for it
-    # would cost more than the second moments do inside this one.
+    # A step expected to end the solve takes the covariance at its trial point: the
+    # result needs it, and a separate pass for it would cost more than the second
+    # moments do inside this one (see _trial_step for the point they are taken about).
     # The residual after the step is predicted from the last contraction: squared with a
     # fresh Hessian (Newton converges quadratically), as is with a reused one.
     rate = min(st.contraction, 1.0) ** (2 if ev.cov is not None else 1)
@@ -326,7 +327,13 @@ def _trial_step(pb, st, step):
     t = 1.0
     searched = False
     hessian = not step.light or step.final
-    center = pb.b if step.final else st.center
+    center = st.center  # about the mean when p is concentrated (see _refresh_hessian)
+    if step.final and center is None:
+        # Second moments about the targets (where p's mean will be) unless the targets
+        # are near 0 anyway: the centred copy of each chunk costs as much as the product.
+        s, f = pb.prob.spread, pb.free
+        if np.any(pb.b[f] ** 2 > 1e-2 * s[f] ** 2):
+            center = pb.b
     for _ in range(60):
         lt = st.lam + t * step.d
         line = step.d if t == 1.0 and eng.keeps_p else None
@@ -420,7 +427,9 @@ def _update(pb, st, step, t, trial):
         st.rel_floor = 1e-14
     at_floor = t == 1.0 and abs(ft - step.f0) <= step.noise
     st.stuck = st.stuck + 1 if at_floor else 0
-    if et.cov is None and st.hr is not None:
+    if et.cov is None and st.hr is not None and abs(ft - step.f0) > 16 * step.noise:
+        # (Not where the dual changes only by rounding: the gradients' difference is then
+        # mostly rounding too, and would corrupt the curvature.)
         _secant_update(pb, st, step, t, et, lt)
     st.lam, st.ev = lt, et
     cert = step.dirs[:, 0]
