@@ -713,3 +713,17 @@ def test_screening_skips_most_states_when_p_sits_on_a_few(monkeypatch):
     )
     eng.evaluate(theta, screen=True)
     assert 0 < sum(rows) < 0.2 * feats.shape[0]
+
+
+@pytest.mark.parametrize(("m", "seed"), [(60, 0), (120, 1)])
+def test_covariance_with_many_constraints_equals_an_independent_one(m, seed):
+    """From 40 constraints the second moments go through a rank-k update on sqrt(w) F and
+    Newton's are screened; the reported covariance must still be Cov_p(F) exactly."""
+    feats, b = _hard_problem(5_000, m, seed)
+    res = maxent.solve(feats, b)
+    assert res.converged, res.message
+    p = np.asarray(res.p)
+    c = feats - p @ feats
+    cov = (c.T * p) @ c
+    scale = np.sqrt(np.outer(np.diag(cov), np.diag(cov)))
+    assert np.max(np.abs(res.covariance - cov) / scale) <= 1e-10
