@@ -59,6 +59,7 @@ class _Problem:
     exact: list  # the free constraints without noise (sigma = 0): faces are theirs
     basis: NDArray[np.float64]  # reduced, whitened coordinates (see solver._reduced_basis)
     ex_mask: NDArray[np.bool_]
+    free_mask: NDArray[np.bool_]
 
 
 @dataclass
@@ -120,7 +121,9 @@ def newton(prob, b, sigma2, free, exact, basis, lam, ev0):
         return "converged", lam, eng.evaluate(lam, hessian=False), None
     ex_mask = np.zeros(m, dtype=bool)
     ex_mask[exact] = True
-    pb = _Problem(prob, b, sigma2, free, exact, basis, ex_mask)
+    free_mask = np.zeros(m, dtype=bool)
+    free_mask[free] = True
+    pb = _Problem(prob, b, sigma2, free, exact, basis, ex_mask, free_mask)
     # The prior pass was at lam = 0 on this very support: reuse it as the first step.
     st = _State(lam, ev0 if not np.any(lam) else eng.evaluate(lam))
     while True:
@@ -229,7 +232,7 @@ def _direction(pb, st):
     """Newton step in whitened coordinates, truncated to the trust radius (or None)."""
     prob, s, ev, lam = pb.prob, pb.prob.spread, st.ev, st.lam
     g = (pb.b - ev.mean + pb.sigma2 * lam) / s
-    g[~np.isin(np.arange(g.size), pb.free)] = 0.0
+    g[~pb.free_mask] = 0.0
     if ev.cov is not None:
         h = ev.cov / np.outer(s, s) + np.diag(pb.sigma2 / s**2)
         st.hr = pb.basis.T @ h @ pb.basis
@@ -447,7 +450,7 @@ def _secant_update(pb, st, step, t, et, lt):
     """
     s = pb.prob.spread
     g = (pb.b - et.mean + pb.sigma2 * lt) / s
-    g[~np.isin(np.arange(g.size), pb.free)] = 0.0
+    g[~pb.free_mask] = 0.0
     y = pb.basis.T @ g - step.gr
     sr = t * step.step_r
     ys = float(y @ sr)
