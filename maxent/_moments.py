@@ -284,16 +284,16 @@ class MomentEngine:
         """
         self.shift = np.asarray(shift, dtype=np.float64)
         self.inv_scale = 1.0 / np.asarray(scale, dtype=np.float64)
-        self._kept = self._line_at = None
+        self._kept = self._line_at = self._top_row = None
 
     def add_face(self, direction, threshold):
         """Shrink the support to the states with ``F @ direction <= threshold``."""
-        self._kept = self._line_at = None
+        self._kept = self._line_at = self._top_row = None
         self.faces.append((np.asarray(direction, dtype=np.float64), float(threshold)))
 
     def set_faces(self, faces):
         """Replace the recorded faces (e.g. restore an earlier support)."""
-        self._kept = self._line_at = None
+        self._kept = self._line_at = self._top_row = None
         self.faces = list(faces)
 
     def validate(self):
