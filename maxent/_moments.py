@@ -388,11 +388,17 @@ class MomentEngine:
         cols = lam[None, :] if not given or axes else np.vstack([lam, np.asarray(directions).T])
         given = given and (axes or cols.shape[0] > 1)
         k_dirs = cols.shape[0] - 1
-        store = None
+        store, line_col = None, 0
         if line is not None and self.keeps_p:
             line = np.asarray(line, dtype=np.float64)
-            # The line's projections come out of the same product as the log-weights.
-            cols = np.vstack([cols, line])
+            # The line's projections come out of the same product as the log-weights
+            # (from a direction's column when it is one of them).
+            same = [j for j in range(1, cols.shape[0]) if np.array_equal(cols[j], line)]
+            if same:
+                line_col = same[0]
+            else:
+                cols = np.vstack([cols, line])
+                line_col = cols.shape[0] - 1
             if self._line is None:
                 self._line = (np.empty(self.n), np.empty(self.n))
             store = self._line
@@ -424,7 +430,7 @@ class MomentEngine:
                 center,
                 None if kept is None else (kept[0], kept[1], c0),
                 axes,
-                None if store is None else (store[0], store[1], c0),
+                None if store is None else (store[0], store[1], c0, line_col),
                 floor,
             )
 
@@ -752,8 +758,8 @@ def _moment_partial(
     wanted, and (with ``line``) the direction whose projections are kept.
     With ``keep = (out, parts, first_row)`` the chunk's weights ``exp(a - top)`` go into
     ``out`` and ``parts[first_row]`` records what normalising them and the entropy need.
-    With ``line = (log_weights, projections, first_row)`` the chunk's log-weights and its
-    projections on the last column of ``cols`` are written there.
+    With ``line = (log_weights, projections, first_row, column)`` the chunk's log-weights
+    and its projections on that column of ``cols`` are written there.
     ``axes``: also the column minima and maxima (ranges of the features themselves).
     ``floor``: second moments only over the states with log-weight >= floor (the others
     carry a negligible share of p; see :meth:`MomentEngine.evaluate`).
@@ -767,10 +773,10 @@ def _moment_partial(
     if lq is not None:
         a += lq
     if line is not None:
-        la, lu, c0 = line
+        la, lu, c0, col = line
         c1 = c0 + fc.shape[0]
         la[c0:c1] = a
-        lu[c0:c1] = proj[:, -1]
+        lu[c0:c1] = proj[:, col]
     if k:
         pk = proj[:, 1 : 1 + k]
         if lq is not None:
@@ -791,7 +797,8 @@ def _moment_partial(
         s1 = w @ fc
         s2 = (float(fc.shape[0]), s1, _second_moments(fc, None)) if hessian else None
         return 0.0, float(fc.shape[0]), s1, s2, dmin, dmax, None
-    top = a.max()
+    i_top = int(np.argmax(a))
+    top = a[i_top]
     if top == -np.inf:
         if keep is not None:
             out, parts, c0 = keep
@@ -799,7 +806,6 @@ def _moment_partial(
             parts[c0] = (top, c0 + fc.shape[0], 0.0, 0.0, 0.0)
         zero = (0.0, np.zeros(m), np.zeros((m, m))) if hessian else None
         return -np.inf, 0.0, np.zeros(m), zero, dmin, dmax, None
-    i_top = int(np.argmax(a))
     top_row = (float(top), raw[i_top].copy(), 0.0 if lq is None else float(lq[i_top]))
     heavy = None
     if hessian and floor is not None and top - floor < 745.0:
