@@ -815,7 +815,7 @@ def _moment_partial(
         return -np.inf, 0.0, np.zeros(m), zero, dmin, dmax, None
     top_row = (float(top), raw[i_top].copy(), 0.0 if lq is None else float(lq[i_top]))
     heavy = None
-    if hessian and floor is not None and top - floor < 745.0:
+    if hessian and floor is not None:
         heavy = np.flatnonzero(a >= floor)
         if heavy.size > fc.shape[0] // 2:
             heavy = None
