@@ -24,6 +24,7 @@ the engine's own code is the same for every back end.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -773,12 +774,24 @@ def _moment_partial(
     Returns ``(top, s0, s1, s2, dmin, dmax, top_row)`` with ``s2`` the triple
     ``(weight, first moments, second moments)`` of the states it covers.
     """
-    # One tall product (rows, 1 + k): BLAS is fastest this way round for few columns.
-    proj = fc @ cols
-    a = np.negative(proj[:, 0])  # contiguous log-weights
+    rows = fc.shape[0]
     dmin = dmax = None
-    if lq is not None:
-        a += lq
+    if k == 0 and line is None and not np.any(cols[:, 0]):
+        # lambda = 0 and nothing to project (the prior pass): no product at all.
+        proj = None
+        a = _scratch("a", rows)
+        if lq is None:
+            a.fill(0.0)
+        else:
+            a[:] = lq
+    else:
+        # One tall product (rows, 1 + k): BLAS is fastest this way round for few
+        # columns.  Into a buffer kept per thread: a fresh array of this size per chunk
+        # would cost page faults (measured 30-60% of the product's time).
+        proj = np.matmul(fc, cols, out=_scratch("proj", (rows, cols.shape[1])))
+        a = np.negative(proj[:, 0], out=_scratch("a", rows))  # contiguous log-weights
+        if lq is not None:
+            a += lq
     if line is not None:
         la, lu, c0, col = line
         c1 = c0 + fc.shape[0]
@@ -793,7 +806,7 @@ def _moment_partial(
         dmin, dmax = _column_ranges(fc if lq is None else fc[np.isfinite(a)])
     raw = fc
     if hessian and center is not None:
-        fc = fc - center
+        fc = np.subtract(fc, center, out=_scratch("centred", fc.shape))
     if lq is None and not np.any(cols[:, 0]):
         # Uniform weights (the prior pass without a prior): plain sums, no exp, no scaling.
         w = np.ones(fc.shape[0])
@@ -870,6 +883,8 @@ def _column_ranges(x):
     k = x.shape[1]
     if x.shape[0] == 0:
         return np.full(k, np.inf), np.full(k, -np.inf)
+    if k >= 8 and x.shape[0] >= 128 and x.flags.c_contiguous:
+        return _folded_ranges(x)
     if k > 16:
         return x.min(axis=0), x.max(axis=0)
     lo, hi = np.empty(k), np.empty(k)
@@ -877,6 +892,50 @@ def _column_ranges(x):
         col = x[:, j]
         lo[j], hi[j] = col.min(), col.max()
     return lo, hi
+
+
+def _folded_ranges(x):
+    """Column minima and maxima of a C-ordered block by halving: elementwise min / max of
+    its top and bottom halves (contiguous, vectorised) until 64 rows are left.  About
+    2.5x faster than reducing along the rows for 10 to 50 columns."""
+    h = x.shape[0] // 2
+    lo = np.minimum(x[:h], x[h : 2 * h])
+    hi = np.maximum(x[:h], x[h : 2 * h])
+    rest = x[2 * h :]  # the odd row, if any
+    while lo.shape[0] > 64:
+        r = lo.shape[0]
+        h = r // 2
+        if r % 2:
+            np.minimum(lo[0], lo[r - 1], out=lo[0])
+            np.maximum(hi[0], hi[r - 1], out=hi[0])
+        np.minimum(lo[:h], lo[h : 2 * h], out=lo[:h])
+        np.maximum(hi[:h], hi[h : 2 * h], out=hi[:h])
+        lo, hi = lo[:h], hi[:h]
+    lo, hi = lo.min(axis=0), hi.max(axis=0)
+    if rest.shape[0]:
+        lo, hi = np.minimum(lo, rest[0]), np.maximum(hi, rest[0])
+    return lo, hi
+
+
+_buffers = threading.local()
+
+
+def _scratch(name, shape):
+    """A float64 work array of ``shape`` kept per thread (contents undefined).
+
+    Chunk passes reuse these instead of allocating per chunk; nothing returned from a
+    chunk may be a view of one.
+    """
+    store = getattr(_buffers, "arrays", None)
+    if store is None:
+        store = _buffers.arrays = {}
+    if isinstance(shape, int):
+        shape = (shape,)
+    size = int(np.prod(shape))
+    buf = store.get(name)
+    if buf is None or buf.size < size:
+        buf = store[name] = np.empty(max(size, 1))
+    return buf[:size].reshape(shape)
 
 
 def _second_moments(fc, w):
@@ -892,7 +951,7 @@ def _second_moments(fc, w):
     if fc.shape[1] >= 40:
         g = fc * np.sqrt(w)[:, None]
         return g.T @ g
-    return np.multiply(fc.T, w) @ fc
+    return np.multiply(fc, w[:, None], out=_scratch("weighted", fc.shape)).T @ fc
 
 
 def _merge_moments(a, b):
