@@ -498,6 +498,33 @@ class MomentEngine:
             and at[2] == len(self.faces)
         )
 
+    def log_weights_at(self, lam):
+        """The log-weight of every state at ``lam`` (``-inf`` off the support), if the last
+        pass that kept a line was at ``lam`` on the current support; else None.
+
+        No copy: valid until the next pass that keeps a line.
+        """
+        at = self._line_at
+        if at is None or at[2] != len(self.faces) or not np.array_equal(at[0], lam):
+            return None
+        return self._line[0]
+
+    def subset(self, rows):
+        """An engine over the states ``rows`` only (on the current support), in the same
+        units; None for sources not in memory.
+
+        Its passes read a copy of those rows: a working set for Newton's method where p
+        is concentrated on a small part of the states (see :mod:`maxent._newton`).
+        """
+        src = self.source
+        if not isinstance(src, ArrayBlocks):
+            return None
+        lq = None if src.log_prior is None else src.log_prior[rows]
+        sub = MomentEngine(src.F[rows], lq, executor=self.executor)
+        if self.shift is not None:
+            sub.shift, sub.inv_scale = self.shift, self.inv_scale
+        return sub
+
     def line_search(self, s):
         """log Z, E[F @ d] and Var[F @ d] at ``lam + s * d``, from the kept line (no pass).
 

@@ -15,6 +15,7 @@ iteration lives in one :class:`_State`.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +23,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._faces import certificates, lp_faces
-from ._moments import Evaluation
+from ._moments import EmptySupportError, Evaluation
 from ._problem import EPS
+from .errors import InfeasibleTargetsError
 
 __all__ = ["dual_value", "newton", "residuals"]
 
@@ -31,6 +33,15 @@ _LP_AFTER = 40  # Newton steps without convergence before the linear-programming
 _REFRESH = 0.5  # a step contracting the residual less than this gets a new covariance
 _LIGHT = 0.3  # ... and one contracting it more reuses (secant-updated) curvature
 _RADIUS = 10.0  # initial trust radius, in prior standard deviations of the log-weights
+# Working sets (see _working_set_step): at most this share of the states, only for at
+# least _SHRINK_MIN states, and cut this many nats below the heaviest state (after
+# 36 + log n, where the states left out carry below 2e-16 of p).
+_SHRINK_SHARE = 1.0 / 16.0
+_SHRINK_MIN = 1 << 15
+_SHRINK_WINDOWS = (40.0, 32.0, 26.0, 20.0, 15.0)
+_SHRINK_ITER = 30  # Newton steps of one working-set solve
+_SHRINK_PER_CONSTRAINT = 64  # a working set has at least this many states per constraint
+_SHRINK_LENGTH = 4.0  # whitened step length after which p is expected concentrated
 
 
 def dual_value(ev, lam, b, sigma2, free):
@@ -82,6 +93,11 @@ class _State:
     # steps keep matching the model, and restored after a poor step.
     rel_floor: float = 1e-14
     best: tuple | None = None  # (rmax, lam, ev, reduced Hessian) of the best iterate so far
+    working_set: NDArray[np.intp] | None = None  # states of the last working-set solve
+    window: float = 0.0  # its window, in nats below the heaviest state
+    # Working-set steps are tried while the largest residual is below this: after one
+    # fails, only once Newton has brought the residual 100 times lower.
+    shrink_below: float = np.inf
 
 
 @dataclass
@@ -100,6 +116,7 @@ class _Step:
     final: bool = False  # expected to converge: covariance at the trial point after all
     step_r: NDArray[np.float64] | None = None  # the step in reduced coordinates
     gr: NDArray[np.float64] | None = None  # reduced gradient at the start
+    working_set: bool = False  # proposed by a solve on a working set of states
 
 
 def newton(prob, b, sigma2, free, exact, basis, lam, ev0):
@@ -124,14 +141,18 @@ def newton(prob, b, sigma2, free, exact, basis, lam, ev0):
     free_mask = np.zeros(m, dtype=bool)
     free_mask[free] = True
     pb = _Problem(prob, b, sigma2, free, exact, basis, ex_mask, free_mask)
-    # The prior pass was at lam = 0 on this very support: reuse it as the first step.
-    st = _State(lam, ev0 if not np.any(lam) else eng.evaluate(lam))
+    # ev0 is the prior pass (lam = 0) or another evaluation at lam on this very support.
+    st = _State(lam, ev0 if np.array_equal(ev0.lam, lam) else eng.evaluate(lam))
+    if not prob.shrink:
+        st.shrink_below = -np.inf
     while True:
         verdict = _stopping(pb, st)
         if verdict is not None:
             return _at_floor(pb, st) if verdict[0] == "stalled" else verdict
-        _refresh_hessian(pb, st)
-        step = _direction(pb, st)
+        step = _working_set_step(pb, st)
+        if step is None:
+            _refresh_hessian(pb, st)
+            step = _direction(pb, st)
         if step is None:  # rounding: no descent direction left
             return _at_floor(pb, st)
         t, outcome, trial = _trial_step(pb, st, step)
@@ -276,6 +297,10 @@ def _direction(pb, st):
     # (_secant_update); if a step then contracts poorly, it is refreshed at that point.
     close = st.rmax < 0.1 * np.sqrt(prob.tol)
     light = close or (length <= st.radius and (st.contraction < _LIGHT or length < 0.3))
+    if not light and length >= _SHRINK_LENGTH and _may_shrink(pb, st):
+        # A long step: p at its end is likely concentrated on a few states, and the
+        # next step a working-set one, which needs no covariance over all of them.
+        light = True
     # A step expected to end the solve takes the covariance at its trial point: the
     # result needs it, and a separate pass for it would cost more than the second
     # moments do inside this one (see _trial_step for the point they are taken about).
@@ -284,6 +309,121 @@ def _direction(pb, st):
     rate = min(st.contraction, 1.0) ** (2 if ev.cov is not None else 1)
     final = light and st.rmax * rate <= prob.tol
     return _Step(d, length, slope, curvature, f0, noise, dirs, light, floored, final, step_r, gr)
+
+
+def _working_set_step(pb, st):
+    """Newton's step computed on a working set of states, or None where it does not apply.
+
+    Where p sits on a small part of the states (the log-weights spread over many nats,
+    as with large multipliers), solving the dual restricted to the states within a
+    window below the heaviest one costs a fraction of a pass per Newton step.  The
+    restricted solution is a step proposal for the full problem; the usual trial pass
+    over all states checks it (and keeps the log-weights for the next working set), so
+    the answer is exactly that of the full problem, and a poor proposal costs a line
+    search, as any step.  Working sets grow by union from one step to the next, so the
+    states left out of each carry less weight at its solution.  The window is the widest
+    of ``36 + log n`` nats (nothing of p left out) and :data:`_SHRINK_WINDOWS` that keeps
+    the set within :data:`_SHRINK_SHARE` of the states.
+
+    In-memory features only, from a point whose pass kept the log-weights; after a
+    working-set solve fails, only once full Newton steps have brought the residual 100
+    times lower.
+    """
+    prob, eng = pb.prob, pb.prob.engine
+    if not _may_shrink(pb, st):
+        return None
+    la = eng.log_weights_at(st.lam)
+    if la is None:
+        return None
+    n = la.size
+    # Close to the solution (the last working set left out only a little of p), the
+    # widest window is worth a larger set: it should end the solve.
+    close = st.working_set is not None and st.rmax <= 1e4 * prob.tol
+    cap = (4 if close else 1) * _SHRINK_SHARE * n
+    top = float(np.max(la))
+    full = 36.0 + float(np.log(n))
+    sample = la[::64]  # estimate the counts first: a strided look at 1/64 of the states
+    # Each working set reaches further down than the last: what the last one left out is
+    # what kept its solution from the full problem's.
+    for window in (full, *[w for w in _SHRINK_WINDOWS if st.window < w < full]):
+        if 64 * np.count_nonzero(sample >= top - window) <= cap:
+            break
+    else:
+        return None
+    if window <= st.window:
+        return None
+    on = la >= top - window
+    if st.working_set is not None:
+        on[st.working_set] = True
+    rows = np.flatnonzero(on)
+    if rows.size > 1.25 * cap or rows.size < _SHRINK_PER_CONSTRAINT * len(pb.free):
+        return None
+    sub = eng.subset(rows)
+    if sub is None:
+        st.shrink_below = -np.inf
+        return None
+    sprob = dataclasses.replace(
+        prob,
+        engine=sub,
+        n_iter=0,
+        # Tighter than the full problem's: what the set leaves out should be all that
+        # the trial pass over every state finds.
+        tol=prob.tol / 16.0,
+        max_iter=min(_SHRINK_ITER, prob.max_iter),
+        lp_done=True,  # faces are the full problem's business
+        shrink=False,
+    )
+    b, sigma2, free = pb.b, pb.sigma2, pb.free
+    try:
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            ev_sub = sub.evaluate(st.lam, screen=True)
+            status, lam_s, ev_s, _ = newton(
+                sprob, b, sigma2, free, pb.exact, pb.basis, st.lam.copy(), ev_sub
+            )
+    except (InfeasibleTargetsError, EmptySupportError):
+        status = "failed"  # the targets are out of this set's reach: it is too small
+    if status not in ("converged", "stalled", "max_iter"):
+        st.shrink_below = 0.01 * st.rmax
+        return None
+    s = prob.spread
+    d = lam_s - st.lam
+    g = (b - st.ev.mean + sigma2 * st.lam) / s
+    g[~pb.free_mask] = 0.0
+    slope = float((g * s) @ d)
+    gain = dual_value(ev_sub, st.lam, b, sigma2, free) - dual_value(ev_s, lam_s, b, sigma2, free)
+    if not (slope < 0 and gain > 0):
+        st.shrink_below = 0.01 * st.rmax
+        return None
+    st.working_set, st.window = rows, window
+    st.hr = None  # the next full Newton step, if any, takes a fresh covariance
+    step_r = np.linalg.lstsq(pb.basis, d * s, rcond=None)[0]
+    f0 = dual_value(st.ev, st.lam, b, sigma2, free)
+    noise = 64 * EPS * (max(1.0, abs(f0)) + float(np.abs(st.lam) @ prob.magnitude))
+    cert = np.where(pb.ex_mask, d, 0.0)
+    dirs = np.column_stack([cert, np.where(pb.ex_mask, st.lam, 0.0)])
+    return _Step(
+        d,
+        float(np.linalg.norm(step_r)),
+        slope,
+        # The model's curvature such that its predicted decrease is the working set's.
+        max(2.0 * (-slope - gain), 0.0),
+        f0,
+        noise,
+        dirs,
+        light=True,
+        # Solved on a set that leaves out nothing of p, or close to the solution already:
+        # this step should end the solve (its pass then takes the covariance).
+        final=status == "converged" and (window == full or close),
+        step_r=None,
+        gr=None,
+        working_set=True,
+    )
+
+
+def _may_shrink(pb, st):
+    """Whether working-set steps may be tried from this point (see _working_set_step)."""
+    eng = pb.prob.engine
+    return bool(st.rmax < st.shrink_below and eng.keeps_p and (eng.n or 0) >= _SHRINK_MIN)
 
 
 def _shift_to_radius(w, gv, radius):
@@ -428,9 +568,18 @@ def _update(pb, st, step, t, trial):
         st.rel_floor = max(st.rel_floor * 1e-4, 1e-40)
     elif ratio < 0.25:
         st.rel_floor = 1e-14
+    if step.working_set and t < 1.0:
+        # The working set misled the step (too few states for what the targets need):
+        # full Newton steps until they have brought the residual 100 times lower.
+        st.shrink_below = 0.01 * st.rmax
     at_floor = t == 1.0 and abs(ft - step.f0) <= step.noise
     st.stuck = st.stuck + 1 if at_floor else 0
-    if et.cov is None and st.hr is not None and abs(ft - step.f0) > 16 * step.noise:
+    if (
+        et.cov is None
+        and st.hr is not None
+        and step.step_r is not None
+        and abs(ft - step.f0) > 16 * step.noise
+    ):
         # (Not where the dual changes only by rounding: the gradients' difference is then
         # mostly rounding too, and would corrupt the curvature.)
         _secant_update(pb, st, step, t, et, lt)

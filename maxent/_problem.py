@@ -37,6 +37,7 @@ class Problem:
     n_iter: int = 0
     lp_done: bool = False
     lp_off: bool = False  # strict faces: set when a face within tolerance proved wrong
+    shrink: bool = True  # Newton may solve on a working set of heavy states (not nested)
 
     def label(self, name, k):
         return _checks.label(name, self.names, k, self.from_mapping)

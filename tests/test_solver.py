@@ -727,3 +727,104 @@ def test_covariance_with_many_constraints_equals_an_independent_one(m, seed):
     cov = (c.T * p) @ c
     scale = np.sqrt(np.outer(np.diag(cov), np.diag(cov)))
     assert np.max(np.abs(res.covariance - cov) / scale) <= 1e-10
+
+
+# -- working sets: Newton on the states that carry p, checked by passes over all of them ----
+def _no_working_sets(monkeypatch):
+    from maxent import _newton
+
+    monkeypatch.setattr(_newton, "_SHRINK_MIN", 1 << 62)
+
+
+def _count_subsets(monkeypatch):
+    from maxent._moments import MomentEngine
+
+    sizes = []
+    plain = MomentEngine.subset
+
+    def spy(self, rows):
+        sizes.append(len(rows))
+        return plain(self, rows)
+
+    monkeypatch.setattr(MomentEngine, "subset", spy)
+    return sizes
+
+
+@pytest.mark.parametrize(
+    ("m", "seed", "case"),
+    [(3, 0, "plain"), (10, 0, "plain"), (10, 3, "prior"), (10, 0, "sigma"), (20, 0, "plain")],
+)
+def test_working_sets_give_the_full_problems_solution(monkeypatch, m, seed, case):
+    """Where p sits on a few states, Newton's steps come from working sets; the answer
+    must be the one full Newton steps give, constraints met over all the states."""
+    n = 40_000 if case != "sigma" else 60_000
+    feats, b = _hard_problem(n, m, seed)
+    kw: dict = {}
+    prior = None
+    if case == "prior":
+        prior = np.random.default_rng(seed).uniform(0.5, 2.0, n)
+        kw["prior"] = prior
+    elif case == "sigma":
+        kw["sigma"] = 1e-6 * feats.std(axis=0)
+    with monkeypatch.context() as mp:
+        _no_working_sets(mp)
+        ref = maxent.solve(feats, b, **kw)
+    sizes = _count_subsets(monkeypatch)
+    res = maxent.solve(feats, b, **kw)
+    assert sizes and max(sizes) <= 5 * n // 16  # the working sets were used, and small
+    assert res.converged and ref.converged, (res.message, ref.message)
+    std = feats.std(axis=0)
+    sig2 = np.zeros(m) if case != "sigma" else kw["sigma"] ** 2
+    viol = (np.asarray(res.p) @ feats - b - sig2 * res.multipliers) / std
+    assert np.max(np.abs(viol)) <= 2e-10
+    # The same distribution: multipliers to what the conditioning allows, p to 1e-7.
+    np.testing.assert_allclose(res.p, ref.p, rtol=1e-6, atol=1e-7 * np.max(ref.p))
+    _assert_relative(res.covariance, _independent_covariance(feats, res.multipliers, prior))
+    assert res.n_passes <= ref.n_passes
+
+
+def test_a_working_set_too_small_for_the_targets_falls_back_to_full_steps(monkeypatch):
+    """hard_problem(40_000, 20): the first working set does not hold the targets in its
+    hull (its dual is unbounded, the certificate says so); full Newton steps take over."""
+    from maxent import _newton
+
+    raised = []
+    plain = _newton.newton
+
+    def spy(prob, *args):
+        try:
+            return plain(prob, *args)
+        except maxent.InfeasibleTargetsError:
+            raised.append(prob.shrink)
+            raise
+
+    monkeypatch.setattr(_newton, "newton", spy)
+    feats, b = _hard_problem(40_000, 20, 0)
+    res = maxent.solve(feats, b)
+    assert raised == [False]  # raised inside a working-set solve, caught there
+    assert res.converged and res.status == "converged", res.message
+    assert np.max(np.abs(np.asarray(res.p) @ feats - b) / feats.std(axis=0)) <= 2e-10
+
+
+def test_subset_engine_and_kept_log_weights_equal_plain_computations():
+    from maxent._moments import MomentEngine
+
+    feats, theta = _engine_case(seed=3)
+    offset = feats + 1e7  # the engine then works in shifted units; the subset must too
+    feats = offset - 1e7  # those units, exactly (F + 1e7 rounded F)
+    eng = MomentEngine(offset, chunk_size=3000)
+    shift = np.full(feats.shape[1], 1e7)
+    eng.set_transform(shift, np.ones(feats.shape[1]))
+    assert eng.log_weights_at(theta) is None
+    eng.evaluate(theta, hessian=False, line=theta)
+    la = eng.log_weights_at(theta)
+    np.testing.assert_allclose(la, -(feats @ theta), rtol=1e-12, atol=1e-9)
+    assert eng.log_weights_at(0.5 * theta) is None
+    rows = np.flatnonzero(la >= la.max() - 30.0)
+    sub = eng.subset(rows)
+    ev = sub.evaluate(theta)
+    log_z, _, mean, cov = _plain_moments(feats[rows], theta)
+    assert ev.log_Z == pytest.approx(log_z, rel=1e-12)
+    np.testing.assert_allclose(ev.mean, mean, rtol=1e-9, atol=1e-12 * np.abs(feats).max())
+    scale = np.sqrt(np.outer(np.diag(cov), np.diag(cov)))
+    np.testing.assert_allclose(ev.cov / scale, cov / scale, atol=1e-9)
