@@ -218,8 +218,8 @@ class ArrayBlocks:
     def blocks(self, chunk_size):
         n = self.n
         count = min(_MAX_BLOCKS, max(1, n // (4 * chunk_size)))
-        edges = np.linspace(0, n, count + 1).astype(int)
-        edges[1:-1] = (edges[1:-1] // chunk_size) * chunk_size
+        # Block edges near multiples of n / count, on chunk boundaries.
+        edges = [0, *((n * j // count) // chunk_size * chunk_size for j in range(1, count)), n]
         for a, b in zip(edges[:-1], edges[1:], strict=True):
             lq = None if self.log_prior is None else self.log_prior[a:b]
             yield self.F[a:b], lq, int(a)

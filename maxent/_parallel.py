@@ -193,19 +193,19 @@ class ThreadExecutor:
         ``combine`` must be associative over concatenated lists (it is applied to the
         running result and each new part); None if there are no blocks.
         """
-        workers = self.workers if self.workers is not None else worker_count()
         it = iter(blocks)
         with blas_limited(1):
             first = next(it, None)
             if first is None:
                 return None
             second = next(it, None)
-            if workers <= 1 or second is None:
-                acc = task(spec, first)
-                if second is not None:
-                    acc = combine(spec, [acc, task(spec, second)])
-                    for block in it:
-                        acc = combine(spec, [acc, task(spec, block)])
+            if second is None:  # one block: inline, whatever the thread count
+                return task(spec, first)
+            workers = self.workers if self.workers is not None else worker_count()
+            if workers <= 1:
+                acc = combine(spec, [task(spec, first), task(spec, second)])
+                for block in it:
+                    acc = combine(spec, [acc, task(spec, block)])
                 return acc
             pool = _shared_pool(workers)
             pending: deque = deque()
