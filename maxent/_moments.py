@@ -396,6 +396,9 @@ class MomentEngine:
         cols = lam[None, :] if not given or axes else np.vstack([lam, np.asarray(directions).T])
         given = given and (axes or cols.shape[0] > 1)
         k_dirs = cols.shape[0] - 1
+        # Directions equal to the multipliers (Newton's certificates along lambda): their
+        # range is that of the log-weights, reduced contiguously.
+        as_lam = tuple(j for j in range(1, 1 + k_dirs) if np.array_equal(cols[j], lam))
         store, line_col = None, 0
         if line is not None and self.keeps_p:
             line = np.asarray(line, dtype=np.float64)
@@ -440,6 +443,7 @@ class MomentEngine:
                 axes,
                 None if store is None else (store[0], store[1], c0, line_col),
                 floor,
+                as_lam,
             )
 
         big, s0, s1, s2, dmin, dmax, top_row = self._reduce(chunk, _merge_moments)
@@ -785,7 +789,7 @@ def _normalise_kept(out, parts, big, s0):
 
 
 def _moment_partial(
-    fc, lq, cols, k, hessian, m, center, keep=None, axes=False, line=None, floor=None
+    fc, lq, cols, k, hessian, m, center, keep=None, axes=False, line=None, floor=None, as_lam=()
 ):
     """Partial sums of one chunk: running max of the log-weights and the weighted sums.
 
@@ -798,6 +802,8 @@ def _moment_partial(
     ``axes``: also the column minima and maxima (ranges of the features themselves).
     ``floor``: second moments only over the states with log-weight >= floor (the others
     carry a negligible share of p; see :meth:`MomentEngine.evaluate`).
+    ``as_lam``: the columns of ``cols`` equal to the multipliers' (ranges from the
+    log-weights).
     Returns ``(top, s0, s1, s2, dmin, dmax, top_row)`` with ``s2`` the triple
     ``(weight, first moments, second moments)`` of the states it covers.
     """
@@ -824,11 +830,18 @@ def _moment_partial(
         c1 = c0 + fc.shape[0]
         la[c0:c1] = a
         lu[c0:c1] = proj[:, col]
-    if k:
-        pk = proj[:, 1 : 1 + k]
-        if lq is not None:
-            pk = pk[np.isfinite(a)]
-        dmin, dmax = _column_ranges(pk)
+    if k and lq is None:
+        # Every state counts: reduce contiguous copies where there are some (the line's
+        # projections just stored, the log-weights) rather than strided columns.
+        dmin, dmax = np.empty(k), np.empty(k)
+        for j in range(1, 1 + k):
+            if j in as_lam:
+                dmin[j - 1], dmax[j - 1] = -a.max(), -a.min()
+                continue
+            v = lu[c0:c1] if line is not None and j == line[3] else proj[:, j]
+            dmin[j - 1], dmax[j - 1] = v.min(), v.max()
+    elif k:
+        dmin, dmax = _column_ranges(proj[:, 1 : 1 + k][np.isfinite(a)])
     elif axes:
         dmin, dmax = _column_ranges(fc if lq is None else fc[np.isfinite(a)])
     raw = fc

@@ -9,7 +9,10 @@ minimum along the line from the per-state values that pass kept, or backtracking
 for lazy sources), and updates the radius (:func:`_update`) from the ratio of actual to
 predicted decrease.  The covariance (the Hessian, ``n m^2`` work) is computed only when a
 step needs a new one, screened to the states that carry weight; in between the reduced
-Hessian is reused with secant (BFGS) updates (:func:`_secant_update`).  The state of the
+Hessian is reused with secant (BFGS) updates (:func:`_secant_update`).  Where p sits on a
+small part of the states, the direction comes instead from the same Newton method run on
+a working set of the heaviest states (:func:`_working_set_step`), a fraction of a pass
+per step; the trial pass over all states checks it as any other step.  The state of the
 iteration lives in one :class:`_State`.
 """
 

@@ -56,14 +56,18 @@ class MaxEntResult:
     converged : bool
         Whether the stopping rule was met.
     n_iter : int
-        Newton steps taken.
+        Newton steps taken on the whole problem (a step proposed by a solve on a working
+        set of heavy states counts as one; see ``n_passes``).
     message : str
         How the solver ended.
     constraint_names : tuple of str
         One name per constraint (``"f0"``, ``"f1"``, ... unless given by a mapping).
     n_passes : int
-        Passes over the feature matrix made (evaluations of log Z, moments, covariance,
-        ranges and certificates), the solver's unit of cost.
+        Passes over the whole feature matrix made (evaluations of log Z, moments,
+        covariance, ranges and certificates), the solver's unit of cost.  Where p sits on
+        a small part of the states, Newton's steps are solved on a copy of those states
+        (a working set, at most a quarter of them) and checked by a pass over all; the
+        passes over working sets are not counted.
     covariance : ndarray, shape (n_constraints, n_constraints)
         :math:`\\mathrm{Cov}_p(F_k, F_l)` under the returned ``p``, in the units of the
         features (squared): the fluctuations at the solution, the Hessian of the dual
