@@ -461,6 +461,10 @@ class MomentEngine:
         cov = None
         if hessian:
             h0, h1, h2 = s2
+            if not h0 > 0.0:  # no state above the screening floor: rounding beat its bound
+                return self.evaluate(
+                    lam, hessian=True, directions=directions, center=center, keep=keep
+                )
             mh = h1 / h0
             cov = h2 / h0 - np.outer(mh, mh)
             cov = 0.5 * (cov + cov.T)
@@ -484,11 +488,14 @@ class MomentEngine:
         The heaviest state of the last pass has log-weight ``lq - F . lam`` at ``lam``,
         a lower bound on the largest; states ``36 + log n`` below it carry together less
         than ``e^-36`` (2e-16) of p's weight, below the curvature Newton's method resolves.
+        The floor is lowered further by the rounding of ``F . lam`` (for multipliers so
+        large that it exceeds 36 nats, screening is off in effect).
         """
         if self._top_row is None or not self.n or lam is None:
             return None
         row, lq_top = self._top_row
-        floor = lq_top - float(row @ lam) - 36.0 - np.log(self.n)
+        rounding = 16 * self.m * _EPS * float(np.abs(row) @ np.abs(lam))
+        floor = lq_top - float(row @ lam) - 36.0 - np.log(self.n) - rounding
         return floor if np.isfinite(floor) else None
 
     def line_at(self, lam, line):
@@ -958,20 +965,25 @@ def _folded_ranges(x):
 
 
 _buffers = threading.local()
+_EPS = float(np.finfo(np.float64).eps)
+_SCRATCH_MAX = 1 << 21  # float64 entries (16 MB): larger work arrays are not kept
 
 
 def _scratch(name, shape):
     """A float64 work array of ``shape`` kept per thread (contents undefined).
 
     Chunk passes reuse these instead of allocating per chunk; nothing returned from a
-    chunk may be a view of one.
+    chunk may be a view of one.  Arrays beyond 16 MB (chunks far larger than the
+    default) are allocated each time instead of being kept.
     """
-    store = getattr(_buffers, "arrays", None)
-    if store is None:
-        store = _buffers.arrays = {}
     if isinstance(shape, int):
         shape = (shape,)
     size = int(np.prod(shape))
+    if size > _SCRATCH_MAX:
+        return np.empty(shape)
+    store = getattr(_buffers, "arrays", None)
+    if store is None:
+        store = _buffers.arrays = {}
     buf = store.get(name)
     if buf is None or buf.size < size:
         buf = store[name] = np.empty(max(size, 1))

@@ -345,11 +345,13 @@ def _working_set_step(pb, st):
     cap = (4 if close else 1) * _SHRINK_SHARE * n
     top = float(np.max(la))
     full = 36.0 + float(np.log(n))
-    sample = la[::64]  # estimate the counts first: a strided look at 1/64 of the states
+    # Estimate the counts first, from a strided look at about 16,384 of the states.
+    stride = max(1, n // 16384)
+    sample = la[::stride]
     # Each working set reaches further down than the last: what the last one left out is
     # what kept its solution from the full problem's.
     for window in (full, *[w for w in _SHRINK_WINDOWS if st.window < w < full]):
-        if 64 * np.count_nonzero(sample >= top - window) <= cap:
+        if stride * np.count_nonzero(sample >= top - window) <= cap:
             break
     else:
         return None
@@ -378,11 +380,10 @@ def _working_set_step(pb, st):
     )
     b, sigma2, free = pb.b, pb.sigma2, pb.free
     try:
-        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-            ev_sub = sub.evaluate(st.lam, screen=True)
-            status, lam_s, ev_s, _ = newton(
-                sprob, b, sigma2, free, pb.exact, pb.basis, st.lam.copy(), ev_sub
-            )
+        ev_sub = sub.evaluate(st.lam, screen=True)
+        status, lam_s, ev_s, _ = newton(
+            sprob, b, sigma2, free, pb.exact, pb.basis, st.lam.copy(), ev_sub
+        )
     except (InfeasibleTargetsError, EmptySupportError):
         status = "failed"  # the targets are out of this set's reach: it is too small
     if status not in ("converged", "stalled", "max_iter"):

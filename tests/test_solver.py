@@ -828,3 +828,54 @@ def test_subset_engine_and_kept_log_weights_equal_plain_computations():
     np.testing.assert_allclose(ev.mean, mean, rtol=1e-9, atol=1e-12 * np.abs(feats).max())
     scale = np.sqrt(np.outer(np.diag(cov), np.diag(cov)))
     np.testing.assert_allclose(ev.cov / scale, cov / scale, atol=1e-9)
+
+
+def test_working_sets_under_inequality_constraints(monkeypatch):
+    """The active-set loop of lower/upper bounds runs Newton on each active set: with
+    working sets, the same p, every bound met."""
+    feats, b = _hard_problem(40_000, 10, 0)
+    std = feats.std(axis=0)
+    lower, upper = b - 1e-3 * std, b + 1e-3 * std
+    lower[::2] = -np.inf
+    with monkeypatch.context() as mp:
+        _no_working_sets(mp)
+        ref = maxent.solve(feats, lower=lower, upper=upper)
+    sizes = _count_subsets(monkeypatch)
+    res = maxent.solve(feats, lower=lower, upper=upper)
+    assert sizes and res.converged and ref.converged
+    mean = np.asarray(res.p) @ feats
+    assert np.all(mean <= upper + 1e-10 * std) and np.all(mean >= lower - 1e-10 * std)
+    np.testing.assert_allclose(res.p, ref.p, rtol=1e-6, atol=1e-7 * np.max(ref.p))
+    assert res.n_passes < ref.n_passes
+
+
+def test_work_arrays_are_reused_per_thread_and_huge_ones_not_kept():
+    from maxent import _moments
+
+    a = _moments._scratch("test-buffer", (100, 3))
+    b = _moments._scratch("test-buffer", 250)  # smaller: a view of the same memory
+    assert a.shape == (100, 3) and b.shape == (250,) and np.shares_memory(a, b)
+    huge = _moments._SCRATCH_MAX + 1
+    c = _moments._scratch("test-huge", huge)
+    d = _moments._scratch("test-huge", huge)
+    assert c.size == huge and not np.shares_memory(c, d)
+
+
+def test_screening_floor_allows_for_the_rounding_of_huge_log_weights():
+    """Multipliers near 1e18 (targets at a vertex, found by the adversarial campaign): the
+    log-weights round by hundreds of nats, more than the screening margin; the screened
+    covariance must still cover the heaviest state (it used to come out 0/0)."""
+    import warnings
+
+    from maxent._moments import MomentEngine
+
+    feats = np.array(
+        [[-4.0, 0.875, 3.875], [-2.5, 2.5, -1.875], [3.5, -1.375, -1.25], [2.0, 1.375, 4.875]]
+    )
+    lam = np.array([1.00483342e18, 3.26048616e16, 2.80559292e17])
+    eng = MomentEngine(feats)
+    eng.evaluate(lam)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        screened = eng.evaluate(lam * (1 + 1e-9), screen=True)
+    assert np.all(np.isfinite(screened.cov)) and np.all(np.isfinite(screened.mean))
