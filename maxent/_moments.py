@@ -24,6 +24,7 @@ the engine's own code is the same for every back end.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -978,7 +979,7 @@ def _scratch(name, shape):
     """
     if isinstance(shape, int):
         shape = (shape,)
-    size = int(np.prod(shape))
+    size = math.prod(shape)
     if size > _SCRATCH_MAX:
         return np.empty(shape)
     store = getattr(_buffers, "arrays", None)

@@ -69,7 +69,7 @@ class _Problem:
     prob: Any  # maxent._problem.Problem
     b: NDArray[np.float64]
     sigma2: NDArray[np.float64]
-    free: list  # constraints Newton works on (the others keep multiplier 0)
+    free: NDArray[np.intp]  # constraints Newton works on (the others keep multiplier 0)
     exact: list  # the free constraints without noise (sigma = 0): faces are theirs
     basis: NDArray[np.float64]  # reduced, whitened coordinates (see solver._reduced_basis)
     ex_mask: NDArray[np.bool_]
@@ -137,12 +137,14 @@ def newton(prob, b, sigma2, free, exact, basis, lam, ev0):
     """
     eng = prob.engine
     m = eng.m
-    if not free:
+    if not len(free):
         return "converged", lam, eng.evaluate(lam, hessian=False), None
     ex_mask = np.zeros(m, dtype=bool)
     ex_mask[exact] = True
     free_mask = np.zeros(m, dtype=bool)
     free_mask[free] = True
+    # As an index array: fancy indexing with a list converts it on every use.
+    free = np.asarray(free, dtype=np.intp)
     pb = _Problem(prob, b, sigma2, free, exact, basis, ex_mask, free_mask)
     # ev0 is the prior pass (lam = 0) or another evaluation at lam on this very support.
     st = _State(lam, ev0 if np.array_equal(ev0.lam, lam) else eng.evaluate(lam))
@@ -258,20 +260,19 @@ def _direction(pb, st):
     g = (pb.b - ev.mean + pb.sigma2 * lam) / s
     g[~pb.free_mask] = 0.0
     if ev.cov is not None:
-        h = ev.cov / np.outer(s, s) + np.diag(pb.sigma2 / s**2)
+        h = ev.cov / np.outer(s, s)
+        h[np.diag_indices_from(h)] += pb.sigma2 / s**2
         st.hr = pb.basis.T @ h @ pb.basis
     gr = pb.basis.T @ g
     w, v = np.linalg.eigh(st.hr)
-    bs = pb.basis / s[:, None]
-    if (
-        ev.cov is not None
-        and w.size
-        and w[0] < 100 * EPS * float(np.max(np.abs(bs).sum(axis=0) ** 2) * np.max(np.abs(ev.cov)))
-    ):
-        # B^T Cov B lost its small curvatures to rounding (nearly collinear features, the
-        # basis stretching a thin direction): project each state first (one more pass).
-        st.hr = prob.engine.projected_covariance(bs, ev.mean, lam) + bs.T @ np.diag(pb.sigma2) @ bs
-        w, v = np.linalg.eigh(st.hr)
+    if ev.cov is not None and w.size:
+        bs = pb.basis / s[:, None]
+        if w[0] < 100 * EPS * float(np.max(np.abs(bs).sum(axis=0) ** 2) * np.max(np.abs(ev.cov))):
+            # B^T Cov B lost its small curvatures to rounding (nearly collinear features,
+            # the basis stretching a thin direction): project each state first (one more
+            # pass).
+            st.hr = prob.engine.projected_covariance(bs, ev.mean, lam) + (bs.T * pb.sigma2) @ bs
+            w, v = np.linalg.eigh(st.hr)
     floor = max(float(w[-1]) * st.rel_floor, 1e-300)
     floored = bool(np.any(w < floor))
     w = np.maximum(w, floor)
@@ -291,8 +292,9 @@ def _direction(pb, st):
     f0 = dual_value(ev, lam, pb.b, pb.sigma2, pb.free)
     # Rounding level of the dual: log Z and lambda . b are each about |lambda| |F|.
     noise = 64 * EPS * (max(1.0, abs(f0)) + float(np.abs(lam) @ prob.magnitude))
-    cert = np.where(pb.ex_mask, d, 0.0)
-    dirs = np.column_stack([cert, np.where(pb.ex_mask, lam, 0.0)])
+    dirs = np.zeros((d.size, 2))
+    dirs[pb.ex_mask, 0] = d[pb.ex_mask]
+    dirs[pb.ex_mask, 1] = lam[pb.ex_mask]
     # Skip the covariance (most of a pass's cost) at the trial point when the Hessian
     # will still be good there: Newton is contracting fast, or the step is short (in
     # whitened units the Hessian changes by about the step length).  The reused Hessian
