@@ -879,3 +879,30 @@ def test_screening_floor_allows_for_the_rounding_of_huge_log_weights():
         warnings.simplefilter("error")
         screened = eng.evaluate(lam * (1 + 1e-9), screen=True)
     assert np.all(np.isfinite(screened.cov)) and np.all(np.isfinite(screened.mean))
+
+
+def test_working_sets_on_a_face_with_prior_zeros(monkeypatch):
+    """A zero-target indicator (a face found by the range checks) and states outside the
+    support: the working sets hold only states of the support on the face."""
+    feats, _ = _hard_problem(60_000, 10, 0)
+    rng = np.random.default_rng(1)
+    ind = (feats[:, 0] > np.quantile(feats[:, 0], 0.9)).astype(float)
+    theta = 3.0 * rng.uniform(0.5, 1.5, 10) * rng.choice([-1.0, 1.0], 10) / np.logspace(-3, 3, 10)
+    a = np.where(ind > 0, -np.inf, -(feats @ theta))
+    r = np.exp(a - a.max())
+    r /= r.sum()
+    feats = np.column_stack([feats, ind])
+    b = np.append(r @ feats[:, :10], 0.0)
+    prior = rng.uniform(0.5, 2.0, 60_000)
+    prior[:5] = 0.0
+    with monkeypatch.context() as mp:
+        _no_working_sets(mp)
+        ref = maxent.solve(feats, b, prior=prior)
+    sizes = _count_subsets(monkeypatch)
+    res = maxent.solve(feats, b, prior=prior)
+    assert sizes and res.status == ref.status == "face"
+    assert res.multipliers[-1] == np.inf and np.all(np.asarray(res.p)[ind > 0] == 0)
+    assert np.all(np.asarray(res.p)[:5] == 0)
+    np.testing.assert_allclose(res.p, ref.p, rtol=1e-6, atol=1e-7 * np.max(ref.p))
+    std = feats.std(axis=0)
+    assert np.max(np.abs(np.asarray(res.p) @ feats - b) / std) <= 2e-10
