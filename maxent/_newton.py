@@ -289,12 +289,7 @@ def _direction(pb, st):
     if not slope < 0:
         return None
     curvature = float(step_r @ st.hr @ step_r)
-    f0 = dual_value(ev, lam, pb.b, pb.sigma2, pb.free)
-    # Rounding level of the dual: log Z and lambda . b are each about |lambda| |F|.
-    noise = 64 * EPS * (max(1.0, abs(f0)) + float(np.abs(lam) @ prob.magnitude))
-    dirs = np.zeros((d.size, 2))
-    dirs[pb.ex_mask, 0] = d[pb.ex_mask]
-    dirs[pb.ex_mask, 1] = lam[pb.ex_mask]
+    f0, noise, dirs = _step_terms(pb, st, d)
     # Skip the covariance (most of a pass's cost) at the trial point when the Hessian
     # will still be good there: Newton is contracting fast, or the step is short (in
     # whitened units the Hessian changes by about the step length).  The reused Hessian
@@ -314,6 +309,20 @@ def _direction(pb, st):
     rate = min(st.contraction, 1.0) ** (2 if ev.cov is not None else 1)
     final = light and st.rmax * rate <= prob.tol
     return _Step(d, length, slope, curvature, f0, noise, dirs, light, floored, final, step_r, gr)
+
+
+def _step_terms(pb, st, d):
+    """What a step d from st.lam needs besides its model: the dual there, its rounding
+    level, and the directions whose ranges the trial pass computes (d itself, the
+    certificate, and lambda, both on the exact constraints)."""
+    lam = st.lam
+    f0 = dual_value(st.ev, lam, pb.b, pb.sigma2, pb.free)
+    # Rounding level of the dual: log Z and lambda . b are each about |lambda| |F|.
+    noise = 64 * EPS * (max(1.0, abs(f0)) + float(np.abs(lam) @ pb.prob.magnitude))
+    dirs = np.zeros((d.size, 2))
+    dirs[pb.ex_mask, 0] = d[pb.ex_mask]
+    dirs[pb.ex_mask, 1] = lam[pb.ex_mask]
+    return f0, noise, dirs
 
 
 def _working_set_step(pb, st):
@@ -403,10 +412,7 @@ def _working_set_step(pb, st):
     st.working_set, st.window = rows, window
     st.hr = None  # the next full Newton step, if any, takes a fresh covariance
     step_r = np.linalg.lstsq(pb.basis, d * s, rcond=None)[0]
-    f0 = dual_value(st.ev, st.lam, b, sigma2, free)
-    noise = 64 * EPS * (max(1.0, abs(f0)) + float(np.abs(st.lam) @ prob.magnitude))
-    cert = np.where(pb.ex_mask, d, 0.0)
-    dirs = np.column_stack([cert, np.where(pb.ex_mask, st.lam, 0.0)])
+    f0, noise, dirs = _step_terms(pb, st, d)
     return _Step(
         d,
         float(np.linalg.norm(step_r)),
