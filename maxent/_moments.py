@@ -87,6 +87,7 @@ class Evaluation:
     dir_min: NDArray[np.float64] | None
     dir_max: NDArray[np.float64] | None
     center: NDArray[np.float64] | None = None  # second moments taken about this point
+    single: bool = False  # cov from second moments in single precision (~1e-6 relative)
 
 
 # -- the boundary: block sources and executors ------------------------------------------------
@@ -361,8 +362,13 @@ class MomentEngine:
         ----------
         lam : ndarray, shape (m,)
             Finite multipliers.
-        hessian : bool
-            Accumulate second moments (the covariance) as well.
+        hessian : bool or "single"
+            Accumulate second moments (the covariance) as well.  ``"single"``: in single
+            precision, about each chunk's own mean (combined in double precision), twice
+            as fast for many constraints and accurate to ~1e-6 of each entry's scale:
+            enough for Newton's first Hessian and for telling well-conditioned
+            constraints apart, not for dependent ones (the solver checks, see
+            ``solver._single_suffices``).
         directions : ndarray, shape (m, k), optional
             Also return min and max over the support of ``F @ directions``.
         center : ndarray, shape (m,), optional
@@ -464,7 +470,7 @@ class MomentEngine:
             h0, h1, h2 = s2
             if not h0 > 0.0:  # no state above the screening floor: rounding beat its bound
                 return self.evaluate(
-                    lam, hessian=True, directions=directions, center=center, keep=keep
+                    lam, hessian=hessian, directions=directions, center=center, keep=keep
                 )
             mh = h1 / h0
             cov = h2 / h0 - np.outer(mh, mh)
@@ -481,6 +487,7 @@ class MomentEngine:
             dmin if directions is not None else None,
             dmax if directions is not None else None,
             None if center is None else np.array(center, dtype=np.float64),
+            single=hessian == "single",
         )
 
     def _screen_floor(self, lam):
@@ -618,6 +625,32 @@ class MomentEngine:
         mean = s1 / s0
         cov = s2 / s0 - np.outer(mean, mean)
         return 0.5 * (cov + cov.T)
+
+    def covariance_with(self, p, center):
+        """Covariance of the features under the in-memory weights ``p`` (one pass).
+
+        Second moments are taken about ``center`` (p's mean, as far as the caller knows),
+        so nothing cancels however concentrated p is.  Returns ``(cov, offset)`` with
+        ``offset = E_p[F] - center`` as this pass finds it: rounding, unless ``F`` or
+        ``p`` changed since ``center`` was computed.
+        """
+        center = np.asarray(center, dtype=np.float64)
+
+        def chunk(fc, lq, c0):
+            w = p[c0 : c0 + fc.shape[0]]
+            y = np.subtract(fc, center, out=_scratch("centred", fc.shape))
+            return float(w.sum()), w @ y, _second_moments(y, w)
+
+        s0, s1, s2 = self._reduce(chunk, add_parts)
+        offset = s1 / s0
+        cov = s2 / s0 - np.outer(offset, offset)
+        return 0.5 * (cov + cov.T), offset
+
+    def release(self):
+        """Drop the per-state buffers kept between passes (the engine may be kept for a
+        later :meth:`covariance_with`)."""
+        self._kept = self._p_buffer = self._line = self._line_at = self._line_sub = None
+        self._top_row = None
 
     def finalize(self, ev):
         """p, entropy ``-sum p log p`` and ``sum p log q`` at evaluation ``ev`` (one pass).
@@ -863,8 +896,13 @@ def _moment_partial(
             out[c0 : c0 + fc.shape[0]] = 1.0
             parts[c0] = (0.0, c0 + fc.shape[0], float(fc.shape[0]), 0.0, 0.0)
         s1 = w @ fc
-        s2 = (float(fc.shape[0]), s1, _second_moments(fc, None)) if hessian else None
-        return 0.0, float(fc.shape[0]), s1, s2, dmin, dmax, None
+        s0 = float(fc.shape[0])
+        s2 = None
+        if hessian == "single":
+            s2 = (s0, s1, _second_moments_single(fc, None, s0, s1))
+        elif hessian:
+            s2 = (s0, s1, _second_moments(fc, None))
+        return 0.0, s0, s1, s2, dmin, dmax, None
     i_top = int(np.argmax(a))
     top = a[i_top]
     if top == -np.inf:
@@ -896,7 +934,9 @@ def _moment_partial(
             parts[c0] = (top, c1, s0, float(w[on] @ a[on]), float(w[on] @ lq[on]))
     s1 = w @ fc  # BLAS; a reduction of w * F along the states would be several times slower
     s2 = None
-    if hessian and heavy is None:
+    if hessian == "single" and heavy is None:
+        s2 = (s0, s1, _second_moments_single(fc, w, s0, s1))
+    elif hessian and heavy is None:
         s2 = (s0, s1, _second_moments(fc, w))
     elif hessian:
         wh, fh = w[heavy], fc[heavy]
@@ -970,8 +1010,9 @@ _EPS = float(np.finfo(np.float64).eps)
 _SCRATCH_MAX = 1 << 21  # float64 entries (16 MB): larger work arrays are not kept
 
 
-def _scratch(name, shape):
-    """A float64 work array of ``shape`` kept per thread (contents undefined).
+def _scratch(name, shape, dtype=np.float64):
+    """A work array of ``shape`` (float64 unless ``dtype``) kept per thread (contents
+    undefined).
 
     Chunk passes reuse these instead of allocating per chunk; nothing returned from a
     chunk may be a view of one.  Arrays beyond 16 MB (chunks far larger than the
@@ -981,13 +1022,13 @@ def _scratch(name, shape):
         shape = (shape,)
     size = math.prod(shape)
     if size > _SCRATCH_MAX:
-        return np.empty(shape)
+        return np.empty(shape, dtype=dtype)
     store = getattr(_buffers, "arrays", None)
     if store is None:
         store = _buffers.arrays = {}
     buf = store.get(name)
-    if buf is None or buf.size < size:
-        buf = store[name] = np.empty(max(size, 1))
+    if buf is None or buf.size < size or buf.dtype != dtype:
+        buf = store[name] = np.empty(max(size, 1), dtype=dtype)
     return buf[:size].reshape(shape)
 
 
@@ -1005,6 +1046,25 @@ def _second_moments(fc, w):
         g = fc * np.sqrt(w)[:, None]
         return g.T @ g
     return np.multiply(fc, w[:, None], out=_scratch("weighted", fc.shape)).T @ fc
+
+
+def _second_moments_single(fc, w, s0, s1):
+    """sum_i w_i F_i F_i^T (w = 1 if None) from a single-precision product.
+
+    The chunk is centred on its own mean ``s1 / s0`` (in double precision) before it is
+    rounded to single, so the product's rounding is relative to the spread within the
+    chunk, not to the features' offsets; the mean's part is added back in double.
+    Weights below 1e-36 of the heaviest (w is scaled to max 1) are dropped: single
+    precision would make them subnormal, which is slow and adds nothing.
+    """
+    mu = s1 / s0
+    y = _scratch("single", fc.shape, np.float32)
+    np.subtract(fc, mu, out=y, casting="same_kind")
+    if w is not None:
+        sw = np.sqrt(w)
+        sw[sw < 1e-18] = 0.0
+        y *= sw.astype(np.float32)[:, None]
+    return (y.T @ y).astype(np.float64) + np.outer(s1, mu)
 
 
 def _merge_moments(a, b):

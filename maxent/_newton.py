@@ -301,11 +301,11 @@ def _direction(pb, st):
         # A long step: p at its end is likely concentrated on a few states, and the
         # next step a working-set one, which needs no covariance over all of them.
         light = True
-    # A step expected to end the solve takes the covariance at its trial point: the
-    # result needs it, and a separate pass for it would cost more than the second
-    # moments do inside this one (see _trial_step for the point they are taken about).
-    # The residual after the step is predicted from the last contraction: squared with a
-    # fresh Hessian (Newton converges quadratically), as is with a reused one.
+    # A step expected to end the solve is marked final: for features that are not in
+    # memory its pass takes the covariance the result reports (a separate pass would cost
+    # more than the second moments do inside this one; see _trial_step).  The residual
+    # after the step is predicted from the last contraction: squared with a fresh
+    # Hessian (Newton converges quadratically), as is with a reused one.
     rate = min(st.contraction, 1.0) ** (2 if ev.cov is not None else 1)
     final = light and st.rmax * rate <= prob.tol
     return _Step(d, length, slope, curvature, f0, noise, dirs, light, floored, final, step_r, gr)
@@ -481,9 +481,11 @@ def _trial_step(pb, st, step):
     prob, eng = pb.prob, pb.prob.engine
     t = 1.0
     searched = False
-    hessian = not step.light or step.final
+    # A step expected to end the solve takes the covariance the result reports, unless
+    # the engine keeps p in memory: the result then computes it from p when first read.
+    hessian = not step.light or (step.final and not eng.keeps_p)
     center = st.center  # about the mean when p is concentrated (see _refresh_hessian)
-    if step.final and center is None:
+    if hessian and step.final and center is None:
         # Second moments about the targets (where p's mean will be) unless the targets
         # are near 0 anyway: the centred copy of each chunk costs as much as the product.
         s, f = pb.prob.spread, pb.free

@@ -45,8 +45,23 @@ def _scalar(value: Any) -> str | None:
     return text if len(text) <= _STR_CHARS else text[: _STR_CHARS - 3] + "..."
 
 
+def _peek(obj: Any, name: str) -> Any:
+    """A field's value, or its pending :class:`maxent.result.Deferred` (not computed here:
+    a repr never starts a pass over the data)."""
+    value = obj.__dict__.get(name) if hasattr(obj, "__dict__") else None
+    if _pending(value):
+        return value
+    return getattr(obj, name)
+
+
+def _pending(value: Any) -> bool:
+    return bool(getattr(value, "pending", False)) and hasattr(value, "value")
+
+
 def _array(name: str, value: Any) -> str:
     shape = tuple(int(n) for n in getattr(value, "shape", ()))
+    if _pending(value):
+        return f"{name} {shape} (computed when first read)"
     cls = type(value)
     package = cls.__module__.split(".")[0]
     kind = "" if isinstance(value, np.ndarray) else f" {package}.{cls.__name__}"
@@ -86,10 +101,10 @@ def summary_repr(obj: Any, **extra: Any) -> str:
       arrays: p (1000,)
     """
     items = list(extra.items())
-    items += [(f.name, getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.repr]
+    items += [(f.name, _peek(obj, f.name)) for f in dataclasses.fields(obj) if f.repr]
     scalars, arrays = [], []
     for name, value in items:
-        text = _scalar(value)
+        text = None if _pending(value) else _scalar(value)
         if text is None:
             arrays.append(_array(name, value))
         else:

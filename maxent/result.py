@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +14,55 @@ from numpy.typing import NDArray
 from ._summary import summary_repr
 
 __all__ = ["MaxEntResult"]
+
+
+class Deferred:
+    """A result field's value computed on first access (by ``compute()``, once).
+
+    ``shape`` is the value's, known in advance (shown by ``repr`` without computing).
+    The computation runs under a lock, so threads reading the field at once compute it
+    once; ``compute`` is dropped afterwards, with whatever it referenced.
+    """
+
+    def __init__(self, compute: Callable[[], Any], shape: tuple[int, ...]):
+        self._compute: Callable[[], Any] | None = compute
+        self._value: Any = None
+        self._lock = threading.Lock()
+        self.shape = shape
+
+    def value(self) -> Any:
+        with self._lock:
+            if self._compute is not None:
+                self._value = self._compute()
+                self._compute = None
+            return self._value
+
+    @property
+    def pending(self) -> bool:
+        """Whether the value has not been computed yet."""
+        return self._compute is not None
+
+
+class _DeferredField:
+    """Data descriptor for a dataclass field that may hold a :class:`Deferred`.
+
+    Reading the field returns the value, computing it on first access; the instance
+    stores what ``__init__`` was given under the field's own name.  Installed on the
+    class after the dataclass is made (the field keeps no default).
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        if obj is None:
+            raise AttributeError(self.name)
+        value = obj.__dict__[self.name]
+        return value.value() if isinstance(value, Deferred) else value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        # Only dataclass __init__ gets here (object.__setattr__); frozen otherwise.
+        obj.__dict__[self.name] = value
 
 
 @dataclass(frozen=True)
@@ -67,7 +118,8 @@ class MaxEntResult:
         covariance, ranges and certificates), the solver's unit of cost.  Where p sits on
         a small part of the states, Newton's steps are solved on a copy of those states
         (a working set, at most a quarter of them) and checked by a pass over all; the
-        passes over working sets are not counted.
+        passes over working sets are not counted, nor is the one that computes
+        ``covariance`` when it is first read.
     covariance : ndarray, shape (n_constraints, n_constraints)
         :math:`\\mathrm{Cov}_p(F_k, F_l)` under the returned ``p``, in the units of the
         features (squared): the fluctuations at the solution, the Hessian of the dual
@@ -81,6 +133,14 @@ class MaxEntResult:
         :math:`\\mathrm{diag}(\\sigma^2)`); with bounds it covers every constraint,
         active or not.  Entries beyond the float64 range (features above ~1e154) are
         ``inf``.
+
+        For in-memory features it is computed when first read (one pass over the
+        features with the returned ``p``, :math:`O(n m^2)` work that a solve whose caller
+        never reads it does not pay), so it needs ``features`` unchanged until then:
+        if the array was modified in between, reading it raises
+        :class:`~maxent.InvalidInputError` (the pass checks that ``p`` still reproduces
+        ``moments``).  Read it, or ``to_xarray()``, before reusing the array.  For dask
+        arrays and chunk sources it is computed during the solve.
     status : str
         How the solver ended, one of a fixed vocabulary: ``"converged"`` (tolerance
         met, finite multipliers), ``"face"`` (tolerance met by the limiting distribution
@@ -104,11 +164,17 @@ class MaxEntResult:
     message: str
     constraint_names: tuple[str, ...]
     n_passes: int
-    covariance: NDArray[np.float64]
+    covariance: NDArray[np.float64]  # may be Deferred: see the _DeferredField below
     status: str
 
     def __repr__(self) -> str:
         return summary_repr(self)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickles and copies carry the covariance itself, not how to compute it.
+        state = dict(self.__dict__)
+        state["covariance"] = self.covariance
+        return state
 
     def to_xarray(self) -> xr.Dataset:
         """The result as an :class:`xarray.Dataset` with dims ``state`` and ``constraint``.
@@ -205,3 +271,7 @@ class MaxEntResult:
             },
         )
         return ds
+
+
+# After @dataclass: __init__ stores through the descriptor (object.__setattr__ honours it).
+MaxEntResult.covariance = _DeferredField("covariance")  # type: ignore[assignment]

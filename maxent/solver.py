@@ -32,7 +32,7 @@ from ._newton import newton
 from ._parallel import blas_limited
 from ._problem import Problem
 from .errors import ConvergenceWarning, InfeasibleTargetsError, InvalidInputError
-from .result import MaxEntResult
+from .result import Deferred, MaxEntResult
 
 __all__ = ["solve"]
 
@@ -109,10 +109,13 @@ def solve(
     -------
     MaxEntResult
         ``p``, ``multipliers``, ``log_Z``, ``entropy``, ``kl_divergence``, ``moments``,
-        ``residual``, ``converged``, ``n_iter``, ``message`` and ``to_xarray()``.  For
-        dask input ``p`` is a lazy dask array chunked like ``features``; for a chunk
-        source it is a :class:`maxent.streaming.StreamedProbabilities`, a function of the
-        states that stores nothing per state.
+        ``residual``, ``converged``, ``n_iter``, ``message``, ``covariance``, ``status``
+        and ``to_xarray()``.  For dask input ``p`` is a lazy dask array chunked like
+        ``features``; for a chunk source it is a
+        :class:`maxent.streaming.StreamedProbabilities`, a function of the states that
+        stores nothing per state.  For in-memory ``features`` the ``covariance`` is
+        computed when first read, from ``features`` as they are then: read it before
+        modifying the array (a change is detected and raises InvalidInputError).
 
     Raises
     ------
@@ -180,6 +183,9 @@ def solve(
             chunk_size,
             names,
         )
+
+
+_SINGLE_MIN_M = 64  # from this many constraints the prior pass tries single precision
 
 
 def _solve(
@@ -253,9 +259,13 @@ def _solve(
         )
 
     # First pass: prior moments, covariance and per-feature ranges over the support.
+    # With many constraints the covariance (n m^2 work, most of the pass) is taken in
+    # single precision first, and again in double only if the constraints turn out
+    # nearly dependent (see _single_suffices).
     eye = np.eye(m)
+    hessian = _prior_hessian(engine)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        ev0 = engine.evaluate(np.zeros(m), directions=eye)
+        ev0 = engine.evaluate(np.zeros(m), directions=eye, hessian=hessian)
     if not all(np.all(np.isfinite(x)) for x in (ev0.dir_min, ev0.dir_max, ev0.log_Z)):
         # A NaN or inf anywhere in F reaches these; find and name it.
         engine.validate()
@@ -264,13 +274,15 @@ def _solve(
         # Large offsets or extreme magnitudes: work with (F - shift) / scale instead, so the
         # log-weights and second moments keep full precision.  Targets follow the features.
         engine.set_transform(shift, scale)
-        ev0 = engine.evaluate(np.zeros(m), directions=eye)
+        ev0 = engine.evaluate(np.zeros(m), directions=eye, hessian=hessian)
         # Divide first: b - shift may overflow near the largest float; b / scale cannot.
         b = None if b is None else b / scale - shift / scale
         lo = None if lo is None else lo / scale - shift / scale
         hi = None if hi is None else hi / scale - shift / scale
         lam0 = lam0 * scale
     ev0 = _centred(engine, ev0)
+    if ev0.single and not _single_suffices(ev0):
+        ev0 = _centred(engine, engine.evaluate(np.zeros(m), directions=eye))
     # sigma beyond 1e150 spreads leaves the multiplier 0 to double precision; capping it
     # keeps sigma^2 finite.
     sigma2 = np.minimum(sigma_user / (1.0 if scale is None else scale), 1e150) ** 2
@@ -368,6 +380,32 @@ def _affine_map(ev0):
     exponent = np.clip(np.round(np.log2(np.where(size > 0, size, 1.0))), -1022, 1023)
     scale = np.where(size > 0, 2.0**exponent, 1.0)
     return shift, scale
+
+
+def _prior_hessian(engine):
+    """How the first pass takes the covariance: ``"single"`` precision for in-memory
+    features with many constraints (n m^2 work dominates the pass), else double."""
+    m, n = engine.m, engine.n
+    return "single" if engine.keeps_p and m >= _SINGLE_MIN_M and n >= 16 * m else True
+
+
+def _single_suffices(ev):
+    """Whether a prior covariance from single-precision second moments decides what
+    double precision would: every feature's standard deviation above 1e-6 of its range
+    (the tolerance's scale is then the deviation) and the correlation matrix's smallest
+    eigenvalue above 1e-3, so that no combination of constraints is anywhere near the
+    1e-12 at which :func:`flat_directions` calls it dependent (single precision moves the
+    eigenvalues by ~1e-6).  Newton's first Hessian is then accurate to ~1e-6 relative."""
+    d = np.sqrt(np.diag(ev.cov))
+    width = ev.dir_max - ev.dir_min
+    if not (np.all(np.isfinite(ev.cov)) and np.all(d > 1e-6 * width) and np.all(d > 0)):
+        return False
+    corr = ev.cov / np.outer(d, d)
+    try:
+        np.linalg.cholesky(corr - 1e-3 * np.eye(d.size))
+    except np.linalg.LinAlgError:
+        return False
+    return True
 
 
 def _centred(eng, ev):
@@ -588,16 +626,24 @@ def _finish(prob, out, targets, user_targets, sigma2, lo, hi):
     p, entropy, cross = eng.finalize(ev)
     cov = ev.cov
     off = ev.mean if ev.center is None else ev.mean - ev.center
-    if cov is None or np.any(off**2 > 1e4 * np.maximum(np.diag(cov), 1e-300)):
-        # The fluctuations at the solution: one more pass unless the last one had them
-        # precisely; second moments about the mean (no cancellation however
-        # concentrated p is).
-        cov = eng.evaluate(ev.lam, center=ev.mean).cov
-    if eng.shift is not None:  # caller's units; beyond float64's range (|F| > ~1e154) inf
-        with np.errstate(over="ignore"):  # one factor at a time: 0 stays 0, never inf * 0
-            cov = cov * scale[:, None] * scale[None, :]
+    covariance: Any
+    if cov is not None and not np.any(off**2 > 1e4 * np.maximum(np.diag(cov), 1e-300)):
+        covariance = _caller_covariance(cov, eng, scale)  # the last pass had it precisely
+    elif eng.keeps_p:
+        # The fluctuations at the solution, from p when first read: one pass (n m^2 work)
+        # that a caller who never reads them does not pay.
+        eng.release()
+        m = eng.m
+        # E_p[F] must come out as ev.mean again, to rounding; a larger offset means the
+        # caller's array changed after the solve.
+        limit = 1e3 * np.finfo(np.float64).eps * prob.magnitude + 1e-9 * prob.spread
+        covariance = Deferred(
+            lambda: _covariance_from_p(eng, p, ev.mean, limit, scale, prob.names), (m, m)
+        )
     else:
-        cov = cov.copy()
+        # Second moments about the mean (no cancellation however concentrated p is).
+        cov = eng.evaluate(ev.lam, center=ev.mean).cov
+        covariance = _caller_covariance(cov, eng, scale)
     log_z = ev.log_Z - prob.log_mass  # normalised prior: log Z = 0 at lambda = 0
     lam = out.lam
     mean = ev.mean
@@ -645,9 +691,32 @@ def _finish(prob, out, targets, user_targets, sigma2, lo, hi):
         message=out.message,
         constraint_names=prob.names,
         n_passes=int(eng.n_passes),
-        covariance=_read_only(0.5 * (cov + cov.T)),
+        covariance=covariance,
         status=out.status,
     )
+
+
+def _caller_covariance(cov, eng, scale):
+    """A covariance from engine units to the caller's, symmetric and read-only."""
+    if eng.shift is not None:  # caller's units; beyond float64's range (|F| > ~1e154) inf
+        with np.errstate(over="ignore"):  # one factor at a time: 0 stays 0, never inf * 0
+            cov = cov * scale[:, None] * scale[None, :]
+    return _read_only(0.5 * (cov + cov.T))
+
+
+def _covariance_from_p(eng, p, mean, limit, scale, names):
+    """Cov_p(F) for :attr:`MaxEntResult.covariance` when first read (one pass)."""
+    cov, offset = eng.covariance_with(p, mean)
+    bad = ~(np.abs(offset) <= limit)
+    if np.any(bad):
+        k = int(np.argmax(bad))
+        raise InvalidInputError(
+            f"`features` changed after solve() returned: under the returned p, feature "
+            f"{names[k]!r} no longer has the mean it was solved for.  `covariance` is "
+            "computed from the features when first read; read it (or call to_xarray()) "
+            "before modifying the array, or solve a copy."
+        )
+    return _caller_covariance(cov, eng, scale)
 
 
 def _read_only(x):

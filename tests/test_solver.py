@@ -729,6 +729,133 @@ def test_covariance_with_many_constraints_equals_an_independent_one(m, seed):
     assert np.max(np.abs(res.covariance - cov) / scale) <= 1e-10
 
 
+# -- the covariance computed when first read -------------------------------------------------
+def test_covariance_is_computed_when_first_read_and_repr_does_not_compute_it():
+    from maxent.result import Deferred
+
+    res = maxent.solve(_FEATS, _TARGETS)
+    pending = res.__dict__["covariance"]
+    assert isinstance(pending, Deferred) and pending.pending
+    text = repr(res)
+    assert "covariance (3, 3) (computed when first read)" in text
+    assert pending.pending  # repr read nothing
+    first = res.covariance
+    assert not pending.pending
+    assert res.covariance is first  # computed once
+    assert not first.flags.writeable
+    _assert_relative(first, _independent_covariance(_FEATS, res.multipliers))
+    assert "computed when first read" not in repr(res)
+
+
+def test_covariance_read_after_the_features_changed_raises():
+    feats = _FEATS.copy()
+    res = maxent.solve(feats, _TARGETS)
+    feats[:, 1] *= 1.5
+    with pytest.raises(maxent.InvalidInputError, match=r"`features` changed after solve"):
+        _ = res.covariance
+    # read before the change: fine, and kept
+    feats = _FEATS.copy()
+    res = maxent.solve(feats, _TARGETS)
+    cov = res.covariance
+    feats[:] = 0.0
+    np.testing.assert_array_equal(res.covariance, cov)
+
+
+def test_covariance_survives_pickle_copy_and_concurrent_reads():
+    import copy
+    import pickle
+    from concurrent.futures import ThreadPoolExecutor
+
+    res = maxent.solve(_FEATS, _TARGETS)
+    again = pickle.loads(pickle.dumps(res))
+    assert isinstance(again.__dict__["covariance"], np.ndarray)
+    np.testing.assert_array_equal(again.covariance, res.covariance)
+    np.testing.assert_array_equal(copy.deepcopy(res).covariance, res.covariance)
+    fresh = maxent.solve(_FEATS, _TARGETS)
+    with ThreadPoolExecutor(4) as pool:
+        covs = list(pool.map(lambda _: fresh.covariance, range(8)))
+    assert all(c is covs[0] for c in covs)
+    np.testing.assert_array_equal(covs[0], res.covariance)
+
+
+def test_covariance_of_a_chunk_source_is_computed_during_the_solve():
+    def chunks():
+        for i in range(0, _FEATS.shape[0], 700):
+            yield _FEATS[i : i + 700]
+
+    res = maxent.solve(chunks, _TARGETS)
+    assert isinstance(res.__dict__["covariance"], np.ndarray)
+    ref = maxent.solve(_FEATS, _TARGETS)
+    _assert_relative(res.covariance, ref.covariance, rtol=1e-9)
+
+
+# -- the prior pass in single precision (many constraints) ------------------------------------
+def test_single_precision_second_moments_are_accurate_despite_offsets():
+    from maxent import _moments
+
+    rng = np.random.default_rng(3)
+    scales = np.logspace(-2, 2, 70)
+    # offsets of 1000 standard deviations: rounded to single precision as they are, the
+    # features would keep ~4 digits of their spread (E[FF] - E[F]E[F] none at all)
+    fc = (rng.standard_normal((3000, 70)) + 1e3) * scales
+    w = rng.uniform(0.0, 1.0, 3000)
+    for weights in (None, w):
+        ww = np.ones(3000) if weights is None else weights
+        s0, s1 = float(ww.sum()), ww @ fc
+        mu = s1 / s0
+        cov = _moments._second_moments_single(fc, weights, s0, s1) / s0 - np.outer(mu, mu)
+        c = fc - mu
+        ref = (c.T * ww) @ c / s0
+        scale = np.sqrt(np.outer(np.diag(ref), np.diag(ref)))
+        assert np.max(np.abs(cov - ref) / scale) < 1e-5
+        # and it is single precision (the test would not notice otherwise)
+        assert np.max(np.abs(cov - ref) / scale) > 1e-12
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_single_precision_prior_pass_gives_the_double_precision_answer(seed, monkeypatch):
+    from maxent import _moments, solver
+
+    feats, b = _hard_problem(4_000, 80, seed)
+    calls = []
+    single = _moments._second_moments_single
+    monkeypatch.setattr(
+        _moments, "_second_moments_single", lambda *a: calls.append(1) or single(*a)
+    )
+    res = maxent.solve(feats, b)
+    assert calls, "the prior pass did not use single precision"
+    monkeypatch.setattr(solver, "_SINGLE_MIN_M", 10**9)
+    calls.clear()
+    ref = maxent.solve(feats, b)
+    assert not calls
+    assert res.converged and ref.converged, (res.message, ref.message)
+    std = feats.std(axis=0)
+    assert np.max(np.abs(res.moments - b) / std) <= 1e-10
+    # the same solution: moments to the tolerance, the distribution to its accuracy
+    np.testing.assert_allclose(res.p, ref.p, rtol=1e-6, atol=1e-12)
+    _assert_relative(res.covariance, ref.covariance, rtol=1e-8)
+
+
+def test_dependent_constraints_fall_back_to_a_double_precision_prior_pass(monkeypatch):
+    from maxent import solver
+
+    rng = np.random.default_rng(4)
+    base = rng.standard_normal((3000, 40))
+    mix = rng.standard_normal((40, 30))
+    feats = np.hstack([base, base @ mix])  # 70 columns, 30 of them dependent
+    w = np.exp(-(base @ rng.uniform(-0.2, 0.2, 40)))
+    b = (w / w.sum()) @ feats
+    seen = []
+    check = solver._single_suffices
+    monkeypatch.setattr(solver, "_single_suffices", lambda ev: seen.append(check(ev)) or seen[-1])
+    res = maxent.solve(feats, b)
+    assert seen == [False]
+    assert res.converged, res.message
+    assert np.max(np.abs(res.moments - b) / feats.std(axis=0)) <= 1e-10
+    # the minimum-norm multipliers of the dependent set reproduce the same p
+    np.testing.assert_allclose(res.p, w / w.sum(), rtol=1e-8)
+
+
 # -- working sets: Newton on the states that carry p, checked by passes over all of them ----
 def _no_working_sets(monkeypatch):
     from maxent import _newton

@@ -356,6 +356,9 @@ def judge(pb: Problem, outcome, ref: Reference | None = None, tol: float = TOL) 
     reported = (np.asarray(res.moments) - pb.offset) / pb.scale
     if not np.all(np.abs(reported - mom) / s <= 1e-9 + 4 * rounding):
         return Verdict(SILENT_WRONG, f"reported moments {res.moments} differ from p @ F")
+    bad_cov = _covariance_error(pb, res, p, g, s, rounding)
+    if bad_cov:
+        return Verdict(SILENT_WRONG, bad_cov)
     if ref is None and pb.t > 0:
         ref = reference_solution(pb, tol)
     if ref is not None and ref.ok and margin <= 0:
@@ -380,6 +383,33 @@ def judge(pb: Problem, outcome, ref: Reference | None = None, tol: float = TOL) 
                 f"{ref.kl:.12g} (allowed {slack:.3g}; t={pb.t:.3g})",
             )
     return Verdict(OK)
+
+
+def _covariance_error(pb: Problem, res, p, g, s, rounding) -> str:
+    """What is wrong with ``res.covariance`` ('' if nothing): it must be symmetric, free of
+    NaN, and (where the features' scale squared stays in float64's normal range) equal to
+    Cov_p(G) of the returned p, computed here in the unit problem's coordinates."""
+    cov = np.asarray(res.covariance, dtype=np.float64)
+    m = g.shape[1]
+    if cov.shape != (m, m) or np.any(np.isnan(cov)) or not np.array_equal(cov, cov.T):
+        return f"covariance {cov!r} is not a symmetric matrix without NaN"
+    if abs(np.log2(pb.scale)) > 400:  # squares overflow or lose digits as subnormals
+        return ""
+    c = g - p @ g
+    ref = (c.T * p) @ c
+    cov_u = cov / pb.scale / pb.scale
+    # relative to the larger of the prior's spread and p's own (a concentrated prior
+    # can leave the first far below the second)
+    u = np.maximum(s, np.sqrt(np.clip(np.diag(ref), 0.0, None)))
+    allowed = (1e-9 + rounding[:, None] + rounding[None, :]) * np.outer(u, u)
+    err = np.abs(cov_u - ref)
+    if np.all(err <= allowed):
+        return ""
+    k, j = np.unravel_index(int(np.argmax(err / allowed)), err.shape)
+    return (
+        f"covariance[{k}, {j}] = {cov_u[k, j]:.12g} in unit coordinates but Cov_p(F) of the "
+        f"returned p is {ref[k, j]:.12g} (allowed {allowed[k, j]:.3g}; t={pb.t:.3g})"
+    )
 
 
 def _gibbs(pb: Problem, p: np.ndarray, multipliers, sup: np.ndarray) -> bool:
@@ -414,6 +444,7 @@ def run_solve(pb: Problem, **kwargs):
         warnings.simplefilter("always", maxent.ConvergenceWarning)
         try:
             res = maxent.solve(pb.features, pb.targets, prior=pb.prior, **kwargs)
+            _ = res.covariance  # computed when first read: its warnings count here too
         except Exception as exc:  # noqa: BLE001 - classified by judge()
             return exc
     warned = any(issubclass(w.category, maxent.ConvergenceWarning) for w in caught)
