@@ -705,7 +705,8 @@ def _caller_covariance(cov, eng, scale):
 
 
 def _covariance_from_p(eng, p, mean, limit, scale, names):
-    """Cov_p(F) for :attr:`MaxEntResult.covariance` when first read (one pass)."""
+    """Cov_p(F) for :attr:`MaxEntResult.covariance` when first read (one pass, run by the
+    engine's executor with BLAS at one thread, as the solve's are)."""
     cov, offset = eng.covariance_with(p, mean)
     bad = ~(np.abs(offset) <= limit)
     if np.any(bad):

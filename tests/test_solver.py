@@ -761,6 +761,24 @@ def test_covariance_read_after_the_features_changed_raises():
     np.testing.assert_array_equal(res.covariance, cov)
 
 
+def test_covariance_read_later_runs_its_pass_with_blas_at_one_thread(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    from maxent import _moments
+
+    res = maxent.solve(_FEATS, _TARGETS)
+    seen = []
+    chunk = _moments._second_moments
+
+    def spy(fc, w):
+        seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+        return chunk(fc, w)
+
+    monkeypatch.setattr(_moments, "_second_moments", spy)
+    _ = res.covariance
+    assert seen and max(seen) == 1
+
+
 def test_covariance_survives_pickle_copy_and_concurrent_reads():
     import copy
     import pickle
