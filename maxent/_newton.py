@@ -116,7 +116,9 @@ class _Step:
     dirs: NDArray[np.float64]  # directions whose ranges the trial pass also computes
     light: bool  # skip the covariance at the trial point
     floored: bool = False  # some component limited by the curvature floor
-    final: bool = False  # expected to converge: covariance at the trial point after all
+    # Expected to end the solve: its passes keep p for the result, and take the covariance
+    # unscreened (for features not in memory, the one the result reports).
+    final: bool = False
     step_r: NDArray[np.float64] | None = None  # the step in reduced coordinates
     gr: NDArray[np.float64] | None = None  # reduced gradient at the start
     working_set: bool = False  # proposed by a solve on a working set of states
@@ -424,7 +426,7 @@ def _working_set_step(pb, st):
         dirs,
         light=True,
         # Solved on a set that leaves out nothing of p, or close to the solution already:
-        # this step should end the solve (its pass then takes the covariance).
+        # this step should end the solve (see _trial_step for what that changes).
         final=status == "converged" and (window == full or close),
         step_r=None,
         gr=None,
