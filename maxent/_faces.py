@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._kernel import PassRequest
 from .errors import InfeasibleTargetsError
 
 __all__ = [
@@ -313,29 +314,28 @@ def lp_faces(prob, b, exact):
     # An optimal vertex may keep some states of a larger face, so repeat on the face found
     # until the target is in the relative interior.
     faces = []
-    saved = list(eng.faces)
-    for _ in range(m + 1):
-        ev_q = eng.evaluate(np.zeros(m), hessian=False)
-        objective = (ev_q.mean[exact] - bx) / s
-        d, value = cutting_plane(objective, False)
-        if d is None or value <= prob.dir_tol(d):
-            break
-        gap, dmin = exact_gap(d)
-        if abs(gap) > prob.dir_tol(d):
-            # Inside by more than the tolerance: not on this face (the LP's tolerance is
-            # coarser).  Outside is impossible here: the margin LP found b feasible.
-            break
-        # States within the LP's own tolerance of the supporting hyperplane are on the face.
-        margin = max(prob.dir_tol(d), _LP_TOL * float(np.abs(d) @ prob.spread))
-        level = max(float(b @ d), dmin) + margin
-        eng.add_face(d, level)
-        rows = rows[rows @ d <= level]
-        # The target must still be reachable on the face, within tolerance; a target
-        # merely close to a face (a distribution concentrated near a vertex, with finite
-        # multipliers) is not on it, and restricting to it would leave nothing feasible.
-        d_off, off = cutting_plane(None, True) if rows.shape[0] else (None, None)
-        if d_off is None or off > prob.dir_tol(d_off) or not _ranges_hold(prob, b, exact):
-            break
-        faces.append((d, level - float(b @ d)))
-    eng.faces = saved
+    with eng.tentative_faces():  # the faces tried here are only reported
+        for _ in range(m + 1):
+            ev_q = eng.evaluate(PassRequest(lam=np.zeros(m)))
+            objective = (ev_q.mean[exact] - bx) / s
+            d, value = cutting_plane(objective, False)
+            if d is None or value <= prob.dir_tol(d):
+                break
+            gap, dmin = exact_gap(d)
+            if abs(gap) > prob.dir_tol(d):
+                # Inside by more than the tolerance: not on this face (the LP's tolerance is
+                # coarser).  Outside is impossible here: the margin LP found b feasible.
+                break
+            # States within the LP's own tolerance of the supporting hyperplane are on the face.
+            margin = max(prob.dir_tol(d), _LP_TOL * float(np.abs(d) @ prob.spread))
+            level = max(float(b @ d), dmin) + margin
+            eng.add_face(d, level)
+            rows = rows[rows @ d <= level]
+            # The target must still be reachable on the face, within tolerance; a target
+            # merely close to a face (a distribution concentrated near a vertex, with finite
+            # multipliers) is not on it, and restricting to it would leave nothing feasible.
+            d_off, off = cutting_plane(None, True) if rows.shape[0] else (None, None)
+            if d_off is None or off > prob.dir_tol(d_off) or not _ranges_hold(prob, b, exact):
+                break
+            faces.append((d, level - float(b @ d)))
     return faces or None

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._faces import certificates, lp_faces
+from ._kernel import PassRequest
 from ._moments import EmptySupportError, Evaluation
 from ._problem import EPS
 from .errors import InfeasibleTargetsError
@@ -140,7 +141,7 @@ def newton(prob, b, sigma2, free, exact, basis, lam, ev0):
     eng = prob.engine
     m = eng.m
     if not len(free):
-        return "converged", lam, eng.evaluate(lam, hessian=False), None
+        return "converged", lam, eng.evaluate(PassRequest(lam=lam, keep_p=True)), None
     ex_mask = np.zeros(m, dtype=bool)
     ex_mask[exact] = True
     free_mask = np.zeros(m, dtype=bool)
@@ -149,7 +150,9 @@ def newton(prob, b, sigma2, free, exact, basis, lam, ev0):
     free = np.asarray(free, dtype=np.intp)
     pb = _Problem(prob, b, sigma2, free, exact, basis, ex_mask, free_mask)
     # ev0 is the prior pass (lam = 0) or another evaluation at lam on this very support.
-    st = _State(lam, ev0 if np.array_equal(ev0.lam, lam) else eng.evaluate(lam))
+    if not np.array_equal(ev0.lam, lam):
+        ev0 = eng.evaluate(PassRequest(lam=lam, covariance=True))
+    st = _State(lam, ev0)
     if not prob.shrink:
         st.shrink_below = -np.inf
     while True:
@@ -192,7 +195,7 @@ def _at_floor(pb, st):
     best = (rbest, lam, ev)
     for t in (0.5, 1.0, 0.25, 2.0, 0.75, 1.5):
         lt = lam + t * step.d
-        et = eng.evaluate(lt, hessian=False)
+        et = eng.evaluate(PassRequest(lam=lt, keep_p=True))
         res = residuals(prob, et, lt, pb.b, pb.sigma2, pb.free)
         rmax = float(np.max(res)) if res.size else 0.0
         if rmax <= prob.tol:
@@ -246,12 +249,16 @@ def _refresh_hessian(pb, st):
     if st.ev.cov is None and (st.hr is None or st.contraction > _REFRESH or st.stuck):
         # The last step, taken with an older Hessian, did not contract well, or the dual
         # has reached its rounding floor (no secant updates there): refresh.
-        st.ev = eng.evaluate(st.lam, center=st.center, screen=True)
+        st.ev = eng.evaluate(
+            PassRequest(lam=st.lam, covariance=True, center=st.center, screen=True)
+        )
     if st.ev.cov is not None and _cancels(st.ev, st.center, pb.free):
         # Concentrated p: E[FF] - E[F]E[F] about the old center would cancel; take the
         # second moments about the current mean instead (from now on).
         st.center = st.ev.mean.copy()
-        st.ev = eng.evaluate(st.lam, center=st.center, screen=True)
+        st.ev = eng.evaluate(
+            PassRequest(lam=st.lam, covariance=True, center=st.center, screen=True)
+        )
     if st.center is not None:
         st.center = st.ev.mean.copy()
 
@@ -393,7 +400,7 @@ def _working_set_step(pb, st):
     )
     b, sigma2, free = pb.b, pb.sigma2, pb.free
     try:
-        ev_sub = sub.evaluate(st.lam, screen=True)
+        ev_sub = sub.evaluate(PassRequest(lam=st.lam, covariance=True, screen=True))
         status, lam_s, ev_s, _ = newton(
             sprob, b, sigma2, free, pb.exact, pb.basis, st.lam.copy(), ev_sub
         )
@@ -496,15 +503,17 @@ def _trial_step(pb, st, step):
     for _ in range(60):
         lt = st.lam + t * step.d
         line = step.d if t == 1.0 and eng.keeps_p else None
-        et = eng.evaluate(
-            lt,
-            hessian=hessian,
-            directions=step.dirs,
+        request = PassRequest(
+            lam=lt,
+            covariance=hessian,
             center=center,
-            line=line,
-            keep=not hessian or step.final,
             screen=not step.final,
+            ranges=step.dirs,
+            entropy=step.final,
+            keep_p=not hessian or step.final,
+            line=line,
         )
+        et = eng.evaluate(request)
         ft = dual_value(et, lt, pb.b, pb.sigma2, pb.free)
         suspect = certificates(prob, pb.b, step.dirs, et)
         if suspect is not None and not prob.lp_done:

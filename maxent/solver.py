@@ -27,6 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _checks, streaming
 from ._faces import check_ranges, flat_directions, raise_no_common_state, record_face
+from ._kernel import PassRequest
 from ._moments import EmptySupportError, Evaluation, MomentEngine
 from ._newton import newton
 from ._parallel import blas_limited
@@ -262,10 +263,11 @@ def _solve(
     # With many constraints the covariance (n m^2 work, most of the pass) is taken in
     # single precision first, and again in double only if the constraints turn out
     # nearly dependent (see _single_suffices).
-    eye = np.eye(m)
-    hessian = _prior_hessian(engine)
+    prior_pass = PassRequest(
+        lam=np.zeros(m), covariance=True, precision=_prior_precision(engine), axis_ranges=True
+    )
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        ev0 = engine.evaluate(np.zeros(m), directions=eye, hessian=hessian)
+        ev0 = engine.evaluate(prior_pass)
     if not all(np.all(np.isfinite(x)) for x in (ev0.dir_min, ev0.dir_max, ev0.log_Z)):
         # A NaN or inf anywhere in F reaches these; find and name it.
         engine.validate()
@@ -274,7 +276,7 @@ def _solve(
         # Large offsets or extreme magnitudes: work with (F - shift) / scale instead, so the
         # log-weights and second moments keep full precision.  Targets follow the features.
         engine.set_transform(shift, scale)
-        ev0 = engine.evaluate(np.zeros(m), directions=eye, hessian=hessian)
+        ev0 = engine.evaluate(prior_pass)
         # Divide first: b - shift may overflow near the largest float; b / scale cannot.
         b = None if b is None else b / scale - shift / scale
         lo = None if lo is None else lo / scale - shift / scale
@@ -282,7 +284,7 @@ def _solve(
         lam0 = lam0 * scale
     ev0 = _centred(engine, ev0)
     if ev0.single and not _single_suffices(ev0):
-        ev0 = _centred(engine, engine.evaluate(np.zeros(m), directions=eye))
+        ev0 = _centred(engine, engine.evaluate(_prior_request(m)))
     # sigma beyond 1e150 spreads leaves the multiplier 0 to double precision; capping it
     # keeps sigma^2 finite.
     sigma2 = np.minimum(sigma_user / (1.0 if scale is None else scale), 1e150) ** 2
@@ -382,11 +384,16 @@ def _affine_map(ev0):
     return shift, scale
 
 
-def _prior_hessian(engine):
+def _prior_precision(engine):
     """How the first pass takes the covariance: ``"single"`` precision for in-memory
     features with many constraints (n m^2 work dominates the pass), else double."""
     m, n = engine.m, engine.n
-    return "single" if engine.keeps_p and m >= _SINGLE_MIN_M and n >= 16 * m else True
+    return "single" if engine.keeps_p and m >= _SINGLE_MIN_M and n >= 16 * m else "double"
+
+
+def _prior_request(m, center=None):
+    """The pass under the prior: moments, covariance (about ``center``), feature ranges."""
+    return PassRequest(lam=np.zeros(m), covariance=True, center=center, axis_ranges=True)
 
 
 def _single_suffices(ev):
@@ -415,8 +422,7 @@ def _centred(eng, ev):
     var = np.diag(ev.cov)
     if not np.any(ev.mean**2 > 1e3 * np.maximum(var, 1e-300)):
         return ev
-    m = ev.mean.shape[0]
-    return eng.evaluate(np.zeros(m), directions=np.eye(m), center=ev.mean)
+    return eng.evaluate(_prior_request(ev.mean.shape[0], ev.mean))
 
 
 @dataclass
@@ -444,13 +450,13 @@ def _solve_equalities(prob, b, sigma2, J, lam0, ev_prior):
     method runs on to the interior solution.
     """
     eng = prob.engine
-    entry_faces = list(eng.faces)
+    entry = eng.support
     try:
         return _equalities(prob, b, sigma2, J, lam0, ev_prior)
     except InfeasibleTargetsError:
-        if prob.lp_off or len(eng.faces) == len(entry_faces):
+        if prob.lp_off or len(eng.faces) == len(entry.faces):
             raise
-    eng.faces = entry_faces  # the support of ev_prior again
+    eng.restore_support(entry)  # the support of ev_prior again
     prob.lp_off = prob.lp_done = True
     return _equalities(prob, b, sigma2, J, lam0, ev_prior)
 
@@ -476,7 +482,7 @@ def _equalities(prob, b, sigma2, J, lam0, ev_prior):
     while True:
         if not first:
             try:
-                ev0 = _centred(eng, eng.evaluate(np.zeros(m), directions=eye))
+                ev0 = _centred(eng, eng.evaluate(_prior_request(m)))
             except EmptySupportError:
                 raise_no_common_state(prob, pinned)
         first = False
@@ -492,14 +498,14 @@ def _equalities(prob, b, sigma2, J, lam0, ev_prior):
             # (p concentrated near a vertex, finite multipliers).  Undo that round and
             # let Newton take those constraints.
             faces_before, inf_sign, lam = undo
-            eng.set_faces(faces_before)
+            eng.restore_support(faces_before)
             near.update(pinned)
             undo, pinned = None, []
             continue
         if faces:
             # Every range face at once (zero-target indicators, targets at a feature's
             # end): the solution lies on all of them, so one pass checks what is left.
-            undo = (list(eng.faces), inf_sign.copy(), lam.copy())
+            undo = (eng.support, inf_sign.copy(), lam.copy())
             for k, sign in faces:
                 bound = ev0.dir_min[k] if sign > 0 else -ev0.dir_max[k]
                 lam = record_face(prob, sign * eye[k], inf_sign, lam, bound)
@@ -582,11 +588,11 @@ def _solve_bounds(prob, lo, hi, lam0, ev0):
     b = np.where(lo == hi, lo, 0.0)
     sigma2 = np.zeros(m)
     lam = lam0.copy()
-    base_faces = list(prob.engine.faces)
+    base = prob.engine.support
     for _ in range(4 * m + 4):
         active = np.flatnonzero(state != 0)
         b = np.where(state == 1, hi, np.where(state == -1, lo, b))
-        prob.engine.faces = list(base_faces)
+        prob.engine.restore_support(base)
         lam = np.where(state != 0, lam, 0.0)
         out = _solve_equalities(prob, b, sigma2, active, lam, ev0)
         mean = out.ev.mean
@@ -642,7 +648,7 @@ def _finish(prob, out, targets, user_targets, sigma2, lo, hi):
         )
     else:
         # Second moments about the mean (no cancellation however concentrated p is).
-        cov = eng.evaluate(ev.lam, center=ev.mean).cov
+        cov = eng.evaluate(PassRequest(lam=ev.lam, covariance=True, center=ev.mean)).cov
         covariance = _caller_covariance(cov, eng, scale)
     log_z = ev.log_Z - prob.log_mass  # normalised prior: log Z = 0 at lambda = 0
     lam = out.lam

@@ -2,8 +2,9 @@
 
 :func:`maxent.solve` talks to its data only through the map-reduce passes of
 :class:`maxent._moments.MomentEngine`, which is a *block source* (where the states come
-from) run by an *executor* (who runs the per-block tasks).  This module adds two sources
-and one executor; the engine's code is the same for all back ends:
+from) run by an *executor* (who runs the per-block tasks; see :mod:`maxent._blocks`).
+This module adds two sources and one executor; the engine's code is the same for all
+back ends:
 
 - dask arrays: :class:`DaskBlocks` yields the array's blocks (``features`` and ``prior``
   chunked along the state axis) and :class:`DaskExecutor` runs each pass as one
@@ -18,7 +19,7 @@ and one executor; the engine's code is the same for all back ends:
   stays a few chunks.
 
 Both see the affine transform and the faces of the support exactly as the in-memory
-engine does (:func:`maxent._moments.prepare_chunk`), and validate their input during the
+engine does (:meth:`maxent._blocks.Support.prepare`), and validate their input during the
 first pass, block by block, with the messages of the in-memory checks (global state
 indices).  The distribution is returned lazily: a dask array for dask input, a
 :class:`StreamedProbabilities` (a function of the states) for a chunk source.
@@ -35,8 +36,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._blocks import BlockCheck, Gibbs
 from ._checks import _fmt_index, first_bad_index
-from ._moments import BlockCheck, MomentEngine, prepare_chunk
+from ._moments import MomentEngine
 from ._parallel import blas_limited
 from .errors import InvalidInputError
 
@@ -116,11 +118,6 @@ def _check_block(fb, qb, first_row, *, names, from_mapping):
     return BlockCheck(fb.shape[0], positive and error is None, error)
 
 
-def _log_weights(q):
-    with np.errstate(divide="ignore"):
-        return np.log(q)
-
-
 # -- dask arrays -------------------------------------------------------------------------------
 class DaskBlocks:
     """Block source of a dask array of features: its blocks along the state axis.
@@ -136,6 +133,7 @@ class DaskBlocks:
     """
 
     prior_is_log = False
+    stores_p = False  # p is returned lazily
 
     def __init__(self, features, prior, names, from_mapping):
         import dask.array as da
@@ -176,31 +174,20 @@ class DaskBlocks:
         for fb, qb, s in zip(fblocks, qblocks, starts, strict=True):
             yield fb, qb, int(s)
 
-    def lazy_p(self, lam, log_z, total, shift, inv_scale, faces):
+    def lazy_p(self, gibbs: Gibbs) -> Any:
         """p as a lazy dask array chunked like ``features``."""
         import dask.array as da
 
         args = (self.F, "ij") + (() if self.prior is None else (self.prior, "i"))
         return da.blockwise(
-            _p_block,
-            "i",
-            *args,
-            dtype=np.float64,
-            concatenate=True,
-            lam=lam,
-            log_z=log_z,
-            total=total,
-            shift=shift,
-            inv_scale=inv_scale,
-            faces=faces,
-            meta=np.empty(0),
+            _p_block, "i", *args, dtype=np.float64, concatenate=True, gibbs=gibbs, meta=np.empty(0)
         )
 
 
 class DaskExecutor:
     """Runs a pass as one ``dask.compute``: a task per block and a tree of merges.
 
-    The pass's :class:`maxent._moments.PassSpec` enters the graph once.  While the
+    The pass's :class:`maxent._blocks.PassSpec` enters the graph once.  While the
     graph runs, BLAS in this process is limited to one thread (dask's threads, or an
     in-process cluster's, are the parallelism); distributed workers in their own
     processes already start with one BLAS thread each.
@@ -222,27 +209,9 @@ class DaskExecutor:
         return result
 
 
-def _p_block(fb, qb=None, *, lam, log_z, total, shift, inv_scale, faces):
+def _p_block(fb: Any, qb: Any = None, *, gibbs: Gibbs) -> NDArray[np.float64]:
     """p of one block, exactly as the in-memory engine computes it."""
-    return (
-        np.exp(
-            _log_p_block(
-                fb, qb, lam=lam, log_z=log_z, shift=shift, inv_scale=inv_scale, faces=faces
-            )
-        )
-        / total
-    )
-
-
-def _log_p_block(fb, qb=None, *, lam, log_z, shift, inv_scale, faces):
-    """log p of one block, exactly as the in-memory engine computes it."""
-    fb = np.asarray(fb, dtype=np.float64)
-    lq = None if qb is None else _log_weights(np.asarray(qb, dtype=np.float64))
-    fc, lq = prepare_chunk(fb, lq, shift, inv_scale, faces)
-    a = -(fc @ lam) - log_z
-    if lq is not None:
-        a += lq
-    return a
+    return gibbs.p(fb, qb)
 
 
 # -- chunk sources -----------------------------------------------------------------------------
@@ -324,6 +293,7 @@ class SourceBlocks:
     """
 
     prior_is_log = False
+    stores_p = False  # p is returned lazily
 
     def __init__(self, source, m, names, from_mapping):
         self.source = source
@@ -338,11 +308,10 @@ class SourceBlocks:
             yield fc, qc, row
             row += fc.shape[0]
 
-    def lazy_p(self, lam, log_z, total, shift, inv_scale, faces):
+    def lazy_p(self, gibbs: Gibbs) -> StreamedProbabilities:
         """p as a :class:`StreamedProbabilities` (nothing per state stored)."""
-        return StreamedProbabilities(
-            self.source, lam, log_z, total, shift, inv_scale, faces, self.n, self.m
-        )
+        assert self.n is not None
+        return StreamedProbabilities(self.source, gibbs, self.n, self.m)
 
 
 class StreamedProbabilities:
@@ -363,10 +332,9 @@ class StreamedProbabilities:
     dtype = np.dtype(np.float64)
     ndim = 1
 
-    def __init__(self, source, lam, log_z, total, shift, inv_scale, faces, n, m):
+    def __init__(self, source: Any, gibbs: Gibbs, n: int, m: int):
         self._source = source
-        self._lam, self._log_z, self._total = lam, log_z, total
-        self._shift, self._inv_scale, self._faces = shift, inv_scale, faces
+        self._gibbs = gibbs
         self.shape = (int(n),)
         self._m = m
 
@@ -381,16 +349,7 @@ class StreamedProbabilities:
     ) -> NDArray[np.float64]:
         """p of the states with these feature rows (and prior weights; uniform if None)."""
         fc, qc = _as_chunk((features_chunk, prior_chunk), 0, self._m)
-        return _p_block(
-            fc,
-            qc,
-            lam=self._lam,
-            log_z=self._log_z,
-            total=self._total,
-            shift=self._shift,
-            inv_scale=self._inv_scale,
-            faces=self._faces,
-        )
+        return self._gibbs.p(fc, qc)
 
     def chunks(self):
         """Yield p for each chunk of the source, in order (one pass over the source)."""

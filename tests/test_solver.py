@@ -662,12 +662,13 @@ def _plain_moments(feats, lam):
 
 @pytest.mark.parametrize("s", [0.0, -0.3, -1.0, 0.7])
 def test_line_search_equals_a_pass_at_the_point_on_the_line(s):
+    from maxent._kernel import PassRequest
     from maxent._moments import MomentEngine
 
     feats, theta = _engine_case()
     lam, d = 0.5 * theta, 0.4 * theta
     eng = MomentEngine(feats, chunk_size=3000)
-    eng.evaluate(lam, hessian=False, line=d)
+    eng.evaluate(PassRequest(lam=lam, line=d))
     assert eng.line_at(lam, d) and not eng.line_at(lam, 2 * d)
     passes = eng.n_passes
     log_z, mean_u, var_u = eng.line_search(s)
@@ -683,13 +684,14 @@ def test_line_search_equals_a_pass_at_the_point_on_the_line(s):
 
 
 def test_screened_covariance_matches_the_full_one_where_p_is_concentrated():
+    from maxent._kernel import PassRequest
     from maxent._moments import MomentEngine
 
     feats, theta = _engine_case(seed=1)
     eng = MomentEngine(feats, chunk_size=2000)
-    eng.evaluate(0.9 * theta)  # records the heaviest state
-    full = eng.evaluate(theta)
-    screened = eng.evaluate(theta, screen=True)
+    eng.evaluate(PassRequest(lam=0.9 * theta))  # records the heaviest state
+    full = eng.evaluate(PassRequest(lam=theta, covariance=True))
+    screened = eng.evaluate(PassRequest(lam=theta, covariance=True, screen=True))
     _, _, mean, cov = _plain_moments(feats, theta)
     scale = np.sqrt(np.outer(np.diag(cov), np.diag(cov)))
     np.testing.assert_allclose(full.cov / scale, cov / scale, atol=1e-10)
@@ -700,18 +702,18 @@ def test_screened_covariance_matches_the_full_one_where_p_is_concentrated():
 
 def test_screening_skips_most_states_when_p_sits_on_a_few(monkeypatch):
     """The screened pass computes second moments over a small share of the states."""
-    from maxent import _moments
+    from maxent import _kernel, _moments
 
     feats, theta = _engine_case(seed=2, n=40_000, m=20)
     theta = 3.0 * theta  # p on a few states: 0.3% within 36 + log n of the heaviest
     eng = _moments.MomentEngine(feats, chunk_size=4000)
-    eng.evaluate(theta)
+    eng.evaluate(_kernel.PassRequest(lam=theta))
     rows = []
-    plain = _moments._second_moments
+    plain = _kernel._second_moments
     monkeypatch.setattr(
-        _moments, "_second_moments", lambda fc, w: rows.append(fc.shape[0]) or plain(fc, w)
+        _kernel, "_second_moments", lambda fc, w: rows.append(fc.shape[0]) or plain(fc, w)
     )
-    eng.evaluate(theta, screen=True)
+    eng.evaluate(_kernel.PassRequest(lam=theta, covariance=True, screen=True))
     assert 0 < sum(rows) < 0.2 * feats.shape[0]
 
 
@@ -764,17 +766,17 @@ def test_covariance_read_after_the_features_changed_raises():
 def test_covariance_read_later_runs_its_pass_with_blas_at_one_thread(monkeypatch):
     from threadpoolctl import threadpool_info
 
-    from maxent import _moments
+    from maxent import _kernel
 
     res = maxent.solve(_FEATS, _TARGETS)
     seen = []
-    chunk = _moments._second_moments
+    chunk = _kernel._second_moments
 
     def spy(fc, w):
         seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
         return chunk(fc, w)
 
-    monkeypatch.setattr(_moments, "_second_moments", spy)
+    monkeypatch.setattr(_kernel, "_second_moments", spy)
     _ = res.covariance
     assert seen and max(seen) == 1
 
@@ -809,7 +811,7 @@ def test_covariance_of_a_chunk_source_is_computed_during_the_solve():
 
 # -- the prior pass in single precision (many constraints) ------------------------------------
 def test_single_precision_second_moments_are_accurate_despite_offsets():
-    from maxent import _moments
+    from maxent import _kernel
 
     rng = np.random.default_rng(3)
     scales = np.logspace(-2, 2, 70)
@@ -821,7 +823,7 @@ def test_single_precision_second_moments_are_accurate_despite_offsets():
         ww = np.ones(3000) if weights is None else weights
         s0, s1 = float(ww.sum()), ww @ fc
         mu = s1 / s0
-        cov = _moments._second_moments_single(fc, weights, s0, s1) / s0 - np.outer(mu, mu)
+        cov = _kernel._second_moments_single(fc, weights, s0, s1) / s0 - np.outer(mu, mu)
         c = fc - mu
         ref = (c.T * ww) @ c / s0
         scale = np.sqrt(np.outer(np.diag(ref), np.diag(ref)))
@@ -832,13 +834,13 @@ def test_single_precision_second_moments_are_accurate_despite_offsets():
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_single_precision_prior_pass_gives_the_double_precision_answer(seed, monkeypatch):
-    from maxent import _moments, solver
+    from maxent import _kernel, solver
 
     feats, b = _hard_problem(4_000, 80, seed)
     calls = []
-    single = _moments._second_moments_single
+    single = _kernel._second_moments_single
     monkeypatch.setattr(
-        _moments, "_second_moments_single", lambda *a: calls.append(1) or single(*a)
+        _kernel, "_second_moments_single", lambda *a: calls.append(1) or single(*a)
     )
     res = maxent.solve(feats, b)
     assert calls, "the prior pass did not use single precision"
@@ -952,6 +954,7 @@ def test_a_working_set_too_small_for_the_targets_falls_back_to_full_steps(monkey
 
 
 def test_subset_engine_and_kept_log_weights_equal_plain_computations():
+    from maxent._kernel import PassRequest
     from maxent._moments import MomentEngine
 
     feats, theta = _engine_case(seed=3)
@@ -961,13 +964,13 @@ def test_subset_engine_and_kept_log_weights_equal_plain_computations():
     shift = np.full(feats.shape[1], 1e7)
     eng.set_transform(shift, np.ones(feats.shape[1]))
     assert eng.log_weights_at(theta) is None
-    eng.evaluate(theta, hessian=False, line=theta)
+    eng.evaluate(PassRequest(lam=theta, line=theta))
     la = eng.log_weights_at(theta)
     np.testing.assert_allclose(la, -(feats @ theta), rtol=1e-12, atol=1e-9)
     assert eng.log_weights_at(0.5 * theta) is None
     rows = np.flatnonzero(la >= la.max() - 30.0)
     sub = eng.subset(rows)
-    ev = sub.evaluate(theta)
+    ev = sub.evaluate(PassRequest(lam=theta, covariance=True))
     log_z, _, mean, cov = _plain_moments(feats[rows], theta)
     assert ev.log_Z == pytest.approx(log_z, rel=1e-12)
     np.testing.assert_allclose(ev.mean, mean, rtol=1e-9, atol=1e-12 * np.abs(feats).max())
@@ -995,14 +998,14 @@ def test_working_sets_under_inequality_constraints(monkeypatch):
 
 
 def test_work_arrays_are_reused_per_thread_and_huge_ones_not_kept():
-    from maxent import _moments
+    from maxent import _kernel
 
-    a = _moments._scratch("test-buffer", (100, 3))
-    b = _moments._scratch("test-buffer", 250)  # smaller: a view of the same memory
+    a = _kernel._scratch("test-buffer", (100, 3))
+    b = _kernel._scratch("test-buffer", 250)  # smaller: a view of the same memory
     assert a.shape == (100, 3) and b.shape == (250,) and np.shares_memory(a, b)
-    huge = _moments._SCRATCH_MAX + 1
-    c = _moments._scratch("test-huge", huge)
-    d = _moments._scratch("test-huge", huge)
+    huge = _kernel._SCRATCH_MAX + 1
+    c = _kernel._scratch("test-huge", huge)
+    d = _kernel._scratch("test-huge", huge)
     assert c.size == huge and not np.shares_memory(c, d)
 
 
@@ -1012,6 +1015,7 @@ def test_screening_floor_allows_for_the_rounding_of_huge_log_weights():
     covariance must still cover the heaviest state (it used to come out 0/0)."""
     import warnings
 
+    from maxent._kernel import PassRequest
     from maxent._moments import MomentEngine
 
     feats = np.array(
@@ -1019,10 +1023,10 @@ def test_screening_floor_allows_for_the_rounding_of_huge_log_weights():
     )
     lam = np.array([1.00483342e18, 3.26048616e16, 2.80559292e17])
     eng = MomentEngine(feats)
-    eng.evaluate(lam)
+    eng.evaluate(PassRequest(lam=lam, covariance=True))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        screened = eng.evaluate(lam * (1 + 1e-9), screen=True)
+        screened = eng.evaluate(PassRequest(lam=lam * (1 + 1e-9), covariance=True, screen=True))
     assert np.all(np.isfinite(screened.cov)) and np.all(np.isfinite(screened.mean))
 
 
