@@ -34,6 +34,8 @@ __all__ = [
     "OPTIONAL",
     "PROJECTION",
     "SCREENING",
+    "SCREEN_EXACT",
+    "SCREEN_NEWTON",
     "SINGLE_PRECISION",
     "ChunkInfo",
     "MomentKernel",
@@ -54,6 +56,13 @@ SCREENING = "screening"  # second moments only over the states above a log-weigh
 PROJECTION = "projection"  # second moments of (F - center) @ D, each state projected first
 KEPT_LINE = "kept_line"  # per-state log-weights and F @ d kept for line searches
 OPTIONAL = frozenset({SINGLE_PRECISION, SCREENING, PROJECTION, KEPT_LINE})
+
+# Screening windows, in nats below the heaviest state (plus log n): states further down
+# carry together less than e^-36 (2e-16) of p, below what Newton's Hessian resolves; or
+# each one's weight underflows to 0 relative to the heaviest (e^-745), so that leaving
+# them out changes nothing: the covariance a result reports.
+SCREEN_NEWTON = 36.0
+SCREEN_EXACT = 745.0
 
 
 def _frozen(x: Any) -> Array | None:
@@ -80,9 +89,11 @@ class PassRequest:
     center : ndarray, shape (m,), optional
         Second moments about this point (near the mean: no cancellation however
         concentrated p is).
-    screen : bool
-        Second moments only over the states whose log-weight is within ``36 + log n`` of
-        the heaviest one (the others carry below ``e^-36`` of p): for Newton's Hessian.
+    screen : float, optional
+        Second moments only over the states whose log-weight is within ``screen + log n``
+        nats of the heaviest one: :data:`SCREEN_NEWTON` for Newton's Hessian (the others
+        carry below ``e^-36`` of p), :data:`SCREEN_EXACT` for a covariance exact to
+        rounding.
     projection : ndarray, shape (m, k), optional
         The covariance of ``(F - center) @ projection`` instead of ``F``'s: each state
         projected first, which resolves combinations constant up to rounding.
@@ -105,7 +116,7 @@ class PassRequest:
     covariance: bool = False
     precision: Literal["double", "single"] = "double"
     center: Array | None = None
-    screen: bool = False
+    screen: float | None = None
     projection: Array | None = None
     ranges: Array | None = None
     axis_ranges: bool = False
@@ -128,7 +139,7 @@ class PassRequest:
         used = set()
         if self.covariance and self.precision == "single":
             used.add(SINGLE_PRECISION)
-        if self.covariance and self.screen:
+        if self.covariance and self.screen is not None:
             used.add(SCREENING)
         if self.covariance and self.projection is not None:
             used.add(PROJECTION)
@@ -146,7 +157,7 @@ class PassRequest:
         if SINGLE_PRECISION in missing:
             changes["precision"] = "double"
         if SCREENING in missing:
-            changes["screen"] = False
+            changes["screen"] = None
         if PROJECTION in missing:
             changes["projection"] = None
         if KEPT_LINE in missing:
@@ -302,7 +313,7 @@ class NumpyKernel:
             n_dirs=k,
             as_lam=as_lam,
             line_col=line_col,
-            floor=screen_floor if request.covariance and request.screen else None,
+            floor=screen_floor if request.covariance and request.screen is not None else None,
             product=not (zero_lam and k == 0 and line_col == 0),
             zero_lam=zero_lam,
         )

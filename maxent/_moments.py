@@ -68,7 +68,15 @@ from ._blocks import (
     raise_checks,
 )
 from ._kept import KeptLine, KeptWeights
-from ._kernel import MomentKernel, MomentReduction, NumpyKernel, Partial, PassRequest, Sinks
+from ._kernel import (
+    SCREEN_NEWTON,
+    MomentKernel,
+    MomentReduction,
+    NumpyKernel,
+    Partial,
+    PassRequest,
+    Sinks,
+)
 from ._parallel import ThreadExecutor
 
 __all__ = ["EmptySupportError", "Evaluation", "FaceTrial", "MomentEngine"]
@@ -95,6 +103,7 @@ class Evaluation:
     center: Array | None = None  # second moments taken about this point
     single: bool = False  # cov from second moments in single precision (~1e-6 relative)
     projected: bool = False  # cov is that of the projected features
+    screen: float | None = None  # cov over the states within this window only (None: all)
 
 
 class FaceTrial:
@@ -267,7 +276,9 @@ class MomentEngine:
             return self._projected_from_covariance(req, request.projection)
         if not self.keeps_p and (req.keep_p or req.line is not None):
             req = dataclasses.replace(req, keep_p=False, line=None)
-        floor = self._screen_floor(req.lam) if req.covariance and req.screen else None
+        floor = None
+        if req.covariance and req.screen is not None:
+            floor = self._screen_floor(req.lam, req.screen)
         sinks = self._sinks(req)
         plan = self.kernel.plan(req, floor)
         part: Partial | None = self._reduce(MomentReduction(self.kernel, plan, sinks))
@@ -277,8 +288,8 @@ class MomentEngine:
         self._keep(req, part, sinks)
         ev = _evaluation(req, part)
         if ev is None:  # no state above the screening floor: rounding beat its bound
-            return self.evaluate(dataclasses.replace(req, screen=False, line=None))
-        return ev
+            return self.evaluate(dataclasses.replace(req, screen=None, line=None))
+        return ev if floor is not None else dataclasses.replace(ev, screen=None)
 
     def _sinks(self, req: PassRequest) -> Sinks | None:
         """The per-state arrays this pass writes (in memory), reused from pass to pass."""
@@ -320,20 +331,21 @@ class MomentEngine:
         cov = projection.T @ ev.cov @ projection
         return dataclasses.replace(ev, cov=0.5 * (cov + cov.T), projected=True)
 
-    def _screen_floor(self, lam: Array) -> float | None:
-        """Log-weight below which a state's share of p at ``lam`` is negligible, or None.
+    def _screen_floor(self, lam: Array, window: float) -> float | None:
+        """Log-weight ``window + log n`` below the heaviest state at ``lam``, or None.
 
         The heaviest state of the last pass has log-weight ``lq - F . lam`` at ``lam``,
         a lower bound on the largest; states ``36 + log n`` below it carry together less
-        than ``e^-36`` (2e-16) of p's weight, below the curvature Newton's method resolves.
-        The floor is lowered further by the rounding of ``F . lam`` (for multipliers so
-        large that it exceeds 36 nats, screening is off in effect).
+        than ``e^-36`` (2e-16) of p's weight, below the curvature Newton's method resolves
+        (see :data:`maxent._kernel.SCREEN_NEWTON` and ``SCREEN_EXACT``).  The floor is
+        lowered further by the rounding of ``F . lam`` (for multipliers so large that it
+        exceeds the window, screening is off in effect).
         """
         if self._top_row is None or self._top_row[0] is not self._support or not self.n:
             return None
         _, row, lq_top = self._top_row
         rounding = 16 * self.m * _EPS * float(np.abs(row) @ np.abs(lam))
-        floor = lq_top - float(row @ lam) - 36.0 - np.log(self.n) - rounding
+        floor = lq_top - float(row @ lam) - window - np.log(self.n) - rounding
         return floor if np.isfinite(floor) else None
 
     # -- what the passes kept ---------------------------------------------------------------
@@ -394,20 +406,6 @@ class MomentEngine:
         p = self.source.lazy_p(Gibbs(self._support, np.array(kept.lam), kept.log_z))
         return p, entropy, cross
 
-    def covariance_with(self, p: Array, center: Array) -> tuple[Array, Array]:
-        """Covariance of the features under the in-memory weights ``p`` (one pass), about
-        ``center``; returns ``(cov, offset)`` with ``offset = E_p[F] - center``."""
-        s0, s1, s2 = self._reduce(_WeightedCovariance(p, np.asarray(center, dtype=np.float64)))
-        offset = s1 / s0
-        cov = s2 / s0 - np.outer(offset, offset)
-        return 0.5 * (cov + cov.T), offset
-
-    def release(self) -> None:
-        """Drop the per-state buffers kept between passes."""
-        self._kept = self._line = None
-        self._p_buffer = self._line_buffers = None
-        self._top_row = None
-
     # -- geometric queries of the face finder -------------------------------------------------
     def projected_covariance(
         self, directions: Array, center: Array, lam: Array | None = None
@@ -423,7 +421,7 @@ class MomentEngine:
             covariance=True,
             center=center,
             projection=directions,
-            screen=lam is not None,
+            screen=None if lam is None else SCREEN_NEWTON,
         )
         cov = self.evaluate(request).cov
         assert cov is not None
@@ -481,6 +479,7 @@ def _evaluation(req: PassRequest, part: Partial) -> Evaluation | None:
         None if center is None else np.array(center),
         single=req.covariance and req.precision == "single",
         projected=req.covariance and req.projection is not None,
+        screen=req.screen if req.covariance else None,
     )
 
 
@@ -544,21 +543,3 @@ class _Lowest:
             part = np.argpartition(v, self.count - 1)[: self.count]
             return v[part], rows[part]
         return v, np.array(rows)
-
-
-@dataclass(frozen=True)
-class _WeightedCovariance:
-    p: Array
-    center: Array
-
-    def chunk(self, fc: Array, lq: Array | None, c0: int) -> tuple[float, Array, Array]:
-        from ._kernel import _scratch, _second_moments
-
-        w = self.p[c0 : c0 + fc.shape[0]]
-        y = np.subtract(fc, self.center, out=_scratch("centred", fc.shape))
-        return float(w.sum()), w @ y, _second_moments(y, w)
-
-    def merge(self, a: Any, b: Any) -> Any:
-        if a is None or b is None:
-            return b if a is None else a
-        return tuple(x + y for x, y in zip(a, b, strict=True))

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._faces import certificates, lp_faces
-from ._kernel import PassRequest
+from ._kernel import SCREEN_EXACT, SCREEN_NEWTON, PassRequest
 from ._moments import EmptySupportError, Evaluation
 from ._problem import EPS
 from .errors import InfeasibleTargetsError
@@ -250,14 +250,14 @@ def _refresh_hessian(pb, st):
         # The last step, taken with an older Hessian, did not contract well, or the dual
         # has reached its rounding floor (no secant updates there): refresh.
         st.ev = eng.evaluate(
-            PassRequest(lam=st.lam, covariance=True, center=st.center, screen=True)
+            PassRequest(lam=st.lam, covariance=True, center=st.center, screen=SCREEN_NEWTON)
         )
     if st.ev.cov is not None and _cancels(st.ev, st.center, pb.free):
         # Concentrated p: E[FF] - E[F]E[F] about the old center would cancel; take the
         # second moments about the current mean instead (from now on).
         st.center = st.ev.mean.copy()
         st.ev = eng.evaluate(
-            PassRequest(lam=st.lam, covariance=True, center=st.center, screen=True)
+            PassRequest(lam=st.lam, covariance=True, center=st.center, screen=SCREEN_NEWTON)
         )
     if st.center is not None:
         st.center = st.ev.mean.copy()
@@ -310,13 +310,13 @@ def _direction(pb, st):
         # A long step: p at its end is likely concentrated on a few states, and the
         # next step a working-set one, which needs no covariance over all of them.
         light = True
-    # A step expected to end the solve is marked final: for features that are not in
-    # memory its pass takes the covariance the result reports (a separate pass would cost
-    # more than the second moments do inside this one; see _trial_step).  The residual
-    # after the step is predicted from the last contraction: squared with a fresh
-    # Hessian (Newton converges quadratically), as is with a reused one.
+    # A step expected to end the solve is marked final: its pass takes the covariance the
+    # result reports (a separate pass would cost more than the second moments do inside
+    # this one; see _trial_step).  The residual after the step is predicted from the last
+    # contraction: squared with a fresh Hessian (Newton converges quadratically), as is
+    # with a reused one.
     rate = min(st.contraction, 1.0) ** (2 if ev.cov is not None else 1)
-    final = light and st.rmax * rate <= prob.tol
+    final = st.rmax * rate <= prob.tol
     return _Step(d, length, slope, curvature, f0, noise, dirs, light, floored, final, step_r, gr)
 
 
@@ -400,7 +400,7 @@ def _working_set_step(pb, st):
     )
     b, sigma2, free = pb.b, pb.sigma2, pb.free
     try:
-        ev_sub = sub.evaluate(PassRequest(lam=st.lam, covariance=True, screen=True))
+        ev_sub = sub.evaluate(PassRequest(lam=st.lam, covariance=True, screen=SCREEN_NEWTON))
         status, lam_s, ev_s, _ = newton(
             sprob, b, sigma2, free, pb.exact, pb.basis, st.lam.copy(), ev_sub
         )
@@ -490,9 +490,8 @@ def _trial_step(pb, st, step):
     prob, eng = pb.prob, pb.prob.engine
     t = 1.0
     searched = False
-    # A step expected to end the solve takes the covariance the result reports, unless
-    # the engine keeps p in memory: the result then computes it from p when first read.
-    hessian = not step.light or (step.final and not eng.keeps_p)
+    # A step expected to end the solve takes the covariance the result reports.
+    hessian = not step.light or step.final
     center = st.center  # about the mean when p is concentrated (see _refresh_hessian)
     if hessian and step.final and center is None:
         # Second moments about the targets (where p's mean will be) unless the targets
@@ -507,7 +506,7 @@ def _trial_step(pb, st, step):
             lam=lt,
             covariance=hessian,
             center=center,
-            screen=not step.final,
+            screen=SCREEN_EXACT if step.final else SCREEN_NEWTON,
             ranges=step.dirs,
             entropy=step.final,
             keep_p=not hessian or step.final,

@@ -27,13 +27,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _checks, streaming
 from ._faces import check_ranges, flat_directions, raise_no_common_state, record_face
-from ._kernel import PassRequest
+from ._kernel import SCREEN_EXACT, PassRequest
 from ._moments import EmptySupportError, Evaluation, MomentEngine
 from ._newton import newton
 from ._parallel import blas_limited
 from ._problem import Problem
 from .errors import ConvergenceWarning, InfeasibleTargetsError, InvalidInputError
-from .result import Deferred, MaxEntResult
+from .result import MaxEntResult
 
 __all__ = ["solve"]
 
@@ -114,9 +114,8 @@ def solve(
         and ``to_xarray()``.  For dask input ``p`` is a lazy dask array chunked like
         ``features``; for a chunk source it is a
         :class:`maxent.streaming.StreamedProbabilities`, a function of the states that
-        stores nothing per state.  For in-memory ``features`` the ``covariance`` is
-        computed when first read, from ``features`` as they are then: read it before
-        modifying the array (a change is detected and raises InvalidInputError).
+        stores nothing per state.  The result is a value: it keeps no reference to
+        ``features`` (``covariance`` is computed during the solve, in its last pass).
 
     Raises
     ------
@@ -629,27 +628,9 @@ def _finish(prob, out, targets, user_targets, sigma2, lo, hi):
     shift, scale = prob.shift, prob.scale
     engine_targets = targets / scale - shift / scale if user_targets else targets
     rel = np.max(np.abs(ev.mean - engine_targets) / prob.spread, initial=0.0)
+    cov = _reported_covariance(eng, ev)
+    covariance = _caller_covariance(cov, eng, scale)
     p, entropy, cross = eng.finalize(ev)
-    cov = ev.cov
-    off = ev.mean if ev.center is None else ev.mean - ev.center
-    covariance: Any
-    if cov is not None and not np.any(off**2 > 1e4 * np.maximum(np.diag(cov), 1e-300)):
-        covariance = _caller_covariance(cov, eng, scale)  # the last pass had it precisely
-    elif eng.keeps_p:
-        # The fluctuations at the solution, from p when first read: one pass (n m^2 work)
-        # that a caller who never reads them does not pay.
-        eng.release()
-        m = eng.m
-        # E_p[F] must come out as ev.mean again, to rounding; a larger offset means the
-        # caller's array changed after the solve.
-        limit = 1e3 * np.finfo(np.float64).eps * prob.magnitude + 1e-9 * prob.spread
-        covariance = Deferred(
-            lambda: _covariance_from_p(eng, p, ev.mean, limit, scale, prob.names), (m, m)
-        )
-    else:
-        # Second moments about the mean (no cancellation however concentrated p is).
-        cov = eng.evaluate(PassRequest(lam=ev.lam, covariance=True, center=ev.mean)).cov
-        covariance = _caller_covariance(cov, eng, scale)
     log_z = ev.log_Z - prob.log_mass  # normalised prior: log Z = 0 at lambda = 0
     lam = out.lam
     mean = ev.mean
@@ -710,20 +691,29 @@ def _caller_covariance(cov, eng, scale):
     return _read_only(0.5 * (cov + cov.T))
 
 
-def _covariance_from_p(eng, p, mean, limit, scale, names):
-    """Cov_p(F) for :attr:`MaxEntResult.covariance` when first read (one pass, run by the
-    engine's executor with BLAS at one thread, as the solve's are)."""
-    cov, offset = eng.covariance_with(p, mean)
-    bad = ~(np.abs(offset) <= limit)
-    if np.any(bad):
-        k = int(np.argmax(bad))
-        raise InvalidInputError(
-            f"`features` changed after solve() returned: under the returned p, feature "
-            f"{names[k]!r} no longer has the mean it was solved for.  `covariance` is "
-            "computed from the features when first read; read it (or call to_xarray()) "
-            "before modifying the array, or solve a copy."
-        )
-    return _caller_covariance(cov, eng, scale)
+def _reported_covariance(eng, ev):
+    """Cov_p(F) at evaluation ``ev``, in engine units, exact to rounding.
+
+    From the last pass when it took the covariance over every state that carries weight,
+    in double precision and about a point close enough to the mean; else from one more
+    pass (which also keeps p for :meth:`MomentEngine.finalize`).
+    """
+    cov = ev.cov
+    exact = ev.screen is None or ev.screen >= SCREEN_EXACT
+    if cov is not None and exact and not ev.single and not ev.projected:
+        off = ev.mean if ev.center is None else ev.mean - ev.center
+        if not np.any(off**2 > 1e4 * np.maximum(np.diag(cov), 1e-300)):
+            return cov
+    # Second moments about the mean (no cancellation however concentrated p is).
+    request = PassRequest(
+        lam=ev.lam,
+        covariance=True,
+        center=ev.mean,
+        screen=SCREEN_EXACT,
+        entropy=True,
+        keep_p=eng.keeps_p,
+    )
+    return eng.evaluate(request).cov
 
 
 def _read_only(x):
