@@ -305,7 +305,7 @@ class ArrayBlocks:
     stores_p: bool = True  # p is an array in memory, written during the passes
     validate: Callable[[Any, Any, int], BlockCheck] | None = None  # checked before the first pass
 
-    def __init__(self, features: Array, log_prior: Array | None = None):
+    def __init__(self, features: Array, log_prior: Array | None = None) -> None:
         self.F = features
         self.n: int | None = int(features.shape[0])
         self.m = int(features.shape[1])

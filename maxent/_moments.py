@@ -110,7 +110,7 @@ class FaceTrial:
     """Faces recorded inside :meth:`MomentEngine.tentative_faces`: dropped at its end
     unless :meth:`keep` was called."""
 
-    def __init__(self, engine: MomentEngine):
+    def __init__(self, engine: MomentEngine) -> None:
         self._engine = engine
         self.saved = engine.support
         self.kept = False
@@ -151,7 +151,7 @@ class MomentEngine:
         *,
         executor: Executor | None = None,
         kernel: MomentKernel | None = None,
-    ):
+    ) -> None:
         self.source: BlockSource = (
             ArrayBlocks(source, log_prior) if isinstance(source, np.ndarray) else source
         )

@@ -930,11 +930,11 @@ def test_a_working_set_too_small_for_the_targets_falls_back_to_full_steps(monkey
     raised = []
     plain = _newton.newton
 
-    def spy(prob, *args):
+    def spy(task, *args):
         try:
-            return plain(prob, *args)
+            return plain(task, *args)
         except maxent.InfeasibleTargetsError:
-            raised.append(prob.shrink)
+            raised.append(task.prob.shrink)
             raise
 
     monkeypatch.setattr(_newton, "newton", spy)
