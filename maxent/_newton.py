@@ -325,16 +325,34 @@ def _reduced_hessian(task: NewtonTask, st: _State) -> tuple[Array, Array]:
         st.hr = basis.T @ h @ basis
     assert st.hr is not None
     w, v = np.linalg.eigh(st.hr)
-    if ev.cov is not None and w.size:
+    if ev.cov is not None and w.size and w[0] < _rounding_bound(task, st, float(w[-1])):
+        # B^T Cov B lost its small curvatures to rounding (nearly collinear features,
+        # the basis stretching a thin direction): project each state first (one more
+        # pass).
         bs = basis / s[:, None]
-        if w[0] < 100 * EPS * float(np.max(np.abs(bs).sum(axis=0) ** 2) * np.max(np.abs(ev.cov))):
-            # B^T Cov B lost its small curvatures to rounding (nearly collinear features,
-            # the basis stretching a thin direction): project each state first (one more
-            # pass).
-            proj = task.prob.engine.projected_covariance(bs, ev.mean, st.lam)
-            st.hr = proj + (bs.T * task.sigma2) @ bs
-            w, v = np.linalg.eigh(st.hr)
+        proj = task.prob.engine.projected_covariance(bs, ev.mean, st.lam)
+        st.hr = proj + (bs.T * task.sigma2) @ bs
+        w, v = np.linalg.eigh(st.hr)
     return w, v
+
+
+def _rounding_bound(task: NewtonTask, st: _State, top: float) -> float:
+    """How far rounding may move the eigenvalues of ``B^T Cov B`` (0 when that cannot
+    matter: below the curvature floor every eigenvalue is raised to anyway).
+
+    Each entry of the computed covariance is off by at most ``gamma sqrt(M_kk M_ll)``,
+    with M the second moments about the pass's center (Cauchy-Schwarz on the sums of
+    products), ``gamma = 100 eps``; so ``B^T Cov B`` is off entrywise by at most
+    ``gamma v_i v_j`` with ``v = |B|^T sqrt(diag M)``, whose spectral norm is
+    ``gamma |v|^2`` (Weyl: no eigenvalue moves further).
+    """
+    ev = st.ev
+    assert ev.cov is not None
+    off = ev.mean if ev.center is None else ev.mean - ev.center
+    second = np.clip(np.diag(ev.cov), 0.0, None) + off**2
+    v = np.abs(task.basis / task.prob.spread[:, None]).T @ np.sqrt(second)
+    bound = 100 * EPS * float(v @ v)
+    return bound if bound > top * st.rel_floor else 0.0
 
 
 def _direction(task: NewtonTask, st: _State) -> _Step | None:
@@ -371,11 +389,12 @@ def _direction(task: NewtonTask, st: _State) -> _Step | None:
         # A long step: p at its end is likely concentrated on a few states, and the
         # next step a working-set one, which needs no covariance over all of them.
         light = True
-    # A step expected to end the solve is marked final: its pass takes the covariance the
-    # result reports (a separate pass would cost more than the second moments do inside
-    # this one; see _trial_step).  The residual after the step is predicted from the last
-    # contraction: squared with a fresh Hessian (Newton converges quadratically), as is
-    # with a reused one.
+    # A light step expected to end the solve is marked final: its pass takes the
+    # covariance the result reports (a separate pass would cost more than the second
+    # moments do inside this one; see _trial_step).  The residual after the step is
+    # predicted from the last contraction: squared with a fresh Hessian (Newton converges
+    # quadratically), as is with a reused one.  (A full step takes a screened covariance
+    # for its next step; a solve it ends makes one more, exact, pass.)
     rate = min(st.contraction, 1.0) ** (2 if ev.cov is not None else 1)
     return _Step(
         d=d,
@@ -387,7 +406,7 @@ def _direction(task: NewtonTask, st: _State) -> _Step | None:
         dirs=dirs,
         light=light,
         floored=floored,
-        final=st.rmax * rate <= prob.tol,
+        final=light and st.rmax * rate <= prob.tol,
         step_r=step_r,
         gr=gr,
     )
