@@ -38,11 +38,13 @@ __all__ = [
     "SCREEN_NEWTON",
     "SINGLE_PRECISION",
     "ChunkInfo",
+    "HeavyStates",
     "MomentKernel",
     "MomentReduction",
     "NumpyKernel",
     "PassRequest",
     "Partial",
+    "Screen",
     "Sinks",
     "merge_partials",
 ]
@@ -63,6 +65,7 @@ OPTIONAL = frozenset({SINGLE_PRECISION, SCREENING, PROJECTION, KEPT_LINE})
 # them out changes nothing: the covariance a result reports.
 SCREEN_NEWTON = 36.0
 SCREEN_EXACT = 745.0
+HEAVY_COUNT = 32  # heaviest states a pass reports (screening's floor at the next one)
 
 
 def _frozen(x: Any) -> Array | None:
@@ -177,6 +180,36 @@ class ChunkInfo(NamedTuple):
 
 
 @dataclass(frozen=True)
+class HeavyStates:
+    """The (at most :data:`HEAVY_COUNT`) heaviest states of a pass: their log-weights, feature
+    rows (engine units) and log prior weights.  At other multipliers, the largest of
+    their log-weights bounds the heaviest state's from below: the floor of screening."""
+
+    log_weights: Array
+    rows: Array
+    log_prior: Array
+
+    @staticmethod
+    def of(a: Array, rows: Array, lq: Array | None) -> HeavyStates:
+        """The heaviest states of a chunk with log-weights ``a`` (finite ones only)."""
+        idx = np.argpartition(a, -HEAVY_COUNT)[-HEAVY_COUNT:] if a.size > HEAVY_COUNT else None
+        top_a = a if idx is None else a[idx]
+        keep = np.isfinite(top_a)
+        pick = np.flatnonzero(keep) if idx is None else idx[keep]
+        lq_top = np.zeros(pick.size) if lq is None else lq[pick]
+        return HeavyStates(a[pick], rows[pick], lq_top)
+
+    def merge(self, other: HeavyStates) -> HeavyStates:
+        a = np.concatenate([self.log_weights, other.log_weights])
+        rows = np.concatenate([self.rows, other.rows])
+        lq = np.concatenate([self.log_prior, other.log_prior])
+        if a.size > HEAVY_COUNT:
+            idx = np.argpartition(a, -HEAVY_COUNT)[-HEAVY_COUNT:]
+            a, rows, lq = a[idx], rows[idx], lq[idx]
+        return HeavyStates(a, rows, lq)
+
+
+@dataclass(frozen=True)
 class Partial:
     """Partial sums of a pass over some states, scaled by ``exp(-top)``.
 
@@ -191,12 +224,16 @@ class Partial:
     second: tuple[float, Array, Array] | None
     dmin: Array | None
     dmax: Array | None
-    top_row: tuple[float, Array, float] | None = None  # heaviest state: (a, F, log q)
+    heavy: HeavyStates | None = None  # the heaviest states seen
     chunks: tuple[ChunkInfo, ...] = ()  # with ``entropy``: one per chunk
 
 
 def merge_partials(a: Partial | None, b: Partial | None) -> Partial | None:
-    """Combine two partial reductions (log-sum-exp merge of the weighted sums)."""
+    """Combine two partial reductions (log-sum-exp merge of the weighted sums).
+
+    Both are consumed: their arrays are scaled and summed in place (a pass's partials
+    are made fresh per chunk and merged once), so a merge allocates nothing m x m.
+    """
     if a is None or b is None:
         return b if a is None else a
     big = max(a.top, b.top)
@@ -208,22 +245,30 @@ def merge_partials(a: Partial | None, b: Partial | None) -> Partial | None:
     if a.second is not None and b.second is not None:
         second = (
             a.second[0] * sa + b.second[0] * sb,
-            a.second[1] * sa + b.second[1] * sb,
-            a.second[2] * sa + b.second[2] * sb,
+            _scaled_sum(a.second[1], sa, b.second[1], sb),
+            _scaled_sum(a.second[2], sa, b.second[2], sb),
         )
-    top_row = a.top_row
-    if b.top_row is not None and (top_row is None or b.top_row[0] > top_row[0]):
-        top_row = b.top_row
+    heavy = a.heavy if b.heavy is None else b.heavy if a.heavy is None else a.heavy.merge(b.heavy)
     return Partial(
         big,
         a.s0 * sa + b.s0 * sb,
-        a.s1 * sa + b.s1 * sb,
+        _scaled_sum(a.s1, sa, b.s1, sb),
         second,
-        None if a.dmin is None or b.dmin is None else np.minimum(a.dmin, b.dmin),
-        None if a.dmax is None or b.dmax is None else np.maximum(a.dmax, b.dmax),
-        top_row,
+        None if a.dmin is None or b.dmin is None else np.minimum(a.dmin, b.dmin, out=a.dmin),
+        None if a.dmax is None or b.dmax is None else np.maximum(a.dmax, b.dmax, out=a.dmax),
+        heavy,
         a.chunks + b.chunks,
     )
+
+
+def _scaled_sum(x: Array, sx: float, y: Array, sy: float) -> Array:
+    """``x * sx + y * sy`` in x's memory (y scaled in its own: both are consumed)."""
+    if sx != 1.0:
+        x *= sx
+    if sy != 1.0:
+        y *= sy
+    x += y
+    return x
 
 
 @dataclass(frozen=True)
@@ -235,20 +280,31 @@ class Sinks:
     line_projections: Array | None = None
 
 
+@dataclass(frozen=True)
+class Screen:
+    """Which states a screened covariance may leave out: those with a log-weight below
+    ``floor`` (a bound the engine derives from the last pass), or more than ``window``
+    below the heaviest state of their own chunk (a lower bound on the heaviest of all;
+    the window includes ``log n`` and the rounding of the log-weights)."""
+
+    floor: float | None
+    window: float | None
+
+
 class MomentKernel(Protocol):
     """Computes a pass request on one chunk of states.
 
     ``supports``: the optional capabilities implemented (:data:`OPTIONAL`).
-    ``plan(request, screen_floor)``: whatever the kernel precomputes once per pass
-    (picklable; ``screen_floor`` is the log-weight below which a screened request may
-    leave states out, or None).  ``chunk(plan, features, log_prior, first_row, sinks)``:
-    the chunk's :class:`Partial` (features in engine units, log prior ``-inf`` off the
-    support); per-state values go into ``sinks`` at rows ``first_row...``.
+    ``plan(request, screen)``: whatever the kernel precomputes once per pass (picklable;
+    ``screen`` says which states a screened request may leave out, or None).
+    ``chunk(plan, features, log_prior, first_row, sinks)``: the chunk's :class:`Partial`
+    (features in engine units, log prior ``-inf`` off the support); per-state values go
+    into ``sinks`` at rows ``first_row...``.
     """
 
     supports: frozenset[str]
 
-    def plan(self, request: PassRequest, screen_floor: float | None) -> Any: ...
+    def plan(self, request: PassRequest, screen: Screen | None) -> Any: ...
 
     def chunk(
         self,
@@ -283,7 +339,7 @@ class _Plan:
     n_dirs: int  # k
     as_lam: tuple[int, ...]  # columns equal to lam: ranges from the log-weights
     line_col: int  # column of ``cols`` holding the line (0: none)
-    floor: float | None  # screening floor of the log-weights
+    screen: Screen | None  # which states the covariance may leave out
     product: bool  # whether F @ cols is needed (not at lam = 0 with nothing to project)
     zero_lam: bool
 
@@ -293,7 +349,7 @@ class NumpyKernel:
 
     supports = OPTIONAL
 
-    def plan(self, request: PassRequest, screen_floor: float | None) -> _Plan:
+    def plan(self, request: PassRequest, screen: Screen | None) -> _Plan:
         lam = request.lam
         cols = [lam]
         if request.ranges is not None:
@@ -313,7 +369,7 @@ class NumpyKernel:
             n_dirs=k,
             as_lam=as_lam,
             line_col=line_col,
-            floor=screen_floor if request.covariance and request.screen is not None else None,
+            screen=screen if request.covariance and request.screen is not None else None,
             product=not (zero_lam and k == 0 and line_col == 0),
             zero_lam=zero_lam,
         )
@@ -341,17 +397,27 @@ class NumpyKernel:
         top = float(a[i_top])
         if top == -np.inf:
             return _empty_partial(plan, fc, first_row, sinks, dmin, dmax)
-        top_row = (top, raw[i_top].copy(), 0.0 if lq is None else float(lq[i_top]))
-        heavy = None
-        if plan.floor is not None:
-            heavy = np.flatnonzero(a >= plan.floor)
-            if heavy.size > fc.shape[0] // 2:
-                heavy = None
+        top_states = HeavyStates.of(a, raw, lq)
+        heavy = _heavy_rows(plan.screen, a, top)
         a -= top
         w, s0, info = _weights(plan, a, lq, first_row, sinks, top)
         s1 = w @ fc  # BLAS; a reduction of w * F along the states would be several times slower
         second = _second_part(plan, fc, w, s0, s1, heavy) if req.covariance else None
-        return Partial(top, s0, s1, second, dmin, dmax, top_row, info)
+        return Partial(top, s0, s1, second, dmin, dmax, top_states, info)
+
+
+def _heavy_rows(screen: Screen | None, a: Array, top: float) -> NDArray[np.intp] | None:
+    """The rows a screened covariance covers, or None for all (also when more than half
+    of them would: indexing them would cost more than it saves)."""
+    if screen is None:
+        return None
+    floor = -np.inf if screen.floor is None else screen.floor
+    if screen.window is not None:
+        floor = max(floor, top - screen.window)
+    if floor == -np.inf:
+        return None
+    heavy = np.flatnonzero(a >= floor)
+    return None if heavy.size > a.shape[0] // 2 else heavy
 
 
 def _log_weights(plan: _Plan, fc: Array, lq: Array | None) -> tuple[Array, Array | None]:
@@ -454,9 +520,10 @@ def _second_part(
         shape = (fc.shape[0], req.projection.shape[1])
         y = np.matmul(fc, req.projection, out=_scratch("projected", shape))
         return s0, w @ y, _second_moments(y, w)
+    # (A copy of s1: merges scale each array of a partial in place.)
     if req.precision == "single" and heavy is None:
-        return s0, s1, _second_moments_single(fc, w, s0, s1)
-    return s0, s1, _second_moments(fc, w)
+        return s0, s1.copy(), _second_moments_single(fc, w, s0, s1)
+    return s0, s1.copy(), _second_moments(fc, w)
 
 
 def _uniform_partial(
@@ -485,9 +552,9 @@ def _uniform_partial(
         )
         second = (s0, w @ y, _second_moments(y, None))
     elif req.covariance and req.precision == "single":
-        second = (s0, s1, _second_moments_single(fc, None, s0, s1))
+        second = (s0, s1.copy(), _second_moments_single(fc, None, s0, s1))
     elif req.covariance:
-        second = (s0, s1, _second_moments(fc, None))
+        second = (s0, s1.copy(), _second_moments(fc, None))
     return Partial(0.0, s0, s1, second, dmin, dmax, None, info)
 
 

@@ -70,11 +70,13 @@ from ._blocks import (
 from ._kept import KeptLine, KeptWeights
 from ._kernel import (
     SCREEN_NEWTON,
+    HeavyStates,
     MomentKernel,
     MomentReduction,
     NumpyKernel,
     Partial,
     PassRequest,
+    Screen,
     Sinks,
 )
 from ._parallel import ThreadExecutor
@@ -166,8 +168,9 @@ class MomentEngine:
         self._p_buffer: Array | None = None  # where kept weights go (reused: only the last counts)
         self._line: KeptLine | None = None
         self._line_buffers: tuple[Array, Array] | None = None
-        # (support, features, log prior) of the heaviest state of the last pass
-        self._top_row: tuple[Support, Array, float] | None = None
+        # the heaviest states of the last pass, and the support they are on
+        self._heavy: tuple[Support, HeavyStates] | None = None
+        self._magnitude: Array | None = None  # max |F| per feature on the support (engine units)
 
     @property
     def n(self) -> int | None:
@@ -203,6 +206,7 @@ class MomentEngine:
         power of two (exact).  Everything the engine returns is then in these units.
         """
         self._support = self._support.with_transform(shift, scale)
+        self._magnitude = None  # in the old units
 
     def add_face(self, direction: Array, threshold: float) -> None:
         """Shrink the support to the states with ``F @ direction <= threshold``."""
@@ -276,11 +280,11 @@ class MomentEngine:
             return self._projected_from_covariance(req, request.projection)
         if not self.keeps_p and (req.keep_p or req.line is not None):
             req = dataclasses.replace(req, keep_p=False, line=None)
-        floor = None
+        screen = None
         if req.covariance and req.screen is not None:
-            floor = self._screen_floor(req.lam, req.screen)
+            screen = self._screen(req.lam, req.screen)
         sinks = self._sinks(req)
-        plan = self.kernel.plan(req, floor)
+        plan = self.kernel.plan(req, screen)
         part: Partial | None = self._reduce(MomentReduction(self.kernel, plan, sinks))
         if part is None or part.s0 == 0.0:
             # Faces recorded together may leave no state: the solver decides.
@@ -289,7 +293,7 @@ class MomentEngine:
         ev = _evaluation(req, part)
         if ev is None:  # no state above the screening floor: rounding beat its bound
             return self.evaluate(dataclasses.replace(req, screen=None, line=None))
-        return ev if floor is not None else dataclasses.replace(ev, screen=None)
+        return ev if screen is not None else dataclasses.replace(ev, screen=None)
 
     def _sinks(self, req: PassRequest) -> Sinks | None:
         """The per-state arrays this pass writes (in memory), reused from pass to pass."""
@@ -312,8 +316,12 @@ class MomentEngine:
 
     def _keep(self, req: PassRequest, part: Partial, sinks: Sinks | None) -> None:
         """Record what the pass kept: the heaviest state, the line, the weights."""
-        if part.top_row is not None:
-            self._top_row = (self._support, part.top_row[1], part.top_row[2])
+        if part.heavy is not None and part.heavy.rows.shape[0]:
+            self._heavy = (self._support, part.heavy)
+        if req.axis_ranges and part.dmin is not None and part.dmax is not None:
+            magnitude = np.maximum(np.abs(part.dmin), np.abs(part.dmax))
+            if self._magnitude is None:  # faces only shrink the support: the first holds
+                self._magnitude = magnitude
         if sinks is not None and req.line is not None:
             assert sinks.line_log_weights is not None and sinks.line_projections is not None
             self._line = KeptLine(
@@ -331,22 +339,37 @@ class MomentEngine:
         cov = projection.T @ ev.cov @ projection
         return dataclasses.replace(ev, cov=0.5 * (cov + cov.T), projected=True)
 
-    def _screen_floor(self, lam: Array, window: float) -> float | None:
-        """Log-weight ``window + log n`` below the heaviest state at ``lam``, or None.
+    def _screen(self, lam: Array, window: float) -> Screen | None:
+        """The states a covariance screened with ``window`` may leave out at ``lam``: those
+        ``window + log n`` nats below the heaviest one, or None (no screening possible).
 
-        The heaviest state of the last pass has log-weight ``lq - F . lam`` at ``lam``,
-        a lower bound on the largest; states ``36 + log n`` below it carry together less
-        than ``e^-36`` (2e-16) of p's weight, below the curvature Newton's method resolves
-        (see :data:`maxent._kernel.SCREEN_NEWTON` and ``SCREEN_EXACT``).  The floor is
-        lowered further by the rounding of ``F . lam`` (for multipliers so large that it
-        exceeds the window, screening is off in effect).
+        Two lower bounds on the heaviest log-weight: the largest at ``lam`` of the
+        heaviest states of the last pass (a floor for every chunk), and each chunk's own
+        heaviest (known in the pass).  States so far below carry together less than
+        ``e^-window`` of p's weight: ``e^-36`` (2e-16) for Newton's curvature, see
+        :data:`maxent._kernel.SCREEN_NEWTON` and ``SCREEN_EXACT``.  Both are lowered by the
+        rounding of ``F . lam`` (for multipliers so large that it exceeds the window,
+        screening is off in effect); the chunks' own bound needs the features'
+        magnitudes, known after a pass that took their ranges.
         """
-        if self._top_row is None or self._top_row[0] is not self._support or not self.n:
+        n = self.n
+        if not n:
             return None
-        _, row, lq_top = self._top_row
-        rounding = 16 * self.m * _EPS * float(np.abs(row) @ np.abs(lam))
-        floor = lq_top - float(row @ lam) - window - np.log(self.n) - rounding
-        return floor if np.isfinite(floor) else None
+        width = window + float(np.log(n))
+        floor = None
+        if self._heavy is not None and self._heavy[0] is self._support:
+            heavy = self._heavy[1]
+            rounding = 16 * self.m * _EPS * float(np.max(np.abs(heavy.rows) @ np.abs(lam)))
+            floor = float(np.max(heavy.log_prior - heavy.rows @ lam)) - width - rounding
+            floor = floor if np.isfinite(floor) else None
+        chunk_window = None
+        if self._magnitude is not None:
+            # Both the chunk's heaviest state and the others round by at most this much.
+            rounding = 32 * self.m * _EPS * float(self._magnitude @ np.abs(lam))
+            chunk_window = width + rounding if np.isfinite(rounding) else None
+        if floor is None and chunk_window is None:
+            return None
+        return Screen(floor, chunk_window)
 
     # -- what the passes kept ---------------------------------------------------------------
     def line_at(self, lam: Array, line: Array) -> bool:
@@ -383,6 +406,7 @@ class MomentEngine:
             return None
         sub = MomentEngine(make(rows), executor=self.executor, kernel=self.kernel)
         sub._support = Support(self._support.shift, self._support.inv_scale)
+        sub._magnitude = self._magnitude  # of a superset of its states
         return sub
 
     def finalize(self, ev: Evaluation) -> tuple[Any, float, float]:

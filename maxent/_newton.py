@@ -142,6 +142,9 @@ class _State:
     # Working-set steps are tried while the largest residual is below this: after one
     # fails, only once Newton has brought the residual 100 times lower.
     shrink_below: float = np.inf
+    # Once rounding has cost B^T Cov B its small curvatures (see _reduced_hessian), the
+    # Hessians of this solve are taken from projected states directly, in one pass.
+    project: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -288,8 +291,19 @@ def _lp(task: NewtonTask) -> FaceList:
     return lp_faces(task.prob, task.b, task.exact)
 
 
-def _hessian_request(st: _State) -> PassRequest:
-    return PassRequest(lam=st.lam, covariance=True, center=st.center, screen=SCREEN_NEWTON)
+def _hessian_request(task: NewtonTask, st: _State, lam: Array) -> PassRequest:
+    """A pass at ``lam`` with Newton's (screened) covariance: of the features, or of the
+    states projected on the reduced basis once rounding calls for it."""
+    if st.project:
+        center = st.ev.mean if st.center is None else st.center
+        return PassRequest(
+            lam=lam,
+            covariance=True,
+            center=center,
+            projection=task.basis / task.prob.spread[:, None],
+            screen=SCREEN_NEWTON,
+        )
+    return PassRequest(lam=lam, covariance=True, center=st.center, screen=SCREEN_NEWTON)
 
 
 def _refresh_hessian(task: NewtonTask, st: _State) -> None:
@@ -298,12 +312,12 @@ def _refresh_hessian(task: NewtonTask, st: _State) -> None:
     if st.ev.cov is None and (st.hr is None or st.contraction > _REFRESH or st.stuck):
         # The last step, taken with an older Hessian, did not contract well, or the dual
         # has reached its rounding floor (no secant updates there): refresh.
-        st.ev = eng.evaluate(_hessian_request(st))
-    if st.ev.cov is not None and _cancels(st.ev, st.center, task.free):
+        st.ev = eng.evaluate(_hessian_request(task, st, st.lam))
+    if st.ev.cov is not None and not st.ev.projected and _cancels(st.ev, st.center, task.free):
         # Concentrated p: E[FF] - E[F]E[F] about the old center would cancel; take the
         # second moments about the current mean instead (from now on).
         st.center = st.ev.mean.copy()
-        st.ev = eng.evaluate(_hessian_request(st))
+        st.ev = eng.evaluate(_hessian_request(task, st, st.lam))
     if st.center is not None:
         st.center = st.ev.mean.copy()
 
@@ -319,20 +333,24 @@ def _reduced_hessian(task: NewtonTask, st: _State) -> tuple[Array, Array]:
     """Eigenvalues and eigenvectors of the reduced Hessian (st.hr, refreshed from st.ev's
     covariance when it has one)."""
     ev, s, basis = st.ev, task.prob.spread, task.basis
-    if ev.cov is not None:
+    bs = basis / s[:, None]
+    if ev.cov is not None and ev.projected:  # Cov of the projected states: B^T Cov B itself
+        st.hr = ev.cov + (bs.T * task.sigma2) @ bs
+    elif ev.cov is not None:
         h = ev.cov / np.outer(s, s)
         h[np.diag_indices_from(h)] += task.sigma2 / s**2
         st.hr = basis.T @ h @ basis
     assert st.hr is not None
     w, v = np.linalg.eigh(st.hr)
-    if ev.cov is not None and w.size and w[0] < _rounding_bound(task, st, float(w[-1])):
-        # B^T Cov B lost its small curvatures to rounding (nearly collinear features,
-        # the basis stretching a thin direction): project each state first (one more
-        # pass).
-        bs = basis / s[:, None]
-        proj = task.prob.engine.projected_covariance(bs, ev.mean, st.lam)
-        st.hr = proj + (bs.T * task.sigma2) @ bs
-        w, v = np.linalg.eigh(st.hr)
+    if ev.cov is not None and not ev.projected and w.size:
+        if w[0] < _rounding_bound(task, st, float(w[-1])):
+            # B^T Cov B lost its small curvatures to rounding (nearly collinear features,
+            # the basis stretching a thin direction): project each state first (one more
+            # pass), and from now on in the pass that takes the covariance.
+            st.project = True
+            proj = task.prob.engine.projected_covariance(bs, ev.mean, st.lam)
+            st.hr = proj + (bs.T * task.sigma2) @ bs
+            w, v = np.linalg.eigh(st.hr)
     return w, v
 
 
@@ -590,7 +608,7 @@ def _trial_request(
         s, f = task.prob.spread, task.free
         if np.any(task.b[f] ** 2 > 1e-2 * s[f] ** 2):
             center = task.b
-    return PassRequest(
+    request = PassRequest(
         lam=st.lam + t * step.d,
         covariance=hessian,
         center=center,
@@ -600,6 +618,12 @@ def _trial_request(
         keep_p=not hessian or step.final,
         line=step.d if t == 1.0 and eng.keeps_p else None,
     )
+    if hessian and not step.final and st.project:  # Newton's covariance, projected
+        newton_cov = _hessian_request(task, st, request.lam)
+        request = dataclasses.replace(
+            request, center=newton_cov.center, projection=newton_cov.projection
+        )
+    return request
 
 
 def _trial_step(task: NewtonTask, st: _State, step: _Step) -> _Trial:
