@@ -226,6 +226,7 @@ class Partial:
     dmax: Array | None
     heavy: HeavyStates | None = None  # the heaviest states seen
     chunks: tuple[ChunkInfo, ...] = ()  # with ``entropy``: one per chunk
+    covered: int = 0  # states the second moments cover
 
 
 def merge_partials(a: Partial | None, b: Partial | None) -> Partial | None:
@@ -258,6 +259,7 @@ def merge_partials(a: Partial | None, b: Partial | None) -> Partial | None:
         None if a.dmax is None or b.dmax is None else np.maximum(a.dmax, b.dmax, out=a.dmax),
         heavy,
         a.chunks + b.chunks,
+        a.covered + b.covered,
     )
 
 
@@ -403,7 +405,8 @@ class NumpyKernel:
         w, s0, info = _weights(plan, a, lq, first_row, sinks, top)
         s1 = w @ fc  # BLAS; a reduction of w * F along the states would be several times slower
         second = _second_part(plan, fc, w, s0, s1, heavy) if req.covariance else None
-        return Partial(top, s0, s1, second, dmin, dmax, top_states, info)
+        covered = 0 if second is None else fc.shape[0] if heavy is None else heavy.size
+        return Partial(top, s0, s1, second, dmin, dmax, top_states, info, covered)
 
 
 def _heavy_rows(screen: Screen | None, a: Array, top: float) -> NDArray[np.intp] | None:
@@ -555,7 +558,7 @@ def _uniform_partial(
         second = (s0, s1.copy(), _second_moments_single(fc, None, s0, s1))
     elif req.covariance:
         second = (s0, s1.copy(), _second_moments(fc, None))
-    return Partial(0.0, s0, s1, second, dmin, dmax, None, info)
+    return Partial(0.0, s0, s1, second, dmin, dmax, None, info, rows if req.covariance else 0)
 
 
 def _empty_partial(

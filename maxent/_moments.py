@@ -106,6 +106,7 @@ class Evaluation:
     single: bool = False  # cov from second moments in single precision (~1e-6 relative)
     projected: bool = False  # cov is that of the projected features
     screen: float | None = None  # cov over the states within this window only (None: all)
+    covered: int = 0  # states the covariance covered
 
 
 class FaceTrial:
@@ -504,6 +505,7 @@ def _evaluation(req: PassRequest, part: Partial) -> Evaluation | None:
         single=req.covariance and req.precision == "single",
         projected=req.covariance and req.projection is not None,
         screen=req.screen if req.covariance else None,
+        covered=part.covered,
     )
 
 

@@ -49,6 +49,10 @@ _SHRINK_WINDOWS = (40.0, 32.0, 26.0, 20.0, 15.0)
 _SHRINK_ITER = 30  # Newton steps of one working-set solve
 _SHRINK_PER_CONSTRAINT = 64  # a working set has at least this many states per constraint
 _SHRINK_LENGTH = 4.0  # whitened step length after which p is expected concentrated
+# Full steps take the covariance after their trial pass (see _direction) from this many
+# constraints, where the last one covered less than this share of the states.
+_SCREEN_M = 40
+_SCREEN_SHARE = 0.25
 
 
 def dual_value(
@@ -145,6 +149,8 @@ class _State:
     # Once rounding has cost B^T Cov B its small curvatures (see _reduced_hessian), the
     # Hessians of this solve are taken from projected states directly, in one pass.
     project: bool = False
+    share: float = 1.0  # share of the states the last covariance covered (screening)
+    refresh: bool = False  # take the covariance at this point before the next step
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -166,6 +172,7 @@ class _Step:
     step_r: NDArray[np.float64] | None = None  # the step in reduced coordinates
     gr: NDArray[np.float64] | None = None  # reduced gradient at the start
     working_set: bool = False  # proposed by a solve on a working set of states
+    refresh: bool = False  # light only to take the covariance at the accepted point
 
 
 @dataclass(frozen=True)
@@ -178,6 +185,7 @@ class _Trial:
     ev: Evaluation | None = None
     value: float = 0.0
     verdict: Verdict | None = None
+    refresh: bool = False  # the point needs a covariance pass of its own (see _trial_step)
 
 
 def newton(task: NewtonTask, lam: Array, ev0: Evaluation) -> Verdict:
@@ -309,7 +317,9 @@ def _hessian_request(task: NewtonTask, st: _State, lam: Array) -> PassRequest:
 def _refresh_hessian(task: NewtonTask, st: _State) -> None:
     """Evaluate the covariance at lam again when the one in use is stale or imprecise."""
     eng = task.prob.engine
-    if st.ev.cov is None and (st.hr is None or st.contraction > _REFRESH or st.stuck):
+    stale = st.hr is None or st.contraction > _REFRESH or st.stuck or st.refresh
+    st.refresh = False
+    if st.ev.cov is None and stale:
         # The last step, taken with an older Hessian, did not contract well, or the dual
         # has reached its rounding floor (no secant updates there): refresh.
         st.ev = eng.evaluate(_hessian_request(task, st, st.lam))
@@ -334,6 +344,8 @@ def _reduced_hessian(task: NewtonTask, st: _State) -> tuple[Array, Array]:
     covariance when it has one)."""
     ev, s, basis = st.ev, task.prob.spread, task.basis
     bs = basis / s[:, None]
+    if ev.cov is not None and task.prob.engine.n:
+        st.share = ev.covered / task.prob.engine.n
     if ev.cov is not None and ev.projected:  # Cov of the projected states: B^T Cov B itself
         st.hr = ev.cov + (bs.T * task.sigma2) @ bs
     elif ev.cov is not None:
@@ -407,6 +419,14 @@ def _direction(task: NewtonTask, st: _State) -> _Step | None:
         # A long step: p at its end is likely concentrated on a few states, and the
         # next step a working-set one, which needs no covariance over all of them.
         light = True
+    refresh = False
+    if not light and _screening_pays(task, st):
+        # Many constraints and p on a small part of the states: the covariance costs
+        # little over the states that carry weight, but a trial point's heaviest state
+        # is not known before its pass (the screening floor from the last one can be
+        # tens of nats low).  Take the trial light, and the covariance at the accepted
+        # point, screened from its light pass's heaviest states.
+        light = refresh = True
     # A light step expected to end the solve is marked final: its pass takes the
     # covariance the result reports (a separate pass would cost more than the second
     # moments do inside this one; see _trial_step).  The residual after the step is
@@ -427,7 +447,16 @@ def _direction(task: NewtonTask, st: _State) -> _Step | None:
         final=light and st.rmax * rate <= prob.tol,
         step_r=step_r,
         gr=gr,
+        refresh=refresh,
     )
+
+
+def _screening_pays(task: NewtonTask, st: _State) -> bool:
+    """Whether a full step's covariance is cheaper taken at the accepted point (after its
+    light pass) than at the trial point: many constraints, in memory, and p on a small
+    share of the states (see _direction)."""
+    eng = task.prob.engine
+    return len(task.free) >= _SCREEN_M and eng.keeps_p and st.share < _SCREEN_SHARE
 
 
 def _step_terms(task: NewtonTask, st: _State, d: Array) -> tuple[float, float, Array]:
@@ -638,6 +667,7 @@ def _trial_step(task: NewtonTask, st: _State, step: _Step) -> _Trial:
     t = 1.0
     searched = False
     hessian = not step.light or step.final
+    refresh = False
     for _ in range(60):
         request = _trial_request(task, st, step, t, hessian)
         lt = request.lam
@@ -650,14 +680,19 @@ def _trial_step(task: NewtonTask, st: _State, step: _Step) -> _Trial:
             if faces:
                 return _Trial(t, verdict=Verdict("face", lt, et, faces))
         if ft <= step.f0 + 1e-4 * t * step.slope + step.noise:
-            return _Trial(t, lt, et, ft)
+            return _Trial(t, lt, et, ft, refresh=refresh)
         t_line = None
         if not searched and request.line is not None and eng.line_at(lt, step.d):
             searched = True
             t_line = _line_minimum(task, st, step)
         if t_line is not None:
             t = t_line
-            hessian = True  # a poor step: the Hessian there is needed
+            # A poor step: the Hessian there is needed, screened to the states that carry
+            # weight.  Where that pays (see _direction), from the point's own light pass:
+            # its heaviest states are not known before it.
+            refresh = hessian = True
+            if _screening_pays(task, st) and not step.final:
+                hessian = False
             continue
         # Safeguarded quadratic interpolation of the dual along the step.
         denom = 2.0 * (ft - step.f0 - t * step.slope)
@@ -738,6 +773,7 @@ def _update(task: NewtonTask, st: _State, step: _Step, trial: _Trial) -> None:
         # mostly rounding too, and would corrupt the curvature.)
         _secant_update(task, st, step, trial)
     st.lam, st.ev = lt, et
+    st.refresh = step.refresh or (trial.refresh and et.cov is None)
     assert et.dir_max is not None and et.dir_min is not None
     cert = step.dirs[:, 0]
     width = et.dir_max[0] - et.dir_min[0]
