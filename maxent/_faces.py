@@ -26,11 +26,10 @@ from numpy.typing import NDArray
 
 from ._kernel import PassRequest
 from ._moments import Evaluation
-from ._problem import Problem
+from ._problem import FaceList, Problem
 from .errors import InfeasibleTargetsError
 
 __all__ = [
-    "FaceList",
     "certificates",
     "check_ranges",
     "flat_directions",
@@ -48,7 +47,6 @@ _LP_TOL = 1e-9  # feasibility tolerance of the linear programs, in units of the 
 _LP_SECONDS = 5.0
 
 Array = NDArray[np.float64]
-FaceList = tuple[tuple[Array, float], ...]  # faces the targets touch: (direction d, margin)
 
 
 def record_face(

@@ -16,20 +16,28 @@ Engine map (where each part lives, and how a pass flows through them):
   the :class:`~maxent._blocks.Support` every back end applies to a chunk first (the exact
   affine map of the features and the recorded faces of the hull).
 - :mod:`maxent._kept` -- per-state values kept between passes (p, a line).
-- here -- :class:`MomentEngine`: owns the support, turns a request into one pass
-  (``kernel.plan`` once, ``kernel.chunk`` per chunk, run by the executor over the source's
-  blocks) and the merged partial into an :class:`Evaluation`; keeps what the pass kept;
-  and answers the face finder's geometric queries (ranges, extreme and lowest states).
-- :mod:`maxent._newton` (the trust-region Newton loop: one request per trial point) and
-  :mod:`maxent._faces` (faces and certificates) use the engine; :mod:`maxent.solver`
-  validates, runs the stages and builds the result.
+- here -- :class:`MomentEngine`: owns the support (read-only ``faces``; ``add_face``,
+  ``restore_support`` and the ``tentative_faces`` context), turns a request into one pass
+  (``kernel.plan`` once with the screening bounds of :meth:`MomentEngine._screen`,
+  ``kernel.chunk`` per chunk, run by the executor over the source's blocks) and the
+  merged partial into an :class:`Evaluation`; keeps what the pass kept; and answers the
+  face finder's geometric queries (ranges, extreme and lowest states).
+- the users: :mod:`maxent._newton` (the trust-region Newton loop on a frozen
+  ``NewtonTask``: one request per trial point, a covariance request where the Hessian is
+  refreshed, a ``Verdict`` at the end), :mod:`maxent._faces` (faces, certificates, the
+  linear program), :mod:`maxent._stages` (equalities and bounds) and
+  :mod:`maxent.solver` (validation, the prior pass, the result, whose covariance comes
+  from the last pass when a step predicted final asked for it).  They share a frozen
+  :class:`maxent._problem.Problem`; what they learn on the way is its ``progress``.
 
 A new back end implements a block source (and, if it runs tasks elsewhere, an executor),
 and a kernel when its arrays are not numpy's: the mandatory part of a kernel is log Z,
 moments, the covariance in double precision about a center, ranges, the entropy's terms
-and kept p; the optional capabilities (:data:`maxent._kernel.OPTIONAL`: single precision,
-screening, projection, kept lines) fall back to exact but slower passes when absent
-(:meth:`maxent._kernel.PassRequest.within`).
+and kept p.  The optional capabilities (:data:`maxent._kernel.OPTIONAL`) fall back when
+absent (:meth:`maxent._kernel.PassRequest.within`): single precision and screening to
+exact, slower passes, kept lines to backtracking passes, projection to ``D^T Cov D`` from
+the plain covariance (which loses the smallest curvatures of nearly collinear features
+to rounding).  ``tests/test_moments.py`` solves with such a minimal kernel.
 
 Where a Hessian-vector-product pass would plug in (truncated Newton for many
 constraints): a request field ``vectors`` (shape (m, k)) and a capability of that name.
@@ -37,9 +45,10 @@ The kernel appends ``vectors`` to the columns of the product it already makes
 (``F @ [lam, directions, line]`` in :func:`maxent._kernel._log_weights`), so ``F @ V``
 comes with the log-weights, and accumulates ``(w (F - c) @ V)`` against ``F - c`` in the
 slot the second moments use (``Partial.second``: ``(weight, first, (F-c)^T W (F-c) V)``,
-merged as they are); the engine's evaluation then returns ``Cov_p(F) V``, an
-``n m k`` pass instead of ``n m^2``.  Newton's loop would ask for it where
-:func:`maxent._newton._refresh_hessian` asks for a covariance today.
+merged as they are, over the screened states); the engine's evaluation then returns
+``Cov_p(F) V``, an ``n m k`` pass instead of ``n m^2``.  Newton's loop would ask for it
+where :func:`maxent._newton._refresh_hessian` and ``_hessian_request`` ask for a
+covariance today, and solve for its step by conjugate gradients in the reduced basis.
 """
 
 from __future__ import annotations

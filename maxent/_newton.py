@@ -19,22 +19,20 @@ iteration lives in one :class:`_State`.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ._faces import FaceList, certificates, lp_faces
+from ._faces import certificates, lp_faces
 from ._kernel import SCREEN_EXACT, SCREEN_NEWTON, PassRequest
 from ._moments import EmptySupportError, Evaluation
-from ._problem import EPS, Problem, Progress
+from ._problem import EPS, FaceList, NewtonTask, Progress, Verdict, dual_value, residuals
 from .errors import InfeasibleTargetsError
 
-__all__ = ["NewtonTask", "Verdict", "dual_value", "newton", "residuals"]
+__all__ = ["newton"]
 
 Array = NDArray[np.float64]
-Status = Literal["converged", "face", "stalled", "max_iter"]
 
 _LP_AFTER = 40  # Newton steps without convergence before the linear-programming check
 _REFRESH = 0.5  # a step contracting the residual less than this gets a new covariance
@@ -53,71 +51,6 @@ _SHRINK_LENGTH = 4.0  # whitened step length after which p is expected concentra
 # constraints, where the last one covered less than this share of the states.
 _SCREEN_M = 40
 _SCREEN_SHARE = 0.25
-
-
-def dual_value(
-    ev: Evaluation, lam: Array, b: Array, sigma2: Array, free: NDArray[np.intp]
-) -> float:
-    """The dual log Z + lambda . b + sigma^2 lambda^2 / 2 over the free constraints."""
-    lf = lam[free]
-    value = ev.log_Z + float(lf @ b[free])
-    s2 = sigma2[free]
-    if np.any(s2):
-        value += 0.5 * float(s2[s2 > 0] @ lf[s2 > 0] ** 2)
-    return value
-
-
-def residuals(task: NewtonTask, ev: Evaluation, lam: Array) -> Array:
-    """Per-constraint violation of the optimality condition, in units of the spread."""
-    free = task.free
-    r = ev.mean[free] - task.b[free] - task.sigma2[free] * lam[free]
-    out: Array = np.abs(r) / task.prob.spread[free]
-    return out
-
-
-@dataclass(frozen=True, kw_only=True, eq=False)
-class NewtonTask:
-    """What stays fixed during one Newton solve: the constraints and their coordinates."""
-
-    prob: Problem
-    b: Array  # targets (engine units)
-    sigma2: Array  # noise variances (0: exact constraint)
-    free: NDArray[np.intp]  # constraints Newton works on (the others keep multiplier 0)
-    exact: list[int]  # the free constraints without noise (sigma = 0): faces are theirs
-    basis: Array  # reduced, whitened coordinates (see solver._reduced_basis)
-    ex_mask: NDArray[np.bool_] = field(init=False)
-    free_mask: NDArray[np.bool_] = field(init=False)
-
-    def __post_init__(self) -> None:
-        m = self.prob.engine.m
-        # As an index array: fancy indexing with a list converts it on every use.
-        free = np.asarray(self.free, dtype=np.intp)
-        ex_mask = np.zeros(m, dtype=bool)
-        ex_mask[self.exact] = True
-        free_mask = np.zeros(m, dtype=bool)
-        free_mask[free] = True
-        object.__setattr__(self, "free", free)
-        object.__setattr__(self, "ex_mask", ex_mask)
-        object.__setattr__(self, "free_mask", free_mask)
-
-    @property
-    def progress(self) -> Progress:
-        return self.prob.progress
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """How a Newton solve ended, and where.
-
-    ``status``: "converged"; "face" (the targets touch the faces ``faces``, each
-    ``(direction d, margin)``: the face minimising ``F @ d``); "stalled" (rounding stopped
-    the progress) or "max_iter".
-    """
-
-    status: Status
-    lam: Array
-    ev: Evaluation
-    faces: FaceList = ()
 
 
 @dataclass

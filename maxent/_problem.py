@@ -6,22 +6,38 @@ into the engine's units; its helpers translate directions and values back into t
 caller's units for messages.  What the stages learn as they go (Newton steps taken,
 whether the linear program has run on the current support, strict faces) is the one
 mutable part, kept apart in :class:`Progress`.
+
+Newton's method (:mod:`maxent._newton`) works on a :class:`NewtonTask` (the constraints
+in reduced coordinates) and ends with a :class:`Verdict`; the dual and its residuals are
+functions of the task.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from . import _checks
-from ._moments import MomentEngine
+from ._moments import Evaluation, MomentEngine
 
-__all__ = ["EPS", "Problem", "Progress"]
+__all__ = [
+    "EPS",
+    "FaceList",
+    "NewtonTask",
+    "Problem",
+    "Progress",
+    "Verdict",
+    "dual_value",
+    "residuals",
+]
 
 EPS = float(np.finfo(np.float64).eps)
 Array = NDArray[np.float64]
+Status = Literal["converged", "face", "stalled", "max_iter"]
+FaceList = tuple[tuple[Array, float], ...]  # faces the targets touch: (direction d, margin)
 
 
 @dataclass
@@ -84,3 +100,68 @@ class Problem:
         """Tolerance on F @ d implied by the per-feature tolerance and by rounding."""
         a = np.abs(d)
         return float(self.tol * (a @ self.spread) + 64 * EPS * (a @ self.magnitude))
+
+
+def dual_value(
+    ev: Evaluation, lam: Array, b: Array, sigma2: Array, free: NDArray[np.intp]
+) -> float:
+    """The dual log Z + lambda . b + sigma^2 lambda^2 / 2 over the free constraints."""
+    lf = lam[free]
+    value = ev.log_Z + float(lf @ b[free])
+    s2 = sigma2[free]
+    if np.any(s2):
+        value += 0.5 * float(s2[s2 > 0] @ lf[s2 > 0] ** 2)
+    return value
+
+
+def residuals(task: NewtonTask, ev: Evaluation, lam: Array) -> Array:
+    """Per-constraint violation of the optimality condition, in units of the spread."""
+    free = task.free
+    r = ev.mean[free] - task.b[free] - task.sigma2[free] * lam[free]
+    out: Array = np.abs(r) / task.prob.spread[free]
+    return out
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class NewtonTask:
+    """What stays fixed during one Newton solve: the constraints and their coordinates."""
+
+    prob: Problem
+    b: Array  # targets (engine units)
+    sigma2: Array  # noise variances (0: exact constraint)
+    free: NDArray[np.intp]  # constraints Newton works on (the others keep multiplier 0)
+    exact: list[int]  # the free constraints without noise (sigma = 0): faces are theirs
+    basis: Array  # reduced, whitened coordinates (see solver._reduced_basis)
+    ex_mask: NDArray[np.bool_] = field(init=False)
+    free_mask: NDArray[np.bool_] = field(init=False)
+
+    def __post_init__(self) -> None:
+        m = self.prob.engine.m
+        # As an index array: fancy indexing with a list converts it on every use.
+        free = np.asarray(self.free, dtype=np.intp)
+        ex_mask = np.zeros(m, dtype=bool)
+        ex_mask[self.exact] = True
+        free_mask = np.zeros(m, dtype=bool)
+        free_mask[free] = True
+        object.__setattr__(self, "free", free)
+        object.__setattr__(self, "ex_mask", ex_mask)
+        object.__setattr__(self, "free_mask", free_mask)
+
+    @property
+    def progress(self) -> Progress:
+        return self.prob.progress
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How a Newton solve ended, and where.
+
+    ``status``: "converged"; "face" (the targets touch the faces ``faces``, each
+    ``(direction d, margin)``: the face minimising ``F @ d``); "stalled" (rounding stopped
+    the progress) or "max_iter".
+    """
+
+    status: Status
+    lam: Array
+    ev: Evaluation
+    faces: FaceList = ()

@@ -23,8 +23,8 @@ from ._blocks import Support
 from ._faces import check_ranges, flat_directions, raise_no_common_state, record_face
 from ._kernel import PassRequest
 from ._moments import EmptySupportError, Evaluation, MomentEngine
-from ._newton import NewtonTask, Verdict, newton
-from ._problem import Problem
+from ._newton import newton
+from ._problem import NewtonTask, Problem, Verdict
 from .errors import InfeasibleTargetsError
 
 __all__ = [
