@@ -89,6 +89,7 @@ class State:
     offset: float
     point: NDArray[np.float64]
     kl: float
+    log_z: float  # log sum_i w0_i exp(-lam . F_i), w0 normalised (the solver's log Z)
     converged: bool
     status: str
     message: str
@@ -167,8 +168,9 @@ def _solve(
     targets: NDArray[np.float64],
     sigma: NDArray[np.float64],
     lam0: NDArray[np.float64],
-) -> tuple[Any, str | None]:
-    """``maxent.solve`` on the columns ``cols``; (result, warning text or None)."""
+) -> Any:
+    """``maxent.solve`` on the columns ``cols``; its ConvergenceWarning is left to the
+    caller, who words it for reweighting (``converged`` and ``message`` say the same)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         res = solve(
@@ -178,11 +180,10 @@ def _solve(
             prior=frames.prior(),
             initial_multipliers=lam0,
         )
-    texts = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
     for w in caught:  # anything else is the caller's to see
         if not issubclass(w.category, ConvergenceWarning):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return res, (texts[0] if texts else None)
+    return res
 
 
 def _update_active(
@@ -228,14 +229,16 @@ def solve_linear(
         cols = np.flatnonzero(active)
         full = None
         if cols.size:
-            res, warned = _solve(frames, cols, data.targets[cols], s_theta[cols], lam[cols])
+            res = _solve(frames, cols, data.targets[cols], s_theta[cols], lam[cols])
             n_solves, n_iter = n_solves + 1, n_iter + res.n_iter
             lam = np.zeros(m)
             lam[cols] = res.multipliers
-            kl, solved = float(res.kl_divergence), res
-            ok, status, message = res.converged, res.status, warned or res.message
+            kl, log_z, solved = float(res.kl_divergence), float(res.log_Z), res
+            ok, status, message = res.converged, res.status, res.message
+            if not ok:
+                message += f" (largest residual {res.residual:.3g} in the averaged units)"
         else:
-            lam, kl, solved = np.zeros(m), 0.0, None
+            lam, kl, log_z, solved = np.zeros(m), 0.0, 0.0, None
             ok, status, message = True, "converged", "no data to fit: the prior"
         if cols.size == m:
             mean = np.array(res.moments)
@@ -251,7 +254,7 @@ def solve_linear(
         ok, status = False, "max_iter"
         message = f"the active set of the one-sided data did not settle in {it + 1} solves"
     state = replace(
-        start, theta=theta, lam=lam, mean=mean, active=active, kl=kl, converged=ok,
+        start, theta=theta, lam=lam, mean=mean, active=active, kl=kl, log_z=log_z, converged=ok,
         status=status, message=message, n_solves=start.n_solves + n_solves,
         n_iter=start.n_iter + n_iter, solved=solved,
     )  # fmt: skip
@@ -286,7 +289,7 @@ def initial_state(setup: Setup) -> State:
         a, b = nuisance_fit(setup.model.nuisance, mean, setup.data)
     return State(
         theta=math.inf, lam=np.zeros(m), mean=mean, active=np.zeros(m, bool), scale=a,
-        offset=b, point=mean.copy(), kl=0.0, converged=True, status="converged",
+        offset=b, point=mean.copy(), kl=0.0, log_z=0.0, converged=True, status="converged",
         message="the prior", n_solves=0, n_iter=0, solved=None,
     )  # fmt: skip
 

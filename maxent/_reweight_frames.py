@@ -7,10 +7,10 @@ power-averaged data) and the prior's log-weights.  A frames value offers
 
 - ``features(columns)`` and ``prior()``: what :func:`maxent.solve` is given for a subset
   of the observables (the solver's own back end does the passes of each solve);
-- ``chunks()``: the rows again, chunk by chunk, as float64, validated on the first walk
-  (messages name ``calc``, ``prior`` or ``log_prior`` and the frame), for the few passes
-  that are not solves (prior averages, the observables not in a solve, the final
-  log-weights and their log-sum-exp);
+- ``chunks()``: the rows again, chunk by chunk, as float64, for the few passes that are not
+  solves (prior averages and ranges, the observables left out of a solve, the final
+  log-weights); the first pass (:func:`frame_pass` with ``ranges``) checks the values
+  (messages name ``calc``, ``prior`` or ``log_prior`` and the frame);
 - ``outputs(lam, log_norm)``: the weights in the back end's own form (arrays for arrays,
   lazy dask arrays for dask, :class:`StreamedFrames` for a chunk source).
 
@@ -38,7 +38,8 @@ _CHUNK_ROWS_ELEMENTS = 1 << 21  # ~16 MB of float64 per chunk of a pass
 #: chunk instead of being converted (float32 or memory-mapped ``calc`` beyond memory)
 _CONVERT_LIMIT_BYTES = 1 << 29
 
-Chunk = tuple[NDArray[np.float64], "NDArray[np.float64] | None"]
+#: (calc block as float64 in the averaged space, log prior block or None, first frame)
+Chunk = tuple[NDArray[np.float64], "NDArray[np.float64] | None", int]
 
 
 def _chunk_rows(m: int) -> int:
@@ -59,19 +60,26 @@ def _is_source(x: Any) -> bool:
     )
 
 
-def to_linear(
-    block: NDArray[np.float64], powers: NDArray[np.float64], first_row: int
-) -> NDArray[np.float64]:
-    """Check a block of ``calc`` and map power-averaged columns to ``x**-p`` (a new array)."""
-    out = np.array(block, dtype=np.float64, copy=True)
-    if out.ndim == 1:
-        out = out[:, None]
-    bad = ~np.isfinite(out)
+def check_block(block: NDArray[np.float64], first_row: int) -> None:
+    """Raise, naming the frame and observable, unless every value of ``block`` is finite."""
+    bad = ~np.isfinite(block)
     if np.any(bad):
         i, k = (int(v) for v in np.argwhere(bad)[0])
         raise InvalidInputError(
-            f"`calc` must be finite; got {out[i, k]} at frame {first_row + i}, observable {k}."
+            f"`calc` must be finite; got {block[i, k]} at frame {first_row + i}, observable {k}."
         )
+
+
+def to_linear(
+    block: Any, powers: NDArray[np.float64], first_row: int, *, check: bool = True
+) -> NDArray[np.float64]:
+    """A block of ``calc`` as float64 (a new array), power-averaged columns mapped to
+    ``x**-p``; ``check`` checks finiteness (else the first pass does, from the ranges)."""
+    out = np.array(block, dtype=np.float64, copy=True)
+    if out.ndim == 1:
+        out = out[:, None]
+    if check:
+        check_block(out, first_row)
     cols = np.flatnonzero(powers > 0)
     if cols.size:
         sub = out[:, cols]
@@ -140,30 +148,41 @@ class PassSums:
 
 
 class _Accumulator:
-    """Streaming log-sum-exp sums of the weights, the weighted sums and the ranges."""
+    """Streaming log-sum-exp sums of the weights and, on request, the weighted sums (means,
+    second moments) and the ranges over the frames of positive prior weight."""
 
-    def __init__(self, m: int, lam: NDArray[np.float64], covariance: bool):
-        self.lam, self.m = lam, m
+    def __init__(self, m: int, lam: NDArray[np.float64], what: frozenset[str]):
+        self.lam, self.m, self.what = lam, m, what
+        self.tilted = bool(np.any(lam != 0))
         self.top = -np.inf
         self.s1 = self.s2 = 0.0
         self.sf = np.zeros(m)
-        self.sff = np.zeros((m, m)) if covariance else None
+        self.sff = np.zeros((m, m)) if "covariance" in what else None
         self.fmin, self.fmax = np.full(m, np.inf), np.full(m, -np.inf)
         self.n = self.n_support = 0
 
-    def add(self, f: NDArray[np.float64], lq: NDArray[np.float64] | None) -> None:
+    def _ranges(self, f: NDArray[np.float64], support: Any, start: int) -> None:
+        lo, hi = f.min(axis=0), f.max(axis=0)
+        if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+            check_block(f, start)  # NaN or inf: name the frame
+        if support is not None:
+            lo, hi = f[support].min(axis=0), f[support].max(axis=0)
+        self.fmin, self.fmax = np.minimum(self.fmin, lo), np.maximum(self.fmax, hi)
+
+    def add(self, f: NDArray[np.float64], lq: NDArray[np.float64] | None, start: int) -> None:
         self.n += f.shape[0]
-        a = -(f @ self.lam) if self.m else np.zeros(f.shape[0])
+        a = -(f @ self.lam) if self.tilted else np.zeros(f.shape[0])
+        support = None
         if lq is not None:
             a = a + lq
-            support = lq > -np.inf
-            f = f[support]
-            a = a[support]
-        self.n_support += f.shape[0]
-        if f.shape[0] == 0:
+            if np.any(lq == -np.inf):
+                support = lq > -np.inf
+        n_in = f.shape[0] if support is None else int(np.count_nonzero(support))
+        self.n_support += n_in
+        if "ranges" in self.what and n_in:
+            self._ranges(f, support, start)
+        if n_in == 0:
             return
-        self.fmin = np.minimum(self.fmin, f.min(axis=0))
-        self.fmax = np.maximum(self.fmax, f.max(axis=0))
         top = max(self.top, float(a.max()))
         if top > self.top:  # rescale what was summed to the new maximum
             shift = np.exp(self.top - top) if np.isfinite(self.top) else 0.0
@@ -173,10 +192,11 @@ class _Accumulator:
             if self.sff is not None:
                 self.sff *= shift
             self.top = top
-        e = np.exp(a - top)
+        e = np.exp(a - top)  # 0 outside the support (a = -inf)
         self.s1 += float(e.sum())
         self.s2 += float(e @ e)
-        self.sf += e @ f
+        if "means" in self.what:
+            self.sf += e @ f
         if self.sff is not None:
             self.sff += (f * e[:, None]).T @ f
 
@@ -203,23 +223,42 @@ class _Accumulator:
 
 
 def frame_pass(
-    frames: Frames, lam: NDArray[np.float64] | None = None, *, covariance: bool = False
+    frames: Frames,
+    lam: NDArray[np.float64] | None = None,
+    *,
+    means: bool = True,
+    ranges: bool = False,
+    covariance: bool = False,
 ) -> PassSums:
-    """One pass over every frame (see :class:`PassSums`); ``lam`` None is the prior."""
+    """One pass over every frame (see :class:`PassSums`); ``lam`` None is the prior.
+
+    The log-sum-exp sums are always taken; ``means``, ``ranges`` and ``covariance`` add
+    the weighted averages, the ranges (and the check that every value is finite: the
+    first pass asks for them) and the weighted covariance.  Fields not asked for are
+    zeros or infinities.
+    """
     m = len(frames.names)
-    acc = _Accumulator(m, np.zeros(m) if lam is None else np.asarray(lam, float), covariance)
-    for f, lq in frames.chunks():
-        acc.add(f, lq)
+    what = frozenset(k for k, on in (("means", means), ("ranges", ranges),
+                                     ("covariance", covariance)) if on)  # fmt: skip
+    acc = _Accumulator(m, np.zeros(m) if lam is None else np.asarray(lam, float), what)
+    for f, lq, start in frames.chunks():
+        acc.add(f, lq, start)
     return acc.result()
 
 
 # ----------------------------------------------------------------------------- back ends
 class Frames:
-    """Base of the three back ends: names, powers and the prior's kind."""
+    """Base of the three back ends.
+
+    ``names`` and ``powers`` describe the observables; ``prior_sums`` is the first pass
+    (:func:`frame_pass` at the prior, with ranges), set by the caller once made: it gives
+    the number of frames and the prior's normalisation to the outputs.
+    """
 
     names: tuple[str, ...]
     powers: NDArray[np.float64]
     lazy = False
+    prior_sums: PassSums | None = None
 
     def chunks(self) -> Iterator[Chunk]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -230,13 +269,17 @@ class Frames:
     def prior(self) -> Any:
         return None
 
+    def prior_log_norm(self) -> float:
+        assert self.prior_sums is not None, "the first pass sets prior_sums"
+        return self.prior_sums.log_norm
+
     def outputs(self, lam: NDArray[np.float64], log_norm: float) -> tuple[Any, Any, Any]:
-        """(weights, log_weights, prior_weights) in the back end's form."""
-        parts = [_weights_of(f, lq, lam, log_norm, self.prior_log_norm) for f, lq in self.chunks()]
+        """(weights, log_weights, prior_weights) in the back end's form (here: arrays,
+        from one walk over the chunks)."""
+        l0 = self.prior_log_norm()
+        parts = [_weights_of(f, lq, lam, log_norm, l0) for f, lq, _ in self.chunks()]
         cols = [np.concatenate([p[k] for p in parts]) for k in range(3)]
         return cols[0], cols[1], cols[2]
-
-    prior_log_norm = 0.0  # log of the prior's total weight, set after the first pass
 
 
 def _weights_of(
@@ -271,25 +314,27 @@ class ArrayFrames(Frames):
         self.names, self.powers = names, powers
         self.raw = calc
         self.log_q = log_q
-        self.n = calc.shape[0]
+        self.n = int(calc.shape[0])
         small = calc.shape[0] * calc.shape[1] * 8 <= _CONVERT_LIMIT_BYTES
-        self.lin = to_linear(calc, powers, 0) if small else None
+        self.lin = to_linear(calc, powers, 0, check=False) if small else None
         self.rows = _chunk_rows(len(names))
 
     def chunks(self) -> Iterator[Chunk]:
         for a in range(0, self.n, self.rows):
             b = min(a + self.rows, self.n)
-            f = self.lin[a:b] if self.lin is not None else to_linear(self.raw[a:b], self.powers, a)
-            yield f, None if self.log_q is None else self.log_q[a:b]
+            if self.lin is not None:
+                f = self.lin[a:b]
+            else:
+                f = to_linear(self.raw[a:b], self.powers, a, check=False)
+            yield f, None if self.log_q is None else self.log_q[a:b], a
 
     def features(self, columns: NDArray[np.int64]) -> Any:
         if self.lin is not None:
             return self.lin if columns.size == len(self.names) else self.lin[:, columns]
-
         top = 0.0 if self.log_q is None else float(np.max(self.log_q))
 
-        def source() -> Iterator[Chunk]:
-            for f, lq in self.chunks():
+        def source() -> Iterator[tuple[Any, Any]]:
+            for f, lq, _ in self.chunks():
                 yield f[:, columns], None if lq is None else np.exp(lq - top)
 
         return source
@@ -307,7 +352,8 @@ class ArrayFrames(Frames):
         sub.powers = np.zeros(columns.size)
         sub.raw = sub.lin = np.ascontiguousarray(calc[np.ix_(rows, columns)])
         sub.log_q = None if self.log_q is None else self.log_q[rows]
-        sub.n, sub.rows = rows.size, _chunk_rows(columns.size)
+        sub.n, sub.rows = int(rows.size), _chunk_rows(columns.size)
+        sub.prior_sums = None
         return sub
 
 
@@ -345,12 +391,12 @@ class DaskFrames(Frames):
         blocks = self.raw.to_delayed().ravel()
         starts = np.concatenate([[0], np.cumsum(self.raw.chunks[0])[:-1]]).astype(int)
         for block, start in zip(blocks, starts, strict=True):
-            f = to_linear(dask.compute(block)[0], self.powers, int(start))
+            f = to_linear(dask.compute(block)[0], self.powers, int(start), check=False)
             lq = None
             if self.prior_raw is not None:
                 q = np.asarray(self.prior_raw[start : start + f.shape[0]], dtype=np.float64)
                 lq = log_prior_block(q, self.kind, int(start), f.shape[0])
-            yield f, lq
+            yield f, lq, int(start)
 
     def features(self, columns: NDArray[np.int64]) -> Any:
         return self.lin if columns.size == len(self.names) else self.lin[:, columns]
@@ -363,6 +409,7 @@ class DaskFrames(Frames):
         return da.exp(self.log_q - da.max(self.log_q))
 
     def outputs(self, lam: NDArray[np.float64], log_norm: float) -> tuple[Any, Any, Any]:
+        """Lazy dask arrays, chunked like ``calc``."""
         import dask.array as da
 
         rows = self.lin.chunks[0]
@@ -371,7 +418,7 @@ class DaskFrames(Frames):
             _dask_log_weights, "i", self.lin, "ij", lq.rechunk(rows), "i", concatenate=True,
             lam=lam, log_norm=log_norm, dtype=np.float64, meta=np.empty(0),
         )  # fmt: skip
-        return da.exp(log_w), log_w, da.exp(lq - self.prior_log_norm)
+        return da.exp(log_w), log_w, da.exp(lq - self.prior_log_norm())
 
 
 def _log(q: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -380,8 +427,8 @@ def _log(q: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def _dask_linear(block: NDArray[np.float64], *, powers: NDArray[np.float64]) -> Any:
-    # Row numbers are not known inside a block: the first walk (chunks) names the frame.
-    return to_linear(block, powers, 0)
+    # Row numbers are not known inside a block; the first walk (chunks) checked the values.
+    return to_linear(block, powers, 0, check=False)
 
 
 def _dask_log_weights(
@@ -408,25 +455,28 @@ class SourceFrames(Frames):
     def chunks(self) -> Iterator[Chunk]:
         row = 0
         for fc, qc in self._raw():
-            f = to_linear(np.asarray(fc), self.powers, row)
+            f = to_linear(np.asarray(fc), self.powers, row, check=False)
             if f.shape[1] != len(self.names):
                 raise InvalidInputError(
                     f"the chunk of `calc` starting at frame {row} has {f.shape[1]} columns "
                     f"but there are {len(self.names)} observables."
                 )
-            yield f, log_prior_block(qc, "prior", row, f.shape[0])
+            yield f, log_prior_block(qc, "prior", row, f.shape[0]), row
             row += f.shape[0]
 
     def features(self, columns: NDArray[np.int64]) -> Any:
-        def source() -> Iterator[Chunk]:
-            for f, lq in self.chunks():
+        def source() -> Iterator[tuple[Any, Any]]:
+            for f, lq, _ in self.chunks():
                 yield f[:, columns], None if lq is None else np.exp(lq)  # the weights given
 
         return source
 
     def outputs(self, lam: NDArray[np.float64], log_norm: float) -> tuple[Any, Any, Any]:
-        n = sum(f.shape[0] for f, _ in self.chunks())
-        return tuple(StreamedFrames(self, lam, log_norm, k, n) for k in range(3))  # type: ignore[return-value]
+        """:class:`StreamedFrames`: computed chunk by chunk when walked."""
+        assert self.prior_sums is not None
+        n = self.prior_sums.n_frames
+        w, lw, w0 = (StreamedFrames(self, lam, log_norm, k, n) for k in range(3))
+        return w, lw, w0
 
 
 class StreamedFrames:
@@ -460,8 +510,9 @@ class StreamedFrames:
     def chunks(self) -> Iterator[NDArray[np.float64]]:
         """Yield the values for each chunk of the source, in order (one walk)."""
         fr = self._frames
-        for f, lq in fr.chunks():
-            yield _weights_of(f, lq, self._lam, self._log_norm, fr.prior_log_norm)[self._kind]
+        l0 = fr.prior_log_norm()
+        for f, lq, _ in fr.chunks():
+            yield _weights_of(f, lq, self._lam, self._log_norm, l0)[self._kind]
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> NDArray[Any]:
         out = np.concatenate(list(self.chunks())) if self.shape[0] else np.zeros(0)

@@ -155,13 +155,32 @@ def choose_theta(
         if theta == "cv":
             return _by_cross_validation(setup, start, thetas)
         return _by_rule(setup, start, theta, thetas)
-    state = fit_at(setup, theta, start)
+    state, message = _continued(setup, theta, start)
     pred = predicted(setup.model, state.mean, state.scale, state.offset)
     return ThetaChoice(
         theta=theta, rule="fixed", state=state, scan_theta=np.array([theta]),
         scan_chi2=np.array([chi2(setup.data, pred)]), scan_phi=np.exp(-np.array([state.kl])),
-        scan_validation=np.array([np.nan]), message="",
+        scan_validation=np.array([np.nan]), message=message,
     )  # fmt: skip
+
+
+def _continued(setup: Setup, theta: float, start: State) -> tuple[State, str]:
+    """The solution at ``theta`` from the prior, or, where that solve fails (weights that
+    concentrate on few frames at small theta), by continuation: 4 thetas per decade
+    from where the prior is nearly unchanged, each solve warm-started by the last."""
+    state = fit_at(setup, theta, start)
+    if state.converged or state.status not in ("max_iter", "stalled"):
+        return state, ""
+    top = 10.0 * _whitened_top(setup, start)
+    if not theta < top:
+        return state, ""
+    steps = int(math.ceil(4 * math.log10(top / theta))) + 1
+    path = start
+    for th in np.geomspace(top, theta, steps):
+        path = fit_at(setup, float(th), path)
+        if not path.converged:
+            return path, ""
+    return path, f"reached by continuation in theta ({steps} steps from {top:.3g})"
 
 
 # ----------------------------------------------------------------------------- cross-validation
@@ -169,7 +188,7 @@ def _cv_grid(setup: Setup, start: State, thetas: NDArray[np.float64] | None) -> 
     if thetas is not None:
         return np.sort(thetas)[::-1]
     top = 10.0 * _whitened_top(setup, start)
-    return top * 10.0 ** (-np.arange(13) / 2.0)  # 6 decades, 2 values per decade
+    return top * 10.0 ** (-np.arange(11) / 2.0)  # 5 decades, 2 values per decade
 
 
 def _splits(n: int, m: int) -> list[tuple[NDArray[np.int64], ...]]:
@@ -197,7 +216,8 @@ def _sub_setup(setup: Setup, rows: NDArray[np.int64], cols: NDArray[np.int64]) -
     sub = frames.subset(rows, cols)
     d = setup.data
     data = Data(d.targets[cols], d.sigma[cols], d.side[cols])
-    return Setup(sub, data, setup.model, frame_pass(sub))
+    sub.prior_sums = frame_pass(sub, ranges=True)
+    return Setup(sub, data, setup.model, sub.prior_sums)
 
 
 class _Fold:

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.special import logsumexp
 
 from . import _reweight_inputs as inputs
 from ._checks import check_positive
@@ -418,9 +419,10 @@ def reweight(
           the other 20 % of the frames (weighted by :math:`w^0_i e^{-\lambda\cdot F_i}`
           with the fitted multipliers; BME scores them on the training frames) as
           :math:`\chi^2` after over before; theta minimises the mean over the splits.
-          Needs ``calc`` in memory and no ``forward``.  Default grid: 13 values, 2 per
-          decade, from ten times the largest eigenvalue of the prior covariance of the
-          observables in units of sigma down.
+          Needs ``calc`` in memory and no ``forward``.  Default grid: 11 values, 2 per
+          decade over 5 decades, down from ten times the largest eigenvalue of the prior
+          covariance of the observables in units of sigma (where the prior is nearly
+          unchanged).
         - an alpha rule of :func:`maxent.fit` on :math:`\chi^2(\theta)` (theta plays
           alpha, the relative entropy the penalty): ``"lcurve"`` (largest curvature of
           :math:`\log\chi^2` against :math:`\log\theta`), ``"chi2kink"``, ``"linefit"``,
@@ -530,9 +532,9 @@ def reweight(
     s = inputs.observable_vector(sigma, "sigma", m)
     side = inputs.check_bounds(bounds, m)
     data = inputs.data_space(t, s, side, frames.powers)
-    prior_pass = frame_pass(frames)  # validates lazy frames, counts them
+    prior_pass = frame_pass(frames, ranges=True)  # checks the values, counts the frames
     _check_frames(prior_pass)
-    frames.prior_log_norm = prior_pass.log_norm
+    frames.prior_sums = prior_pass
     setup = Setup(frames, data, model, prior_pass)
     choice = choose_theta(setup, theta_arg, grid)
     return _result(setup, choice, t, s, side, unit or "")
@@ -562,11 +564,11 @@ def _data_averages(
     return np.where(on, back, pred)
 
 
-def _diagnosis(setup: Setup, state: State, final: PassSums, ess: float) -> tuple[str, str]:
+def _diagnosis(setup: Setup, state: State, ess: float) -> tuple[str, str]:
     """(status, message) of a converged fit: data no weighting can meet, collapsed weights."""
-    d = setup.data
+    d, ranges = setup.data, setup.prior
     slope = state.scale if setup.model.forward is None else 1.0
-    lo, hi = slope * final.fmin + state.offset, slope * final.fmax + state.offset
+    lo, hi = slope * ranges.fmin + state.offset, slope * ranges.fmax + state.offset
     lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
     if setup.model.forward is not None:
         lo, hi = np.full(lo.size, -np.inf), np.full(hi.size, np.inf)  # unknown range
@@ -577,7 +579,7 @@ def _diagnosis(setup: Setup, state: State, final: PassSums, ess: float) -> tuple
         names = setup.frames.names
         parts = []
         for k in bad[:5]:
-            what = "constant over the frames" if final.fmin[k] == final.fmax[k] else "ranging"
+            what = "constant over the frames" if ranges.fmin[k] == ranges.fmax[k] else "ranging"
             parts.append(
                 f"{names[k]!r} ({what} {lo[k]:.4g}..{hi[k]:.4g}, target {d.targets[k]:.4g} "
                 f"+- {d.sigma[k]:.3g})"
@@ -597,17 +599,17 @@ def _diagnosis(setup: Setup, state: State, final: PassSums, ess: float) -> tuple
     return "converged", f"converged ({state.n_solves} solves, {state.n_iter} Newton steps)"
 
 
-def _status(setup: Setup, choice: ThetaChoice, final: PassSums, ess: float) -> tuple[str, str]:
+def _status(setup: Setup, choice: ThetaChoice, ess: float) -> tuple[str, str]:
     state = choice.state
     if not state.converged:
-        message = f"reweight() at theta = {state.theta:.4g}: {state.message}"
+        message = f"reweight() at theta = {state.theta:.4g}: {state.message.rstrip('.')}"
         warnings.warn(
             message + "; the weights are the last iterate (raise theta, or check the data).",
             ConvergenceWarning,
             stacklevel=4,
         )
         return state.status, message
-    status, message = _diagnosis(setup, state, final, ess)
+    status, message = _diagnosis(setup, state, ess)
     if status != "converged":
         warnings.warn(f"reweight(): {message}.", UserWarning, stacklevel=4)
     if choice.message:
@@ -621,13 +623,21 @@ def _result(
 ) -> ReweightResult:  # fmt: skip
     frames: Frames = setup.frames
     state = choice.state
-    all_active = bool(np.all(state.active))
-    final = frame_pass(frames, state.lam, covariance=not all_active)
-    cov = state.covariance() if all_active else final.covariance
+    lam = state.lam
+    if np.all(state.active):
+        cov = state.covariance()
+    else:  # observables outside the last solve: one pass for all of them
+        cov = frame_pass(frames, lam, means=False, covariance=True).covariance
     assert cov is not None
-    weights, log_weights, prior_weights = frames.outputs(state.lam, final.log_norm)
-    ess = math.exp(min(2 * final.log_norm - final.log_norm2, math.log(final.n_support)))
-    status, message = _status(setup, choice, final, ess)
+    log_norm = setup.prior.log_norm + state.log_z
+    weights, log_weights, prior_weights = frames.outputs(lam, log_norm)
+    if frames.lazy:
+        sums = frame_pass(frames, lam, means=False)
+        ess = math.exp(2 * sums.log_norm - sums.log_norm2)
+    else:
+        ess = math.exp(-float(logsumexp(2.0 * log_weights)))
+    ess = min(ess, float(setup.prior.n_support))
+    status, message = _status(setup, choice, ess)
     start = initial_state(setup)
     before = predicted(setup.model, setup.prior.mean, start.scale, start.offset)
     after = predicted(setup.model, state.mean, state.scale, state.offset)
