@@ -220,6 +220,21 @@ def plain_pass(path: Path) -> float:
     return time.perf_counter() - start
 
 
+def covariance_floor(path: Path) -> float:
+    """Seconds of BLAS for one covariance pass (F^T diag(w) F in float64, n m^2 work),
+    from one block timed and scaled to all the rows."""
+    calc = np.load(path, mmap_mode="r")
+    rows = max(1024, (1 << 21) // calc.shape[1])
+    block = np.asarray(calc[:rows], dtype=np.float64)
+    w = np.full(rows, 1.0 / rows)
+    best = np.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        (block * w[:, None]).T @ block
+        best = min(best, time.perf_counter() - start)
+    return best * calc.shape[0] / rows
+
+
 class Tally:
     """Counts and times the solves and the reweighting's own passes."""
 
@@ -260,6 +275,7 @@ def bench_scale(scratch: Path, n: int, m: int, theta: float, load: bool) -> None
     tally = Tally()
     with cpu_load(load):
         one = min(plain_pass(path) for _ in range(2))
+        cov_floor = covariance_floor(path)
         calc = np.load(path, mmap_mode="r")
         with MemoryPeak() as mem, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -278,6 +294,8 @@ def bench_scale(scratch: Path, n: int, m: int, theta: float, load: bool) -> None
     print(f"  reweight's own passes: {len(tally.passes)}, {sum(tally.passes):.1f} s")
     print(f"  one plain pass (read + float32 matvec): {one:.2f} s; wall = {wall / one:.0f} "
           "plain passes")  # fmt: skip
+    print(f"  BLAS floor of one covariance pass (n m^2 float64): {cov_floor:.1f} s; solver "
+          f"passes x floor = {sum(p for _, _, p in tally.solves) * cov_floor:.0f} s")  # fmt: skip
 
 
 def bench_stream(n: int, m: int, load: bool) -> None:

@@ -299,9 +299,10 @@ def _weights_of(
 class ArrayFrames(Frames):
     """Frames in an in-memory (or memory-mapped) array.
 
-    Arrays up to :data:`_CONVERT_LIMIT_BYTES` as float64 are mapped once to a float64
-    array that every solve reads; larger ones (float32 ``calc``, memory maps) are handed
-    to the solver as a chunk source over row blocks, converted block by block.
+    A float64 array without power averaging is read as it is.  Others up to
+    :data:`_CONVERT_LIMIT_BYTES` as float64 are converted once (and ``x**-p`` taken);
+    larger ones (float32 ``calc`` beyond memory, memory maps) are handed to the solver as
+    a chunk source over row blocks, converted block by block.
     """
 
     def __init__(
@@ -315,8 +316,12 @@ class ArrayFrames(Frames):
         self.raw = calc
         self.log_q = log_q
         self.n = int(calc.shape[0])
-        small = calc.shape[0] * calc.shape[1] * 8 <= _CONVERT_LIMIT_BYTES
-        self.lin = to_linear(calc, powers, 0, check=False) if small else None
+        if calc.dtype == np.float64 and not np.any(powers > 0):
+            self.lin = calc  # read as it is (never written), whatever its size
+        elif calc.shape[0] * calc.shape[1] * 8 <= _CONVERT_LIMIT_BYTES:
+            self.lin = to_linear(calc, powers, 0, check=False)
+        else:
+            self.lin = None
         self.rows = _chunk_rows(len(names))
 
     def chunks(self) -> Iterator[Chunk]:

@@ -46,7 +46,7 @@ def plot_theta_scan(result: Any, *, ax: Any = None) -> Any:
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
+        _, ax = plt.subplots(figsize=(6.4, 4.6), layout="constrained")
     theta = np.asarray(result.scan_theta)
     order = np.argsort(theta)[::-1]
     th = theta[order]
@@ -70,6 +70,8 @@ def plot_theta_scan(result: Any, *, ax: Any = None) -> Any:
                label=rf"$\theta$ = {result.theta:.3g} ({result.theta_rule})")  # fmt: skip
     lines = ax.get_legend_handles_labels()
     more = right.get_legend_handles_labels()
-    ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize="small", loc="best")
+    # below the axes: the curves fill the panel from corner to corner
+    ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize="small", ncol=2,
+              loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)  # fmt: skip
     ax.right_axis = right
     return ax

@@ -142,7 +142,7 @@ def _figure(res: Any, path: Path) -> None:
     right.set_ylabel("value")
     right.set_title(rf"$\chi^2$ {res.chi2_before:.3g} $\to$ {res.chi2_after:.3g}, "
                     rf"$\phi$ = {res.phi:.3g}", fontsize="medium")  # fmt: skip
-    right.legend(fontsize="small")
+    right.legend(fontsize="small", loc="best")
     fig.savefig(path, dpi=150)
     plt.close(fig)
 

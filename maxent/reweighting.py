@@ -400,8 +400,9 @@ def reweight(
     calc : array_like, DataArray, dask array or chunk source, shape (n_frames, n_observables)
         The observables computed on each frame, :math:`F_{ik}`.  A DataArray with dims
         ``frame`` and another one names the observables by that dimension's coordinate.
-        float32 arrays are accepted; in-memory arrays beyond 512 MB as float64 (e.g. a
-        memory-mapped ``.npy`` file) are streamed to the solver block by block.  For more
+        float32 arrays are accepted: those beyond 512 MB as float64 (e.g. a
+        memory-mapped ``.npy`` file) are streamed to the solver block by block, converted
+        as they are read.  ``calc`` is only read, never modified.  For more
         frames than memory: a dask array chunked along the frames, or a *chunk source*, a
         callable returning a fresh iterable of ``(calc_chunk, prior_chunk)`` pairs
         (``prior_chunk`` None for equal weights) on every call.
@@ -572,8 +573,10 @@ def _diagnosis(setup: Setup, state: State, ess: float) -> tuple[str, str]:
     lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
     if setup.model.forward is not None:
         lo, hi = np.full(lo.size, -np.inf), np.full(hi.size, np.inf)  # unknown range
-    below = (d.side <= 0) & (d.targets < lo - d.sigma)
-    above = (d.side >= 0) & (d.targets > hi + d.sigma)
+    # an upper bound (side +1) is out of reach when every frame lies above it, a lower
+    # bound when every frame lies below it; two-sided data either way
+    below = (d.side >= 0) & (d.targets < lo - d.sigma)
+    above = (d.side <= 0) & (d.targets > hi + d.sigma)
     bad = np.flatnonzero(below | above)
     if bad.size:
         names = setup.frames.names

@@ -478,6 +478,15 @@ def test_target_beyond_every_frame_is_reported() -> None:
     assert np.all(np.isfinite(res.weights)) and res.weights[-1] > 0.9
 
 
+def test_one_sided_data_are_unreachable_only_on_their_violating_side() -> None:
+    calc = np.arange(5.0)
+    res = maxent.reweight(calc, [9.0], [0.5], theta=0.1, bounds="upper")  # met by all
+    assert res.status == "converged" and res.multipliers[0] == 0 and res.chi2_after == 0
+    with pytest.warns(UserWarning, match="no weighting of the frames can reach"):
+        res = maxent.reweight(calc, [-3.0], [0.5], theta=0.1, bounds="upper")
+    assert res.status == "unreachable" and res.weights[0] > 0.9
+
+
 def test_collapsed_weights_are_reported() -> None:
     with pytest.warns(UserWarning, match="effective frames"):
         res = maxent.reweight(np.arange(10.0), [8.999], [1e-3], theta=1e-3)

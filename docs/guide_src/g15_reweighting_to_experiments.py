@@ -28,7 +28,6 @@ the result.
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 
 import maxent
 
