@@ -277,7 +277,9 @@ class ReweightResult:
         Returns
         -------
         ReweightPrediction
-            Averages, :math:`\\chi^2`, RMSD and violations before and after.
+            Averages, :math:`\\chi^2`, RMSD and violations before and after.  The weights
+            are used as they are: this result's nuisance scale and offset (``fit``) apply
+            to its own data, not to these.
 
         Raises
         ------
