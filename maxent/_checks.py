@@ -29,6 +29,7 @@ __all__ = [
     "check_nonnegative",
     "check_positive",
     "check_memory",
+    "dimensionless_array",
     "dimensionless_real",
     "first_bad_index",
     "random_generator",
@@ -419,3 +420,20 @@ def dimensionless_real(value: Any, name: str, **options: Any) -> float:
     if is_quantity(value):
         value = magnitude(value, name, resolve_units(None), "energy")
     return real_number(value, name, **options)  # type: ignore[return-value]
+
+
+def dimensionless_array(value: Any, name: str, **options: Any) -> NDArray[np.float64]:
+    """:func:`as_float_array` for model parameters without a unit (temperatures of a
+    lattice model): a dimensionless Quantity, or a list of them, is converted; one with a
+    unit is refused."""
+    from ._units import is_quantity, magnitude, resolve_units
+
+    natural = resolve_units(None)
+    if is_quantity(value):
+        value = magnitude(value, name, natural, "energy")
+    elif isinstance(value, (list, tuple)) and any(is_quantity(v) for v in value):
+        value = [
+            magnitude(v, f"{name}[{k}]", natural, "energy") if is_quantity(v) else v
+            for k, v in enumerate(value)
+        ]
+    return as_float_array(value, name, **options)

@@ -39,6 +39,7 @@ __all__ = [
     "RHAT_LIMIT",
     "Z_LIMIT",
     "active_client",
+    "check_counts",
     "check_model",
     "check_temperature",
     "initial_states",
@@ -99,9 +100,11 @@ def initial_states(model: Any, initial: object, n_chains: int, rngs: list) -> li
     )
 
 
-def _counts(
+def check_counts(
     n_sweeps: object, n_equilibration: object, thin: object, n_chains: object
 ) -> tuple[int, int, int, int]:
+    """Checked ``(n_sweeps, n_equilibration, thin, n_chains)``; refuses records that
+    would not fit in memory (before anything runs)."""
     n_sweeps = integer(n_sweeps, "n_sweeps", minimum=1)
     thin = integer(thin, "thin", minimum=1)
     n_chains = integer(n_chains, "n_chains", minimum=1)
@@ -161,7 +164,7 @@ def run_chains(
     t, beta = check_temperature(temperature)
     smp = sampler_named(sampler)
     smp.check(model, beta)
-    n_sweeps, n_eq, thin, n_chains = _counts(n_sweeps, n_equilibration, thin, n_chains)
+    n_sweeps, n_eq, thin, n_chains = check_counts(n_sweeps, n_equilibration, thin, n_chains)
     rngs = random_generator(seed).spawn(n_chains)
     starts = initial_states(model, initial, n_chains, rngs)
     if beta == 0:
