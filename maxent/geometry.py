@@ -269,7 +269,7 @@ def triangular(rows: int, columns: int | None = None) -> Lattice:
     _check_size(rows * columns, 3 * rows * columns, f"a triangular lattice {shape}")
     bonds, _ = _periodic(shape, [(1, 0), (0, 1), (1, 1)])
     i, j = np.indices(shape)
-    three = ((i - j) % 3).ravel()  # proper when both sides are multiples of 3
+    three = ((i + j) % 3).ravel()  # proper when both sides are multiples of 3
     return Lattice(
         f"triangular {rows}x{columns}, periodic", rows * columns, bonds, shape, 2, three, "triangular"
     )

@@ -126,6 +126,8 @@ def run_tempering(
             outputs = (out_e, out_n0) if record else None
             in_threads(functools.partial(_advance_slot, smp, n, thin, outputs, done), chains, threads)
             done += n
+            if record and done == total:
+                break  # the last records belong to the configurations left
             attempts[parity::2] += record
             _exchange(chains, parity, swap_rng, accepted if record else np.zeros(k - 1))
             parity ^= 1
