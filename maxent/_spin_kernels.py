@@ -53,19 +53,27 @@ def rng_state(rng: np.random.Generator) -> NDArray[np.uint64]:
 
 
 def pack_spins(spins: NDArray[np.int8]) -> NDArray[np.uint64]:
-    """Pack an (L1, 64 W) array of +-1 spins into (L1, W) words: column w + W b is bit b."""
+    """Pack an (L1, L2) array of +-1 spins, L2 even, into (L1, 2, W) words of up bits:
+    plane p of row i holds the columns 2 b + p, bit b % 64 of word b // 64 (W words of
+    64 bits hold the L2 / 2 columns of a plane; the bits beyond them are 0)."""
     n1, n2 = spins.shape
-    bits = (spins.reshape(n1, 64, n2 // 64) == 1).astype(np.uint64)
-    shifts = np.arange(64, dtype=np.uint64)[None, :, None]
-    return np.bitwise_or.reduce(bits << shifts, axis=1)
+    half = n2 // 2
+    nw = -(-half // 64)
+    up = (spins == 1).reshape(n1, half, 2).transpose(0, 2, 1)
+    bits = np.zeros((n1, 2, nw * 64), dtype=np.uint64)
+    bits[:, :, :half] = up
+    shifts = np.arange(64, dtype=np.uint64)
+    return np.bitwise_or.reduce(bits.reshape(n1, 2, nw, 64) << shifts, axis=3)
 
 
-def unpack_spins(words: NDArray[np.uint64]) -> NDArray[np.int8]:
-    """Inverse of :func:`pack_spins`."""
-    n1, nw = words.shape
-    shifts = np.arange(64, dtype=np.uint64)[None, :, None]
-    bits = (words[:, None, :] >> shifts) & np.uint64(1)
-    return (2 * bits.astype(np.int8) - 1).reshape(n1, 64 * nw)
+def unpack_spins(words: NDArray[np.uint64], n2: int) -> NDArray[np.int8]:
+    """Inverse of :func:`pack_spins` for ``n2`` columns."""
+    n1, _, nw = words.shape
+    half = n2 // 2
+    shifts = np.arange(64, dtype=np.uint64)
+    bits = (words[..., None] >> shifts) & np.uint64(1)
+    up = bits.reshape(n1, 2, nw * 64)[:, :, :half].transpose(0, 2, 1).reshape(n1, n2)
+    return (2 * up.astype(np.int8) - 1).astype(np.int8)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -140,62 +148,77 @@ def _popcount(x):
     return int((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _horizontal(planes, i, p, w, nw, last):
+    """(left, right) neighbour words of plane p, word w of row i (see pack_spins): the
+    columns 2b + p - 1 and 2b + p + 1 of the bits b of the word, periodic."""
+    one = np.uint64(1)
+    if p == 0:  # columns 2b - 1 (plane 1, bit b - 1) and 2b + 1 (plane 1, bit b)
+        other = planes[i, 1]
+        if w > 0:
+            carry = other[w - 1] >> np.uint64(63)
+        else:
+            carry = (other[nw - 1] >> np.uint64(last)) & one
+        return (other[w] << one) | carry, other[w]
+    other = planes[i, 0]  # columns 2b + 1 - 1 (plane 0, bit b), 2b + 2 (plane 0, bit b + 1)
+    if w < nw - 1:
+        right = (other[w] >> one) | (other[w + 1] << np.uint64(63))
+    else:
+        right = (other[w] >> one) | ((other[0] & one) << np.uint64(last))
+    return other[w], right
+
+
 @njit(cache=True, nogil=True)
-def _packed_observables(words):
-    """(number of unsatisfied bonds, number of up spins) of a packed lattice."""
-    n1, nw = words.shape
+def _packed_observables(planes, n2):
+    """(number of unsatisfied bonds, number of up spins) of packed planes."""
+    n1, _, nw = planes.shape
+    half = n2 // 2
+    last = (half - 1) % 64
     anti = 0
     up = 0
     for i in range(n1):
         below = (i + 1) % n1
         for w in range(nw):
-            x = words[i, w]
-            up += _popcount(x)
-            anti += _popcount(x ^ words[below, w])
-            if w < nw - 1:
-                right = words[i, w + 1]
-            else:
-                y = words[i, 0]
-                right = (y >> np.uint64(1)) | (y << np.uint64(63))
-            anti += _popcount(x ^ right)
+            mask = ~np.uint64(0) if w < nw - 1 else (~np.uint64(0)) >> np.uint64(63 - last)
+            for p in range(2):
+                x = planes[i, p, w]
+                up += _popcount(x & mask)
+                anti += _popcount((x ^ planes[below, p, w]) & mask)
+            _, right = _horizontal(planes, i, 1, w, nw, last)
+            anti += _popcount((planes[i, 0, w] ^ planes[i, 1, w]) & mask)
+            anti += _popcount((planes[i, 1, w] ^ right) & mask)
     return anti, up
 
 
 @njit(cache=True, nogil=True)
 def metropolis_ising_2d_packed(
-    words, threshold, always, rng, sweep0, n_sweeps, thin, coupling, out_e, out_n0
+    planes, n2, threshold, always, rng, sweep0, n_sweeps, thin, coupling, out_e, out_n0
 ):
     """Multi-spin-coded checkerboard Metropolis, square-lattice Ising, zero field, J > 0.
 
-    ``words[i, w]`` holds bit b = (spin at row i, column w + W b is up), W = number of
-    words per row (even, so a word's 64 spins share one sublattice).  A spin with n
-    anti-aligned neighbours flips for n >= 3, with probability 1/2 for n = 2 (no energy
-    change), p = exp(-4 beta J) for n = 1 and p^2 for n = 0 (two independent
+    ``planes`` as made by :func:`pack_spins` from an L1 x ``n2`` lattice (``n2`` even):
+    the 64 bits of a word are sites of one colour, none adjacent, updated at once.  A
+    spin with n anti-aligned neighbours flips for n >= 3, with probability 1/2 for n = 2
+    (no energy change), p = exp(-4 beta J) for n = 1 and p^2 for n = 0 (two independent
     Bernoulli(p) words).  ``threshold`` is p 2^64 (``always``: p = 1).  Energy and the
     number of up spins are recomputed by popcounts when recorded.
     """
-    n1, nw = words.shape
-    n_sites = n1 * nw * 64
+    n1, _, nw = planes.shape
+    half = n2 // 2
+    last = (half - 1) % 64
+    n_sites = n1 * n2
     ones = ~np.uint64(0)
     for sweep in range(sweep0, sweep0 + n_sweeps):
-        for parity in range(2):
+        for color in range(2):
             for i in range(n1):
+                p = (color + i) & 1
                 up = (i - 1) % n1
                 down = (i + 1) % n1
-                for w in range((i + parity) & 1, nw, 2):
-                    x = words[i, w]
-                    if w > 0:
-                        left = words[i, w - 1]
-                    else:
-                        y = words[i, nw - 1]
-                        left = (y << np.uint64(1)) | (y >> np.uint64(63))
-                    if w < nw - 1:
-                        right = words[i, w + 1]
-                    else:
-                        y = words[i, 0]
-                        right = (y >> np.uint64(1)) | (y << np.uint64(63))
-                    a = x ^ words[up, w]
-                    b = x ^ words[down, w]
+                for w in range(nw):
+                    x = planes[i, p, w]
+                    left, right = _horizontal(planes, i, p, w, nw, last)
+                    a = x ^ planes[up, p, w]
+                    b = x ^ planes[down, p, w]
                     c = x ^ left
                     d = x ^ right
                     s1 = a ^ b
@@ -206,17 +229,20 @@ def metropolis_ising_2d_packed(
                     eq2 = (c1 | c2 | (s1 & s2)) & ~ge3
                     eq1 = (s1 ^ s2) & ~(c1 | c2)
                     eq0 = ~(a | b | c | d)
-                    half = _next_ss(rng) if eq2 != 0 else ones
+                    half_bits = _next_ss(rng) if eq2 != 0 else ones
                     if always:
                         r1 = ones
                         r2 = ones
                     else:
                         r1 = _bernoulli_word(rng, threshold) if (eq1 | eq0) != 0 else ones
                         r2 = _bernoulli_word(rng, threshold) if (eq0 & r1) != 0 else ones
-                    words[i, w] = x ^ (ge3 | (eq2 & half) | (eq1 & r1) | (eq0 & r1 & r2))
+                    flip = ge3 | (eq2 & half_bits) | (eq1 & r1) | (eq0 & r1 & r2)
+                    if w == nw - 1:
+                        flip &= ones >> np.uint64(63 - last)
+                    planes[i, p, w] = x ^ flip
         if (sweep + 1) % thin == 0:
             k = (sweep + 1) // thin - 1
-            anti, n_up = _packed_observables(words)
+            anti, n_up = _packed_observables(planes, n2)
             out_e[k] = -coupling * (2.0 * n_sites - 2.0 * anti)
             out_n0[k] = n_up
 

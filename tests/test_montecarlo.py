@@ -25,6 +25,9 @@ CASES = [
     (maxent.IsingModel(lattice.square(4)), 2.269, ALL),
     (maxent.IsingModel(lattice.square(4), coupling=-1.0), 2.0, LOCAL),
     (maxent.IsingModel(lattice.square(3, 4), coupling=0.7, field=0.4), 1.7, LOCAL),
+    (maxent.IsingModel(lattice.square(3, 4)), 2.0, ALL),  # multi-spin, odd side first
+    (maxent.IsingModel(lattice.square(5, 2), coupling=0.8), 1.5, ALL),  # transposed
+    (maxent.IsingModel(lattice.square(2, 6)), 1.2, ALL),  # double bonds
     (maxent.IsingModel(lattice.triangular(3, 4)), 3.0, ALL),
     (maxent.IsingModel(lattice.triangular(3, 3), coupling=-1.0), 1.5, LOCAL),
     (maxent.IsingModel(lattice.honeycomb(2, 3)), 1.5, ALL),
@@ -115,6 +118,8 @@ def test_metropolis_on_a_ring_is_unbiased():
     [
         maxent.IsingModel((6, 5)),
         maxent.IsingModel((4, 128)),
+        maxent.IsingModel((3, 130)),
+        maxent.IsingModel((7, 2)),
         maxent.PottsModel((3, 4, 3), q=4),
         maxent.IsingModel(lattice.honeycomb(3, 2)),
     ],
@@ -182,8 +187,11 @@ def test_trapped_chain_warns():
 
 
 def test_packing_round_trip():
-    spins = maxent.IsingModel((2, 128)).random_configuration(np.random.default_rng(3))
-    np.testing.assert_array_equal(kern.unpack_spins(kern.pack_spins(spins)), spins)
+    for shape in ((2, 128), (3, 10), (5, 200), (4, 2)):
+        spins = maxent.IsingModel(shape).random_configuration(np.random.default_rng(3))
+        planes = kern.pack_spins(spins)
+        assert planes.shape == (shape[0], 2, -(-shape[1] // 128))
+        np.testing.assert_array_equal(kern.unpack_spins(planes, shape[1]), spins)
 
 
 def test_sample_sweep_matches_exact_and_is_reproducible():
