@@ -37,8 +37,8 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
     from .plotting import plot_populations, plot_sweep
     from .result import MaxEntResult
     from .solver import solve
-    from .tempering import parallel_tempering
     from .sweep import temperature_sweep
+    from .tempering import parallel_tempering
 
 # public name -> submodule that defines it (a submodule itself maps to None)
 _LAZY: dict[str, str | None] = {

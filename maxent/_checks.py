@@ -386,10 +386,10 @@ def random_generator(seed: Any, name: str = "seed") -> np.random.Generator:
 
     Examples
     --------
-    >>> random_generator(-1)
+    >>> random_generator(-1)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
         ...
-    maxent.errors.InvalidInputError: `seed` must be None, an int >= 0, a SeedSequence or a numpy Generator; got -1.
+    maxent.errors.InvalidInputError: `seed` must be None, an int >= 0, ...; got -1.
     """
     if seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence)):
         return np.random.default_rng(seed)

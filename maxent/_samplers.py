@@ -47,7 +47,9 @@ class Chain:
     stop: threading.Event | None = None  # set by the caller to stop between chunks
 
 
-def new_chain(model: Any, beta: float, states: NDArray[np.int8], rng: np.random.Generator) -> Chain:
+def new_chain(
+    model: Any, beta: float, states: NDArray[np.int8], rng: np.random.Generator
+) -> Chain:
     """A chain at ``beta`` from flat ``states`` (copied), energy and count recomputed."""
     states = np.array(states, dtype=np.int8).reshape(-1)
     return Chain(
@@ -335,9 +337,7 @@ def advance(
             done += step
 
 
-def in_threads(
-    task: Callable[[Chain], Any], chains: Sequence[Chain], n_threads: int
-) -> list[Any]:
+def in_threads(task: Callable[[Chain], Any], chains: Sequence[Chain], n_threads: int) -> list[Any]:
     """``task(chain)`` for every chain, over up to ``n_threads`` threads (the kernels
     release the GIL; each is single-threaded).  Ctrl-C stops every chain at its next
     chunk."""

@@ -43,7 +43,7 @@ _BYTES_PER_BOND = 48
 
 
 def _frozen(a: ArrayLike, dtype: type = np.int64) -> NDArray[np.int64]:
-    arr = np.array(a, dtype=dtype)
+    arr: NDArray[np.int64] = np.array(a, dtype=dtype)
     arr.setflags(write=False)
     return arr
 
@@ -271,7 +271,13 @@ def triangular(rows: int, columns: int | None = None) -> Lattice:
     i, j = np.indices(shape)
     three = ((i + j) % 3).ravel()  # proper when both sides are multiples of 3
     return Lattice(
-        f"triangular {rows}x{columns}, periodic", rows * columns, bonds, shape, 2, three, "triangular"
+        f"triangular {rows}x{columns}, periodic",
+        rows * columns,
+        bonds,
+        shape,
+        2,
+        three,
+        "triangular",
     )
 
 
@@ -337,8 +343,10 @@ def graph(edges: ArrayLike, n_sites: int | None = None) -> Lattice:
     arr = np.asarray(edges)
     if arr.size == 0:
         arr = arr.reshape(0, 2)
-    if arr.ndim != 2 or arr.shape[1] != 2 or not (
-        np.issubdtype(arr.dtype, np.integer) or arr.size == 0
+    if (
+        arr.ndim != 2
+        or arr.shape[1] != 2
+        or not (np.issubdtype(arr.dtype, np.integer) or arr.size == 0)
     ):
         raise InvalidInputError(
             f"`edges` must be an (n_bonds, 2) array of site indices (ints); got an array of "

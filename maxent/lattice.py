@@ -132,7 +132,7 @@ class _SpinModel:
         object.__setattr__(self, "field", dimensionless_real(self.field, "field"))
 
     if TYPE_CHECKING:
-        q: int  # a class attribute of IsingModel, a field of PottsModel
+        q: int = 2  # a class attribute of IsingModel, a field of PottsModel
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -210,9 +210,7 @@ class _SpinModel:
         states = rng.integers(0, self.q, size=self.n_sites).astype(np.int8)
         return self.from_states(states)
 
-    def to_states(
-        self, configuration: ArrayLike, name: str = "configuration"
-    ) -> NDArray[np.int8]:
+    def to_states(self, configuration: ArrayLike, name: str = "configuration") -> NDArray[np.int8]:
         """Flat states (..., n_sites) of :attr:`potts_form` of a checked configuration."""
         raise NotImplementedError
 
@@ -283,9 +281,7 @@ class IsingModel(_SpinModel):
         j, h = self.coupling, self.field
         return PottsForm(2, 2.0 * j, 2.0 * h, j * self.n_bonds + h * self.n_sites)
 
-    def to_states(
-        self, configuration: ArrayLike, name: str = "configuration"
-    ) -> NDArray[np.int8]:
+    def to_states(self, configuration: ArrayLike, name: str = "configuration") -> NDArray[np.int8]:
         c = self._config(configuration, name)
         if np.any(np.abs(c) != 1):
             raise InvalidInputError(f"`{name}` of an Ising model must hold only +1 and -1.")
@@ -354,9 +350,7 @@ class PottsModel(_SpinModel):
         """The model itself: :math:`J_P = J`, :math:`h_P = h`, :math:`c = 0`."""
         return PottsForm(self.q, self.coupling, self.field, 0.0)
 
-    def to_states(
-        self, configuration: ArrayLike, name: str = "configuration"
-    ) -> NDArray[np.int8]:
+    def to_states(self, configuration: ArrayLike, name: str = "configuration") -> NDArray[np.int8]:
         c = self._config(configuration, name)
         if np.any((c < 0) | (c >= self.q)):
             raise InvalidInputError(

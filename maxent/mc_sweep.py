@@ -10,7 +10,7 @@ disagree.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import numpy as np
@@ -236,11 +236,11 @@ def sample_sweep(
     }
     if sampler == "parallel_tempering":
         options.update(exchange_every=exchange_every, base_sampler=tempering_sampler)
-        points = _tempering_points(model, temps, options, seed, int(n_blocks))  # type: ignore
+        points = _tempering_points(model, temps, options, seed, int(n_blocks))
     else:
         sampler_named(sampler)  # before any chain runs
         options["sampler"] = sampler
-        points = _grid_points(model, temps, options, seed, int(n_blocks), progress)  # type: ignore
+        points = _grid_points(model, temps, options, seed, int(n_blocks), progress)
     rhat = np.array([p["rhat_energy"][0] for p in points])
     z = np.array([p["z_max_energy"][0] for p in points])
     bad_t = temps[(rhat > RHAT_LIMIT) | (z > Z_LIMIT)]
@@ -279,7 +279,7 @@ def _grid_points(
 def _sweep_dataset(
     model: Any, temps: NDArray[np.float64], points: list[dict], sampler: str, n_sweeps: object
 ) -> xr.Dataset:
-    data = {}
+    data: dict[Hashable, Any] = {}
     for name, (long_name, units, desc) in _SWEEP_VARS.items():
         data[name] = variable(
             "temperature", np.array([p[name][0] for p in points]), long_name, units, desc

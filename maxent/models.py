@@ -18,8 +18,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
 from ._checks import as_float_array, integer, real_number
-from .errors import InvalidInputError
 from .enumeration import lattice_spectrum
+from .errors import InvalidInputError
 from .ising_exact import ising_2d_degeneracies, ising_2d_log_degeneracy
 from .ising_thermo import ising_2d_thermo
 from .levels import EnergyLevels

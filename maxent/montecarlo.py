@@ -75,7 +75,11 @@ def initial_states(model: Any, initial: object, n_chains: int, rngs: list) -> li
     ...), ``"random"``, ``"ordered"`` (the model's cold start), or configurations (one
     for all chains, or one per chain along a first axis)."""
     if isinstance(initial, str):
-        kinds = {"random": ["random"], "ordered": ["ordered"], "hot_and_cold": ["random", "ordered"]}
+        kinds = {
+            "random": ["random"],
+            "ordered": ["ordered"],
+            "hot_and_cold": ["random", "ordered"],
+        }
         if initial not in kinds:
             raise InvalidInputError(
                 "`initial` must be 'hot_and_cold', 'random', 'ordered' or a configuration; "
@@ -111,7 +115,11 @@ def check_counts(
     assert n_sweeps is not None and thin is not None and n_chains is not None
     if n_sweeps < thin:
         raise InvalidInputError(f"`n_sweeps` = {n_sweeps} must be >= `thin` = {thin}.")
-    n_eq = n_sweeps // 10 if n_equilibration is None else integer(n_equilibration, "n_equilibration", minimum=0)
+    n_eq = (
+        n_sweeps // 10
+        if n_equilibration is None
+        else integer(n_equilibration, "n_equilibration", minimum=0)
+    )
     assert n_eq is not None
     check_memory(
         float(n_chains) * (n_sweeps // thin) * _BYTES_PER_RECORD,
@@ -296,9 +304,7 @@ def monte_carlo(
 
 
 def _per_chain(series: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    taus = np.array(
-        [integrated_autocorrelation_time(x) if x.size > 1 else np.nan for x in series]
-    )
+    taus = np.array([integrated_autocorrelation_time(x) if x.size > 1 else np.nan for x in series])
     eq = np.array([equilibration_time(x) if x.size >= 8 else 0 for x in series], dtype=np.int64)
     return taus, eq
 

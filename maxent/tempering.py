@@ -20,13 +20,12 @@ K. Hukushima and K. Nemoto, J. Phys. Soc. Jpn. 65, 1604 (1996).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike
-
-import functools
 
 from ._checks import dimensionless_array, integer, random_generator
 from ._dataset import dataset, variable
@@ -124,7 +123,9 @@ def run_tempering(
         while done < total:
             n = min(every, total - done)
             outputs = (out_e, out_n0) if record else None
-            in_threads(functools.partial(_advance_slot, smp, n, thin, outputs, done), chains, threads)
+            in_threads(
+                functools.partial(_advance_slot, smp, n, thin, outputs, done), chains, threads
+            )
             done += n
             if record and done == total:
                 break  # the last records belong to the configurations left
@@ -238,7 +239,10 @@ def _tempering_dataset(model: Any, out: dict[str, Any]) -> xr.Dataset:
                 ("temperature",) + model.lattice.axes, config, "last configuration", "1"
             ),
             "swap_acceptance": variable(
-                "pair", out["swap_acceptance"], "swap acceptance rate", "1",
+                "pair",
+                out["swap_acceptance"],
+                "swap acceptance rate",
+                "1",
                 "accepted / attempted exchanges between temperature[pair] and the next",
             ),  # fmt: skip
         },

@@ -134,7 +134,8 @@ def test_potts_form_gives_the_same_energies():
     configs = np.stack([model.random_configuration(rng) for _ in range(20)])
     s = configs.reshape(20, -1).astype(float)
     b = model.lattice.bonds
-    direct = -(-0.7) * (s[:, b[:, 0]] * s[:, b[:, 1]]).sum(1) - 0.3 * s.sum(1)
+    j, h = -0.7, 0.3
+    direct = -j * (s[:, b[:, 0]] * s[:, b[:, 1]]).sum(1) - h * s.sum(1)
     np.testing.assert_allclose(model.energy(configs), direct)
     states = model.to_states(configs)
     np.testing.assert_allclose(model.states_energy(states), direct)

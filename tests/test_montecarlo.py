@@ -41,7 +41,9 @@ CASES = [
     (maxent.PottsModel(lattice.honeycomb(2, 2), 3), 0.9, ALL),
 ]
 PARAMS = [
-    pytest.param(model, t, s, id=f"{type(model).__name__}-{model.lattice.name}-J{model.coupling}-{s}")
+    pytest.param(
+        model, t, s, id=f"{type(model).__name__}-{model.lattice.name}-J{model.coupling}-{s}"
+    )
     for model, t, samplers in CASES
     for s in samplers
 ]
@@ -272,15 +274,27 @@ def test_long_runs_stop_on_ctrl_c(n_chains):
         ({"temperature": 1.0, "initial": np.zeros((4, 4))}, "`initial` of an Ising"),
         ({"temperature": 1.0, "initial": np.ones((3, 3))}, "`initial` must have"),
         (
-            {"model": maxent.IsingModel((4, 4), field=0.1), "temperature": 1.0, "sampler": "wolff"},
+            {
+                "model": maxent.IsingModel((4, 4), field=0.1),
+                "temperature": 1.0,
+                "sampler": "wolff",
+            },
             "`field` = 0",
         ),
         (
-            {"model": maxent.IsingModel((4, 4), coupling=-1.0), "temperature": 1.0, "sampler": "wolff"},
+            {
+                "model": maxent.IsingModel((4, 4), coupling=-1.0),
+                "temperature": 1.0,
+                "sampler": "wolff",
+            },
             "not a valid cluster move for an antiferromagnet",
         ),
         (
-            {"model": maxent.PottsModel((3, 3), 3, coupling=-1.0), "temperature": 1.0, "sampler": "wolff"},
+            {
+                "model": maxent.PottsModel((3, 3), 3, coupling=-1.0),
+                "temperature": 1.0,
+                "sampler": "wolff",
+            },
             "`coupling` >= 0",
         ),
     ],
