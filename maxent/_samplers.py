@@ -31,6 +31,9 @@ __all__ = ["SAMPLERS", "Chain", "advance", "in_threads", "new_chain", "sampler_n
 
 _CHUNK_MOVES = 1 << 23  # moves per compiled call: ~10-50 ms
 _NO_RECORD = 2**62  # a `thin` that never records
+_PACK_MOVES = 1 << 16  # moves per call from which the multi-spin kernel pays off
+_EMPTY_E = np.empty(0)  # the records of a run that records nothing
+_EMPTY_N0 = np.empty(0, np.int64)
 
 
 @dataclass
@@ -111,8 +114,18 @@ class Sampler(Protocol):
     ) -> None: ...
 
 
+class _SingleSite:
+    """Samplers of single-site moves: valid for every model, nothing to tune."""
+
+    def check(self, model: Any, beta: float) -> None:
+        return None
+
+    def prepare(self, chain: Chain) -> None:
+        return None
+
+
 @dataclass(frozen=True)
-class Metropolis:
+class Metropolis(_SingleSite):
     """Checkerboard single-site Metropolis (any model, field, geometry).
 
     Sites are visited colour by colour; each proposes another state (uniformly among
@@ -125,12 +138,6 @@ class Metropolis:
 
     name: str = "metropolis"
 
-    def check(self, model: Any, beta: float) -> None:
-        return None
-
-    def prepare(self, chain: Chain) -> None:
-        return None
-
     def sweeps(
         self,
         chain: Chain,
@@ -140,7 +147,9 @@ class Metropolis:
         out_e: NDArray[np.float64],
         out_n0: NDArray[np.int64],
     ) -> None:
-        if _packable(chain):
+        # packing costs O(N) per call: worth it only for enough moves (not for the short
+        # rounds of parallel tempering on a small lattice)
+        if n_sweeps * chain.states.size >= _PACK_MOVES and _packable(chain):
             self._packed(chain, sweep0, n_sweeps, thin, out_e, out_n0)
             return
         if "tables" not in chain.work:
@@ -175,10 +184,9 @@ class Metropolis:
             spins = spins.T
         n2 = spins.shape[1]
         planes = kern.pack_spins(spins)
-        with np.errstate(over="ignore"):
-            kern.metropolis_ising_2d_packed(
-                planes, n2, threshold, always, chain.rng, sweep0, n_sweeps, thin, j, out_e, out_n0
-            )
+        kern.metropolis_ising_2d_packed(
+            planes, n2, threshold, always, chain.rng, sweep0, n_sweeps, thin, j, out_e, out_n0
+        )
         spins = kern.unpack_spins(planes, n2)
         if transpose:
             spins = spins.T
@@ -188,16 +196,10 @@ class Metropolis:
 
 
 @dataclass(frozen=True)
-class HeatBath:
+class HeatBath(_SingleSite):
     """Checkerboard heat bath: each site drawn from its conditional distribution."""
 
     name: str = "heat_bath"
-
-    def check(self, model: Any, beta: float) -> None:
-        return None
-
-    def prepare(self, chain: Chain) -> None:
-        return None
 
     def sweeps(
         self,
@@ -325,16 +327,15 @@ def advance(
     """Run ``n_sweeps`` sweeps in chunks (KeyboardInterrupt works between chunks),
     recording every ``thin``-th sweep (none by default)."""
     if out_e is None or out_n0 is None:
-        out_e, out_n0 = np.empty(0), np.empty(0, np.int64)
+        out_e, out_n0 = _EMPTY_E, _EMPTY_N0
     chunk = max(1, _CHUNK_MOVES // max(chain.states.size, 1))
     done = 0
-    with np.errstate(over="ignore"):
-        while done < n_sweeps:
-            if chain.stop is not None and chain.stop.is_set():
-                raise KeyboardInterrupt
-            step = min(chunk, n_sweeps - done)
-            sampler.sweeps(chain, sweep0 + done, step, thin, out_e, out_n0)
-            done += step
+    while done < n_sweeps:
+        if chain.stop is not None and chain.stop.is_set():
+            raise KeyboardInterrupt
+        step = min(chunk, n_sweeps - done)
+        sampler.sweeps(chain, sweep0 + done, step, thin, out_e, out_n0)
+        done += step
 
 
 def in_threads(task: Callable[[Chain], Any], chains: Sequence[Chain], n_threads: int) -> list[Any]:

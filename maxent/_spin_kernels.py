@@ -255,6 +255,23 @@ def _proposal(rng, q, old):
     return (old + 1 + _below(rng, q - 1)) % q
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _gain(states, neighbors, site, old, new):
+    """Neighbours of ``site`` in state ``new`` minus those in ``old`` (bonds that a move
+    old -> new satisfies, net)."""
+    d = 0
+    for c in range(neighbors.shape[1]):
+        nb = neighbors[site, c]
+        if nb < 0:
+            break
+        t = states[nb]
+        if t == new:
+            d += 1
+        elif t == old:
+            d -= 1
+    return d
+
+
 @njit(cache=True, nogil=True)
 def metropolis(
     states, neighbors, order, q, prob, delta_e, rng, sweep0, n_sweeps, thin, energy, n0,
@@ -272,16 +289,7 @@ def metropolis(
         for site in order:
             old = states[site]
             new = _proposal(rng, q, old)
-            d = z
-            for c in range(z):
-                nb = neighbors[site, c]
-                if nb < 0:
-                    break
-                t = states[nb]
-                if t == new:
-                    d += 1
-                elif t == old:
-                    d -= 1
+            d = z + _gain(states, neighbors, site, old, new)
             f = (1 if new == 0 else 0) - (1 if old == 0 else 0) + 1
             p = prob[f, d]
             if p >= 1.0 or (p > 0.0 and _uniform(rng) < p):
@@ -413,23 +421,12 @@ def wang_landau(states, neighbors, q, level, log_g, hist, log_f, rng, n_sweeps):
     ``hist``.  Returns the final ``level``.
     """
     n = states.shape[0]
-    z = neighbors.shape[1]
     for _ in range(n_sweeps):
         for _ in range(n):
             site = _below(rng, n)
             old = states[site]
             new = _proposal(rng, q, old)
-            d = 0
-            for c in range(z):
-                nb = neighbors[site, c]
-                if nb < 0:
-                    break
-                t = states[nb]
-                if t == new:
-                    d -= 1
-                elif t == old:
-                    d += 1
-            new_level = level + d
+            new_level = level - _gain(states, neighbors, site, old, new)
             diff = log_g[level] - log_g[new_level]
             if diff >= 0.0 or _uniform(rng) < np.exp(diff):
                 states[site] = new
@@ -494,15 +491,7 @@ def spectrum_counts(neighbors, q, start, count, hist):
             new = old + 1
             if new == q:
                 new = 0
-            for c in range(z):
-                nb = neighbors[i, c]
-                if nb < 0:
-                    break
-                t = digits[nb]
-                if t == old:
-                    sat -= 1
-                elif t == new:
-                    sat += 1
+            sat += _gain(digits, neighbors, i, old, new)
             n0 += (1 if new == 0 else 0) - (1 if old == 0 else 0)
             digits[i] = new
             if new != 0:

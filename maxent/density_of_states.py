@@ -91,7 +91,14 @@ class SampledEnergyLevels(EnergyLevels):
         object.__setattr__(self, "n_sweeps", int(self.n_sweeps))
 
 
-def _levels(energies, log_g, error, n_sweeps, walks, name) -> SampledEnergyLevels:
+def _levels(
+    energies: NDArray[np.float64],
+    log_g: NDArray[np.float64],
+    error: NDArray[np.float64],
+    n_sweeps: int,
+    walks: NDArray[np.float64],
+    name: str,
+) -> SampledEnergyLevels:
     if _HAS_LOG_G:
         return SampledEnergyLevels(
             energies,
@@ -126,7 +133,15 @@ def _energies(model: Any, levels: NDArray[np.int64]) -> NDArray[np.float64]:
     return -jp * (model.n_bonds - levels.astype(np.float64)) + offset
 
 
-def _walk(model, ln_f_final, flatness, sweeps_per_check, max_sweeps, seed, progress):
+def _walk(
+    model: Any,
+    ln_f_final: float,
+    flatness: float,
+    sweeps_per_check: int,
+    max_sweeps: int,
+    seed: np.random.Generator,
+    progress: bool,
+) -> tuple[NDArray[np.bool_], NDArray[np.float64], int, bool]:
     """One Wang-Landau walk; returns (visited, ln g normalised, sweeps, converged)."""
     rng = np.random.default_rng(seed)
     q = model.potts_form.q
@@ -298,5 +313,7 @@ def wang_landau(
         else np.full(mean.shape, np.nan)
     )
     energies = _energies(model, np.flatnonzero(visited))
+    order = np.argsort(energies)  # increasing, whatever the sign of J
+    energies, mean, error, log_g = energies[order], mean[order], error[order], log_g[:, order]
     n_sweeps = sum(w[2] for w in walks)
     return _levels(energies, mean, error, n_sweeps, log_g, f"Wang-Landau estimate, {model!r}")

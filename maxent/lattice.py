@@ -269,6 +269,14 @@ class IsingModel(_SpinModel):
 
     q = 2
 
+    def __init__(
+        self, lattice: Lattice | tuple[int, ...], coupling: float = 1.0, field: float = 0.0
+    ) -> None:
+        object.__setattr__(self, "lattice", lattice)
+        object.__setattr__(self, "coupling", coupling)
+        object.__setattr__(self, "field", field)
+        self.__post_init__()
+
     @property
     def ground_energy(self) -> float:
         """A lower bound of the energy, :math:`-|J| n_b - |h| N` (the ground energy of
