@@ -191,7 +191,7 @@ def chain_agreement(chains: ArrayLike) -> tuple[float, float]:
     when every half samples the same distribution.  ``z_max`` is the largest difference
     between two chains' means in units of its standard error,
     :math:`|\bar x_a - \bar x_b| / \sqrt{\sigma_a^2 + \sigma_b^2}` with blocking
-    errors, so that it is about normal (|z| > 5 about once in 10^6) when the chains agree.
+    errors, so that it is about normal (above 5 about once in 10^6) when the chains agree.
     Constant chains give ``(1.0, 0.0)`` when equal and ``(inf, inf)`` when not.
 
     Parameters
