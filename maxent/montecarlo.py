@@ -21,7 +21,7 @@ so Ctrl-C stops a long run.  Temperatures are in the energy unit of the model (k
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import xarray as xr
@@ -109,18 +109,16 @@ def check_counts(
 ) -> tuple[int, int, int, int]:
     """Checked ``(n_sweeps, n_equilibration, thin, n_chains)``; refuses records that
     would not fit in memory (before anything runs)."""
-    n_sweeps = integer(n_sweeps, "n_sweeps", minimum=1)
-    thin = integer(thin, "thin", minimum=1)
-    n_chains = integer(n_chains, "n_chains", minimum=1)
-    assert n_sweeps is not None and thin is not None and n_chains is not None
+    n_sweeps = cast(int, integer(n_sweeps, "n_sweeps", minimum=1))
+    thin = cast(int, integer(thin, "thin", minimum=1))
+    n_chains = cast(int, integer(n_chains, "n_chains", minimum=1))
     if n_sweeps < thin:
         raise InvalidInputError(f"`n_sweeps` = {n_sweeps} must be >= `thin` = {thin}.")
     n_eq = (
         n_sweeps // 10
         if n_equilibration is None
-        else integer(n_equilibration, "n_equilibration", minimum=0)
+        else cast(int, integer(n_equilibration, "n_equilibration", minimum=0))
     )
-    assert n_eq is not None
     check_memory(
         float(n_chains) * (n_sweeps // thin) * _BYTES_PER_RECORD,
         f"{n_chains} chain(s) of `n_sweeps` / `thin` = {n_sweeps // thin} records",

@@ -21,7 +21,7 @@ K. Hukushima and K. Nemoto, J. Phys. Soc. Jpn. 65, 1604 (1996).
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import xarray as xr
@@ -99,8 +99,7 @@ def run_tempering(
     smp = sampler_named(sampler)
     for b in betas:
         smp.check(model, b)
-    every = integer(exchange_every, "exchange_every", minimum=1)
-    assert every is not None
+    every = cast(int, integer(exchange_every, "exchange_every", minimum=1))
     k = temps.size
     n_sweeps, n_eq, thin, _ = check_counts(n_sweeps, n_equilibration, thin, k)
     rngs = random_generator(seed).spawn(k + 1)
