@@ -48,17 +48,6 @@ CHUNK = 1 << 18  # states per generated chunk (8 MB of features)
 _ALPHA = np.array([0.6180339887498949, 0.7548776662466927, 0.5698402909980532, 0.4142135623730950])
 _STORED: dict[str, np.ndarray] = {}  # the array the ``copy`` generator reads (per process)
 
-_LOAD_SCRIPT = """
-import os
-import numpy as np
-parent = os.getppid()
-a = np.random.default_rng(0).standard_normal((1500, 1500))
-print("ready", flush=True)
-while os.getppid() == parent:  # exits if the benchmark dies without killing it
-    a = a @ a
-    a /= np.abs(a).max()
-"""
-
 
 def chunk_rng(a, b, seed=0):
     """Standard-normal features of states a..b-1: the same numbers on every pass."""
@@ -170,15 +159,6 @@ def best(mode, generator, n, repeats):
     return min(runs, key=lambda r: r["wall"])
 
 
-def start_load():
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _LOAD_SCRIPT], stdout=subprocess.PIPE, text=True, env=env
-    )
-    proc.stdout.readline()  # "ready"
-    return proc
-
-
 def table(args):
     cores = os.cpu_count() or 1
     print(f"# m = {M}, chunk = {CHUNK} states, {cores} cores; peak = max resident set size")
@@ -237,7 +217,12 @@ def main():
     if args.child:
         run_case(args.child[0], args.child[1], int(float(args.child[2])))
         return
-    load = start_load() if args.load else None
+    load = None
+    if args.load:  # the load of bench_solve.py: a 1500 x 1500 matmul loop, one BLAS thread
+        from bench_solve import start_load
+
+        load = start_load(1)
+        load.stdout.readline()  # "ready"
     print(f"# load: {'ON (numpy 1500x1500 matmul loop)' if load else 'off'}")
     try:
         table(args)

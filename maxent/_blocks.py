@@ -31,12 +31,14 @@ __all__ = [
     "Block",
     "BlockCheck",
     "BlockSource",
+    "Combine",
     "Executor",
     "Face",
     "Gibbs",
     "PassSpec",
     "Reduction",
     "Support",
+    "Task",
     "block_task",
     "combine_parts",
     "default_chunk_size",
@@ -45,6 +47,8 @@ __all__ = [
 
 Array = NDArray[np.float64]
 Block = tuple[Any, Any, int]  # (features, prior, first_row): arrays, or dask's delayed blocks
+Task = Callable[[Any, Any], Any]  # task(spec, block) -> partial result
+Combine = Callable[[Any, list[Any]], Any]  # combine(spec, [partial, ...]) -> partial
 
 _CHUNK_ELEMENTS = 1 << 17  # ~1 MB of float64 per chunk: stays in L2 cache within a step
 # From 8 to 99 constraints, 2 MB chunks: the per-chunk work outweighs numpy's per-call
@@ -228,13 +232,7 @@ class BlockSource(Protocol):
 class Executor(Protocol):
     """Who runs the block tasks: ``combine(spec, [task(spec, block), ...])`` in order."""
 
-    def reduce(
-        self,
-        task: Callable[[Any, Any], Any],
-        spec: Any,
-        blocks: Iterable[Any],
-        combine: Callable[[Any, list[Any]], Any],
-    ) -> Any: ...
+    def reduce(self, task: Task, spec: Any, blocks: Iterable[Any], combine: Combine) -> Any: ...
 
 
 def block_task(spec: PassSpec, block: Block) -> tuple[Any, BlockCheck | None]:

@@ -341,6 +341,9 @@ class MomentReduction:
 
 
 # -- the numpy kernel -------------------------------------------------------------------------
+_Ranges = tuple[Array | None, Array | None]  # min and max over a chunk (None: not asked for)
+
+
 @dataclass(frozen=True)
 class _Plan:
     request: PassRequest
@@ -401,11 +404,11 @@ class NumpyKernel:
             fc = np.subtract(fc, req.center, out=_scratch("centred", fc.shape))
         if lq is None and plan.zero_lam:
             # Uniform weights (the prior pass without a prior): plain sums, no exp.
-            return _uniform_partial(plan, fc, first_row, sinks, dmin, dmax)
+            return _uniform_partial(plan, fc, first_row, sinks, (dmin, dmax))
         i_top = int(np.argmax(a))
         top = float(a[i_top])
         if top == -np.inf:
-            return _empty_partial(plan, fc, first_row, sinks, dmin, dmax)
+            return _empty_partial(plan, fc, first_row, sinks, (dmin, dmax))
         top_states = HeavyStates.of(a, raw, lq, i_top)
         heavy = _heavy_rows(plan.screen, a, top)
         a -= top
@@ -471,7 +474,7 @@ def _chunk_ranges(
     a: Array,
     proj: Array | None,
     line_u: Array | None,
-) -> tuple[Array | None, Array | None]:
+) -> _Ranges:
     """Min and max over the chunk's support of ``F @ d`` (or of the features)."""
     k = plan.n_dirs
     if k and lq is None:
@@ -537,12 +540,7 @@ def _second_part(
 
 
 def _uniform_partial(
-    plan: _Plan,
-    fc: Array,
-    first_row: int,
-    sinks: Sinks | None,
-    dmin: Array | None,
-    dmax: Array | None,
+    plan: _Plan, fc: Array, first_row: int, sinks: Sinks | None, ranges: _Ranges
 ) -> Partial:
     """A chunk of the uniform prior at lambda = 0: every weight 1."""
     req = plan.request
@@ -565,16 +563,11 @@ def _uniform_partial(
         second = (s0, s1.copy(), _second_moments_single(fc, None, s0, s1))
     elif req.covariance:
         second = (s0, s1.copy(), _second_moments(fc, None))
-    return Partial(0.0, s0, s1, second, dmin, dmax, None, info, rows if req.covariance else 0)
+    return Partial(0.0, s0, s1, second, *ranges, None, info, rows if req.covariance else 0)
 
 
 def _empty_partial(
-    plan: _Plan,
-    fc: Array,
-    first_row: int,
-    sinks: Sinks | None,
-    dmin: Array | None,
-    dmax: Array | None,
+    plan: _Plan, fc: Array, first_row: int, sinks: Sinks | None, ranges: _Ranges
 ) -> Partial:
     """A chunk with no state on the support."""
     req = plan.request
@@ -588,7 +581,7 @@ def _empty_partial(
     if req.covariance:
         dim = m if req.projection is None else req.projection.shape[1]
         second = (0.0, np.zeros(dim), np.zeros((dim, dim)))
-    return Partial(-np.inf, 0.0, np.zeros(m), second, dmin, dmax, None, info)
+    return Partial(-np.inf, 0.0, np.zeros(m), second, *ranges, None, info)
 
 
 # -- chunk arithmetic ---------------------------------------------------------------------------

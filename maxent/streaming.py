@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._blocks import Block, BlockCheck, Gibbs
+from ._blocks import Block, BlockCheck, Combine, Gibbs, Task
 from ._checks import _fmt_index, first_bad_index
 from ._moments import MomentEngine
 from ._parallel import blas_limited
@@ -206,13 +206,7 @@ class DaskExecutor:
     processes already start with one BLAS thread each.
     """
 
-    def reduce(
-        self,
-        task: Callable[[Any, Any], Any],
-        spec: Any,
-        blocks: Iterable[Any],
-        combine: Callable[[Any, list[Any]], Any],
-    ) -> Any:
+    def reduce(self, task: Task, spec: Any, blocks: Iterable[Any], combine: Combine) -> Any:
         import dask
 
         spec_d = dask.delayed(spec, name=f"maxent-pass-{uuid.uuid4().hex}")

@@ -6,34 +6,14 @@ import dataclasses
 
 import numpy as np
 import pytest
+from _moment_problems import hard_problem, plain_moments
 
 import maxent
 from maxent._kernel import OPTIONAL, NumpyKernel, PassRequest
 from maxent._moments import MomentEngine
 
-
-def _hard(n, m, seed):
-    """Correlated features over 6 decades of scale, targets from a Gibbs distribution with
-    large multipliers (benchmarks/_problems.hard_problem)."""
-    rng = np.random.default_rng(seed)
-    z = np.sqrt(0.9) * rng.standard_normal((n, 1)) + np.sqrt(0.1) * rng.standard_normal((n, m))
-    scales = np.logspace(-3, 3, m)
-    theta = 3.0 * rng.uniform(0.5, 1.5, m) * rng.choice([-1.0, 1.0], m) / scales
-    feats = z * scales
-    a = -(feats @ theta)
-    w = np.exp(a - a.max())
-    return feats, (w / w.sum()) @ feats, theta
-
-
-def _plain(feats, lam):
-    """log Z, p, mean and covariance at lam, in plain numpy."""
-    a = -(feats @ lam)
-    top = a.max()
-    w = np.exp(a - top)
-    p = w / w.sum()
-    mean = p @ feats
-    c = feats - mean
-    return top + np.log(w.sum()), p, mean, (c.T * p) @ c
+_hard = hard_problem
+_plain = plain_moments
 
 
 class _Minimal:

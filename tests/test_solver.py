@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import xarray as xr
+from _moment_problems import hard_problem, plain_moments
 from scipy.optimize import brentq
 
 import maxent
@@ -584,17 +585,8 @@ def test_result_arrays_are_read_only_and_never_alias_the_input():
 
 # -- regressions: the benchmark families ----------------------------------------------------
 def _hard_problem(n, m, seed):
-    """benchmarks/_problems.hard_problem: correlated features over 6 decades of scale,
-    Gibbs targets with large multipliers (the solution sits near a vertex of the hull)."""
-    rng = np.random.default_rng(seed)
-    common = rng.standard_normal((n, 1))
-    z = np.sqrt(0.9) * common + np.sqrt(0.1) * rng.standard_normal((n, m))
-    scales = np.logspace(-3, 3, m)
-    features = z * scales
-    theta = 3.0 * rng.uniform(0.5, 1.5, m) * rng.choice([-1.0, 1.0], m) / scales
-    a = -(features @ theta)
-    w = np.exp(a - a.max())
-    return features, (w / w.sum()) @ features
+    """benchmarks/_problems.hard_problem (see tests/_moment_problems.py): features, targets."""
+    return hard_problem(n, m, seed)[:2]
 
 
 @pytest.mark.parametrize(("m", "seed"), [(100, 2), (150, 1), (200, 0), (200, 2), (300, 2)])
@@ -650,14 +642,7 @@ def _engine_case(seed=0, n=20_000, m=6):
     return feats, theta
 
 
-def _plain_moments(feats, lam):
-    a = -(feats @ lam)
-    top = a.max()
-    w = np.exp(a - top)
-    p = w / w.sum()
-    mean = p @ feats
-    c = feats - mean
-    return top + np.log(w.sum()), p, mean, (c.T * p) @ c
+_plain_moments = plain_moments
 
 
 @pytest.mark.parametrize("s", [0.0, -0.3, -1.0, 0.7])
