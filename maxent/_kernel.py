@@ -195,18 +195,21 @@ class HeavyStates:
     @staticmethod
     def of(a: Array, rows: Array, lq: Array | None, i_top: int) -> HeavyStates:
         """The heaviest states of a chunk with log-weights ``a`` (finite ones only; the
-        heaviest is ``i_top``)."""
-        if HEAVY_COUNT == 1:
-            idx: NDArray[np.intp] | None = np.array([i_top])
-        else:
-            idx = np.argpartition(a, -HEAVY_COUNT)[-HEAVY_COUNT:] if a.size > HEAVY_COUNT else None
+        heaviest is ``i_top``, and finite)."""
+        if HEAVY_COUNT == 1:  # the common case, in three small arrays
+            lq_top = 0.0 if lq is None else float(lq[i_top])
+            return HeavyStates(
+                a[i_top : i_top + 1].copy(), rows[i_top : i_top + 1].copy(), np.array([lq_top])
+            )
+        idx = np.argpartition(a, -HEAVY_COUNT)[-HEAVY_COUNT:] if a.size > HEAVY_COUNT else None
         top_a = a if idx is None else a[idx]
         keep = np.isfinite(top_a)
         pick = np.flatnonzero(keep) if idx is None else idx[keep]
-        lq_top = np.zeros(pick.size) if lq is None else lq[pick]
-        return HeavyStates(a[pick], rows[pick], lq_top)
+        return HeavyStates(a[pick], rows[pick], np.zeros(pick.size) if lq is None else lq[pick])
 
     def merge(self, other: HeavyStates) -> HeavyStates:
+        if HEAVY_COUNT == 1:
+            return self if self.log_weights[0] >= other.log_weights[0] else other
         a = np.concatenate([self.log_weights, other.log_weights])
         rows = np.concatenate([self.rows, other.rows])
         lq = np.concatenate([self.log_prior, other.log_prior])
@@ -429,8 +432,10 @@ def _heavy_rows(screen: Screen | None, a: Array, top: float) -> NDArray[np.intp]
         floor = max(floor, top - screen.window)
     if floor == -np.inf:
         return None
-    heavy = np.flatnonzero(a >= floor)
-    return None if heavy.size > a.shape[0] // 2 else heavy
+    on = np.greater_equal(a, floor, out=_scratch("heavy", a.shape[0], np.bool_))
+    if np.count_nonzero(on) > a.shape[0] // 2:
+        return None
+    return np.flatnonzero(on)
 
 
 def _log_weights(plan: _Plan, fc: Array, lq: Array | None) -> tuple[Array, Array | None]:

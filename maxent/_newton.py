@@ -13,7 +13,14 @@ Hessian is reused with secant (BFGS) updates (:func:`_secant_update`).  Where p 
 small part of the states, the direction comes instead from the same Newton method run on
 a working set of the heaviest states (:func:`_working_set_step`), a fraction of a pass
 per step; the trial pass over all states checks it as any other step.  The state of the
-iteration lives in one :class:`_State`.
+iteration lives in one :class:`_State`; its input is a frozen
+:class:`maxent._problem.NewtonTask` and it ends with a :class:`maxent._problem.Verdict`.
+
+Every pass is a :class:`maxent._kernel.PassRequest`: a light one at trial points
+(:func:`_trial_request`), Newton's covariance where the Hessian is refreshed
+(:func:`_hessian_request`: screened; of the states projected on the reduced basis once
+rounding reaches the curvatures, :func:`_reduced_hessian`), and the covariance the result
+reports in the pass of a step predicted to end the solve.
 """
 
 from __future__ import annotations
