@@ -2,7 +2,10 @@
 
 Validation happens once, at the public boundary.  Every failure raises
 :class:`~maxent.errors.InvalidInputError` naming the argument, what is required and
-what was given.
+what was given.  Every number and array goes through :func:`as_float_array`,
+:func:`real_number` or :func:`integer`, which read units with
+:func:`maxent._units.plain_magnitude` (a dimensionless quantity is its number, any other
+is refused; arguments that take a unit convert it first with :func:`maxent._units.magnitude`).
 """
 
 from __future__ import annotations
@@ -10,18 +13,23 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+import os
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ._units import is_quantity, plain_magnitude
 from .errors import InvalidInputError
 
 __all__ = [
     "as_float_array",
     "integer",
     "real_number",
+    "text",
+    "random_generator",
+    "check_memory",
     "constraint_vector",
     "feature_matrix",
     "label",
@@ -57,6 +65,7 @@ def as_float_array(
     """
     if isinstance(value, Mapping):
         raise InvalidInputError(f"`{name}` must be array-like; got a mapping.")
+    value = plain_magnitude(value, name)  # a quantity: its number if dimensionless, else refused
     if isinstance(value, (str, bytes)):
         raise InvalidInputError(f"`{name}` must be an array of real numbers; got str {value!r}.")
     if np.iscomplexobj(value):
@@ -72,6 +81,10 @@ def as_float_array(
             f"`{name}` holds a number too large for a float (beyond 1.8e308)."
         ) from None
     except (TypeError, ValueError) as exc:
+        if isinstance(value, (list, tuple)) and any(is_quantity(v) for v in value):
+            raise InvalidInputError(
+                f"`{name}` mixes plain numbers and quantities; give every entry a unit, or none."
+            ) from None
         raise InvalidInputError(
             f"`{name}` must be an array of real numbers; got {type(value).__name__} ({exc})."
         ) from None
@@ -90,7 +103,16 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} {text}"
 
 
-def _real_kind(minimum: float | None, strict: bool) -> str:
+def _real_kind(
+    minimum: float | None, strict: bool, maximum: float | None = None, strict_max: bool = False
+) -> str:
+    if maximum is not None:
+        if minimum is None:
+            return f"a number {'<' if strict_max else '<='} {maximum:g}"
+        return (
+            f"a number in {'(' if strict else '['}{minimum:g}, {maximum:g}"
+            f"{')' if strict_max else ']'}"
+        )
     if minimum is None:
         return "a real number"
     if minimum == 0:
@@ -104,15 +126,18 @@ def real_number(
     *,
     minimum: float | None = None,
     strict: bool = False,
+    maximum: float | None = None,
+    strict_maximum: bool = False,
     allow_inf: bool = False,
     allow_none: bool = False,
 ) -> float | None:
     """Read a real scalar keyword (``tol``, ``temperature``, ...) as a Python float.
 
-    Accepts Python and numpy reals (``np.float32(0.5)``, ``np.int64(3)``, 0-d arrays);
-    refuses bool, complex, strings, None (unless ``allow_none``), NaN, infinities (unless
-    ``allow_inf``), integers beyond the float range, and values below ``minimum`` (or equal
-    to it when ``strict``).
+    Accepts Python and numpy reals (``np.float32(0.5)``, ``np.int64(3)``, 0-d arrays) and
+    dimensionless quantities; refuses bool, complex, strings, None (unless ``allow_none``),
+    NaN, infinities (unless ``allow_inf``), integers beyond the float range, and values
+    below ``minimum`` (or equal to it when ``strict``) or above ``maximum`` (or equal to it
+    when ``strict_maximum``).
 
     Examples
     --------
@@ -122,12 +147,17 @@ def real_number(
     Traceback (most recent call last):
         ...
     maxent.errors.InvalidInputError: `tol` must be a positive number; got str 'a'.
+    >>> real_number(1.5, "l1_ratio", minimum=0.0, strict=True, maximum=1.0)
+    Traceback (most recent call last):
+        ...
+    maxent.errors.InvalidInputError: `l1_ratio` must be a number in (0, 1]; got 1.5.
     """
-    kind = _real_kind(minimum, strict)
+    kind = _real_kind(minimum, strict, maximum, strict_maximum)
     if value is None:
         if allow_none:
             return None
         raise InvalidInputError(f"`{name}` must be {kind}; got None.")
+    value = plain_magnitude(value, name)
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
@@ -144,6 +174,8 @@ def real_number(
         raise InvalidInputError(f"`{name}` must be {kind} and finite; got {x}.")
     if minimum is not None and (x < minimum or (strict and x == minimum)):
         raise InvalidInputError(f"`{name}` must be {kind}; got {x!r}.")
+    if maximum is not None and (x > maximum or (strict_maximum and x == maximum)):
+        raise InvalidInputError(f"`{name}` must be {kind}; got {x!r}.")
     return x
 
 
@@ -157,8 +189,8 @@ def integer(
 ) -> int | None:
     """Read an integer keyword (``max_iter``, ``chunk_size``, ...) as a Python int.
 
-    Anything with ``__index__`` is accepted (``int``, ``np.int64``, 0-d integer arrays);
-    bool, floats (even ``100.0``), strings, None (unless ``allow_none``) and values outside
+    Anything with ``__index__`` is accepted (``int``, ``np.int64``, 0-d integer arrays,
+    dimensionless quantities of them); bool, floats (even ``100.0``), strings, None (unless ``allow_none``) and values outside
     ``[minimum, maximum]`` (by default the int64 range) are refused.
 
     Examples
@@ -183,6 +215,7 @@ def integer(
         if allow_none:
             return None
         raise InvalidInputError(f"`{name}` must be {kind}; got None.")
+    value = plain_magnitude(value, name)
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
     if isinstance(value, (bool, np.bool_)):
@@ -198,6 +231,98 @@ def integer(
             f"`{name}` must be {kind} up to {maximum}; got an integer of {k.bit_length()} bits."
         )
     return k
+
+
+def text(value: Any, name: str, *, allow_empty: bool = True) -> str:
+    """Read a name or label that ends up in a Dataset or a file: a str without NUL that
+    UTF-8 can encode (no lone surrogates), so a netCDF round trip gives it back whole.
+
+    Examples
+    --------
+    >>> text("Fe I", "name")
+    'Fe I'
+    >>> text("a\\x00b", "name")
+    Traceback (most recent call last):
+        ...
+    maxent.errors.InvalidInputError: `name` must not contain NUL (netCDF text ends there); got 'a\\x00b'.
+    """
+    if not isinstance(value, str):
+        raise InvalidInputError(f"`{name}` must be a str; got {_describe(value)}.")
+    if "\x00" in value:
+        raise InvalidInputError(
+            f"`{name}` must not contain NUL (netCDF text ends there); got {value[:40]!r}."
+        )
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInputError(
+            f"`{name}` must be text UTF-8 can encode; got {value[:40]!r} ({exc.reason} at "
+            f"position {exc.start})."
+        ) from None
+    if not allow_empty and not value.strip():
+        raise InvalidInputError(f"`{name}` must be a non-empty str; got {value!r}.")
+    return value
+
+
+def random_generator(seed: Any, name: str = "seed") -> np.random.Generator:
+    """A numpy Generator from ``seed``: None (fresh entropy), a non-negative integer, a
+    :class:`numpy.random.SeedSequence`, a BitGenerator or a Generator (used as it is).
+
+    Examples
+    --------
+    >>> int(random_generator(3).integers(10)) == int(np.random.default_rng(3).integers(10))
+    True
+    >>> random_generator(-1)
+    Traceback (most recent call last):
+        ...
+    maxent.errors.InvalidInputError: `seed` must be None, a non-negative integer, a SeedSequence or a numpy Generator; got int -1.
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or isinstance(seed, (np.random.SeedSequence, np.random.BitGenerator)):
+        return np.random.default_rng(seed)
+    kind = "None, a non-negative integer, a SeedSequence or a numpy Generator"
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (numbers.Integral, np.ndarray)):
+        raise InvalidInputError(f"`{name}` must be {kind}; got {_describe(seed)}.")
+    try:
+        k = operator.index(seed)
+    except TypeError:
+        raise InvalidInputError(f"`{name}` must be {kind}; got {_describe(seed)}.") from None
+    if k < 0:
+        raise InvalidInputError(f"`{name}` must be {kind}; got int {k}.")
+    return np.random.default_rng(k)
+
+
+def _physical_memory() -> int | None:
+    """Bytes of physical memory, where the system says (None otherwise)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_memory(n_bytes: float, name: str, what: str) -> None:
+    """Refuse, before allocating, what cannot fit in this machine's memory.
+
+    ``n_bytes`` is the caller's estimate (a float: products of sizes may exceed int64);
+    ``what`` says what would be allocated, e.g. ``"the spin configuration"``.
+
+    Examples
+    --------
+    >>> check_memory(1e6, "n_sites", "the spins")
+    >>> check_memory(8e30, "n_sites", "the spins")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    maxent.errors.InvalidInputError: `n_sites` asks for 8e+30 bytes for the spins, more ...
+    """
+    total = _physical_memory()
+    limit = float(total) if total else 2.0**63
+    if not n_bytes <= limit:
+        have = f"{total / 2**30:.3g} GiB" if total else "2**63 bytes"
+        raise InvalidInputError(
+            f"`{name}` asks for {n_bytes:.3g} bytes for {what}, more than this machine's "
+            f"memory ({have})."
+        )
 
 
 def check_finite(arr: NDArray[np.float64], name: str) -> NDArray[np.float64]:

@@ -419,7 +419,7 @@ def test_pint_quantities_are_converted_never_stripped():
     [
         (
             lambda u: maxent.canonical([0.0, 1.0], temperature=300 * u.K),
-            r"`temperature` has unit 'kelvin' but the energies carry no unit",
+            r"`temperature` has unit 'K' but the energies carry no unit",
         ),
         (
             lambda u: maxent.canonical(
