@@ -161,9 +161,7 @@ class EnergyLevels:
             if isinstance(self.labels, str):
                 raise InvalidInputError("`labels` must be a sequence of str; got one str.")
             try:
-                labels = tuple(
-                    text(str(s), f"labels[{i}]") for i, s in enumerate(self.labels)
-                )
+                labels = tuple(text(str(s), f"labels[{i}]") for i, s in enumerate(self.labels))
             except TypeError:
                 raise InvalidInputError(
                     f"`labels` must be a sequence of str; got {type(self.labels).__name__}."
