@@ -52,14 +52,8 @@ MAX_EXACT_SITES = 128 * 128
 
 def lattice_shape(side: object, columns: object = None) -> tuple[int, int]:
     """(rows, columns) of an L x M torus from ``side`` and ``columns``, validated."""
-
-    def as_side(value: object, name: str) -> int:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
-            raise InvalidInputError(f"`{name}` must be an int >= 2; got {value!r}.")
-        return cast(int, integer(value, name, minimum=2))  # and within the int64 range
-
-    rows = as_side(side, "side")
-    return rows, rows if columns is None else as_side(columns, "columns")
+    rows = cast(int, integer(side, "side", minimum=2))
+    return rows, rows if columns is None else cast(int, integer(columns, "columns", minimum=2))
 
 
 # ---------------------------------------------------------------------------- spectrum

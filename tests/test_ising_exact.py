@@ -190,7 +190,7 @@ def test_corrupt_cache_is_recomputed(tmp_path):
 
 @pytest.mark.parametrize("bad", [1, 0, 2.0, True, "4"])
 def test_bad_sides_are_refused(bad):
-    with pytest.raises(maxent.InvalidInputError, match=r"`side` must be an int >= 2"):
+    with pytest.raises(maxent.InvalidInputError, match=r"`side` must be an integer >= 2"):
         models.ising_2d_degeneracies(bad)
-    with pytest.raises(maxent.InvalidInputError, match=r"`columns` must be an int >= 2"):
+    with pytest.raises(maxent.InvalidInputError, match=r"`columns` must be an integer >= 2"):
         models.ising_2d(4, bad)

@@ -52,3 +52,43 @@ def test_bryan_with_ana_conts_prior_reproduces_ana_cont_on_its_own_problem():
     assert error["ana_cont"] < 5e-4
     assert error["uniform"] > 10 * error["ana_cont"] and error["jeffreys"] > error["uniform"]
     assert fits["jeffreys"].alpha < fits["uniform"].alpha < fits["ana_cont"].alpha
+
+
+# ---------------------------------------------------------------------------- exact Ising
+@pytest.mark.parametrize("side, columns", [(2**62, None), (4, 2**62), (2**20 + 1, None)])
+def test_exact_ising_beyond_the_closed_forms_reach_is_refused(side, columns):
+    # issue 23: ising_2d_thermo(2**62, T) returned garbage (negative C, NaN)
+    with pytest.raises(maxent.InvalidInputError, match=r"`side`.*beyond the closed form"):
+        maxent.models.ising_2d_thermo(side, [1.0, 2.3], columns=columns)
+
+
+def test_exact_ising_large_lattice_meets_onsager_away_from_tc():
+    # finite-size corrections ~exp(-L / xi) vanish at T = 1 and T = 5 for L = 2**16: the
+    # per-site U and C must equal Onsager's to rounding (C lost digits as L grew); ln Z / N
+    # keeps ln 2 / N below T_c (two ground states)
+    t = [1.0, 5.0]
+    big = maxent.models.ising_2d_thermo(2**16, t)
+    inf = maxent.models.ising_2d_thermo(np.inf, t)
+    for name in ("internal_energy", "heat_capacity"):
+        np.testing.assert_allclose(big[name].values, inf[name].values, rtol=1e-11, err_msg=name)
+    np.testing.assert_allclose(
+        big.log_Z.values - [np.log(2.0) / 2**32, 0.0], inf.log_Z.values, rtol=1e-13
+    )
+
+
+def test_exact_ising_long_strip_is_the_same_at_any_length_beyond_its_correlation_length():
+    t = [1.5, 2.0, 3.0]
+    a = maxent.models.ising_2d_thermo(2**19, t, columns=4)
+    b = maxent.models.ising_2d_thermo(2**20, t, columns=4)
+    for name in ("internal_energy", "heat_capacity"):
+        np.testing.assert_allclose(a[name].values, b[name].values, rtol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("side", [4, 33, np.inf])
+def test_exact_ising_minus_zero_temperature_is_refused_not_zeros(side):
+    # issue 23: ising_2d_thermo(L, [-0.0]) returned zeros (beta = 1/-0.0 = -inf)
+    with pytest.raises(maxent.InvalidInputError, match=r"`temperatures`.*-0\.0 at index 1"):
+        maxent.models.ising_2d_thermo(side, [1.0, -0.0])
+    ground = maxent.models.ising_2d_thermo(side, [0.0])
+    assert ground.internal_energy.values[0] == -2.0
+    assert ground.heat_capacity.values[0] == 0.0
