@@ -69,7 +69,8 @@ class EnergyLevels:
     ------
     InvalidInputError
         If ``energies`` is not a finite 1-D array (or spans more than the float range),
-        ``degeneracy`` is not positive and finite, ``log_degeneracy`` is not finite, both
+        ``degeneracy`` is not positive and finite, ``log_degeneracy`` is not finite (or
+        spans more than the float range), both
         are given, either has another length, or ``labels`` has another length.
 
     Notes
@@ -135,7 +136,7 @@ class EnergyLevels:
         if not np.isfinite(spread):
             raise InvalidInputError(
                 "`energies` must span less than the float range (max - min finite); got "
-                f"{np.min(e)!r} to {np.max(e)!r}."
+                f"{float(np.min(e))!r} to {float(np.max(e))!r}."
             )
         if self.degeneracy is not None and self.log_degeneracy is not None:
             raise InvalidInputError("give `degeneracy` or `log_degeneracy`, not both.")
@@ -144,6 +145,13 @@ class EnergyLevels:
                 as_float_array(self.log_degeneracy, "log_degeneracy", ndim=1), "log_degeneracy"
             )
             self._check_length(log_g, "log_degeneracy", e.size)
+            with np.errstate(over="ignore"):
+                span = float(np.max(log_g) - np.min(log_g))
+            if not np.isfinite(span):
+                raise InvalidInputError(
+                    "`log_degeneracy` must span less than the float range (max - min "
+                    f"finite); got {float(np.min(log_g))!r} to {float(np.max(log_g))!r}."
+                )
             log_g = log_g.copy()
             with np.errstate(over="ignore"):
                 g = np.exp(log_g)

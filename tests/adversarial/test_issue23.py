@@ -92,3 +92,47 @@ def test_exact_ising_minus_zero_temperature_is_refused_not_zeros(side):
     ground = maxent.models.ising_2d_thermo(side, [0.0])
     assert ground.internal_energy.values[0] == -2.0
     assert ground.heat_capacity.values[0] == 0.0
+
+
+# ---------------------------------------------------------------------------- log-degeneracies
+def _exact_canonical(energies, log_g, beta):
+    """ln Z, S and p in big-float arithmetic (mpmath, 400 digits: O(1) beside 1e308)."""
+    mpmath = pytest.importorskip("mpmath")
+    with mpmath.workdps(400):
+        a = [mpmath.mpf(lg) - beta * mpmath.mpf(e) for e, lg in zip(energies, log_g)]
+        top = max(a)
+        log_z = top + mpmath.log(sum(mpmath.e ** (x - top) for x in a))
+        p = [mpmath.e ** (x - log_z) for x in a]
+        u = sum(pi * e for pi, e in zip(p, energies))
+        return float(log_z), float(log_z + beta * u), np.array([float(x) for x in p])
+
+
+@pytest.mark.parametrize(
+    "log_g",
+    [
+        [-1.7e308, 0.0, -3.0],
+        [-1.79e308, -1e308, -1e308],
+        [0.0, -1.79e308, 2.0],
+        [5e307, -1e308, 1e3],
+    ],
+)
+@pytest.mark.parametrize("max_elements", [2**18, 2])  # chunks, and rows longer than a chunk
+def test_log_degeneracy_near_the_float_limit_gives_exact_log_z_and_entropy(log_g, max_elements):
+    # issue 23: ln g ~ -1.8e308 on the reference level: ln Z = peak + shift lost every digit
+    from maxent._boltzmann import boltzmann
+
+    e = np.array([0.0, 1.0, 2.5])
+    beta = np.array([1e-3, 1.0, 1e3, -1.0])
+    th = boltzmann(e, np.array(log_g), beta, max_elements=max_elements)
+    for i, b in enumerate(beta):
+        log_z, s, p = _exact_canonical(e, log_g, b)
+        assert th["log_Z"][i] == pytest.approx(log_z, rel=1e-14), b
+        assert th["entropy"][i] == pytest.approx(s, rel=1e-13, abs=1e-12), b
+        np.testing.assert_allclose(th["p"][i], p, rtol=1e-12, atol=1e-300)
+    lv = maxent.EnergyLevels(e, log_degeneracy=log_g)
+    assert maxent.canonical(lv, temperature=1.0).log_Z == pytest.approx(th["log_Z"][1], rel=1e-15)
+
+
+def test_log_degeneracy_spanning_beyond_the_float_range_is_refused():
+    with pytest.raises(maxent.InvalidInputError, match=r"`log_degeneracy` must span less"):
+        maxent.EnergyLevels([0.0, 1.0], log_degeneracy=[-1.7e308, 1.7e308])
