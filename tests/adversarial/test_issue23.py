@@ -99,11 +99,11 @@ def _exact_canonical(energies, log_g, beta):
     """ln Z, S and p in big-float arithmetic (mpmath, 400 digits: O(1) beside 1e308)."""
     mpmath = pytest.importorskip("mpmath")
     with mpmath.workdps(400):
-        a = [mpmath.mpf(lg) - beta * mpmath.mpf(e) for e, lg in zip(energies, log_g)]
+        a = [mpmath.mpf(lg) - beta * mpmath.mpf(e) for e, lg in zip(energies, log_g, strict=True)]
         top = max(a)
         log_z = top + mpmath.log(sum(mpmath.e ** (x - top) for x in a))
         p = [mpmath.e ** (x - log_z) for x in a]
-        u = sum(pi * e for pi, e in zip(p, energies))
+        u = sum(pi * e for pi, e in zip(p, energies, strict=True))
         return float(log_z), float(log_z + beta * u), np.array([float(x) for x in p])
 
 
