@@ -26,6 +26,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._boltzmann import beta_from_temperature, boltzmann, sweep_dataset, temperature_from_beta
 from ._checks import as_float_array, first_bad_index, integer
+from ._inverse import ensemble_multipliers
 from ._logspace import entropy_from_log_p, log_normalize, log_sum_exp
 from ._summary import summary_repr
 from ._units import UnitSystem, magnitude, resolve_units
@@ -162,7 +163,7 @@ def _check_internal_energy(
 
 
 def _solve_beta(lv: EnergyLevels, u: float, tol: float) -> float:
-    """beta such that <E> = u, by maxent.solve with the energies as the one feature."""
+    """beta such that <E> = u, to the precision u carries (see maxent._inverse)."""
     _check_internal_energy(lv, u)
     e = lv.energies
     lo, hi = float(np.min(e)), float(np.max(e))
@@ -172,40 +173,10 @@ def _solve_beta(lv: EnergyLevels, u: float, tol: float) -> float:
         return np.inf
     if u == hi:
         return -np.inf
-    centre, scale = 0.5 * (lo + hi), 0.5 * (hi - lo)  # well-conditioned feature in [-1, 1]
-    log_g = lv.log_degeneracy
-    if np.max(log_g) - np.min(log_g) > 600.0:  # a prior beyond the float range
-        return _beta_by_bracketing(lv, u, scale)
-    from .solver import solve
-
-    res = solve(
-        ((e - centre) / scale)[:, None],
-        [(u - centre) / scale],
-        prior=np.exp(log_g - np.max(log_g)),
-        tol=tol,
+    lam, _ = ensemble_multipliers(
+        {"internal_energy": e}, lv.log_degeneracy, {"internal_energy": u}, tol
     )
-    return float(res.multipliers[0]) / scale
-
-
-def _beta_by_bracketing(lv: EnergyLevels, u: float, scale: float) -> float:
-    """beta with <E> = u by Brent's method on the log-space kernel (any degeneracies)."""
-    from scipy.optimize import brentq
-
-    def excess(y: float) -> float:  # <E>(beta = y / scale) - u
-        th = boltzmann(lv.energies, lv.log_degeneracy, np.array([y / scale]), with_p=False)
-        return float(th["internal_energy"][0]) - u
-
-    f0 = excess(0.0)
-    if f0 == 0.0:
-        return 0.0
-    sign = 1.0 if f0 > 0 else -1.0  # U decreases with beta
-    y = 1.0
-    while sign * excess(sign * y) > 0:
-        if y > 1e300:
-            return sign * np.inf
-        y *= 4.0
-    lo_y, hi_y = sorted((0.0 if y == 1.0 else sign * y / 4.0, sign * y))
-    return float(brentq(excess, lo_y, hi_y, xtol=1e-300, rtol=8.9e-16)) / scale
+    return float(lam[0])
 
 
 def canonical(
@@ -234,20 +205,22 @@ def canonical(
         :math:`\beta = 1/k_B T` (``inf``, ``-inf`` and 0 allowed), in 1 / energy unit.
     internal_energy : float or Quantity, optional
         Target :math:`U = \langle E \rangle`; :math:`\beta` is found by
-        :func:`maxent.solve` with the energies as feature and the degeneracies as prior
-        (by Brent's method on the log-space kernel when the degeneracies span more than
-        :math:`e^{600}`).
-        :math:`U` above the infinite-temperature mean gives a negative temperature;
-        :math:`U = E_{\min}` gives T = 0 and :math:`U = E_{\max}` gives T = 0⁻.
+        :func:`maxent.solve` with the energies as feature and the degeneracies as prior,
+        then refined by Newton's method on the dual written about the level nearest the
+        target, so that every digit of :math:`U - E_{\min}` (or :math:`E_{\max} - U`)
+        counts: at low temperature :math:`U - E_{\min}` may be 1e-22 of the spread and
+        still give T to rounding.  :math:`U` above the infinite-temperature mean gives a
+        negative temperature; :math:`U = E_{\min}` gives T = 0 and :math:`U = E_{\max}`
+        gives T = 0⁻.
     units : str, optional
         ``"natural"`` (:math:`k_B = 1`, T in the energy unit) or any energy unit pint
         knows (``"meV"``, ``"kJ/mol"``, ``"cm^-1"``, ``"K"``, ...): unitless energies are
         in that unit and T in kelvin.  Default: the levels' unit if they have one (T in
         kelvin), else natural.
     tol : float, default 1e-13
-        Used with ``internal_energy`` only: the stopping rule of :func:`maxent.solve`
-        (moment error relative to the energy spread).  Targets closer than that to
-        :math:`E_{\min}` or :math:`E_{\max}` are treated as on the edge (T = 0 or 0⁻).
+        Used with ``internal_energy`` only: the stopping rule of the first
+        :func:`maxent.solve` (moment error relative to the energy spread); the answer is
+        then refined to the precision the target carries.
 
     Returns
     -------
@@ -505,7 +478,9 @@ def grand_canonical(
     or give the targets ``internal_energy`` and ``particle_number``; then the two
     multipliers :math:`\lambda = (\beta, -\beta\mu)` of the constraints on
     :math:`\langle E \rangle` and :math:`\langle N \rangle` are found by
-    :func:`maxent.solve`.
+    :func:`maxent.solve` and refined by Newton's method on the dual written about the
+    state nearest the targets, so that a target 1e-14 (or 1e-130) away from the ground
+    state still gives T and :math:`\mu` to the precision it carries.
 
     Parameters
     ----------
@@ -523,7 +498,8 @@ def grand_canonical(
         As for :func:`canonical` (energies unitless unless ``units`` or a Quantity gives
         their unit).
     tol : float, default 1e-13
-        Stopping rule of :func:`maxent.solve` for the targets (as in :func:`canonical`).
+        Stopping rule of the first :func:`maxent.solve` for the targets; the multipliers
+        are then refined to the precision the targets carry (as in :func:`canonical`).
 
     Returns
     -------
@@ -594,28 +570,20 @@ def grand_canonical(
     else:
         u = _scalar(internal_energy, "internal_energy", us)
         nbar = _scalar(particle_number, "particle_number")
-        from .solver import solve
-
-        def scaled(x: NDArray[np.float64]) -> tuple[float, float]:
-            lo, hi = float(np.min(x)), float(np.max(x))
-            return 0.5 * (lo + hi), (0.5 * (hi - lo) or 1.0)
-
-        (ce, se), (cn, sn) = scaled(e), scaled(n)
-        log_g = lv.log_degeneracy
-        res = solve(
-            {"internal_energy": (e - ce) / se, "particle_number": (n - cn) / sn},
-            {"internal_energy": (u - ce) / se, "particle_number": (nbar - cn) / sn},
-            prior=np.exp(log_g - np.max(log_g)),
-            tol=tol,
+        lam, face = ensemble_multipliers(
+            {"internal_energy": e, "particle_number": n},
+            lv.log_degeneracy,
+            {"internal_energy": u, "particle_number": nbar},
+            tol,
         )
-        b = float(res.multipliers[0]) / se
-        minus_beta_mu = float(res.multipliers[1]) / sn
+        b, minus_beta_mu = float(lam[0]), float(lam[1])
         with np.errstate(divide="ignore", invalid="ignore"):
             mu = float(-minus_beta_mu / b) if b != 0 and np.isfinite(b) else np.nan
-        if np.isfinite(b) and np.isfinite(minus_beta_mu) and b != 0:
+        if face is None and b != 0:
             p, log_z, omega, s = _grand_forward(lv, n, b, mu)
         else:  # boundary targets or beta = 0: the solver's distribution itself
-            p = np.asarray(res.p, dtype=np.float64)
+            p = face if face is not None else _grand_at_infinite_temperature(lv, n, minus_beta_mu)
+            log_g = lv.log_degeneracy
             with np.errstate(divide="ignore"):
                 log_p = np.log(p)
             s = float(entropy_from_log_p(p, log_p) + p @ log_g)
@@ -654,6 +622,13 @@ def grand_canonical(
         heat_capacity=c_mu,
         energy_particle_covariance=cov_en,
     )
+
+
+def _grand_at_infinite_temperature(
+    lv: EnergyLevels, n: NDArray[np.float64], minus_beta_mu: float
+) -> NDArray[np.float64]:
+    """p at beta = 0 with a finite multiplier -beta mu of N: g exp(beta mu N) normalised."""
+    return log_normalize(lv.log_degeneracy - minus_beta_mu * n)[2]
 
 
 def _grand_forward(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import pathlib
 import sys
 
@@ -136,3 +137,50 @@ def test_log_degeneracy_near_the_float_limit_gives_exact_log_z_and_entropy(log_g
 def test_log_degeneracy_spanning_beyond_the_float_range_is_refused():
     with pytest.raises(maxent.InvalidInputError, match=r"`log_degeneracy` must span less"):
         maxent.EnergyLevels([0.0, 1.0], log_degeneracy=[-1.7e308, 1.7e308])
+
+
+# ---------------------------------------------------------------------------- T and mu from U, N
+def _fermion_orbitals(eps):
+    """Energies and particle numbers of every occupation of the orbitals ``eps``."""
+    occ = np.array(list(itertools.product([0, 1], repeat=len(eps))), dtype=float)
+    return occ @ np.asarray(eps), occ.sum(axis=1)
+
+
+@pytest.mark.parametrize(
+    "eps, t",
+    [
+        ([0.45, 0.451], 1e-3),  # was: T off by 13 %
+        ([0.45, 0.451], 3e-4),  # was: T = 0, mu = NaN
+        ([0.45, 0.451], 1e-4),
+        ([0.45, 0.4501, 0.46, 0.9], 1e-3),  # was: T 395 times too large, moments matched
+        ([0.45, 0.4501, 0.46, 0.9], 1e-4),
+        ([0.3924, 0.4476], 2e-3),
+    ],
+)
+def test_grand_canonical_targets_near_the_ground_state_give_t_and_mu(eps, t):
+    # issue 23: the targets carry T and mu in their distance to the ground state, far below
+    # solve()'s tolerance; every digit of that distance must count
+    e, n = _fermion_orbitals(eps)
+    fwd = maxent.grand_canonical(e, n, temperature=t, chemical_potential=0.42)
+    back = maxent.grand_canonical(
+        e, n, internal_energy=fwd.internal_energy, particle_number=fwd.particle_number
+    )
+    assert back.temperature == pytest.approx(t, rel=1e-9)
+    assert back.chemical_potential == pytest.approx(0.42, rel=1e-9)
+    np.testing.assert_allclose(back.p, fwd.p, rtol=1e-7, atol=1e-300)
+
+
+@pytest.mark.parametrize("t", [0.05, 0.02, 0.01, 0.005, -0.1])
+def test_canonical_internal_energy_near_the_ground_level_gives_t(t):
+    # U - E_min = 1.9e-22 at T = 0.02: was taken for the ground level itself (T = 0)
+    u = maxent.canonical([0.0, 1.0, 1.5], temperature=t).internal_energy
+    back = maxent.canonical([0.0, 1.0, 1.5], internal_energy=u)
+    assert back.temperature == pytest.approx(t, rel=1e-12)
+
+
+def test_targets_on_a_face_in_floating_point_keep_the_boundary_answer():
+    # U = N exactly: on the edge of the hull where E = N; no warning, the targets are met
+    e, n = np.array([0.0, 1.0, 1.0, 2.5]), np.array([0.0, 1.0, 1.0, 2.0])
+    res = maxent.grand_canonical(e, n, internal_energy=1.3e-25, particle_number=1.3e-25)
+    assert res.internal_energy == pytest.approx(1.3e-25, rel=1e-12)
+    assert res.particle_number == pytest.approx(1.3e-25, rel=1e-12)
