@@ -184,3 +184,63 @@ def test_targets_on_a_face_in_floating_point_keep_the_boundary_answer():
     res = maxent.grand_canonical(e, n, internal_energy=1.3e-25, particle_number=1.3e-25)
     assert res.internal_energy == pytest.approx(1.3e-25, rel=1e-12)
     assert res.particle_number == pytest.approx(1.3e-25, rel=1e-12)
+
+
+# ---------------------------------------------------------------------------- spectrum cache
+def test_exact_spectrum_cache_is_keyed_by_the_package_version(tmp_path, monkeypatch):
+    from maxent import _cache, ising_exact
+
+    monkeypatch.setenv("MAXENT_CACHE_DIR", str(tmp_path))
+    ising_exact._counts.cache_clear()
+    first = maxent.models.ising_2d_degeneracies(3, 4)
+    calls = []
+    real = ising_exact._exact_counts
+    monkeypatch.setattr(
+        ising_exact, "_exact_counts", lambda *a, **k: calls.append(a) or real(*a, **k)
+    )
+    monkeypatch.setattr(_cache, "__version__", "0.0.0-another")
+    ising_exact._counts.cache_clear()
+    assert maxent.models.ising_2d_degeneracies(3, 4) == first
+    assert calls == [(3, 4, False)]  # another version's entry was not read
+    assert len(list(tmp_path.glob("ising2d_exact_3_4_*.txt"))) == 2
+    ising_exact._counts.cache_clear()
+
+
+def _write_many(cache, body, n):
+    import os
+
+    os.environ["MAXENT_CACHE_DIR"] = cache
+    from maxent import _cache
+
+    for _ in range(n):
+        assert _cache.write_entry("test_entry", {"rows": 5, "columns": 6}, body)
+
+
+def test_cache_entries_survive_processes_writing_the_same_entry(tmp_path, monkeypatch):
+    # issue 23: the cache must survive another process (or thread: the same pid) writing
+    # the same entry; readers see no entry or a whole one, never a part, and no temporary
+    # file is left
+    import multiprocessing
+    import threading
+
+    from maxent import _cache
+
+    monkeypatch.setenv("MAXENT_CACHE_DIR", str(tmp_path))
+    body = "\n".join(f"{k:x}" for k in range(200_000))
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_write_many, args=(str(tmp_path), body, 30)) for _ in range(2)]
+    procs += [
+        threading.Thread(target=_write_many, args=(str(tmp_path), body, 30)) for _ in range(2)
+    ]
+    for p in procs:
+        p.start()
+    seen = set()
+    while any(p.is_alive() for p in procs):
+        text = _cache.read_entry("test_entry", {"rows": 5, "columns": 6})
+        seen.add(text is None or text == body)
+    for p in procs:
+        p.join()
+    assert all(getattr(p, "exitcode", 0) == 0 for p in procs)
+    assert seen <= {True}
+    assert _cache.read_entry("test_entry", {"rows": 5, "columns": 6}) == body
+    assert len(list(tmp_path.iterdir())) == 1  # one entry, no temporary file left
