@@ -328,6 +328,41 @@ def _check_sigma(sigma: Any, n_data: int) -> tuple[NDArray[np.float64], NDArray[
     return cast(NDArray[np.float64], chol), np.sqrt(np.diag(arr))
 
 
+#: data beyond this many errors from zero are refused: the residual y - K x cannot be
+#: computed to better than a few eps |y|, so chi^2 would be rounding noise
+_MAX_SIGNAL = 1e15
+#: data below this many errors are refused: they carry no information, and the alpha scan
+#: (alpha ~ (K / sigma)^2 x) would leave the float range
+_MIN_SIGNAL = 1e-100
+#: the kernel in units of the errors is refused beyond this ratio from 1: its square (the
+#: curvature of chi^2) would leave the float range
+_MAX_KERNEL = 1e140
+
+
+def _check_whitened_scale(kt: NDArray[np.float64], yt: NDArray[np.float64]) -> None:
+    """Refuse data closer to their errors than double precision resolves, or 1e100 times
+    below them, and a kernel whose square in units of the errors leaves the float range."""
+    with np.errstate(over="ignore"):
+        d, k = float(np.max(np.abs(yt))), float(np.max(np.abs(kt)))
+    if not d <= _MAX_SIGNAL:
+        raise InvalidInputError(
+            f"`sigma` is below 1e-15 of the data (max |y| / sigma = {d:.3g}): the residual "
+            "y - K x cannot be computed that closely in double precision, so chi^2 would "
+            "be rounding noise; give errors of at least 1e-15 of the data."
+        )
+    if 0 < d < _MIN_SIGNAL:
+        raise InvalidInputError(
+            f"`sigma` is over 1e100 times the data (max |y| / sigma = {d:.3g}): the data "
+            "carry no information at that scale; give the errors in the data's unit."
+        )
+    if not 1 / _MAX_KERNEL <= k <= _MAX_KERNEL:
+        raise InvalidInputError(
+            f"`kernel` / `sigma` reaches {k:.3g}, more than 1e140 away from 1: the curvature "
+            "of chi^2, its square, would leave the float range; express x in a unit where "
+            "the kernel is closer to the errors."
+        )
+
+
 def _check_alpha(alpha: Any) -> float | str:
     names = ", ".join(ALPHA_RULES)
     if isinstance(alpha, str):
@@ -494,7 +529,10 @@ def fit(
     ------
     InvalidInputError
         If an argument has the wrong shape, is not finite, ``sigma`` or ``default_model``
-        or ``grid_weights`` is not positive, or an option is unknown.
+        or ``grid_weights`` is not positive, ``sigma`` is below 1e-15 of the data (chi^2
+        would be rounding noise) or over 1e100 times the data (no information, and
+        alpha beyond the float range), the kernel in units of ``sigma`` is more than
+        1e140 away from 1, or an option is unknown.
     MaxEntError
         For ``"l1"``/``"elastic_net"`` without scikit-learn (``pip install maxent[fit]``).
 
@@ -601,6 +639,7 @@ def fit(
     else:
         kt = scipy.linalg.solve_triangular(factor, kmat, lower=True)
         yt = scipy.linalg.solve_triangular(factor, y, lower=True)
+    _check_whitened_scale(kt, yt)
 
     if default_model is None:
         model = np.full(n, _flat_default_model(kt, yt))

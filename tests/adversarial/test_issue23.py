@@ -244,3 +244,69 @@ def test_cache_entries_survive_processes_writing_the_same_entry(tmp_path, monkey
     assert seen <= {True}
     assert _cache.read_entry("test_entry", {"rows": 5, "columns": 6}) == body
     assert len(list(tmp_path.iterdir())) == 1  # one entry, no temporary file left
+
+
+# ---------------------------------------------------------------------------- fits and their plots
+def _small_fit_problem():
+    rng = np.random.default_rng(0)
+    kernel = rng.random((6, 8))
+    return kernel, kernel @ rng.random(8)
+
+
+@pytest.mark.parametrize("sigma", [1e-200, 1e-17, 1e150, 1e300])
+@pytest.mark.parametrize("penalty, alpha", [("entropy", "historic"), ("l2", "gcv"), ("l1", 0.1)])
+def test_fit_with_errors_far_from_the_data_is_refused_naming_sigma(sigma, penalty, alpha):
+    # issue 23: LinAlgError (1e-200), ZeroDivisionError (1e150), OverflowError, IndexError
+    kernel, data = _small_fit_problem()
+    with pytest.raises(maxent.InvalidInputError, match=r"`sigma` is (below|over)"):
+        maxent.fit(kernel, data, np.full(6, sigma), penalty=penalty, alpha=alpha)
+
+
+@pytest.mark.parametrize("sigma", [1e-12, 1e80])
+def test_fit_with_errors_far_from_the_data_within_reach_still_fits(sigma):
+    kernel, data = _small_fit_problem()
+    res = maxent.fit(kernel, data, np.full(6, sigma), penalty="l2", alpha="gcv")
+    assert np.all(np.isfinite(res.x)) and np.isfinite(res.chi2)
+
+
+def test_fit_with_a_kernel_far_from_its_errors_is_refused_naming_the_kernel():
+    kernel, data = _small_fit_problem()
+    with pytest.raises(maxent.InvalidInputError, match=r"`kernel` / `sigma` reaches 9.*e\+149"):
+        maxent.fit(kernel * 1e149, data, np.full(6, 0.1), alpha=0.1)
+    with pytest.raises(maxent.InvalidInputError, match=r"`kernel` / `sigma` reaches 9.*e-149"):
+        maxent.fit(kernel * 1e-149, data, np.full(6, 0.1), alpha=0.1)
+
+
+@pytest.fixture(scope="module")
+def _fit_result():
+    kernel, data = _small_fit_problem()
+    return maxent.fit(kernel, data, np.full(6, 0.01), penalty="l2", alpha=0.1)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda fp, r: fp.plot_reconstruction("not a fit"), r"`result` must be a FitResult"),
+        (lambda fp, r: fp.plot_reconstruction(r, truth=[1.0, 2.0]), r"`truth` has 2 entries"),
+        (lambda fp, r: fp.plot_reconstruction(r, truth=np.full(8, np.nan)), r"`truth` must be"),
+        (lambda fp, r: fp.plot_reconstruction(r, ax="axes"), r"`ax` must be matplotlib Axes"),
+        (lambda fp, r: fp.plot_reconstruction(r, x_name=3), r"`x_name` must be a str"),
+        (lambda fp, r: fp.plot_data_fit(r, coords=np.arange(5)), r"`coords` has 5 entries"),
+        (lambda fp, r: fp.plot_data_fit(r, axes=(1, 2, 3)), r"`axes` must be a pair"),
+        (lambda fp, r: fp.plot_data_fit(r, axes=(1, 2)), r"`axes\[0\]` must be matplotlib"),
+        (lambda fp, r: fp.plot_alpha_scan(None), r"`result` must be a FitResult"),
+        (lambda fp, r: fp.plot_alpha_scan(r, ax=[]), r"`ax` must be matplotlib Axes"),
+    ],
+)
+def test_fit_plots_refuse_bad_arguments_by_name(_fit_result, call, match):
+    # issue 23: raw AttributeError, ValueError and TypeError from inside matplotlib
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from maxent import fit_plots
+
+    try:
+        with pytest.raises(maxent.InvalidInputError, match=match):
+            call(fit_plots, _fit_result)
+    finally:
+        plt.close("all")
