@@ -30,8 +30,10 @@ __all__ = [
     "BOLTZMANN",
     "UNIT_SYSTEMS",
     "UnitSystem",
+    "compact_unit",
     "energy_unit_name",
     "is_quantity",
+    "is_temperature",
     "joule_per",
     "magnitude",
     "plain_magnitude",
@@ -101,6 +103,15 @@ def joule_per(unit: str, name: str = "unit") -> float:
         f"`{name}` = {unit!r} is not an energy (nor a temperature, wavenumber, frequency or "
         f"molar energy); it has dimension {dims}."
     )
+
+
+def compact_unit(unit: str) -> str:
+    """pint's short form of ``unit`` that pint parses again (``millielectron_volt`` ->
+    ``meV``), else ``unit``."""
+    try:
+        return f"{_registry().Unit(_ALIASES.get(unit, unit)):~}" or "1"
+    except Exception:  # noqa: BLE001 - a unit pint cannot print is kept as it is
+        return unit
 
 
 def short_unit(unit: str) -> str:
@@ -365,7 +376,7 @@ def magnitude(value: Any, name: str, us: UnitSystem, kind: str) -> Any:
         )
     if kind == "beta":
         return _inverse_energy(mag, unit, name, us)
-    if kind == "temperature" and not us.natural and _is_temperature(unit, name):
+    if kind == "temperature" and not us.natural and is_temperature(unit, name):
         return _convert(mag, unit, "K", name)  # offsets (degC) allowed
     # an energy (or k_B T): in the energy unit, or for a temperature in kelvin
     to = "K" if kind == "temperature" and not us.natural else us.energy_unit
@@ -385,7 +396,10 @@ def _unitless(mag: Any, unit: str, name: str) -> Any:
     return mag * float(_registry().Quantity(1.0, _pint_unit(unit, name)).to("").magnitude)
 
 
-def _is_temperature(unit: str, name: str) -> bool:
+def is_temperature(unit: str, name: str = "unit") -> bool:
+    """Whether ``unit`` measures a temperature (K, degC, ...) rather than an energy."""
+    if unit in _NO_UNIT:
+        return False
     return bool(_pint_unit(unit, name).dimensionality == _registry().Unit("K").dimensionality)
 
 
