@@ -68,7 +68,11 @@ def as_float_array(
     value = plain_magnitude(value, name)  # a quantity: its number if dimensionless, else refused
     if isinstance(value, (str, bytes)):
         raise InvalidInputError(f"`{name}` must be an array of real numbers; got str {value!r}.")
-    if np.iscomplexobj(value):
+    try:
+        is_complex = np.iscomplexobj(value)
+    except (TypeError, ValueError):  # ragged or mixed: np.asarray below says why
+        is_complex = False
+    if is_complex:
         # numpy would drop the imaginary part with only a ComplexWarning.
         raise InvalidInputError(
             f"`{name}` must be an array of real numbers; got complex values "
@@ -376,7 +380,7 @@ def feature_matrix(
     if isinstance(features, Mapping):
         if not features:
             raise InvalidInputError("`features` is an empty mapping; give at least one column.")
-        names = tuple(str(k) for k in features)
+        names = tuple(text(str(k), "features") for k in features)
         if len(set(names)) != len(names):
             keys = list(features)
             dup = next(k for k in names if names.count(k) > 1)

@@ -26,10 +26,11 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._boltzmann import beta_from_temperature, boltzmann, sweep_dataset, temperature_from_beta
 from ._checks import as_float_array, first_bad_index, integer
+from ._dataset import dataset, variable
 from ._inverse import ensemble_multipliers
 from ._logspace import entropy_from_log_p, log_normalize, log_sum_exp
 from ._summary import summary_repr
-from ._units import UnitSystem, magnitude, resolve_units
+from ._units import UnitSystem, magnitude, quantity, resolve_units
 from .errors import InfeasibleTargetsError, InvalidInputError
 from .levels import EnergyLevels, as_levels
 
@@ -143,6 +144,39 @@ class CanonicalResult:
             ensemble="canonical",
         )
 
+    def to_pint(self) -> dict[str, Any]:
+        """The fields with units, as pint Quantities (the result itself holds numbers).
+
+        Energies in ``energy_unit``, temperature in ``temperature_unit``, beta in its
+        inverse, entropy and heat capacity in units of :math:`k_B` (plain numbers when
+        the energies carry no unit).
+        """
+        return _quantities(
+            self,
+            ("beta", "temperature", "p", "energies", "degeneracy", "log_Z", "free_energy")
+            + ("internal_energy", "entropy", "heat_capacity", "boltzmann_constant"),
+        )
+
+
+def _inverse(unit: str) -> str:
+    return "1" if unit == "1" else f"1/({unit})"
+
+
+def _quantities(res: CanonicalResult | GrandCanonicalResult, names: tuple[str, ...]) -> dict:
+    """``{name: Quantity}`` for the fields of an ensemble result."""
+    eu, tu = res.energy_unit, res.temperature_unit
+    k_b = "1" if eu == "1" else "k_B"
+    unit = {
+        "beta": _inverse(eu),
+        "temperature": tu,
+        "boltzmann_constant": "1" if eu == "1" else f"({eu})/({tu})",
+        "entropy": k_b,
+        "heat_capacity": k_b,
+    }
+    energies = ("energies", "free_energy", "internal_energy", "grand_potential")
+    unit.update({k: eu for k in energies + ("chemical_potential", "energy_particle_covariance")})
+    return {k: quantity(getattr(res, k), unit.get(k, "1")) for k in names}
+
 
 def _units_of(res: CanonicalResult | GrandCanonicalResult) -> UnitSystem:
     if res.temperature_unit == "K":
@@ -225,6 +259,8 @@ def canonical(
     Returns
     -------
     CanonicalResult
+        Numbers in the unit system's units (``energy_unit``, ``temperature_unit``);
+        ``.to_pint()`` gives the fields as pint Quantities.
 
     Raises
     ------
@@ -363,68 +399,39 @@ class GrandCanonicalResult:
 
     def to_xarray(self) -> xr.Dataset:
         """The ensemble as a Dataset with dim ``state``; attrs are netCDF-safe."""
-        import xarray as xr
-
-        from . import __version__
-
         eu, tu = self.energy_unit, self.temperature_unit
         scalars = {
             "log_Z": (
-                self.log_Z,
                 "log grand partition function",
                 "1",
                 "ln Xi, Xi = sum_i g_i exp(-beta (E_i - mu N_i))",
             ),
-            "grand_potential": (
-                self.grand_potential,
-                "grand potential",
-                eu,
-                "Omega = -k_B T ln Xi",
-            ),
-            "internal_energy": (self.internal_energy, "internal energy", eu, "U = <E>"),
-            "particle_number": (self.particle_number, "mean particle number", "1", "<N>"),
-            "particle_number_variance": (
-                self.particle_number_variance,
-                "particle number variance",
-                "1",
-                "Var(N)",
-            ),
-            "entropy": (self.entropy, "entropy", "k_B", "S / k_B = -sum_i p_i ln(p_i / g_i)"),
+            "grand_potential": ("grand potential", eu, "Omega = -k_B T ln Xi"),
+            "internal_energy": ("internal energy", eu, "U = <E>"),
+            "particle_number": ("mean particle number", "1", "<N>"),
+            "particle_number_variance": ("particle number variance", "1", "Var(N)"),
+            "entropy": ("entropy", "k_B", "S / k_B = -sum_i p_i ln(p_i / g_i)"),
             "heat_capacity": (
-                self.heat_capacity,
                 "heat capacity at fixed mu",
                 "k_B",
                 "C_mu / k_B = beta^2 (Var(E) - mu Cov(E, N))",
             ),
             "energy_particle_covariance": (
-                self.energy_particle_covariance,
                 "energy-particle number covariance",
                 eu,
                 "Cov(E, N) = <E N> - <E><N>",
             ),
-            "temperature": (self.temperature, "temperature", tu, ""),
+            "temperature": ("temperature", tu, ""),
             "beta": (
-                self.beta,
                 "inverse temperature",
                 "1" if eu == "1" else f"1/({eu})",
                 "beta = 1 / (k_B T)",
             ),
-            "chemical_potential": (self.chemical_potential, "chemical potential", eu, "mu"),
+            "chemical_potential": ("chemical potential", eu, "mu"),
         }
-
-        def attrs(long_name: str, units: str, description: str) -> dict[str, str]:
-            out = {"long_name": long_name, "units": units}
-            if description:
-                out["description"] = description
-            return out
-
-        data: dict[str, tuple[str | tuple[str, ...], Any, dict[str, str]]] = {
-            k: ((), v, attrs(n, u, d)) for k, (v, n, u, d) in scalars.items()
-        }
-        data["probability"] = (
-            "state",
-            self.p,
-            attrs("state probability", "1", "p_i = g_i exp(-beta (E_i - mu N_i)) / Xi"),
+        data = {k: variable((), getattr(self, k), *spec) for k, spec in scalars.items()}
+        data["probability"] = variable(
+            "state", self.p, "state probability", "1", "p_i = g_i exp(-beta (E_i - mu N_i)) / Xi"
         )
         n_int = bool(
             np.all(self.particle_numbers == np.round(self.particle_numbers))
@@ -432,30 +439,37 @@ class GrandCanonicalResult:
         )
         g = self.degeneracy
         g_int = bool(np.all(np.isfinite(g)) and np.all(g < 2.0**53) and np.all(g == np.round(g)))
-        return xr.Dataset(
+        return dataset(
             data,
             coords={
-                "state": ("state", np.arange(self.p.size), attrs("state index", "1", "")),
-                "energy": ("state", self.energies, attrs("state energy", eu, "E_i")),
-                "particle_number_of_state": (
+                "state": variable("state", np.arange(self.p.size), "state index", "1"),
+                "energy": variable("state", self.energies, "state energy", eu, "E_i"),
+                "particle_number_of_state": variable(
                     "state",
                     self.particle_numbers.astype(np.int64) if n_int else self.particle_numbers,
-                    attrs("particle number of state", "1", "N_i"),
+                    "particle number of state",
+                    "1",
+                    "N_i",
                 ),
-                "degeneracy": (
-                    "state",
-                    g.astype(np.int64) if g_int else g,
-                    attrs("degeneracy", "1", "g_i"),
+                "degeneracy": variable(
+                    "state", g.astype(np.int64) if g_int else g, "degeneracy", "1", "g_i"
                 ),
             },
-            attrs={
-                "Conventions": "CF-1.10",
-                "maxent_version": __version__,
-                "ensemble": "grand canonical",
-                "energy_unit": eu,
-                "temperature_unit": tu,
-                "boltzmann_constant": float(self.boltzmann_constant),
-            },
+            title="grand canonical ensemble",
+            ensemble="grand canonical",
+            energy_unit=eu,
+            temperature_unit=tu,
+            boltzmann_constant=float(self.boltzmann_constant),
+        )
+
+    def to_pint(self) -> dict[str, Any]:
+        """The fields with units, as pint Quantities (as :meth:`CanonicalResult.to_pint`)."""
+        return _quantities(
+            self,
+            ("beta", "temperature", "chemical_potential", "p", "energies", "particle_numbers")
+            + ("degeneracy", "log_Z", "grand_potential", "internal_energy", "particle_number")
+            + ("particle_number_variance", "entropy", "heat_capacity")
+            + ("energy_particle_covariance", "boltzmann_constant"),
         )
 
 
@@ -504,6 +518,7 @@ def grand_canonical(
     Returns
     -------
     GrandCanonicalResult
+        Numbers in the unit system's units; ``.to_pint()`` gives pint Quantities.
 
     Raises
     ------

@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 from ._checks import as_float_array, check_finite, check_positive, text
 from ._logspace import log_sum_exp
 from ._summary import summary_repr
-from ._units import energy_unit_name, joule_per, read_quantity
+from ._units import compact_unit, energy_unit_name, joule_per, read_quantity
 from .errors import InvalidInputError
 
 __all__ = ["EnergyLevels", "as_levels"]
@@ -123,7 +123,7 @@ class EnergyLevels:
         energies, q_unit = read_quantity(self.energies, "energies")
         if q_unit is not None:  # a Quantity: its unit, or converted to `unit`
             if unit == "1":
-                unit = energy_unit_name(q_unit, "energies")
+                unit = compact_unit(energy_unit_name(q_unit, "energies"))
             elif energy_unit_name(q_unit, "energies") != "1":
                 energies = np.asarray(energies, dtype=np.float64) * (
                     joule_per(q_unit, "energies") / joule_per(unit)

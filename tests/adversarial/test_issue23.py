@@ -310,3 +310,180 @@ def test_fit_plots_refuse_bad_arguments_by_name(_fit_result, call, match):
             call(fit_plots, _fit_result)
     finally:
         plt.close("all")
+
+
+# ---------------------------------------------------------------------------- units
+@pytest.fixture(scope="module")
+def ureg():
+    pint = pytest.importorskip("pint")
+    return pint.get_application_registry()
+
+
+F6 = np.arange(1.0, 7.0)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda q: maxent.solve(F6, q([3.5], "")).p,
+        lambda q: maxent.solve(F6, [q(3.5, "")], prior=q(np.ones(6), "")).p,
+        lambda q: maxent.softmax(q([1.0, 2.5], ""), temperature=q(0.5, "")),
+        lambda q: maxent.models.ising_2d_thermo(4, q([1.0, 2.5], "")).heat_capacity.values,
+        lambda q: (
+            maxent.grand_canonical(
+                [0.0, 1.0, 2.0], q([0, 1, 2], ""), temperature=1.0, chemical_potential=0.3
+            ).p
+        ),
+        lambda q: maxent.EnergyLevels([0.0, 1.0], q([1, 3], "")).degeneracy,
+        lambda q: maxent.fit(np.eye(3), q(np.ones(3), ""), q(np.full(3, 0.1), ""), alpha=0.1).x,
+        lambda q: maxent.temperature_sweep([0.0, 1.0], q([1.0, 2.0], "")).entropy.values,
+        lambda q: maxent.models.two_level(q(2.0, "")).energies,
+    ],
+)
+def test_dimensionless_quantities_are_their_numbers(ureg, call):
+    # issue 23: TypeError from np.iscomplexobj on every Quantity given to as_float_array
+    plain = call(lambda value, unit: value)
+    np.testing.assert_array_equal(call(ureg.Quantity), plain)
+
+
+def test_dimensionless_quantity_with_a_scale_is_converted(ureg):
+    np.testing.assert_array_equal(
+        maxent.EnergyLevels([0.0, 1.0], ureg.Quantity([100, 300], "percent")).degeneracy,
+        [1.0, 3.0],
+    )
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda q: maxent.solve(F6, q([3.5], "meV")), "targets"),
+        (lambda q: maxent.softmax(q([1.0, 2.0], "K")), "logits"),
+        (lambda q: maxent.models.ising_2d_thermo(4, q([1.0], "K")), "temperatures"),
+        (lambda q: maxent.fit(np.eye(3), np.ones(3), q(np.full(3, 0.1), "s"), alpha=0.1), "sigma"),
+        (
+            lambda q: maxent.grand_canonical(
+                [0.0, 1.0], q([0, 1], "m"), temperature=1.0, chemical_potential=0.0
+            ),
+            "particle_numbers",
+        ),
+        (lambda q: maxent.solve(F6, [3.5], tol=q(1e-10, "eV")), "tol"),
+        (lambda q: maxent.solve(F6, [3.5], max_iter=q(10, "m")), "max_iter"),
+    ],
+)
+def test_quantities_with_a_dimension_where_numbers_belong_are_refused_by_name(ureg, call, name):
+    with pytest.raises(maxent.InvalidInputError, match=rf"`{name}` has unit '\w+' but takes"):
+        call(ureg.Quantity)
+
+
+def test_lists_of_quantities_are_converted_to_the_first_ones_unit(ureg):
+    # issue 23: a list of Quantities raised ValueError
+    q = ureg.Quantity
+    a = maxent.canonical([q(0.0, "meV"), q(1.0, "meV"), q(0.002, "eV")], temperature=q(10, "K"))
+    b = maxent.canonical(q([0.0, 1.0, 2.0], "meV"), temperature=10.0)
+    np.testing.assert_allclose(a.p, b.p, rtol=1e-14)
+    assert a.energy_unit == "meV"
+    with pytest.raises(maxent.InvalidInputError, match=r"`energies` mixes quantities"):
+        maxent.EnergyLevels([q(0.0, "meV"), 1.0])
+    with pytest.raises(maxent.InvalidInputError, match=r"`energies\[1\]` has unit 'm'"):
+        maxent.EnergyLevels([q(0.0, "meV"), q(1.0, "m")])
+    with pytest.raises(maxent.InvalidInputError, match=r"`targets` mixes plain numbers"):
+        maxent.solve(np.column_stack([F6, F6**2]), [3.5, q(15.0, "meV")])
+
+
+def test_canonical_with_quantities_gives_quantities_back(ureg):
+    # issue 23: canonical with pint inputs returned plain floats, units only in attributes
+    q = ureg.Quantity
+    ens = maxent.canonical(q([0.0, 1.0, 2.0], "meV"), temperature=q(10.0, "K"))
+    out = ens.to_pint()
+    assert out["internal_energy"].units == ureg.meV
+    assert out["internal_energy"].magnitude == ens.internal_energy
+    assert out["temperature"].to("K").magnitude == pytest.approx(10.0)
+    s = ens.entropy * 1.380649e-23
+    assert out["entropy"].to("J/K").magnitude == pytest.approx(s, rel=1e-12)
+    assert (1 / out["beta"]).to("K", "boltzmann").magnitude == pytest.approx(10.0, rel=1e-12)
+    grand = maxent.grand_canonical(
+        q([0.0, 1.0], "meV"), [0, 1], temperature=q(10.0, "K"), chemical_potential=q(0.5, "meV")
+    )
+    assert grand.to_pint()["chemical_potential"] == q(0.5, "meV")
+
+
+def test_model_scales_and_debye_temperatures_as_quantities(ureg):
+    # issue 23: debye_solid and einstein_solid refused every Quantity
+    q = ureg.Quantity
+    k_b = 8.617333262145179e-2  # meV / K
+    ein = maxent.models.einstein_solid(3, q(20.0, "meV"), max_temperature=q(300.0, "K"))
+    plain = maxent.models.einstein_solid(3, 20.0, max_temperature=300.0 * k_b)
+    assert ein.unit == "meV" and ein.n_levels == plain.n_levels
+    np.testing.assert_array_equal(ein.energies, plain.energies)
+    by_k = maxent.models.debye_solid(q([50.0, 300.0], "K"), q(400.0, "K"))
+    by_mev = maxent.models.debye_solid(q([50.0, 300.0], "K"), q(400.0 * k_b, "meV"))
+    numbers = maxent.models.debye_solid([50.0, 300.0], 400.0)
+    np.testing.assert_allclose(by_k.heat_capacity, numbers.heat_capacity, rtol=1e-12)
+    np.testing.assert_allclose(by_mev.heat_capacity, numbers.heat_capacity, rtol=1e-12)
+    np.testing.assert_allclose(by_mev.internal_energy, numbers.internal_energy * k_b, rtol=1e-12)
+    assert (
+        by_mev.internal_energy.attrs["units"] == "meV" and by_k.temperature.attrs["units"] == "K"
+    )
+    with pytest.raises(maxent.InvalidInputError, match=r"both with units or both as numbers"):
+        maxent.models.debye_solid([50.0], q(400.0, "K"))
+
+
+def test_units_dimensionless_is_natural_and_says_what_was_typed():
+    # issue 23: units="dimensionless" was reported as a unit '1' the user never typed
+    ens = maxent.canonical([0.0, 1.0], temperature=1.0, units="dimensionless")
+    assert ens.boltzmann_constant == 1.0 and ens.energy_unit == "1"
+    lv = maxent.EnergyLevels([0.0, 1.0], unit="meV")
+    with pytest.raises(maxent.InvalidInputError, match=r"`units` = 'dimensionless' \(energies"):
+        maxent.canonical(lv, temperature=10.0, units="dimensionless")
+
+
+def test_beta_with_an_energy_unit_is_said_not_to_be_an_inverse_energy(ureg):
+    # issue 23: beta in meV was described as "'1/meV' is not an energy"
+    lv = maxent.EnergyLevels([0.0, 1.0], unit="meV")
+    with pytest.raises(
+        maxent.InvalidInputError, match=r"`beta` has unit 'meV', which is not an inverse energy"
+    ):
+        maxent.canonical(lv, beta=ureg.Quantity(1.0, "meV"))
+    ens = maxent.canonical(lv, beta=ureg.Quantity(1.0, "1/meV"))
+    assert ens.beta == 1.0
+
+
+# ---------------------------------------------------------------------------- names and files
+@pytest.mark.parametrize("bad", ["Fe\x00 I", "caf\udce9"])
+def test_names_that_netcdf_cannot_keep_are_refused(tmp_path, bad):
+    # issue 23: a NUL was cut off by the netCDF round trip; a lone surrogate raised
+    # UnicodeEncodeError when writing
+    with pytest.raises(maxent.InvalidInputError, match=r"`name` must"):
+        maxent.EnergyLevels([0.0, 1.0], name=bad)
+    with pytest.raises(maxent.InvalidInputError, match=r"`labels\[1\]` must"):
+        maxent.EnergyLevels([0.0, 1.0], labels=["a", bad])
+    with pytest.raises(maxent.InvalidInputError, match=r"`features` must"):
+        maxent.solve({bad: F6}, {bad: 3.5})
+
+
+def test_names_survive_the_netcdf_round_trip(tmp_path):
+    xr = pytest.importorskip("xarray")
+    lv = maxent.EnergyLevels([0.0, 1.0], labels=["α", "β ☃"], name="Fe I — ³D")
+    path = tmp_path / "s.nc"
+    maxent.temperature_sweep(lv, [1.0, 2.0]).to_netcdf(path)
+    with xr.open_dataset(path) as back:
+        assert back.attrs["system"] == "Fe I — ³D"
+        assert list(back["label"].values) == ["α", "β ☃"]
+
+
+@pytest.mark.parametrize(
+    "header", ["energy,g,energy", "energy,g,Energy ", "energy,e,g", "energy,g,degeneracy"]
+)
+def test_level_file_with_two_columns_of_one_meaning_is_refused(tmp_path, header):
+    # issue 23: from_csv with two `energy` columns silently read the second
+    path = tmp_path / "lv.csv"
+    path.write_text(f"{header}\n0,1,5\n1,2,6\n")
+    with pytest.raises(maxent.InvalidInputError, match=r"two columns named|mean the same"):
+        maxent.EnergyLevels.from_csv(path)
+
+
+def test_level_json_with_a_key_twice_is_refused(tmp_path):
+    path = tmp_path / "lv.json"
+    path.write_text('{"energies": [0, 1], "energies": [5, 6]}')
+    with pytest.raises(maxent.InvalidInputError, match=r"two columns named 'energies'"):
+        maxent.EnergyLevels.from_json(path)
