@@ -27,6 +27,7 @@ __all__ = [
     "as_float_array",
     "integer",
     "real_number",
+    "boolean",
     "text",
     "random_generator",
     "check_memory",
@@ -174,7 +175,9 @@ def real_number(
             f"{'an integer' if isinstance(value, numbers.Integral) else 'a number'} of "
             f"about 2**{abs(int(math.trunc(value))).bit_length()}."
         ) from None
-    if np.isnan(x) or (np.isinf(x) and not allow_inf):
+    if np.isnan(x):
+        raise InvalidInputError(f"`{name}` must be {kind}; got nan.")
+    if np.isinf(x) and not allow_inf:
         raise InvalidInputError(f"`{name}` must be {kind} and finite; got {x}.")
     if minimum is not None and (x < minimum or (strict and x == minimum)):
         raise InvalidInputError(f"`{name}` must be {kind}; got {x!r}.")
@@ -207,8 +210,11 @@ def integer(
         ...
     maxent.errors.InvalidInputError: `chunk_size` must be a positive integer; got float nan.
     """
+    bounded = maximum != 2**63 - 1  # a range of the caller's, e.g. [-ndim, ndim - 1]
     kind = (
-        "an integer"
+        f"an integer in [{minimum}, {maximum}]"
+        if bounded and minimum is not None
+        else "an integer"
         if minimum is None
         else "a non-negative integer"
         if minimum == 0
@@ -232,10 +238,27 @@ def integer(
     if minimum is not None and k < minimum:
         raise InvalidInputError(f"`{name}` must be {kind}; got {k}.")
     if k > maximum:
-        raise InvalidInputError(
-            f"`{name}` must be {kind} up to {maximum}; got an integer of {k.bit_length()} bits."
-        )
+        got = str(k) if k.bit_length() <= 64 else f"an integer of {k.bit_length()} bits"
+        limit = "" if bounded and minimum is not None else f" up to {maximum}"
+        raise InvalidInputError(f"`{name}` must be {kind}{limit}; got {got}.")
     return k
+
+
+def boolean(value: Any, name: str) -> bool:
+    """Read a flag (``probability``, ``zero_point``, ...): True or False (numpy's too).
+
+    Examples
+    --------
+    >>> boolean(np.True_, "probability")
+    True
+    >>> boolean(1, "probability")
+    Traceback (most recent call last):
+        ...
+    maxent.errors.InvalidInputError: `probability` must be True or False; got int 1.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidInputError(f"`{name}` must be True or False; got {_describe(value)}.")
+    return bool(value)
 
 
 def text(value: Any, name: str, *, allow_empty: bool = True) -> str:

@@ -724,12 +724,7 @@ def softmax(logits: ArrayLike, temperature: float = 1.0, *, axis: int = -1) -> N
     z = as_float_array(logits, "logits")
     if z.ndim == 0:
         raise InvalidInputError("`logits` must have at least one dimension; got a scalar.")
-    axis = cast(int, integer(axis, "axis"))
-    if not -z.ndim <= axis < z.ndim:
-        raise InvalidInputError(
-            f"`axis` must be in [{-z.ndim}, {z.ndim - 1}] for `logits` of "
-            f"shape {z.shape}; got {axis}."
-        )
+    axis = cast(int, integer(axis, "axis", minimum=-z.ndim, maximum=z.ndim - 1))
     bad = np.isnan(z) | (z == np.inf)
     if np.any(bad):
         idx = first_bad_index(bad)

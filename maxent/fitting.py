@@ -371,17 +371,10 @@ def _check_alpha(alpha: Any) -> float | str:
                 f"`alpha` must be a positive number or one of {names}; got {alpha!r}."
             )
         return alpha
-    if isinstance(alpha, (float, np.floating)) and math.isnan(alpha):
-        raise InvalidInputError(f"`alpha` must be > 0 (or inf); got {alpha}.")
     try:
-        value = cast(float, real_number(alpha, "alpha", allow_inf=True))
+        return cast(float, real_number(alpha, "alpha", minimum=0.0, strict=True, allow_inf=True))
     except InvalidInputError as exc:
-        raise InvalidInputError(
-            f"{exc} (`alpha` must be a positive number or one of {names}.)"
-        ) from None
-    if not value > 0:
-        raise InvalidInputError(f"`alpha` must be > 0 (or inf); got {value}.")
-    return value
+        raise InvalidInputError(f"{exc} (`alpha` may also be one of {names}.)") from None
 
 
 def _check_grid_vector(value: Any, name: str, n: int) -> NDArray[np.float64]:
@@ -613,9 +606,7 @@ def fit(
         raise InvalidInputError(
             f"`alpha_prior` must be one of {', '.join(ALPHA_PRIORS)}; got {alpha_prior!r}."
         )
-    ratio = cast(float, real_number(l1_ratio, "l1_ratio"))
-    if not 0 < ratio <= 1:
-        raise InvalidInputError(f"`l1_ratio` must be in (0, 1]; got {ratio!r}.")
+    ratio = cast(float, real_number(l1_ratio, "l1_ratio", minimum=0.0, strict=True, maximum=1.0))
     default_tol, make_solver = PENALTIES[penalty]
     tol = real_number(default_tol if tol is None else tol, "tol", minimum=0.0, strict=True)
     max_iter = cast(int, integer(max_iter, "max_iter", minimum=1))

@@ -120,10 +120,9 @@ def _max_temperature(
 
 
 def _check_tol(tol: float) -> float:
-    tol = cast(float, real_number(tol, "tol"))
-    if not 0 < tol < 1:
-        raise InvalidInputError(f"`tol` must be in (0, 1); got {tol!r}.")
-    return tol
+    return cast(
+        float, real_number(tol, "tol", minimum=0.0, strict=True, maximum=1.0, strict_maximum=True)
+    )
 
 
 #: Most levels a truncated model may hold (memory and time stay bounded).

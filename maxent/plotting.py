@@ -146,9 +146,10 @@ def plot_populations(ds: xr.Dataset, *, ax: Axes | None = None, floor: float = 1
     from matplotlib.colors import LogNorm
 
     _check(ds, populations=True)
-    floor = cast(float, real_number(floor, "floor"))
-    if not 0 < floor < 1:
-        raise InvalidInputError(f"`floor` must be in (0, 1); got {floor!r}.")
+    floor = cast(
+        float,
+        real_number(floor, "floor", minimum=0.0, strict=True, maximum=1.0, strict_maximum=True),
+    )
     if ax is None:
         _, ax = plt.subplots(figsize=(6.0, 4.0), layout="constrained")
     keep, log, t_label = _temperature_axis(ds)
