@@ -353,7 +353,8 @@ def magnitude(value: Any, name: str, us: UnitSystem, kind: str) -> Any:
     """``value`` as a number in the unit system's unit for ``kind``.
 
     ``kind`` is ``"energy"`` (energy unit), ``"temperature"`` (temperature unit) or
-    ``"beta"`` (1 / energy unit).  A plain number passes through unchanged.
+    ``"beta"`` (1 / energy unit).  A plain number passes through unchanged, and a
+    dimensionless quantity is its number (in the same units as a plain number).
 
     Raises
     ------
@@ -365,15 +366,10 @@ def magnitude(value: Any, name: str, us: UnitSystem, kind: str) -> Any:
     if unit is None:
         return value
     mag = np.asarray(mag, dtype=np.float64)
-    dimensionless = unit in _NO_UNIT or bool(_pint_unit(unit, name).dimensionless)
-    if us.energy_unit == "1":  # energies without a unit: k_B = 1, numbers only
+    if us.energy_unit == "1" or unit in _NO_UNIT or _pint_unit(unit, name).dimensionless:
+        # a dimensionless quantity is its number, in the unit system's own unit (as a
+        # plain number is); with energies without a unit nothing else is accepted
         return _unitless(mag, unit, name)
-    if dimensionless:
-        what = {"beta": "an inverse energy", "temperature": "a temperature"}.get(kind, "an energy")
-        raise InvalidInputError(
-            f"`{name}` is a dimensionless quantity but the energies are in "
-            f"{us.energy_unit!r}: give `{name}` as a plain number or as {what} with a unit."
-        )
     if kind == "beta":
         return _inverse_energy(mag, unit, name, us)
     if kind == "temperature" and not us.natural and is_temperature(unit, name):

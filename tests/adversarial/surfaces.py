@@ -211,10 +211,10 @@ def _expected(kind: str, q: object) -> tuple[object | None, bool]:
     """(the number ``q`` stands for in the entry's own unit, or None if maxent must refuse
     it, and whether it must)."""
     ureg = _ureg()
-    if q.dimensionless:
-        if kind == "number" or (kind == "count" and f"{q.units}" in ("dimensionless", "")):
-            return q.to("").magnitude, False
-        return None, True
+    if q.dimensionless:  # its number, in the entry's own unit (as a plain number is)
+        if kind == "count" and f"{q.units}" not in ("dimensionless", ""):
+            return None, True  # 5000 percent is the float 50.0: no integer
+        return q.to("").magnitude, False
     if kind in ("number", "count") or q.check("[length]") or q.check("1/[length]/[length]"):
         return None, True
     if kind == "energy" and q.check("[temperature]") and str(q.units) != "kelvin":
@@ -310,7 +310,7 @@ def _brute_force_per_site(rows: int, cols: int, t: np.ndarray) -> dict[str, np.n
         var = (w @ (e - u) ** 2) / z
         out["log_Z"].append((np.log(z) - e.min() / temp) / n)
         out["internal_energy"].append(u / n)
-        out["heat_capacity"].append(var / temp**2 / n)
+        out["heat_capacity"].append((math.sqrt(var) / temp) ** 2 / n if var > 0 else 0.0)
     return {k: np.array(v) for k, v in out.items()}
 
 
