@@ -32,12 +32,14 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
     from .fitting import FitResult, fit
     from .lattice import IsingModel, PottsModel
     from .levels import EnergyLevels
-    from .montecarlo import monte_carlo, sample_sweep
+    from .mc_sweep import sample_sweep
+    from .montecarlo import monte_carlo
     from .pairwise import PairwiseResult, fit_pairwise
     from .plotting import plot_populations, plot_sweep
     from .result import MaxEntResult
     from .solver import solve
     from .sweep import temperature_sweep
+    from .tempering import parallel_tempering
 
 # public name -> submodule that defines it (a submodule itself maps to None)
 _LAZY: dict[str, str | None] = {
@@ -58,7 +60,8 @@ _LAZY: dict[str, str | None] = {
     "PottsModel": "lattice",
     "EnergyLevels": "levels",
     "monte_carlo": "montecarlo",
-    "sample_sweep": "montecarlo",
+    "sample_sweep": "mc_sweep",
+    "parallel_tempering": "tempering",
     "PairwiseResult": "pairwise",
     "fit_pairwise": "pairwise",
     "plot_populations": "plotting",
@@ -77,6 +80,7 @@ __all__ = [
     "fit_pairwise",
     "grand_canonical",
     "monte_carlo",
+    "parallel_tempering",
     "plot_populations",
     "plot_sweep",
     "sample_sweep",

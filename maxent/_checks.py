@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,15 +28,17 @@ __all__ = [
     "real_number",
     "boolean",
     "text",
-    "random_generator",
-    "check_memory",
     "constraint_vector",
     "feature_matrix",
     "label",
     "check_finite",
     "check_nonnegative",
     "check_positive",
+    "check_memory",
+    "dimensionless_array",
+    "dimensionless_real",
     "first_bad_index",
+    "random_generator",
 ]
 
 
@@ -292,67 +293,6 @@ def text(value: Any, name: str, *, allow_empty: bool = True) -> str:
     return value
 
 
-def random_generator(seed: Any, name: str = "seed") -> np.random.Generator:
-    """A numpy Generator from ``seed``: None (fresh entropy), a non-negative integer, a
-    :class:`numpy.random.SeedSequence`, a BitGenerator or a Generator (used as it is).
-
-    Examples
-    --------
-    >>> int(random_generator(3).integers(10)) == int(np.random.default_rng(3).integers(10))
-    True
-    >>> random_generator(-1)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-        ...
-    maxent.errors.InvalidInputError: `seed` must be None, a non-negative integer, ... got int -1.
-    """
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None or isinstance(seed, (np.random.SeedSequence, np.random.BitGenerator)):
-        return np.random.default_rng(seed)
-    kind = "None, a non-negative integer, a SeedSequence or a numpy Generator"
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (numbers.Integral, np.ndarray)):
-        raise InvalidInputError(f"`{name}` must be {kind}; got {_describe(seed)}.")
-    try:
-        k = operator.index(seed)
-    except TypeError:
-        raise InvalidInputError(f"`{name}` must be {kind}; got {_describe(seed)}.") from None
-    if k < 0:
-        raise InvalidInputError(f"`{name}` must be {kind}; got int {k}.")
-    return np.random.default_rng(k)
-
-
-def _physical_memory() -> int | None:
-    """Bytes of physical memory, where the system says (None otherwise)."""
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
-def check_memory(n_bytes: float, name: str, what: str) -> None:
-    """Refuse, before allocating, what cannot fit in this machine's memory.
-
-    ``n_bytes`` is the caller's estimate (a float: products of sizes may exceed int64);
-    ``what`` says what would be allocated, e.g. ``"the spin configuration"``.
-
-    Examples
-    --------
-    >>> check_memory(1e6, "n_sites", "the spins")
-    >>> check_memory(8e30, "n_sites", "the spins")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-        ...
-    maxent.errors.InvalidInputError: `n_sites` asks for 8e+30 bytes for the spins, more ...
-    """
-    total = _physical_memory()
-    limit = float(total) if total else 2.0**63
-    if not n_bytes <= limit:
-        have = f"{total / 2**30:.3g} GiB" if total else "2**63 bytes"
-        raise InvalidInputError(
-            f"`{name}` asks for {n_bytes:.3g} bytes for {what}, more than this machine's "
-            f"memory ({have})."
-        )
-
-
 def check_finite(arr: NDArray[np.float64], name: str) -> NDArray[np.float64]:
     """Raise unless every entry of ``arr`` is finite (no NaN, no inf)."""
     bad = ~np.isfinite(arr)
@@ -493,3 +433,82 @@ def constraint_vector(
 def label(name: str, names: tuple[str, ...], k: int, from_mapping: bool) -> str:
     """``name[k]`` for array input, ``name['energy']`` for named constraints."""
     return f"{name}[{names[k]!r}]" if from_mapping else f"{name}[{k}]"
+
+
+def available_memory() -> int:
+    """Bytes this process may still allocate: ``MemAvailable`` of /proc/meminfo (Linux),
+    else the physical memory."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):  # pragma: no cover - not Linux
+        pass
+    try:  # pragma: no cover - not Linux
+        import os
+
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):  # pragma: no cover
+        return 2**62
+
+
+def check_memory(n_bytes: float, what: str) -> None:
+    """Refuse, before allocating, what needs more memory than is available.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``n_bytes`` exceeds the memory available now (:func:`available_memory`).
+    """
+    free = available_memory()
+    if not n_bytes <= free:
+        raise InvalidInputError(
+            f"{what} needs about {n_bytes / 2**30:.3g} GiB, more than the "
+            f"{free / 2**30:.3g} GiB of memory available; make it smaller."
+        )
+
+
+def random_generator(seed: Any, name: str = "seed") -> np.random.Generator:
+    """A :class:`numpy.random.Generator` from a seed: None, an int >= 0, a
+    :class:`numpy.random.SeedSequence` or a Generator (used as is).
+
+    Examples
+    --------
+    >>> random_generator(-1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    maxent.errors.InvalidInputError: `seed` must be None, an int >= 0, ...; got -1.
+    """
+    if seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence)):
+        return np.random.default_rng(seed)
+    want = "None, an int >= 0, a SeedSequence or a numpy Generator"
+    if isinstance(seed, (bool, np.bool_)):
+        raise InvalidInputError(f"`{name}` must be {want}; got {_describe(seed)}.")
+    try:
+        k = operator.index(seed)
+    except TypeError:
+        raise InvalidInputError(f"`{name}` must be {want}; got {_describe(seed)}.") from None
+    if k < 0:
+        raise InvalidInputError(f"`{name}` must be {want}; got {k}.")
+    return np.random.default_rng(k)
+
+
+def dimensionless_real(value: Any, name: str, **options: Any) -> float:
+    """:func:`real_number` for a model parameter without a unit (couplings, fields and
+    temperatures of lattice models, k_B = 1); :func:`real_number` itself reads a
+    dimensionless quantity as its number and refuses any other.
+
+    Examples
+    --------
+    >>> import pint
+    >>> dimensionless_real(pint.Quantity(150.0, "percent"), "coupling")
+    1.5
+    """
+    return real_number(value, name, **options)  # type: ignore[return-value]
+
+
+def dimensionless_array(value: Any, name: str, **options: Any) -> NDArray[np.float64]:
+    """:func:`as_float_array` for model parameters without a unit (temperatures of a
+    lattice model); it reads quantities, and lists of them, itself."""
+    return as_float_array(value, name, **options)

@@ -30,6 +30,7 @@ from ._units import (
     resolve_units,
 )
 from ._units import quantity as _quantity
+from .enumeration import lattice_spectrum
 from .errors import InvalidInputError
 from .ising_exact import ising_2d_degeneracies, ising_2d_log_degeneracy
 from .ising_thermo import ising_2d_thermo
@@ -51,6 +52,7 @@ __all__ = [
     "ising_2d_log_degeneracy",
     "ising_2d_thermo",
     "ising_chain",
+    "lattice_spectrum",
     "paramagnet",
     "rigid_rotor",
     "spin_paramagnet",
