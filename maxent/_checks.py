@@ -32,6 +32,7 @@ __all__ = [
     "feature_matrix",
     "label",
     "check_finite",
+    "check_span",
     "check_nonnegative",
     "check_positive",
     "check_memory",
@@ -300,6 +301,18 @@ def check_finite(arr: NDArray[np.float64], name: str) -> NDArray[np.float64]:
         idx = first_bad_index(bad)
         raise InvalidInputError(
             f"`{name}` must be finite; got {arr[idx]} at index {_fmt_index(idx)}."
+        )
+    return arr
+
+
+def check_span(arr: NDArray[np.float64], name: str) -> NDArray[np.float64]:
+    """Raise unless ``max(arr) - min(arr)`` is finite (differences stay in the float range)."""
+    with np.errstate(over="ignore"):
+        span = float(np.max(arr) - np.min(arr)) if arr.size else 0.0
+    if not np.isfinite(span):
+        raise InvalidInputError(
+            f"`{name}` must span less than the float range (max - min finite); got "
+            f"{float(np.min(arr))!r} to {float(np.max(arr))!r}."
         )
     return arr
 

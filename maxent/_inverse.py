@@ -143,23 +143,67 @@ def _minimise(dual: _Dual, lam: NDArray[np.float64]) -> NDArray[np.float64] | No
     return None
 
 
-def _polish(
-    features: NDArray[np.float64],
-    log_q: NDArray[np.float64],
-    targets: NDArray[np.float64],
-    scale: NDArray[np.float64],
-    start: NDArray[np.float64],
-) -> NDArray[np.float64] | None:
-    """Newton on the dual about the state that dominates at ``start`` (scaled multipliers)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        a = log_q - (features / scale) @ start
-    r = int(np.argmax(np.where(np.isnan(a), -np.inf, a)))
-    e = (features - features[r]) / scale  # exact differences, then scaled
-    log_w = log_q - log_q[r]
-    log_w[r] = -np.inf
-    dual = _Dual(e, (targets - features[r]) / scale, log_w)
-    lam = _minimise(dual, start.astype(np.float64))
-    return None if lam is None or not np.all(np.isfinite(lam)) else lam
+@dataclass(frozen=True)
+class _States:
+    """The states of an ensemble: features (columns scaled to [-1, 1] about ``centre``
+    by ``scale``), log prior, names and the first solve's tolerance."""
+
+    f: NDArray[np.float64]  # (n, m), as given
+    log_q: NDArray[np.float64]
+    names: tuple[str, ...]
+    centre: NDArray[np.float64]
+    scale: NDArray[np.float64]
+    tol: float
+
+    def solve(self, b: NDArray[np.float64]) -> MaxEntResult:
+        """maxent.solve on the scaled features, its warning dropped (polished after).
+
+        Degeneracies spanning more than e^600 would underflow as a prior and shrink the
+        support: the prior is clipped there (the same hull, a start only).
+        """
+        from .solver import solve
+
+        x = (self.f - self.centre) / self.scale
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return solve(
+                {k: x[:, j] for j, k in enumerate(self.names)},
+                {k: (b[j] - self.centre[j]) / self.scale[j] for j, k in enumerate(self.names)},
+                prior=np.exp(np.maximum(self.log_q - np.max(self.log_q), -_PRIOR_SPAN)),
+                tol=self.tol,
+            )
+
+    def inside_start(
+        self, b: NDArray[np.float64], p_face: NDArray[np.float64]
+    ) -> NDArray[np.float64] | None:
+        """Multipliers for the targets moved away from the face (1e-6 of the spread) along
+        their own offset from it; None if they sit on it exactly or the move leaves the
+        hull."""
+        on_face = p_face @ self.f
+        offset = (b - on_face) / self.scale
+        size = float(np.max(np.abs(offset)))
+        if size == 0.0 or size >= 1e-6:
+            return None
+        try:
+            res = self.solve(on_face + offset * (1e-6 / size) * self.scale)
+        except InfeasibleTargetsError:
+            return None
+        lam = np.asarray(res.multipliers, dtype=np.float64)
+        return lam if np.all(np.isfinite(lam)) else None
+
+    def polish(
+        self, b: NDArray[np.float64], start: NDArray[np.float64]
+    ) -> NDArray[np.float64] | None:
+        """Newton on the dual about the state that dominates at ``start`` (scaled)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            a = self.log_q - (self.f / self.scale) @ start
+        r = int(np.argmax(np.where(np.isnan(a), -np.inf, a)))
+        log_w = self.log_q - self.log_q[r]
+        log_w[r] = -np.inf
+        # exact differences from state r, then scaled
+        dual = _Dual((self.f - self.f[r]) / self.scale, (b - self.f[r]) / self.scale, log_w)
+        lam = _minimise(dual, start.astype(np.float64))
+        return None if lam is None or not np.all(np.isfinite(lam)) else lam
 
 
 def ensemble_multipliers(
@@ -180,22 +224,22 @@ def ensemble_multipliers(
     InfeasibleTargetsError
         If no distribution over the states has the targets as means.
     """
-    names = list(features)
+    names = tuple(features)
     f = np.column_stack([features[k] for k in names])
     b = np.array([targets[k] for k in names], dtype=np.float64)
     lo, hi = f.min(axis=0), f.max(axis=0)
-    centre, scale = 0.5 * (lo + hi), 0.5 * (hi - lo)
-    scale = np.where(scale > 0, scale, 1.0)
+    scale = 0.5 * (hi - lo)
+    states = _States(f, log_q, names, 0.5 * (lo + hi), np.where(scale > 0, scale, 1.0), tol)
     face = None  # the solver's distribution, if it put the targets on a face
-    res = _solve(f, b, log_q, centre, scale, names, tol)
+    res = states.solve(b)
     start = np.asarray(res.multipliers, dtype=np.float64)
     if not np.all(np.isfinite(start)):  # on a face, to within tol
-        face = (start / scale, np.asarray(res.p, dtype=np.float64))
-        inside = _inside_start(f, b, log_q, face[1], centre, scale, names, tol)
+        face = (start / states.scale, np.asarray(res.p, dtype=np.float64))
+        inside = states.inside_start(b, face[1])
         if inside is None:
             return face
         start = inside
-    lam = _polish(f, log_q, b, scale, start)
+    lam = states.polish(b, start)
     if lam is None:
         if face is not None:  # the targets sit on the face in floating point
             return face
@@ -206,56 +250,4 @@ def ensemble_multipliers(
             stacklevel=3,
         )
         lam = start
-    return lam / scale, None
-
-
-def _inside_start(
-    f: NDArray[np.float64],
-    b: NDArray[np.float64],
-    log_q: NDArray[np.float64],
-    p_face: NDArray[np.float64],
-    centre: NDArray[np.float64],
-    scale: NDArray[np.float64],
-    names: list[str],
-    tol: float,
-) -> NDArray[np.float64] | None:
-    """Multipliers for the targets moved away from the face (1e-6 of the spread) along
-    their own offset from it; None if they sit on it exactly or the move leaves the hull."""
-    on_face = p_face @ f
-    offset = (b - on_face) / scale
-    size = float(np.max(np.abs(offset)))
-    if size == 0.0 or size >= 1e-6:
-        return None
-    moved = on_face + offset * (1e-6 / size) * scale
-    try:
-        res = _solve(f, moved, log_q, centre, scale, names, tol)
-    except InfeasibleTargetsError:
-        return None
-    lam = np.asarray(res.multipliers, dtype=np.float64)
-    return lam if np.all(np.isfinite(lam)) else None
-
-
-def _solve(
-    f: NDArray[np.float64],
-    b: NDArray[np.float64],
-    log_q: NDArray[np.float64],
-    centre: NDArray[np.float64],
-    scale: NDArray[np.float64],
-    names: list[str],
-    tol: float,
-) -> MaxEntResult:
-    """maxent.solve on the features scaled to [-1, 1], its warning dropped (polished after).
-
-    Degeneracies spanning more than e^600 would underflow as a prior and shrink the
-    support: the prior is clipped there (the same hull, a start only).
-    """
-    from .solver import solve
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return solve(
-            {k: (f[:, j] - centre[j]) / scale[j] for j, k in enumerate(names)},
-            {k: (b[j] - centre[j]) / scale[j] for j, k in enumerate(names)},
-            prior=np.exp(np.maximum(log_q - np.max(log_q), -_PRIOR_SPAN)),
-            tol=tol,
-        )
+    return lam / states.scale, None

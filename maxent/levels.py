@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._checks import as_float_array, check_finite, check_positive, text
+from ._checks import as_float_array, check_finite, check_positive, check_span, text
 from ._logspace import log_sum_exp
 from ._summary import summary_repr
 from ._units import compact_unit, energy_unit_name, joule_per, read_quantity
@@ -131,13 +131,7 @@ class EnergyLevels:
         e = check_finite(as_float_array(energies, "energies", ndim=1), "energies")
         if e.size == 0:
             raise InvalidInputError("`energies` must hold at least one level; got none.")
-        with np.errstate(over="ignore"):
-            spread = float(np.max(e) - np.min(e))
-        if not np.isfinite(spread):
-            raise InvalidInputError(
-                "`energies` must span less than the float range (max - min finite); got "
-                f"{float(np.min(e))!r} to {float(np.max(e))!r}."
-            )
+        check_span(e, "energies")
         if self.degeneracy is not None and self.log_degeneracy is not None:
             raise InvalidInputError("give `degeneracy` or `log_degeneracy`, not both.")
         if self.log_degeneracy is not None:
@@ -145,14 +139,7 @@ class EnergyLevels:
                 as_float_array(self.log_degeneracy, "log_degeneracy", ndim=1), "log_degeneracy"
             )
             self._check_length(log_g, "log_degeneracy", e.size)
-            with np.errstate(over="ignore"):
-                span = float(np.max(log_g) - np.min(log_g))
-            if not np.isfinite(span):
-                raise InvalidInputError(
-                    "`log_degeneracy` must span less than the float range (max - min "
-                    f"finite); got {float(np.min(log_g))!r} to {float(np.max(log_g))!r}."
-                )
-            log_g = log_g.copy()
+            log_g = check_span(log_g, "log_degeneracy").copy()
             with np.errstate(over="ignore"):
                 g = np.exp(log_g)
         elif self.degeneracy is not None:
