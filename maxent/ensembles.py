@@ -18,6 +18,7 @@ ensemble of the (always bounded) finite spectrum.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -429,7 +430,9 @@ class GrandCanonicalResult:
             ),
             "chemical_potential": ("chemical potential", eu, "mu"),
         }
-        data = {k: variable((), getattr(self, k), *spec) for k, spec in scalars.items()}
+        data: dict[Hashable, Any] = {
+            k: variable((), getattr(self, k), *spec) for k, spec in scalars.items()
+        }
         data["probability"] = variable(
             "state", self.p, "state probability", "1", "p_i = g_i exp(-beta (E_i - mu N_i)) / Xi"
         )
@@ -583,31 +586,13 @@ def grand_canonical(
         )
         p, log_z, omega, s = _grand_forward(lv, n, b, mu)
     else:
-        u = _scalar(internal_energy, "internal_energy", us)
-        nbar = _scalar(particle_number, "particle_number")
-        lam, face = ensemble_multipliers(
-            {"internal_energy": e, "particle_number": n},
-            lv.log_degeneracy,
-            {"internal_energy": u, "particle_number": nbar},
+        b, mu, (p, log_z, omega, s) = _grand_from_targets(
+            lv,
+            n,
+            _scalar(internal_energy, "internal_energy", us),
+            _scalar(particle_number, "particle_number"),
             tol,
         )
-        b, minus_beta_mu = float(lam[0]), float(lam[1])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mu = float(-minus_beta_mu / b) if b != 0 and np.isfinite(b) else np.nan
-        if face is None and b != 0:
-            p, log_z, omega, s = _grand_forward(lv, n, b, mu)
-        else:  # boundary targets or beta = 0: the solver's distribution itself
-            p = face if face is not None else _grand_at_infinite_temperature(lv, n, minus_beta_mu)
-            log_g = lv.log_degeneracy
-            with np.errstate(divide="ignore"):
-                log_p = np.log(p)
-            s = float(entropy_from_log_p(p, log_p) + p @ log_g)
-            log_z = (
-                float(log_sum_exp(log_g - b * e - minus_beta_mu * n))
-                if np.all(np.isfinite([b, minus_beta_mu]))
-                else np.nan
-            )
-            omega = np.nan
     nbar_reached = float(p @ n)
     u_reached = float(p @ e)
     de, dn = e - u_reached, n - nbar_reached
@@ -639,6 +624,39 @@ def grand_canonical(
     )
 
 
+_Grand = tuple[NDArray[np.float64], float, float, float]  # p, ln Xi, Omega, S
+
+
+def _grand_from_targets(
+    lv: EnergyLevels, n: NDArray[np.float64], u: float, nbar: float, tol: float
+) -> tuple[float, float, _Grand]:
+    """beta, mu and the ensemble whose <E> and <N> are ``u`` and ``nbar``."""
+    e = lv.energies
+    lam, face = ensemble_multipliers(
+        {"internal_energy": e, "particle_number": n},
+        lv.log_degeneracy,
+        {"internal_energy": u, "particle_number": nbar},
+        tol,
+    )
+    b, minus_beta_mu = float(lam[0]), float(lam[1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mu = float(-minus_beta_mu / b) if b != 0 and np.isfinite(b) else np.nan
+    if face is None and b != 0:
+        return b, mu, _grand_forward(lv, n, b, mu)
+    # boundary targets or beta = 0: the distribution on the face, or g e^(beta mu N)
+    p = face if face is not None else _grand_at_infinite_temperature(lv, n, minus_beta_mu)
+    log_g = lv.log_degeneracy
+    with np.errstate(divide="ignore"):
+        log_p = np.log(p)
+    s = float(entropy_from_log_p(p, log_p) + p @ log_g)
+    log_z = (
+        float(log_sum_exp(log_g - b * e - minus_beta_mu * n))
+        if np.all(np.isfinite([b, minus_beta_mu]))
+        else np.nan
+    )
+    return b, mu, (p, log_z, np.nan, s)
+
+
 def _grand_at_infinite_temperature(
     lv: EnergyLevels, n: NDArray[np.float64], minus_beta_mu: float
 ) -> NDArray[np.float64]:
@@ -646,9 +664,7 @@ def _grand_at_infinite_temperature(
     return log_normalize(lv.log_degeneracy - minus_beta_mu * n)[2]
 
 
-def _grand_forward(
-    lv: EnergyLevels, n: NDArray[np.float64], b: float, mu: float
-) -> tuple[NDArray[np.float64], float, float, float]:
+def _grand_forward(lv: EnergyLevels, n: NDArray[np.float64], b: float, mu: float) -> _Grand:
     """p, ln Xi, Omega and S at beta and mu (mu = +-inf: the limit, states of extreme N)."""
     e = lv.energies
     if np.isinf(mu):

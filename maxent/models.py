@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from importlib import resources
-from typing import TYPE_CHECKING, TypedDict, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -84,7 +84,7 @@ def _energy_scale(value: object, name: str) -> tuple[float, str]:
 def _zeeman_scale(field: object, moment: object) -> tuple[float, str]:
     """mu B and its unit: numbers, or quantities whose product is an energy (T and J/T,
     T and bohr_magneton, ...)."""
-    parts = []
+    parts: list[Any] = []
     for value, name in ((field, "field"), (moment, "moment")):
         mag, unit = read_quantity(value, name)
         _positive_scalar(np.asarray(mag)[()] if unit is not None else value, name)
@@ -585,7 +585,8 @@ def _debye_inputs(
             f"(got units {units[0]!r} and {units[1]!r})."
         )
     else:
-        eu = "K" if is_temperature(units[1], "debye_temperature") else units[1]
+        theta_unit = cast(str, units[1])
+        eu = "K" if is_temperature(theta_unit, "debye_temperature") else theta_unit
         eu = compact_unit(energy_unit_name(eu, "debye_temperature"))
         us = resolve_units("K", "K")  # numbers in kelvin, k_B = 1 K/K
     if us is not None:
