@@ -69,6 +69,10 @@ def as_float_array(
     if isinstance(value, Mapping):
         raise InvalidInputError(f"`{name}` must be array-like; got a mapping.")
     value = plain_magnitude(value, name)  # a quantity: its number if dimensionless, else refused
+    if isinstance(value, (list, tuple)) and _holds_quantity(value):  # not at its first entry
+        raise InvalidInputError(
+            f"`{name}` mixes plain numbers and quantities; give every entry a unit, or none."
+        )
     if isinstance(value, (str, bytes)):
         raise InvalidInputError(f"`{name}` must be an array of real numbers; got str {value!r}.")
     try:
@@ -88,10 +92,6 @@ def as_float_array(
             f"`{name}` holds a number too large for a float (beyond 1.8e308)."
         ) from None
     except (TypeError, ValueError) as exc:
-        if isinstance(value, (list, tuple)) and any(is_quantity(v) for v in value):
-            raise InvalidInputError(
-                f"`{name}` mixes plain numbers and quantities; give every entry a unit, or none."
-            ) from None
         raise InvalidInputError(
             f"`{name}` must be an array of real numbers; got {type(value).__name__} ({exc})."
         ) from None
@@ -101,6 +101,13 @@ def as_float_array(
             want = " or ".join(f"{d}-D" for d in allowed)
             raise InvalidInputError(f"`{name}` must be {want}; got an array of shape {arr.shape}.")
     return arr
+
+
+def _holds_quantity(value: list[Any] | tuple[Any, ...]) -> bool:
+    """Whether a (nested) list holds a quantity anywhere."""
+    return any(
+        _holds_quantity(v) if isinstance(v, (list, tuple)) else is_quantity(v) for v in value
+    )
 
 
 def _describe(value: Any) -> str:
