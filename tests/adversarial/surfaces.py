@@ -234,7 +234,7 @@ def _dress(plain: object, kind: str, unit: str) -> object:
         plain if kind == "count" else np.asarray(plain, dtype=float), _own_unit(kind)
     )
     try:
-        with ureg.context("boltzmann", "sp"):
+        with ureg.context("boltzmann", "sp"), np.errstate(divide="ignore"):  # 0 -> 1/meV
             return own.to(unit) if not (kind == "count" and unit in ("", "dimensionless")) else own
     except Exception:  # noqa: BLE001
         return ureg.Quantity(own.magnitude, unit)
