@@ -53,6 +53,8 @@ _AVOGADRO = 6.02214076e23
 
 #: Unit strings of earlier maxent versions (and of the shipped atomic tables) -> pint.
 _ALIASES = {"cm-1": "cm^-1", "1/cm": "cm^-1", "cm**-1": "cm^-1"}
+#: Unit strings that mean "no unit".
+_NO_UNIT = ("1", "", "dimensionless")
 
 
 @functools.lru_cache(maxsize=1)
@@ -146,10 +148,6 @@ def energy_unit_name(unit: str, name: str = "unit") -> str:
         return "1"
     joule_per(unit, name)  # validate
     return _ALIASES.get(unit, unit)
-
-
-#: unit strings that mean "no unit"
-_NO_UNIT = ("1", "", "dimensionless")
 
 
 #: :math:`k_B` in each legacy named unit system's energy unit per kelvin.
@@ -336,15 +334,24 @@ def plain_magnitude(value: Any, name: str) -> Any:
     mag, unit = read_quantity(value, name)
     if unit is None:
         return value
+    return _dimensionless(
+        mag,
+        unit,
+        name,
+        f"`{name}` has unit {short_unit(unit)!r} but takes a plain number here (a "
+        "dimensionless quantity at most); convert it to the unit the rest of the input "
+        "is in, e.g. `.to(...).magnitude`.",
+    )
+
+
+def _dimensionless(mag: Any, unit: str, name: str, refusal: str) -> Any:
+    """The number a dimensionless quantity stands for (``5 %`` -> 0.05); ``refusal`` is
+    raised for any other."""
     if unit in _NO_UNIT:
         return mag
     u = _pint_unit(unit, name)
     if not u.dimensionless:
-        raise InvalidInputError(
-            f"`{name}` has unit {short_unit(unit)!r} but takes a plain number here (a "
-            "dimensionless quantity at most); convert it to the unit the rest of the input "
-            "is in, e.g. `.to(...).magnitude`."
-        )
+        raise InvalidInputError(refusal)
     factor = float(_registry().Quantity(1.0, u).to("").magnitude)
     return mag if factor == 1.0 else np.asarray(mag, dtype=np.float64) * factor
 
@@ -381,15 +388,14 @@ def magnitude(value: Any, name: str, us: UnitSystem, kind: str) -> Any:
 
 def _unitless(mag: Any, unit: str, name: str) -> Any:
     """A quantity where the energies carry no unit: only a dimensionless one is accepted."""
-    if unit in _NO_UNIT:
-        return mag
-    if not _pint_unit(unit, name).dimensionless:
-        raise InvalidInputError(
-            f"`{name}` has unit {short_unit(unit)!r} but the energies carry no unit (k_B = 1); "
-            f"give `{name}` as a plain number, or give the levels an energy unit "
-            "(`EnergyLevels(..., unit=...)`) or `units=`."
-        )
-    return mag * float(_registry().Quantity(1.0, _pint_unit(unit, name)).to("").magnitude)
+    return _dimensionless(
+        mag,
+        unit,
+        name,
+        f"`{name}` has unit {short_unit(unit)!r} but the energies carry no unit (k_B = 1); "
+        f"give `{name}` as a plain number, or give the levels an energy unit "
+        "(`EnergyLevels(..., unit=...)`) or `units=`.",
+    )
 
 
 def is_temperature(unit: str, name: str = "unit") -> bool:
