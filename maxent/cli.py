@@ -213,7 +213,8 @@ def default_temperature_range(levels: Any, k_b: float = 1.0) -> tuple[float, flo
     w = np.exp(log_g - np.max(log_g))
     w /= w.sum()
     centre = levels.energies - w @ levels.energies
-    spread = 3.0 * float(np.sqrt(w @ (centre * centre)))
+    size = float(np.max(np.abs(centre))) or 1.0  # scaled: E = 1e300 has no square
+    spread = 3.0 * size * float(np.sqrt(w @ ((centre / size) ** 2)))
     low = float(np.min(np.diff(e))) / 8.0
     low = max(low, spread * 1e-4)
     return _round2(low / k_b), _round2(spread / k_b)

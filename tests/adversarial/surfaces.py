@@ -423,10 +423,11 @@ def _cli_case(rng: np.random.Generator, workdir: Path) -> Case:
             (case_dir / name).write_bytes(data)
         out = case_dir / ("lv.csv/o.nc" if out_parent_is_file and files else "o.nc")
         png = case_dir / "o.png"
-        before = {}
-        if existing and not out_parent_is_file:
-            out.write_bytes(b"old nc")
+        if existing:
             png.write_bytes(b"old png")
+            if out.parent.is_dir():
+                out.write_bytes(b"old nc")
+        replacing = out.is_file() or png.is_file()
         before = {p.name: p.read_bytes() for p in case_dir.iterdir()}
         full = [a if a != "lv.csv" else str(case_dir / "lv.csv") for a in args]
         stdout, stderr = io.StringIO(), io.StringIO()
@@ -456,7 +457,7 @@ def _cli_case(rng: np.random.Generator, workdir: Path) -> Case:
             with xr.open_dataset(out) as ds:
                 if not np.all(np.isfinite(ds.heat_capacity.values)):
                     return Verdict(oracle.SILENT_WRONG, "non-finite heat capacity written")
-            if existing and "replaced" not in stdout.getvalue():
+            if replacing and "replaced" not in stdout.getvalue():
                 return Verdict(UNSAFE, "replaced outputs without saying so")
             return Verdict(oracle.OK)
         if rc != 2:
