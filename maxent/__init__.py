@@ -20,6 +20,8 @@ from ._version import __version__
 
 if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
     from . import features, models
+    from ._bme_files import BMEExperiment, read_bme_calculated, read_bme_experiment
+    from ._reweight_plot import plot_theta_scan
     from .density_of_states import SampledEnergyLevels, wang_landau
     from .ensembles import (
         CanonicalResult,
@@ -37,6 +39,7 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
     from .pairwise import PairwiseResult, fit_pairwise
     from .plotting import plot_populations, plot_sweep
     from .result import MaxEntResult
+    from .reweighting import ReweightPrediction, ReweightResult, reweight
     from .solver import solve
     from .sweep import temperature_sweep
     from .tempering import parallel_tempering
@@ -67,6 +70,13 @@ _LAZY: dict[str, str | None] = {
     "plot_populations": "plotting",
     "plot_sweep": "plotting",
     "MaxEntResult": "result",
+    "ReweightPrediction": "reweighting",
+    "ReweightResult": "reweighting",
+    "reweight": "reweighting",
+    "BMEExperiment": "_bme_files",
+    "read_bme_calculated": "_bme_files",
+    "read_bme_experiment": "_bme_files",
+    "plot_theta_scan": "_reweight_plot",
     "solve": "solver",
     "temperature_sweep": "sweep",
     "SampledEnergyLevels": "density_of_states",
@@ -83,12 +93,17 @@ __all__ = [
     "parallel_tempering",
     "plot_populations",
     "plot_sweep",
+    "plot_theta_scan",
+    "read_bme_calculated",
+    "read_bme_experiment",
+    "reweight",
     "sample_sweep",
     "softmax",
     "solve",
     "temperature_sweep",
     "wang_landau",
     # data and models
+    "BMEExperiment",
     "EnergyLevels",
     "IsingModel",
     "PottsModel",
@@ -101,6 +116,8 @@ __all__ = [
     "GrandCanonicalResult",
     "MaxEntResult",
     "PairwiseResult",
+    "ReweightPrediction",
+    "ReweightResult",
     # errors and warnings
     "ConvergenceWarning",
     "InfeasibleTargetsError",

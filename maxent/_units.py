@@ -31,6 +31,7 @@ __all__ = [
     "UNIT_SYSTEMS",
     "UnitSystem",
     "compact_unit",
+    "convert",
     "energy_unit_name",
     "is_quantity",
     "is_temperature",
@@ -256,22 +257,6 @@ def _first_leaf(value: Any) -> Any:
     return value
 
 
-def _convert(mag: Any, unit: str, to: str, name: str) -> Any:
-    """``mag`` in ``unit`` expressed in ``to`` (pint's conversion, offsets included)."""
-    import pint
-
-    if unit == to:
-        return mag
-    try:
-        q = _registry().Quantity(np.asarray(mag, dtype=np.float64), _pint_unit(unit, name))
-        return q.to(_pint_unit(to, name)).magnitude
-    except pint.errors.DimensionalityError:
-        raise InvalidInputError(
-            f"`{name}` has unit {short_unit(unit)!r}, which does not convert to "
-            f"{short_unit(to)!r} (the unit of its first entry)."
-        ) from None
-
-
 def _list_of_quantities(value: list[Any] | tuple[Any, ...], name: str) -> tuple[Any, str]:
     """A (nested) list of quantities as one magnitude array in the first entry's unit."""
     unit: str | None = None
@@ -289,7 +274,7 @@ def _list_of_quantities(value: list[Any] | tuple[Any, ...], name: str) -> tuple[
         if unit is None:
             unit = u
             return mag
-        return _convert(mag, u, unit, label)
+        return convert(mag, u, unit, label)
 
     mags = walk(value, name)
     try:
@@ -380,7 +365,7 @@ def magnitude(value: Any, name: str, us: UnitSystem, kind: str) -> Any:
     if kind == "beta":
         return _inverse_energy(mag, unit, name, us)
     if kind == "temperature" and not us.natural and is_temperature(unit, name):
-        return _convert(mag, unit, "K", name)  # offsets (degC) allowed
+        return convert(mag, unit, "K", name)  # offsets (degC) allowed
     # an energy (or k_B T): in the energy unit, or for a temperature in kelvin
     to = "K" if kind == "temperature" and not us.natural else us.energy_unit
     return mag * (joule_per(unit, name) / joule_per(to))
@@ -422,3 +407,21 @@ def quantity(value: Any, unit: str) -> Any:
     """``value`` as a pint Quantity in ``unit`` (``"1"``: dimensionless; ``"k_B"``: in units
     of Boltzmann's constant, J/K)."""
     return _registry().Quantity(value, "" if unit in _NO_UNIT else _ALIASES.get(unit, unit))
+
+
+def convert(value: Any, unit: str, target: str, name: str) -> Any:
+    """``value`` (a magnitude in ``unit``) in ``target``, any dimension pint knows.
+
+    Raises
+    ------
+    InvalidInputError
+        If the two units have different dimensions (the message names ``name``).
+    """
+    ureg = _registry()
+    q = ureg.Quantity(np.asarray(value, dtype=np.float64), _pint_unit(unit, name))
+    try:
+        return q.to(_pint_unit(target, name)).magnitude
+    except Exception:  # noqa: BLE001 - pint's DimensionalityError and relatives
+        raise InvalidInputError(
+            f"`{name}` is in {unit!r}, which does not convert to {target!r}."
+        ) from None
