@@ -29,6 +29,7 @@ HOME = {"_checks.py"}
 #: modules of other parts of the project that still hand-roll checks (issue 24, debt 4):
 #: their owners move them to _checks; listed here until then
 NOT_YET = {
+    "_reweight_inputs.py",  # i21: data_space (targets <= 0)
     "density_of_states.py",  # i22a: wang_landau ln_f_final, flatness
     "features.py",  # i22b: _check_int
     "lattice.py",  # i22a: _check_shape, as_lattice, PottsModel.q
