@@ -42,6 +42,7 @@ __all__ = [
     "read_quantity",
     "resolve_units",
     "short_unit",
+    "split_quantity",
 ]
 
 # The exact SI values (2019): J/K, J s, m/s, C, 1/mol (scipy.constants has the same numbers;
@@ -304,6 +305,10 @@ def read_quantity(value: Any, name: str) -> tuple[Any, str | None]:
     if isinstance(value, (list, tuple)) and is_quantity(_first_leaf(value)):
         return _list_of_quantities(value, name)
     return value, None
+
+
+#: the name of :func:`read_quantity` in earlier code (reweighting reads quantities with it)
+split_quantity = read_quantity
 
 
 def plain_magnitude(value: Any, name: str) -> Any:
