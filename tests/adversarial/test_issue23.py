@@ -384,7 +384,10 @@ def test_lists_of_quantities_are_converted_to_the_first_ones_unit(ureg):
     assert a.energy_unit == "meV"
     with pytest.raises(maxent.InvalidInputError, match=r"`energies` mixes quantities"):
         maxent.EnergyLevels([q(0.0, "meV"), 1.0])
-    with pytest.raises(maxent.InvalidInputError, match=r"`energies\[1\]` has unit 'm'"):
+    with pytest.raises(
+        maxent.InvalidInputError,
+        match=r"`energies\[1\]` is in 'm', which does not convert to 'meV'",
+    ):
         maxent.EnergyLevels([q(0.0, "meV"), q(1.0, "m")])
     with pytest.raises(maxent.InvalidInputError, match=r"`targets` mixes plain numbers"):
         maxent.solve(np.column_stack([F6, F6**2]), [3.5, q(15.0, "meV")])
