@@ -1,0 +1,915 @@
+r"""density(): maximum-entropy densities from moments on intervals, half-lines, the real
+line and boxes in 2-D and 3-D.
+
+Among all densities with :math:`E[\phi_k(x)] = b_k`, the one of largest entropy (least
+relative entropy to a prior :math:`q`) is :math:`p(x) = q(x)\, e^{-\sum_k \lambda_k
+\phi_k(x)} / Z`.  :func:`density` finds it as :func:`maxent.solve` on quadrature nodes
+(the quadrature weights times the prior are the solver's prior), in a well-conditioned
+polynomial basis (see :mod:`maxent._moment_bases`) into which raw power moments are
+converted exactly, with a quadrature rule refined until its error is below the
+tolerance (:mod:`maxent._density_fit`), after checking that some density has the
+moments at all (:mod:`maxent._realizability`).  Batches of small problems go through a
+vectorised Newton method instead (:mod:`maxent._batch_newton`).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import flint
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from . import _checks
+from ._density_fit import Axis, Fit, Problem, Rotated, fit, user_residual
+from ._density_result import DensityResult, Model, to_unit
+from ._moment_bases import Basis, ExactMap, exact, noise_directions
+from ._quadrature import DEMap
+from ._realizability import Localizer, first_violation
+from ._units import is_quantity
+from .errors import ConvergenceWarning, InfeasibleTargetsError, InvalidInputError
+
+__all__ = ["DensityResult", "density"]
+
+Exponent = tuple[int, ...]
+_DEFAULT_TOL = 1e-10
+_BASES = ("power", "chebyshev", "legendre")
+_AXES = ("x", "y", "z")
+#: a direction of basis-moment space is fixed by the power moments when perturbing them
+#: within the tolerance moves it by less than this; the solver tries these in turn
+_DETERMINED = (1.0, 1e-3, 1e3, 1e-6, 1e6)
+_MAX_GL_1D = 8192
+_MAX_NODES_ND = 250_000
+_MIN_STEP_EXPONENT = 11
+_REACH_START = 60.0
+
+
+def density(
+    targets: ArrayLike | Mapping[Any, Any],
+    *,
+    support: Any,
+    basis: str = "power",
+    features: Mapping[str, Callable[..., ArrayLike]] | None = None,
+    prior: Callable[..., ArrayLike] | None = None,
+    tol: float | None = None,
+) -> DensityResult:
+    r"""The maximum-entropy density on a continuous support with the given moments.
+
+    Finds :math:`p(x) = q(x)\, e^{-\sum_k \lambda_k \phi_k(x)} / Z` with
+    :math:`E_p[\phi_k] = b_k`: of all densities with these moments, the one of largest
+    entropy (of least relative entropy to the prior :math:`q`).
+
+    Parameters
+    ----------
+    targets : array_like or mapping
+        1-D: ``targets[k-1]`` :math:`= E[\phi_k(x)]`, k = 1..K, with :math:`\phi_k =
+        x^k` (``basis="power"``), :math:`T_k(u)` (``"chebyshev"``) or :math:`P_k(u)`
+        (``"legendre"``), :math:`u = (2x - a - b)/(b - a)`.  Shape ``(n_problems, K)``
+        solves a batch of problems at once.  2-D and 3-D: a mapping from exponent tuples
+        to power moments, ``{(i, j): E[x^i y^j]}``, including every lower moment (as
+        all moments up to a total order do).  With ``features``: a mapping with the same
+        names.  Power moments may be pint Quantities (``E[x^k]`` in the support's unit
+        to the k; a list of quantities for several).
+    support : pair or sequence of pairs
+        ``(a, b)``; either end may be infinite (``(0, inf)``, ``(-inf, inf)``), and may
+        carry a pint unit.  ``[(a, b), (c, d)]`` (and a third pair) for boxes in 2-D
+        and 3-D.
+    basis : {"power", "chebyshev", "legendre"}
+        What ``targets`` are moments of.  Chebyshev and Legendre need a bounded support.
+    features : mapping of str to callable, optional
+        Custom features instead of a basis, ``{"x": lambda x: x, "log x": np.log}``;
+        each takes arrays of points (one per coordinate) and returns values there.
+    prior : callable, optional
+        A reference density :math:`q(x)` (need not be normalised) for minimum relative
+        entropy; called with arrays of points.
+    tol : float, optional
+        Moments are met to ``tol`` relative to each feature's size,
+        :math:`|E[\phi_k] - b_k| \le \mathrm{tol}\, E|\phi_k|`, and the quadrature
+        error is kept below ``tol / 2``.  Default 1e-10.
+
+    Returns
+    -------
+    DensityResult
+        A frozen result with scipy.stats methods (``pdf``, ``logpdf``, ``cdf``, ``ppf``,
+        ``rvs``, ``mean``, ``var``, ``moment``, ``entropy``, ...) and the fields
+        ``multipliers``, ``log_Z``, ``moments``, ``residual``, ``converged``,
+        ``status``, ``quadrature_error``, ``covariance`` and ``to_xarray()``.
+
+    Raises
+    ------
+    InvalidInputError
+        Malformed ``targets``, ``support``, ``basis``, ``features`` or ``prior``
+        (shapes, NaN, an empty interval, a Chebyshev basis on an infinite support, an
+        odd number of power moments on the real line, units that do not convert).
+    InfeasibleTargetsError
+        No density has the moments: a Hankel (or localizing) matrix of the sequence is
+        not positive definite, and the message names the first offending moment and the
+        value it must exceed or stay below (on the boundary of the moment space only
+        point masses have the moments: E[x^2] = E[x] on [0, 1]); or the moments are
+        realizable but no maximum-entropy density attains them (mass escapes to
+        infinity: a coefficient of variation above 1 from two moments on the
+        half-line).
+
+    Warns
+    -----
+    ConvergenceWarning
+        When the tolerance is not met (``converged`` is then False, ``status`` says why).
+
+    Notes
+    -----
+    Sign convention as in :func:`maxent.solve`: :math:`p \propto q\, e^{-\lambda\cdot\phi}`.
+
+    *Basis.*  The solver works in a basis that is well conditioned for the support
+    (Chebyshev on an interval, Laguerre on a half-line, Hermite on the real line, in a
+    variable scaled by the targets' mean and spread).  Raw power moments are converted
+    into it exactly (python-flint rationals), so 40 power moments on [0, 1] work where
+    double precision stalls at 12-16.  Beyond ~20 power moments on [0, 1] double
+    precision no longer fixes every combination of the converted moments (the moment
+    space is thinner than the rounding of the inputs); the combinations that the power
+    moments do not fix within ``tol`` (an eigen-decomposition of the propagated
+    tolerance, in ball arithmetic) are then left free, and the result meets every
+    power moment to ``tol``.
+
+    *Quadrature.*  Bounded supports use Gauss-Legendre rules (tensor rules in 2-D and
+    3-D); with a prior or custom features (which may be singular at the ends) and on
+    infinite supports, double-exponential rules: tanh-sinh, exp-sinh on a half-line and
+    sinh-sinh on the real line, which map the whole infinite support (no cut-off box)
+    and integrate endpoint singularities and algebraic tails.  Each rule is refined
+    until the moments move by less than ``tol / 2`` (``quadrature_error``); nodes in a
+    tail where the density is below :math:`e^{-80}` of its bulk are left out.
+
+    *Realizability.*  Hausdorff (bounded), Stieltjes (half-line) and Hamburger (real
+    line) conditions are checked before solving, judged against the tolerance: a
+    pivot the tolerance cannot resolve is left to the solver.  In 2-D and 3-D the
+    moment and localizing matrices give necessary conditions only.
+
+    *Batches* (``targets`` of shape ``(n_problems, K)``, power, Chebyshev or Legendre
+    moments in 1-D) use one quadrature rule in a standardised variable for all problems
+    and a vectorised Newton method, converting moments in double precision: meant for
+    the few moments of moment closures and per-cell problems.
+
+    References
+    ----------
+    .. [1] E. T. Jaynes, "Information theory and statistical mechanics", Phys. Rev.
+       106, 620 (1957).
+    .. [2] L. R. Mead and N. Papanicolaou, "Maximum entropy in the problem of moments",
+       J. Math. Phys. 25, 2404 (1984).
+    .. [3] R. N. Silver and H. Röder, "Calculation of densities of states and spectral
+       functions by Chebyshev recursion and maximum entropy", Phys. Rev. E 56, 4822
+       (1997).
+    .. [4] H. Takahasi and M. Mori, "Double exponential formulas for numerical
+       integration", Publ. RIMS 9, 721 (1974).
+    .. [5] H. Dette and W. J. Studden, *The Theory of Canonical Moments* (Wiley, 1997).
+
+    Examples
+    --------
+    The exponential law is the maximum-entropy density on the half-line with a given
+    mean:
+
+    >>> import numpy as np, maxent
+    >>> d = maxent.density([2.0], support=(0, np.inf))
+    >>> round(float(d.pdf(1.0)), 12) == round(0.5 * np.exp(-0.5), 12)
+    True
+    >>> round(float(d.multipliers[0]), 10)
+    0.5
+    >>> round(float(d.cdf(2.0)), 10) == round(1 - np.exp(-1.0), 10)
+    True
+    """
+    tol_value = _checks.real_number(tol, "tol", minimum=0.0, strict=True, allow_none=True)
+    tol_f = _DEFAULT_TOL if tol_value is None else float(tol_value)
+    bounds, units = _read_support(support)
+    spec = _read_targets(targets, bounds, units, basis, features)
+    if prior is not None and not callable(prior):
+        raise InvalidInputError(
+            f"`prior` must be a callable density q(x) (or None); got {type(prior).__name__}."
+        )
+    if spec.batch:
+        from ._batch_newton import batch_density
+
+        return batch_density(spec, bounds, units, prior, tol_f)
+    if spec.kind in _BASES:
+        _check_realizable(spec, bounds, tol_f)
+    return _solve_single(spec, bounds, units, prior, tol_f)
+
+
+# -- input -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Spec:
+    """The caller's constraints: what they are moments of, their names and values."""
+
+    kind: str  # "power", "chebyshev", "legendre" or "features"
+    exponents: tuple[Exponent, ...]  # one per constraint (empty for custom features)
+    names: tuple[str, ...]
+    targets: NDArray[np.float64]  # (K,) or (n_problems, K)
+    callables: tuple[Callable[..., ArrayLike], ...]
+
+    @property
+    def batch(self) -> bool:
+        return self.targets.ndim == 2
+
+
+def _scalar_like(value: Any) -> bool:
+    if is_quantity(value):
+        return np.ndim(getattr(value, "magnitude", getattr(value, "value", value))) == 0
+    return np.ndim(value) == 0 and not isinstance(value, (str, bytes))
+
+
+def _read_support(support: Any) -> tuple[tuple[tuple[float, float], ...], tuple[str, ...]]:
+    """``support`` as ``((lower, upper), ...)`` and one unit string per axis."""
+    if is_quantity(support):
+        mag = np.asarray(getattr(support, "magnitude", support))
+        pairs: list[Any] = [support] if mag.ndim == 1 else [support[i] for i in range(len(mag))]
+    elif isinstance(support, (str, bytes, Mapping)) or not hasattr(support, "__len__"):
+        raise InvalidInputError(
+            "`support` must be a pair (lower, upper), e.g. (0, 1) or (0, inf), or a list of "
+            f"pairs for 2-D and 3-D boxes; got {type(support).__name__}."
+        )
+    elif len(support) == 2 and all(_scalar_like(v) for v in support):
+        pairs = [support]
+    else:
+        pairs = list(support)
+    if not 1 <= len(pairs) <= 3:
+        raise InvalidInputError(
+            f"`support` must have 1 to 3 (lower, upper) pairs; got {len(pairs)}."
+        )
+    name = (lambda i: "support") if len(pairs) == 1 else (lambda i: f"support[{i}]")
+    read = [_read_interval(p, name(i)) for i, p in enumerate(pairs)]
+    if len(read) > 1 and not all(np.isfinite(lo) and np.isfinite(hi) for lo, hi, _ in read):
+        raise InvalidInputError(
+            "in 2-D and 3-D the support must be a bounded box; got "
+            f"{[(lo, hi) for lo, hi, _ in read]}."
+        )
+    return tuple((lo, hi) for lo, hi, _ in read), tuple(u for _, _, u in read)
+
+
+def _read_interval(pair: Any, name: str) -> tuple[float, float, str]:
+    """One ``(lower, upper)`` pair, converted to the unit of its first quantity."""
+    if is_quantity(pair):
+        unit = str(getattr(pair, "units", getattr(pair, "unit", "1")))
+        values = to_unit(pair, unit, name)
+        if values.shape != (2,):
+            raise InvalidInputError(
+                f"`{name}` must be a pair (lower, upper); got shape {values.shape}."
+            )
+        ends = [float(values[0]), float(values[1])]
+    else:
+        try:
+            items = list(pair)
+        except TypeError:
+            raise InvalidInputError(
+                f"`{name}` must be a pair (lower, upper); got {type(pair).__name__}."
+            ) from None
+        if len(items) != 2:
+            raise InvalidInputError(
+                f"`{name}` must be a pair (lower, upper); got {len(items)} values."
+            )
+        unit = next(
+            (str(getattr(v, "units", getattr(v, "unit", "1"))) for v in items if is_quantity(v)),
+            "1",
+        )
+        ends = [float(to_unit(v, unit, name)) if is_quantity(v) else v for v in items]
+    lo = _checks.real_number(ends[0], f"{name}[0]", allow_inf=True)
+    hi = _checks.real_number(ends[1], f"{name}[1]", allow_inf=True)
+    assert lo is not None and hi is not None
+    if not lo < hi or lo == math.inf or hi == -math.inf:
+        raise InvalidInputError(
+            f"`{name}` = ({lo}, {hi}) is empty: need lower < upper, lower < inf and upper > -inf."
+        )
+    return lo, hi, "1" if unit in ("", "dimensionless") else unit
+
+
+def _read_targets(
+    targets: Any,
+    bounds: tuple[tuple[float, float], ...],
+    units: tuple[str, ...],
+    basis: Any,
+    features: Any,
+) -> _Spec:
+    if features is not None:
+        if basis != "power":
+            raise InvalidInputError("give either `basis` or `features`, not both.")
+        return _read_feature_targets(targets, features)
+    if not isinstance(basis, str) or basis not in _BASES:
+        raise InvalidInputError(f"`basis` must be one of {list(_BASES)}; got {basis!r}.")
+    if basis != "power":
+        if len(bounds) > 1:
+            raise InvalidInputError(
+                f"`basis` = {basis!r} is for 1-D supports; in 2-D and 3-D give power moments."
+            )
+        if not all(np.isfinite(bounds[0])):
+            raise InvalidInputError(
+                f"`basis` = {basis!r} needs a bounded support (it is a basis on [a, b]); got "
+                f"`support` = {bounds[0]}; give power moments on infinite supports."
+            )
+    if len(bounds) == 1:
+        return _read_1d_targets(targets, basis, units[0])
+    return _read_nd_targets(targets, units)
+
+
+def _power_unit(units: Sequence[str], exponent: Exponent) -> str:
+    parts = [f"({u})**{e}" for u, e in zip(units, exponent, strict=True) if e and u != "1"]
+    return "*".join(parts) if parts else "1"
+
+
+def _read_1d_targets(targets: Any, basis: str, unit: str) -> _Spec:
+    if isinstance(targets, Mapping):
+        raise InvalidInputError(
+            "in 1-D, `targets` must be an array of K moments (or n_problems x K); a mapping "
+            "is for 2-D and 3-D supports and for `features`."
+        )
+
+    def unit_of(k: int) -> str:
+        return _power_unit((unit,), (k,)) if basis == "power" else "1"
+
+    if is_quantity(targets):
+        mag = np.asarray(getattr(targets, "magnitude", getattr(targets, "value", targets)))
+        if basis == "power" and unit != "1" and mag.shape[-1:] != (1,):
+            raise InvalidInputError(
+                "`targets` is one quantity with one unit, but E[x^k] has the unit of "
+                "`support` to the k; give a list of quantities [E[x], E[x^2], ...] or plain "
+                "numbers in the support's unit."
+            )
+        arr = to_unit(targets, unit_of(1), "targets")
+    elif isinstance(targets, (list, tuple)) and any(is_quantity(t) for t in targets):
+        arr = np.array(
+            [float(to_unit(t, unit_of(k + 1), f"targets[{k}]")) for k, t in enumerate(targets)]
+        )
+    else:
+        arr = _checks.as_float_array(targets, "targets", ndim=(1, 2))
+    if arr.ndim not in (1, 2) or arr.shape[-1] == 0 or arr.size == 0:
+        raise InvalidInputError(
+            f"`targets` must hold at least one moment, shape (K,) or (n_problems, K); got "
+            f"shape {arr.shape}."
+        )
+    _checks.check_finite(arr, "targets")
+    k = arr.shape[-1]
+    symbol = {"power": "x^{}", "chebyshev": "T_{}", "legendre": "P_{}"}[basis]
+    names = tuple(symbol.format(i) for i in range(1, k + 1))
+    exps = tuple((i,) for i in range(1, k + 1))
+    return _Spec(basis, exps, names, np.array(arr, dtype=np.float64), ())
+
+
+def _read_nd_targets(targets: Any, units: tuple[str, ...]) -> _Spec:
+    dim = len(units)
+    if not isinstance(targets, Mapping):
+        raise InvalidInputError(
+            f"in {dim}-D, `targets` must be a mapping from exponent tuples to power moments, "
+            f"e.g. {{(1, 0): E[x], (0, 2): E[y^2]}}; got {type(targets).__name__}."
+        )
+    exps: list[Exponent] = []
+    values: list[float] = []
+    for key, value in targets.items():
+        e = _exponent(key, dim)
+        v = to_unit(value, _power_unit(units, e), f"targets[{key!r}]")
+        if v.ndim != 0:
+            raise InvalidInputError(f"`targets[{key!r}]` must be one number; got shape {v.shape}.")
+        _checks.check_finite(v.reshape(1), f"targets[{key!r}]")
+        if not any(e):
+            if float(v) != 1.0:
+                raise InvalidInputError(
+                    f"`targets[{key!r}]` = {float(v)}: a density integrates to 1."
+                )
+            continue
+        if e in exps:
+            raise InvalidInputError(f"`targets` names the exponent {e} twice.")
+        exps.append(e)
+        values.append(float(v))
+    if not exps:
+        raise InvalidInputError("`targets` must hold at least one moment.")
+    for e in exps:
+        for lower in np.ndindex(*[i + 1 for i in e]):
+            if any(lower) and lower not in exps:
+                raise InvalidInputError(
+                    f"`targets` has {e} but not {tuple(lower)}: give every lower moment "
+                    "(all moments up to a total order, for instance)."
+                )
+    names = tuple(" ".join(f"{a}^{i}" for a, i in zip(_AXES, e, strict=False) if i) for e in exps)
+    return _Spec("power", tuple(exps), names, np.array(values), ())
+
+
+def _exponent(key: Any, dim: int) -> Exponent:
+    if (
+        not isinstance(key, tuple)
+        or len(key) != dim
+        or not all(
+            isinstance(i, (int, np.integer)) and not isinstance(i, bool) and i >= 0 for i in key
+        )
+    ):
+        raise InvalidInputError(
+            f"`targets` keys must be tuples of {dim} non-negative integers (exponents); got "
+            f"{key!r}."
+        )
+    return tuple(int(i) for i in key)
+
+
+def _read_feature_targets(targets: Any, features: Any) -> _Spec:
+    if not isinstance(features, Mapping) or not features:
+        raise InvalidInputError(
+            "`features` must be a non-empty mapping name -> callable, e.g. "
+            "{'x': lambda x: x, 'log x': np.log}."
+        )
+    names = tuple(str(k) for k in features)
+    for key, f in features.items():
+        if not callable(f):
+            raise InvalidInputError(
+                f"`features[{key!r}]` must be callable; got {type(f).__name__}."
+            )
+    if isinstance(targets, Mapping):
+        targets = {
+            k: (to_unit(v, "1", f"targets[{k!r}]") if is_quantity(v) else v)
+            for k, v in targets.items()
+        }
+    vec = _checks.constraint_vector(targets, "targets", names, True)
+    return _Spec("features", (), names, vec, tuple(features.values()))
+
+
+# -- realizability -----------------------------------------------------------------------------
+def _typical_sizes(spec: _Spec, bounds: Sequence[tuple[float, float]]) -> NDArray[np.float64]:
+    """A size for each power moment, for the tolerance: ``|b|``, or for moments near 0
+    the product of typical ``|x_i|`` (from the second moments) to the exponents."""
+    dim = len(bounds)
+    lookup = dict(zip(spec.exponents, spec.targets, strict=True))
+    typical = []
+    for i, (lo, hi) in enumerate(bounds):
+        e1 = tuple(1 if j == i else 0 for j in range(dim))
+        e2 = tuple(2 if j == i else 0 for j in range(dim))
+        size = math.sqrt(abs(lookup[e2])) if e2 in lookup else abs(lookup.get(e1, 0.0))
+        if size == 0.0:
+            size = 0.5 * (hi - lo) if np.isfinite(hi - lo) else 1.0
+        typical.append(size)
+    fallback = np.array(
+        [math.prod(t**k for t, k in zip(typical, e, strict=True)) for e in spec.exponents]
+    )
+    return np.maximum(np.abs(spec.targets), fallback)
+
+
+def _standard_axes(
+    spec: _Spec, bounds: Sequence[tuple[float, float]]
+) -> list[tuple[str, float, float]]:
+    """Per axis ``(kind, origin, scale)`` of the standard variable ``(x - origin)/scale``:
+    [0, 1] for intervals, >= 0 for half-lines, mean 0 and variance 1 on the real line."""
+    lookup = dict(zip(spec.exponents, spec.targets, strict=True))
+    out = []
+    for lo, hi in bounds:
+        mean = lookup.get((1,), 0.0)
+        if np.isfinite(lo) and np.isfinite(hi):
+            out.append(("hausdorff", lo, hi - lo))
+        elif np.isfinite(lo):
+            out.append(("stieltjes", lo, mean - lo if mean > lo else 1.0))
+        elif np.isfinite(hi):
+            out.append(("stieltjes", hi, -(hi - mean) if mean < hi else -1.0))
+        else:
+            var = lookup.get((2,), 0.0) - mean**2
+            out.append(("hamburger", mean, math.sqrt(var) if var > 0 else 1.0))
+    return out
+
+
+def _check_realizable(spec: _Spec, bounds: tuple[tuple[float, float], ...], tol: float) -> None:
+    """Raise InfeasibleTargetsError naming the first moment that no density can have."""
+    if spec.kind == "power":
+        _check_power(spec, bounds, tol)
+    else:
+        _check_orthogonal(spec, bounds, tol)
+
+
+def _check_power(spec: _Spec, bounds: tuple[tuple[float, float], ...], tol: float) -> None:
+    dim = len(bounds)
+    order = max(sum(e) for e in spec.exponents)
+    complete = len(spec.exponents) == math.comb(order + dim, dim) - 1
+    if not complete:
+        return  # the moment matrices need every moment up to a total order
+    axes = _standard_axes(spec, bounds)
+    std = Basis(
+        ("power",) * dim,
+        tuple(o for _, o, _ in axes),
+        tuple(s for _, _, s in axes),
+        spec.exponents,
+    )
+    emap = ExactMap.build(std, spec.exponents)
+    moments = emap.apply([exact(v) for v in spec.targets])
+    spread = emap.noise(tol * _typical_sizes(spec, bounds))
+    zero = (0,) * dim
+    kinds = {k for k, _, _ in axes}
+    ref = {zero: 1.0, **{e: _reference_moment(axes, e) for e in spec.exponents}}
+    found = first_violation(
+        {zero: flint.fmpq(1), **dict(zip(spec.exponents, moments, strict=True))},
+        {zero: 0.0, **dict(zip(spec.exponents, spread.tolist(), strict=True))},
+        ref,
+        _power_localizers(dim, kinds),
+        "power",
+        order,
+    )
+    if found is None:
+        return
+    k = spec.exponents.index(found.exponent)
+    slope = found.slope * math.prod(
+        (1.0 / s) ** e for (_, _, s), e in zip(axes, found.exponent, strict=True)
+    )
+    raise _infeasible(spec, bounds, k, spec.targets[k] - found.pivot / slope, slope, found.pivot)
+
+
+def _reference_moment(axes: Sequence[tuple[str, float, float]], e: Exponent) -> float:
+    """Moments of the reference densities: uniform on [0, 1], Exp(1), N(0, 1)."""
+    out = 1.0
+    for (kind, _, _), k in zip(axes, e, strict=True):
+        if kind == "hausdorff":
+            out *= 1.0 / (k + 1)
+        elif kind == "stieltjes":
+            out *= float(math.factorial(k))
+        else:
+            out *= 0.0 if k % 2 else float(math.prod(range(k - 1, 0, -2)))
+    return out
+
+
+def _power_localizers(dim: int, kinds: set[str]) -> list[Localizer]:
+    zero = (0,) * dim
+    locs = [Localizer("", ((zero, 1.0),))]
+    for i in range(dim):
+        e1 = tuple(1 if j == i else 0 for j in range(dim))
+        e2 = tuple(2 if j == i else 0 for j in range(dim))
+        if kinds & {"hausdorff", "stieltjes"}:
+            locs.append(Localizer(f"{_AXES[i]}", ((e1, 1.0),)))
+        if "hausdorff" in kinds:
+            locs.append(Localizer(f"1 - {_AXES[i]}", ((zero, 1.0), (e1, -1.0))))
+            locs.append(Localizer(f"{_AXES[i]}(1 - {_AXES[i]})", ((e1, 1.0), (e2, -1.0))))
+    return locs
+
+
+def _check_orthogonal(spec: _Spec, bounds: tuple[tuple[float, float], ...], tol: float) -> None:
+    """Chebyshev / Legendre moments: Gram matrices of Chebyshev polynomials."""
+    k = spec.targets.size
+    if spec.kind == "chebyshev":
+        cheb = np.concatenate([[1.0], spec.targets])
+        spread = np.concatenate([[0.0], np.full(k, tol)])
+        diag = np.ones(k + 1)
+    else:
+        conv = _legendre_to_chebyshev(k)
+        cheb = conv @ np.concatenate([[1.0], spec.targets])
+        spread = np.abs(conv[:, 1:]) @ np.full(k, tol)
+        diag = np.diag(conv)
+    ref = {(j,): (0.0 if j % 2 else 1.0 / (1.0 - j * j)) for j in range(k + 1)}
+    locs = [
+        Localizer("", (((0,), 1.0),)),
+        Localizer("1 + u", (((0,), 1.0), ((1,), 1.0))),
+        Localizer("1 - u", (((0,), 1.0), ((1,), -1.0))),
+        Localizer("1 - u^2", (((0,), 0.5), ((2,), -0.5))),
+    ]
+    found = first_violation(
+        {(j,): float(c) for j, c in enumerate(cheb)},
+        {(j,): float(s) for j, s in enumerate(spread)},
+        ref,
+        locs,
+        "chebyshev",
+        k,
+    )
+    if found is None:
+        return
+    j = found.exponent[0]
+    slope = found.slope * diag[j]
+    raise _infeasible(
+        spec, bounds, j - 1, spec.targets[j - 1] - found.pivot / slope, slope, found.pivot
+    )
+
+
+def _legendre_to_chebyshev(k: int) -> NDArray[np.float64]:
+    """``A`` with :math:`E[T_j] = \\sum_i A_{ji} E[P_i]` (i, j <= k), by Gauss-Legendre
+    quadrature of :math:`T_j P_i` (exact for these degrees)."""
+    from numpy.polynomial import chebyshev, legendre
+
+    x, w = np.polynomial.legendre.leggauss(k + 2)
+    t = chebyshev.chebvander(x, k)
+    p = legendre.legvander(x, k)
+    return (t.T * w) @ p * ((2 * np.arange(k + 1) + 1) / 2.0)
+
+
+def _infeasible(
+    spec: _Spec,
+    bounds: tuple[tuple[float, float], ...],
+    k: int,
+    bound: float,
+    slope: float,
+    pivot: float,
+) -> InfeasibleTargetsError:
+    what = f"E[{spec.names[k]}]" if spec.kind == "power" else f"E[{spec.names[k]}(u)]"
+    where = f"targets[{k}]" if len(bounds) == 1 else f"targets[{spec.exponents[k]}]"
+    side = ">" if slope > 0 else "<"
+    region = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in bounds)
+    if pivot < 0:
+        why = "the moment sequence fails a Hankel (moment-matrix) condition"
+    else:
+        why = (
+            "the sequence lies on the boundary of the moment space (within the tolerance), "
+            "where only finitely many point masses have these moments"
+        )
+    return InfeasibleTargetsError(
+        f"`{where}` ({what}) = {spec.targets[k]:.10g}: no density on {region} has these "
+        f"moments ({why}); with the lower moments as given, {what} must be {side} "
+        f"{bound:.10g}."
+    )
+
+
+# -- solving -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _CallableFeatures:
+    """The caller's named feature functions, evaluated together."""
+
+    functions: tuple[Callable[..., ArrayLike], ...]
+    names: tuple[str, ...]
+
+    def evaluate(self, coords: Sequence[NDArray[np.float64]]) -> NDArray[np.float64]:
+        shape = np.broadcast_shapes(*[np.shape(c) for c in coords])
+        cols = []
+        for name, f in zip(self.names, self.functions, strict=True):
+            try:
+                with np.errstate(all="ignore"):
+                    value = np.asarray(f(*coords), dtype=np.float64)
+                cols.append(np.broadcast_to(value, shape))
+            except (TypeError, ValueError) as exc:
+                raise InvalidInputError(
+                    f"`features[{name!r}]` must return real values for arrays of points; it "
+                    f"raised {type(exc).__name__}: {exc}"
+                ) from None
+        return np.stack(cols, axis=-1)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The problem as the solver sees it, and how to map back to the caller's basis."""
+
+    problem: Problem
+    stable: Any  # FeatureMap of the solver (before any rotation)
+    emap: ExactMap | None  # power moments -> stable moments (power bases only)
+    exact_targets: list[Any] | None
+    deltas: NDArray[np.float64] | None  # tolerance of each power moment
+    noise: NDArray[np.float64] | None  # of each stable moment, from deltas
+    max_level: int
+    dmap: DEMap | None
+
+
+def _plan(
+    spec: _Spec,
+    bounds: tuple[tuple[float, float], ...],
+    prior: Callable[..., ArrayLike] | None,
+    tol: float,
+) -> _Plan:
+    dim = len(bounds)
+    if spec.kind == "features":
+        return _plan_features(spec, bounds, prior, tol)
+    axes = _standard_axes(spec, bounds)
+    if axes[0][0] == "hamburger" and (spec.targets.size % 2 or spec.targets.size < 2):
+        raise InvalidInputError(
+            "on (-inf, inf) the maximum-entropy density needs an even number (>= 2) of power "
+            f"moments (the highest power's multiplier must be positive); got {spec.targets.size}."
+        )
+    families, origins, scales = [], [], []
+    for (kind, o, s), (lo, hi) in zip(axes, bounds, strict=True):
+        if kind == "hausdorff":
+            fam = "legendre" if spec.kind == "legendre" else "chebyshev"
+            families.append(fam)
+            origins.append(0.5 * (lo + hi))
+            scales.append(0.5 * (hi - lo))
+        else:
+            families.append("laguerre" if kind == "stieltjes" else "hermite")
+            origins.append(o)
+            scales.append(s)
+    stable = Basis(tuple(families), tuple(origins), tuple(scales), spec.exponents)
+    emap = exact_targets = deltas = noise = None
+    targets = spec.targets
+    if spec.kind == "power":
+        emap = ExactMap.build(stable, spec.exponents)
+        exact_targets = emap.apply([exact(v) for v in spec.targets])
+        targets = np.array([float(v) for v in exact_targets])
+        deltas = tol * _typical_sizes(spec, bounds)
+        noise = emap.noise(deltas)
+    initial = np.zeros(len(spec.exponents))
+    if families[0] == "laguerre":
+        initial[0] = -1.0  # e^{-y}
+    elif families[0] == "hermite":
+        initial[1] = 0.5  # e^{-z^2/2}
+    reach = float(min(1e30, max(10 * _REACH_START, 10.0 ** (150.0 / spec.targets.size))))
+    axes_q, start, base, max_level = _quadrature_axes(
+        spec, bounds, prior, origins[0], abs(scales[0]), reach
+    )
+    user = (
+        stable
+        if spec.kind != "power"
+        else Basis(("power",) * dim, (0.0,) * dim, (1.0,) * dim, spec.exponents)
+    )
+    problem = Problem(
+        axes_q, stable, targets, user, spec.targets, prior, tol, start, initial, base
+    )
+    dmap = axes_q[0].dmap if dim == 1 else None
+    return _Plan(problem, stable, emap, exact_targets, deltas, noise, max_level, dmap)
+
+
+def _plan_features(
+    spec: _Spec,
+    bounds: tuple[tuple[float, float], ...],
+    prior: Callable[..., ArrayLike] | None,
+    tol: float,
+) -> _Plan:
+    feats = _CallableFeatures(spec.callables, spec.names)
+    lo, hi = bounds[0]
+    origin = lo if np.isfinite(lo) else (hi if np.isfinite(hi) else 0.0)
+    axes_q, start, base, max_level = _quadrature_axes(spec, bounds, prior, origin, 1.0, 1e30)
+    initial = np.zeros(len(spec.names))
+    problem = Problem(
+        axes_q, feats, spec.targets, feats, spec.targets, prior, tol, start, initial, base
+    )
+    return _Plan(
+        problem,
+        feats,
+        None,
+        None,
+        None,
+        None,
+        max_level,
+        axes_q[0].dmap if len(bounds) == 1 else None,
+    )
+
+
+def _quadrature_axes(
+    spec: _Spec,
+    bounds: tuple[tuple[float, float], ...],
+    prior: Callable[..., ArrayLike] | None,
+    origin: float,
+    scale: float,
+    max_reach: float,
+) -> tuple[tuple[Axis, ...], int, tuple[int, ...], int]:
+    """The axes' rules: ``(axes, start level, Gauss-Legendre points at level 0, max level)``.
+
+    Gauss-Legendre for boxes and for intervals with polynomial features and no prior;
+    otherwise (infinite ends, a prior or custom features, any of which may make the
+    density singular at an end) the double-exponential map of the support.
+    """
+    dim = len(bounds)
+    maps = [DEMap.for_support(lo, hi, origin, scale) for lo, hi in bounds]
+    if dim > 1:
+        degrees = [max(e[i] for e in spec.exponents) for i in range(dim)]
+        base = tuple(int(2 ** math.ceil(math.log2(d + 8))) for d in degrees)
+        level = 0
+        while math.prod(base) * 2 ** (dim * (level + 1)) <= _MAX_NODES_ND:
+            level += 1
+        axes = tuple(
+            Axis(lo, hi, "gauss-legendre", m, 1.0, 1.0)
+            for (lo, hi), m in zip(bounds, maps, strict=True)
+        )
+        return axes, 0, base, level
+    lo, hi = bounds[0]
+    k = len(spec.names)
+    if np.isfinite(lo) and np.isfinite(hi) and prior is None and spec.kind != "features":
+        n0 = int(2 ** math.ceil(math.log2(k + 16)))
+        level = max(1, int(math.log2(_MAX_GL_1D // n0)))
+        return (Axis(lo, hi, "gauss-legendre", maps[0], 1.0, 1.0),), 0, (n0,), level
+    start = max(2, math.ceil(math.log2((k + 16) / 4)))
+    axis = Axis(lo, hi, "de", maps[0], _REACH_START, max_reach)
+    return (axis,), start, (1,), _MIN_STEP_EXPONENT
+
+
+def _fit_plan(plan: _Plan) -> tuple[Fit, NDArray[np.float64] | None]:
+    """Fit, leaving free the combinations of converted power moments that the power
+    moments fix no better than the tolerance (when there are any)."""
+    if plan.noise is None or np.max(plan.noise) <= _DETERMINED[0]:
+        return fit(plan.problem, plan.max_level), None
+    assert plan.emap is not None and plan.deltas is not None and plan.exact_targets is not None
+    u, sigma, rotated = noise_directions(plan.emap, plan.deltas, plan.exact_targets)
+    best: tuple[float, Fit, NDArray[np.float64]] | None = None
+    failure: InfeasibleTargetsError | None = None
+    for tau in _DETERMINED:
+        keep = sigma <= tau
+        if not np.any(keep):
+            continue
+        problem = Problem(
+            **{
+                **plan.problem.__dict__,
+                "features": Rotated(plan.stable, u[:, keep]),
+                "targets": rotated[keep],
+                "initial": u[:, keep].T @ plan.problem.initial,
+            }
+        )
+        try:
+            fitted = fit(problem, plan.max_level)
+        except InfeasibleTargetsError as exc:
+            failure = exc
+            continue
+        miss = user_residual(problem, fitted.rule, fitted.log_p)
+        if best is None or miss < best[0]:
+            best = (miss, fitted, u[:, keep])
+        if miss <= plan.problem.tol:
+            break
+    if best is None:
+        assert failure is not None
+        raise failure
+    return best[1], best[2]
+
+
+def _solve_single(
+    spec: _Spec,
+    bounds: tuple[tuple[float, float], ...],
+    units: tuple[str, ...],
+    prior: Callable[..., ArrayLike] | None,
+    tol: float,
+) -> DensityResult:
+    plan = _plan(spec, bounds, prior, tol)
+    fitted, directions = _fit_plan(plan)
+    lam = fitted.multipliers if directions is None else directions @ fitted.multipliers
+    if plan.emap is not None:
+        offset, mult = plan.emap.pull_back(lam)
+    else:
+        offset, mult = 0.0, lam
+    rule = fitted.rule
+    p = np.exp(fitted.log_p)
+    user = plan.problem.user.evaluate(rule.coords)
+    moments = p @ user
+    centred = user - moments
+    covariance = (centred.T * p) @ centred
+    residual = user_residual(plan.problem, rule, fitted.log_p)
+    status, message = _status(fitted, residual, tol, plan.max_level)
+    model = Model(
+        plan.stable,
+        _frozen(lam),
+        _frozen(np.array(fitted.log_norm)),
+        prior,
+        bounds,
+        np.array(0.0),
+        np.array(1.0),
+        tuple(_frozen(c) for c in rule.coords),
+        _frozen(fitted.log_p),
+        plan.dmap,
+        _cdf_range(plan, rule),
+        _cdf_width(plan, rule),
+        tuple(plan.problem.base_points[i] * 2**fitted.level for i in range(len(bounds))),
+    )
+    if status != "converged":
+        warnings.warn(message, ConvergenceWarning, stacklevel=3)
+    return DensityResult(
+        bounds,
+        spec.kind,
+        spec.names,
+        _frozen(spec.targets),
+        _frozen(moments),
+        _frozen(mult),
+        float(fitted.log_norm + offset),
+        residual,
+        float(fitted.quadrature_error),
+        _frozen(covariance),
+        status == "converged",
+        status,
+        message,
+        tol,
+        int(p.size),
+        units,
+        model,
+    )
+
+
+def _status(fitted: Fit, residual: float, tol: float, max_level: int) -> tuple[str, str]:
+    solver = fitted.result
+    if residual <= tol and fitted.quadrature_error <= 0.5 * tol:
+        return "converged", (
+            f"moments met to {residual:.2g} (tol = {tol:g}); quadrature error "
+            f"{fitted.quadrature_error:.2g} on {fitted.rule.coords[0].size} nodes."
+        )
+    if fitted.quadrature_error > 0.5 * tol:
+        return "quadrature", (
+            f"density() reached the finest quadrature rule it uses (level {max_level}) with a "
+            f"quadrature error of {fitted.quadrature_error:.2g} > tol / 2 = {0.5 * tol:g}; the "
+            "density is too narrow or too irregular for it: loosen `tol`, or give fewer or "
+            "smoother moments."
+        )
+    kind = solver.status if solver.status in ("max_iter", "stalled") else "stalled"
+    return kind, (
+        f"density() met the moments only to {residual:.2g} (relative) > tol = {tol:g} "
+        f"({solver.message}); loosen `tol`, or move the targets away from the boundary of "
+        "what densities on the support allow."
+    )
+
+
+def _cdf_range(plan: _Plan, rule: Any) -> tuple[float, float]:
+    """The DE variable's range that the cumulative table covers."""
+    if plan.dmap is None:
+        return (0.0, 0.0)
+    full = plan.dmap.t_range(plan.problem.axes[0].max_reach)
+    if plan.dmap.kind == "tanh-sinh":
+        return full
+    t = plan.dmap.t(rule.coords[0])
+    t = t[np.isfinite(t)]
+    return (max(full[0], float(t.min()) - 0.5), min(full[1], float(t.max()) + 0.5))
+
+
+def _cdf_width(plan: _Plan, rule: Any) -> float:
+    """Panel width of the cumulative table: about four DE steps, or matched to the
+    Gauss-Legendre rule's node spacing."""
+    if plan.problem.axes[0].rule == "de":
+        return 4.0 * rule.step
+    return min(0.25, 16.0 / rule.coords[0].size)
+
+
+def _frozen(value: Any) -> NDArray[np.float64]:
+    out = np.array(value, dtype=np.float64)
+    out.setflags(write=False)
+    return out
