@@ -11,14 +11,14 @@ import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
+from ._checks import as_float_array
 from ._dataset import dataset, variable
 from ._quadrature import Cumulative, DEMap, gauss_legendre, tensor_rule
-from ._checks import as_float_array
 from ._summary import summary_repr
 from ._units import split_quantity
 from .errors import InvalidInputError
 
-__all__ = ["DensityResult", "Model"]
+__all__ = ["DensityResult", "Model", "frozen", "to_unit"]
 
 Coords = tuple[NDArray[np.float64], ...]
 _GRID_1D = 201
@@ -30,30 +30,41 @@ class Model:
     r"""How to evaluate :math:`\log p(x) = \log q(x) - \lambda \cdot \psi(z) - A` with
     :math:`z = (x - \mathrm{shift}) / \mathrm{stretch}` (per problem in a batch).
 
-    ``nodes``/``log_p`` are the final quadrature rule (in the caller's coordinates,
-    one row per problem in a batch) and the log probability of each node; the moments,
-    mean, variance and entropy are sums over them.
+    ``nodes``/``log_p`` hold the final quadrature rule (flat, in the caller's
+    coordinates; ``owner`` names each node's problem in a batch) and the log probability
+    of each node: moments, mean, variance and entropy are sums over them.  The
+    cumulative tables behind ``cdf`` and ``ppf`` (1-D) are built on first use, in the
+    DE variable of ``cdf_map`` (of z in a batch), with panels ``cdf_width`` wide (per
+    problem in a batch).
     """
 
     features: Any  # FeatureMap in z
     multipliers: NDArray[np.float64]  # (K,) or (n, K)
-    log_norm: NDArray[np.float64]  # () or (n,), includes log(stretch) per axis
+    log_norm: NDArray[np.float64]  # () or (n,), includes log|stretch|
     prior: Callable[..., Any] | None
     bounds: tuple[tuple[float, float], ...]
     shift: NDArray[np.float64]  # () or (n,), 1-D batches only
     stretch: NDArray[np.float64]
-    nodes: Coords  # per axis, (n_nodes,) or (n, n_nodes)
-    log_p: NDArray[np.float64]  # (n_nodes,) or (n, n_nodes)
-    cdf_map: DEMap | None  # the DE map the cumulative table uses (in z for batches)
+    nodes: Coords  # flat, one array per axis
+    log_p: NDArray[np.float64]  # flat
+    owner: NDArray[np.intp] | None  # flat, batches only
+    cdf_map: DEMap | None
     cdf_range: tuple[float, float]
-    cdf_width: float
+    cdf_width: NDArray[np.float64]  # () or (n,)
     axis_points: tuple[int, ...]  # nodes per axis of the final rule (d-D cdf)
-    _table: list[Cumulative] = field(default_factory=list, repr=False, compare=False)
+    _tables: dict[float, tuple[NDArray[np.intp], Cumulative]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def batch(self) -> bool:
         return self.multipliers.ndim == 2
+
+    @property
+    def reversed(self) -> bool:
+        """Whether the table's variable runs against x (a batch on (-inf, b])."""
+        return bool(np.all(self.stretch < 0))
 
     def log_density(self, coords: Coords, index: NDArray[np.intp] | None) -> NDArray[np.float64]:
         """:math:`\\log p` at points (flat arrays, one per axis) of problems ``index``."""
@@ -76,35 +87,79 @@ class Model:
             inside &= (c > lo) & (c < hi)
         return np.where(inside & ~np.isnan(out), np.minimum(out, 700.0), -np.inf)
 
-    def table(self) -> Cumulative:
-        """The cumulative table (1-D), built on first use."""
-        with self._lock:
-            if not self._table:
-                assert self.cdf_map is not None
-                n = self.multipliers.shape[0] if self.batch else None
-                self._table.append(
-                    Cumulative.build(self.cdf_map, self.cdf_range, self.cdf_width, self._log_z, n)
-                )
-            return self._table[0]
+    def node_sum(self, values: NDArray[np.float64]) -> Any:
+        """:math:`\\sum_i p_i v_i` over the rule (per problem in a batch)."""
+        weighted = np.exp(self.log_p) * values
+        if self.owner is None:
+            return float(np.sum(weighted))
+        return np.bincount(self.owner, weighted, minlength=self.multipliers.shape[0])
 
-    def _log_z(
-        self, z: NDArray[np.float64], index: NDArray[np.intp] | None
-    ) -> NDArray[np.float64]:
-        """log density in the table's variable (z for a batch, x otherwise)."""
+    def cdf(self, x: NDArray[np.float64], index: NDArray[np.intp] | None) -> NDArray[np.float64]:
+        """The cumulative distribution at points ``x`` (1-D) of problems ``index``."""
+        out = np.empty(x.shape)
+        for sel, rows, table in self._route(index, x.shape):
+            z = (
+                x[sel]
+                if index is None
+                else (x[sel] - self.shift[index[sel]]) / self.stretch[index[sel]]
+            )
+            below = table(z, rows)
+            out[sel] = 1.0 - below if self.reversed else below
+        return out
+
+    def ppf(self, q: NDArray[np.float64], index: NDArray[np.intp] | None) -> NDArray[np.float64]:
+        """Points with cumulative probability ``q`` (0 < q < 1)."""
+        out = np.empty(q.shape)
+        for sel, rows, table in self._route(index, q.shape):
+            z = table.invert(1.0 - q[sel] if self.reversed else q[sel], rows)
+            out[sel] = (
+                z if index is None else self.shift[index[sel]] + self.stretch[index[sel]] * z
+            )
+        return out
+
+    def _route(
+        self, index: NDArray[np.intp] | None, shape: tuple[int, ...]
+    ) -> list[tuple[Any, NDArray[np.intp] | None, Cumulative]]:
+        """Which table serves which points: ``(selection, rows in the table, table)``."""
         if index is None:
-            return self.log_density((z,), None)
-        x = self.shift[index] + self.stretch[index] * z
-        return self.log_density((x,), index) + np.log(self.stretch[index])
+            return [(slice(None), None, self._table(float(self.cdf_width)))]
+        out = []
+        widths = self.cdf_width[index]
+        for w in np.unique(widths):
+            sel = widths == w
+            members, table = self._group(float(w))
+            rows = np.searchsorted(members, index[sel])
+            out.append((sel, rows, table))
+        return out
 
-    def to_table(
-        self, x: NDArray[np.float64], index: NDArray[np.intp] | None
-    ) -> NDArray[np.float64]:
-        return x if index is None else (x - self.shift[index]) / self.stretch[index]
+    def _table(self, width: float) -> Cumulative:
+        with self._lock:
+            if width not in self._tables:
+                assert self.cdf_map is not None
+                table = Cumulative.build(
+                    self.cdf_map, self.cdf_range, width, lambda x, i: self.log_density((x,), None)
+                )
+                self._tables[width] = (np.zeros(0, dtype=np.intp), table)
+            return self._tables[width][1]
 
-    def from_table(
-        self, z: NDArray[np.float64], index: NDArray[np.intp] | None
-    ) -> NDArray[np.float64]:
-        return z if index is None else self.shift[index] + self.stretch[index] * z
+    def _group(self, width: float) -> tuple[NDArray[np.intp], Cumulative]:
+        """The table of every problem whose panels are ``width`` wide (built once)."""
+        with self._lock:
+            if width not in self._tables:
+                assert self.cdf_map is not None
+                members = np.flatnonzero(self.cdf_width == width)
+
+                def log_z(
+                    z: NDArray[np.float64], rows: NDArray[np.intp] | None
+                ) -> NDArray[np.float64]:
+                    assert rows is not None
+                    i = members[rows]
+                    x = self.shift[i] + self.stretch[i] * z
+                    return self.log_density((x,), i) + np.log(np.abs(self.stretch[i]))
+
+                table = Cumulative.build(self.cdf_map, self.cdf_range, width, log_z, members.size)
+                self._tables[width] = (members, table)
+            return self._tables[width]
 
 
 @dataclass(frozen=True)
@@ -207,9 +262,7 @@ class DensityResult:
         if self.dim > 1:
             return self._box_cdf(x)
         coords, index, shape = self._points(x, "x")
-        table = self.model.table()
-        z = self.model.to_table(coords[0], index)
-        return table(z, index).reshape(shape)[()]
+        return self.model.cdf(coords[0], index).reshape(shape)[()]
 
     def sf(self, *x: ArrayLike) -> NDArray[np.float64]:
         """Survival function ``1 - cdf``."""
@@ -234,9 +287,7 @@ class DensityResult:
         out = np.where(qq == 1, hi, out)
         inner = (qq > 0) & (qq < 1)
         if np.any(inner):
-            sub = None if index is None else index[inner]
-            z = self.model.table().invert(qq[inner], sub)
-            out[inner] = self.model.from_table(z, sub)
+            out[inner] = self.model.ppf(qq[inner], None if index is None else index[inner])
         return out.reshape(shape)[()]
 
     def isf(self, q: ArrayLike) -> NDArray[np.float64]:
@@ -273,8 +324,10 @@ class DensityResult:
     # -- moments -------------------------------------------------------------------------------
     def expect(self, func: Callable[..., ArrayLike]) -> Any:
         """:math:`E[f(X)]` over the density (by its quadrature rule)."""
-        values = np.asarray(func(*self.model.nodes), dtype=np.float64)
-        return np.sum(np.exp(self.model.log_p) * values, axis=-1)[()]
+        values = np.broadcast_to(
+            np.asarray(func(*self.model.nodes), dtype=np.float64), self.model.log_p.shape
+        )
+        return self.model.node_sum(values)
 
     def moment(self, order: int | Sequence[int]) -> Any:
         """Non-central moment :math:`E[x^n]` (in 2-D and 3-D ``order`` is a tuple of
@@ -296,9 +349,10 @@ class DensityResult:
 
     def var(self) -> Any:
         """Variance (per coordinate in 2-D and 3-D)."""
-        m = self.mean()
+        m = np.asarray(self.mean())
         if self.dim == 1:
-            return self.expect(lambda x: (x - np.asarray(m)[..., None]) ** 2)
+            centre = m if self.model.owner is None else m[self.model.owner]
+            return self.expect(lambda x: (x - centre) ** 2)
         return np.array([self.expect(lambda *x, i=i: (x[i] - m[i]) ** 2) for i in range(self.dim)])
 
     def std(self) -> Any:
@@ -378,8 +432,7 @@ class DensityResult:
         count = int(np.prod(shape))
         lows = np.array([lo for lo, _ in self.bounds])
         widths = np.array([hi - lo for lo, hi in self.bounds])
-        nodes = tuple(np.ravel(c) for c in self.model.nodes)
-        log_top = float(np.max(self.model.log_density(nodes, None))) + np.log(2.0)
+        log_top = float(np.max(self.model.log_density(self.model.nodes, None))) + np.log(2.0)
         taken: list[NDArray[np.float64]] = []
         while sum(t.shape[0] for t in taken) < count:
             draw = _uniform(rng, (max(1024, 2 * count), self.dim))
@@ -526,3 +579,10 @@ def to_unit(value: Any, unit: str, name: str) -> NDArray[np.float64]:
             f"`{name}` has unit {given!r}, which does not convert to "
             f"{'a plain number' if unit == '1' else repr(unit)} ({exc})."
         ) from None
+
+
+def frozen(value: Any) -> Any:
+    """A read-only copy of ``value`` as an array (owned by the result, never the caller's)."""
+    out = np.array(value)
+    out.setflags(write=False)
+    return out

@@ -32,7 +32,15 @@ import flint
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["FAMILIES", "Basis", "ExactMap", "evaluate_family", "exact", "noise_directions"]
+__all__ = [
+    "FAMILIES",
+    "Basis",
+    "ExactMap",
+    "evaluate_family",
+    "exact",
+    "family_coefficients",
+    "noise_directions",
+]
 
 FAMILIES = ("power", "chebyshev", "legendre", "laguerre", "hermite")
 Exponent = tuple[int, ...]
@@ -80,6 +88,14 @@ def _coefficients(family: str, degree: int) -> tuple[tuple[flint.fmpq, ...], ...
             [c / flint.fmpq(2) ** _hermite_shift(k) for c in row] for k, row in enumerate(rows)
         ]
     return tuple(tuple(row) for row in rows)
+
+
+def family_coefficients(family: str, degree: int) -> NDArray[np.float64]:
+    """Row k: the coefficients of :math:`\\psi_k(z)` in powers of z (rounded to floats)."""
+    out = np.zeros((degree + 1, degree + 1))
+    for k, row in enumerate(_coefficients(family, degree)):
+        out[k, : len(row)] = [float(c) for c in row]
+    return out
 
 
 def evaluate_family(family: str, z: NDArray[np.float64], degree: int) -> NDArray[np.float64]:

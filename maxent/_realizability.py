@@ -38,7 +38,7 @@ from scipy import linalg
 
 from ._moment_bases import exact
 
-__all__ = ["Localizer", "Violation", "first_violation"]
+__all__ = ["Localizer", "Violation", "first_violation", "stacked_min_eigenvalues"]
 
 Exponent = tuple[int, ...]
 _RESOLVED = 1e-3
@@ -222,3 +222,31 @@ def _forward(lower: NDArray[Any], rhs: NDArray[Any], exact: bool) -> NDArray[Any
     for i in range(out.shape[0]):
         out[i] = rhs[i] - np.dot(lower[i, :i], out[:i]) if i else rhs[i]
     return out
+
+
+def stacked_min_eigenvalues(
+    moments: NDArray[np.float64],
+    reference: NDArray[np.float64],
+    localizers: Sequence[Localizer],
+    algebra: str,
+) -> NDArray[np.float64]:
+    """For many 1-D moment sequences at once (rows of ``moments``, index = degree): the
+    smallest eigenvalue, over the localizers, of each Hankel or Gram matrix after scaling
+    by the reference density's diagonal; <= 0 marks a sequence to check exactly."""
+    n, size = moments.shape
+    lowest = np.full(n, np.inf)
+    for loc in localizers:
+        m = (size - 1 - sum(loc.degree)) // 2
+        if m < 0:
+            continue
+        rows = _rows(1, m)
+        mat = np.zeros((n, m + 1, m + 1))
+        ref = np.zeros((m + 1, m + 1))
+        for exps, w in _terms(algebra, rows, loc):
+            mat += w * moments[:, exps[..., 0]]
+            ref += w * reference[exps[..., 0]]
+        d = 1.0 / np.sqrt(np.abs(np.diag(ref)))
+        with np.errstate(invalid="ignore"):
+            eig = np.linalg.eigvalsh(mat * d[:, None] * d[None, :])[:, 0]
+        lowest = np.minimum(lowest, np.where(np.isfinite(eig), eig, -np.inf))
+    return lowest

@@ -25,11 +25,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _checks
+from ._batch_newton import BatchSpec, batch_density, standard_moments
 from ._density_fit import Axis, Fit, Problem, Rotated, fit, user_residual
-from ._density_result import DensityResult, Model, to_unit
+from ._density_result import DensityResult, Model, frozen, to_unit
 from ._moment_bases import Basis, ExactMap, exact, noise_directions
 from ._quadrature import DEMap
-from ._realizability import Localizer, first_violation
+from ._realizability import Localizer, first_violation, stacked_min_eigenvalues
 from ._units import is_quantity
 from .errors import ConvergenceWarning, InfeasibleTargetsError, InvalidInputError
 
@@ -188,9 +189,7 @@ def density(
             f"`prior` must be a callable density q(x) (or None); got {type(prior).__name__}."
         )
     if spec.batch:
-        from ._batch_newton import batch_density
-
-        return batch_density(spec, bounds, units, prior, tol_f)
+        return _solve_batch(spec, bounds, units, prior, tol_f)
     if spec.kind in _BASES:
         _check_realizable(spec, bounds, tol_f)
     return _solve_single(spec, bounds, units, prior, tol_f)
@@ -552,12 +551,7 @@ def _check_orthogonal(spec: _Spec, bounds: tuple[tuple[float, float], ...], tol:
         spread = np.abs(conv[:, 1:]) @ np.full(k, tol)
         diag = np.diag(conv)
     ref = {(j,): (0.0 if j % 2 else 1.0 / (1.0 - j * j)) for j in range(k + 1)}
-    locs = [
-        Localizer("", (((0,), 1.0),)),
-        Localizer("1 + u", (((0,), 1.0), ((1,), 1.0))),
-        Localizer("1 - u", (((0,), 1.0), ((1,), -1.0))),
-        Localizer("1 - u^2", (((0,), 0.5), ((2,), -0.5))),
-    ]
+    locs = _chebyshev_localizers()
     found = first_violation(
         {(j,): float(c) for j, c in enumerate(cheb)},
         {(j,): float(s) for j, s in enumerate(spread)},
@@ -573,6 +567,16 @@ def _check_orthogonal(spec: _Spec, bounds: tuple[tuple[float, float], ...], tol:
     raise _infeasible(
         spec, bounds, j - 1, spec.targets[j - 1] - found.pivot / slope, slope, found.pivot
     )
+
+
+def _chebyshev_localizers() -> list[Localizer]:
+    """1, 1 + u, 1 - u and 1 - u^2 in the Chebyshev basis (u in [-1, 1])."""
+    return [
+        Localizer("", (((0,), 1.0),)),
+        Localizer("1 + u", (((0,), 1.0), ((1,), 1.0))),
+        Localizer("1 - u", (((0,), 1.0), ((1,), -1.0))),
+        Localizer("1 - u^2", (((0,), 0.5), ((2,), -0.5))),
+    ]
 
 
 def _legendre_to_chebyshev(k: int) -> NDArray[np.float64]:
@@ -831,17 +835,18 @@ def _solve_single(
     status, message = _status(fitted, residual, tol, plan.max_level)
     model = Model(
         plan.stable,
-        _frozen(lam),
-        _frozen(np.array(fitted.log_norm)),
+        frozen(lam),
+        frozen(np.array(fitted.log_norm)),
         prior,
         bounds,
         np.array(0.0),
         np.array(1.0),
-        tuple(_frozen(c) for c in rule.coords),
-        _frozen(fitted.log_p),
+        tuple(frozen(c) for c in rule.coords),
+        frozen(fitted.log_p),
+        None,
         plan.dmap,
         _cdf_range(plan, rule),
-        _cdf_width(plan, rule),
+        np.array(_cdf_width(plan, rule)),
         tuple(plan.problem.base_points[i] * 2**fitted.level for i in range(len(bounds))),
     )
     if status != "converged":
@@ -850,13 +855,13 @@ def _solve_single(
         bounds,
         spec.kind,
         spec.names,
-        _frozen(spec.targets),
-        _frozen(moments),
-        _frozen(mult),
+        frozen(spec.targets),
+        frozen(moments),
+        frozen(mult),
         float(fitted.log_norm + offset),
         residual,
         float(fitted.quadrature_error),
-        _frozen(covariance),
+        frozen(covariance),
         status == "converged",
         status,
         message,
@@ -909,7 +914,76 @@ def _cdf_width(plan: _Plan, rule: Any) -> float:
     return min(0.25, 16.0 / rule.coords[0].size)
 
 
-def _frozen(value: Any) -> NDArray[np.float64]:
-    out = np.array(value, dtype=np.float64)
-    out.setflags(write=False)
-    return out
+# -- batches -----------------------------------------------------------------------------------
+def _solve_batch(
+    spec: _Spec,
+    bounds: tuple[tuple[float, float], ...],
+    units: tuple[str, ...],
+    prior: Callable[..., ArrayLike] | None,
+    tol: float,
+) -> DensityResult:
+    if len(bounds) > 1 or spec.kind == "features":
+        raise InvalidInputError(
+            "a batch of targets (a 2-D array) is for 1-D supports with a `basis`; solve "
+            "2-D, 3-D and custom-feature problems one at a time."
+        )
+    lo, hi = bounds[0]
+    k = spec.targets.shape[1]
+    if not (np.isfinite(lo) or np.isfinite(hi)) and (k % 2 or k < 2):
+        raise InvalidInputError(
+            "on (-inf, inf) the maximum-entropy density needs an even number (>= 2) of power "
+            f"moments (the highest power's multiplier must be positive); got {k}."
+        )
+    _check_batch(spec, bounds, tol)
+    batch = BatchSpec(spec.kind, spec.names, spec.targets, bounds[0], units[0], prior, tol)
+    return batch_density(batch)
+
+
+def _check_batch(spec: _Spec, bounds: tuple[tuple[float, float], ...], tol: float) -> None:
+    """Screen every problem in double precision; check the suspicious ones exactly and
+    raise for the first that no density can have, naming the problem."""
+    targets = spec.targets
+    k = targets.shape[1]
+    if spec.kind == "power":
+        lo, hi = bounds[0]
+        finite = int(np.isfinite(lo)) + int(np.isfinite(hi))
+        kind = ("hamburger", "stieltjes", "hausdorff")[finite]
+        origin, scale = _batch_standard(targets, bounds[0], kind)
+        moments = standard_moments(targets, origin, scale)
+        reference = np.array([_reference_moment([(kind, 0.0, 1.0)], (j,)) for j in range(k + 1)])
+        locs = _power_localizers(1, {kind})
+        algebra = "power"
+    else:
+        conv = np.eye(k + 1) if spec.kind == "chebyshev" else _legendre_to_chebyshev(k)
+        moments = np.concatenate([np.ones((targets.shape[0], 1)), targets], axis=1) @ conv.T
+        reference = np.array([0.0 if j % 2 else 1.0 / (1.0 - j * j) for j in range(k + 1)])
+        locs = _chebyshev_localizers()
+        algebra = "chebyshev"
+    lowest = stacked_min_eigenvalues(moments, reference, locs, algebra)
+    for i in np.flatnonzero(~(lowest > 1e-6))[:64]:
+        try:
+            _check_realizable(replace_targets(spec, targets[i]), bounds, tol)
+        except InfeasibleTargetsError as exc:
+            raise InfeasibleTargetsError(f"problem {i}: {exc}") from None
+
+
+def _batch_standard(
+    targets: NDArray[np.float64], bounds: tuple[float, float], kind: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Per-problem origin and scale of the standard variable used for screening."""
+    lo, hi = bounds
+    n = targets.shape[0]
+    mean = targets[:, 0]
+    if kind == "hausdorff":
+        return np.full(n, lo), np.full(n, hi - lo)
+    if kind == "stieltjes":
+        end = lo if np.isfinite(lo) else hi
+        scale = np.where((mean - end) * (1 if np.isfinite(lo) else -1) > 0, mean - end, 1.0)
+        return np.full(n, end), scale
+    var = targets[:, 1] - mean**2
+    return mean, np.sqrt(np.where(var > 0, var, 1.0))
+
+
+def replace_targets(spec: _Spec, row: NDArray[np.float64]) -> _Spec:
+    """One problem of a batch as a single-problem spec."""
+    return _Spec(spec.kind, spec.exponents, spec.names, np.array(row, dtype=np.float64), ())
