@@ -19,6 +19,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
     from . import features, models
+    from .densities import DensityResult, density
     from .density_of_states import SampledEnergyLevels, wang_landau
     from .ensembles import (
         CanonicalResult,
@@ -44,6 +45,8 @@ _LAZY: dict[str, str | None] = {
     "models": None,
     "CanonicalResult": "ensembles",
     "GrandCanonicalResult": "ensembles",
+    "DensityResult": "densities",
+    "density": "densities",
     "canonical": "ensembles",
     "grand_canonical": "ensembles",
     "softmax": "ensembles",
@@ -72,6 +75,7 @@ _LAZY: dict[str, str | None] = {
 __all__ = [
     # functions
     "canonical",
+    "density",
     "fit",
     "fit_pairwise",
     "grand_canonical",
@@ -92,6 +96,7 @@ __all__ = [
     "models",
     # results
     "CanonicalResult",
+    "DensityResult",
     "FitResult",
     "GrandCanonicalResult",
     "MaxEntResult",

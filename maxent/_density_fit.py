@@ -161,12 +161,19 @@ def _settle_tails(problem: Problem, rule: Rule, sol: Fit) -> tuple[Problem, Rule
     if not any(a.infinite for a in problem.axes):
         return problem, rule, sol
     for _ in range(12):
-        if rule.tail:
+        escaping = rule.tail
+        if escaping:
             problem = _reach_further(problem)
         again = _rule(problem, sol.level, sol.multipliers)
         if not again.tail and np.array_equal(again.coords[0], rule.coords[0]):
             break
-        rule, sol = again, _solve_rule(problem, again, sol.multipliers, sol.level)
+        try:
+            sol = _solve_rule(problem, again, sol.multipliers, sol.level)
+        except InfeasibleTargetsError:
+            if escaping:  # the mass ran off to the end of the nodes and stays out of reach
+                raise _no_decay(problem) from None
+            raise
+        rule = again
     return problem, rule, sol
 
 
@@ -174,17 +181,21 @@ def _reach_further(problem: Problem) -> Problem:
     axes = []
     for a in problem.axes:
         if a.infinite and a.reach >= a.max_reach:
-            raise InfeasibleTargetsError(
-                "no maximum-entropy density on "
-                f"[{a.lower}, {a.upper}] has these moments: the density does not decay "
-                "towards infinity (the entropy's supremum is approached by moving a "
-                "vanishing mass ever further out, and is not attained); add a higher "
-                "moment or change the targets."
-            )
+            raise _no_decay(problem)
         if a.infinite:
             a = replace(a, reach=min(a.reach * _REACH_GROWTH, a.max_reach))
         axes.append(a)
     return replace(problem, axes=tuple(axes))
+
+
+def _no_decay(problem: Problem) -> InfeasibleTargetsError:
+    a = problem.axes[0]
+    return InfeasibleTargetsError(
+        f"no maximum-entropy density on [{a.lower}, {a.upper}] has these moments: the "
+        "density does not decay towards infinity (the entropy's supremum is approached by "
+        "moving a vanishing mass ever further out, and is not attained); add a higher "
+        "moment or change the targets."
+    )
 
 
 def _solve_rule(

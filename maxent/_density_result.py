@@ -97,6 +97,14 @@ class Model:
     def cdf(self, x: NDArray[np.float64], index: NDArray[np.intp] | None) -> NDArray[np.float64]:
         """The cumulative distribution at points ``x`` (1-D) of problems ``index``."""
         out = np.empty(x.shape)
+        lo, hi = self.bounds[0]
+        inside = (x > lo) & (x < hi)
+        if not np.all(inside):
+            out[~inside] = np.where(x[~inside] <= lo, 0.0, 1.0)
+            if np.any(inside):
+                sub = None if index is None else index[inside]
+                out[inside] = self.cdf(x[inside], sub)
+            return out
         for sel, rows, table in self._route(index, x.shape):
             z = (
                 x[sel]
