@@ -157,13 +157,14 @@ def _final_solve(problem: Problem, rule: Rule, sol: Fit) -> Fit:
 
 def _settle_tails(problem: Problem, rule: Rule, sol: Fit) -> tuple[Problem, Rule, Fit]:
     """Re-solve while the solution's significant nodes differ from the rule's (infinite
-    sides): reach further out where the last node still matters, else re-prune."""
+    sides): reach further out where the last node still matters, pull in where the
+    density lives in a small part of the nodes' span, re-prune."""
     if not any(a.infinite for a in problem.axes):
         return problem, rule, sol
-    for _ in range(12):
-        escaping = rule.tail
-        if escaping:
-            problem = _reach_further(problem)
+    for _ in range(16):
+        current = _rule(problem, sol.level, sol.multipliers)
+        escaping = current.tail
+        problem = _reach_further(problem) if escaping else _reach_less(problem, current, sol)
         again = _rule(problem, sol.level, sol.multipliers)
         if not again.tail and np.array_equal(again.coords[0], rule.coords[0]):
             break
@@ -183,9 +184,29 @@ def _reach_further(problem: Problem) -> Problem:
         if a.infinite and a.reach >= a.max_reach:
             raise _no_decay(problem)
         if a.infinite:
-            a = replace(a, reach=min(a.reach * _REACH_GROWTH, a.max_reach))
+            growth = 2.0 if a.rule == "gauss-legendre" else _REACH_GROWTH
+            a = replace(a, reach=min(a.reach * growth, a.max_reach))
         axes.append(a)
     return replace(problem, axes=tuple(axes))
+
+
+def _reach_less(problem: Problem, rule: Rule, sol: Fit) -> Problem:
+    """A Gauss-Legendre rule on an infinite side is brought in to 1.25 times as far as
+    the density matters, when that is under half its reach (so the nodes sit where the
+    density is)."""
+    axis = problem.axes[0]
+    if axis.rule != "gauss-legendre" or not axis.infinite:
+        return problem
+    shares = _shares(rule.log_weights, rule.features, sol.multipliers)
+    x = rule.coords[0][shares >= -_NEGLIGIBLE]
+    finite_end = np.isfinite(axis.lower) or np.isfinite(axis.upper)
+    centre = (
+        (axis.lower if np.isfinite(axis.lower) else axis.upper) if finite_end else axis.dmap.origin
+    )
+    extent = float(np.max(np.abs(x - centre))) / abs(axis.dmap.scale)
+    if extent >= 0.5 * axis.reach:
+        return problem
+    return replace(problem, axes=(replace(axis, reach=max(1.25 * extent, 4.0)),))
 
 
 def _no_decay(problem: Problem) -> InfeasibleTargetsError:
@@ -259,13 +280,26 @@ def _quadrature_error(problem: Problem, rule: Rule, sol: Fit, finer: Rule) -> fl
 def _rule(problem: Problem, level: int, lam: NDArray[np.float64]) -> Rule:
     """The level's nodes, with infinite sides pruned to where ``lam``'s density matters."""
     if len(problem.axes) > 1 or problem.axes[0].rule == "gauss-legendre":
-        return _gauss_rule(problem, level)
+        return _gauss_rule(problem, level, lam)
     return _de_rule(problem, level, lam)
 
 
-def _gauss_rule(problem: Problem, level: int) -> Rule:
+def _interval(axis: Axis) -> tuple[float, float]:
+    """The interval a Gauss-Legendre rule covers: the support, or on an infinite side
+    ``reach`` lengths of the map's scale from its finite end (or centre)."""
+    if not axis.infinite:
+        return axis.lower, axis.upper
+    span = axis.reach * abs(axis.dmap.scale)
+    if np.isfinite(axis.lower):
+        return axis.lower, axis.lower + span
+    if np.isfinite(axis.upper):
+        return axis.upper - span, axis.upper
+    return axis.dmap.origin - span, axis.dmap.origin + span
+
+
+def _gauss_rule(problem: Problem, level: int, lam: NDArray[np.float64]) -> Rule:
     axes_rules = [
-        gauss_legendre(a.lower, a.upper, n * 2**level)
+        gauss_legendre(*_interval(a), n * 2**level)
         for a, n in zip(problem.axes, problem.base_points, strict=True)
     ]
     nodes, weights = tensor_rule(axes_rules)
@@ -273,7 +307,15 @@ def _gauss_rule(problem: Problem, level: int) -> Rule:
     with np.errstate(divide="ignore"):
         log_w = np.log(weights) + _log_prior(problem, coords)
     feats = _features(problem, coords)
-    return Rule(coords, log_w, feats, False, 1.0 / axes_rules[0][0].size)
+    tail = False
+    axis = problem.axes[0]
+    if axis.infinite:  # 1-D: does the density still matter at the last node?
+        shares = _shares(log_w, feats, lam)
+        ends = shares[-1] if np.isfinite(axis.lower) else shares[0]
+        if not (np.isfinite(axis.lower) or np.isfinite(axis.upper)):
+            ends = max(shares[0], shares[-1])
+        tail = bool(ends >= -_NEGLIGIBLE)
+    return Rule(coords, log_w, feats, tail, 1.0 / axes_rules[0][0].size)
 
 
 def _de_rule(problem: Problem, level: int, lam: NDArray[np.float64]) -> Rule:
@@ -289,15 +331,23 @@ def _de_rule(problem: Problem, level: int, lam: NDArray[np.float64]) -> Rule:
     lo, hi = int(keep[0]), int(keep[-1]) + 1
     if not axis.infinite:
         return Rule((x[lo:hi],), log_w[lo:hi], feats[lo:hi], False, step)
-    with np.errstate(over="ignore", invalid="ignore"):
-        weight = log_w[lo:hi] - feats[lo:hi] @ lam
-        weight = weight + np.log1p(np.max(np.abs(feats[lo:hi]), axis=1))
-    weight = np.where(np.isfinite(weight), weight, -np.inf)
-    significant = np.flatnonzero(weight >= np.max(weight) - _NEGLIGIBLE)
+    significant = np.flatnonzero(_shares(log_w[lo:hi], feats[lo:hi], lam) >= -_NEGLIGIBLE)
     a, b = lo + int(significant[0]), lo + int(significant[-1]) + 1
     tail = (np.isinf(axis.upper) and b == hi) or (np.isinf(axis.lower) and a == lo)
     a, b = max(lo, a - 2), min(hi, b + 2)
     return Rule((x[a:b],), log_w[a:b], feats[a:b], bool(tail), step)
+
+
+def _shares(
+    log_w: NDArray[np.float64], feats: NDArray[np.float64], lam: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Per node, the log of its largest share of any moment (the density's own, or
+    :math:`\\int |\\psi_k| p`) under the multipliers ``lam``."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        log_p = log_w - feats @ lam
+        parts = np.column_stack([log_p, log_p[:, None] + np.log(np.abs(feats))])
+    parts = np.where(np.isfinite(parts), parts, -np.inf)
+    return np.max(parts - special.logsumexp(parts, axis=0), axis=1)
 
 
 def _log_prior(problem: Problem, coords: tuple[NDArray[np.float64], ...]) -> NDArray[np.float64]:

@@ -22,7 +22,8 @@ moments within that tolerance can move it (to first order, :math:`\partial D_r /
 \partial m = ` the coefficients of :math:`\pi_r^2 \ell`, with :math:`\pi_r` the monic
 orthogonal polynomial and :math:`\ell` the localizer): a pivot below that is infeasible
 (or on the boundary) if the tolerance resolves it (the spread is below a thousandth of
-the pivot of a reference density), and undecided otherwise; the solver decides those.
+the size the pivot would have if the sequence went on as its lower pivots began, scaled
+by a reference density's), and undecided otherwise; the solver decides those.
 """
 
 from __future__ import annotations
@@ -176,7 +177,12 @@ def _scan(
         wobble = float(np.abs(v) @ noise[: r + 1, : r + 1] @ np.abs(v))
         if float(d) > wobble:
             continue
-        if r >= len(ref) or not wobble <= _RESOLVED * ref[r]:
+        if r >= len(ref):
+            return None
+        # the size this pivot would have if the sequence went on as it began: the last
+        # pivot times the reference density's growth from there
+        expected = ref[0] if r == 0 else float(pivots[r - 1]) * ref[r] / ref[r - 1]
+        if not wobble <= _RESOLVED * expected:
             return None  # undecided at this tolerance: leave it to the solver
         top = 2 * rows[r] + top_shift
         code = book.code(top)

@@ -680,6 +680,11 @@ def _plan(
             families.append("laguerre" if kind == "stieltjes" else "hermite")
             origins.append(o)
             scales.append(s)
+    initial = np.zeros(len(spec.exponents))
+    if families[0] == "laguerre":
+        initial[0] = -1.0  # e^{-y} = e^{L_1(y) - 1}
+    elif families[0] == "hermite":
+        initial[1] = 0.5  # e^{-z^2 / 2} = e^{-(He_2(z) + 1) / 2}
     stable = Basis(tuple(families), tuple(origins), tuple(scales), spec.exponents)
     emap = exact_targets = deltas = noise = None
     targets = spec.targets
@@ -689,14 +694,9 @@ def _plan(
         targets = np.array([float(v) for v in exact_targets])
         deltas = tol * _typical_sizes(spec, bounds)
         noise = emap.noise(deltas)
-    initial = np.zeros(len(spec.exponents))
-    if families[0] == "laguerre":
-        initial[0] = -1.0  # e^{-y}
-    elif families[0] == "hermite":
-        initial[1] = 0.5  # e^{-z^2/2}
     reach = float(min(1e30, max(10 * _REACH_START, 10.0 ** (150.0 / spec.targets.size))))
     axes_q, start, base, max_level = _quadrature_axes(
-        spec, bounds, prior, origins[0], abs(scales[0]), reach
+        spec, bounds, prior, axes[0][1], abs(axes[0][2]), reach
     )
     user = (
         stable
@@ -811,6 +811,22 @@ def _fit_plan(plan: _Plan) -> tuple[Fit, NDArray[np.float64] | None]:
     return best[1], best[2]
 
 
+def _usable_moments(plan: _Plan, bounds: tuple[tuple[float, float], ...]) -> int:
+    """How many leading power moments to impose on an infinite support: those whose
+    converted moments the tolerance fixes (dropping combinations instead, as on an
+    interval, could leave the density without a decaying top power)."""
+    k = len(plan.problem.user_targets)
+    if plan.noise is None or all(np.isfinite(b).all() for b in bounds):
+        return k
+    loose = np.flatnonzero(plan.noise > _DETERMINED[0])
+    if loose.size == 0:
+        return k
+    used = int(loose[0])
+    if not np.isfinite(bounds[0]).any():
+        used -= used % 2  # the real line needs an even top power
+    return max(used, 2 if not np.isfinite(bounds[0]).any() else 1)
+
+
 def _solve_single(
     spec: _Spec,
     bounds: tuple[tuple[float, float], ...],
@@ -819,10 +835,31 @@ def _solve_single(
     tol: float,
 ) -> DensityResult:
     plan = _plan(spec, bounds, prior, tol)
-    fitted, directions = _fit_plan(plan)
+    used = _usable_moments(plan, bounds)
+    try:
+        if used < spec.targets.size:
+            first = _Spec(
+                spec.kind, spec.exponents[:used], spec.names[:used], spec.targets[:used], ()
+            )
+            solved = _plan(first, bounds, prior, tol)
+            fitted, directions = fit(solved.problem, solved.max_level), None
+        else:
+            solved = plan
+            fitted, directions = _fit_plan(plan)
+    except InfeasibleTargetsError as exc:
+        if spec.kind != "power" or all(np.isfinite(b).all() for b in bounds):
+            raise
+        raise InfeasibleTargetsError(
+            f"density() found no maximum-entropy density with these {spec.targets.size} power "
+            f"moments on {bounds[0]}: the moments pass the Hankel tests, but either none "
+            "exists (the entropy's supremum not attained: mass escaping to infinity) or, "
+            "with many moments on an infinite support, the quadrature did not resolve the "
+            f"density (try fewer moments, or a bounded support) [{exc}]"
+        ) from None
     lam = fitted.multipliers if directions is None else directions @ fitted.multipliers
-    if plan.emap is not None:
-        offset, mult = plan.emap.pull_back(lam)
+    mult = np.zeros(spec.targets.size)
+    if solved.emap is not None:
+        offset, mult[:used] = solved.emap.pull_back(lam)
     else:
         offset, mult = 0.0, lam
     rule = fitted.rule
@@ -833,8 +870,14 @@ def _solve_single(
     covariance = (centred.T * p) @ centred
     residual = user_residual(plan.problem, rule, fitted.log_p)
     status, message = _status(fitted, residual, tol, plan.max_level)
+    if used < spec.targets.size:
+        message += (
+            f" Only the first {used} power moments fix the density to within the tolerance "
+            "in double precision on an infinite support; the others were checked, not "
+            "imposed."
+        )
     model = Model(
-        plan.stable,
+        solved.stable,
         frozen(lam),
         frozen(np.array(fitted.log_norm)),
         prior,
@@ -845,9 +888,9 @@ def _solve_single(
         frozen(fitted.log_p),
         None,
         plan.dmap,
-        _cdf_range(plan, rule),
-        np.array(_cdf_width(plan, rule)),
-        tuple(plan.problem.base_points[i] * 2**fitted.level for i in range(len(bounds))),
+        _cdf_range(solved, rule),
+        np.array(_cdf_width(solved, rule)),
+        tuple(solved.problem.base_points[i] * 2**fitted.level for i in range(len(bounds))),
     )
     if status != "converged":
         warnings.warn(message, ConvergenceWarning, stacklevel=3)
