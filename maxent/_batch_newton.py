@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._density_result import DensityResult, Model, frozen
-from ._moment_bases import Basis, family_coefficients
+from ._moment_bases import Basis, family_coefficients, starting_multipliers
 from ._quadrature import DEMap, de_nodes, gauss_legendre
 from .errors import ConvergenceWarning, InfeasibleTargetsError, InvalidInputError
 
@@ -61,7 +61,7 @@ class _Standard:
     stretch: NDArray[np.float64]  # (n,)
     targets: NDArray[np.float64]  # (n, K) moments of psi_k(z)
     dmap: DEMap  # in z
-    initial: NDArray[np.float64]  # (K,)
+    initial: NDArray[np.float64]  # (n, K)
 
 
 # -- Newton ------------------------------------------------------------------------------------
@@ -199,8 +199,9 @@ def batch_density(spec: BatchSpec) -> DensityResult:
     n, k = spec.targets.shape
     feats = Basis((std.family,), (0.0,), (1.0,), tuple((i,) for i in range(1, k + 1)))
     level = 0 if _gauss(spec) else max(2, math.ceil(math.log2((k + 16) / 4)))
-    reach, max_reach = _start_reach(spec), float(min(1e30, max(600.0, 10.0 ** (150.0 / k))))
-    lam = np.tile(std.initial, (n, 1))
+    reach = _start_reach(spec, std)
+    max_reach = float(min(1e30, max(600.0, 10.0 ** (150.0 / k))))
+    lam = std.initial.copy()
     tol_s = 0.05 * spec.tol
     parts: list[_Part] = []
     todo = np.arange(n)
@@ -208,7 +209,7 @@ def batch_density(spec: BatchSpec) -> DensityResult:
         z, lw = _rule(spec, std, level, reach, todo)
         f = feats.evaluate((z,))
         lam[todo], done, _ = newton(f, lw, std.targets[todo], lam[todo], tol_s)
-        lam[todo[~done]] = std.initial  # too coarse a rule for these: start afresh on the next
+        lam[todo[~done]] = std.initial[todo[~done]]  # too coarse a rule: afresh on the next
         tails, extent = _tails(spec, z, f, lw, lam[todo])
         if np.any(tails):
             if reach >= max_reach:
@@ -278,14 +279,22 @@ def _gauss(spec: BatchSpec) -> bool:
     return spec.prior is None
 
 
-def _start_reach(spec: BatchSpec) -> float:
-    """Where the standard variable's nodes stop on infinite sides, to begin with: far
-    enough for an exponential (half-line) or a Gaussian (real line) to fall by e^-80."""
+def _start_reach(spec: BatchSpec, std: _Standard) -> float:
+    """Where the standard variable's nodes stop on infinite sides, to begin with: 13
+    standard deviations on the real line (a Gaussian falls by e^-84 there); on a
+    half-line 1 + 12 of the widest problem's standard deviations (in units of the mean);
+    the tail checks reach further where that is not enough."""
     if bool(np.all(np.isfinite(spec.bounds))):
         return 1.0
     if not _gauss(spec):
         return 60.0
-    return 80.0 if np.isfinite(spec.bounds[0]) or np.isfinite(spec.bounds[1]) else 13.0
+    if not (np.isfinite(spec.bounds[0]) or np.isfinite(spec.bounds[1])):
+        return 13.0
+    if spec.kind != "power" or spec.targets.shape[1] < 2:
+        return 80.0
+    z = standard_moments(spec.targets[:, :2], std.shift, std.stretch)
+    widest = float(np.sqrt(np.max(np.maximum(z[:, 2] - z[:, 1] ** 2, 0.0))))
+    return float(np.clip(1.0 + 12.0 * widest, 4.0, 80.0))
 
 
 def _standardise(spec: BatchSpec) -> _Standard:
@@ -296,22 +305,23 @@ def _standardise(spec: BatchSpec) -> _Standard:
     if np.isfinite(lo) and np.isfinite(hi):
         family = "legendre" if spec.kind == "legendre" else "chebyshev"
         shift, stretch = np.full(n, 0.5 * (lo + hi)), np.full(n, 0.5 * (hi - lo))
-        dmap, initial = DEMap("tanh-sinh", -1.0, 1.0, -1.0, 2.0), np.zeros(k)
+        dmap = DEMap("tanh-sinh", -1.0, 1.0, -1.0, 2.0)
     elif np.isfinite(lo) or np.isfinite(hi):
         end = lo if np.isfinite(lo) else hi
         family, shift, stretch = "laguerre", np.full(n, end), b[:, 0] - end
-        dmap, initial = DEMap("exp-sinh", 0.0, np.inf, 0.0, 1.0), np.zeros(k)
-        initial[0] = -1.0
+        dmap = DEMap("exp-sinh", 0.0, np.inf, 0.0, 1.0)
     else:
         family, shift = "hermite", b[:, 0].copy()
         stretch = np.sqrt(b[:, 1] - b[:, 0] ** 2)
-        dmap, initial = DEMap("sinh-sinh", -np.inf, np.inf, 0.0, 1.0), np.zeros(k)
-        initial[1] = 0.5
+        dmap = DEMap("sinh-sinh", -np.inf, np.inf, 0.0, 1.0)
     if spec.kind == "power":
-        coef = family_coefficients(family, k)
-        targets = standard_moments(b, shift, stretch) @ coef[1:].T
+        z = standard_moments(b, shift, stretch)
+        targets = z @ family_coefficients(family, k)[1:].T
+        mean, var = z[:, 1], (z[:, 2] - z[:, 1] ** 2 if k > 1 else np.zeros(n))
     else:
         targets = b.copy()
+        mean, var = np.zeros(n), np.zeros(n)  # Chebyshev or Legendre moments: start uniform
+    initial = starting_multipliers(family, mean, var, k)
     return _Standard(family, shift, stretch, targets, dmap, initial)
 
 

@@ -40,6 +40,7 @@ __all__ = [
     "exact",
     "family_coefficients",
     "noise_directions",
+    "starting_multipliers",
 ]
 
 FAMILIES = ("power", "chebyshev", "legendre", "laguerre", "hermite")
@@ -95,6 +96,34 @@ def family_coefficients(family: str, degree: int) -> NDArray[np.float64]:
     out = np.zeros((degree + 1, degree + 1))
     for k, row in enumerate(_coefficients(family, degree)):
         out[k, : len(row)] = [float(c) for c in row]
+    return out
+
+
+def starting_multipliers(
+    family: str, mean: NDArray[np.float64], var: NDArray[np.float64], k: int
+) -> NDArray[np.float64]:
+    r"""A start for Newton in ``family``'s basis, one row per problem: the Gaussian with the
+    standard variable's mean and variance, :math:`(z - m)^2 / 2v` written in the basis,
+    where it is narrower than the reference (uniform on [-1, 1], :math:`e^{-z}` on the
+    half-line); else the reference (zeros; :math:`\lambda_1 = -1` for Laguerre)."""
+    mean, var = np.broadcast_arrays(np.asarray(mean, float), np.asarray(var, float))
+    out = np.zeros(mean.shape + (k,))
+    if family == "laguerre":
+        out[..., 0] = -1.0
+    if k < 2:
+        return out
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if family == "hermite":  # z standardised: e^{-z^2/2}, He_2 = z^2 - 1
+            out[..., 1] = 0.5 * 2.0 ** _hermite_shift(2)
+            return out
+        if family == "laguerre":  # mean 1: (y - 1)^2 / 2v = (2 L_2 - 2 L_1 + 1) / 2v
+            narrow = (var > 0) & (var < 1.0)
+            out[..., 0] = np.where(narrow, -1.0 / var, -1.0)
+            out[..., 1] = np.where(narrow, 1.0 / var, 0.0)
+            return out
+        narrow = (var > 0) & (var < 1.0 / 3.0)  # u in [-1, 1]: u^2 = (T_2 + 1)/2 = (2 P_2 + 1)/3
+        out[..., 0] = np.where(narrow, -mean / var, 0.0)
+        out[..., 1] = np.where(narrow, (0.25 if family == "chebyshev" else 1 / 3) / var, 0.0)
     return out
 
 

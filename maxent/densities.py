@@ -28,7 +28,7 @@ from . import _checks
 from ._batch_newton import BatchSpec, batch_density, standard_moments
 from ._density_fit import Axis, Fit, Problem, Rotated, fit, user_residual
 from ._density_result import DensityResult, Model, frozen, to_unit
-from ._moment_bases import Basis, ExactMap, exact, noise_directions
+from ._moment_bases import Basis, ExactMap, exact, noise_directions, starting_multipliers
 from ._quadrature import DEMap
 from ._realizability import Localizer, first_violation, stacked_min_eigenvalues
 from ._units import is_quantity
@@ -681,10 +681,18 @@ def _plan(
             origins.append(o)
             scales.append(s)
     initial = np.zeros(len(spec.exponents))
-    if families[0] == "laguerre":
-        initial[0] = -1.0  # e^{-y} = e^{L_1(y) - 1}
-    elif families[0] == "hermite":
-        initial[1] = 0.5  # e^{-z^2 / 2} = e^{-(He_2(z) + 1) / 2}
+    if dim == 1 and spec.kind == "power":  # a Gaussian (or e^{-y}) with the mean and variance
+        mean = (spec.targets[0] - origins[0]) / scales[0]
+        var = (
+            (spec.targets[1] - spec.targets[0] ** 2) / scales[0] ** 2
+            if spec.targets.size > 1
+            else 0.0
+        )
+        initial = starting_multipliers(
+            families[0], np.array(mean), np.array(var), spec.targets.size
+        )
+    elif families[0] == "laguerre":
+        initial[0] = -1.0
     stable = Basis(tuple(families), tuple(origins), tuple(scales), spec.exponents)
     emap = exact_targets = deltas = noise = None
     targets = spec.targets
