@@ -84,8 +84,8 @@ class Model:
                 out = out + np.log(np.asarray(self.prior(*coords), dtype=np.float64))
         inside = np.ones(out.shape, dtype=bool)
         for c, (lo, hi) in zip(coords, self.bounds, strict=True):
-            inside &= (c > lo) & (c < hi)
-        return np.where(inside & ~np.isnan(out), np.minimum(out, 700.0), -np.inf)
+            inside &= (c >= lo) & (c <= hi)
+        return np.where(inside & ~np.isnan(out), out, -np.inf)
 
     def node_sum(self, values: NDArray[np.float64]) -> Any:
         """:math:`\\sum_i p_i v_i` over the rule (per problem in a batch)."""
@@ -263,7 +263,8 @@ class DensityResult:
 
     def pdf(self, *x: ArrayLike) -> NDArray[np.float64]:
         """The density at ``x`` (per unit of each coordinate); 0 outside the support."""
-        return np.exp(self.logpdf(*x))
+        with np.errstate(over="ignore"):
+            return np.exp(self.logpdf(*x))
 
     def cdf(self, *x: ArrayLike) -> NDArray[np.float64]:
         r""":math:`P(X \le x)` (in 2-D and 3-D, :math:`P(X \le x, Y \le y, ...)`)."""
