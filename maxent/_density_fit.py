@@ -18,7 +18,7 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -78,7 +78,7 @@ class Problem:
     targets: NDArray[np.float64]
     user: FeatureMap  # the caller's features, for moments and the quadrature error
     user_targets: NDArray[np.float64]
-    prior: Callable[..., NDArray[np.float64]] | None
+    prior: Callable[..., Any] | None
     tol: float
     start_level: int
     initial: NDArray[np.float64]

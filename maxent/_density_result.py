@@ -3,7 +3,7 @@ r"""DensityResult: a maximum-entropy density that behaves like a frozen scipy.st
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -341,13 +341,15 @@ class DensityResult:
     def moment(self, order: int | Sequence[int]) -> Any:
         """Non-central moment :math:`E[x^n]` (in 2-D and 3-D ``order`` is a tuple of
         exponents, one per axis)."""
-        exps = (order,) if self.dim == 1 and np.ndim(order) == 0 else tuple(order)  # type: ignore[arg-type]
+        exps: tuple[Any, ...] = (order,) if np.ndim(order) == 0 else tuple(order)  # type: ignore[arg-type]
         if len(exps) != self.dim or any(int(e) != e or e < 0 for e in exps):
-            raise InvalidInputError(
-                f"`order` must be {'a non-negative integer' if self.dim == 1 else f'{self.dim} non-negative integers'}; got {order!r}."
+            want = (
+                "a non-negative integer" if self.dim == 1 else f"{self.dim} non-negative integers"
             )
+            raise InvalidInputError(f"`order` must be {want}; got {order!r}.")
+        powers = [int(e) for e in exps]
         return self.expect(
-            lambda *x: np.prod([c ** int(e) for c, e in zip(x, exps, strict=True)], axis=0)
+            lambda *x: np.prod([c**e for c, e in zip(x, powers, strict=True)], axis=0)
         )
 
     def mean(self) -> Any:
@@ -393,10 +395,8 @@ class DensityResult:
         and against the problems of a batch; ``(coords, index or None, shape)``."""
         want = 1 if name == "q" else self.dim
         if len(args) != want:
-            raise InvalidInputError(
-                f"give {want} array{'s' if want > 1 else ''} of points ({', '.join(_AXES[:want])}); "
-                f"got {len(args)}."
-            )
+            names = ", ".join(_AXES[:want])
+            raise InvalidInputError(f"give {want} array(s) of points ({names}); got {len(args)}.")
         units = ("1",) if name == "q" else self.units
         arrays = [
             to_unit(a, u, name if want == 1 else f"{name}[{i}]")
@@ -466,7 +466,7 @@ class DensityResult:
         inv = "1" if unit == "1" else f"1/({'*'.join(u for u in self.units)})"
         lead = ("problem",) if self.model.batch else ()
         dims = lead + tuple(_AXES[: self.dim]) if not self.model.batch else ("problem", "point")
-        data = {
+        data: dict[Hashable, Any] = {
             "pdf": variable(dims, pdf, "probability density", inv),
             "multipliers": variable(
                 lead + ("constraint",),
@@ -518,13 +518,13 @@ class DensityResult:
             message=self.message,
         )
 
-    def _grid(self) -> tuple[list[NDArray[np.float64]], dict[str, Any]]:
+    def _grid(self) -> tuple[list[NDArray[np.float64]], dict[Hashable, Any]]:
         """Points for ``to_xarray`` and their coordinate variables."""
         if self.dim > 1:
             g = _GRID_ND[self.dim]
             axes = [lo + (hi - lo) * (np.arange(g) + 0.5) / g for lo, hi in self.bounds]
             mesh = np.meshgrid(*axes, indexing="ij")
-            coords = {
+            coords: dict[Hashable, Any] = {
                 name: variable(name, ax, f"coordinate {name}", u)
                 for name, ax, u in zip(_AXES, axes, self.units, strict=False)
             }
@@ -532,7 +532,7 @@ class DensityResult:
         lo, hi = self.bounds[0]
         if np.isfinite(lo) and np.isfinite(hi) and not self.model.batch:
             x = lo + (hi - lo) * (np.arange(_GRID_1D) + 0.5) / _GRID_1D
-            return [x], {"x": variable("x", x, "coordinate x", self.units[0])}
+            return [x], dict(x=variable("x", x, "coordinate x", self.units[0]))
         ends = (
             self.ppf(np.array([1e-7, 1.0 - 1e-7])[:, None])
             if self.model.batch
@@ -540,11 +540,10 @@ class DensityResult:
         )
         if not self.model.batch:
             x = np.linspace(ends[0], ends[1], _GRID_1D)
-            return [x], {"x": variable("x", x, "coordinate x", self.units[0])}
+            return [x], dict(x=variable("x", x, "coordinate x", self.units[0]))
         frac = np.linspace(0.0, 1.0, _GRID_1D)
         x = ends[0][:, None] + (ends[1] - ends[0])[:, None] * frac
-        coords = {"x": variable(("problem", "point"), x, "coordinate x", self.units[0])}
-        return [x], coords
+        return [x], dict(x=variable(("problem", "point"), x, "coordinate x", self.units[0]))
 
 
 _AXES = ("x", "y", "z")

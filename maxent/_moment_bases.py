@@ -40,6 +40,7 @@ __all__ = [
     "exact",
     "family_coefficients",
     "noise_directions",
+    "standard_moments",
     "starting_multipliers",
 ]
 
@@ -309,3 +310,17 @@ def noise_directions(
     finally:
         flint.ctx.prec = old
     return u, np.sqrt(lam), rotated
+
+
+def standard_moments(
+    b: NDArray[np.float64], shift: NDArray[np.float64], stretch: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    r""":math:`E[z^j]`, j = 0..K, for :math:`z = (x - \mathrm{shift})/\mathrm{stretch}`."""
+    n, k = b.shape
+    mu = np.concatenate([np.ones((n, 1)), b], axis=1)
+    out = np.zeros((n, k + 1))
+    for j in range(k + 1):
+        for i in range(j + 1):
+            out[:, j] += math.comb(j, i) * mu[:, i] * (-shift) ** (j - i)
+        out[:, j] /= stretch**j
+    return out

@@ -155,7 +155,7 @@ def de_nodes(
     left out (their share of any integrable density is below the rounding of the rest).
     """
     j = np.arange(math.ceil(t_lo / step), math.floor(t_hi / step) + 1)
-    t = j * step
+    t = j.astype(np.float64) * step
     x = dmap.x(t)
     w = step * dmap.dxdt(t)
     keep = (w > 0) & np.isfinite(w) & np.isfinite(x) & (x > dmap.lower) & (x < dmap.upper)

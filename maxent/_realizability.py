@@ -29,20 +29,32 @@ by a reference density's), and undecided otherwise; the solver decides those.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import flint
 import numpy as np
 from numpy.typing import NDArray
 from scipy import linalg
 
-from ._moment_bases import exact
+from ._density_input import Spec, one_problem, standard_axes, typical_sizes
+from ._moment_bases import Basis, ExactMap, exact, standard_moments
+from .errors import InfeasibleTargetsError
 
-__all__ = ["Localizer", "Violation", "first_violation", "stacked_min_eigenvalues"]
+__all__ = [
+    "Localizer",
+    "Violation",
+    "check_batch",
+    "check_targets",
+    "first_violation",
+    "stacked_min_eigenvalues",
+]
 
 Exponent = tuple[int, ...]
 _RESOLVED = 1e-3
+_AXES = ("x", "y", "z")
 
 
 @dataclass(frozen=True)
@@ -87,9 +99,9 @@ def _terms(algebra: str, rows: NDArray[np.int64], loc: Localizer) -> list[tuple[
         return out
     i, j = rows[:, 0][:, None], rows[:, 0][None, :]
     for e in (i + j, np.abs(i - j)):  # T_i T_j = (T_{i+j} + T_{|i-j|}) / 2
-        for (shift,), c in loc.terms:  # T_e T_s = (T_{e+s} + T_{|e-s|}) / 2
-            out.append(((e + shift)[..., None], 0.25 * c))
-            out.append((np.abs(e - shift)[..., None], 0.25 * c))
+        for term, c in loc.terms:  # T_e T_s = (T_{e+s} + T_{|e-s|}) / 2
+            out.append(((e + term[0])[..., None], 0.25 * c))
+            out.append((np.abs(e - term[0])[..., None], 0.25 * c))
     return out
 
 
@@ -256,3 +268,200 @@ def stacked_min_eigenvalues(
             eig = np.linalg.eigvalsh(mat * d[:, None] * d[None, :])[:, 0]
         lowest = np.minimum(lowest, np.where(np.isfinite(eig), eig, -np.inf))
     return lowest
+
+
+# -- the caller's moments ------------------------------------------------------------------------
+def check_targets(spec: Spec, bounds: tuple[tuple[float, float], ...], tol: float) -> None:
+    """Raise InfeasibleTargetsError naming the first moment that no density can have."""
+    if spec.kind == "power":
+        _check_power(spec, bounds, tol)
+    else:
+        _check_orthogonal(spec, bounds, tol)
+
+
+def _check_power(spec: Spec, bounds: tuple[tuple[float, float], ...], tol: float) -> None:
+    dim = len(bounds)
+    order = max(sum(e) for e in spec.exponents)
+    complete = len(spec.exponents) == math.comb(order + dim, dim) - 1
+    if not complete:
+        return  # the moment matrices need every moment up to a total order
+    axes = standard_axes(spec, bounds)
+    std = Basis(
+        ("power",) * dim,
+        tuple(o for _, o, _ in axes),
+        tuple(s for _, _, s in axes),
+        spec.exponents,
+    )
+    emap = ExactMap.build(std, spec.exponents)
+    moments = emap.apply([exact(v) for v in spec.targets])
+    spread = emap.noise(tol * typical_sizes(spec, bounds))
+    zero = (0,) * dim
+    kinds = {k for k, _, _ in axes}
+    ref = {zero: 1.0, **{e: _reference_moment(axes, e) for e in spec.exponents}}
+    found = first_violation(
+        {zero: flint.fmpq(1), **dict(zip(spec.exponents, moments, strict=True))},
+        {zero: 0.0, **dict(zip(spec.exponents, spread.tolist(), strict=True))},
+        ref,
+        _power_localizers(dim, kinds),
+        "power",
+        order,
+    )
+    if found is None:
+        return
+    k = spec.exponents.index(found.exponent)
+    slope = found.slope * math.prod(
+        (1.0 / s) ** e for (_, _, s), e in zip(axes, found.exponent, strict=True)
+    )
+    raise _infeasible(spec, bounds, k, spec.targets[k] - found.pivot / slope, slope, found.pivot)
+
+
+def _reference_moment(axes: Sequence[tuple[str, float, float]], e: Exponent) -> float:
+    """Moments of the reference densities: uniform on [0, 1], Exp(1), N(0, 1)."""
+    out = 1.0
+    for (kind, _, _), k in zip(axes, e, strict=True):
+        if kind == "hausdorff":
+            out *= 1.0 / (k + 1)
+        elif kind == "stieltjes":
+            out *= float(math.factorial(k))
+        else:
+            out *= 0.0 if k % 2 else float(math.prod(range(k - 1, 0, -2)))
+    return out
+
+
+def _power_localizers(dim: int, kinds: set[str]) -> list[Localizer]:
+    zero = (0,) * dim
+    locs = [Localizer("", ((zero, 1.0),))]
+    for i in range(dim):
+        e1 = tuple(1 if j == i else 0 for j in range(dim))
+        e2 = tuple(2 if j == i else 0 for j in range(dim))
+        if kinds & {"hausdorff", "stieltjes"}:
+            locs.append(Localizer(f"{_AXES[i]}", ((e1, 1.0),)))
+        if "hausdorff" in kinds:
+            locs.append(Localizer(f"1 - {_AXES[i]}", ((zero, 1.0), (e1, -1.0))))
+            locs.append(Localizer(f"{_AXES[i]}(1 - {_AXES[i]})", ((e1, 1.0), (e2, -1.0))))
+    return locs
+
+
+def _check_orthogonal(spec: Spec, bounds: tuple[tuple[float, float], ...], tol: float) -> None:
+    """Chebyshev / Legendre moments: Gram matrices of Chebyshev polynomials."""
+    k = spec.targets.size
+    if spec.kind == "chebyshev":
+        cheb = np.concatenate([[1.0], spec.targets])
+        spread = np.concatenate([[0.0], np.full(k, tol)])
+        diag = np.ones(k + 1)
+    else:
+        conv = _legendre_to_chebyshev(k)
+        cheb = conv @ np.concatenate([[1.0], spec.targets])
+        spread = np.abs(conv[:, 1:]) @ np.full(k, tol)
+        diag = np.diag(conv)
+    ref: dict[Exponent, Any] = {
+        (j,): (0.0 if j % 2 else 1.0 / (1.0 - j * j)) for j in range(k + 1)
+    }
+    locs = _chebyshev_localizers()
+    found = first_violation(
+        {(j,): float(c) for j, c in enumerate(cheb)},
+        {(j,): float(s) for j, s in enumerate(spread)},
+        ref,
+        locs,
+        "chebyshev",
+        k,
+    )
+    if found is None:
+        return
+    j = found.exponent[0]
+    slope = found.slope * diag[j]
+    raise _infeasible(
+        spec, bounds, j - 1, spec.targets[j - 1] - found.pivot / slope, slope, found.pivot
+    )
+
+
+def _chebyshev_localizers() -> list[Localizer]:
+    """1, 1 + u, 1 - u and 1 - u^2 in the Chebyshev basis (u in [-1, 1])."""
+    return [
+        Localizer("", (((0,), 1.0),)),
+        Localizer("1 + u", (((0,), 1.0), ((1,), 1.0))),
+        Localizer("1 - u", (((0,), 1.0), ((1,), -1.0))),
+        Localizer("1 - u^2", (((0,), 0.5), ((2,), -0.5))),
+    ]
+
+
+def _legendre_to_chebyshev(k: int) -> NDArray[np.float64]:
+    """``A`` with :math:`E[T_j] = \\sum_i A_{ji} E[P_i]` (i, j <= k), by Gauss-Legendre
+    quadrature of :math:`T_j P_i` (exact for these degrees)."""
+    from numpy.polynomial import chebyshev, legendre
+
+    x, w = np.polynomial.legendre.leggauss(k + 2)
+    t = chebyshev.chebvander(x, k)
+    p = legendre.legvander(x, k)
+    return (t.T * w) @ p * ((2 * np.arange(k + 1) + 1) / 2.0)
+
+
+def _infeasible(
+    spec: Spec,
+    bounds: tuple[tuple[float, float], ...],
+    k: int,
+    bound: float,
+    slope: float,
+    pivot: float,
+) -> InfeasibleTargetsError:
+    what = f"E[{spec.names[k]}]" if spec.kind == "power" else f"E[{spec.names[k]}(u)]"
+    where = f"targets[{k}]" if len(bounds) == 1 else f"targets[{spec.exponents[k]}]"
+    side = ">" if slope > 0 else "<"
+    region = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in bounds)
+    if pivot < 0:
+        why = "the moment sequence fails a Hankel (moment-matrix) condition"
+    else:
+        why = (
+            "the sequence lies on the boundary of the moment space (within the tolerance), "
+            "where only finitely many point masses have these moments"
+        )
+    return InfeasibleTargetsError(
+        f"`{where}` ({what}) = {spec.targets[k]:.10g}: no density on {region} has these "
+        f"moments ({why}); with the lower moments as given, {what} must be {side} "
+        f"{bound:.10g}."
+    )
+
+
+def check_batch(spec: Spec, bounds: tuple[tuple[float, float], ...], tol: float) -> None:
+    """Screen every problem in double precision; check the suspicious ones exactly and
+    raise for the first that no density can have, naming the problem."""
+    targets = spec.targets
+    k = targets.shape[1]
+    if spec.kind == "power":
+        lo, hi = bounds[0]
+        finite = int(np.isfinite(lo)) + int(np.isfinite(hi))
+        kind = ("hamburger", "stieltjes", "hausdorff")[finite]
+        origin, scale = _batch_standard(targets, bounds[0], kind)
+        moments = standard_moments(targets, origin, scale)
+        reference = np.array([_reference_moment([(kind, 0.0, 1.0)], (j,)) for j in range(k + 1)])
+        locs = _power_localizers(1, {kind})
+        algebra = "power"
+    else:
+        conv = np.eye(k + 1) if spec.kind == "chebyshev" else _legendre_to_chebyshev(k)
+        moments = np.concatenate([np.ones((targets.shape[0], 1)), targets], axis=1) @ conv.T
+        reference = np.array([0.0 if j % 2 else 1.0 / (1.0 - j * j) for j in range(k + 1)])
+        locs = _chebyshev_localizers()
+        algebra = "chebyshev"
+    lowest = stacked_min_eigenvalues(moments, reference, locs, algebra)
+    for i in np.flatnonzero(~(lowest > 1e-6))[:64]:
+        try:
+            check_targets(one_problem(spec, targets[i]), bounds, tol)
+        except InfeasibleTargetsError as exc:
+            raise InfeasibleTargetsError(f"problem {i}: {exc}") from None
+
+
+def _batch_standard(
+    targets: NDArray[np.float64], bounds: tuple[float, float], kind: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Per-problem origin and scale of the standard variable used for screening."""
+    lo, hi = bounds
+    n = targets.shape[0]
+    mean = targets[:, 0]
+    if kind == "hausdorff":
+        return np.full(n, lo), np.full(n, hi - lo)
+    if kind == "stieltjes":
+        end = lo if np.isfinite(lo) else hi
+        scale = np.where((mean - end) * (1 if np.isfinite(lo) else -1) > 0, mean - end, 1.0)
+        return np.full(n, end), scale
+    var = targets[:, 1] - mean**2
+    return mean, np.sqrt(np.where(var > 0, var, 1.0))

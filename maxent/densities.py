@@ -20,26 +20,23 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import flint
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _checks
-from ._batch_newton import BatchSpec, batch_density, standard_moments
+from ._batch_newton import BatchSpec, batch_density
 from ._density_fit import Axis, Fit, Problem, Rotated, fit, user_residual
-from ._density_result import DensityResult, Model, frozen, to_unit
+from ._density_input import BASES, Spec, read_support, read_targets, standard_axes, typical_sizes
+from ._density_result import DensityResult, Model, frozen
 from ._moment_bases import Basis, ExactMap, exact, noise_directions, starting_multipliers
 from ._quadrature import DEMap
-from ._realizability import Localizer, first_violation, stacked_min_eigenvalues
-from ._units import is_quantity
+from ._realizability import check_batch, check_targets
 from .errors import ConvergenceWarning, InfeasibleTargetsError, InvalidInputError
 
 __all__ = ["DensityResult", "density"]
 
 Exponent = tuple[int, ...]
 _DEFAULT_TOL = 1e-10
-_BASES = ("power", "chebyshev", "legendre")
-_AXES = ("x", "y", "z")
 #: a direction of basis-moment space is fixed by the power moments when perturbing them
 #: within the tolerance moves it by less than this; the solver tries these in turn
 _DETERMINED = (1.0, 1e-3, 1e3, 1e-6, 1e6)
@@ -182,438 +179,17 @@ def density(
     """
     tol_value = _checks.real_number(tol, "tol", minimum=0.0, strict=True, allow_none=True)
     tol_f = _DEFAULT_TOL if tol_value is None else float(tol_value)
-    bounds, units = _read_support(support)
-    spec = _read_targets(targets, bounds, units, basis, features)
+    bounds, units = read_support(support)
+    spec = read_targets(targets, bounds, units, basis, features)
     if prior is not None and not callable(prior):
         raise InvalidInputError(
             f"`prior` must be a callable density q(x) (or None); got {type(prior).__name__}."
         )
     if spec.batch:
         return _solve_batch(spec, bounds, units, prior, tol_f)
-    if spec.kind in _BASES:
-        _check_realizable(spec, bounds, tol_f)
+    if spec.kind in BASES:
+        check_targets(spec, bounds, tol_f)
     return _solve_single(spec, bounds, units, prior, tol_f)
-
-
-# -- input -------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Spec:
-    """The caller's constraints: what they are moments of, their names and values."""
-
-    kind: str  # "power", "chebyshev", "legendre" or "features"
-    exponents: tuple[Exponent, ...]  # one per constraint (empty for custom features)
-    names: tuple[str, ...]
-    targets: NDArray[np.float64]  # (K,) or (n_problems, K)
-    callables: tuple[Callable[..., ArrayLike], ...]
-
-    @property
-    def batch(self) -> bool:
-        return self.targets.ndim == 2
-
-
-def _scalar_like(value: Any) -> bool:
-    if is_quantity(value):
-        return np.ndim(getattr(value, "magnitude", getattr(value, "value", value))) == 0
-    return np.ndim(value) == 0 and not isinstance(value, (str, bytes))
-
-
-def _read_support(support: Any) -> tuple[tuple[tuple[float, float], ...], tuple[str, ...]]:
-    """``support`` as ``((lower, upper), ...)`` and one unit string per axis."""
-    if is_quantity(support):
-        mag = np.asarray(getattr(support, "magnitude", support))
-        pairs: list[Any] = [support] if mag.ndim == 1 else [support[i] for i in range(len(mag))]
-    elif isinstance(support, (str, bytes, Mapping)) or not hasattr(support, "__len__"):
-        raise InvalidInputError(
-            "`support` must be a pair (lower, upper), e.g. (0, 1) or (0, inf), or a list of "
-            f"pairs for 2-D and 3-D boxes; got {type(support).__name__}."
-        )
-    elif len(support) == 2 and all(_scalar_like(v) for v in support):
-        pairs = [support]
-    else:
-        pairs = list(support)
-    if not 1 <= len(pairs) <= 3:
-        raise InvalidInputError(
-            f"`support` must have 1 to 3 (lower, upper) pairs; got {len(pairs)}."
-        )
-    name = (lambda i: "support") if len(pairs) == 1 else (lambda i: f"support[{i}]")
-    read = [_read_interval(p, name(i)) for i, p in enumerate(pairs)]
-    if len(read) > 1 and not all(np.isfinite(lo) and np.isfinite(hi) for lo, hi, _ in read):
-        raise InvalidInputError(
-            "in 2-D and 3-D the support must be a bounded box; got "
-            f"{[(lo, hi) for lo, hi, _ in read]}."
-        )
-    return tuple((lo, hi) for lo, hi, _ in read), tuple(u for _, _, u in read)
-
-
-def _read_interval(pair: Any, name: str) -> tuple[float, float, str]:
-    """One ``(lower, upper)`` pair, converted to the unit of its first quantity."""
-    if is_quantity(pair):
-        unit = str(getattr(pair, "units", getattr(pair, "unit", "1")))
-        values = to_unit(pair, unit, name)
-        if values.shape != (2,):
-            raise InvalidInputError(
-                f"`{name}` must be a pair (lower, upper); got shape {values.shape}."
-            )
-        ends = [float(values[0]), float(values[1])]
-    else:
-        try:
-            items = list(pair)
-        except TypeError:
-            raise InvalidInputError(
-                f"`{name}` must be a pair (lower, upper); got {type(pair).__name__}."
-            ) from None
-        if len(items) != 2:
-            raise InvalidInputError(
-                f"`{name}` must be a pair (lower, upper); got {len(items)} values."
-            )
-        unit = next(
-            (str(getattr(v, "units", getattr(v, "unit", "1"))) for v in items if is_quantity(v)),
-            "1",
-        )
-        ends = [float(to_unit(v, unit, name)) if is_quantity(v) else v for v in items]
-    lo = _checks.real_number(ends[0], f"{name}[0]", allow_inf=True)
-    hi = _checks.real_number(ends[1], f"{name}[1]", allow_inf=True)
-    assert lo is not None and hi is not None
-    if not lo < hi or lo == math.inf or hi == -math.inf:
-        raise InvalidInputError(
-            f"`{name}` = ({lo}, {hi}) is empty: need lower < upper, lower < inf and upper > -inf."
-        )
-    return lo, hi, "1" if unit in ("", "dimensionless") else unit
-
-
-def _read_targets(
-    targets: Any,
-    bounds: tuple[tuple[float, float], ...],
-    units: tuple[str, ...],
-    basis: Any,
-    features: Any,
-) -> _Spec:
-    if features is not None:
-        if basis != "power":
-            raise InvalidInputError("give either `basis` or `features`, not both.")
-        return _read_feature_targets(targets, features)
-    if not isinstance(basis, str) or basis not in _BASES:
-        raise InvalidInputError(f"`basis` must be one of {list(_BASES)}; got {basis!r}.")
-    if basis != "power":
-        if len(bounds) > 1:
-            raise InvalidInputError(
-                f"`basis` = {basis!r} is for 1-D supports; in 2-D and 3-D give power moments."
-            )
-        if not all(np.isfinite(bounds[0])):
-            raise InvalidInputError(
-                f"`basis` = {basis!r} needs a bounded support (it is a basis on [a, b]); got "
-                f"`support` = {bounds[0]}; give power moments on infinite supports."
-            )
-    if len(bounds) == 1:
-        return _read_1d_targets(targets, basis, units[0])
-    return _read_nd_targets(targets, units)
-
-
-def _power_unit(units: Sequence[str], exponent: Exponent) -> str:
-    parts = [f"({u})**{e}" for u, e in zip(units, exponent, strict=True) if e and u != "1"]
-    return "*".join(parts) if parts else "1"
-
-
-def _read_1d_targets(targets: Any, basis: str, unit: str) -> _Spec:
-    if isinstance(targets, Mapping):
-        raise InvalidInputError(
-            "in 1-D, `targets` must be an array of K moments (or n_problems x K); a mapping "
-            "is for 2-D and 3-D supports and for `features`."
-        )
-
-    def unit_of(k: int) -> str:
-        return _power_unit((unit,), (k,)) if basis == "power" else "1"
-
-    if is_quantity(targets):
-        mag = np.asarray(getattr(targets, "magnitude", getattr(targets, "value", targets)))
-        if basis == "power" and unit != "1" and mag.shape[-1:] != (1,):
-            raise InvalidInputError(
-                "`targets` is one quantity with one unit, but E[x^k] has the unit of "
-                "`support` to the k; give a list of quantities [E[x], E[x^2], ...] or plain "
-                "numbers in the support's unit."
-            )
-        arr = to_unit(targets, unit_of(1), "targets")
-    elif isinstance(targets, (list, tuple)) and any(is_quantity(t) for t in targets):
-        arr = np.array(
-            [float(to_unit(t, unit_of(k + 1), f"targets[{k}]")) for k, t in enumerate(targets)]
-        )
-    else:
-        arr = _checks.as_float_array(targets, "targets", ndim=(1, 2))
-    if arr.ndim not in (1, 2) or arr.shape[-1] == 0 or arr.size == 0:
-        raise InvalidInputError(
-            f"`targets` must hold at least one moment, shape (K,) or (n_problems, K); got "
-            f"shape {arr.shape}."
-        )
-    _checks.check_finite(arr, "targets")
-    k = arr.shape[-1]
-    symbol = {"power": "x^{}", "chebyshev": "T_{}", "legendre": "P_{}"}[basis]
-    names = tuple(symbol.format(i) for i in range(1, k + 1))
-    exps = tuple((i,) for i in range(1, k + 1))
-    return _Spec(basis, exps, names, np.array(arr, dtype=np.float64), ())
-
-
-def _read_nd_targets(targets: Any, units: tuple[str, ...]) -> _Spec:
-    dim = len(units)
-    if not isinstance(targets, Mapping):
-        raise InvalidInputError(
-            f"in {dim}-D, `targets` must be a mapping from exponent tuples to power moments, "
-            f"e.g. {{(1, 0): E[x], (0, 2): E[y^2]}}; got {type(targets).__name__}."
-        )
-    exps: list[Exponent] = []
-    values: list[float] = []
-    for key, value in targets.items():
-        e = _exponent(key, dim)
-        v = to_unit(value, _power_unit(units, e), f"targets[{key!r}]")
-        if v.ndim != 0:
-            raise InvalidInputError(f"`targets[{key!r}]` must be one number; got shape {v.shape}.")
-        _checks.check_finite(v.reshape(1), f"targets[{key!r}]")
-        if not any(e):
-            if float(v) != 1.0:
-                raise InvalidInputError(
-                    f"`targets[{key!r}]` = {float(v)}: a density integrates to 1."
-                )
-            continue
-        if e in exps:
-            raise InvalidInputError(f"`targets` names the exponent {e} twice.")
-        exps.append(e)
-        values.append(float(v))
-    if not exps:
-        raise InvalidInputError("`targets` must hold at least one moment.")
-    for e in exps:
-        for lower in np.ndindex(*[i + 1 for i in e]):
-            if any(lower) and lower not in exps:
-                raise InvalidInputError(
-                    f"`targets` has {e} but not {tuple(lower)}: give every lower moment "
-                    "(all moments up to a total order, for instance)."
-                )
-    names = tuple(" ".join(f"{a}^{i}" for a, i in zip(_AXES, e, strict=False) if i) for e in exps)
-    return _Spec("power", tuple(exps), names, np.array(values), ())
-
-
-def _exponent(key: Any, dim: int) -> Exponent:
-    if (
-        not isinstance(key, tuple)
-        or len(key) != dim
-        or not all(
-            isinstance(i, (int, np.integer)) and not isinstance(i, bool) and i >= 0 for i in key
-        )
-    ):
-        raise InvalidInputError(
-            f"`targets` keys must be tuples of {dim} non-negative integers (exponents); got "
-            f"{key!r}."
-        )
-    return tuple(int(i) for i in key)
-
-
-def _read_feature_targets(targets: Any, features: Any) -> _Spec:
-    if not isinstance(features, Mapping) or not features:
-        raise InvalidInputError(
-            "`features` must be a non-empty mapping name -> callable, e.g. "
-            "{'x': lambda x: x, 'log x': np.log}."
-        )
-    names = tuple(str(k) for k in features)
-    for key, f in features.items():
-        if not callable(f):
-            raise InvalidInputError(
-                f"`features[{key!r}]` must be callable; got {type(f).__name__}."
-            )
-    if isinstance(targets, Mapping):
-        targets = {
-            k: (to_unit(v, "1", f"targets[{k!r}]") if is_quantity(v) else v)
-            for k, v in targets.items()
-        }
-    vec = _checks.constraint_vector(targets, "targets", names, True)
-    return _Spec("features", (), names, vec, tuple(features.values()))
-
-
-# -- realizability -----------------------------------------------------------------------------
-def _typical_sizes(spec: _Spec, bounds: Sequence[tuple[float, float]]) -> NDArray[np.float64]:
-    """A size for each power moment, for the tolerance: ``|b|``, or for moments near 0
-    the product of typical ``|x_i|`` (from the second moments) to the exponents."""
-    dim = len(bounds)
-    lookup = dict(zip(spec.exponents, spec.targets, strict=True))
-    typical = []
-    for i, (lo, hi) in enumerate(bounds):
-        e1 = tuple(1 if j == i else 0 for j in range(dim))
-        e2 = tuple(2 if j == i else 0 for j in range(dim))
-        size = math.sqrt(abs(lookup[e2])) if e2 in lookup else abs(lookup.get(e1, 0.0))
-        if size == 0.0:
-            size = 0.5 * (hi - lo) if np.isfinite(hi - lo) else 1.0
-        typical.append(size)
-    fallback = np.array(
-        [math.prod(t**k for t, k in zip(typical, e, strict=True)) for e in spec.exponents]
-    )
-    return np.maximum(np.abs(spec.targets), fallback)
-
-
-def _standard_axes(
-    spec: _Spec, bounds: Sequence[tuple[float, float]]
-) -> list[tuple[str, float, float]]:
-    """Per axis ``(kind, origin, scale)`` of the standard variable ``(x - origin)/scale``:
-    [0, 1] for intervals, >= 0 for half-lines, mean 0 and variance 1 on the real line."""
-    lookup = dict(zip(spec.exponents, spec.targets, strict=True))
-    out = []
-    for lo, hi in bounds:
-        mean = lookup.get((1,), 0.0)
-        if np.isfinite(lo) and np.isfinite(hi):
-            out.append(("hausdorff", lo, hi - lo))
-        elif np.isfinite(lo):
-            out.append(("stieltjes", lo, mean - lo if mean > lo else 1.0))
-        elif np.isfinite(hi):
-            out.append(("stieltjes", hi, -(hi - mean) if mean < hi else -1.0))
-        else:
-            var = lookup.get((2,), 0.0) - mean**2
-            out.append(("hamburger", mean, math.sqrt(var) if var > 0 else 1.0))
-    return out
-
-
-def _check_realizable(spec: _Spec, bounds: tuple[tuple[float, float], ...], tol: float) -> None:
-    """Raise InfeasibleTargetsError naming the first moment that no density can have."""
-    if spec.kind == "power":
-        _check_power(spec, bounds, tol)
-    else:
-        _check_orthogonal(spec, bounds, tol)
-
-
-def _check_power(spec: _Spec, bounds: tuple[tuple[float, float], ...], tol: float) -> None:
-    dim = len(bounds)
-    order = max(sum(e) for e in spec.exponents)
-    complete = len(spec.exponents) == math.comb(order + dim, dim) - 1
-    if not complete:
-        return  # the moment matrices need every moment up to a total order
-    axes = _standard_axes(spec, bounds)
-    std = Basis(
-        ("power",) * dim,
-        tuple(o for _, o, _ in axes),
-        tuple(s for _, _, s in axes),
-        spec.exponents,
-    )
-    emap = ExactMap.build(std, spec.exponents)
-    moments = emap.apply([exact(v) for v in spec.targets])
-    spread = emap.noise(tol * _typical_sizes(spec, bounds))
-    zero = (0,) * dim
-    kinds = {k for k, _, _ in axes}
-    ref = {zero: 1.0, **{e: _reference_moment(axes, e) for e in spec.exponents}}
-    found = first_violation(
-        {zero: flint.fmpq(1), **dict(zip(spec.exponents, moments, strict=True))},
-        {zero: 0.0, **dict(zip(spec.exponents, spread.tolist(), strict=True))},
-        ref,
-        _power_localizers(dim, kinds),
-        "power",
-        order,
-    )
-    if found is None:
-        return
-    k = spec.exponents.index(found.exponent)
-    slope = found.slope * math.prod(
-        (1.0 / s) ** e for (_, _, s), e in zip(axes, found.exponent, strict=True)
-    )
-    raise _infeasible(spec, bounds, k, spec.targets[k] - found.pivot / slope, slope, found.pivot)
-
-
-def _reference_moment(axes: Sequence[tuple[str, float, float]], e: Exponent) -> float:
-    """Moments of the reference densities: uniform on [0, 1], Exp(1), N(0, 1)."""
-    out = 1.0
-    for (kind, _, _), k in zip(axes, e, strict=True):
-        if kind == "hausdorff":
-            out *= 1.0 / (k + 1)
-        elif kind == "stieltjes":
-            out *= float(math.factorial(k))
-        else:
-            out *= 0.0 if k % 2 else float(math.prod(range(k - 1, 0, -2)))
-    return out
-
-
-def _power_localizers(dim: int, kinds: set[str]) -> list[Localizer]:
-    zero = (0,) * dim
-    locs = [Localizer("", ((zero, 1.0),))]
-    for i in range(dim):
-        e1 = tuple(1 if j == i else 0 for j in range(dim))
-        e2 = tuple(2 if j == i else 0 for j in range(dim))
-        if kinds & {"hausdorff", "stieltjes"}:
-            locs.append(Localizer(f"{_AXES[i]}", ((e1, 1.0),)))
-        if "hausdorff" in kinds:
-            locs.append(Localizer(f"1 - {_AXES[i]}", ((zero, 1.0), (e1, -1.0))))
-            locs.append(Localizer(f"{_AXES[i]}(1 - {_AXES[i]})", ((e1, 1.0), (e2, -1.0))))
-    return locs
-
-
-def _check_orthogonal(spec: _Spec, bounds: tuple[tuple[float, float], ...], tol: float) -> None:
-    """Chebyshev / Legendre moments: Gram matrices of Chebyshev polynomials."""
-    k = spec.targets.size
-    if spec.kind == "chebyshev":
-        cheb = np.concatenate([[1.0], spec.targets])
-        spread = np.concatenate([[0.0], np.full(k, tol)])
-        diag = np.ones(k + 1)
-    else:
-        conv = _legendre_to_chebyshev(k)
-        cheb = conv @ np.concatenate([[1.0], spec.targets])
-        spread = np.abs(conv[:, 1:]) @ np.full(k, tol)
-        diag = np.diag(conv)
-    ref = {(j,): (0.0 if j % 2 else 1.0 / (1.0 - j * j)) for j in range(k + 1)}
-    locs = _chebyshev_localizers()
-    found = first_violation(
-        {(j,): float(c) for j, c in enumerate(cheb)},
-        {(j,): float(s) for j, s in enumerate(spread)},
-        ref,
-        locs,
-        "chebyshev",
-        k,
-    )
-    if found is None:
-        return
-    j = found.exponent[0]
-    slope = found.slope * diag[j]
-    raise _infeasible(
-        spec, bounds, j - 1, spec.targets[j - 1] - found.pivot / slope, slope, found.pivot
-    )
-
-
-def _chebyshev_localizers() -> list[Localizer]:
-    """1, 1 + u, 1 - u and 1 - u^2 in the Chebyshev basis (u in [-1, 1])."""
-    return [
-        Localizer("", (((0,), 1.0),)),
-        Localizer("1 + u", (((0,), 1.0), ((1,), 1.0))),
-        Localizer("1 - u", (((0,), 1.0), ((1,), -1.0))),
-        Localizer("1 - u^2", (((0,), 0.5), ((2,), -0.5))),
-    ]
-
-
-def _legendre_to_chebyshev(k: int) -> NDArray[np.float64]:
-    """``A`` with :math:`E[T_j] = \\sum_i A_{ji} E[P_i]` (i, j <= k), by Gauss-Legendre
-    quadrature of :math:`T_j P_i` (exact for these degrees)."""
-    from numpy.polynomial import chebyshev, legendre
-
-    x, w = np.polynomial.legendre.leggauss(k + 2)
-    t = chebyshev.chebvander(x, k)
-    p = legendre.legvander(x, k)
-    return (t.T * w) @ p * ((2 * np.arange(k + 1) + 1) / 2.0)
-
-
-def _infeasible(
-    spec: _Spec,
-    bounds: tuple[tuple[float, float], ...],
-    k: int,
-    bound: float,
-    slope: float,
-    pivot: float,
-) -> InfeasibleTargetsError:
-    what = f"E[{spec.names[k]}]" if spec.kind == "power" else f"E[{spec.names[k]}(u)]"
-    where = f"targets[{k}]" if len(bounds) == 1 else f"targets[{spec.exponents[k]}]"
-    side = ">" if slope > 0 else "<"
-    region = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in bounds)
-    if pivot < 0:
-        why = "the moment sequence fails a Hankel (moment-matrix) condition"
-    else:
-        why = (
-            "the sequence lies on the boundary of the moment space (within the tolerance), "
-            "where only finitely many point masses have these moments"
-        )
-    return InfeasibleTargetsError(
-        f"`{where}` ({what}) = {spec.targets[k]:.10g}: no density on {region} has these "
-        f"moments ({why}); with the lower moments as given, {what} must be {side} "
-        f"{bound:.10g}."
-    )
 
 
 # -- solving -----------------------------------------------------------------------------------
@@ -655,7 +231,7 @@ class _Plan:
 
 
 def _plan(
-    spec: _Spec,
+    spec: Spec,
     bounds: tuple[tuple[float, float], ...],
     prior: Callable[..., ArrayLike] | None,
     tol: float,
@@ -663,7 +239,7 @@ def _plan(
     dim = len(bounds)
     if spec.kind == "features":
         return _plan_features(spec, bounds, prior, tol)
-    axes = _standard_axes(spec, bounds)
+    axes = standard_axes(spec, bounds)
     if axes[0][0] == "hamburger" and (spec.targets.size % 2 or spec.targets.size < 2):
         raise InvalidInputError(
             "on (-inf, inf) the maximum-entropy density needs an even number (>= 2) of power "
@@ -700,7 +276,7 @@ def _plan(
         emap = ExactMap.build(stable, spec.exponents)
         exact_targets = emap.apply([exact(v) for v in spec.targets])
         targets = np.array([float(v) for v in exact_targets])
-        deltas = tol * _typical_sizes(spec, bounds)
+        deltas = tol * typical_sizes(spec, bounds)
         noise = emap.noise(deltas)
     reach = float(min(1e30, max(10 * _REACH_START, 10.0 ** (150.0 / spec.targets.size))))
     axes_q, start, base, max_level = _quadrature_axes(
@@ -719,7 +295,7 @@ def _plan(
 
 
 def _plan_features(
-    spec: _Spec,
+    spec: Spec,
     bounds: tuple[tuple[float, float], ...],
     prior: Callable[..., ArrayLike] | None,
     tol: float,
@@ -745,7 +321,7 @@ def _plan_features(
 
 
 def _quadrature_axes(
-    spec: _Spec,
+    spec: Spec,
     bounds: tuple[tuple[float, float], ...],
     prior: Callable[..., ArrayLike] | None,
     origin: float,
@@ -836,7 +412,7 @@ def _usable_moments(plan: _Plan, bounds: tuple[tuple[float, float], ...]) -> int
 
 
 def _solve_single(
-    spec: _Spec,
+    spec: Spec,
     bounds: tuple[tuple[float, float], ...],
     units: tuple[str, ...],
     prior: Callable[..., ArrayLike] | None,
@@ -844,27 +420,7 @@ def _solve_single(
 ) -> DensityResult:
     plan = _plan(spec, bounds, prior, tol)
     used = _usable_moments(plan, bounds)
-    try:
-        if used < spec.targets.size:
-            first = _Spec(
-                spec.kind, spec.exponents[:used], spec.names[:used], spec.targets[:used], ()
-            )
-            solved = _plan(first, bounds, prior, tol)
-            fitted, directions = fit(solved.problem, solved.max_level), None
-        else:
-            solved = plan
-            fitted, directions = _fit_plan(plan)
-    except InfeasibleTargetsError as exc:
-        if spec.kind != "power" or all(np.isfinite(b).all() for b in bounds):
-            raise
-        raise InfeasibleTargetsError(
-            f"density() found no maximum-entropy density with these {spec.targets.size} power "
-            f"moments on {bounds[0]}: the moments pass the Hankel tests, but either none "
-            "exists (the entropy's supremum not attained: mass escaping to infinity) or, "
-            "with many moments on an infinite support, the quadrature did not resolve the "
-            f"density (try fewer moments, or a bounded support) [{exc}]"
-        ) from None
-    lam = fitted.multipliers if directions is None else directions @ fitted.multipliers
+    solved, fitted, lam = _fit_single(spec, plan, used, bounds, prior, tol)
     mult = np.zeros(spec.targets.size)
     if solved.emap is not None:
         offset, mult[:used] = solved.emap.pull_back(lam)
@@ -875,7 +431,6 @@ def _solve_single(
     user = plan.problem.user.evaluate(rule.coords)
     moments = p @ user
     centred = user - moments
-    covariance = (centred.T * p) @ centred
     residual = user_residual(plan.problem, rule, fitted.log_p)
     status, message = _status(fitted, residual, tol, plan.max_level)
     if used < spec.targets.size:
@@ -903,24 +458,45 @@ def _solve_single(
     if status != "converged":
         warnings.warn(message, ConvergenceWarning, stacklevel=3)
     return DensityResult(
-        bounds,
-        spec.kind,
-        spec.names,
-        frozen(spec.targets),
-        frozen(moments),
-        frozen(mult),
-        float(fitted.log_norm + offset),
-        residual,
-        float(fitted.quadrature_error),
-        frozen(covariance),
-        status == "converged",
-        status,
-        message,
-        tol,
-        int(p.size),
-        units,
-        model,
-    )
+        bounds, spec.kind, spec.names, frozen(spec.targets), frozen(moments), frozen(mult),
+        float(fitted.log_norm + offset), residual, float(fitted.quadrature_error),
+        frozen((centred.T * p) @ centred), status == "converged", status, message, tol,
+        int(p.size), units, model,
+    )  # fmt: skip
+
+
+def _fit_single(
+    spec: Spec,
+    plan: _Plan,
+    used: int,
+    bounds: tuple[tuple[float, float], ...],
+    prior: Callable[..., ArrayLike] | None,
+    tol: float,
+) -> tuple[_Plan, Fit, NDArray[np.float64]]:
+    """The fit (of the first ``used`` moments), the plan it solved and its multipliers
+    in that plan's basis."""
+    try:
+        if used < spec.targets.size:
+            first = Spec(
+                spec.kind, spec.exponents[:used], spec.names[:used], spec.targets[:used], ()
+            )
+            solved = _plan(first, bounds, prior, tol)
+            fitted, directions = fit(solved.problem, solved.max_level), None
+        else:
+            solved = plan
+            fitted, directions = _fit_plan(plan)
+    except InfeasibleTargetsError as exc:
+        if spec.kind != "power" or all(np.isfinite(b).all() for b in bounds):
+            raise
+        raise InfeasibleTargetsError(
+            f"density() found no maximum-entropy density with these {spec.targets.size} power "
+            f"moments on {bounds[0]}: the moments pass the Hankel tests, but either none "
+            "exists (the entropy's supremum not attained: mass escaping to infinity) or, "
+            "with many moments on an infinite support, the quadrature did not resolve the "
+            f"density (try fewer moments, or a bounded support) [{exc}]"
+        ) from None
+    lam = fitted.multipliers if directions is None else directions @ fitted.multipliers
+    return solved, fitted, lam
 
 
 def _status(fitted: Fit, residual: float, tol: float, max_level: int) -> tuple[str, str]:
@@ -967,7 +543,7 @@ def _cdf_width(plan: _Plan, rule: Any) -> float:
 
 # -- batches -----------------------------------------------------------------------------------
 def _solve_batch(
-    spec: _Spec,
+    spec: Spec,
     bounds: tuple[tuple[float, float], ...],
     units: tuple[str, ...],
     prior: Callable[..., ArrayLike] | None,
@@ -985,56 +561,6 @@ def _solve_batch(
             "on (-inf, inf) the maximum-entropy density needs an even number (>= 2) of power "
             f"moments (the highest power's multiplier must be positive); got {k}."
         )
-    _check_batch(spec, bounds, tol)
+    check_batch(spec, bounds, tol)
     batch = BatchSpec(spec.kind, spec.names, spec.targets, bounds[0], units[0], prior, tol)
     return batch_density(batch)
-
-
-def _check_batch(spec: _Spec, bounds: tuple[tuple[float, float], ...], tol: float) -> None:
-    """Screen every problem in double precision; check the suspicious ones exactly and
-    raise for the first that no density can have, naming the problem."""
-    targets = spec.targets
-    k = targets.shape[1]
-    if spec.kind == "power":
-        lo, hi = bounds[0]
-        finite = int(np.isfinite(lo)) + int(np.isfinite(hi))
-        kind = ("hamburger", "stieltjes", "hausdorff")[finite]
-        origin, scale = _batch_standard(targets, bounds[0], kind)
-        moments = standard_moments(targets, origin, scale)
-        reference = np.array([_reference_moment([(kind, 0.0, 1.0)], (j,)) for j in range(k + 1)])
-        locs = _power_localizers(1, {kind})
-        algebra = "power"
-    else:
-        conv = np.eye(k + 1) if spec.kind == "chebyshev" else _legendre_to_chebyshev(k)
-        moments = np.concatenate([np.ones((targets.shape[0], 1)), targets], axis=1) @ conv.T
-        reference = np.array([0.0 if j % 2 else 1.0 / (1.0 - j * j) for j in range(k + 1)])
-        locs = _chebyshev_localizers()
-        algebra = "chebyshev"
-    lowest = stacked_min_eigenvalues(moments, reference, locs, algebra)
-    for i in np.flatnonzero(~(lowest > 1e-6))[:64]:
-        try:
-            _check_realizable(replace_targets(spec, targets[i]), bounds, tol)
-        except InfeasibleTargetsError as exc:
-            raise InfeasibleTargetsError(f"problem {i}: {exc}") from None
-
-
-def _batch_standard(
-    targets: NDArray[np.float64], bounds: tuple[float, float], kind: str
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Per-problem origin and scale of the standard variable used for screening."""
-    lo, hi = bounds
-    n = targets.shape[0]
-    mean = targets[:, 0]
-    if kind == "hausdorff":
-        return np.full(n, lo), np.full(n, hi - lo)
-    if kind == "stieltjes":
-        end = lo if np.isfinite(lo) else hi
-        scale = np.where((mean - end) * (1 if np.isfinite(lo) else -1) > 0, mean - end, 1.0)
-        return np.full(n, end), scale
-    var = targets[:, 1] - mean**2
-    return mean, np.sqrt(np.where(var > 0, var, 1.0))
-
-
-def replace_targets(spec: _Spec, row: NDArray[np.float64]) -> _Spec:
-    """One problem of a batch as a single-problem spec."""
-    return _Spec(spec.kind, spec.exponents, spec.names, np.array(row, dtype=np.float64), ())
