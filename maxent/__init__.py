@@ -19,6 +19,8 @@ from ._version import __version__
 
 if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
     from . import features, models
+    from ._bme_files import BMEExperiment, read_bme_calculated, read_bme_experiment
+    from ._reweight_plot import plot_theta_scan
     from .densities import DensityResult, density
     from .density_of_states import SampledEnergyLevels, wang_landau
     from .ensembles import (
@@ -32,12 +34,15 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
     from .fitting import FitResult, fit
     from .lattice import IsingModel, PottsModel
     from .levels import EnergyLevels
-    from .montecarlo import monte_carlo, sample_sweep
+    from .mc_sweep import sample_sweep
+    from .montecarlo import monte_carlo
     from .pairwise import PairwiseResult, fit_pairwise
     from .plotting import plot_populations, plot_sweep
     from .result import MaxEntResult
+    from .reweighting import ReweightPrediction, ReweightResult, reweight
     from .solver import solve
     from .sweep import temperature_sweep
+    from .tempering import parallel_tempering
 
 # public name -> submodule that defines it (a submodule itself maps to None)
 _LAZY: dict[str, str | None] = {
@@ -60,12 +65,20 @@ _LAZY: dict[str, str | None] = {
     "PottsModel": "lattice",
     "EnergyLevels": "levels",
     "monte_carlo": "montecarlo",
-    "sample_sweep": "montecarlo",
+    "sample_sweep": "mc_sweep",
+    "parallel_tempering": "tempering",
     "PairwiseResult": "pairwise",
     "fit_pairwise": "pairwise",
     "plot_populations": "plotting",
     "plot_sweep": "plotting",
     "MaxEntResult": "result",
+    "ReweightPrediction": "reweighting",
+    "ReweightResult": "reweighting",
+    "reweight": "reweighting",
+    "BMEExperiment": "_bme_files",
+    "read_bme_calculated": "_bme_files",
+    "read_bme_experiment": "_bme_files",
+    "plot_theta_scan": "_reweight_plot",
     "solve": "solver",
     "temperature_sweep": "sweep",
     "SampledEnergyLevels": "density_of_states",
@@ -80,14 +93,20 @@ __all__ = [
     "fit_pairwise",
     "grand_canonical",
     "monte_carlo",
+    "parallel_tempering",
     "plot_populations",
     "plot_sweep",
+    "plot_theta_scan",
+    "read_bme_calculated",
+    "read_bme_experiment",
+    "reweight",
     "sample_sweep",
     "softmax",
     "solve",
     "temperature_sweep",
     "wang_landau",
     # data and models
+    "BMEExperiment",
     "EnergyLevels",
     "IsingModel",
     "PottsModel",
@@ -101,6 +120,8 @@ __all__ = [
     "GrandCanonicalResult",
     "MaxEntResult",
     "PairwiseResult",
+    "ReweightPrediction",
+    "ReweightResult",
     # errors and warnings
     "ConvergenceWarning",
     "InfeasibleTargetsError",

@@ -28,7 +28,11 @@ __all__ = [
     "check_finite",
     "check_nonnegative",
     "check_positive",
+    "check_memory",
+    "dimensionless_array",
+    "dimensionless_real",
     "first_bad_index",
+    "random_generator",
 ]
 
 
@@ -340,3 +344,96 @@ def constraint_vector(
 def label(name: str, names: tuple[str, ...], k: int, from_mapping: bool) -> str:
     """``name[k]`` for array input, ``name['energy']`` for named constraints."""
     return f"{name}[{names[k]!r}]" if from_mapping else f"{name}[{k}]"
+
+
+def available_memory() -> int:
+    """Bytes this process may still allocate: ``MemAvailable`` of /proc/meminfo (Linux),
+    else the physical memory."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):  # pragma: no cover - not Linux
+        pass
+    try:  # pragma: no cover - not Linux
+        import os
+
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):  # pragma: no cover
+        return 2**62
+
+
+def check_memory(n_bytes: float, what: str) -> None:
+    """Refuse, before allocating, what needs more memory than is available.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``n_bytes`` exceeds the memory available now (:func:`available_memory`).
+    """
+    free = available_memory()
+    if not n_bytes <= free:
+        raise InvalidInputError(
+            f"{what} needs about {n_bytes / 2**30:.3g} GiB, more than the "
+            f"{free / 2**30:.3g} GiB of memory available; make it smaller."
+        )
+
+
+def random_generator(seed: Any, name: str = "seed") -> np.random.Generator:
+    """A :class:`numpy.random.Generator` from a seed: None, an int >= 0, a
+    :class:`numpy.random.SeedSequence` or a Generator (used as is).
+
+    Examples
+    --------
+    >>> random_generator(-1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    maxent.errors.InvalidInputError: `seed` must be None, an int >= 0, ...; got -1.
+    """
+    if seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence)):
+        return np.random.default_rng(seed)
+    want = "None, an int >= 0, a SeedSequence or a numpy Generator"
+    if isinstance(seed, (bool, np.bool_)):
+        raise InvalidInputError(f"`{name}` must be {want}; got {_describe(seed)}.")
+    try:
+        k = operator.index(seed)
+    except TypeError:
+        raise InvalidInputError(f"`{name}` must be {want}; got {_describe(seed)}.") from None
+    if k < 0:
+        raise InvalidInputError(f"`{name}` must be {want}; got {k}.")
+    return np.random.default_rng(k)
+
+
+def dimensionless_real(value: Any, name: str, **options: Any) -> float:
+    """:func:`real_number` for a model parameter without a unit (k_B = 1: couplings,
+    fields, temperatures): a dimensionless Quantity is converted, one with a unit refused.
+
+    Examples
+    --------
+    >>> import pint
+    >>> dimensionless_real(pint.Quantity(150.0, "percent"), "coupling")
+    1.5
+    """
+    from ._units import is_quantity, magnitude, resolve_units
+
+    if is_quantity(value):
+        value = magnitude(value, name, resolve_units(None), "energy")
+    return real_number(value, name, **options)  # type: ignore[return-value]
+
+
+def dimensionless_array(value: Any, name: str, **options: Any) -> NDArray[np.float64]:
+    """:func:`as_float_array` for model parameters without a unit (temperatures of a
+    lattice model): a dimensionless Quantity, or a list of them, is converted; one with a
+    unit is refused."""
+    from ._units import is_quantity, magnitude, resolve_units
+
+    natural = resolve_units(None)
+    if is_quantity(value):
+        value = magnitude(value, name, natural, "energy")
+    elif isinstance(value, (list, tuple)) and any(is_quantity(v) for v in value):
+        value = [
+            magnitude(v, f"{name}[{k}]", natural, "energy") if is_quantity(v) else v
+            for k, v in enumerate(value)
+        ]
+    return as_float_array(value, name, **options)

@@ -27,6 +27,7 @@ from .errors import InvalidInputError
 __all__ = [
     "UNIT_SYSTEMS",
     "UnitSystem",
+    "convert",
     "energy_unit_name",
     "is_quantity",
     "joule_per",
@@ -248,6 +249,24 @@ def magnitude(value: Any, name: str, us: UnitSystem, kind: str) -> Any:
         inverse = _inverse_unit(unit, name)
         return mag / (joule_per(inverse, name) / joule_per(target))
     return mag * (joule_per(unit, name) / joule_per(target))
+
+
+def convert(value: Any, unit: str, target: str, name: str) -> Any:
+    """``value`` (a magnitude in ``unit``) in ``target``, any dimension pint knows.
+
+    Raises
+    ------
+    InvalidInputError
+        If the two units have different dimensions (the message names ``name``).
+    """
+    ureg = _registry()
+    q = ureg.Quantity(np.asarray(value, dtype=np.float64), _pint_unit(unit, name))
+    try:
+        return q.to(_pint_unit(target, name)).magnitude
+    except Exception:  # noqa: BLE001 - pint's DimensionalityError and relatives
+        raise InvalidInputError(
+            f"`{name}` is in {unit!r}, which does not convert to {target!r}."
+        ) from None
 
 
 def _inverse_unit(unit: str, name: str) -> str:

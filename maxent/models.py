@@ -18,6 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
 from ._checks import as_float_array, integer, real_number
+from .enumeration import lattice_spectrum
 from .errors import InvalidInputError
 from .ising_exact import ising_2d_degeneracies, ising_2d_log_degeneracy
 from .ising_thermo import ising_2d_thermo
@@ -36,6 +37,7 @@ __all__ = [
     "ising_2d_log_degeneracy",
     "ising_2d_thermo",
     "ising_chain",
+    "lattice_spectrum",
     "paramagnet",
     "rigid_rotor",
     "spin_paramagnet",
