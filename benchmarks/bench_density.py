@@ -17,8 +17,9 @@ status``; ratio = baseline_s / maxent_s):
   ``maxent.solve`` with the raw monomials on a fixed 100 x 100 / 40^3 tensor grid.
 - ``batch ...``: ``--batch`` (default 10,000) four-moment problems at once, on the real line
   and on [0, inf) (moments of perturbed Gaussians and exponentials, :math:`e^{-P_4}`, as
-  moment closures meet them) and on [0, 1] (Beta laws); the rate in solves per second; baseline: the same problems one ``maxent.density`` call
-  at a time (a sample of 40, scaled).
+  moment closures meet them) and on [0, 1] (Beta laws); the rate in solves per second;
+  baseline: the same problems one ``maxent.density`` call at a time (a sample of 40,
+  scaled).
 - ``pymaxent ...`` (with ``--pymaxent DIR``, the directory holding PyMaxEnt's
   ``pymaxent.py``, used only here, never shipped): its 11 continuous gold cases, moments
   by ``scipy.integrate.quad`` as its generator makes them, each solved by PyMaxEnt's
@@ -201,7 +202,7 @@ def batch_cases(n: int, repeat: int) -> None:
         me, d = best_time(lambda b=b, s=support: maxent.density(b, support=s), repeat)
         sample = 40
         one, _ = best_time(
-            lambda b=b, s=support: [maxent.density(r, support=s) for r in b[:sample]], 1
+            lambda b=b[:sample], s=support: [maxent.density(r, support=s) for r in b], 1
         )
         row(f"batch {kind}", me, one * n / sample, d)
         print(
@@ -237,7 +238,7 @@ def pymaxent_cases(path: str, repeat: int) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             mu = np.array(
-                [integrate.quad(lambda x, i=i: x**i * f(x), *bounds)[0] for i in range(k)]
+                [integrate.quad(lambda x, i=i, f=f: x**i * f(x), *bounds)[0] for i in range(k)]
             )
         me, d = best_time(
             lambda mu=mu, b=bounds: maxent.density(mu[1:] / mu[0], support=b), repeat

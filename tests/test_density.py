@@ -198,7 +198,9 @@ def _mixtures(draw: st.DrawFn) -> tuple[np.ndarray, int]:
     b = draw(st.lists(st.floats(1.5, 8.0), min_size=2, max_size=2))
     w = draw(st.floats(0.1, 0.9))
     laws = [stats.beta(a[0], b[0]), stats.beta(a[1], b[1])]
-    return np.array([w * laws[0].moment(j) + (1 - w) * laws[1].moment(j) for j in range(1, k + 1)]), k
+    return np.array(
+        [w * laws[0].moment(j) + (1 - w) * laws[1].moment(j) for j in range(1, k + 1)]
+    ), k
 
 
 @settings(max_examples=15)
@@ -243,15 +245,27 @@ def test_moments_just_beyond_a_hankel_boundary_are_refused(
         ({"targets": [np.nan], "support": (0, 1)}, "`targets` must be finite"),
         ({"targets": [], "support": (0, 1)}, "at least one moment"),
         ({"targets": [0.5], "support": (0, 1), "basis": "fourier"}, "`basis` must be one of"),
-        ({"targets": [0.5], "support": (0, np.inf), "basis": "chebyshev"}, "needs a bounded support"),
+        (
+            {"targets": [0.5], "support": (0, np.inf), "basis": "chebyshev"},
+            "needs a bounded support",
+        ),
         ({"targets": [0.5, 1.0, 0.2], "support": (-np.inf, np.inf)}, "even number"),
         ({"targets": [0.5], "support": (0, 1), "prior": 3.0}, "`prior` must be a callable"),
-        ({"targets": [0.5], "support": (0, 1), "prior": lambda x: x - 0.5}, "`prior` must be finite and >= 0"),
+        (
+            {"targets": [0.5], "support": (0, 1), "prior": lambda x: x - 0.5},
+            "`prior` must be finite and >= 0",
+        ),
         ({"targets": [0.5], "support": (0, 1), "tol": -1.0}, "`tol` must be a positive number"),
-        ({"targets": {"x": 0.5}, "support": (0, 1), "features": {"x": 3}}, r"`features\['x'\]` must be callable"),
+        (
+            {"targets": {"x": 0.5}, "support": (0, 1), "features": {"x": 3}},
+            r"`features\['x'\]` must be callable",
+        ),
         ({"targets": {"y": 0.5}, "support": (0, 1), "features": {"x": np.sin}}, "same names"),
         ({"targets": {(1, 0): 0.5, (2, 0): 0.3}, "support": [(0, 1), (0, np.inf)]}, "bounded box"),
-        ({"targets": {(2, 0): 0.3}, "support": [(0, 1), (0, 1)]}, r"has \(2, 0\) but not \(1, 0\)"),
+        (
+            {"targets": {(2, 0): 0.3}, "support": [(0, 1), (0, 1)]},
+            r"has \(2, 0\) but not \(1, 0\)",
+        ),
         ({"targets": [0.5], "support": [(0, 1), (0, 1)]}, "must be a mapping"),
     ],
 )

@@ -59,7 +59,7 @@ ILL_CONDITIONED = ("C3", "C5")
 def _moments(f, k: int, bounds: tuple[float, float]) -> np.ndarray:
     with warnings.catch_warnings():  # quad warns at Beta(1/2, 1/2)'s end singularities,
         warnings.simplefilter("ignore", integrate.IntegrationWarning)  # as PyMaxEnt's run
-        return np.array([integrate.quad(lambda x: x**i * f(x), *bounds)[0] for i in range(k)])
+        return np.array([integrate.quad(lambda x, i=i: x**i * f(x), *bounds)[0] for i in range(k)])
 
 
 def _pymaxent_form(d: maxent.DensityResult, mu0: float) -> np.ndarray:
