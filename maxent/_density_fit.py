@@ -33,7 +33,6 @@ __all__ = ["Axis", "FeatureMap", "Fit", "Problem", "Rotated", "Rule", "fit", "us
 
 _NEGLIGIBLE = 80.0  # log of the share below which a node is left out
 _REACH_GROWTH = 1e4
-_MAX_NODES = 250_000
 
 
 class FeatureMap(Protocol):

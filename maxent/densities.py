@@ -35,7 +35,6 @@ from .errors import ConvergenceWarning, InfeasibleTargetsError, InvalidInputErro
 
 __all__ = ["DensityResult", "density"]
 
-Exponent = tuple[int, ...]
 _DEFAULT_TOL = 1e-10
 #: a direction of basis-moment space is fixed by the power moments when perturbing them
 #: within the tolerance moves it by less than this; the solver tries these in turn

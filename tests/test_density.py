@@ -363,3 +363,18 @@ def test_non_convergence_warns() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         maxent.density([0.3, 0.15], support=(0, 1))  # no warning when it converges
+
+
+@pytest.mark.parametrize(
+    ("targets", "support", "basis"),
+    [
+        ([[0.8, 1.0, 1.5], [1.2, 2.0, 4.0]], (0, np.inf), "power"),
+        ([[0.1, -0.3], [-0.2, -0.1]], (0, 2), "chebyshev"),
+    ],
+)
+def test_batches_on_half_lines_and_in_other_bases(targets, support, basis) -> None:
+    batch = maxent.density(np.array(targets), support=support, basis=basis)
+    for i, row in enumerate(targets):
+        alone = maxent.density(row, support=support, basis=basis)
+        np.testing.assert_allclose(batch.multipliers[i], alone.multipliers, rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(batch.moments[i], row, rtol=1e-10)
