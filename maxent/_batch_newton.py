@@ -23,7 +23,7 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,10 +38,10 @@ from ._moment_bases import (
 from ._quadrature import DEMap, de_nodes, gauss_legendre
 from .errors import ConvergenceWarning, InfeasibleTargetsError, InvalidInputError
 
-__all__ = ["BatchSpec", "batch_density", "newton"]
+__all__ = ["BatchSpec", "Newton", "batch_density", "newton"]
 
-_MAX_ITER = 100
-_NEGLIGIBLE = 80.0
+_MAX_ITER = 40
+_NEGLIGIBLE = 40.0  # a node whose share of every moment is below e^-40 is left out
 _MAX_LEVEL = 10
 
 
@@ -71,29 +71,40 @@ class _Standard:
 
 
 # -- Newton ------------------------------------------------------------------------------------
+class Newton(NamedTuple):
+    """What :func:`newton` returns, one row per problem."""
+
+    multipliers: NDArray[np.float64]
+    done: NDArray[np.bool_]  # met the tolerance
+    steps: NDArray[np.int64]
+    log_z: NDArray[np.float64]  # at the multipliers returned
+    p: NDArray[np.float64]  # node probabilities there, (n, N)
+
+
 def newton(
     features: NDArray[np.float64],
     log_weights: NDArray[np.float64],
     targets: NDArray[np.float64],
     initial: NDArray[np.float64],
     tol: float,
-) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.int64]]:
+) -> Newton:
     r"""Minimise every problem's dual; ``features`` (N, K) shared, ``log_weights`` (N,)
     or (n, N), ``targets`` and ``initial`` (n, K).
 
-    Returns the multipliers (n, K), whether each problem met
-    :math:`|E[\psi_k] - c_k| \le \mathrm{tol}\,\max(1, |c_k|)`, and its Newton steps.
+    A problem is done when :math:`|E[\psi_k] - c_k| \le \mathrm{tol}\,\max(1, |c_k|)`;
+    it stops early when no step along Newton's direction lowers its dual (rounding).  The
+    trial point of the line search is the next iterate, so each step costs one pass.
     """
     lam = np.array(initial, dtype=np.float64)
     n = lam.shape[0]
     done = np.zeros(n, dtype=bool)
     steps = np.zeros(n, dtype=np.int64)
-    active = np.arange(n)
     outer = (features[:, :, None] * features[:, None, :]).reshape(features.shape[0], -1)
     k = features.shape[1]
+    value, log_z, p = _dual(features, log_weights, targets, lam)
+    log_z_out, p_out = log_z.copy(), p.copy()
+    active = np.arange(n)
     for _ in range(_MAX_ITER):
-        lw = log_weights if log_weights.ndim == 1 else log_weights[active]
-        value, p = _dual(features, lw, targets[active], lam[active])
         m = p @ features
         grad = targets[active] - m
         ok = np.all(np.abs(grad) <= tol * np.maximum(1.0, np.abs(targets[active])), axis=1)
@@ -105,13 +116,17 @@ def newton(
         hess = (p @ outer).reshape(-1, k, k) - m[:, :, None] * m[:, None, :]
         step = _solve(hess, -grad)
         lw = log_weights if log_weights.ndim == 1 else log_weights[active]
-        new, moved = _backtrack(features, lw, targets[active], lam[active], step, value, grad)
+        new, moved, trial = _backtrack(
+            features, lw, targets[active], lam[active], step, value, grad
+        )
         lam[active] = new
         steps[active] += 1
         active = active[moved]  # a problem whose dual no step lowers is as good as it gets
+        value, log_z, p = (t[moved] for t in trial)
+        log_z_out[active], p_out[active] = log_z, p
         if active.size == 0:
             break
-    return lam, done, steps
+    return Newton(lam, done, steps, log_z_out, p_out)
 
 
 def _dual(
@@ -119,14 +134,14 @@ def _dual(
     log_weights: NDArray[np.float64],
     targets: NDArray[np.float64],
     lam: NDArray[np.float64],
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Each problem's dual value and its probabilities on the nodes."""
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Each problem's dual value, log Z and probabilities on the nodes."""
     a = log_weights - lam @ features.T
     top = np.max(a, axis=1, keepdims=True)
     p = np.exp(a - top)
     total = p.sum(axis=1, keepdims=True)
     log_z = (np.log(total) + top)[:, 0]
-    return log_z + np.sum(lam * targets, axis=1), p / total
+    return log_z + np.sum(lam * targets, axis=1), log_z, p / total
 
 
 def _solve(hess: NDArray[np.float64], rhs: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -154,20 +169,29 @@ def _backtrack(
     step: NDArray[np.float64],
     value: NDArray[np.float64],
     grad: NDArray[np.float64],
-) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+) -> tuple[NDArray[np.float64], NDArray[np.bool_], tuple[NDArray[np.float64], ...]]:
     """Armijo backtracking per problem: halve each step until the dual decreases (or
-    changes by no more than its rounding).  Returns the new multipliers and which
-    problems moved; the others keep their multipliers."""
+    changes by no more than its rounding).  Returns the new multipliers, which problems
+    moved (the others keep their multipliers) and ``(value, log Z, p)`` at the new ones."""
     slope = np.sum(grad * step, axis=1)  # directional derivative of the dual (< 0)
     alpha = np.ones(lam.shape[0])
     new = lam + step
+    out_value = np.empty(lam.shape[0])
+    out_log_z = np.empty(lam.shape[0])
+    out_p = np.empty((lam.shape[0], features.shape[0]))
     pending = np.arange(lam.shape[0])
-    for _ in range(30):
+    for _ in range(12):  # down to a 4000th of Newton's step
         lw = log_weights if log_weights.ndim == 1 else log_weights[pending]
-        trial, _ = _dual(features, lw, targets[pending], new[pending])
+        trial, log_z, p = _dual(features, lw, targets[pending], new[pending])
         rounding = 4e-16 * np.abs(value[pending])
         limit = value[pending] + np.maximum(1e-4 * alpha[pending] * slope[pending], rounding)
         good = np.isfinite(trial) & (trial <= limit)
+        accepted = pending[good]
+        out_value[accepted], out_log_z[accepted], out_p[accepted] = (
+            trial[good],
+            log_z[good],
+            p[good],
+        )
         pending = pending[~good]
         if pending.size == 0:
             break
@@ -176,7 +200,7 @@ def _backtrack(
     moved = np.ones(lam.shape[0], dtype=bool)
     moved[pending] = False
     new[pending] = lam[pending]
-    return new, moved
+    return new, moved, (out_value, out_log_z, out_p)
 
 
 # -- the batch ---------------------------------------------------------------------------------
@@ -191,6 +215,8 @@ class _Part:
     error: NDArray[np.float64]
     done: NDArray[np.bool_]
     level: int
+    p: NDArray[np.float64]  # node probabilities at the multipliers, (len(rows), N)
+    log_z: NDArray[np.float64]
     stats: tuple[NDArray[np.float64], ...] = ()  # log_p, moments, residual, covariance
 
 
@@ -214,9 +240,12 @@ def batch_density(spec: BatchSpec) -> DensityResult:
     while todo.size:
         z, lw = _rule(spec, std, level, reach, todo)
         f = feats.evaluate((z,))
-        lam[todo], done, _ = newton(f, lw, std.targets[todo], lam[todo], tol_s)
+        if todo.size == n:  # the first rule: of the Gaussian and the reference, the better
+            lam = _better_start(f, lw, std, lam)
+        sol = newton(f, lw, std.targets[todo], lam[todo], tol_s)
+        lam[todo], done = sol.multipliers, sol.done
         lam[todo[~done]] = std.initial[todo[~done]]  # too coarse a rule: afresh on the next
-        tails, extent = _tails(spec, z, f, lw, lam[todo])
+        tails, extent = _tails(spec, z, f, sol.p, done)
         if np.any(tails):
             if reach >= max_reach:
                 _no_decay(spec, int(todo[np.argmax(tails)]))
@@ -224,14 +253,13 @@ def batch_density(spec: BatchSpec) -> DensityResult:
             continue
         z2, lw2 = _rule(spec, std, level + 1, reach, todo)
         f2 = feats.evaluate((z2,))
-        err = np.where(done, _moved((lw, f), (lw2, f2), lam[todo], std.targets[todo]), np.inf)
+        err = np.where(done, _moved(sol, f, (lw2, f2), lam[todo], std.targets[todo]), np.inf)
         last = level + 1 >= _MAX_LEVEL
         ok = (err <= 0.5 * spec.tol) | last
         if np.any(ok):
             lw_ok = lw if lw.ndim == 1 else lw[ok]
-            part = _final_newton(
-                spec, std, _Part(todo[ok], z, lw_ok, f, err[ok], done[ok], level), lam, tol_s
-            )
+            part = _Part(todo[ok], z, lw_ok, f, err[ok], done[ok], level, sol.p[ok], sol.log_z[ok])
+            part = _final_newton(spec, std, part, lam, tol_s)
             keep = part.stats[2] <= spec.tol
             if not last and not np.all(keep):  # still missing: on to a finer rule
                 ok[np.flatnonzero(ok)[~keep]] = False
@@ -244,6 +272,20 @@ def batch_density(spec: BatchSpec) -> DensityResult:
     return _result(spec, std, feats, lam, parts)
 
 
+def _better_start(
+    f: NDArray[np.float64], lw: NDArray[np.float64], std: _Standard, lam: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Per problem, the start with the lower dual: ``lam`` (a Gaussian with the problem's
+    mean and variance) or the reference density (uniform; e^{-y} on a half-line)."""
+    reference = np.zeros(lam.shape[1])
+    if std.family == "laguerre":
+        reference[0] = -1.0
+    ref = np.broadcast_to(reference, lam.shape)
+    mine, _, _ = _dual(f, lw, std.targets, lam)
+    theirs, _, _ = _dual(f, lw, std.targets, ref)
+    return np.where((theirs < mine)[:, None] | ~np.isfinite(mine)[:, None], ref, lam)
+
+
 def _final_newton(
     spec: BatchSpec, std: _Standard, part: _Part, lam: NDArray[np.float64], tol_s: float
 ) -> _Part:
@@ -251,16 +293,18 @@ def _final_newton(
     still miss by more than ``tol`` on the part's rule (updates ``lam`` in place); the
     part comes back with its statistics."""
     rows, done = part.rows, part.done.copy()
-    stats = _stats(spec, std, part.z, part.features, part.log_w, lam[rows], rows)
+    stats = _stats(spec, std, part.z, part.features, part.p, rows)
     for shrink in (1e-2, 1e-4):
         pick = np.flatnonzero(stats[2] > spec.tol)
         if pick.size == 0:
             break
         lw = part.log_w if part.log_w.ndim == 1 else part.log_w[pick]
         r = rows[pick]
-        lam[r], done[pick], _ = newton(part.features, lw, std.targets[r], lam[r], tol_s * shrink)
+        again = newton(part.features, lw, std.targets[r], lam[r], tol_s * shrink)
+        lam[r], done[pick] = again.multipliers, again.done
+        part.p[pick], part.log_z[pick] = again.p, again.log_z
         for full, new in zip(
-            stats, _stats(spec, std, part.z, part.features, lw, lam[r], r), strict=True
+            stats, _stats(spec, std, part.z, part.features, again.p, r), strict=True
         ):
             full[pick] = new
     return replace(part, done=done, stats=stats)
@@ -276,6 +320,8 @@ def _select(part: _Part, keep: NDArray[np.bool_]) -> _Part:
         part.error[keep],
         part.done[keep],
         part.level,
+        part.p[keep],
+        part.log_z[keep],
         tuple(s[keep] for s in part.stats),
     )
 
@@ -288,8 +334,9 @@ def _gauss(spec: BatchSpec) -> bool:
 def _start_reach(spec: BatchSpec, std: _Standard) -> float:
     """Where the standard variable's nodes stop on infinite sides, to begin with: 13
     standard deviations on the real line (a Gaussian falls by e^-84 there); on a
-    half-line 1 + 12 of the widest problem's standard deviations (in units of the mean);
-    the tail checks reach further where that is not enough."""
+    half-line 1 + 9 of the widest problem's standard deviations (in units of the mean),
+    40 means for moments of order 1; the tail checks reach further where that is not
+    enough."""
     if bool(np.all(np.isfinite(spec.bounds))):
         return 1.0
     if not _gauss(spec):
@@ -297,10 +344,10 @@ def _start_reach(spec: BatchSpec, std: _Standard) -> float:
     if not (np.isfinite(spec.bounds[0]) or np.isfinite(spec.bounds[1])):
         return 13.0
     if spec.kind != "power" or spec.targets.shape[1] < 2:
-        return 80.0
+        return 40.0
     z = standard_moments(spec.targets[:, :2], std.shift, std.stretch)
     widest = float(np.sqrt(np.max(np.maximum(z[:, 2] - z[:, 1] ** 2, 0.0))))
-    return float(np.clip(1.0 + 12.0 * widest, 4.0, 80.0))
+    return float(np.clip(1.0 + 9.0 * widest, 4.0, 40.0))
 
 
 def _standardise(spec: BatchSpec) -> _Standard:
@@ -358,29 +405,25 @@ def _rule(
         return z, log_w + np.log(q)
 
 
-def _log_probabilities(
-    f: NDArray[np.float64], lw: NDArray[np.float64], lam: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    a = lw - lam @ f.T
-    return a - _logsumexp(a)[:, None]
-
-
 def _tails(
     spec: BatchSpec,
     z: NDArray[np.float64],
     f: NDArray[np.float64],
-    lw: NDArray[np.float64],
-    lam: NDArray[np.float64],
+    p: NDArray[np.float64],
+    done: NDArray[np.bool_],
 ) -> tuple[NDArray[np.bool_], float]:
-    """Which problems' densities still matter (above e^-80 of their peak, counting the
-    features' size) at the last node of an infinite side, and how far out any does."""
+    """Which solved problems' densities still matter (above e^-40 of their peak, counting
+    the features' size) at the last node of an infinite side, and how far out any does."""
     if bool(np.all(np.isfinite(spec.bounds))):
-        return np.zeros(lam.shape[0], dtype=bool), math.inf
-    lp = _log_probabilities(f, lw, lam) + np.log1p(np.max(np.abs(f), axis=1))
+        return np.zeros(p.shape[0], dtype=bool), math.inf
+    with np.errstate(divide="ignore"):
+        lp = np.log(p[done]) + np.log1p(np.max(np.abs(f), axis=1))
     matters = lp >= np.max(lp, axis=1, keepdims=True) - _NEGLIGIBLE
     half_line = np.isfinite(spec.bounds[0]) or np.isfinite(spec.bounds[1])
-    ends = matters[:, -1] if half_line else matters[:, 0] | matters[:, -1]
-    return ends, float(np.max(np.abs(z[np.any(matters, axis=0)])))
+    ends = np.zeros(p.shape[0], dtype=bool)
+    ends[done] = matters[:, -1] if half_line else matters[:, 0] | matters[:, -1]
+    reach = np.abs(z[np.any(matters, axis=0)])
+    return ends, float(np.max(reach)) if reach.size else math.inf
 
 
 def _no_decay(spec: BatchSpec, i: int) -> None:
@@ -392,21 +435,20 @@ def _no_decay(spec: BatchSpec, i: int) -> None:
 
 
 def _moved(
-    coarse: tuple[NDArray[np.float64], NDArray[np.float64]],
+    coarse: Newton,
+    f: NDArray[np.float64],
     fine: tuple[NDArray[np.float64], NDArray[np.float64]],
     lam: NDArray[np.float64],
     targets: NDArray[np.float64],
 ) -> NDArray[np.float64]:
-    """Per problem: how far the (standard-basis) moments and log Z move on the finer rule,
-    the moments relative to ``max(1, |target|)``."""
-    out = []
-    for lw, f in (coarse, fine):
-        a = lw - lam @ f.T
-        log_z = _logsumexp(a)
-        out.append((log_z, np.exp(a - log_z[:, None]) @ f))
-    (z1, m1), (z2, m2) = out
-    moved = np.max(np.abs(m2 - m1) / np.maximum(1.0, np.abs(targets)), axis=1)
-    return np.maximum(moved, np.abs(z2 - z1))
+    """Per problem: how far the (standard-basis) moments and log Z move from the coarse
+    rule's solution to the finer rule, the moments relative to ``max(1, |target|)``."""
+    lw2, f2 = fine
+    a = lw2 - lam @ f2.T
+    log_z = _logsumexp(a)
+    m2 = np.exp(a - log_z[:, None]) @ f2
+    moved = np.max(np.abs(m2 - coarse.p @ f) / np.maximum(1.0, np.abs(targets)), axis=1)
+    return np.maximum(moved, np.abs(log_z - coarse.log_z))
 
 
 def _stats(
@@ -414,15 +456,13 @@ def _stats(
     std: _Standard,
     z: NDArray[np.float64],
     f: NDArray[np.float64],
-    lw: NDArray[np.float64],
-    lam: NDArray[np.float64],
+    p: NDArray[np.float64],
     rows: NDArray[np.intp],
 ) -> tuple[NDArray[np.float64], ...]:
     """``(log_p, moments, residual, covariance)`` of the caller's features, per problem,
     by products with arrays shared by every problem (powers of z are re-expanded)."""
-    a = lw - lam @ f.T
-    log_p = a - _logsumexp(a)[:, None]
-    p = np.exp(log_p)
+    with np.errstate(divide="ignore"):
+        log_p = np.log(p)
     k = f.shape[1]
     if spec.kind != "power":
         m = p @ f
@@ -468,7 +508,7 @@ def _result(
     for part in parts:
         r = part.rows
         log_p, moments[r], residual[r], cov[r] = part.stats
-        log_z[r] = _logsumexp(part.log_w - lam[r] @ part.features.T)
+        log_z[r] = part.log_z
         err[r], done[r] = part.error, part.done
         width[r] = min(0.25, 16.0 / part.z.size) if _gauss(spec) else 4.0 * 2.0**-part.level
         flat_x.append((std.shift[r, None] + std.stretch[r, None] * part.z).ravel())
