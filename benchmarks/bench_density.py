@@ -26,9 +26,9 @@ status``; ratio = baseline_s / maxent_s):
   ``reconstruct`` (scipy ``root`` + ``quad``) and by ``maxent.density``; ``total`` sums them.
 
 ``--load`` keeps one CPU-bound numpy process running meanwhile; ``--quick`` times each case
-once.  Times are the best of up to 3 runs (while under 2 s in all); the batch rows also give
-the rate per CPU second of that run (steadier than the wall rate on a shared machine).  Run it as installed
-(``pip install .``), not from a source tree.
+once.  Times are the best of up to 3 runs (while under 2 s in all); the batch rows also
+give the rate per CPU second of that run (steadier than the wall rate on a shared
+machine).  Run it as installed (``pip install .``), not from a source tree.
 """
 
 from __future__ import annotations
@@ -213,8 +213,8 @@ def batch_cases(n: int, repeat: int) -> None:
         )
         row(f"batch {kind}", me, one * n / sample, d)
         print(
-            f"{'':>12}  ({n / me:,.0f} solves/s; one at a time {sample / one:,.0f}/s; "
-            f"{int(np.sum(d.converged))} of {n} converged)"
+            f"{'':>12}  ({n / me:,.0f} solves/s, {n / cpu:,.0f} per CPU second; one at a "
+            f"time {sample / one:,.0f}/s; {int(np.sum(d.converged))} of {n} converged)"
         )
 
 
