@@ -369,6 +369,21 @@ class DensityResult:
     def std(self) -> Any:
         return np.sqrt(self.var())
 
+    def stats(self, moments: str = "mv") -> tuple[Any, ...]:
+        """Mean (``m``), variance (``v``), skewness (``s``) and excess kurtosis (``k``), as
+        :meth:`scipy.stats.rv_frozen.stats` (1-D)."""
+        self._one_dimensional("stats")
+        mean = np.asarray(self.mean())
+        centre = mean if self.model.owner is None else mean[self.model.owner]
+        c = [self.expect(lambda x, j=j: (x - centre) ** j) for j in (2, 3, 4)]
+        table = {
+            "m": mean[()],
+            "v": c[0],
+            "s": c[1] / np.asarray(c[0]) ** 1.5,
+            "k": c[2] / np.asarray(c[0]) ** 2 - 3.0,
+        }
+        return tuple(table[key] for key in moments)
+
     def entropy(self) -> Any:
         r"""Differential entropy :math:`-\int p \log p` in nats."""
         p = np.exp(self.model.log_p)

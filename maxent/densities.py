@@ -144,10 +144,17 @@ def density(
     pivot the tolerance cannot resolve is left to the solver.  In 2-D and 3-D the
     moment and localizing matrices give necessary conditions only.
 
+    On an infinite support only the leading power moments that the tolerance fixes in
+    double precision are imposed (the others are checked, and ``message`` says so); with
+    more than about eight power moments there, the rules may not resolve the density and
+    an InfeasibleTargetsError says that no density was found.
+
     *Batches* (``targets`` of shape ``(n_problems, K)``, power, Chebyshev or Legendre
-    moments in 1-D) use one quadrature rule in a standardised variable for all problems
-    and a vectorised Newton method, converting moments in double precision: meant for
-    the few moments of moment closures and per-cell problems.
+    moments in 1-D) use one Gauss-Legendre rule in a standardised variable for all
+    problems (on an infinite support out to where every density has fallen below
+    :math:`e^{-40}` of its peak, checked) and a vectorised Newton method, refining the
+    rule only for the problems that need it, converting moments in double precision:
+    meant for the few moments of moment closures and per-cell problems.
 
     References
     ----------

@@ -317,6 +317,9 @@ def test_result_is_a_frozen_value_like_a_scipy_frozen_law() -> None:
     # the draws follow the cdf (Kolmogorov-Smirnov at the 0.1% level)
     assert stats.kstest(d.rvs(size=2000, random_state=3), d.cdf).pvalue > 1e-3
     assert d.moment(2) == pytest.approx(0.2, rel=1e-10)
+    mean, var, skew, kurt = d.stats("mvsk")
+    assert (mean, var) == pytest.approx((0.4, 0.04), rel=1e-10)
+    assert skew == pytest.approx(d.expect(lambda x: (x - 0.4) ** 3) / 0.04**1.5, rel=1e-10)
 
 
 def test_to_xarray_is_a_cf_dataset_that_saves(tmp_path) -> None:
