@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
     from . import features, models
     from ._bme_files import BMEExperiment, read_bme_calculated, read_bme_experiment
     from ._reweight_plot import plot_theta_scan
+    from .densities import DensityResult, density
     from .density_of_states import SampledEnergyLevels, wang_landau
     from .ensembles import (
         CanonicalResult,
@@ -50,6 +51,8 @@ _LAZY: dict[str, str | None] = {
     "models": None,
     "CanonicalResult": "ensembles",
     "GrandCanonicalResult": "ensembles",
+    "DensityResult": "densities",
+    "density": "densities",
     "canonical": "ensembles",
     "grand_canonical": "ensembles",
     "softmax": "ensembles",
@@ -86,6 +89,7 @@ _LAZY: dict[str, str | None] = {
 __all__ = [
     # functions
     "canonical",
+    "density",
     "fit",
     "fit_pairwise",
     "grand_canonical",
@@ -112,6 +116,7 @@ __all__ = [
     "models",
     # results
     "CanonicalResult",
+    "DensityResult",
     "FitResult",
     "GrandCanonicalResult",
     "MaxEntResult",
