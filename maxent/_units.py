@@ -428,6 +428,5 @@ def convert(value: Any, unit: str, target: str, name: str) -> Any:
         return q.to(_pint_unit(target, name)).magnitude
     except Exception:  # noqa: BLE001 - pint's DimensionalityError and relatives
         raise InvalidInputError(
-            f"`{name}` is in {short_unit(unit)!r}, which does not convert to "
-            f"{short_unit(target)!r}."
+            f"`{name}` is in {unit!r}, which does not convert to {target!r}."
         ) from None

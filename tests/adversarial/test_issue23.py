@@ -386,7 +386,7 @@ def test_lists_of_quantities_are_converted_to_the_first_ones_unit(ureg):
         maxent.EnergyLevels([q(0.0, "meV"), 1.0])
     with pytest.raises(
         maxent.InvalidInputError,
-        match=r"`energies\[1\]` is in 'm', which does not convert to 'meV'",
+        match=r"`energies\[1\]` is in 'meter', which does not convert",
     ):
         maxent.EnergyLevels([q(0.0, "meV"), q(1.0, "m")])
     with pytest.raises(maxent.InvalidInputError, match=r"`targets` mixes plain numbers"):
