@@ -53,7 +53,8 @@ class MaxEntResult:
         Largest constraint violation, in the units of the features: for equality
         constraints :math:`\\max_k |m_k - b_k|`; with ``sigma`` the violation of the
         optimality condition :math:`m_k - b_k = \\sigma_k^2 \\lambda_k`; with bounds, the
-        distance of the moments outside ``[lower, upper]`` and the complementarity gap.
+        distance of the moments outside ``[lower, upper]`` (with ``sigma``, for a bound
+        that is not active) and the complementarity gap.
     converged : bool
         Whether the stopping rule was met.
     n_iter : int
