@@ -536,6 +536,7 @@ def _working_set_step(task: NewtonTask, st: _State) -> _Step | None:
             polish=prob.polish / 16.0,
             max_iter=min(_SHRINK_ITER, prob.max_iter),
             shrink=False,
+            covariance=False,  # a proposal: nothing of it is reported
             progress=Progress(lp_done=True),  # faces are the full problem's business
         ),
     )
@@ -616,12 +617,14 @@ def _trial_request(
 ) -> PassRequest:
     """The pass at ``lam + t d``: what the dual, the certificates and the next step need.
 
-    A step expected to end the solve takes the covariance the result reports (exact to
-    rounding: screened only where weights underflow) and keeps p and the entropy terms.
+    A step expected to end the solve keeps p and the entropy terms, and takes the
+    covariance the result reports (exact to rounding: screened only where weights
+    underflow) when the solve reports one.
     """
     eng = task.prob.engine
+    report = hessian and step.final and task.prob.covariance
     center = st.center  # about the mean when p is concentrated (see _refresh_hessian)
-    if hessian and step.final and center is None:
+    if report and center is None:
         # Second moments about the targets (where p's mean will be) unless the targets
         # are near 0 anyway: the centred copy of each chunk costs as much as the product.
         s, f = task.prob.spread, task.free
@@ -631,13 +634,13 @@ def _trial_request(
         lam=st.lam + t * step.d,
         covariance=hessian,
         center=center,
-        screen=SCREEN_EXACT if step.final else SCREEN_NEWTON,
+        screen=SCREEN_EXACT if report else SCREEN_NEWTON,
         ranges=step.dirs,
         entropy=step.final,
         keep_p=not hessian or step.final,
         line=step.d if t == 1.0 and eng.keeps_p else None,
     )
-    if hessian and not step.final and st.project:  # Newton's covariance, projected
+    if hessian and not report and st.project:  # Newton's covariance, projected
         newton_cov = _hessian_request(task, st, request.lam)
         request = dataclasses.replace(
             request, center=newton_cov.center, projection=newton_cov.projection
@@ -656,7 +659,7 @@ def _trial_step(task: NewtonTask, st: _State, step: _Step) -> _Trial:
     prob, eng = task.prob, task.prob.engine
     t = 1.0
     searched = False
-    hessian = not step.light or step.final
+    hessian = not step.light or (step.final and prob.covariance)
     refresh = False
     for _ in range(60):
         request = _trial_request(task, st, step, t, hessian)
@@ -681,7 +684,7 @@ def _trial_step(task: NewtonTask, st: _State, step: _Step) -> _Trial:
             # weight.  Where that pays (see _direction), from the point's own light pass:
             # its heaviest states are not known before it.
             refresh = hessian = True
-            if _screening_pays(task, st) and not step.final:
+            if _screening_pays(task, st) and not (step.final and prob.covariance):
                 hessian = False
             continue
         # Safeguarded quadratic interpolation of the dual along the step.

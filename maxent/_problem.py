@@ -72,6 +72,7 @@ class Problem:
     rounding: Array
     given: Array
     polish: float = POLISH  # relative goal past tol (see threshold and goal)
+    covariance: bool = True  # the result reports Cov_p(F) (the last pass takes it)
     shift: Array  # the engine works with (F - shift) / scale
     scale: Array
     log_mass: float  # log of the prior's total weight on the support

@@ -19,6 +19,7 @@ the stages and wraps the result:
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -61,6 +62,7 @@ def solve(
     max_iter: int = 100,
     chunk_size: int | None = None,
     names: Sequence[str] | None = None,
+    covariance: bool = True,
 ) -> MaxEntResult:
     r"""Maximum-entropy distribution that matches linear moment constraints.
 
@@ -129,6 +131,11 @@ def solve(
     names : sequence of str, optional
         Constraint names for a chunk source or a dask array (default ``f0, f1, ...``);
         ``targets`` may then be a mapping by name.
+    covariance : bool
+        Compute :math:`\mathrm{Cov}_p(F)` for the result (``covariance``; True by
+        default).  It costs :math:`n m^2` work, usually inside the last pass; with many
+        constraints (hundreds) that is most of a solve, and ``covariance=False`` leaves
+        the result's field None and skips it.
 
     Returns
     -------
@@ -139,7 +146,8 @@ def solve(
         ``features``; for a chunk source it is a
         :class:`maxent.streaming.StreamedProbabilities`, a function of the states that
         stores nothing per state.  The result is a value: it keeps no reference to
-        ``features`` (``covariance`` is computed during the solve, in its last pass).
+        ``features`` (``covariance`` is computed during the solve, in its last pass, or
+        None with ``covariance=False``).
 
     Raises
     ------
@@ -195,6 +203,7 @@ def solve(
     # busy machine).
     with blas_limited(1):
         tol_ = _checks.real_number(tol, "tol", minimum=0.0, strict=True)
+        report = _checks.boolean(covariance, "covariance")
         max_iter_ = _checks.integer(max_iter, "max_iter", minimum=0)
         assert tol_ is not None and max_iter_ is not None  # (None only where allowed)
         rows = _checks.integer(chunk_size, "chunk_size", minimum=1, allow_none=True)
@@ -210,7 +219,7 @@ def solve(
             initial_multipliers=initial_multipliers,
         )
         cons = _constraints(engine.m, given)
-        return _solve(engine, given, cons, tol_, max_iter_)
+        return _solve(engine, given, cons, tol_, max_iter_, report)
 
 
 _SINGLE_MIN_M = 64  # from this many constraints the prior pass tries single precision
@@ -339,12 +348,18 @@ def _bounds(m: int, given: _Given) -> tuple[Array, Array]:
 
 
 def _solve(
-    engine: MomentEngine, given: _Given, cons: _Constraints, tol: float, max_iter: int
+    engine: MomentEngine,
+    given: _Given,
+    cons: _Constraints,
+    tol: float,
+    max_iter: int,
+    covariance: bool,
 ) -> MaxEntResult:
     """The stages: the prior pass, equalities or bounds, and the result."""
     ev0, shift, scale = _prior_pass(engine)
     cons = cons.in_engine_units(shift, scale)
     prob = _problem(engine, given, ev0, shift, scale, tol=tol, atol=cons.atol, max_iter=max_iter)
+    prob = dataclasses.replace(prob, covariance=covariance)
     if cons.targets is not None:
         task = Equalities(b=cons.targets, sigma2=cons.sigma2, active=list(range(engine.m)))
         out = solve_equalities(prob, task, cons.lam0, ev0)
@@ -527,7 +542,9 @@ def _finish(prob: Problem, out: Outcome, cons: _Constraints, reached: Array) -> 
     engine's units (the equality targets, or for bounds the active ones)."""
     eng = prob.engine
     ev = out.ev
-    covariance = _caller_covariance(_reported_covariance(eng, ev), eng, prob.scale)
+    covariance = None
+    if prob.covariance:
+        covariance = _caller_covariance(_reported_covariance(eng, ev), eng, prob.scale)
     p, entropy, cross = eng.finalize(ev)
     lam, mean, log_z = out.lam, ev.mean, ev.log_Z - prob.log_mass  # log Z = 0 at lambda = 0
     targets = cons.user_targets if cons.user_targets is not None else reached
