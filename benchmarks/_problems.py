@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+import maxent
+
 
 def easy_problem(n, m, seed=0):
     """Standard-normal features; targets the moments of a Dirichlet(1) distribution."""
@@ -78,3 +80,34 @@ def ising_problem(n_spins, seed=0):
     a = features @ theta
     w = np.exp(a - a.max())
     return features, (w / w.sum()) @ features
+
+
+def pairwise_problem(n_spins, n_states, seed=0):
+    """Inverse Ising on sampled states: ``n_states`` configurations of ``n_spins`` spins
+    drawn uniformly, features ``s_i`` and ``s_i s_j`` from ``maxent.features.pairwise``
+    (its public API: ``evaluate`` on the sampled configurations), targets the averages of
+    a random pairwise model over those states, p(s) ~ exp(h . s + sum J_ij s_i s_j) with
+    h ~ N(0, 0.3^2), J ~ N(0, 0.5^2 / N).
+
+    float32 features (built chunk by chunk) when float64 would exceed 1 GB: N = 45 with
+    2^20 states is 4.3 GB of float32.
+    """
+    rng = np.random.default_rng(seed)
+    fs = maxent.features.pairwise(n_spins)
+    m = fs.n_features
+    configs = rng.integers(0, 2, size=(n_states, n_spins), dtype=np.int8)
+    dtype = np.float32 if n_states * m * 8 > 1 << 30 else np.float64
+    features = np.empty((n_states, m), dtype=dtype)
+    for a in range(0, n_states, 1 << 14):
+        features[a : a + (1 << 14)] = fs.evaluate(configs[a : a + (1 << 14)])
+    theta = np.concatenate(
+        [rng.normal(0, 0.3, n_spins), rng.normal(0, 0.5 / np.sqrt(n_spins), m - n_spins)]
+    )
+    a = np.empty(n_states)
+    for c in range(0, n_states, 1 << 14):
+        a[c : c + (1 << 14)] = features[c : c + (1 << 14)] @ theta
+    w = np.exp(a - a.max())
+    targets = np.zeros(m)
+    for c in range(0, n_states, 1 << 14):
+        targets += w[c : c + (1 << 14)] @ features[c : c + (1 << 14)].astype(np.float64)
+    return features, targets / w.sum()

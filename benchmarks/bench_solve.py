@@ -75,7 +75,8 @@ import time
 import warnings
 
 import numpy as np
-from _problems import easy_problem, hard_problem, ising_problem, marginal_problem
+from _problems import easy_problem, hard_problem, ising_problem, marginal_problem, pairwise_problem
+from _seeds import run_seeds
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 from threadpoolctl import threadpool_limits
@@ -343,6 +344,10 @@ def cases(args):
             for n_spins in args.spins or ([10, 14] if args.quick else [10, 14, 18]):
                 f, b = ising_problem(n_spins)
                 yield f"ising N={n_spins}", f, b
+        elif family == "pairwise":
+            for n_spins in args.pairwise_spins:
+                f, b = pairwise_problem(n_spins, args.pairwise_states)
+                yield f"pairwise N={n_spins}", f, b
         else:
             raise SystemExit(f"unknown family {family!r}: easy, hard, marginal or ising")
 
@@ -470,6 +475,19 @@ def main():
         default=MAX_REPEATS,
         help=f"most runs per timed item (default {MAX_REPEATS}; more steadies ms-scale cases)",
     )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=0,
+        help="instead of the table: every family over this many seeds per size (maxent "
+        "only, with and without the covariance; median and worst passes; see _seeds.py)",
+    )
+    parser.add_argument(
+        "--pairwise-spins", type=int, nargs="*", default=[20, 30, 45], help="family pairwise"
+    )
+    parser.add_argument(
+        "--pairwise-states", type=int, default=1 << 16, help="sampled states of pairwise"
+    )
     args = parser.parse_args()
     _REPEATS["max"] = max(1, args.max_repeats)
 
@@ -491,6 +509,9 @@ def main():
             "pinned": "pinned to one thread",
         }[args.baseline_blas]
         print(f"scipy baselines: BLAS {blas}", flush=True)
+        if args.seeds:
+            run_seeds(args)
+            return
         rows = run_table(args)
     finally:
         if load is not None:
