@@ -15,11 +15,13 @@ partition function is split as :math:`Z_\mathrm{ref} = g_\mathrm{ref}(1 + z)` wi
 from __future__ import annotations
 
 import threading
+from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ._dataset import dataset, variable
 from ._parallel import blas_limited
 from ._units import UnitSystem
 
@@ -485,97 +487,64 @@ def sweep_dataset(
     ensemble: str = "canonical",
 ) -> xr.Dataset:
     """The temperature-sweep Dataset (shared by temperature_sweep and CanonicalResult)."""
-    import xarray as xr
-
-    from . import __version__
-
     eu, tu = us.energy_unit, us.temperature_unit
-    td = ("temperature",)
-
-    def attrs(long_name: str, units: str | None, description: str = "") -> dict[str, str]:
-        a = {"long_name": long_name}
-        if units is not None:
-            a["units"] = units
-        if description:
-            a["description"] = description
-        return a
-
-    data: dict[str, tuple[tuple[str, ...], Any, dict[str, str]]] = {
-        "log_Z": (
-            td,
-            th["log_Z"],
-            attrs("log partition function", "1", "ln Z, Z = sum_l g_l exp(-beta E_l)"),
-        ),
-        "free_energy": (
-            td,
-            th["free_energy"],
-            attrs("Helmholtz free energy", eu, "F = -k_B T ln Z"),
-        ),
-        "internal_energy": (td, th["internal_energy"], attrs("internal energy", eu, "U = <E>")),
-        "entropy": (
-            td,
-            th["entropy"],
-            attrs("entropy", "k_B", "S / k_B = -sum_l p_l ln(p_l / g_l)"),
-        ),
-        "heat_capacity": (
-            td,
-            th["heat_capacity"],
-            attrs("heat capacity", "k_B", "C / k_B = beta^2 Var(E)"),
-        ),
-    }
+    td = "temperature"
+    data: dict[Hashable, Any] = {}
     if "p" in th:
-        data = {
-            "probability": (
-                ("temperature", "state"),
-                th["p"],
-                attrs("level population", "1", "p_l = g_l exp(-beta E_l) / Z"),
-            ),
-            **data,
-        }
-    ds = xr.Dataset(
-        data,
-        coords={
-            "temperature": (
-                "temperature",
-                np.asarray(temperature, dtype=np.float64),
-                attrs("temperature", tu),
-            ),
-            "beta": (
-                "temperature",
-                np.asarray(beta, dtype=np.float64),
-                attrs("inverse temperature", us.beta_unit, "beta = 1 / (k_B T)"),
-            ),
-            "state": ("state", np.arange(lv.n_levels), attrs("level index", "1")),
-            "energy": ("state", lv.energies, attrs("level energy", eu, "E_l")),
-            "degeneracy": (
-                "state",
-                _degeneracy_coord(lv),
-                attrs(
-                    "level degeneracy", "1", "g_l (inf beyond the float range; see log_degeneracy)"
-                ),
-            ),
-            "log_degeneracy": (
-                "state",
-                lv.log_degeneracy,
-                attrs("log level degeneracy", "1", "ln g_l"),
-            ),
-            "label": ("state", np.array(lv.labels, dtype=str), attrs("level label", None)),
-        },
-        attrs={
-            "Conventions": "CF-1.10",
-            "title": f"canonical ensemble temperature sweep{': ' + lv.name if lv.name else ''}",
-            "maxent_version": __version__,
-            "ensemble": ensemble,
-            "system": lv.name or "unnamed",
-            "unit_system": us.name,
-            "energy_unit": eu,
-            "temperature_unit": tu,
-            "boltzmann_constant": float(us.boltzmann_constant),
-            "boltzmann_constant_units": us.boltzmann_constant_units,
-            "n_levels": int(lv.n_levels),
-            "n_states": float(lv.n_states),
-            "log_n_states": float(lv.log_n_states),
-            "probability_table": int("p" in th),
-        },
+        data["probability"] = variable(
+            (td, "state"), th["p"], "level population", "1", "p_l = g_l exp(-beta E_l) / Z"
+        )
+    data.update(
+        log_Z=variable(
+            td, th["log_Z"], "log partition function", "1", "ln Z, Z = sum_l g_l exp(-beta E_l)"
+        ),
+        free_energy=variable(
+            td, th["free_energy"], "Helmholtz free energy", eu, "F = -k_B T ln Z"
+        ),
+        internal_energy=variable(td, th["internal_energy"], "internal energy", eu, "U = <E>"),
+        entropy=variable(
+            td, th["entropy"], "entropy", "k_B", "S / k_B = -sum_l p_l ln(p_l / g_l)"
+        ),
+        heat_capacity=variable(
+            td, th["heat_capacity"], "heat capacity", "k_B", "C / k_B = beta^2 Var(E)"
+        ),
     )
-    return ds
+    coords = {
+        "temperature": variable(td, np.asarray(temperature, dtype=np.float64), "temperature", tu),
+        "beta": variable(
+            td,
+            np.asarray(beta, dtype=np.float64),
+            "inverse temperature",
+            us.beta_unit,
+            "beta = 1 / (k_B T)",
+        ),
+        "state": variable("state", np.arange(lv.n_levels), "level index", "1"),
+        "energy": variable("state", lv.energies, "level energy", eu, "E_l"),
+        "degeneracy": variable(
+            "state",
+            _degeneracy_coord(lv),
+            "level degeneracy",
+            "1",
+            "g_l (inf beyond the float range; see log_degeneracy)",
+        ),
+        "log_degeneracy": variable(
+            "state", lv.log_degeneracy, "log level degeneracy", "1", "ln g_l"
+        ),
+        "label": variable("state", np.array(lv.labels, dtype=str), "level label"),
+    }
+    return dataset(
+        data,
+        coords,
+        title=f"canonical ensemble temperature sweep{': ' + lv.name if lv.name else ''}",
+        ensemble=ensemble,
+        system=lv.name or "unnamed",
+        unit_system=us.name,
+        energy_unit=eu,
+        temperature_unit=tu,
+        boltzmann_constant=float(us.boltzmann_constant),
+        boltzmann_constant_units=us.boltzmann_constant_units,
+        n_levels=int(lv.n_levels),
+        n_states=float(lv.n_states),
+        log_n_states=float(lv.log_n_states),
+        probability_table=int("p" in th),
+    )

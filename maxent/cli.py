@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ._version import __version__
 from .errors import InvalidInputError, MaxEntError
 
 __all__ = ["build_levels", "default_temperature_range", "main"]
@@ -44,8 +45,6 @@ _MAX_TABLE = 5_000_000
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import __version__
-
     p = argparse.ArgumentParser(
         prog="maxent-sweep",
         description="Canonical-ensemble temperature sweep of a built-in model or a level "

@@ -12,16 +12,16 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import scipy.linalg
-import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import rel_entr
 
 from ._alpha_rules import ALPHA_PRIORS, ALPHA_RULES, Path, ScanContext, default_alphas
 from ._checks import as_float_array, check_finite, check_positive, integer, real_number
+from ._dataset import dataset, variable
 from ._fit_inputs import check_alpha, check_sigma, check_whitened_scale, check_windows, grid_vector
 from ._mem import (
     ElasticNetSolver,
@@ -33,6 +33,9 @@ from ._mem import (
 from ._parallel import blas_limited
 from ._summary import summary_repr
 from .errors import ConvergenceWarning, InvalidInputError
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["FitResult", "fit"]
 
@@ -187,24 +190,23 @@ class FitResult:
         and ``window``; every variable and coordinate has ``long_name`` and ``units``;
         attributes hold only str, int and float, so ``to_netcdf()`` works as is.
         """
-        from . import __version__
 
-        def var(dims, values, long_name, units, description=None):
+        def var(
+            dims: str | tuple[str, ...],
+            values: ArrayLike,
+            long_name: str,
+            units: str,
+            description: str = "",
+        ) -> tuple[tuple[str, ...], Any, dict[str, str]]:
             # units of x, of the grid and of the data are the caller's and unknown here:
             # such variables carry no `units` (never a placeholder) and say what they are in
-            attrs = {"long_name": long_name}
             if units in _CALLER_UNITS:
-                attrs["description"] = _CALLER_UNITS[units] + (
-                    f"; {description}" if description else ""
-                )
-            else:
-                attrs["units"] = units
-                if description:
-                    attrs["description"] = description
-            return (dims, np.asarray(values), attrs)
+                note = _CALLER_UNITS[units] + (f"; {description}" if description else "")
+                return variable(dims, np.asarray(values), long_name, None, note)
+            return variable(dims, np.asarray(values), long_name, units, description)
 
         resid = (self.data - self.fitted_data) / self.data_error
-        ds = xr.Dataset(
+        ds = dataset(
             {
                 "solution": var("grid", self.x, "fitted x on the grid", "x unit"),
                 "solution_error": var("grid", self.x_error, "posterior std of x", "x unit"),
@@ -276,16 +278,13 @@ class FitResult:
                 "alpha_path": var("alpha_path", self.path_alpha, "alpha explored", "1"),
                 "window": var("window", np.arange(self.windows.shape[0]), "window index", "1"),
             },
-            attrs={
-                "Conventions": "CF-1.10",
-                "maxent_version": __version__,
-                "solver": "maxent.fit",
-                "penalty": self.penalty,
-                "alpha_rule": self.alpha_rule,
-                "converged": int(self.converged),
-                "n_iter": int(self.n_iter),
-                "message": self.message,
-            },
+            title=f"maxent.fit: {self.penalty} penalty, alpha by {self.alpha_rule}",
+            solver="maxent.fit",
+            penalty=self.penalty,
+            alpha_rule=self.alpha_rule,
+            converged=int(self.converged),
+            n_iter=int(self.n_iter),
+            message=self.message,
         )
         if not np.any(np.isfinite(self.covariance)):
             note = f"not available: penalty={self.penalty!r} has no posterior"
