@@ -292,9 +292,12 @@ def ising_2d_thermo(
     Returns
     -------
     xarray.Dataset
-        Dim ``temperature`` with coordinate ``beta``; per-site variables ``log_Z``
-        (:math:`\ln Z / LM`), ``free_energy``, ``internal_energy``, ``entropy`` and
-        ``heat_capacity``, as :func:`maxent.temperature_sweep` names them.
+        Dim ``temperature`` with coordinate ``beta``; variables ``log_Z_per_site``
+        (:math:`\ln Z / LM`), ``free_energy_per_site``, ``internal_energy_per_site``,
+        ``entropy_per_site`` and ``heat_capacity_per_site``: the totals of
+        :func:`maxent.temperature_sweep` over the exact levels
+        (:func:`maxent.models.ising_2d`) divided by the number of sites (see
+        :doc:`/conventions`).
 
     Raises
     ------
@@ -339,9 +342,10 @@ def ising_2d_thermo(
     --------
     >>> import maxent
     >>> ds = maxent.models.ising_2d_thermo(2, [1.0, float("inf")])
-    >>> ds.log_Z.values.round(6)       # ln(2 e^8 + 12 + 2 e^-8) / 4, ln 2
+    >>> ds.log_Z_per_site.values.round(6)       # ln(2 e^8 + 12 + 2 e^-8) / 4, ln 2
     array([2.17379 , 0.693147])
-    >>> round(float(maxent.models.ising_2d_thermo(float("inf"), [1.0]).internal_energy[0]), 6)
+    >>> onsager = maxent.models.ising_2d_thermo(float("inf"), [1.0])
+    >>> round(float(onsager.internal_energy_per_site[0]), 6)
     -1.99716
     """
     infinite = isinstance(side, (float, np.floating)) and math.isinf(side) and side > 0
@@ -498,31 +502,31 @@ def _thermo_dataset(
     td = "temperature"
     return dataset(
         {
-            "log_Z": variable(
+            "log_Z_per_site": variable(
                 td,
                 thermo["log_Z"],
                 "log partition function per site",
                 "1",
                 "ln Z / N, N = L M sites",
             ),
-            "free_energy": variable(
+            "free_energy_per_site": variable(
                 td, free, "free energy per site", "1", "F / N = -k_B T ln Z / N, in units of J"
             ),
-            "internal_energy": variable(
+            "internal_energy_per_site": variable(
                 td,
                 thermo["internal_energy"],
                 "internal energy per site",
                 "1",
                 "U / N = -d ln Z / d beta / N, in units of J",
             ),
-            "entropy": variable(
+            "entropy_per_site": variable(
                 td,
                 thermo["entropy"],
                 "entropy per site",
                 "k_B",
                 "S / (k_B N) = (ln Z + beta U) / N",
             ),
-            "heat_capacity": variable(
+            "heat_capacity_per_site": variable(
                 td,
                 thermo["heat_capacity"],
                 "heat capacity per site",
@@ -542,6 +546,7 @@ def _thermo_dataset(
         rows=-1 if infinite else rows,
         columns=-1 if infinite else cols,
         coupling_J=1.0,
+        energy_scale="J",
         unit_system="natural (k_B = 1, J = 1)",
         critical_temperature=CRITICAL_TEMPERATURE,
     )
