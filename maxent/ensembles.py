@@ -302,17 +302,15 @@ def canonical(
         raise InvalidInputError(
             f"give exactly one of `temperature`, `beta`, `internal_energy`; got {given or 'none'}."
         )
-    if temperature is not None:
-        b = float(
-            beta_from_temperature(
-                _scalar(temperature, "temperature", us, "temperature"), us.boltzmann_constant
-            )
-        )
-    elif beta is not None:
-        b = _scalar(beta, "beta", us, "beta")
+    if temperature is not None:  # kept as given (1 / (1 / (k_B T)) may differ in the last bit)
+        t = _scalar(temperature, "temperature", us, "temperature")
+        b = float(beta_from_temperature(t, us.boltzmann_constant))
     else:
-        b = _solve_beta(lv, _scalar(internal_energy, "internal_energy", us), tol)
-    t = float(temperature_from_beta(b, us.boltzmann_constant))
+        if beta is not None:
+            b = _scalar(beta, "beta", us, "beta")
+        else:
+            b = _solve_beta(lv, _scalar(internal_energy, "internal_energy", us), tol)
+        t = float(temperature_from_beta(b, us.boltzmann_constant))
     th = boltzmann(lv.energies, lv.log_degeneracy, np.array([b]))
     return CanonicalResult(
         beta=b,

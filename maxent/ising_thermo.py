@@ -510,7 +510,11 @@ def _thermo_dataset(
                 "ln Z / N, N = L M sites",
             ),
             "free_energy_per_site": variable(
-                td, free, "free energy per site", "1", "F / N = -k_B T ln Z / N, in units of J"
+                td,
+                free,
+                "Helmholtz free energy per site",
+                "1",
+                "F / N = -k_B T ln Z / N, in units of J",
             ),
             "internal_energy_per_site": variable(
                 td,

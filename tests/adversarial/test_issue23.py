@@ -330,7 +330,9 @@ F6 = np.arange(1.0, 7.0)
         lambda q: maxent.solve(F6, q([3.5], "")).p,
         lambda q: maxent.solve(F6, [q(3.5, "")], prior=q(np.ones(6), "")).p,
         lambda q: maxent.softmax(q([1.0, 2.5], ""), temperature=q(0.5, "")),
-        lambda q: maxent.models.ising_2d_thermo(4, q([1.0, 2.5], "")).heat_capacity_per_site.values,
+        lambda q: (
+            maxent.models.ising_2d_thermo(4, q([1.0, 2.5], "")).heat_capacity_per_site.values
+        ),
         lambda q: (
             maxent.grand_canonical(
                 [0.0, 1.0, 2.0], q([0, 1, 2], ""), temperature=1.0, chemical_potential=0.3
