@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import numpy as np
 import xarray as xr
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from ._boltzmann import (
     MAX_CHUNK_ELEMENTS,
@@ -144,7 +144,14 @@ def temperature_sweep(
     return sweep_dataset(lv, us, t, beta, th, ensemble="canonical")
 
 
-def _lazy_boltzmann(energies, log_g, beta, blocks, max_elements, with_p):
+def _lazy_boltzmann(
+    energies: NDArray[np.float64],
+    log_g: NDArray[np.float64],
+    beta: NDArray[np.float64],
+    blocks: tuple[int, ...],
+    max_elements: int,
+    with_p: bool,
+) -> dict[str, Any]:
     """:func:`boltzmann` as dask arrays, one task per block of temperatures.
 
     Each task computes every quantity of its block once; the variables are views of it,
@@ -157,7 +164,7 @@ def _lazy_boltzmann(energies, log_g, beta, blocks, max_elements, with_p):
     keys = (("p",) if with_p else ()) + THERMO_KEYS
     edges = np.concatenate([[0], np.cumsum(blocks)]).astype(int)
     n = energies.size
-    columns: dict[str, list] = {k: [] for k in keys}
+    columns: dict[str, list[Any]] = {k: [] for k in keys}
     for a, b in zip(edges[:-1], edges[1:], strict=True):
         part = dask.delayed(boltzmann, pure=True)(
             energies, log_g, beta[a:b], with_p=with_p, max_elements=max_elements
