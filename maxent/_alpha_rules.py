@@ -36,12 +36,12 @@ The rules (references in :func:`maxent.fit`):
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.optimize
 from numpy.typing import NDArray
 
 from ._mem import Point
@@ -79,16 +79,14 @@ class Path:
         A progress bar (tqdm, on standard error) appears when the scan lasts over a
         second and ``progress`` is true, or None and standard error is a terminal.
         """
-        from tqdm.auto import tqdm
-
         points: list[Point] = []
         disable = None if self.progress is None else not self.progress
-        with tqdm(
+        with _progress_bar(
+            disable,
             total=len(alphas),
             desc="fit: alpha scan",
             unit="alpha",
             delay=1.0,
-            disable=disable,
             leave=False,
         ) as bar:
             for a in sorted(alphas, reverse=True):
@@ -101,6 +99,39 @@ class Path:
 
     def sorted(self) -> list[Point]:
         return sorted(self.points, key=lambda p: -p.alpha)
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+class _NoBar:
+    """What the scan asks of a tqdm bar, doing nothing (tqdm is not imported for it)."""
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self) -> None:
+        return None
+
+    def set_postfix_str(self, text: str, refresh: bool = True) -> None:
+        return None
+
+
+def _progress_bar(disable: bool | None, **options: Any) -> Any:
+    """A tqdm bar, or a stand-in when it is disabled (importing tqdm costs ~30 ms): by
+    ``disable``, or by ``disable=None`` (tqdm's "only on a terminal") off a terminal."""
+    if disable or (disable is None and not _is_terminal(sys.stderr)):
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(disable=disable, **options)
 
 
 @dataclass
@@ -204,6 +235,8 @@ class _RootRule:
             return value
 
         try:
+            import scipy.optimize  # imported by the rules that need it (~0.1 s)
+
             log_a = scipy.optimize.brentq(
                 f, lo, hi, xtol=1e-13, rtol=4 * np.finfo(float).eps, maxiter=200
             )
@@ -282,6 +315,8 @@ class _Chi2Kink:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
+                import scipy.optimize
+
                 popt, _ = scipy.optimize.curve_fit(_logistic, x, y, p0=p0, maxfev=20000)
         except (RuntimeError, ValueError) as exc:
             return _fallback(context, scan, f"the logistic fit of chi2kink failed ({exc})")
@@ -368,6 +403,8 @@ class _GCV:
         i = int(np.argmin(values))
         if 0 < i < len(scan) - 1:
             lo, hi = math.log(scan[i + 1].alpha), math.log(scan[i - 1].alpha)
+            import scipy.optimize
+
             res = scipy.optimize.minimize_scalar(
                 lambda la: self.value(path.at(math.exp(la)), n_data),
                 bounds=(lo, hi),

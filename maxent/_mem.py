@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.linalg
-import scipy.optimize
 from numpy.typing import NDArray
 from scipy.special import rel_entr
 
@@ -607,6 +605,8 @@ class NonnegSolver(Solver):
         kt, y = self.kernel, self.data
         n = kt.shape[1]
         if np.isinf(alpha):
+            import scipy.optimize  # only the nonneg penalty needs it
+
             x, _ = scipy.optimize.nnls(kt, y, maxiter=max(self.max_iter, 3 * n))
             converged = True
         else:

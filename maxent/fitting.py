@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-import scipy.linalg
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import rel_entr
 
@@ -533,6 +532,8 @@ def fit(
     if factor.ndim == 1:
         kt, yt = kmat / factor[:, None], y / factor
     else:
+        import scipy.linalg  # a full covariance only (~0.2 s to import)
+
         kt = scipy.linalg.solve_triangular(factor, kmat, lower=True)
         yt = scipy.linalg.solve_triangular(factor, y, lower=True)
     check_whitened_scale(kt, yt)
