@@ -41,7 +41,7 @@ _HAS_LOG_G = "log_degeneracy" in {f.name for f in dataclasses.fields(EnergyLevel
 _MAX_EXP = 700.0  # largest ln g stored as a plain float degeneracy
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)  # EnergyLevels' summary, not every walk
 class SampledEnergyLevels(EnergyLevels):
     r"""Energy levels whose degeneracies were estimated by sampling.
 

@@ -112,9 +112,16 @@ class EnergyLevels:
         ) -> None: ...
 
     def __repr__(self) -> str:
-        return summary_repr(
-            self, n_levels=self.n_levels, n_states=self.n_states, log_n_states=self.log_n_states
-        )
+        return summary_repr(self)
+
+    def _summary_extra(self) -> dict[str, Any]:
+        """Derived quantities shown first in the summary (and in a nested one line)."""
+        return {
+            "n_levels": self.n_levels,
+            "name": self.name,
+            "n_states": self.n_states,
+            "log_n_states": self.log_n_states,
+        }
 
     def __post_init__(self) -> None:
         unit = text(self.unit, "unit", allow_empty=False).strip()
