@@ -215,7 +215,7 @@ def main() -> None:
     plot_data_fit(
         results["entropy/classic"],
         coords=tau,
-        axes=(top, bottom),
+        ax=(top, bottom),
         coord_name=r"$\tau$",
         data_name=r"$G(\tau)$",
     )
