@@ -48,7 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="maxent-sweep",
         description="Canonical-ensemble temperature sweep of a built-in model or a level "
-        "file; writes a netCDF file and a PNG figure.",
+        "file; writes a netCDF file and a PNG figure.  Temperatures are in kelvin when the "
+        "energies carry a unit, else in the energy unit (k_B = 1); the thermodynamics are "
+        "totals for the whole system.",
+        allow_abbrev=False,  # --n-temperatures is never typed as --n, nor --N as --n
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     src = p.add_mutually_exclusive_group()
@@ -93,12 +96,23 @@ def _parser() -> argparse.ArgumentParser:
         "--tmin",
         type=float,
         default=None,
-        help="lowest temperature (default: from the spectrum, see above)",
+        help="lowest temperature; default: an eighth of the smallest level spacing "
+        "(harmonic, rotor, einstein: of the energy scale --gap), in temperature units",
     )
     p.add_argument(
-        "--tmax", type=float, default=None, help="highest temperature (default: from the spectrum)"
+        "--tmax",
+        type=float,
+        default=None,
+        help="highest temperature; default: three times the spread of the energy at "
+        "infinite temperature, 3 sigma(E) (harmonic, rotor, einstein: 3 --gap)",
     )
-    p.add_argument("--n", type=int, default=200, help="number of temperatures (default 200)")
+    p.add_argument(
+        "--n-temperatures",
+        type=int,
+        default=200,
+        metavar="COUNT",
+        help="number of temperatures from --tmin to --tmax (default 200)",
+    )
     p.add_argument(
         "--spacing",
         choices=("log", "linear"),
@@ -148,8 +162,8 @@ def _check_options(args: argparse.Namespace) -> None:
         raise InvalidInputError(
             f"need --tmin < --tmax; got --tmin {args.tmin}, --tmax {args.tmax}."
         )
-    if args.n < 2:
-        raise InvalidInputError(f"--n must be >= 2; got {args.n}.")
+    if args.n_temperatures < 2:
+        raise InvalidInputError(f"--n-temperatures must be >= 2; got {args.n_temperatures}.")
     if args.dpi < 1:
         raise InvalidInputError(f"--dpi must be >= 1; got {args.dpi}.")
     if args.out.suffix.lower() != ".nc":
@@ -240,7 +254,7 @@ def _temperature_grid(args: argparse.Namespace) -> tuple[Any, Any]:
         if not tmin < tmax:
             raise InvalidInputError(f"need --tmin < --tmax; got --tmin {tmin}, --tmax {tmax}.")
     grid = np.geomspace if args.spacing == "log" else np.linspace
-    return levels, grid(tmin, tmax, args.n)
+    return levels, grid(tmin, tmax, args.n_temperatures)
 
 
 def _umask() -> int:

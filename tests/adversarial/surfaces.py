@@ -408,7 +408,7 @@ def _cli_case(rng: np.random.Generator, workdir: Path) -> Case:
         args = ["--levels", "lv.csv"]
     if rng.random() < 0.3:
         args += ["--tmin", ("1e-320", "0.5", "nan", "-1")[int(rng.integers(4))]]
-    args += ["--n", str(int(rng.integers(1, 7))), "--dpi", "20"]
+    args += ["--n-temperatures", str(int(rng.integers(1, 7))), "--dpi", "20"]
     existing = rng.random() < 0.5
     out_parent_is_file = rng.random() < 0.1
     label = " ".join(args) + (" (outputs exist)" if existing else "")
