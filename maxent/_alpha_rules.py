@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._mem import Point
+from ._penalty_solvers import Point
 from .errors import ConvergenceWarning
 
 __all__ = ["ALPHA_PRIORS", "ALPHA_RULES", "Choice", "Path", "ScanContext", "default_alphas"]

@@ -24,7 +24,7 @@ import numpy as np
 from ._version import __version__
 from .errors import InvalidInputError, MaxEntError
 
-__all__ = ["build_levels", "default_temperature_range", "main"]
+__all__ = ["default_temperature_range", "main"]
 
 #: model -> (options it uses, energy-scale symbol for axis labels)
 MODELS: dict[str, tuple[tuple[str, ...], str]] = {

@@ -22,14 +22,14 @@ from ._alpha_rules import ALPHA_PRIORS, ALPHA_RULES, Path, ScanContext, default_
 from ._checks import as_float_array, check_finite, check_positive, integer, real_number
 from ._dataset import dataset, variable
 from ._fit_inputs import check_alpha, check_sigma, check_whitened_scale, check_windows, grid_vector
-from ._mem import (
+from ._parallel import blas_limited
+from ._penalty_solvers import (
     ElasticNetSolver,
     EntropySolver,
     L2Solver,
     NonnegSolver,
     symmetric_from_factors,
 )
-from ._parallel import blas_limited
 from ._summary import summary_repr
 from .errors import ConvergenceWarning, InvalidInputError
 

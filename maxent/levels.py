@@ -25,7 +25,7 @@ from ._summary import summary_repr
 from ._units import compact_unit, energy_unit_name, joule_per, read_quantity
 from .errors import InvalidInputError
 
-__all__ = ["EnergyLevels", "as_levels"]
+__all__ = ["EnergyLevels"]
 
 _LOG_FLOAT_MAX = float(np.log(np.finfo(np.float64).max))
 

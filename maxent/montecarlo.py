@@ -35,18 +35,7 @@ from .errors import ConvergenceWarning, InvalidInputError
 from .lattice import is_spin_model
 from .timeseries import chain_agreement, equilibration_time, integrated_autocorrelation_time
 
-__all__ = [
-    "RHAT_LIMIT",
-    "Z_LIMIT",
-    "active_client",
-    "check_counts",
-    "check_model",
-    "check_temperature",
-    "initial_states",
-    "monte_carlo",
-    "run_chains",
-    "warn_if_disagree",
-]
+__all__ = ["RHAT_LIMIT", "Z_LIMIT", "monte_carlo"]
 
 #: Split R-hat above which the chains are said to disagree.
 RHAT_LIMIT = 1.1

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["interior_maximum", "plot_populations", "plot_sweep"]
+__all__ = ["plot_populations", "plot_sweep"]
 
 _PANELS = (
     ("internal_energy", "U"),

@@ -34,7 +34,7 @@ from ._samplers import Chain, advance, in_threads, new_chain, sampler_named
 from .errors import InvalidInputError
 from .montecarlo import check_counts, check_model, initial_states
 
-__all__ = ["ladder", "parallel_tempering", "run_tempering"]
+__all__ = ["ladder", "parallel_tempering"]
 
 _THREADED_MOVES = 1 << 14  # moves per replica and round from which threads pay off
 

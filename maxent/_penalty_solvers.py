@@ -1,4 +1,4 @@
-"""Penalised least-squares solvers at one value of alpha, used by :func:`maxent.fit`.
+"""Penalised least-squares solvers at one alpha, one per penalty (for :func:`maxent.fit`).
 
 Every solver works in *whitened* units: ``kernel`` is :math:`\\tilde K = L^{-1} K` and
 ``data`` is :math:`\\tilde y = L^{-1} y` with :math:`C = L L^T` the data covariance, so
