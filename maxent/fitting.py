@@ -441,6 +441,13 @@ def fit(
         If the solver stops before ``tol`` or the rule finds no alpha in the grid; the
         result then has ``converged=False``.
 
+    See Also
+    --------
+    maxent.fit_plots.plot_reconstruction : the solution with its error band.
+    maxent.fit_plots.plot_data_fit : data, fit and normalised residuals.
+    maxent.fit_plots.plot_alpha_scan : chi^2 and evidence against alpha.
+    solve : the maximum-entropy problem with exact constraints.
+
     Notes
     -----
     All work is done in whitened units (rows divided by sigma, or :math:`L^{-1}` with

@@ -306,6 +306,11 @@ def ising_2d_thermo(
         ``inf``), or a temperature is negative (``-0.0`` included: the limit T = 0 from
         below) or NaN.
 
+    See Also
+    --------
+    maxent.models.ising_2d : the exact levels of the same lattice (totals by a sweep).
+    temperature_sweep : thermodynamics of any levels.
+
     Notes
     -----
     Three regimes, each where it is accurate to about 1e-13 relative:
@@ -337,6 +342,15 @@ def ising_2d_thermo(
     at low T).  :math:`S = \ln Z + U/T` in the closed-form regime.  Negative
     temperatures are refused (use the exact spectrum of :func:`maxent.models.ising_2d`
     with :func:`maxent.temperature_sweep`).
+
+    References
+    ----------
+    .. [1] L. Onsager, "Crystal statistics. I. A two-dimensional model with an
+       order-disorder transition", Phys. Rev. 65, 117 (1944).
+    .. [2] B. Kaufman, "Crystal statistics. II. Partition function evaluated by spinor
+       analysis", Phys. Rev. 76, 1232 (1949).
+    .. [3] A. E. Ferdinand and M. E. Fisher, "Bounded and inhomogeneous Ising models. I.
+       Specific-heat anomaly of a finite lattice", Phys. Rev. 185, 832 (1969).
 
     Examples
     --------

@@ -214,6 +214,21 @@ def sample_sweep(
     ConvergenceWarning
         Naming the temperatures where the chains disagree.
 
+    See Also
+    --------
+    monte_carlo : the chains themselves at one temperature.
+    temperature_sweep : the same quantities from exact levels.
+    maxent.models.ising_2d_thermo : exact values of the 2D Ising model to compare with.
+
+    References
+    ----------
+    .. [1] M. E. J. Newman and G. T. Barkema, *Monte Carlo Methods in Statistical
+       Physics* (Oxford University Press, 1999).
+    .. [2] H. Flyvbjerg and H. G. Petersen, "Error estimates on averages of correlated
+       data", J. Chem. Phys. 91, 461 (1989).
+    .. [3] K. Binder, "Finite size scaling analysis of Ising model block distribution
+       functions", Z. Phys. B 43, 119 (1981).
+
     Examples
     --------
     >>> import maxent

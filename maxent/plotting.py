@@ -183,6 +183,10 @@ def plot_populations(ds: xr.Dataset, *, ax: Axes | None = None, floor: float = 1
     InvalidInputError
         If ``ds`` is not a sweep Dataset, or has no table and more than 2**24
         (temperatures x levels) populations to recompute.
+
+    See Also
+    --------
+    plot_sweep : the thermodynamics with this heat map.
     """
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm
@@ -261,6 +265,11 @@ def plot_sweep(ds: xr.Dataset, *, populations: bool = True, title: str | None = 
     ------
     InvalidInputError
         If ``ds`` is not a sweep Dataset.
+
+    See Also
+    --------
+    temperature_sweep : the Dataset it draws.
+    plot_populations : the heat map alone, on given axes.
 
     Notes
     -----

@@ -91,6 +91,13 @@ def temperature_sweep(
         contradicts the levels' unit, ``chunk_size`` is not a positive int, or ``levels``
         is invalid.
 
+    See Also
+    --------
+    canonical : one temperature, as a result with fields.
+    plot_sweep : the Dataset as a figure.
+    sample_sweep : the same quantities of a lattice model by Monte Carlo.
+    maxent.models.ising_2d_thermo : exact per-site thermodynamics of the 2D Ising model.
+
     Notes
     -----
     Memory: the table ``probability`` holds ``n_temperatures * n_levels`` floats; beyond
@@ -99,6 +106,11 @@ def temperature_sweep(
     temperatures x 10^4 levels takes about twice as long with it), hence the default.
     Each temperature is exactly what :func:`maxent.canonical` returns: a one-temperature
     sweep equals ``canonical(levels, temperature=T).to_xarray()``.
+
+    References
+    ----------
+    .. [1] R. K. Pathria and P. D. Beale, *Statistical Mechanics*, 3rd ed. (Academic
+       Press, 2011), ch. 3.
 
     Examples
     --------

@@ -197,6 +197,18 @@ def parallel_tempering(
         If the ladder is not at least 2 distinct finite temperatures > 0, or as for
         :func:`maxent.monte_carlo`.
 
+    See Also
+    --------
+    monte_carlo : independent chains at one temperature.
+    sample_sweep : averages with error bars (``sampler="parallel_tempering"``).
+
+    References
+    ----------
+    .. [1] R. H. Swendsen and J.-S. Wang, "Replica Monte Carlo simulation of spin-glasses",
+       Phys. Rev. Lett. 57, 2607 (1986).
+    .. [2] K. Hukushima and K. Nemoto, "Exchange Monte Carlo method and application to spin
+       glass simulations", J. Phys. Soc. Jpn. 65, 1604 (1996).
+
     Examples
     --------
     >>> import maxent
