@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,7 +60,7 @@ ALPHA_PRIORS: dict[str, int] = {"jeffreys": 0, "uniform": 1, "ana_cont": 2}
 class Path:
     """Solutions computed so far, each one warm-starting its nearest neighbour in alpha."""
 
-    def __init__(self, solver, *, progress: bool | None = False):
+    def __init__(self, solver: Any, *, progress: bool | None = False) -> None:
         self.solver = solver
         self.points: list[Point] = []
         self.progress = progress
@@ -73,7 +74,9 @@ class Path:
         self.points.append(point)
         return point
 
-    def scan(self, alphas: NDArray[np.float64], done=None) -> list[Point]:
+    def scan(
+        self, alphas: NDArray[np.float64], done: Callable[[list[Point]], bool] | None = None
+    ) -> list[Point]:
         """Solve from the largest alpha down; stop early once ``done(points)`` is true.
 
         A progress bar (tqdm, on standard error) appears when the scan lasts over a
@@ -152,7 +155,7 @@ class Choice:
     message: str = ""
 
 
-def default_alphas(solver) -> NDArray[np.float64]:
+def default_alphas(solver: Any) -> NDArray[np.float64]:
     """4 per decade, from where the penalty dominates down (the scan usually stops early)."""
     return solver.alpha_top() * 10.0 ** (-np.arange(4 * solver.decades + 1) / 4.0)
 
@@ -165,7 +168,9 @@ def _levelled_off(points: list[Point]) -> bool:
     return before - last_chi2 < 0.03 * before
 
 
-def _fallback(context: ScanContext, scan: list[Point], message: str, stacklevel: int = 5):
+def _fallback(
+    context: ScanContext, scan: list[Point], message: str, stacklevel: int = 5
+) -> Choice:
     """No alpha met the rule: warn and return the most probable (or last) point."""
     le = [p.log_evidence for p in scan]
     best = int(np.nanargmax(le)) if np.any(np.isfinite(le)) else len(scan) - 1
@@ -178,7 +183,7 @@ def _fallback(context: ScanContext, scan: list[Point], message: str, stacklevel:
     return Choice(point, None, message)
 
 
-def _log_chi2_curve(scan: list[Point]):
+def _log_chi2_curve(scan: list[Point]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     ok = [p for p in scan if math.isfinite(p.alpha) and p.chi2 > 0 and p.converged]
     ok.sort(key=lambda p: p.alpha)
     x = np.log10([p.alpha for p in ok])
@@ -228,7 +233,7 @@ class _RootRule:
             return Choice(scan[i])
         lo, hi = math.log(scan[i + 1].alpha), math.log(scan[i].alpha)
 
-        def f(log_a):
+        def f(log_a: float) -> float:
             value = self.condition(path.at(math.exp(log_a)), n_data)
             if not math.isfinite(value):
                 raise ValueError(f"the {self.label} condition is not finite there")
@@ -285,7 +290,9 @@ class _LCurve:
         return Choice(scan[int(np.argmax(kappa))])
 
 
-def _logistic(x, a, b, c, d):
+def _logistic(
+    x: NDArray[np.float64], a: float, b: float, c: float, d: float
+) -> NDArray[np.float64]:
     return a + b / (1.0 + np.exp(-d * (x - c)))
 
 
@@ -417,7 +424,9 @@ class _GCV:
         return Choice(scan[i])
 
 
-def bryan_weights(points: list[Point], prior: str = "jeffreys"):
+def bryan_weights(
+    points: list[Point], prior: str = "jeffreys"
+) -> tuple[NDArray[np.float64], float]:
     """Posterior weights of alpha on the points (trapezoid rule in log alpha).
 
     The weight of each point is :math:`P(y|\\alpha)\\,\\alpha^k\\,\\Delta\\log\\alpha` with
@@ -459,7 +468,7 @@ class _Bryan:
         scan = list(scan)
         ratio = scan[0].alpha / scan[1].alpha
 
-        def log_post(points):
+        def log_post(points: list[Point]) -> NDArray[np.float64]:
             le = np.array([p.log_evidence for p in points])
             return le + ALPHA_PRIORS[prior] * np.log([p.alpha for p in points])
 

@@ -174,7 +174,7 @@ def _check_options(args: argparse.Namespace) -> None:
         raise InvalidInputError(f"--out and --png are the same file {args.out}.")
 
 
-def build_levels(args: argparse.Namespace, max_temperature: float | None = None):
+def build_levels(args: argparse.Namespace, max_temperature: float | None = None) -> Any:
     """The EnergyLevels the command-line arguments describe.
 
     Unbounded models are truncated for ``max_temperature`` (in the model's energy unit).

@@ -570,7 +570,15 @@ def fit(
 
 
 def _fit_whitened(
-    setup, make_solver, alpha_choice, alphas, alpha_prior, progress, penalty, n_data, originals
+    setup: Any,
+    make_solver: Callable[[Any], Any],
+    alpha_choice: Any,
+    alphas: Any,
+    alpha_prior: str,
+    progress: bool | None,
+    penalty: str,
+    n_data: int,
+    originals: tuple[Any, ...],
 ) -> FitResult:
     y, data_error, grid_pts, win, kmat = originals
     model, weights = setup.model, setup.weights
@@ -632,19 +640,25 @@ def _fit_whitened(
     )
 
 
-def _entropy_of(x, model, weights) -> float:
+def _entropy_of(
+    x: NDArray[np.float64], model: NDArray[np.float64], weights: NDArray[np.float64]
+) -> float:
     if np.any(x < 0):
         return math.nan
     return float(np.sum(weights * (x - model - rel_entr(x, model))))
 
 
-def _window_matrix(grid, weights, win):
+def _window_matrix(
+    grid: NDArray[np.float64], weights: NDArray[np.float64], win: NDArray[np.float64]
+) -> NDArray[np.float64]:
     return np.array(
         [np.where((grid >= lo) & (grid <= hi), weights, 0.0) for lo, hi in win]
     ).reshape(win.shape[0], grid.size)
 
 
-def _averaged_covariance(solver, points, w, x):
+def _averaged_covariance(
+    solver: Any, points: list[Any], w: NDArray[np.float64], x: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """:math:`\\sum_k w_k (C_k + \\delta x_k \\delta x_k^T)`, formed once from the factors.
 
     Each :math:`C_k = \\mathrm{diag}(d_k) - G_k G_k^T` has rank-of-K columns in
@@ -662,20 +676,20 @@ def _averaged_covariance(solver, points, w, x):
 
 
 def _result(
-    solver,
-    path,
-    chosen,
-    average,
-    rule,
-    penalty,
-    message,
-    y,
-    data_error,
-    model,
-    grid_pts,
-    weights,
-    win,
-    kmat,
+    solver: Any,
+    path: Path,
+    chosen: Any,
+    average: Any,
+    rule: str,
+    penalty: str,
+    message: str,
+    y: NDArray[np.float64],
+    data_error: NDArray[np.float64],
+    model: NDArray[np.float64],
+    grid_pts: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    win: NDArray[np.float64],
+    kmat: NDArray[np.float64],
 ) -> FitResult:
     n = grid_pts.size
     if average is None:

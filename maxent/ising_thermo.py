@@ -53,7 +53,9 @@ _K_SERIES_HIGH_T = 0.1
 _SERIES_MAX_SITES = 1024  # own spectrum for the series up to this size
 
 
-def _log_cosh_terms(u, du, d2u):
+def _log_cosh_terms(
+    u: NDArray[np.float64], du: NDArray[np.float64], d2u: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """ln 2cosh(u), its first and second K-derivatives, for u >= 0 (arrays)."""
     e = np.exp(-2.0 * u)
     t = (1.0 - e) / (1.0 + e)  # tanh u
@@ -61,7 +63,9 @@ def _log_cosh_terms(u, du, d2u):
     return u + np.log1p(e), t * du, t * d2u + sech2 * du * du
 
 
-def _log_sinh_terms(u, du, d2u):
+def _log_sinh_terms(
+    u: NDArray[np.float64], du: NDArray[np.float64], d2u: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """ln 2sinh(u), its first and second K-derivatives, for u > 0 (arrays)."""
     e = np.exp(-2.0 * u)
     coth = (1.0 + e) / -np.expm1(-2.0 * u)
@@ -69,7 +73,9 @@ def _log_sinh_terms(u, du, d2u):
     return u + np.log1p(-e), coth * du, coth * d2u - csch2 * du * du
 
 
-def _kaufman_thermo(rows: int, cols: int, k_coupling: NDArray[np.float64]):
+def _kaufman_thermo(
+    rows: int, cols: int, k_coupling: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """ln Z, d ln Z / dK and d^2 ln Z / dK^2 of the L x M torus, for K > 0 (arrays)."""
     kk = k_coupling[:, None]
     s = np.sinh(2.0 * kk)
@@ -122,7 +128,11 @@ def _kaufman_thermo(rows: int, cols: int, k_coupling: NDArray[np.float64]):
     w = np.exp(a - a_max)
     zsum = np.sum(w * f, axis=0)
 
-    def mixture(ref):  # first and second moments of the terms' derivatives about ref
+    def mixture(
+        ref: NDArray[np.float64],
+    ) -> tuple[
+        NDArray[np.float64], NDArray[np.float64]
+    ]:  # moments of the terms' derivatives about ref
         e1 = r1 - ref
         mean1 = np.sum(w * (f * e1 + df), axis=0) / zsum
         mean2 = np.sum(w * (f * (r2 + e1 * e1) + 2.0 * df * e1 + d2f), axis=0) / zsum
@@ -229,7 +239,9 @@ def _bond_pair_moment(rows: int, cols: int) -> float:
     return (2.0 if rows == 2 else 1.0) + (2.0 if cols == 2 else 1.0)
 
 
-def _onsager_thermo(k_coupling: NDArray[np.float64]):
+def _onsager_thermo(
+    k_coupling: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     r"""Per-site ln Z, d ln Z/dK and d^2 ln Z/dK^2 of the infinite lattice (Onsager).
 
     :math:`\ln Z/N = \ln(2\cosh 2K) + \frac1\pi\int_0^{\pi/2}
