@@ -221,33 +221,10 @@ def _tiled_rows(
     max_elements: int,
 ) -> None:
     """Spectra longer than a chunk, fixed shift: tiles of (betas x levels)."""
-    lz, u_n, var_n = _tiled(
-        beta[idx],
-        frame.es,
-        frame.log_g_shifted,
-        frame.moments,
-        frame.ref,
-        p if p is not None else np.empty((0, frame.es.size)),
-        idx if p is not None else None,
-        max_elements,
-        np.array([frame.live(float(b)) for b in beta[idx]]),
-        frame.lg_min,
-    )
+    lz, u_n, var_n = _tiled(frame, beta[idx], p, idx, max_elements)
     redo = ~(var_n > 1e-3 * u_n * u_n)  # two-pass variance where needed (rare)
     for j in np.flatnonzero(redo):
-        b = float(beta[idx[j]])
-        var_n[j] = _long_row(
-            b,
-            frame.es,
-            frame.log_g_shifted,
-            frame.moments,
-            None,
-            frame.ref,
-            max_elements,
-            np.empty(max_elements),
-            None,
-            frame.live(b),
-        )[2]
+        var_n[j] = _long_row(frame, float(beta[idx[j]]), None, np.empty(max_elements), None)[2]
     _finish(out, idx, beta[idx], frame, lz + frame.shift, u_n, np.maximum(var_n, 0.0))
 
 
@@ -261,23 +238,13 @@ def _long_rows(
 ) -> None:
     """Spectra longer than a chunk, degeneracies spanning more than e^600: one beta at a
     time, blocks of levels, each row's maximum found first."""
-    cols = max(1, max_elements)
-    scratch = np.empty(cols)
+    scratch = np.empty(max(1, max_elements))
+    top = None if frame.fixed_shift else -1
+    rows = [p[i] if p is not None else None for i in idx]
     sums = np.array(
         [
-            _long_row(
-                float(beta[i]),
-                frame.es,
-                frame.log_g_shifted,
-                frame.moments,
-                None if frame.fixed_shift else -1,
-                frame.ref,
-                cols,
-                scratch,
-                p[i] if p is not None else None,
-                frame.live(float(beta[i])),
-            )
-            for i in idx
+            _long_row(frame, float(b), top, scratch, row)
+            for b, row in zip(beta[idx], rows, strict=True)
         ]
     )
     lz, u_n, var_n = sums[:, 0] + frame.shift, sums[:, 1], sums[:, 2]
@@ -376,20 +343,17 @@ def _zero_temperature(
 
 
 def _tiled(
+    frame: _Frame,
     b_all: NDArray[np.float64],
-    es: NDArray[np.float64],
-    log_g: NDArray[np.float64],
-    moments: NDArray[np.float64],
-    ref: int,
-    p: NDArray[np.float64],
-    rows_of_p: NDArray[np.intp] | None,
+    p: NDArray[np.float64] | None,
+    rows_of_p: NDArray[np.intp],
     max_elements: int,
-    lives: NDArray[np.intp],
-    lg_min: float,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Spectra longer than a chunk, fixed shift: tiles of (betas x levels) that keep a block
     of level data in cache for every beta.  Returns ``ln Z_ref - shift``, ``<x>`` and the
-    one-pass ``Var(x)``; writes normalised p into ``p[rows_of_p]`` if given."""
+    one-pass ``Var(x)``; writes normalised p into ``p[rows_of_p]`` if ``p`` is given."""
+    es, log_g, moments, ref = frame.es, frame.log_g_shifted, frame.moments, frame.ref
+    lives = np.array([frame.live(float(b)) for b in b_all])
     n, n_b = es.size, b_all.size
     width = max(1, min(n, max_elements // 32))  # levels per tile
     height = max(1, max_elements // width)  # betas per tile
@@ -398,7 +362,7 @@ def _tiled(
     for lo in range(0, n, width):
         hi = min(lo + width, n)
         active = np.flatnonzero(lives > lo)  # betas with live levels here
-        if rows_of_p is not None:
+        if p is not None:
             p[rows_of_p[lives <= lo], lo:hi] = 0.0
         for start in range(0, active.size, height):
             jj = active[start : start + height]
@@ -406,14 +370,14 @@ def _tiled(
             with np.errstate(over="ignore"):
                 np.multiply.outer(-b_all[jj], es[lo:hi], out=a)
             a += log_g[lo:hi]
-            _exp_weights(a, _lowest(b_all[jj], es[lo:hi], lg_min))  # one exp per entry
+            _exp_weights(a, _lowest(b_all[jj], es[lo:hi], frame.lg_min))  # one exp per entry
             if lo <= ref < hi:
                 a[:, ref - lo] = 0.0  # the reference weight 1, apart
             rest[jj] += a.sum(axis=1)
             sums = a @ moments[lo:hi]
             s1[jj] += sums[:, 0]
             s2[jj] += sums[:, 1]
-            if rows_of_p is not None:
+            if p is not None:
                 if lo <= ref < hi:
                     a[:, ref - lo] = 1.0
                 p[rows_of_p[jj], lo:hi] = a
@@ -421,7 +385,7 @@ def _tiled(
     x_top = moments[ref, 0]
     u = (s1 + x_top) / z
     var = (s2 + x_top * x_top) / z - u * u
-    if rows_of_p is not None:
+    if p is not None:
         for start in range(0, n_b, height):
             rows = rows_of_p[start : start + height]
             p[rows] *= (1.0 / z[start : start + height])[:, None]
@@ -450,24 +414,21 @@ def _live_levels(
 
 
 def _long_row(
+    frame: _Frame,
     b: float,
-    es: NDArray[np.float64],
-    log_g: NDArray[np.float64],
-    moments: NDArray[np.float64],
     top: int | None,
-    ref: int,
-    cols: int,
     buf: NDArray[np.float64],
     p_row: NDArray[np.float64] | None,
-    live: int,
 ) -> tuple[float, float, float]:
-    """One beta over a spectrum longer than a chunk, block by block (cache-sized).
+    """One beta over a spectrum longer than a chunk, block by block (``buf``-sized).
 
-    ``top`` None: weights relative to the reference level ``ref`` (a fixed shift);
-    otherwise the row maximum is found first (a pass without exp).  Returns
+    ``top`` None: weights relative to the reference level (a fixed shift); otherwise the
+    row maximum is found first (a pass without exp).  Returns
     ``(ln Z_ref - shift, <x>, Var(x))`` and writes p into ``p_row`` if given.
     """
-    n = live  # levels beyond carry weight 0
+    es, log_g, moments, ref = frame.es, frame.log_g_shifted, frame.moments, frame.ref
+    cols = buf.size
+    n = frame.live(b)  # levels beyond carry weight 0
     blocks = [(s, min(s + cols, n)) for s in range(0, n, cols)]
     if p_row is not None:
         p_row[n:] = 0.0
