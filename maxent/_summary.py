@@ -85,8 +85,8 @@ def _nested(obj: Any) -> str:
 
 
 def _peek(obj: Any, name: str) -> Any:
-    """A field's value, or its pending :class:`maxent.result.Deferred` (not computed here:
-    a repr never starts a pass over the data)."""
+    """A field's value, or its pending lazy value (an object with ``pending`` and
+    ``value``; not computed here: a repr never starts a pass over the data)."""
     value = obj.__dict__.get(name) if hasattr(obj, "__dict__") else None
     if _pending(value):
         return value
