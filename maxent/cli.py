@@ -54,7 +54,14 @@ def _parser() -> argparse.ArgumentParser:
         allow_abbrev=False,  # --n-temperatures is never typed as --n, nor --N as --n
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    src = p.add_mutually_exclusive_group()
+    _system_options(p.add_argument_group("the system"))
+    _temperature_options(p.add_argument_group("the temperatures"))
+    _output_options(p.add_argument_group("the outputs"))
+    return p
+
+
+def _system_options(g: Any) -> None:
+    src = g.add_mutually_exclusive_group()
     src.add_argument(
         "--model", choices=tuple(MODELS), default=None, help="built-in system (default ising2d)"
     )
@@ -64,20 +71,20 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="level table (.csv or .json; see data/README.md)",
     )
-    p.add_argument(
+    g.add_argument(
         "--L",
         type=int,
         default=None,
         help="ising2d: side of the L x L lattice, exact for any L >= 2 (default 4)",
     )
-    p.add_argument(
+    g.add_argument(
         "--N",
         type=int,
         default=None,
         help="ising-chain, paramagnet: spins; equally-spaced: levels; einstein: "
         "oscillators (default 10)",
     )
-    p.add_argument(
+    g.add_argument(
         "--gap",
         type=float,
         default=None,
@@ -85,54 +92,59 @@ def _parser() -> argparse.ArgumentParser:
         "harmonic and einstein (hbar omega), rotor (B), paramagnet (mu B); "
         "default 1",
     )
-    p.add_argument("--element", default=None, help="atom: H, C, O, Na or Fe (default Fe)")
-    p.add_argument(
+    g.add_argument("--element", default=None, help="atom: H, C, O, Na or Fe (default Fe)")
+    g.add_argument(
         "--units",
         default=None,
         help="'natural' (k_B = 1) or an energy unit (eV, meV, cm^-1, kJ/mol, K, "
         "...; T in kelvin); default: the levels' own unit",
     )
-    p.add_argument(
+
+
+def _temperature_options(g: Any) -> None:
+    g.add_argument(
         "--tmin",
         type=float,
         default=None,
         help="lowest temperature; default: an eighth of the smallest level spacing "
         "(harmonic, rotor, einstein: of the energy scale --gap), in temperature units",
     )
-    p.add_argument(
+    g.add_argument(
         "--tmax",
         type=float,
         default=None,
         help="highest temperature; default: three times the spread of the energy at "
         "infinite temperature, 3 sigma(E) (harmonic, rotor, einstein: 3 --gap)",
     )
-    p.add_argument(
+    g.add_argument(
         "--n-temperatures",
         type=int,
         default=200,
         metavar="COUNT",
         help="number of temperatures from --tmin to --tmax (default 200)",
     )
-    p.add_argument(
+    g.add_argument(
         "--spacing",
         choices=("log", "linear"),
         default="log",
         help="temperature grid spacing (default log)",
     )
-    p.add_argument(
+
+
+def _output_options(g: Any) -> None:
+    g.add_argument(
         "--out",
         type=Path,
         default=Path("maxent_sweep.nc"),
         help="netCDF output, *.nc (default maxent_sweep.nc)",
     )
-    p.add_argument(
+    g.add_argument(
         "--png",
         type=Path,
         default=Path("maxent_sweep.png"),
         help="PNG figure, *.png (default maxent_sweep.png)",
     )
-    p.add_argument("--dpi", type=int, default=200, help="PNG resolution (default 200)")
-    return p
+    g.add_argument("--dpi", type=int, default=200, help="PNG resolution (default 200)")
 
 
 def _check_options(args: argparse.Namespace) -> None:
