@@ -1,8 +1,9 @@
 """The house rules a reviewer counts (benchmarks/house_counts.py), held by a test.
 
 No import cycles, no upward imports, no module over 800 lines, no function body over 80
-lines outside Dataset builders, every Dataset through ``maxent._dataset``.  ``KNOWN`` lists offenders waiting for their refactor
-(pairwise.py's Dataset, being rewritten): a new offender fails, and so does an entry no longer needed.
+lines outside Dataset builders, every Dataset through ``maxent._dataset``.  ``KNOWN``
+lists offenders waiting for their refactor (pairwise.py's Dataset, being rewritten): a
+new offender fails, and so does an entry no longer needed.
 """
 
 from __future__ import annotations
