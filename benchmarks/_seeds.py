@@ -12,6 +12,7 @@ time-equivalent passes (solve time / one ``F @ x``) and of the solver's own pass
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 
@@ -46,12 +47,20 @@ def _pass_seconds(features, min_loop_s=0.05):
     return best
 
 
-def _solve(features, targets, covariance):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t0 = time.perf_counter()
-        res = maxent.solve(features, targets, covariance=covariance)
-        return time.perf_counter() - t0, res
+def _solve(features, targets, covariance, budget_s=1.0, repeats=3):
+    """The fastest of up to ``repeats`` solves (again only while their total stays under
+    ``budget_s``: millisecond cases vary by tens of percent under load)."""
+    best, res, total = np.inf, None, 0.0
+    for _ in range(repeats):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t0 = time.perf_counter()
+            res = maxent.solve(features, targets, covariance=covariance)
+            t = time.perf_counter() - t0
+        best, total = min(best, t), total + t
+        if total >= budget_s:
+            break
+    return best, res
 
 
 def _residual(features, targets, res):
@@ -87,19 +96,20 @@ def _instances(args):
                     yield f"ising N={n_spins}", seed, f, b
         elif family == "pairwise":
             for n_spins in args.pairwise_spins:
+                name = f"pairwise N={n_spins} n=2^{round(np.log2(args.pairwise_states))}"
                 for seed in seeds:
                     f, b = pairwise_problem(n_spins, args.pairwise_states, seed=seed)
-                    yield f"pairwise N={n_spins} n=2^{round(np.log2(args.pairwise_states))}", seed, f, b
+                    yield name, seed, f, b
         else:
             raise SystemExit(f"unknown family {family!r}")
 
 
 def _summary(name, rows):
     """One line: median and worst of each measure over the seeds."""
-    out = [f"{name:<26}{len(rows):>6}"]
+    out = [f"{name:<28}{len(rows):>6}"]
     for key in ("tp", "np", "tp_nc", "np_nc"):
         v = np.array([r[key] for r in rows], dtype=float)
-        fmt = "{:>8.0f}{:>8.0f}" if key.startswith("np") else "{:>8.1f}{:>8.1f}"
+        fmt = "{:>9.0f}{:>9.0f}" if key.startswith("np") else "{:>9.1f}{:>9.1f}"
         out.append(fmt.format(np.nanmedian(v), np.nanmax(v)))
     statuses = sorted({r["status"] for r in rows})
     worst = max(r["resid"] for r in rows)
@@ -110,9 +120,10 @@ def _summary(name, rows):
 def run_seeds(args):
     """Run every family over ``args.seeds`` seeds; print per instance and per size."""
     maxent.solve(*easy_problem(1000, 3))  # warm-up (imports, thread pool)
+    print("load average at the start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     header = (
-        f"{'case':<26}{'seeds':>6}{'tp_med':>8}{'tp_max':>8}{'np_med':>8}{'np_max':>8}"
-        f"{'tpnc_med':>8}{'tpnc_max':>8}{'npnc_med':>8}{'npnc_max':>8}{'resid':>9}  status"
+        f"{'case':<28}{'seeds':>6}{'tp_med':>9}{'tp_max':>9}{'np_med':>9}{'np_max':>9}"
+        f"{'tpnc_med':>9}{'tpnc_max':>9}{'npnc_med':>9}{'npnc_max':>9}{'resid':>9}  status"
     )
     groups: dict[str, list[dict]] = {}
     for name, seed, f, b in _instances(args):
@@ -141,4 +152,5 @@ def run_seeds(args):
     print("-" * len(header))
     for name, rows in groups.items():
         print(_summary(name, rows))
+    print("load average at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     return groups

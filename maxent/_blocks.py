@@ -261,9 +261,16 @@ def block_task(spec: PassSpec, block: Block) -> tuple[Any, BlockCheck | None]:
         first_row = int(first_row)
         for c0 in range(0, fb.shape[0], spec.chunk_size):
             c1 = min(c0 + spec.chunk_size, fb.shape[0])
-            fc, lc = spec.support.prepare(fb[c0:c1], None if lq is None else lq[c0:c1])
-            acc = spec.reduction.merge(acc, spec.reduction.chunk(fc, lc, first_row + c0))
+            acc = spec.reduction.merge(acc, _chunk_task(spec, fb, lq, c0, c1, first_row))
         return acc, check
+
+
+def _chunk_task(spec: PassSpec, fb: Any, lq: Any, c0: int, c1: int, first_row: int) -> Any:
+    """One chunk's partial result.  (A function of its own so that the chunk's prepared
+    copy, float64 from float32 or mapped to engine units, is freed before the next one is
+    made: one such copy per thread at a time.)"""
+    fc, lc = spec.support.prepare(fb[c0:c1], None if lq is None else lq[c0:c1])
+    return spec.reduction.chunk(fc, lc, first_row + c0)
 
 
 def _real_block(fb: Any) -> Any:

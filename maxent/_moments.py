@@ -47,7 +47,7 @@ comes with the log-weights, and accumulates ``(w (F - c) @ V)`` against ``F - c`
 slot the second moments use (``Partial.second``: ``(weight, first, (F-c)^T W (F-c) V)``,
 merged as they are, over the screened states); the engine's evaluation then returns
 ``Cov_p(F) V``, an ``n m k`` pass instead of ``n m^2``.  Newton's loop would ask for it
-where :func:`maxent._newton._refresh_hessian` and ``_hessian_request`` ask for a
+where :func:`maxent._newton_step.refresh_hessian` and ``hessian_request`` ask for a
 covariance today, and solve for its step by conjugate gradients in the reduced basis.
 """
 

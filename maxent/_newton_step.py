@@ -1,0 +1,243 @@
+"""Newton's direction on the dual: the Hessian a step uses and the step it gives.
+
+The covariance (the Hessian, ``n m^2`` work) is computed only when a step needs a new one
+(:func:`refresh_hessian`), screened to the states that carry weight
+(:func:`hessian_request`); in between the reduced Hessian is reused with secant (BFGS)
+updates (:func:`secant_update`).  :func:`direction` solves for the step in the reduced,
+whitened coordinates of the task, truncated to the trust radius (the exact trust-region
+step, :func:`_shift_to_radius`), and decides what the trial pass at its end computes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._kernel import SCREEN_NEWTON, PassRequest
+from ._moments import Evaluation
+from ._newton_state import State, Step, Trial, gradient, step_terms
+from ._problem import EPS, NewtonTask
+
+__all__ = ["direction", "hessian_request", "refresh_hessian", "screening_pays", "secant_update"]
+
+Array = NDArray[np.float64]
+
+_REFRESH = 0.5  # a step contracting the residual less than this gets a new covariance
+_LIGHT = 0.3  # ... and one contracting it more reuses (secant-updated) curvature
+_SHRINK_LENGTH = 4.0  # whitened step length after which p is expected concentrated
+# Full steps take the covariance after their trial pass (see direction) from this many
+# constraints, where the last one covered less than this share of the states.
+_SCREEN_M = 40
+_SCREEN_SHARE = 0.25
+
+
+def hessian_request(task: NewtonTask, st: State, lam: Array) -> PassRequest:
+    """A pass at ``lam`` with Newton's (screened) covariance: of the features, or of the
+    states projected on the reduced basis once rounding calls for it."""
+    if st.project:
+        center = st.ev.mean if st.center is None else st.center
+        return PassRequest(
+            lam=lam,
+            covariance=True,
+            center=center,
+            projection=task.basis / task.prob.spread[:, None],
+            screen=SCREEN_NEWTON,
+        )
+    return PassRequest(lam=lam, covariance=True, center=st.center, screen=SCREEN_NEWTON)
+
+
+def refresh_hessian(task: NewtonTask, st: State) -> None:
+    """Evaluate the covariance at lam again when the one in use is stale or imprecise."""
+    eng = task.prob.engine
+    # (Past the tolerance the dual changes by rounding only, so "stuck" says nothing
+    # there: polishing steps keep the curvature in use.)
+    stuck = st.stuck and st.ratio > 1.0
+    stale = st.hr is None or st.contraction > _REFRESH or stuck or st.refresh
+    st.refresh = False
+    if st.ev.cov is None and stale:
+        # The last step, taken with an older Hessian, did not contract well, or the dual
+        # has reached its rounding floor (no secant updates there): refresh.
+        st.ev = eng.evaluate(hessian_request(task, st, st.lam))
+    if st.ev.cov is not None and not st.ev.projected and _cancels(st.ev, st.center, task.free):
+        # Concentrated p: E[FF] - E[F]E[F] about the old center would cancel; take the
+        # second moments about the current mean instead (from now on).
+        st.center = st.ev.mean.copy()
+        st.ev = eng.evaluate(hessian_request(task, st, st.lam))
+    if st.center is not None:
+        st.center = st.ev.mean.copy()
+
+
+def _reduced_hessian(task: NewtonTask, st: State) -> tuple[Array, Array]:
+    """Eigenvalues and eigenvectors of the reduced Hessian (st.hr, refreshed from st.ev's
+    covariance when it has one)."""
+    ev, s, basis = st.ev, task.prob.spread, task.basis
+    bs = basis / s[:, None]
+    if ev.cov is not None and task.prob.engine.n:
+        st.share = ev.covered / task.prob.engine.n
+    if ev.cov is not None and ev.projected:  # Cov of the projected states: B^T Cov B itself
+        st.hr = ev.cov + (bs.T * task.sigma2) @ bs
+    elif ev.cov is not None:
+        h = ev.cov / np.outer(s, s)
+        h[np.diag_indices_from(h)] += task.sigma2 / s**2
+        st.hr = basis.T @ h @ basis
+    assert st.hr is not None
+    w, v = np.linalg.eigh(st.hr)
+    if ev.cov is not None and not ev.projected and w.size:
+        if w[0] < _rounding_bound(task, st, float(w[-1])):
+            # B^T Cov B lost its small curvatures to rounding (nearly collinear features,
+            # the basis stretching a thin direction): project each state first (one more
+            # pass), and from now on in the pass that takes the covariance.
+            st.project = True
+            proj = task.prob.engine.projected_covariance(bs, ev.mean, st.lam)
+            st.hr = proj + (bs.T * task.sigma2) @ bs
+            w, v = np.linalg.eigh(st.hr)
+    return w, v
+
+
+def _rounding_bound(task: NewtonTask, st: State, top: float) -> float:
+    """How far rounding may move the eigenvalues of ``B^T Cov B`` (0 when that cannot
+    matter: below the curvature floor every eigenvalue is raised to anyway).
+
+    Each entry of the computed covariance is off by at most ``gamma sqrt(M_kk M_ll)``,
+    with M the second moments about the pass's center (Cauchy-Schwarz on the sums of
+    products), ``gamma = 100 eps``; so ``B^T Cov B`` is off entrywise by at most
+    ``gamma v_i v_j`` with ``v = |B|^T sqrt(diag M)``, whose spectral norm is
+    ``gamma |v|^2`` (Weyl: no eigenvalue moves further).
+    """
+    ev = st.ev
+    assert ev.cov is not None
+    off = ev.mean if ev.center is None else ev.mean - ev.center
+    second = np.clip(np.diag(ev.cov), 0.0, None) + off**2
+    v = np.abs(task.basis / task.prob.spread[:, None]).T @ np.sqrt(second)
+    bound = 100 * EPS * float(v @ v)
+    return bound if bound > top * st.rel_floor else 0.0
+
+
+def direction(task: NewtonTask, st: State, shrinkable: bool) -> Step | None:
+    """Newton step in whitened coordinates, truncated to the trust radius (or None)."""
+    prob, s, ev = task.prob, task.prob.spread, st.ev
+    g = gradient(task, ev, st.lam)
+    gr = task.basis.T @ g
+    w, v = _reduced_hessian(task, st)
+    assert st.hr is not None
+    floor = max(float(w[-1]) * st.rel_floor, 1e-300)
+    floored = bool(np.any(w < floor))
+    w = np.maximum(w, floor)
+    gv = v.T @ gr
+    with np.errstate(over="ignore"):  # p collapsed onto a few states: curvature ~ 0
+        coef = gv / w
+        length = float(np.linalg.norm(coef))
+    floored = floored and length <= st.radius  # the floor, not the radius, set the step
+    if not length <= st.radius:  # also inf
+        coef = gv / (w + _shift_to_radius(w, gv, st.radius))
+    step_r = -(v @ coef)
+    d = (task.basis @ step_r) / s  # multiplier units
+    slope = float((g * s) @ d)
+    if not slope < 0:
+        return None
+    f0, noise, dirs = step_terms(task, st, d)
+    # Skip the covariance (most of a pass's cost) at the trial point when the Hessian
+    # will still be good there: Newton is contracting fast, or the step is short (in
+    # whitened units the Hessian changes by about the step length).  The reused Hessian
+    # gets a secant (BFGS) update from the gradients at both ends of each such step
+    # (secant_update); if a step then contracts poorly, it is refreshed at that point.
+    close = st.rmax < 0.1 * np.sqrt(prob.tol)
+    light = close or (length <= st.radius and (st.contraction < _LIGHT or length < 0.3))
+    if not light and length >= _SHRINK_LENGTH and shrinkable:
+        # A long step: p at its end is likely concentrated on a few states, and the
+        # next step a working-set one, which needs no covariance over all of them.
+        light = True
+    refresh = False
+    if not light and screening_pays(task, st):
+        # Many constraints and p on a small part of the states: the covariance costs
+        # little over the states that carry weight, but a trial point's heaviest state
+        # is not known before its pass (the screening floor from the last one can be
+        # tens of nats low).  Take the trial light, and the covariance at the accepted
+        # point, screened from its light pass's heaviest states.
+        light = refresh = True
+    # A light step expected to end the solve is marked final: its pass takes the
+    # covariance the result reports (a separate pass would cost more than the second
+    # moments do inside this one; see _trial_step).  The residual after the step is
+    # predicted from the last contraction: squared with a fresh Hessian (Newton converges
+    # quadratically), as is with a reused one.  (A full step takes a screened covariance
+    # for its next step; a solve it ends makes one more, exact, pass.)
+    rate = min(st.contraction, 1.0) ** (2 if ev.cov is not None else 1)
+    return Step(
+        d=d,
+        length=length,
+        slope=slope,
+        curvature=float(step_r @ st.hr @ step_r),
+        f0=f0,
+        noise=noise,
+        dirs=dirs,
+        light=light,
+        floored=floored,
+        final=light and st.goal * rate <= 1.0,
+        step_r=step_r,
+        gr=gr,
+        refresh=refresh,
+    )
+
+
+def screening_pays(task: NewtonTask, st: State) -> bool:
+    """Whether a full step's covariance is cheaper taken at the accepted point (after its
+    light pass) than at the trial point: many constraints, in memory, and p on a small
+    share of the states (see direction)."""
+    eng = task.prob.engine
+    return len(task.free) >= _SCREEN_M and eng.keeps_p and st.share < _SCREEN_SHARE
+
+
+def _shift_to_radius(w: Array, gv: Array, radius: float) -> float:
+    """The Levenberg shift mu >= 0 with |g / (w + mu)| = radius (the exact trust-region step).
+
+    ``w`` are the eigenvalues of the Hessian (positive), ``gv`` the gradient on its
+    eigenvectors.  Newton's method on the secular equation 1/|p(mu)| = 1/radius, which is
+    nearly linear in mu, from mu = 0 (where |p| > radius), converges monotonically.
+    """
+    mu = 0.0
+    # Where p has collapsed onto a few states the curvatures underflow and g / w would
+    # overflow: start instead where no component does and |p| is still beyond the radius.
+    start = float(np.max(np.abs(gv))) / (1e6 * radius)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        for _ in range(60):
+            q = gv / (w + mu)
+            norm = float(np.linalg.norm(q))
+            if not np.isfinite(norm):
+                mu = max(2.0 * mu, start)
+                continue
+            if abs(norm - radius) <= 1e-3 * radius:
+                break
+            dnorm = -float(np.sum(q**2 / (w + mu))) / norm  # d|p|/dmu
+            mu_new = mu + (1.0 / norm - 1.0 / radius) * norm**2 / dnorm  # Newton on 1/|p|
+            if not (np.isfinite(mu_new) and np.isfinite(dnorm)):  # |p| huge: squares overflow
+                mu = max(2.0 * mu, start)
+                continue
+            mu = max(mu_new, 0.5 * mu)
+    return mu
+
+
+def secant_update(task: NewtonTask, st: State, step: Step, trial: Trial) -> None:
+    """BFGS update of the reduced Hessian along a step taken without a new covariance.
+
+    The gradients at both ends give the average curvature along the step; the update
+    makes the reused Hessian exact along it (the next steps then converge superlinearly
+    without the n m^2 cost of a new covariance).
+    """
+    assert trial.ev is not None and trial.lam is not None
+    assert st.hr is not None and step.step_r is not None and step.gr is not None
+    y = task.basis.T @ gradient(task, trial.ev, trial.lam) - step.gr
+    sr = trial.t * step.step_r
+    ys = float(y @ sr)
+    hs = st.hr @ sr
+    shs = float(sr @ hs)
+    if not (ys > 1e-12 * shs > 0.0):  # rounding or no curvature information: keep H
+        return
+    st.hr = st.hr - np.outer(hs, hs) / shs + np.outer(y, y) / ys
+
+
+def _cancels(ev: Evaluation, center: Array | None, free: NDArray[np.intp]) -> bool:
+    """Whether Cov = E[FF] - E[F]E[F] (about center) lost more than ~6 digits."""
+    assert ev.cov is not None
+    var = np.diag(ev.cov)[free]
+    off = (ev.mean if center is None else ev.mean - center)[free]
+    return bool(np.any(off**2 > 1e6 * np.maximum(var, 1e-300)))
