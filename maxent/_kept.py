@@ -64,6 +64,17 @@ class KeptWeights:
         """The entropy ``-sum p log p`` and ``sum p log q`` of p (q as given)."""
         return self._terms(scale_p=False)
 
+    def normalised(self) -> Array:
+        """p as a new array (normalised; the kept weights stay as they are)."""
+        assert self.p is not None
+        out = np.zeros_like(self.p)
+        for info in self.chunks:
+            if info.top == -np.inf:  # no state of the support in this chunk
+                continue
+            scale = float(np.exp(info.top - self.top)) / self.s0
+            np.multiply(self.p[info.start : info.stop], scale, out=out[info.start : info.stop])
+        return out
+
     def normalise(self) -> tuple[Array, float, float]:
         """p (the kept weights, normalised in place), the entropy and ``sum p log q``."""
         assert self.p is not None

@@ -181,6 +181,7 @@ class MomentEngine:
         # the heaviest states of the last pass, and the support they are on
         self._heavy: tuple[Support, HeavyStates] | None = None
         self._magnitude: Array | None = None  # max |F| per feature on the support (engine units)
+        self._p_normalised: tuple[KeptWeights, Array] | None = None  # p of the kept weights
 
     @property
     def n(self) -> int | None:
@@ -404,6 +405,24 @@ class MomentEngine:
             return None
         return line.log_weights
 
+    def hessian_products(self, lam: Array, vectors: Array, mean: Array) -> Array | None:
+        """``Cov_p(F) @ vectors`` at ``lam`` (one pass, ``2 n m k`` work for ``k`` vectors),
+        from the weights the last pass at ``lam`` on this support kept in memory; None
+        where there are none.
+
+        ``mean`` is ``E_p[F]`` at ``lam`` (engine units): each state contributes
+        ``p_i ((F_i - mean) . v) F_i``, so nothing cancels beyond the rounding of
+        ``F_i . v``.  Truncated Newton's products (see :mod:`maxent._newton_cg`).
+        """
+        kept = self._kept
+        if kept is None or kept.p is None or not kept.matches(lam, self._support):
+            return None
+        if self._p_normalised is None or self._p_normalised[0] is not kept:
+            self._p_normalised = (kept, kept.normalised())
+        v = np.ascontiguousarray(vectors, dtype=np.float64)
+        out: Array = self._reduce(_Products(self._p_normalised[1], v, mean @ v)).T
+        return out
+
     def subset(self, rows: NDArray[np.intp]) -> MomentEngine | None:
         """An engine over the states ``rows`` only (on the current support), in the same
         units; None for sources that cannot provide a subset (not in memory).
@@ -535,6 +554,29 @@ class _Ranges:
         if a is None or b is None:
             return b if a is None else a
         return np.minimum(a[0], b[0]), np.maximum(a[1], b[1])
+
+
+@dataclass(frozen=True)
+class _Products:
+    """``sum_i p_i ((F_i - mean) . V) F_i``, shape (k, m), for weights ``p`` of every state
+    (in memory, by global row) and ``offset = mean @ V``."""
+
+    p: Array
+    vectors: Array
+    offset: Array
+
+    def chunk(self, fc: Array, lq: Array | None, first_row: int) -> Array:
+        y = fc @ self.vectors
+        y -= self.offset
+        y *= self.p[first_row : first_row + fc.shape[0], None]
+        out: Array = y.T @ fc
+        return out
+
+    def merge(self, a: Any, b: Any) -> Any:
+        if a is None or b is None:
+            return b if a is None else a
+        a += b  # (each chunk's array is its own)
+        return a
 
 
 @dataclass(frozen=True)

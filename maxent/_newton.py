@@ -33,10 +33,12 @@ from numpy.typing import NDArray
 from ._faces import certificates, lp_faces
 from ._kernel import SCREEN_EXACT, SCREEN_NEWTON, PassRequest
 from ._moments import EmptySupportError, Evaluation
+from ._newton_cg import cg_cheaper, cg_pays, cg_step
 from ._newton_state import Best, State, Step, Trial, gradient, step_terms
 from ._newton_step import (
     direction,
     hessian_request,
+    hessian_stale,
     refresh_hessian,
     screening_pays,
     secant_update,
@@ -85,9 +87,13 @@ def newton(task: NewtonTask, lam: Array, ev0: Evaluation) -> Verdict:
         if verdict is not None:
             return _at_floor(task, st) if verdict.status == "stalled" else verdict
         step = _working_set_step(task, st)
+        if step is None and cg_pays(task, st, hessian_stale(st)):
+            step = cg_step(task, st)  # truncated Newton: products, not a covariance
         if step is None:
             refresh_hessian(task, st)
             step = direction(task, st, _may_shrink(task, st))
+            if step is not None and not step.light and not step.final and cg_cheaper(task, st):
+                step = dataclasses.replace(step, light=True)  # keep p for the products
         if step is None:  # rounding: no descent direction left
             return _at_floor(task, st)
         st.polished += st.ratio <= 1.0
@@ -390,7 +396,9 @@ def _trial_step(task: NewtonTask, st: State, step: Step) -> Trial:
             # weight.  Where that pays (see direction), from the point's own light pass:
             # its heaviest states are not known before it.
             refresh = hessian = True
-            if screening_pays(task, st) and not (step.final and prob.covariance):
+            if (screening_pays(task, st) or cg_cheaper(task, st)) and not (
+                step.final and prob.covariance
+            ):
                 hessian = False
             continue
         # Safeguarded quadratic interpolation of the dual along the step.

@@ -17,11 +17,12 @@ from numpy.typing import NDArray
 from ._moments import Evaluation
 from ._problem import EPS, NewtonTask, Verdict, dual_value
 
-__all__ = ["Best", "State", "Step", "Trial", "gradient", "step_terms"]
+__all__ = ["CG_GUESS", "Best", "State", "Step", "Trial", "gradient", "step_terms"]
 
 Array = NDArray[np.float64]
 
 RADIUS = 10.0  # initial trust radius, in prior standard deviations of the log-weights
+CG_GUESS = 4.0  # products a truncated Newton step needs, before one was measured
 
 
 @dataclass
@@ -57,6 +58,10 @@ class State:
     project: bool = False
     share: float = 1.0  # share of the states the last covariance covered (screening)
     refresh: bool = False  # take the covariance at this point before the next step
+    # Truncated Newton (maxent._newton_cg): products the last CG step needed (a guess
+    # before the first), and whether products can be had (False once they could not).
+    cg_iter: float = CG_GUESS
+    cg_ok: bool = True
 
 
 @dataclass(frozen=True)

@@ -316,8 +316,10 @@ class ArrayFrames(Frames):
         self.raw = calc
         self.log_q = log_q
         self.n = int(calc.shape[0])
-        if calc.dtype == np.float64 and not np.any(powers > 0):
-            self.lin = calc  # read as it is (never written), whatever its size
+        if calc.dtype in (np.float64, np.float32) and not np.any(powers > 0):
+            # Read as it is (never written), whatever its size: the solver reads float32
+            # a chunk at a time, and keeps p in memory for its cheaper steps.
+            self.lin = calc
         elif calc.shape[0] * calc.shape[1] * 8 <= _CONVERT_LIMIT_BYTES:
             self.lin = to_linear(calc, powers, 0, check=False)
         else:
