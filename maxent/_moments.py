@@ -39,16 +39,11 @@ exact, slower passes, kept lines to backtracking passes, projection to ``D^T Cov
 the plain covariance (which loses the smallest curvatures of nearly collinear features
 to rounding).  ``tests/test_moments.py`` solves with such a minimal kernel.
 
-Where a Hessian-vector-product pass would plug in (truncated Newton for many
-constraints): a request field ``vectors`` (shape (m, k)) and a capability of that name.
-The kernel appends ``vectors`` to the columns of the product it already makes
-(``F @ [lam, directions, line]`` in :func:`maxent._kernel._log_weights`), so ``F @ V``
-comes with the log-weights, and accumulates ``(w (F - c) @ V)`` against ``F - c`` in the
-slot the second moments use (``Partial.second``: ``(weight, first, (F-c)^T W (F-c) V)``,
-merged as they are, over the screened states); the engine's evaluation then returns
-``Cov_p(F) V``, an ``n m k`` pass instead of ``n m^2``.  Newton's loop would ask for it
-where :func:`maxent._newton_step.refresh_hessian` and ``hessian_request`` ask for a
-covariance today, and solve for its step by conjugate gradients in the reduced basis.
+Hessian-vector products (truncated Newton for many constraints, :mod:`maxent._newton_cg`):
+:meth:`MomentEngine.hessian_products` takes ``Cov_p(F) V`` in one pass of ``2 n m k``
+work from the weights the last pass kept in memory (no kernel capability: a plain
+reduction over the prepared chunks, like the face finder's), instead of the ``n m^2`` of
+a covariance.
 """
 
 from __future__ import annotations
