@@ -14,6 +14,7 @@ numbers): a ground doublet and excited levels a few meV up, which give a Schottk
 anomaly in the heat capacity at a few kelvin.
 """
 
+import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -33,7 +34,8 @@ ureg = pint.get_application_registry()  # the registry pint-xarray uses too
 # for :math:`g = 2J + 1`, and ``label``); comment lines ``# unit: ...`` and
 # ``# name: ...`` give the energy unit and the system's name.
 
-Path("crystal_field.csv").write_text(
+folder = Path(tempfile.mkdtemp())  # where this page writes its files
+(folder / "crystal_field.csv").write_text(
     "# name: rare-earth ion in a crystal field (illustrative)\n"
     "# unit: meV\n"
     "energy,g,label\n"
@@ -42,7 +44,7 @@ Path("crystal_field.csv").write_text(
     "4.6,1,singlet\n"
     "9.5,2,upper doublet\n"
 )
-levels = maxent.EnergyLevels.from_csv("crystal_field.csv")
+levels = maxent.EnergyLevels.from_csv(folder / "crystal_field.csv")
 levels
 
 # %%
@@ -97,8 +99,9 @@ except maxent.InvalidInputError as err:
 # mole of ions) with pint's Avogadro constant:
 
 state = maxent.canonical(levels, temperature=ureg.Quantity(10.0, "K")).to_pint()
-print("U =", state["internal_energy"], "=", (state["internal_energy"] * ureg.N_A).to("J/mol"))
-print("C =", state["heat_capacity"], "=", (state["heat_capacity"] * ureg.N_A).to("J/(mol*K)"))
+U, C = state["internal_energy"], state["heat_capacity"]
+print(f"U = {U:.4g~P} = {(U * ureg.N_A).to('J/mol'):.4g~P}")
+print(f"C = {C.magnitude:.4g} k_B = {(C * ureg.N_A).to('J/(mol*K)'):.4g~P}")
 
 # %%
 # A netCDF round trip with units
@@ -108,8 +111,8 @@ print("C =", state["heat_capacity"], "=", (state["heat_capacity"] * ureg.N_A).to
 # the attributes back into units, so the molar heat capacity and the entropy per mole are
 # one conversion away:
 
-sweep.to_netcdf("crystal_field_sweep.nc")
-with xr.open_dataset("crystal_field_sweep.nc") as back:
+sweep.to_netcdf(folder / "crystal_field_sweep.nc")
+with xr.open_dataset(folder / "crystal_field_sweep.nc") as back:
     print("identical after the round trip:", back.identical(sweep))
     q = back.pint.quantify()
 molar_C = (q.heat_capacity * ureg.N_A).pint.to("J/(mol*K)")
