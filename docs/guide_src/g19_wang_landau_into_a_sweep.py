@@ -122,3 +122,11 @@ fig.tight_layout()
 # :math:`\propto 1/\ln f`) shrinks the bias, more walks make the error bar itself
 # trustworthy; comparing with an exact small lattice, as here, is how to tell whether a
 # setting is good enough before trusting it on a lattice that has no exact answer.
+
+# %%
+# The claims of this page, checked at every build:
+
+assert np.array_equal(np.sort(dos.energies), np.sort(exact.energies))
+assert 0.5 < np.mean(np.abs(z) < 2) < 0.95  # fewer than independent errors would give
+assert np.all(np.abs(z_C[(T > 2.0) & (T < 3.0)]) < 2.5)  # near the peak
+assert np.abs(z_C).max() < 4

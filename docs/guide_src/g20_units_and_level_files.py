@@ -145,3 +145,10 @@ fig.tight_layout()
 # refused as a contradiction), so a unit is converted or refused, never reinterpreted.
 # The ``maxent-sweep`` command reads the same files (``maxent-sweep --levels
 # crystal_field.csv``) and writes the same netCDF Dataset.
+
+# %%
+# The claims of this page, checked at every build:
+
+assert np.allclose(sweep.internal_energy, k_B * sweep_K.internal_energy.values, rtol=1e-12)
+assert np.allclose(sweep.heat_capacity, sweep_K.heat_capacity.values, rtol=1e-12)
+assert abs(float(molar_S[-1].pint.magnitude) - R * np.log(7)) < 0.1  # all 7 states at 300 K

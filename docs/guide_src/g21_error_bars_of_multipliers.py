@@ -159,3 +159,13 @@ print(f"100 energies measure beta to +- {1 / np.sqrt(100 * res.covariance[0, 0])
 # the two-sigma ones still hold here: the distribution of the misses is no longer the
 # standard normal of the first order.  For small samples, or to be sure,
 # repeat the fit on resampled data (the bootstrap) instead of trusting the first order.
+
+# %%
+# The claims of this page, checked at every build (binomial tolerances of three
+# standard errors for the coverage of 400 intervals):
+
+tolerance = 3 * np.sqrt(0.683 * 0.317 / n_sets)
+assert np.all(np.abs(np.mean(np.abs(z) < 1, axis=0) - 0.683) < tolerance)
+assert np.allclose(lams.std(axis=0, ddof=1), np.sqrt(np.diag(cov_pred)), rtol=0.1)
+assert np.all(np.mean(np.abs(z_small[finite]) < 1, axis=0) < 0.683)
+assert np.isclose(res.covariance[0, 0], ens.heat_capacity * 3.0**2, rtol=1e-10)

@@ -203,3 +203,14 @@ for rule, values in rows.items():
 #   check, its choice can land deep in the noise.
 # * Whatever the rule, look at the scan (:func:`maxent.fit_plots.plot_alpha_scan`) and at
 #   window integrals with their errors (``windows=``) rather than at pointwise values.
+
+# %%
+# The claims of this page, checked at every build:
+
+d_chi2 = {rule: np.array(values)[:, 0] for rule, values in rows.items()}
+error = {rule: np.array(values)[:, 1] for rule, values in rows.items()}
+assert np.all(np.abs(d_chi2["chi2kink"]) < 0.1)  # at the truth's chi2, every draw
+assert np.all(d_chi2["classic"] < 0) and np.all(d_chi2["bryan"] < 0)  # below it
+assert np.all(d_chi2["linefit"] > 0) and np.all(d_chi2["lcurve"] > 0)  # above it
+assert error["gcv"].max() > 1  # one draw deep in the noise
+assert l2_error(fits["chi2kink"].x) == min(l2_error(r.x) for r in fits.values())
