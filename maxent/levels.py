@@ -359,13 +359,13 @@ class EnergyLevels:
                 "has no energy unit; convert the file or leave `unit` out."
             )
         scale = joule_per(self.unit, "unit") / joule_per(target, "unit")
-        return type(self)(
-            self.energies * scale,
-            log_degeneracy=self.log_degeneracy,
-            labels=self.labels,
-            unit=unit.strip(),
-            name=self.name,
+        converted = type(self)(
+            self.energies * scale, labels=self.labels, unit=unit.strip(), name=self.name
         )
+        # the degeneracies exactly as read (read-only arrays, shared by two values)
+        object.__setattr__(converted, "degeneracy", self.degeneracy)
+        object.__setattr__(converted, "log_degeneracy", self.log_degeneracy)
+        return converted
 
     @classmethod
     def _from_records(
