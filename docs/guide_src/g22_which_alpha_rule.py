@@ -153,11 +153,13 @@ for rule in ("historic", "classic", "chi2kink"):
         if caught:
             warned = str(caught[0].message)
 print(warned)
+assert "`sigma` is likely too small" in warned
 
 # %%
 # With errors stated too small, :math:`\chi^2` against the stated errors levels off
 # near :math:`4 \times 0.66\,N`, above :math:`N`, and no :math:`\alpha` reaches
-# :math:`\chi^2 = N`: the remedy is then to check ``sigma``, whatever the grid.
+# :math:`\chi^2 = N`: the remedy is then to check ``sigma``, whatever the grid, and the
+# warning printed above says so.
 # (Without an ``alphas`` grid the default scan goes down 30 decades before it warns, a
 # few seconds here.)
 
