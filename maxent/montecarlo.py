@@ -99,10 +99,8 @@ def check_counts(
     """Checked ``(n_sweeps, n_equilibration, thin, n_chains)``; refuses records that
     would not fit in memory (before anything runs)."""
     n_sweeps = cast(int, integer(n_sweeps, "n_sweeps", minimum=1))
-    thin = cast(int, integer(thin, "thin", minimum=1))
+    thin = cast(int, integer(thin, "thin", minimum=1, maximum=n_sweeps))  # one record at least
     n_chains = cast(int, integer(n_chains, "n_chains", minimum=1))
-    if n_sweeps < thin:
-        raise InvalidInputError(f"`n_sweeps` = {n_sweeps} must be >= `thin` = {thin}.")
     n_eq = (
         n_sweeps // 10
         if n_equilibration is None

@@ -455,7 +455,7 @@ def _cli_case(rng: np.random.Generator, workdir: Path) -> Case:
             import xarray as xr
 
             with xr.open_dataset(out) as ds:
-                if not np.all(np.isfinite(ds.heat_capacity_per_site.values)):
+                if not np.all(np.isfinite(ds.heat_capacity.values)):
                     return Verdict(oracle.SILENT_WRONG, "non-finite heat capacity written")
             if replacing and "replaced" not in stdout.getvalue():
                 return Verdict(UNSAFE, "replaced outputs without saying so")
