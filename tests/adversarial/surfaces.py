@@ -103,6 +103,48 @@ def _levels_mev():
     return maxent.EnergyLevels(_E, unit="meV")
 
 
+_SPINS = maxent.IsingModel((2, 2))
+
+
+def _quiet(thunk: Callable[[], object]) -> object:
+    """``thunk()`` with short chains' ConvergenceWarning ignored (the same for the
+    quantity and the plain number: the two runs are compared, not judged)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", maxent.ConvergenceWarning)
+        return thunk()
+
+
+def _sampled(run: Callable[..., object], temperatures: object) -> object:
+    ds = _quiet(lambda: run(_SPINS, temperatures, n_sweeps=20, seed=3))
+    return ds["energy" if "energy" in ds else "internal_energy"].values  # type: ignore[index]
+
+
+def _in_metres(v: object) -> object:
+    """A plain support in metres (the reference call), a quantity as given."""
+    if isinstance(v, (list, tuple)) and v and hasattr(v[0], "units"):
+        return v
+    return v if hasattr(v, "units") else _ureg().Quantity(np.asarray(v, dtype=float), "m")
+
+
+_CALC = np.random.default_rng(5).normal(size=(40, 2))
+
+
+def _reweight(v: object, which: str) -> object:
+    """reweight() with ``v`` as one of its inputs; ``which="observables"`` splits ``v``
+    into calc (80 values), targets and sigma (2 each), all in the same unit."""
+    args = {"calc": _CALC, "targets": [0.1, -0.1], "sigma": [0.3, 0.2], "theta": 2.0}
+    if which == "observables":
+        args.update(calc=v[:80], targets=v[80:82], sigma=v[82:84])  # type: ignore[index]
+        if not isinstance(args["calc"], list):
+            args["calc"] = args["calc"].reshape(40, 2)
+        else:
+            args["calc"] = [args["calc"][i : i + 2] for i in range(0, 80, 2)]
+    else:
+        args[which] = v
+    calc = args.pop("calc")
+    return maxent.reweight(calc, args.pop("targets"), args.pop("sigma"), **args).weights
+
+
 UNIT_ENTRIES: dict[str, tuple[str, Callable[[object], object], tuple[str, ...]]] = {
     "canonical.temperature": (
         "temperature",
@@ -173,6 +215,57 @@ UNIT_ENTRIES: dict[str, tuple[str, Callable[[object], object], tuple[str, ...]]]
         lambda v: maxent.solve(np.arange(1.0, 7.0), [3.0], max_iter=v).p,
         ("max_iter",),
     ),
+    # the entry points added since issue 23 was filed
+    "density.targets": (
+        "number",
+        lambda v: maxent.density(v, support=(0.0, 1.0)).multipliers,
+        ("targets",),
+    ),
+    "density.targets in m": (
+        "length",
+        lambda v: maxent.density(v, support=_ureg().Quantity([0.0, 1.0], "m")).multipliers,
+        ("targets",),
+    ),
+    "density.support": (
+        "length",
+        lambda v: maxent.density([_ureg().Quantity(0.3, "m")], support=_in_metres(v)).cdf(
+            _ureg().Quantity([0.2, 0.5], "m")  # the same in any unit of the support
+        ),
+        ("support", "targets"),
+    ),
+    "reweight.targets": ("number", lambda v: _reweight(v, "targets"), ("targets", "calc")),
+    "reweight.sigma": ("number", lambda v: _reweight(v, "sigma"), ("sigma", "calc")),
+    "reweight.theta": ("number", lambda v: _reweight(v, "theta"), ("theta",)),
+    "reweight.observables": (
+        "free",
+        lambda v: _reweight(v, "observables"),
+        ("calc", "targets", "sigma"),
+    ),
+    "monte_carlo.temperature": (
+        "number",
+        lambda v: _sampled(maxent.monte_carlo, v),
+        ("temperature",),
+    ),
+    "parallel_tempering.temperatures": (
+        "number",
+        lambda v: _sampled(maxent.parallel_tempering, v),
+        ("temperatures",),
+    ),
+    "sample_sweep.temperatures": (
+        "number",
+        lambda v: _sampled(maxent.sample_sweep, v),
+        ("temperatures",),
+    ),
+    "lattice_spectrum.coupling": (
+        "number",
+        lambda v: maxent.models.lattice_spectrum(maxent.IsingModel((2, 2), coupling=v)).energies,
+        ("coupling",),
+    ),
+    "IsingModel.field": (
+        "number",
+        lambda v: maxent.IsingModel((3,), field=v).energy([[1, -1, 1]]),
+        ("field",),
+    ),
 }
 
 #: plain values for each entry (what a number means there: meV, K, or a plain number)
@@ -191,6 +284,18 @@ _PLAIN = {
     "ising_2d_thermo.temperatures": [1.0, 2.5],
     "solve.tol": 1e-9,
     "solve.max_iter": 50,
+    "density.targets": [0.3],
+    "density.targets in m": [0.3],
+    "density.support": [0.0, 1.0],
+    "reweight.targets": [0.1, -0.1],
+    "reweight.sigma": [0.3, 0.2],
+    "reweight.theta": 2.0,
+    "reweight.observables": [*_CALC.ravel(), 0.1, -0.1, 0.3, 0.2],
+    "monte_carlo.temperature": 2.0,
+    "parallel_tempering.temperatures": [1.5, 3.0],
+    "sample_sweep.temperatures": [1.5, 3.0],
+    "lattice_spectrum.coupling": -0.5,
+    "IsingModel.field": 0.25,
 }
 
 #: units to dress a value in, by dimension (those pint converts to meV or K by itself,
@@ -199,26 +304,30 @@ _UNITS = {
     "energy": ("meV", "eV", "K", "cm^-1", "THz", "hartree"),
     "temperature": ("K", "degC", "mK"),
     "number": ("", "dimensionless", "percent"),
-    "other": ("m", "s", "T", "1/meV"),
+    "other": ("m", "cm", "inch", "s", "T", "1/meV"),
 }
 
 
 def _own_unit(kind: str) -> str:
-    return {"energy": "meV", "temperature": "K"}.get(kind, "")
+    return {"energy": "meV", "temperature": "K", "length": "m"}.get(kind, "")
 
 
 def _expected(kind: str, q: object) -> tuple[object | None, bool]:
     """(the number ``q`` stands for in the entry's own unit, or None if maxent must refuse
     it, and whether it must)."""
     ureg = _ureg()
+    if kind == "free":  # any unit, the same for all: the numbers as given
+        return q.magnitude, False
+    if kind == "length":
+        return (q.to("m").magnitude, False) if q.check("[length]") else (None, True)
     if q.dimensionless:  # its number, in the entry's own unit (as a plain number is)
         if kind == "count" and f"{q.units}" not in ("dimensionless", ""):
             return None, True  # 5000 percent is the float 50.0: no integer
         return q.to("").magnitude, False
     if kind in ("number", "count") or q.check("[length]") or q.check("1/[length]/[length]"):
         return None, True
-    if kind == "energy" and q.check("[temperature]") and str(q.units) != "kelvin":
-        return None, True  # an energy with an offset (degC) or given in mK is no energy scale
+    if kind == "energy" and q.check("[temperature]") and str(q.units).startswith("degree_"):
+        return None, True  # an energy with an offset (degC) is no energy scale (mK is k_B mK)
     try:
         with ureg.context("boltzmann", "sp"):  # k_B T, h nu, h c / lambda: pint's own
             return q.to(_own_unit(kind)).magnitude, False
@@ -230,6 +339,8 @@ def _dress(plain: object, kind: str, unit: str) -> object:
     """``plain`` (in the entry's own unit) as a quantity in ``unit``: converted where pint
     converts, else the same magnitudes in ``unit``."""
     ureg = _ureg()
+    if kind == "free":
+        return ureg.Quantity(np.asarray(plain, dtype=float), unit)
     own = ureg.Quantity(
         plain if kind == "count" else np.asarray(plain, dtype=float), _own_unit(kind)
     )
@@ -260,6 +371,8 @@ def _units_case(rng: np.random.Generator) -> Case:
                 value = [value[0], *[float(m) for m in mags[1:]]]
                 refuse = True
         got, exc = _call(lambda: call(value))
+        if kind == "energy" and unit == "percent" and isinstance(exc, maxent.MaxEntError):
+            return _refusal(exc, names)  # energies "in percent": a number, or refused by name
         if refuse:
             if exc is None:
                 return Verdict(oracle.SILENT_WRONG, "accepted a quantity it should refuse")
