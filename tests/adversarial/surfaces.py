@@ -126,6 +126,29 @@ def _in_metres(v: object) -> object:
     return v if hasattr(v, "units") else _ureg().Quantity(np.asarray(v, dtype=float), "m")
 
 
+def _has_unit(v: object) -> bool:
+    """Whether ``v`` (a quantity or a list starting with one) has a dimension."""
+    first = v[0] if isinstance(v, (list, tuple)) else v
+    return hasattr(first, "units") and not first.dimensionless
+
+
+def _at_25_kelvin(v: object, model: Callable[[object, object], object]) -> object:
+    """p at 25 K of ``model(v)``: given with a unit, the model's levels carry it and the
+    temperature is a quantity; given as a number in meV, the temperature is too."""
+    ureg = _ureg()
+    with ureg.context("boltzmann"):  # pint's k_B: the numbers in meV
+        t_max, t = (ureg.Quantity(x, "K") for x in (100.0, 25.0))
+        if not _has_unit(v):
+            t_max, t = t_max.to("meV").magnitude, t.to("meV").magnitude
+    levels = model(v, t_max)  # truncated for temperatures up to 100 K
+    return maxent.canonical(levels, temperature=t).p  # type: ignore[arg-type]
+
+
+def _debye(v: object) -> object:
+    t = _ureg().Quantity([10.0, 100.0], "K") if _has_unit(v) else [10.0, 100.0]
+    return maxent.models.debye_solid(t, v).heat_capacity.values  # type: ignore[arg-type]
+
+
 _CALC = np.random.default_rng(5).normal(size=(40, 2))
 
 
@@ -261,6 +284,19 @@ UNIT_ENTRIES: dict[str, tuple[str, Callable[[object], object], tuple[str, ...]]]
         lambda v: maxent.models.lattice_spectrum(maxent.IsingModel((2, 2), coupling=v)).energies,
         ("coupling",),
     ),
+    "two_level.gap": (
+        "energy",
+        lambda v: _at_25_kelvin(v, lambda gap, t_max: maxent.models.two_level(gap)),
+        ("gap",),
+    ),
+    "einstein_solid.hbar_omega": (
+        "energy",
+        lambda v: _at_25_kelvin(
+            v, lambda w, t_max: maxent.models.einstein_solid(2, w, max_temperature=t_max)
+        ),
+        ("hbar_omega",),
+    ),
+    "debye_solid.debye_temperature": ("temperature", _debye, ("debye_temperature",)),
     "IsingModel.field": (
         "number",
         lambda v: maxent.IsingModel((3,), field=v).energy([[1, -1, 1]]),
@@ -296,6 +332,9 @@ _PLAIN = {
     "sample_sweep.temperatures": [1.5, 3.0],
     "lattice_spectrum.coupling": -0.5,
     "IsingModel.field": 0.25,
+    "two_level.gap": 2.0,
+    "einstein_solid.hbar_omega": 1.5,
+    "debye_solid.debye_temperature": 300.0,
 }
 
 #: units to dress a value in, by dimension (those pint converts to meV or K by itself,
@@ -329,7 +368,8 @@ def _expected(kind: str, q: object) -> tuple[object | None, bool]:
     if kind == "energy" and q.check("[temperature]") and str(q.units).startswith("degree_"):
         return None, True  # an energy with an offset (degC) is no energy scale (mK is k_B mK)
     try:
-        with ureg.context("boltzmann", "sp"):  # k_B T, h nu, h c / lambda: pint's own
+        # k_B T, h nu, h c / lambda: pint's own conversions
+        with ureg.context("boltzmann", "sp"), np.errstate(divide="ignore"):
             return q.to(_own_unit(kind)).magnitude, False
     except Exception:  # noqa: BLE001 - no conversion: maxent must refuse
         return None, True
@@ -371,7 +411,8 @@ def _units_case(rng: np.random.Generator) -> Case:
                 value = [value[0], *[float(m) for m in mags[1:]]]
                 refuse = True
         got, exc = _call(lambda: call(value))
-        if kind == "energy" and unit == "percent" and isinstance(exc, maxent.MaxEntError):
+        percent = kind in ("energy", "temperature") and unit == "percent"
+        if percent and isinstance(exc, maxent.MaxEntError):
             return _refusal(exc, names)  # energies "in percent": a number, or refused by name
         if refuse:
             if exc is None:
