@@ -651,13 +651,14 @@ def _sampler_case(rng: np.random.Generator) -> Case:
     t = (0.8, 1.5, 2.5, 5.0)[int(rng.integers(4))]
     sampler = ("metropolis", "wolff")[int(rng.integers(2))]
     seed = (0, 1, 12345, -1, "abc", 1.5)[int(rng.integers(6))]
-    label = f"monte_carlo({shape}, J={coupling}, T={t}, {sampler}, seed={seed!r})"
+    runner = ("monte_carlo", "parallel_tempering", "sample_sweep")[int(rng.integers(3))]
+    temps = t if runner == "monte_carlo" else [t, 1.6 * t]  # judged at t
+    label = f"{runner}({shape}, J={coupling}, T={temps}, {sampler}, seed={seed!r})"
 
     def run() -> Verdict:
         model = maxent.IsingModel(shape, coupling=coupling)
-        got, exc = _call(
-            lambda: maxent.monte_carlo(model, t, sampler=sampler, n_sweeps=4000, seed=seed)
-        )
+        sample = getattr(maxent, runner)
+        got, exc = _call(lambda: sample(model, temps, sampler=sampler, n_sweeps=4000, seed=seed))
         bad_seed = not (isinstance(seed, int) and seed >= 0)
         if bad_seed:
             if exc is None:
@@ -671,13 +672,20 @@ def _sampler_case(rng: np.random.Generator) -> Case:
             return Verdict(oracle.UNRELATED, f"{type(exc).__name__}: {exc}"[:200])
         from maxent.timeseries import blocking_error
 
-        chains = np.atleast_2d(np.asarray(got["energy"].values, dtype=float))
-        u = float(chains.mean())
-        err = math.sqrt(sum(blocking_error(c) ** 2 for c in chains)) / len(chains)
+        if runner == "sample_sweep":  # its own estimate and error bar
+            u = float(got["internal_energy"].values[0])
+            err = float(got["internal_energy_error"].values[0])
+            size = 2 * 4000
+        else:  # the chains of monte_carlo, the replica at t of parallel_tempering
+            chains = np.atleast_2d(np.asarray(got["energy"].values, dtype=float))
+            chains = chains[:1] if runner == "parallel_tempering" else chains
+            u = float(chains.mean())
+            err = math.sqrt(sum(blocking_error(c) ** 2 for c in chains)) / len(chains)
+            size = chains.size
         exact = _exact_ising(shape, coupling, t) * model.n_sites
         # 5 error bars, and the resolution of the chain itself (a state of weight below
         # 1/n_records may never be visited: the blocking error is then 0)
-        resolution = 4.0 * abs(coupling) * model.n_sites / chains.size
+        resolution = 4.0 * abs(coupling) * model.n_sites / size
         if not abs(u - exact) <= 5.0 * err + resolution:
             return Verdict(oracle.SILENT_WRONG, f"<E> = {u:.5g} +- {err:.2g}, exact {exact:.5g}")
         return Verdict(oracle.OK)

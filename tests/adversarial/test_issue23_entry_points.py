@@ -50,6 +50,7 @@ SEPARABLE[:, 1] = SEPARABLE[:, 0]  # a perfectly correlated pair: no finite maxi
         ),
         lambda q: maxent.monte_carlo(SPINS, q(2.0, ""), n_sweeps=20, seed=1).energy.values,
         lambda q: maxent.density(q([0.3], ""), support=(0.0, 1.0)).multipliers,
+        lambda q: maxent.models.debye_solid([10.0, 100.0], q(300.0, "")).heat_capacity.values,
         lambda q: (
             maxent.reweight(
                 np.arange(12.0).reshape(6, 2),
