@@ -393,9 +393,14 @@ def ising_2d_thermo(
     with np.errstate(divide="ignore"):
         beta = 1.0 / t
     # the torus transposed is the same lattice: the closed form sums over the wave numbers
-    # of the columns, so the shorter side goes there (a 6 x 2**20 strip costs a 2**20 x 6)
-    thermo = _per_site(max(rows, cols), min(rows, cols), beta)
+    # of the columns, so a long side goes to the rows (a 6 x 2**20 strip costs a 2**20 x 6)
+    long_columns = cols > max(rows, _LONG_SIDE)
+    thermo = _per_site(cols, rows, beta) if long_columns else _per_site(rows, cols, beta)
     return _thermo_dataset(t, beta, thermo, rows, cols)
+
+
+#: columns beyond this (and beyond the rows) are summed over as rows, the cheaper side
+_LONG_SIDE = 4096
 
 
 def _evaluable_shape(side: object, columns: object) -> tuple[int, int]:
