@@ -51,74 +51,62 @@ def _solved_as_the_reference(pb: oracle.Problem) -> None:
     assert oracle.judge(pb, res, ref).outcome == oracle.OK
 
 
-_ENGINE = "solver engine (i25): "
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason=_ENGINE + "prior spanning 300 decades, target 4e-10 inside a vertex: stalled "
-    "at 1.4e-10 spreads where the reference reaches 5e-14",
-)
-def test_prior_over_300_decades_target_next_to_a_vertex():  # campaign #691
-    _solved_as_the_reference(
-        _problem(
-            [[4.125, -3.5], [-4.875, -2.0], [3.0, 2.0], [0.25, -3.75], [1.875, 4.5]]
-            + [[-4.0, 3.375], [-0.5, 4.5], [-2.125, -2.0], [0.875, -2.75], [-0.75, -3.375]],
-            [-4.874999998046356, -1.9999999991224091],
-            [2.894981846538861e-143, 8.960731272195652e-234, 4.602483971369193e-207]
-            + [1.9968451642339345e-185, 5.405441886809288e-289, 1.933700413123941e-199]
-            + [1.3270413514103793e-95, 3.625717083398813e-215, 1.2730464421475309e-26]
-            + [1.299634876369537e-123],
-        )
+def _finding(campaign_id: int, reason: str, features, targets, prior=None):
+    return pytest.param(
+        features,
+        targets,
+        prior,
+        id=f"campaign-{campaign_id}",
+        marks=pytest.mark.xfail(strict=True, reason="solver engine (i25): " + reason),
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=_ENGINE + "prior spanning 270 decades, three features: stalled at 2.5e-8 "
-    "spreads where the reference reaches 7e-11",
-)
-def test_prior_over_270_decades_three_features():  # campaign #2263
-    _solved_as_the_reference(
-        _problem(
-            [[4.5, -2.25, 2.75], [0.375, -5.0, 2.5], [2.0, -3.5, 2.625], [-4.0, 4.0, -1.625]]
-            + [[-4.25, -4.125, -2.375], [2.875, 1.25, 3.25], [1.625, 1.125, -3.25]]
-            + [[1.125, -2.5, -5.0], [-3.375, -1.625, -1.75], [-5.0, -4.125, -2.0]],
-            [-4.999999998568815, -4.124999998654836, -1.9999999992168853],
-            [1.3342550725964226e-165, 7.192146423140575e-113, 0.03392913892914417]
-            + [4.228506253607298e-69, 2.104241245738771e-269, 5.283453765631653e-55]
-            + [1.1777181712752884e-195, 1.544489954771453e-08, 2.4317383494766242e-161]
-            + [1.382571632832786e-43],
-        )
-    )
+FINDINGS = [
+    _finding(
+        691,
+        "prior spanning 300 decades, target 4e-10 inside a vertex: stalled at 1.4e-10 "
+        "spreads where the reference reaches 5e-14",
+        [[4.125, -3.5], [-4.875, -2.0], [3.0, 2.0], [0.25, -3.75], [1.875, 4.5]]
+        + [[-4.0, 3.375], [-0.5, 4.5], [-2.125, -2.0], [0.875, -2.75], [-0.75, -3.375]],
+        [-4.874999998046356, -1.9999999991224091],
+        [2.894981846538861e-143, 8.960731272195652e-234, 4.602483971369193e-207]
+        + [1.9968451642339345e-185, 5.405441886809288e-289, 1.933700413123941e-199]
+        + [1.3270413514103793e-95, 3.625717083398813e-215, 1.2730464421475309e-26]
+        + [1.299634876369537e-123],
+    ),
+    _finding(
+        2263,
+        "prior spanning 270 decades, three features: stalled at 2.5e-8 spreads where the "
+        "reference reaches 7e-11",
+        [[4.5, -2.25, 2.75], [0.375, -5.0, 2.5], [2.0, -3.5, 2.625], [-4.0, 4.0, -1.625]]
+        + [[-4.25, -4.125, -2.375], [2.875, 1.25, 3.25], [1.625, 1.125, -3.25]]
+        + [[1.125, -2.5, -5.0], [-3.375, -1.625, -1.75], [-5.0, -4.125, -2.0]],
+        [-4.999999998568815, -4.124999998654836, -1.9999999992168853],
+        [1.3342550725964226e-165, 7.192146423140575e-113, 0.03392913892914417]
+        + [4.228506253607298e-69, 2.104241245738771e-269, 5.283453765631653e-55]
+        + [1.1777181712752884e-195, 1.544489954771453e-08, 2.4317383494766242e-161]
+        + [1.382571632832786e-43],
+    ),
+    _finding(
+        2279,
+        "two columns equal to 2^-19, target 3.7e-6 inside: stalled with multipliers 4e8 "
+        "where the reference meets it to 1e-15 with multipliers 2e3",
+        [[-2.25, -2.25, 2.125], [3.125, 3.1250009536743164, 4.0]]
+        + [[3.125, 3.124998092651367, -0.25], [-1.625, -1.6250009536743164, 0.75]]
+        + [[-3.5, -3.500002861022949, -2.25]],
+        [3.124981752964368, 3.124982706634316, 3.999991945948925],
+    ),
+    _finding(
+        3783,
+        "target 1.3e-10 inside a vertex of nearly collinear columns (rejected feasible): "
+        "the vertex is taken as a face and the target refused as outside its range",
+        [[2.0, 2.0], [-0.375, -0.3749961853027344], [3.625, 3.625001907348633]]
+        + [[-2.75, -2.749998092651367], [2.375, 2.3749961853027344]],
+        [3.6249999996073887, 3.6250019069560215],
+    ),
+]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=_ENGINE + "two columns equal to 2^-19, target 3.7e-6 inside: stalled with "
-    "multipliers 4e8 where the reference meets it to 1e-15 with multipliers 2e3",
-)
-def test_nearly_collinear_columns_target_inside():  # campaign #2279
-    _solved_as_the_reference(
-        _problem(
-            [[-2.25, -2.25, 2.125], [3.125, 3.1250009536743164, 4.0]]
-            + [[3.125, 3.124998092651367, -0.25], [-1.625, -1.6250009536743164, 0.75]]
-            + [[-3.5, -3.500002861022949, -2.25]],
-            [3.124981752964368, 3.124982706634316, 3.999991945948925],
-        )
-    )
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason=_ENGINE + "target 1.3e-10 inside a vertex of nearly collinear columns: the "
-    "vertex is taken as a face and the target refused as outside its range",
-)
-def test_target_next_to_a_vertex_is_not_refused():  # campaign #3783 (rejected feasible)
-    _solved_as_the_reference(
-        _problem(
-            [[2.0, 2.0], [-0.375, -0.3749961853027344], [3.625, 3.625001907348633]]
-            + [[-2.75, -2.749998092651367], [2.375, 2.3749961853027344]],
-            [3.6249999996073887, 3.6250019069560215],
-        )
-    )
+@pytest.mark.parametrize("features, targets, prior", FINDINGS)
+def test_feasible_target_is_solved_as_the_reference_solves_it(features, targets, prior):
+    _solved_as_the_reference(_problem(features, targets, prior))
