@@ -53,6 +53,16 @@ def _alarm(signum, frame):
     raise _Timeout("solve() still running")
 
 
+def _gave_up_kind(pb: oracle.Problem) -> str:
+    """Whether a target solve() gave up on is one the reference meets within the
+    tolerance ("solvable"), or is outside the hull or beyond double precision for the
+    reference too (an honest converged=False)."""
+    if pb.t < 0:
+        return "outside the hull"
+    ref = oracle.reference_solution(pb)
+    return "solvable (the reference meets it)" if ref.ok else "beyond the reference too"
+
+
 def run(n: int, seed: int, timeout: float, kinds: tuple[str, ...], show: int) -> int:
     signal.signal(signal.SIGALRM, _alarm)
     rng = np.random.default_rng(seed)
@@ -60,6 +70,7 @@ def run(n: int, seed: int, timeout: float, kinds: tuple[str, ...], show: int) ->
     by_kind: dict = collections.defaultdict(collections.Counter)
     examples: dict = collections.defaultdict(list)
     position = collections.Counter()
+    solvable: collections.Counter = collections.Counter()
     slowest = (0.0, None)
     start = time.perf_counter()
     for i in range(n):
@@ -78,6 +89,8 @@ def run(n: int, seed: int, timeout: float, kinds: tuple[str, ...], show: int) ->
         if dt > slowest[0]:
             slowest = (dt, (i, kind))
         verdict = oracle.judge(pb, outcome)
+        if verdict.outcome == oracle.GAVE_UP:
+            solvable[_gave_up_kind(pb)] += 1
         by_class[verdict.outcome] += 1
         by_kind[kind][verdict.outcome] += 1
         if verdict.outcome != oracle.OK and len(examples[verdict.outcome]) < show:
@@ -93,6 +106,13 @@ def run(n: int, seed: int, timeout: float, kinds: tuple[str, ...], show: int) ->
     print(f"{'class':<28}{'count':>8}")
     for cls in oracle.CLASSES:
         print(f"{cls:<28}{by_class[cls]:>8}")
+    print()
+    if by_class[oracle.GAVE_UP]:
+        print(
+            "gave up: "
+            + ", ".join(f"{v} {k}" for k, v in sorted(solvable.items()))
+            + " (a solvable target given up on is the solver's to fix)"
+        )
     print()
     header = "".join(f"{k:>10}" for k in kinds)
     print(f"{'by kind':<28}{header}")
