@@ -1,5 +1,5 @@
-"""What the full-size campaign (``benchmarks/adversarial_campaign.py --n 6000``, seed 0)
-still finds in solve(), one test each, on the problems it drew (exact floats).
+"""What the full-size campaign (``benchmarks/adversarial_campaign.py --n 6000``, seeds 0
+and 1) still finds in solve(), one test each, on the problems it drew (exact floats).
 
 Each is a feasible target that an independent solver (``oracle.reference_solution``:
 trust-exact on the same dual, extended-precision sums) meets within the tolerance, while
@@ -35,7 +35,7 @@ def _problem(features, targets, prior=None) -> oracle.Problem:
         1.0,
         np.zeros(m),
         1.0,  # inside: the reference below decides
-        np.zeros(m),
+        np.ones(m),  # any direction bounds the distance to the hull from below
         0,
         np.zeros(m),
     )
@@ -103,6 +103,17 @@ FINDINGS = [
         [[2.0, 2.0], [-0.375, -0.3749961853027344], [3.625, 3.625001907348633]]
         + [[-2.75, -2.749998092651367], [2.375, 2.3749961853027344]],
         [3.6249999996073887, 3.6250019069560215],
+    ),
+    _finding(  # (seed 1)
+        173,
+        "multipliers +-4.5e5 on two columns equal to 2^-22: converged=True with the "
+        "moments of the returned p 2.8e-10 (1.03e-10 spreads) from the targets, the "
+        "reported moments 1.5e-10 (exponent rounding |lambda| max|F| eps not allowed for)",
+        [[0.75, 0.7499997615814209], [3.0, 2.999999761581421], [4.75, 4.749999761581421]]
+        + [[1.125, 1.1249990463256836], [-4.25, -4.249999046325684]]
+        + [[-1.625, -1.6250009536743164], [-2.875, -2.874999523162842], [0.875, 0.875]]
+        + [[2.375, 2.374999523162842], [3.25, 3.250000476837158]],
+        [0.7493215619501177, 0.7493215677765592],
     ),
 ]
 
