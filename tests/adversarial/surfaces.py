@@ -593,6 +593,8 @@ def _cli_case(rng: np.random.Generator, workdir: Path) -> Case:
                 rc = cli.main([*full, "--out", str(out), "--png", str(png)])
         except SystemExit as exc:  # argparse: exit 2 with its usage line
             rc = exc.code if isinstance(exc.code, int) else 1
+        except TimeoutError:
+            raise  # the campaign's time limit: a hang
         except Exception as exc:  # noqa: BLE001
             return Verdict(oracle.UNRELATED, f"{type(exc).__name__}: {exc}"[:200])
         finally:
@@ -744,6 +746,30 @@ def _pairwise_case(rng: np.random.Generator) -> Case:
         return Verdict(oracle.GAVE_UP)
 
     return Case("pairwise", label, run)
+
+
+def _warm_samplers(model: object, sampler: str) -> None:
+    for run, temps in (
+        (maxent.monte_carlo, 2.0),
+        (maxent.parallel_tempering, [2.0, 3.0]),
+        (maxent.sample_sweep, [2.0, 3.0]),
+    ):
+        _quiet(lambda: run(model, temps, sampler=sampler, n_sweeps=20))  # noqa: B023
+
+
+def warm_up(surface: str) -> None:
+    """Call the surface's entry points once (compiled kernels, first imports), so that
+    the campaign's time limit measures the cases, not the compilers."""
+    if surface == "units":
+        for entry, (_, call, _) in UNIT_ENTRIES.items():
+            _call(lambda call=call, entry=entry: call(_PLAIN[entry]))
+    elif surface == "samplers":
+        shapes = (_SPINS, maxent.IsingModel((2, 2, 2)), maxent.IsingModel((8,)))
+        for model in shapes:
+            for sampler in ("metropolis", "wolff"):
+                _call(lambda m=model, s=sampler: _warm_samplers(m, s))
+    elif surface == "ising":
+        _call(lambda: maxent.models.ising_2d_thermo(4, [0.5, 2.0, 50.0]))
 
 
 #: surface -> case factory (``cli`` also takes a working directory)
