@@ -471,7 +471,7 @@ def _kaufman_per_site(
     """ln Z and its first two K-derivatives per site, summed in ``dtype``; a sum over the
     wave numbers of the columns, in chunks of temperatures so that memory stays bounded."""
     step = max(1, _CHUNK // (2 * cols))
-    wide = k.astype(dtype)
+    wide: NDArray[np.float64] = k.astype(dtype)  # (np.longdouble: the same operations)
     parts = [_kaufman_thermo(rows, cols, wide[i : i + step]) for i in range(0, k.size, step)]
     return tuple(
         np.asarray(np.concatenate(x) / (rows * cols), dtype=np.float64)
