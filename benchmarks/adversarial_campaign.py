@@ -59,7 +59,11 @@ def _alarm(signum, frame):
 @contextlib.contextmanager
 def _time_limit(timeout: float):
     """Raise _Timeout after ``timeout`` seconds of CPU time (the machine may be shared:
-    wall time would count the other jobs) or 6 times that of wall time (a blocked call)."""
+    wall time would count the other jobs) or 6 times that of wall time (a blocked call).
+
+    The exception arrives asynchronously: one that lands inside xarray's netCDF writer can
+    leave its global HDF5 lock held, and the next write then waits for ever.  Give the
+    ``cli`` surface a long ``--timeout`` (120) on a loaded machine."""
     signal.signal(signal.SIGALRM, _alarm)
     signal.signal(signal.SIGPROF, _alarm)
     signal.setitimer(signal.ITIMER_PROF, timeout)
