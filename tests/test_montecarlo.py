@@ -8,12 +8,19 @@ import xarray as xr
 from _exact_spins import strip_thermo
 
 import maxent
-from maxent import _spin_kernels as kern
+from maxent import _multispin as multispin
+from maxent import _samplers
 from maxent import lattice
 from maxent.errors import InvalidInputError
 from maxent.models import lattice_spectrum
 
 N_SIGMA = 4.0  # every comparison with an exact value, in units of the run's own error bar
+
+
+def _as_graph(geometry):
+    """The same bonds as a general graph: sampled one site at a time (no packing)."""
+    return lattice.graph(geometry.bonds, geometry.n_sites)
+
 
 # (model, temperature, samplers): J of both signs, fields, 1-D, 2-D, 3-D, five geometries,
 # Ising and Potts q = 3, 4; Wolff only where it is valid (h = 0, J >= 0)
@@ -39,6 +46,12 @@ CASES = [
     (maxent.PottsModel(lattice.triangular(2, 4), 4), 1.2, ALL),
     (maxent.PottsModel(lattice.chain(8), 4, coupling=-1.0), 0.8, LOCAL),
     (maxent.PottsModel(lattice.honeycomb(2, 2), 3), 0.9, ALL),
+    # Ising one site at a time (graphs) and multi-spin on odd sides, frustrated rings
+    (maxent.IsingModel(lattice.square(3, 5), coupling=-1.0, field=0.3), 1.6, LOCAL),
+    (maxent.IsingModel(lattice.chain(9), coupling=-1.0), 0.8, LOCAL),
+    (maxent.IsingModel(_as_graph(lattice.square(3, 4)), coupling=-0.8, field=0.2), 1.5, LOCAL),
+    (maxent.IsingModel(_as_graph(lattice.triangular(3, 3))), 2.5, ALL),
+    (maxent.IsingModel(_as_graph(lattice.honeycomb(2, 2)), coupling=-1.0), 1.2, LOCAL),
 ]
 PARAMS = [
     pytest.param(
@@ -85,13 +98,21 @@ def test_parallel_tempering_matches_exact_enumeration(model, temperatures):
         _assert_within(ds.isel(temperature=[k]), exact)
 
 
-def test_error_bars_are_calibrated_over_seeds():
+@pytest.mark.parametrize(
+    "model, temperature, sampler",
+    [
+        (maxent.IsingModel(lattice.square(4)), 2.5, "metropolis"),  # multi-spin
+        (maxent.IsingModel(_as_graph(lattice.square(4)), coupling=-1.0), 2.5, "heat_bath"),
+        (maxent.PottsModel(lattice.square(3), 3, field=0.2), 1.2, "heat_bath"),
+    ],
+    ids=["multi-spin", "one-site", "potts-heat-bath"],
+)
+def test_error_bars_are_calibrated_over_seeds(model, temperature, sampler):
     # over independent seeds the deviations in units of the error bar look normal
-    model = maxent.IsingModel(lattice.square(4))
-    exact = _exact(model, 2.5).internal_energy
+    exact = _exact(model, temperature).internal_energy
     z = []
     for seed in range(40):
-        ds = maxent.sample_sweep(model, [2.5], n_sweeps=2000, seed=seed)
+        ds = maxent.sample_sweep(model, [temperature], sampler=sampler, n_sweeps=2000, seed=seed)
         z.append((float(ds.internal_energy[0]) - exact) / float(ds.internal_energy_error[0]))
     z = np.abs(np.array(z))
     assert np.all(z < N_SIGMA)
@@ -188,12 +209,56 @@ def test_trapped_chain_warns():
         maxent.monte_carlo(model, 1.0, n_sweeps=2000, initial=starts, seed=0)
 
 
-def test_packing_round_trip():
-    for shape in ((2, 128), (3, 10), (5, 200), (4, 2)):
-        spins = maxent.IsingModel(shape).random_configuration(np.random.default_rng(3))
-        planes = kern.pack_spins(spins)
-        assert planes.shape == (shape[0], 2, -(-shape[1] // 128))
-        np.testing.assert_array_equal(kern.unpack_spins(planes, shape[1]), spins)
+@pytest.mark.parametrize(
+    "geometry",
+    [
+        lattice.square(2, 128),
+        lattice.square(3, 10),
+        lattice.square(5, 200),
+        lattice.square(4, 2),
+        lattice.square(7, 9),
+        lattice.triangular(5, 7),
+        lattice.honeycomb(3, 5),
+        lattice.cubic(3, 4, 5),
+        lattice.chain(13),
+    ],
+    ids=lambda g: g.name,
+)
+def test_packing_round_trip(geometry):
+    layout = multispin.layout(geometry)
+    assert layout is not None
+    assert sorted(layout.site_of.ravel()) == list(range(geometry.n_sites))
+    states = np.random.default_rng(3).integers(0, 2, geometry.n_sites).astype(np.int8)
+    words = layout.words()
+    multispin.pack(states, layout.site_of, words)
+    assert int(sum(bin(int(w)).count("1") for w in words)) == np.count_nonzero(states == 0)
+    back = np.full_like(states, 7)
+    multispin.unpack(words, layout.site_of, back)
+    np.testing.assert_array_equal(back, states)
+
+
+def test_a_general_graph_has_no_packing():
+    ring_with_chord = lattice.graph([(i, (i + 1) % 8) for i in range(8)] + [(0, 4)])
+    assert multispin.layout(ring_with_chord) is None
+    # the same bonds as a square lattice, given as a graph, are not recognised either
+    assert multispin.layout(_as_graph(lattice.square(4))) is None
+
+
+@pytest.mark.parametrize(
+    "model, sampler, n_sweeps, kernel",
+    [
+        (maxent.IsingModel(lattice.square(63), coupling=-1.0, field=0.2), "metropolis", 10, "multi-spin"),
+        (maxent.IsingModel(lattice.honeycomb(5, 3)), "heat_bath", 100, "multi-spin"),
+        (maxent.IsingModel(lattice.square(4)), "metropolis", 10, "one-site"),  # too short
+        (maxent.IsingModel(_as_graph(lattice.square(8))), "metropolis", 100, "one-site"),
+        (maxent.PottsModel(lattice.square(8), 3), "metropolis", 100, "one-site"),
+        (maxent.PottsModel(lattice.square(8), 3), "heat_bath", 100, "heat-bath"),
+        (maxent.IsingModel(lattice.square(8)), "wolff", 100, "cluster"),
+    ],
+)  # fmt: skip
+def test_each_model_runs_the_kernel_meant_for_it(model, sampler, n_sweeps, kernel):
+    chain = _samplers.new_chain(model, 0.5, model.ordered_states(), np.random.default_rng(0))
+    assert _samplers.SAMPLERS[sampler].kernel(chain, n_sweeps) == kernel
 
 
 def test_sample_sweep_matches_exact_and_is_reproducible():

@@ -27,7 +27,8 @@ def test_sampled_levels_work_with_canonical_and_sweeps(ising_4x4):
     temps = [1.5, 2.269, 3.0]
     est = maxent.temperature_sweep(ising_4x4, temps)
     ref = maxent.temperature_sweep(exact, temps)
-    np.testing.assert_allclose(est.internal_energy, ref.internal_energy, rtol=2e-3)
+    # seed to seed, <E> scatters by 1.0e-3 (relative, rms over 40 seeds at T = 3): 4 of that
+    np.testing.assert_allclose(est.internal_energy, ref.internal_energy, rtol=4e-3)
     np.testing.assert_allclose(est.heat_capacity, ref.heat_capacity, rtol=2e-2)
     assert isinstance(ising_4x4, maxent.EnergyLevels)
     c = maxent.canonical(ising_4x4, temperature=2.269)
