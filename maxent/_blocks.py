@@ -114,11 +114,13 @@ class Support:
         return Support(self.shift, self.inv_scale, tuple(faces))
 
     def prepare(self, features: Array, log_prior: Array | None) -> tuple[Array, Array | None]:
-        """One chunk as the passes see it: features in engine units, log prior on the support.
+        """One chunk as the passes see it: features in engine units (float64), log prior
+        on the support.
 
         States off some face get log prior ``-inf``: one product per chunk for all faces.
+        Single-precision features are converted here, a chunk at a time.
         """
-        fc = features
+        fc = features if features.dtype == np.float64 else features.astype(np.float64)
         if self.shift is not None and self.inv_scale is not None:
             fc = (
                 fc * self.inv_scale - self.shift * self.inv_scale
@@ -248,7 +250,7 @@ def block_task(spec: PassSpec, block: Block) -> tuple[Any, BlockCheck | None]:
             check = spec.validate(fb, qb, first_row)
             if check.error is not None:
                 return None, check
-        fb = np.asarray(fb, dtype=np.float64)
+        fb = _real_block(fb)
         if fb.ndim == 1:
             fb = fb[:, None]
         lq = qb
@@ -262,6 +264,13 @@ def block_task(spec: PassSpec, block: Block) -> tuple[Any, BlockCheck | None]:
             fc, lc = spec.support.prepare(fb[c0:c1], None if lq is None else lq[c0:c1])
             acc = spec.reduction.merge(acc, spec.reduction.chunk(fc, lc, first_row + c0))
         return acc, check
+
+
+def _real_block(fb: Any) -> Any:
+    """A block as an array: float32 and float64 as they are (chunks are converted to
+    float64 one at a time, in :meth:`Support.prepare`), anything else as float64."""
+    fb = np.asarray(fb)
+    return fb if fb.dtype in (np.float32, np.float64) else fb.astype(np.float64)
 
 
 def combine_parts(
@@ -294,7 +303,7 @@ class ArrayBlocks:
     Parameters
     ----------
     features : ndarray, shape (n_states, n_constraints)
-        Read but never copied or modified.
+        float64 or float32; read but never copied or modified.
     log_prior : ndarray, shape (n_states,), or None
         Log prior weights (``-inf`` off the support); None for the uniform prior.
     """

@@ -42,6 +42,7 @@ __all__ = ["newton"]
 Array = NDArray[np.float64]
 
 _LP_AFTER = 40  # Newton steps without convergence before the linear-programming check
+_POLISH_STEPS = 6  # most steps past the tolerance towards the polishing goal
 _REFRESH = 0.5  # a step contracting the residual less than this gets a new covariance
 _LIGHT = 0.3  # ... and one contracting it more reuses (secant-updated) curvature
 _RADIUS = 10.0  # initial trust radius, in prior standard deviations of the log-weights
@@ -71,6 +72,9 @@ class _State:
     center: NDArray[np.float64] | None = None  # second moments about this point (concentrated p)
     rmax: float = np.inf  # largest scaled residual at lam
     rmax_prev: float = np.inf
+    ratio: float = np.inf  # largest residual at lam in units of the tolerance (met at <= 1)
+    goal: float = np.inf  # ... and of the polishing goal (see Problem.goal)
+    polished: int = 0  # steps taken from points that met the tolerance
     contraction: float = 1.0  # residual after / before the last step
     stuck: int = 0  # consecutive full steps that changed the dual only by rounding
     edge: float = np.inf  # where b sits in the range of F @ d for the last direction d
@@ -79,8 +83,7 @@ class _State:
     # curvature would hold the steps back: the floor is lowered while such floored full
     # steps keep matching the model, and restored after a poor step.
     rel_floor: float = 1e-14
-    # (rmax, lam, ev, reduced Hessian) of the best iterate so far
-    best: tuple[float, Array, Evaluation, Array | None] | None = None
+    best: _Best | None = None  # the best iterate so far
     working_set: NDArray[np.intp] | None = None  # states of the last working-set solve
     window: float = 0.0  # its window, in nats below the heaviest state
     # Working-set steps are tried while the largest residual is below this: after one
@@ -91,6 +94,23 @@ class _State:
     project: bool = False
     share: float = 1.0  # share of the states the last covariance covered (screening)
     refresh: bool = False  # take the covariance at this point before the next step
+
+
+@dataclass(frozen=True)
+class _Best:
+    """An iterate and its residual in units of the goal and of the tolerance."""
+
+    goal: float
+    ratio: float
+    lam: Array
+    ev: Evaluation
+    hr: Array | None  # the reduced Hessian in use there
+
+    @staticmethod
+    def key(goal: float, ratio: float) -> tuple[float, float]:
+        """Order of iterates: those within the tolerance first, by their goal residual;
+        the others by their residual in units of the tolerance."""
+        return (max(ratio, 1.0), goal)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -158,6 +178,7 @@ def newton(task: NewtonTask, lam: Array, ev0: Evaluation) -> Verdict:
             step = _direction(task, st)
         if step is None:  # rounding: no descent direction left
             return _at_floor(task, st)
+        st.polished += st.ratio <= 1.0
         trial = _trial_step(task, st, step)
         task.progress.n_iter += 1
         if trial.verdict is not None:  # the targets touch a face
@@ -167,14 +188,23 @@ def newton(task: NewtonTask, lam: Array, ev0: Evaluation) -> Verdict:
         _update(task, st, step, trial)
 
 
-def _max_residual(task: NewtonTask, ev: Evaluation, lam: Array) -> float:
+def _measure(task: NewtonTask, ev: Evaluation, lam: Array) -> tuple[float, float, float]:
+    """The largest residual in spreads, and the largest in units of the tolerance
+    (:attr:`Problem.threshold`: met at <= 1) and of the polishing goal (``Problem.goal``)."""
     res = residuals(task, ev, lam)
-    return float(np.max(res)) if res.size else 0.0
+    if not res.size:
+        return 0.0, 0.0, 0.0
+    f = task.free
+    return (
+        float(np.max(res)),
+        float(np.max(res / task.prob.threshold[f])),
+        float(np.max(res / task.prob.goal[f])),
+    )
 
 
 def _at_floor(task: NewtonTask, st: _State) -> Verdict:
-    """Stalled at the precision floor: a few points along Newton's step from the best
-    iterate, in case one of them meets the tolerance.
+    """Stalled at the precision floor: the best iterate if it meets the tolerance; else
+    a few points along Newton's step from it, in case one of them does.
 
     Where the multipliers are large (nearly dependent features) their float64 grid is
     coarse and the moments computed at neighbouring grid points scatter by more than
@@ -183,42 +213,53 @@ def _at_floor(task: NewtonTask, st: _State) -> Verdict:
     tolerance is a correct answer.  Costs at most six light passes, only here.
     """
     assert st.best is not None
-    rbest, lam, ev, hr = st.best
-    st.lam, st.ev, st.hr = lam, ev, hr
-    if st.hr is None and ev.cov is None:
-        return Verdict("stalled", lam, ev)
+    best = st.best
+    if best.ratio <= 1.0:
+        return _converged(task, best.lam, best.ev, st)
+    st.lam, st.ev, st.hr = best.lam, best.ev, best.hr
+    if st.hr is None and best.ev.cov is None:
+        return Verdict("stalled", best.lam, best.ev)
     step = _direction(task, st)
     if step is None:
-        return Verdict("stalled", lam, ev)
-    best = (rbest, lam, ev)
+        return Verdict("stalled", best.lam, best.ev)
     for t in (0.5, 1.0, 0.25, 2.0, 0.75, 1.5):
-        lt = lam + t * step.d
+        lt = best.lam + t * step.d
         et = task.prob.engine.evaluate(PassRequest(lam=lt, keep_p=True))
-        rmax = _max_residual(task, et, lt)
-        if rmax <= task.prob.tol:
-            st.lam, st.ev, st.stuck = lt, et, 0
-            verdict = _stopping(task, st)
-            if verdict is not None and verdict.status in ("converged", "face"):
-                return verdict
-        if rmax < best[0]:
-            best = (rmax, lt, et)
-    return Verdict("stalled", best[1], best[2])
+        _, ratio, goal = _measure(task, et, lt)
+        if ratio <= 1.0:
+            return _converged(task, lt, et, st)
+        if ratio < best.ratio:
+            best = _Best(goal, ratio, lt, et, None)
+    return Verdict("stalled", best.lam, best.ev)
+
+
+def _converged(task: NewtonTask, lam: Array, ev: Evaluation, st: _State) -> Verdict:
+    """The verdict at a point that meets the tolerance: converged, or on a face."""
+    if st.edge < 1e-6 and task.exact and not task.progress.lp_done:
+        # Converged with the step pointing at the edge of the hull: the target may
+        # be exactly on a face, reached only in the limit.  The LP decides.
+        faces = _lp(task)
+        if faces:
+            return Verdict("face", lam, ev, faces)
+    return Verdict("converged", lam, ev)
 
 
 def _stopping(task: NewtonTask, st: _State) -> Verdict | None:
-    """The verdict before a step: converged, on a face, stalled, out of steps; or None."""
+    """The verdict before a step: converged, on a face, stalled, out of steps; or None.
+
+    Converged: at the polishing goal, or within the tolerance once polishing stops
+    paying (a step that did not cut the residual fourfold: rounding; or
+    :data:`_POLISH_STEPS` of them), at the best iterate then.
+    """
     prob, progress = task.prob, task.progress
-    rmax = _max_residual(task, st.ev, st.lam)
-    if st.best is None or rmax < st.best[0]:
-        st.best = (rmax, st.lam, st.ev, st.hr)
-    if rmax <= prob.tol:
-        if st.edge < 1e-6 and task.exact and not progress.lp_done:
-            # Converged with the step pointing at the edge of the hull: the target may
-            # be exactly on a face, reached only in the limit.  The LP decides.
-            faces = _lp(task)
-            if faces:
-                return Verdict("face", st.lam, st.ev, faces)
-        return Verdict("converged", st.lam, st.ev)
+    rmax, ratio, goal = _measure(task, st.ev, st.lam)
+    if st.best is None or _Best.key(goal, ratio) < _Best.key(st.best.goal, st.best.ratio):
+        st.best = _Best(goal, ratio, st.lam, st.ev, st.hr)
+    if goal <= 1.0:
+        return _converged(task, st.lam, st.ev, st)
+    if ratio <= 1.0 and (st.polished >= _POLISH_STEPS or (st.polished and goal > 0.25 * st.goal)):
+        return _converged(task, st.best.lam, st.best.ev, st)
+    st.ratio, st.goal = ratio, goal
     if st.stuck >= 2 and rmax > 0.5 * st.rmax_prev:
         # Full steps change the dual only by rounding and the residual no longer
         # shrinks: the precision floor of this problem in float64.
@@ -226,6 +267,8 @@ def _stopping(task: NewtonTask, st: _State) -> Verdict | None:
     st.contraction = rmax / st.rmax_prev if np.isfinite(st.rmax_prev) else 1.0
     st.rmax_prev = st.rmax = rmax
     if progress.n_iter >= prob.max_iter:
+        if st.best.ratio <= 1.0:
+            return _converged(task, st.best.lam, st.best.ev, st)
         return Verdict("max_iter", st.lam, st.ev)
     if progress.n_iter >= _LP_AFTER and not progress.lp_done and task.exact:
         faces = _lp(task)
@@ -257,7 +300,10 @@ def _hessian_request(task: NewtonTask, st: _State, lam: Array) -> PassRequest:
 def _refresh_hessian(task: NewtonTask, st: _State) -> None:
     """Evaluate the covariance at lam again when the one in use is stale or imprecise."""
     eng = task.prob.engine
-    stale = st.hr is None or st.contraction > _REFRESH or st.stuck or st.refresh
+    # (Past the tolerance the dual changes by rounding only, so "stuck" says nothing
+    # there: polishing steps keep the curvature in use.)
+    stuck = st.stuck and st.ratio > 1.0
+    stale = st.hr is None or st.contraction > _REFRESH or stuck or st.refresh
     st.refresh = False
     if st.ev.cov is None and stale:
         # The last step, taken with an older Hessian, did not contract well, or the dual
@@ -384,7 +430,7 @@ def _direction(task: NewtonTask, st: _State) -> _Step | None:
         dirs=dirs,
         light=light,
         floored=floored,
-        final=light and st.rmax * rate <= prob.tol,
+        final=light and st.goal * rate <= 1.0,
         step_r=step_r,
         gr=gr,
         refresh=refresh,
@@ -484,8 +530,13 @@ def _working_set_step(task: NewtonTask, st: _State) -> _Step | None:
             # Tighter than the full problem's: what the set leaves out should be all that
             # the trial pass over every state finds.
             tol=prob.tol / 16.0,
+            atol=prob.atol / 16.0,
+            rounding=prob.rounding / 16.0,
+            given=prob.given / 16.0,
+            polish=prob.polish / 16.0,
             max_iter=min(_SHRINK_ITER, prob.max_iter),
             shrink=False,
+            covariance=False,  # a proposal: nothing of it is reported
             progress=Progress(lp_done=True),  # faces are the full problem's business
         ),
     )
@@ -566,12 +617,14 @@ def _trial_request(
 ) -> PassRequest:
     """The pass at ``lam + t d``: what the dual, the certificates and the next step need.
 
-    A step expected to end the solve takes the covariance the result reports (exact to
-    rounding: screened only where weights underflow) and keeps p and the entropy terms.
+    A step expected to end the solve keeps p and the entropy terms, and takes the
+    covariance the result reports (exact to rounding: screened only where weights
+    underflow) when the solve reports one.
     """
     eng = task.prob.engine
+    report = hessian and step.final and task.prob.covariance
     center = st.center  # about the mean when p is concentrated (see _refresh_hessian)
-    if hessian and step.final and center is None:
+    if report and center is None:
         # Second moments about the targets (where p's mean will be) unless the targets
         # are near 0 anyway: the centred copy of each chunk costs as much as the product.
         s, f = task.prob.spread, task.free
@@ -581,13 +634,13 @@ def _trial_request(
         lam=st.lam + t * step.d,
         covariance=hessian,
         center=center,
-        screen=SCREEN_EXACT if step.final else SCREEN_NEWTON,
+        screen=SCREEN_EXACT if report else SCREEN_NEWTON,
         ranges=step.dirs,
         entropy=step.final,
         keep_p=not hessian or step.final,
         line=step.d if t == 1.0 and eng.keeps_p else None,
     )
-    if hessian and not step.final and st.project:  # Newton's covariance, projected
+    if hessian and not report and st.project:  # Newton's covariance, projected
         newton_cov = _hessian_request(task, st, request.lam)
         request = dataclasses.replace(
             request, center=newton_cov.center, projection=newton_cov.projection
@@ -606,7 +659,7 @@ def _trial_step(task: NewtonTask, st: _State, step: _Step) -> _Trial:
     prob, eng = task.prob, task.prob.engine
     t = 1.0
     searched = False
-    hessian = not step.light or step.final
+    hessian = not step.light or (step.final and prob.covariance)
     refresh = False
     for _ in range(60):
         request = _trial_request(task, st, step, t, hessian)
@@ -631,7 +684,7 @@ def _trial_step(task: NewtonTask, st: _State, step: _Step) -> _Trial:
             # weight.  Where that pays (see _direction), from the point's own light pass:
             # its heaviest states are not known before it.
             refresh = hessian = True
-            if _screening_pays(task, st) and not step.final:
+            if _screening_pays(task, st) and not (step.final and prob.covariance):
                 hessian = False
             continue
         # Safeguarded quadratic interpolation of the dual along the step.

@@ -15,6 +15,7 @@ functions of the task.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -35,6 +36,9 @@ __all__ = [
 ]
 
 EPS = float(np.finfo(np.float64).eps)
+# Precision by default: Newton goes on past ``tol`` to this (relative to the spread, plus
+# the rounding allowance) while its steps still contract; one more step costs one pass.
+POLISH = 1e-13
 Array = NDArray[np.float64]
 Status = Literal["converged", "face", "stalled", "max_iter"]
 FaceList = tuple[tuple[Array, float], ...]  # faces the targets touch: (direction d, margin)
@@ -57,9 +61,18 @@ class Problem:
     names: tuple[str, ...]
     from_mapping: bool
     spread: Array  # per-feature scale: std under the prior on the support
-    magnitude: Array  # per-feature max |F| on the support (rounding scale)
+    magnitude: Array  # per-feature max |F| on the support, engine units (rounding scale)
     tol: float
     max_iter: int
+    # Per-feature absolute allowances (engine units): the caller's ``atol``; ``rounding``,
+    # the engine's (64 eps of the magnitude it computes with); ``given``, that of the
+    # caller's data: features and targets each to half an ulp of their own magnitude,
+    # offset included (the engine's differences to them are exact).
+    atol: Array
+    rounding: Array
+    given: Array
+    polish: float = POLISH  # relative goal past tol (see threshold and goal)
+    covariance: bool = True  # the result reports Cov_p(F) (the last pass takes it)
     shift: Array  # the engine works with (F - shift) / scale
     scale: Array
     log_mass: float  # log of the prior's total weight on the support
@@ -98,8 +111,22 @@ class Problem:
 
     def dir_tol(self, d: Array) -> float:
         """Tolerance on F @ d implied by the per-feature tolerance and by rounding."""
-        a = np.abs(d)
-        return float(self.tol * (a @ self.spread) + 64 * EPS * (a @ self.magnitude))
+        return float(np.abs(d) @ (self.threshold * self.spread))
+
+    @cached_property
+    def threshold(self) -> Array:
+        """Per-feature tolerance on ``|E_p[F] - b|`` in units of the spread: ``tol``
+        plus the absolute allowances (the caller's ``atol``, rounding)."""
+        out: Array = self.tol + (self.atol + self.rounding + self.given) / self.spread
+        return out
+
+    @cached_property
+    def goal(self) -> Array:
+        """Where Newton stops while its steps still cut the residual (precision by
+        default): ``polish`` spreads plus ``atol``, never looser than :attr:`threshold`
+        (rounding stops the steps' progress first where it is coarser)."""
+        out: Array = np.minimum(self.threshold, self.polish + self.atol / self.spread)
+        return out
 
 
 def dual_value(

@@ -262,10 +262,12 @@ def _reduced_basis(prob: Problem, free: list[int], null: Array | None, ev0: Eval
 
 
 def solve_bounds(
-    prob: Problem, lower: Array, upper: Array, lam0: Array, ev0: Evaluation
+    prob: Problem, lower: Array, upper: Array, sigma2: Array, lam0: Array, ev0: Evaluation
 ) -> tuple[Outcome, Array]:
     """Inequality constraints lower <= E[F] <= upper by an active-set loop over equalities.
 
+    With noise (``sigma2 > 0``) an active bound is a noisy equality: the dual's multiplier
+    keeps the sign of its side, and the moment may pass the bound by ``sigma2 * lam``.
     Returns the outcome and the targets it reached: the active bounds, and the moments
     where neither bound is active.
     """
@@ -278,7 +280,7 @@ def solve_bounds(
     for _ in range(4 * m + 4):
         b = np.where(state == 1, hi, np.where(state == -1, lo, b))
         lam = np.where(state != 0, lam, 0.0)
-        eq = Equalities(b=b, sigma2=np.zeros(m), active=list(np.flatnonzero(state != 0)))
+        eq = Equalities(b=b, sigma2=sigma2, active=list(np.flatnonzero(state != 0)))
         with prob.engine.tentative_faces() as trial:  # each active set from the same support
             out = solve_equalities(prob, eq, lam, ev0)
             k, side = _bound_to_change(prob, out, state, lo, hi)
@@ -300,9 +302,9 @@ def _bound_to_change(
     (+1 at upper, -1 at lower, 0 inactive); None when the bounds all hold."""
     mean = out.ev.mean
     mult = with_infinities(out.lam, out.inf_sign)
-    t = prob.tol * prob.spread
-    viol = np.where(state == 0, np.maximum(mean - hi, lo - mean) / prob.spread, -np.inf)
-    if np.max(viol, initial=-np.inf) > prob.tol:
+    t = prob.threshold * prob.spread
+    viol = np.where(state == 0, np.maximum(mean - hi, lo - mean) / t, -np.inf)
+    if np.max(viol, initial=-np.inf) > 1.0:
         k = int(np.argmax(viol))
         return k, 1 if mean[k] - hi[k] > t[k] else -1
     wrong = np.where(state == 1, -mult, np.where(state == -1, mult, -np.inf))

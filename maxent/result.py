@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -53,7 +53,8 @@ class MaxEntResult:
         Largest constraint violation, in the units of the features: for equality
         constraints :math:`\\max_k |m_k - b_k|`; with ``sigma`` the violation of the
         optimality condition :math:`m_k - b_k = \\sigma_k^2 \\lambda_k`; with bounds, the
-        distance of the moments outside ``[lower, upper]`` and the complementarity gap.
+        distance of the moments outside ``[lower, upper]`` (with ``sigma``, for a bound
+        that is not active) and the complementarity gap.
     converged : bool
         Whether the stopping rule was met.
     n_iter : int
@@ -69,7 +70,7 @@ class MaxEntResult:
         a small part of the states, Newton's steps are solved on a copy of those states
         (a working set, at most a quarter of them) and checked by a pass over all; the
         passes over working sets are not counted.
-    covariance : ndarray, shape (n_constraints, n_constraints)
+    covariance : ndarray, shape (n_constraints, n_constraints), or None
         :math:`\\mathrm{Cov}_p(F_k, F_l)` under the returned ``p``, in the units of the
         features (squared): the fluctuations at the solution, the Hessian of the dual
         :math:`\\log Z + \\lambda \\cdot b` and :math:`-\\partial \\langle F_k \\rangle /
@@ -86,7 +87,10 @@ class MaxEntResult:
         It is computed during the solve, in its last pass when that pass can take it
         (a step predicted to end the solve asks for it), else in one more pass with the
         returned ``p``: a value like every field, independent of ``features`` once
-        :func:`maxent.solve` has returned.
+        :func:`maxent.solve` has returned.  None when the solve was asked not to compute
+        it (``solve(..., covariance=False)``: it is :math:`n m^2` work, most of a solve
+        with hundreds of constraints); the repr then says "not computed
+        (covariance=False)" and ``to_xarray()`` holds NaN with that description.
     status : str
         How the solver ended, one of a fixed vocabulary: ``"converged"`` (tolerance
         met, finite multipliers), ``"face"`` (tolerance met by the limiting distribution
@@ -110,11 +114,12 @@ class MaxEntResult:
     message: str
     constraint_names: tuple[str, ...]
     n_passes: int
-    covariance: NDArray[np.float64]
+    covariance: NDArray[np.float64] | None = field(repr=False)
     status: str
 
     def __repr__(self) -> str:
-        return summary_repr(self)
+        cov = _NOT_COMPUTED if self.covariance is None else self.covariance
+        return summary_repr(self, covariance=cov)
 
     def to_xarray(self) -> xr.Dataset:
         """The result as an :class:`xarray.Dataset` with dims ``state`` and ``constraint``.
@@ -149,10 +154,11 @@ class MaxEntResult:
                 ),
                 "covariance": variable(
                     ("constraint", "constraint_"),
-                    self.covariance,
+                    _covariance_values(self.covariance, len(names)),
                     "covariance of the features",
                     description="Cov_p(F_k, F_l) = -d<F_k>/d lambda_l at the solution, "
-                    "in the units of feature k times feature l",
+                    "in the units of feature k times feature l"
+                    + ("" if self.covariance is not None else f"; {_NOT_COMPUTED}"),
                 ),
                 "log_Z": variable((), self.log_Z, "log partition function", "1"),
                 "entropy": variable((), self.entropy, "Shannon entropy", "nat"),
@@ -184,3 +190,17 @@ class MaxEntResult:
             message=self.message,
             status=self.status,
         )
+
+
+class _NotComputed:
+    """What the repr shows for a covariance the solve was asked not to compute."""
+
+    def __repr__(self) -> str:
+        return "not computed (covariance=False)"
+
+
+_NOT_COMPUTED = _NotComputed()
+
+
+def _covariance_values(cov: NDArray[np.float64] | None, m: int) -> NDArray[np.float64]:
+    return np.full((m, m), np.nan) if cov is None else cov

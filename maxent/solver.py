@@ -19,6 +19,7 @@ the stages and wraps the result:
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from . import _checks, streaming
 from ._kernel import SCREEN_EXACT, PassRequest
 from ._moments import Evaluation, MomentEngine
 from ._parallel import blas_limited
-from ._problem import Problem
+from ._problem import EPS, Problem
 from ._stages import (
     Equalities,
     Outcome,
@@ -57,9 +58,11 @@ def solve(
     sigma: ArrayLike | None = None,
     initial_multipliers: ArrayLike | None = None,
     tol: float = 1e-10,
+    atol: ArrayLike | Mapping[str, ArrayLike] | None = None,
     max_iter: int = 100,
     chunk_size: int | None = None,
     names: Sequence[str] | None = None,
+    covariance: bool = True,
 ) -> MaxEntResult:
     r"""Maximum-entropy distribution that matches linear moment constraints.
 
@@ -95,17 +98,31 @@ def solve(
         Standard deviation of each target, for noisy moments: the constraint is relaxed by
         a Gaussian penalty, the dual gains :math:`\tfrac12\sum_k \sigma_k^2\lambda_k^2` and
         the solution satisfies :math:`E_p[F_k] - b_k = \sigma_k^2 \lambda_k`.  0 keeps a
-        constraint exact.
+        constraint exact.  With ``lower``/``upper``: noisy one-sided (or interval) data,
+        penalised only beyond a bound (the multiplier of a bound that is not active is 0;
+        an active one satisfies :math:`E_p[F_k] - \mathrm{bound}_k = \sigma_k^2
+        \lambda_k`, with the sign of the side it is on).
     initial_multipliers : array_like, shape (n_constraints,), optional
         Warm start for :math:`\lambda` (e.g. the solution of a neighbouring problem).
     tol : float
-        Stopping rule: :math:`|E_p[F_k] - b_k| \le \mathrm{tol}\cdot s_k + 64\,\epsilon
-        \max_i |F_{ik}|` for every constraint (:math:`\epsilon` the double-precision
-        rounding unit), with :math:`s_k` the standard deviation of feature ``k`` under the
-        prior on the support (its range when that is below :math:`10^{-6}` of the range;
-        its magnitude when the feature is constant).  The same tolerance decides
-        feasibility: targets within it of the edge of what the features allow are treated
-        as on the edge, targets beyond it outside are infeasible.
+        Stopping rule: :math:`|E_p[F_k] - b_k| \le \mathrm{tol}\cdot s_k +
+        \mathrm{atol}_k + 64\,\epsilon \max_i |F_{ik} - c_k| + \epsilon |c_k|` for every
+        constraint (:math:`\epsilon` the double-precision rounding unit), with :math:`s_k`
+        the standard deviation of feature ``k`` under the prior on the support (its range
+        when that is below :math:`10^{-6}` of the range; its magnitude when the feature is
+        constant) and :math:`c_k` the offset the solver removes (exactly) from a feature
+        whose values sit far from 0 compared with their spread (else 0).  The same
+        tolerance decides feasibility: targets within it of the edge of what the features
+        allow are treated as on the edge, targets beyond it outside are infeasible.
+        Precision by default: once the rule is met, Newton's method goes on while each
+        step still cuts the residual fourfold, to :math:`10^{-13} s_k +
+        \mathrm{atol}_k + 64\,\epsilon \max_i |F_{ik} - c_k|` (one pass per step;
+        usually one step), so the moments are exact to near machine precision where the
+        data allow it.
+    atol : array_like or mapping, shape (n_constraints,), optional
+        Absolute tolerance of each constraint, in the units of its feature (added to the
+        relative one; 0 by default): for constraints whose required accuracy is set by
+        their own scale rather than by the feature's spread.
     max_iter : int
         Most Newton steps.
     chunk_size : int, optional
@@ -114,6 +131,11 @@ def solve(
     names : sequence of str, optional
         Constraint names for a chunk source or a dask array (default ``f0, f1, ...``);
         ``targets`` may then be a mapping by name.
+    covariance : bool
+        Compute :math:`\mathrm{Cov}_p(F)` for the result (``covariance``; True by
+        default).  It costs :math:`n m^2` work, usually inside the last pass; with many
+        constraints (hundreds) that is most of a solve, and ``covariance=False`` leaves
+        the result's field None and skips it.
 
     Returns
     -------
@@ -124,14 +146,15 @@ def solve(
         ``features``; for a chunk source it is a
         :class:`maxent.streaming.StreamedProbabilities`, a function of the states that
         stores nothing per state.  The result is a value: it keeps no reference to
-        ``features`` (``covariance`` is computed during the solve, in its last pass).
+        ``features`` (``covariance`` is computed during the solve, in its last pass, or
+        None with ``covariance=False``).
 
     Raises
     ------
     InvalidInputError
-        NaN or inf in ``features``, ``prior``, ``targets`` or ``sigma``; negative prior
-        weights; an empty support; shapes or names that do not match; ``targets`` given
-        together with bounds, or neither.
+        NaN or inf in ``features``, ``prior``, ``targets``, ``sigma`` or ``atol``;
+        negative prior weights, ``sigma`` or ``atol``; an empty support; shapes or names
+        that do not match; ``targets`` given together with bounds, or neither.
     InfeasibleTargetsError
         No distribution on the support meets the constraints: a target outside its
         feature's range, linearly dependent constraints with inconsistent targets, or
@@ -180,6 +203,7 @@ def solve(
     # busy machine).
     with blas_limited(1):
         tol_ = _checks.real_number(tol, "tol", minimum=0.0, strict=True)
+        report = _checks.boolean(covariance, "covariance")
         max_iter_ = _checks.integer(max_iter, "max_iter", minimum=0)
         assert tol_ is not None and max_iter_ is not None  # (None only where allowed)
         rows = _checks.integer(chunk_size, "chunk_size", minimum=1, allow_none=True)
@@ -191,10 +215,11 @@ def solve(
             lower=lower,
             upper=upper,
             sigma=sigma,
+            atol=atol,
             initial_multipliers=initial_multipliers,
         )
         cons = _constraints(engine.m, given)
-        return _solve(engine, given, cons, tol_, max_iter_)
+        return _solve(engine, given, cons, tol_, max_iter_, report)
 
 
 _SINGLE_MIN_M = 64  # from this many constraints the prior pass tries single precision
@@ -211,6 +236,7 @@ class _Given:
     lower: Any
     upper: Any
     sigma: Any
+    atol: Any
     initial_multipliers: Any
 
     def vector(self, value: Any, name: str, *, allow_inf: bool = False) -> Array:
@@ -234,6 +260,7 @@ class _Constraints:
     lower: Array | None  # bounds (-inf / +inf where open); None with targets
     upper: Array | None
     sigma: Array  # standard deviation of each target (0: exact)
+    atol: Array  # absolute tolerance of each constraint (0: none)
     lam0: Array  # warm start of the multipliers
     user_targets: Array | None = None  # the targets as given (reported exactly)
 
@@ -251,6 +278,7 @@ class _Constraints:
             lower=mapped(self.lower),
             upper=mapped(self.upper),
             sigma=self.sigma / scale,
+            atol=self.atol / scale,
             lam0=self.lam0 * scale,
             user_targets=self.user_targets,
         )
@@ -274,18 +302,30 @@ def _constraints(m: int, given: _Given) -> _Constraints:
         targets = given.vector(given.targets, "targets")
     else:
         lower, upper = _bounds(m, given)
-    sigma = np.zeros(m)
-    if given.sigma is not None:
-        sigma = given.vector(given.sigma, "sigma")
-        if np.any(sigma < 0):
-            k = int(np.argmax(sigma < 0))
-            raise InvalidInputError(f"`{given.label('sigma', k)}` must be >= 0; got {sigma[k]}.")
     lam0 = np.zeros(m)
     if given.initial_multipliers is not None:
         lam0 = given.vector(given.initial_multipliers, "initial_multipliers")
     return _Constraints(
-        targets=targets, lower=lower, upper=upper, sigma=sigma, lam0=lam0, user_targets=targets
+        targets=targets,
+        lower=lower,
+        upper=upper,
+        sigma=_nonnegative(m, given, "sigma"),
+        atol=_nonnegative(m, given, "atol"),
+        lam0=lam0,
+        user_targets=targets,
     )
+
+
+def _nonnegative(m: int, given: _Given, name: Literal["sigma", "atol"]) -> Array:
+    """A per-constraint vector that must be finite and >= 0 (zeros when not given)."""
+    value = getattr(given, name)
+    if value is None:
+        return np.zeros(m)
+    out = given.vector(value, name)
+    if np.any(out < 0):
+        k = int(np.argmax(out < 0))
+        raise InvalidInputError(f"`{given.label(name, k)}` must be >= 0; got {out[k]}.")
+    return out
 
 
 def _bounds(m: int, given: _Given) -> tuple[Array, Array]:
@@ -295,8 +335,6 @@ def _bounds(m: int, given: _Given) -> tuple[Array, Array]:
             "give either `targets` (equality constraints) or `lower`/`upper` "
             "(inequality constraints), not both."
         )
-    if given.sigma is not None:
-        raise InvalidInputError("`sigma` applies to `targets`, not to `lower`/`upper`.")
     inf = np.full(m, np.inf)
     lo = -inf if given.lower is None else given.vector(given.lower, "lower", allow_inf=True)
     hi = inf if given.upper is None else given.vector(given.upper, "upper", allow_inf=True)
@@ -310,18 +348,24 @@ def _bounds(m: int, given: _Given) -> tuple[Array, Array]:
 
 
 def _solve(
-    engine: MomentEngine, given: _Given, cons: _Constraints, tol: float, max_iter: int
+    engine: MomentEngine,
+    given: _Given,
+    cons: _Constraints,
+    tol: float,
+    max_iter: int,
+    covariance: bool,
 ) -> MaxEntResult:
     """The stages: the prior pass, equalities or bounds, and the result."""
     ev0, shift, scale = _prior_pass(engine)
     cons = cons.in_engine_units(shift, scale)
-    prob = _problem(engine, given, ev0, shift, scale, tol=tol, max_iter=max_iter)
+    prob = _problem(engine, given, ev0, shift, scale, tol=tol, atol=cons.atol, max_iter=max_iter)
+    prob = dataclasses.replace(prob, covariance=covariance)
     if cons.targets is not None:
         task = Equalities(b=cons.targets, sigma2=cons.sigma2, active=list(range(engine.m)))
         out = solve_equalities(prob, task, cons.lam0, ev0)
         return _finish(prob, out, cons, cons.targets)
     assert cons.lower is not None and cons.upper is not None
-    out, reached = solve_bounds(prob, cons.lower, cons.upper, cons.lam0, ev0)
+    out, reached = solve_bounds(prob, cons.lower, cons.upper, cons.sigma2, cons.lam0, ev0)
     return _finish(prob, out, cons, reached)
 
 
@@ -363,6 +407,7 @@ def _problem(
     scale: Array | None,
     *,
     tol: float,
+    atol: Array,
     max_iter: int,
 ) -> Problem:
     """The problem the stages share: the scales of the tolerance and of rounding."""
@@ -371,9 +416,7 @@ def _problem(
     fmin, fmax = ev0.dir_min, ev0.dir_max
     std = np.sqrt(np.clip(np.diag(ev0.cov), 0.0, None))
     magnitude = np.maximum(np.abs(fmin), np.abs(fmax))
-    if shift is not None and scale is not None:
-        # Rounding happens in the caller's units, offset included.
-        magnitude = magnitude + np.abs(shift) / scale
+    offset = np.zeros(m) if shift is None or scale is None else np.abs(shift) / scale
     width = fmax - fmin
     # The scale of the tolerance: the standard deviation under the prior; the range when
     # that is below 1e-6 of the range (a prior concentrated on a few states, whose
@@ -381,8 +424,12 @@ def _problem(
     spread = np.where(
         std > 1e-6 * width,
         std,
-        np.where(width > 0, width, np.where(magnitude > 0, magnitude, 1.0)),
+        np.where(width > 0, width, np.where(magnitude + offset > 0, magnitude + offset, 1.0)),
     )
+    # Rounding: the engine computes with the features less their offset, exactly (the
+    # offset is removed by a power-of-two map), so its rounding is relative to what is
+    # left; the caller's features and targets are each given to half an ulp of their own
+    # magnitude, offset included.
     return Problem(
         engine=engine,
         names=given.names,
@@ -391,6 +438,9 @@ def _problem(
         magnitude=magnitude,
         tol=tol,
         max_iter=max_iter,
+        atol=atol,
+        rounding=64 * EPS * magnitude,
+        given=EPS * offset,
         shift=np.zeros(m) if shift is None else shift,
         scale=np.ones(m) if scale is None else scale,
         log_mass=ev0.log_Z,
@@ -413,7 +463,8 @@ def _make_engine(
             "`features` with a mapping name -> column."
         )
     # Finiteness of F is checked from the first pass's sums (see solve), not by a pass here.
-    F, names, from_mapping = _checks.feature_matrix(features, check=False)
+    # A float32 matrix is read as it is, each chunk converted in its pass (no copy of F).
+    F, names, from_mapping = _checks.feature_matrix(features, check=False, single=True)
     n = F.shape[0]
     log_prior = None
     if prior is not None:
@@ -491,7 +542,9 @@ def _finish(prob: Problem, out: Outcome, cons: _Constraints, reached: Array) -> 
     engine's units (the equality targets, or for bounds the active ones)."""
     eng = prob.engine
     ev = out.ev
-    covariance = _caller_covariance(_reported_covariance(eng, ev), eng, prob.scale)
+    covariance = None
+    if prob.covariance:
+        covariance = _caller_covariance(_reported_covariance(eng, ev), eng, prob.scale)
     p, entropy, cross = eng.finalize(ev)
     lam, mean, log_z = out.lam, ev.mean, ev.log_Z - prob.log_mass  # log Z = 0 at lambda = 0
     targets = cons.user_targets if cons.user_targets is not None else reached
@@ -511,7 +564,10 @@ def _finish(prob: Problem, out: Outcome, cons: _Constraints, reached: Array) -> 
         finite = np.where(out.inf_sign != 0, 0.0, out.lam)
         viol = prob.scale * (ev.mean - reached - cons.sigma2 * finite)
     if lo is not None and hi is not None:
-        viol = np.maximum(np.abs(viol), np.maximum(mean - hi, lo - mean))
+        # Outside the bounds, except by the sigma^2 lambda that noise allows an active one.
+        outside = np.maximum(mean - hi, lo - mean)
+        outside[(cons.sigma2 > 0) & (out.lam != 0)] = 0.0
+        viol = np.maximum(np.abs(viol), outside)
     residual = float(np.max(np.abs(viol), initial=0.0))
     if not out.converged:
         rel = np.max(np.abs(ev.mean - reached) / prob.spread, initial=0.0)

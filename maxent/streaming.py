@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import _checks
 from ._blocks import Block, BlockCheck, Combine, Gibbs, Task
 from ._checks import _fmt_index, first_bad_index
 from ._moments import MomentEngine
@@ -83,7 +84,7 @@ def _check_block(
     features last (its finiteness is read off the first pass).
     """
     errors: list[tuple[tuple[int, ...], str]] = []
-    fb = np.asarray(fb, dtype=np.float64)
+    fb = _real(fb)
     if fb.ndim == 1:
         fb = fb[:, None]
     qb = None if qb is None else np.asarray(qb, dtype=np.float64)
@@ -118,6 +119,13 @@ def _check_block(
         positive = not errors
     error = min(errors, key=lambda e: e[0]) if errors else None
     return BlockCheck(fb.shape[0], positive and error is None, error)
+
+
+def _real(x: Any) -> NDArray[Any]:
+    """An array of real numbers: float32 kept as it is (the passes convert it a chunk at a
+    time, see :meth:`maxent._blocks.Support.prepare`), anything else as float64."""
+    out = np.asarray(x)
+    return out if out.dtype == np.float32 else np.asarray(out, dtype=np.float64)
 
 
 def _first_bad_cell(bad: NDArray[np.bool_]) -> tuple[int, int]:
@@ -245,7 +253,7 @@ def _as_chunk(
     """A chunk of the source as float arrays, with its shapes checked."""
     fc, qc = _split_item(item)
     try:
-        fc = np.asarray(fc, dtype=np.float64)
+        fc = _real(fc)
         qc = None if qc is None else np.asarray(qc, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(
@@ -412,7 +420,21 @@ def generated_features(
     import dask
     import dask.array as da
 
-    n_states, n_constraints, chunk_size = int(n_states), int(n_constraints), int(chunk_size)
+    if not callable(make_chunk):
+        raise InvalidInputError(
+            "`make_chunk` must be a function make_chunk(start, stop) returning the features "
+            f"of states start .. stop - 1; got {type(make_chunk).__name__}."
+        )
+    n, m, rows = (
+        _checks.integer(value, name, minimum=1)
+        for value, name in (
+            (n_states, "n_states"),
+            (n_constraints, "n_constraints"),
+            (chunk_size, "chunk_size"),
+        )
+    )
+    assert n is not None and m is not None and rows is not None
+    n_states, n_constraints, chunk_size = n, m, rows
     starts = range(0, n_states, chunk_size)
     token = uuid.uuid4().hex
     blocks = []
@@ -428,7 +450,19 @@ def generated_features(
 def _generate(
     make_chunk: Callable[[int, int], ArrayLike], a: int, b: int, m: int
 ) -> NDArray[np.float64]:
-    out = np.asarray(make_chunk(a, b), dtype=np.float64)
+    """The block of states ``a .. b - 1``, checked: ``(b - a, m)`` real numbers (or
+    ``b - a`` of them for one constraint)."""
+    try:
+        out = np.asarray(make_chunk(a, b), dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"`make_chunk({a}, {b})` must return real numbers; got {exc}."
+        ) from None
+    if out.shape not in ((b - a, m),) + (((b - a,),) if m == 1 else ()):
+        raise InvalidInputError(
+            f"`make_chunk({a}, {b})` returned an array of shape {out.shape}; expected "
+            f"{(b - a, m)} (one row per state, one column per constraint)."
+        )
     return out.reshape(b - a, m)
 
 

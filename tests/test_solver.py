@@ -775,6 +775,38 @@ def test_covariance_comes_from_the_last_pass_when_a_step_is_predicted_final():
     assert res.n_passes == res.n_iter + 1, (res.n_passes, res.n_iter)
 
 
+@pytest.mark.parametrize("source", ["memory", "chunks"])
+def test_covariance_false_skips_the_covariance_and_says_so(source, monkeypatch):
+    from maxent._moments import MomentEngine
+
+    covariances = []
+    evaluate = MomentEngine.evaluate
+
+    def spy(self, request):
+        covariances.append(request.covariance)
+        return evaluate(self, request)
+
+    def chunks():
+        for i in range(0, _FEATS.shape[0], 700):
+            yield _FEATS[i : i + 700]
+
+    features = _FEATS if source == "memory" else chunks
+    ref = maxent.solve(features, _TARGETS)
+    monkeypatch.setattr(MomentEngine, "evaluate", spy)
+    res = maxent.solve(features, _TARGETS, covariance=False)
+    # the prior pass takes the prior's covariance (Newton's first Hessian); no pass after
+    # it takes an n m^2 covariance (this easy problem's steps all reuse that Hessian)
+    assert covariances[0] and not any(covariances[1:]), covariances
+    assert res.covariance is None
+    assert "covariance=not computed (covariance=False)" in repr(res)
+    cov = res.to_xarray().covariance
+    assert np.all(np.isnan(cov.values)) and "not computed" in cov.attrs["description"]
+    assert res.n_passes <= ref.n_passes
+    np.testing.assert_allclose(res.multipliers, ref.multipliers, rtol=1e-12)
+    with pytest.raises(maxent.InvalidInputError, match="`covariance` must be True or False"):
+        maxent.solve(_FEATS, _TARGETS, covariance="no")
+
+
 def test_covariance_of_a_chunk_source_is_computed_during_the_solve():
     def chunks():
         for i in range(0, _FEATS.shape[0], 700):
