@@ -1,11 +1,13 @@
 import _thread
 import threading
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import xarray as xr
 from _exact_spins import strip_thermo
+from _transfer_matrix import thermodynamics
 
 import maxent
 from maxent import _multispin as multispin
@@ -411,3 +413,31 @@ def test_sample_sweep_on_a_dask_cluster_equals_the_local_run():
     with cluster, distributed.Client(cluster):
         remote = maxent.sample_sweep(model, [2.0, 2.5, 3.0], n_sweeps=500, seed=9)
     xr.testing.assert_identical(local, remote)
+
+
+# long periodic strips, exact by a transfer matrix along the long axis (the last number):
+# rows of 65 to 130 columns per plane, 2 or 3 words, odd (an extra column) and even sides
+STRIPS = [
+    (maxent.IsingModel(lattice.chain(131), coupling=-1.0, field=0.3), 0, 1.0),
+    (maxent.IsingModel(lattice.chain(257), coupling=0.7, field=-0.2), 0, 0.8),
+    (maxent.IsingModel(lattice.square(3, 131), coupling=-1.0, field=0.5), 1, 1.6),
+    (maxent.IsingModel(lattice.square(4, 260), coupling=0.8, field=0.2), 1, 2.0),
+    (maxent.IsingModel(lattice.triangular(3, 133), coupling=-1.0, field=0.2), 1, 1.5),
+    (maxent.IsingModel(lattice.triangular(2, 256), field=-0.3), 1, 3.0),
+    (maxent.IsingModel(lattice.honeycomb(2, 131), coupling=-1.0, field=0.4), 1, 1.2),
+    (maxent.IsingModel(lattice.cubic(2, 2, 259), coupling=0.6, field=0.1), 2, 3.0),
+    (maxent.IsingModel(lattice.cubic(2, 2, 130), coupling=-0.5), 2, 2.0),
+]
+
+
+@pytest.mark.parametrize("sampler", LOCAL)
+@pytest.mark.parametrize(
+    "model, axis, temperature", STRIPS, ids=[f"{m.lattice.name}-J{m.coupling}" for m, *_ in STRIPS]
+)
+def test_multi_spin_on_long_strips_matches_the_transfer_matrix(model, axis, temperature, sampler):
+    layout = multispin.layout(model.lattice)
+    assert layout is not None and layout.n_words >= 2  # rows of several words
+    assert layout.site_of.shape[1] == model.lattice.shape[axis]
+    u, c = thermodynamics(model, temperature, axis)
+    ds = maxent.sample_sweep(model, [temperature], sampler=sampler, n_sweeps=20_000, seed=3)
+    _assert_within(ds, SimpleNamespace(internal_energy=u, heat_capacity=c))
