@@ -11,8 +11,7 @@ from _transfer_matrix import thermodynamics
 
 import maxent
 from maxent import _multispin as multispin
-from maxent import _samplers
-from maxent import lattice
+from maxent import _samplers, lattice
 from maxent.errors import InvalidInputError
 from maxent.models import lattice_spectrum
 
@@ -249,7 +248,8 @@ def test_a_general_graph_has_no_packing():
 @pytest.mark.parametrize(
     "model, sampler, n_sweeps, kernel",
     [
-        (maxent.IsingModel(lattice.square(63), coupling=-1.0, field=0.2), "metropolis", 10, "multi-spin"),
+        (maxent.IsingModel(lattice.square(63), coupling=-1.0, field=0.2), "metropolis", 10,
+         "multi-spin"),
         (maxent.IsingModel(lattice.honeycomb(5, 3)), "heat_bath", 100, "multi-spin"),
         (maxent.IsingModel(lattice.square(4)), "metropolis", 10, "one-site"),  # too short
         (maxent.IsingModel(_as_graph(lattice.square(8))), "metropolis", 100, "one-site"),
