@@ -370,9 +370,7 @@ def _sweep_extra(words, geometry, class_thresholds, s0, s1, s2, s3):
 
 
 @njit(cache=True, nogil=True)
-def sweeps(
-    words, geometry, rule, rng, sweep0, n_sweeps, thin, satisfied, n0, form, out_e, out_n0
-):
+def sweeps(words, geometry, rule, rng, sweep0, n_sweeps, thin, satisfied, n0, form, out_e, out_n0):
     """Sweeps of packed Ising spins (see the module docstring).
 
     ``rule`` is (classes, bounds, digits, class_thresholds) of a :class:`FlipRule`,
@@ -392,7 +390,9 @@ def sweeps(
         satisfied += ds
         n0 += dn
         if odd:
-            ds, dn, s0, s1, s2, s3 = _sweep_extra(words, geometry, class_thresholds, s0, s1, s2, s3)
+            ds, dn, s0, s1, s2, s3 = _sweep_extra(
+                words, geometry, class_thresholds, s0, s1, s2, s3
+            )
             satisfied += ds
             n0 += dn
         if (sweep + 1) % thin == 0:
