@@ -75,7 +75,13 @@ class Layout:
 
     @property
     def n_words(self) -> int:
+        """Words per plane of a row."""
         return int(self.geometry[0][1])
+
+    @property
+    def lanes(self) -> float:
+        """Sites per word visited, on average (see :func:`_words_visited`)."""
+        return self.site_of.size / _words_visited(*self.site_of.shape)
 
     def words(self) -> NDArray[np.uint64]:
         """A zeroed array of the packed words (planes, then the extra column)."""
@@ -150,6 +156,12 @@ def _geometry(
     return tuple(np.ascontiguousarray(t, dtype=np.int64).reshape(-1) for t in tables)
 
 
+def _words_visited(rows: int, n2: int) -> float:
+    """Words a sweep visits, the extra column of an odd side (one site at a time)
+    counted as a quarter of a word a row."""
+    return rows * (2 * -(-(n2 // 2) // 64) + 0.25 * (n2 % 2))
+
+
 def layout(lattice: Any) -> Layout | None:
     """The packing of ``lattice`` with the fewest words to visit (one of its axes as the
     columns; the extra column of an odd side counted as a quarter of a word a row), or
@@ -163,8 +175,7 @@ def layout(lattice: Any) -> Layout | None:
         structure = _row_structure(site_of, lattice.neighbors)
         if structure is None:
             continue
-        rows = site_of.shape[0]
-        cost = rows * (2 * -(-(n2 // 2) // 64) + 0.25 * (n2 % 2))
+        cost = _words_visited(site_of.shape[0], n2)
         if best is None or cost < best[0]:
             best = (cost, site_of, structure)
     if best is None:

@@ -46,6 +46,9 @@ __all__ = [
 _CHUNK_MOVES = 1 << 23  # moves per compiled call: ~10-50 ms
 _NO_RECORD = 2**62  # a `thin` that never records
 _PACK_MOVES = 1 << 10  # moves per call from which the multi-spin kernel pays off
+# sites per word from which the multi-spin kernel beats one site at a time: a word costs
+# about as much as 7 one-site moves (45 vs 6.3 ns here; benchmarks/bench_mc.py)
+_MIN_LANES = 8.0
 _EMPTY_E = np.empty(0)  # the records of a run that records nothing
 _EMPTY_N0 = np.empty(0, np.int64)
 
@@ -132,12 +135,14 @@ def _form(chain: Chain) -> NDArray[np.float64]:
 
 def _packing(chain: Chain, n_sweeps: int) -> msc.Layout | None:
     """The multi-spin layout if it applies to this call: q = 2 (Ising), a lattice with a
-    packing (chain, square, triangular, honeycomb, cubic; any side, sign, field), and
-    enough moves to pay for packing."""
+    packing (chain, square, triangular, honeycomb, cubic; any side, sign, field) of at
+    least ``_MIN_LANES`` sites a word on average, and enough moves to pay for packing."""
     if chain.model.potts_form.q != 2 or n_sweeps * chain.states.size < _PACK_MOVES:
         return None
     if "layout" not in chain.work:
-        chain.work["layout"] = _layout(chain.model.lattice)
+        packing = _layout(chain.model.lattice)
+        fast = packing is not None and packing.lanes >= _MIN_LANES
+        chain.work["layout"] = packing if fast else None
     return chain.work["layout"]
 
 

@@ -33,7 +33,7 @@ CASES = [
     (maxent.IsingModel(lattice.square(4)), 2.269, ALL),
     (maxent.IsingModel(lattice.square(4), coupling=-1.0), 2.0, LOCAL),
     (maxent.IsingModel(lattice.square(3, 4), coupling=0.7, field=0.4), 1.7, LOCAL),
-    (maxent.IsingModel(lattice.square(3, 4)), 2.0, ALL),  # multi-spin, odd side first
+    (maxent.IsingModel(lattice.square(3, 4)), 2.0, ALL),  # odd side first
     (maxent.IsingModel(lattice.square(5, 2), coupling=0.8), 1.5, ALL),  # transposed
     (maxent.IsingModel(lattice.square(2, 6)), 1.2, ALL),  # double bonds
     (maxent.IsingModel(lattice.triangular(3, 4)), 3.0, ALL),
@@ -47,7 +47,7 @@ CASES = [
     (maxent.PottsModel(lattice.triangular(2, 4), 4), 1.2, ALL),
     (maxent.PottsModel(lattice.chain(8), 4, coupling=-1.0), 0.8, LOCAL),
     (maxent.PottsModel(lattice.honeycomb(2, 2), 3), 0.9, ALL),
-    # Ising one site at a time (graphs) and multi-spin on odd sides, frustrated rings
+    # Ising on graphs (never packed), odd sides, frustrated rings
     (maxent.IsingModel(lattice.square(3, 5), coupling=-1.0, field=0.3), 1.6, LOCAL),
     (maxent.IsingModel(lattice.chain(9), coupling=-1.0), 0.8, LOCAL),
     (maxent.IsingModel(_as_graph(lattice.square(3, 4)), coupling=-0.8, field=0.2), 1.5, LOCAL),
@@ -81,6 +81,27 @@ def test_every_sampler_matches_exact_enumeration(model, temperature, sampler):
     _assert_within(ds, _exact(model, temperature))
 
 
+PACKABLE = [
+    pytest.param(model, t, s, id=f"{model.lattice.name}-J{model.coupling}-h{model.field}-{s}")
+    for model, t, _ in CASES
+    if model.potts_form.q == 2 and multispin.layout(model.lattice) is not None
+    for s in LOCAL
+]
+
+
+@pytest.mark.parametrize("model, temperature, sampler", PACKABLE)
+def test_multi_spin_on_small_lattices_matches_exact_enumeration(
+    model, temperature, sampler, monkeypatch
+):
+    # few sites a word: one site at a time is faster, but the packing must stay right
+    # (sides 2 and 3, odd sides, rows bonded twice)
+    monkeypatch.setattr(_samplers, "_MIN_LANES", 0.0)
+    chain = _samplers.new_chain(model, 1.0, model.ordered_states(), np.random.default_rng(0))
+    assert _samplers.SAMPLERS[sampler].kernel(chain, 8000) == "multi-spin"
+    ds = maxent.sample_sweep(model, [temperature], sampler=sampler, n_sweeps=8000, seed=1)
+    _assert_within(ds, _exact(model, temperature))
+
+
 @pytest.mark.parametrize(
     "model, temperatures",
     [
@@ -102,7 +123,7 @@ def test_parallel_tempering_matches_exact_enumeration(model, temperatures):
 @pytest.mark.parametrize(
     "model, temperature, sampler",
     [
-        (maxent.IsingModel(lattice.square(4)), 2.5, "metropolis"),  # multi-spin
+        (maxent.IsingModel(lattice.square(2, 40)), 2.5, "metropolis"),  # multi-spin
         (maxent.IsingModel(_as_graph(lattice.square(4)), coupling=-1.0), 2.5, "heat_bath"),
         (maxent.PottsModel(lattice.square(3), 3, field=0.2), 1.2, "heat_bath"),
     ],
@@ -110,7 +131,10 @@ def test_parallel_tempering_matches_exact_enumeration(model, temperatures):
 )
 def test_error_bars_are_calibrated_over_seeds(model, temperature, sampler):
     # over independent seeds the deviations in units of the error bar look normal
-    exact = _exact(model, temperature).internal_energy
+    if model.n_sites > 30:  # a strip: exact by the transfer matrix along it
+        exact = thermodynamics(model, temperature, 1)[0]
+    else:
+        exact = _exact(model, temperature).internal_energy
     z = []
     for seed in range(40):
         ds = maxent.sample_sweep(model, [temperature], sampler=sampler, n_sweeps=2000, seed=seed)
@@ -164,7 +188,11 @@ def test_same_seed_same_chains_and_dataset_layout():
     b = maxent.monte_carlo(model, 2.5, n_sweeps=300, thin=3, seed=42)
     xr.testing.assert_identical(a, b)
     assert dict(a.energy.sizes) == {"chain": 2, "sweep": 100}
-    assert int(a.sweep[0]) == 30 + 3
+    n_eq = a.attrs["n_equilibration"]  # 30 (n_sweeps // 10), more while chains disagree
+    assert n_eq % 30 == 0 and 30 <= n_eq <= 300
+    assert int(a.sweep[0]) == n_eq + 3
+    fixed = maxent.monte_carlo(model, 2.5, n_sweeps=300, n_equilibration=30, seed=42)
+    assert fixed.attrs["n_equilibration"] == 30 and int(fixed.sweep[0]) == 31
     for name in list(a.data_vars) + list(a.coords):
         assert "long_name" in a[name].attrs
     assert np.all(a.autocorrelation_time_energy >= 0.5)
@@ -250,7 +278,8 @@ def test_a_general_graph_has_no_packing():
     [
         (maxent.IsingModel(lattice.square(63), coupling=-1.0, field=0.2), "metropolis", 10,
          "multi-spin"),
-        (maxent.IsingModel(lattice.honeycomb(5, 3)), "heat_bath", 100, "multi-spin"),
+        (maxent.IsingModel(lattice.honeycomb(3, 40)), "heat_bath", 100, "multi-spin"),
+        (maxent.IsingModel(lattice.honeycomb(5, 3)), "heat_bath", 100, "one-site"),  # 2 a word
         (maxent.IsingModel(lattice.square(4)), "metropolis", 10, "one-site"),  # too short
         (maxent.IsingModel(_as_graph(lattice.square(8))), "metropolis", 100, "one-site"),
         (maxent.PottsModel(lattice.square(8), 3), "metropolis", 100, "one-site"),
