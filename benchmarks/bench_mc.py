@@ -4,24 +4,27 @@ kernel and against plain baselines, one core.
     python3 benchmarks/bench_mc.py [--quick] [--load] [--repeats R] [--only metropolis|wolff]
 
 Metropolis (and heat bath) through the samplers' own entry point (``advance``, which
-picks the kernel: multi-spin-coded or one site at a time), in ns of CPU time (this
-thread's, so that time spent descheduled under load does not count; the wall time is
-printed beside it) per attempted move, for
-the square lattice at L = 63, 64, 100, 101, 128, 256 (Ising J = +1 and -1, Ising in a
-field, Potts q = 3, heat bath) and for the triangular, honeycomb and cubic lattices of
-about L^2 sites.  ``ratio`` divides each cost by that of the reference, the square-lattice
-Ising model with J = +1, h = 0 and an even side (the multi-spin kernel of issue 22) at the
-nearest even L of the table (or the same number of sites), measured in the same run.  The
-plain baseline is a vectorised numpy checkerboard (even L).  Each case is timed
+picks the kernel: multi-spin-coded, or one site at a time where a word would hold fewer
+than 8 sites), in ns of CPU time (this thread's, so that time spent descheduled under
+load does not count; the wall time is printed beside it) per attempted move, for the
+square lattice at L = 16, 32, 63, 64, 100, 101, 128, 256 (Ising J = +1 and -1, Ising in
+a field, Potts q = 3, heat bath, and the same bonds given as a general graph, which is
+always sampled one site at a time) and for the triangular, honeycomb and cubic lattices
+of about L^2 sites.  ``ratio`` divides each cost by that of the reference, the
+multi-spin kernel on the square-lattice Ising model at L = 128 (J = +1, h = 0: the one
+size at which the kernel of the versions before issue 22 ran), measured in the same run.
+The plain baseline is a vectorised numpy checkerboard (even L).  Each case is timed
 ``REPEATS`` times, the cases interleaved round by round, and the median is printed, so
 that a burst of load from other jobs hits every case alike.
 
 Wolff at T_c: maxent's kernel (which also tracks energy and magnetisation) against a
 plain compiled textbook Wolff loop (numba, flip on push, nothing else tracked) written
-below, CPU ns per flipped spin, interleaved and repeated, medians and the range of
-plain/ours over the repeats.  Also the first-call compile (or cache load) time of each
-kernel in a fresh process.  ``--load`` runs a CPU-heavy numpy loop in a second process
-meanwhile (the machine's other jobs are load too: the load average is printed).
+below, from the same equilibrated configuration, the same number of clusters per call
+(about 2 million flipped spins), CPU ns per flipped spin, interleaved and repeated,
+medians and the range of plain/ours over the repeats.  Also the first-call compile (or
+cache load) time of each kernel in a fresh process.  ``--load`` runs a CPU-heavy numpy
+loop in a second process meanwhile (the machine's other jobs are load too: the load
+average is printed).
 """
 
 from __future__ import annotations
@@ -46,8 +49,8 @@ T_C_POTTS3 = 1.0 / np.log(1.0 + np.sqrt(3.0))  # square-lattice Potts q = 3
 T_C_TRI = 4.0 / np.log(3.0)
 T_C_HONEY = 2.0 / np.log(2.0 + np.sqrt(3.0))
 T_C_CUBIC = 4.5115
-SIDES = (63, 64, 100, 101, 128, 256)
-REFERENCE_SIDE = {63: 64, 101: 100}  # odd sides compare with the nearest even one
+SIDES = (16, 32, 63, 64, 100, 101, 128, 256)
+REFERENCE = "L=128 ising J=+1"  # the multi-spin kernel where it always ran
 
 
 @dataclass
@@ -56,37 +59,28 @@ class Case:
     model: object
     temperature: float
     sampler: str = "metropolis"
-    reference: str = ""  # label of the multi-spin reference row
+    reference: str = REFERENCE
     chain: object = None
     sweeps: int = 1
     times: list = field(default_factory=list)  # CPU seconds per move
     walls: list = field(default_factory=list)  # wall seconds per move
 
 
-def kernel_path(sampler: object, chain: object, n_sweeps: int) -> str:
-    """Which kernel ``advance`` runs for this chain (maxent's own answer when it has one;
-    the rule of the versions before ``Sampler.kernel`` otherwise)."""
-    if hasattr(sampler, "kernel"):
-        return sampler.kernel(chain, n_sweeps)
-    packed = getattr(sampler, "name", "") == "metropolis" and _samplers._packable(chain)
-    return "multi-spin" if packed and n_sweeps * chain.states.size >= (1 << 16) else "one-site"
-
-
 def square_cases(side: int) -> list[Case]:
-    ref = f"L={REFERENCE_SIDE.get(side, side)} ising J=+1"
     sq = lat.square(side)
+    graph = lat.graph(sq.bonds, sq.n_sites)  # the same bonds, never packed
     return [
-        Case(f"L={side} ising J=+1", maxent.IsingModel(sq), T_C, reference=ref),
-        Case(f"L={side} ising J=-1", maxent.IsingModel(sq, coupling=-1.0), T_C, reference=ref),
-        Case(f"L={side} ising h=0.1", maxent.IsingModel(sq, field=0.1), T_C, reference=ref),
-        Case(f"L={side} potts q=3", maxent.PottsModel(sq, 3), T_C_POTTS3, reference=ref),
-        Case(f"L={side} ising heat bath", maxent.IsingModel(sq), T_C, "heat_bath", ref),
+        Case(f"L={side} ising J=+1", maxent.IsingModel(sq), T_C),
+        Case(f"L={side} ising J=-1", maxent.IsingModel(sq, coupling=-1.0), T_C),
+        Case(f"L={side} ising h=0.1", maxent.IsingModel(sq, field=0.1), T_C),
+        Case(f"L={side} ising as a graph", maxent.IsingModel(graph), T_C),
+        Case(f"L={side} potts q=3", maxent.PottsModel(sq, 3), T_C_POTTS3),
+        Case(f"L={side} ising heat bath", maxent.IsingModel(sq), T_C, "heat_bath"),
     ]
 
 
 def geometry_cases(side: int) -> list[Case]:
     """Triangular L x L, honeycomb L x L/2 cells and cubic of about L^2 sites."""
-    ref = f"L={side} ising J=+1"
     cubic = {64: (16, 16, 16), 128: (32, 32, 16), 256: (64, 32, 32)}[side]
     out = []
     for name, geo, tc in (
@@ -96,7 +90,7 @@ def geometry_cases(side: int) -> list[Case]:
     ):
         for j in (1.0, -1.0):
             model = maxent.IsingModel(geo, coupling=j)
-            out.append(Case(f"N={side}^2 {name} J={j:+.0f}", model, tc, reference=ref))
+            out.append(Case(f"N={side}^2 {name} J={j:+.0f}", model, tc))
     return out
 
 
@@ -155,9 +149,9 @@ def numpy_cost(side: int, repeats: int) -> float:
 
 
 def metropolis_table(quick: bool, repeats: int) -> None:
-    sides = (64, 101, 256) if quick else SIDES
+    sides = (32, 101, 128) if quick else SIDES
     cases = [c for s in sides for c in square_cases(s)]
-    cases += [c for s in ((64,) if quick else (64, 128, 256)) for c in geometry_cases(s)]
+    cases += [c for s in ((128,) if quick else (64, 128, 256)) for c in geometry_cases(s)]
     seconds = 0.01 if quick else 0.04
     for c in cases:
         prepare(c, seconds)
@@ -171,18 +165,18 @@ def metropolis_table(quick: bool, repeats: int) -> None:
         t = med[c.label]
         ref = med.get(c.reference, np.nan)
         spread = (max(c.times) - min(c.times)) / t
-        path = kernel_path(_samplers.SAMPLERS[c.sampler], c.chain, c.sweeps)
+        path = _samplers.SAMPLERS[c.sampler].kernel(c.chain, c.sweeps)
         print(
             f"{c.label:34s} {c.chain.states.size:6d} {path:>11s} {t * 1e9:8.2f} "
             f"{spread:6.2f} {np.median(c.walls) * 1e9:8.2f} {ref * 1e9:7.2f} {t / ref:6.2f}"
         )
     print()
     print(f"{'plain numpy checkerboard':34s} {'N':>6s} {'ns/move':>8s} {'/ multi-spin':>12s}")
-    for side in (64, 256):
+    for side in (64, 128):
         base = numpy_cost(side, max(3, repeats // 2))
         print(
             f"{'L=' + str(side):34s} {side * side:6d} {base * 1e9:8.2f} "
-            f"{base / med[f'L={side} ising J=+1']:12.1f}"
+            f"{base / med.get(f'L={side} ising J=+1', np.nan):12.1f}"
         )
 
 
@@ -213,15 +207,19 @@ def plain_wolff(spins, neighbors, p_add, n_clusters, seed):
     return flipped
 
 
-def wolff_timers(side: int, sweeps: int) -> tuple[Callable[[], float], Callable[[], float]]:
-    """(ours, plain): each runs once and returns seconds per flipped spin."""
+def wolff_timers(side: int) -> tuple[Callable[[], float], Callable[[], float]]:
+    """(ours, plain): each runs once and returns seconds per flipped spin.  Both start
+    from one configuration equilibrated by 200 sweeps (a plain chain from a random start
+    at T_c grows clusters of a few sites for a long while: its cost per flip would be the
+    cost of a call), and run the same number of clusters a call, about 2e6 flips."""
     model = maxent.IsingModel((side, side))
     beta = 1.0 / T_C
     rng = np.random.default_rng(1)
     wolff = _samplers.SAMPLERS["wolff"]
     chain = _samplers.new_chain(model, beta, model.to_states(model.random_configuration(rng)), rng)
-    _samplers.advance(wolff, chain, 50)
+    _samplers.advance(wolff, chain, 200)
     wolff.prepare(chain)
+    sweeps = max(4, (1 << 21) // model.n_sites)
     out_e, out_n = np.empty(1), np.empty(1, np.int64)
     chain.work["flipped"] = np.zeros(1, np.int64)
 
@@ -231,11 +229,11 @@ def wolff_timers(side: int, sweeps: int) -> tuple[Callable[[], float], Callable[
         wolff.sweeps(chain, 0, sweeps, sweeps, out_e, out_n)
         return (time.thread_time() - start) / int(chain.work["flipped"][0])
 
-    spins = model.random_configuration(rng).reshape(-1)
+    spins = model.from_states(chain.states).reshape(-1).copy()  # +-1, equilibrated
     nb = model.lattice.neighbors
     p_add = float(-np.expm1(-2.0 * beta))
     n_clusters = sweeps * chain.work["per_sweep"]
-    plain_wolff(spins, nb, p_add, n_clusters, 0)  # compile, equilibrate
+    plain_wolff(spins, nb, p_add, n_clusters, 0)  # compiled (or loaded from the cache)
     seeds = iter(range(1, 10**6))
 
     def plain() -> float:
@@ -248,8 +246,8 @@ def wolff_timers(side: int, sweeps: int) -> tuple[Callable[[], float], Callable[
 
 
 def wolff_table(quick: bool, repeats: int) -> None:
-    sizes = ((64, 100), (256, 10)) if quick else ((64, 1000), (128, 200), (256, 50))
-    timers = {side: wolff_timers(side, sweeps) for side, sweeps in sizes}
+    sides = (64, 256) if quick else (32, 64, 128, 256)
+    timers = {side: wolff_timers(side) for side in sides}
     times: dict[int, tuple[list[float], list[float]]] = {s: ([], []) for s in timers}
     for rep in range(repeats):
         for side, (ours, plain) in timers.items():
