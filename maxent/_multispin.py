@@ -63,30 +63,38 @@ _ALL = np.uint64(2**64 - 1)
 
 @dataclass(frozen=True)
 class Layout:
-    """A packing of a lattice into words, with the tables the kernel reads: ``geometry``
-    holds [rows, n_words, n2, z], then per (row, plane) pair in sweep order the index of
-    its first word, then per pair and neighbour the kind of read, the index of the word
-    read at w = 0, and where the bit carried in at the periodic edge comes from (word,
-    bit); then per row and neighbour the word and bit of the neighbour of the extra
-    column."""
+    """A packing of a lattice into words: ``site_word`` and ``site_bit`` place each site,
+    and ``geometry`` holds the tables the kernel reads: [rows, n_words, n2, z, k, m,
+    groups, grouped]; then per (group, plane) pair in sweep order the index of its first
+    word; per pair and neighbour the kind of read, the word read (at w = 0) and where the
+    bits carried in at the edges of a row come from; per row and neighbour the word and
+    bit of the neighbour of the extra column, per row the word and bit of that column;
+    per pair and neighbour the rotation (in bits) that lines the rows of the word read up
+    with those of the word updated (grouped layouts only)."""
 
     site_of: NDArray[np.int64]
+    site_word: NDArray[np.int64]
+    site_bit: NDArray[np.int64]
     geometry: tuple[NDArray[np.int64], ...]
 
     @property
     def n_words(self) -> int:
-        """Words per plane of a row."""
+        """Words per plane of a row (of a group of rows)."""
         return int(self.geometry[0][1])
+
+    @property
+    def rows_per_word(self) -> int:
+        """Rows whose sites share a word (k)."""
+        return int(self.geometry[0][4])
 
     @property
     def lanes(self) -> float:
         """Sites per word visited, on average (see :func:`_words_visited`)."""
-        return self.site_of.size / _words_visited(*self.site_of.shape)
+        return self.site_of.size / _words_visited(*self.site_of.shape, self.rows_per_word)
 
     def words(self) -> NDArray[np.uint64]:
         """A zeroed array of the packed words (planes, then the extra column)."""
-        rows = self.site_of.shape[0]
-        return np.zeros(rows * (2 * self.n_words + 1), np.uint64)
+        return np.zeros(int(self.site_word.max()) + 1, np.uint64)
 
 
 def _row_structure(
@@ -124,10 +132,44 @@ def _node_order(row_neighbors: NDArray[np.int64], row_shifts: NDArray[np.int64])
     return np.stack([order // 2, order % 2], axis=1)
 
 
+def _position(
+    rows: int, n2: int, k: int, r: NDArray[np.int64], c: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """(word, bit) of row r, column c: rows r = g + j G (G = rows / k) share the words of
+    group g, row j at bits j m ... j m + m - 1 of each plane (m = n2 // 2 columns); the
+    extra column of an odd side is bit j m of word 2 G nw + g."""
+    m = n2 // 2
+    nw = -(-m // 64)
+    groups = rows // k
+    g, j = r % groups, r // groups
+    lin = j * m + (c >> 1)
+    inside = c < n2 - n2 % 2
+    word = np.where(inside, (2 * g + (c & 1)) * nw + lin // 64, 2 * groups * nw + g)
+    return word, np.where(inside, lin % 64, j * m)
+
+
+def _extra_tables(
+    rows: int, n2: int, k: int, row_neighbors: NDArray[np.int64], row_shifts: NDArray[np.int64]
+) -> list[NDArray[np.int64]]:
+    """[edge, edge_bit, own_word, own_bit]: where the neighbours of the extra column's
+    site of each row are, and where it is."""
+    col = np.where(row_shifts == 0, n2 - 1, np.where(row_shifts == -1, n2 - 2, 0))
+    edge, edge_bit = _position(rows, n2, k, row_neighbors, col)
+    own, own_bit = _position(rows, n2, k, np.arange(rows), np.full(rows, n2 - 1))
+    return [edge, edge_bit, own, own_bit]
+
+
+def _kinds(p: NDArray[np.int64], shift: NDArray[np.int64]) -> tuple[NDArray, NDArray]:
+    """(kind of read, plane read) of the words of plane p for neighbours at ``shift``."""
+    kind = np.where(shift == 0, _DIRECT, np.where(p == 0, _LEFT, _RIGHT))
+    kind[(p == 0) & (shift == 1) | (p == 1) & (shift == -1)] = _DIRECT
+    return kind, np.where(shift == 0, p, 1 - p)
+
+
 def _geometry(
     rows: int, n2: int, row_neighbors: NDArray[np.int64], row_shifts: NDArray[np.int64]
 ) -> tuple[NDArray[np.int64], ...]:
-    """The tables of :class:`Layout` (see there)."""
+    """The tables of :class:`Layout` (see there), one row a word."""
     z = row_neighbors.shape[1]
     nw = -(-(n2 // 2) // 64)
     last = (n2 // 2 - 1) % 64
@@ -136,52 +178,112 @@ def _geometry(
     order = _node_order(row_neighbors, row_shifts)
     r, p = order[:, 0], order[:, 1:]
     r2, shift = row_neighbors[r], row_shifts[r]
-    kind = np.where(shift == 0, _DIRECT, np.where(p == 0, _LEFT, _RIGHT))
-    kind[(p == 0) & (shift == 1) | (p == 1) & (shift == -1)] = _DIRECT
-    read = np.where(shift == 0, p, 1 - p)
+    kind, read = _kinds(p, shift)
     left = kind == _LEFT
     if odd:
         carry, carry_bit = extra + r2, np.zeros_like(r2)
     else:
         carry = np.where(left, (2 * r2 + 1) * nw + nw - 1, 2 * r2 * nw)
         carry_bit = np.where(left, last, 0)
-    edge = np.select(
-        [row_shifts == 0, row_shifts == -1],
-        [extra + row_neighbors, (2 * row_neighbors + 1) * nw + nw - 1],
-        2 * row_neighbors * nw,
-    )
-    edge_bit = np.where(row_shifts == -1, last, 0)
-    tables = [np.array([rows, nw, n2, z]), (2 * r + p[:, 0]) * nw, kind, (2 * r2 + read) * nw]
-    tables += [carry, carry_bit, edge, edge_bit]
+    dims = np.array([rows, nw, n2, z, 1, n2 // 2, rows, 0])
+    tables = [dims, (2 * r + p[:, 0]) * nw, kind, (2 * r2 + read) * nw, carry, carry_bit]
+    tables += _extra_tables(rows, n2, 1, row_neighbors, row_shifts) + [np.zeros(1)]
     return tuple(np.ascontiguousarray(t, dtype=np.int64).reshape(-1) for t in tables)
 
 
-def _words_visited(rows: int, n2: int) -> float:
-    """Words a sweep visits, the extra column of an odd side (one site at a time)
-    counted as a quarter of a word a row."""
-    return rows * (2 * -(-(n2 // 2) // 64) + 0.25 * (n2 % 2))
+def _group_rows(
+    row_neighbors: NDArray[np.int64], row_shifts: NDArray[np.int64], k: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]] | None:
+    """Rows g + j G (j < k) as one group: (g2, t, shift) per group and neighbour, where
+    row g + j G has its neighbour in row g2 + ((j + t) mod k) G at that shift for every
+    j; None if the rows of a group do not all see their groups that way, or if two rows
+    of a group are bonded at the same column (their sites would share a word)."""
+    rows, z = row_neighbors.shape
+    if rows % k:
+        return None
+    groups = rows // k
+    lead = row_neighbors[:groups]  # lane 0 of each group
+    g2, t, shift = lead % groups, lead // groups, row_shifts[:groups]
+    if np.any((g2 == np.arange(groups)[:, None]) & (shift == 0)):
+        return None  # rows bonded straight across would share a word: not independent
+    j = np.arange(k)[:, None, None]
+    want = g2[None] + ((j + t[None]) % k) * groups  # (k, groups, z)
+    want_key = np.sort(want * 3 + shift[None] + 1, axis=2)
+    have = (row_neighbors * 3 + row_shifts + 1).reshape(k, groups, z)
+    if not np.array_equal(want_key, np.sort(have, axis=2)):
+        return None
+    return g2, t, shift
+
+
+def _grouped_geometry(
+    rows: int, n2: int, k: int, grouping: tuple[NDArray[np.int64], ...],
+    row_neighbors: NDArray[np.int64], row_shifts: NDArray[np.int64],
+) -> tuple[NDArray[np.int64], ...]:  # fmt: skip
+    """The tables of :class:`Layout`, k rows a word (one word a plane, k (n2 // 2) <= 64)."""
+    g2_all, t_all, shift_all = grouping
+    groups, z = g2_all.shape
+    m = n2 // 2
+    order = _node_order(g2_all, shift_all)
+    g, p = order[:, 0], order[:, 1:]
+    g2, t, shift = g2_all[g], t_all[g], shift_all[g]
+    kind, read = _kinds(p, shift)
+    if n2 % 2:  # carries from the extra column: bits j m of word 2 G + g2
+        carry, carry_shift = 2 * groups + g2, np.zeros_like(g2)
+    else:  # LEFT: the last column of the row read (bit j m + m - 1 of the same word);
+        # RIGHT: column 0 (bit j m of plane 0)
+        left = kind == _LEFT
+        carry = np.where(left, 2 * g2 + 1, 2 * g2)
+        carry_shift = np.where(left, m - 1, 0)
+    dims = np.array([rows, 1, n2, z, k, m, groups, 1])
+    tables = [dims, 2 * g + p[:, 0], kind, 2 * g2 + read, carry, carry_shift]
+    tables += _extra_tables(rows, n2, k, row_neighbors, row_shifts) + [t * m]
+    return tuple(np.ascontiguousarray(t, dtype=np.int64).reshape(-1) for t in tables)
+
+
+def _words_visited(rows: int, n2: int, k: int = 1) -> float:
+    """Words a sweep visits, k rows a word, the extra column of an odd side (one site at
+    a time) counted as a quarter of a word a row."""
+    return rows // k * 2 * -(-(n2 // 2) // 64) + 0.25 * (n2 % 2) * rows
+
+
+def _packings(site_of: NDArray[np.int64], neighbors: NDArray[np.int64]) -> list[tuple]:
+    """The packings of rows ``site_of`` (cost, k, tables): one row a word, and the most
+    rows a word that fit (k n2 // 2 <= 64) and share their neighbours' words."""
+    structure = _row_structure(site_of, neighbors)
+    if structure is None:
+        return []
+    rows, n2 = site_of.shape
+    out = [(_words_visited(rows, n2), 1, _geometry(rows, n2, *structure))]
+    for k in range(min(rows, 64 // max(n2 // 2, 1)), 1, -1):
+        grouping = _group_rows(*structure, k)
+        if grouping is not None:
+            tables = _grouped_geometry(rows, n2, k, grouping, *structure)
+            out.append((_words_visited(rows, n2, k), k, tables))
+            break
+    return out
 
 
 def layout(lattice: Any) -> Layout | None:
     """The packing of ``lattice`` with the fewest words to visit (one of its axes as the
-    columns; the extra column of an odd side counted as a quarter of a word a row), or
-    None if it has none."""
+    columns, one row or several a word), or None if it has none."""
     if lattice.shape is None:
         return None
     grid = np.arange(lattice.n_sites).reshape(lattice.shape)
     best = None
     for axis, n2 in enumerate(lattice.shape):
         site_of = np.moveaxis(grid, axis, -1).reshape(-1, n2)
-        structure = _row_structure(site_of, lattice.neighbors)
-        if structure is None:
-            continue
-        cost = _words_visited(site_of.shape[0], n2)
-        if best is None or cost < best[0]:
-            best = (cost, site_of, structure)
+        for cost, k, tables in _packings(site_of, lattice.neighbors):
+            if best is None or cost < best[0]:
+                best = (cost, site_of, k, tables)
     if best is None:
         return None
-    _, site_of, structure = best
-    return Layout(site_of, _geometry(*site_of.shape, *structure))
+    _, site_of, k, tables = best
+    rows, n2 = site_of.shape
+    r, c = np.indices(site_of.shape)
+    word, bit = _position(rows, n2, k, r.ravel(), c.ravel())
+    site_word, site_bit = np.empty_like(word), np.empty_like(bit)
+    site_word[site_of.ravel()], site_bit[site_of.ravel()] = word, bit
+    return Layout(site_of, site_word, site_bit, tables)
 
 
 @dataclass(frozen=True)
@@ -222,32 +324,19 @@ def flip_rule(
 
 
 @njit(cache=True, nogil=True)
-def pack(states, site_of, words):
+def pack(states, site_word, site_bit, words):
     """Set the packed ``words`` from flat states (bit 1 = state 0)."""
-    rows, n2 = site_of.shape
-    nw = -(-(n2 // 2) // 64)
     words[:] = 0
-    for r in range(rows):
-        for c in range(n2 - n2 % 2):
-            if states[site_of[r, c]] == 0:
-                b = c >> 1
-                words[(2 * r + (c & 1)) * nw + (b >> 6)] |= ONE_BIT << np.uint64(b & 63)
-        if n2 % 2 == 1:
-            words[2 * rows * nw + r] = 1 if states[site_of[r, n2 - 1]] == 0 else 0
+    for i in range(states.size):
+        if states[i] == 0:
+            words[site_word[i]] |= ONE_BIT << np.uint64(site_bit[i])
 
 
 @njit(cache=True, nogil=True)
-def unpack(words, site_of, states):
+def unpack(words, site_word, site_bit, states):
     """Inverse of :func:`pack`."""
-    rows, n2 = site_of.shape
-    nw = -(-(n2 // 2) // 64)
-    for r in range(rows):
-        for c in range(n2 - n2 % 2):
-            b = c >> 1
-            word = words[(2 * r + (c & 1)) * nw + (b >> 6)]
-            states[site_of[r, c]] = 0 if (word >> np.uint64(b & 63)) & ONE_BIT else 1
-        if n2 % 2 == 1:
-            states[site_of[r, n2 - 1]] = 0 if words[2 * rows * nw + r] else 1
+    for i in range(states.size):
+        states[i] = 0 if (words[site_word[i]] >> np.uint64(site_bit[i])) & ONE_BIT else 1
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -295,15 +384,54 @@ def _tally(flip, x, c0, c1, c2, z):
     return 2 * anti - z * count, count - 2 * _count(flip & x)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _decide(x, c0, c1, c2, lanes, z, classes, bounds, digits, cm, gm, s0, s1, s2, s3):
+    """The sites of word ``x`` (bits ``lanes``) that flip, their anti-aligned neighbours
+    counted in (c2 c1 c0): those of classes that always flip, and those of each group
+    whose uniform number, drawn digit by digit, falls below the group's threshold;
+    returns (flip, s0, s1, s2, s3)."""
+    n_groups = bounds.size - 1
+    for n in range(z + 1):
+        m = lanes & _exactly(n, c0, c1, c2)
+        cm[2 * n] = m & ~x
+        cm[2 * n + 1] = m & x
+    flip = _ZERO
+    for i in range(bounds[0]):
+        flip |= cm[classes[i]]
+    for g in range(n_groups):
+        acc = _ZERO
+        for i in range(bounds[g], bounds[g + 1]):
+            acc |= cm[classes[i]]
+        gm[g] = acc
+    bank = 0
+    while bank < n_groups:
+        g0, g1, g2, g3 = gm[bank], gm[bank + 1], gm[bank + 2], gm[bank + 3]
+        g4, g5, g6, g7 = gm[bank + 4], gm[bank + 5], gm[bank + 6], gm[bank + 7]
+        undecided = g0 | g1 | g2 | g3 | g4 | g5 | g6 | g7
+        d = 0
+        while d < TOP_BITS and undecided != 0 or 0 < d < _UNROLLED:
+            r, s0, s1, s2, s3 = step_plusplus(s0, s1, s2, s3)
+            j = bank * TOP_BITS + _BANK * d
+            t = (g0 & digits[j]) | (g1 & digits[j + 1]) | (g2 & digits[j + 2])
+            t |= g3 & digits[j + 3]
+            if n_groups > 4:
+                t |= (g4 & digits[j + 4]) | (g5 & digits[j + 5]) | (g6 & digits[j + 6])
+                t |= g7 & digits[j + 7]
+            flip |= undecided & t & ~r
+            undecided &= ~(t ^ r)
+            d += 1
+        bank += _BANK
+    return flip, s0, s1, s2, s3
+
+
 @njit(cache=True, nogil=True)
 def _sweep_words(words, geometry, classes, bounds, digits, cm, gm, s0, s1, s2, s3):
-    """One pass over the packed words; returns (d_satisfied, d_n0, s0, s1, s2, s3)."""
+    """One pass over the packed words, one row a word or several words a row; returns
+    (d_satisfied, d_n0, s0, s1, s2, s3)."""
     dims, first_word, kind, base, carry, carry_bit = geometry[:6]
     nw, z = dims[1], dims[3]
     last = (dims[2] // 2 - 1) % 64
     tail = _ALL >> np.uint64(63 - last)
-    n_groups = bounds.size - 1
-    wide = n_groups > 4
     d_sat = 0
     d_n0 = 0
     for node in range(first_word.size):
@@ -320,36 +448,9 @@ def _sweep_words(words, geometry, classes, bounds, digits, cm, gm, s0, s1, s2, s
                                  last)  # fmt: skip
                 c0, c1, c2 = _count_in(c0, c1, c2, x ^ y)
             lanes = tail if w == nw - 1 else _ALL
-            for n in range(z + 1):
-                m = lanes & _exactly(n, c0, c1, c2)
-                cm[2 * n] = m & ~x
-                cm[2 * n + 1] = m & x
-            flip = _ZERO
-            for i in range(bounds[0]):
-                flip |= cm[classes[i]]
-            for g in range(n_groups):
-                acc = _ZERO
-                for i in range(bounds[g], bounds[g + 1]):
-                    acc |= cm[classes[i]]
-                gm[g] = acc
-            bank = 0
-            while bank < n_groups:
-                g0, g1, g2, g3 = gm[bank], gm[bank + 1], gm[bank + 2], gm[bank + 3]
-                g4, g5, g6, g7 = gm[bank + 4], gm[bank + 5], gm[bank + 6], gm[bank + 7]
-                undecided = g0 | g1 | g2 | g3 | g4 | g5 | g6 | g7
-                d = 0
-                while d < TOP_BITS and undecided != 0 or 0 < d < _UNROLLED:
-                    r, s0, s1, s2, s3 = step_plusplus(s0, s1, s2, s3)
-                    j = bank * TOP_BITS + _BANK * d
-                    t = (g0 & digits[j]) | (g1 & digits[j + 1]) | (g2 & digits[j + 2])
-                    t |= g3 & digits[j + 3]
-                    if wide:
-                        t |= (g4 & digits[j + 4]) | (g5 & digits[j + 5]) | (g6 & digits[j + 6])
-                        t |= g7 & digits[j + 7]
-                    flip |= undecided & t & ~r
-                    undecided &= ~(t ^ r)
-                    d += 1
-                bank += _BANK
+            flip, s0, s1, s2, s3 = _decide(
+                x, c0, c1, c2, lanes, z, classes, bounds, digits, cm, gm, s0, s1, s2, s3
+            )
             if flip != 0:
                 words[first_word[node] + w] = x ^ flip
                 ds, dn = _tally(flip, x, c0, c1, c2, z)
@@ -358,23 +459,76 @@ def _sweep_words(words, geometry, classes, bounds, digits, cm, gm, s0, s1, s2, s
     return d_sat, d_n0, s0, s1, s2, s3
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _grouped_read(kind, word, carry_word, carry_shift, rot, k, m, starts, used):
+    """A neighbour word of a grouped layout, lined up with the word updated: shifted by
+    a column within each row (the bit carried in from ``carry_word`` >> ``carry_shift``
+    at each row's edge), then rotated by ``rot`` bits within the ``used`` ones."""
+    if kind == _LEFT:
+        y = ((word << ONE_BIT) & used & ~starts) | (
+            (carry_word >> np.uint64(carry_shift)) & starts
+        )
+    elif kind == _RIGHT:
+        ends = starts << np.uint64(m - 1)
+        y = ((word >> ONE_BIT) & ~ends) | (((carry_word >> np.uint64(carry_shift)) & starts)
+                                          << np.uint64(m - 1))  # fmt: skip
+    else:
+        y = word
+    if rot != 0:
+        y = ((y >> np.uint64(rot)) | (y << np.uint64(k * m - rot))) & used
+    return y
+
+
+@njit(cache=True, nogil=True)
+def _sweep_grouped(words, geometry, classes, bounds, digits, cm, gm, s0, s1, s2, s3):
+    """One pass over the packed words, k rows a word (see :func:`_position`); returns
+    (d_satisfied, d_n0, s0, s1, s2, s3)."""
+    dims, first_word, kind, src, carry, carry_shift = geometry[:6]
+    rot = geometry[10]
+    z, k, m = dims[3], dims[4], dims[5]
+    used = _ALL if k * m == 64 else (ONE_BIT << np.uint64(k * m)) - ONE_BIT
+    starts = _ZERO
+    for j in range(k):
+        starts |= ONE_BIT << np.uint64(j * m)
+    d_sat = 0
+    d_n0 = 0
+    for node in range(first_word.size):
+        x = words[first_word[node]]
+        c0 = c1 = c2 = _ZERO
+        for i in range(node * z, node * z + z):
+            y = _grouped_read(
+                kind[i], words[src[i]], words[carry[i]], carry_shift[i], rot[i], k, m,
+                starts, used,
+            )  # fmt: skip
+            c0, c1, c2 = _count_in(c0, c1, c2, x ^ y)
+        flip, s0, s1, s2, s3 = _decide(
+            x, c0, c1, c2, used, z, classes, bounds, digits, cm, gm, s0, s1, s2, s3
+        )
+        if flip != 0:
+            words[first_word[node]] = x ^ flip
+            ds, dn = _tally(flip, x, c0, c1, c2, z)
+            d_sat += ds
+            d_n0 += dn
+    return d_sat, d_n0, s0, s1, s2, s3
+
+
 @njit(cache=True, nogil=True)
 def _sweep_extra(words, geometry, class_thresholds, s0, s1, s2, s3):
     """One pass over the extra column of an odd side, site by site; returns
     (d_satisfied, d_n0, s0, s1, s2, s3)."""
-    dims, edge, edge_bit = geometry[0], geometry[6], geometry[7]
-    rows, nw, z = dims[0], dims[1], dims[3]
+    dims, edge, edge_bit, own, own_bit = geometry[0], *geometry[6:10]
+    rows, z = dims[0], dims[3]
     d_sat = 0
     d_n0 = 0
     for r in range(rows):
-        i = 2 * rows * nw + r
-        s = words[i]
+        at = np.uint64(own_bit[r])
+        s = (words[own[r]] >> at) & ONE_BIT
         n = 0
         for k in range(r * z, r * z + z):
             n += 1 if (words[edge[k]] >> np.uint64(edge_bit[k])) & ONE_BIT != s else 0
         u, s0, s1, s2, s3 = step_plus(s0, s1, s2, s3)
         if u < class_thresholds[2 * n + np.int64(s)]:
-            words[i] = ONE_BIT - s
+            words[own[r]] ^= ONE_BIT << at
             d_sat += 2 * n - z
             d_n0 += 1 - 2 * np.int64(s)
     return d_sat, d_n0, s0, s1, s2, s3
@@ -394,10 +548,16 @@ def sweeps(words, geometry, rule, rng, sweep0, n_sweeps, thin, satisfied, n0, fo
     gm = np.zeros(digits.size // TOP_BITS + _BANK, np.uint64)
     s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]
     odd = geometry[0][2] % 2 == 1
+    grouped = geometry[0][7] == 1
     for sweep in range(sweep0, sweep0 + n_sweeps):
-        ds, dn, s0, s1, s2, s3 = _sweep_words(
-            words, geometry, classes, bounds, digits, cm, gm, s0, s1, s2, s3
-        )
+        if grouped:
+            ds, dn, s0, s1, s2, s3 = _sweep_grouped(
+                words, geometry, classes, bounds, digits, cm, gm, s0, s1, s2, s3
+            )
+        else:
+            ds, dn, s0, s1, s2, s3 = _sweep_words(
+                words, geometry, classes, bounds, digits, cm, gm, s0, s1, s2, s3
+            )
         satisfied += ds
         n0 += dn
         if odd:

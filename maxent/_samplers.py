@@ -166,12 +166,12 @@ def _local_moves(
             rule = msc.flip_rule(z, jp, hp, chain.beta, probability)
             chain.work[key] = (rule.classes, rule.bounds, rule.digits, rule.class_thresholds)
         words = packing.words()
-        msc.pack(chain.states, packing.site_of, words)
+        msc.pack(chain.states, packing.site_word, packing.site_bit, words)
         chain.satisfied, chain.n0 = msc.sweeps(
             words, packing.geometry, chain.work[key], chain.rng, sweep0, n_sweeps, thin,
             chain.satisfied, chain.n0, _form(chain), out_e, out_n0,
         )  # fmt: skip
-        msc.unpack(words, packing.site_of, chain.states)
+        msc.unpack(words, packing.site_word, packing.site_bit, chain.states)
         return
     key += " one site"
     if key not in chain.work:
