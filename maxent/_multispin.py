@@ -7,26 +7,36 @@ the square, triangular and cubic lattices and the honeycomb lattice all do, on e
 side, odd or even; a general graph does not.  :func:`layout` finds the packing:
 
 - ``site_of[r, c]``: the site of row r, column c (rows are the lattice lines along the
-  column axis), ``n2`` columns;
-- the words: bit b of word w of plane p of row r, at ``(2 r + p) n_words + w``, holds
-  column ``2 (64 w + b) + p`` of row r (1 = state 0, spin up); on an odd side the last
-  column is kept apart, bit 0 of word ``2 rows n_words + r``;
+  column axis), ``n2`` columns, ``m = n2 // 2`` columns of each parity;
+- the words: column ``2 i + p`` of row r is in *plane* p (its parity), at position i;
+  on an odd side the last column is kept apart (the *extra* column, one bit a row);
+- long rows (m > 32) fill words on their own: bit b of word w of plane p of row r holds
+  position 64 w + b (:func:`_geometry`); short rows share words: the rows
+  r = g + j G (G = rows / k, j < k, k m <= 64) form group g, row j at bits j m to
+  j m + m - 1 of the word of each plane of the group (:func:`_group_rows`).  A group
+  qualifies when the neighbours of row g + j G are rows g2 + ((j + t) mod k) G for the
+  same g2, t and column shift for every j (true of the stride-G groups of the square,
+  triangular, honeycomb and cubic lattices when k divides the rows), so that a
+  neighbour word read and rotated by t rows lines up with the word updated, and when no
+  two rows of a group are bonded straight across;
 - every site of row r has its neighbour k in row ``row_neighbors[r, k]``, column +
-  ``row_shifts[r, k]`` (-1, 0 or +1).
+  ``row_shifts[r, k]`` (-1, 0 or +1).  :func:`_position` places every site.
 
-The sites of one word are never bonded to each other (same row, columns two apart), so a
-word is a block of independent single-site updates: each site, given its neighbours as
-they are now, flips with its own probability.  Sweeping words one after another (each
-site once per sweep, the extra column one site at a time) is a product of valid
-single-site kernels, the same Markov chain in distribution as visiting the sites one by
-one in that order.  Words are visited by colour of their (row, plane) pairs, so that
-consecutive words rarely depend on each other (for speed only).
+The sites of one word are never bonded to each other (same parity of column, rows of a
+group not bonded at the same column), so a word is a block of independent single-site
+updates: each site, given its neighbours as they are now, flips with its own
+probability.  Sweeping words one after another (each site once per sweep, the extra
+column one site at a time) is a product of valid single-site kernels, the same Markov
+chain in distribution as visiting the sites one by one in that order.  Words are visited
+by colour of their (group, plane) pairs, so that consecutive words rarely depend on each
+other (for speed only).  Which packing: the one with the fewest words to visit
+(:func:`_words_visited`).
 
 A site's move is decided by its class, (anti-aligned neighbours n, own spin s): its
 energy change is ``dE = -J_P (2 n - z) - h_P (1 - 2 s)`` in the Potts form, and its flip
 probability (Metropolis or heat bath) a 53-bit threshold.  The n of 64 sites are counted
 at once by bit-sliced adders; the classes of equal probability form groups, and the flips
-of the sites of up to four groups are drawn together by comparing 64 uniform numbers,
+of the sites of up to eight groups are drawn together by comparing 64 uniform numbers,
 one random word per binary digit, with each site's threshold, digit by digit from the
 most significant, until every site is decided (about 7 words for 64 sites).  Satisfied
 bonds and sites in state 0 are tallied by popcounts of the flipped bits.
