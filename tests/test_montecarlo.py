@@ -431,16 +431,22 @@ def test_sample_sweep_rejects_bad_input(temperatures, kwargs, match):
         maxent.sample_sweep(maxent.IsingModel((4, 4)), temperatures, n_sweeps=100, **kwargs)
 
 
-def test_sample_sweep_on_a_dask_cluster_equals_the_local_run():
+def test_sample_sweep_on_a_dask_cluster_equals_the_local_run(tmp_path):
     distributed = pytest.importorskip("distributed")
     model = maxent.IsingModel((6, 6))
     local = maxent.sample_sweep(model, [2.0, 2.5, 3.0], n_sweeps=500, seed=9)
     with warnings.catch_warnings():
         # another cluster on this machine may hold the dashboard's default port
         warnings.filterwarnings("ignore", message="Port .* is already in use")
+        # distributed warns when making its scratch directory takes over 1 s of wall
+        # time, which a loaded machine can make it take: a remark on the machine, not on
+        # the run, and with filterwarnings = error the cluster failed to start (seen once
+        # under load).  Its own directory spares it the shared /tmp/dask-scratch-space.
+        warnings.filterwarnings("ignore", message="Creating scratch directories is taking")
         cluster = distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-        )
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None,
+            local_directory=str(tmp_path),
+        )  # fmt: skip
     with cluster, distributed.Client(cluster):
         remote = maxent.sample_sweep(model, [2.0, 2.5, 3.0], n_sweeps=500, seed=9)
     xr.testing.assert_identical(local, remote)
