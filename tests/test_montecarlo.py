@@ -490,6 +490,7 @@ GROUPED = [
     (maxent.IsingModel(lattice.triangular(5, 12), coupling=0.8, field=-0.3), 1, 2.5),  # odd
     (maxent.IsingModel(lattice.honeycomb(3, 24), coupling=-1.0, field=0.3), 1, 1.2),
     (maxent.IsingModel(lattice.cubic(4, 2, 20), coupling=0.6, field=0.1), 2, 3.0),
+    (maxent.IsingModel(lattice.cubic(4, 2, 12), coupling=-0.5, field=0.2), 2, 2.0),
 ]
 
 
