@@ -100,7 +100,8 @@ class Layout:
     @property
     def lanes(self) -> float:
         """Sites per word visited, on average (see :func:`_words_visited`)."""
-        return self.site_of.size / _words_visited(*self.site_of.shape, self.rows_per_word)
+        rows, n2 = self.site_of.shape
+        return self.site_of.size / _words_visited(rows, n2, self.rows_per_word)
 
     def words(self) -> NDArray[np.uint64]:
         """A zeroed array of the packed words (planes, then the extra column)."""
@@ -352,7 +353,7 @@ def unpack(words, site_word, site_bit, states):
 @njit(cache=True, nogil=True, inline="always")
 def _count(x):
     """Set bits of a word, as an int64."""
-    return np.int64(popcount(x))
+    return np.int64(popcount(x))  # type: ignore[call-arg]  # an intrinsic: typed by numba
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -526,7 +527,8 @@ def _sweep_grouped(words, geometry, classes, bounds, digits, cm, gm, s0, s1, s2,
 def _sweep_extra(words, geometry, class_thresholds, s0, s1, s2, s3):
     """One pass over the extra column of an odd side, site by site; returns
     (d_satisfied, d_n0, s0, s1, s2, s3)."""
-    dims, edge, edge_bit, own, own_bit = geometry[0], *geometry[6:10]
+    dims, edge, edge_bit = geometry[0], geometry[6], geometry[7]
+    own, own_bit = geometry[8], geometry[9]
     rows, z = dims[0], dims[3]
     d_sat = 0
     d_n0 = 0

@@ -152,8 +152,8 @@ def heat_bath(
                 i = (counts[k] - counts[best] + z) * 3 + np.int64(k == 0) - np.int64(best == 0) + 1
                 weight[k] = weights[i]
                 total += weight[k]
-            u, s0, s1, s2, s3 = step_plus(s0, s1, s2, s3)
-            u = u * _UNIT * total
+            draw, s0, s1, s2, s3 = step_plus(s0, s1, s2, s3)
+            u = draw * _UNIT * total
             new = 0
             acc = weight[0]
             while acc <= u and new < q - 1:
