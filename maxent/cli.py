@@ -49,8 +49,7 @@ def _unit_scale(args: argparse.Namespace) -> bool:
     only then are the energies "in units of" it."""
     if "gap" not in MODELS[args.model][0]:
         return True
-    gap = args.gap if args.gap is not None else _DEFAULTS["gap"]
-    return float(gap) == 1.0
+    return args.gap is None or float(args.gap) == 1.0  # the default gap is 1
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -154,7 +154,7 @@ def _log_x(ax: Any, t: np.ndarray) -> None:
         lo, hi = float(pos.min()), float(pos.max())
         k = np.arange(np.ceil(np.log10(lo)), np.floor(np.log10(hi)) + 1.0)
         k = k[:: max(1, int(np.ceil(k.size / 5)))]
-        ax.xaxis.set_major_locator(ticker.FixedLocator(10.0**k))
+        ax.xaxis.set_major_locator(ticker.FixedLocator([float(10.0**v) for v in k]))
         ax.xaxis.set_minor_locator(ticker.NullLocator())
     elif pos.size and pos.max() / pos.min() < 100:
         ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
