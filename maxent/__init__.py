@@ -7,7 +7,8 @@ constraint :math:`\\lambda = \\beta = 1/k_B T` (``k_B = 1`` unless a unit system
 otherwise).
 
 The public names below are imported on first use (PEP 562), so ``import maxent`` is
-fast; ``from maxent import solve``, ``maxent.models`` and ``dir(maxent)`` work as usual.
+fast; ``from maxent import solve``, ``maxent.models``, every public submodule
+(``maxent.streaming``, ``maxent.fit_plots``, ...) and ``dir(maxent)`` work as usual.
 """
 
 from __future__ import annotations
@@ -132,19 +133,28 @@ __all__ = [
 ]
 
 
+def _submodules() -> frozenset[str]:
+    """Public submodules (``maxent.streaming``, ``maxent.lattice``, ...), found on disk."""
+    import pkgutil
+
+    return frozenset(m.name for m in pkgutil.iter_modules(__path__) if m.name[0] != "_")
+
+
 def __getattr__(name: str) -> Any:
-    """Import a public name on first access and cache it in the module (PEP 562)."""
-    try:
+    """Import a public name or submodule on first access and cache it (PEP 562)."""
+    if name in _LAZY:
         module = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'maxent' has no attribute {name!r}") from None
-    if module is None:
-        value: Any = importlib.import_module(f".{name}", __name__)
+        if module is None:
+            value: Any = importlib.import_module(f".{name}", __name__)
+        else:
+            value = getattr(importlib.import_module(f".{module}", __name__), name)
+    elif name in _submodules():  # documented as maxent.streaming, maxent.fit_plots, ...
+        value = importlib.import_module(f".{name}", __name__)
     else:
-        value = getattr(importlib.import_module(f".{module}", __name__), name)
+        raise AttributeError(f"module 'maxent' has no attribute {name!r}")
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | _submodules())

@@ -1,4 +1,4 @@
-"""Penalised least-squares solvers at one value of alpha, used by :func:`maxent.fit`.
+"""Penalised least-squares solvers at one alpha, one per penalty (for :func:`maxent.fit`).
 
 Every solver works in *whitened* units: ``kernel`` is :math:`\\tilde K = L^{-1} K` and
 ``data`` is :math:`\\tilde y = L^{-1} y` with :math:`C = L L^T` the data covariance, so
@@ -15,18 +15,18 @@ method (:func:`scipy.optimize.nnls` for the hard constraint).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.linalg
-import scipy.optimize
 from numpy.typing import NDArray
 from scipy.special import rel_entr
 
-from .errors import MaxEntError
+from .errors import InvalidInputError, MaxEntError
 
 __all__ = [
     "ElasticNetSolver",
@@ -58,7 +58,9 @@ class Point:
     state: Any = None  # warm start for the next alpha
 
 
-def _thin_svd(a: NDArray[np.float64]):
+def _thin_svd(
+    a: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     u, s, vt = np.linalg.svd(a, full_matrices=False)
     keep = s > _RCOND * (s[0] if s.size else 0.0)
     return u[:, keep], s[keep], vt[keep].T
@@ -85,7 +87,9 @@ def _phi(a: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.where(small, series, closed)
 
 
-def symmetric_from_factors(d, minus, plus=None) -> NDArray[np.float64]:
+def symmetric_from_factors(
+    d: NDArray[np.float64], minus: NDArray[np.float64], plus: NDArray[np.float64] | None = None
+) -> NDArray[np.float64]:
     """:math:`\\mathrm{diag}(d) - A A^T + B B^T` (A = ``minus``, B = ``plus``), symmetric."""
     cov = -(minus @ minus.T)
     if plus is not None and plus.shape[1]:
@@ -112,7 +116,7 @@ class Solver:
     continuation = False
     decades = 10
 
-    def __init__(self, kernel: NDArray[np.float64], data: NDArray[np.float64]):
+    def __init__(self, kernel: NDArray[np.float64], data: NDArray[np.float64]) -> None:
         self.kernel = kernel
         self.data = data
 
@@ -120,7 +124,9 @@ class Solver:
         r = self.kernel @ x - self.data
         return float(r @ r)
 
-    def covariance_factors(self, point: Point):
+    def covariance_factors(
+        self, point: Point
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
         return None
 
     def covariance(self, point: Point) -> NDArray[np.float64]:
@@ -152,7 +158,16 @@ class EntropySolver(Solver):
     continuation = True
     decades = 30
 
-    def __init__(self, kernel, data, weights, model, *, tol, max_iter):
+    def __init__(
+        self,
+        kernel: NDArray[np.float64],
+        data: NDArray[np.float64],
+        weights: NDArray[np.float64],
+        model: NDArray[np.float64],
+        *,
+        tol: float,
+        max_iter: int,
+    ) -> None:
         super().__init__(kernel, data)
         self.weights = weights
         self.model = model
@@ -166,7 +181,9 @@ class EntropySolver(Solver):
         self.u_svd, self.s, self.v = _thin_svd(self.kq)
         self.n_passes = 1
 
-    def _evaluate(self, u: NDArray[np.float64], alpha: float):
+    def _evaluate(
+        self, u: NDArray[np.float64], alpha: float
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], float, float, float]:
         # ln(q/M) is floored where q would leave the normal floating-point range (1e-290),
         # so that p stays positive in floating point too
         a = np.maximum(self.v @ u, self.log_floor)
@@ -182,7 +199,7 @@ class EntropySolver(Solver):
         st = self.s[:, None] * ((self.v.T * q) @ self.v) * self.s[None, :]
         return np.clip(np.linalg.eigvalsh(st), 0.0, None)
 
-    def solve(self, alpha: float, start=None) -> Point:
+    def solve(self, alpha: float, start: Any = None) -> Point:
         rank = self.s.size
         if np.isinf(alpha):
             return self._point(alpha, np.zeros(rank), True, 0)
@@ -259,7 +276,7 @@ class EntropySolver(Solver):
                 break
         return self._point(alpha, u, converged, n_iter)
 
-    def _point(self, alpha: float, u, converged: bool, n_iter: int) -> Point:
+    def _point(self, alpha: float, u: NDArray[np.float64], converged: bool, n_iter: int) -> Point:
         q, _, chi2, minus_s, obj = self._evaluate(u, 0.0 if np.isinf(alpha) else alpha)
         x = q / self.weights
         if np.isinf(alpha):
@@ -284,7 +301,7 @@ class EntropySolver(Solver):
         """:math:`-S(x; m)` (for an average of solutions)."""
         return float(np.sum(self.weights * (self.model - x + rel_entr(x, self.model))))
 
-    def covariance_factors(self, point: Point):
+    def covariance_factors(self, point: Point) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         r"""Inverse Hessian of Q in x, :math:`(\tilde K^T \tilde K + \alpha W/X)^{-1}`, factored.
 
         In the singular subspace (:math:`K' = U\Sigma V^T`, :math:`T = V^T Q V`,
@@ -302,7 +319,7 @@ class EntropySolver(Solver):
         lam, basis = np.linalg.eigh(sts)
         lam = np.clip(lam, 0.0, None)
         g = (self.v * x[:, None]) @ (self.s[:, None] * basis)
-        g *= 1.0 / np.sqrt(alpha * (alpha + lam))
+        g *= 1.0 / (np.sqrt(alpha) * np.sqrt(alpha + lam))  # no underflow of the product
         return x / (alpha * self.weights), g
 
 
@@ -312,13 +329,13 @@ class L2Solver(Solver):
     has_posterior = True
     decades = 30
 
-    def __init__(self, kernel, data):
+    def __init__(self, kernel: NDArray[np.float64], data: NDArray[np.float64]) -> None:
         super().__init__(kernel, data)
         self.u_svd, self.s, self.v = _thin_svd(kernel)
         self.uty = self.u_svd.T @ data
         self.lam = 0.5 * self.s**2  # eigenvalues of K^T K / 2, relative to alpha
 
-    def solve(self, alpha: float, start=None) -> Point:
+    def solve(self, alpha: float, start: Any = None) -> Point:
         n = self.kernel.shape[1]
         if np.isinf(alpha):
             x = np.zeros(n)
@@ -339,17 +356,19 @@ class L2Solver(Solver):
     def penalty_of(self, x: NDArray[np.float64]) -> float:
         return float(x @ x)
 
-    def covariance_factors(self, point: Point):
+    def covariance_factors(self, point: Point) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """:math:`(\\tilde K^T \\tilde K + 2\\alpha I)^{-1} = I/2\\alpha - G G^T`."""
         n = self.kernel.shape[1]
         if np.isinf(point.alpha):
             return np.zeros(n), np.zeros((n, 0))
         two_a = 2.0 * point.alpha
-        g = self.v * np.sqrt(self.s**2 / (two_a * (self.s**2 + two_a)))
+        g = self.v * (self.s / (np.sqrt(two_a) * np.sqrt(self.s**2 + two_a)))
         return np.full(n, 1.0 / two_a), g
 
 
-def _effective_parameters(kernel, x, ridge: float = 0.0) -> float:
+def _effective_parameters(
+    kernel: NDArray[np.float64], x: NDArray[np.float64], ridge: float = 0.0
+) -> float:
     """tr of the hat matrix on the active set: :math:`\\sum s^2/(s^2 + \\text{ridge})`."""
     active = x != 0
     if not np.any(active):
@@ -367,7 +386,15 @@ class ElasticNetSolver(Solver):
     problem divided by N with :math:`a = \alpha(2-\rho)/N`, :math:`r = \rho/(2-\rho)`.
     """
 
-    def __init__(self, kernel, data, *, l1_ratio, tol, max_iter):
+    def __init__(
+        self,
+        kernel: NDArray[np.float64],
+        data: NDArray[np.float64],
+        *,
+        l1_ratio: float,
+        tol: float,
+        max_iter: int,
+    ) -> None:
         super().__init__(kernel, data)
         try:
             import sklearn.linear_model  # noqa: F401
@@ -379,13 +406,13 @@ class ElasticNetSolver(Solver):
         self.l1_ratio = l1_ratio
         self.tol = tol
         self.max_iter = max_iter
-        self._path = None
+        self._path: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
 
     def sklearn_params(self, alpha: float) -> dict[str, float]:
         rho, n_data = self.l1_ratio, self.kernel.shape[0]
         return {"alpha": alpha * (2.0 - rho) / n_data, "l1_ratio": rho / (2.0 - rho)}
 
-    def solve(self, alpha: float, start=None) -> Point:
+    def solve(self, alpha: float, start: Any = None) -> Point:
         n = self.kernel.shape[1]
         rho = self.l1_ratio
         converged = True
@@ -416,7 +443,7 @@ class ElasticNetSolver(Solver):
             n = kt.shape[1]
             kt = np.vstack([kt, math.sqrt(2.0 * alpha * (1.0 - rho)) * np.eye(n)])
             y = np.concatenate([y, np.zeros(n)])
-        with warnings.catch_warnings():
+        with _sklearn_overflow(alpha), warnings.catch_warnings():
             warnings.simplefilter("ignore", SkConvergenceWarning)
             model = LassoLars(
                 alpha=alpha * rho / kt.shape[0],
@@ -434,7 +461,7 @@ class ElasticNetSolver(Solver):
         from sklearn.linear_model import lars_path
 
         if self._path is None:
-            with warnings.catch_warnings():
+            with _sklearn_overflow(alpha), warnings.catch_warnings():
                 warnings.simplefilter("ignore", SkConvergenceWarning)
                 alphas, _, coefs = lars_path(
                     self.kernel, self.data, method="lasso", max_iter=self.max_iter, eps=_EPS
@@ -460,7 +487,9 @@ class ElasticNetSolver(Solver):
         off = np.abs(grad[~active]) - alpha * rho
         return bool(np.all(on <= tol) and np.all(off <= tol))
 
-    def _coordinate_descent(self, alpha: float, start: NDArray[np.float64]):
+    def _coordinate_descent(
+        self, alpha: float, start: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], bool]:
         from sklearn.exceptions import ConvergenceWarning as SkConvergenceWarning
         from sklearn.linear_model import ElasticNet
 
@@ -476,7 +505,7 @@ class ElasticNetSolver(Solver):
             warm_start=True,
         )
         model.coef_ = np.array(start)
-        with warnings.catch_warnings(record=True) as caught:
+        with _sklearn_overflow(alpha), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", SkConvergenceWarning)
             model.fit(self.kernel, self.data)
         converged = not any(issubclass(w.category, SkConvergenceWarning) for w in caught)
@@ -517,7 +546,25 @@ class ElasticNetSolver(Solver):
         return self.alpha_max()
 
 
-def _ls_linear(mat, rhs, cost):
+@contextlib.contextmanager
+def _sklearn_overflow(alpha: float) -> Iterator[None]:
+    """scikit-learn's overflow (it keeps some of the path in single precision) as a maxent
+    error: the whitened problem is too large for it."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", category=RuntimeWarning, message="overflow")
+        try:
+            yield
+        except RuntimeWarning as exc:
+            raise InvalidInputError(
+                f"scikit-learn's lasso overflowed at alpha = {alpha:.3g} ({exc}): the kernel "
+                "and data in units of `sigma` are too large for it; express x in a unit "
+                "where K x is closer to the errors."
+            ) from None
+
+
+def _ls_linear(
+    mat: NDArray[np.float64], rhs: NDArray[np.float64], cost: NDArray[np.float64]
+) -> NDArray[np.float64]:
     r""":math:`\arg\min_z \tfrac12\|Mz - b\|^2 + c^T z` over the row space of M.
 
     With :math:`M = U S V^T` (thin): :math:`z = V S^{-1}(U^T b - S^{-1} V^T c)`, no normal
@@ -530,7 +577,9 @@ def _ls_linear(mat, rhs, cost):
     return vt.T @ ((u.T @ rhs - (vt @ cost) / s) / s)
 
 
-def _nnls_linear(mat, rhs, cost, *, max_iter: int):
+def _nnls_linear(
+    mat: NDArray[np.float64], rhs: NDArray[np.float64], cost: NDArray[np.float64], *, max_iter: int
+) -> tuple[NDArray[np.float64], bool]:
     r"""Lawson-Hanson active set for :math:`\min_{z \ge 0} \tfrac12\|Mz - b\|^2 + c^T z`.
 
     The classic NNLS algorithm (Lawson & Hanson 1974, ch. 23) with the linear term in the
@@ -543,7 +592,7 @@ def _nnls_linear(mat, rhs, cost, *, max_iter: int):
     scale = max(float(np.max(np.abs(mat.T @ rhs))), float(np.max(cost)), 1e-300)
     tol = 1e-12 * scale
 
-    def sub_solve(mask):
+    def sub_solve(mask: NDArray[np.bool_]) -> NDArray[np.float64]:
         out = np.zeros(n)
         out[mask] = _ls_linear(mat[:, mask], rhs, cost[mask])
         return out
@@ -581,14 +630,18 @@ class NonnegSolver(Solver):
 
     decades = 8
 
-    def __init__(self, kernel, data, *, max_iter):
+    def __init__(
+        self, kernel: NDArray[np.float64], data: NDArray[np.float64], *, max_iter: int
+    ) -> None:
         super().__init__(kernel, data)
         self.max_iter = max_iter
 
-    def solve(self, alpha: float, start=None) -> Point:
+    def solve(self, alpha: float, start: Any = None) -> Point:
         kt, y = self.kernel, self.data
         n = kt.shape[1]
         if np.isinf(alpha):
+            import scipy.optimize  # only the nonneg penalty needs it
+
             x, _ = scipy.optimize.nnls(kt, y, maxiter=max(self.max_iter, 3 * n))
             converged = True
         else:
