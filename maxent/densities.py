@@ -28,6 +28,7 @@ from ._batch_newton import BatchSpec, batch_density
 from ._density_fit import Axis, Fit, Problem, Rotated, fit, user_residual
 from ._density_input import BASES, Spec, read_support, read_targets, standard_axes, typical_sizes
 from ._density_result import DensityResult, Model, frozen
+from ._few_moments import solve_few
 from ._moment_bases import Basis, ExactMap, exact, noise_directions, starting_multipliers
 from ._quadrature import DEMap
 from ._realizability import check_batch, check_targets
@@ -194,6 +195,8 @@ def density(
     if spec.batch:
         return _solve_batch(spec, bounds, units, prior, tol_f)
     if spec.kind in BASES:
+        if prior is None and (few := solve_few(spec, bounds, units, tol_f)) is not None:
+            return few
         check_targets(spec, bounds, tol_f)
     return _solve_single(spec, bounds, units, prior, tol_f)
 
