@@ -32,6 +32,7 @@ from ._density_result import DensityResult, Model, frozen
 from ._moment_bases import (
     Basis,
     family_coefficients,
+    power_multipliers,
     standard_moments,
     starting_multipliers,
 )
@@ -623,11 +624,4 @@ def _user_multipliers(
     """The caller's multipliers and the constant they leave in the exponent."""
     if spec.kind != "power":
         return lam, np.zeros(lam.shape[0])
-    k = lam.shape[1]
-    coef = family_coefficients(std.family, k)
-    a = lam @ coef[1:]  # coefficients of z^j, (n, K + 1)
-    theta = np.zeros_like(a)
-    for j in range(k + 1):
-        for i in range(j + 1):
-            theta[:, i] += a[:, j] * math.comb(j, i) * (-std.shift) ** (j - i) / std.stretch**j
-    return theta[:, 1:], theta[:, 0]
+    return power_multipliers(lam, std.family, std.shift, std.stretch)

@@ -32,6 +32,7 @@ from ._moment_bases import (
     Basis,
     evaluate_family,
     family_coefficients,
+    power_multipliers,
     standard_moments,
     starting_multipliers,
 )
@@ -224,14 +225,8 @@ def _result(
 def _user_multipliers(
     spec: Spec, family: str, lam: NDArray[np.float64], centre: float, half: float
 ) -> tuple[NDArray[np.float64], float]:
-    r"""The caller's multipliers and the constant they leave in the exponent: for power
-    moments, :math:`\sum_k \lambda_k \psi_k(z) = \theta_0 + \sum_k \theta_k x^k`."""
+    r"""The caller's multipliers and the constant they leave in the exponent."""
     if spec.kind != "power":
         return lam.copy(), 0.0
-    k = lam.size
-    a = lam @ family_coefficients(family, k)[1:]  # coefficients of z^j
-    theta = np.zeros(k + 1)
-    for j in range(k + 1):
-        for i in range(j + 1):
-            theta[i] += a[j] * math.comb(j, i) * (-centre) ** (j - i) / half**j
-    return theta[1:], float(theta[0])
+    theta, offset = power_multipliers(lam[None, :], family, np.array([centre]), np.array([half]))
+    return theta[0], float(offset[0])
