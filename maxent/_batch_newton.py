@@ -45,6 +45,7 @@ __all__ = ["BatchSpec", "Newton", "batch_density", "newton"]
 _MAX_ITER = 40
 _NEGLIGIBLE = 40.0  # a node whose share of every moment is below e^-40 is left out
 _MAX_LEVEL = 10
+_MAX_GAUSS_REACH = 1024.0  # in the standard variable (mean or spread units)
 _BLOCK = 2048  # problems per block (a block's arrays stay near the cache)
 
 
@@ -267,6 +268,8 @@ def _solve_rows(
     level = 0 if _gauss(spec) else max(2, math.ceil(math.log2((k + 16) / 4)))
     reach = _start_reach(spec, std)
     max_reach = float(min(1e30, max(600.0, 10.0 ** (150.0 / k))))
+    if _gauss(spec):  # Gauss rules grow with their reach: a standardised density that
+        max_reach = min(max_reach, _MAX_GAUSS_REACH)  # has not decayed by then never does
     tol_s = 0.05 * spec.tol
     parts: list[_Part] = []
     todo = rows

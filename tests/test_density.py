@@ -386,6 +386,14 @@ def test_a_batch_names_the_problem_no_density_has() -> None:
         maxent.density(targets, support=(0, 1))
 
 
+def test_a_batch_on_the_half_line_names_the_problem_whose_density_never_decays() -> None:
+    # a coefficient of variation above 1 from two moments: realizable, but the entropy's
+    # supremum is not attained (Dowson & Wragg); the rule stops reaching out (no hang)
+    targets = np.array([[1.0, 1.5], [1.0, 2.5]])
+    with pytest.raises(InfeasibleTargetsError, match=r"`targets\[1\]`.*does not decay"):
+        maxent.density(targets, support=(0, np.inf))
+
+
 def test_non_convergence_warns() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
