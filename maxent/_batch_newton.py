@@ -32,9 +32,11 @@ from ._density_result import DensityResult, Model, frozen
 from ._moment_bases import (
     Basis,
     family_coefficients,
+    power_multipliers,
     standard_moments,
     starting_multipliers,
 )
+from ._parallel import ThreadExecutor
 from ._quadrature import DEMap, de_nodes, gauss_legendre
 from .errors import ConvergenceWarning, InfeasibleTargetsError, InvalidInputError
 
@@ -43,6 +45,8 @@ __all__ = ["BatchSpec", "Newton", "batch_density", "newton"]
 _MAX_ITER = 40
 _NEGLIGIBLE = 40.0  # a node whose share of every moment is below e^-40 is left out
 _MAX_LEVEL = 10
+_MAX_GAUSS_REACH = 1024.0  # in the standard variable (mean or spread units)
+_BLOCK = 2048  # problems per block (a block's arrays stay near the cache)
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,7 @@ def newton(
         lam[active] = new
         steps[active] += 1
         active = active[moved]  # a problem whose dual no step lowers is as good as it gets
-        value, log_z, p = (t[moved] for t in trial)
+        value, log_z, p = trial if moved.all() else (t[moved] for t in trial)
         log_z_out[active], p_out[active] = log_z, p
         if active.size == 0:
             break
@@ -136,12 +140,15 @@ def _dual(
     lam: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Each problem's dual value, log Z and probabilities on the nodes."""
-    a = log_weights - lam @ features.T
-    top = np.max(a, axis=1, keepdims=True)
-    p = np.exp(a - top)
+    p = lam @ features.T
+    np.subtract(log_weights, p, out=p)
+    top = np.max(p, axis=1, keepdims=True)
+    np.subtract(p, top, out=p)
+    np.exp(p, out=p)
     total = p.sum(axis=1, keepdims=True)
     log_z = (np.log(total) + top)[:, 0]
-    return log_z + np.sum(lam * targets, axis=1), log_z, p / total
+    p /= total
+    return log_z + np.sum(lam * targets, axis=1), log_z, p
 
 
 def _solve(hess: NDArray[np.float64], rhs: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -186,6 +193,8 @@ def _backtrack(
         rounding = 4e-16 * np.abs(value[pending])
         limit = value[pending] + np.maximum(1e-4 * alpha[pending] * slope[pending], rounding)
         good = np.isfinite(trial) & (trial <= limit)
+        if pending.size == lam.shape[0] and np.all(good):  # the full step, for every one
+            return new, np.ones(lam.shape[0], dtype=bool), (trial, log_z, p)
         accepted = pending[good]
         out_value[accepted], out_log_z[accepted], out_p[accepted] = (
             trial[good],
@@ -223,25 +232,52 @@ class _Part:
 def batch_density(spec: BatchSpec) -> DensityResult:
     """Solve every row of ``spec.targets``; one DensityResult with a leading problem axis.
 
-    All problems start on the coarsest rule; those whose moments still move by more than
-    ``tol / 2`` on the next rule carry on to it, the others are done (on the rule where
-    they met that test; the move is their ``quadrature_error``).
+    The rows are solved in blocks of ``_BLOCK`` problems, in worker threads when maxent
+    may use several (:func:`maxent._parallel.worker_count`; BLAS single-threaded
+    meanwhile); each block's problems all start on the coarsest rule, and those whose
+    moments still move by more than ``tol / 2`` on the next rule carry on to it, the
+    others are done (on the rule where they met that test; the move is their
+    ``quadrature_error``).
     """
     std = _standardise(spec)
     n, k = spec.targets.shape
     feats = Basis((std.family,), (0.0,), (1.0,), tuple((i,) for i in range(1, k + 1)))
+    lam = std.initial.copy()  # each block writes only its own rows
+    blocks = np.array_split(np.arange(n), max(1, round(n / _BLOCK)))
+    parts: list[_Part] = ThreadExecutor().reduce(
+        _solve_block, (spec, std, feats, lam), blocks, _concatenate
+    )
+    return _result(spec, std, feats, lam, parts)
+
+
+def _solve_block(job: tuple[Any, ...], rows: NDArray[np.intp]) -> list[_Part]:
+    spec, std, feats, lam = job
+    return _solve_rows(spec, std, feats, lam, rows)
+
+
+def _concatenate(job: Any, lists: list[list[_Part]]) -> list[_Part]:
+    return [part for sub in lists for part in sub]
+
+
+def _solve_rows(
+    spec: BatchSpec, std: _Standard, feats: Basis, lam: NDArray[np.float64], rows: NDArray[np.intp]
+) -> list[_Part]:
+    """The problems ``rows``, on rules refined until their quadrature error is below
+    ``tol / 2``; updates ``lam[rows]``."""
+    k = spec.targets.shape[1]
     level = 0 if _gauss(spec) else max(2, math.ceil(math.log2((k + 16) / 4)))
     reach = _start_reach(spec, std)
     max_reach = float(min(1e30, max(600.0, 10.0 ** (150.0 / k))))
-    lam = std.initial.copy()
+    if _gauss(spec):  # Gauss rules grow with their reach: a standardised density that
+        max_reach = min(max_reach, _MAX_GAUSS_REACH)  # has not decayed by then never does
     tol_s = 0.05 * spec.tol
     parts: list[_Part] = []
-    todo = np.arange(n)
+    todo = rows
     while todo.size:
         z, lw = _rule(spec, std, level, reach, todo)
         f = feats.evaluate((z,))
-        if todo.size == n:  # the first rule: of the Gaussian and the reference, the better
-            lam = _better_start(f, lw, std, lam)
+        if todo.size == rows.size:  # the first rule: of the Gaussian and the reference, the better
+            lam[todo] = _better_start(f, lw, std, todo, lam[todo])
         sol = newton(f, lw, std.targets[todo], lam[todo], tol_s)
         lam[todo], done = sol.multipliers, sol.done
         lam[todo[~done]] = std.initial[todo[~done]]  # too coarse a rule: afresh on the next
@@ -269,20 +305,25 @@ def batch_density(spec: BatchSpec) -> DensityResult:
         if _gauss(spec):
             reach = min(reach, max(1.25 * extent, 4.0))
         todo, level = todo[~ok], level + 1
-    return _result(spec, std, feats, lam, parts)
+    return parts
 
 
 def _better_start(
-    f: NDArray[np.float64], lw: NDArray[np.float64], std: _Standard, lam: NDArray[np.float64]
+    f: NDArray[np.float64],
+    lw: NDArray[np.float64],
+    std: _Standard,
+    rows: NDArray[np.intp],
+    lam: NDArray[np.float64],
 ) -> NDArray[np.float64]:
-    """Per problem, the start with the lower dual: ``lam`` (a Gaussian with the problem's
-    mean and variance) or the reference density (uniform; e^{-y} on a half-line)."""
+    """Per problem of ``rows``, the start with the lower dual: ``lam`` (a Gaussian with
+    the problem's mean and variance) or the reference density (uniform; e^{-y} on a
+    half-line)."""
     reference = np.zeros(lam.shape[1])
     if std.family == "laguerre":
         reference[0] = -1.0
     ref = np.broadcast_to(reference, lam.shape)
-    mine, _, _ = _dual(f, lw, std.targets, lam)
-    theirs, _, _ = _dual(f, lw, std.targets, ref)
+    mine, _, _ = _dual(f, lw, std.targets[rows], lam)
+    theirs, _, _ = _dual(f, lw, std.targets[rows], ref)
     return np.where((theirs < mine)[:, None] | ~np.isfinite(mine)[:, None], ref, lam)
 
 
@@ -444,9 +485,8 @@ def _moved(
     """Per problem: how far the (standard-basis) moments and log Z move from the coarse
     rule's solution to the finer rule, the moments relative to ``max(1, |target|)``."""
     lw2, f2 = fine
-    a = lw2 - lam @ f2.T
-    log_z = _logsumexp(a)
-    m2 = np.exp(a - log_z[:, None]) @ f2
+    _, log_z, p2 = _dual(f2, lw2, np.zeros_like(lam), lam)
+    m2 = p2 @ f2
     moved = np.max(np.abs(m2 - coarse.p @ f) / np.maximum(1.0, np.abs(targets)), axis=1)
     return np.maximum(moved, np.abs(log_z - coarse.log_z))
 
@@ -551,7 +591,7 @@ def _result(
         frozen(status),
         message,
         spec.tol,
-        int(sum(part.z.size for part in parts)),
+        int(sum({part.level: part.z.size for part in parts}.values())),  # each rule once
         (spec.unit,),
         model,
     )
@@ -587,17 +627,4 @@ def _user_multipliers(
     """The caller's multipliers and the constant they leave in the exponent."""
     if spec.kind != "power":
         return lam, np.zeros(lam.shape[0])
-    k = lam.shape[1]
-    coef = family_coefficients(std.family, k)
-    a = lam @ coef[1:]  # coefficients of z^j, (n, K + 1)
-    theta = np.zeros_like(a)
-    for j in range(k + 1):
-        for i in range(j + 1):
-            theta[:, i] += a[:, j] * math.comb(j, i) * (-std.shift) ** (j - i) / std.stretch**j
-    return theta[:, 1:], theta[:, 0]
-
-
-def _logsumexp(a: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Row-wise log-sum-exp (the rows' maxima are finite here)."""
-    top = np.max(a, axis=1)
-    return np.log(np.sum(np.exp(a - top[:, None]), axis=1)) + top
+    return power_multipliers(lam, std.family, std.shift, std.stretch)

@@ -25,6 +25,7 @@ from .errors import InvalidInputError
 __all__ = [
     "as_float_array",
     "integer",
+    "is_int",
     "real_number",
     "boolean",
     "text",
@@ -251,6 +252,18 @@ def integer(
         limit = "" if bounded and minimum is not None else f" up to {maximum}"
         raise InvalidInputError(f"`{name}` must be {kind}{limit}; got {got}.")
     return k
+
+
+def is_int(value: Any) -> bool:
+    """Whether ``value`` is a Python or numpy integer (bool is not), for arguments whose
+    meaning depends on it (a bare int where a shape tuple is wanted).
+
+    Examples
+    --------
+    >>> is_int(np.int64(3)), is_int(True), is_int(3.0)
+    (True, False, False)
+    """
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def boolean(value: Any, name: str) -> bool:

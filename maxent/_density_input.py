@@ -87,6 +87,20 @@ def read_support(support: Any) -> tuple[tuple[tuple[float, float], ...], tuple[s
     return tuple((lo, hi) for lo, hi, _ in read), tuple(u for _, _, u in read)
 
 
+def _no_guessed_unit(items: list[Any], name: str) -> None:
+    """Refuse a pair that gives one end a unit and the other a plain number other than 0
+    or an infinity (the only numbers that mean the same in every unit)."""
+    for i, v in enumerate(items):
+        if is_quantity(v):
+            continue
+        x = _checks.real_number(v, f"{name}[{i}]", allow_inf=True)
+        if x != 0.0 and not math.isinf(x):  # type: ignore[arg-type]
+            raise InvalidInputError(
+                f"`{name}` mixes a quantity and a plain number (`{name}[{i}]` = {x!r} has no "
+                "unit); give both ends a unit, or neither (0 and inf may go without one)."
+            )
+
+
 def _read_interval(pair: Any, name: str) -> tuple[float, float, str]:
     """One ``(lower, upper)`` pair, converted to the unit of its first quantity."""
     if is_quantity(pair):
@@ -112,6 +126,8 @@ def _read_interval(pair: Any, name: str) -> tuple[float, float, str]:
             (str(getattr(v, "units", getattr(v, "unit", "1"))) for v in items if is_quantity(v)),
             "1",
         )
+        if unit != "1":
+            _no_guessed_unit(items, name)
         ends = [float(to_unit(v, unit, name)) if is_quantity(v) else v for v in items]
     lo = _checks.real_number(ends[0], f"{name}[0]", allow_inf=True)
     hi = _checks.real_number(ends[1], f"{name}[1]", allow_inf=True)

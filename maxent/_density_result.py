@@ -217,7 +217,8 @@ class DensityResult:
     tol : float
         The tolerance asked for.
     n_nodes : int
-        Quadrature nodes of the final rule.
+        Quadrature nodes of the final rule (in a batch, summed over the rules the
+        problems finished on, one per refinement level).
     units : tuple of str
         Unit of each coordinate (``"1"`` when the support has none); ``pdf`` is per
         unit of each.

@@ -40,6 +40,7 @@ __all__ = [
     "exact",
     "family_coefficients",
     "noise_directions",
+    "power_multipliers",
     "standard_moments",
     "starting_multipliers",
 ]
@@ -324,3 +325,19 @@ def standard_moments(
             out[:, j] += math.comb(j, i) * mu[:, i] * (-shift) ** (j - i)
         out[:, j] /= stretch**j
     return out
+
+
+def power_multipliers(
+    lam: NDArray[np.float64], family: str, shift: NDArray[np.float64], stretch: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    r"""Per problem (rows of ``lam``), the coefficients of the powers of x in the exponent:
+    :math:`\sum_k \lambda_k \psi_k(z) = \theta_0 + \sum_k \theta_k x^k` for
+    :math:`z = (x - \mathrm{shift})/\mathrm{stretch}`, in double precision (for the few
+    moments of the batch and small paths); returns :math:`(\theta_{1..K}, \theta_0)`."""
+    k = lam.shape[1]
+    a = lam @ family_coefficients(family, k)[1:]  # coefficients of z^j, (n, K + 1)
+    theta = np.zeros_like(a)
+    for j in range(k + 1):
+        for i in range(j + 1):
+            theta[:, i] += a[:, j] * math.comb(j, i) * (-shift) ** (j - i) / stretch**j
+    return theta[:, 1:], theta[:, 0]

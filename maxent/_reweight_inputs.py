@@ -21,7 +21,7 @@ from ._alpha_rules import ALPHA_RULES
 from ._checks import as_float_array, check_finite, check_positive, real_number
 from ._reweight_fit import Data, Model
 from ._reweight_theta import THETA_RULES
-from ._units import convert, is_quantity, split_quantity
+from ._units import convert, is_quantity, read_dimensioned, split_quantity
 from .errors import InvalidInputError
 
 __all__ = [
@@ -75,12 +75,12 @@ def strip_units(
     names = None
     if _is_data_array(calc):
         calc, names = _from_data_array(calc)
-    calc, unit = split_quantity(calc, "calc") if is_quantity(calc) else (calc, None)
+    calc, unit = read_dimensioned(calc, "calc")
     out = []
     for name, value in (("targets", targets), ("sigma", sigma)):
         if _is_data_array(value):
             value = value.data
-        mag, vunit = split_quantity(value, name)
+        mag, vunit = read_dimensioned(value, name)
         if (unit is None) != (vunit is None):
             have, lack = (name, "calc") if unit is None else ("calc", name)
             raise InvalidInputError(

@@ -43,6 +43,7 @@ __all__ = [
     "resolve_units",
     "short_unit",
     "split_quantity",
+    "read_dimensioned",
 ]
 
 # The exact SI values (2019): J/K, J s, m/s, C, 1/mol (scipy.constants has the same numbers;
@@ -309,6 +310,15 @@ def read_quantity(value: Any, name: str) -> tuple[Any, str | None]:
 
 #: the name of :func:`read_quantity` in earlier code (reweighting reads quantities with it)
 split_quantity = read_quantity
+
+
+def read_dimensioned(value: Any, name: str) -> tuple[Any, str | None]:
+    """:func:`read_quantity`, with a dimensionless quantity read as the plain number it
+    stands for (``5 %`` -> ``(0.05, None)``): only a unit with a dimension is returned."""
+    mag, unit = read_quantity(value, name)
+    if unit is None or (unit not in _NO_UNIT and not _pint_unit(unit, name).dimensionless):
+        return mag, unit
+    return _dimensionless(mag, unit, name, ""), None
 
 
 def plain_magnitude(value: Any, name: str) -> Any:

@@ -44,6 +44,14 @@ _DEFAULTS = {"L": 4, "N": 10, "gap": 1.0, "element": "Fe"}
 _MAX_TABLE = 5_000_000
 
 
+def _unit_scale(args: argparse.Namespace) -> bool:
+    """Whether the model's energy scale (its symbol on the axes) is 1 in the energy unit:
+    only then are the energies "in units of" it."""
+    if "gap" not in MODELS[args.model][0]:
+        return True
+    return args.gap is None or float(args.gap) == 1.0  # the default gap is 1
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="maxent-sweep",
@@ -358,7 +366,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         table = temperatures.size * levels.n_levels <= _MAX_TABLE
         ds = temperature_sweep(levels, temperatures, units=args.units, probability=table)
         ds.attrs["command"] = "maxent-sweep " + " ".join(sys.argv[1:] if argv is None else argv)
-        if args.levels is None and MODELS[args.model][1]:
+        if args.levels is None and MODELS[args.model][1] and _unit_scale(args):
             ds.attrs["energy_scale"] = MODELS[args.model][1]
         fig = plot_sweep(ds, populations=table)
         try:

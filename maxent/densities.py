@@ -28,6 +28,7 @@ from ._batch_newton import BatchSpec, batch_density
 from ._density_fit import Axis, Fit, Problem, Rotated, fit, user_residual
 from ._density_input import BASES, Spec, read_support, read_targets, standard_axes, typical_sizes
 from ._density_result import DensityResult, Model, frozen
+from ._few_moments import solve_few
 from ._moment_bases import Basis, ExactMap, exact, noise_directions, starting_multipliers
 from ._quadrature import DEMap
 from ._realizability import check_batch, check_targets
@@ -149,12 +150,21 @@ def density(
     more than about eight power moments there, the rules may not resolve the density and
     an InfeasibleTargetsError says that no density was found.
 
+    *Few moments.*  One problem with at most eight moments on an interval and no prior
+    first goes through a lean Newton method in the Chebyshev (or Legendre) basis on
+    Gauss-Legendre rules (converting power moments in double precision, refining the
+    rule until the quadrature error is below ``tol / 2``); a density found there has
+    the moments, so they are realizable.  When it misses the tolerance, the general
+    path above (with its realizability tests) takes over.
+
     *Batches* (``targets`` of shape ``(n_problems, K)``, power, Chebyshev or Legendre
     moments in 1-D) use one Gauss-Legendre rule in a standardised variable for all
     problems (on an infinite support out to where every density has fallen below
     :math:`e^{-40}` of its peak, checked) and a vectorised Newton method, refining the
     rule only for the problems that need it, converting moments in double precision:
-    meant for the few moments of moment closures and per-cell problems.
+    meant for the few moments of moment closures and per-cell problems.  The problems
+    are solved in blocks of 2048, in worker threads when maxent may use several
+    (``MAXENT_NUM_THREADS``; BLAS single-threaded meanwhile).
 
     References
     ----------
@@ -194,6 +204,8 @@ def density(
     if spec.batch:
         return _solve_batch(spec, bounds, units, prior, tol_f)
     if spec.kind in BASES:
+        if prior is None and (few := solve_few(spec, bounds, units, tol_f)) is not None:
+            return few
         check_targets(spec, bounds, tol_f)
     return _solve_single(spec, bounds, units, prior, tol_f)
 

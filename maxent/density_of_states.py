@@ -281,12 +281,9 @@ def wang_landau(
             f"(energy bins = unsatisfied bonds); got field {model.field!r}, coupling "
             f"{model.coupling!r}."
         )
-    ln_f_final = float(real_number(ln_f_final, "ln_f_final"))  # type: ignore[arg-type]
-    if not 0 < ln_f_final < 1:
-        raise InvalidInputError(f"`ln_f_final` must be in (0, 1); got {ln_f_final!r}.")
-    flatness = float(real_number(flatness, "flatness"))  # type: ignore[arg-type]
-    if not 0 < flatness < 1:
-        raise InvalidInputError(f"`flatness` must be in (0, 1); got {flatness!r}.")
+    unit_interval = {"minimum": 0.0, "strict": True, "maximum": 1.0, "strict_maximum": True}
+    ln_f_final = float(real_number(ln_f_final, "ln_f_final", **unit_interval))  # type: ignore[arg-type]
+    flatness = float(real_number(flatness, "flatness", **unit_interval))  # type: ignore[arg-type]
     if sweeps_per_check is None:
         sweeps_per_check = max(10, -(-100_000 // model.n_sites))
     for name, value in (

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._checks import dimensionless_real, integer
+from ._checks import dimensionless_real, integer, is_int
 from .errors import InvalidInputError
 from .geometry import Lattice, chain, cubic, graph, honeycomb, hypercubic, square, triangular
 
@@ -78,7 +78,7 @@ def as_lattice(value: object) -> Lattice:
     """
     if isinstance(value, Lattice):
         return value
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+    if is_int(value):
         raise InvalidInputError(
             f"`lattice` must be a geometry (maxent.lattice.square(L), chain(N), ...) or a "
             f"shape tuple; got the int {value!r}, which could mean a ring or a square: write "
@@ -342,10 +342,7 @@ class PottsModel(_SpinModel):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        q = self.q
-        if isinstance(q, bool) or not isinstance(q, (int, np.integer)):
-            raise InvalidInputError(f"`q` must be an int in [2, 127]; got {q!r}.")
-        object.__setattr__(self, "q", integer(q, "q", minimum=2, maximum=127))
+        object.__setattr__(self, "q", integer(self.q, "q", minimum=2, maximum=127))
 
     @property
     def ground_energy(self) -> float:

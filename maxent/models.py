@@ -26,6 +26,7 @@ from ._units import (
     is_temperature,
     joule_per,
     magnitude,
+    read_dimensioned,
     read_quantity,
     resolve_units,
 )
@@ -573,9 +574,9 @@ def _debye_inputs(
     temperatures: ArrayLike, debye_temperature: object
 ) -> tuple[NDArray[np.float64], float, str]:
     """T and Theta_D as numbers (kelvin if they carry units) and the energy unit."""
-    units = [
-        read_quantity(temperatures, "temperatures")[1],
-        read_quantity(debye_temperature, "debye_temperature")[1],
+    units = [  # a dimensionless quantity is a number
+        read_dimensioned(temperatures, "temperatures")[1],
+        read_dimensioned(debye_temperature, "debye_temperature")[1],
     ]
     if all(u is None for u in units):
         eu, us = "1", None

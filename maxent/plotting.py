@@ -143,9 +143,20 @@ def _log_x(ax: Any, t: np.ndarray) -> None:
     """Log temperature axis; under two decades, ticks at 1, 2, 5 x 10^k in plain numbers."""
     from matplotlib import ticker
 
-    ax.set_xscale("log")
     pos = t[np.isfinite(t) & (t > 0)]
-    if pos.size and pos.max() / pos.min() < 100:
+    extreme = bool(pos.size) and (pos.max() > 1e300 or pos.min() < 1e-300)
+    if extreme:  # no margins: they would reach past the float range (1e309 = inf)
+        ax.set_xmargin(0.0)
+        ax.set_xlim(float(pos.min()), float(pos.max()))
+    ax.set_xscale("log")
+    if extreme:
+        # ticks only at decades inside the data (the log locators step a decade beyond)
+        lo, hi = float(pos.min()), float(pos.max())
+        k = np.arange(np.ceil(np.log10(lo)), np.floor(np.log10(hi)) + 1.0)
+        k = k[:: max(1, int(np.ceil(k.size / 5)))]
+        ax.xaxis.set_major_locator(ticker.FixedLocator([float(10.0**v) for v in k]))
+        ax.xaxis.set_minor_locator(ticker.NullLocator())
+    elif pos.size and pos.max() / pos.min() < 100:
         ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
         ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
         ax.xaxis.set_minor_formatter(ticker.NullFormatter())
@@ -215,7 +226,9 @@ def plot_populations(ds: xr.Dataset, *, ax: Axes | None = None, floor: float = 1
         x = np.log(t) if log else t
         mid = 0.5 * (x[1:] + x[:-1])
         x_edges = np.concatenate([[x[0] - (mid[0] - x[0])], mid, [x[-1] + (x[-1] - mid[-1])]])
-        x_edges = np.exp(x_edges) if log else x_edges
+        if log:  # the outer edges stay inside the float range (T near 1e308 or 1e-308)
+            fl = np.finfo(np.float64)
+            x_edges = np.exp(np.clip(x_edges, np.log(fl.tiny), np.log(fl.max)))
     else:
         x_edges = np.array([t[0] * 0.9, t[0] * 1.1]) if t.size else np.array([0.0, 1.0])
     mesh = ax.pcolormesh(

@@ -22,11 +22,12 @@ A. Gelman et al., Bayesian Data Analysis, 3rd ed., section 11.4 (split R-hat).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._checks import as_float_array, check_finite
+from ._checks import as_float_array, check_finite, integer
 from .errors import InvalidInputError
 
 __all__ = [
@@ -168,8 +169,7 @@ def jackknife(
     n = arrays[0].size
     if any(a.size != n for a in arrays):
         raise InvalidInputError("the `series` given to jackknife must have equal lengths.")
-    if not 2 <= n_blocks <= n:
-        raise InvalidInputError(f"`n_blocks` must be in [2, {n}]; got {n_blocks}.")
+    n_blocks = cast(int, integer(n_blocks, "n_blocks", minimum=2, maximum=n))
     edges = np.linspace(0, n, n_blocks + 1).astype(int)
     full = float(estimator(*arrays))
     partial = np.empty(n_blocks)

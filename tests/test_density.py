@@ -236,6 +236,30 @@ def test_moments_just_beyond_a_hankel_boundary_are_refused(
         maxent.density(beyond[1:], support=(0, 1))
 
 
+@pytest.mark.parametrize("law", [stats.beta(0.5, 0.5), stats.beta(3, 9), stats.beta(2, 2)])
+def test_few_moments_on_an_interval_agree_with_quad_and_the_general_path(law) -> None:
+    """A few moments on an interval take a lean Newton path; its density must have the
+    moments under scipy's adaptive quadrature and equal the general path's (a prior of
+    one sends the same problem through maxent.solve on double-exponential nodes)."""
+    targets = np.array([law.expect(lambda x, j=j: (2 * x) ** j) for j in range(1, 5)])
+    d = maxent.density(targets, support=(0, 2))
+    general = maxent.density(targets, support=(0, 2), prior=lambda x: np.ones_like(x))
+    assert d.converged and general.converged, (d.message, general.message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", integrate.IntegrationWarning)
+        by_quad = [
+            integrate.quad(lambda x, j=j: x**j * d.pdf(x), 0, 2, epsabs=0, epsrel=1e-13)[0]
+            for j in range(5)
+        ]
+        below = integrate.quad(d.pdf, 0, 0.7, epsabs=0, epsrel=1e-13)[0]
+    np.testing.assert_allclose(by_quad, np.r_[1.0, targets], rtol=1e-9)
+    assert float(d.cdf(0.7)) == pytest.approx(below, rel=1e-9)
+    np.testing.assert_allclose(d.multipliers, general.multipliers, rtol=1e-7)
+    assert d.log_Z == pytest.approx(general.log_Z, rel=1e-8, abs=1e-8)
+    x = np.linspace(0.05, 1.95, 39)
+    np.testing.assert_allclose(d.pdf(x), general.pdf(x), rtol=1e-8)
+
+
 # -- input errors --------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("kwargs", "match"),
@@ -360,6 +384,14 @@ def test_a_batch_names_the_problem_no_density_has() -> None:
     targets = np.array([[0.5, 0.3], [0.5, 0.2], [0.4, 0.2]])
     with pytest.raises(InfeasibleTargetsError, match=r"problem 1: `targets\[1\]`"):
         maxent.density(targets, support=(0, 1))
+
+
+def test_a_batch_on_the_half_line_names_the_problem_whose_density_never_decays() -> None:
+    # a coefficient of variation above 1 from two moments: realizable, but the entropy's
+    # supremum is not attained (Dowson & Wragg); the rule stops reaching out (no hang)
+    targets = np.array([[1.0, 1.5], [1.0, 2.5]])
+    with pytest.raises(InfeasibleTargetsError, match=r"`targets\[1\]`.*does not decay"):
+        maxent.density(targets, support=(0, np.inf))
 
 
 def test_non_convergence_warns() -> None:

@@ -81,8 +81,8 @@ def _call(thunk: Callable[[], object]) -> tuple[object, BaseException | None]:
         try:
             return thunk(), None
         except BaseException as exc:  # noqa: BLE001 - classified by the judges
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                raise
+            if isinstance(exc, (KeyboardInterrupt, SystemExit, TimeoutError)):
+                raise  # (TimeoutError: the campaign's alarm, a hang)
             return None, exc
 
 
@@ -101,6 +101,71 @@ _E = np.array([0.0, 1.0, 2.5, 4.0])
 
 def _levels_mev():
     return maxent.EnergyLevels(_E, unit="meV")
+
+
+_SPINS = maxent.IsingModel((2, 2))
+
+
+def _quiet(thunk: Callable[[], object]) -> object:
+    """``thunk()`` with short chains' ConvergenceWarning ignored (the same for the
+    quantity and the plain number: the two runs are compared, not judged)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", maxent.ConvergenceWarning)
+        return thunk()
+
+
+def _sampled(run: Callable[..., object], temperatures: object) -> object:
+    ds = _quiet(lambda: run(_SPINS, temperatures, n_sweeps=20, seed=3))
+    return ds["energy" if "energy" in ds else "internal_energy"].values  # type: ignore[index]
+
+
+def _in_metres(v: object) -> object:
+    """A plain support in metres (the reference call), a quantity as given."""
+    if isinstance(v, (list, tuple)) and v and hasattr(v[0], "units"):
+        return v
+    return v if hasattr(v, "units") else _ureg().Quantity(np.asarray(v, dtype=float), "m")
+
+
+def _has_unit(v: object) -> bool:
+    """Whether ``v`` (a quantity or a list starting with one) has a dimension."""
+    first = v[0] if isinstance(v, (list, tuple)) else v
+    return hasattr(first, "units") and not first.dimensionless
+
+
+def _at_25_kelvin(v: object, model: Callable[[object, object], object]) -> object:
+    """p at 25 K of ``model(v)``: given with a unit, the model's levels carry it and the
+    temperature is a quantity; given as a number in meV, the temperature is too."""
+    ureg = _ureg()
+    with ureg.context("boltzmann"):  # pint's k_B: the numbers in meV
+        t_max, t = (ureg.Quantity(x, "K") for x in (100.0, 25.0))
+        if not _has_unit(v):
+            t_max, t = t_max.to("meV").magnitude, t.to("meV").magnitude
+    levels = model(v, t_max)  # truncated for temperatures up to 100 K
+    return maxent.canonical(levels, temperature=t).p  # type: ignore[arg-type]
+
+
+def _debye(v: object) -> object:
+    t = _ureg().Quantity([10.0, 100.0], "K") if _has_unit(v) else [10.0, 100.0]
+    return maxent.models.debye_solid(t, v).heat_capacity.values  # type: ignore[arg-type]
+
+
+_CALC = np.random.default_rng(5).normal(size=(40, 2))
+
+
+def _reweight(v: object, which: str) -> object:
+    """reweight() with ``v`` as one of its inputs; ``which="observables"`` splits ``v``
+    into calc (80 values), targets and sigma (2 each), all in the same unit."""
+    args = {"calc": _CALC, "targets": [0.1, -0.1], "sigma": [0.3, 0.2], "theta": 2.0}
+    if which == "observables":
+        args.update(calc=v[:80], targets=v[80:82], sigma=v[82:84])  # type: ignore[index]
+        if not isinstance(args["calc"], list):
+            args["calc"] = args["calc"].reshape(40, 2)
+        else:
+            args["calc"] = [args["calc"][i : i + 2] for i in range(0, 80, 2)]
+    else:
+        args[which] = v
+    calc = args.pop("calc")
+    return maxent.reweight(calc, args.pop("targets"), args.pop("sigma"), **args).weights
 
 
 UNIT_ENTRIES: dict[str, tuple[str, Callable[[object], object], tuple[str, ...]]] = {
@@ -173,6 +238,70 @@ UNIT_ENTRIES: dict[str, tuple[str, Callable[[object], object], tuple[str, ...]]]
         lambda v: maxent.solve(np.arange(1.0, 7.0), [3.0], max_iter=v).p,
         ("max_iter",),
     ),
+    # the entry points added since issue 23 was filed
+    "density.targets": (
+        "number",
+        lambda v: maxent.density(v, support=(0.0, 1.0)).multipliers,
+        ("targets",),
+    ),
+    "density.targets in m": (
+        "length",
+        lambda v: maxent.density(v, support=_ureg().Quantity([0.0, 1.0], "m")).multipliers,
+        ("targets",),
+    ),
+    "density.support": (
+        "length",
+        lambda v: maxent.density([_ureg().Quantity(0.3, "m")], support=_in_metres(v)).cdf(
+            _ureg().Quantity([0.2, 0.5], "m")  # the same in any unit of the support
+        ),
+        ("support", "targets"),
+    ),
+    "reweight.targets": ("number", lambda v: _reweight(v, "targets"), ("targets", "calc")),
+    "reweight.sigma": ("number", lambda v: _reweight(v, "sigma"), ("sigma", "calc")),
+    "reweight.theta": ("number", lambda v: _reweight(v, "theta"), ("theta",)),
+    "reweight.observables": (
+        "free",
+        lambda v: _reweight(v, "observables"),
+        ("calc", "targets", "sigma"),
+    ),
+    "monte_carlo.temperature": (
+        "number",
+        lambda v: _sampled(maxent.monte_carlo, v),
+        ("temperature",),
+    ),
+    "parallel_tempering.temperatures": (
+        "number",
+        lambda v: _sampled(maxent.parallel_tempering, v),
+        ("temperatures",),
+    ),
+    "sample_sweep.temperatures": (
+        "number",
+        lambda v: _sampled(maxent.sample_sweep, v),
+        ("temperatures",),
+    ),
+    "lattice_spectrum.coupling": (
+        "number",
+        lambda v: maxent.models.lattice_spectrum(maxent.IsingModel((2, 2), coupling=v)).energies,
+        ("coupling",),
+    ),
+    "two_level.gap": (
+        "energy",
+        lambda v: _at_25_kelvin(v, lambda gap, t_max: maxent.models.two_level(gap)),
+        ("gap",),
+    ),
+    "einstein_solid.hbar_omega": (
+        "energy",
+        lambda v: _at_25_kelvin(
+            v, lambda w, t_max: maxent.models.einstein_solid(2, w, max_temperature=t_max)
+        ),
+        ("hbar_omega",),
+    ),
+    "debye_solid.debye_temperature": ("temperature", _debye, ("debye_temperature",)),
+    "IsingModel.field": (
+        "number",
+        lambda v: maxent.IsingModel((3,), field=v).energy([[1, -1, 1]]),
+        ("field",),
+    ),
 }
 
 #: plain values for each entry (what a number means there: meV, K, or a plain number)
@@ -191,6 +320,21 @@ _PLAIN = {
     "ising_2d_thermo.temperatures": [1.0, 2.5],
     "solve.tol": 1e-9,
     "solve.max_iter": 50,
+    "density.targets": [0.3],
+    "density.targets in m": [0.3],
+    "density.support": [0.0, 1.0],
+    "reweight.targets": [0.1, -0.1],
+    "reweight.sigma": [0.3, 0.2],
+    "reweight.theta": 2.0,
+    "reweight.observables": [*_CALC.ravel(), 0.1, -0.1, 0.3, 0.2],
+    "monte_carlo.temperature": 2.0,
+    "parallel_tempering.temperatures": [1.5, 3.0],
+    "sample_sweep.temperatures": [1.5, 3.0],
+    "lattice_spectrum.coupling": -0.5,
+    "IsingModel.field": 0.25,
+    "two_level.gap": 2.0,
+    "einstein_solid.hbar_omega": 1.5,
+    "debye_solid.debye_temperature": 300.0,
 }
 
 #: units to dress a value in, by dimension (those pint converts to meV or K by itself,
@@ -199,28 +343,33 @@ _UNITS = {
     "energy": ("meV", "eV", "K", "cm^-1", "THz", "hartree"),
     "temperature": ("K", "degC", "mK"),
     "number": ("", "dimensionless", "percent"),
-    "other": ("m", "s", "T", "1/meV"),
+    "other": ("m", "cm", "inch", "s", "T", "1/meV"),
 }
 
 
 def _own_unit(kind: str) -> str:
-    return {"energy": "meV", "temperature": "K"}.get(kind, "")
+    return {"energy": "meV", "temperature": "K", "length": "m"}.get(kind, "")
 
 
 def _expected(kind: str, q: object) -> tuple[object | None, bool]:
     """(the number ``q`` stands for in the entry's own unit, or None if maxent must refuse
     it, and whether it must)."""
     ureg = _ureg()
+    if kind == "free":  # any unit, the same for all: the numbers as given
+        return q.magnitude, False
+    if kind == "length":
+        return (q.to("m").magnitude, False) if q.check("[length]") else (None, True)
     if q.dimensionless:  # its number, in the entry's own unit (as a plain number is)
         if kind == "count" and f"{q.units}" not in ("dimensionless", ""):
             return None, True  # 5000 percent is the float 50.0: no integer
         return q.to("").magnitude, False
     if kind in ("number", "count") or q.check("[length]") or q.check("1/[length]/[length]"):
         return None, True
-    if kind == "energy" and q.check("[temperature]") and str(q.units) != "kelvin":
-        return None, True  # an energy with an offset (degC) or given in mK is no energy scale
+    if kind == "energy" and q.check("[temperature]") and str(q.units).startswith("degree_"):
+        return None, True  # an energy with an offset (degC) is no energy scale (mK is k_B mK)
     try:
-        with ureg.context("boltzmann", "sp"):  # k_B T, h nu, h c / lambda: pint's own
+        # k_B T, h nu, h c / lambda: pint's own conversions
+        with ureg.context("boltzmann", "sp"), np.errstate(divide="ignore"):
             return q.to(_own_unit(kind)).magnitude, False
     except Exception:  # noqa: BLE001 - no conversion: maxent must refuse
         return None, True
@@ -230,6 +379,8 @@ def _dress(plain: object, kind: str, unit: str) -> object:
     """``plain`` (in the entry's own unit) as a quantity in ``unit``: converted where pint
     converts, else the same magnitudes in ``unit``."""
     ureg = _ureg()
+    if kind == "free":
+        return ureg.Quantity(np.asarray(plain, dtype=float), unit)
     own = ureg.Quantity(
         plain if kind == "count" else np.asarray(plain, dtype=float), _own_unit(kind)
     )
@@ -260,6 +411,9 @@ def _units_case(rng: np.random.Generator) -> Case:
                 value = [value[0], *[float(m) for m in mags[1:]]]
                 refuse = True
         got, exc = _call(lambda: call(value))
+        percent = kind in ("energy", "temperature") and unit == "percent"
+        if percent and isinstance(exc, maxent.MaxEntError):
+            return _refusal(exc, names)  # energies "in percent": a number, or refused by name
         if refuse:
             if exc is None:
                 return Verdict(oracle.SILENT_WRONG, "accepted a quantity it should refuse")
@@ -439,6 +593,8 @@ def _cli_case(rng: np.random.Generator, workdir: Path) -> Case:
                 rc = cli.main([*full, "--out", str(out), "--png", str(png)])
         except SystemExit as exc:  # argparse: exit 2 with its usage line
             rc = exc.code if isinstance(exc.code, int) else 1
+        except TimeoutError:
+            raise  # the campaign's time limit: a hang
         except Exception as exc:  # noqa: BLE001
             return Verdict(oracle.UNRELATED, f"{type(exc).__name__}: {exc}"[:200])
         finally:
@@ -455,7 +611,7 @@ def _cli_case(rng: np.random.Generator, workdir: Path) -> Case:
             import xarray as xr
 
             with xr.open_dataset(out) as ds:
-                if not np.all(np.isfinite(ds.heat_capacity_per_site.values)):
+                if not np.all(np.isfinite(ds.heat_capacity.values)):
                     return Verdict(oracle.SILENT_WRONG, "non-finite heat capacity written")
             if replacing and "replaced" not in stdout.getvalue():
                 return Verdict(UNSAFE, "replaced outputs without saying so")
@@ -497,13 +653,14 @@ def _sampler_case(rng: np.random.Generator) -> Case:
     t = (0.8, 1.5, 2.5, 5.0)[int(rng.integers(4))]
     sampler = ("metropolis", "wolff")[int(rng.integers(2))]
     seed = (0, 1, 12345, -1, "abc", 1.5)[int(rng.integers(6))]
-    label = f"monte_carlo({shape}, J={coupling}, T={t}, {sampler}, seed={seed!r})"
+    runner = ("monte_carlo", "parallel_tempering", "sample_sweep")[int(rng.integers(3))]
+    temps = t if runner == "monte_carlo" else [t, 1.6 * t]  # judged at t
+    label = f"{runner}({shape}, J={coupling}, T={temps}, {sampler}, seed={seed!r})"
 
     def run() -> Verdict:
         model = maxent.IsingModel(shape, coupling=coupling)
-        got, exc = _call(
-            lambda: maxent.monte_carlo(model, t, sampler=sampler, n_sweeps=4000, seed=seed)
-        )
+        sample = getattr(maxent, runner)
+        got, exc = _call(lambda: sample(model, temps, sampler=sampler, n_sweeps=4000, seed=seed))
         bad_seed = not (isinstance(seed, int) and seed >= 0)
         if bad_seed:
             if exc is None:
@@ -517,13 +674,20 @@ def _sampler_case(rng: np.random.Generator) -> Case:
             return Verdict(oracle.UNRELATED, f"{type(exc).__name__}: {exc}"[:200])
         from maxent.timeseries import blocking_error
 
-        chains = np.atleast_2d(np.asarray(got["energy"].values, dtype=float))
-        u = float(chains.mean())
-        err = math.sqrt(sum(blocking_error(c) ** 2 for c in chains)) / len(chains)
+        if runner == "sample_sweep":  # its own estimate and error bar
+            u = float(got["internal_energy"].values[0])
+            err = float(got["internal_energy_error"].values[0])
+            size = 2 * 4000
+        else:  # the chains of monte_carlo, the replica at t of parallel_tempering
+            chains = np.atleast_2d(np.asarray(got["energy"].values, dtype=float))
+            chains = chains[:1] if runner == "parallel_tempering" else chains
+            u = float(chains.mean())
+            err = math.sqrt(sum(blocking_error(c) ** 2 for c in chains)) / len(chains)
+            size = chains.size
         exact = _exact_ising(shape, coupling, t) * model.n_sites
         # 5 error bars, and the resolution of the chain itself (a state of weight below
         # 1/n_records may never be visited: the blocking error is then 0)
-        resolution = 4.0 * abs(coupling) * model.n_sites / chains.size
+        resolution = 4.0 * abs(coupling) * model.n_sites / size
         if not abs(u - exact) <= 5.0 * err + resolution:
             return Verdict(oracle.SILENT_WRONG, f"<E> = {u:.5g} +- {err:.2g}, exact {exact:.5g}")
         return Verdict(oracle.OK)
@@ -582,6 +746,30 @@ def _pairwise_case(rng: np.random.Generator) -> Case:
         return Verdict(oracle.GAVE_UP)
 
     return Case("pairwise", label, run)
+
+
+def _warm_samplers(model: object, sampler: str) -> None:
+    for run, temps in (
+        (maxent.monte_carlo, 2.0),
+        (maxent.parallel_tempering, [2.0, 3.0]),
+        (maxent.sample_sweep, [2.0, 3.0]),
+    ):
+        _quiet(lambda: run(model, temps, sampler=sampler, n_sweeps=20))  # noqa: B023
+
+
+def warm_up(surface: str) -> None:
+    """Call the surface's entry points once (compiled kernels, first imports), so that
+    the campaign's time limit measures the cases, not the compilers."""
+    if surface == "units":
+        for entry, (_, call, _) in UNIT_ENTRIES.items():
+            _call(lambda call=call, entry=entry: call(_PLAIN[entry]))
+    elif surface == "samplers":
+        shapes = (_SPINS, maxent.IsingModel((2, 2, 2)), maxent.IsingModel((8,)))
+        for model in shapes:
+            for sampler in ("metropolis", "wolff"):
+                _call(lambda m=model, s=sampler: _warm_samplers(m, s))
+    elif surface == "ising":
+        _call(lambda: maxent.models.ising_2d_thermo(4, [0.5, 2.0, 50.0]))
 
 
 #: surface -> case factory (``cli`` also takes a working directory)

@@ -117,6 +117,23 @@ def test_extreme_energy_scales_plot_and_write_both_files(tmp_path, model, gap):
     assert rc == 0 and nc.stat().st_size > 0 and png.read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.parametrize("model", ["two-level", "rotor"])
+def test_a_temperature_range_of_300_decades_plots_without_overflow(tmp_path, model):
+    # the campaign (cli surface, #75 and #273): --gap 1e300 --tmin 0.5 overflowed the log
+    # axes past 1e308 (matplotlib's margins and ticks)
+    rc, nc, png = _run(tmp_path, "--model", model, "--gap", "1e300", "--tmin", "0.5")
+    assert rc == 0 and nc.stat().st_size > 0 and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_energies_are_in_units_of_the_scale_only_when_it_is_one():
+    from maxent.cli import _parser, _unit_scale
+
+    assert _unit_scale(_parser().parse_args(["--model", "two-level"]))
+    assert _unit_scale(_parser().parse_args(["--model", "ising2d"]))
+    # with --gap 3 an energy of 3 is one gap: "units of Δ" would misread it
+    assert not _unit_scale(_parser().parse_args(["--model", "two-level", "--gap", "3"]))
+
+
 def _fail(tmp):
     raise OSError(28, "No space left on device", tmp)
 

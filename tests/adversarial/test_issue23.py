@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import math
 import pathlib
 import sys
 
@@ -85,6 +86,54 @@ def test_exact_ising_long_strip_is_the_same_at_any_length_beyond_its_correlation
     b = maxent.models.ising_2d_thermo(2**20, t, columns=4)
     for name in ("internal_energy_per_site", "heat_capacity_per_site"):
         np.testing.assert_allclose(a[name].values, b[name].values, rtol=1e-12, err_msg=name)
+
+
+def test_exact_ising_strip_is_its_own_transpose():
+    # the campaign: 6 x 2**20 took over 10 s (a sum over 2**21 wave numbers per
+    # temperature) where 2**20 x 6 takes milliseconds; the torus transposed is the same
+    t = [1.0, 2.3, 5.0, 10.1]
+    a = maxent.models.ising_2d_thermo(6, t, columns=2**20)
+    b = maxent.models.ising_2d_thermo(2**20, t, columns=6)
+    for name in ("log_Z_per_site", "internal_energy_per_site", "heat_capacity_per_site"):
+        np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
+    assert (a.attrs["rows"], a.attrs["columns"]) == (6, 2**20)
+
+
+def _kaufman_reference(side: int, coupling: float) -> tuple[float, float]:
+    """U and C per site of the side x side torus at K = ``coupling`` from Kaufman's four
+    products, in 32-digit arithmetic (mpmath), derivatives by mpmath's own differences."""
+    mp = pytest.importorskip("mpmath")
+    ctx = mp.mp.clone()
+    ctx.dps = 32
+
+    def log_z(k):
+        s2 = ctx.sinh(2 * k)
+        gam = [
+            ctx.acosh(ctx.cosh(2 * k) ** 2 / s2 - ctx.cos(ctx.pi * j / side))
+            for j in range(2 * side)
+        ]
+        gam[0] = 2 * k + ctx.log(ctx.tanh(k))  # signed
+        odd, even = gam[1::2], gam[0::2]
+        z = sum(
+            ctx.fprod(2 * f(side * g / 2) for g in part)
+            for part in (odd, even)
+            for f in (ctx.cosh, ctx.sinh)
+        )
+        return ctx.log(z / 2) + side * side * ctx.log(2 * s2) / 2
+
+    k = ctx.mpf(coupling)
+    n = side * side
+    return float(-ctx.diff(log_z, k, 1) / n), float(k * k * ctx.diff(log_z, k, 2) / n)
+
+
+def test_exact_ising_near_tc_on_a_large_lattice_keeps_its_digits():
+    # the weights of Kaufman's four terms near T_c come from sums of L^2 / 2 terms: in
+    # float64, C lost ~L^2 eps relative (1e-12 at L = 600, 3e-5 at L = 2**20)
+    t = 2.0 / math.log1p(math.sqrt(2.0))
+    u, c = _kaufman_reference(600, 1.0 / t)
+    ds = maxent.models.ising_2d_thermo(600, [t])
+    assert ds.internal_energy_per_site.values[0] == pytest.approx(u, rel=1e-14)
+    assert ds.heat_capacity_per_site.values[0] == pytest.approx(c, rel=1e-13)
 
 
 @pytest.mark.parametrize("side", [4, 33, np.inf])
