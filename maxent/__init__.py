@@ -19,6 +19,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
     from . import features, models
+    from .alignment import PROTEIN_ALPHABET, Alignment, read_alignment
     from .density_of_states import SampledEnergyLevels, wang_landau
     from .ensembles import (
         CanonicalResult,
@@ -42,6 +43,9 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
 _LAZY: dict[str, str | None] = {
     "features": None,
     "models": None,
+    "PROTEIN_ALPHABET": "alignment",
+    "Alignment": "alignment",
+    "read_alignment": "alignment",
     "CanonicalResult": "ensembles",
     "GrandCanonicalResult": "ensembles",
     "canonical": "ensembles",
@@ -78,12 +82,15 @@ __all__ = [
     "monte_carlo",
     "plot_populations",
     "plot_sweep",
+    "read_alignment",
     "sample_sweep",
     "softmax",
     "solve",
     "temperature_sweep",
     "wang_landau",
     # data and models
+    "PROTEIN_ALPHABET",
+    "Alignment",
     "EnergyLevels",
     "IsingModel",
     "PottsModel",

@@ -1,0 +1,274 @@
+"""Compiled inner loops of the Potts (pairwise, categorical) model fits.
+
+A configuration is a row of ``int8`` codes, site ``i`` in state ``0 .. q-1`` (``-1``:
+missing, which contributes nothing).  Parameters are the fields ``h`` (n_sites, q) and
+the couplings of each pair ``i < j``, ``e[pair_of[i, j], a, b]`` with ``a`` the state of
+``i`` and ``b`` that of ``j``; the log-weight of a configuration is
+
+    sum_i h[i, x_i] + sum_{i<j} e[pair_of[i, j], x_i, x_j].
+
+Every kernel is compiled once by numba (``cache=True``: on disk), works on float32 or
+float64 parameters, and releases the GIL (``nogil``) so that the callers can run blocks
+of sites or samples on worker threads (:class:`maxent._parallel.ThreadExecutor`); no
+kernel starts threads of its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+__all__ = [
+    "gibbs_sweeps",
+    "indicator_features",
+    "identical_neighbours",
+    "log_weights",
+    "pair_table",
+    "product_features",
+    "pseudolikelihood_sites",
+    "scatter_counts",
+]
+
+
+def pair_table(n_sites: int) -> NDArray[np.int64]:
+    """``pair_of[i, j]``: row-major index of the pair (min(i, j), max(i, j)); -1 on the
+    diagonal."""
+    table = np.full((n_sites, n_sites), -1, dtype=np.int64)
+    iu = np.triu_indices(n_sites, 1)
+    table[iu] = np.arange(iu[0].size)
+    table.T[iu] = np.arange(iu[0].size)
+    return table
+
+
+@njit(cache=True, nogil=True)
+def _site_block(e, pair_of, i, j, block):  # pragma: no cover - compiled
+    """``block[b, a]``: the coupling of site i in state a with site j in state b."""
+    p = pair_of[i, j]
+    q = block.shape[0]
+    if j > i:
+        for a in range(q):
+            for b in range(q):
+                block[b, a] = e[p, a, b]
+    else:
+        for b in range(q):
+            for a in range(q):
+                block[b, a] = e[p, b, a]
+
+
+@njit(cache=True, nogil=True)
+def _conditional_residuals(pot, xi, weights):  # pragma: no cover - compiled
+    """Turn potentials (n, q) into w (P(a | rest) - [a = x_i]) in place; return
+    -sum_s w_s log P(x_si | rest)."""
+    n, q = pot.shape
+    nll = 0.0
+    for s in range(n):
+        x = xi[s]
+        w = weights[s]
+        if x < 0 or w == 0.0:
+            for a in range(q):
+                pot[s, a] = 0.0
+            continue
+        top = pot[s, 0]
+        for a in range(1, q):
+            top = max(top, pot[s, a])
+        z = 0.0
+        for a in range(q):
+            z += np.exp(pot[s, a] - top)
+        lse = top + np.log(z)
+        nll += w * (lse - pot[s, x])
+        for a in range(q):
+            pot[s, a] = w * np.exp(pot[s, a] - lse)
+        pot[s, x] -= w
+    return nll
+
+
+@njit(cache=True, nogil=True)
+def pseudolikelihood_sites(
+    codes_t, weights, h, e, pair_of, start, stop, grad_h, grad_lo, grad_hi
+):  # pragma: no cover - compiled
+    """Negative log pseudo-likelihood of sites ``start .. stop-1`` and its gradient.
+
+    ``codes_t`` (n_sites, n_samples) int8, ``weights`` (n_samples,).  Returns
+    :math:`-\\sum_s w_s \\sum_i \\log P(x_{si} \\mid x_{s,\\setminus i})` over those sites
+    and writes the gradient of it: ``grad_h[i]`` for each of those sites, and for each
+    pair (i, j) the part from site i's conditional: into ``grad_lo[pair]`` when i < j,
+    into ``grad_hi[pair]`` when i > j (so blocks of sites never write the same entry).
+    Memory: one (n_samples, q) array of potentials per call.
+    """
+    n_sites, n = codes_t.shape
+    q = h.shape[1]
+    pot = np.empty((n, q), dtype=h.dtype)
+    block = np.empty((q, q), dtype=h.dtype)
+    acc = np.empty((q, q), dtype=h.dtype)
+    nll = 0.0
+    for i in range(start, stop):
+        for s in range(n):
+            for a in range(q):
+                pot[s, a] = h[i, a]
+        for j in range(n_sites):
+            if j == i:
+                continue
+            _site_block(e, pair_of, i, j, block)
+            xj = codes_t[j]
+            for s in range(n):
+                b = xj[s]
+                if b >= 0:
+                    for a in range(q):
+                        pot[s, a] += block[b, a]
+        nll += _conditional_residuals(pot, codes_t[i], weights)
+        for a in range(q):
+            total = 0.0
+            for s in range(n):
+                total += pot[s, a]
+            grad_h[i, a] = total
+        for j in range(n_sites):
+            if j == i:
+                continue
+            acc[:, :] = 0.0
+            xj = codes_t[j]
+            for s in range(n):
+                b = xj[s]
+                if b >= 0:
+                    for a in range(q):
+                        acc[b, a] += pot[s, a]
+            p = pair_of[i, j]
+            if j > i:
+                for a in range(q):
+                    for b in range(q):
+                        grad_lo[p, a, b] = acc[b, a]
+            else:
+                for b in range(q):
+                    for a in range(q):
+                        grad_hi[p, b, a] = acc[b, a]
+    return nll
+
+
+@njit(cache=True, nogil=True)
+def log_weights(codes, h, e, pair_of, out):  # pragma: no cover - compiled
+    """``out[s]`` = sum_i h[i, x_si] + sum_{i<j} e[pair, x_si, x_sj] (missing: skipped)."""
+    n, n_sites = codes.shape
+    for s in range(n):
+        x = codes[s]
+        total = 0.0
+        for i in range(n_sites):
+            a = x[i]
+            if a < 0:
+                continue
+            total += h[i, a]
+            for j in range(i + 1, n_sites):
+                b = x[j]
+                if b >= 0:
+                    total += e[pair_of[i, j], a, b]
+        out[s] = total
+
+
+@njit(cache=True, nogil=True)
+def scatter_counts(codes, weights, out_h, out_e, pair_of):  # pragma: no cover - compiled
+    """Add ``weights[s]`` to ``out_h[i, x_si]`` and ``out_e[pair, x_si, x_sj]`` (the
+    weighted one-hot marginals; missing codes skipped)."""
+    n, n_sites = codes.shape
+    for s in range(n):
+        w = weights[s]
+        if w == 0.0:
+            continue
+        x = codes[s]
+        for i in range(n_sites):
+            a = x[i]
+            if a < 0:
+                continue
+            out_h[i, a] += w
+            for j in range(i + 1, n_sites):
+                b = x[j]
+                if b >= 0:
+                    out_e[pair_of[i, j], a, b] += w
+
+
+@njit(cache=True, nogil=True)
+def gibbs_sweeps(codes, h, e, pair_of, n_sweeps, seed):  # pragma: no cover - compiled
+    """Heat-bath sweeps of independent chains (rows of ``codes``, updated in place).
+
+    Site i takes state a with probability proportional to
+    exp(h[i, a] + sum_j e_ij(a, x_j)).  The generator is numba's, seeded with ``seed``
+    at the start of the call (one call, one stream).
+    """
+    np.random.seed(seed)
+    n_chains, n_sites = codes.shape
+    q = h.shape[1]
+    pot = np.empty(q)
+    for c in range(n_chains):
+        x = codes[c]
+        for _ in range(n_sweeps):
+            for i in range(n_sites):
+                for a in range(q):
+                    pot[a] = h[i, a]
+                for j in range(n_sites):
+                    b = x[j]
+                    if j == i or b < 0:
+                        continue
+                    p = pair_of[i, j]
+                    if j > i:
+                        for a in range(q):
+                            pot[a] += e[p, a, b]
+                    else:
+                        for a in range(q):
+                            pot[a] += e[p, b, a]
+                top = pot.max()
+                total = 0.0
+                for a in range(q):
+                    pot[a] = np.exp(pot[a] - top)
+                    total += pot[a]
+                u = np.random.random() * total
+                a = 0
+                while a < q - 1 and u >= pot[a]:
+                    u -= pot[a]
+                    a += 1
+                x[i] = a
+
+
+@njit(cache=True, nogil=True)
+def identical_neighbours(codes, min_identical, start, stop, out):  # pragma: no cover
+    """``out[s]`` for s in start .. stop-1: how many other rows of ``codes`` agree with
+    row s at ``min_identical`` or more positions (missing codes compare equal)."""
+    n, n_sites = codes.shape
+    for s in range(start, stop):
+        x = codes[s]
+        count = 0
+        for t in range(n):
+            if t == s:
+                continue
+            y = codes[t]
+            same = 0
+            for k in range(n_sites):
+                same += x[k] == y[k]
+            if same >= min_identical:
+                count += 1
+        out[s] = count
+
+
+@njit(cache=True, nogil=True)
+def product_features(codes, values, first, second, out):  # pragma: no cover - compiled
+    """``out[r, t]`` = v(x_first) or v(x_first) v(x_second) (second < 0: a single site),
+    with v = ``values`` of each digit."""
+    n = codes.shape[0]
+    k = first.size
+    for r in range(n):
+        x = codes[r]
+        for t in range(k):
+            a = values[x[first[t]]]
+            j = second[t]
+            out[r, t] = a if j < 0 else a * values[x[j]]
+
+
+@njit(cache=True, nogil=True)
+def indicator_features(codes, sizes, first, second, offsets, out):  # pragma: no cover
+    """Set ``out[r, offsets[t] + code]`` to 1, code = x_first (single site) or
+    x_first * q_second + x_second (``out`` zero on entry)."""
+    n = codes.shape[0]
+    k = first.size
+    for r in range(n):
+        x = codes[r]
+        for t in range(k):
+            j = second[t]
+            code = x[first[t]] if j < 0 else x[first[t]] * sizes[j] + x[j]
+            out[r, offsets[t] + code] = 1.0
