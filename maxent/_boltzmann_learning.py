@@ -22,8 +22,8 @@ from scipy import sparse
 
 from . import _potts_kernels as kern
 from ._parallel import ThreadExecutor
-from ._pseudolikelihood import PseudoLikelihood
 from ._potts_model import DataMoments, Fit, Problem, check_finite_fit, z_threshold
+from ._pseudolikelihood import PseudoLikelihood
 from .errors import InvalidInputError
 
 __all__ = ["BoltzmannLearning", "Chains", "moment_check"]
@@ -43,8 +43,14 @@ class Chains:
     sweeps_between: int
 
     @classmethod
-    def from_data(cls, problem: Problem, rng: np.random.Generator, n_chains: int,
-                  n_records: int, sweeps_between: int) -> Chains:
+    def from_data(
+        cls,
+        problem: Problem,
+        rng: np.random.Generator,
+        n_chains: int,
+        n_records: int,
+        sweeps_between: int,
+    ) -> Chains:
         p = problem.weights / problem.n_effective
         start = problem.codes[rng.choice(problem.codes.shape[0], n_chains, p=p)]
         return cls(np.ascontiguousarray(start), rng, n_records, sweeps_between)
@@ -85,8 +91,10 @@ def _model_moments(problem: Problem, records: NDArray[np.int8]) -> tuple[NDArray
     n_rec, n_chains, _ = records.shape
     groups = np.array_split(np.arange(n_chains), min(_GROUPS, n_chains))
     parts = np.stack(
-        [_marginals(problem, records[:, g].reshape(-1, problem.n_sites), 1.0 / (n_rec * g.size))
-         for g in groups]
+        [
+            _marginals(problem, records[:, g].reshape(-1, problem.n_sites), 1.0 / (n_rec * g.size))
+            for g in groups
+        ]
     )
     sizes = np.array([g.size for g in groups], dtype=np.float64) / n_chains
     mean = sizes @ parts
@@ -94,8 +102,14 @@ def _model_moments(problem: Problem, records: NDArray[np.int8]) -> tuple[NDArray
     return mean, err
 
 
-def _newton_step(problem: Problem, records: NDArray[np.int8], model: NDArray, grad: NDArray,
-                 lam: NDArray, damping: float) -> tuple[NDArray, float]:
+def _newton_step(
+    problem: Problem,
+    records: NDArray[np.int8],
+    model: NDArray,
+    grad: NDArray,
+    lam: NDArray,
+    damping: float,
+) -> tuple[NDArray, float]:
     """(Cov + ridge) step = grad by CG on sampled configurations, the step capped; also
     grad . step of the uncapped step."""
     opt = problem.options
@@ -123,7 +137,9 @@ def _newton_step(problem: Problem, records: NDArray[np.int8], model: NDArray, gr
     return step, newton
 
 
-def moment_check(problem: Problem, theta: NDArray, rng: np.random.Generator) -> tuple[float, float]:
+def moment_check(
+    problem: Problem, theta: NDArray, rng: np.random.Generator
+) -> tuple[float, float]:
     """Largest |z| of the penalised moment condition from a Monte Carlo run as large as
     the data, and the threshold it is judged by."""
     opt = problem.options
@@ -152,8 +168,10 @@ class BoltzmannLearning:
         opt = problem.options
         data = DataMoments.of(problem)
         theta = self._start(problem, data)
-        rng = np.random.default_rng(opt["seed"])
-        chains = Chains.from_data(problem, rng, opt["n_chains"], opt["n_records"], opt["sweeps_between"])
+        rng = opt["seed"]
+        chains = Chains.from_data(
+            problem, rng, opt["n_chains"], opt["n_records"], opt["sweeps_between"]
+        )
         chains.advance(problem, theta, opt["n_burn"])
         return self._iterate(problem, data, chains, theta)
 

@@ -24,7 +24,7 @@ from ._potts_model import (
     Fit,
     Problem,
     check_finite_fit,
-    diverging_message,
+    refuse_divergence,
     z_threshold,
 )
 from .errors import InvalidInputError
@@ -34,7 +34,6 @@ __all__ = ["MAX_STATES", "Exact", "all_states", "model_marginals"]
 #: Most configurations that ``"exact"`` enumerates (and ``"auto"`` chooses it for).
 MAX_STATES = 1 << 20
 
-_DIVERGED = 1.0
 _RIDGE = 1e-10
 
 
@@ -145,12 +144,9 @@ class Exact:
 
         tol = problem.options["tol"]
         res = solve(np.zeros(problem.n_params), tol)
-        if problem.l2_fields == 0 or problem.l2_couplings == 0:
-            tighter = solve(res.x, tol / 100)
-            if np.max(np.abs(tighter.x - res.x)) > _DIVERGED:
-                raise InvalidInputError(
-                    diverging_message(problem, res.x, tighter.x, "maximum-likelihood")
-                )
+        refuse_divergence(
+            problem, lambda x, gtol: solve(x, gtol).x, res.x, tol, "maximum-likelihood"
+        )
         _, _, model = model_marginals(problem, res.x, states)
         grad, z = data.z_scores(res.x, model)
         gmax = float(np.max(np.abs(grad)))
@@ -160,6 +156,12 @@ class Exact:
             f"penalty gradient| = {gmax:.2g} " + ("<=" if converged else ">") + f" tol = {tol:g}"
         )
         return Fit(
-            res.x.astype(problem.dtype), converged, int(res.n_iter), message, float(res.value),
-            float(np.max(np.abs(z))), z_threshold(problem), 0.0,
+            res.x.astype(problem.dtype),
+            converged,
+            int(res.n_iter),
+            message,
+            float(res.value),
+            float(np.max(np.abs(z))),
+            z_threshold(problem),
+            0.0,
         )

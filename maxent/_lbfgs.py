@@ -6,8 +6,10 @@ a Potts model of a protein family has 10^7-10^8 parameters, so the fits of
 ``m`` correction pairs are stored in the caller's dtype (float32 halves the memory), the
 scalars (objective, inner products) are float64.  The step length comes from a
 backtracking (Armijo) line search (near the minimum, where rounding hides the decrease
-of the objective, a step that shrinks the directional derivative is taken instead); a correction pair is kept only when its curvature
-``s.y`` is positive, so the inverse-Hessian estimate stays positive definite.
+of the objective, a step that shrinks the directional derivative is taken instead); a
+correction pair is kept only when its curvature ``s.y`` is positive, so the
+inverse-Hessian estimate stays positive definite.  An optional diagonal preconditioner
+scales the initial inverse-Hessian estimate.
 """
 
 from __future__ import annotations
@@ -132,7 +134,11 @@ def minimize(
             pairs.clear()
             d = -g
             slope = _dot(g, d)
-        t = 1.0 if pairs or diagonal is not None else min(1.0, 1.0 / max(float(np.linalg.norm(d)), 1e-300))
+        t = (
+            1.0
+            if pairs or diagonal is not None
+            else min(1.0, 1.0 / max(float(np.linalg.norm(d)), 1e-300))
+        )
         for _ in range(_MAX_HALVINGS):
             x_new = x + t * d
             f_new, g_new = fun(x_new)
@@ -142,7 +148,12 @@ def minimize(
             t *= 0.5
         else:
             return Minimum(
-                x, f, gmax, it, n_eval, False,
+                x,
+                f,
+                gmax,
+                it,
+                n_eval,
+                False,
                 f"line search found no decrease after {it} iterations (max |g| = {gmax:.3g}): "
                 "the objective is flat to rounding here",
             )

@@ -23,7 +23,7 @@ from ._checks import as_float_array, check_nonnegative, first_bad_index, integer
 from ._parallel import ThreadExecutor
 from .errors import InvalidInputError
 
-__all__ = ["Encoding", "encode", "sequence_weights"]
+__all__ = ["Encoding", "encode", "generator", "sequence_weights"]
 
 MAX_STATES = 127  # codes are int8
 
@@ -107,7 +107,7 @@ def _letter_codes(samples: Any, name: str, alphabet: str, missing: str | None) -
         s, k = (int(v) for v in np.argwhere(bad)[0])
         raise InvalidInputError(
             f"`{name}[{s}]` has {chr(rows[s, k])!r} at position {k}, which is not in "
-            f"`alphabet` {alphabet!r}" + ("" if missing is None else f" nor `missing`") + "."
+            f"`alphabet` {alphabet!r}" + ("" if missing is None else " nor `missing`") + "."
         )
     return codes
 
@@ -174,7 +174,9 @@ def _plain(v: float) -> Any:
 
 
 def _guess_numeric(x: NDArray[np.float64], missing: Any) -> Encoding:
-    present = x[np.isfinite(x)] if _is_nan(missing) else x[x != missing] if missing is not None else x
+    present = (
+        x[np.isfinite(x)] if _is_nan(missing) else x[x != missing] if missing is not None else x
+    )
     seen = np.unique(present)
     if seen.size and set(seen.tolist()) <= {-1.0, 1.0}:
         return Encoding((-1, 1), "values", missing)
@@ -229,6 +231,21 @@ def _checked(enc: Encoding) -> Encoding:
     return enc
 
 
+def generator(seed: Any) -> np.random.Generator:
+    """``numpy.random.default_rng(seed)``, refusing what it cannot take with a maxent
+    error naming ``seed``."""
+    if isinstance(seed, (bool, np.bool_, float, str, bytes)):
+        raise InvalidInputError(
+            f"`seed` must be None, a non-negative int or a numpy Generator; got {seed!r}."
+        )
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"`seed` must be None, a non-negative int or a numpy Generator; got {seed!r} ({exc})."
+        ) from None
+
+
 def sequence_weights(
     codes: NDArray[np.int8], *, weights: ArrayLike | None, reweight: float | None
 ) -> NDArray[np.float64]:
@@ -251,7 +268,9 @@ def sequence_weights(
     identity = real_number(reweight, "reweight", minimum=0.0, strict=True)
     assert identity is not None
     if identity > 1:
-        raise InvalidInputError(f"`reweight` is a fraction of identical sites in (0, 1]; got {identity}.")
+        raise InvalidInputError(
+            f"`reweight` is a fraction of identical sites in (0, 1]; got {identity}."
+        )
     min_identical = math.ceil(identity * n_sites)
     counts = np.zeros(n, dtype=np.int64)
     blocks = [(a, min(a + 256, n)) for a in range(0, n, 256)]
@@ -261,4 +280,4 @@ def sequence_weights(
         blocks,
         lambda spec, parts: None,
     )
-    return 1.0 / (1.0 + counts)
+    return np.asarray(1.0 / (1.0 + counts), dtype=np.float64)

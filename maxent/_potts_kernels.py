@@ -19,11 +19,17 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+Codes = NDArray[np.int8]  # states 0 .. q-1, -1 missing
+IntArray = NDArray[np.int64]
+Array = NDArray[np.floating]  # float32 or float64
+
 __all__ = [
+    "all_residuals",
     "gibbs_sweeps",
     "indicator_features",
     "identical_neighbours",
     "log_weights",
+    "one_hot",
     "pair_table",
     "product_features",
     "pseudolikelihood_sites",
@@ -42,7 +48,9 @@ def pair_table(n_sites: int) -> NDArray[np.int64]:
 
 
 @njit(cache=True, nogil=True)
-def _site_block(e, pair_of, i, j, block):  # pragma: no cover - compiled
+def _site_block(
+    e: Array, pair_of: IntArray, i: int, j: int, block: Array
+) -> None:  # pragma: no cover - compiled
     """``block[b, a]``: the coupling of site i in state a with site j in state b."""
     p = pair_of[i, j]
     q = block.shape[0]
@@ -57,7 +65,9 @@ def _site_block(e, pair_of, i, j, block):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _conditional_residuals(pot, xi, weights):  # pragma: no cover - compiled
+def _conditional_residuals(
+    pot: Array, xi: Codes, weights: Array
+) -> float:  # pragma: no cover - compiled
     """Turn potentials (n, q) into w (P(a | rest) - [a = x_i]) in place; return
     -sum_s w_s log P(x_si | rest)."""
     n, q = pot.shape
@@ -85,8 +95,17 @@ def _conditional_residuals(pot, xi, weights):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def pseudolikelihood_sites(
-    codes_t, weights, h, e, pair_of, start, stop, grad_h, grad_lo, grad_hi
-):  # pragma: no cover - compiled
+    codes_t: Codes,
+    weights: Array,
+    h: Array,
+    e: Array,
+    pair_of: IntArray,
+    start: int,
+    stop: int,
+    grad_h: Array,
+    grad_lo: Array,
+    grad_hi: Array,
+) -> float:  # pragma: no cover - compiled
     """Negative log pseudo-likelihood of sites ``start .. stop-1`` and its gradient.
 
     ``codes_t`` (n_sites, n_samples) int8, ``weights`` (n_samples,).  Returns
@@ -145,7 +164,9 @@ def pseudolikelihood_sites(
 
 
 @njit(cache=True, nogil=True)
-def log_weights(codes, h, e, pair_of, out):  # pragma: no cover - compiled
+def log_weights(
+    codes: Codes, h: Array, e: Array, pair_of: IntArray, out: Array
+) -> None:  # pragma: no cover - compiled
     """``out[s]`` = sum_i h[i, x_si] + sum_{i<j} e[pair, x_si, x_sj] (missing: skipped)."""
     n, n_sites = codes.shape
     for s in range(n):
@@ -164,7 +185,9 @@ def log_weights(codes, h, e, pair_of, out):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def scatter_counts(codes, weights, out_h, out_e, pair_of):  # pragma: no cover - compiled
+def scatter_counts(
+    codes: Codes, weights: Array, out_h: Array, out_e: Array, pair_of: IntArray
+) -> None:  # pragma: no cover - compiled
     """Add ``weights[s]`` to ``out_h[i, x_si]`` and ``out_e[pair, x_si, x_sj]`` (the
     weighted one-hot marginals; missing codes skipped)."""
     n, n_sites = codes.shape
@@ -185,14 +208,16 @@ def scatter_counts(codes, weights, out_h, out_e, pair_of):  # pragma: no cover -
 
 
 @njit(cache=True, nogil=True)
-def gibbs_sweeps(codes, h, e, pair_of, n_sweeps, seed):  # pragma: no cover - compiled
+def gibbs_sweeps(
+    codes: Codes, h: Array, e: Array, pair_of: IntArray, n_sweeps: int, seed: int
+) -> None:  # pragma: no cover - compiled
     """Heat-bath sweeps of independent chains (rows of ``codes``, updated in place).
 
     Site i takes state a with probability proportional to
     exp(h[i, a] + sum_j e_ij(a, x_j)).  The generator is numba's, seeded with ``seed``
     at the start of the call (one call, one stream).
     """
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - numba's per-thread generator, seeded per call
     n_chains, n_sites = codes.shape
     q = h.shape[1]
     pot = np.empty(q)
@@ -218,7 +243,7 @@ def gibbs_sweeps(codes, h, e, pair_of, n_sweeps, seed):  # pragma: no cover - co
                 for a in range(q):
                     pot[a] = np.exp(pot[a] - top)
                     total += pot[a]
-                u = np.random.random() * total
+                u = np.random.random() * total  # noqa: NPY002
                 a = 0
                 while a < q - 1 and u >= pot[a]:
                     u -= pot[a]
@@ -227,7 +252,9 @@ def gibbs_sweeps(codes, h, e, pair_of, n_sweeps, seed):  # pragma: no cover - co
 
 
 @njit(cache=True, nogil=True)
-def identical_neighbours(codes, min_identical, start, stop, out):  # pragma: no cover
+def identical_neighbours(
+    codes: Codes, min_identical: int, start: int, stop: int, out: IntArray
+) -> None:  # pragma: no cover - compiled
     """``out[s]`` for s in start .. stop-1: how many other rows of ``codes`` agree with
     row s at ``min_identical`` or more positions (missing codes compare equal)."""
     n, n_sites = codes.shape
@@ -247,7 +274,9 @@ def identical_neighbours(codes, min_identical, start, stop, out):  # pragma: no 
 
 
 @njit(cache=True, nogil=True)
-def product_features(codes, values, first, second, out):  # pragma: no cover - compiled
+def product_features(
+    codes: IntArray, values: Array, first: IntArray, second: IntArray, out: Array
+) -> None:  # pragma: no cover - compiled
     """``out[r, t]`` = v(x_first) or v(x_first) v(x_second) (second < 0: a single site),
     with v = ``values`` of each digit."""
     n = codes.shape[0]
@@ -261,7 +290,14 @@ def product_features(codes, values, first, second, out):  # pragma: no cover - c
 
 
 @njit(cache=True, nogil=True)
-def indicator_features(codes, sizes, first, second, offsets, out):  # pragma: no cover
+def indicator_features(
+    codes: IntArray,
+    sizes: IntArray,
+    first: IntArray,
+    second: IntArray,
+    offsets: IntArray,
+    out: Array,
+) -> None:  # pragma: no cover - compiled
     """Set ``out[r, offsets[t] + code]`` to 1, code = x_first (single site) or
     x_first * q_second + x_second (``out`` zero on entry)."""
     n = codes.shape[0]
@@ -272,3 +308,28 @@ def indicator_features(codes, sizes, first, second, offsets, out):  # pragma: no
             j = second[t]
             code = x[first[t]] if j < 0 else x[first[t]] * sizes[j] + x[j]
             out[r, offsets[t] + code] = 1.0
+
+
+@njit(cache=True, nogil=True)
+def all_residuals(pot: Array, codes: Codes, weights: Array) -> float:  # pragma: no cover
+    """For potentials ``pot`` (n, n_sites, q) of every site's conditional, in place:
+    w_s (P(a | rest) - [a = x_si]) (0 for missing x_si); returns the weighted negative
+    log pseudo-likelihood."""
+    n, n_sites, q = pot.shape
+    nll = 0.0
+    for s in range(n):
+        nll += _conditional_residuals(pot[s], codes[s], np.full(n_sites, weights[s]))
+    return nll
+
+
+@njit(cache=True, nogil=True)
+def one_hot(codes: Codes, out: Array) -> None:  # pragma: no cover - compiled
+    """``out[s, i * q + x_si] = 1`` (``out`` (n, n_sites * q) zero on entry; missing
+    entries stay 0)."""
+    n, n_sites = codes.shape
+    q = out.shape[1] // n_sites
+    for s in range(n):
+        for i in range(n_sites):
+            a = codes[s, i]
+            if a >= 0:
+                out[s, i * q + a] = 1.0

@@ -18,23 +18,25 @@ parameter of the over-complete Potts parametrisation, which also fixes its gauge
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-
 from scipy import stats
 
 from . import _potts_kernels as kern
 from .errors import InvalidInputError
+
+_DIVERGENCE_FLOOR = 0.05  # nats: smaller moves are taken for rounding, not divergence
 
 __all__ = [
     "DataMoments",
     "Fit",
     "Problem",
     "check_finite_fit",
-    "diverging_message",
+    "refuse_divergence",
     "z_threshold",
     "zero_sum_gauge",
 ]
@@ -224,20 +226,38 @@ def check_finite_fit(problem: Problem) -> None:
             )
 
 
-def diverging_message(problem: Problem, before: NDArray, after: NDArray, method: str) -> str:
-    """Message for parameters that kept growing when the tolerance was tightened."""
-    change = np.abs(np.asarray(after, np.float64) - np.asarray(before, np.float64))
-    k = int(np.argmax(change))
-    nh = problem.n_sites * problem.q
-    if k < nh:
-        where = f"the field of site {k // problem.q}"
-    else:
-        p = (k - nh) // (problem.q * problem.q)
-        i, j = (int(v[0]) for v in np.nonzero(problem.pair_of == p))
-        where = f"a coupling of sites {i} and {j}"
-    return (
-        f"`samples` admit no finite {method} fit: {where} grew by {change[k]:.3g} when the "
-        "tolerance was tightened 100-fold (the data lie on the boundary of what the model "
-        "can reach, e.g. one spin determined by others); pass `l2` > 0 to get a finite "
-        "(penalised) fit."
-    )
+def refuse_divergence(
+    problem: Problem,
+    solve: Callable[[NDArray, float], NDArray],
+    theta: NDArray,
+    tol: float,
+    method: str,
+) -> None:
+    """Raise if the fit at ``tol`` is a point on a road to infinity, not a minimum.
+
+    Without a penalty on some parameters the optimum can lie at infinity (data on the
+    boundary of what the model can reach).  Tightening the tolerance 10-fold twice then
+    moves the parameters by about the same amount each time (log(10) over the rate at
+    which the gradient decays), where a finite minimum is approached ever faster.
+    """
+    if problem.l2_fields > 0 and problem.l2_couplings > 0:
+        return
+    first = solve(theta, tol / 10)
+    second = solve(first, tol / 100)
+    step1 = float(np.max(np.abs(np.asarray(first, np.float64) - theta)))
+    step2 = np.abs(np.asarray(second, np.float64) - np.asarray(first, np.float64))
+    if float(np.max(step2)) > max(0.5 * step1, _DIVERGENCE_FLOOR):
+        k = int(np.argmax(step2))
+        nh = problem.n_sites * problem.q
+        if k < nh:
+            where = f"the fields of site {k // problem.q}"
+        else:
+            p = (k - nh) // (problem.q * problem.q)
+            i, j = (int(v[0]) for v in np.nonzero(problem.pair_of == p))
+            where = f"the couplings of sites {i} and {j}"
+        raise InvalidInputError(
+            f"`samples` admit no finite {method} fit: {where} keep growing (by "
+            f"{step2[k]:.2g} for each 10-fold tighter tolerance) -- the data lie on the "
+            "boundary of what the model can reach (e.g. one spin a function of others); "
+            "pass `l2` > 0 for a finite, penalised fit."
+        )

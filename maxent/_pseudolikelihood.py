@@ -21,18 +21,77 @@ from numpy.typing import NDArray
 from . import _potts_kernels as kern
 from ._lbfgs import minimize
 from ._parallel import ThreadExecutor, worker_count
-from ._potts_model import Fit, Problem, check_finite_fit, diverging_message
-from .errors import InvalidInputError
+from ._potts_model import Fit, Problem, check_finite_fit, refuse_divergence
 
 __all__ = ["PseudoLikelihood", "pseudolikelihood_objective"]
 
-_DIVERGED = 1.0  # growth of a parameter (nats) under a 100-fold tighter tolerance
+
+Objective = Callable[[NDArray[np.floating]], tuple[float, NDArray[np.floating]]]
+
+# one-hot matrix products beat the site kernel for few states (measured: 3.5x at q = 2,
+# even at q = 8, 0.6x at q = 12) unless the model is tiny; the (L q)^2 matrix stays small
+_DENSE_MAX_Q = 4
+_DENSE_WIDTH = (32, 4096)
+_CHUNK_BYTES = 1 << 24
 
 
-def pseudolikelihood_objective(
-    problem: Problem,
-) -> Callable[[NDArray[np.floating]], tuple[float, NDArray[np.floating]]]:
-    """``f(theta) -> (F, grad F)`` for the problem (F per effective sample)."""
+def pseudolikelihood_objective(problem: Problem) -> Objective:
+    """``f(theta) -> (F, grad F)`` for the problem (F per effective sample): one-hot
+    matrix products for few states, the compiled site kernel otherwise."""
+    width = problem.n_sites * problem.q
+    if problem.q <= _DENSE_MAX_Q and _DENSE_WIDTH[0] <= width <= _DENSE_WIDTH[1]:
+        return _dense_objective(problem)
+    return _site_objective(problem)
+
+
+def _dense_objective(problem: Problem) -> Objective:
+    """The objective by matrix products: with X the one-hot samples (n, L q), the
+    potentials of every site are X W + h (W the symmetric matrix of coupling blocks) and
+    the couplings' gradient is X^T R, R the weighted residuals; chunks of samples run
+    on worker threads, each with single-threaded BLAS."""
+    n, n_sites = problem.codes.shape
+    q, width = problem.q, problem.n_sites * problem.q
+    rows = max(1, _CHUNK_BYTES // (8 * width))
+    chunks = [(a, min(a + rows, n)) for a in range(0, n, rows)]
+    iu = np.triu_indices(n_sites, 1)
+
+    def task(
+        spec: tuple[NDArray, NDArray], chunk: tuple[int, int]
+    ) -> tuple[float, NDArray, NDArray]:
+        w_full, h = spec
+        codes = problem.codes[chunk[0] : chunk[1]]
+        x = np.zeros((codes.shape[0], width), dtype=w_full.dtype)
+        kern.one_hot(codes, x)
+        pot = (x @ w_full).reshape(-1, n_sites, q) + h
+        nll = kern.all_residuals(pot, codes, problem.weights[chunk[0] : chunk[1]])
+        resid = pot.reshape(-1, width)
+        return float(nll), x.T @ resid, resid.sum(axis=0)
+
+    def objective(theta: NDArray[np.floating]) -> tuple[float, NDArray[np.floating]]:
+        h, e = problem.split(theta)
+        w_full = np.zeros((n_sites, n_sites, q, q), dtype=theta.dtype)
+        w_full[iu] = e
+        w_full[iu[1], iu[0]] = e.transpose(0, 2, 1)
+        w_full = w_full.transpose(0, 2, 1, 3).reshape(width, width)
+        nll, g_w, g_h = ThreadExecutor().reduce(task, (w_full, h), chunks, _add_parts)
+        g_w = g_w.reshape(n_sites, q, n_sites, q).transpose(0, 2, 1, 3)
+        grad = np.empty_like(theta)
+        grad_h, grad_e = problem.split(grad)
+        grad_h[...] = g_h.reshape(n_sites, q)
+        grad_e[...] = g_w[iu] + g_w[iu[1], iu[0]].transpose(0, 2, 1)
+        value = nll + problem.add_penalty(theta, grad)
+        grad *= 1.0 / problem.n_effective
+        return value / problem.n_effective, grad
+
+    return objective
+
+
+def _add_parts(spec: object, parts: list[tuple]) -> tuple:
+    return tuple(sum(p[k] for p in parts) for k in range(len(parts[0])))
+
+
+def _site_objective(problem: Problem) -> Objective:
+    """The objective by the compiled site kernel, blocks of sites on worker threads."""
     codes_t = np.ascontiguousarray(problem.codes.T)
     weights = problem.weights
     n_eff = problem.n_effective
@@ -50,8 +109,16 @@ def pseudolikelihood_objective(
         def task(spec: None, block: tuple[int, int]) -> float:
             return float(
                 kern.pseudolikelihood_sites(
-                    codes_t, weights, h, e, problem.pair_of, block[0], block[1],
-                    grad_h, grad_e, upper,
+                    codes_t,
+                    weights,
+                    h,
+                    e,
+                    problem.pair_of,
+                    block[0],
+                    block[1],
+                    grad_h,
+                    grad_e,
+                    upper,
                 )
             )
 
@@ -109,19 +176,34 @@ class PseudoLikelihood:
         counts = _site_counts(problem)
         diagonal = _curvature(problem, counts) if opt.get("precondition", True) else None
         res = minimize(
-            objective, _start(problem, counts), gtol=opt["tol"], max_iter=opt["max_iter"],
-            memory=opt["memory"], diagonal=diagonal,
+            objective,
+            _start(problem, counts),
+            gtol=opt["tol"],
+            max_iter=opt["max_iter"],
+            memory=opt["memory"],
+            diagonal=diagonal,
         )
-        if res.converged and (problem.l2_fields == 0 or problem.l2_couplings == 0):
-            tighter = minimize(
-                objective, res.x, gtol=opt["tol"] / 100, max_iter=min(opt["max_iter"], 500),
-                memory=opt["memory"], diagonal=diagonal,
+        if res.converged:
+            refuse_divergence(
+                problem,
+                lambda x, gtol: (
+                    minimize(
+                        objective,
+                        x,
+                        gtol=gtol,
+                        max_iter=min(opt["max_iter"], 500),
+                        memory=opt["memory"],
+                        diagonal=diagonal,
+                    ).x
+                ),
+                res.x,
+                opt["tol"],
+                "pseudo-likelihood",
             )
-            if np.max(np.abs(tighter.x - res.x)) > _DIVERGED:
-                raise InvalidInputError(
-                    diverging_message(problem, res.x, tighter.x, "pseudo-likelihood")
-                )
         return Fit(
-            res.x, res.converged, res.n_iter,
-            f"L-BFGS ({res.n_eval} evaluations): {res.message}", res.value,
+            res.x,
+            res.converged,
+            res.n_iter,
+            f"L-BFGS ({res.n_eval} evaluations): {res.message}",
+            res.value,
         )

@@ -196,14 +196,19 @@ class StateFeatures:
         from .streaming import generated_features
 
         return generated_features(
-            self.chunk, self.n_states, self.n_features, chunk_size=chunk_size or self.chunk_size
+            self.chunk,
+            self.n_states,
+            self.n_features,
+            chunk_size=int(chunk_size or self.chunk_size),  # type: ignore[arg-type]
         )
 
     def digits(self, samples: ArrayLike) -> NDArray[np.int64]:
         """Samples written in the spin ``values`` (e.g. +-1) as digits 0/1, the form
         :meth:`moments` and :meth:`evaluate` take (``kind = "spin"`` only)."""
         if self.kind != "spin":
-            raise InvalidInputError("digits() converts spin values; these features are indicators.")
+            raise InvalidInputError(
+                "digits() converts spin values; these features are indicators."
+            )
         x = as_float_array(samples, "samples", ndim=2)
         out = np.full(x.shape, -1, dtype=np.int64)
         out[x == self.values[0]] = 0
@@ -212,7 +217,8 @@ class StateFeatures:
         if np.any(bad):
             idx = first_bad_index(bad)
             raise InvalidInputError(
-                f"`samples` must hold the spin values {self.values}; got {float(x[idx])!r} at index {idx}."
+                f"`samples` must hold the spin values {self.values}; got {float(x[idx])!r} "
+                f"at index {idx}."
             )
         return self._digits(out, "samples")
 
@@ -237,13 +243,16 @@ def _read_bonds(bonds: Any, n_sites: int) -> tuple[tuple[int, int], ...]:
     if np.any(bad):
         idx = first_bad_index(bad)
         raise InvalidInputError(
-            f"`bonds` must hold site indices 0 .. {n_sites - 1} (integers); got {float(arr[idx])!r} "
+            f"`bonds` must hold site indices 0 .. {n_sites - 1} (integers); got "
+            f"{float(arr[idx])!r} "
             f"at index {idx}."
         )
     pairs = np.sort(arr.astype(np.int64), axis=1)
     loops = np.flatnonzero(pairs[:, 0] == pairs[:, 1])
     if loops.size:
-        raise InvalidInputError(f"`bonds[{int(loops[0])}]` joins site {int(pairs[loops[0], 0])} to itself.")
+        raise InvalidInputError(
+            f"`bonds[{int(loops[0])}]` joins site {int(pairs[loops[0], 0])} to itself."
+        )
     _, first, counts = np.unique(pairs, axis=0, return_index=True, return_counts=True)
     if np.any(counts > 1):
         k = int(first[np.argmax(counts > 1)])
@@ -340,7 +349,9 @@ def _listed_terms(structure: Sequence[Sequence[Any]], n: int) -> tuple[tuple[int
         try:
             t = tuple(_check_int(i, f"structure[{k}] entries", 0) for i in t)
         except TypeError:
-            raise InvalidInputError(f"`structure[{k}]` must be a tuple of variable indices; got {t!r}.") from None
+            raise InvalidInputError(
+                f"`structure[{k}]` must be a tuple of variable indices; got {t!r}."
+            ) from None
         if not 1 <= len(t) <= 2 or len(set(t)) != len(t) or any(not 0 <= i < n for i in t):
             raise InvalidInputError(
                 f"`structure` terms must be one or two distinct variables in 0 .. "
@@ -408,6 +419,12 @@ def marginals(
     n = len(sizes)
     if bonds is not None and structure != "pairwise":
         raise InvalidInputError("`bonds` goes with structure='pairwise' only.")
+    n_states = int(np.prod(sizes, dtype=object))
+    if n_states > _MAX_INDEX:  # before any list of terms is built
+        raise InvalidInputError(
+            f"`alphabet_sizes` give about 10^{int(sum(np.log10(sizes)))} configurations; at most "
+            "2^62 can be numbered (int64) and far fewer enumerated."
+        )
     terms: tuple[tuple[int, ...], ...]
     if isinstance(structure, str):
         if structure not in ("pairwise", "independent"):
@@ -424,13 +441,11 @@ def marginals(
             )
     else:
         terms = _listed_terms(structure, n)
-    n_states = int(np.prod(sizes, dtype=object))
     n_features = sum(int(np.prod([sizes[i] for i in t], dtype=object)) for t in terms)
-    if n_states > _MAX_INDEX or n_features > _MAX_FEATURES:
+    if n_features > _MAX_FEATURES:
         raise InvalidInputError(
-            f"`alphabet_sizes` give {n_states:.3g} configurations and {n_features:.3g} "
-            "features; at most 2^62 configurations (int64 numbering) and 10^7 features "
-            "can be enumerated and named."
+            f"these marginals have {n_features} features; at most 10^7 can be named and "
+            "evaluated a row at a time."
         )
     return StateFeatures(sizes, terms, "indicator", (), _chunk(chunk_size))
 
@@ -483,7 +498,13 @@ def change_values(
         )
     a = [float(v) for v in old]
     c = [float(v) for v in new]
-    if len(a) != 2 or len(c) != 2 or a[0] == a[1] or c[0] == c[1] or not np.all(np.isfinite(a + c)):
+    if (
+        len(a) != 2
+        or len(c) != 2
+        or a[0] == a[1]
+        or c[0] == c[1]
+        or not np.all(np.isfinite(a + c))
+    ):
         raise InvalidInputError(
             f"`old` and `new` must each be two distinct finite numbers; got {old!r}, {new!r}."
         )

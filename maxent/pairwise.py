@@ -32,7 +32,6 @@ every parameter of the over-complete Potts parametrisation -- plmc's scaling, so
 from __future__ import annotations
 
 import dataclasses
-import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,11 +41,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _potts_kernels as kern
-from ._boltzmann_learning import BoltzmannLearning, Chains, moment_check
+from ._boltzmann_learning import BoltzmannLearning, moment_check
 from ._checks import integer, real_number
 from ._dataset import dataset, variable
 from ._exact_potts import MAX_STATES, Exact, all_states
-from ._pairwise_data import Encoding, encode, sequence_weights
+from ._pairwise_data import Encoding, encode, generator, sequence_weights
+from ._parallel import blas_limited
 from ._potts_model import Fit, Problem, zero_sum_gauge
 from ._pseudolikelihood import PseudoLikelihood
 from .errors import ConvergenceWarning, InvalidInputError
@@ -59,7 +59,8 @@ class Method(Protocol):
     """A fitting method: ``fit(problem) -> Fit``; ``allows_missing`` says whether it
     takes samples with missing entries."""
 
-    allows_missing: bool
+    @property
+    def allows_missing(self) -> bool: ...
 
     def fit(self, problem: Problem) -> Fit: ...
 
@@ -255,12 +256,15 @@ class PairwiseResult:
             )
         j = self.couplings
         lattice_j = j[..., 1, 1] - j[..., 1, 0] - j[..., 0, 1] + j[..., 0, 0]
-        lattice_h = self.fields[:, 1] - self.fields[:, 0] + (j[..., 1, 0] - j[..., 0, 0]).sum(axis=1)
+        lattice_h = (
+            self.fields[:, 1] - self.fields[:, 0] + (j[..., 1, 0] - j[..., 0, 0]).sum(axis=1)
+        )
         h, c = change_values(lattice_h, lattice_j, old=(0, 1), new=values)
         return _frozen(h), _frozen(c)
 
-    def sample(self, n: int, *, seed: int | np.random.Generator | None = None,
-               n_sweeps: int = 100) -> NDArray[Any]:
+    def sample(
+        self, n: int, *, seed: int | np.random.Generator | None = None, n_sweeps: int = 100
+    ) -> NDArray[Any]:
         """Draw configurations from the model, written like the samples.
 
         Exact (from the enumerated probabilities) when the model has at most 2^20 states;
@@ -271,9 +275,10 @@ class PairwiseResult:
         -------
         ndarray, shape (n, n_sites)
         """
-        n = integer(n, "n", minimum=1)
+        count = integer(n, "n", minimum=1)
         sweeps = integer(n_sweeps, "n_sweeps", minimum=1)
-        rng = np.random.default_rng(seed)
+        assert count is not None and sweeps is not None
+        rng = generator(seed)
         h, e = _unique(self.fields, self.couplings)
         pair_of = kern.pair_table(self.n_sites)
         if self.q**self.n_sites <= MAX_STATES:
@@ -281,9 +286,9 @@ class PairwiseResult:
             lw = np.empty(states.shape[0])
             kern.log_weights(states, h, e, pair_of, lw)
             p = np.exp(lw - lw.max())
-            codes = states[rng.choice(p.size, size=n, p=p / p.sum())]
+            codes = states[rng.choice(p.size, size=count, p=p / p.sum())]
         else:
-            codes = rng.integers(0, self.q, size=(n, self.n_sites)).astype(np.int8)
+            codes = rng.integers(0, self.q, size=(count, self.n_sites)).astype(np.int8)
             kern.gibbs_sweeps(codes, h, e, pair_of, sweeps, int(rng.integers(2**31)))
         return self._encoding().symbols_of(codes)
 
@@ -296,12 +301,18 @@ class PairwiseResult:
             {
                 "fields": variable(("site", "state"), self.fields, "field h_i(a)", "1"),
                 "couplings": variable(
-                    ("site", "site_j", "state", "state_j"), self.couplings, "coupling J_ij(a, b)",
-                    "1", "zero-sum gauge; couplings[j, i] = couplings[i, j].T",
+                    ("site", "site_j", "state", "state_j"),
+                    self.couplings,
+                    "coupling J_ij(a, b)",
+                    "1",
+                    "zero-sum gauge; couplings[j, i] = couplings[i, j].T",
                 ),
                 "coupling_scores": variable(
-                    ("site", "site_j"), self.coupling_scores(apc=True),
-                    "coupling score", "1", "Frobenius norm of J_ij, average-product corrected",
+                    ("site", "site_j"),
+                    self.coupling_scores(apc=True),
+                    "coupling score",
+                    "1",
+                    "Frobenius norm of J_ij, average-product corrected",
                 ),
             },
             coords={
@@ -334,7 +345,9 @@ def _unique(fields: NDArray, couplings: NDArray) -> tuple[NDArray, NDArray]:
 def _read_l2(l2: Any) -> tuple[float, float]:
     pair = (l2, l2) if np.ndim(l2) == 0 else tuple(l2)
     if len(pair) != 2:
-        raise InvalidInputError(f"`l2` must be a number or a pair (fields, couplings); got {l2!r}.")
+        raise InvalidInputError(
+            f"`l2` must be a number or a pair (fields, couplings); got {l2!r}."
+        )
     lam = tuple(real_number(v, "l2", minimum=0.0) for v in pair)
     return lam  # type: ignore[return-value]
 
@@ -354,9 +367,19 @@ def _choose(method: Any, q: int, n_sites: int, has_missing: bool) -> str:
     return str(method)
 
 
-def _options(name: str, n_samples: int, *, tol: Any, max_iter: Any, n_chains: Any,
-             n_records: Any, sweeps_between: Any, max_step: Any, start: Any, seed: Any,
-             ) -> dict[str, Any]:
+def _options(
+    name: str,
+    n_samples: int,
+    *,
+    tol: Any,
+    max_iter: Any,
+    n_chains: Any,
+    n_records: Any,
+    sweeps_between: Any,
+    max_step: Any,
+    start: Any,
+    seed: Any,
+) -> dict[str, Any]:
     tol_default, iter_default = _DEFAULTS[name]
     tol_ = real_number(tol if tol is not None else tol_default, "tol", minimum=0.0, strict=True)
     chains = integer(n_chains, "n_chains", minimum=2)
@@ -370,14 +393,16 @@ def _options(name: str, n_samples: int, *, tol: Any, max_iter: Any, n_chains: An
         n_records = max(20, -(-int(4 * n_samples / distance**2) // chains))
     return {
         "tol": tol_,
-        "max_iter": integer(max_iter if max_iter is not None else iter_default, "max_iter", minimum=1),
+        "max_iter": integer(
+            max_iter if max_iter is not None else iter_default, "max_iter", minimum=1
+        ),
         "memory": 5,
         "n_chains": chains,
         "n_records": integer(n_records, "n_records", minimum=1),
         "sweeps_between": integer(sweeps_between, "sweeps_between", minimum=1),
         "max_step": real_number(max_step, "max_step", minimum=0.0, strict=True),
         "start": start,
-        "seed": seed,
+        "seed": generator(seed),
         "n_burn": 10,
         "hessian_samples": 20_000,
         "damping": 1e-3,
@@ -522,14 +547,24 @@ def fit_pairwise(
     w = sequence_weights(codes, weights=weights, reweight=reweight)
     lam = _read_l2(l2)
     name = _choose(method, enc.q, n_sites, bool(np.any(codes < 0)))
-    opts = _options(name, n_samples, tol=tol, max_iter=max_iter, n_chains=n_chains,
-                    n_records=n_records, sweeps_between=sweeps_between, max_step=max_step,
-                    start=start, seed=seed)
+    opts = _options(
+        name,
+        n_samples,
+        tol=tol,
+        max_iter=max_iter,
+        n_chains=n_chains,
+        n_records=n_records,
+        sweeps_between=sweeps_between,
+        max_step=max_step,
+        start=start,
+        seed=seed,
+    )
     problem = Problem(codes, w, enc.q, lam[0], lam[1], _read_dtype(dtype), opts)
-    fit = METHODS[name].fit(problem)
-    if check and name == "pseudolikelihood":
-        zmax, limit = moment_check(problem, fit.theta, np.random.default_rng(seed))
-        fit = dataclasses.replace(fit, max_moment_z=zmax, z_threshold=limit)
+    with blas_limited(1):  # the kernels' blocks run on maxent's threads; BLAS on one
+        fit = METHODS[name].fit(problem)
+        if check and name == "pseudolikelihood":
+            zmax, limit = moment_check(problem, fit.theta, generator(seed))
+            fit = dataclasses.replace(fit, max_moment_z=zmax, z_threshold=limit)
     if not fit.converged:
         warnings.warn(
             f"fit_pairwise(method={name!r}) did not converge: {fit.message}",
@@ -538,7 +573,18 @@ def fit_pairwise(
         )
     fields, couplings = zero_sum_gauge(problem, fit.theta)
     return PairwiseResult(
-        fields, couplings, enc.symbols, enc.missing, name, bool(fit.converged), int(fit.n_iter),
-        fit.message, int(n_samples), problem.n_effective, lam, float(fit.max_moment_z),
-        float(fit.z_threshold), float(fit.mle_distance),
+        fields,
+        couplings,
+        enc.symbols,
+        enc.missing,
+        name,
+        bool(fit.converged),
+        int(fit.n_iter),
+        fit.message,
+        int(n_samples),
+        problem.n_effective,
+        lam,
+        float(fit.max_moment_z),
+        float(fit.z_threshold),
+        float(fit.mle_distance),
     )

@@ -127,8 +127,13 @@ def test_infinite_data_recover_the_true_model(method, n, q):
     h, couplings = _random_potts(n, q, 0.5, rng)
     states = _states(n, q)
     lw = _potts_log_weights(states, h, couplings)
-    fit = maxent.fit_pairwise(states, q=q, weights=np.exp(lw - logsumexp(lw)), method=method,
-                              tol=1e-10 if method == "exact" else 1e-8)
+    fit = maxent.fit_pairwise(
+        states,
+        q=q,
+        weights=np.exp(lw - logsumexp(lw)),
+        method=method,
+        tol=1e-10 if method == "exact" else 1e-8,
+    )
     th, tj = _zero_sum(h, couplings)
     np.testing.assert_allclose(fit.fields, th, atol=2e-6)
     np.testing.assert_allclose(fit.couplings, tj, atol=2e-6)
@@ -202,12 +207,23 @@ def test_penalised_fits_match_an_independent_minimiser(method):
     weights = rng.uniform(0.5, 1.5, 60)
     value, unpack = _penalised(codes, weights, q, *lam, method == "pseudolikelihood", present)
     size = n * q + 3 * q * q
-    ref = optimize.minimize(value, np.zeros(size), method="L-BFGS-B",
-                            options={"gtol": 1e-10, "ftol": 1e-15, "maxiter": 5000})
+    ref = optimize.minimize(
+        value,
+        np.zeros(size),
+        method="L-BFGS-B",
+        options={"gtol": 1e-10, "ftol": 1e-15, "maxiter": 5000},
+    )
     rh, rj = _zero_sum(*unpack(ref.x))
     samples = codes if present is None else np.where(present, codes, -1)
-    fit = maxent.fit_pairwise(samples, q=q, missing=None if present is None else -1,
-                              weights=weights, l2=lam, method=method, tol=1e-10)
+    fit = maxent.fit_pairwise(
+        samples,
+        q=q,
+        missing=None if present is None else -1,
+        weights=weights,
+        l2=lam,
+        method=method,
+        tol=1e-10,
+    )
     np.testing.assert_allclose(fit.fields, rh, atol=2e-5)
     np.testing.assert_allclose(fit.couplings, rj, atol=2e-5)
 
@@ -303,8 +319,9 @@ def test_float32_gives_the_float64_fit():
     rng = np.random.default_rng(8)
     codes = rng.integers(0, 4, (500, 12))
     a = maxent.fit_pairwise(codes, q=4, l2=(0.01, 1.0), method="pseudolikelihood")
-    b = maxent.fit_pairwise(codes, q=4, l2=(0.01, 1.0), method="pseudolikelihood",
-                            dtype=np.float32)
+    b = maxent.fit_pairwise(
+        codes, q=4, l2=(0.01, 1.0), method="pseudolikelihood", dtype=np.float32
+    )
     np.testing.assert_allclose(b.couplings, a.couplings, atol=2e-4)
 
 
@@ -323,8 +340,9 @@ def test_reweighting_counts_near_duplicates():
 
 def test_non_convergence_warns(spins):
     with pytest.warns(maxent.ConvergenceWarning, match="Newton-like steps"):
-        fit = maxent.fit_pairwise(spins[2], method="boltzmann", start="independent",
-                                  max_iter=1, n_records=20, seed=0)
+        fit = maxent.fit_pairwise(
+            spins[2], method="boltzmann", start="independent", max_iter=1, n_records=20, seed=0
+        )
     assert not fit.converged
 
 
@@ -347,8 +365,11 @@ def test_non_convergence_warns(spins):
         (["AB", "ABC"], {"alphabet": "ABC"}, "equal lengths"),
         ("ABAB", {"alphabet": "AB"}, "not one string"),
         ([[0, 1], [1, 0]], {"q": 2, "missing": 0, "method": "exact"}, "complete samples"),
-        (np.where(np.random.default_rng(0).random((50, 21)) < 0.5, -1, 1),
-         {"method": "exact", "l2": 1.0}, "at most 2\\^20"),
+        (
+            np.where(np.random.default_rng(0).random((50, 21)) < 0.5, -1, 1),
+            {"method": "exact", "l2": 1.0},
+            "at most 2\\^20",
+        ),
         ([[1, 1], [-1, -1]], {}, "never seen in states"),
         ([[1, 1], [1, -1]], {}, "state 0 of site 0 never occurs"),
     ],
@@ -356,3 +377,18 @@ def test_non_convergence_warns(spins):
 def test_fit_pairwise_rejects_bad_input(samples, kwargs, match):
     with pytest.raises(InvalidInputError, match=match):
         maxent.fit_pairwise(samples, **kwargs)
+
+
+@pytest.mark.parametrize("q, n_sites", [(2, 20), (3, 12)])
+def test_pseudolikelihood_by_matrix_products_equals_the_site_kernel(q, n_sites):
+    from maxent import _pseudolikelihood as pl
+    from maxent._potts_model import Problem
+
+    rng = np.random.default_rng(q)
+    codes = rng.integers(-1, q, (300, n_sites)).astype(np.int8)
+    problem = Problem(codes, rng.uniform(0.5, 2, 300), q, 0.1, 0.3, np.dtype(np.float64), {})
+    theta = rng.normal(0, 0.3, problem.n_params)
+    f_dense, g_dense = pl._dense_objective(problem)(theta)
+    f_site, g_site = pl._site_objective(problem)(theta)
+    assert f_dense == pytest.approx(f_site, rel=1e-12)
+    np.testing.assert_allclose(g_dense, g_site, atol=1e-13)
