@@ -80,10 +80,7 @@ class Chains:
 
 
 def _marginals(problem: Problem, configs: NDArray[np.int8], weight: float) -> NDArray:
-    out = np.zeros(problem.n_params)
-    h, e = problem.split(out)
-    kern.scatter_counts(configs, np.full(configs.shape[0], weight), h, e, problem.pair_of)
-    return out
+    return problem.one_hot_sums(configs, np.full(configs.shape[0], weight))
 
 
 def _model_moments(problem: Problem, records: NDArray[np.int8]) -> tuple[NDArray, NDArray]:
@@ -122,10 +119,7 @@ def _newton_step(
     def matvec(v: NDArray) -> NDArray:
         u = problem.log_weights(v, x)
         u -= u.mean()
-        out = np.zeros(problem.n_params)
-        h, e = problem.split(out)
-        kern.scatter_counts(x, u / k, h, e, problem.pair_of)
-        return out + ridge * v
+        return problem.one_hot_sums(x, u / k) + ridge * v
 
     op = sparse.linalg.LinearOperator((problem.n_params,) * 2, matvec=matvec, dtype=np.float64)
     step, _ = sparse.linalg.cg(op, grad, rtol=1e-6, maxiter=200)

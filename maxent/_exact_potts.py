@@ -18,7 +18,6 @@ from numpy.typing import NDArray
 from scipy.sparse.linalg import LinearOperator, cg
 from scipy.special import logsumexp
 
-from . import _potts_kernels as kern
 from ._potts_model import (
     DataMoments,
     Fit,
@@ -57,14 +56,7 @@ def model_marginals(
     lw = problem.log_weights(theta, states)
     log_z = float(logsumexp(lw))
     p = np.exp(lw - log_z)
-    return log_z, p, _scatter(problem, states, p)
-
-
-def _scatter(problem: Problem, states: NDArray[np.int8], w: NDArray[np.float64]) -> NDArray:
-    out = np.zeros(problem.n_params)
-    h, e = problem.split(out)
-    kern.scatter_counts(states, w, h, e, problem.pair_of)
-    return out
+    return log_z, p, problem.one_hot_sums(states, p)
 
 
 @dataclass(frozen=True)
@@ -137,7 +129,7 @@ class Exact:
             p = cache["p"]
             u = problem.log_weights(v, states)
             u -= p @ u
-            return _scatter(problem, states, p * u) + lam * v
+            return problem.one_hot_sums(states, p * u) + lam * v
 
         def solve(theta0: NDArray, gtol: float) -> _Newton:
             return _newton(fun, hessp, theta0, gtol, problem.options["max_iter"])

@@ -105,13 +105,18 @@ class Problem:
                 grad[part] += (2.0 * lam) * t
         return value
 
+    def one_hot_sums(self, codes: NDArray[np.int8], weights: NDArray) -> NDArray[np.float64]:
+        """sum_s weights[s] f(x_s) of the one-hot features f (flat, in the layout of
+        theta): the weighted counts of each state of each site and of each pair of states
+        of each pair of sites (missing entries skipped)."""
+        out = np.zeros(self.n_params)
+        h, e = self.split(out)
+        kern.scatter_counts(codes, np.asarray(weights, dtype=np.float64), h, e, self.pair_of)
+        return out
+
     def counts(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Weighted counts of each state of each site and each pair of states of each
-        pair of sites (both present), as (n_sites, q) and (n_pairs, q, q)."""
-        ch = np.zeros((self.n_sites, self.q))
-        ce = np.zeros((self.n_pairs, self.q, self.q))
-        kern.scatter_counts(self.codes, self.weights, ch, ce, self.pair_of)
-        return ch, ce
+        """Weighted counts of the data, as (n_sites, q) and (n_pairs, q, q)."""
+        return self.split(self.one_hot_sums(self.codes, self.weights))
 
     def log_weights(self, theta: NDArray, codes: NDArray[np.int8]) -> NDArray[np.float64]:
         """Log-weights of configurations (rows of codes) under the parameters."""
