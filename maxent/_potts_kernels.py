@@ -64,32 +64,37 @@ def _site_block(
                 block[b, a] = e[p, b, a]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _residual_row(pot: Array, x: int, w: float) -> float:  # pragma: no cover - compiled
+    """Turn one conditional's potentials (q,) into w (P(a | rest) - [a = x]) in place
+    (0 when x is missing or w is 0); return -w log P(x | rest)."""
+    q = pot.shape[0]
+    if x < 0 or w == 0.0:
+        for a in range(q):
+            pot[a] = 0.0
+        return 0.0
+    top = pot[0]
+    for a in range(1, q):
+        top = max(top, pot[a])
+    z = 0.0
+    for a in range(q):
+        z += np.exp(pot[a] - top)
+    lse = top + np.log(z)
+    nll = w * (lse - pot[x])
+    for a in range(q):
+        pot[a] = w * np.exp(pot[a] - lse)
+    pot[x] -= w
+    return nll
+
+
 @njit(cache=True, nogil=True)
 def _conditional_residuals(
     pot: Array, xi: Codes, weights: Array
 ) -> float:  # pragma: no cover - compiled
-    """Turn potentials (n, q) into w (P(a | rest) - [a = x_i]) in place; return
-    -sum_s w_s log P(x_si | rest)."""
-    n, q = pot.shape
+    """:func:`_residual_row` for every sample of one site: pot (n, q)."""
     nll = 0.0
-    for s in range(n):
-        x = xi[s]
-        w = weights[s]
-        if x < 0 or w == 0.0:
-            for a in range(q):
-                pot[s, a] = 0.0
-            continue
-        top = pot[s, 0]
-        for a in range(1, q):
-            top = max(top, pot[s, a])
-        z = 0.0
-        for a in range(q):
-            z += np.exp(pot[s, a] - top)
-        lse = top + np.log(z)
-        nll += w * (lse - pot[s, x])
-        for a in range(q):
-            pot[s, a] = w * np.exp(pot[s, a] - lse)
-        pot[s, x] -= w
+    for s in range(pot.shape[0]):
+        nll += _residual_row(pot[s], xi[s], weights[s])
     return nll
 
 
@@ -312,13 +317,12 @@ def indicator_features(
 
 @njit(cache=True, nogil=True)
 def all_residuals(pot: Array, codes: Codes, weights: Array) -> float:  # pragma: no cover
-    """For potentials ``pot`` (n, n_sites, q) of every site's conditional, in place:
-    w_s (P(a | rest) - [a = x_si]) (0 for missing x_si); returns the weighted negative
-    log pseudo-likelihood."""
-    n, n_sites, q = pot.shape
+    """:func:`_residual_row` for every site of every sample: pot (n, n_sites, q)."""
+    n, n_sites, _ = pot.shape
     nll = 0.0
     for s in range(n):
-        nll += _conditional_residuals(pot[s], codes[s], np.full(n_sites, weights[s]))
+        for i in range(n_sites):
+            nll += _residual_row(pot[s, i], codes[s, i], weights[s])
     return nll
 
 

@@ -30,6 +30,7 @@ from . import _potts_kernels as kern
 from .errors import InvalidInputError
 
 _DIVERGENCE_FLOOR = 0.05  # nats: smaller moves are taken for rounding, not divergence
+_SUSPECT = 5.0  # nats: fits with no parameter beyond this are not checked for divergence
 
 __all__ = [
     "DataMoments",
@@ -243,9 +244,13 @@ def refuse_divergence(
     Without a penalty on some parameters the optimum can lie at infinity (data on the
     boundary of what the model can reach).  Tightening the tolerance 10-fold twice then
     moves the parameters by about the same amount each time (log(10) over the rate at
-    which the gradient decays), where a finite minimum is approached ever faster.
+    which the gradient decays), where a finite minimum is approached ever faster.  Only
+    fits with a parameter beyond ``_SUSPECT`` nats are checked (a point on such a road
+    has large parameters: odds of e^10 and more), so the check costs nothing otherwise.
     """
     if problem.l2_fields > 0 and problem.l2_couplings > 0:
+        return
+    if float(np.max(np.abs(theta))) <= _SUSPECT:
         return
     first = solve(theta, tol / 10)
     second = solve(first, tol / 100)
