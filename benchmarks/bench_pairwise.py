@@ -142,9 +142,9 @@ def part_stream(busy: bool) -> None:
         with load(busy):
             best_mem = best_stream = np.inf
             for _ in range(3):
-                res, t = timed(lambda: maxent.solve(mat, targets))
+                res, t = timed(lambda mat=mat, b=targets: maxent.solve(mat, b))
                 best_mem = min(best_mem, t)
-                res_s, t = timed(lambda fs=fs: maxent.solve(fs, targets, names=fs.names))
+                res_s, t = timed(lambda fs=fs, b=targets: maxent.solve(fs, b, names=fs.names))
                 best_stream = min(best_stream, t)
         print(
             f"n={n:<6d} {best_stream:9.2f} {best_mem:10.2f} {best_stream / best_mem:6.2f} "

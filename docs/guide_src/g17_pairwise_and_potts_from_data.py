@@ -64,8 +64,10 @@ ax.plot([-lim, lim], [-lim, lim], "k-", lw=0.6)
 ax.set(xlabel="true $J_{ij}$", ylabel="fitted $J_{ij}$", title="8 spins, 20000 samples")
 ax.legend()
 fig.tight_layout()
-print(f"largest |J_fit - J_true|: exact {np.abs(J_ml - J_true).max():.3f}, "
-      f"pseudo-likelihood {np.abs(J_pl - J_true).max():.3f}")
+print(
+    f"largest |J_fit - J_true|: exact {np.abs(J_ml - J_true).max():.3f}, "
+    f"pseudo-likelihood {np.abs(J_pl - J_true).max():.3f}"
+)
 
 # %%
 # Occupations: the same data as 0/1
