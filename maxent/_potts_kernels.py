@@ -278,24 +278,41 @@ def identical_neighbours(
         out[s] = count
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _digits_of(index: int, sizes: IntArray, out: IntArray) -> None:  # pragma: no cover
+    """Mixed-radix digits of a configuration index, variable 0 the fastest."""
+    for i in range(sizes.size):
+        out[i] = index % sizes[i]
+        index //= sizes[i]
+
+
 @njit(cache=True, nogil=True)
 def product_features(
-    codes: IntArray, values: Array, first: IntArray, second: IntArray, out: Array
+    start: int,
+    codes: IntArray,
+    values: Array,
+    n: int,
+    first: IntArray,
+    second: IntArray,
+    out: Array,
 ) -> None:  # pragma: no cover - compiled
-    """``out[r, t]`` = v(x_first) or v(x_first) v(x_second) (second < 0: a single site),
-    with v = ``values`` of each digit."""
-    n = codes.shape[0]
-    k = first.size
-    for r in range(n):
-        x = codes[r]
+    """Row r of ``out``: v(x_first[t]) * v(x_second[t]) for each term t, with v =
+    ``values`` of each binary digit of the ``n`` spins and ``second[t] = n`` (a
+    constant 1) for a single site; x is configuration ``start + r`` (its bits), or row
+    r of ``codes`` when ``codes`` has rows."""
+    n_rows, k = out.shape
+    s = np.ones(n + 1)
+    for r in range(n_rows):
+        for i in range(n):
+            bit = codes[r, i] if codes.shape[0] else ((start + r) >> i) & 1
+            s[i] = values[bit]
         for t in range(k):
-            a = values[x[first[t]]]
-            j = second[t]
-            out[r, t] = a if j < 0 else a * values[x[j]]
+            out[r, t] = s[first[t]] * s[second[t]]
 
 
 @njit(cache=True, nogil=True)
 def indicator_features(
+    start: int,
     codes: IntArray,
     sizes: IntArray,
     first: IntArray,
@@ -303,12 +320,18 @@ def indicator_features(
     offsets: IntArray,
     out: Array,
 ) -> None:  # pragma: no cover - compiled
-    """Set ``out[r, offsets[t] + code]`` to 1, code = x_first (single site) or
-    x_first * q_second + x_second (``out`` zero on entry)."""
-    n = codes.shape[0]
+    """Row r of ``out``: 1 at ``offsets[t] + code`` for each term t, code = x_first
+    (``second[t] < 0``: a single site) or x_first * q_second + x_second, 0 elsewhere;
+    x is configuration ``start + r`` (mixed radix), or row r of ``codes``."""
+    n_rows = out.shape[0]
     k = first.size
-    for r in range(n):
-        x = codes[r]
+    x = np.empty(sizes.size, dtype=np.int64)
+    for r in range(n_rows):
+        if codes.shape[0]:
+            x[:] = codes[r]
+        else:
+            _digits_of(start + r, sizes, x)
+        out[r, :] = 0.0
         for t in range(k):
             j = second[t]
             code = x[first[t]] if j < 0 else x[first[t]] * sizes[j] + x[j]

@@ -51,7 +51,7 @@ from .errors import InvalidInputError
 
 __all__ = ["StateFeatures", "change_values", "marginals", "pairwise"]
 
-_CHUNK_BYTES = 1 << 24  # default chunks of about 16 MB: reused by the allocator, not mapped anew
+_CHUNK_BYTES = 1 << 21  # default chunks of about 2 MB: made and read while in cache
 _MAX_INDEX = 2**62  # configurations are numbered by int64
 _MAX_FEATURES = 10**7  # names and one row of features must fit in memory
 
@@ -84,7 +84,7 @@ class StateFeatures:
     names : tuple of str
         One name per feature.
     chunk_size : int
-        Configurations per chunk (by default about 16 MB of features).
+        Configurations per chunk (by default about 2 MB of features).
     """
 
     alphabet_sizes: tuple[int, ...]
@@ -161,20 +161,23 @@ class StateFeatures:
         """Features of given configurations (digits 0 .. q - 1), shape (n, n_features)."""
         return self._features(self._digits(configurations, "configurations"))
 
-    def _features(self, codes: NDArray[np.int64]) -> NDArray[np.float64]:
+    def _features(self, codes: NDArray[np.int64] | None, start: int = 0, stop: int = 0) -> Any:
+        """Features of the rows of ``codes``, or (``codes`` None) of configurations
+        ``start`` to ``stop - 1`` generated from their index."""
         first, second, sizes, offsets = self._plan
+        rows = codes if codes is not None else np.empty((0, self.n_variables), np.int64)
+        out = np.empty((stop - start if codes is None else codes.shape[0], self.n_features))
         if self.kind == "spin":
-            out = np.empty((codes.shape[0], self.n_features))
             values = np.asarray(self.values, dtype=np.float64)
-            kern.product_features(codes, values, first, second, out)
+            ones = np.where(second < 0, self.n_variables, second)
+            kern.product_features(start, rows, values, self.n_variables, first, ones, out)
         else:
-            out = np.zeros((codes.shape[0], self.n_features))
-            kern.indicator_features(codes, sizes, first, second, offsets, out)
+            kern.indicator_features(start, rows, sizes, first, second, offsets, out)
         return out
 
     def chunk(self, start: int, stop: int) -> NDArray[np.float64]:
         """Features of configurations ``start`` to ``stop - 1``."""
-        return self._features(self.configurations(start, stop))
+        return self._features(None, start, stop)
 
     def __iter__(self) -> Iterator[tuple[NDArray[np.float64], None]]:
         size = int(self.chunk_size)  # type: ignore[arg-type]  # set in __post_init__
@@ -299,8 +302,8 @@ def pairwise(
         either way (see the module docstring; :func:`change_values` converts fields
         and couplings between conventions).
     chunk_size : int, optional
-        Configurations per chunk (default: about 16 MB of features, so that the
-        allocator reuses the chunks' memory).
+        Configurations per chunk (default: about 2 MB of features, made and read
+        while in cache).
 
     Returns
     -------
@@ -390,8 +393,8 @@ def marginals(
     bonds : lattice or array_like of int, shape (n_bonds, 2), optional
         With ``"pairwise"``: the pairs whose marginals are fixed (a lattice's bonds).
     chunk_size : int, optional
-        Configurations per chunk (default: about 16 MB of features, so that the
-        allocator reuses the chunks' memory).
+        Configurations per chunk (default: about 2 MB of features, made and read
+        while in cache).
 
     Returns
     -------
