@@ -28,8 +28,9 @@ The rules (references in :func:`maxent.fit`):
 ``gcv``
     the minimum of :math:`N\\chi^2/(N - N_\\mathrm{good})^2` (bounded search);
 ``bryan``
-    the posterior average over alpha (Bryan 1990), with a Jeffreys prior
-    :math:`d\\log\\alpha` or ana_cont's uniform :math:`d\\alpha`.
+    the posterior average over alpha (Bryan 1990), with a prior from :data:`ALPHA_PRIORS`:
+    Jeffreys' :math:`d\\log\\alpha`, a uniform :math:`d\\alpha`, or ana_cont's
+    :math:`\\alpha\\,d\\alpha`.
 """
 
 from __future__ import annotations
@@ -48,7 +49,11 @@ from .errors import ConvergenceWarning
 
 __all__ = ["ALPHA_PRIORS", "ALPHA_RULES", "Choice", "Path", "ScanContext", "default_alphas"]
 
-ALPHA_PRIORS = ("jeffreys", "uniform")
+#: prior of alpha in Bryan's average -> the power k of :math:`P(\\alpha)\\,d\\alpha \\propto
+#: \\alpha^k\\,d\\log\\alpha`: Jeffreys' scale-invariant :math:`d\\log\\alpha`, a uniform
+#: :math:`d\\alpha`, and :math:`\\alpha\\,d\\alpha`, what ana_cont's ``solve_bryan`` integrates
+#: (its probability carries a factor alpha and is integrated over alpha)
+ALPHA_PRIORS: dict[str, int] = {"jeffreys": 0, "uniform": 1, "ana_cont": 2}
 
 
 class Path:
@@ -378,10 +383,10 @@ class _GCV:
 def bryan_weights(points: list[Point], prior: str = "jeffreys"):
     """Posterior weights of alpha on the points (trapezoid rule in log alpha).
 
-    ``"jeffreys"``: :math:`P(\\alpha) d\\alpha \\propto d\\log\\alpha`, the weight of each
-    point is :math:`P(y|\\alpha)\\,\\Delta\\log\\alpha`; ``"uniform"`` (ana_cont's):
-    :math:`P(\\alpha) d\\alpha \\propto d\\alpha = \\alpha\\,d\\log\\alpha`, an extra factor
-    alpha.  Returns (weights summing to 1, log of the evidence integral).
+    The weight of each point is :math:`P(y|\\alpha)\\,\\alpha^k\\,\\Delta\\log\\alpha` with
+    ``k = ALPHA_PRIORS[prior]``: 0 for ``"jeffreys"`` (:math:`d\\log\\alpha`), 1 for
+    ``"uniform"`` (:math:`d\\alpha = \\alpha\\,d\\log\\alpha`), 2 for ``"ana_cont"``
+    (:math:`\\alpha\\,d\\alpha`).  Returns (weights summing to 1, log of the evidence integral).
     """
     la = np.log([p.alpha for p in points])
     le = np.array([p.log_evidence for p in points])
@@ -389,9 +394,7 @@ def bryan_weights(points: list[Point], prior: str = "jeffreys"):
     trap = np.zeros(la.size)
     trap[:-1] += dx / 2
     trap[1:] += dx / 2
-    log_w = le + np.log(np.where(trap > 0, trap, np.finfo(float).tiny))
-    if prior == "uniform":
-        log_w = log_w + la
+    log_w = le + np.log(np.where(trap > 0, trap, np.finfo(float).tiny)) + ALPHA_PRIORS[prior] * la
     top = np.max(log_w)
     w = np.exp(log_w - top)
     total = w.sum()
@@ -421,9 +424,7 @@ class _Bryan:
 
         def log_post(points):
             le = np.array([p.log_evidence for p in points])
-            if prior == "uniform":
-                le = le + np.log([p.alpha for p in points])
-            return le
+            return le + ALPHA_PRIORS[prior] * np.log([p.alpha for p in points])
 
         for _ in range(40):
             lp = log_post(scan)

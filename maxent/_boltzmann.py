@@ -148,13 +148,20 @@ def _boltzmann(
         at_ref = np.flatnonzero(es == 0)
         ref = int(at_ref[np.argmax(log_g[at_ref])])
         shift = float(log_g[ref])
-        log_g_shifted = log_g - shift
+        log_g_shifted = log_g - shift  # finite: EnergyLevels checks the span of ln g too
         fixed_shift = bool(np.max(log_g_shifted) < _FIXED_SHIFT_SPAN)
+        if not fixed_shift:
+            # weights relative to the largest degeneracy (ln g - shift <= 0), never to a
+            # reference level whose ln g may be ~1e308 below it (ln Z = peak + shift would
+            # then lose every digit)
+            shift = float(np.max(log_g))
+            log_g_shifted = log_g - shift
         lg_min = float(np.min(log_g_shifted))
         # levels sorted by energy (the usual case), beta > 0: the levels above
         # E_ref + (max ln g - floor) / beta have weight exactly 0 and are not evaluated
         ascending = e_ref == e_min and bool(np.all(es[1:] >= es[:-1]))
-        reach = float(np.max(log_g_shifted)) - _FLOOR
+        # (relative to the reference level's own weight, which the row maximum exceeds)
+        reach = float(np.max(log_g_shifted)) - float(log_g_shifted[ref]) - _FLOOR
 
         def live(b: float, es=es, ascending=ascending, reach=reach, ref=ref) -> int:
             return _live_levels(es, b, ascending, reach, ref)

@@ -15,8 +15,10 @@ method (:func:`scipy.optimize.nnls` for the hard constraint).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +28,7 @@ import scipy.optimize
 from numpy.typing import NDArray
 from scipy.special import rel_entr
 
-from .errors import MaxEntError
+from .errors import InvalidInputError, MaxEntError
 
 __all__ = [
     "ElasticNetSolver",
@@ -302,7 +304,7 @@ class EntropySolver(Solver):
         lam, basis = np.linalg.eigh(sts)
         lam = np.clip(lam, 0.0, None)
         g = (self.v * x[:, None]) @ (self.s[:, None] * basis)
-        g *= 1.0 / np.sqrt(alpha * (alpha + lam))
+        g *= 1.0 / (np.sqrt(alpha) * np.sqrt(alpha + lam))  # no underflow of the product
         return x / (alpha * self.weights), g
 
 
@@ -345,7 +347,7 @@ class L2Solver(Solver):
         if np.isinf(point.alpha):
             return np.zeros(n), np.zeros((n, 0))
         two_a = 2.0 * point.alpha
-        g = self.v * np.sqrt(self.s**2 / (two_a * (self.s**2 + two_a)))
+        g = self.v * (self.s / (np.sqrt(two_a) * np.sqrt(self.s**2 + two_a)))
         return np.full(n, 1.0 / two_a), g
 
 
@@ -416,7 +418,7 @@ class ElasticNetSolver(Solver):
             n = kt.shape[1]
             kt = np.vstack([kt, math.sqrt(2.0 * alpha * (1.0 - rho)) * np.eye(n)])
             y = np.concatenate([y, np.zeros(n)])
-        with warnings.catch_warnings():
+        with _sklearn_overflow(alpha), warnings.catch_warnings():
             warnings.simplefilter("ignore", SkConvergenceWarning)
             model = LassoLars(
                 alpha=alpha * rho / kt.shape[0],
@@ -434,7 +436,7 @@ class ElasticNetSolver(Solver):
         from sklearn.linear_model import lars_path
 
         if self._path is None:
-            with warnings.catch_warnings():
+            with _sklearn_overflow(alpha), warnings.catch_warnings():
                 warnings.simplefilter("ignore", SkConvergenceWarning)
                 alphas, _, coefs = lars_path(
                     self.kernel, self.data, method="lasso", max_iter=self.max_iter, eps=_EPS
@@ -476,7 +478,7 @@ class ElasticNetSolver(Solver):
             warm_start=True,
         )
         model.coef_ = np.array(start)
-        with warnings.catch_warnings(record=True) as caught:
+        with _sklearn_overflow(alpha), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", SkConvergenceWarning)
             model.fit(self.kernel, self.data)
         converged = not any(issubclass(w.category, SkConvergenceWarning) for w in caught)
@@ -515,6 +517,22 @@ class ElasticNetSolver(Solver):
 
     def alpha_top(self) -> float:
         return self.alpha_max()
+
+
+@contextlib.contextmanager
+def _sklearn_overflow(alpha: float) -> Iterator[None]:
+    """scikit-learn's overflow (it keeps some of the path in single precision) as a maxent
+    error: the whitened problem is too large for it."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", category=RuntimeWarning, message="overflow")
+        try:
+            yield
+        except RuntimeWarning as exc:
+            raise InvalidInputError(
+                f"scikit-learn's lasso overflowed at alpha = {alpha:.3g} ({exc}): the kernel "
+                "and data in units of `sigma` are too large for it; express x in a unit "
+                "where K x is closer to the errors."
+            ) from None
 
 
 def _ls_linear(mat, rhs, cost):

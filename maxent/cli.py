@@ -213,7 +213,8 @@ def default_temperature_range(levels: Any, k_b: float = 1.0) -> tuple[float, flo
     w = np.exp(log_g - np.max(log_g))
     w /= w.sum()
     centre = levels.energies - w @ levels.energies
-    spread = 3.0 * float(np.sqrt(w @ (centre * centre)))
+    size = float(np.max(np.abs(centre))) or 1.0  # scaled: E = 1e300 has no square
+    spread = 3.0 * size * float(np.sqrt(w @ ((centre / size) ** 2)))
     low = float(np.min(np.diff(e))) / 8.0
     low = max(low, spread * 1e-4)
     return _round2(low / k_b), _round2(spread / k_b)
@@ -249,24 +250,53 @@ def _umask() -> int:
     return mask
 
 
-def _write_atomically(path: Path, write: Callable[[str], None]) -> bool:
-    """Write via a temporary file in the same directory and ``os.replace``; return whether
-    an existing file was replaced."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    existed = path.exists()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
+def _stage(path: Path, option: str, write: Callable[[str], None]) -> str:
+    """Write through ``write`` to a temporary file beside ``path``; its name, or a maxent
+    error naming ``option`` and ``path`` (never the temporary file)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise InvalidInputError(f"{option} {path}: {exc.strerror or exc}.") from None
     try:
         write(tmp)
         # mkstemp makes the file private (0600): give it the mode a plain open() would
         # (the umask's), or keep the mode of the file it replaces
-        os.chmod(tmp, path.stat().st_mode & 0o777 if existed else 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return existed
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
+        os.chmod(tmp, mode)
+    except Exception as exc:
+        os.unlink(tmp)
+        if not isinstance(exc, (OSError, RuntimeError, MaxEntError)):
+            raise
+        reason = getattr(exc, "strerror", None) or str(exc).replace(tmp, str(path))
+        raise InvalidInputError(f"{option} {path}: cannot write it ({reason}).") from None
+    return tmp
+
+
+def _write_outputs(
+    outputs: Sequence[tuple[Path, str, Callable[[str], None]]],
+) -> list[Path]:
+    """Write every output or none: each to a temporary file first, then all renamed into
+    place.  Returns the outputs that replaced an existing file."""
+    staged: list[tuple[Path, str, str]] = []
+    try:
+        for path, option, write in outputs:
+            staged.append((path, option, _stage(path, option, write)))
+        replaced = [path for path, _, _ in staged if path.exists()]
+        done: list[Path] = []
+        for path, option, tmp in staged:
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                note = f"; replaced already: {', '.join(map(str, done))}" if done else ""
+                raise InvalidInputError(f"{option} {path}: {exc.strerror or exc}{note}.") from None
+            done.append(path)
+        return replaced
+    finally:
+        for _, _, tmp in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
 
 def heat_capacity_summary(ds: Any) -> str:
@@ -305,11 +335,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         ds.attrs["command"] = "maxent-sweep " + " ".join(sys.argv[1:] if argv is None else argv)
         if args.levels is None and MODELS[args.model][1]:
             ds.attrs["energy_scale"] = MODELS[args.model][1]
-        replaced = [p for p, w in ((args.out, ds.to_netcdf),) if _write_atomically(p, w)]
         fig = plot_sweep(ds, populations=table)
-        if _write_atomically(args.png, lambda tmp: fig.savefig(tmp, dpi=args.dpi, format="png")):
-            replaced.append(args.png)
-        plt.close(fig)
+        try:
+            replaced = _write_outputs(
+                (
+                    (args.out, "--out", ds.to_netcdf),
+                    (args.png, "--png", lambda tmp: fig.savefig(tmp, dpi=args.dpi, format="png")),
+                )
+            )
+        finally:
+            plt.close(fig)
     except (MaxEntError, OSError) as exc:
         print(f"maxent-sweep: error: {exc}", file=sys.stderr)
         return 2

@@ -23,14 +23,15 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.special import logsumexp
 
 from . import _spin_kernels as kern
+from ._checks import integer, random_generator, real_number
 from .errors import InvalidInputError
-from .lattice import IsingModel, PottsModel
 from .levels import EnergyLevels
 from .montecarlo import active_client, check_model
 
@@ -90,7 +91,14 @@ class SampledEnergyLevels(EnergyLevels):
         object.__setattr__(self, "n_sweeps", int(self.n_sweeps))
 
 
-def _levels(energies, log_g, error, n_sweeps, walks, name) -> SampledEnergyLevels:
+def _levels(
+    energies: NDArray[np.float64],
+    log_g: NDArray[np.float64],
+    error: NDArray[np.float64],
+    n_sweeps: int,
+    walks: NDArray[np.float64],
+    name: str,
+) -> SampledEnergyLevels:
     if _HAS_LOG_G:
         return SampledEnergyLevels(
             energies,
@@ -113,30 +121,37 @@ def _levels(energies, log_g, error, n_sweeps, walks, name) -> SampledEnergyLevel
     )
 
 
-def _level_of(model, spins) -> int:
-    """Bin of a configuration: the number of unsatisfied bonds."""
-    e = float(model.energy(spins))
-    if isinstance(model, IsingModel):
-        return int(round((e / model.coupling + model.n_bonds) / 2))
-    return int(round(e / model.coupling + model.n_bonds))
+def _level_of(model: Any, states: NDArray[np.int8]) -> int:
+    """Bin of flat states: the number of unsatisfied bonds."""
+    b = model.lattice.bonds
+    return int(np.count_nonzero(states[b[:, 0]] != states[b[:, 1]]))
 
 
-def _energies(model, levels) -> NDArray[np.float64]:
-    if isinstance(model, IsingModel):
-        return -model.coupling * (model.n_bonds - 2.0 * levels)
-    return -model.coupling * (model.n_bonds - 1.0 * levels)
+def _energies(model: Any, levels: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Energy of each bin (unsatisfied bonds) in zero field."""
+    _, jp, _, offset = model.potts_form
+    return -jp * (model.n_bonds - levels.astype(np.float64)) + offset
 
 
-def _walk(model, ln_f_final, flatness, sweeps_per_check, max_sweeps, seed, progress):
+def _walk(
+    model: Any,
+    ln_f_final: float,
+    flatness: float,
+    sweeps_per_check: int,
+    max_sweeps: int,
+    seed: np.random.Generator,
+    progress: bool,
+) -> tuple[NDArray[np.bool_], NDArray[np.float64], int, bool]:
     """One Wang-Landau walk; returns (visited, ln g normalised, sweeps, converged)."""
     rng = np.random.default_rng(seed)
-    spins = model.random_configuration(rng).reshape(-1)
+    q = model.potts_form.q
+    states = rng.integers(0, q, size=model.n_sites).astype(np.int8)
     state = kern.rng_state(rng)
     n_bins = model.n_bonds + 1
     log_g = np.zeros(n_bins)
     hist = np.zeros(n_bins, dtype=np.int64)
     visited = np.zeros(n_bins, dtype=bool)
-    level = _level_of(model, spins.reshape(model.shape))
+    level = _level_of(model, states)
     ln_f, one_over_t, sweeps = 1.0, False, 0
     from tqdm.auto import tqdm
 
@@ -151,22 +166,10 @@ def _walk(model, ln_f_final, flatness, sweeps_per_check, max_sweeps, seed, progr
         np.errstate(over="ignore"),
     ):
         while ln_f > ln_f_final and sweeps < max_sweeps:
-            if isinstance(model, IsingModel):
-                level = kern.wang_landau_ising(
-                    spins, model.neighbours, level, log_g, hist, ln_f, state, sweeps_per_check
-                )
-            else:
-                level = kern.wang_landau_potts(
-                    spins,
-                    model.neighbours,
-                    model.q,
-                    level,
-                    log_g,
-                    hist,
-                    ln_f,
-                    state,
-                    sweeps_per_check,
-                )
+            level = kern.wang_landau(
+                states, model.lattice.neighbors, q, level, log_g, hist, ln_f, state,
+                sweeps_per_check,
+            )  # fmt: skip
             sweeps += sweeps_per_check
             visited |= hist > 0
             t = sweeps * model.n_sites / visited.sum()  # MC time per bin, in moves
@@ -185,7 +188,7 @@ def _walk(model, ln_f_final, flatness, sweeps_per_check, max_sweeps, seed, progr
 
 
 def wang_landau(
-    model: IsingModel | PottsModel,
+    model: Any,
     *,
     ln_f_final: float = 1e-6,
     flatness: float = 0.8,
@@ -268,10 +271,11 @@ def wang_landau(
             f"(energy bins = unsatisfied bonds); got field {model.field!r}, coupling "
             f"{model.coupling!r}."
         )
-    ln_f_final = float(ln_f_final)
+    ln_f_final = float(real_number(ln_f_final, "ln_f_final"))  # type: ignore[arg-type]
     if not 0 < ln_f_final < 1:
         raise InvalidInputError(f"`ln_f_final` must be in (0, 1); got {ln_f_final!r}.")
-    if not 0 < float(flatness) < 1:
+    flatness = float(real_number(flatness, "flatness"))  # type: ignore[arg-type]
+    if not 0 < flatness < 1:
         raise InvalidInputError(f"`flatness` must be in (0, 1); got {flatness!r}.")
     if sweeps_per_check is None:
         sweeps_per_check = max(10, -(-100_000 // model.n_sites))
@@ -280,9 +284,8 @@ def wang_landau(
         ("sweeps_per_check", sweeps_per_check),
         ("max_sweeps", max_sweeps),
     ):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise InvalidInputError(f"`{name}` must be an int >= 1; got {value!r}.")
-    seeds = np.random.default_rng(seed).spawn(int(n_walks))
+        integer(value, name, minimum=1)
+    seeds = random_generator(seed).spawn(int(n_walks))
     client = active_client()
     args = (ln_f_final, float(flatness), int(sweeps_per_check), int(max_sweeps))
     if client is not None:
@@ -310,5 +313,7 @@ def wang_landau(
         else np.full(mean.shape, np.nan)
     )
     energies = _energies(model, np.flatnonzero(visited))
+    order = np.argsort(energies)  # increasing, whatever the sign of J
+    energies, mean, error, log_g = energies[order], mean[order], error[order], log_g[:, order]
     n_sweeps = sum(w[2] for w in walks)
     return _levels(energies, mean, error, n_sweeps, log_g, f"Wang-Landau estimate, {model!r}")

@@ -18,6 +18,7 @@ ensemble of the (always bounded) finite spectrum.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -26,9 +27,11 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._boltzmann import beta_from_temperature, boltzmann, sweep_dataset, temperature_from_beta
 from ._checks import as_float_array, first_bad_index, integer
+from ._dataset import dataset, variable
+from ._inverse import ensemble_multipliers
 from ._logspace import entropy_from_log_p, log_normalize, log_sum_exp
 from ._summary import summary_repr
-from ._units import UnitSystem, magnitude, resolve_units
+from ._units import UnitSystem, magnitude, quantity, resolve_units
 from .errors import InfeasibleTargetsError, InvalidInputError
 from .levels import EnergyLevels, as_levels
 
@@ -142,6 +145,39 @@ class CanonicalResult:
             ensemble="canonical",
         )
 
+    def to_pint(self) -> dict[str, Any]:
+        """The fields with units, as pint Quantities (the result itself holds numbers).
+
+        Energies in ``energy_unit``, temperature in ``temperature_unit``, beta in its
+        inverse, entropy and heat capacity in units of :math:`k_B` (plain numbers when
+        the energies carry no unit).
+        """
+        return _quantities(
+            self,
+            ("beta", "temperature", "p", "energies", "degeneracy", "log_Z", "free_energy")
+            + ("internal_energy", "entropy", "heat_capacity", "boltzmann_constant"),
+        )
+
+
+def _inverse(unit: str) -> str:
+    return "1" if unit == "1" else f"1/({unit})"
+
+
+def _quantities(res: CanonicalResult | GrandCanonicalResult, names: tuple[str, ...]) -> dict:
+    """``{name: Quantity}`` for the fields of an ensemble result."""
+    eu, tu = res.energy_unit, res.temperature_unit
+    k_b = "1" if eu == "1" else "k_B"
+    unit = {
+        "beta": _inverse(eu),
+        "temperature": tu,
+        "boltzmann_constant": "1" if eu == "1" else f"({eu})/({tu})",
+        "entropy": k_b,
+        "heat_capacity": k_b,
+    }
+    energies = ("energies", "free_energy", "internal_energy", "grand_potential")
+    unit.update({k: eu for k in energies + ("chemical_potential", "energy_particle_covariance")})
+    return {k: quantity(getattr(res, k), unit.get(k, "1")) for k in names}
+
 
 def _units_of(res: CanonicalResult | GrandCanonicalResult) -> UnitSystem:
     if res.temperature_unit == "K":
@@ -162,7 +198,7 @@ def _check_internal_energy(
 
 
 def _solve_beta(lv: EnergyLevels, u: float, tol: float) -> float:
-    """beta such that <E> = u, by maxent.solve with the energies as the one feature."""
+    """beta such that <E> = u, to the precision u carries (see maxent._inverse)."""
     _check_internal_energy(lv, u)
     e = lv.energies
     lo, hi = float(np.min(e)), float(np.max(e))
@@ -172,40 +208,10 @@ def _solve_beta(lv: EnergyLevels, u: float, tol: float) -> float:
         return np.inf
     if u == hi:
         return -np.inf
-    centre, scale = 0.5 * (lo + hi), 0.5 * (hi - lo)  # well-conditioned feature in [-1, 1]
-    log_g = lv.log_degeneracy
-    if np.max(log_g) - np.min(log_g) > 600.0:  # a prior beyond the float range
-        return _beta_by_bracketing(lv, u, scale)
-    from .solver import solve
-
-    res = solve(
-        ((e - centre) / scale)[:, None],
-        [(u - centre) / scale],
-        prior=np.exp(log_g - np.max(log_g)),
-        tol=tol,
+    lam, _ = ensemble_multipliers(
+        {"internal_energy": e}, lv.log_degeneracy, {"internal_energy": u}, tol
     )
-    return float(res.multipliers[0]) / scale
-
-
-def _beta_by_bracketing(lv: EnergyLevels, u: float, scale: float) -> float:
-    """beta with <E> = u by Brent's method on the log-space kernel (any degeneracies)."""
-    from scipy.optimize import brentq
-
-    def excess(y: float) -> float:  # <E>(beta = y / scale) - u
-        th = boltzmann(lv.energies, lv.log_degeneracy, np.array([y / scale]), with_p=False)
-        return float(th["internal_energy"][0]) - u
-
-    f0 = excess(0.0)
-    if f0 == 0.0:
-        return 0.0
-    sign = 1.0 if f0 > 0 else -1.0  # U decreases with beta
-    y = 1.0
-    while sign * excess(sign * y) > 0:
-        if y > 1e300:
-            return sign * np.inf
-        y *= 4.0
-    lo_y, hi_y = sorted((0.0 if y == 1.0 else sign * y / 4.0, sign * y))
-    return float(brentq(excess, lo_y, hi_y, xtol=1e-300, rtol=8.9e-16)) / scale
+    return float(lam[0])
 
 
 def canonical(
@@ -234,24 +240,28 @@ def canonical(
         :math:`\beta = 1/k_B T` (``inf``, ``-inf`` and 0 allowed), in 1 / energy unit.
     internal_energy : float or Quantity, optional
         Target :math:`U = \langle E \rangle`; :math:`\beta` is found by
-        :func:`maxent.solve` with the energies as feature and the degeneracies as prior
-        (by Brent's method on the log-space kernel when the degeneracies span more than
-        :math:`e^{600}`).
-        :math:`U` above the infinite-temperature mean gives a negative temperature;
-        :math:`U = E_{\min}` gives T = 0 and :math:`U = E_{\max}` gives T = 0⁻.
+        :func:`maxent.solve` with the energies as feature and the degeneracies as prior,
+        then refined by Newton's method on the dual written about the level nearest the
+        target, so that every digit of :math:`U - E_{\min}` (or :math:`E_{\max} - U`)
+        counts: at low temperature :math:`U - E_{\min}` may be 1e-22 of the spread and
+        still give T to rounding.  :math:`U` above the infinite-temperature mean gives a
+        negative temperature; :math:`U = E_{\min}` gives T = 0 and :math:`U = E_{\max}`
+        gives T = 0⁻.
     units : str, optional
         ``"natural"`` (:math:`k_B = 1`, T in the energy unit) or any energy unit pint
         knows (``"meV"``, ``"kJ/mol"``, ``"cm^-1"``, ``"K"``, ...): unitless energies are
         in that unit and T in kelvin.  Default: the levels' unit if they have one (T in
         kelvin), else natural.
     tol : float, default 1e-13
-        Used with ``internal_energy`` only: the stopping rule of :func:`maxent.solve`
-        (moment error relative to the energy spread).  Targets closer than that to
-        :math:`E_{\min}` or :math:`E_{\max}` are treated as on the edge (T = 0 or 0⁻).
+        Used with ``internal_energy`` only: the stopping rule of the first
+        :func:`maxent.solve` (moment error relative to the energy spread); the answer is
+        then refined to the precision the target carries.
 
     Returns
     -------
     CanonicalResult
+        Numbers in the unit system's units (``energy_unit``, ``temperature_unit``);
+        ``.to_pint()`` gives the fields as pint Quantities.
 
     Raises
     ------
@@ -390,68 +400,41 @@ class GrandCanonicalResult:
 
     def to_xarray(self) -> xr.Dataset:
         """The ensemble as a Dataset with dim ``state``; attrs are netCDF-safe."""
-        import xarray as xr
-
-        from . import __version__
-
         eu, tu = self.energy_unit, self.temperature_unit
         scalars = {
             "log_Z": (
-                self.log_Z,
                 "log grand partition function",
                 "1",
                 "ln Xi, Xi = sum_i g_i exp(-beta (E_i - mu N_i))",
             ),
-            "grand_potential": (
-                self.grand_potential,
-                "grand potential",
-                eu,
-                "Omega = -k_B T ln Xi",
-            ),
-            "internal_energy": (self.internal_energy, "internal energy", eu, "U = <E>"),
-            "particle_number": (self.particle_number, "mean particle number", "1", "<N>"),
-            "particle_number_variance": (
-                self.particle_number_variance,
-                "particle number variance",
-                "1",
-                "Var(N)",
-            ),
-            "entropy": (self.entropy, "entropy", "k_B", "S / k_B = -sum_i p_i ln(p_i / g_i)"),
+            "grand_potential": ("grand potential", eu, "Omega = -k_B T ln Xi"),
+            "internal_energy": ("internal energy", eu, "U = <E>"),
+            "particle_number": ("mean particle number", "1", "<N>"),
+            "particle_number_variance": ("particle number variance", "1", "Var(N)"),
+            "entropy": ("entropy", "k_B", "S / k_B = -sum_i p_i ln(p_i / g_i)"),
             "heat_capacity": (
-                self.heat_capacity,
                 "heat capacity at fixed mu",
                 "k_B",
                 "C_mu / k_B = beta^2 (Var(E) - mu Cov(E, N))",
             ),
             "energy_particle_covariance": (
-                self.energy_particle_covariance,
                 "energy-particle number covariance",
                 eu,
                 "Cov(E, N) = <E N> - <E><N>",
             ),
-            "temperature": (self.temperature, "temperature", tu, ""),
+            "temperature": ("temperature", tu, ""),
             "beta": (
-                self.beta,
                 "inverse temperature",
                 "1" if eu == "1" else f"1/({eu})",
                 "beta = 1 / (k_B T)",
             ),
-            "chemical_potential": (self.chemical_potential, "chemical potential", eu, "mu"),
+            "chemical_potential": ("chemical potential", eu, "mu"),
         }
-
-        def attrs(long_name: str, units: str, description: str) -> dict[str, str]:
-            out = {"long_name": long_name, "units": units}
-            if description:
-                out["description"] = description
-            return out
-
-        data: dict[str, tuple[str | tuple[str, ...], Any, dict[str, str]]] = {
-            k: ((), v, attrs(n, u, d)) for k, (v, n, u, d) in scalars.items()
+        data: dict[Hashable, Any] = {
+            k: variable((), getattr(self, k), *spec) for k, spec in scalars.items()
         }
-        data["probability"] = (
-            "state",
-            self.p,
-            attrs("state probability", "1", "p_i = g_i exp(-beta (E_i - mu N_i)) / Xi"),
+        data["probability"] = variable(
+            "state", self.p, "state probability", "1", "p_i = g_i exp(-beta (E_i - mu N_i)) / Xi"
         )
         n_int = bool(
             np.all(self.particle_numbers == np.round(self.particle_numbers))
@@ -459,30 +442,37 @@ class GrandCanonicalResult:
         )
         g = self.degeneracy
         g_int = bool(np.all(np.isfinite(g)) and np.all(g < 2.0**53) and np.all(g == np.round(g)))
-        return xr.Dataset(
+        return dataset(
             data,
             coords={
-                "state": ("state", np.arange(self.p.size), attrs("state index", "1", "")),
-                "energy": ("state", self.energies, attrs("state energy", eu, "E_i")),
-                "particle_number_of_state": (
+                "state": variable("state", np.arange(self.p.size), "state index", "1"),
+                "energy": variable("state", self.energies, "state energy", eu, "E_i"),
+                "particle_number_of_state": variable(
                     "state",
                     self.particle_numbers.astype(np.int64) if n_int else self.particle_numbers,
-                    attrs("particle number of state", "1", "N_i"),
+                    "particle number of state",
+                    "1",
+                    "N_i",
                 ),
-                "degeneracy": (
-                    "state",
-                    g.astype(np.int64) if g_int else g,
-                    attrs("degeneracy", "1", "g_i"),
+                "degeneracy": variable(
+                    "state", g.astype(np.int64) if g_int else g, "degeneracy", "1", "g_i"
                 ),
             },
-            attrs={
-                "Conventions": "CF-1.10",
-                "maxent_version": __version__,
-                "ensemble": "grand canonical",
-                "energy_unit": eu,
-                "temperature_unit": tu,
-                "boltzmann_constant": float(self.boltzmann_constant),
-            },
+            title="grand canonical ensemble",
+            ensemble="grand canonical",
+            energy_unit=eu,
+            temperature_unit=tu,
+            boltzmann_constant=float(self.boltzmann_constant),
+        )
+
+    def to_pint(self) -> dict[str, Any]:
+        """The fields with units, as pint Quantities (as :meth:`CanonicalResult.to_pint`)."""
+        return _quantities(
+            self,
+            ("beta", "temperature", "chemical_potential", "p", "energies", "particle_numbers")
+            + ("degeneracy", "log_Z", "grand_potential", "internal_energy", "particle_number")
+            + ("particle_number_variance", "entropy", "heat_capacity")
+            + ("energy_particle_covariance", "boltzmann_constant"),
         )
 
 
@@ -505,7 +495,9 @@ def grand_canonical(
     or give the targets ``internal_energy`` and ``particle_number``; then the two
     multipliers :math:`\lambda = (\beta, -\beta\mu)` of the constraints on
     :math:`\langle E \rangle` and :math:`\langle N \rangle` are found by
-    :func:`maxent.solve`.
+    :func:`maxent.solve` and refined by Newton's method on the dual written about the
+    state nearest the targets, so that a target 1e-14 (or 1e-130) away from the ground
+    state still gives T and :math:`\mu` to the precision it carries.
 
     Parameters
     ----------
@@ -523,11 +515,13 @@ def grand_canonical(
         As for :func:`canonical` (energies unitless unless ``units`` or a Quantity gives
         their unit).
     tol : float, default 1e-13
-        Stopping rule of :func:`maxent.solve` for the targets (as in :func:`canonical`).
+        Stopping rule of the first :func:`maxent.solve` for the targets; the multipliers
+        are then refined to the precision the targets carry (as in :func:`canonical`).
 
     Returns
     -------
     GrandCanonicalResult
+        Numbers in the unit system's units; ``.to_pint()`` gives pint Quantities.
 
     Raises
     ------
@@ -592,39 +586,13 @@ def grand_canonical(
         )
         p, log_z, omega, s = _grand_forward(lv, n, b, mu)
     else:
-        u = _scalar(internal_energy, "internal_energy", us)
-        nbar = _scalar(particle_number, "particle_number")
-        from .solver import solve
-
-        def scaled(x: NDArray[np.float64]) -> tuple[float, float]:
-            lo, hi = float(np.min(x)), float(np.max(x))
-            return 0.5 * (lo + hi), (0.5 * (hi - lo) or 1.0)
-
-        (ce, se), (cn, sn) = scaled(e), scaled(n)
-        log_g = lv.log_degeneracy
-        res = solve(
-            {"internal_energy": (e - ce) / se, "particle_number": (n - cn) / sn},
-            {"internal_energy": (u - ce) / se, "particle_number": (nbar - cn) / sn},
-            prior=np.exp(log_g - np.max(log_g)),
-            tol=tol,
+        b, mu, (p, log_z, omega, s) = _grand_from_targets(
+            lv,
+            n,
+            _scalar(internal_energy, "internal_energy", us),
+            _scalar(particle_number, "particle_number"),
+            tol,
         )
-        b = float(res.multipliers[0]) / se
-        minus_beta_mu = float(res.multipliers[1]) / sn
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mu = float(-minus_beta_mu / b) if b != 0 and np.isfinite(b) else np.nan
-        if np.isfinite(b) and np.isfinite(minus_beta_mu) and b != 0:
-            p, log_z, omega, s = _grand_forward(lv, n, b, mu)
-        else:  # boundary targets or beta = 0: the solver's distribution itself
-            p = np.asarray(res.p, dtype=np.float64)
-            with np.errstate(divide="ignore"):
-                log_p = np.log(p)
-            s = float(entropy_from_log_p(p, log_p) + p @ log_g)
-            log_z = (
-                float(log_sum_exp(log_g - b * e - minus_beta_mu * n))
-                if np.all(np.isfinite([b, minus_beta_mu]))
-                else np.nan
-            )
-            omega = np.nan
     nbar_reached = float(p @ n)
     u_reached = float(p @ e)
     de, dn = e - u_reached, n - nbar_reached
@@ -656,9 +624,47 @@ def grand_canonical(
     )
 
 
-def _grand_forward(
-    lv: EnergyLevels, n: NDArray[np.float64], b: float, mu: float
-) -> tuple[NDArray[np.float64], float, float, float]:
+_Grand = tuple[NDArray[np.float64], float, float, float]  # p, ln Xi, Omega, S
+
+
+def _grand_from_targets(
+    lv: EnergyLevels, n: NDArray[np.float64], u: float, nbar: float, tol: float
+) -> tuple[float, float, _Grand]:
+    """beta, mu and the ensemble whose <E> and <N> are ``u`` and ``nbar``."""
+    e = lv.energies
+    lam, face = ensemble_multipliers(
+        {"internal_energy": e, "particle_number": n},
+        lv.log_degeneracy,
+        {"internal_energy": u, "particle_number": nbar},
+        tol,
+    )
+    b, minus_beta_mu = float(lam[0]), float(lam[1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mu = float(-minus_beta_mu / b) if b != 0 and np.isfinite(b) else np.nan
+    if face is None and b != 0:
+        return b, mu, _grand_forward(lv, n, b, mu)
+    # boundary targets or beta = 0: the distribution on the face, or g e^(beta mu N)
+    p = face if face is not None else _grand_at_infinite_temperature(lv, n, minus_beta_mu)
+    log_g = lv.log_degeneracy
+    with np.errstate(divide="ignore"):
+        log_p = np.log(p)
+    s = float(entropy_from_log_p(p, log_p) + p @ log_g)
+    log_z = (
+        float(log_sum_exp(log_g - b * e - minus_beta_mu * n))
+        if np.all(np.isfinite([b, minus_beta_mu]))
+        else np.nan
+    )
+    return b, mu, (p, log_z, np.nan, s)
+
+
+def _grand_at_infinite_temperature(
+    lv: EnergyLevels, n: NDArray[np.float64], minus_beta_mu: float
+) -> NDArray[np.float64]:
+    """p at beta = 0 with a finite multiplier -beta mu of N: g exp(beta mu N) normalised."""
+    return log_normalize(lv.log_degeneracy - minus_beta_mu * n)[2]
+
+
+def _grand_forward(lv: EnergyLevels, n: NDArray[np.float64], b: float, mu: float) -> _Grand:
     """p, ln Xi, Omega and S at beta and mu (mu = +-inf: the limit, states of extreme N)."""
     e = lv.energies
     if np.isinf(mu):
@@ -734,12 +740,7 @@ def softmax(logits: ArrayLike, temperature: float = 1.0, *, axis: int = -1) -> N
     z = as_float_array(logits, "logits")
     if z.ndim == 0:
         raise InvalidInputError("`logits` must have at least one dimension; got a scalar.")
-    axis = cast(int, integer(axis, "axis"))
-    if not -z.ndim <= axis < z.ndim:
-        raise InvalidInputError(
-            f"`axis` must be in [{-z.ndim}, {z.ndim - 1}] for `logits` of "
-            f"shape {z.shape}; got {axis}."
-        )
+    axis = cast(int, integer(axis, "axis", minimum=-z.ndim, maximum=z.ndim - 1))
     bad = np.isnan(z) | (z == np.inf)
     if np.any(bad):
         idx = first_bad_index(bad)

@@ -9,7 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
+
+from ._checks import as_float_array, check_finite, text
+from .errors import InvalidInputError
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -19,11 +22,37 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["plot_alpha_scan", "plot_data_fit", "plot_reconstruction"]
 
 
-def _new_axes(n: int = 1, **kwargs: Any):
+def _new_axes(n: int = 1, **kwargs: Any) -> Any:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(n, 1, **kwargs)
     return axes
+
+
+def _check_result(result: object) -> None:
+    from .fitting import FitResult
+
+    if not isinstance(result, FitResult):
+        raise InvalidInputError(
+            f"`result` must be a FitResult (from maxent.fit); got {type(result).__name__}."
+        )
+
+
+def _check_ax(ax: object, name: str = "ax") -> None:
+    from matplotlib.axes import Axes
+
+    if not isinstance(ax, Axes):
+        raise InvalidInputError(
+            f"`{name}` must be matplotlib Axes (or None for new ones); got {type(ax).__name__}."
+        )
+
+
+def _along(values: ArrayLike, name: str, n: int, what: str) -> NDArray[np.float64]:
+    """``values`` as n finite numbers, one per ``what``."""
+    arr = check_finite(as_float_array(values, name, ndim=1), name)
+    if arr.size != n:
+        raise InvalidInputError(f"`{name}` has {arr.size} entries but the fit has {n} {what}.")
+    return arr
 
 
 def plot_reconstruction(
@@ -58,8 +87,24 @@ def plot_reconstruction(
     Returns
     -------
     matplotlib Axes
+
+    Raises
+    ------
+    InvalidInputError
+        If ``result`` is not a FitResult, ``truth`` has not one finite value per grid
+        point, ``ax`` is not Axes, or a name is not a str.
     """
-    ax = _new_axes() if ax is None else ax
+    _check_result(result)
+    truth_values = (
+        None if truth is None else _along(truth, "truth", result.grid.size, "grid points")
+    )
+    for value, name in ((grid_name, "grid_name"), (x_name, "x_name")):
+        text(value, name)
+    if label is not None:
+        text(label, "label")
+    if ax is None:
+        ax = _new_axes()
+    _check_ax(ax)
     grid = result.grid
     label = label or f"{result.penalty} ({result.alpha_rule}, alpha={result.alpha:.3g})"
     (line,) = ax.plot(grid, result.x, label=label)
@@ -74,8 +119,8 @@ def plot_reconstruction(
         )
     if default_model and result.penalty == "entropy":
         ax.plot(grid, result.default_model, ":", color="0.5", label="default model")
-    if truth is not None:
-        ax.plot(grid, np.asarray(truth, dtype=float), "k--", label="truth")
+    if truth_values is not None:
+        ax.plot(grid, truth_values, "k--", label="truth")
     ax.set_xlabel(grid_name)
     ax.set_ylabel(x_name)
     ax.legend(fontsize="small")
@@ -108,11 +153,28 @@ def plot_data_fit(
     -------
     (Axes, Axes)
         The data panel and the residual panel.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``result`` is not a FitResult, ``coords`` has not one finite value per data
+        point, ``axes`` is not a pair of Axes, or a name is not a str.
     """
+    _check_result(result)
+    n = result.data.size
+    t = np.arange(n) if coords is None else _along(coords, "coords", n, "data points")
+    text(data_name, "data_name")
+    if coord_name is not None:
+        text(coord_name, "coord_name")
     if axes is None:
         axes = tuple(_new_axes(2, sharex=True, height_ratios=(3, 1)))
+    if not isinstance(axes, (tuple, list)) or len(axes) != 2:
+        raise InvalidInputError(
+            f"`axes` must be a pair of matplotlib Axes (data, residuals); got {axes!r:.60}."
+        )
     top, bottom = axes
-    t = np.arange(result.data.size) if coords is None else np.asarray(coords, dtype=float)
+    _check_ax(top, "axes[0]")
+    _check_ax(bottom, "axes[1]")
     top.errorbar(t, result.data, yerr=result.data_error, fmt=".", ms=3, label=data_name)
     top.plot(t, result.fitted_data, "-", label=f"fit ({result.penalty})")
     top.set_ylabel(data_name)
@@ -136,8 +198,16 @@ def plot_alpha_scan(result: FitResult, *, ax: Axes | None = None) -> Axes:
     -------
     matplotlib Axes
         The chi^2 axes (the evidence is on its twin).
+
+    Raises
+    ------
+    InvalidInputError
+        If ``result`` is not a FitResult or ``ax`` is not Axes.
     """
-    ax = _new_axes() if ax is None else ax
+    _check_result(result)
+    if ax is None:
+        ax = _new_axes()
+    _check_ax(ax)
     finite = np.isfinite(result.path_alpha)
     alpha, chi2 = result.path_alpha[finite], result.path_chi2[finite]
     ax.loglog(alpha, chi2, "o-", ms=3, label=r"$\chi^2$")

@@ -22,6 +22,7 @@ from scipy.special import rel_entr
 
 from ._alpha_rules import ALPHA_PRIORS, ALPHA_RULES, Path, ScanContext, default_alphas
 from ._checks import as_float_array, check_finite, check_positive, integer, real_number
+from ._fit_inputs import check_alpha, check_sigma, check_whitened_scale, check_windows, grid_vector
 from ._mem import (
     ElasticNetSolver,
     EntropySolver,
@@ -296,71 +297,6 @@ class FitResult:
 # --------------------------------------------------------------------------- validation
 
 
-def _check_sigma(sigma: Any, n_data: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Return (Cholesky factor L or the vector sigma, sqrt(diag C))."""
-    arr = as_float_array(sigma, "sigma", ndim=(0, 1, 2))
-    if arr.ndim == 0:
-        arr = np.full(n_data, float(arr))
-    if arr.ndim == 1:
-        if arr.shape[0] != n_data:
-            raise InvalidInputError(
-                f"`sigma` has {arr.shape[0]} entries but `data` has {n_data} (one error each)."
-            )
-        check_positive(arr, "sigma")
-        arr = arr.copy()  # the result owns (and freezes) it, never the caller's array
-        return arr, arr
-    if arr.shape != (n_data, n_data):
-        raise InvalidInputError(
-            f"`sigma` as a covariance matrix must have shape ({n_data}, {n_data}); "
-            f"got {arr.shape}."
-        )
-    check_finite(arr, "sigma")
-    if not np.allclose(arr, arr.T, rtol=1e-10, atol=0.0):
-        raise InvalidInputError("`sigma` as a covariance matrix must be symmetric.")
-    try:
-        chol = np.linalg.cholesky(arr)
-    except np.linalg.LinAlgError:
-        raise InvalidInputError(
-            "`sigma` as a covariance matrix must be positive definite; its Cholesky "
-            "factorisation failed."
-        ) from None
-    # numpy's stubs type the factor as floating[Any]; a float64 input gives float64
-    return cast(NDArray[np.float64], chol), np.sqrt(np.diag(arr))
-
-
-def _check_alpha(alpha: Any) -> float | str:
-    names = ", ".join(ALPHA_RULES)
-    if isinstance(alpha, str):
-        if alpha not in ALPHA_RULES:
-            raise InvalidInputError(
-                f"`alpha` must be a positive number or one of {names}; got {alpha!r}."
-            )
-        return alpha
-    if isinstance(alpha, (float, np.floating)) and math.isnan(alpha):
-        raise InvalidInputError(f"`alpha` must be > 0 (or inf); got {alpha}.")
-    try:
-        value = cast(float, real_number(alpha, "alpha", allow_inf=True))
-    except InvalidInputError as exc:
-        raise InvalidInputError(
-            f"{exc} (`alpha` must be a positive number or one of {names}.)"
-        ) from None
-    if not value > 0:
-        raise InvalidInputError(f"`alpha` must be > 0 (or inf); got {value}.")
-    return value
-
-
-def _check_grid_vector(value: Any, name: str, n: int) -> NDArray[np.float64]:
-    arr = as_float_array(value, name, ndim=(0, 1))
-    if arr.ndim == 0:
-        arr = np.full(n, float(arr))
-    if arr.shape[0] != n:
-        raise InvalidInputError(
-            f"`{name}` has {arr.shape[0]} entries but `kernel` has {n} columns "
-            "(one per grid point)."
-        )
-    return arr
-
-
 def _flat_default_model(kt: NDArray[np.float64], yt: NDArray[np.float64]) -> float:
     """Least-squares scale c of the flat model: min over c of chi^2(c * 1); 1 if c <= 0."""
     k1 = kt.sum(axis=1)
@@ -470,15 +406,17 @@ def fit(
     max_iter : int
         Newton steps per alpha (entropy); coordinate-descent sweeps are allowed 100 times
         as many, active-set steps (nonneg) at least 6 n.
-    alpha_prior : {"jeffreys", "uniform"}
+    alpha_prior : {"jeffreys", "uniform", "ana_cont"}
         Prior of alpha in Bryan's average :math:`\bar x = \int x_\alpha
         P(y|\alpha) P(\alpha) d\alpha / \int P(y|\alpha) P(\alpha) d\alpha`.
         ``"jeffreys"`` (default): :math:`P(\alpha) \propto 1/\alpha`, uniform in
         :math:`\log\alpha`, the scale-invariant choice of Jarrell & Gubernatis and
-        TRIQS/maxent.  ``"uniform"``: :math:`P(\alpha) = \text{const}`, as ana_cont
-        integrates (its trapezoid rule in :math:`\alpha`); this weighs large alpha
-        more (on ana_cont's two-Gaussian test problem the mean alpha moves from 6.3 to
-        7.2 and the spectra differ by 1 % in L1).
+        TRIQS/maxent.  ``"uniform"``: :math:`P(\alpha) = \text{const}`; this weighs large
+        alpha more.  ``"ana_cont"``: :math:`P(\alpha) \propto \alpha`, what ana_cont's
+        ``solve_bryan`` integrates (its probability of alpha carries a factor alpha and is
+        integrated over :math:`d\alpha`); on its two-Gaussian example the mean alpha is
+        6.3 (Jeffreys), 7.2 (uniform) and 8.2 (ana_cont), and ``"ana_cont"`` reproduces
+        ana_cont's spectrum to 1e-4 of its maximum.
     progress : bool or None
         A tqdm progress bar on standard error for alpha scans lasting over a second:
         None (default) when standard error is a terminal (so never in tests, logs or
@@ -492,7 +430,10 @@ def fit(
     ------
     InvalidInputError
         If an argument has the wrong shape, is not finite, ``sigma`` or ``default_model``
-        or ``grid_weights`` is not positive, or an option is unknown.
+        or ``grid_weights`` is not positive, ``sigma`` is below 1e-15 of the data (chi^2
+        would be rounding noise) or over 1e100 times the data (no information, and
+        alpha beyond the float range), the kernel in units of ``sigma`` is more than
+        1e140 away from 1, or an option is unknown.
     MaxEntError
         For ``"l1"``/``"elastic_net"`` without scikit-learn (``pip install maxent[fit]``).
 
@@ -563,19 +504,17 @@ def fit(
             f"`data` has {y.shape[0]} entries but `kernel` has {n_data} rows (one per datum)."
         )
     check_finite(y, "data")
-    factor, data_error = _check_sigma(sigma, n_data)
+    factor, data_error = check_sigma(sigma, n_data)
     if penalty not in PENALTIES:
         raise InvalidInputError(
             f"`penalty` must be one of {', '.join(PENALTIES)}; got {penalty!r}."
         )
-    alpha_choice = _check_alpha(alpha)
+    alpha_choice = check_alpha(alpha)
     if alpha_prior not in ALPHA_PRIORS:
         raise InvalidInputError(
             f"`alpha_prior` must be one of {', '.join(ALPHA_PRIORS)}; got {alpha_prior!r}."
         )
-    ratio = cast(float, real_number(l1_ratio, "l1_ratio"))
-    if not 0 < ratio <= 1:
-        raise InvalidInputError(f"`l1_ratio` must be in (0, 1]; got {ratio!r}.")
+    ratio = cast(float, real_number(l1_ratio, "l1_ratio", minimum=0.0, strict=True, maximum=1.0))
     default_tol, make_solver = PENALTIES[penalty]
     tol = real_number(default_tol if tol is None else tol, "tol", minimum=0.0, strict=True)
     max_iter = cast(int, integer(max_iter, "max_iter", minimum=1))
@@ -583,28 +522,27 @@ def fit(
     weights = (
         np.ones(n)
         if grid_weights is None
-        else check_positive(
-            _check_grid_vector(grid_weights, "grid_weights", n), "grid_weights"
-        ).copy()
+        else check_positive(grid_vector(grid_weights, "grid_weights", n), "grid_weights").copy()
     )
     grid_pts = (
         np.arange(n, dtype=np.float64)
         if grid is None
-        else check_finite(_check_grid_vector(grid, "grid", n), "grid").copy()
+        else check_finite(grid_vector(grid, "grid", n), "grid").copy()
     )
-    win = _check_windows(windows).copy()
+    win = check_windows(windows).copy()
 
     if factor.ndim == 1:
         kt, yt = kmat / factor[:, None], y / factor
     else:
         kt = scipy.linalg.solve_triangular(factor, kmat, lower=True)
         yt = scipy.linalg.solve_triangular(factor, y, lower=True)
+    check_whitened_scale(kt, yt)
 
     if default_model is None:
         model = np.full(n, _flat_default_model(kt, yt))
     else:
         model = check_positive(
-            _check_grid_vector(default_model, "default_model", n), "default_model"
+            grid_vector(default_model, "default_model", n), "default_model"
         ).copy()
 
     # BLAS on one thread while fitting: the work per alpha is on s x s matrices (s <= N)
@@ -685,22 +623,6 @@ def _fit_whitened(
         win,
         kmat,
     )
-
-
-def _check_windows(windows: Any) -> NDArray[np.float64]:
-    if windows is None:
-        return np.zeros((0, 2))
-    win = check_finite(as_float_array(windows, "windows", ndim=(1, 2)), "windows")
-    if win.ndim == 1:
-        win = win.reshape(1, -1)
-    if win.shape[1] != 2:
-        raise InvalidInputError(
-            f"`windows` must be pairs (lower, upper); got an array of shape {win.shape}."
-        )
-    bad = np.nonzero(win[:, 0] > win[:, 1])[0]
-    if bad.size:
-        raise InvalidInputError(f"`windows[{bad[0]}]` = {tuple(win[bad[0]])} has lower > upper.")
-    return win
 
 
 def _entropy_of(x, model, weights) -> float:

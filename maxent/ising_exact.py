@@ -30,19 +30,18 @@ from __future__ import annotations
 import functools
 import math
 from collections import Counter
-from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ._cache import cache_dir, write_atomic
+from ._cache import read_entry, write_entry
 from ._checks import integer
 from .errors import InvalidInputError, MaxEntError
 
 __all__ = ["ising_2d_degeneracies", "ising_2d_log_degeneracy", "lattice_shape"]
 
-_CACHE_FORMAT = "maxent exact 2D Ising degeneracies v1"
+_CACHE_KIND = "ising2d_exact"  # entries: g_k in hexadecimal, one a line
 
 #: Most sites L x M whose spectrum is expanded exactly (128 x 128).  L = 32 takes about a
 #: second, L = 64 tens of seconds, and the work grows steeply with L: beyond this limit a
@@ -52,14 +51,8 @@ MAX_EXACT_SITES = 128 * 128
 
 def lattice_shape(side: object, columns: object = None) -> tuple[int, int]:
     """(rows, columns) of an L x M torus from ``side`` and ``columns``, validated."""
-
-    def as_side(value: object, name: str) -> int:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
-            raise InvalidInputError(f"`{name}` must be an int >= 2; got {value!r}.")
-        return cast(int, integer(value, name, minimum=2))  # and within the int64 range
-
-    rows = as_side(side, "side")
-    return rows, rows if columns is None else as_side(columns, "columns")
+    rows = cast(int, integer(side, "side", minimum=2))
+    return rows, rows if columns is None else cast(int, integer(columns, "columns", minimum=2))
 
 
 # ---------------------------------------------------------------------------- spectrum
@@ -227,18 +220,15 @@ def _certify(g: tuple[int, ...], odd: list[int], rows: int, cols: int) -> None:
         )
 
 
-def _cache_path(rows: int, cols: int) -> Path:
-    return cache_dir() / f"ising2d_exact_{rows}x{cols}.txt"
-
-
 def _read_cache(rows: int, cols: int) -> tuple[int, ...] | None:
+    """The degeneracies this version cached for the lattice, if they pass their checks."""
+    body = read_entry(_CACHE_KIND, {"rows": rows, "columns": cols})
+    if body is None:
+        return None
     try:
-        lines = _cache_path(rows, cols).read_text(encoding="ascii").split()
-        if lines[:2] != ["#" + _CACHE_FORMAT.replace(" ", "_"), f"{rows}x{cols}"]:
-            return None
-        g = tuple(int(x, 16) for x in lines[2:])
+        g = tuple(int(x, 16) for x in body.split())
         _certify(g, [], rows, cols)
-    except (OSError, ValueError, IndexError, MaxEntError):
+    except (ValueError, MaxEntError):
         return None
     return g
 
@@ -249,8 +239,7 @@ def _counts(rows: int, cols: int, progress: bool) -> tuple[int, ...]:
     g = _read_cache(rows, cols)
     if g is None:
         g = _exact_counts(rows, cols, progress)
-        header = ["#" + _CACHE_FORMAT.replace(" ", "_"), f"{rows}x{cols}"]
-        write_atomic(_cache_path(rows, cols), "\n".join(header + [f"{x:x}" for x in g]) + "\n")
+        write_entry(_CACHE_KIND, {"rows": rows, "columns": cols}, "\n".join(f"{x:x}" for x in g))
     return g
 
 
@@ -296,7 +285,9 @@ def ising_2d_degeneracies(
     at twice the precision; the result is checked to sum to :math:`2^{LM}`, with
     :math:`g = 0` at odd ``k`` and :math:`g(E_0) = 2`.  L = 32 takes about a second,
     L = 64 tens of seconds.  Results are cached in memory and on disk (``$MAXENT_CACHE_DIR``,
-    else ``$XDG_CACHE_HOME/maxent`` or ``~/.cache/maxent``; L = 64 takes 2 MB).
+    else ``$XDG_CACHE_HOME/maxent`` or ``~/.cache/maxent``; L = 64 takes 2 MB), keyed by
+    the package version and the lattice, written atomically (processes computing the
+    same lattice at once each leave a complete entry) and checked again when read.
 
     Examples
     --------

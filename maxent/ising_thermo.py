@@ -1,4 +1,4 @@
-r"""Exact thermodynamics of the periodic L x M Ising model at any size, and L = infinity.
+r"""Exact thermodynamics of the periodic L x M Ising model up to L, M = 2**20, and L = infinity.
 
 :func:`ising_2d_thermo` evaluates Kaufman's (1949) closed form for the partition function
 of the torus (see :mod:`maxent.ising_exact`) in log space with its first two derivatives,
@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import math
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -25,10 +26,15 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import integrate, special
 
 from ._checks import as_float_array
+from ._dataset import dataset, variable
 from .errors import InvalidInputError
 from .ising_exact import ising_2d_degeneracies, lattice_shape
 
-__all__ = ["CRITICAL_TEMPERATURE", "ising_2d_thermo"]
+__all__ = ["CRITICAL_TEMPERATURE", "MAX_THERMO_SIDE", "ising_2d_thermo"]
+
+#: Longest side the closed form evaluates (two terms per wave number of the columns, about
+#: a second per temperature at this size; longer sides lose digits in sums of L-sized terms).
+MAX_THERMO_SIDE = 2**20
 
 #: Onsager's critical temperature :math:`T_c = 2 / \ln(1 + \sqrt 2)` (J = k_B = 1).
 CRITICAL_TEMPERATURE = 2.0 / math.log1p(math.sqrt(2.0))
@@ -114,13 +120,20 @@ def _kaufman_thermo(rows: int, cols: int, k_coupling: NDArray[np.float64]):
     a, r1, r2, f, df, d2f = (np.stack(x) for x in zip(*terms, strict=True))
     a_max = a.max(axis=0)
     w = np.exp(a - a_max)
-    ref = r1[2]
-    e1 = r1 - ref
     zsum = np.sum(w * f, axis=0)
-    mean1 = np.sum(w * (f * e1 + df), axis=0) / zsum
-    mean2 = np.sum(w * (f * (r2 + e1 * e1) + 2.0 * df * e1 + d2f), axis=0) / zsum
+
+    def mixture(ref):  # first and second moments of the terms' derivatives about ref
+        e1 = r1 - ref
+        mean1 = np.sum(w * (f * e1 + df), axis=0) / zsum
+        mean2 = np.sum(w * (f * (r2 + e1 * e1) + 2.0 * df * e1 + d2f), axis=0) / zsum
+        return mean1, mean2
+
+    # about the derivative of Z_3 (always positive), then again about the mean itself, so
+    # that the variance is no difference of squares as large as (LM)^2 (long strips)
+    centre = r1[2] + mixture(r1[2])[0]
+    mean1, mean2 = mixture(centre)
     log_z = -math.log(2.0) + 0.5 * n_sites * np.log(2.0 * s[:, 0]) + a_max + np.log(zsum)
-    dlog_z = n_sites * c[:, 0] / s[:, 0] + ref + mean1
+    dlog_z = n_sites * c[:, 0] / s[:, 0] + centre + mean1
     d2log_z = -2.0 * n_sites / s[:, 0] ** 2 + mean2 - mean1 * mean1
     return log_z, dlog_z, d2log_z
 
@@ -259,7 +272,7 @@ def _onsager_thermo(k_coupling: NDArray[np.float64]):
 def ising_2d_thermo(
     side: float, temperatures: ArrayLike, *, columns: int | None = None
 ) -> xr.Dataset:
-    r"""Exact thermodynamics per site of the periodic L x M Ising model, at any size.
+    r"""Exact thermodynamics per site of the periodic L x M Ising model, up to 2**20 a side.
 
     From Kaufman's closed form (see the module docstring), evaluated in log space with
     its analytic first and second derivatives in :math:`K = 1/T` (J = k_B = 1); for
@@ -268,9 +281,9 @@ def ising_2d_thermo(
     Parameters
     ----------
     side : int or inf
-        L >= 2, the number of rows (and of columns unless ``columns`` is given); any size
-        (L = 1024 takes milliseconds per temperature).  ``np.inf`` gives the
-        thermodynamic limit.
+        L >= 2, the number of rows (and of columns unless ``columns`` is given), up to
+        ``MAX_THERMO_SIDE`` = 2**20 (L = 1024 takes milliseconds per temperature, L = 2**20
+        about a second).  ``np.inf`` gives the thermodynamic limit.
     temperatures : array_like
         Temperatures :math:`T \ge 0` (``0`` and ``inf`` allowed).
     columns : int, optional
@@ -286,8 +299,9 @@ def ising_2d_thermo(
     Raises
     ------
     InvalidInputError
-        If ``side`` or ``columns`` is not an int >= 2 (``side`` may be ``inf``), or a
-        temperature is negative or NaN.
+        If ``side`` or ``columns`` is not an integer in [2, 2**20] (``side`` may be
+        ``inf``), or a temperature is negative (``-0.0`` included: the limit T = 0 from
+        below) or NaN.
 
     Notes
     -----
@@ -336,17 +350,42 @@ def ising_2d_thermo(
             raise InvalidInputError(f"`columns` must be None when `side` is inf; got {columns!r}.")
         rows = cols = 0
     else:
-        rows, cols = lattice_shape(side, columns)
+        rows, cols = _evaluable_shape(side, columns)
     t = as_float_array(temperatures, "temperatures", ndim=1)
-    if np.any(np.isnan(t)) or np.any(t < 0):
-        bad = int(np.flatnonzero(np.isnan(t) | (t < 0))[0])
+    bad = np.isnan(t) | np.signbit(t)
+    if np.any(bad):
+        i = int(np.flatnonzero(bad)[0])
         raise InvalidInputError(
-            f"`temperatures` must be >= 0 (not NaN); got {t[bad]!r} at index {bad}."
+            f"`temperatures` must be >= 0 and not NaN (negative temperatures, and -0.0, the "
+            f"limit T = 0 from below, need the exact spectrum: maxent.models.ising_2d with "
+            f"maxent.temperature_sweep); got {float(t[i])!r} at index {i}."
         )
     with np.errstate(divide="ignore"):
         beta = 1.0 / t
-    n_sites = math.inf if infinite else rows * cols
-    log_z, u, cap, entropy = (np.zeros_like(t) for _ in range(4))
+    thermo = _per_site(rows, cols, beta)
+    return _thermo_dataset(t, beta, thermo, rows, cols)
+
+
+def _evaluable_shape(side: object, columns: object) -> tuple[int, int]:
+    """(rows, columns), both within the closed form's reach."""
+    rows, cols = lattice_shape(side, columns)
+    if max(rows, cols) > MAX_THERMO_SIDE:
+        names = "`side`" if columns is None else "`side`, `columns`"
+        raise InvalidInputError(
+            f"a {rows} x {cols} lattice ({names}) is beyond the closed form's reach: it sums "
+            f"two terms per wave number of a side of up to {MAX_THERMO_SIDE} (about a second "
+            "per temperature), and its sums of L-sized terms would lose all digits on longer "
+            "sides; on a square lattice that large the finite-size corrections are below "
+            "1e-6 except for the logarithm of C at T_c, so side=np.inf (Onsager) gives the "
+            "answer."
+        )
+    return rows, cols
+
+
+def _per_site(rows: int, cols: int, beta: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
+    """ln Z, U, C and S per site at each beta >= 0 (rows = 0: the infinite lattice)."""
+    infinite = rows == 0
+    out = {k: np.zeros_like(beta) for k in _KEYS}
     series = high_series = None  # built only when needed
     if np.any(beta > _K_SERIES_LOW_T):
         series = _low_t_series(0, 0) if infinite else _low_t_series(rows, cols)
@@ -354,131 +393,155 @@ def ising_2d_thermo(
         high_series = _high_t_series(0, 0) if infinite else _high_t_series(rows, cols)
     k_low = _K_LOW_T if series is None else _K_SERIES_LOW_T
     k_high = _K_HIGH_T if high_series is None else _K_SERIES_HIGH_T
-    # Kaufman / Onsager between the asymptotic regimes
-    mid = (beta >= k_high) & (beta <= k_low)
-    if np.any(mid):
-        k = beta[mid]
-        if infinite:
-            lz, d1, d2 = _onsager_thermo(k)
-        else:
-            lz, d1, d2 = (x / n_sites for x in _kaufman_thermo(rows, cols, k))
-        log_z[mid], u[mid], cap[mid], entropy[mid] = lz, -d1, k * k * d2, lz - k * d1
-    # high T: the series in t = tanh K, or else (T > 1e4) the leading terms with
-    # <E^2>_inf = q N (relative error ~K^2, ~K on a side of 3)
-    high = (beta > 0) & (beta < k_high)
-    k = beta[high]
-    if high_series is not None:
-        th = np.tanh(k)[:, None]
-        j = np.arange(high_series.size)
-        one = 1.0 - th * th  # dt/dK
-        t_j = high_series * th**j  # c_j t^j
-        t_j1 = high_series * j * th ** np.maximum(j - 1, 0)  # d(c_j t^j)/dt
-        t_j2 = high_series * j * (j - 1) * th ** np.maximum(j - 2, 0)
-        log_z[high] = math.log(2.0) + 2.0 * np.log(np.cosh(k)) + t_j.sum(axis=1)
-        u[high] = -(2.0 * th[:, 0] + one[:, 0] * t_j1.sum(axis=1))
-        cap[high] = (
-            k
-            * k
-            * (
-                2.0 * one[:, 0]
-                + one[:, 0] ** 2 * t_j2.sum(axis=1)
-                - 2.0 * th[:, 0] * one[:, 0] * t_j1.sum(axis=1)
-            )
-        )
-        entropy[high] = log_z[high] + k * u[high]
+    regimes = (
+        ((beta >= k_high) & (beta <= k_low), lambda k: _closed_form(rows, cols, k)),
+        ((beta > 0) & (beta < k_high), lambda k: _high_t(rows, cols, k, high_series)),
+        (beta > k_low, lambda k: _low_t(rows, cols, k, series)),
+    )
+    for mask, regime in regimes:
+        if np.any(mask):
+            for key, values in zip(_KEYS, regime(beta[mask]), strict=True):
+                out[key][mask] = values
+    hot = beta == 0
+    for key, value in zip(_KEYS, (math.log(2.0), 0.0, 0.0, math.log(2.0)), strict=True):
+        out[key][hot] = value
+    return out
+
+
+_KEYS = ("log_Z", "internal_energy", "heat_capacity", "entropy")
+_Thermo = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
+#: wave numbers x temperatures evaluated at once by the closed form (16 MB per array)
+_CHUNK = 2**21
+
+
+def _closed_form(rows: int, cols: int, k: NDArray[np.float64]) -> _Thermo:
+    """Kaufman (or Onsager for rows = 0) between the asymptotic regimes: ln Z, U, C, S."""
+    if rows == 0:
+        lz, d1, d2 = _onsager_thermo(k)
     else:
+        # a sum over the wave numbers of the columns, in chunks of temperatures so that
+        # memory stays bounded
+        step = max(1, _CHUNK // (2 * cols))
+        parts = [_kaufman_thermo(rows, cols, k[i : i + step]) for i in range(0, k.size, step)]
+        lz, d1, d2 = (np.concatenate(x) / (rows * cols) for x in zip(*parts, strict=True))
+    return lz, -d1, k * k * d2, lz - k * d1
+
+
+def _high_t(rows: int, cols: int, k: NDArray[np.float64], series: Any) -> _Thermo:
+    """High T: the series in t = tanh K, or else (T > 1e4) the leading terms with
+    <E^2>_inf = q N (relative error ~K^2, ~K on a side of 3)."""
+    if series is None:
         q = _bond_pair_moment(rows, cols)
-        log_z[high], u[high] = math.log(2.0) + 0.5 * q * k * k, -q * k
-        cap[high], entropy[high] = q * k * k, math.log(2.0) - 0.5 * q * k * k
-    # low T: the series in x = e^(-2K), or else (thin, long lattices, T < 1/8) the ground
-    # states and first excitations; T = 0 is their limit
-    low = beta > k_low
-    k = beta[low]
-    ground = 0.0 if infinite else math.log(2.0) / n_sites
+        return (
+            math.log(2.0) + 0.5 * q * k * k,
+            -q * k,
+            q * k * k,
+            math.log(2.0) - 0.5 * q * k * k,
+        )
+    th = np.tanh(k)[:, None]
+    j = np.arange(series.size)
+    one = 1.0 - th[:, 0] ** 2  # dt/dK
+    t_j = (series * th**j).sum(axis=1)  # sum_j c_j t^j
+    t_j1 = (series * j * th ** np.maximum(j - 1, 0)).sum(axis=1)  # its t-derivative
+    t_j2 = (series * j * (j - 1) * th ** np.maximum(j - 2, 0)).sum(axis=1)
+    log_z = math.log(2.0) + 2.0 * np.log(np.cosh(k)) + t_j
+    u = -(2.0 * th[:, 0] + one * t_j1)
+    cap = k * k * (2.0 * one + one**2 * t_j2 - 2.0 * th[:, 0] * one * t_j1)
+    return log_z, u, cap, log_z + k * u
+
+
+def _low_t(rows: int, cols: int, beta: NDArray[np.float64], series: Any) -> _Thermo:
+    """Low T: the series in x = e^(-2K), or else (thin, long lattices, T < 1/8) the ground
+    states and first excitations; T = 0 (beta = inf) is their limit."""
+    n_sites = math.inf if rows == 0 else rows * cols
+    ground = 0.0 if rows == 0 else math.log(2.0) / n_sites
     with np.errstate(over="ignore"):
-        x = np.exp(-2.0 * k)
-    k = np.where(x > 0, k, 0.0)  # x = 0 from K ~ 370 on (and at T = 0)
+        x = np.exp(-2.0 * beta)
+    k = np.where(x > 0, beta, 0.0)  # x = 0 from K ~ 370 on (and at T = 0)
     if series is not None:
         j = np.arange(series.size)
         terms = series * x[:, None] ** j
-        log_z[low] = 2.0 * beta[low] + ground + terms.sum(axis=1)
-        u[low] = -2.0 + terms @ (2.0 * j)
-        cap[low] = k * k * (terms @ (4.0 * j * j))
-        entropy[low] = ground + terms.sum(axis=1) + 2.0 * k * (terms @ j)
-    else:
-        x = 0.5 * _first_excitations(rows, cols) * x**4
-        w = x / (1.0 + x)
-        log_z[low] = 2.0 * beta[low] + (math.log(2.0) + np.log1p(x)) / n_sites
-        u[low] = -2.0 + 8.0 * w / n_sites
-        cap[low] = 64.0 * k * k * w / (1.0 + x) / n_sites
-        entropy[low] = (math.log(2.0) + np.log1p(x) + 8.0 * k * w) / n_sites
+        return (
+            2.0 * beta + ground + terms.sum(axis=1),
+            -2.0 + terms @ (2.0 * j),
+            k * k * (terms @ (4.0 * j * j)),
+            ground + terms.sum(axis=1) + 2.0 * k * (terms @ j),
+        )
+    x = 0.5 * _first_excitations(rows, cols) * x**4
+    w = x / (1.0 + x)
+    return (
+        2.0 * beta + (math.log(2.0) + np.log1p(x)) / n_sites,
+        -2.0 + 8.0 * w / n_sites,
+        64.0 * k * k * w / (1.0 + x) / n_sites,
+        (math.log(2.0) + np.log1p(x) + 8.0 * k * w) / n_sites,
+    )
+
+
+def _thermo_dataset(
+    t: NDArray[np.float64],
+    beta: NDArray[np.float64],
+    thermo: dict[str, NDArray[np.float64]],
+    rows: int,
+    cols: int,
+) -> xr.Dataset:
+    """The per-site Dataset of :func:`ising_2d_thermo` (rows = 0: the infinite lattice)."""
+    infinite = rows == 0
     hot = beta == 0
-    log_z[hot], u[hot], cap[hot], entropy[hot] = math.log(2.0), 0.0, 0.0, math.log(2.0)
     with np.errstate(invalid="ignore"):
-        free = np.where(np.isfinite(beta) & (beta > 0), -t * log_z, 0.0)
+        free = np.where(np.isfinite(beta) & (beta > 0), -t * thermo["log_Z"], 0.0)
     free[np.isinf(beta)], free[hot] = -2.0, -np.inf
     system = (
         "Ising square lattice, infinite (Onsager)"
         if infinite
         else f"Ising {rows}x{cols}, periodic, J = 1"
     )
-    from . import __version__
-
-    def attrs(long_name: str, units: str, description: str) -> dict[str, str]:
-        return {"long_name": long_name, "units": units, "description": description}
-
-    td = ("temperature",)
-    method = (
-        "Onsager 1944"
-        if infinite
-        else "Kaufman 1949 closed form; exact low- and high-temperature series"
-    )
-    return xr.Dataset(
+    td = "temperature"
+    return dataset(
         {
-            "log_Z": (
+            "log_Z": variable(
                 td,
-                log_z,
-                attrs("log partition function per site", "1", "ln Z / N, N = L M sites"),
+                thermo["log_Z"],
+                "log partition function per site",
+                "1",
+                "ln Z / N, N = L M sites",
             ),
-            "free_energy": (
-                td,
-                free,
-                attrs("free energy per site", "1", "F / N = -k_B T ln Z / N, in units of J"),
+            "free_energy": variable(
+                td, free, "free energy per site", "1", "F / N = -k_B T ln Z / N, in units of J"
             ),
-            "internal_energy": (
+            "internal_energy": variable(
                 td,
-                u,
-                attrs(
-                    "internal energy per site", "1", "U / N = -d ln Z / d beta / N, in units of J"
-                ),
+                thermo["internal_energy"],
+                "internal energy per site",
+                "1",
+                "U / N = -d ln Z / d beta / N, in units of J",
             ),
-            "entropy": (
+            "entropy": variable(
                 td,
-                entropy,
-                attrs("entropy per site", "k_B", "S / (k_B N) = (ln Z + beta U) / N"),
+                thermo["entropy"],
+                "entropy per site",
+                "k_B",
+                "S / (k_B N) = (ln Z + beta U) / N",
             ),
-            "heat_capacity": (
+            "heat_capacity": variable(
                 td,
-                cap,
-                attrs(
-                    "heat capacity per site", "k_B", "C / (k_B N) = beta^2 d^2 ln Z / d beta^2 / N"
-                ),
+                thermo["heat_capacity"],
+                "heat capacity per site",
+                "k_B",
+                "C / (k_B N) = beta^2 d^2 ln Z / d beta^2 / N",
             ),
         },
         coords={
-            "temperature": ("temperature", t, attrs("temperature", "1", "k_B T in units of J")),
-            "beta": ("temperature", beta, attrs("inverse temperature", "1", "beta = J / (k_B T)")),
+            "temperature": variable(td, t, "temperature", "1", "k_B T in units of J"),
+            "beta": variable(td, beta, "inverse temperature", "1", "beta = J / (k_B T)"),
         },
-        attrs={
-            "Conventions": "CF-1.10",
-            "title": f"exact thermodynamics per site: {system}",
-            "maxent_version": __version__,
-            "system": system,
-            "method": method,
-            "rows": -1 if infinite else rows,
-            "columns": -1 if infinite else cols,
-            "coupling_J": 1.0,
-            "unit_system": "natural (k_B = 1, J = 1)",
-            "critical_temperature": CRITICAL_TEMPERATURE,
-        },
+        title=f"exact thermodynamics per site: {system}",
+        system=system,
+        method="Onsager 1944"
+        if infinite
+        else "Kaufman 1949 closed form; exact low- and high-temperature series",
+        rows=-1 if infinite else rows,
+        columns=-1 if infinite else cols,
+        coupling_J=1.0,
+        unit_system="natural (k_B = 1, J = 1)",
+        critical_temperature=CRITICAL_TEMPERATURE,
     )

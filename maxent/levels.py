@@ -11,18 +11,18 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._checks import as_float_array, check_finite, check_positive
+from ._checks import as_float_array, check_finite, check_positive, check_span, text
 from ._logspace import log_sum_exp
 from ._summary import summary_repr
-from ._units import energy_unit_name, joule_per, split_quantity
+from ._units import compact_unit, energy_unit_name, joule_per, read_quantity
 from .errors import InvalidInputError
 
 __all__ = ["EnergyLevels", "as_levels"]
@@ -69,7 +69,8 @@ class EnergyLevels:
     ------
     InvalidInputError
         If ``energies`` is not a finite 1-D array (or spans more than the float range),
-        ``degeneracy`` is not positive and finite, ``log_degeneracy`` is not finite, both
+        ``degeneracy`` is not positive and finite, ``log_degeneracy`` is not finite (or
+        spans more than the float range), both
         are given, either has another length, or ``labels`` has another length.
 
     Notes
@@ -116,14 +117,13 @@ class EnergyLevels:
         )
 
     def __post_init__(self) -> None:
-        if not isinstance(self.unit, str) or not self.unit.strip():
-            raise InvalidInputError(f"`unit` must be a non-empty str; got {self.unit!r}.")
-        unit = self.unit.strip()
-        energy_unit_name(unit, "unit")  # validate: "1" or an energy unit pint knows
-        energies, q_unit = split_quantity(self.energies, "energies")
+        unit = text(self.unit, "unit", allow_empty=False).strip()
+        if energy_unit_name(unit, "unit") == "1":  # "1", "dimensionless": no unit
+            unit = "1"
+        energies, q_unit = read_quantity(self.energies, "energies")
         if q_unit is not None:  # a Quantity: its unit, or converted to `unit`
             if unit == "1":
-                unit = energy_unit_name(q_unit, "energies")
+                unit = compact_unit(energy_unit_name(q_unit, "energies"))
             elif energy_unit_name(q_unit, "energies") != "1":
                 energies = np.asarray(energies, dtype=np.float64) * (
                     joule_per(q_unit, "energies") / joule_per(unit)
@@ -131,13 +131,7 @@ class EnergyLevels:
         e = check_finite(as_float_array(energies, "energies", ndim=1), "energies")
         if e.size == 0:
             raise InvalidInputError("`energies` must hold at least one level; got none.")
-        with np.errstate(over="ignore"):
-            spread = float(np.max(e) - np.min(e))
-        if not np.isfinite(spread):
-            raise InvalidInputError(
-                "`energies` must span less than the float range (max - min finite); got "
-                f"{np.min(e)!r} to {np.max(e)!r}."
-            )
+        check_span(e, "energies")
         if self.degeneracy is not None and self.log_degeneracy is not None:
             raise InvalidInputError("give `degeneracy` or `log_degeneracy`, not both.")
         if self.log_degeneracy is not None:
@@ -145,7 +139,7 @@ class EnergyLevels:
                 as_float_array(self.log_degeneracy, "log_degeneracy", ndim=1), "log_degeneracy"
             )
             self._check_length(log_g, "log_degeneracy", e.size)
-            log_g = log_g.copy()
+            log_g = check_span(log_g, "log_degeneracy").copy()
             with np.errstate(over="ignore"):
                 g = np.exp(log_g)
         elif self.degeneracy is not None:
@@ -162,7 +156,7 @@ class EnergyLevels:
             if isinstance(self.labels, str):
                 raise InvalidInputError("`labels` must be a sequence of str; got one str.")
             try:
-                labels = tuple(str(s) for s in self.labels)
+                labels = tuple(text(str(s), f"labels[{i}]") for i, s in enumerate(self.labels))
             except TypeError:
                 raise InvalidInputError(
                     f"`labels` must be a sequence of str; got {type(self.labels).__name__}."
@@ -180,7 +174,7 @@ class EnergyLevels:
         object.__setattr__(self, "log_degeneracy", log_g)
         object.__setattr__(self, "labels", labels)
         object.__setattr__(self, "unit", unit)
-        object.__setattr__(self, "name", str(self.name))
+        object.__setattr__(self, "name", text(str(self.name), "name"))
 
     @staticmethod
     def _check_length(arr: NDArray[np.float64], name: str, n: int) -> None:
@@ -263,7 +257,7 @@ class EnergyLevels:
         reader = csv.DictReader(rows)
         if reader.fieldnames is None:
             raise InvalidInputError(f"`path` {str(path)!r} holds no CSV header row.")
-        columns = {c.strip().lower(): c for c in reader.fieldnames}
+        columns = _columns(reader.fieldnames, str(path))
         records = [
             {k.strip().lower(): (v or "").strip() for k, v in r.items() if k} for r in reader
         ]
@@ -292,24 +286,30 @@ class EnergyLevels:
             :class:`EnergyLevels`.
         """
         path = Path(path)
+        source = str(path)
+
+        def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+            _columns([k for k, _ in pairs], source)  # a key given twice (any case) is refused
+            return dict(pairs)
+
         try:
-            data = json.loads(_read_text(path))
+            data = json.loads(_read_text(path), object_pairs_hook=unique_keys)
         except json.JSONDecodeError as exc:
-            raise InvalidInputError(f"`path` {str(path)!r} is not valid JSON ({exc}).") from None
+            raise InvalidInputError(f"`path` {source!r} is not valid JSON ({exc}).") from None
         if isinstance(data, dict):
             keys = {k.lower(): k for k in data}
-            ek = next((keys[k] for k in _ENERGY_KEYS if k in keys), None)
+            ek = _one_of(_ENERGY_KEYS, keys, source)
             if ek is None:
                 raise InvalidInputError(
-                    f"`path` {str(path)!r}: JSON object needs an 'energies' entry; "
+                    f"`path` {source!r}: JSON object needs an 'energies' entry; "
                     f"got keys {sorted(data)}."
                 )
-            gk = next((keys[k] for k in _DEGENERACY_KEYS if k in keys), None)
+            gk = _one_of(_DEGENERACY_KEYS, keys, source)
             # "name" is the system's name in this form, never the labels
             lk = next((keys[k] for k in _LABEL_KEYS if k in keys and k != "name"), None)
             return cls(
-                data[ek],
-                degeneracy=data[gk] if gk else None,
+                data[keys[ek]],
+                degeneracy=data[keys[gk]] if gk else None,
                 labels=data[lk] if lk else None,
                 unit=unit or data.get("unit", "1"),
                 name=name if name is not None else data.get("name", path.stem),
@@ -320,7 +320,7 @@ class EnergyLevels:
             return cls._from_records(
                 records,
                 columns,
-                str(path),
+                source,
                 unit=unit or "1",
                 name=name if name is not None else path.stem,
             )
@@ -333,12 +333,12 @@ class EnergyLevels:
     def _from_records(
         cls, records: list[dict], columns: dict[str, str], source: str, *, unit: str, name: str
     ) -> EnergyLevels:
-        ek = next((k for k in _ENERGY_KEYS if k in columns), None)
+        ek = _one_of(_ENERGY_KEYS, columns, source)
         if ek is None:
             raise InvalidInputError(
                 f"`path` {source!r} needs an 'energy' column; got columns {sorted(columns)}."
             )
-        gk = next((k for k in _DEGENERACY_KEYS if k in columns), None)
+        gk = _one_of(_DEGENERACY_KEYS, columns, source)
         lk = next((k for k in _LABEL_KEYS if k in columns), None)
         jk = "j" if "j" in columns else None
 
@@ -348,7 +348,7 @@ class EnergyLevels:
                     num, den = value.split("/")
                     return float(num) / float(den)
                 return float(value)  # type: ignore[arg-type]
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, ZeroDivisionError):
                 raise InvalidInputError(
                     f"`path` {source!r}: {what} in level {row} must be a number; got {value!r}."
                 ) from None
@@ -362,6 +362,30 @@ class EnergyLevels:
             g = None
         labels = [str(r.get(lk, "")) for r in records] if lk is not None else None
         return cls(energies, degeneracy=g, labels=labels, unit=unit, name=name)
+
+
+def _columns(fieldnames: Sequence[str], source: str) -> dict[str, str]:
+    """Column key (stripped, lower case) -> header; a header given twice is refused."""
+    columns: dict[str, str] = {}
+    for c in fieldnames:
+        key = (c or "").strip().lower()
+        if key in columns:
+            raise InvalidInputError(
+                f"`path` {source!r} has two columns named {key!r} ({columns[key]!r} and "
+                f"{c!r}); give each column once."
+            )
+        columns[key] = c
+    return columns
+
+
+def _one_of(keys: tuple[str, ...], columns: Mapping[str, object], source: str) -> str | None:
+    """The one column among the synonyms ``keys``; several of them are refused."""
+    found = [k for k in keys if k in columns]
+    if len(found) > 1:
+        raise InvalidInputError(
+            f"`path` {source!r} has columns {found} that mean the same thing; keep one."
+        )
+    return found[0] if found else None
 
 
 def _read_text(path: Path) -> str:

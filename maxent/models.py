@@ -11,17 +11,33 @@ from __future__ import annotations
 
 import math
 from importlib import resources
-from typing import TypedDict, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
 from ._checks import as_float_array, integer, real_number
+from ._dataset import dataset, variable
+from ._units import (
+    BOLTZMANN,
+    compact_unit,
+    energy_unit_name,
+    is_temperature,
+    joule_per,
+    magnitude,
+    read_quantity,
+    resolve_units,
+)
+from ._units import quantity as _quantity
+from .enumeration import lattice_spectrum
 from .errors import InvalidInputError
 from .ising_exact import ising_2d_degeneracies, ising_2d_log_degeneracy
 from .ising_thermo import ising_2d_thermo
 from .levels import EnergyLevels
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = [
     "ATOMS",
@@ -36,6 +52,7 @@ __all__ = [
     "ising_2d_log_degeneracy",
     "ising_2d_thermo",
     "ising_chain",
+    "lattice_spectrum",
     "paramagnet",
     "rigid_rotor",
     "spin_paramagnet",
@@ -47,21 +64,54 @@ ATOMS = ("C", "Fe", "H", "Na", "O")
 
 
 def _positive_scalar(value: object, name: str) -> float:
-    x = float(as_float_array(value, name, ndim=0))
-    if not (np.isfinite(x) and x > 0):
-        raise InvalidInputError(f"`{name}` must be finite and > 0; got {x!r}.")
-    return x
+    return cast(float, real_number(value, name, minimum=0.0, strict=True))
 
 
 def _positive_int(value: object, name: str, minimum: int = 1, maximum: int = 2**63 - 1) -> int:
     """An int in [minimum, maximum] (``maximum``: the levels it makes stay bounded)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InvalidInputError(f"`{name}` must be an int >= {minimum}; got {value!r}.")
     return cast(int, integer(value, name, minimum=minimum, maximum=maximum))
 
 
-def _max_temperature(temperatures: ArrayLike, name: str = "max_temperature") -> float:
-    t = as_float_array(temperatures, name)
+def _energy_scale(value: object, name: str) -> tuple[float, str]:
+    """A positive energy scale and its unit: ``"1"`` for a number (or a dimensionless
+    quantity), else the unit of an energy-like quantity (meV, K, cm^-1, kJ/mol, ...)."""
+    mag, unit = read_quantity(value, name)
+    if unit is None or energy_unit_name(unit, name) == "1":
+        return _positive_scalar(value, name), "1"
+    return _positive_scalar(np.asarray(mag)[()], name), compact_unit(energy_unit_name(unit, name))
+
+
+def _zeeman_scale(field: object, moment: object) -> tuple[float, str]:
+    """mu B and its unit: numbers, or quantities whose product is an energy (T and J/T,
+    T and bohr_magneton, ...)."""
+    parts: list[Any] = []
+    for value, name in ((field, "field"), (moment, "moment")):
+        mag, unit = read_quantity(value, name)
+        _positive_scalar(np.asarray(mag)[()] if unit is not None else value, name)
+        parts.append(value if unit is None else _quantity(mag, unit))
+    product = parts[0] * parts[1]
+    if all(hasattr(x, "units") for x in parts):  # a Zeeman energy from T and J/T (or mu_B)
+        try:
+            product = product.to("meV")
+        except Exception:  # noqa: BLE001 - not an energy: refused below, naming both
+            pass
+    return _energy_scale(product, "field * moment")
+
+
+def _unit_text(unit: str) -> str:
+    return "" if unit == "1" else f" {unit}"
+
+
+def _max_temperature(
+    temperatures: ArrayLike, unit: str = "1", name: str = "max_temperature"
+) -> float:
+    """The largest temperature as k_B T in the energy ``unit`` (kelvin when it has one)."""
+    if unit == "1":
+        t = as_float_array(temperatures, name)
+    else:
+        us = resolve_units(unit, unit)  # temperatures in kelvin, k_B in unit per kelvin
+        t = as_float_array(magnitude(temperatures, name, us, "temperature"), name)
+        t = t * us.boltzmann_constant
     t_max = float(np.max(np.abs(t))) if t.size else np.nan
     if not (np.isfinite(t_max) and t_max > 0) or np.any(t < 0):
         raise InvalidInputError(
@@ -72,10 +122,9 @@ def _max_temperature(temperatures: ArrayLike, name: str = "max_temperature") -> 
 
 
 def _check_tol(tol: float) -> float:
-    tol = cast(float, real_number(tol, "tol"))
-    if not 0 < tol < 1:
-        raise InvalidInputError(f"`tol` must be in (0, 1); got {tol!r}.")
-    return tol
+    return cast(
+        float, real_number(tol, "tol", minimum=0.0, strict=True, maximum=1.0, strict_maximum=True)
+    )
 
 
 #: Most levels a truncated model may hold (memory and time stay bounded).
@@ -120,9 +169,12 @@ def two_level(gap: float = 1.0) -> EnergyLevels:
     >>> maxent.models.two_level(2.0).energies
     array([0., 2.])
     """
-    gap = _positive_scalar(gap, "gap")
+    gap, unit = _energy_scale(gap, "gap")
     return EnergyLevels(
-        [0.0, gap], labels=("ground", "excited"), name=f"two-level, gap Δ = {gap:g}"
+        [0.0, gap],
+        labels=("ground", "excited"),
+        unit=unit,
+        name=f"two-level, gap Δ = {gap:g}{_unit_text(unit)}",
     )
 
 
@@ -136,8 +188,12 @@ def equally_spaced(n_levels: int, spacing: float = 1.0) -> EnergyLevels:
     array([0. , 0.5, 1. ])
     """
     n = _positive_int(n_levels, "n_levels", maximum=MAX_LEVELS)
-    eps = _positive_scalar(spacing, "spacing")
-    return EnergyLevels(eps * np.arange(n), name=f"{n} equally spaced levels, ε = {eps:g}")
+    eps, unit = _energy_scale(spacing, "spacing")
+    return EnergyLevels(
+        eps * np.arange(n),
+        unit=unit,
+        name=f"{n} equally spaced levels, ε = {eps:g}{_unit_text(unit)}",
+    )
 
 
 def _negative_binomial_cutoff(n_osc: int, beta_hw: float, tol: float, what: str) -> int:
@@ -190,8 +246,8 @@ def harmonic_oscillator(
     >>> maxent.models.harmonic_oscillator(1.0, max_temperature=0.1, tol=1e-6).energies
     array([0.5, 1.5])
     """
-    hw = _positive_scalar(hbar_omega, "hbar_omega")
-    t_max = _max_temperature(max_temperature)
+    hw, unit = _energy_scale(hbar_omega, "hbar_omega")
+    t_max = _max_temperature(max_temperature, unit)
     tol = _check_tol(tol)
     n = (
         _negative_binomial_cutoff(
@@ -203,7 +259,8 @@ def harmonic_oscillator(
     return EnergyLevels(
         e,
         labels=[f"n={i}" for i in range(n)],
-        name=f"harmonic oscillator, ħω = {hw:g}, {n} levels",
+        unit=unit,
+        name=f"harmonic oscillator, ħω = {hw:g}{_unit_text(unit)}, {n} levels",
     )
 
 
@@ -234,8 +291,8 @@ def einstein_solid(
     array([1., 3.])
     """
     n_osc = _positive_int(n_oscillators, "n_oscillators")
-    hw = _positive_scalar(hbar_omega, "hbar_omega")
-    t_max = _max_temperature(max_temperature)
+    hw, unit = _energy_scale(hbar_omega, "hbar_omega")
+    t_max = _max_temperature(max_temperature, unit)
     tol = _check_tol(tol)
     q = np.arange(
         _negative_binomial_cutoff(
@@ -262,7 +319,8 @@ def einstein_solid(
         e,
         **g,
         labels=[f"q={i}" for i in q],
-        name=f"Einstein solid, {n_osc} oscillators, ħω = {hw:g}",
+        unit=unit,
+        name=f"Einstein solid, {n_osc} oscillators, ħω = {hw:g}{_unit_text(unit)}",
     )
 
 
@@ -290,8 +348,8 @@ def rigid_rotor(
     >>> rot.energies, rot.degeneracy
     (array([0., 2.]), array([1., 3.]))
     """
-    b_rot = _positive_scalar(rotational_constant, "rotational_constant")
-    t_max = _max_temperature(max_temperature)
+    b_rot, unit = _energy_scale(rotational_constant, "rotational_constant")
+    t_max = _max_temperature(max_temperature, unit)
     tol = _check_tol(tol)
     a = b_rot / t_max
 
@@ -314,7 +372,8 @@ def rigid_rotor(
         b_rot * js * (js + 1),
         degeneracy=2 * js + 1,
         labels=[f"J={i}" for i in js],
-        name=f"rigid rotor, B = {b_rot:g}, J ≤ {j}",
+        unit=unit,
+        name=f"rigid rotor, B = {b_rot:g}{_unit_text(unit)}, J ≤ {j}",
     )
 
 
@@ -339,13 +398,14 @@ def paramagnet(n_spins: int = 1, field: float = 1.0, *, moment: float = 1.0) -> 
     (array([-1.,  0.,  1.]), array([1., 2., 1.]))
     """
     n = _positive_int(n_spins, "n_spins", maximum=MAX_LEVELS - 1)
-    mb = _positive_scalar(field, "field") * _positive_scalar(moment, "moment")
+    mb, unit = _zeeman_scale(field, moment)
     k = np.arange(n + 1)
     return EnergyLevels(
         -mb * (n - 2 * k),
         **_binomial_degeneracy(n, k),
         labels=[f"{k_} down" for k_ in k],
-        name=f"spin-1/2 paramagnet, {n} spins, μB = {mb:g}",
+        unit=unit,
+        name=f"spin-1/2 paramagnet, {n} spins, μB = {mb:g}{_unit_text(unit)}",
     )
 
 
@@ -382,14 +442,15 @@ def spin_paramagnet(
     if j2 != round(j2):
         raise InvalidInputError(f"`spin` must be a multiple of 1/2; got {spin!r}.")
     j2 = int(round(j2))
-    mb = _positive_scalar(field, "field") * _positive_scalar(moment, "moment")
+    mb, unit = _zeeman_scale(field, moment)
     if j2 == 1:
         lv = paramagnet(n, mb)
         return EnergyLevels(
             lv.energies,
             log_degeneracy=lv.log_degeneracy,
             labels=lv.labels,
-            name=f"spin-1/2 paramagnet, {n} spins, μB = {mb:g}",
+            unit=unit,
+            name=f"spin-1/2 paramagnet, {n} spins, μB = {mb:g}{_unit_text(unit)}",
         )
     if n * j2 > 20000:
         raise InvalidInputError(
@@ -411,7 +472,8 @@ def spin_paramagnet(
     return EnergyLevels(
         -mb * (n * j2 / 2.0 - k) / (j2 / 2.0),
         **g,
-        name=f"spin-{spin_text} paramagnet, {n} spins, μB = {mb:g}",
+        unit=unit,
+        name=f"spin-{spin_text} paramagnet, {n} spins, μB = {mb:g}{_unit_text(unit)}",
     )
 
 
@@ -421,7 +483,7 @@ def debye_solid(
     *,
     n_atoms: int = 1,
     zero_point: bool = True,
-):
+) -> xr.Dataset:
     r"""Thermodynamics of the Debye solid by its exact integrals (no mode sum).
 
     :math:`3N` modes with the Debye density of states up to :math:`k_B\Theta_D`; with
@@ -434,10 +496,13 @@ def debye_solid(
 
     Parameters
     ----------
-    temperatures : array_like
-        Temperatures > 0 (k_B = 1: in the unit of ``debye_temperature``).
-    debye_temperature : float, default 1
-        :math:`\Theta_D`.
+    temperatures : array_like or Quantity
+        Temperatures > 0 (numbers: k_B = 1, in the unit of ``debye_temperature``).
+    debye_temperature : float or Quantity, default 1
+        :math:`\Theta_D`, or the energy :math:`k_B\Theta_D`.  Quantities (for both
+        arguments, temperatures or energies) are converted: T in kelvin, U and F in the
+        energy unit of ``debye_temperature`` (kelvin, i.e. :math:`k_B` K, if it is a
+        temperature).
     n_atoms : int, default 1
         N (3N modes).
     zero_point : bool, default True
@@ -448,7 +513,14 @@ def debye_solid(
     xarray.Dataset
         ``log_Z``, ``free_energy``, ``internal_energy``, ``entropy`` and
         ``heat_capacity`` along ``temperature`` (the variables of a sweep, without
-        level populations).
+        level populations); with pint-xarray imported, ``ds.pint.quantify()`` gives
+        Quantities.
+
+    Raises
+    ------
+    InvalidInputError
+        If a temperature or ``debye_temperature`` is not finite and positive, only one
+        of the two carries a unit, or a unit is not a temperature or an energy.
 
     Examples
     --------
@@ -457,21 +529,83 @@ def debye_solid(
     >>> round(float(ds.heat_capacity[0]), 4)                     # Dulong-Petit: 3 N
     3.0
     """
-    import xarray as xr
-    from scipy import integrate
+    t, theta, eu = _debye_inputs(temperatures, debye_temperature)
+    n = _positive_int(n_atoms, "n_atoms")
+    d3, log1m, bose = _debye_functions(theta / t)
+    e0 = 9.0 / 8.0 * n * theta if zero_point else 0.0
+    u = e0 + 3.0 * n * t * d3
+    f = e0 + 3.0 * n * t * log1m - n * t * d3
+    s = 4.0 * n * d3 - 3.0 * n * log1m
+    c = 3.0 * n * (4.0 * d3 - 3.0 * bose)
+    to_eu = 1.0 if eu in ("1", "K") else BOLTZMANN / joule_per(eu)  # k_B K in eu
+    tu = "1" if eu == "1" else "K"
+    td = "temperature"
+    return dataset(
+        {
+            "log_Z": variable(td, -f / t, "log partition function", "1", "ln Z = -F / (k_B T)"),
+            "free_energy": variable(
+                td, f * to_eu, "Helmholtz free energy", eu, "F, Debye integral"
+            ),
+            "internal_energy": variable(td, u * to_eu, "internal energy", eu, "U, Debye integral"),
+            "entropy": variable(td, s, "entropy", "k_B", "S / k_B = 4 N D_3 - 3 N ln(1 - e^-x)"),
+            "heat_capacity": variable(
+                td,
+                c,
+                "heat capacity",
+                "k_B",
+                "C / k_B = 3 N (4 D_3(x) - 3 x / (e^x - 1)), x = Theta_D / T",
+            ),
+        },
+        coords={"temperature": variable(td, t, "temperature", tu)},
+        title=f"Debye solid, {n} atoms",
+        system=f"Debye solid, {n} atoms, Θ_D = {theta:g}{_unit_text(tu)}",
+        unit_system="natural (k_B = 1)" if eu == "1" else f"energies in {eu}, temperature in K",
+        energy_unit=eu,
+        temperature_unit=tu,
+        debye_temperature=theta,
+        n_atoms=n,
+        boltzmann_constant=to_eu,
+        boltzmann_constant_units="1" if eu == "1" else f"({eu})/K",
+    )
 
-    from . import __version__
 
-    t = as_float_array(temperatures, "temperatures", ndim=(0, 1))
-    t = np.atleast_1d(t)
+def _debye_inputs(
+    temperatures: ArrayLike, debye_temperature: object
+) -> tuple[NDArray[np.float64], float, str]:
+    """T and Theta_D as numbers (kelvin if they carry units) and the energy unit."""
+    units = [
+        read_quantity(temperatures, "temperatures")[1],
+        read_quantity(debye_temperature, "debye_temperature")[1],
+    ]
+    if all(u is None for u in units):
+        eu, us = "1", None
+    elif any(u is None for u in units):
+        raise InvalidInputError(
+            "give `temperatures` and `debye_temperature` both with units or both as numbers "
+            f"(got units {units[0]!r} and {units[1]!r})."
+        )
+    else:
+        theta_unit = cast(str, units[1])
+        eu = "K" if is_temperature(theta_unit, "debye_temperature") else theta_unit
+        eu = compact_unit(energy_unit_name(eu, "debye_temperature"))
+        us = resolve_units("K", "K")  # numbers in kelvin, k_B = 1 K/K
+    if us is not None:
+        temperatures = magnitude(temperatures, "temperatures", us, "temperature")
+        debye_temperature = magnitude(debye_temperature, "debye_temperature", us, "temperature")
+    t = np.atleast_1d(as_float_array(temperatures, "temperatures", ndim=(0, 1)))
     if t.size == 0 or not np.all(np.isfinite(t) & (t > 0)):
         raise InvalidInputError("`temperatures` must be finite and > 0.")
-    theta = _positive_scalar(debye_temperature, "debye_temperature")
-    n = _positive_int(n_atoms, "n_atoms")
-    x = theta / t
+    return t, _positive_scalar(debye_temperature, "debye_temperature"), eu
+
+
+def _debye_functions(
+    x: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """D_3(x), ln(1 - e^-x) and x / (e^x - 1), without overflow."""
+    from scipy import integrate
 
     def planck(u: float) -> float:  # u^3 / (e^u - 1), no overflow
-        return u**3 * np.exp(-u) / -np.expm1(-u) if u > 0 else 0.0
+        return float(u**3 * np.exp(-u) / -np.expm1(-u)) if u > 0 else 0.0
 
     def debye3(xi: float) -> float:
         if xi > 60.0:  # all but a tail below e^-60
@@ -486,43 +620,7 @@ def debye_solid(
     with np.errstate(over="ignore"):
         log1m = np.log(-np.expm1(-x))  # ln(1 - e^{-x})
         bose = np.where(x < 700, x / np.expm1(np.minimum(x, 700)), 0.0)
-    e0 = 9.0 / 8.0 * n * theta if zero_point else 0.0
-    u = e0 + 3.0 * n * t * d3
-    f = e0 + 3.0 * n * t * log1m - n * t * d3
-    s = 4.0 * n * d3 - 3.0 * n * log1m
-    c = 3.0 * n * (4.0 * d3 - 3.0 * bose)
-
-    def var(values, long_name, units, description):
-        return (
-            "temperature",
-            values,
-            {"long_name": long_name, "units": units, "description": description},
-        )
-
-    return xr.Dataset(
-        {
-            "log_Z": var(-f / t, "log partition function", "1", "ln Z = -F / (k_B T)"),
-            "free_energy": var(f, "Helmholtz free energy", "1", "F, Debye integral"),
-            "internal_energy": var(u, "internal energy", "1", "U, Debye integral"),
-            "entropy": var(s, "entropy", "k_B", "S / k_B = 4 N D_3 - 3 N ln(1 - e^-x)"),
-            "heat_capacity": var(
-                c,
-                "heat capacity",
-                "k_B",
-                "C / k_B = 3 N (4 D_3(x) - 3 x / (e^x - 1)), x = Theta_D / T",
-            ),
-        },
-        coords={"temperature": ("temperature", t, {"long_name": "temperature", "units": "1"})},
-        attrs={
-            "Conventions": "CF-1.10",
-            "maxent_version": __version__,
-            "system": f"Debye solid, {n} atoms, Θ_D = {theta:g}",
-            "unit_system": "natural (k_B = 1)",
-            "debye_temperature": theta,
-            "n_atoms": n,
-            "boltzmann_constant_units": "1",
-        },
-    )
+    return d3, log1m, bose
 
 
 # ---------------------------------------------------------------------------- Ising

@@ -146,9 +146,10 @@ def plot_populations(ds: xr.Dataset, *, ax: Axes | None = None, floor: float = 1
     from matplotlib.colors import LogNorm
 
     _check(ds, populations=True)
-    floor = cast(float, real_number(floor, "floor"))
-    if not 0 < floor < 1:
-        raise InvalidInputError(f"`floor` must be in (0, 1); got {floor!r}.")
+    floor = cast(
+        float,
+        real_number(floor, "floor", minimum=0.0, strict=True, maximum=1.0, strict_maximum=True),
+    )
     if ax is None:
         _, ax = plt.subplots(figsize=(6.0, 4.0), layout="constrained")
     keep, log, t_label = _temperature_axis(ds)
@@ -165,11 +166,11 @@ def plot_populations(ds: xr.Dataset, *, ax: Axes | None = None, floor: float = 1
     p = p[:, levels]
     n = p.shape[1]
     # cell edges: geometric/arithmetic midpoints in T, level index on the vertical axis
-    if t.size > 1:
-        mid = np.sqrt(t[1:] * t[:-1]) if log else 0.5 * (t[1:] + t[:-1])
-        first = t[0] ** 2 / mid[0] if log else 2 * t[0] - mid[0]
-        last = t[-1] ** 2 / mid[-1] if log else 2 * t[-1] - mid[-1]
-        x_edges = np.concatenate([[first], mid, [last]])
+    if t.size > 1:  # in log T where the axis is logarithmic (T = 1e-300 has no square)
+        x = np.log(t) if log else t
+        mid = 0.5 * (x[1:] + x[:-1])
+        x_edges = np.concatenate([[x[0] - (mid[0] - x[0])], mid, [x[-1] + (x[-1] - mid[-1])]])
+        x_edges = np.exp(x_edges) if log else x_edges
     else:
         x_edges = np.array([t[0] * 0.9, t[0] * 1.1]) if t.size else np.array([0.0, 1.0])
     mesh = ax.pcolormesh(

@@ -20,7 +20,7 @@ from ._boltzmann import (
     boltzmann,
     sweep_dataset,
 )
-from ._checks import as_float_array, first_bad_index, integer
+from ._checks import as_float_array, boolean, first_bad_index, integer
 from ._units import UNIT_SYSTEMS, magnitude, resolve_units
 from .errors import InvalidInputError
 from .levels import EnergyLevels, as_levels
@@ -114,8 +114,7 @@ def temperature_sweep(
         max_elements = MAX_CHUNK_ELEMENTS
     else:
         max_elements = cast(int, integer(chunk_size, "chunk_size", minimum=1)) * lv.n_levels
-    if not isinstance(probability, (bool, np.bool_)):
-        raise InvalidInputError(f"`probability` must be True or False; got {probability!r}.")
+    probability = boolean(probability, "probability")
     beta = beta_from_temperature(t, us.boltzmann_constant)
     if blocks is None:
         th = boltzmann(

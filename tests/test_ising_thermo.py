@@ -272,7 +272,7 @@ def test_thermo_refuses_bad_input():
         models.ising_2d_thermo(4, [1.0, -1.0])
     with pytest.raises(maxent.InvalidInputError, match=r"`temperatures` must be >= 0"):
         models.ising_2d_thermo(4, [np.nan])
-    with pytest.raises(maxent.InvalidInputError, match=r"`side` must be an int >= 2"):
+    with pytest.raises(maxent.InvalidInputError, match=r"`side` must be an integer >= 2"):
         models.ising_2d_thermo(1, [1.0])
     with pytest.raises(maxent.InvalidInputError, match=r"`columns` must be None"):
         models.ising_2d_thermo(np.inf, [1.0], columns=4)

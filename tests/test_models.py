@@ -58,7 +58,7 @@ def _brute_square_4():
 
 
 def test_ising_2d_refuses_sides_below_two():
-    with pytest.raises(maxent.InvalidInputError, match=r"`side` must be an int >= 2"):
+    with pytest.raises(maxent.InvalidInputError, match=r"`side` must be an integer >= 2"):
         models.ising_2d(1)
 
 

@@ -49,6 +49,21 @@ def test_every_public_name_resolves() -> None:
     assert maxent.models.two_level is maxent.models.__dict__["two_level"]
 
 
+def test_every_public_submodule_is_an_attribute_and_import_stays_lazy() -> None:
+    # issue 23: maxent.streaming (and lattice, ising_exact, ...) raised AttributeError
+    names = sorted(p.stem for p in (ROOT / "maxent").glob("[!_]*.py"))
+    assert {"streaming", "lattice", "ising_exact", "density_of_states", "timeseries"} <= set(
+        names
+    ) and "fit_plots" in names
+    out = _run(
+        "import sys, maxent; lazy = [m for m in sys.modules if m.startswith('maxent.')]; "
+        f"mods = [getattr(maxent, n) for n in {names!r}]; "
+        "print(lazy, all(m.__name__ == 'maxent.' + n for m, n in "
+        f"zip(mods, {names!r})), set({names!r}) <= set(dir(maxent)))"
+    )
+    assert out == "['maxent._version'] True True"
+
+
 def test_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'solv'"):
         maxent.solv  # noqa: B018

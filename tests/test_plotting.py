@@ -131,7 +131,7 @@ def test_plotting_bad_input_is_named():
     ds = maxent.temperature_sweep([0.0, 1.0], [1.0, 2.0])
     with pytest.raises(maxent.InvalidInputError, match=r"`ds` has no finite temperature"):
         maxent.plot_sweep(ds.isel(temperature=slice(0, 0)))
-    with pytest.raises(maxent.InvalidInputError, match=r"`floor` must be in \(0, 1\)"):
+    with pytest.raises(maxent.InvalidInputError, match=r"`floor` must be a number in \(0, 1\)"):
         maxent.plot_populations(ds, floor=0)
     with pytest.raises(maxent.InvalidInputError, match=r"`ds` must be a Dataset"):
         maxent.plot_sweep(42)

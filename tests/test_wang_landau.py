@@ -52,7 +52,7 @@ def test_single_walk_has_no_error_estimate_and_antiferromagnet_mirrors():
         maxent.IsingModel((4, 4), coupling=-1.0), ln_f_final=1e-4, n_walks=1, seed=0
     )
     # on a bipartite lattice J -> -J maps the spectrum onto its mirror image
-    np.testing.assert_array_equal(anti.energies, -ferro.energies)
+    np.testing.assert_array_equal(anti.energies, -ferro.energies[::-1])
 
 
 def test_max_sweeps_warns():
@@ -81,3 +81,33 @@ def test_walks_are_kept_and_average_to_the_estimate(ising_4x4):
     assert walks.shape == (4, ising_4x4.n_levels)
     spread = walks.std(axis=0, ddof=1) / 2.0
     np.testing.assert_allclose(spread, ising_4x4.log_degeneracy_error)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        maxent.IsingModel(maxent.lattice.triangular(3, 3), coupling=-1.0),
+        maxent.PottsModel(maxent.lattice.honeycomb(2, 2), 3),
+        maxent.IsingModel(maxent.lattice.cubic(2, 2, 3)),
+    ],
+)
+def test_other_geometries_match_lattice_spectrum(model):
+    exact = maxent.models.lattice_spectrum(model)
+    dos = maxent.wang_landau(model, ln_f_final=1e-6, seed=5)
+    np.testing.assert_array_equal(dos.energies, exact.energies)
+    diff = dos.log_degeneracy - exact.log_degeneracy
+    assert np.all(np.abs(diff) < 4 * dos.log_degeneracy_error + 2e-3)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"seed": -1}, "`seed`"),
+        ({"seed": "abc"}, "`seed`"),
+        ({"ln_f_final": "small"}, "`ln_f_final`"),
+        ({"n_walks": 2.0}, "`n_walks`"),
+    ],
+)
+def test_wang_landau_rejects_bad_options(kwargs, match):
+    with pytest.raises(InvalidInputError, match=match):
+        maxent.wang_landau(maxent.IsingModel((4, 4)), **kwargs)

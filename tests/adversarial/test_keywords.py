@@ -24,6 +24,9 @@ def _sweep():
 # name -> call taking the keyword's value
 CALLS = {
     "solve.tol": (lambda v: maxent.solve(F6, [3.5], tol=v)),
+    "fit.l1_ratio.l1": (
+        lambda v: maxent.fit(np.eye(3), np.ones(3), np.full(3, 0.1), alpha=0.1, l1_ratio=v)
+    ),
     "solve.max_iter": (lambda v: maxent.solve(F6, [3.5], max_iter=v)),
     "solve.chunk_size": (lambda v: maxent.solve(F6, [3.5], chunk_size=v)),
     "solve.targets": (lambda v: maxent.solve(F6, [v])),
@@ -35,6 +38,15 @@ CALLS = {
     "canonical.beta": (lambda v: maxent.canonical(TWO, beta=v)),
     "canonical.internal_energy": (lambda v: maxent.canonical(TWO, internal_energy=v)),
     "canonical.tol": (lambda v: maxent.canonical(TWO, internal_energy=0.3, tol=v)),
+    "grand_canonical.tol": (
+        lambda v: maxent.grand_canonical(
+            TWO, [0, 1], internal_energy=0.3, particle_number=0.3, tol=v
+        )
+    ),
+    "grand_canonical.particle_number": (
+        lambda v: maxent.grand_canonical(TWO, [0, 1], internal_energy=0.3, particle_number=v)
+    ),
+    "softmax.temperature.array": (lambda v: maxent.softmax([[0.0, 1.0]], temperature=v)),
     "grand_canonical.temperature": (
         lambda v: maxent.grand_canonical(TWO, [0, 1], temperature=v, chemical_potential=0.0)
     ),
@@ -70,6 +82,18 @@ CALLS = {
     "rigid_rotor.max_temperature": (lambda v: models.rigid_rotor(1.0, max_temperature=v)),
     "einstein_solid.n_oscillators": (lambda v: models.einstein_solid(v)),
     "einstein_solid.hbar_omega": (lambda v: models.einstein_solid(2, v)),
+    "einstein_solid.max_temperature": (lambda v: models.einstein_solid(2, max_temperature=v)),
+    "einstein_solid.tol": (lambda v: models.einstein_solid(2, tol=v)),
+    "rigid_rotor.tol": (lambda v: models.rigid_rotor(1.0, tol=v)),
+    "spin_paramagnet.n_spins": (lambda v: models.spin_paramagnet(v)),
+    "spin_paramagnet.field": (lambda v: models.spin_paramagnet(2, v)),
+    "spin_paramagnet.spin": (lambda v: models.spin_paramagnet(2, spin=v)),
+    "spin_paramagnet.moment": (lambda v: models.spin_paramagnet(2, moment=v)),
+    "debye_solid.debye_temperature": (lambda v: models.debye_solid([1.0], v)),
+    "debye_solid.n_atoms": (lambda v: models.debye_solid([1.0], n_atoms=v)),
+    "ising_2d_thermo.side": (lambda v: models.ising_2d_thermo(v, [1.0])),
+    "ising_2d_thermo.columns": (lambda v: models.ising_2d_thermo(4, [1.0], columns=v)),
+    "ising_2d_degeneracies.columns": (lambda v: models.ising_2d_degeneracies(4, v)),
     "ising_2d.side": (lambda v: models.ising_2d(v)),
     "ising_chain.n_spins": (lambda v: models.ising_chain(v)),
     "paramagnet.n_spins": (lambda v: models.paramagnet(v)),
@@ -86,11 +110,28 @@ REAL_KEYWORDS = [
     k
     for k in CALLS
     if not k.endswith(
-        ("max_iter", "chunk_size", "n_levels", "n_oscillators", "side", "n_spins", "axis")
+        (
+            "max_iter",
+            "chunk_size",
+            "n_levels",
+            "n_oscillators",
+            "side",
+            "n_spins",
+            "axis",
+            "n_atoms",
+            "columns",
+        )
     )
 ]
 INT_KEYWORDS = [k for k in CALLS if k not in REAL_KEYWORDS]
-OPTIONAL = {"solve.chunk_size", "canonical.beta", "fit.tol", "temperature_sweep.chunk_size"}
+OPTIONAL = {
+    "solve.chunk_size",
+    "canonical.beta",
+    "fit.tol",
+    "temperature_sweep.chunk_size",
+    "ising_2d_thermo.columns",
+    "ising_2d_degeneracies.columns",
+}
 ARRAY_ENTRY = {
     "solve.targets",
     "solve.prior",
@@ -121,7 +162,11 @@ BAD_INT = {
 }
 
 # Documented to take a temperature grid as well (its maximum is used): a list is valid.
-GRID_KEYWORDS = {"harmonic_oscillator.max_temperature", "rigid_rotor.max_temperature"}
+GRID_KEYWORDS = {
+    "harmonic_oscillator.max_temperature",
+    "rigid_rotor.max_temperature",
+    "einstein_solid.max_temperature",
+}
 
 
 def _cases():
@@ -188,7 +233,7 @@ def test_max_temperature_grid_is_its_maximum(model):
 
 @pytest.mark.parametrize("axis", [1, -2, np.int64(5)])
 def test_softmax_axis_out_of_range_names_axis(axis):
-    with pytest.raises(InvalidInputError, match=r"`axis` must be in \[-1, 0\]"):
+    with pytest.raises(InvalidInputError, match=r"`axis` must be an integer in \[-1, 0\]"):
         maxent.softmax(TWO, axis=axis)
 
 
@@ -212,5 +257,5 @@ def test_exact_ising_beyond_its_size_limit_is_refused_at_once(shape, names):
     ],
 )
 def test_level_counts_are_bounded(call, name):
-    with pytest.raises(InvalidInputError, match=rf"`{name}` must be a positive integer up to"):
+    with pytest.raises(InvalidInputError, match=rf"`{name}` must be an integer in \[1, "):
         call()
