@@ -23,7 +23,7 @@ from ._checks import as_float_array, check_nonnegative, first_bad_index, integer
 from ._parallel import ThreadExecutor
 from .errors import InvalidInputError
 
-__all__ = ["Encoding", "encode", "generator", "sequence_weights"]
+__all__ = ["Encoding", "encode", "sequence_weights"]
 
 MAX_STATES = 127  # codes are int8
 
@@ -229,21 +229,6 @@ def _checked(enc: Encoding) -> Encoding:
             f"({', '.join(map(repr, enc.symbols[:5]))}{', ...' if enc.q > 5 else ''})."
         )
     return enc
-
-
-def generator(seed: Any) -> np.random.Generator:
-    """``numpy.random.default_rng(seed)``, refusing what it cannot take with a maxent
-    error naming ``seed``."""
-    if isinstance(seed, (bool, np.bool_, float, str, bytes)):
-        raise InvalidInputError(
-            f"`seed` must be None, a non-negative int or a numpy Generator; got {seed!r}."
-        )
-    try:
-        return np.random.default_rng(seed)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(
-            f"`seed` must be None, a non-negative int or a numpy Generator; got {seed!r} ({exc})."
-        ) from None
 
 
 def sequence_weights(

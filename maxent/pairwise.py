@@ -42,10 +42,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _potts_kernels as kern
 from ._boltzmann_learning import BoltzmannLearning, moment_check
-from ._checks import integer, real_number
+from ._checks import integer, random_generator, real_number
 from ._dataset import dataset, variable
 from ._exact_potts import MAX_STATES, Exact, all_states
-from ._pairwise_data import Encoding, encode, generator, sequence_weights
+from ._pairwise_data import Encoding, encode, sequence_weights
 from ._parallel import blas_limited
 from ._potts_model import Fit, Problem, zero_sum_gauge
 from ._pseudolikelihood import PseudoLikelihood
@@ -278,7 +278,7 @@ class PairwiseResult:
         count = integer(n, "n", minimum=1)
         sweeps = integer(n_sweeps, "n_sweeps", minimum=1)
         assert count is not None and sweeps is not None
-        rng = generator(seed)
+        rng = random_generator(seed)
         h, e = _unique(self.fields, self.couplings)
         pair_of = kern.pair_table(self.n_sites)
         if self.q**self.n_sites <= MAX_STATES:
@@ -402,7 +402,7 @@ def _options(
         "sweeps_between": integer(sweeps_between, "sweeps_between", minimum=1),
         "max_step": real_number(max_step, "max_step", minimum=0.0, strict=True),
         "start": start,
-        "seed": generator(seed),
+        "seed": random_generator(seed),
         "n_burn": 10,
         "hessian_samples": 20_000,
         "damping": 1e-3,
@@ -563,7 +563,7 @@ def fit_pairwise(
     with blas_limited(1):  # the kernels' blocks run on maxent's threads; BLAS on one
         fit = METHODS[name].fit(problem)
         if check and name == "pseudolikelihood":
-            zmax, limit = moment_check(problem, fit.theta, generator(seed))
+            zmax, limit = moment_check(problem, fit.theta, random_generator(seed))
             fit = dataclasses.replace(fit, max_moment_z=zmax, z_threshold=limit)
     if not fit.converged:
         warnings.warn(

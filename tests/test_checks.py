@@ -31,10 +31,8 @@ HOME = {"_checks.py"}
 #: their owners move them to _checks; listed here until then
 NOT_YET = {
     "density_of_states.py",  # i22a: wang_landau ln_f_final, flatness
-    "features.py",  # i22b: _check_int
     "lattice.py",  # i22a: _check_shape, as_lattice, PottsModel.q
     "montecarlo.py",  # i22a: check_counts (n_sweeps < thin)
-    "pairwise.py",  # i22b: fit_pairwise l2, n_chains and an int check
     "timeseries.py",  # i22a: jackknife n_blocks
 }
 
