@@ -11,7 +11,7 @@ gap it is the model of direct-coupling analysis (DCA) of protein families.
 :func:`fit_pairwise` estimates h and J by one of the methods in :data:`METHODS`:
 
 - ``"exact"``: penalised maximum likelihood with all :math:`q^n` states enumerated
-  (at most :math:`2^{20}`; trust-region Newton on exact moments).
+  (at most :math:`2^{20}`; Newton's method on the exact moments).
 - ``"pseudolikelihood"``: maximise the symmetric pseudo-likelihood
   :math:`\sum_s w_s \sum_i \log P(x_{si} \mid x_{s,\setminus i})` (L-BFGS; float32 or
   float64; blocks of sites on worker threads) -- plmc's method, consistent and fast but
@@ -42,7 +42,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _potts_kernels as kern
 from ._boltzmann_learning import BoltzmannLearning, moment_check
-from ._checks import integer, random_generator, real_number
+from ._checks import boolean, integer, random_generator, real_number
 from ._dataset import dataset, variable
 from ._exact_potts import MAX_STATES, Exact, all_states
 from ._pairwise_data import Encoding, encode, sequence_weights
@@ -480,8 +480,10 @@ def fit_pairwise(
     tol : float, optional
         When to stop: ``"exact"``, the largest gradient component per sample (moments,
         default 1e-10); ``"pseudolikelihood"``, the same for its objective (default
-        1e-6); ``"boltzmann"``, the estimated distance to the maximum-likelihood fit in
-        its standard errors (default 1).
+        1e-4: coupling scores then agree with the converged ones to a Spearman
+        correlation of about 0.99999; 1e-3 gives about 0.9998 in half the time);
+        ``"boltzmann"``, the estimated distance to the maximum-likelihood fit in its
+        standard errors (default 1).
     max_iter : int, optional
         Iterations (default 200, 2000, 50 by method).
     check : bool, default False
@@ -544,8 +546,9 @@ def fit_pairwise(
     n_samples, n_sites = codes.shape
     if n_samples < 2:
         raise InvalidInputError(f"`samples` must hold at least 2 samples; got {n_samples}.")
-    w = sequence_weights(codes, weights=weights, reweight=reweight)
     lam = _read_l2(l2)
+    do_check = boolean(check, "check")
+    precision = _read_dtype(dtype)
     name = _choose(method, enc.q, n_sites, bool(np.any(codes < 0)))
     opts = _options(
         name,
@@ -559,10 +562,11 @@ def fit_pairwise(
         start=start,
         seed=seed,
     )
-    problem = Problem(codes, w, enc.q, lam[0], lam[1], _read_dtype(dtype), opts)
+    w = sequence_weights(codes, weights=weights, reweight=reweight)  # after cheap checks
+    problem = Problem(codes, w, enc.q, lam[0], lam[1], precision, opts)
     with blas_limited(1):  # the kernels' blocks run on maxent's threads; BLAS on one
         fit = METHODS[name].fit(problem)
-        if check and name == "pseudolikelihood":
+        if do_check and name == "pseudolikelihood":
             zmax, limit = moment_check(problem, fit.theta, random_generator(seed))
             fit = dataclasses.replace(fit, max_moment_z=zmax, z_threshold=limit)
     if not fit.converged:
