@@ -31,7 +31,7 @@ Objective = Callable[[NDArray[np.floating]], tuple[float, NDArray[np.floating]]]
 # one-hot matrix products beat the site kernel for few states (measured: 3.5x at q = 2,
 # even at q = 8, 0.6x at q = 12) unless the model is tiny; the (L q)^2 matrix stays small
 _DENSE_MAX_Q = 4
-_DENSE_WIDTH = (32, 4096)
+_DENSE_WIDTH = (16, 4096)
 _CHUNK_BYTES = 1 << 24
 
 
