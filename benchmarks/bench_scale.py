@@ -1,19 +1,32 @@
 """Throughput and peak memory of streaming solves (chunk source, dask) against in-memory.
 
-Problem: m = 4 standard-normal features, regenerated for every pass from a seeded RNG per
-chunk index (so the chunk source never holds more than a few chunks), targets
-b = (0.1, -0.05, 0.2, 0.0), for which the multipliers are close to -b.  The in-memory
-baseline solves the same states as one (n, 4) array, where it fits (n <= 1e7 by default:
-the array alone is 32 n bytes).  Every case runs in its own subprocess, which reports its
-peak resident memory (``ru_maxrss``), so the figures do not contaminate each other.
+Problem: m = 4 features, regenerated for every pass by a *generator* (so a chunk source
+never holds more than a few chunks), with targets inside their range:
 
-Columns: case, maxent_s (streaming wall time), baseline_s (in-memory wall time, including
-generating the array), ratio, newton_steps, passes_over_F, states/s/core
+- ``rng``: standard-normal features from a seeded RNG per chunk (an expensive generator:
+  drawing the normals costs more than the pass's own work on them);
+- ``weyl``: ``frac(i * alpha_k) - 1/2`` from the state index i (a few arithmetic
+  operations per feature: cheap, like spins read off the bits of an index);
+- ``copy``: chunks copied out of an array already in memory (a file in the page cache).
+
+The in-memory baseline solves the same states as one (n, 4) array and includes building
+that array once with the same generator (the array alone is 32 n bytes, so only for
+n <= ``--max-memory-n``).  A chunk source regenerates every chunk on every pass; the
+engine overlaps that with the passes' work (the calling thread generates the next chunks
+while the worker threads reduce the previous ones), so a generator cheaper than the
+pass runs at nearly in-memory speed.  Every case runs in its own subprocess, which reports
+its peak resident memory (``ru_maxrss``), so the figures do not contaminate each other.
+
+Columns: case, maxent_s (streaming wall time), baseline_s (in-memory wall time, building
+the array included), speed = baseline_s / maxent_s (the streaming solve's speed as a
+fraction of in-memory speed; goal for a cheap generator: >= 0.8), gen_s (one pass of the
+generator alone, no solve), newton_steps, passes_over_F, states/s/core
 (= n * passes / wall / cores), peak_MB of the streaming run and of the baseline.
 
-Run:  python benchmarks/bench_scale.py                  (1e7 and 1e8 states)
-      python benchmarks/bench_scale.py --sizes 1e6 1e7  (quicker)
-      python benchmarks/bench_scale.py --dask           (also dask arrays, threaded scheduler)
+Run:  python benchmarks/bench_scale.py                       (n = 1e7, every generator)
+      python benchmarks/bench_scale.py --sizes 1e6 1e7 1e8   (1e8: streaming only)
+      python benchmarks/bench_scale.py --generators weyl copy --load   (a busy machine)
+      python benchmarks/bench_scale.py --dask                (also dask arrays)
 """
 
 from __future__ import annotations
@@ -29,12 +42,15 @@ import time
 import numpy as np
 
 M = 4
-TARGETS = [0.1, -0.05, 0.2, 0.0]
+TARGETS = {"rng": [0.1, -0.05, 0.2, 0.0], "weyl": [0.05, -0.02, 0.1, 0.0]}
+TARGETS["copy"] = TARGETS["rng"]
 CHUNK = 1 << 18  # states per generated chunk (8 MB of features)
+_ALPHA = np.array([0.6180339887498949, 0.7548776662466927, 0.5698402909980532, 0.4142135623730950])
+_STORED: dict[str, np.ndarray] = {}  # the array the ``copy`` generator reads (per process)
 
 
-def make_chunk(a, b, seed=0):
-    """Features of states a..b-1: the same numbers on every pass (seeded per chunk)."""
+def chunk_rng(a, b, seed=0):
+    """Standard-normal features of states a..b-1: the same numbers on every pass."""
     out = np.empty((b - a, M))
     for c0 in range(a - a % CHUNK, b, CHUNK):
         block = np.random.default_rng([seed, c0 // CHUNK]).standard_normal((CHUNK, M))
@@ -43,53 +59,92 @@ def make_chunk(a, b, seed=0):
     return out
 
 
-def source_for(n):
+def chunk_weyl(a, b):
+    """frac(i * alpha_k) - 1/2 for states i = a..b-1 (a Weyl sequence per feature)."""
+    i = np.arange(a, b, dtype=np.float64)[:, None]
+    out = i * _ALPHA
+    out -= np.floor(out)
+    out -= 0.5
+    return out
+
+
+def chunk_copy(a, b):
+    """Rows a..b-1 of the stored array, copied (as reading them from a cached file)."""
+    return np.array(_STORED["F"][a:b])
+
+
+GENERATORS = {"rng": chunk_rng, "weyl": chunk_weyl, "copy": chunk_copy}
+
+
+def source_for(generator, n):
+    """A chunk source: a fresh generator of ``(features_chunk, None)`` on every call."""
+    make = GENERATORS[generator]
+
     def chunks():
         for a in range(0, n, CHUNK):
-            yield make_chunk(a, min(a + CHUNK, n)), None
+            yield make(a, min(a + CHUNK, n)), None
 
     return chunks
 
 
-def run_case(mode, n):
+def whole_array(generator, n):
+    """All n states as one array, built chunk by chunk with the generator."""
+    out = np.empty((n, M))
+    make = GENERATORS[generator]
+    for a in range(0, n, CHUNK):
+        b = min(a + CHUNK, n)
+        out[a:b] = make(a, b)
+    return out
+
+
+def run_case(mode, generator, n):
     """One solve in this process; prints a JSON line with the figures."""
     import maxent
 
+    # Warm up (imports, thread pools, threadpoolctl's scan of the BLAS libraries): the
+    # figures are the solves', not the first call's.
+    warm = chunk_weyl(0, 4096)
+    maxent.solve(warm, TARGETS["weyl"])
+    maxent.solve(lambda: iter([(warm, None)]), TARGETS["weyl"])
+    if generator == "copy":
+        _STORED["F"] = chunk_rng(0, n)  # the "file": not timed
+    targets = TARGETS[generator]
     t0 = time.perf_counter()
     if mode == "source":
-        res = maxent.solve(source_for(n), TARGETS)
+        res = maxent.solve(source_for(generator, n), targets)
     elif mode == "dask":
         from maxent.streaming import generated_features
 
-        res = maxent.solve(generated_features(make_chunk, n, M, chunk_size=4 * CHUNK), TARGETS)
+        make = GENERATORS[generator]
+        res = maxent.solve(generated_features(make, n, M, chunk_size=4 * CHUNK), targets)
+    elif mode == "generate":  # one pass of the generator alone
+        for _ in source_for(generator, n)():
+            pass
+        res = None
     else:
-        features = make_chunk(0, n)
-        res = maxent.solve(features, TARGETS)
+        res = maxent.solve(whole_array(generator, n), targets)
     wall = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        json.dumps(
-            {
-                "wall": wall,
-                "n_iter": res.n_iter,
-                "passes": res.n_passes,
-                "peak_mb": peak_mb,
-                "converged": res.converged,
-                "residual": res.residual,
-                "lam": list(map(float, res.multipliers)),
-            }
+    out = {"wall": wall, "peak_mb": peak_mb}
+    if res is not None:
+        out.update(
+            n_iter=res.n_iter,
+            passes=res.n_passes,
+            converged=res.converged,
+            residual=res.residual,
+            lam=list(map(float, res.multipliers)),
         )
-    )
+    print(json.dumps(out))
 
 
-def measure(mode, n):
+def measure(mode, generator, n):
     here = os.path.dirname(os.path.abspath(__file__))
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         [os.path.dirname(here)] + [p for p in [env.get("PYTHONPATH")] if p]
     )
     out = subprocess.run(
-        [sys.executable, __file__, "--child", mode, str(n)],
+        [sys.executable, __file__, "--child", mode, generator, str(n)],
         env=env,
         capture_output=True,
         text=True,
@@ -98,51 +153,83 @@ def measure(mode, n):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def best(mode, generator, n, repeats):
+    """The fastest of ``repeats`` runs (each in a fresh subprocess)."""
+    runs = [measure(mode, generator, n) for _ in range(repeats)]
+    return min(runs, key=lambda r: r["wall"])
+
+
+def table(args):
+    cores = os.cpu_count() or 1
+    print(f"# m = {M}, chunk = {CHUNK} states, {cores} cores; peak = max resident set size")
+    print(
+        f"{'case':<24}{'maxent_s':>10}{'baseline_s':>12}{'speed':>7}{'gen_s':>8}"
+        f"{'newton_steps':>14}{'passes_over_F':>15}{'states/s/core':>15}{'peak_MB':>9}"
+        f"{'base_MB':>9}"
+    )
+    for n in (int(s) for s in args.sizes):
+        for generator in args.generators:
+            in_memory = n <= args.max_memory_n
+            base = best("memory", generator, n, args.repeats) if in_memory else None
+            gen = best("generate", generator, n, args.repeats)
+            for mode in ["source"] + (["dask"] if args.dask else []):
+                r = best(mode, generator, n, args.repeats)
+                row(f"{mode} {generator} n={n:.0e}", r, base, gen, n, cores)
+
+
+def row(name, r, base, gen, n, cores):
+    rate = n * r["passes"] / r["wall"] / cores
+    bs = f"{base['wall']:.2f}" if base else "-"
+    speed = f"{base['wall'] / r['wall']:.2f}" if base else "-"
+    bm = f"{base['peak_mb']:.0f}" if base else "-"
+    print(
+        f"{name:<24}{r['wall']:>10.2f}{bs:>12}{speed:>7}{gen['wall']:>8.2f}{r['n_iter']:>14}"
+        f"{r['passes']:>15}{rate:>15.3g}{r['peak_mb']:>9.0f}{bm:>9}",
+        flush=True,
+    )
+    if base:
+        dl = np.max(np.abs(np.subtract(r["lam"], base["lam"])))
+        print(
+            f"#   max |lambda_stream - lambda_memory| = {dl:.2e}; "
+            f"converged={r['converged']}, residual={r['residual']:.2e}"
+        )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", nargs="+", type=float, default=[1e7, 1e8])
+    parser.add_argument("--sizes", nargs="+", type=float, default=[1e7])
+    parser.add_argument(
+        "--generators", nargs="+", choices=sorted(GENERATORS), default=["weyl", "copy", "rng"]
+    )
     parser.add_argument(
         "--max-memory-n",
         type=float,
         default=1e7,
         help="largest n solved in memory as the baseline",
     )
+    parser.add_argument("--repeats", type=int, default=2, help="runs per case (fastest kept)")
     parser.add_argument("--dask", action="store_true", help="also time dask arrays")
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--load", action="store_true", help="keep a CPU-heavy process running meanwhile"
+    )
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        run_case(args.child[0], int(float(args.child[1])))
+        run_case(args.child[0], args.child[1], int(float(args.child[2])))
         return
-    cores = os.cpu_count() or 1
-    print(f"# m = {M}, chunk = {CHUNK} states, {cores} cores; peak = max resident set size")
-    print(
-        f"{'case':<18}{'maxent_s':>10}{'baseline_s':>12}{'ratio':>8}{'newton_steps':>14}"
-        f"{'passes_over_F':>15}{'states/s/core':>15}{'peak_MB':>9}{'base_MB':>9}"
-    )
-    for n in (int(s) for s in args.sizes):
-        base = measure("memory", n) if n <= args.max_memory_n else None
-        for mode in ["source"] + (["dask"] if args.dask else []):
-            r = measure(mode, n)
-            rate = n * r["passes"] / r["wall"] / cores
-            bs = f"{base['wall']:.2f}" if base else "-"
-            ratio = f"{r['wall'] / base['wall']:.2f}" if base else "-"
-            bm = f"{base['peak_mb']:.0f}" if base else "-"
-            print(
-                f"{mode + ' n=' + format(n, '.0e'):<18}{r['wall']:>10.2f}{bs:>12}{ratio:>8}"
-                f"{r['n_iter']:>14}{r['passes']:>15}{rate:>15.3g}{r['peak_mb']:>9.0f}"
-                f"{bm:>9}"
-            )
-            if base:
-                dl = np.max(np.abs(np.subtract(r["lam"], base["lam"])))
-                print(
-                    f"#   max |lambda_stream - lambda_memory| = {dl:.2e}; "
-                    f"converged={r['converged']}, residual={r['residual']:.2e}"
-                )
-            else:
-                print(
-                    f"#   lambda = {np.round(r['lam'], 5).tolist()}; "
-                    f"converged={r['converged']}, residual={r['residual']:.2e}"
-                )
+    load = None
+    if args.load:  # the load of bench_solve.py: a 1500 x 1500 matmul loop, one BLAS thread
+        from bench_solve import start_load
+
+        load = start_load(1)
+        load.stdout.readline()  # "ready"
+    print(f"# load: {'ON (numpy 1500x1500 matmul loop)' if load else 'off'}")
+    try:
+        table(args)
+    finally:
+        if load is not None:
+            load.kill()
+            load.wait()
 
 
 if __name__ == "__main__":

@@ -30,16 +30,16 @@ Columns, per case:
              loop of >= 20 ms of products, per-call time), the faster of BLAS as
              installed and pinned to one thread (the floor: under load a threaded
              product can be many times slower than a one-thread one)
-  maxent_s   maxent.solve as installed (default threads)
-  cov_s      the first read of that result's ``covariance`` (computed then, one pass with
-             the returned p, for in-memory features; not part of maxent_s; a line
-             below the verdict lists the cases where maxent_s + cov_s would be slower
-             than L-BFGS-B at equal accuracy)
+  maxent_s   maxent.solve as installed (default threads); the result's ``covariance`` is
+             computed in the solve (the default), so it is included
+  nocov_s    the same with ``covariance=False`` (no n m^2 pass for the result's field)
   pinned_s   maxent.solve inside ``threadpoolctl.threadpool_limits(1)`` (entered before
              the clock starts: threadpoolctl's own ~0.5 ms is not counted)
   inst/pin   maxent_s / pinned_s                    (goal: <= 1.3)
   n_pass     the solver's own passes over F (``result.n_passes``)
   t_pass     time-equivalent passes: maxent_s / pass_s (goal, hard n=1e6 m=10: <= 30)
+  Fx/pass    n_pass / t_pass: the time of one ``F @ x`` over the time of one of maxent's
+             own passes, per-step work included (goal, hard m=200: >= 0.25)
   resid      maxent's relative residual
   lbfgs_s    scipy L-BFGS-B on the dual log Z + lambda . b with its exact gradient, raw
   lb/me      lbfgs_s / maxent_s
@@ -48,7 +48,9 @@ Columns, per case:
   lbacc/me   lb_acc_s / maxent_s    (goal: >= 1, maxent not slower at equal accuracy);
              ``inf``: the baseline stopped without reaching the target; ``>X``: a run
              was stopped by its time limit (``--baseline-timeout``) before reaching it
-  trust_s, tr/me, tr_res, tr_acc_s, tracc/me
+  lbacc/nc   lb_acc_s / nocov_s: the same against maxent without the covariance (which
+             L-BFGS-B never computes)
+  trust_s, tr/me, tr_res, tr_acc_s, tracc/me, tracc/nc
              the same for scipy trust-exact with the exact Hessian Cov_p(F)
   reps       repeats behind maxent_s/pinned_s/lbfgs_s/trust_s (baselines: both modes)
 By default each baseline runs both with BLAS as installed and pinned to one thread
@@ -87,6 +89,7 @@ ACC_FLOOR = 1e-10  # maxent's default tol: the equal-accuracy target is never ti
 INST_PIN_GOAL = 1.3
 PASS_GOAL = 30.0
 PASS_GOAL_CASE = "hard n=1e6 m=10"
+FX_GOAL = 0.25  # hard m=200: one F @ x over one of maxent's passes
 
 _LOAD_SCRIPT = """
 import os, sys
@@ -179,19 +182,17 @@ def relative_residual(features, targets, p, std):
     return float(np.max(np.abs(p @ features - targets) / std))
 
 
-def maxent_run(features, targets, pinned):
+def maxent_run(features, targets, pinned, covariance=True):
     """One maxent.solve; pinned runs enter threadpool_limits(1) before the clock starts.
 
-    Value: ``(result, seconds of the first read of result.covariance)``, timed apart
-    (in-memory results compute the covariance when it is first read).
+    Value: the result (with ``covariance=True``, the default, its ``covariance`` is
+    computed in the solve; ``covariance=False`` skips it).
     """
 
     def solve():
         t0 = time.perf_counter()
-        res = maxent.solve(features, targets)
-        t1 = time.perf_counter()
-        _ = res.covariance
-        return t1 - t0, (res, time.perf_counter() - t1)
+        res = maxent.solve(features, targets, covariance=covariance)
+        return time.perf_counter() - t0, res
 
     def run():
         with warnings.catch_warnings():
@@ -375,14 +376,8 @@ def run_baseline(f, b, std, method, args, target, t_me, name, notes):
     cut_runs = [r["seconds"] for r in runs if r["cut"]]
     mark = "p" if args.baseline_blas == "best" and v["pinned"] else ""
     raw = (">" if v["cut"] else "") + f"{t_raw:.3g}{mark}"
-    if t_acc is not None:
-        acc, acc_ratio = f"{t_acc:.3g}", t_acc / t_me
-        acc_ratio_s = ratio_text(t_acc, t_me)
-    elif cut_runs:
-        acc, acc_ratio = "n/r", min(cut_runs) / t_me
-        acc_ratio_s = ">" + ratio_text(min(cut_runs), t_me)
-    else:
-        acc, acc_ratio, acc_ratio_s = "n/r", np.inf, "inf"
+    acc = "n/r" if t_acc is None else f"{t_acc:.3g}"
+    acc_ratio, acc_ratio_s = acc_ratios(t_acc, cut_runs, t_me)
     if t_acc is not None:
         early = []
     else:
@@ -414,7 +409,19 @@ def run_baseline(f, b, std, method, args, target, t_me, name, notes):
         "raw_s": t_raw,
         "acc_bound": t_acc is None and bool(cut_runs),  # acc_ratio is only a lower bound
         "reps": reps,
+        "t_acc": t_acc,
+        "cut_runs": cut_runs,
     }
+
+
+def acc_ratios(t_acc, cut_runs, t_me):
+    """Baseline time to the target over maxent's time: (value, text); a run cut by its time
+    limit gives a lower bound (``>``), a baseline that never got there ``inf``."""
+    if t_acc is not None:
+        return t_acc / t_me, ratio_text(t_acc, t_me)
+    if cut_runs:
+        return min(cut_runs) / t_me, ">" + ratio_text(min(cut_runs), t_me)
+    return np.inf, "inf"
 
 
 def start_load(threads):
@@ -439,6 +446,9 @@ def main():
     parser.add_argument("--families", nargs="*", default=["easy", "hard", "marginal", "ising"])
     parser.add_argument("--baseline-timeout", type=float, default=None)
     parser.add_argument("--no-trust", action="store_true", help="skip trust-exact")
+    parser.add_argument(
+        "--no-baselines", action="store_true", help="skip both scipy baselines (maxent only)"
+    )
     parser.add_argument(
         "--load",
         action="store_true",
@@ -495,10 +505,10 @@ def run_table(args):
     with threadpool_limits(1):
         maxent.solve(*easy_problem(1000, 3))
     header = (
-        f"{'case':<20}{'pass_s':>9}{'maxent_s':>9}{'cov_s':>9}{'pinned_s':>9}{'inst/pin':>9}"
-        f"{'n_pass':>7}{'t_pass':>7}{'resid':>8}"
-        f"{'lbfgs_s':>9}{'lb/me':>7}{'lb_res':>8}{'lb_acc_s':>9}{'lbacc/me':>9}"
-        f"{'trust_s':>9}{'tr/me':>7}{'tr_res':>8}{'tr_acc_s':>9}{'tracc/me':>9}"
+        f"{'case':<20}{'pass_s':>9}{'maxent_s':>9}{'nocov_s':>9}{'pinned_s':>9}"
+        f"{'inst/pin':>9}{'n_pass':>7}{'t_pass':>7}{'Fx/pass':>8}{'resid':>8}"
+        f"{'lbfgs_s':>9}{'lb/me':>7}{'lb_res':>8}{'lb_acc_s':>9}{'lbacc/me':>9}{'lbacc/nc':>9}"
+        f"{'trust_s':>9}{'tr/me':>7}{'tr_res':>8}{'tr_acc_s':>9}{'tracc/me':>9}{'tracc/nc':>9}"
         f"{'reps':>12}  status"
     )
     print(header)
@@ -506,31 +516,39 @@ def run_table(args):
     rows, notes = [], []
     for name, f, b in cases(args):
         std = feature_std(f)
-        (t_pass_pin, _, _), (t_pass_inst, _, _), (t_pin, _, n_pin), (t_me, me, n_me) = best_of(
+        timed = best_of(
             pass_run(f, pinned=True),
             pass_run(f, pinned=False),
             maxent_run(f, b, pinned=True),
             maxent_run(f, b, pinned=False),
-            groups=[(2, 3)],
+            maxent_run(f, b, pinned=False, covariance=False),
+            groups=[(2, 3, 4)],
         )
-        res, t_cov = me
+        (t_pass_pin, _, _), (t_pass_inst, _, _), (t_pin, _, n_pin), (t_me, me, n_me) = timed[:4]
+        t_nc = timed[4][0]
+        res = me
         t_pass = min(t_pass_pin, t_pass_inst)
         resid = relative_residual(f, b, np.asarray(res.p), std)
         target = max(resid, ACC_FLOOR)
-        lb = run_baseline(f, b, std, "L-BFGS-B", args, target, t_me, name, notes)
-        if args.no_trust:
-            tr = dict.fromkeys(("raw", "raw_ratio", "res", "acc", "acc_ratio_s"), "-")
-            tr["reps"] = 0
+        if args.no_baselines:
+            lb = _not_run()
+        else:
+            lb = run_baseline(f, b, std, "L-BFGS-B", args, target, t_me, name, notes)
+        if args.no_trust or args.no_baselines:
+            tr = _not_run()
         else:
             tr = run_baseline(f, b, std, "trust-exact", args, target, t_me, name, notes)
         reps = f"{n_me}/{n_pin}/{lb['reps']}/{tr['reps']}"
+        lb_nc = _nocov_ratio(lb, t_nc)
+        tr_nc = _nocov_ratio(tr, t_nc)
         print(
-            f"{name:<20}{t_pass:>9.2e}{t_me:>9.3f}{t_cov:>9.2e}{t_pin:>9.3f}{t_me / t_pin:>9.2f}"
-            f"{res.n_passes:>7d}{t_me / t_pass:>7.0f}{resid:>8.0e}"
+            f"{name:<20}{t_pass:>9.2e}{t_me:>9.3f}{t_nc:>9.3f}{t_pin:>9.3f}{t_me / t_pin:>9.2f}"
+            f"{res.n_passes:>7d}{t_me / t_pass:>7.0f}{res.n_passes * t_pass / t_me:>8.3f}"
+            f"{resid:>8.0e}"
             f"{lb['raw']:>9}{lb['raw_ratio']:>7}{lb['res']:>8}{lb['acc']:>9}"
-            f"{lb['acc_ratio_s']:>9}"
+            f"{lb['acc_ratio_s']:>9}{lb_nc[1]:>9}"
             f"{tr['raw']:>9}{tr['raw_ratio']:>7}{tr['res']:>8}{tr['acc']:>9}"
-            f"{tr['acc_ratio_s']:>9}{reps:>12}  {res.status}",
+            f"{tr['acc_ratio_s']:>9}{tr_nc[1]:>9}{reps:>12}  {res.status}",
             flush=True,
         )
         rows.append(
@@ -540,7 +558,9 @@ def run_table(args):
                 "t_pass": t_me / t_pass,
                 "t_me": t_me,
                 "lb_acc_ratio": lb["acc_ratio"],
-                "lb_acc_cov_ratio": lb["acc_ratio"] * t_me / (t_me + t_cov),
+                "lb_nc_ratio": lb_nc[0],
+                "tr_nc_ratio": tr_nc[0],
+                "fx_per_pass": res.n_passes * t_pass / t_me,
                 "lb_acc_bound": lb["acc_bound"],
                 "tr_acc_ratio": tr.get("acc_ratio", np.inf),
                 "tr_acc_bound": tr.get("acc_bound", False),
@@ -553,6 +573,35 @@ def run_table(args):
     return rows
 
 
+def _not_run():
+    """The table fields of a baseline that was not run."""
+    out = dict.fromkeys(("raw", "raw_ratio", "res", "acc", "acc_ratio_s"), "-")
+    out.update(reps=0, acc_ratio=np.nan, acc_bound=False, raw_s=np.nan, t_acc=None)
+    out.update(cut_runs=[], run=False)
+    return out
+
+
+def _nocov_ratio(baseline, t_nc):
+    """(value, text) of a baseline's time to the target over maxent's without covariance."""
+    if not baseline.get("run", True):
+        return np.nan, "-"
+    return acc_ratios(baseline["t_acc"], baseline["cut_runs"], t_nc)
+
+
+def _ahead(rows, key, label, bound):
+    """One verdict line: maxent not slower than a baseline at equal accuracy."""
+    ratios = [(r["name"], r[key], r[bound]) for r in rows if not np.isnan(r[key])]
+    if not ratios:
+        return
+    slower = [f"{n} ({v:.2f})" for n, v, b in ratios if v < 1.0 and not b]
+    open_ = [f"{n} (>{v:.2f})" for n, v, b in ratios if v < 1.0 and b]
+    print(
+        f"  not slower than {label} at equal accuracy: "
+        + ("holds on every case" if not slower else "FAILS on " + ", ".join(slower))
+        + ("" if not open_ else "; undecided (time limit too short): " + ", ".join(open_))
+    )
+
+
 def verdict(rows, args):
     if not rows:
         return
@@ -562,41 +611,30 @@ def verdict(rows, args):
         f"  inst/pin <= {INST_PIN_GOAL}: "
         + ("holds on every case" if not slow else "FAILS on " + ", ".join(slow))
     )
-    slower = [
-        f"{r['name']} ({r['lb_acc_ratio']:.2f})"
-        for r in rows
-        if r["lb_acc_ratio"] < 1.0 and not r["lb_acc_bound"]
-    ]
-    open_ = [
-        f"{r['name']} (>{r['lb_acc_ratio']:.2f})"
-        for r in rows
-        if r["lb_acc_ratio"] < 1.0 and r["lb_acc_bound"]
-    ]
-    print(
-        "  not slower than L-BFGS-B at equal accuracy: "
-        + ("holds on every case" if not slower else "FAILS on " + ", ".join(slower))
-        + ("" if not open_ else "; undecided (time limit too short): " + ", ".join(open_))
-    )
-    with_cov = [
-        f"{r['name']} ({r['lb_acc_cov_ratio']:.2f})"
-        for r in rows
-        if r["lb_acc_cov_ratio"] < 1.0 and not r["lb_acc_bound"]
-    ]
-    if with_cov:
-        print(
-            "    (maxent_s + cov_s, the solve and a first read of result.covariance, "
-            "slower than L-BFGS-B at equal accuracy on: " + ", ".join(with_cov) + ")"
-        )
+    if args.no_baselines:
+        print("  ahead of L-BFGS-B and trust-exact at equal accuracy: not run (--no-baselines)")
+    else:
+        for key, label in (
+            ("lb_acc_ratio", "L-BFGS-B, maxent with the covariance (default)"),
+            ("lb_nc_ratio", "L-BFGS-B, maxent with covariance=False"),
+            ("tr_acc_ratio", "trust-exact, maxent with the covariance (default)"),
+            ("tr_nc_ratio", "trust-exact, maxent with covariance=False"),
+        ):
+            _ahead(rows, key, label, "tr_acc_bound" if key.startswith("tr") else "lb_acc_bound")
     raw = [f"{r['name']} ({r['lb_raw_ratio']:.2f})" for r in rows if r["lb_raw_ratio"] < 1.0]
     if raw:
         print("    (raw L-BFGS-B run, its own stopping rule, faster on: " + ", ".join(raw) + ")")
-    trust = [
-        f"{r['name']} ({r['tr_acc_ratio']:.2f})"
-        for r in rows
-        if r["tr_acc_ratio"] < 1.0 and not r["tr_acc_bound"]
-    ]
-    if trust:
-        print("    (trust-exact faster at equal accuracy on: " + ", ".join(trust) + ")")
+    fx = [r for r in rows if r["name"].startswith("hard") and r["name"].endswith("m=200")]
+    if fx:
+        parts = [f"{r['name']} {r['fx_per_pass']:.2f}" for r in fx]
+        ok = all(r["fx_per_pass"] >= FX_GOAL for r in fx)
+        print(
+            f"  hard m=200 at >= {FX_GOAL} of one F@x per pass: "
+            + ("holds" if ok else "FAILS")
+            + " ("
+            + ", ".join(parts)
+            + ")"
+        )
     target = [r for r in rows if r["name"] == PASS_GOAL_CASE]
     if target:
         tp = target[0]["t_pass"]

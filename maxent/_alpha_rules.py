@@ -36,15 +36,16 @@ The rules (references in :func:`maxent.fit`):
 from __future__ import annotations
 
 import math
+import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.optimize
 from numpy.typing import NDArray
 
-from ._mem import Point
+from ._penalty_solvers import Point
 from .errors import ConvergenceWarning
 
 __all__ = ["ALPHA_PRIORS", "ALPHA_RULES", "Choice", "Path", "ScanContext", "default_alphas"]
@@ -59,7 +60,7 @@ ALPHA_PRIORS: dict[str, int] = {"jeffreys": 0, "uniform": 1, "ana_cont": 2}
 class Path:
     """Solutions computed so far, each one warm-starting its nearest neighbour in alpha."""
 
-    def __init__(self, solver, *, progress: bool | None = False):
+    def __init__(self, solver: Any, *, progress: bool | None = False) -> None:
         self.solver = solver
         self.points: list[Point] = []
         self.progress = progress
@@ -73,22 +74,22 @@ class Path:
         self.points.append(point)
         return point
 
-    def scan(self, alphas: NDArray[np.float64], done=None) -> list[Point]:
+    def scan(
+        self, alphas: NDArray[np.float64], done: Callable[[list[Point]], bool] | None = None
+    ) -> list[Point]:
         """Solve from the largest alpha down; stop early once ``done(points)`` is true.
 
         A progress bar (tqdm, on standard error) appears when the scan lasts over a
         second and ``progress`` is true, or None and standard error is a terminal.
         """
-        from tqdm.auto import tqdm
-
         points: list[Point] = []
         disable = None if self.progress is None else not self.progress
-        with tqdm(
+        with _progress_bar(
+            disable,
             total=len(alphas),
             desc="fit: alpha scan",
             unit="alpha",
             delay=1.0,
-            disable=disable,
             leave=False,
         ) as bar:
             for a in sorted(alphas, reverse=True):
@@ -101,6 +102,39 @@ class Path:
 
     def sorted(self) -> list[Point]:
         return sorted(self.points, key=lambda p: -p.alpha)
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+class _NoBar:
+    """What the scan asks of a tqdm bar, doing nothing (tqdm is not imported for it)."""
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self) -> None:
+        return None
+
+    def set_postfix_str(self, text: str, refresh: bool = True) -> None:
+        return None
+
+
+def _progress_bar(disable: bool | None, **options: Any) -> Any:
+    """A tqdm bar, or a stand-in when it is disabled (importing tqdm costs ~30 ms): by
+    ``disable``, or by ``disable=None`` (tqdm's "only on a terminal") off a terminal."""
+    if disable or (disable is None and not _is_terminal(sys.stderr)):
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(disable=disable, **options)
 
 
 @dataclass
@@ -121,7 +155,7 @@ class Choice:
     message: str = ""
 
 
-def default_alphas(solver) -> NDArray[np.float64]:
+def default_alphas(solver: Any) -> NDArray[np.float64]:
     """4 per decade, from where the penalty dominates down (the scan usually stops early)."""
     return solver.alpha_top() * 10.0 ** (-np.arange(4 * solver.decades + 1) / 4.0)
 
@@ -134,7 +168,9 @@ def _levelled_off(points: list[Point]) -> bool:
     return before - last_chi2 < 0.03 * before
 
 
-def _fallback(context: ScanContext, scan: list[Point], message: str, stacklevel: int = 5):
+def _fallback(
+    context: ScanContext, scan: list[Point], message: str, stacklevel: int = 5
+) -> Choice:
     """No alpha met the rule: warn and return the most probable (or last) point."""
     le = [p.log_evidence for p in scan]
     best = int(np.nanargmax(le)) if np.any(np.isfinite(le)) else len(scan) - 1
@@ -147,7 +183,7 @@ def _fallback(context: ScanContext, scan: list[Point], message: str, stacklevel:
     return Choice(point, None, message)
 
 
-def _log_chi2_curve(scan: list[Point]):
+def _log_chi2_curve(scan: list[Point]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     ok = [p for p in scan if math.isfinite(p.alpha) and p.chi2 > 0 and p.converged]
     ok.sort(key=lambda p: p.alpha)
     x = np.log10([p.alpha for p in ok])
@@ -197,13 +233,15 @@ class _RootRule:
             return Choice(scan[i])
         lo, hi = math.log(scan[i + 1].alpha), math.log(scan[i].alpha)
 
-        def f(log_a):
+        def f(log_a: float) -> float:
             value = self.condition(path.at(math.exp(log_a)), n_data)
             if not math.isfinite(value):
                 raise ValueError(f"the {self.label} condition is not finite there")
             return value
 
         try:
+            import scipy.optimize  # imported by the rules that need it (~0.1 s)
+
             log_a = scipy.optimize.brentq(
                 f, lo, hi, xtol=1e-13, rtol=4 * np.finfo(float).eps, maxiter=200
             )
@@ -252,7 +290,9 @@ class _LCurve:
         return Choice(scan[int(np.argmax(kappa))])
 
 
-def _logistic(x, a, b, c, d):
+def _logistic(
+    x: NDArray[np.float64], a: float, b: float, c: float, d: float
+) -> NDArray[np.float64]:
     return a + b / (1.0 + np.exp(-d * (x - c)))
 
 
@@ -282,6 +322,8 @@ class _Chi2Kink:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
+                import scipy.optimize
+
                 popt, _ = scipy.optimize.curve_fit(_logistic, x, y, p0=p0, maxfev=20000)
         except (RuntimeError, ValueError) as exc:
             return _fallback(context, scan, f"the logistic fit of chi2kink failed ({exc})")
@@ -368,6 +410,8 @@ class _GCV:
         i = int(np.argmin(values))
         if 0 < i < len(scan) - 1:
             lo, hi = math.log(scan[i + 1].alpha), math.log(scan[i - 1].alpha)
+            import scipy.optimize
+
             res = scipy.optimize.minimize_scalar(
                 lambda la: self.value(path.at(math.exp(la)), n_data),
                 bounds=(lo, hi),
@@ -380,7 +424,9 @@ class _GCV:
         return Choice(scan[i])
 
 
-def bryan_weights(points: list[Point], prior: str = "jeffreys"):
+def bryan_weights(
+    points: list[Point], prior: str = "jeffreys"
+) -> tuple[NDArray[np.float64], float]:
     """Posterior weights of alpha on the points (trapezoid rule in log alpha).
 
     The weight of each point is :math:`P(y|\\alpha)\\,\\alpha^k\\,\\Delta\\log\\alpha` with
@@ -422,7 +468,7 @@ class _Bryan:
         scan = list(scan)
         ratio = scan[0].alpha / scan[1].alpha
 
-        def log_post(points):
+        def log_post(points: list[Point]) -> NDArray[np.float64]:
             le = np.array([p.log_evidence for p in points])
             return le + ALPHA_PRIORS[prior] * np.log([p.alpha for p in points])
 

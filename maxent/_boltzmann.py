@@ -15,11 +15,14 @@ partition function is split as :math:`Z_\mathrm{ref} = g_\mathrm{ref}(1 + z)` wi
 from __future__ import annotations
 
 import threading
+from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ._dataset import dataset, variable
 from ._parallel import blas_limited
 from ._units import UnitSystem
 
@@ -128,11 +131,6 @@ def _boltzmann(
     p = (np.empty((n_t, n)) if p_out is None else p_out) if with_p else np.empty((0, n))
     out: dict[str, NDArray[np.float64]] = {k: np.empty(n_t) for k in THERMO_KEYS}
     e_min, e_max = float(np.min(energies)), float(np.max(energies))
-    rows = max(1, max_elements // n)
-    scratch: NDArray[np.float64] | None = (
-        np.empty((min(rows, n_t), n)) if n_t and n <= max_elements else None
-    )
-
     for mask, e_ref in (
         (np.isfinite(beta) & (beta >= 0), e_min),
         (np.isfinite(beta) & (beta < 0), e_max),
@@ -140,164 +138,222 @@ def _boltzmann(
         idx = np.flatnonzero(mask)
         if idx.size == 0:
             continue
-        es = energies - e_ref  # finite: EnergyLevels checks the span
+        frame = _Frame.about(energies, log_g, e_ref, e_ref == e_min)
+        if n > max_elements and frame.fixed_shift:  # long rows: tiles of levels x betas
+            _tiled_rows(frame, beta, idx, p if with_p else None, out, max_elements)
+        elif n > max_elements:  # long rows: one beta, blocks of levels
+            _long_rows(frame, beta, idx, p if with_p else None, out, max_elements)
+        else:
+            _chunks(frame, beta, idx, p if with_p else None, out, max_elements)
+    _zero_temperature(energies, log_g, beta, p if with_p else None, out)
+    if with_p:
+        out["p"] = p
+    return out
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """The levels about a reference energy (E_min for beta >= 0, E_max for beta < 0).
+
+    ``es = E - E_ref`` (finite: EnergyLevels checks the span), ``moments`` the columns
+    x, x^2 of x = es / scale (|x| <= 1, no overflow; column-major so the products stream),
+    ``ref`` the reference level (at E_ref, largest g) and ``shift`` the ln g the weights
+    are taken relative to: the reference level's (its weight is then exactly 1, a fixed
+    shift) unless the degeneracies span more than e^600, then the largest ln g (never a
+    reference level whose ln g may be ~1e308 below it: ln Z = peak + shift would lose
+    every digit).
+    """
+
+    e_ref: float
+    es: NDArray[np.float64]
+    scale: float
+    moments: NDArray[np.float64]
+    ref: int
+    shift: float
+    log_g_shifted: NDArray[np.float64]
+    fixed_shift: bool
+    lg_min: float
+    ascending: bool
+    reach: float
+
+    @classmethod
+    def about(
+        cls, energies: NDArray[np.float64], log_g: NDArray[np.float64], e_ref: float, low: bool
+    ) -> _Frame:
+        es = energies - e_ref
         scale = float(np.max(np.abs(es))) or 1.0
-        # columns x, x^2 (|x| <= 1, no overflow), column-major so the products stream
         moments = np.asfortranarray(np.column_stack([es / scale, (es / scale) ** 2]))
-        # reference level: at E_ref, largest g; its weight is exactly 1 with a fixed shift
         at_ref = np.flatnonzero(es == 0)
         ref = int(at_ref[np.argmax(log_g[at_ref])])
         shift = float(log_g[ref])
-        log_g_shifted = log_g - shift  # finite: EnergyLevels checks the span of ln g too
-        fixed_shift = bool(np.max(log_g_shifted) < _FIXED_SHIFT_SPAN)
+        fixed_shift = bool(np.max(log_g - shift) < _FIXED_SHIFT_SPAN)
         if not fixed_shift:
-            # weights relative to the largest degeneracy (ln g - shift <= 0), never to a
-            # reference level whose ln g may be ~1e308 below it (ln Z = peak + shift would
-            # then lose every digit)
             shift = float(np.max(log_g))
-            log_g_shifted = log_g - shift
-        lg_min = float(np.min(log_g_shifted))
-        # levels sorted by energy (the usual case), beta > 0: the levels above
-        # E_ref + (max ln g - floor) / beta have weight exactly 0 and are not evaluated
-        ascending = e_ref == e_min and bool(np.all(es[1:] >= es[:-1]))
-        # (relative to the reference level's own weight, which the row maximum exceeds)
-        reach = float(np.max(log_g_shifted)) - float(log_g_shifted[ref]) - _FLOOR
+        log_g_shifted = log_g - shift
+        return cls(
+            e_ref=e_ref,
+            es=es,
+            scale=scale,
+            moments=moments,
+            ref=ref,
+            shift=shift,
+            log_g_shifted=log_g_shifted,
+            fixed_shift=fixed_shift,
+            lg_min=float(np.min(log_g_shifted)),
+            # levels sorted by energy (the usual case), beta > 0: the levels above
+            # E_ref + (max ln g - floor) / beta have weight exactly 0 and are not evaluated
+            ascending=low and bool(np.all(es[1:] >= es[:-1])),
+            # (relative to the reference level's own weight, which the row maximum exceeds)
+            reach=float(np.max(log_g_shifted)) - float(log_g_shifted[ref]) - _FLOOR,
+        )
 
-        def live(b: float, es=es, ascending=ascending, reach=reach, ref=ref) -> int:
-            return _live_levels(es, b, ascending, reach, ref)
+    def live(self, b: float) -> int:
+        """How many of the (ascending) levels can have a nonzero weight at ``b``."""
+        return _live_levels(self.es, b, self.ascending, self.reach, self.ref)
 
-        if n > max_elements and fixed_shift:  # long rows: tiles of levels x betas
-            lz, u_n, var_n = _tiled(
-                beta[idx],
-                es,
-                log_g_shifted,
-                moments,
-                ref,
-                p,
-                idx if with_p else None,
-                max_elements,
-                np.array([live(float(b)) for b in beta[idx]]),
-                lg_min,
-            )
-            redo = ~(var_n > 1e-3 * u_n * u_n)  # two-pass variance where needed (rare)
-            for j in np.flatnonzero(redo):
-                var_n[j] = _long_row(
-                    float(beta[idx[j]]),
-                    es,
-                    log_g_shifted,
-                    moments,
-                    None,
-                    ref,
-                    max_elements,
-                    np.empty(max_elements),
-                    None,
-                    live(float(beta[idx[j]])),
-                )[2]
-            _finish(out, idx, beta[idx], e_ref, scale, lz + shift, u_n, np.maximum(var_n, 0.0))
-            continue
-        if n > max_elements:  # long rows: one beta, blocks of levels
-            cols = max(1, max_elements)
-            if scratch is None or scratch.size < cols:
-                scratch = np.empty((1, cols))
-            sums = np.array(
-                [
-                    _long_row(
-                        float(beta[i]),
-                        es,
-                        log_g_shifted,
-                        moments,
-                        None if fixed_shift else -1,
-                        ref,
-                        cols,
-                        scratch[0],
-                        p[i] if with_p else None,
-                        live(float(beta[i])),
-                    )
-                    for i in idx
-                ]
-            )
-            lz, u_n, var_n = sums[:, 0] + shift, sums[:, 1], sums[:, 2]
-            _finish(out, idx, beta[idx], e_ref, scale, lz, u_n, np.maximum(var_n, 0.0))
-            continue
-        assert scratch is not None  # n <= max_elements and n_t > 0 here
-        for start in range(0, idx.size, rows):
-            ii = idx[start : start + rows]
-            b = beta[ii]
-            contiguous = with_p and ii[-1] - ii[0] + 1 == ii.size
-            a = p[ii[0] : ii[-1] + 1] if contiguous else scratch[: ii.size]
-            k = live(float(np.min(b)))
-            if k < n:
-                a[:, k:] = 0.0
-                a = a[:, :k]
-            with np.errstate(over="ignore"):  # overflow only to -inf: zero weight
-                np.multiply.outer(-b, es[:k], out=a)
-            a += log_g_shifted[:k]
-            if fixed_shift:
-                m = np.full(ii.size, shift)
-                top = np.full(ii.size, ref)
-            else:
-                top = np.argmax(a, axis=1)
-                peak = a[np.arange(ii.size), top]
-                a -= peak[:, None]
-                m = peak + shift
-            _exp_weights(a, _lowest(b, es[:k], lg_min) - (0.0 if fixed_shift else np.inf))
-            r = np.arange(ii.size)
-            a[r, top] = 0.0  # Z_ref / g_top = 1 + rest, summed apart
-            rest = a.sum(axis=1)
-            sums = a @ moments[:k]  # sum w x, sum w x^2 (top left out)
-            a[r, top] = 1.0
-            z = 1.0 + rest
-            lz = m + np.log1p(rest)  # ln sum_l g_l exp(-beta (E_l - E_ref))
-            x_top = moments[top, 0]
-            u_n = (sums[:, 0] + x_top) / z  # <x> with x = (E - E_ref) / scale
-            var_n = (sums[:, 1] + x_top * x_top) / z - u_n * u_n
-            # exact two-pass variance where the one-pass form could lose digits
-            redo = ~(var_n > 1e-3 * u_n * u_n)
-            if np.any(redo):
-                d = moments[None, :k, 0] - u_n[redo, None]
-                var_n[redo] = np.einsum("ij,ij->i", a[redo], d * d) / z[redo]
-            if with_p:
-                a *= (1.0 / z)[:, None]  # p, normalised
-                if not contiguous:
-                    p[ii, :k] = a
-                    p[ii, k:] = 0.0
-            _finish(out, ii, b, e_ref, scale, lz, u_n, np.maximum(var_n, 0.0))
 
-    # beta = +inf (T = 0: ground level) and beta = -inf (T = 0^-: top level)
-    for sign, e_ref in ((1.0, e_min), (-1.0, e_max)):
+def _tiled_rows(
+    frame: _Frame,
+    beta: NDArray[np.float64],
+    idx: NDArray[np.intp],
+    p: NDArray[np.float64] | None,
+    out: dict[str, NDArray[np.float64]],
+    max_elements: int,
+) -> None:
+    """Spectra longer than a chunk, fixed shift: tiles of (betas x levels)."""
+    lz, u_n, var_n = _tiled(frame, beta[idx], p, idx, max_elements)
+    redo = ~(var_n > 1e-3 * u_n * u_n)  # two-pass variance where needed (rare)
+    for j in np.flatnonzero(redo):
+        var_n[j] = _long_row(frame, float(beta[idx[j]]), None, np.empty(max_elements), None)[2]
+    _finish(out, idx, beta[idx], frame, lz + frame.shift, u_n, np.maximum(var_n, 0.0))
+
+
+def _long_rows(
+    frame: _Frame,
+    beta: NDArray[np.float64],
+    idx: NDArray[np.intp],
+    p: NDArray[np.float64] | None,
+    out: dict[str, NDArray[np.float64]],
+    max_elements: int,
+) -> None:
+    """Spectra longer than a chunk, degeneracies spanning more than e^600: one beta at a
+    time, blocks of levels, each row's maximum found first."""
+    scratch = np.empty(max(1, max_elements))
+    top = None if frame.fixed_shift else -1
+    rows = [p[i] if p is not None else None for i in idx]
+    sums = np.array(
+        [
+            _long_row(frame, float(b), top, scratch, row)
+            for b, row in zip(beta[idx], rows, strict=True)
+        ]
+    )
+    lz, u_n, var_n = sums[:, 0] + frame.shift, sums[:, 1], sums[:, 2]
+    _finish(out, idx, beta[idx], frame, lz, u_n, np.maximum(var_n, 0.0))
+
+
+def _chunks(
+    frame: _Frame,
+    beta: NDArray[np.float64],
+    idx: NDArray[np.intp],
+    p: NDArray[np.float64] | None,
+    out: dict[str, NDArray[np.float64]],
+    max_elements: int,
+) -> None:
+    """Spectra within a chunk: chunks of temperatures, one exp per (temperature, level);
+    the weights are written straight into ``p`` where its rows are contiguous."""
+    n = frame.es.size
+    rows = max(1, max_elements // n)
+    scratch = np.empty((min(rows, idx.size), n))
+    for start in range(0, idx.size, rows):
+        ii = idx[start : start + rows]
+        b = beta[ii]
+        contiguous = p is not None and ii[-1] - ii[0] + 1 == ii.size
+        a = p[ii[0] : ii[-1] + 1] if contiguous and p is not None else scratch[: ii.size]
+        k = frame.live(float(np.min(b)))
+        if k < n:
+            a[:, k:] = 0.0
+            a = a[:, :k]
+        lz, u_n, var_n, z = _chunk_sums(frame, b, a, k)
+        if p is not None:
+            a *= (1.0 / z)[:, None]  # p, normalised
+            if not contiguous:
+                p[ii, :k] = a
+                p[ii, k:] = 0.0
+        _finish(out, ii, b, frame, lz, u_n, np.maximum(var_n, 0.0))
+
+
+def _chunk_sums(
+    frame: _Frame, b: NDArray[np.float64], a: NDArray[np.float64], k: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Weights of the first ``k`` levels at the betas ``b``, written into ``a``; returns
+    ``ln Z``, ``<x>``, ``Var(x)`` and ``Z / g_top`` of each row."""
+    es, moments = frame.es[:k], frame.moments[:k]
+    with np.errstate(over="ignore"):  # overflow only to -inf: zero weight
+        np.multiply.outer(-b, es, out=a)
+    a += frame.log_g_shifted[:k]
+    r = np.arange(b.size)
+    if frame.fixed_shift:
+        m = np.full(b.size, frame.shift)
+        top = np.full(b.size, frame.ref)
+    else:
+        top = np.argmax(a, axis=1)
+        peak = a[r, top]
+        a -= peak[:, None]
+        m = peak + frame.shift
+    _exp_weights(a, _lowest(b, es, frame.lg_min) - (0.0 if frame.fixed_shift else np.inf))
+    a[r, top] = 0.0  # Z_ref / g_top = 1 + rest, summed apart
+    rest = a.sum(axis=1)
+    sums = a @ moments  # sum w x, sum w x^2 (top left out)
+    a[r, top] = 1.0
+    z = 1.0 + rest
+    lz = m + np.log1p(rest)  # ln sum_l g_l exp(-beta (E_l - E_ref))
+    x_top = moments[top, 0]
+    u_n = (sums[:, 0] + x_top) / z  # <x> with x = (E - E_ref) / scale
+    var_n = (sums[:, 1] + x_top * x_top) / z - u_n * u_n
+    # exact two-pass variance where the one-pass form could lose digits
+    redo = ~(var_n > 1e-3 * u_n * u_n)
+    if np.any(redo):
+        d = moments[None, :, 0] - u_n[redo, None]
+        var_n[redo] = np.einsum("ij,ij->i", a[redo], d * d) / z[redo]
+    return lz, u_n, var_n, z
+
+
+def _zero_temperature(
+    energies: NDArray[np.float64],
+    log_g: NDArray[np.float64],
+    beta: NDArray[np.float64],
+    p: NDArray[np.float64] | None,
+    out: dict[str, NDArray[np.float64]],
+) -> None:
+    """beta = +inf (T = 0: the ground level) and beta = -inf (T = 0^-: the top level)."""
+    for sign, e_ref in ((1.0, float(np.min(energies))), (-1.0, float(np.max(energies)))):
         ii = np.flatnonzero(beta == sign * np.inf)
         if ii.size == 0:
             continue
         on = energies == e_ref
         w = np.where(on, np.exp(np.where(on, log_g - np.max(log_g[on]), 0.0)), 0.0)
         log_g0 = float(np.max(log_g[on]) + np.log(np.sum(w)))
-        if with_p:
+        if p is not None:
             p[ii] = w / np.sum(w)
         out["log_Z"][ii] = log_g0 if e_ref == 0 else -sign * np.inf * np.sign(e_ref)
         out["internal_energy"][ii] = e_ref
         out["entropy"][ii] = log_g0
         out["heat_capacity"][ii] = 0.0
         out["free_energy"][ii] = e_ref
-    if with_p:
-        out["p"] = p
-    return out
 
 
 def _tiled(
+    frame: _Frame,
     b_all: NDArray[np.float64],
-    es: NDArray[np.float64],
-    log_g: NDArray[np.float64],
-    moments: NDArray[np.float64],
-    ref: int,
-    p: NDArray[np.float64],
-    rows_of_p: NDArray[np.intp] | None,
+    p: NDArray[np.float64] | None,
+    rows_of_p: NDArray[np.intp],
     max_elements: int,
-    lives: NDArray[np.intp],
-    lg_min: float,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Spectra longer than a chunk, fixed shift: tiles of (betas x levels) that keep a block
     of level data in cache for every beta.  Returns ``ln Z_ref - shift``, ``<x>`` and the
-    one-pass ``Var(x)``; writes normalised p into ``p[rows_of_p]`` if given."""
+    one-pass ``Var(x)``; writes normalised p into ``p[rows_of_p]`` if ``p`` is given."""
+    es, log_g, moments, ref = frame.es, frame.log_g_shifted, frame.moments, frame.ref
+    lives = np.array([frame.live(float(b)) for b in b_all])
     n, n_b = es.size, b_all.size
     width = max(1, min(n, max_elements // 32))  # levels per tile
     height = max(1, max_elements // width)  # betas per tile
@@ -306,7 +362,7 @@ def _tiled(
     for lo in range(0, n, width):
         hi = min(lo + width, n)
         active = np.flatnonzero(lives > lo)  # betas with live levels here
-        if rows_of_p is not None:
+        if p is not None:
             p[rows_of_p[lives <= lo], lo:hi] = 0.0
         for start in range(0, active.size, height):
             jj = active[start : start + height]
@@ -314,14 +370,14 @@ def _tiled(
             with np.errstate(over="ignore"):
                 np.multiply.outer(-b_all[jj], es[lo:hi], out=a)
             a += log_g[lo:hi]
-            _exp_weights(a, _lowest(b_all[jj], es[lo:hi], lg_min))  # one exp per entry
+            _exp_weights(a, _lowest(b_all[jj], es[lo:hi], frame.lg_min))  # one exp per entry
             if lo <= ref < hi:
                 a[:, ref - lo] = 0.0  # the reference weight 1, apart
             rest[jj] += a.sum(axis=1)
             sums = a @ moments[lo:hi]
             s1[jj] += sums[:, 0]
             s2[jj] += sums[:, 1]
-            if rows_of_p is not None:
+            if p is not None:
                 if lo <= ref < hi:
                     a[:, ref - lo] = 1.0
                 p[rows_of_p[jj], lo:hi] = a
@@ -329,7 +385,7 @@ def _tiled(
     x_top = moments[ref, 0]
     u = (s1 + x_top) / z
     var = (s2 + x_top * x_top) / z - u * u
-    if rows_of_p is not None:
+    if p is not None:
         for start in range(0, n_b, height):
             rows = rows_of_p[start : start + height]
             p[rows] *= (1.0 / z[start : start + height])[:, None]
@@ -358,24 +414,21 @@ def _live_levels(
 
 
 def _long_row(
+    frame: _Frame,
     b: float,
-    es: NDArray[np.float64],
-    log_g: NDArray[np.float64],
-    moments: NDArray[np.float64],
     top: int | None,
-    ref: int,
-    cols: int,
     buf: NDArray[np.float64],
     p_row: NDArray[np.float64] | None,
-    live: int,
 ) -> tuple[float, float, float]:
-    """One beta over a spectrum longer than a chunk, block by block (cache-sized).
+    """One beta over a spectrum longer than a chunk, block by block (``buf``-sized).
 
-    ``top`` None: weights relative to the reference level ``ref`` (a fixed shift);
-    otherwise the row maximum is found first (a pass without exp).  Returns
+    ``top`` None: weights relative to the reference level (a fixed shift); otherwise the
+    row maximum is found first (a pass without exp).  Returns
     ``(ln Z_ref - shift, <x>, Var(x))`` and writes p into ``p_row`` if given.
     """
-    n = live  # levels beyond carry weight 0
+    es, log_g, moments, ref = frame.es, frame.log_g_shifted, frame.moments, frame.ref
+    cols = buf.size
+    n = frame.live(b)  # levels beyond carry weight 0
     blocks = [(s, min(s + cols, n)) for s in range(0, n, cols)]
     if p_row is not None:
         p_row[n:] = 0.0
@@ -434,13 +487,13 @@ def _finish(
     out: dict[str, NDArray[np.float64]],
     ii: NDArray[np.intp],
     b: NDArray[np.float64],
-    e_ref: float,
-    scale: float,
+    frame: _Frame,
     lz: NDArray[np.float64],
     u_n: NDArray[np.float64],
     var_n: NDArray[np.float64],
 ) -> None:
     """U, S, C, F and ln Z from dimensionless moments: no overflow of E^2 or beta^2."""
+    e_ref, scale = frame.e_ref, frame.scale
     bs = b * scale  # beta times the energy scale
     with np.errstate(over="ignore", invalid="ignore"):
         # beta (U - E_ref), exact for any finite scale; 0 where only E_ref is populated
@@ -485,97 +538,64 @@ def sweep_dataset(
     ensemble: str = "canonical",
 ) -> xr.Dataset:
     """The temperature-sweep Dataset (shared by temperature_sweep and CanonicalResult)."""
-    import xarray as xr
-
-    from . import __version__
-
     eu, tu = us.energy_unit, us.temperature_unit
-    td = ("temperature",)
-
-    def attrs(long_name: str, units: str | None, description: str = "") -> dict[str, str]:
-        a = {"long_name": long_name}
-        if units is not None:
-            a["units"] = units
-        if description:
-            a["description"] = description
-        return a
-
-    data: dict[str, tuple[tuple[str, ...], Any, dict[str, str]]] = {
-        "log_Z": (
-            td,
-            th["log_Z"],
-            attrs("log partition function", "1", "ln Z, Z = sum_l g_l exp(-beta E_l)"),
-        ),
-        "free_energy": (
-            td,
-            th["free_energy"],
-            attrs("Helmholtz free energy", eu, "F = -k_B T ln Z"),
-        ),
-        "internal_energy": (td, th["internal_energy"], attrs("internal energy", eu, "U = <E>")),
-        "entropy": (
-            td,
-            th["entropy"],
-            attrs("entropy", "k_B", "S / k_B = -sum_l p_l ln(p_l / g_l)"),
-        ),
-        "heat_capacity": (
-            td,
-            th["heat_capacity"],
-            attrs("heat capacity", "k_B", "C / k_B = beta^2 Var(E)"),
-        ),
-    }
+    td = "temperature"
+    data: dict[Hashable, Any] = {}
     if "p" in th:
-        data = {
-            "probability": (
-                ("temperature", "state"),
-                th["p"],
-                attrs("level population", "1", "p_l = g_l exp(-beta E_l) / Z"),
-            ),
-            **data,
-        }
-    ds = xr.Dataset(
-        data,
-        coords={
-            "temperature": (
-                "temperature",
-                np.asarray(temperature, dtype=np.float64),
-                attrs("temperature", tu),
-            ),
-            "beta": (
-                "temperature",
-                np.asarray(beta, dtype=np.float64),
-                attrs("inverse temperature", us.beta_unit, "beta = 1 / (k_B T)"),
-            ),
-            "state": ("state", np.arange(lv.n_levels), attrs("level index", "1")),
-            "energy": ("state", lv.energies, attrs("level energy", eu, "E_l")),
-            "degeneracy": (
-                "state",
-                _degeneracy_coord(lv),
-                attrs(
-                    "level degeneracy", "1", "g_l (inf beyond the float range; see log_degeneracy)"
-                ),
-            ),
-            "log_degeneracy": (
-                "state",
-                lv.log_degeneracy,
-                attrs("log level degeneracy", "1", "ln g_l"),
-            ),
-            "label": ("state", np.array(lv.labels, dtype=str), attrs("level label", None)),
-        },
-        attrs={
-            "Conventions": "CF-1.10",
-            "title": f"canonical ensemble temperature sweep{': ' + lv.name if lv.name else ''}",
-            "maxent_version": __version__,
-            "ensemble": ensemble,
-            "system": lv.name or "unnamed",
-            "unit_system": us.name,
-            "energy_unit": eu,
-            "temperature_unit": tu,
-            "boltzmann_constant": float(us.boltzmann_constant),
-            "boltzmann_constant_units": us.boltzmann_constant_units,
-            "n_levels": int(lv.n_levels),
-            "n_states": float(lv.n_states),
-            "log_n_states": float(lv.log_n_states),
-            "probability_table": int("p" in th),
-        },
+        data["probability"] = variable(
+            (td, "state"), th["p"], "level population", "1", "p_l = g_l exp(-beta E_l) / Z"
+        )
+    data.update(
+        log_Z=variable(
+            td, th["log_Z"], "log partition function", "1", "ln Z, Z = sum_l g_l exp(-beta E_l)"
+        ),
+        free_energy=variable(
+            td, th["free_energy"], "Helmholtz free energy", eu, "F = -k_B T ln Z"
+        ),
+        internal_energy=variable(td, th["internal_energy"], "internal energy", eu, "U = <E>"),
+        entropy=variable(
+            td, th["entropy"], "entropy", "k_B", "S / k_B = -sum_l p_l ln(p_l / g_l)"
+        ),
+        heat_capacity=variable(
+            td, th["heat_capacity"], "heat capacity", "k_B", "C / k_B = beta^2 Var(E)"
+        ),
     )
-    return ds
+    coords: dict[Hashable, Any] = {
+        "temperature": variable(td, np.asarray(temperature, dtype=np.float64), "temperature", tu),
+        "beta": variable(
+            td,
+            np.asarray(beta, dtype=np.float64),
+            "inverse temperature",
+            us.beta_unit,
+            "beta = 1 / (k_B T)",
+        ),
+        "state": variable("state", np.arange(lv.n_levels), "level index", "1"),
+        "energy": variable("state", lv.energies, "level energy", eu, "E_l"),
+        "degeneracy": variable(
+            "state",
+            _degeneracy_coord(lv),
+            "level degeneracy",
+            "1",
+            "g_l (inf beyond the float range; see log_degeneracy)",
+        ),
+        "log_degeneracy": variable(
+            "state", lv.log_degeneracy, "log level degeneracy", "1", "ln g_l"
+        ),
+        "label": variable("state", np.array(lv.labels, dtype=str), "level label"),
+    }
+    return dataset(
+        data,
+        coords,
+        title=f"canonical ensemble temperature sweep{': ' + lv.name if lv.name else ''}",
+        ensemble=ensemble,
+        system=lv.name or "unnamed",
+        unit_system=us.name,
+        energy_unit=eu,
+        temperature_unit=tu,
+        boltzmann_constant=float(us.boltzmann_constant),
+        boltzmann_constant_units=us.boltzmann_constant_units,
+        n_levels=int(lv.n_levels),
+        n_states=float(lv.n_states),
+        log_n_states=float(lv.log_n_states),
+        probability_table=int("p" in th),
+    )

@@ -352,13 +352,16 @@ def feature_matrix(
     features: Any,
     *,
     check: bool = True,
-) -> tuple[NDArray[np.float64], tuple[str, ...], bool]:
+    single: bool = False,
+) -> tuple[NDArray[Any], tuple[str, ...], bool]:
     """Read ``features``: a 2-D array (1-D means one constraint) or a mapping name -> column.
 
     Returns the (n_states, n_constraints) float64 array (not copied when already one),
     the constraint names, and whether the names came from a mapping.  ``check=False``
     leaves the finiteness of an array to the caller (a mapping's columns are always
-    checked), who can fold it into a pass it makes anyway.
+    checked), who can fold it into a pass it makes anyway.  ``single=True`` returns a
+    float32 ndarray (or memory map) as it is, not converted, for callers that read it
+    chunk by chunk.
     """
     if isinstance(features, Mapping):
         if not features:
@@ -388,7 +391,12 @@ def feature_matrix(
         mat = np.column_stack(cols)
         from_mapping = True
     else:
-        mat = as_float_array(features, "features", ndim=(1, 2))
+        keep = single and isinstance(features, np.ndarray) and features.dtype == np.float32
+        mat = features if keep else as_float_array(features, "features", ndim=(1, 2))
+        if mat.ndim not in (1, 2):
+            raise InvalidInputError(
+                f"`features` must be 1-D or 2-D; got an array of shape {mat.shape}."
+            )
         if mat.ndim == 1:
             mat = mat[:, None]
         names = tuple(f"f{k}" for k in range(mat.shape[1]))

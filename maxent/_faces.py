@@ -19,8 +19,14 @@ both, as cheaply as possible:
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any, NoReturn
 
+import numpy as np
+from numpy.typing import NDArray
+
+from ._kernel import PassRequest
+from ._moments import Evaluation
+from ._problem import FaceList, Problem
 from .errors import InfeasibleTargetsError
 
 __all__ = [
@@ -40,8 +46,17 @@ _LP_TOL = 1e-9  # feasibility tolerance of the linear programs, in units of the 
 # Newton simply goes on (a target near, not on, a face converges with finite multipliers).
 _LP_SECONDS = 5.0
 
+Array = NDArray[np.float64]
 
-def record_face(prob, d, inf_sign, lam, dmin=None, margin=0.0):
+
+def record_face(
+    prob: Problem,
+    d: Array,
+    inf_sign: Array,
+    lam: Array,
+    dmin: float | None = None,
+    margin: float = 0.0,
+) -> Array:
     """Restrict the support to the face minimising F @ d; lambda -> lambda + inf * d.
 
     Returns ``lam`` without its component along ``d`` (constant on the face, it would
@@ -51,17 +66,20 @@ def record_face(prob, d, inf_sign, lam, dmin=None, margin=0.0):
     if dmin is None:
         dmin = float(eng.project_ranges(d[:, None])[0][0])
     eng.add_face(d, dmin + max(prob.dir_tol(d), margin))
-    prob.lp_done = prob.lp_off
+    prob.progress.lp_done = prob.progress.lp_off
     big = np.abs(d) > 1e-8 * np.max(np.abs(d))
     new = big & (inf_sign == 0)
     inf_sign[new] = np.sign(d[new])
     u = d * prob.spread
     u = u / np.linalg.norm(u)
     ls = lam * prob.spread
-    return (ls - u * (u @ ls)) / prob.spread
+    out: Array = (ls - u * (u @ ls)) / prob.spread
+    return out
 
 
-def check_ranges(prob, b, exact, ev0, near=()):
+def check_ranges(
+    prob: Problem, b: Array, exact: list[int], ev0: Evaluation, near: set[int] | tuple[()] = ()
+) -> list[tuple[int, float]]:
     """Per-feature range test, all features at once.
 
     Raises for a target outside its feature's range; returns every face ``(k, sign)``
@@ -70,6 +88,7 @@ def check_ranges(prob, b, exact, ev0, near=()):
     A feasible solution lies on all of them at once, so their intersection is the face.
     Features in ``near`` (targets found to be only near an end) are never made faces.
     """
+    assert ev0.dir_min is not None and ev0.dir_max is not None
     faces = []
     for k in exact:
         lo, hi = ev0.dir_min[k], ev0.dir_max[k]
@@ -84,7 +103,7 @@ def check_ranges(prob, b, exact, ev0, near=()):
             )
         if hi - lo <= t or k in near:
             continue
-        margin = 0.0 if prob.lp_off else t  # strict faces: at or beyond the end only
+        margin = 0.0 if prob.progress.lp_off else t  # strict faces: at or beyond the end only
         if b[k] <= lo + margin:
             faces.append((k, 1.0))
         elif b[k] >= hi - margin:
@@ -92,7 +111,7 @@ def check_ranges(prob, b, exact, ev0, near=()):
     return faces
 
 
-def _ranges_hold(prob, b, exact):
+def _ranges_hold(prob: Problem, b: Array, exact: list[int]) -> bool:
     """Whether every exact target is within its tolerance of its feature's range on the
     current support (one pass): the per-feature test the solver applies next."""
     eye = np.eye(prob.engine.m)
@@ -102,7 +121,7 @@ def _ranges_hold(prob, b, exact):
     return bool(np.all((bx >= lo - t) & (bx <= hi + t)))
 
 
-def raise_no_common_state(prob, constraints):
+def raise_no_common_state(prob: Problem, constraints: list[int]) -> NoReturn:
     """The faces that targets at the ends of their ranges force have no state in common."""
     names = [prob.names[k] for k in constraints]
     raise InfeasibleTargetsError(
@@ -112,7 +131,9 @@ def raise_no_common_state(prob, constraints):
     )
 
 
-def flat_directions(prob, b, exact, ev0):
+def flat_directions(
+    prob: Problem, b: Array, exact: list[int], ev0: Evaluation
+) -> Array | tuple[Array, str]:
     """Linearly dependent exact constraints.
 
     Returns the orthonormal (scaled) null vectors to project out of Newton's method, or
@@ -122,6 +143,7 @@ def flat_directions(prob, b, exact, ev0):
     m = prob.engine.m
     if len(exact) < 2:
         return np.zeros((m, 0))
+    assert ev0.cov is not None
     s = prob.spread[exact]
     corr = ev0.cov[np.ix_(exact, exact)] / np.outer(s, s)
     w, v = np.linalg.eigh(corr)
@@ -157,7 +179,7 @@ def flat_directions(prob, b, exact, ev0):
     return _test_null(prob, b, exact, cand)
 
 
-def _geometric_null(prob, exact, s):
+def _geometric_null(prob: Problem, exact: list[int], s: Array) -> Array:
     """Directions (scaled, over ``exact``) along which the extreme states of the support
     along the axes and a few random directions all have the same F @ d."""
     k = len(exact)
@@ -170,10 +192,13 @@ def _geometric_null(prob, exact, s):
     x = rows - rows[0]
     _, sv, vt = np.linalg.svd(x, full_matrices=True)
     rank = int(np.sum(sv > 1e-12 * max(float(sv[0]) if sv.size else 0.0, 1e-300)))
-    return vt[rank:].T
+    out: Array = vt[rank:].T
+    return out
 
 
-def _test_null(prob, b, exact, cand):
+def _test_null(
+    prob: Problem, b: Array, exact: list[int], cand: Array
+) -> Array | tuple[Array, str]:
     """Which candidate combinations are constant on the support (null), which put the
     targets on a face or outside; see :func:`flat_directions`."""
     m = prob.engine.m
@@ -198,19 +223,20 @@ def _test_null(prob, b, exact, cand):
             )
         if dmax[j] - dmin[j] <= t:
             null.append(vs[:, j])
-        elif target <= dmin[j] + (0.0 if prob.lp_off else t):
+        elif target <= dmin[j] + (0.0 if prob.progress.lp_off else t):
             return d, "face"
-        elif target >= dmax[j] - (0.0 if prob.lp_off else t):
+        elif target >= dmax[j] - (0.0 if prob.progress.lp_off else t):
             return -d, "face"
     return np.array(null).T if null else np.zeros((m, 0))
 
 
-def certificates(prob, b, dirs, ev):
+def certificates(prob: Problem, b: Array, dirs: Array, ev: Evaluation) -> Array | None:
     """Infeasibility or face certificates from the ranges of F @ d computed in the pass.
 
     For any direction d, a feasible target satisfies b . d >= min_i F_i . d.  A target
     below that is infeasible; one within tolerance of it lies on the face minimising F . d.
     """
+    assert ev.dir_min is not None and ev.dir_max is not None
     for j in range(dirs.shape[1]):
         d = dirs[:, j]
         if not np.any(d):
@@ -224,7 +250,7 @@ def certificates(prob, b, dirs, ev):
     return None
 
 
-def raise_outside_hull(prob, d, target, bound):
+def raise_outside_hull(prob: Problem, d: Array, target: float, bound: float) -> NoReturn:
     du, bound_u = prob.user_combo(d, bound)
     target_u = prob.user_combo(d, target)[1]
     norm = np.max(np.abs(du))
@@ -236,106 +262,134 @@ def raise_outside_hull(prob, d, target, bound):
     )
 
 
-def lp_faces(prob, b, exact):
+def lp_faces(prob: Problem, b: Array, exact: list[int]) -> FaceList:
     """Decide, by linear programming, whether the targets are infeasible or on a face.
 
-    Cutting planes over the states: each linear program has one variable per constraint
-    and a growing subset of the states as rows; one pass over F finds the states that
-    violate the current solution.  Returns a face direction, or None for an interior
-    target; raises for infeasible targets.
+    Cutting planes over the states (:class:`_CuttingPlanes`).  Returns the faces the
+    targets touch, each ``(direction d, margin)`` (the face minimising ``F @ d``); none
+    for an interior target; raises for infeasible targets.
     """
-    from scipy.optimize import linprog
-
-    eng = prob.engine
-    m = eng.m
-    s = prob.spread[exact]
-    bx = b[exact]
-    rng = np.random.default_rng(0)
-    probe = np.zeros((m, 2 * len(exact) + 4))
-    probe[exact, : len(exact)] = np.diag(1 / s)
-    probe[exact, len(exact) : 2 * len(exact)] = -np.diag(1 / s)
-    probe[exact, 2 * len(exact) :] = rng.standard_normal((len(exact), 4)) / s[:, None]
-    rows = eng.extreme_rows(probe)  # feature vectors of a few states, grown by cutting planes
-
-    def cutting_plane(objective, margin_var):
-        nonlocal rows
-        for _ in range(100):
-            g = (rows[:, exact] - bx) / s
-            k = len(exact)
-            if margin_var:  # max t  s.t.  g_i . d >= t
-                c = np.r_[np.zeros(k), -1.0]
-                a_ub = np.column_stack([-g, np.ones(len(g))])
-                bounds = [(-1, 1)] * k + [(None, 1)]
-            else:  # max objective . d  s.t.  g_i . d >= 0
-                c = -objective
-                a_ub = -g
-                bounds = [(-1, 1)] * k
-            lp = linprog(
-                c,
-                A_ub=a_ub,
-                b_ub=np.zeros(len(g)),
-                bounds=bounds,
-                method="highs",
-                options={
-                    "primal_feasibility_tolerance": 1e-10,
-                    "dual_feasibility_tolerance": 1e-10,
-                    "time_limit": _LP_SECONDS,
-                },
-            )
-            if lp.status != 0:  # pragma: no cover - HiGHS failure
-                return None, None
-            dvec = lp.x[:k]
-            level = lp.x[k] if margin_var else 0.0
-            dl = np.zeros(m)
-            dl[exact] = dvec / s
-            val, cand = eng.lowest_rows(dl, float(b @ dl), 4 * k + 4)
-            viol = cand[val < level - 1e-12]
-            grown = np.unique(np.vstack([rows, viol]), axis=0)
-            if viol.shape[0] == 0 or grown.shape[0] == rows.shape[0]:
-                return dl, (-lp.fun if not margin_var else level)
-            rows = grown
-        return None, None  # pragma: no cover
-
-    def exact_gap(d):
-        """b . d - min_i F_i . d from a pass over F: the LP's verdicts carry its own
-        tolerance (~1e-9), so they are confirmed against the one of solve()."""
-        dmin, _ = eng.project_ranges(d[:, None])
-        return float(b @ d) - float(dmin[0]), float(dmin[0])
-
-    d, margin = cutting_plane(None, True)
+    lp = _CuttingPlanes(prob, b, exact)
+    d, margin = lp.solve(None)
     if d is None:  # pragma: no cover
-        return None
+        return ()
     if margin > prob.dir_tol(d):
-        gap, dmin = exact_gap(d)
+        gap, dmin = lp.exact_gap(d)
         if gap < -prob.dir_tol(d):
             raise_outside_hull(prob, d, float(b @ d), dmin)
     # Feasible: is the target on a proper face?  max E_q[F - b] . d over d with F_i . d >= b . d.
     # An optimal vertex may keep some states of a larger face, so repeat on the face found
     # until the target is in the relative interior.
-    faces = []
-    saved = list(eng.faces)
-    for _ in range(m + 1):
-        ev_q = eng.evaluate(np.zeros(m), hessian=False)
-        objective = (ev_q.mean[exact] - bx) / s
-        d, value = cutting_plane(objective, False)
-        if d is None or value <= prob.dir_tol(d):
-            break
-        gap, dmin = exact_gap(d)
-        if abs(gap) > prob.dir_tol(d):
-            # Inside by more than the tolerance: not on this face (the LP's tolerance is
-            # coarser).  Outside is impossible here: the margin LP found b feasible.
-            break
-        # States within the LP's own tolerance of the supporting hyperplane are on the face.
-        margin = max(prob.dir_tol(d), _LP_TOL * float(np.abs(d) @ prob.spread))
-        level = max(float(b @ d), dmin) + margin
-        eng.add_face(d, level)
-        rows = rows[rows @ d <= level]
-        # The target must still be reachable on the face, within tolerance; a target
-        # merely close to a face (a distribution concentrated near a vertex, with finite
-        # multipliers) is not on it, and restricting to it would leave nothing feasible.
-        d_off, off = cutting_plane(None, True) if rows.shape[0] else (None, None)
-        if d_off is None or off > prob.dir_tol(d_off) or not _ranges_hold(prob, b, exact):
-            break
-        faces.append((d, level - float(b @ d)))
-    eng.faces = saved
-    return faces or None
+    faces: list[tuple[Array, float]] = []
+    eng = prob.engine
+    with eng.tentative_faces():  # the faces tried here are only reported
+        for _ in range(eng.m + 1):
+            face = _next_face(lp)
+            if face is None:
+                break
+            faces.append(face)
+    return tuple(faces)
+
+
+def _next_face(lp: _CuttingPlanes) -> tuple[Array, float] | None:
+    """The next face (direction, margin) the targets touch, recorded on the engine; None
+    when the targets are in the relative interior of the current support."""
+    prob, b, exact, eng = lp.prob, lp.b, lp.exact, lp.prob.engine
+    ev_q = eng.evaluate(PassRequest(lam=np.zeros(eng.m)))
+    d, value = lp.solve((ev_q.mean[exact] - b[exact]) / lp.s)
+    if d is None or value <= prob.dir_tol(d):
+        return None
+    gap, dmin = lp.exact_gap(d)
+    if abs(gap) > prob.dir_tol(d):
+        # Inside by more than the tolerance: not on this face (the LP's tolerance is
+        # coarser).  Outside is impossible here: the margin LP found b feasible.
+        return None
+    # States within the LP's own tolerance of the supporting hyperplane are on the face.
+    margin = max(prob.dir_tol(d), _LP_TOL * float(np.abs(d) @ prob.spread))
+    level = max(float(b @ d), dmin) + margin
+    eng.add_face(d, level)
+    lp.rows = lp.rows[lp.rows @ d <= level]
+    # The target must still be reachable on the face, within tolerance; a target merely
+    # close to a face (a distribution concentrated near a vertex, with finite
+    # multipliers) is not on it, and restricting to it would leave nothing feasible.
+    d_off, off = lp.solve(None) if lp.rows.shape[0] else (None, 0.0)
+    if d_off is None or off > prob.dir_tol(d_off) or not _ranges_hold(prob, b, exact):
+        return None
+    return d, level - float(b @ d)
+
+
+class _CuttingPlanes:
+    """Linear programs over the states by cutting planes: each has one variable per exact
+    constraint and a growing subset of the states (``rows``, feature vectors) as its rows;
+    one pass over F finds the states that violate the current solution."""
+
+    def __init__(self, prob: Problem, b: Array, exact: list[int]) -> None:
+        self.prob, self.b, self.exact = prob, b, exact
+        self.s = prob.spread[exact]
+        k = len(exact)
+        probe = np.zeros((prob.engine.m, 2 * k + 4))
+        probe[exact, :k] = np.diag(1 / self.s)
+        probe[exact, k : 2 * k] = -np.diag(1 / self.s)
+        rng = np.random.default_rng(0)
+        probe[exact, 2 * k :] = rng.standard_normal((k, 4)) / self.s[:, None]
+        # feature vectors of a few states, grown by the cutting planes
+        self.rows = prob.engine.extreme_rows(probe)
+
+    def solve(self, objective: Array | None) -> tuple[Array | None, float]:
+        """``max objective . d`` subject to ``g_i . d >= 0`` for every state i, or with no
+        objective the margin program ``max t`` subject to ``g_i . d >= t``
+        (``g_i = (F_i - b) / s`` on the exact constraints, ``|d| <= 1``).
+
+        Returns the direction in multiplier units and the optimum (None, 0 on failure).
+        """
+        exact, b, s = self.exact, self.b, self.s
+        k = len(exact)
+        for _ in range(100):
+            g = (self.rows[:, exact] - b[exact]) / s
+            lp = _linprog(g, objective)
+            if lp is None:  # pragma: no cover - HiGHS failure
+                return None, 0.0
+            level = lp.x[k] if objective is None else 0.0
+            dl = np.zeros(self.prob.engine.m)
+            dl[exact] = lp.x[:k] / s
+            val, cand = self.prob.engine.lowest_rows(dl, float(b @ dl), 4 * k + 4)
+            viol = cand[val < level - 1e-12]
+            grown = np.unique(np.vstack([self.rows, viol]), axis=0)
+            if viol.shape[0] == 0 or grown.shape[0] == self.rows.shape[0]:
+                return dl, float(-lp.fun if objective is not None else level)
+            self.rows = grown
+        return None, 0.0  # pragma: no cover
+
+    def exact_gap(self, d: Array) -> tuple[float, float]:
+        """b . d - min_i F_i . d from a pass over F, and that minimum: the LP's verdicts
+        carry its own tolerance (~1e-9), so they are confirmed against the one of solve()."""
+        dmin, _ = self.prob.engine.project_ranges(d[:, None])
+        return float(self.b @ d) - float(dmin[0]), float(dmin[0])
+
+
+def _linprog(g: Array, objective: Array | None) -> Any:
+    """One linear program of :meth:`_CuttingPlanes.solve` by HiGHS (None on failure)."""
+    from scipy.optimize import linprog
+
+    k = g.shape[1]
+    if objective is None:  # max t  s.t.  g_i . d >= t
+        c = np.r_[np.zeros(k), -1.0]
+        a_ub = np.column_stack([-g, np.ones(len(g))])
+        bounds: list[tuple[float | None, float | None]] = [(-1, 1)] * k + [(None, 1)]
+    else:  # max objective . d  s.t.  g_i . d >= 0
+        c = -objective
+        a_ub = -g
+        bounds = [(-1, 1)] * k
+    lp = linprog(
+        c,
+        A_ub=a_ub,
+        b_ub=np.zeros(len(g)),
+        bounds=bounds,
+        method="highs",
+        options={
+            "primal_feasibility_tolerance": 1e-10,
+            "dual_feasibility_tolerance": 1e-10,
+            "time_limit": _LP_SECONDS,
+        },
+    )
+    return lp if lp.status == 0 else None

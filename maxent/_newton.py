@@ -13,26 +13,36 @@ Hessian is reused with secant (BFGS) updates (:func:`_secant_update`).  Where p 
 small part of the states, the direction comes instead from the same Newton method run on
 a working set of the heaviest states (:func:`_working_set_step`), a fraction of a pass
 per step; the trial pass over all states checks it as any other step.  The state of the
-iteration lives in one :class:`_State`.
+iteration lives in one :class:`_State`; its input is a frozen
+:class:`maxent._problem.NewtonTask` and it ends with a :class:`maxent._problem.Verdict`.
+
+Every pass is a :class:`maxent._kernel.PassRequest`: a light one at trial points
+(:func:`_trial_request`), Newton's covariance where the Hessian is refreshed
+(:func:`_hessian_request`: screened; of the states projected on the reduced basis once
+rounding reaches the curvatures, :func:`_reduced_hessian`), and the covariance the result
+reports in the pass of a step predicted to end the solve.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ._faces import certificates, lp_faces
+from ._kernel import SCREEN_EXACT, SCREEN_NEWTON, PassRequest
 from ._moments import EmptySupportError, Evaluation
-from ._problem import EPS
+from ._problem import EPS, FaceList, NewtonTask, Progress, Verdict, dual_value, residuals
 from .errors import InfeasibleTargetsError
 
-__all__ = ["dual_value", "newton", "residuals"]
+__all__ = ["newton"]
+
+Array = NDArray[np.float64]
 
 _LP_AFTER = 40  # Newton steps without convergence before the linear-programming check
+_POLISH_STEPS = 6  # most steps past the tolerance towards the polishing goal
 _REFRESH = 0.5  # a step contracting the residual less than this gets a new covariance
 _LIGHT = 0.3  # ... and one contracting it more reuses (secant-updated) curvature
 _RADIUS = 10.0  # initial trust radius, in prior standard deviations of the log-weights
@@ -45,35 +55,10 @@ _SHRINK_WINDOWS = (40.0, 32.0, 26.0, 20.0, 15.0)
 _SHRINK_ITER = 30  # Newton steps of one working-set solve
 _SHRINK_PER_CONSTRAINT = 64  # a working set has at least this many states per constraint
 _SHRINK_LENGTH = 4.0  # whitened step length after which p is expected concentrated
-
-
-def dual_value(ev, lam, b, sigma2, free):
-    lf = lam[free]
-    value = ev.log_Z + float(lf @ b[free])
-    s2 = sigma2[free]
-    if np.any(s2):
-        value += 0.5 * float(s2[s2 > 0] @ lf[s2 > 0] ** 2)
-    return value
-
-
-def residuals(prob, ev, lam, b, sigma2, free):
-    """Per-constraint violation of the optimality condition, in units of the spread."""
-    r = ev.mean[free] - b[free] - sigma2[free] * lam[free]
-    return np.abs(r) / prob.spread[free]
-
-
-@dataclass
-class _Problem:
-    """What stays fixed during one Newton solve (the constraints and their coordinates)."""
-
-    prob: Any  # maxent._problem.Problem
-    b: NDArray[np.float64]
-    sigma2: NDArray[np.float64]
-    free: NDArray[np.intp]  # constraints Newton works on (the others keep multiplier 0)
-    exact: list  # the free constraints without noise (sigma = 0): faces are theirs
-    basis: NDArray[np.float64]  # reduced, whitened coordinates (see solver._reduced_basis)
-    ex_mask: NDArray[np.bool_]
-    free_mask: NDArray[np.bool_]
+# Full steps take the covariance after their trial pass (see _direction) from this many
+# constraints, where the last one covered less than this share of the states.
+_SCREEN_M = 40
+_SCREEN_SHARE = 0.25
 
 
 @dataclass
@@ -87,6 +72,9 @@ class _State:
     center: NDArray[np.float64] | None = None  # second moments about this point (concentrated p)
     rmax: float = np.inf  # largest scaled residual at lam
     rmax_prev: float = np.inf
+    ratio: float = np.inf  # largest residual at lam in units of the tolerance (met at <= 1)
+    goal: float = np.inf  # ... and of the polishing goal (see Problem.goal)
+    polished: int = 0  # steps taken from points that met the tolerance
     contraction: float = 1.0  # residual after / before the last step
     stuck: int = 0  # consecutive full steps that changed the dual only by rounding
     edge: float = np.inf  # where b sits in the range of F @ d for the last direction d
@@ -95,15 +83,37 @@ class _State:
     # curvature would hold the steps back: the floor is lowered while such floored full
     # steps keep matching the model, and restored after a poor step.
     rel_floor: float = 1e-14
-    best: tuple | None = None  # (rmax, lam, ev, reduced Hessian) of the best iterate so far
+    best: _Best | None = None  # the best iterate so far
     working_set: NDArray[np.intp] | None = None  # states of the last working-set solve
     window: float = 0.0  # its window, in nats below the heaviest state
     # Working-set steps are tried while the largest residual is below this: after one
     # fails, only once Newton has brought the residual 100 times lower.
     shrink_below: float = np.inf
+    # Once rounding has cost B^T Cov B its small curvatures (see _reduced_hessian), the
+    # Hessians of this solve are taken from projected states directly, in one pass.
+    project: bool = False
+    share: float = 1.0  # share of the states the last covariance covered (screening)
+    refresh: bool = False  # take the covariance at this point before the next step
 
 
-@dataclass
+@dataclass(frozen=True)
+class _Best:
+    """An iterate and its residual in units of the goal and of the tolerance."""
+
+    goal: float
+    ratio: float
+    lam: Array
+    ev: Evaluation
+    hr: Array | None  # the reduced Hessian in use there
+
+    @staticmethod
+    def key(goal: float, ratio: float) -> tuple[float, float]:
+        """Order of iterates: those within the tolerance first, by their goal residual;
+        the others by their residual in units of the tolerance."""
+        return (max(ratio, 1.0), goal)
+
+
+@dataclass(frozen=True, kw_only=True)
 class _Step:
     """A proposed step and its quadratic model."""
 
@@ -116,64 +126,85 @@ class _Step:
     dirs: NDArray[np.float64]  # directions whose ranges the trial pass also computes
     light: bool  # skip the covariance at the trial point
     floored: bool = False  # some component limited by the curvature floor
-    # Expected to end the solve: its passes keep p for the result, and take the covariance
-    # unscreened (for features not in memory, the one the result reports).
+    # Expected to end the solve: its passes keep p for the result and take the covariance
+    # the result reports.
     final: bool = False
     step_r: NDArray[np.float64] | None = None  # the step in reduced coordinates
     gr: NDArray[np.float64] | None = None  # reduced gradient at the start
     working_set: bool = False  # proposed by a solve on a working set of states
+    refresh: bool = False  # light only to take the covariance at the accepted point
 
 
-def newton(prob, b, sigma2, free, exact, basis, lam, ev0):
-    """Trust-region Newton on the dual over the free constraints.
+@dataclass(frozen=True)
+class _Trial:
+    """What trying a step gave: the point accepted at ``t`` (``lam``, ``ev`` and the dual
+    ``value`` there), a face found on the way (``verdict``), or neither (failed)."""
 
-    Returns (status, lam, evaluation, faces) with status one of "converged", "face"
-    (faces: list of (direction d, margin): the targets touch the face minimising F @ d),
-    "stalled" or "max_iter".  Raises InfeasibleTargetsError on a certificate of
-    infeasibility.
+    t: float
+    lam: Array | None = None
+    ev: Evaluation | None = None
+    value: float = 0.0
+    verdict: Verdict | None = None
+    refresh: bool = False  # the point needs a covariance pass of its own (see _trial_step)
+
+
+def newton(task: NewtonTask, lam: Array, ev0: Evaluation) -> Verdict:
+    """Trust-region Newton on the dual over the free constraints of ``task``.
+
+    ``ev0`` is the prior pass (lam = 0) or another evaluation at ``lam`` on this very
+    support.  Returns the :class:`Verdict`; raises InfeasibleTargetsError on a
+    certificate of infeasibility.
 
     Globalisation: a trust radius on the step, measured in coordinates whitened under the
     prior (where one unit moves the log-weights by about one standard deviation), with a
     backtracking line search inside it.  The radius grows after steps the quadratic model
     predicted well and shrinks after poor ones.
     """
-    eng = prob.engine
-    m = eng.m
-    if not len(free):
-        return "converged", lam, eng.evaluate(lam, hessian=False), None
-    ex_mask = np.zeros(m, dtype=bool)
-    ex_mask[exact] = True
-    free_mask = np.zeros(m, dtype=bool)
-    free_mask[free] = True
-    # As an index array: fancy indexing with a list converts it on every use.
-    free = np.asarray(free, dtype=np.intp)
-    pb = _Problem(prob, b, sigma2, free, exact, basis, ex_mask, free_mask)
-    # ev0 is the prior pass (lam = 0) or another evaluation at lam on this very support.
-    st = _State(lam, ev0 if np.array_equal(ev0.lam, lam) else eng.evaluate(lam))
-    if not prob.shrink:
+    eng = task.prob.engine
+    if not len(task.free):
+        return Verdict("converged", lam, eng.evaluate(PassRequest(lam=lam, keep_p=True)))
+    if not np.array_equal(ev0.lam, lam):
+        ev0 = eng.evaluate(PassRequest(lam=lam, covariance=True))
+    st = _State(lam, ev0)
+    if not task.prob.shrink:
         st.shrink_below = -np.inf
     while True:
-        verdict = _stopping(pb, st)
+        verdict = _stopping(task, st)
         if verdict is not None:
-            return _at_floor(pb, st) if verdict[0] == "stalled" else verdict
-        step = _working_set_step(pb, st)
+            return _at_floor(task, st) if verdict.status == "stalled" else verdict
+        step = _working_set_step(task, st)
         if step is None:
-            _refresh_hessian(pb, st)
-            step = _direction(pb, st)
+            _refresh_hessian(task, st)
+            step = _direction(task, st)
         if step is None:  # rounding: no descent direction left
-            return _at_floor(pb, st)
-        t, outcome, trial = _trial_step(pb, st, step)
-        prob.n_iter += 1
-        if outcome == "face":
-            return trial
-        if outcome == "failed":
-            return _at_floor(pb, st)
-        _update(pb, st, step, t, trial)
+            return _at_floor(task, st)
+        st.polished += st.ratio <= 1.0
+        trial = _trial_step(task, st, step)
+        task.progress.n_iter += 1
+        if trial.verdict is not None:  # the targets touch a face
+            return trial.verdict
+        if trial.lam is None:  # no decrease found
+            return _at_floor(task, st)
+        _update(task, st, step, trial)
 
 
-def _at_floor(pb, st):
-    """Stalled at the precision floor: a few points along Newton's step from the best
-    iterate, in case one of them meets the tolerance.
+def _measure(task: NewtonTask, ev: Evaluation, lam: Array) -> tuple[float, float, float]:
+    """The largest residual in spreads, and the largest in units of the tolerance
+    (:attr:`Problem.threshold`: met at <= 1) and of the polishing goal (``Problem.goal``)."""
+    res = residuals(task, ev, lam)
+    if not res.size:
+        return 0.0, 0.0, 0.0
+    f = task.free
+    return (
+        float(np.max(res)),
+        float(np.max(res / task.prob.threshold[f])),
+        float(np.max(res / task.prob.goal[f])),
+    )
+
+
+def _at_floor(task: NewtonTask, st: _State) -> Verdict:
+    """Stalled at the precision floor: the best iterate if it meets the tolerance; else
+    a few points along Newton's step from it, in case one of them does.
 
     Where the multipliers are large (nearly dependent features) their float64 grid is
     coarse and the moments computed at neighbouring grid points scatter by more than
@@ -181,100 +212,172 @@ def _at_floor(pb, st):
     moments reported are those of the p returned, so any such point that meets the
     tolerance is a correct answer.  Costs at most six light passes, only here.
     """
-    rbest, lam, ev, hr = st.best
-    st.lam, st.ev, st.hr = lam, ev, hr
-    if st.hr is None and ev.cov is None:
-        return "stalled", lam, ev, None
-    step = _direction(pb, st)
+    assert st.best is not None
+    best = st.best
+    if best.ratio <= 1.0:
+        return _converged(task, best.lam, best.ev, st)
+    st.lam, st.ev, st.hr = best.lam, best.ev, best.hr
+    if st.hr is None and best.ev.cov is None:
+        return Verdict("stalled", best.lam, best.ev)
+    step = _direction(task, st)
     if step is None:
-        return "stalled", lam, ev, None
-    eng, prob = pb.prob.engine, pb.prob
-    best = (rbest, lam, ev)
+        return Verdict("stalled", best.lam, best.ev)
     for t in (0.5, 1.0, 0.25, 2.0, 0.75, 1.5):
-        lt = lam + t * step.d
-        et = eng.evaluate(lt, hessian=False)
-        res = residuals(prob, et, lt, pb.b, pb.sigma2, pb.free)
-        rmax = float(np.max(res)) if res.size else 0.0
-        if rmax <= prob.tol:
-            st.lam, st.ev, st.stuck = lt, et, 0
-            verdict = _stopping(pb, st)
-            if verdict is not None and verdict[0] in ("converged", "face"):
-                return verdict
-        if rmax < best[0]:
-            best = (rmax, lt, et)
-    return "stalled", best[1], best[2], None
+        lt = best.lam + t * step.d
+        et = task.prob.engine.evaluate(PassRequest(lam=lt, keep_p=True))
+        _, ratio, goal = _measure(task, et, lt)
+        if ratio <= 1.0:
+            return _converged(task, lt, et, st)
+        if ratio < best.ratio:
+            best = _Best(goal, ratio, lt, et, None)
+    return Verdict("stalled", best.lam, best.ev)
 
 
-def _stopping(pb, st):
-    """The verdict before a step: converged, on a face, stalled, out of steps; or None."""
-    prob = pb.prob
-    res = residuals(prob, st.ev, st.lam, pb.b, pb.sigma2, pb.free)
-    rmax = float(np.max(res)) if res.size else 0.0
-    if st.best is None or rmax < st.best[0]:
-        st.best = (rmax, st.lam, st.ev, st.hr)
-    if rmax <= prob.tol:
-        if st.edge < 1e-6 and pb.exact and not prob.lp_done:
-            # Converged with the step pointing at the edge of the hull: the target may
-            # be exactly on a face, reached only in the limit.  The LP decides.
-            faces = _lp(pb)
-            if faces is not None:
-                return "face", st.lam, st.ev, faces
-        return "converged", st.lam, st.ev, None
+def _converged(task: NewtonTask, lam: Array, ev: Evaluation, st: _State) -> Verdict:
+    """The verdict at a point that meets the tolerance: converged, or on a face."""
+    if st.edge < 1e-6 and task.exact and not task.progress.lp_done:
+        # Converged with the step pointing at the edge of the hull: the target may
+        # be exactly on a face, reached only in the limit.  The LP decides.
+        faces = _lp(task)
+        if faces:
+            return Verdict("face", lam, ev, faces)
+    return Verdict("converged", lam, ev)
+
+
+def _stopping(task: NewtonTask, st: _State) -> Verdict | None:
+    """The verdict before a step: converged, on a face, stalled, out of steps; or None.
+
+    Converged: at the polishing goal, or within the tolerance once polishing stops
+    paying (a step that did not cut the residual fourfold: rounding; or
+    :data:`_POLISH_STEPS` of them), at the best iterate then.
+    """
+    prob, progress = task.prob, task.progress
+    rmax, ratio, goal = _measure(task, st.ev, st.lam)
+    if st.best is None or _Best.key(goal, ratio) < _Best.key(st.best.goal, st.best.ratio):
+        st.best = _Best(goal, ratio, st.lam, st.ev, st.hr)
+    if goal <= 1.0:
+        return _converged(task, st.lam, st.ev, st)
+    if ratio <= 1.0 and (st.polished >= _POLISH_STEPS or (st.polished and goal > 0.25 * st.goal)):
+        return _converged(task, st.best.lam, st.best.ev, st)
+    st.ratio, st.goal = ratio, goal
     if st.stuck >= 2 and rmax > 0.5 * st.rmax_prev:
         # Full steps change the dual only by rounding and the residual no longer
         # shrinks: the precision floor of this problem in float64.
-        return "stalled", st.lam, st.ev, None
+        return Verdict("stalled", st.lam, st.ev)
     st.contraction = rmax / st.rmax_prev if np.isfinite(st.rmax_prev) else 1.0
     st.rmax_prev = st.rmax = rmax
-    if prob.n_iter >= prob.max_iter:
-        return "max_iter", st.lam, st.ev, None
-    if prob.n_iter >= _LP_AFTER and not prob.lp_done and pb.exact:
-        faces = _lp(pb)
-        if faces is not None:
-            return "face", st.lam, st.ev, faces
+    if progress.n_iter >= prob.max_iter:
+        if st.best.ratio <= 1.0:
+            return _converged(task, st.best.lam, st.best.ev, st)
+        return Verdict("max_iter", st.lam, st.ev)
+    if progress.n_iter >= _LP_AFTER and not progress.lp_done and task.exact:
+        faces = _lp(task)
+        if faces:
+            return Verdict("face", st.lam, st.ev, faces)
     return None
 
 
-def _lp(pb):
-    pb.prob.lp_done = True
-    return lp_faces(pb.prob, pb.b, pb.exact)
+def _lp(task: NewtonTask) -> FaceList:
+    task.progress.lp_done = True
+    return lp_faces(task.prob, task.b, task.exact)
 
 
-def _refresh_hessian(pb, st):
+def _hessian_request(task: NewtonTask, st: _State, lam: Array) -> PassRequest:
+    """A pass at ``lam`` with Newton's (screened) covariance: of the features, or of the
+    states projected on the reduced basis once rounding calls for it."""
+    if st.project:
+        center = st.ev.mean if st.center is None else st.center
+        return PassRequest(
+            lam=lam,
+            covariance=True,
+            center=center,
+            projection=task.basis / task.prob.spread[:, None],
+            screen=SCREEN_NEWTON,
+        )
+    return PassRequest(lam=lam, covariance=True, center=st.center, screen=SCREEN_NEWTON)
+
+
+def _refresh_hessian(task: NewtonTask, st: _State) -> None:
     """Evaluate the covariance at lam again when the one in use is stale or imprecise."""
-    eng = pb.prob.engine
-    if st.ev.cov is None and (st.hr is None or st.contraction > _REFRESH or st.stuck):
+    eng = task.prob.engine
+    # (Past the tolerance the dual changes by rounding only, so "stuck" says nothing
+    # there: polishing steps keep the curvature in use.)
+    stuck = st.stuck and st.ratio > 1.0
+    stale = st.hr is None or st.contraction > _REFRESH or stuck or st.refresh
+    st.refresh = False
+    if st.ev.cov is None and stale:
         # The last step, taken with an older Hessian, did not contract well, or the dual
         # has reached its rounding floor (no secant updates there): refresh.
-        st.ev = eng.evaluate(st.lam, center=st.center, screen=True)
-    if st.ev.cov is not None and _cancels(st.ev, st.center, pb.free):
+        st.ev = eng.evaluate(_hessian_request(task, st, st.lam))
+    if st.ev.cov is not None and not st.ev.projected and _cancels(st.ev, st.center, task.free):
         # Concentrated p: E[FF] - E[F]E[F] about the old center would cancel; take the
         # second moments about the current mean instead (from now on).
         st.center = st.ev.mean.copy()
-        st.ev = eng.evaluate(st.lam, center=st.center, screen=True)
+        st.ev = eng.evaluate(_hessian_request(task, st, st.lam))
     if st.center is not None:
         st.center = st.ev.mean.copy()
 
 
-def _direction(pb, st):
-    """Newton step in whitened coordinates, truncated to the trust radius (or None)."""
-    prob, s, ev, lam = pb.prob, pb.prob.spread, st.ev, st.lam
-    g = (pb.b - ev.mean + pb.sigma2 * lam) / s
-    g[~pb.free_mask] = 0.0
-    if ev.cov is not None:
+def _gradient(task: NewtonTask, ev: Evaluation, lam: Array) -> Array:
+    """The dual's gradient over the free constraints, in whitened (spread) units."""
+    g: Array = (task.b - ev.mean + task.sigma2 * lam) / task.prob.spread
+    g[~task.free_mask] = 0.0
+    return g
+
+
+def _reduced_hessian(task: NewtonTask, st: _State) -> tuple[Array, Array]:
+    """Eigenvalues and eigenvectors of the reduced Hessian (st.hr, refreshed from st.ev's
+    covariance when it has one)."""
+    ev, s, basis = st.ev, task.prob.spread, task.basis
+    bs = basis / s[:, None]
+    if ev.cov is not None and task.prob.engine.n:
+        st.share = ev.covered / task.prob.engine.n
+    if ev.cov is not None and ev.projected:  # Cov of the projected states: B^T Cov B itself
+        st.hr = ev.cov + (bs.T * task.sigma2) @ bs
+    elif ev.cov is not None:
         h = ev.cov / np.outer(s, s)
-        h[np.diag_indices_from(h)] += pb.sigma2 / s**2
-        st.hr = pb.basis.T @ h @ pb.basis
-    gr = pb.basis.T @ g
+        h[np.diag_indices_from(h)] += task.sigma2 / s**2
+        st.hr = basis.T @ h @ basis
+    assert st.hr is not None
     w, v = np.linalg.eigh(st.hr)
-    if ev.cov is not None and w.size:
-        bs = pb.basis / s[:, None]
-        if w[0] < 100 * EPS * float(np.max(np.abs(bs).sum(axis=0) ** 2) * np.max(np.abs(ev.cov))):
+    if ev.cov is not None and not ev.projected and w.size:
+        if w[0] < _rounding_bound(task, st, float(w[-1])):
             # B^T Cov B lost its small curvatures to rounding (nearly collinear features,
             # the basis stretching a thin direction): project each state first (one more
-            # pass).
-            st.hr = prob.engine.projected_covariance(bs, ev.mean, lam) + (bs.T * pb.sigma2) @ bs
+            # pass), and from now on in the pass that takes the covariance.
+            st.project = True
+            proj = task.prob.engine.projected_covariance(bs, ev.mean, st.lam)
+            st.hr = proj + (bs.T * task.sigma2) @ bs
             w, v = np.linalg.eigh(st.hr)
+    return w, v
+
+
+def _rounding_bound(task: NewtonTask, st: _State, top: float) -> float:
+    """How far rounding may move the eigenvalues of ``B^T Cov B`` (0 when that cannot
+    matter: below the curvature floor every eigenvalue is raised to anyway).
+
+    Each entry of the computed covariance is off by at most ``gamma sqrt(M_kk M_ll)``,
+    with M the second moments about the pass's center (Cauchy-Schwarz on the sums of
+    products), ``gamma = 100 eps``; so ``B^T Cov B`` is off entrywise by at most
+    ``gamma v_i v_j`` with ``v = |B|^T sqrt(diag M)``, whose spectral norm is
+    ``gamma |v|^2`` (Weyl: no eigenvalue moves further).
+    """
+    ev = st.ev
+    assert ev.cov is not None
+    off = ev.mean if ev.center is None else ev.mean - ev.center
+    second = np.clip(np.diag(ev.cov), 0.0, None) + off**2
+    v = np.abs(task.basis / task.prob.spread[:, None]).T @ np.sqrt(second)
+    bound = 100 * EPS * float(v @ v)
+    return bound if bound > top * st.rel_floor else 0.0
+
+
+def _direction(task: NewtonTask, st: _State) -> _Step | None:
+    """Newton step in whitened coordinates, truncated to the trust radius (or None)."""
+    prob, s, ev = task.prob, task.prob.spread, st.ev
+    g = _gradient(task, ev, st.lam)
+    gr = task.basis.T @ g
+    w, v = _reduced_hessian(task, st)
+    assert st.hr is not None
     floor = max(float(w[-1]) * st.rel_floor, 1e-300)
     floored = bool(np.any(w < floor))
     w = np.maximum(w, floor)
@@ -286,12 +389,11 @@ def _direction(pb, st):
     if not length <= st.radius:  # also inf
         coef = gv / (w + _shift_to_radius(w, gv, st.radius))
     step_r = -(v @ coef)
-    d = (pb.basis @ step_r) / s  # multiplier units
+    d = (task.basis @ step_r) / s  # multiplier units
     slope = float((g * s) @ d)
     if not slope < 0:
         return None
-    curvature = float(step_r @ st.hr @ step_r)
-    f0, noise, dirs = _step_terms(pb, st, d)
+    f0, noise, dirs = _step_terms(task, st, d)
     # Skip the covariance (most of a pass's cost) at the trial point when the Hessian
     # will still be good there: Newton is contracting fast, or the step is short (in
     # whitened units the Hessian changes by about the step length).  The reused Hessian
@@ -299,62 +401,74 @@ def _direction(pb, st):
     # (_secant_update); if a step then contracts poorly, it is refreshed at that point.
     close = st.rmax < 0.1 * np.sqrt(prob.tol)
     light = close or (length <= st.radius and (st.contraction < _LIGHT or length < 0.3))
-    if not light and length >= _SHRINK_LENGTH and _may_shrink(pb, st):
+    if not light and length >= _SHRINK_LENGTH and _may_shrink(task, st):
         # A long step: p at its end is likely concentrated on a few states, and the
         # next step a working-set one, which needs no covariance over all of them.
         light = True
-    # A step expected to end the solve is marked final: for features that are not in
-    # memory its pass takes the covariance the result reports (a separate pass would cost
-    # more than the second moments do inside this one; see _trial_step).  The residual
-    # after the step is predicted from the last contraction: squared with a fresh
-    # Hessian (Newton converges quadratically), as is with a reused one.
+    refresh = False
+    if not light and _screening_pays(task, st):
+        # Many constraints and p on a small part of the states: the covariance costs
+        # little over the states that carry weight, but a trial point's heaviest state
+        # is not known before its pass (the screening floor from the last one can be
+        # tens of nats low).  Take the trial light, and the covariance at the accepted
+        # point, screened from its light pass's heaviest states.
+        light = refresh = True
+    # A light step expected to end the solve is marked final: its pass takes the
+    # covariance the result reports (a separate pass would cost more than the second
+    # moments do inside this one; see _trial_step).  The residual after the step is
+    # predicted from the last contraction: squared with a fresh Hessian (Newton converges
+    # quadratically), as is with a reused one.  (A full step takes a screened covariance
+    # for its next step; a solve it ends makes one more, exact, pass.)
     rate = min(st.contraction, 1.0) ** (2 if ev.cov is not None else 1)
-    final = light and st.rmax * rate <= prob.tol
-    return _Step(d, length, slope, curvature, f0, noise, dirs, light, floored, final, step_r, gr)
+    return _Step(
+        d=d,
+        length=length,
+        slope=slope,
+        curvature=float(step_r @ st.hr @ step_r),
+        f0=f0,
+        noise=noise,
+        dirs=dirs,
+        light=light,
+        floored=floored,
+        final=light and st.goal * rate <= 1.0,
+        step_r=step_r,
+        gr=gr,
+        refresh=refresh,
+    )
 
 
-def _step_terms(pb, st, d):
+def _screening_pays(task: NewtonTask, st: _State) -> bool:
+    """Whether a full step's covariance is cheaper taken at the accepted point (after its
+    light pass) than at the trial point: many constraints, in memory, and p on a small
+    share of the states (see _direction)."""
+    eng = task.prob.engine
+    return len(task.free) >= _SCREEN_M and eng.keeps_p and st.share < _SCREEN_SHARE
+
+
+def _step_terms(task: NewtonTask, st: _State, d: Array) -> tuple[float, float, Array]:
     """What a step d from st.lam needs besides its model: the dual there, its rounding
     level, and the directions whose ranges the trial pass computes (d itself, the
     certificate, and lambda, both on the exact constraints)."""
     lam = st.lam
-    f0 = dual_value(st.ev, lam, pb.b, pb.sigma2, pb.free)
+    f0 = dual_value(st.ev, lam, task.b, task.sigma2, task.free)
     # Rounding level of the dual: log Z and lambda . b are each about |lambda| |F|.
-    noise = 64 * EPS * (max(1.0, abs(f0)) + float(np.abs(lam) @ pb.prob.magnitude))
+    noise = 64 * EPS * (max(1.0, abs(f0)) + float(np.abs(lam) @ task.prob.magnitude))
     dirs = np.zeros((d.size, 2))
-    dirs[pb.ex_mask, 0] = d[pb.ex_mask]
-    dirs[pb.ex_mask, 1] = lam[pb.ex_mask]
+    dirs[task.ex_mask, 0] = d[task.ex_mask]
+    dirs[task.ex_mask, 1] = lam[task.ex_mask]
     return f0, noise, dirs
 
 
-def _working_set_step(pb, st):
-    """Newton's step computed on a working set of states, or None where it does not apply.
-
-    Where p sits on a small part of the states (the log-weights spread over many nats,
-    as with large multipliers), solving the dual restricted to the states within a
-    window below the heaviest one costs a fraction of a pass per Newton step.  The
-    restricted solution is a step proposal for the full problem; the usual trial pass
-    over all states checks it (and keeps the log-weights for the next working set), so
-    the answer is exactly that of the full problem, and a poor proposal costs a line
-    search, as any step.  Working sets grow by union from one step to the next, so the
-    states left out of each carry less weight at its solution.  The window is the widest
-    of ``36 + log n`` nats (nothing of p left out) and :data:`_SHRINK_WINDOWS` that keeps
-    the set within :data:`_SHRINK_SHARE` of the states.
-
-    In-memory features only, from a point whose pass kept the log-weights; after a
-    working-set solve fails, only once full Newton steps have brought the residual 100
-    times lower.
-    """
-    prob, eng = pb.prob, pb.prob.engine
-    if not _may_shrink(pb, st):
-        return None
-    la = eng.log_weights_at(st.lam)
+def _working_set(task: NewtonTask, st: _State) -> tuple[NDArray[np.intp], float, bool] | None:
+    """The states of the next working set, its window and whether it should end the solve
+    (see :func:`_working_set_step`); None where none applies."""
+    la = task.prob.engine.log_weights_at(st.lam)
     if la is None:
         return None
     n = la.size
     # Close to the solution (the last working set left out only a little of p), the
     # widest window is worth a larger set: it should end the solve.
-    close = st.working_set is not None and st.rmax <= 1e4 * prob.tol
+    close = st.working_set is not None and st.rmax <= 1e4 * task.prob.tol
     cap = (4 if close else 1) * _SHRINK_SHARE * n
     top = float(np.max(la))
     full = 36.0 + float(np.log(n))
@@ -374,73 +488,102 @@ def _working_set_step(pb, st):
     if st.working_set is not None:
         on[st.working_set] = True
     rows = np.flatnonzero(on)
-    if rows.size > 1.25 * cap or rows.size < _SHRINK_PER_CONSTRAINT * len(pb.free):
+    if rows.size > 1.25 * cap or rows.size < _SHRINK_PER_CONSTRAINT * len(task.free):
         return None
-    sub = eng.subset(rows)
+    return rows, window, window == full or close
+
+
+def _working_set_step(task: NewtonTask, st: _State) -> _Step | None:
+    """Newton's step computed on a working set of states, or None where it does not apply.
+
+    Where p sits on a small part of the states (the log-weights spread over many nats,
+    as with large multipliers), solving the dual restricted to the states within a
+    window below the heaviest one costs a fraction of a pass per Newton step.  The
+    restricted solution is a step proposal for the full problem; the usual trial pass
+    over all states checks it (and keeps the log-weights for the next working set), so
+    the answer is exactly that of the full problem, and a poor proposal costs a line
+    search, as any step.  Working sets grow by union from one step to the next, so the
+    states left out of each carry less weight at its solution.  The window is the widest
+    of ``36 + log n`` nats (nothing of p left out) and :data:`_SHRINK_WINDOWS` that keeps
+    the set within :data:`_SHRINK_SHARE` of the states.
+
+    In-memory features only, from a point whose pass kept the log-weights; after a
+    working-set solve fails, only once full Newton steps have brought the residual 100
+    times lower.
+    """
+    if not _may_shrink(task, st):
+        return None
+    chosen = _working_set(task, st)
+    if chosen is None:
+        return None
+    rows, window, ends = chosen
+    sub = task.prob.engine.subset(rows)
     if sub is None:
         st.shrink_below = -np.inf
         return None
-    sprob = dataclasses.replace(
-        prob,
-        engine=sub,
-        n_iter=0,
-        # Tighter than the full problem's: what the set leaves out should be all that
-        # the trial pass over every state finds.
-        tol=prob.tol / 16.0,
-        max_iter=min(_SHRINK_ITER, prob.max_iter),
-        lp_done=True,  # faces are the full problem's business
-        shrink=False,
+    prob = task.prob
+    sub_task = dataclasses.replace(
+        task,
+        prob=dataclasses.replace(
+            prob,
+            engine=sub,
+            # Tighter than the full problem's: what the set leaves out should be all that
+            # the trial pass over every state finds.
+            tol=prob.tol / 16.0,
+            atol=prob.atol / 16.0,
+            rounding=prob.rounding / 16.0,
+            given=prob.given / 16.0,
+            polish=prob.polish / 16.0,
+            max_iter=min(_SHRINK_ITER, prob.max_iter),
+            shrink=False,
+            covariance=False,  # a proposal: nothing of it is reported
+            progress=Progress(lp_done=True),  # faces are the full problem's business
+        ),
     )
-    b, sigma2, free = pb.b, pb.sigma2, pb.free
     try:
-        ev_sub = sub.evaluate(st.lam, screen=True)
-        status, lam_s, ev_s, _ = newton(
-            sprob, b, sigma2, free, pb.exact, pb.basis, st.lam.copy(), ev_sub
-        )
+        ev_sub = sub.evaluate(PassRequest(lam=st.lam, covariance=True, screen=SCREEN_NEWTON))
+        verdict = newton(sub_task, st.lam.copy(), ev_sub)
     except (InfeasibleTargetsError, EmptySupportError):
-        status = "failed"  # the targets are out of this set's reach: it is too small
-    if status not in ("converged", "stalled", "max_iter"):
+        verdict = None  # the targets are out of this set's reach: it is too small
+    if verdict is None or verdict.status not in ("converged", "stalled", "max_iter"):
         st.shrink_below = 0.01 * st.rmax
         return None
-    s = prob.spread
-    d = lam_s - st.lam
-    g = (b - st.ev.mean + sigma2 * st.lam) / s
-    g[~pb.free_mask] = 0.0
-    slope = float((g * s) @ d)
-    gain = dual_value(ev_sub, st.lam, b, sigma2, free) - dual_value(ev_s, lam_s, b, sigma2, free)
+    d = verdict.lam - st.lam
+    slope = float((_gradient(task, st.ev, st.lam) * prob.spread) @ d)
+    gain = dual_value(ev_sub, st.lam, task.b, task.sigma2, task.free) - dual_value(
+        verdict.ev, verdict.lam, task.b, task.sigma2, task.free
+    )
     if not (slope < 0 and gain > 0):
         st.shrink_below = 0.01 * st.rmax
         return None
     st.working_set, st.window = rows, window
     st.hr = None  # the next full Newton step, if any, takes a fresh covariance
-    step_r = np.linalg.lstsq(pb.basis, d * s, rcond=None)[0]
-    f0, noise, dirs = _step_terms(pb, st, d)
+    step_r = np.linalg.lstsq(task.basis, d * prob.spread, rcond=None)[0]
+    f0, noise, dirs = _step_terms(task, st, d)
     return _Step(
-        d,
-        float(np.linalg.norm(step_r)),
-        slope,
+        d=d,
+        length=float(np.linalg.norm(step_r)),
+        slope=slope,
         # The model's curvature such that its predicted decrease is the working set's.
-        max(2.0 * (-slope - gain), 0.0),
-        f0,
-        noise,
-        dirs,
+        curvature=max(2.0 * (-slope - gain), 0.0),
+        f0=f0,
+        noise=noise,
+        dirs=dirs,
         light=True,
         # Solved on a set that leaves out nothing of p, or close to the solution already:
         # this step should end the solve (see _trial_step for what that changes).
-        final=status == "converged" and (window == full or close),
-        step_r=None,
-        gr=None,
+        final=verdict.status == "converged" and ends,
         working_set=True,
     )
 
 
-def _may_shrink(pb, st):
+def _may_shrink(task: NewtonTask, st: _State) -> bool:
     """Whether working-set steps may be tried from this point (see _working_set_step)."""
-    eng = pb.prob.engine
+    eng = task.prob.engine
     return bool(st.rmax < st.shrink_below and eng.keeps_p and (eng.n or 0) >= _SHRINK_MIN)
 
 
-def _shift_to_radius(w, gv, radius):
+def _shift_to_radius(w: Array, gv: Array, radius: float) -> float:
     """The Levenberg shift mu >= 0 with |g / (w + mu)| = radius (the exact trust-region step).
 
     ``w`` are the eigenvalues of the Hessian (positive), ``gv`` the gradient on its
@@ -469,67 +612,89 @@ def _shift_to_radius(w, gv, radius):
     return mu
 
 
-def _trial_step(pb, st, step):
+def _trial_request(
+    task: NewtonTask, st: _State, step: _Step, t: float, hessian: bool
+) -> PassRequest:
+    """The pass at ``lam + t d``: what the dual, the certificates and the next step need.
+
+    A step expected to end the solve keeps p and the entropy terms, and takes the
+    covariance the result reports (exact to rounding: screened only where weights
+    underflow) when the solve reports one.
+    """
+    eng = task.prob.engine
+    report = hessian and step.final and task.prob.covariance
+    center = st.center  # about the mean when p is concentrated (see _refresh_hessian)
+    if report and center is None:
+        # Second moments about the targets (where p's mean will be) unless the targets
+        # are near 0 anyway: the centred copy of each chunk costs as much as the product.
+        s, f = task.prob.spread, task.free
+        if np.any(task.b[f] ** 2 > 1e-2 * s[f] ** 2):
+            center = task.b
+    request = PassRequest(
+        lam=st.lam + t * step.d,
+        covariance=hessian,
+        center=center,
+        screen=SCREEN_EXACT if report else SCREEN_NEWTON,
+        ranges=step.dirs,
+        entropy=step.final,
+        keep_p=not hessian or step.final,
+        line=step.d if t == 1.0 and eng.keeps_p else None,
+    )
+    if hessian and not report and st.project:  # Newton's covariance, projected
+        newton_cov = _hessian_request(task, st, request.lam)
+        request = dataclasses.replace(
+            request, center=newton_cov.center, projection=newton_cov.projection
+        )
+    return request
+
+
+def _trial_step(task: NewtonTask, st: _State, step: _Step) -> _Trial:
     """Passes at trial points lam + t d until the dual decreases enough.
 
     The full step (t = 1) first.  When it fails and the engine kept the line (in-memory
     features: the log-weights and ``F @ d`` of every state), the dual is minimised along
     the line without reading ``F`` (:func:`_line_minimum`) and one pass checks that point;
     otherwise, and if that fails too, backtracking by safeguarded quadratic interpolation.
-
-    Returns ``(t, "accepted", (lam_t, ev_t, f_t))``, ``(t, "failed", None)`` when no
-    decrease is found, or ``(t, "face", verdict)`` when a certificate and the LP find a face.
     """
-    prob, eng = pb.prob, pb.prob.engine
+    prob, eng = task.prob, task.prob.engine
     t = 1.0
     searched = False
-    # A step expected to end the solve takes the covariance the result reports, unless
-    # the engine keeps p in memory: the result then computes it from p when first read.
-    hessian = not step.light or (step.final and not eng.keeps_p)
-    center = st.center  # about the mean when p is concentrated (see _refresh_hessian)
-    if hessian and step.final and center is None:
-        # Second moments about the targets (where p's mean will be) unless the targets
-        # are near 0 anyway: the centred copy of each chunk costs as much as the product.
-        s, f = pb.prob.spread, pb.free
-        if np.any(pb.b[f] ** 2 > 1e-2 * s[f] ** 2):
-            center = pb.b
+    hessian = not step.light or (step.final and prob.covariance)
+    refresh = False
     for _ in range(60):
-        lt = st.lam + t * step.d
-        line = step.d if t == 1.0 and eng.keeps_p else None
-        et = eng.evaluate(
-            lt,
-            hessian=hessian,
-            directions=step.dirs,
-            center=center,
-            line=line,
-            keep=not hessian or step.final,
-            screen=not step.final,
-        )
-        ft = dual_value(et, lt, pb.b, pb.sigma2, pb.free)
-        suspect = certificates(prob, pb.b, step.dirs, et)
-        if suspect is not None and not prob.lp_done:
+        request = _trial_request(task, st, step, t, hessian)
+        lt = request.lam
+        et = eng.evaluate(request)
+        ft = dual_value(et, lt, task.b, task.sigma2, task.free)
+        suspect = certificates(prob, task.b, step.dirs, et)
+        if suspect is not None and not task.progress.lp_done:
             # The certificate suggests a face; its exact normal comes from an LP.
-            faces = _lp(pb)
-            if faces is not None:
-                return t, "face", ("face", lt, et, faces)
+            faces = _lp(task)
+            if faces:
+                return _Trial(t, verdict=Verdict("face", lt, et, faces))
         if ft <= step.f0 + 1e-4 * t * step.slope + step.noise:
-            return t, "accepted", (lt, et, ft)
+            return _Trial(t, lt, et, ft, refresh=refresh)
         t_line = None
-        if not searched and line is not None and eng.line_at(lt, step.d):
+        if not searched and request.line is not None and eng.line_at(lt, step.d):
             searched = True
-            t_line = _line_minimum(pb, st, step)
+            t_line = _line_minimum(task, st, step)
         if t_line is not None:
             t = t_line
-            hessian, center = True, st.center  # a poor step: the Hessian there is needed
+            # A poor step: the Hessian there is needed, screened to the states that carry
+            # weight.  Where that pays (see _direction), from the point's own light pass:
+            # its heaviest states are not known before it.
+            refresh = hessian = True
+            if _screening_pays(task, st) and not (step.final and prob.covariance):
+                hessian = False
             continue
         # Safeguarded quadratic interpolation of the dual along the step.
         denom = 2.0 * (ft - step.f0 - t * step.slope)
         t_new = -step.slope * t * t / denom if denom > 0 else 0.1 * t
         t = float(np.clip(t_new, 0.1 * t, 0.5 * t))
-    return t, "failed", None
+    return _Trial(t)
 
 
-def _line_minimum(pb, st, step):
+def _line_minimum(task: NewtonTask, st: _State, step: _Step) -> float | None:
     """Minimiser of the dual along lam + t d, 0 < t < 1, from the line the engine kept at
     t = 1 (a few operations per state per trial, no pass over F); None when rounding
     leaves no clear minimum.
@@ -537,15 +702,15 @@ def _line_minimum(pb, st, step):
     Safeguarded Newton on the derivative within the bracket [0, 1], to
     |phi'(t)| <= 0.05 |phi'(0)|.
     """
-    eng = pb.prob.engine
-    free = pb.free
+    eng = task.prob.engine
+    free = task.free
     d = step.d
-    bd = float(pb.b[free] @ d[free])
-    s2 = pb.sigma2[free]
+    bd = float(task.b[free] @ d[free])
+    s2 = task.sigma2[free]
     s2dd = float(s2 @ (d[free] * d[free]))
     s2ld = float(s2 @ (st.lam[free] * d[free]))
 
-    def derivatives(t):
+    def derivatives(t: float) -> tuple[float, float]:
         _, mu, var = eng.line_search(t - 1.0)
         return bd - mu + s2ld + t * s2dd, var + s2dd
 
@@ -570,9 +735,10 @@ def _line_minimum(pb, st, step):
     return t if lo > 0.0 else None
 
 
-def _update(pb, st, step, t, trial):
+def _update(task: NewtonTask, st: _State, step: _Step, trial: _Trial) -> None:
     """Accept the trial point and update the trust radius from actual / predicted decrease."""
-    lt, et, ft = trial
+    t, lt, et, ft = trial.t, trial.lam, trial.ev, trial.value
+    assert lt is not None and et is not None
     predicted = -(t * step.slope + 0.5 * t * t * step.curvature)
     ratio = (step.f0 - ft) / predicted if predicted > step.noise else 1.0
     taken = t * min(step.length, st.radius)
@@ -598,26 +764,27 @@ def _update(pb, st, step, t, trial):
     ):
         # (Not where the dual changes only by rounding: the gradients' difference is then
         # mostly rounding too, and would corrupt the curvature.)
-        _secant_update(pb, st, step, t, et, lt)
+        _secant_update(task, st, step, trial)
     st.lam, st.ev = lt, et
+    st.refresh = step.refresh or (trial.refresh and et.cov is None)
+    assert et.dir_max is not None and et.dir_min is not None
     cert = step.dirs[:, 0]
     width = et.dir_max[0] - et.dir_min[0]
     if np.any(cert) and width > 0:
-        st.edge = (float(pb.b @ cert) - et.dir_min[0]) / width
+        st.edge = (float(task.b @ cert) - et.dir_min[0]) / width
 
 
-def _secant_update(pb, st, step, t, et, lt):
+def _secant_update(task: NewtonTask, st: _State, step: _Step, trial: _Trial) -> None:
     """BFGS update of the reduced Hessian along a step taken without a new covariance.
 
     The gradients at both ends give the average curvature along the step; the update
     makes the reused Hessian exact along it (the next steps then converge superlinearly
     without the n m^2 cost of a new covariance).
     """
-    s = pb.prob.spread
-    g = (pb.b - et.mean + pb.sigma2 * lt) / s
-    g[~pb.free_mask] = 0.0
-    y = pb.basis.T @ g - step.gr
-    sr = t * step.step_r
+    assert trial.ev is not None and trial.lam is not None
+    assert st.hr is not None and step.step_r is not None and step.gr is not None
+    y = task.basis.T @ _gradient(task, trial.ev, trial.lam) - step.gr
+    sr = trial.t * step.step_r
     ys = float(y @ sr)
     hs = st.hr @ sr
     shs = float(sr @ hs)
@@ -626,8 +793,9 @@ def _secant_update(pb, st, step, t, et, lt):
     st.hr = st.hr - np.outer(hs, hs) / shs + np.outer(y, y) / ys
 
 
-def _cancels(ev, center, free):
+def _cancels(ev: Evaluation, center: Array | None, free: NDArray[np.intp]) -> bool:
     """Whether Cov = E[FF] - E[F]E[F] (about center) lost more than ~6 digits."""
+    assert ev.cov is not None
     var = np.diag(ev.cov)[free]
     off = (ev.mean if center is None else ev.mean - center)[free]
     return bool(np.any(off**2 > 1e6 * np.maximum(var, 1e-300)))

@@ -27,7 +27,7 @@ import os
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
@@ -54,7 +54,7 @@ def _env_limit(name: str) -> int | None:
     return n if n >= 1 else None
 
 
-def _get_controller():
+def _get_controller() -> Any:
     global _controller
     if _controller is None:
         with _lock:
@@ -122,7 +122,7 @@ def _library_threads() -> int:
 
 
 @contextmanager
-def blas_limited(n: int = 1):
+def blas_limited(n: int = 1) -> Iterator[None]:
     """Limit BLAS (and OpenMP) libraries to ``n`` threads inside the block.
 
     Use it in the thread that fans work out to a pool, around the whole fan-out: the limit
@@ -178,7 +178,7 @@ class ThreadExecutor:
         Threads to use; ``worker_count()`` at each call by default.
     """
 
-    def __init__(self, workers: int | None = None):
+    def __init__(self, workers: int | None = None) -> None:
         self.workers = workers
 
     def reduce(
@@ -223,11 +223,11 @@ class ThreadExecutor:
             return acc
 
 
-def _fold(combine, spec, acc, part):
+def _fold(combine: Callable[[Any, list[Any]], Any], spec: Any, acc: Any, part: Any) -> Any:
     return part if acc is None else combine(spec, [acc, part])
 
 
-def _chain(first, second, rest):
+def _chain(first: Any, second: Any, rest: Iterator[Any]) -> Iterator[Any]:
     yield first
     yield second
     yield from rest

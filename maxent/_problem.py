@@ -1,52 +1,92 @@
 """The validated problem a solve works on, shared by the solver's stages.
 
-:class:`Problem` holds the moment engine, the constraint names, the per-feature scales
-(spread under the prior, magnitude for rounding) and the bookkeeping of a solve; its
-helpers translate directions and values back into the caller's units for messages.
+:class:`Problem` (frozen) holds the moment engine, the constraint names, the per-feature
+scales (spread under the prior, magnitude for rounding), the tolerances and the affine map
+into the engine's units; its helpers translate directions and values back into the
+caller's units for messages.  What the stages learn as they go (Newton steps taken,
+whether the linear program has run on the current support, strict faces) is the one
+mutable part, kept apart in :class:`Progress`.
+
+Newton's method (:mod:`maxent._newton`) works on a :class:`NewtonTask` (the constraints
+in reduced coordinates) and ends with a :class:`Verdict`; the dual and its residuals are
+functions of the task.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from . import _checks
-from ._moments import MomentEngine
+from ._moments import Evaluation, MomentEngine
 
-__all__ = ["EPS", "Problem"]
+__all__ = [
+    "EPS",
+    "FaceList",
+    "NewtonTask",
+    "Problem",
+    "Progress",
+    "Verdict",
+    "dual_value",
+    "residuals",
+]
 
-EPS = np.finfo(np.float64).eps
+EPS = float(np.finfo(np.float64).eps)
+# Precision by default: Newton goes on past ``tol`` to this (relative to the spread, plus
+# the rounding allowance) while its steps still contract; one more step costs one pass.
+POLISH = 1e-13
+Array = NDArray[np.float64]
+Status = Literal["converged", "face", "stalled", "max_iter"]
+FaceList = tuple[tuple[Array, float], ...]  # faces the targets touch: (direction d, margin)
 
 
 @dataclass
+class Progress:
+    """What a solve has done so far (updated by the stages as they go)."""
+
+    n_iter: int = 0  # Newton steps on the whole problem
+    lp_done: bool = False  # the linear program has checked the current support
+    lp_off: bool = False  # strict faces: set when a face within tolerance proved wrong
+
+
+@dataclass(frozen=True, kw_only=True)
 class Problem:
-    """Validated input and the bookkeeping shared by the stages of a solve."""
+    """Validated input of a solve and the scales its stages measure with."""
 
     engine: MomentEngine
     names: tuple[str, ...]
     from_mapping: bool
-    spread: NDArray[np.float64]  # per-feature scale: std under the prior on the support
-    magnitude: NDArray[np.float64]  # per-feature max |F| on the support (rounding scale)
+    spread: Array  # per-feature scale: std under the prior on the support
+    magnitude: Array  # per-feature max |F| on the support, engine units (rounding scale)
     tol: float
     max_iter: int
-    shift: NDArray[np.float64]  # the engine works with (F - shift) / scale
-    scale: NDArray[np.float64]
+    # Per-feature absolute allowances (engine units): the caller's ``atol``; ``rounding``,
+    # the engine's (64 eps of the magnitude it computes with); ``given``, that of the
+    # caller's data: features and targets each to half an ulp of their own magnitude,
+    # offset included (the engine's differences to them are exact).
+    atol: Array
+    rounding: Array
+    given: Array
+    polish: float = POLISH  # relative goal past tol (see threshold and goal)
+    covariance: bool = True  # the result reports Cov_p(F) (the last pass takes it)
+    shift: Array  # the engine works with (F - shift) / scale
+    scale: Array
     log_mass: float  # log of the prior's total weight on the support
-    n_iter: int = 0
-    lp_done: bool = False
-    lp_off: bool = False  # strict faces: set when a face within tolerance proved wrong
     shrink: bool = True  # Newton may solve on a working set of heavy states (not nested)
+    progress: Progress = field(default_factory=Progress)
 
-    def label(self, name, k):
+    def label(self, name: str, k: int) -> str:
         return _checks.label(name, self.names, k, self.from_mapping)
 
-    def user(self, k, value):
+    def user(self, k: int, value: float) -> float:
         """A value of feature k, from the engine's units back to the caller's."""
-        return self.shift[k] + self.scale[k] * value
+        return float(self.shift[k] + self.scale[k] * value)
 
-    def user_combo(self, d, value):
+    def user_combo(self, d: Array, value: float) -> tuple[Array, float]:
         """Direction d and a value of F' @ d, in the caller's units (up to a positive factor).
 
         The scales are powers of two, so ``d / scale`` is rescaled by the largest of
@@ -57,7 +97,7 @@ class Problem:
         du = d * 2.0 ** (emin - e)
         return du, 2.0**emin * (value + float(d @ (self.shift / self.scale)))
 
-    def combo(self, d):
+    def combo(self, d: Array) -> str:
         """Human-readable linear combination sum_k d_k f_k of the named features."""
         scale = np.max(np.abs(d))
         terms = []
@@ -65,11 +105,90 @@ class Problem:
             terms.append(f"{d[k] / scale:+.3g}*{self.names[k]}")
         return " ".join(terms).lstrip("+") if terms else "0"
 
-    def involved(self, d):
+    def involved(self, d: Array) -> list[str]:
         scale = np.max(np.abs(d))
         return [self.names[k] for k in np.flatnonzero(np.abs(d) > 1e-8 * scale)]
 
-    def dir_tol(self, d):
+    def dir_tol(self, d: Array) -> float:
         """Tolerance on F @ d implied by the per-feature tolerance and by rounding."""
-        a = np.abs(d)
-        return float(self.tol * (a @ self.spread) + 64 * EPS * (a @ self.magnitude))
+        return float(np.abs(d) @ (self.threshold * self.spread))
+
+    @cached_property
+    def threshold(self) -> Array:
+        """Per-feature tolerance on ``|E_p[F] - b|`` in units of the spread: ``tol``
+        plus the absolute allowances (the caller's ``atol``, rounding)."""
+        out: Array = self.tol + (self.atol + self.rounding + self.given) / self.spread
+        return out
+
+    @cached_property
+    def goal(self) -> Array:
+        """Where Newton stops while its steps still cut the residual (precision by
+        default): ``polish`` spreads plus ``atol``, never looser than :attr:`threshold`
+        (rounding stops the steps' progress first where it is coarser)."""
+        out: Array = np.minimum(self.threshold, self.polish + self.atol / self.spread)
+        return out
+
+
+def dual_value(
+    ev: Evaluation, lam: Array, b: Array, sigma2: Array, free: NDArray[np.intp]
+) -> float:
+    """The dual log Z + lambda . b + sigma^2 lambda^2 / 2 over the free constraints."""
+    lf = lam[free]
+    value = ev.log_Z + float(lf @ b[free])
+    s2 = sigma2[free]
+    if np.any(s2):
+        value += 0.5 * float(s2[s2 > 0] @ lf[s2 > 0] ** 2)
+    return value
+
+
+def residuals(task: NewtonTask, ev: Evaluation, lam: Array) -> Array:
+    """Per-constraint violation of the optimality condition, in units of the spread."""
+    free = task.free
+    r = ev.mean[free] - task.b[free] - task.sigma2[free] * lam[free]
+    out: Array = np.abs(r) / task.prob.spread[free]
+    return out
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class NewtonTask:
+    """What stays fixed during one Newton solve: the constraints and their coordinates."""
+
+    prob: Problem
+    b: Array  # targets (engine units)
+    sigma2: Array  # noise variances (0: exact constraint)
+    free: NDArray[np.intp]  # constraints Newton works on (the others keep multiplier 0)
+    exact: list[int]  # the free constraints without noise (sigma = 0): faces are theirs
+    basis: Array  # reduced, whitened coordinates (see solver._reduced_basis)
+    ex_mask: NDArray[np.bool_] = field(init=False)
+    free_mask: NDArray[np.bool_] = field(init=False)
+
+    def __post_init__(self) -> None:
+        m = self.prob.engine.m
+        # As an index array: fancy indexing with a list converts it on every use.
+        free = np.asarray(self.free, dtype=np.intp)
+        ex_mask = np.zeros(m, dtype=bool)
+        ex_mask[self.exact] = True
+        free_mask = np.zeros(m, dtype=bool)
+        free_mask[free] = True
+        object.__setattr__(self, "free", free)
+        object.__setattr__(self, "ex_mask", ex_mask)
+        object.__setattr__(self, "free_mask", free_mask)
+
+    @property
+    def progress(self) -> Progress:
+        return self.prob.progress
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How a Newton solve ended, and where.
+
+    ``status``: "converged"; "face" (the targets touch the faces ``faces``, each
+    ``(direction d, margin)``: the face minimising ``F @ d``); "stalled" (rounding stopped
+    the progress) or "max_iter".
+    """
+
+    status: Status
+    lam: Array
+    ev: Evaluation
+    faces: FaceList = ()

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._alpha_rules import ALPHA_RULES, Path, ScanContext, default_alphas
-from ._mem import Point
+from ._penalty_solvers import Point
 from ._reweight_fit import Data, Setup, State, chi2, fit_at, initial_state, predicted
 from ._reweight_frames import ArrayFrames, frame_pass
 from .errors import ConvergenceWarning, InvalidInputError

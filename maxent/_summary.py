@@ -3,7 +3,10 @@
 Every result class defines ``__repr__`` as ``summary_repr(self)``.  Scalars and strings are
 shown with their values, arrays of up to ``SMALL`` entries with their values, larger arrays
 (and lazy ones: dask arrays, streamed probabilities) by name, shape and kind only, so the
-text stays short for any size of problem; the data are in the attributes.
+text stays short for any size of problem; the data are in the attributes.  A result held
+by another (the levels of a canonical ensemble) is one line, ``EnergyLevels(n_levels=505,
+...)``; long text is cut between words, never inside one.  A class adds derived
+quantities (``n_levels``) by a method ``_summary_extra()`` returning them as a dict.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ SMALL = 6  # arrays with at most this many entries are shown in full
 MAX_CHARS = 990  # hard cap on the whole text
 _WIDTH = 88
 _STR_CHARS = 72
+_NESTED_CHARS = 78  # a nested result on one line after "  name="
 
 
 def _scalar(value: Any) -> str | None:
@@ -30,8 +34,7 @@ def _scalar(value: Any) -> str | None:
     if isinstance(value, (float, np.floating)):
         return f"{float(value):.6g}"
     if isinstance(value, str):
-        text = value if len(value) <= _STR_CHARS else value[: _STR_CHARS - 3] + "..."
-        return repr(text)
+        return repr(_cut(value, _STR_CHARS))
     if isinstance(value, tuple) and all(isinstance(v, str) for v in value):
         if len(value) <= SMALL:
             return repr(value)
@@ -41,13 +44,49 @@ def _scalar(value: Any) -> str | None:
             return " ".join(np.array2string(value, separator=" ").split())
     if hasattr(value, "shape"):
         return None
-    text = repr(value)
-    return text if len(text) <= _STR_CHARS else text[: _STR_CHARS - 3] + "..."
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _nested(value)
+    return _cut(repr(value), _STR_CHARS)
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, cut between words and marked ``...``."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 4]
+    if " " in head:
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip(",;:") + " ..."
+
+
+def _items(obj: Any, extra: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(name, value) of the derived quantities and the fields shown in a summary."""
+    derived = getattr(obj, "_summary_extra", None)
+    items = {**(derived() if callable(derived) else {}), **extra}
+    for f in dataclasses.fields(obj):
+        if f.repr and f.name not in items:
+            items[f.name] = _peek(obj, f.name)
+    return list(items.items())
+
+
+def _nested(obj: Any) -> str:
+    """One line for a result held by another: its scalars, whole, up to ``_NESTED_CHARS``."""
+    parts: list[str] = []
+    for name, value in _items(obj, {}):
+        text = None if _pending(value) or dataclasses.is_dataclass(value) else _scalar(value)
+        if text is None:
+            continue
+        item = f"{name}={text}"
+        if len(", ".join([*parts, item])) > _NESTED_CHARS - len(type(obj).__name__) - 7:
+            parts.append("...")
+            break
+        parts.append(item)
+    return f"{type(obj).__name__}({', '.join(parts)})"
 
 
 def _peek(obj: Any, name: str) -> Any:
-    """A field's value, or its pending :class:`maxent.result.Deferred` (not computed here:
-    a repr never starts a pass over the data)."""
+    """A field's value, or its pending lazy value (an object with ``pending`` and
+    ``value``; not computed here: a repr never starts a pass over the data)."""
     value = obj.__dict__.get(name) if hasattr(obj, "__dict__") else None
     if _pending(value):
         return value
@@ -100,10 +139,8 @@ def summary_repr(obj: Any, **extra: Any) -> str:
       log_Z=0.333333  message='converged'
       arrays: p (1000,)
     """
-    items = list(extra.items())
-    items += [(f.name, _peek(obj, f.name)) for f in dataclasses.fields(obj) if f.repr]
     scalars, arrays = [], []
-    for name, value in items:
+    for name, value in _items(obj, extra):
         text = None if _pending(value) else _scalar(value)
         if text is None:
             arrays.append(_array(name, value))
@@ -113,6 +150,6 @@ def summary_repr(obj: Any, **extra: Any) -> str:
     if arrays:
         lines += _pack(arrays, "  arrays: ", "    ", ", ")
     text = "\n".join(lines)
-    if len(text) > MAX_CHARS:
-        text = text[: MAX_CHARS - 25].rstrip() + "\n  ... (see the attributes)"
+    if len(text) > MAX_CHARS:  # whole lines only
+        text = text[: MAX_CHARS - 27].rsplit("\n", 1)[0] + "\n  ... (see the attributes)"
     return text

@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from ._version import __version__
 from .errors import InvalidInputError, MaxEntError
 
-__all__ = ["build_levels", "default_temperature_range", "main"]
+__all__ = ["default_temperature_range", "main"]
 
 #: model -> (options it uses, energy-scale symbol for axis labels)
 MODELS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -44,15 +45,23 @@ _MAX_TABLE = 5_000_000
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import __version__
-
     p = argparse.ArgumentParser(
         prog="maxent-sweep",
         description="Canonical-ensemble temperature sweep of a built-in model or a level "
-        "file; writes a netCDF file and a PNG figure.",
+        "file; writes a netCDF file and a PNG figure.  Temperatures are in kelvin when the "
+        "energies carry a unit, else in the energy unit (k_B = 1); the thermodynamics are "
+        "totals for the whole system.",
+        allow_abbrev=False,  # --n-temperatures is never typed as --n, nor --N as --n
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    src = p.add_mutually_exclusive_group()
+    _system_options(p.add_argument_group("the system"))
+    _temperature_options(p.add_argument_group("the temperatures"))
+    _output_options(p.add_argument_group("the outputs"))
+    return p
+
+
+def _system_options(g: Any) -> None:
+    src = g.add_mutually_exclusive_group()
     src.add_argument(
         "--model", choices=tuple(MODELS), default=None, help="built-in system (default ising2d)"
     )
@@ -62,20 +71,20 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="level table (.csv or .json; see data/README.md)",
     )
-    p.add_argument(
+    g.add_argument(
         "--L",
         type=int,
         default=None,
         help="ising2d: side of the L x L lattice, exact for any L >= 2 (default 4)",
     )
-    p.add_argument(
+    g.add_argument(
         "--N",
         type=int,
         default=None,
         help="ising-chain, paramagnet: spins; equally-spaced: levels; einstein: "
         "oscillators (default 10)",
     )
-    p.add_argument(
+    g.add_argument(
         "--gap",
         type=float,
         default=None,
@@ -83,43 +92,59 @@ def _parser() -> argparse.ArgumentParser:
         "harmonic and einstein (hbar omega), rotor (B), paramagnet (mu B); "
         "default 1",
     )
-    p.add_argument("--element", default=None, help="atom: H, C, O, Na or Fe (default Fe)")
-    p.add_argument(
+    g.add_argument("--element", default=None, help="atom: H, C, O, Na or Fe (default Fe)")
+    g.add_argument(
         "--units",
         default=None,
         help="'natural' (k_B = 1) or an energy unit (eV, meV, cm^-1, kJ/mol, K, "
         "...; T in kelvin); default: the levels' own unit",
     )
-    p.add_argument(
+
+
+def _temperature_options(g: Any) -> None:
+    g.add_argument(
         "--tmin",
         type=float,
         default=None,
-        help="lowest temperature (default: from the spectrum, see above)",
+        help="lowest temperature; default: an eighth of the smallest level spacing "
+        "(harmonic, rotor, einstein: of the energy scale --gap), in temperature units",
     )
-    p.add_argument(
-        "--tmax", type=float, default=None, help="highest temperature (default: from the spectrum)"
+    g.add_argument(
+        "--tmax",
+        type=float,
+        default=None,
+        help="highest temperature; default: three times the spread of the energy at "
+        "infinite temperature, 3 sigma(E) (harmonic, rotor, einstein: 3 --gap)",
     )
-    p.add_argument("--n", type=int, default=200, help="number of temperatures (default 200)")
-    p.add_argument(
+    g.add_argument(
+        "--n-temperatures",
+        type=int,
+        default=200,
+        metavar="COUNT",
+        help="number of temperatures from --tmin to --tmax (default 200)",
+    )
+    g.add_argument(
         "--spacing",
         choices=("log", "linear"),
         default="log",
         help="temperature grid spacing (default log)",
     )
-    p.add_argument(
+
+
+def _output_options(g: Any) -> None:
+    g.add_argument(
         "--out",
         type=Path,
         default=Path("maxent_sweep.nc"),
         help="netCDF output, *.nc (default maxent_sweep.nc)",
     )
-    p.add_argument(
+    g.add_argument(
         "--png",
         type=Path,
         default=Path("maxent_sweep.png"),
         help="PNG figure, *.png (default maxent_sweep.png)",
     )
-    p.add_argument("--dpi", type=int, default=200, help="PNG resolution (default 200)")
-    return p
+    g.add_argument("--dpi", type=int, default=200, help="PNG resolution (default 200)")
 
 
 def _check_options(args: argparse.Namespace) -> None:
@@ -149,8 +174,8 @@ def _check_options(args: argparse.Namespace) -> None:
         raise InvalidInputError(
             f"need --tmin < --tmax; got --tmin {args.tmin}, --tmax {args.tmax}."
         )
-    if args.n < 2:
-        raise InvalidInputError(f"--n must be >= 2; got {args.n}.")
+    if args.n_temperatures < 2:
+        raise InvalidInputError(f"--n-temperatures must be >= 2; got {args.n_temperatures}.")
     if args.dpi < 1:
         raise InvalidInputError(f"--dpi must be >= 1; got {args.dpi}.")
     if args.out.suffix.lower() != ".nc":
@@ -161,7 +186,7 @@ def _check_options(args: argparse.Namespace) -> None:
         raise InvalidInputError(f"--out and --png are the same file {args.out}.")
 
 
-def build_levels(args: argparse.Namespace, max_temperature: float | None = None):
+def build_levels(args: argparse.Namespace, max_temperature: float | None = None) -> Any:
     """The EnergyLevels the command-line arguments describe.
 
     Unbounded models are truncated for ``max_temperature`` (in the model's energy unit).
@@ -241,7 +266,7 @@ def _temperature_grid(args: argparse.Namespace) -> tuple[Any, Any]:
         if not tmin < tmax:
             raise InvalidInputError(f"need --tmin < --tmax; got --tmin {tmin}, --tmax {tmax}.")
     grid = np.geomspace if args.spacing == "log" else np.linspace
-    return levels, grid(tmin, tmax, args.n)
+    return levels, grid(tmin, tmax, args.n_temperatures)
 
 
 def _umask() -> int:

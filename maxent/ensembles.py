@@ -271,12 +271,25 @@ def canonical(
     InfeasibleTargetsError
         If ``internal_energy`` lies outside :math:`[E_{\min}, E_{\max}]`.
 
+    See Also
+    --------
+    temperature_sweep : the same ensemble over a grid of temperatures, as a Dataset.
+    grand_canonical : with a particle number and a chemical potential.
+    solve : the general maximum-entropy problem (``internal_energy`` goes through it).
+
     Notes
     -----
     Computed in log space, so nothing overflows for any :math:`\beta E` (e.g.
     :math:`E = 10^5` at :math:`T = 10^{-3}`).  With degenerate levels
     :math:`S = -\sum_l p_l \ln(p_l/g_l)`; at T = 0 the entropy is
     :math:`\ln g_0` (ground-level degeneracy).
+
+    References
+    ----------
+    .. [1] E. T. Jaynes, "Information theory and statistical mechanics", Phys. Rev.
+       106, 620 (1957).
+    .. [2] R. K. Pathria and P. D. Beale, *Statistical Mechanics*, 3rd ed. (Academic
+       Press, 2011), ch. 3.
 
     Examples
     --------
@@ -302,17 +315,15 @@ def canonical(
         raise InvalidInputError(
             f"give exactly one of `temperature`, `beta`, `internal_energy`; got {given or 'none'}."
         )
-    if temperature is not None:
-        b = float(
-            beta_from_temperature(
-                _scalar(temperature, "temperature", us, "temperature"), us.boltzmann_constant
-            )
-        )
-    elif beta is not None:
-        b = _scalar(beta, "beta", us, "beta")
+    if temperature is not None:  # kept as given (1 / (1 / (k_B T)) may differ in the last bit)
+        t = _scalar(temperature, "temperature", us, "temperature")
+        b = float(beta_from_temperature(t, us.boltzmann_constant))
     else:
-        b = _solve_beta(lv, _scalar(internal_energy, "internal_energy", us), tol)
-    t = float(temperature_from_beta(b, us.boltzmann_constant))
+        if beta is not None:
+            b = _scalar(beta, "beta", us, "beta")
+        else:
+            b = _solve_beta(lv, _scalar(internal_energy, "internal_energy", us), tol)
+        t = float(temperature_from_beta(b, us.boltzmann_constant))
     th = boltzmann(lv.energies, lv.log_degeneracy, np.array([b]))
     return CanonicalResult(
         beta=b,
@@ -531,11 +542,23 @@ def grand_canonical(
         If no distribution over the states has the targets as means (from
         :func:`maxent.solve`).
 
+    See Also
+    --------
+    canonical : the ensemble at fixed particle number.
+    solve : the two constraints of the targets' route.
+
     Notes
     -----
     :math:`\Xi = \sum_i g_i e^{-\beta(E_i - \mu N_i)}` is the canonical partition function
     of the energies :math:`E_i - \mu N_i`, so the forward problem reuses the canonical
     log-sum-exp (and its β = 0 and β = ±∞ limits).
+
+    References
+    ----------
+    .. [1] E. T. Jaynes, "Information theory and statistical mechanics", Phys. Rev.
+       106, 620 (1957).
+    .. [2] R. K. Pathria and P. D. Beale, *Statistical Mechanics*, 3rd ed. (Academic
+       Press, 2011), ch. 4.
 
     Examples
     --------
@@ -728,6 +751,15 @@ def softmax(logits: ArrayLike, temperature: float = 1.0, *, axis: int = -1) -> N
     InvalidInputError
         If ``logits`` has NaN or ``+inf``, every entry along ``axis`` is ``-inf``,
         ``temperature`` is negative or NaN, or ``axis`` is not an axis of ``logits``.
+
+    See Also
+    --------
+    canonical : the same distribution over energy levels, with its thermodynamics.
+
+    References
+    ----------
+    .. [1] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning* (MIT Press, 2016),
+       sec. 6.2.2.3.
 
     Examples
     --------

@@ -131,7 +131,7 @@ def plot_data_fit(
     result: FitResult,
     *,
     coords: ArrayLike | None = None,
-    axes: tuple[Axes, Axes] | None = None,
+    ax: tuple[Axes, Axes] | None = None,
     coord_name: str | None = None,
     data_name: str = "data",
 ) -> tuple[Axes, Axes]:
@@ -142,8 +142,8 @@ def plot_data_fit(
     result : FitResult
     coords : array_like, shape (N,), optional
         Positions of the data points (default: their index).
-    axes : pair of matplotlib Axes, optional
-        Where to draw the data and the residuals.
+    ax : pair of matplotlib Axes, optional
+        Where to draw the data and the residuals (default: a new figure).
     coord_name, data_name : str, optional
         What the data coordinate and the data are, for the labels, e.g.
         ``r"$\\tau$"`` and ``r"$G(\\tau)$"`` (default: "data point" or "coordinate",
@@ -158,7 +158,7 @@ def plot_data_fit(
     ------
     InvalidInputError
         If ``result`` is not a FitResult, ``coords`` has not one finite value per data
-        point, ``axes`` is not a pair of Axes, or a name is not a str.
+        point, ``ax`` is not a pair of Axes, or a name is not a str.
     """
     _check_result(result)
     n = result.data.size
@@ -166,15 +166,15 @@ def plot_data_fit(
     text(data_name, "data_name")
     if coord_name is not None:
         text(coord_name, "coord_name")
-    if axes is None:
-        axes = tuple(_new_axes(2, sharex=True, height_ratios=(3, 1)))
-    if not isinstance(axes, (tuple, list)) or len(axes) != 2:
+    if ax is None:
+        ax = tuple(_new_axes(2, sharex=True, height_ratios=(3, 1)))
+    if not isinstance(ax, (tuple, list)) or len(ax) != 2:
         raise InvalidInputError(
-            f"`axes` must be a pair of matplotlib Axes (data, residuals); got {axes!r:.60}."
+            f"`ax` must be a pair of matplotlib Axes (data, residuals); got {ax!r:.60}."
         )
-    top, bottom = axes
-    _check_ax(top, "axes[0]")
-    _check_ax(bottom, "axes[1]")
+    top, bottom = ax
+    _check_ax(top, "ax[0]")
+    _check_ax(bottom, "ax[1]")
     top.errorbar(t, result.data, yerr=result.data_error, fmt=".", ms=3, label=data_name)
     top.plot(t, result.fitted_data, "-", label=f"fit ({result.penalty})")
     top.set_ylabel(data_name)

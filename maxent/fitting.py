@@ -12,27 +12,29 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-import scipy.linalg
-import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import rel_entr
 
 from ._alpha_rules import ALPHA_PRIORS, ALPHA_RULES, Path, ScanContext, default_alphas
 from ._checks import as_float_array, check_finite, check_positive, integer, real_number
+from ._dataset import dataset, variable
 from ._fit_inputs import check_alpha, check_sigma, check_whitened_scale, check_windows, grid_vector
-from ._mem import (
+from ._parallel import blas_limited
+from ._penalty_solvers import (
     ElasticNetSolver,
     EntropySolver,
     L2Solver,
     NonnegSolver,
     symmetric_from_factors,
 )
-from ._parallel import blas_limited
 from ._summary import summary_repr
 from .errors import ConvergenceWarning, InvalidInputError
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["FitResult", "fit"]
 
@@ -187,24 +189,23 @@ class FitResult:
         and ``window``; every variable and coordinate has ``long_name`` and ``units``;
         attributes hold only str, int and float, so ``to_netcdf()`` works as is.
         """
-        from . import __version__
 
-        def var(dims, values, long_name, units, description=None):
+        def var(
+            dims: str | tuple[str, ...],
+            values: ArrayLike,
+            long_name: str,
+            units: str,
+            description: str = "",
+        ) -> tuple[tuple[str, ...], Any, dict[str, str]]:
             # units of x, of the grid and of the data are the caller's and unknown here:
             # such variables carry no `units` (never a placeholder) and say what they are in
-            attrs = {"long_name": long_name}
             if units in _CALLER_UNITS:
-                attrs["description"] = _CALLER_UNITS[units] + (
-                    f"; {description}" if description else ""
-                )
-            else:
-                attrs["units"] = units
-                if description:
-                    attrs["description"] = description
-            return (dims, np.asarray(values), attrs)
+                note = _CALLER_UNITS[units] + (f"; {description}" if description else "")
+                return variable(dims, np.asarray(values), long_name, None, note)
+            return variable(dims, np.asarray(values), long_name, units, description)
 
         resid = (self.data - self.fitted_data) / self.data_error
-        ds = xr.Dataset(
+        ds = dataset(
             {
                 "solution": var("grid", self.x, "fitted x on the grid", "x unit"),
                 "solution_error": var("grid", self.x_error, "posterior std of x", "x unit"),
@@ -276,16 +277,13 @@ class FitResult:
                 "alpha_path": var("alpha_path", self.path_alpha, "alpha explored", "1"),
                 "window": var("window", np.arange(self.windows.shape[0]), "window index", "1"),
             },
-            attrs={
-                "Conventions": "CF-1.10",
-                "maxent_version": __version__,
-                "solver": "maxent.fit",
-                "penalty": self.penalty,
-                "alpha_rule": self.alpha_rule,
-                "converged": int(self.converged),
-                "n_iter": int(self.n_iter),
-                "message": self.message,
-            },
+            title=f"maxent.fit: {self.penalty} penalty, alpha by {self.alpha_rule}",
+            solver="maxent.fit",
+            penalty=self.penalty,
+            alpha_rule=self.alpha_rule,
+            converged=int(self.converged),
+            n_iter=int(self.n_iter),
+            message=self.message,
         )
         if not np.any(np.isfinite(self.covariance)):
             note = f"not available: penalty={self.penalty!r} has no posterior"
@@ -443,6 +441,13 @@ def fit(
         If the solver stops before ``tol`` or the rule finds no alpha in the grid; the
         result then has ``converged=False``.
 
+    See Also
+    --------
+    maxent.fit_plots.plot_reconstruction : the solution with its error band.
+    maxent.fit_plots.plot_data_fit : data, fit and normalised residuals.
+    maxent.fit_plots.plot_alpha_scan : chi^2 and evidence against alpha.
+    solve : the maximum-entropy problem with exact constraints.
+
     Notes
     -----
     All work is done in whitened units (rows divided by sigma, or :math:`L^{-1}` with
@@ -534,6 +539,8 @@ def fit(
     if factor.ndim == 1:
         kt, yt = kmat / factor[:, None], y / factor
     else:
+        import scipy.linalg  # a full covariance only (~0.2 s to import)
+
         kt = scipy.linalg.solve_triangular(factor, kmat, lower=True)
         yt = scipy.linalg.solve_triangular(factor, y, lower=True)
     check_whitened_scale(kt, yt)
@@ -563,7 +570,15 @@ def fit(
 
 
 def _fit_whitened(
-    setup, make_solver, alpha_choice, alphas, alpha_prior, progress, penalty, n_data, originals
+    setup: Any,
+    make_solver: Callable[[Any], Any],
+    alpha_choice: Any,
+    alphas: Any,
+    alpha_prior: str,
+    progress: bool | None,
+    penalty: str,
+    n_data: int,
+    originals: tuple[Any, ...],
 ) -> FitResult:
     y, data_error, grid_pts, win, kmat = originals
     model, weights = setup.model, setup.weights
@@ -625,19 +640,25 @@ def _fit_whitened(
     )
 
 
-def _entropy_of(x, model, weights) -> float:
+def _entropy_of(
+    x: NDArray[np.float64], model: NDArray[np.float64], weights: NDArray[np.float64]
+) -> float:
     if np.any(x < 0):
         return math.nan
     return float(np.sum(weights * (x - model - rel_entr(x, model))))
 
 
-def _window_matrix(grid, weights, win):
+def _window_matrix(
+    grid: NDArray[np.float64], weights: NDArray[np.float64], win: NDArray[np.float64]
+) -> NDArray[np.float64]:
     return np.array(
         [np.where((grid >= lo) & (grid <= hi), weights, 0.0) for lo, hi in win]
     ).reshape(win.shape[0], grid.size)
 
 
-def _averaged_covariance(solver, points, w, x):
+def _averaged_covariance(
+    solver: Any, points: list[Any], w: NDArray[np.float64], x: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """:math:`\\sum_k w_k (C_k + \\delta x_k \\delta x_k^T)`, formed once from the factors.
 
     Each :math:`C_k = \\mathrm{diag}(d_k) - G_k G_k^T` has rank-of-K columns in
@@ -655,20 +676,20 @@ def _averaged_covariance(solver, points, w, x):
 
 
 def _result(
-    solver,
-    path,
-    chosen,
-    average,
-    rule,
-    penalty,
-    message,
-    y,
-    data_error,
-    model,
-    grid_pts,
-    weights,
-    win,
-    kmat,
+    solver: Any,
+    path: Path,
+    chosen: Any,
+    average: Any,
+    rule: str,
+    penalty: str,
+    message: str,
+    y: NDArray[np.float64],
+    data_error: NDArray[np.float64],
+    model: NDArray[np.float64],
+    grid_pts: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    win: NDArray[np.float64],
+    kmat: NDArray[np.float64],
 ) -> FitResult:
     n = grid_pts.size
     if average is None:

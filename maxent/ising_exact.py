@@ -39,7 +39,7 @@ from ._cache import read_entry, write_entry
 from ._checks import integer
 from .errors import InvalidInputError, MaxEntError
 
-__all__ = ["ising_2d_degeneracies", "ising_2d_log_degeneracy", "lattice_shape"]
+__all__ = ["ising_2d_degeneracies", "ising_2d_log_degeneracy"]
 
 _CACHE_KIND = "ising2d_exact"  # entries: g_k in hexadecimal, one a line
 

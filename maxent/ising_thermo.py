@@ -53,7 +53,9 @@ _K_SERIES_HIGH_T = 0.1
 _SERIES_MAX_SITES = 1024  # own spectrum for the series up to this size
 
 
-def _log_cosh_terms(u, du, d2u):
+def _log_cosh_terms(
+    u: NDArray[np.float64], du: NDArray[np.float64], d2u: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """ln 2cosh(u), its first and second K-derivatives, for u >= 0 (arrays)."""
     e = np.exp(-2.0 * u)
     t = (1.0 - e) / (1.0 + e)  # tanh u
@@ -61,7 +63,9 @@ def _log_cosh_terms(u, du, d2u):
     return u + np.log1p(e), t * du, t * d2u + sech2 * du * du
 
 
-def _log_sinh_terms(u, du, d2u):
+def _log_sinh_terms(
+    u: NDArray[np.float64], du: NDArray[np.float64], d2u: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """ln 2sinh(u), its first and second K-derivatives, for u > 0 (arrays)."""
     e = np.exp(-2.0 * u)
     coth = (1.0 + e) / -np.expm1(-2.0 * u)
@@ -69,7 +73,9 @@ def _log_sinh_terms(u, du, d2u):
     return u + np.log1p(-e), coth * du, coth * d2u - csch2 * du * du
 
 
-def _kaufman_thermo(rows: int, cols: int, k_coupling: NDArray[np.float64]):
+def _kaufman_thermo(
+    rows: int, cols: int, k_coupling: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """ln Z, d ln Z / dK and d^2 ln Z / dK^2 of the L x M torus, for K > 0 (arrays)."""
     kk = k_coupling[:, None]
     s = np.sinh(2.0 * kk)
@@ -122,7 +128,11 @@ def _kaufman_thermo(rows: int, cols: int, k_coupling: NDArray[np.float64]):
     w = np.exp(a - a_max)
     zsum = np.sum(w * f, axis=0)
 
-    def mixture(ref):  # first and second moments of the terms' derivatives about ref
+    def mixture(
+        ref: NDArray[np.float64],
+    ) -> tuple[
+        NDArray[np.float64], NDArray[np.float64]
+    ]:  # moments of the terms' derivatives about ref
         e1 = r1 - ref
         mean1 = np.sum(w * (f * e1 + df), axis=0) / zsum
         mean2 = np.sum(w * (f * (r2 + e1 * e1) + 2.0 * df * e1 + d2f), axis=0) / zsum
@@ -229,7 +239,9 @@ def _bond_pair_moment(rows: int, cols: int) -> float:
     return (2.0 if rows == 2 else 1.0) + (2.0 if cols == 2 else 1.0)
 
 
-def _onsager_thermo(k_coupling: NDArray[np.float64]):
+def _onsager_thermo(
+    k_coupling: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     r"""Per-site ln Z, d ln Z/dK and d^2 ln Z/dK^2 of the infinite lattice (Onsager).
 
     :math:`\ln Z/N = \ln(2\cosh 2K) + \frac1\pi\int_0^{\pi/2}
@@ -292,9 +304,12 @@ def ising_2d_thermo(
     Returns
     -------
     xarray.Dataset
-        Dim ``temperature`` with coordinate ``beta``; per-site variables ``log_Z``
-        (:math:`\ln Z / LM`), ``free_energy``, ``internal_energy``, ``entropy`` and
-        ``heat_capacity``, as :func:`maxent.temperature_sweep` names them.
+        Dim ``temperature`` with coordinate ``beta``; variables ``log_Z_per_site``
+        (:math:`\ln Z / LM`), ``free_energy_per_site``, ``internal_energy_per_site``,
+        ``entropy_per_site`` and ``heat_capacity_per_site``: the totals of
+        :func:`maxent.temperature_sweep` over the exact levels
+        (:func:`maxent.models.ising_2d`) divided by the number of sites (see
+        :doc:`/conventions`).
 
     Raises
     ------
@@ -302,6 +317,11 @@ def ising_2d_thermo(
         If ``side`` or ``columns`` is not an integer in [2, 2**20] (``side`` may be
         ``inf``), or a temperature is negative (``-0.0`` included: the limit T = 0 from
         below) or NaN.
+
+    See Also
+    --------
+    maxent.models.ising_2d : the exact levels of the same lattice (totals by a sweep).
+    temperature_sweep : thermodynamics of any levels.
 
     Notes
     -----
@@ -335,13 +355,23 @@ def ising_2d_thermo(
     temperatures are refused (use the exact spectrum of :func:`maxent.models.ising_2d`
     with :func:`maxent.temperature_sweep`).
 
+    References
+    ----------
+    .. [1] L. Onsager, "Crystal statistics. I. A two-dimensional model with an
+       order-disorder transition", Phys. Rev. 65, 117 (1944).
+    .. [2] B. Kaufman, "Crystal statistics. II. Partition function evaluated by spinor
+       analysis", Phys. Rev. 76, 1232 (1949).
+    .. [3] A. E. Ferdinand and M. E. Fisher, "Bounded and inhomogeneous Ising models. I.
+       Specific-heat anomaly of a finite lattice", Phys. Rev. 185, 832 (1969).
+
     Examples
     --------
     >>> import maxent
     >>> ds = maxent.models.ising_2d_thermo(2, [1.0, float("inf")])
-    >>> ds.log_Z.values.round(6)       # ln(2 e^8 + 12 + 2 e^-8) / 4, ln 2
+    >>> ds.log_Z_per_site.values.round(6)       # ln(2 e^8 + 12 + 2 e^-8) / 4, ln 2
     array([2.17379 , 0.693147])
-    >>> round(float(maxent.models.ising_2d_thermo(float("inf"), [1.0]).internal_energy[0]), 6)
+    >>> onsager = maxent.models.ising_2d_thermo(float("inf"), [1.0])
+    >>> round(float(onsager.internal_energy_per_site[0]), 6)
     -1.99716
     """
     infinite = isinstance(side, (float, np.floating)) and math.isinf(side) and side > 0
@@ -498,31 +528,35 @@ def _thermo_dataset(
     td = "temperature"
     return dataset(
         {
-            "log_Z": variable(
+            "log_Z_per_site": variable(
                 td,
                 thermo["log_Z"],
                 "log partition function per site",
                 "1",
                 "ln Z / N, N = L M sites",
             ),
-            "free_energy": variable(
-                td, free, "free energy per site", "1", "F / N = -k_B T ln Z / N, in units of J"
+            "free_energy_per_site": variable(
+                td,
+                free,
+                "Helmholtz free energy per site",
+                "1",
+                "F / N = -k_B T ln Z / N, in units of J",
             ),
-            "internal_energy": variable(
+            "internal_energy_per_site": variable(
                 td,
                 thermo["internal_energy"],
                 "internal energy per site",
                 "1",
                 "U / N = -d ln Z / d beta / N, in units of J",
             ),
-            "entropy": variable(
+            "entropy_per_site": variable(
                 td,
                 thermo["entropy"],
                 "entropy per site",
                 "k_B",
                 "S / (k_B N) = (ln Z + beta U) / N",
             ),
-            "heat_capacity": variable(
+            "heat_capacity_per_site": variable(
                 td,
                 thermo["heat_capacity"],
                 "heat capacity per site",
@@ -542,6 +576,7 @@ def _thermo_dataset(
         rows=-1 if infinite else rows,
         columns=-1 if infinite else cols,
         coupling_J=1.0,
+        energy_scale="J",
         unit_system="natural (k_B = 1, J = 1)",
         critical_temperature=CRITICAL_TEMPERATURE,
     )

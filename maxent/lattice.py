@@ -49,7 +49,6 @@ __all__ = [
     "cubic",
     "graph",
     "honeycomb",
-    "neighbour_table",
     "square",
     "triangular",
 ]

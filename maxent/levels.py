@@ -25,7 +25,7 @@ from ._summary import summary_repr
 from ._units import compact_unit, energy_unit_name, joule_per, read_quantity
 from .errors import InvalidInputError
 
-__all__ = ["EnergyLevels", "as_levels"]
+__all__ = ["EnergyLevels"]
 
 _LOG_FLOAT_MAX = float(np.log(np.finfo(np.float64).max))
 
@@ -112,9 +112,16 @@ class EnergyLevels:
         ) -> None: ...
 
     def __repr__(self) -> str:
-        return summary_repr(
-            self, n_levels=self.n_levels, n_states=self.n_states, log_n_states=self.log_n_states
-        )
+        return summary_repr(self)
+
+    def _summary_extra(self) -> dict[str, Any]:
+        """Derived quantities shown first in the summary (and in a nested one line)."""
+        return {
+            "n_levels": self.n_levels,
+            "name": self.name,
+            "n_states": self.n_states,
+            "log_n_states": self.log_n_states,
+        }
 
     def __post_init__(self) -> None:
         unit = text(self.unit, "unit", allow_empty=False).strip()

@@ -33,15 +33,15 @@ from .timeseries import blocking_error, chain_agreement, integrated_autocorrelat
 
 __all__ = ["chain_statistics", "sample_sweep"]
 
-_SWEEP_VARS = {
+_SWEEP_VARS = {  # totals for the lattice (per site: divide by the attribute n_sites)
     "internal_energy": ("internal energy", "1", "<E>, total for the lattice"),
-    "heat_capacity": ("heat capacity", "k_B", "beta^2 (<E^2> - <E>^2)"),
+    "heat_capacity": ("heat capacity", "k_B", "beta^2 (<E^2> - <E>^2), total for the lattice"),
     "magnetization": ("magnetization", "1", "<M>, total for the lattice"),
-    "abs_magnetization": ("absolute magnetization", "1", "<|M|>"),
+    "abs_magnetization": ("absolute magnetization", "1", "<|M|>, total for the lattice"),
     "susceptibility": (
         "magnetic susceptibility",
         "1",
-        "beta (<M^2> - <|M|>^2), the finite-lattice estimator",
+        "beta (<M^2> - <|M|>^2), the finite-lattice estimator, total for the lattice",
     ),
     "binder_cumulant": ("Binder cumulant", "1", "1 - <M^4> / (3 <M^2>^2)"),
 }
@@ -199,7 +199,9 @@ def sample_sweep(
         ``binder_cumulant``, each with a standard error ``<name>_error`` (the mean over
         chains and its error), ``autocorrelation_time_energy`` (in records, mean over
         chains), ``rhat_energy`` and ``z_max_energy`` (agreement of the chains).
-        Extensive quantities are totals for the lattice, not per site.
+        Extensive quantities are totals for the lattice, not per site (the naming rule
+        of :doc:`/conventions`: per-site values would end in ``_per_site``); the
+        attribute ``n_sites`` converts them.
 
     Raises
     ------
@@ -211,6 +213,21 @@ def sample_sweep(
     -----
     ConvergenceWarning
         Naming the temperatures where the chains disagree.
+
+    See Also
+    --------
+    monte_carlo : the chains themselves at one temperature.
+    temperature_sweep : the same quantities from exact levels.
+    maxent.models.ising_2d_thermo : exact values of the 2D Ising model to compare with.
+
+    References
+    ----------
+    .. [1] M. E. J. Newman and G. T. Barkema, *Monte Carlo Methods in Statistical
+       Physics* (Oxford University Press, 1999).
+    .. [2] H. Flyvbjerg and H. G. Petersen, "Error estimates on averages of correlated
+       data", J. Chem. Phys. 91, 461 (1989).
+    .. [3] K. Binder, "Finite size scaling analysis of Ising model block distribution
+       functions", Z. Phys. B 43, 119 (1981).
 
     Examples
     --------

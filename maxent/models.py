@@ -719,6 +719,11 @@ def ising_2d(
     InvalidInputError
         If ``side`` or ``columns`` is not an int >= 2.
 
+    See Also
+    --------
+    maxent.models.ising_2d_thermo : per-site thermodynamics without the levels.
+    maxent.models.lattice_spectrum : exact levels of small lattices of any geometry.
+
     Notes
     -----
     Every degeneracy is an exact integer, for square and rectangular tori, odd or even:
@@ -731,6 +736,13 @@ def ising_2d(
     Kaufman's closed form.  L = 32 takes about a second, L = 64 under a minute; results
     are cached in memory and on disk (``$MAXENT_CACHE_DIR``, else
     ``$XDG_CACHE_HOME/maxent`` or ``~/.cache/maxent``).
+
+    References
+    ----------
+    .. [1] B. Kaufman, "Crystal statistics. II. Partition function evaluated by spinor
+       analysis", Phys. Rev. 76, 1232 (1949).
+    .. [2] P. D. Beale, "Exact distribution of energies in the two-dimensional Ising model",
+       Phys. Rev. Lett. 76, 78 (1996).
 
     Examples
     --------

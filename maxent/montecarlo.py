@@ -35,18 +35,7 @@ from .errors import ConvergenceWarning, InvalidInputError
 from .lattice import is_spin_model
 from .timeseries import chain_agreement, equilibration_time, integrated_autocorrelation_time
 
-__all__ = [
-    "RHAT_LIMIT",
-    "Z_LIMIT",
-    "active_client",
-    "check_counts",
-    "check_model",
-    "check_temperature",
-    "initial_states",
-    "monte_carlo",
-    "run_chains",
-    "warn_if_disagree",
-]
+__all__ = ["RHAT_LIMIT", "Z_LIMIT", "monte_carlo"]
 
 #: Split R-hat above which the chains are said to disagree.
 RHAT_LIMIT = 1.1
@@ -278,6 +267,25 @@ def monte_carlo(
     ConvergenceWarning
         If the chains disagree (split R-hat > :data:`RHAT_LIMIT` or means more than
         :data:`Z_LIMIT` standard errors apart).
+
+    See Also
+    --------
+    sample_sweep : averages with error bars over a grid of temperatures.
+    parallel_tempering : replica exchange, for chains that get trapped.
+    maxent.timeseries.chain_agreement : the check of the chains against each other.
+
+    References
+    ----------
+    .. [1] N. Metropolis, A. W. Rosenbluth, M. N. Rosenbluth, A. H. Teller and E. Teller,
+       "Equation of state calculations by fast computing machines", J. Chem. Phys. 21,
+       1087 (1953).
+    .. [2] U. Wolff, "Collective Monte Carlo updating for spin systems", Phys. Rev. Lett.
+       62, 361 (1989).
+    .. [3] M. E. J. Newman and G. T. Barkema, *Monte Carlo Methods in Statistical
+       Physics* (Oxford University Press, 1999).
+    .. [4] A. Vehtari, A. Gelman, D. Simpson, B. Carpenter and P.-C. Bürkner,
+       "Rank-normalization, folding, and localization: an improved R-hat for assessing
+       convergence of MCMC", Bayesian Analysis 16, 667 (2021).
 
     Examples
     --------

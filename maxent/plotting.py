@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from ._boltzmann import boltzmann
 from ._checks import real_number
 from .errors import InvalidInputError
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["interior_maximum", "plot_populations", "plot_sweep"]
+__all__ = ["plot_populations", "plot_sweep"]
 
 _PANELS = (
     ("internal_energy", "U"),
@@ -46,40 +47,78 @@ def _math(symbol: str) -> str:
 
 
 def _unit_text(ds: Any, units: str, kind: str = "energy") -> str:
-    """`` [unit]`` for an axis label; in k_B = 1 units the energy scale (J, ħω, ...)."""
+    """`` [unit]`` for an axis label; in k_B = 1 units ``[units of J]`` (or of the model's
+    energy scale: ħω, Δ, ...), never ``[J]``, which reads as joules."""
     if units == "k_B":
         return r" [$k_B$]"
     if units in ("1", ""):
         if kind == "dimensionless":
             return ""
-        scale = (
-            _math(str(ds.attrs.get("energy_scale", "")))
-            if ds.attrs.get("energy_scale")
-            else "energy unit"
-        )
-        return f" [{scale}/$k_B$]" if kind == "temperature" else f" [{scale}]"
+        if not ds.attrs.get("energy_scale"):
+            return " [energy units]" if kind == "energy" else " [energy units / $k_B$]"
+        scale = _math(str(ds.attrs["energy_scale"]))
+        return f" [units of {scale}/$k_B$]" if kind == "temperature" else f" [units of {scale}]"
     return f" [{_pretty_unit(units)}]"
+
+
+def _panel(ds: Any, var: str, symbol: str) -> tuple[str, str]:
+    """The variable a panel draws, and its symbol: the total (``internal_energy``, U) or,
+    in a per-site Dataset such as :func:`maxent.models.ising_2d_thermo`'s,
+    ``internal_energy_per_site`` (U/N)."""
+    if var not in ds.data_vars and f"{var}_per_site" in ds.data_vars:
+        return f"{var}_per_site", f"{symbol}/N"
+    return var, symbol
 
 
 def _label(ds: Any, var: str, symbol: str) -> str:
     da = ds[var]
     name = str(da.attrs.get("long_name", var)).split(" = ")[0]
     units = str(da.attrs.get("units", ""))
-    kind = "energy" if var in ("internal_energy", "free_energy") else "dimensionless"
+    kind = "energy" if var.startswith(("internal_energy", "free_energy")) else "dimensionless"
     return f"{name[0].upper()}{name[1:]} ${symbol}$" + _unit_text(ds, units, kind)
 
 
 def _check(ds: Any, populations: bool = False) -> None:
-    needed = ("internal_energy", "entropy", "heat_capacity", "free_energy") + (
-        ("probability",) if populations else ()
-    )
-    missing = [v for v in needed if v not in getattr(ds, "data_vars", {})]
-    if missing or "temperature" not in getattr(ds, "coords", {}):
+    data_vars = set(getattr(ds, "data_vars", {}))
+    missing = [v for v, _ in _PANELS if not {v, f"{v}_per_site"} & data_vars]
+    coords = getattr(ds, "coords", {})
+    if populations and "probability" not in data_vars:
+        missing += [c for c in _LEVEL_COORDS if c not in coords]
+    if missing or "temperature" not in coords:
         raise InvalidInputError(
             f"`ds` must be a Dataset from maxent.temperature_sweep"
-            f"{' with its probability table' if populations else ''}; missing "
+            f"{' with its probability table or its levels' if populations else ''}; missing "
             f"{missing or ['temperature']}."
         )
+
+
+#: what the populations are recomputed from when a sweep has no probability table
+_LEVEL_COORDS = ("beta", "energy", "log_degeneracy")
+#: temperatures (columns) of a heat map recomputed from the levels
+_MAX_COLUMNS = 512
+#: largest heat map (temperatures x levels) recomputed from the levels (128 MB)
+_MAX_RECOMPUTED = 2**24
+
+
+def _populations(ds: Any, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(temperatures, p) of the heat map: the sweep's table, or else p recomputed from its
+    levels at up to ``_MAX_COLUMNS`` of the temperatures kept."""
+    t = np.asarray(ds["temperature"].values, dtype=np.float64)
+    if "probability" in ds.data_vars:
+        return t[keep], np.asarray(ds["probability"].values)[keep]
+    rows = np.flatnonzero(keep)
+    if rows.size > _MAX_COLUMNS:  # evenly thinned: a heat map shows no more columns
+        rows = rows[np.linspace(0, rows.size - 1, _MAX_COLUMNS).round().astype(int)]
+    energies = np.asarray(ds["energy"].values, dtype=np.float64)
+    if rows.size * energies.size > _MAX_RECOMPUTED:
+        raise InvalidInputError(
+            f"`ds` has no probability table and {energies.size} levels: a heat map of "
+            f"{rows.size} temperatures x {energies.size} levels is too large to draw; "
+            "plot without it (populations=False)."
+        )
+    beta = np.asarray(ds["beta"].values, dtype=np.float64)[rows]
+    log_g = np.asarray(ds["log_degeneracy"].values, dtype=np.float64)
+    return t[rows], boltzmann(energies, log_g, beta, with_p=True)["p"]
 
 
 def _temperature_axis(ds: Any) -> tuple[np.ndarray, bool, str]:
@@ -127,7 +166,9 @@ def plot_populations(ds: xr.Dataset, *, ax: Axes | None = None, floor: float = 1
     Parameters
     ----------
     ds : xarray.Dataset
-        A sweep from :func:`maxent.temperature_sweep`.
+        A sweep from :func:`maxent.temperature_sweep`.  Without its ``probability``
+        table, the populations are recomputed from the levels (coordinates ``beta``,
+        ``energy``, ``log_degeneracy``) at up to 512 of its temperatures.
     ax : matplotlib Axes, optional
         Where to draw (default: a new figure).
     floor : float, default 1e-6
@@ -140,7 +181,12 @@ def plot_populations(ds: xr.Dataset, *, ax: Axes | None = None, floor: float = 1
     Raises
     ------
     InvalidInputError
-        If ``ds`` is not a sweep Dataset.
+        If ``ds`` is not a sweep Dataset, or has no table and more than 2**24
+        (temperatures x levels) populations to recompute.
+
+    See Also
+    --------
+    plot_sweep : the thermodynamics with this heat map.
     """
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm
@@ -153,10 +199,9 @@ def plot_populations(ds: xr.Dataset, *, ax: Axes | None = None, floor: float = 1
     if ax is None:
         _, ax = plt.subplots(figsize=(6.0, 4.0), layout="constrained")
     keep, log, t_label = _temperature_axis(ds)
-    t = ds["temperature"].values[keep]
+    t, p = _populations(ds, keep)
     order = np.argsort(t)
-    t = t[order]
-    p = np.asarray(ds["probability"].values)[keep][order]
+    t, p = t[order], p[order]
     energy = (
         np.asarray(ds["energy"].values)
         if "energy" in ds.coords
@@ -207,7 +252,8 @@ def plot_sweep(ds: xr.Dataset, *, populations: bool = True, title: str | None = 
     ds : xarray.Dataset
         A sweep from :func:`maxent.temperature_sweep`.
     populations : bool, default True
-        Add a heat map of the level populations (see :func:`plot_populations`).
+        Add a heat map of the level populations (see :func:`plot_populations`; from the
+        sweep's ``probability`` table, or recomputed from its levels).
     title : str, optional
         Figure title (default: the Dataset's ``system`` attribute).
 
@@ -219,6 +265,11 @@ def plot_sweep(ds: xr.Dataset, *, populations: bool = True, title: str | None = 
     ------
     InvalidInputError
         If ``ds`` is not a sweep Dataset.
+
+    See Also
+    --------
+    temperature_sweep : the Dataset it draws.
+    plot_populations : the heat map alone, on given axes.
 
     Notes
     -----
@@ -237,7 +288,8 @@ def plot_sweep(ds: xr.Dataset, *, populations: bool = True, title: str | None = 
         2, 3 if populations else 2, width_ratios=[1, 1, 1.25] if populations else [1, 1]
     )
     colours = ("#1f4e79", "#2e7d32", "#b23a48", "#6a3d9a")
-    for k, (var, symbol) in enumerate(_PANELS):
+    for k, panel in enumerate(_PANELS):
+        var, symbol = _panel(ds, *panel)
         ax = fig.add_subplot(grid[k // 2, k % 2])
         y = np.asarray(ds[var].values)[keep][order]
         ax.plot(t[order], y, color=colours[k], lw=1.8)
@@ -248,7 +300,7 @@ def plot_sweep(ds: xr.Dataset, *, populations: bool = True, title: str | None = 
         ax.grid(True, which="major", alpha=0.3)
         ax.tick_params(direction="in", which="both", top=True, right=True)
         ax.text(0.03, 0.95, "abcd"[k], transform=ax.transAxes, fontweight="bold", va="top")
-        if var == "heat_capacity" and y.size:
+        if var.startswith("heat_capacity") and y.size:
             i = interior_maximum(y)
             if i is None:  # no peak in range: say so, mark nothing
                 text = "no interior maximum in range"
@@ -258,7 +310,7 @@ def plot_sweep(ds: xr.Dataset, *, populations: bool = True, title: str | None = 
             ax.text(
                 0.97, 0.95, text, transform=ax.transAxes, ha="right", va="top", fontsize="small"
             )
-        ax.margins(y=0.3 if var == "heat_capacity" else 0.12)  # room for the label
+        ax.margins(y=0.3 if var.startswith("heat_capacity") else 0.12)  # room for the label
     if populations:
         plot_populations(ds, ax=fig.add_subplot(grid[:, 2]))
     if title is None:

@@ -2,67 +2,17 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
+from ._dataset import dataset, variable
 from ._summary import summary_repr
 
 __all__ = ["MaxEntResult"]
-
-
-class Deferred:
-    """A result field's value computed on first access (by ``compute()``, once).
-
-    ``shape`` is the value's, known in advance (shown by ``repr`` without computing).
-    The computation runs under a lock, so threads reading the field at once compute it
-    once; ``compute`` is dropped afterwards, with whatever it referenced.
-    """
-
-    def __init__(self, compute: Callable[[], Any], shape: tuple[int, ...]):
-        self._compute: Callable[[], Any] | None = compute
-        self._value: Any = None
-        self._lock = threading.Lock()
-        self.shape = shape
-
-    def value(self) -> Any:
-        with self._lock:
-            if self._compute is not None:
-                self._value = self._compute()
-                self._compute = None
-            return self._value
-
-    @property
-    def pending(self) -> bool:
-        """Whether the value has not been computed yet."""
-        return self._compute is not None
-
-
-class _DeferredField:
-    """Data descriptor for a dataclass field that may hold a :class:`Deferred`.
-
-    Reading the field returns the value, computing it on first access; the instance
-    stores what ``__init__`` was given under the field's own name.  Installed on the
-    class after the dataclass is made (the field keeps no default).
-    """
-
-    def __init__(self, name: str):
-        self.name = name
-
-    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
-        if obj is None:
-            raise AttributeError(self.name)
-        value = obj.__dict__[self.name]
-        return value.value() if isinstance(value, Deferred) else value
-
-    def __set__(self, obj: Any, value: Any) -> None:
-        # Only dataclass __init__ gets here (object.__setattr__); frozen otherwise.
-        obj.__dict__[self.name] = value
 
 
 @dataclass(frozen=True)
@@ -103,7 +53,8 @@ class MaxEntResult:
         Largest constraint violation, in the units of the features: for equality
         constraints :math:`\\max_k |m_k - b_k|`; with ``sigma`` the violation of the
         optimality condition :math:`m_k - b_k = \\sigma_k^2 \\lambda_k`; with bounds, the
-        distance of the moments outside ``[lower, upper]`` and the complementarity gap.
+        distance of the moments outside ``[lower, upper]`` (with ``sigma``, for a bound
+        that is not active) and the complementarity gap.
     converged : bool
         Whether the stopping rule was met.
     n_iter : int
@@ -118,9 +69,8 @@ class MaxEntResult:
         covariance, ranges and certificates), the solver's unit of cost.  Where p sits on
         a small part of the states, Newton's steps are solved on a copy of those states
         (a working set, at most a quarter of them) and checked by a pass over all; the
-        passes over working sets are not counted, nor is the one that computes
-        ``covariance`` when it is first read.
-    covariance : ndarray, shape (n_constraints, n_constraints)
+        passes over working sets are not counted.
+    covariance : ndarray, shape (n_constraints, n_constraints), or None
         :math:`\\mathrm{Cov}_p(F_k, F_l)` under the returned ``p``, in the units of the
         features (squared): the fluctuations at the solution, the Hessian of the dual
         :math:`\\log Z + \\lambda \\cdot b` and :math:`-\\partial \\langle F_k \\rangle /
@@ -134,13 +84,13 @@ class MaxEntResult:
         active or not.  Entries beyond the float64 range (features above ~1e154) are
         ``inf``.
 
-        For in-memory features it is computed when first read (one pass over the
-        features with the returned ``p``, :math:`O(n m^2)` work that a solve whose caller
-        never reads it does not pay), so it needs ``features`` unchanged until then:
-        if the array was modified in between, reading it raises
-        :class:`~maxent.InvalidInputError` (the pass checks that ``p`` still reproduces
-        ``moments``).  Read it, or ``to_xarray()``, before reusing the array.  For dask
-        arrays and chunk sources it is computed during the solve.
+        It is computed during the solve, in its last pass when that pass can take it
+        (a step predicted to end the solve asks for it), else in one more pass with the
+        returned ``p``: a value like every field, independent of ``features`` once
+        :func:`maxent.solve` has returned.  None when the solve was asked not to compute
+        it (``solve(..., covariance=False)``: it is :math:`n m^2` work, most of a solve
+        with hundreds of constraints); the repr then says "not computed
+        (covariance=False)" and ``to_xarray()`` holds NaN with that description.
     status : str
         How the solver ended, one of a fixed vocabulary: ``"converged"`` (tolerance
         met, finite multipliers), ``"face"`` (tolerance met by the limiting distribution
@@ -164,17 +114,12 @@ class MaxEntResult:
     message: str
     constraint_names: tuple[str, ...]
     n_passes: int
-    covariance: NDArray[np.float64]  # may be Deferred: see the _DeferredField below
+    covariance: NDArray[np.float64] | None = field(repr=False)
     status: str
 
     def __repr__(self) -> str:
-        return summary_repr(self)
-
-    def __getstate__(self) -> dict[str, Any]:
-        # Pickles and copies carry the covariance itself, not how to compute it.
-        state = dict(self.__dict__)
-        state["covariance"] = self.covariance
-        return state
+        cov = _NOT_COMPUTED if self.covariance is None else self.covariance
+        return summary_repr(self, covariance=cov)
 
     def to_xarray(self) -> xr.Dataset:
         """The result as an :class:`xarray.Dataset` with dims ``state`` and ``constraint``.
@@ -184,94 +129,78 @@ class MaxEntResult:
         unit, so ``ds.pint.quantify()`` works.  The attributes hold only str, int and
         float values, so ``to_netcdf()`` works as is.
         """
-        from . import __version__
-
         names = list(self.constraint_names)
-        ds = xr.Dataset(
+        in_feature_units = "in the units of feature k"
+        return dataset(
             {
-                "probability": (
-                    "state",
-                    self.p,
-                    {"long_name": "maximum-entropy probability", "units": "1"},
-                ),
-                "multipliers": (
+                "probability": variable("state", self.p, "maximum-entropy probability", "1"),
+                "multipliers": variable(
                     "constraint",
                     self.multipliers,
-                    {
-                        "long_name": "Lagrange multiplier",
-                        "description": "lambda_k, in the inverse units of feature k",
-                    },
+                    "Lagrange multiplier",
+                    description="lambda_k, in the inverse units of feature k",
                 ),
-                "moments": (
+                "moments": variable(
                     "constraint",
                     self.moments,
-                    {
-                        "long_name": "moment reached",
-                        "description": "sum_i p_i F_ik, in the units of feature k",
-                    },
+                    "moment reached",
+                    description=f"sum_i p_i F_ik, {in_feature_units}",
                 ),
-                "targets": (
+                "targets": variable(
                     "constraint",
                     self.targets,
-                    {
-                        "long_name": "target moment",
-                        "description": "b_k, in the units of feature k",
-                    },
+                    "target moment",
+                    description=f"b_k, {in_feature_units}",
                 ),
-                "covariance": (
+                "covariance": variable(
                     ("constraint", "constraint_"),
-                    self.covariance,
-                    {
-                        "long_name": "covariance of the features",
-                        "description": "Cov_p(F_k, F_l) = -d<F_k>/d lambda_l at the solution, "
-                        "in the units of feature k times feature l",
-                    },
+                    _covariance_values(self.covariance, len(names)),
+                    "covariance of the features",
+                    description="Cov_p(F_k, F_l) = -d<F_k>/d lambda_l at the solution, "
+                    "in the units of feature k times feature l"
+                    + ("" if self.covariance is not None else f"; {_NOT_COMPUTED}"),
                 ),
-                "log_Z": ((), self.log_Z, {"long_name": "log partition function", "units": "1"}),
-                "entropy": ((), self.entropy, {"long_name": "Shannon entropy", "units": "nat"}),
-                "kl_divergence": (
-                    (),
-                    self.kl_divergence,
-                    {"long_name": "KL divergence from the prior", "units": "nat"},
+                "log_Z": variable((), self.log_Z, "log partition function", "1"),
+                "entropy": variable((), self.entropy, "Shannon entropy", "nat"),
+                "kl_divergence": variable(
+                    (), self.kl_divergence, "KL divergence from the prior", "nat"
                 ),
             },
             coords={
-                "state": (
-                    "state",
-                    np.arange(self.p.shape[0]),
-                    {"long_name": "state index", "units": "1"},
-                ),
-                "constraint": (
+                "state": variable("state", np.arange(self.p.shape[0]), "state index", "1"),
+                "constraint": variable(
                     "constraint",
                     names,
-                    {
-                        "long_name": "constraint name",
-                        "description": "the name of feature column k",
-                    },
+                    "constraint name",
+                    description="the name of feature column k",
                 ),
-                "constraint_": (
+                "constraint_": variable(
                     "constraint_",
                     names,
-                    {
-                        "long_name": "constraint name (second index)",
-                        "description": "the name of feature column l",
-                    },
+                    "constraint name (second index)",
+                    description="the name of feature column l",
                 ),
             },
-            attrs={
-                "Conventions": "CF-1.10",
-                "maxent_version": __version__,
-                "solver": "maxent.solve (dual Newton)",
-                "residual": float(self.residual),
-                "converged": int(self.converged),
-                "n_iter": int(self.n_iter),
-                "n_passes": int(self.n_passes),
-                "message": self.message,
-                "status": self.status,
-            },
+            title="maximum-entropy distribution under moment constraints",
+            solver="maxent.solve (dual Newton)",
+            residual=float(self.residual),
+            converged=int(self.converged),
+            n_iter=int(self.n_iter),
+            n_passes=int(self.n_passes),
+            message=self.message,
+            status=self.status,
         )
-        return ds
 
 
-# After @dataclass: __init__ stores through the descriptor (object.__setattr__ honours it).
-MaxEntResult.covariance = _DeferredField("covariance")  # type: ignore[assignment]
+class _NotComputed:
+    """What the repr shows for a covariance the solve was asked not to compute."""
+
+    def __repr__(self) -> str:
+        return "not computed (covariance=False)"
+
+
+_NOT_COMPUTED = _NotComputed()
+
+
+def _covariance_values(cov: NDArray[np.float64] | None, m: int) -> NDArray[np.float64]:
+    return np.full((m, m), np.nan) if cov is None else cov

@@ -4,41 +4,52 @@ The problem
     minimise KL(p || q)  subject to  sum_i p_i F[i, k] = b_k
 has the solution p_i = q_i exp(-lambda . F_i) / Z(lambda), where lambda minimises the
 convex dual Gamma(lambda) = log Z(lambda) + lambda . b, whose gradient is b - E_p[F] and
-whose Hessian is Cov_p[F].  This module validates the input, runs the
-stages and wraps the result:
+whose Hessian is Cov_p[F].  This module validates the input, makes the prior pass, runs
+the stages and wraps the result:
 
-- :mod:`maxent._moments`: every pass over F (the moment engine: block source + executor);
+- :mod:`maxent._moments`: every pass over F (the moment engine; its docstring maps it);
+- :mod:`maxent._stages`: equality constraints (alternating faces and Newton) and
+  inequality constraints (an active set over equalities);
 - :mod:`maxent._faces`: faces of the convex hull (targets on its boundary, infinite
   multipliers) and infeasible targets, by cheap certificates, a linear program last;
 - :mod:`maxent._newton`: the trust-region Newton loop on the dual;
-- here: equality constraints (alternating faces and Newton), inequality constraints (an
-  active set over equalities), and the result in the caller's units.
+- here: validation (:class:`_Constraints`), the prior pass and the affine map of the
+  features, and the result in the caller's units, covariance included.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _checks, streaming
-from ._faces import check_ranges, flat_directions, raise_no_common_state, record_face
-from ._moments import EmptySupportError, Evaluation, MomentEngine
-from ._newton import newton
+from ._kernel import SCREEN_EXACT, PassRequest
+from ._moments import Evaluation, MomentEngine
 from ._parallel import blas_limited
-from ._problem import Problem
-from .errors import ConvergenceWarning, InfeasibleTargetsError, InvalidInputError
-from .result import Deferred, MaxEntResult
+from ._problem import EPS, Problem
+from ._stages import (
+    Equalities,
+    Outcome,
+    centred,
+    prior_request,
+    solve_bounds,
+    solve_equalities,
+    with_infinities,
+)
+from .errors import ConvergenceWarning, InvalidInputError
+from .result import MaxEntResult
 
 __all__ = ["solve"]
 
 
 def solve(
-    features: ArrayLike | Mapping[str, ArrayLike] | Callable[[], Iterable[Any]],
+    features: ArrayLike | Mapping[str, ArrayLike] | Callable[[], Iterable[Any]] | Iterable[Any],
     targets: ArrayLike | Mapping[str, ArrayLike] | None = None,
     *,
     prior: ArrayLike | None = None,
@@ -47,9 +58,11 @@ def solve(
     sigma: ArrayLike | None = None,
     initial_multipliers: ArrayLike | None = None,
     tol: float = 1e-10,
+    atol: ArrayLike | Mapping[str, ArrayLike] | None = None,
     max_iter: int = 100,
     chunk_size: int | None = None,
     names: Sequence[str] | None = None,
+    covariance: bool = True,
 ) -> MaxEntResult:
     r"""Maximum-entropy distribution that matches linear moment constraints.
 
@@ -85,17 +98,31 @@ def solve(
         Standard deviation of each target, for noisy moments: the constraint is relaxed by
         a Gaussian penalty, the dual gains :math:`\tfrac12\sum_k \sigma_k^2\lambda_k^2` and
         the solution satisfies :math:`E_p[F_k] - b_k = \sigma_k^2 \lambda_k`.  0 keeps a
-        constraint exact.
+        constraint exact.  With ``lower``/``upper``: noisy one-sided (or interval) data,
+        penalised only beyond a bound (the multiplier of a bound that is not active is 0;
+        an active one satisfies :math:`E_p[F_k] - \mathrm{bound}_k = \sigma_k^2
+        \lambda_k`, with the sign of the side it is on).
     initial_multipliers : array_like, shape (n_constraints,), optional
         Warm start for :math:`\lambda` (e.g. the solution of a neighbouring problem).
     tol : float
-        Stopping rule: :math:`|E_p[F_k] - b_k| \le \mathrm{tol}\cdot s_k + 64\,\epsilon
-        \max_i |F_{ik}|` for every constraint (:math:`\epsilon` the double-precision
-        rounding unit), with :math:`s_k` the standard deviation of feature ``k`` under the
-        prior on the support (its range when that is below :math:`10^{-6}` of the range;
-        its magnitude when the feature is constant).  The same tolerance decides
-        feasibility: targets within it of the edge of what the features allow are treated
-        as on the edge, targets beyond it outside are infeasible.
+        Stopping rule: :math:`|E_p[F_k] - b_k| \le \mathrm{tol}\cdot s_k +
+        \mathrm{atol}_k + 64\,\epsilon \max_i |F_{ik} - c_k| + \epsilon |c_k|` for every
+        constraint (:math:`\epsilon` the double-precision rounding unit), with :math:`s_k`
+        the standard deviation of feature ``k`` under the prior on the support (its range
+        when that is below :math:`10^{-6}` of the range; its magnitude when the feature is
+        constant) and :math:`c_k` the offset the solver removes (exactly) from a feature
+        whose values sit far from 0 compared with their spread (else 0).  The same
+        tolerance decides feasibility: targets within it of the edge of what the features
+        allow are treated as on the edge, targets beyond it outside are infeasible.
+        Precision by default: once the rule is met, Newton's method goes on while each
+        step still cuts the residual fourfold, to :math:`10^{-13} s_k +
+        \mathrm{atol}_k + 64\,\epsilon \max_i |F_{ik} - c_k|` (one pass per step;
+        usually one step), so the moments are exact to near machine precision where the
+        data allow it.
+    atol : array_like or mapping, shape (n_constraints,), optional
+        Absolute tolerance of each constraint, in the units of its feature (added to the
+        relative one; 0 by default): for constraints whose required accuracy is set by
+        their own scale rather than by the feature's spread.
     max_iter : int
         Most Newton steps.
     chunk_size : int, optional
@@ -104,6 +131,11 @@ def solve(
     names : sequence of str, optional
         Constraint names for a chunk source or a dask array (default ``f0, f1, ...``);
         ``targets`` may then be a mapping by name.
+    covariance : bool
+        Compute :math:`\mathrm{Cov}_p(F)` for the result (``covariance``; True by
+        default).  It costs :math:`n m^2` work, usually inside the last pass; with many
+        constraints (hundreds) that is most of a solve, and ``covariance=False`` leaves
+        the result's field None and skips it.
 
     Returns
     -------
@@ -113,16 +145,16 @@ def solve(
         and ``to_xarray()``.  For dask input ``p`` is a lazy dask array chunked like
         ``features``; for a chunk source it is a
         :class:`maxent.streaming.StreamedProbabilities`, a function of the states that
-        stores nothing per state.  For in-memory ``features`` the ``covariance`` is
-        computed when first read, from ``features`` as they are then: read it before
-        modifying the array (a change is detected and raises InvalidInputError).
+        stores nothing per state.  The result is a value: it keeps no reference to
+        ``features`` (``covariance`` is computed during the solve, in its last pass, or
+        None with ``covariance=False``).
 
     Raises
     ------
     InvalidInputError
-        NaN or inf in ``features``, ``prior``, ``targets`` or ``sigma``; negative prior
-        weights; an empty support; shapes or names that do not match; ``targets`` given
-        together with bounds, or neither.
+        NaN or inf in ``features``, ``prior``, ``targets``, ``sigma`` or ``atol``;
+        negative prior weights, ``sigma`` or ``atol``; an empty support; shapes or names
+        that do not match; ``targets`` given together with bounds, or neither.
     InfeasibleTargetsError
         No distribution on the support meets the constraints: a target outside its
         feature's range, linearly dependent constraints with inconsistent targets, or
@@ -170,128 +202,221 @@ def solve(
     # (a team of BLAS threads on m x m matrices costs more than it gains, above all on a
     # busy machine).
     with blas_limited(1):
-        return _solve(
-            features,
-            targets,
-            prior,
-            lower,
-            upper,
-            sigma,
-            initial_multipliers,
-            tol,
-            max_iter,
-            chunk_size,
-            names,
+        tol_ = _checks.real_number(tol, "tol", minimum=0.0, strict=True)
+        report = _checks.boolean(covariance, "covariance")
+        max_iter_ = _checks.integer(max_iter, "max_iter", minimum=0)
+        assert tol_ is not None and max_iter_ is not None  # (None only where allowed)
+        rows = _checks.integer(chunk_size, "chunk_size", minimum=1, allow_none=True)
+        engine, names, from_mapping = _make_engine(features, prior, rows, names)
+        given = _Given(
+            names=names,
+            from_mapping=from_mapping,
+            targets=targets,
+            lower=lower,
+            upper=upper,
+            sigma=sigma,
+            atol=atol,
+            initial_multipliers=initial_multipliers,
         )
+        cons = _constraints(engine.m, given)
+        return _solve(engine, given, cons, tol_, max_iter_, report)
 
 
 _SINGLE_MIN_M = 64  # from this many constraints the prior pass tries single precision
+Array = NDArray[np.float64]
 
 
-def _solve(
-    features,
-    targets,
-    prior,
-    lower,
-    upper,
-    sigma,
-    initial_multipliers,
-    tol,
-    max_iter,
-    chunk_size,
-    names,
-):
-    tol = _checks.real_number(tol, "tol", minimum=0.0, strict=True)
-    max_iter = _checks.integer(max_iter, "max_iter", minimum=0)
-    chunk_size = _checks.integer(chunk_size, "chunk_size", minimum=1, allow_none=True)
-    engine, names, from_mapping = _make_engine(features, prior, chunk_size, names)
-    m = engine.m
-    if lower is None and upper is None:
-        if targets is None:
+@dataclass(frozen=True, kw_only=True)
+class _Given:
+    """The constraint arguments of :func:`solve` as the caller gave them."""
+
+    names: tuple[str, ...]
+    from_mapping: bool
+    targets: Any
+    lower: Any
+    upper: Any
+    sigma: Any
+    atol: Any
+    initial_multipliers: Any
+
+    def vector(self, value: Any, name: str, *, allow_inf: bool = False) -> Array:
+        out: Array = _checks.constraint_vector(
+            value, name, self.names, self.from_mapping, allow_inf=allow_inf
+        )
+        return out
+
+    def label(self, name: str, k: int) -> str:
+        return _checks.label(name, self.names, k, self.from_mapping)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Constraints:
+    """Validated constraints: equality targets (with noise) or bounds, and a warm start.
+
+    In the caller's units as given; :meth:`in_engine_units` maps them with the features.
+    """
+
+    targets: Array | None  # equality targets b; None with bounds
+    lower: Array | None  # bounds (-inf / +inf where open); None with targets
+    upper: Array | None
+    sigma: Array  # standard deviation of each target (0: exact)
+    atol: Array  # absolute tolerance of each constraint (0: none)
+    lam0: Array  # warm start of the multipliers
+    user_targets: Array | None = None  # the targets as given (reported exactly)
+
+    def in_engine_units(self, shift: Array | None, scale: Array | None) -> _Constraints:
+        """The same constraints for features mapped to ``(F - shift) / scale``."""
+        if shift is None or scale is None:
+            return self
+
+        def mapped(x: Array | None) -> Array | None:
+            # Divide first: b - shift may overflow near the largest float; b / scale cannot.
+            return None if x is None else x / scale - shift / scale
+
+        return _Constraints(
+            targets=mapped(self.targets),
+            lower=mapped(self.lower),
+            upper=mapped(self.upper),
+            sigma=self.sigma / scale,
+            atol=self.atol / scale,
+            lam0=self.lam0 * scale,
+            user_targets=self.user_targets,
+        )
+
+    @property
+    def sigma2(self) -> Array:
+        # sigma beyond 1e150 spreads leaves the multiplier 0 to double precision; capping
+        # it keeps sigma^2 finite.
+        out: Array = np.minimum(self.sigma, 1e150) ** 2
+        return out
+
+
+def _constraints(m: int, given: _Given) -> _Constraints:
+    """Validate ``targets`` or ``lower``/``upper``, ``sigma`` and ``initial_multipliers``."""
+    targets = lower = upper = None
+    if given.lower is None and given.upper is None:
+        if given.targets is None:
             raise InvalidInputError(
                 "give `targets`, or bounds `lower`/`upper` for inequality constraints."
             )
-        b = _checks.constraint_vector(targets, "targets", names, from_mapping)
-        b_user = b
-        lo = hi = None
+        targets = given.vector(given.targets, "targets")
     else:
-        if targets is not None:
-            raise InvalidInputError(
-                "give either `targets` (equality constraints) or `lower`/`upper` "
-                "(inequality constraints), not both."
-            )
-        if sigma is not None:
-            raise InvalidInputError("`sigma` applies to `targets`, not to `lower`/`upper`.")
-        inf = np.full(m, np.inf)
-        lo = (
-            -inf
-            if lower is None
-            else _checks.constraint_vector(lower, "lower", names, from_mapping, allow_inf=True)
-        )
-        hi = (
-            inf
-            if upper is None
-            else _checks.constraint_vector(upper, "upper", names, from_mapping, allow_inf=True)
-        )
-        for k in range(m):
-            if lo[k] > hi[k] or lo[k] == np.inf or hi[k] == -np.inf:
-                raise InvalidInputError(
-                    f"`{_checks.label('lower', names, k, from_mapping)}` = {lo[k]} and "
-                    f"`{_checks.label('upper', names, k, from_mapping)}` = {hi[k]} leave "
-                    "no room: need lower <= upper, lower < inf and upper > -inf."
-                )
-        b = None
-    sigma2 = np.zeros(m)
-    if sigma is not None:
-        sig = _checks.constraint_vector(sigma, "sigma", names, from_mapping)
-        if np.any(sig < 0):
-            k = int(np.argmax(sig < 0))
-            raise InvalidInputError(
-                f"`{_checks.label('sigma', names, k, from_mapping)}` must be >= 0; got {sig[k]}."
-            )
-        sigma_user = sig
-    else:
-        sigma_user = np.zeros(m)
+        lower, upper = _bounds(m, given)
     lam0 = np.zeros(m)
-    if initial_multipliers is not None:
-        lam0 = _checks.constraint_vector(
-            initial_multipliers, "initial_multipliers", names, from_mapping
-        )
+    if given.initial_multipliers is not None:
+        lam0 = given.vector(given.initial_multipliers, "initial_multipliers")
+    return _Constraints(
+        targets=targets,
+        lower=lower,
+        upper=upper,
+        sigma=_nonnegative(m, given, "sigma"),
+        atol=_nonnegative(m, given, "atol"),
+        lam0=lam0,
+        user_targets=targets,
+    )
 
-    # First pass: prior moments, covariance and per-feature ranges over the support.
-    # With many constraints the covariance (n m^2 work, most of the pass) is taken in
-    # single precision first, and again in double only if the constraints turn out
-    # nearly dependent (see _single_suffices).
-    eye = np.eye(m)
-    hessian = _prior_hessian(engine)
+
+def _nonnegative(m: int, given: _Given, name: Literal["sigma", "atol"]) -> Array:
+    """A per-constraint vector that must be finite and >= 0 (zeros when not given)."""
+    value = getattr(given, name)
+    if value is None:
+        return np.zeros(m)
+    out = given.vector(value, name)
+    if np.any(out < 0):
+        k = int(np.argmax(out < 0))
+        raise InvalidInputError(f"`{given.label(name, k)}` must be >= 0; got {out[k]}.")
+    return out
+
+
+def _bounds(m: int, given: _Given) -> tuple[Array, Array]:
+    """Validated ``lower`` and ``upper`` (open sides as -inf / +inf)."""
+    if given.targets is not None:
+        raise InvalidInputError(
+            "give either `targets` (equality constraints) or `lower`/`upper` "
+            "(inequality constraints), not both."
+        )
+    inf = np.full(m, np.inf)
+    lo = -inf if given.lower is None else given.vector(given.lower, "lower", allow_inf=True)
+    hi = inf if given.upper is None else given.vector(given.upper, "upper", allow_inf=True)
+    for k in range(m):
+        if lo[k] > hi[k] or lo[k] == np.inf or hi[k] == -np.inf:
+            raise InvalidInputError(
+                f"`{given.label('lower', k)}` = {lo[k]} and `{given.label('upper', k)}` = "
+                f"{hi[k]} leave no room: need lower <= upper, lower < inf and upper > -inf."
+            )
+    return lo, hi
+
+
+def _solve(
+    engine: MomentEngine,
+    given: _Given,
+    cons: _Constraints,
+    tol: float,
+    max_iter: int,
+    covariance: bool,
+) -> MaxEntResult:
+    """The stages: the prior pass, equalities or bounds, and the result."""
+    ev0, shift, scale = _prior_pass(engine)
+    cons = cons.in_engine_units(shift, scale)
+    prob = _problem(engine, given, ev0, shift, scale, tol=tol, atol=cons.atol, max_iter=max_iter)
+    prob = dataclasses.replace(prob, covariance=covariance)
+    if cons.targets is not None:
+        task = Equalities(b=cons.targets, sigma2=cons.sigma2, active=list(range(engine.m)))
+        out = solve_equalities(prob, task, cons.lam0, ev0)
+        return _finish(prob, out, cons, cons.targets)
+    assert cons.lower is not None and cons.upper is not None
+    out, reached = solve_bounds(prob, cons.lower, cons.upper, cons.sigma2, cons.lam0, ev0)
+    return _finish(prob, out, cons, reached)
+
+
+def _prior_pass(engine: MomentEngine) -> tuple[Evaluation, Array | None, Array | None]:
+    """The first pass: prior moments, covariance and per-feature ranges over the support,
+    and the affine map ``(shift, scale)`` of the features (None, None when not needed).
+
+    With many constraints the covariance (n m^2 work, most of the pass) is taken in
+    single precision first, and again in double only if the constraints turn out nearly
+    dependent (see _single_suffices).
+    """
+    m = engine.m
+    request = PassRequest(
+        lam=np.zeros(m), covariance=True, precision=_prior_precision(engine), axis_ranges=True
+    )
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        ev0 = engine.evaluate(np.zeros(m), directions=eye, hessian=hessian)
+        ev0 = engine.evaluate(request)
+    assert ev0.dir_min is not None and ev0.dir_max is not None
     if not all(np.all(np.isfinite(x)) for x in (ev0.dir_min, ev0.dir_max, ev0.log_Z)):
         # A NaN or inf anywhere in F reaches these; find and name it.
         engine.validate()
     shift, scale = _affine_map(ev0)
-    if shift is not None:
+    if shift is not None and scale is not None:
         # Large offsets or extreme magnitudes: work with (F - shift) / scale instead, so the
         # log-weights and second moments keep full precision.  Targets follow the features.
         engine.set_transform(shift, scale)
-        ev0 = engine.evaluate(np.zeros(m), directions=eye, hessian=hessian)
-        # Divide first: b - shift may overflow near the largest float; b / scale cannot.
-        b = None if b is None else b / scale - shift / scale
-        lo = None if lo is None else lo / scale - shift / scale
-        hi = None if hi is None else hi / scale - shift / scale
-        lam0 = lam0 * scale
-    ev0 = _centred(engine, ev0)
+        ev0 = engine.evaluate(request)
+    ev0 = centred(engine, ev0)
     if ev0.single and not _single_suffices(ev0):
-        ev0 = _centred(engine, engine.evaluate(np.zeros(m), directions=eye))
-    # sigma beyond 1e150 spreads leaves the multiplier 0 to double precision; capping it
-    # keeps sigma^2 finite.
-    sigma2 = np.minimum(sigma_user / (1.0 if scale is None else scale), 1e150) ** 2
+        ev0 = centred(engine, engine.evaluate(prior_request(m)))
+    return ev0, shift, scale
+
+
+def _problem(
+    engine: MomentEngine,
+    given: _Given,
+    ev0: Evaluation,
+    shift: Array | None,
+    scale: Array | None,
+    *,
+    tol: float,
+    atol: Array,
+    max_iter: int,
+) -> Problem:
+    """The problem the stages share: the scales of the tolerance and of rounding."""
+    m = engine.m
+    assert ev0.dir_min is not None and ev0.dir_max is not None and ev0.cov is not None
     fmin, fmax = ev0.dir_min, ev0.dir_max
     std = np.sqrt(np.clip(np.diag(ev0.cov), 0.0, None))
     magnitude = np.maximum(np.abs(fmin), np.abs(fmax))
-    if shift is not None:
-        # Rounding happens in the caller's units, offset included.
-        magnitude = magnitude + np.abs(shift) / scale
+    offset = np.zeros(m) if shift is None or scale is None else np.abs(shift) / scale
     width = fmax - fmin
     # The scale of the tolerance: the standard deviation under the prior; the range when
     # that is below 1e-6 of the range (a prior concentrated on a few states, whose
@@ -299,31 +424,32 @@ def _solve(
     spread = np.where(
         std > 1e-6 * width,
         std,
-        np.where(width > 0, width, np.where(magnitude > 0, magnitude, 1.0)),
+        np.where(width > 0, width, np.where(magnitude + offset > 0, magnitude + offset, 1.0)),
     )
-    prob = Problem(
-        engine,
-        names,
-        from_mapping,
-        spread,
-        magnitude,
-        float(tol),
-        int(max_iter),
-        np.zeros(m) if shift is None else shift,
-        np.ones(m) if scale is None else scale,
-        ev0.log_Z,
+    # Rounding: the engine computes with the features less their offset, exactly (the
+    # offset is removed by a power-of-two map), so its rounding is relative to what is
+    # left; the caller's features and targets are each given to half an ulp of their own
+    # magnitude, offset included.
+    return Problem(
+        engine=engine,
+        names=given.names,
+        from_mapping=given.from_mapping,
+        spread=spread,
+        magnitude=magnitude,
+        tol=tol,
+        max_iter=max_iter,
+        atol=atol,
+        rounding=64 * EPS * magnitude,
+        given=EPS * offset,
+        shift=np.zeros(m) if shift is None else shift,
+        scale=np.ones(m) if scale is None else scale,
+        log_mass=ev0.log_Z,
     )
 
-    if b is not None:
-        out = _solve_equalities(prob, b, sigma2, np.arange(m), lam0, ev0)
-        targets_out = b_user
-    else:
-        out, targets_out = _solve_bounds(prob, lo, hi, lam0, ev0)
 
-    return _finish(prob, out, targets_out, b is not None, sigma2, lo, hi)
-
-
-def _make_engine(features, prior, chunk_size, names):
+def _make_engine(
+    features: Any, prior: Any, chunk_size: int | None, names: Sequence[str] | None
+) -> tuple[MomentEngine, tuple[str, ...], bool]:
     """The back end for ``features``: in memory, dask array, or chunk source.
 
     Returns ``(engine, names, from_mapping)``.  In-memory input is validated here; lazy
@@ -337,7 +463,8 @@ def _make_engine(features, prior, chunk_size, names):
             "`features` with a mapping name -> column."
         )
     # Finiteness of F is checked from the first pass's sums (see solve), not by a pass here.
-    F, names, from_mapping = _checks.feature_matrix(features, check=False)
+    # A float32 matrix is read as it is, each chunk converted in its pass (no copy of F).
+    F, names, from_mapping = _checks.feature_matrix(features, check=False, single=True)
     n = F.shape[0]
     log_prior = None
     if prior is not None:
@@ -354,7 +481,7 @@ def _make_engine(features, prior, chunk_size, names):
     return MomentEngine(F, log_prior, chunk_size), names, from_mapping
 
 
-def _affine_map(ev0):
+def _affine_map(ev0: Evaluation) -> tuple[Array | None, Array | None]:
     """(shift, scale) that bring every feature to O(1) values, or (None, None) if not needed.
 
     Needed when a feature's mean is large compared with its spread (second moments would
@@ -362,6 +489,7 @@ def _affine_map(ev0):
     ``scale`` is a power of two, so dividing by it is exact.
     """
     fmin, fmax = ev0.dir_min, ev0.dir_max
+    assert fmin is not None and fmax is not None and ev0.cov is not None
     if fmin.size == 0:
         return None, None
     var = np.diag(ev0.cov)
@@ -382,20 +510,21 @@ def _affine_map(ev0):
     return shift, scale
 
 
-def _prior_hessian(engine):
+def _prior_precision(engine: MomentEngine) -> Literal["double", "single"]:
     """How the first pass takes the covariance: ``"single"`` precision for in-memory
     features with many constraints (n m^2 work dominates the pass), else double."""
-    m, n = engine.m, engine.n
-    return "single" if engine.keeps_p and m >= _SINGLE_MIN_M and n >= 16 * m else True
+    m, n = engine.m, engine.n or 0
+    return "single" if engine.keeps_p and m >= _SINGLE_MIN_M and n >= 16 * m else "double"
 
 
-def _single_suffices(ev):
+def _single_suffices(ev: Evaluation) -> bool:
     """Whether a prior covariance from single-precision second moments decides what
     double precision would: every feature's standard deviation above 1e-6 of its range
     (the tolerance's scale is then the deviation) and the correlation matrix's smallest
     eigenvalue above 1e-3, so that no combination of constraints is anywhere near the
     1e-12 at which :func:`flat_directions` calls it dependent (single precision moves the
     eigenvalues by ~1e-6).  Newton's first Hessian is then accurate to ~1e-6 relative."""
+    assert ev.cov is not None and ev.dir_max is not None and ev.dir_min is not None
     d = np.sqrt(np.diag(ev.cov))
     width = ev.dir_max - ev.dir_min
     if not (np.all(np.isfinite(ev.cov)) and np.all(d > 1e-6 * width) and np.all(d > 0)):
@@ -408,286 +537,54 @@ def _single_suffices(ev):
     return True
 
 
-def _centred(eng, ev):
-    """The prior pass again with second moments about the mean, when E[FF] - E[F]E[F]
-    lost more than three digits (a concentrated prior): the correlations decide which
-    constraints are dependent, at the 1e-12 level."""
-    var = np.diag(ev.cov)
-    if not np.any(ev.mean**2 > 1e3 * np.maximum(var, 1e-300)):
-        return ev
-    m = ev.mean.shape[0]
-    return eng.evaluate(np.zeros(m), directions=np.eye(m), center=ev.mean)
-
-
-@dataclass
-class _Outcome:
-    lam: NDArray[np.float64]  # finite part of the multipliers
-    inf_sign: NDArray[np.float64]  # +1 / -1 where a multiplier diverges
-    ev: Evaluation  # evaluation at lam on the final support
-    converged: bool
-    message: str
-    status: str  # "converged", "face", "max_iter" or "stalled"
-
-
-def _with_infinities(lam, inf_sign):
-    """The reported multipliers: +-inf where the solution is a limit, else the finite part."""
-    return np.where(inf_sign != 0, np.copysign(np.inf, inf_sign), lam)
-
-
-def _solve_equalities(prob, b, sigma2, J, lam0, ev_prior):
-    """Equality (and noisy) constraints J; the others keep multiplier 0.
-
-    A face within tolerance of the targets along one direction (a feature's range, a thin
-    direction of the hull found by the LP) can leave them clearly off the face in the
-    other features; the checks on the face then object.  Such faces are undone and the
-    solve starts again with strict faces only (targets at or beyond an end), so Newton's
-    method runs on to the interior solution.
-    """
-    eng = prob.engine
-    entry_faces = list(eng.faces)
-    try:
-        return _equalities(prob, b, sigma2, J, lam0, ev_prior)
-    except InfeasibleTargetsError:
-        if prob.lp_off or len(eng.faces) == len(entry_faces):
-            raise
-    eng.faces = entry_faces  # the support of ev_prior again
-    prob.lp_off = prob.lp_done = True
-    return _equalities(prob, b, sigma2, J, lam0, ev_prior)
-
-
-def _equalities(prob, b, sigma2, J, lam0, ev_prior):
-    """One attempt of :func:`_solve_equalities`.
-
-    Alternates between face discovery (ranges, dependent constraints, certificates) and
-    Newton's method on the remaining constraints, until Newton converges.
-    """
-    eng = prob.engine
-    m = eng.m
-    eye = np.eye(m)
-    free = [int(k) for k in J]
-    inf_sign = np.zeros(m)
-    lam = np.zeros(m)
-    lam[free] = lam0[free]
-    ev0 = ev_prior
-    first = True
-    pinned: list[int] = []  # features whose range faces were recorded by the last round
-    near: set[int] = set()  # targets only near their range's end (not faces)
-    undo = None  # (faces, inf_sign, lam) before the last round of range faces
-    while True:
-        if not first:
-            try:
-                ev0 = _centred(eng, eng.evaluate(np.zeros(m), directions=eye))
-            except EmptySupportError:
-                raise_no_common_state(prob, pinned)
-        first = False
-        exact = [k for k in free if sigma2[k] == 0]
-        const = [k for k in exact if ev0.dir_max[k] - ev0.dir_min[k] <= prob.dir_tol(eye[k])]
-        try:
-            faces = check_ranges(prob, b, exact, ev0, near)
-        except InfeasibleTargetsError:
-            if undo is None:
-                raise
-            # Targets within tolerance of their ranges' ends one by one, but the faces
-            # together move another moment out of reach: they were only near the ends
-            # (p concentrated near a vertex, finite multipliers).  Undo that round and
-            # let Newton take those constraints.
-            faces_before, inf_sign, lam = undo
-            eng.set_faces(faces_before)
-            near.update(pinned)
-            undo, pinned = None, []
-            continue
-        if faces:
-            # Every range face at once (zero-target indicators, targets at a feature's
-            # end): the solution lies on all of them, so one pass checks what is left.
-            undo = (list(eng.faces), inf_sign.copy(), lam.copy())
-            for k, sign in faces:
-                bound = ev0.dir_min[k] if sign > 0 else -ev0.dir_max[k]
-                lam = record_face(prob, sign * eye[k], inf_sign, lam, bound)
-            pinned = [k for k, _ in faces]
-            continue
-        undo = None
-        for k in const:  # constant on the support and equal to its target: no role left
-            free.remove(k)
-        exact = [k for k in exact if k not in const]
-        lam[[k for k in range(m) if k not in free]] = 0.0
-        null = flat_directions(prob, b, exact, ev0)
-        if isinstance(null, tuple):  # a face along a dependent combination
-            lam = record_face(prob, null[0], inf_sign, lam)
-            continue
-        basis = _reduced_basis(prob, free, null, ev0)
-        status, lam, ev, d = newton(prob, b, sigma2, free, exact, basis, lam, ev0)
-        if status == "face":
-            for direction, margin in d:
-                lam = record_face(prob, direction, inf_sign, lam, margin=margin)
-            continue
-        converged = status == "converged"
-        if converged:
-            msg = f"converged in {prob.n_iter} Newton steps"
-        elif status == "stalled":
-            msg = (
-                f"stopped after {prob.n_iter} Newton steps: the line search could not "
-                "decrease the dual any further (rounding limits the accuracy)"
-            )
-        else:
-            msg = f"stopped after {prob.n_iter} Newton steps (max_iter = {prob.max_iter})"
-        if np.any(inf_sign != 0):
-            msg += "; targets on the boundary of the feasible set: the solution is the limit"
-            msg += " supported on the face they touch"
-        # Report the minimum-norm finite part: remove components along flat directions.
-        if null.shape[1]:
-            ls = lam * prob.spread
-            ls = ls - null @ (null.T @ ls)
-            lam = ls / prob.spread
-        if converged and np.any(inf_sign != 0):
-            status = "face"
-        return _Outcome(lam, inf_sign, ev, converged, msg, status)
-
-
-def _reduced_basis(prob, free, null, ev0):
-    """Coordinates for Newton's method: whitened under the prior, flat directions removed.
-
-    Columns span the free constraints (in scaled coordinates) orthogonally to the null
-    vectors, and are scaled so that the prior covariance is the identity in them.  Newton's
-    step does not depend on the coordinates, but its regularisation of tiny curvatures
-    does: whitening keeps nearly dependent constraints (a combination with a tiny but
-    non-zero spread) from being mistaken for flat ones.
-    """
-    m = prob.engine.m
-    e = np.zeros((m, len(free)))
-    e[free, np.arange(len(free))] = 1.0
-    if null is not None and null.shape[1]:
-        proj = e - null @ (null.T @ e)
-        u, sv, _ = np.linalg.svd(proj, full_matrices=False)
-        e = u[:, sv > 0.5]
-    if e.shape[1] == 0:
-        return e
-    s = prob.spread
-    corr = e.T @ (ev0.cov / np.outer(s, s)) @ e
-    w, v = np.linalg.eigh(0.5 * (corr + corr.T))
-    # A prior concentrated far below the features' range (weights spanning 1e-300..1)
-    # has a covariance that says nothing about the scale of the problem: keep the
-    # directions' relative scales but measure the steps in at least 1% of the spread.
-    top = float(w[-1])
-    if not top >= 1e-4:
-        w = w * (1e-4 / top) if top > 1e-300 else np.full_like(w, 1e-4)
-    w = np.maximum(w, 1e-16 * float(w[-1]))
-    return e @ (v / np.sqrt(w))
-
-
-def _solve_bounds(prob, lo, hi, lam0, ev0):
-    """Inequality constraints lower <= E[F] <= upper by an active-set loop over equalities."""
-    m = prob.engine.m
-    state = np.zeros(m, dtype=int)  # 0 inactive, +1 at upper, -1 at lower, 2 equality
-    state[lo == hi] = 2
-    b = np.where(lo == hi, lo, 0.0)
-    sigma2 = np.zeros(m)
-    lam = lam0.copy()
-    base_faces = list(prob.engine.faces)
-    for _ in range(4 * m + 4):
-        active = np.flatnonzero(state != 0)
-        b = np.where(state == 1, hi, np.where(state == -1, lo, b))
-        prob.engine.faces = list(base_faces)
-        lam = np.where(state != 0, lam, 0.0)
-        out = _solve_equalities(prob, b, sigma2, active, lam, ev0)
-        mean = out.ev.mean
-        mult = _with_infinities(out.lam, out.inf_sign)
-        t = prob.tol * prob.spread
-        viol = np.where(state == 0, np.maximum(mean - hi, lo - mean) / prob.spread, -np.inf)
-        wrong = np.where(state == 1, -mult, np.where(state == -1, mult, -np.inf))
-        if np.max(viol, initial=-np.inf) > prob.tol:
-            k = int(np.argmax(viol))
-            state[k] = 1 if mean[k] - hi[k] > t[k] else -1
-            lam = out.lam
-            continue
-        if np.max(wrong, initial=-np.inf) > 0:
-            k = int(np.argmax(wrong))
-            state[k] = 0
-            lam = out.lam
-            continue
-        targets = np.where(
-            state == 1, hi, np.where(state == -1, lo, np.where(state == 2, lo, mean))
-        )
-        return out, targets
-    raise InfeasibleTargetsError(  # pragma: no cover - cycling active set
-        "the active-set iteration for `lower`/`upper` did not settle; check the bounds."
-    )
-
-
-def _finish(prob, out, targets, user_targets, sigma2, lo, hi):
-    """Assemble the result in the caller's units (targets already are when user_targets).
-
-    ``sigma2`` is in the engine's units, like ``out``.
-    """
+def _finish(prob: Problem, out: Outcome, cons: _Constraints, reached: Array) -> MaxEntResult:
+    """Assemble the result in the caller's units; ``reached`` are the targets met, in the
+    engine's units (the equality targets, or for bounds the active ones)."""
     eng = prob.engine
     ev = out.ev
-    shift, scale = prob.shift, prob.scale
-    engine_targets = targets / scale - shift / scale if user_targets else targets
-    rel = np.max(np.abs(ev.mean - engine_targets) / prob.spread, initial=0.0)
+    covariance = None
+    if prob.covariance:
+        covariance = _caller_covariance(_reported_covariance(eng, ev), eng, prob.scale)
     p, entropy, cross = eng.finalize(ev)
-    cov = ev.cov
-    off = ev.mean if ev.center is None else ev.mean - ev.center
-    covariance: Any
-    if cov is not None and not np.any(off**2 > 1e4 * np.maximum(np.diag(cov), 1e-300)):
-        covariance = _caller_covariance(cov, eng, scale)  # the last pass had it precisely
-    elif eng.keeps_p:
-        # The fluctuations at the solution, from p when first read: one pass (n m^2 work)
-        # that a caller who never reads them does not pay.
-        eng.release()
-        m = eng.m
-        # E_p[F] must come out as ev.mean again, to rounding; a larger offset means the
-        # caller's array changed after the solve.
-        limit = 1e3 * np.finfo(np.float64).eps * prob.magnitude + 1e-9 * prob.spread
-        covariance = Deferred(
-            lambda: _covariance_from_p(eng, p, ev.mean, limit, scale, prob.names), (m, m)
-        )
-    else:
-        # Second moments about the mean (no cancellation however concentrated p is).
-        cov = eng.evaluate(ev.lam, center=ev.mean).cov
-        covariance = _caller_covariance(cov, eng, scale)
-    log_z = ev.log_Z - prob.log_mass  # normalised prior: log Z = 0 at lambda = 0
-    lam = out.lam
-    mean = ev.mean
+    lam, mean, log_z = out.lam, ev.mean, ev.log_Z - prob.log_mass  # log Z = 0 at lambda = 0
+    targets = cons.user_targets if cons.user_targets is not None else reached
+    lo, hi = cons.lower, cons.upper
     if eng.shift is not None:  # back from the engine's units to the caller's
+        shift, scale = prob.shift, prob.scale
         log_z -= float(lam @ (shift / scale))
         with np.errstate(over="ignore"):  # subnormal features: lambda beyond 1.8e308
             lam = lam / scale
         mean = shift + scale * mean
-        if not user_targets:
-            targets = shift + scale * targets
+        if cons.user_targets is None:
+            targets = shift + scale * reached
         lo = None if lo is None else shift + scale * lo
         hi = None if hi is None else shift + scale * hi
+    viol = mean - targets
+    if np.any(cons.sigma2):  # optimality condition m - b = sigma^2 lambda, in the engine's units
+        finite = np.where(out.inf_sign != 0, 0.0, out.lam)
+        viol = prob.scale * (ev.mean - reached - cons.sigma2 * finite)
+    if lo is not None and hi is not None:
+        # Outside the bounds, except by the sigma^2 lambda that noise allows an active one.
+        outside = np.maximum(mean - hi, lo - mean)
+        outside[(cons.sigma2 > 0) & (out.lam != 0)] = 0.0
+        viol = np.maximum(np.abs(viol), outside)
+    residual = float(np.max(np.abs(viol), initial=0.0))
+    if not out.converged:
+        rel = np.max(np.abs(ev.mean - reached) / prob.spread, initial=0.0)
+        _warn(prob, out, residual, rel)
     # KL(p || q / sum q) = sum p log p - sum p log q + log sum q  (q = 1 without a prior)
     entropy = max(float(entropy), 0.0)
-    kl = max(-entropy - cross + prob.log_mass, 0.0)
-    mult = _with_infinities(lam, out.inf_sign)
-    viol = mean - targets
-    if np.any(sigma2):  # optimality condition m - b = sigma^2 lambda, in the engine's units
-        viol = scale * (
-            ev.mean - engine_targets - sigma2 * np.where(out.inf_sign != 0, 0.0, out.lam)
-        )
-    if lo is not None:
-        viol = np.maximum(np.abs(viol), np.maximum(mean - hi, lo - mean))
-    residual = float(np.max(np.abs(viol), initial=0.0))
-    converged = out.converged
-    if not converged:
-        warnings.warn(
-            f"solve() {out.message} with max |E_p[F] - b| = {residual:.3g} "
-            f"({rel:.3g} of the features' spread) > tol = {prob.tol:g}; increase `max_iter`, "
-            "loosen `tol`, or move `targets` away from the edge of what `features` allows.",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
     return MaxEntResult(
         p=_read_only(p),
-        multipliers=_read_only(mult),
+        multipliers=_read_only(with_infinities(lam, out.inf_sign)),
         log_Z=float(log_z),
         entropy=entropy,
-        kl_divergence=kl,
+        kl_divergence=max(-entropy - cross + prob.log_mass, 0.0),
         moments=_read_only(mean.copy()),
         targets=_read_only(np.array(targets, dtype=np.float64)),
         residual=residual,
-        converged=bool(converged),
-        n_iter=int(prob.n_iter),
+        converged=bool(out.converged),
+        n_iter=int(prob.progress.n_iter),
         message=out.message,
         constraint_names=prob.names,
         n_passes=int(eng.n_passes),
@@ -696,7 +593,17 @@ def _finish(prob, out, targets, user_targets, sigma2, lo, hi):
     )
 
 
-def _caller_covariance(cov, eng, scale):
+def _warn(prob: Problem, out: Outcome, residual: float, rel: float) -> None:
+    warnings.warn(
+        f"solve() {out.message} with max |E_p[F] - b| = {residual:.3g} "
+        f"({rel:.3g} of the features' spread) > tol = {prob.tol:g}; increase `max_iter`, "
+        "loosen `tol`, or move `targets` away from the edge of what `features` allows.",
+        ConvergenceWarning,
+        stacklevel=4,
+    )
+
+
+def _caller_covariance(cov: Array, eng: MomentEngine, scale: Array) -> Array:
     """A covariance from engine units to the caller's, symmetric and read-only."""
     if eng.shift is not None:  # caller's units; beyond float64's range (|F| > ~1e154) inf
         with np.errstate(over="ignore"):  # one factor at a time: 0 stays 0, never inf * 0
@@ -704,23 +611,34 @@ def _caller_covariance(cov, eng, scale):
     return _read_only(0.5 * (cov + cov.T))
 
 
-def _covariance_from_p(eng, p, mean, limit, scale, names):
-    """Cov_p(F) for :attr:`MaxEntResult.covariance` when first read (one pass, run by the
-    engine's executor with BLAS at one thread, as the solve's are)."""
-    cov, offset = eng.covariance_with(p, mean)
-    bad = ~(np.abs(offset) <= limit)
-    if np.any(bad):
-        k = int(np.argmax(bad))
-        raise InvalidInputError(
-            f"`features` changed after solve() returned: under the returned p, feature "
-            f"{names[k]!r} no longer has the mean it was solved for.  `covariance` is "
-            "computed from the features when first read; read it (or call to_xarray()) "
-            "before modifying the array, or solve a copy."
-        )
-    return _caller_covariance(cov, eng, scale)
+def _reported_covariance(eng: MomentEngine, ev: Evaluation) -> Array:
+    """Cov_p(F) at evaluation ``ev``, in engine units, exact to rounding.
+
+    From the last pass when it took the covariance over every state that carries weight,
+    in double precision and about a point close enough to the mean; else from one more
+    pass (which also keeps p for :meth:`MomentEngine.finalize`).
+    """
+    cov = ev.cov
+    exact = ev.screen is None or ev.screen >= SCREEN_EXACT
+    if cov is not None and exact and not ev.single and not ev.projected:
+        off = ev.mean if ev.center is None else ev.mean - ev.center
+        if not np.any(off**2 > 1e4 * np.maximum(np.diag(cov), 1e-300)):
+            return cov
+    # Second moments about the mean (no cancellation however concentrated p is).
+    request = PassRequest(
+        lam=ev.lam,
+        covariance=True,
+        center=ev.mean,
+        screen=SCREEN_EXACT,
+        entropy=True,
+        keep_p=eng.keeps_p,
+    )
+    out = eng.evaluate(request).cov
+    assert out is not None
+    return out
 
 
-def _read_only(x):
+def _read_only(x: Any) -> Any:
     """Lock an array the result owns (never one of the caller's: those are copied first)."""
     if isinstance(x, np.ndarray):
         x.flags.writeable = False

@@ -2,8 +2,9 @@
 
 :func:`maxent.solve` talks to its data only through the map-reduce passes of
 :class:`maxent._moments.MomentEngine`, which is a *block source* (where the states come
-from) run by an *executor* (who runs the per-block tasks).  This module adds two sources
-and one executor; the engine's code is the same for all back ends:
+from) run by an *executor* (who runs the per-block tasks; see :mod:`maxent._blocks`).
+This module adds two sources and one executor; the engine's code is the same for all
+back ends:
 
 - dask arrays: :class:`DaskBlocks` yields the array's blocks (``features`` and ``prior``
   chunked along the state axis) and :class:`DaskExecutor` runs each pass as one
@@ -18,7 +19,7 @@ and one executor; the engine's code is the same for all back ends:
   stays a few chunks.
 
 Both see the affine transform and the faces of the support exactly as the in-memory
-engine does (:func:`maxent._moments.prepare_chunk`), and validate their input during the
+engine does (:meth:`maxent._blocks.Support.prepare`), and validate their input during the
 first pass, block by block, with the messages of the in-memory checks (global state
 indices).  The distribution is returned lazily: a dask array for dask input, a
 :class:`StreamedProbabilities` (a function of the states) for a chunk source.
@@ -28,15 +29,17 @@ from __future__ import annotations
 
 import inspect
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import _checks
+from ._blocks import Block, BlockCheck, Combine, Gibbs, Task
 from ._checks import _fmt_index, first_bad_index
-from ._moments import BlockCheck, MomentEngine, prepare_chunk
+from ._moments import MomentEngine
 from ._parallel import blas_limited
 from .errors import InvalidInputError
 
@@ -72,14 +75,16 @@ def is_lazy(features: Any) -> bool:
 
 
 # -- validation, chunk by chunk ------------------------------------------------------------
-def _check_block(fb, qb, first_row, *, names, from_mapping):
+def _check_block(
+    fb: Any, qb: Any, first_row: int, *, names: tuple[str, ...], from_mapping: bool
+) -> BlockCheck:
     """Validate one block (a :class:`BlockCheck`); keys order errors as in memory.
 
     In memory, a mapping's columns are checked first, then the prior, and an array of
     features last (its finiteness is read off the first pass).
     """
-    errors = []
-    fb = np.asarray(fb, dtype=np.float64)
+    errors: list[tuple[tuple[int, ...], str]] = []
+    fb = _real(fb)
     if fb.ndim == 1:
         fb = fb[:, None]
     qb = None if qb is None else np.asarray(qb, dtype=np.float64)
@@ -94,7 +99,7 @@ def _check_block(fb, qb, first_row, *, names, from_mapping):
             )
             errors.append(((0, k, first_row + i), msg))
         else:
-            i, k = first_bad_index(bad)
+            i, k = _first_bad_cell(bad)
             msg = (
                 f"`features` must be finite; got {fb[i, k]} at index "
                 f"{_fmt_index((first_row + i, k))}."
@@ -116,9 +121,17 @@ def _check_block(fb, qb, first_row, *, names, from_mapping):
     return BlockCheck(fb.shape[0], positive and error is None, error)
 
 
-def _log_weights(q):
-    with np.errstate(divide="ignore"):
-        return np.log(q)
+def _real(x: Any) -> NDArray[Any]:
+    """An array of real numbers: float32 kept as it is (the passes convert it a chunk at a
+    time, see :meth:`maxent._blocks.Support.prepare`), anything else as float64."""
+    out = np.asarray(x)
+    return out if out.dtype == np.float32 else np.asarray(out, dtype=np.float64)
+
+
+def _first_bad_cell(bad: NDArray[np.bool_]) -> tuple[int, int]:
+    idx = first_bad_index(bad)
+    assert isinstance(idx, tuple)
+    return int(idx[0]), int(idx[1])
 
 
 # -- dask arrays -------------------------------------------------------------------------------
@@ -135,9 +148,12 @@ class DaskBlocks:
         Constraint names and whether they came from a mapping (for error messages).
     """
 
-    prior_is_log = False
+    prior_is_log: bool = False
+    stores_p: bool = False  # p is returned lazily
 
-    def __init__(self, features, prior, names, from_mapping):
+    def __init__(
+        self, features: Any, prior: Any, names: tuple[str, ...], from_mapping: bool
+    ) -> None:
         import dask.array as da
 
         if features.ndim == 1:
@@ -166,47 +182,39 @@ class DaskBlocks:
             raise InvalidInputError("`features` has no rows; give at least one state.")
         self.F = features
         self.prior = prior
-        self.n, self.m = n, m
-        self.validate = partial(_check_block, names=names, from_mapping=from_mapping)
+        self.n: int | None = int(n)
+        self.m = int(m)
+        self.validate: Callable[[Any, Any, int], BlockCheck] | None = partial(
+            _check_block, names=names, from_mapping=from_mapping
+        )
 
-    def blocks(self, chunk_size):
+    def blocks(self, chunk_size: int) -> Iterator[Block]:
         fblocks = self.F.to_delayed().ravel()
         qblocks = [None] * len(fblocks) if self.prior is None else self.prior.to_delayed().ravel()
         starts = np.concatenate([[0], np.cumsum(self.F.chunks[0])[:-1]]).astype(int)
         for fb, qb, s in zip(fblocks, qblocks, starts, strict=True):
             yield fb, qb, int(s)
 
-    def lazy_p(self, lam, log_z, total, shift, inv_scale, faces):
+    def lazy_p(self, gibbs: Gibbs) -> Any:
         """p as a lazy dask array chunked like ``features``."""
         import dask.array as da
 
         args = (self.F, "ij") + (() if self.prior is None else (self.prior, "i"))
         return da.blockwise(
-            _p_block,
-            "i",
-            *args,
-            dtype=np.float64,
-            concatenate=True,
-            lam=lam,
-            log_z=log_z,
-            total=total,
-            shift=shift,
-            inv_scale=inv_scale,
-            faces=faces,
-            meta=np.empty(0),
+            _p_block, "i", *args, dtype=np.float64, concatenate=True, gibbs=gibbs, meta=np.empty(0)
         )
 
 
 class DaskExecutor:
     """Runs a pass as one ``dask.compute``: a task per block and a tree of merges.
 
-    The pass's :class:`maxent._moments.PassSpec` enters the graph once.  While the
+    The pass's :class:`maxent._blocks.PassSpec` enters the graph once.  While the
     graph runs, BLAS in this process is limited to one thread (dask's threads, or an
     in-process cluster's, are the parallelism); distributed workers in their own
     processes already start with one BLAS thread each.
     """
 
-    def reduce(self, task, spec, blocks, combine):
+    def reduce(self, task: Task, spec: Any, blocks: Iterable[Any], combine: Combine) -> Any:
         import dask
 
         spec_d = dask.delayed(spec, name=f"maxent-pass-{uuid.uuid4().hex}")
@@ -222,31 +230,13 @@ class DaskExecutor:
         return result
 
 
-def _p_block(fb, qb=None, *, lam, log_z, total, shift, inv_scale, faces):
+def _p_block(fb: Any, qb: Any = None, *, gibbs: Gibbs) -> NDArray[np.float64]:
     """p of one block, exactly as the in-memory engine computes it."""
-    return (
-        np.exp(
-            _log_p_block(
-                fb, qb, lam=lam, log_z=log_z, shift=shift, inv_scale=inv_scale, faces=faces
-            )
-        )
-        / total
-    )
-
-
-def _log_p_block(fb, qb=None, *, lam, log_z, shift, inv_scale, faces):
-    """log p of one block, exactly as the in-memory engine computes it."""
-    fb = np.asarray(fb, dtype=np.float64)
-    lq = None if qb is None else _log_weights(np.asarray(qb, dtype=np.float64))
-    fc, lq = prepare_chunk(fb, lq, shift, inv_scale, faces)
-    a = -(fc @ lam) - log_z
-    if lq is not None:
-        a += lq
-    return a
+    return gibbs.p(fb, qb)
 
 
 # -- chunk sources -----------------------------------------------------------------------------
-def _split_item(item):
+def _split_item(item: Any) -> tuple[Any, Any]:
     if isinstance(item, tuple):
         if len(item) != 2:
             raise InvalidInputError(
@@ -257,11 +247,13 @@ def _split_item(item):
     return item, None
 
 
-def _as_chunk(item, first_row, m):
+def _as_chunk(
+    item: Any, first_row: int, m: int | None
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
     """A chunk of the source as float arrays, with its shapes checked."""
     fc, qc = _split_item(item)
     try:
-        fc = np.asarray(fc, dtype=np.float64)
+        fc = _real(fc)
         qc = None if qc is None else np.asarray(qc, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(
@@ -288,7 +280,7 @@ def _as_chunk(item, first_row, m):
     return fc, qc
 
 
-def _iterate(source):
+def _iterate(source: Any) -> Iterator[Any]:
     chunks = source() if callable(source) else source
     if not isinstance(chunks, Iterable):
         raise InvalidInputError(
@@ -298,7 +290,7 @@ def _iterate(source):
     return iter(chunks)
 
 
-def check_source(source) -> None:
+def check_source(source: Any) -> None:
     """Reject one-shot iterators: every pass needs the chunks again."""
     if inspect.isgenerator(source) or (not callable(source) and iter(source) is source):
         raise InvalidInputError(
@@ -323,26 +315,28 @@ class SourceBlocks:
         Constraint names and whether they were given (for messages).
     """
 
-    prior_is_log = False
+    prior_is_log: bool = False
+    stores_p: bool = False  # p is returned lazily
 
-    def __init__(self, source, m, names, from_mapping):
+    def __init__(self, source: Any, m: int, names: tuple[str, ...], from_mapping: bool) -> None:
         self.source = source
-        self.m = m
-        self.n = None  # counted by the first pass
-        self.validate = partial(_check_block, names=names, from_mapping=from_mapping)
+        self.m = int(m)
+        self.n: int | None = None  # counted by the first pass
+        self.validate: Callable[[Any, Any, int], BlockCheck] | None = partial(
+            _check_block, names=names, from_mapping=from_mapping
+        )
 
-    def blocks(self, chunk_size):
+    def blocks(self, chunk_size: int) -> Iterator[Block]:
         row = 0
         for item in _iterate(self.source):
             fc, qc = _as_chunk(item, row, self.m)
             yield fc, qc, row
             row += fc.shape[0]
 
-    def lazy_p(self, lam, log_z, total, shift, inv_scale, faces):
+    def lazy_p(self, gibbs: Gibbs) -> StreamedProbabilities:
         """p as a :class:`StreamedProbabilities` (nothing per state stored)."""
-        return StreamedProbabilities(
-            self.source, lam, log_z, total, shift, inv_scale, faces, self.n, self.m
-        )
+        assert self.n is not None
+        return StreamedProbabilities(self.source, gibbs, self.n, self.m)
 
 
 class StreamedProbabilities:
@@ -363,10 +357,9 @@ class StreamedProbabilities:
     dtype = np.dtype(np.float64)
     ndim = 1
 
-    def __init__(self, source, lam, log_z, total, shift, inv_scale, faces, n, m):
+    def __init__(self, source: Any, gibbs: Gibbs, n: int, m: int) -> None:
         self._source = source
-        self._lam, self._log_z, self._total = lam, log_z, total
-        self._shift, self._inv_scale, self._faces = shift, inv_scale, faces
+        self._gibbs = gibbs
         self.shape = (int(n),)
         self._m = m
 
@@ -381,18 +374,9 @@ class StreamedProbabilities:
     ) -> NDArray[np.float64]:
         """p of the states with these feature rows (and prior weights; uniform if None)."""
         fc, qc = _as_chunk((features_chunk, prior_chunk), 0, self._m)
-        return _p_block(
-            fc,
-            qc,
-            lam=self._lam,
-            log_z=self._log_z,
-            total=self._total,
-            shift=self._shift,
-            inv_scale=self._inv_scale,
-            faces=self._faces,
-        )
+        return self._gibbs.p(fc, qc)
 
-    def chunks(self):
+    def chunks(self) -> Iterator[NDArray[np.float64]]:
         """Yield p for each chunk of the source, in order (one pass over the source)."""
         row = 0
         for item in _iterate(self._source):
@@ -400,7 +384,7 @@ class StreamedProbabilities:
             row += fc.shape[0]
             yield self(fc, qc)
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> NDArray[Any]:
         out = np.concatenate(list(self.chunks())) if self.shape[0] else np.zeros(0)
         return out if dtype is None else out.astype(dtype)
 
@@ -412,7 +396,7 @@ def generated_features(
     n_constraints: int,
     *,
     chunk_size: int = 1 << 20,
-):
+) -> Any:
     """A dask array whose blocks are generated on demand by ``make_chunk(start, stop)``.
 
     For state spaces enumerated by index (spin configurations, lattice-gas occupations):
@@ -436,7 +420,21 @@ def generated_features(
     import dask
     import dask.array as da
 
-    n_states, n_constraints, chunk_size = int(n_states), int(n_constraints), int(chunk_size)
+    if not callable(make_chunk):
+        raise InvalidInputError(
+            "`make_chunk` must be a function make_chunk(start, stop) returning the features "
+            f"of states start .. stop - 1; got {type(make_chunk).__name__}."
+        )
+    n, m, rows = (
+        _checks.integer(value, name, minimum=1)
+        for value, name in (
+            (n_states, "n_states"),
+            (n_constraints, "n_constraints"),
+            (chunk_size, "chunk_size"),
+        )
+    )
+    assert n is not None and m is not None and rows is not None
+    n_states, n_constraints, chunk_size = n, m, rows
     starts = range(0, n_states, chunk_size)
     token = uuid.uuid4().hex
     blocks = []
@@ -449,12 +447,28 @@ def generated_features(
     return da.concatenate(blocks, axis=0)
 
 
-def _generate(make_chunk, a, b, m):
-    out = np.asarray(make_chunk(a, b), dtype=np.float64)
+def _generate(
+    make_chunk: Callable[[int, int], ArrayLike], a: int, b: int, m: int
+) -> NDArray[np.float64]:
+    """The block of states ``a .. b - 1``, checked: ``(b - a, m)`` real numbers (or
+    ``b - a`` of them for one constraint)."""
+    try:
+        out = np.asarray(make_chunk(a, b), dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"`make_chunk({a}, {b})` must return real numbers; got {exc}."
+        ) from None
+    if out.shape not in ((b - a, m),) + (((b - a,),) if m == 1 else ()):
+        raise InvalidInputError(
+            f"`make_chunk({a}, {b})` returned an array of shape {out.shape}; expected "
+            f"{(b - a, m)} (one row per state, one column per constraint)."
+        )
     return out.reshape(b - a, m)
 
 
-def open_lazy(features, prior, chunk_size, names: Sequence[str] | None):
+def open_lazy(
+    features: Any, prior: Any, chunk_size: int | None, names: Sequence[str] | None
+) -> tuple[MomentEngine, tuple[str, ...], bool]:
     """The streaming engine for ``features``, with the constraint names.
 
     Returns ``(engine, names, from_mapping)``.  Only shapes are checked here; the values
@@ -508,7 +522,13 @@ def open_lazy(features, prior, chunk_size, names: Sequence[str] | None):
     return (MomentEngine(SourceBlocks(features, m, *named), chunk_size=chunk_size),) + named
 
 
-def _dask_engine(features, prior, chunk_size, names, from_mapping):
+def _dask_engine(
+    features: Any,
+    prior: Any,
+    chunk_size: int | None,
+    names: tuple[str, ...],
+    from_mapping: bool,
+) -> MomentEngine:
     return MomentEngine(
         DaskBlocks(features, prior, names, from_mapping),
         chunk_size=chunk_size,
@@ -516,7 +536,7 @@ def _dask_engine(features, prior, chunk_size, names, from_mapping):
     )
 
 
-def _names(names, m):
+def _names(names: Sequence[str] | None, m: int) -> tuple[tuple[str, ...], bool]:
     if names is None:
         return tuple(f"f{k}" for k in range(m)), False
     names = tuple(str(k) for k in names)

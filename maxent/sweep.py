@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import numpy as np
 import xarray as xr
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from ._boltzmann import (
     MAX_CHUNK_ELEMENTS,
@@ -21,11 +21,14 @@ from ._boltzmann import (
     sweep_dataset,
 )
 from ._checks import as_float_array, boolean, first_bad_index, integer
-from ._units import UNIT_SYSTEMS, magnitude, resolve_units
+from ._units import magnitude, resolve_units
 from .errors import InvalidInputError
 from .levels import EnergyLevels, as_levels
 
-__all__ = ["UNIT_SYSTEMS", "temperature_sweep"]
+__all__ = ["PROBABILITY_TABLE_LIMIT", "temperature_sweep"]
+
+#: Largest probability table (temperatures x levels) a sweep keeps by default (8 MB).
+PROBABILITY_TABLE_LIMIT = 2**20
 
 
 def temperature_sweep(
@@ -34,7 +37,7 @@ def temperature_sweep(
     *,
     units: str | None = None,
     chunk_size: int | None = None,
-    probability: bool = True,
+    probability: bool | None = None,
 ) -> xr.Dataset:
     r"""Canonical thermodynamics over a grid of temperatures.
 
@@ -58,19 +61,24 @@ def temperature_sweep(
     chunk_size : int, optional
         Temperatures evaluated together (default: as many as keep a chunk of the
         temperature x level matrix near 2 MB, cache-sized).
-    probability : bool, default True
-        Keep the (temperature x level) table ``probability``.  ``False`` leaves it out:
-        the thermodynamics then need memory for one chunk only, whatever the size (e.g.
-        1,000 temperatures x 10^6 levels), and the Dataset has attribute
-        ``probability_table = 0``.
+    probability : bool, optional
+        Keep the (temperature x level) table ``probability``: ``True`` always, ``False``
+        never, and by default (``None``) when it is small, at most
+        ``max(PROBABILITY_TABLE_LIMIT, n_levels)`` entries (8 MB, or one row per level:
+        every one-temperature sweep keeps it).  Without the table the thermodynamics need
+        memory for one chunk only, whatever the size (e.g. 1,000 temperatures x 10^6
+        levels), and the Dataset has attribute ``probability_table = 0``;
+        :func:`maxent.plot_sweep` then recomputes the populations it draws from the
+        coordinates ``beta``, ``energy`` and ``log_degeneracy``.
 
     Returns
     -------
     xarray.Dataset
         Dims ``temperature`` and ``state`` (one entry per level); coordinate ``beta``
-        along ``temperature`` and ``energy``, ``degeneracy``, ``label`` along ``state``;
-        variables ``probability`` (temperature, state), ``log_Z``, ``free_energy``,
-        ``internal_energy``, ``entropy`` and ``heat_capacity`` (temperature).  Every
+        along ``temperature`` and ``energy``, ``degeneracy``, ``log_degeneracy``,
+        ``label`` along ``state``; variables ``probability`` (temperature, state; see
+        ``probability``), ``log_Z``, ``free_energy``, ``internal_energy``, ``entropy``
+        and ``heat_capacity`` (temperature), totals for the whole system.  Every
         variable and coordinate has ``long_name`` and ``units``; entropy and heat capacity
         are in units of :math:`k_B`.  Global attrs: ``maxent_version``, ``ensemble``,
         ``unit_system``, ``energy_unit``, ``temperature_unit``, ``boltzmann_constant``,
@@ -83,11 +91,26 @@ def temperature_sweep(
         contradicts the levels' unit, ``chunk_size`` is not a positive int, or ``levels``
         is invalid.
 
+    See Also
+    --------
+    canonical : one temperature, as a result with fields.
+    plot_sweep : the Dataset as a figure.
+    sample_sweep : the same quantities of a lattice model by Monte Carlo.
+    maxent.models.ising_2d_thermo : exact per-site thermodynamics of the 2D Ising model.
+
     Notes
     -----
-    Memory: the output ``probability`` holds ``n_temperatures * n_levels`` floats; beyond
-    it, temporaries are bounded by the chunk.  Each temperature is exactly what
-    :func:`maxent.canonical` returns.
+    Memory: the table ``probability`` holds ``n_temperatures * n_levels`` floats; beyond
+    it, temporaries are bounded by the chunk.  Writing a large table costs more than the
+    sweep itself (its first write touches every page of fresh memory: a sweep of 10^4
+    temperatures x 10^4 levels takes about twice as long with it), hence the default.
+    Each temperature is exactly what :func:`maxent.canonical` returns: a one-temperature
+    sweep equals ``canonical(levels, temperature=T).to_xarray()``.
+
+    References
+    ----------
+    .. [1] R. K. Pathria and P. D. Beale, *Statistical Mechanics*, 3rd ed. (Academic
+       Press, 2011), ch. 3.
 
     Examples
     --------
@@ -114,6 +137,8 @@ def temperature_sweep(
         max_elements = MAX_CHUNK_ELEMENTS
     else:
         max_elements = cast(int, integer(chunk_size, "chunk_size", minimum=1)) * lv.n_levels
+    if probability is None:
+        probability = t.size * lv.n_levels <= max(PROBABILITY_TABLE_LIMIT, lv.n_levels)
     probability = boolean(probability, "probability")
     beta = beta_from_temperature(t, us.boltzmann_constant)
     if blocks is None:
@@ -131,7 +156,14 @@ def temperature_sweep(
     return sweep_dataset(lv, us, t, beta, th, ensemble="canonical")
 
 
-def _lazy_boltzmann(energies, log_g, beta, blocks, max_elements, with_p):
+def _lazy_boltzmann(
+    energies: NDArray[np.float64],
+    log_g: NDArray[np.float64],
+    beta: NDArray[np.float64],
+    blocks: tuple[int, ...],
+    max_elements: int,
+    with_p: bool,
+) -> dict[str, Any]:
     """:func:`boltzmann` as dask arrays, one task per block of temperatures.
 
     Each task computes every quantity of its block once; the variables are views of it,
@@ -144,7 +176,7 @@ def _lazy_boltzmann(energies, log_g, beta, blocks, max_elements, with_p):
     keys = (("p",) if with_p else ()) + THERMO_KEYS
     edges = np.concatenate([[0], np.cumsum(blocks)]).astype(int)
     n = energies.size
-    columns: dict[str, list] = {k: [] for k in keys}
+    columns: dict[str, list[Any]] = {k: [] for k in keys}
     for a, b in zip(edges[:-1], edges[1:], strict=True):
         part = dask.delayed(boltzmann, pure=True)(
             energies, log_g, beta[a:b], with_p=with_p, max_elements=max_elements

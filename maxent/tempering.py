@@ -34,7 +34,7 @@ from ._samplers import Chain, advance, in_threads, new_chain, sampler_named
 from .errors import InvalidInputError
 from .montecarlo import check_counts, check_model, initial_states
 
-__all__ = ["ladder", "parallel_tempering", "run_tempering"]
+__all__ = ["ladder", "parallel_tempering"]
 
 _THREADED_MOVES = 1 << 14  # moves per replica and round from which threads pay off
 
@@ -196,6 +196,18 @@ def parallel_tempering(
     InvalidInputError
         If the ladder is not at least 2 distinct finite temperatures > 0, or as for
         :func:`maxent.monte_carlo`.
+
+    See Also
+    --------
+    monte_carlo : independent chains at one temperature.
+    sample_sweep : averages with error bars (``sampler="parallel_tempering"``).
+
+    References
+    ----------
+    .. [1] R. H. Swendsen and J.-S. Wang, "Replica Monte Carlo simulation of spin-glasses",
+       Phys. Rev. Lett. 57, 2607 (1986).
+    .. [2] K. Hukushima and K. Nemoto, "Exchange Monte Carlo method and application to spin
+       glass simulations", J. Phys. Soc. Jpn. 65, 1604 (1996).
 
     Examples
     --------

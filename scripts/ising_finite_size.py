@@ -32,7 +32,7 @@ SLOPE = 8.0 / math.pi * K_C**2  # Ferdinand & Fisher: C_max/N ~ SLOPE ln L + con
 
 
 def heat_capacity(side: float, temperatures: np.ndarray) -> np.ndarray:
-    return models.ising_2d_thermo(side, temperatures).heat_capacity.values
+    return models.ising_2d_thermo(side, temperatures).heat_capacity_per_site.values
 
 
 def peak(side: int) -> tuple[float, float]:
@@ -88,7 +88,11 @@ def main() -> None:
             sweep = maxent.temperature_sweep(lv, t)
             ds = models.ising_2d_thermo(side, t)
             worst = {
-                name: float(np.max(np.abs(ds[name].values * side**2 / sweep[name].values - 1.0)))
+                name: float(
+                    np.max(
+                        np.abs(ds[f"{name}_per_site"].values * side**2 / sweep[name].values - 1.0)
+                    )
+                )
                 for name in ("log_Z", "internal_energy", "heat_capacity", "entropy")
             }
             print(
@@ -99,12 +103,12 @@ def main() -> None:
 
     ds = xr.Dataset(
         {
-            "heat_capacity": (
+            "heat_capacity_per_site": (
                 ("side", "temperature"),
                 curves,
                 {"long_name": "heat capacity per site", "units": "k_B"},
             ),
-            "heat_capacity_onsager": (
+            "heat_capacity_per_site_onsager": (
                 "temperature",
                 onsager,
                 {"long_name": "heat capacity per site, infinite lattice", "units": "k_B"},
@@ -114,7 +118,7 @@ def main() -> None:
                 peaks[:, 0],
                 {"long_name": "temperature of the heat-capacity maximum", "units": "1"},
             ),
-            "peak_heat_capacity": (
+            "peak_heat_capacity_per_site": (
                 "peak_side",
                 peaks[:, 1],
                 {"long_name": "maximum heat capacity per site", "units": "k_B"},
@@ -159,12 +163,12 @@ def plot(ds: xr.Dataset, fit_slope: float, fit_icept: float, path: str) -> None:
     t = ds.temperature.values
     colors = plt.cm.viridis(np.linspace(0.0, 0.85, ds.side.size))
     for side, color in zip(ds.side.values, colors, strict=True):
-        ax.plot(t, ds.heat_capacity.sel(side=side), color=color, label=f"L = {side}")
-    ax.plot(t, ds.heat_capacity_onsager, "k--", lw=1, label=r"L = $\infty$ (Onsager)")
+        ax.plot(t, ds.heat_capacity_per_site.sel(side=side), color=color, label=f"L = {side}")
+    ax.plot(t, ds.heat_capacity_per_site_onsager, "k--", lw=1, label=r"L = $\infty$ (Onsager)")
     ax.axvline(T_C, color="0.5", lw=0.8, ls=":")
     ax.text(T_C + 0.03, 0.05, r"$T_c$", color="0.3")
     ax.set(
-        xlabel=r"$T$ [$J/k_B$]",
+        xlabel=r"$T$ [units of $J/k_B$]",
         ylabel=r"$C / N$ [$k_B$]",
         ylim=(0, 3.0),
         title=r"exact heat capacity of the periodic $L\times L$ Ising model",
@@ -174,9 +178,16 @@ def plot(ds: xr.Dataset, fit_slope: float, fit_icept: float, path: str) -> None:
     sides = ds.peak_side.values
     log_l = np.log(sides)
     shown = np.isin(sides, ds.side.values)
-    bx.plot(log_l[shown], ds.peak_heat_capacity[shown], "o", color="C0", label="L in figure")
     bx.plot(
-        log_l[~shown], ds.peak_heat_capacity[~shown], "s", mfc="none", color="C0", label="larger L"
+        log_l[shown], ds.peak_heat_capacity_per_site[shown], "o", color="C0", label="L in figure"
+    )
+    bx.plot(
+        log_l[~shown],
+        ds.peak_heat_capacity_per_site[~shown],
+        "s",
+        mfc="none",
+        color="C0",
+        label="larger L",
     )
     x = np.linspace(log_l.min(), log_l.max(), 50)
     bx.plot(x, fit_icept + SLOPE * x, "k--", lw=1, label=rf"slope $(8/\pi)K_c^2$ = {SLOPE:.4f}")
@@ -191,7 +202,9 @@ def plot(ds: xr.Dataset, fit_slope: float, fit_icept: float, path: str) -> None:
     cx.plot(1.0 / sides[~shown], ds.peak_temperature[~shown], "s", mfc="none", color="C1")
     cx.axhline(T_C, color="0.5", lw=0.8, ls=":")
     cx.text(0.06, T_C + 0.003, r"$T_c = 2/\ln(1+\sqrt{2})$", color="0.3")
-    cx.set(xlabel=r"$1/L$", ylabel=r"$T_{\mathrm{peak}}$ [$J/k_B$]", title="peak position")
+    cx.set(
+        xlabel=r"$1/L$", ylabel=r"$T_{\mathrm{peak}}$ [units of $J/k_B$]", title="peak position"
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=130)
     plt.close(fig)

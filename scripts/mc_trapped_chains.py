@@ -23,7 +23,7 @@ from maxent.timeseries import blocking_error
 def main(n_seeds: int = 30) -> None:
     model = maxent.IsingModel((128, 128))
     thermo = maxent.models.ising_2d_thermo(128, [1.5])
-    exact = float(thermo.internal_energy[0]) * model.n_sites  # per site -> total
+    exact = float(thermo.internal_energy_per_site[0]) * model.n_sites  # per site -> total
     counts = {"right": 0, "warned": 0, "silently wrong": 0}
     print(f"exact <E> = {exact:.2f} (Kaufman), T = 1.5, L = 128")
     print(f"{'seed':>4s} {'<E> chain 0':>12s} {'<E> chain 1':>12s} {'z':>8s}  verdict")

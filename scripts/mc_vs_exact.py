@@ -43,7 +43,7 @@ def mc_rows(side: int, sweeps: int, seed: int):
             for name in ("internal_energy", "heat_capacity"):
                 value = float(ds[name][k])
                 err = float(ds[f"{name}_error"][k])
-                ref = float(exact[name][k]) * n
+                ref = float(exact[f"{name}_per_site"][k]) * n
                 yield (
                     f"L={side} {sampler}",
                     t,
@@ -95,7 +95,7 @@ def wang_landau_rows(side: int, ln_f_final: float, walks: int, seed: int):
         spread = np.std([ds[name].values for ds in per_walk], axis=0, ddof=1) / np.sqrt(walks)
         for k, t in enumerate(TEMPERATURES):
             value = float(sweep[name][k])
-            ref = float(exact[name][k]) * n
+            ref = float(exact[f"{name}_per_site"][k]) * n
             yield (
                 f"L={side} wang-landau",
                 t,

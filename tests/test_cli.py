@@ -45,7 +45,7 @@ def test_level_file_and_outputs_elsewhere(tmp_path):
                 "10",
                 "--tmax",
                 "1000",
-                "--n",
+                "--n-temperatures",
                 "25",
                 "--out",
                 str(nc),
@@ -69,7 +69,7 @@ def test_built_in_models(model, tmp_path):
     args = [
         "--model",
         model,
-        "--n",
+        "--n-temperatures",
         "10",
         "--out",
         str(tmp_path / "a.nc"),
@@ -89,7 +89,7 @@ def test_built_in_models(model, tmp_path):
         (["--tmax", "inf"], "--tmax must be finite and > 0; got inf"),
         (["--tmin", "nan"], "--tmin must be finite"),
         (["--tmin", "-1"], "--tmin must be finite and > 0"),
-        (["--n", "1"], "--n must be >= 2"),
+        (["--n-temperatures", "1"], "--n-temperatures must be >= 2"),
         (["--model", "two-level", "--N", "5"], "--N does not apply to --model two-level"),
         (["--model", "atom", "--gap", "2"], "--gap does not apply to --model atom"),
         (["--L", "3", "--model", "paramagnet"], "--L does not apply"),
@@ -136,7 +136,18 @@ def test_version(capsys):
 def test_existing_files_are_replaced_atomically_and_said(tmp_path, capsys):
     nc, png = tmp_path / "s.nc", tmp_path / "s.png"
     nc.write_text("old")
-    args = ["--model", "two-level", "--n", "5", "--out", str(nc), "--png", str(png), "--dpi", "30"]
+    args = [
+        "--model",
+        "two-level",
+        "--n-temperatures",
+        "5",
+        "--out",
+        str(nc),
+        "--png",
+        str(png),
+        "--dpi",
+        "30",
+    ]
     assert cli.main(args) == 0
     out = capsys.readouterr().out
     assert f"replaced {nc.resolve()}" in out and f"wrote {png.resolve()}" in out
@@ -152,7 +163,7 @@ def test_ev_level_file_shows_its_excitation_with_no_options(tmp_path, capsys):
             [
                 "--levels",
                 str(levels),
-                "--n",
+                "--n-temperatures",
                 "120",
                 "--out",
                 str(tmp_path / "a.nc"),
@@ -182,7 +193,7 @@ def test_edge_maximum_is_reported_as_such(tmp_path, capsys):
             [
                 "--model",
                 "harmonic",
-                "--n",
+                "--n-temperatures",
                 "20",
                 "--out",
                 str(tmp_path / "a.nc"),
@@ -206,7 +217,7 @@ def test_large_einstein_solid_runs_without_the_table(tmp_path, capsys):
                 "einstein",
                 "--N",
                 "20000",
-                "--n",
+                "--n-temperatures",
                 "100",
                 "--out",
                 str(tmp_path / "a.nc"),
@@ -241,7 +252,7 @@ def test_default_range_is_in_the_users_units(tmp_path):
                     "10",
                     "--units",
                     "meV",
-                    "--n",
+                    "--n-temperatures",
                     "20",
                     "--out",
                     str(tmp_path / "a.nc"),
@@ -263,9 +274,25 @@ def test_outputs_get_the_usual_file_mode(tmp_path):
     mask = os.umask(0o022)
     try:
         nc, png = tmp_path / "a.nc", tmp_path / "a.png"
-        rc = cli.main(["--model", "two-level", "--n", "5", "--out", str(nc), "--png", str(png)])
+        rc = cli.main(
+            ["--model", "two-level", "--n-temperatures", "5", "--out", str(nc), "--png", str(png)]
+        )
     finally:
         os.umask(mask)
     assert rc == 0
     assert stat.S_IMODE(nc.stat().st_mode) == 0o644
     assert stat.S_IMODE(png.stat().st_mode) == 0o644
+
+
+def test_options_cannot_be_confused_and_say_what_they_mean(capsys):
+    # issue 24: --n (temperatures) beside --N (spins); --tmin's help said "see above"
+    with pytest.raises(SystemExit):
+        cli.main(["--n", "5"])  # no abbreviation of --n-temperatures either
+    assert "unrecognized arguments: --n" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "see above" not in text
+    assert "--tmin TMIN lowest temperature; default: an eighth of the smallest level" in text
+    assert "--n-temperatures COUNT number of temperatures" in text
+    assert "totals for the whole system" in text

@@ -75,3 +75,23 @@ def test_labels_speak_the_callers_language(result):
     assert bottom.get_xlabel() == r"$\tau$" and top.get_ylabel() == r"$G(\tau)$"
     assert r"$G(\tau)$" in [t.get_text() for t in top.get_legend().get_texts()]
     plt.close(top.figure)
+
+
+def test_every_plot_function_takes_its_axes_as_ax(result):
+    import inspect
+
+    import maxent
+    from maxent import fit_plots, plotting
+
+    functions = [getattr(m, n) for m in (fit_plots, plotting) for n in m.__all__]
+    functions += [getattr(maxent, n) for n in maxent.__all__ if n.startswith("plot_")]
+    for f in functions:
+        if not f.__name__.startswith("plot_"):
+            continue
+        params = inspect.signature(f).parameters
+        assert "axes" not in params, f.__name__
+    res, _ = result
+    fig, (top, bottom) = plt.subplots(2, 1)
+    assert plot_data_fit(res, ax=(top, bottom)) == (top, bottom)
+    assert top.lines and bottom.lines
+    plt.close(fig)

@@ -536,7 +536,7 @@ class _CurveSolver:
         self.log_chi2 = log_chi2
 
     def solve(self, alpha, start=None):
-        from maxent._mem import Point
+        from maxent._penalty_solvers import Point
 
         chi2 = 10.0 ** self.log_chi2(math.log10(alpha))
         return Point(alpha, np.ones(1), chi2, 1.0, 1.0, math.nan, True, 0)
@@ -568,7 +568,7 @@ def test_linefit_takes_the_intersection_of_the_plateau_and_the_slope():
 
 def test_bryan_uniform_prior_weighs_each_alpha_by_alpha_more():
     from maxent._alpha_rules import bryan_weights
-    from maxent._mem import Point
+    from maxent._penalty_solvers import Point
 
     alphas = np.geomspace(10.0, 0.1, 9)
     points = [Point(a, np.ones(1), 1.0, 1.0, 1.0, -((math.log(a)) ** 2), True, 0) for a in alphas]

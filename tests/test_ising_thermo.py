@@ -61,7 +61,9 @@ def test_kaufman_closed_form_matches_the_exact_spectrum(rows, cols):
     ds = models.ising_2d_thermo(rows, TEMPERATURES, columns=cols)
     ref = _spectrum_thermo(rows, cols, TEMPERATURES)
     for name, values in ref.items():
-        np.testing.assert_allclose(ds[name].values, values, rtol=1e-12, atol=0, err_msg=name)
+        np.testing.assert_allclose(
+            ds[f"{name}_per_site"].values, values, rtol=1e-12, atol=0, err_msg=name
+        )
 
 
 # every regime: low-T series (T < 0.8), closed form, high-T series (T > 10)
@@ -75,7 +77,9 @@ def test_every_temperature_regime_matches_the_exact_spectrum(rows, cols):
     ds = models.ising_2d_thermo(rows, ALL_REGIMES, columns=cols)
     ref = _spectrum_thermo(rows, cols, ALL_REGIMES)
     for name, values in ref.items():
-        np.testing.assert_allclose(ds[name].values, values, rtol=1e-12, atol=0, err_msg=name)
+        np.testing.assert_allclose(
+            ds[f"{name}_per_site"].values, values, rtol=1e-12, atol=0, err_msg=name
+        )
 
 
 @pytest.mark.parametrize("side", [64, 1024, np.inf])
@@ -84,7 +88,7 @@ def test_series_join_the_closed_form_continuously(side, k_switch):
     t = 1.0 / (k_switch * np.array([1.0 - 1e-13, 1.0 + 1e-13]))
     ds = models.ising_2d_thermo(side, t)
     for name in ("log_Z", "internal_energy", "heat_capacity", "entropy"):
-        a, b = ds[name].values
+        a, b = ds[f"{name}_per_site"].values
         assert a == pytest.approx(b, rel=1e-11), name
 
 
@@ -108,9 +112,13 @@ def test_thin_long_lattices_without_series_match_the_spectrum():
     ds = models.ising_2d_thermo(rows, temps, columns=cols)
     ref = _spectrum_thermo(rows, cols, temps)
     for name in ("log_Z", "internal_energy", "entropy"):
-        np.testing.assert_allclose(ds[name].values, ref[name], rtol=1e-8, err_msg=name)
+        np.testing.assert_allclose(
+            ds[f"{name}_per_site"].values, ref[name], rtol=1e-8, err_msg=name
+        )
     np.testing.assert_allclose(
-        ds.heat_capacity.values[[0, 2, 3, 4, 5]], ref["heat_capacity"][[0, 2, 3, 4, 5]], rtol=1e-7
+        ds.heat_capacity_per_site.values[[0, 2, 3, 4, 5]],
+        ref["heat_capacity"][[0, 2, 3, 4, 5]],
+        rtol=1e-7,
     )
 
 
@@ -129,9 +137,9 @@ def test_any_finite_temperature_gives_finite_values_without_warnings():
     for side in (2, 3, 6, 33, 1024, np.inf):
         ds = models.ising_2d_thermo(side, t)
         for name in ("log_Z", "internal_energy", "heat_capacity", "entropy", "free_energy"):
-            assert np.all(np.isfinite(ds[name].values)), (side, name)
-        assert np.all(ds.heat_capacity.values >= 0), side
-        assert np.all(np.diff(ds.internal_energy.values) >= 0), side  # U rises with T
+            assert np.all(np.isfinite(ds[f"{name}_per_site"].values)), (side, name)
+        assert np.all(ds.heat_capacity_per_site.values >= 0), side
+        assert np.all(np.diff(ds.internal_energy_per_site.values) >= 0), side  # U rises with T
 
 
 @pytest.mark.parametrize("rows, cols", [(8, 8), (33, 33), (12, 100)])
@@ -141,7 +149,10 @@ def test_thermo_agrees_with_temperature_sweep_of_the_spectrum(rows, cols):
     ds = models.ising_2d_thermo(rows, TEMPERATURES, columns=cols)
     for name in ("log_Z", "internal_energy", "heat_capacity", "entropy", "free_energy"):
         np.testing.assert_allclose(
-            ds[name].values * rows * cols, sweep[name].values, rtol=1e-12, err_msg=name
+            ds[f"{name}_per_site"].values * rows * cols,
+            sweep[name].values,
+            rtol=1e-12,
+            err_msg=name,
         )
 
 
@@ -177,11 +188,13 @@ def test_large_lattices_approach_onsager(temperature):
     ref_1024 = ref + shift
     big = models.ising_2d_thermo(1024, [temperature])
     inf = models.ising_2d_thermo(np.inf, [temperature])
-    assert big.log_Z.item() == pytest.approx(ref_1024, rel=1e-12)
-    assert inf.log_Z.item() == pytest.approx(ref, rel=1e-12)
-    for name in ("internal_energy", "heat_capacity"):
+    assert big.log_Z_per_site.item() == pytest.approx(ref_1024, rel=1e-12)
+    assert inf.log_Z_per_site.item() == pytest.approx(ref, rel=1e-12)
+    for name in ("internal_energy_per_site", "heat_capacity_per_site"):
         assert big[name].item() == pytest.approx(inf[name].item(), rel=1e-10), name
-    assert big.entropy.item() == pytest.approx(inf.entropy.item() + shift, rel=1e-10)
+    assert big.entropy_per_site.item() == pytest.approx(
+        inf.entropy_per_site.item() + shift, rel=1e-10
+    )
 
 
 def test_onsager_energy_and_heat_capacity_are_derivatives_of_log_z():
@@ -191,38 +204,40 @@ def test_onsager_energy_and_heat_capacity_are_derivatives_of_log_z():
     ds = models.ising_2d_thermo(np.inf, t)
     for i in (0, 3):
         b0, bp, bm = 1 / t[i], 1 / t[i + 1], 1 / t[i + 2]
-        u = -(ds.log_Z[i + 1] - ds.log_Z[i + 2]).item() / (bp - bm)
-        assert ds.internal_energy[i].item() == pytest.approx(u, rel=1e-6)
-        du_db = (ds.internal_energy[i + 1] - ds.internal_energy[i + 2]).item() / (bp - bm)
-        assert ds.heat_capacity[i].item() == pytest.approx(-(b0**2) * du_db, rel=1e-6)
+        u = -(ds.log_Z_per_site[i + 1] - ds.log_Z_per_site[i + 2]).item() / (bp - bm)
+        assert ds.internal_energy_per_site[i].item() == pytest.approx(u, rel=1e-6)
+        du_db = (
+            ds.internal_energy_per_site[i + 1] - ds.internal_energy_per_site[i + 2]
+        ).item() / (bp - bm)
+        assert ds.heat_capacity_per_site[i].item() == pytest.approx(-(b0**2) * du_db, rel=1e-6)
 
 
 def test_heat_capacity_at_1024_is_finite_smooth_and_peaked_near_tc():
     t = np.linspace(2.2, 2.35, 301)
-    cap = models.ising_2d_thermo(1024, t).heat_capacity.values
+    cap = models.ising_2d_thermo(1024, t).heat_capacity_per_site.values
     assert np.all(np.isfinite(cap)) and np.all(cap > 0)
     peak = int(np.argmax(cap))
     assert abs(t[peak] - T_C) < 0.01
     assert np.all(np.diff(cap[: peak + 1]) > 0) and np.all(np.diff(cap[peak:]) < 0)
     # smooth, and the derivative of U: C = dU/dT by central differences
     step = 1e-6 * t
-    u_up = models.ising_2d_thermo(1024, t + step).internal_energy.values
-    u_dn = models.ising_2d_thermo(1024, t - step).internal_energy.values
+    u_up = models.ising_2d_thermo(1024, t + step).internal_energy_per_site.values
+    u_dn = models.ising_2d_thermo(1024, t - step).internal_energy_per_site.values
     np.testing.assert_allclose(cap, (u_up - u_dn) / (2 * step), rtol=1e-5)
     # C_max per site grows like (8/pi) K_c^2 ln L (Ferdinand & Fisher)
     k_c = 1 / T_C
-    c512 = models.ising_2d_thermo(512, t).heat_capacity.values.max()
+    c512 = models.ising_2d_thermo(512, t).heat_capacity_per_site.values.max()
     assert cap.max() - c512 == pytest.approx(8 / np.pi * k_c**2 * math.log(2), rel=0.02)
 
 
 def test_onsager_heat_capacity_diverges_logarithmically_at_tc():
     eps = np.array([1e-3, 1e-6])
     ds = models.ising_2d_thermo(np.inf, np.concatenate([[T_C], T_C * (1 + eps)]))
-    cap = ds.heat_capacity.values
+    cap = ds.heat_capacity_per_site.values
     assert np.all(np.isfinite(cap)) and cap[0] > cap[2] > cap[1]
     # C ~ -(8/pi) K_c^2 ln|1 - T/T_c| + const (Onsager)
     assert cap[2] - cap[1] == pytest.approx(8 / np.pi / T_C**2 * math.log(1e3), rel=1e-2)
-    assert ds.internal_energy[0].item() == pytest.approx(-math.sqrt(2.0), rel=1e-12)
+    assert ds.internal_energy_per_site[0].item() == pytest.approx(-math.sqrt(2.0), rel=1e-12)
 
 
 @given(
@@ -231,7 +246,7 @@ def test_onsager_heat_capacity_diverges_logarithmically_at_tc():
 def test_thermo_is_transpose_invariant(rows, cols, temperature):
     a = models.ising_2d_thermo(rows, [temperature], columns=cols)
     b = models.ising_2d_thermo(cols, [temperature], columns=rows)
-    for name in ("log_Z", "internal_energy", "heat_capacity"):
+    for name in ("log_Z_per_site", "internal_energy_per_site", "heat_capacity_per_site"):
         np.testing.assert_allclose(a[name].values, b[name].values, rtol=1e-11, err_msg=name)
 
 
@@ -239,13 +254,17 @@ def test_zero_and_infinite_temperature_limits():
     for side in (4, 5, np.inf):
         ds = models.ising_2d_thermo(side, [0.0, np.inf])
         n = side * side
-        assert ds.log_Z.values[0] == np.inf
-        assert ds.internal_energy.values[0] == -2.0
-        assert ds.heat_capacity.values.tolist() == [0.0, 0.0]
-        assert ds.entropy.values[0] == pytest.approx(math.log(2) / n)
-        assert ds.log_Z.values[1] == ds.entropy.values[1] == pytest.approx(math.log(2))
-        assert ds.internal_energy.values[1] == 0.0
-        assert ds.free_energy.values.tolist() == [-2.0, -np.inf]
+        assert ds.log_Z_per_site.values[0] == np.inf
+        assert ds.internal_energy_per_site.values[0] == -2.0
+        assert ds.heat_capacity_per_site.values.tolist() == [0.0, 0.0]
+        assert ds.entropy_per_site.values[0] == pytest.approx(math.log(2) / n)
+        assert (
+            ds.log_Z_per_site.values[1]
+            == ds.entropy_per_site.values[1]
+            == pytest.approx(math.log(2))
+        )
+        assert ds.internal_energy_per_site.values[1] == 0.0
+        assert ds.free_energy_per_site.values.tolist() == [-2.0, -np.inf]
 
 
 @pytest.mark.parametrize("side", [6, np.inf])

@@ -29,7 +29,7 @@ def test_plot_sweep_draws_four_labelled_panels_and_the_heat_map(sweep):
         assert any("free energy" in lab for lab in labels)
         assert any(lab.startswith("Level, in order of energy") for lab in labels)
         # natural units: energies and temperatures still say their unit
-        assert any(lab.startswith("Internal energy") and "[energy unit]" in lab for lab in labels)
+        assert any(lab.startswith("Internal energy") and "[energy units]" in lab for lab in labels)
         panels = [ax for ax in fig.axes if ax.get_xlabel().startswith("Temperature")]
         assert len(panels) == 5
         assert all(ax.get_xscale() == "log" for ax in panels)
@@ -110,21 +110,47 @@ def test_energy_scale_and_math_labels_in_natural_units():
     ds.attrs["energy_scale"] = "μB"
     fig = maxent.plot_sweep(ds)
     try:
-        assert any(ax.get_xlabel() == r"Temperature $T$ [$\mu B$/$k_B$]" for ax in fig.axes)
+        assert any(
+            ax.get_xlabel() == r"Temperature $T$ [units of $\mu B$/$k_B$]" for ax in fig.axes
+        )
         assert "μB = 1" in fig._suptitle.get_text()
     finally:
         plt.close(fig)
 
 
-def test_sweep_without_the_table_plots_without_the_heat_map():
-    ds = maxent.temperature_sweep([0.0, 1.0], np.geomspace(0.1, 10, 20), probability=False)
-    fig = maxent.plot_sweep(ds, populations=False)
+def _heat_map(ax):
+    return np.asarray(ax.collections[0].get_array()).reshape(-1)
+
+
+def test_sweep_without_the_table_plots_the_heat_map_from_its_levels():
+    lv = maxent.EnergyLevels([0.0, 1.0, 1.5, 4.0], degeneracy=[1, 3, 2, 5])
+    t = np.geomspace(0.1, 10, 20)
+    thin = maxent.temperature_sweep(lv, t, probability=False)
+    fig = maxent.plot_sweep(thin, populations=False)
     try:
         assert len(fig.axes) == 4
     finally:
         plt.close(fig)
-    with pytest.raises(maxent.InvalidInputError, match=r"with its probability table"):
-        maxent.plot_sweep(ds)
+    with_table = maxent.plot_populations(maxent.temperature_sweep(lv, t, probability=True))
+    recomputed = maxent.plot_populations(thin)
+    try:
+        np.testing.assert_allclose(_heat_map(recomputed), _heat_map(with_table), rtol=1e-12)
+    finally:
+        plt.close(with_table.figure)
+        plt.close(recomputed.figure)
+    with pytest.raises(maxent.InvalidInputError, match=r"table or its levels; missing \['beta'\]"):
+        maxent.plot_sweep(thin.drop_vars("beta"))
+
+
+def test_a_large_sweep_recomputes_its_heat_map_at_a_few_hundred_temperatures():
+    lv = maxent.EnergyLevels(np.linspace(0.0, 5.0, 600))
+    ds = maxent.temperature_sweep(lv, np.geomspace(0.1, 10, 3000))
+    assert "probability" not in ds and ds.attrs["probability_table"] == 0  # 1.8e6 > 2**20
+    ax = maxent.plot_populations(ds)
+    try:
+        assert _heat_map(ax).size == 512 * 600
+    finally:
+        plt.close(ax.figure)
 
 
 def test_plotting_bad_input_is_named():
@@ -135,3 +161,15 @@ def test_plotting_bad_input_is_named():
         maxent.plot_populations(ds, floor=0)
     with pytest.raises(maxent.InvalidInputError, match=r"`ds` must be a Dataset"):
         maxent.plot_sweep(42)
+
+
+def test_a_per_site_dataset_plots_per_site_in_units_of_j_never_as_joules():
+    ds = maxent.models.ising_2d_thermo(8, np.linspace(1.0, 4.0, 30))
+    fig = maxent.plot_sweep(ds, populations=False)
+    try:
+        labels = [ax.get_ylabel() for ax in fig.axes] + [ax.get_xlabel() for ax in fig.axes]
+        assert "Internal energy per site $U/N$ [units of $J$]" in labels
+        assert "Temperature $T$ [units of $J$/$k_B$]" in labels
+        assert not any("[$J$]" in lab or "[J]" in lab for lab in labels)
+    finally:
+        plt.close(fig)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import xarray as xr
+from _moment_problems import hard_problem, plain_moments
 from scipy.optimize import brentq
 
 import maxent
@@ -584,17 +585,8 @@ def test_result_arrays_are_read_only_and_never_alias_the_input():
 
 # -- regressions: the benchmark families ----------------------------------------------------
 def _hard_problem(n, m, seed):
-    """benchmarks/_problems.hard_problem: correlated features over 6 decades of scale,
-    Gibbs targets with large multipliers (the solution sits near a vertex of the hull)."""
-    rng = np.random.default_rng(seed)
-    common = rng.standard_normal((n, 1))
-    z = np.sqrt(0.9) * common + np.sqrt(0.1) * rng.standard_normal((n, m))
-    scales = np.logspace(-3, 3, m)
-    features = z * scales
-    theta = 3.0 * rng.uniform(0.5, 1.5, m) * rng.choice([-1.0, 1.0], m) / scales
-    a = -(features @ theta)
-    w = np.exp(a - a.max())
-    return features, (w / w.sum()) @ features
+    """benchmarks/_problems.hard_problem (see tests/_moment_problems.py): features, targets."""
+    return hard_problem(n, m, seed)[:2]
 
 
 @pytest.mark.parametrize(("m", "seed"), [(100, 2), (150, 1), (200, 0), (200, 2), (300, 2)])
@@ -650,24 +642,18 @@ def _engine_case(seed=0, n=20_000, m=6):
     return feats, theta
 
 
-def _plain_moments(feats, lam):
-    a = -(feats @ lam)
-    top = a.max()
-    w = np.exp(a - top)
-    p = w / w.sum()
-    mean = p @ feats
-    c = feats - mean
-    return top + np.log(w.sum()), p, mean, (c.T * p) @ c
+_plain_moments = plain_moments
 
 
 @pytest.mark.parametrize("s", [0.0, -0.3, -1.0, 0.7])
 def test_line_search_equals_a_pass_at_the_point_on_the_line(s):
+    from maxent._kernel import PassRequest
     from maxent._moments import MomentEngine
 
     feats, theta = _engine_case()
     lam, d = 0.5 * theta, 0.4 * theta
     eng = MomentEngine(feats, chunk_size=3000)
-    eng.evaluate(lam, hessian=False, line=d)
+    eng.evaluate(PassRequest(lam=lam, line=d))
     assert eng.line_at(lam, d) and not eng.line_at(lam, 2 * d)
     passes = eng.n_passes
     log_z, mean_u, var_u = eng.line_search(s)
@@ -683,13 +669,14 @@ def test_line_search_equals_a_pass_at_the_point_on_the_line(s):
 
 
 def test_screened_covariance_matches_the_full_one_where_p_is_concentrated():
+    from maxent._kernel import PassRequest
     from maxent._moments import MomentEngine
 
     feats, theta = _engine_case(seed=1)
     eng = MomentEngine(feats, chunk_size=2000)
-    eng.evaluate(0.9 * theta)  # records the heaviest state
-    full = eng.evaluate(theta)
-    screened = eng.evaluate(theta, screen=True)
+    eng.evaluate(PassRequest(lam=0.9 * theta))  # records the heaviest state
+    full = eng.evaluate(PassRequest(lam=theta, covariance=True))
+    screened = eng.evaluate(PassRequest(lam=theta, covariance=True, screen=True))
     _, _, mean, cov = _plain_moments(feats, theta)
     scale = np.sqrt(np.outer(np.diag(cov), np.diag(cov)))
     np.testing.assert_allclose(full.cov / scale, cov / scale, atol=1e-10)
@@ -700,18 +687,18 @@ def test_screened_covariance_matches_the_full_one_where_p_is_concentrated():
 
 def test_screening_skips_most_states_when_p_sits_on_a_few(monkeypatch):
     """The screened pass computes second moments over a small share of the states."""
-    from maxent import _moments
+    from maxent import _kernel, _moments
 
     feats, theta = _engine_case(seed=2, n=40_000, m=20)
     theta = 3.0 * theta  # p on a few states: 0.3% within 36 + log n of the heaviest
     eng = _moments.MomentEngine(feats, chunk_size=4000)
-    eng.evaluate(theta)
+    eng.evaluate(_kernel.PassRequest(lam=theta))
     rows = []
-    plain = _moments._second_moments
+    plain = _kernel._second_moments
     monkeypatch.setattr(
-        _moments, "_second_moments", lambda fc, w: rows.append(fc.shape[0]) or plain(fc, w)
+        _kernel, "_second_moments", lambda fc, w: rows.append(fc.shape[0]) or plain(fc, w)
     )
-    eng.evaluate(theta, screen=True)
+    eng.evaluate(_kernel.PassRequest(lam=theta, covariance=True, screen=True))
     assert 0 < sum(rows) < 0.2 * feats.shape[0]
 
 
@@ -729,71 +716,95 @@ def test_covariance_with_many_constraints_equals_an_independent_one(m, seed):
     assert np.max(np.abs(res.covariance - cov) / scale) <= 1e-10
 
 
-# -- the covariance computed when first read -------------------------------------------------
-def test_covariance_is_computed_when_first_read_and_repr_does_not_compute_it():
-    from maxent.result import Deferred
+# -- the covariance: a value computed in the solve ----------------------------------------------
+def test_covariance_is_a_value_that_keeps_nothing_of_the_callers_array():
+    import gc
+    import weakref
 
-    res = maxent.solve(_FEATS, _TARGETS)
-    pending = res.__dict__["covariance"]
-    assert isinstance(pending, Deferred) and pending.pending
-    text = repr(res)
-    assert "covariance (3, 3) (computed when first read)" in text
-    assert pending.pending  # repr read nothing
-    first = res.covariance
-    assert not pending.pending
-    assert res.covariance is first  # computed once
-    assert not first.flags.writeable
-    _assert_relative(first, _independent_covariance(_FEATS, res.multipliers))
-    assert "computed when first read" not in repr(res)
-
-
-def test_covariance_read_after_the_features_changed_raises():
+    feats = _FEATS.copy()
+    alive = weakref.ref(feats)
+    res = maxent.solve(feats, _TARGETS)
+    cov = res.__dict__["covariance"]
+    assert isinstance(cov, np.ndarray) and not cov.flags.writeable
+    assert "covariance (3, 3)" in repr(res)
+    ref = _independent_covariance(_FEATS, res.multipliers)
+    _assert_relative(cov, ref)
+    # The result neither keeps the caller's array alive ...
+    del feats
+    gc.collect()
+    assert alive() is None
+    # ... nor changes when it changes.
     feats = _FEATS.copy()
     res = maxent.solve(feats, _TARGETS)
     feats[:, 1] *= 1.5
-    with pytest.raises(maxent.InvalidInputError, match=r"`features` changed after solve"):
-        _ = res.covariance
-    # read before the change: fine, and kept
-    feats = _FEATS.copy()
-    res = maxent.solve(feats, _TARGETS)
-    cov = res.covariance
-    feats[:] = 0.0
-    np.testing.assert_array_equal(res.covariance, cov)
+    feats[:] = feats[::-1]  # also a change that keeps the moments
+    _assert_relative(res.covariance, ref)
 
 
-def test_covariance_read_later_runs_its_pass_with_blas_at_one_thread(monkeypatch):
+def test_covariance_pass_runs_with_blas_at_one_thread(monkeypatch):
     from threadpoolctl import threadpool_info
 
-    from maxent import _moments
+    from maxent import _kernel
 
-    res = maxent.solve(_FEATS, _TARGETS)
     seen = []
-    chunk = _moments._second_moments
+    chunk = _kernel._second_moments
 
     def spy(fc, w):
         seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
         return chunk(fc, w)
 
-    monkeypatch.setattr(_moments, "_second_moments", spy)
-    _ = res.covariance
+    monkeypatch.setattr(_kernel, "_second_moments", spy)
+    maxent.solve(_FEATS, _TARGETS)
     assert seen and max(seen) == 1
 
 
-def test_covariance_survives_pickle_copy_and_concurrent_reads():
+def test_covariance_survives_pickle_and_copy():
     import copy
     import pickle
-    from concurrent.futures import ThreadPoolExecutor
 
     res = maxent.solve(_FEATS, _TARGETS)
-    again = pickle.loads(pickle.dumps(res))
-    assert isinstance(again.__dict__["covariance"], np.ndarray)
-    np.testing.assert_array_equal(again.covariance, res.covariance)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(res)).covariance, res.covariance)
     np.testing.assert_array_equal(copy.deepcopy(res).covariance, res.covariance)
-    fresh = maxent.solve(_FEATS, _TARGETS)
-    with ThreadPoolExecutor(4) as pool:
-        covs = list(pool.map(lambda _: fresh.covariance, range(8)))
-    assert all(c is covs[0] for c in covs)
-    np.testing.assert_array_equal(covs[0], res.covariance)
+
+
+def test_covariance_comes_from_the_last_pass_when_a_step_is_predicted_final():
+    """Easy problems end with a step predicted final: its pass takes the covariance, so
+    the solve costs no pass more than its Newton steps need (prior pass + one per step)."""
+    res = maxent.solve(_FEATS, _TARGETS)
+    assert res.converged
+    assert res.n_passes == res.n_iter + 1, (res.n_passes, res.n_iter)
+
+
+@pytest.mark.parametrize("source", ["memory", "chunks"])
+def test_covariance_false_skips_the_covariance_and_says_so(source, monkeypatch):
+    from maxent._moments import MomentEngine
+
+    covariances = []
+    evaluate = MomentEngine.evaluate
+
+    def spy(self, request):
+        covariances.append(request.covariance)
+        return evaluate(self, request)
+
+    def chunks():
+        for i in range(0, _FEATS.shape[0], 700):
+            yield _FEATS[i : i + 700]
+
+    features = _FEATS if source == "memory" else chunks
+    ref = maxent.solve(features, _TARGETS)
+    monkeypatch.setattr(MomentEngine, "evaluate", spy)
+    res = maxent.solve(features, _TARGETS, covariance=False)
+    # the prior pass takes the prior's covariance (Newton's first Hessian); no pass after
+    # it takes an n m^2 covariance (this easy problem's steps all reuse that Hessian)
+    assert covariances[0] and not any(covariances[1:]), covariances
+    assert res.covariance is None
+    assert "covariance=not computed (covariance=False)" in repr(res)
+    cov = res.to_xarray().covariance
+    assert np.all(np.isnan(cov.values)) and "not computed" in cov.attrs["description"]
+    assert res.n_passes <= ref.n_passes
+    np.testing.assert_allclose(res.multipliers, ref.multipliers, rtol=1e-12)
+    with pytest.raises(maxent.InvalidInputError, match="`covariance` must be True or False"):
+        maxent.solve(_FEATS, _TARGETS, covariance="no")
 
 
 def test_covariance_of_a_chunk_source_is_computed_during_the_solve():
@@ -809,7 +820,7 @@ def test_covariance_of_a_chunk_source_is_computed_during_the_solve():
 
 # -- the prior pass in single precision (many constraints) ------------------------------------
 def test_single_precision_second_moments_are_accurate_despite_offsets():
-    from maxent import _moments
+    from maxent import _kernel
 
     rng = np.random.default_rng(3)
     scales = np.logspace(-2, 2, 70)
@@ -821,7 +832,7 @@ def test_single_precision_second_moments_are_accurate_despite_offsets():
         ww = np.ones(3000) if weights is None else weights
         s0, s1 = float(ww.sum()), ww @ fc
         mu = s1 / s0
-        cov = _moments._second_moments_single(fc, weights, s0, s1) / s0 - np.outer(mu, mu)
+        cov = _kernel._second_moments_single(fc, weights, s0, s1) / s0 - np.outer(mu, mu)
         c = fc - mu
         ref = (c.T * ww) @ c / s0
         scale = np.sqrt(np.outer(np.diag(ref), np.diag(ref)))
@@ -832,13 +843,13 @@ def test_single_precision_second_moments_are_accurate_despite_offsets():
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_single_precision_prior_pass_gives_the_double_precision_answer(seed, monkeypatch):
-    from maxent import _moments, solver
+    from maxent import _kernel, solver
 
     feats, b = _hard_problem(4_000, 80, seed)
     calls = []
-    single = _moments._second_moments_single
+    single = _kernel._second_moments_single
     monkeypatch.setattr(
-        _moments, "_second_moments_single", lambda *a: calls.append(1) or single(*a)
+        _kernel, "_second_moments_single", lambda *a: calls.append(1) or single(*a)
     )
     res = maxent.solve(feats, b)
     assert calls, "the prior pass did not use single precision"
@@ -936,11 +947,11 @@ def test_a_working_set_too_small_for_the_targets_falls_back_to_full_steps(monkey
     raised = []
     plain = _newton.newton
 
-    def spy(prob, *args):
+    def spy(task, *args):
         try:
-            return plain(prob, *args)
+            return plain(task, *args)
         except maxent.InfeasibleTargetsError:
-            raised.append(prob.shrink)
+            raised.append(task.prob.shrink)
             raise
 
     monkeypatch.setattr(_newton, "newton", spy)
@@ -952,6 +963,7 @@ def test_a_working_set_too_small_for_the_targets_falls_back_to_full_steps(monkey
 
 
 def test_subset_engine_and_kept_log_weights_equal_plain_computations():
+    from maxent._kernel import PassRequest
     from maxent._moments import MomentEngine
 
     feats, theta = _engine_case(seed=3)
@@ -961,13 +973,13 @@ def test_subset_engine_and_kept_log_weights_equal_plain_computations():
     shift = np.full(feats.shape[1], 1e7)
     eng.set_transform(shift, np.ones(feats.shape[1]))
     assert eng.log_weights_at(theta) is None
-    eng.evaluate(theta, hessian=False, line=theta)
+    eng.evaluate(PassRequest(lam=theta, line=theta))
     la = eng.log_weights_at(theta)
     np.testing.assert_allclose(la, -(feats @ theta), rtol=1e-12, atol=1e-9)
     assert eng.log_weights_at(0.5 * theta) is None
     rows = np.flatnonzero(la >= la.max() - 30.0)
     sub = eng.subset(rows)
-    ev = sub.evaluate(theta)
+    ev = sub.evaluate(PassRequest(lam=theta, covariance=True))
     log_z, _, mean, cov = _plain_moments(feats[rows], theta)
     assert ev.log_Z == pytest.approx(log_z, rel=1e-12)
     np.testing.assert_allclose(ev.mean, mean, rtol=1e-9, atol=1e-12 * np.abs(feats).max())
@@ -995,14 +1007,14 @@ def test_working_sets_under_inequality_constraints(monkeypatch):
 
 
 def test_work_arrays_are_reused_per_thread_and_huge_ones_not_kept():
-    from maxent import _moments
+    from maxent import _kernel
 
-    a = _moments._scratch("test-buffer", (100, 3))
-    b = _moments._scratch("test-buffer", 250)  # smaller: a view of the same memory
+    a = _kernel._scratch("test-buffer", (100, 3))
+    b = _kernel._scratch("test-buffer", 250)  # smaller: a view of the same memory
     assert a.shape == (100, 3) and b.shape == (250,) and np.shares_memory(a, b)
-    huge = _moments._SCRATCH_MAX + 1
-    c = _moments._scratch("test-huge", huge)
-    d = _moments._scratch("test-huge", huge)
+    huge = _kernel._SCRATCH_MAX + 1
+    c = _kernel._scratch("test-huge", huge)
+    d = _kernel._scratch("test-huge", huge)
     assert c.size == huge and not np.shares_memory(c, d)
 
 
@@ -1012,6 +1024,7 @@ def test_screening_floor_allows_for_the_rounding_of_huge_log_weights():
     covariance must still cover the heaviest state (it used to come out 0/0)."""
     import warnings
 
+    from maxent._kernel import PassRequest
     from maxent._moments import MomentEngine
 
     feats = np.array(
@@ -1019,10 +1032,10 @@ def test_screening_floor_allows_for_the_rounding_of_huge_log_weights():
     )
     lam = np.array([1.00483342e18, 3.26048616e16, 2.80559292e17])
     eng = MomentEngine(feats)
-    eng.evaluate(lam)
+    eng.evaluate(PassRequest(lam=lam, covariance=True))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        screened = eng.evaluate(lam * (1 + 1e-9), screen=True)
+        screened = eng.evaluate(PassRequest(lam=lam * (1 + 1e-9), covariance=True, screen=True))
     assert np.all(np.isfinite(screened.cov)) and np.all(np.isfinite(screened.mean))
 
 

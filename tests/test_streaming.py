@@ -44,8 +44,13 @@ def materialise(p):
 def assert_same(res, ref):
     np.testing.assert_array_equal(np.isinf(res.multipliers), np.isinf(ref.multipliers))
     np.testing.assert_allclose(res.multipliers, ref.multipliers, rtol=1e-12, atol=1e-12)
-    for name in ("log_Z", "entropy", "kl_divergence"):
+    for name in ("entropy", "kl_divergence"):
         assert getattr(res, name) == pytest.approx(getattr(ref, name), rel=1e-12, abs=1e-12)
+    # log Z moves with the multipliers at the rate E[F] (the dual, log Z + lambda . b, is
+    # stationary): the multipliers' own difference, within rounding, moves it that much.
+    finite = np.isfinite(ref.multipliers)
+    shift = np.abs(res.multipliers[finite] - ref.multipliers[finite]) @ np.abs(ref.moments[finite])
+    assert res.log_Z == pytest.approx(ref.log_Z, rel=1e-12, abs=1e-12 + shift)
     np.testing.assert_allclose(res.moments, ref.moments, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(materialise(res.p), ref.p, rtol=1e-12, atol=1e-15)
     assert (res.converged, res.n_iter) == (ref.converged, ref.n_iter)

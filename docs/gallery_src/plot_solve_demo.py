@@ -18,7 +18,7 @@ import numpy as np
 import maxent
 
 script = Path(maxent.__file__).resolve().parents[1] / "scripts" / "solve_demo.py"
-runpy.run_path(str(script), run_name="__main__")
+_ = runpy.run_path(str(script), run_name="__main__")  # its printed tour is the output
 
 # %%
 x = np.linspace(-15, 17, 641)

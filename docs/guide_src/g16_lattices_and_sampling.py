@@ -133,7 +133,7 @@ ladder = np.geomspace(1.5, 3.2, 16)
 pt = maxent.parallel_tempering(
     square, ladder, n_sweeps=4000, initial=np.stack([stripe] * ladder.size), seed=4
 )
-exact_per_site = maxent.models.ising_2d_thermo(48, ladder).internal_energy
+exact_per_site = maxent.models.ising_2d_thermo(48, ladder).internal_energy_per_site
 sampled = pt.energy.mean("sweep") / square.n_sites
 print("swap acceptance:", np.round(pt.swap_acceptance.values, 2))
 

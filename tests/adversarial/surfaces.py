@@ -160,7 +160,7 @@ UNIT_ENTRIES: dict[str, tuple[str, Callable[[object], object], tuple[str, ...]]]
     ),
     "ising_2d_thermo.temperatures": (
         "number",
-        lambda v: maxent.models.ising_2d_thermo(3, v).internal_energy.values,
+        lambda v: maxent.models.ising_2d_thermo(3, v).internal_energy_per_site.values,
         ("temperatures",),
     ),
     "solve.tol": (
@@ -344,7 +344,7 @@ def _ising_case(rng: np.random.Generator) -> Case:
                 f"{type(exc).__name__}: {exc}"[:200],
             )
         ds = got
-        u, c = ds.internal_energy.values, ds.heat_capacity.values
+        u, c = ds.internal_energy_per_site.values, ds.heat_capacity_per_site.values
         finite = np.isfinite(t) & (t > 0)
         if not (np.all(np.isfinite(u)) and np.all(c >= 0) and np.all(np.isfinite(c[finite]))):
             return Verdict(oracle.SILENT_WRONG, f"U {u}, C {c}")
@@ -353,15 +353,15 @@ def _ising_case(rng: np.random.Generator) -> Case:
         if rows is not None and rows * cols <= 16:
             ref = _brute_force_per_site(rows, cols, t)
             for k in ("internal_energy", "heat_capacity"):
-                if not _close(ds[k].values, ref[k], rtol=1e-9, atol=1e-12):
-                    return Verdict(
-                        oracle.SILENT_WRONG, f"{k} {ds[k].values} vs enumeration {ref[k]}"
-                    )
+                got_k = ds[f"{k}_per_site"].values
+                if not _close(got_k, ref[k], rtol=1e-9, atol=1e-12):
+                    return Verdict(oracle.SILENT_WRONG, f"{k} {got_k} vs enumeration {ref[k]}")
         elif side is np.inf or (rows is not None and min(rows, cols) >= 64):
             away = finite & (np.abs(t - _TC) > 0.5) & (t < 1e3)
             if np.any(away) and side is not np.inf:
                 inf = maxent.models.ising_2d_thermo(np.inf, t[away])
                 for k in ("internal_energy", "heat_capacity"):
+                    k = f"{k}_per_site"
                     if not _close(ds[k].values[away], inf[k].values, rtol=1e-8, atol=1e-12):
                         return Verdict(oracle.SILENT_WRONG, f"{k} vs Onsager")
         return Verdict(oracle.OK)
@@ -408,7 +408,7 @@ def _cli_case(rng: np.random.Generator, workdir: Path) -> Case:
         args = ["--levels", "lv.csv"]
     if rng.random() < 0.3:
         args += ["--tmin", ("1e-320", "0.5", "nan", "-1")[int(rng.integers(4))]]
-    args += ["--n", str(int(rng.integers(1, 7))), "--dpi", "20"]
+    args += ["--n-temperatures", str(int(rng.integers(1, 7))), "--dpi", "20"]
     existing = rng.random() < 0.5
     out_parent_is_file = rng.random() < 0.1
     label = " ".join(args) + (" (outputs exist)" if existing else "")
@@ -455,7 +455,7 @@ def _cli_case(rng: np.random.Generator, workdir: Path) -> Case:
             import xarray as xr
 
             with xr.open_dataset(out) as ds:
-                if not np.all(np.isfinite(ds.heat_capacity.values)):
+                if not np.all(np.isfinite(ds.heat_capacity_per_site.values)):
                     return Verdict(oracle.SILENT_WRONG, "non-finite heat capacity written")
             if replacing and "replaced" not in stdout.getvalue():
                 return Verdict(UNSAFE, "replaced outputs without saying so")

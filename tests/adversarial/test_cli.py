@@ -12,7 +12,7 @@ def _run(tmp_path, *args):
         [
             "--model",
             "two-level",
-            "--n",
+            "--n-temperatures",
             "5",
             "--dpi",
             "30",
@@ -29,7 +29,7 @@ def _run(tmp_path, *args):
 @pytest.mark.parametrize(
     "args, option",
     [
-        (["--n", "1"], "--n"),
+        (["--n-temperatures", "1"], "--n-temperatures"),
         (["--tmin", "-1"], "--tmin"),
         (["--tmin", "nan"], "--tmin"),
         (["--tmin", "5", "--tmax", "2"], "--tmax"),
@@ -65,7 +65,7 @@ def test_bad_level_files_exit_2(tmp_path, capsys, content, what):
         [
             "--levels",
             str(levels),
-            "--n",
+            "--n-temperatures",
             "5",
             "--out",
             str(tmp_path / "o.nc"),
@@ -138,7 +138,9 @@ def test_a_failed_write_names_the_output_and_replaces_nothing(
         monkeypatch.setattr(
             matplotlib.figure.Figure, "savefig", lambda self, tmp, **kw: _fail(tmp)
         )
-    rc = cli.main(["--model", "two-level", "--n", "5", "--out", str(nc), "--png", str(png)])
+    rc = cli.main(
+        ["--model", "two-level", "--n-temperatures", "5", "--out", str(nc), "--png", str(png)]
+    )
     err = capsys.readouterr().err
     option, path = ("--out", nc) if which == "netcdf" else ("--png", png)
     assert rc == 2 and f"{option} {path}: cannot write it (No space left on device)" in err

@@ -70,10 +70,12 @@ def test_exact_ising_large_lattice_meets_onsager_away_from_tc():
     t = [1.0, 5.0]
     big = maxent.models.ising_2d_thermo(2**16, t)
     inf = maxent.models.ising_2d_thermo(np.inf, t)
-    for name in ("internal_energy", "heat_capacity"):
+    for name in ("internal_energy_per_site", "heat_capacity_per_site"):
         np.testing.assert_allclose(big[name].values, inf[name].values, rtol=1e-11, err_msg=name)
     np.testing.assert_allclose(
-        big.log_Z.values - [np.log(2.0) / 2**32, 0.0], inf.log_Z.values, rtol=1e-13
+        big.log_Z_per_site.values - [np.log(2.0) / 2**32, 0.0],
+        inf.log_Z_per_site.values,
+        rtol=1e-13,
     )
 
 
@@ -81,7 +83,7 @@ def test_exact_ising_long_strip_is_the_same_at_any_length_beyond_its_correlation
     t = [1.5, 2.0, 3.0]
     a = maxent.models.ising_2d_thermo(2**19, t, columns=4)
     b = maxent.models.ising_2d_thermo(2**20, t, columns=4)
-    for name in ("internal_energy", "heat_capacity"):
+    for name in ("internal_energy_per_site", "heat_capacity_per_site"):
         np.testing.assert_allclose(a[name].values, b[name].values, rtol=1e-12, err_msg=name)
 
 
@@ -91,8 +93,8 @@ def test_exact_ising_minus_zero_temperature_is_refused_not_zeros(side):
     with pytest.raises(maxent.InvalidInputError, match=r"`temperatures`.*-0\.0 at index 1"):
         maxent.models.ising_2d_thermo(side, [1.0, -0.0])
     ground = maxent.models.ising_2d_thermo(side, [0.0])
-    assert ground.internal_energy.values[0] == -2.0
-    assert ground.heat_capacity.values[0] == 0.0
+    assert ground.internal_energy_per_site.values[0] == -2.0
+    assert ground.heat_capacity_per_site.values[0] == 0.0
 
 
 # ---------------------------------------------------------------------------- log-degeneracies
@@ -292,8 +294,8 @@ def _fit_result():
         (lambda fp, r: fp.plot_reconstruction(r, ax="axes"), r"`ax` must be matplotlib Axes"),
         (lambda fp, r: fp.plot_reconstruction(r, x_name=3), r"`x_name` must be a str"),
         (lambda fp, r: fp.plot_data_fit(r, coords=np.arange(5)), r"`coords` has 5 entries"),
-        (lambda fp, r: fp.plot_data_fit(r, axes=(1, 2, 3)), r"`axes` must be a pair"),
-        (lambda fp, r: fp.plot_data_fit(r, axes=(1, 2)), r"`axes\[0\]` must be matplotlib"),
+        (lambda fp, r: fp.plot_data_fit(r, ax=(1, 2, 3)), r"`ax` must be a pair"),
+        (lambda fp, r: fp.plot_data_fit(r, ax=(1, 2)), r"`ax\[0\]` must be matplotlib"),
         (lambda fp, r: fp.plot_alpha_scan(None), r"`result` must be a FitResult"),
         (lambda fp, r: fp.plot_alpha_scan(r, ax=[]), r"`ax` must be matplotlib Axes"),
     ],
@@ -328,7 +330,9 @@ F6 = np.arange(1.0, 7.0)
         lambda q: maxent.solve(F6, q([3.5], "")).p,
         lambda q: maxent.solve(F6, [q(3.5, "")], prior=q(np.ones(6), "")).p,
         lambda q: maxent.softmax(q([1.0, 2.5], ""), temperature=q(0.5, "")),
-        lambda q: maxent.models.ising_2d_thermo(4, q([1.0, 2.5], "")).heat_capacity.values,
+        lambda q: (
+            maxent.models.ising_2d_thermo(4, q([1.0, 2.5], "")).heat_capacity_per_site.values
+        ),
         lambda q: (
             maxent.grand_canonical(
                 [0.0, 1.0, 2.0], q([0, 1, 2], ""), temperature=1.0, chemical_potential=0.3

@@ -110,7 +110,7 @@ def test_grand_canonical_at_infinite_chemical_potential(mu, expected):
 def _cli(args, tmp_path):
     from maxent import cli
 
-    return cli.main(["--model", "two-level", "--n", "5", "--dpi", "30", *args])
+    return cli.main(["--model", "two-level", "--n-temperatures", "5", "--dpi", "30", *args])
 
 
 def test_cli_refuses_an_infinite_tmax(tmp_path, capsys):

@@ -1,4 +1,4 @@
-"""Penalised least-squares solvers at one value of alpha, used by :func:`maxent.fit`.
+"""Penalised least-squares solvers at one alpha, one per penalty (for :func:`maxent.fit`).
 
 Every solver works in *whitened* units: ``kernel`` is :math:`\\tilde K = L^{-1} K` and
 ``data`` is :math:`\\tilde y = L^{-1} y` with :math:`C = L L^T` the data covariance, so
@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.linalg
-import scipy.optimize
 from numpy.typing import NDArray
 from scipy.special import rel_entr
 
@@ -60,7 +58,9 @@ class Point:
     state: Any = None  # warm start for the next alpha
 
 
-def _thin_svd(a: NDArray[np.float64]):
+def _thin_svd(
+    a: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     u, s, vt = np.linalg.svd(a, full_matrices=False)
     keep = s > _RCOND * (s[0] if s.size else 0.0)
     return u[:, keep], s[keep], vt[keep].T
@@ -87,7 +87,9 @@ def _phi(a: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.where(small, series, closed)
 
 
-def symmetric_from_factors(d, minus, plus=None) -> NDArray[np.float64]:
+def symmetric_from_factors(
+    d: NDArray[np.float64], minus: NDArray[np.float64], plus: NDArray[np.float64] | None = None
+) -> NDArray[np.float64]:
     """:math:`\\mathrm{diag}(d) - A A^T + B B^T` (A = ``minus``, B = ``plus``), symmetric."""
     cov = -(minus @ minus.T)
     if plus is not None and plus.shape[1]:
@@ -114,7 +116,7 @@ class Solver:
     continuation = False
     decades = 10
 
-    def __init__(self, kernel: NDArray[np.float64], data: NDArray[np.float64]):
+    def __init__(self, kernel: NDArray[np.float64], data: NDArray[np.float64]) -> None:
         self.kernel = kernel
         self.data = data
 
@@ -122,7 +124,9 @@ class Solver:
         r = self.kernel @ x - self.data
         return float(r @ r)
 
-    def covariance_factors(self, point: Point):
+    def covariance_factors(
+        self, point: Point
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
         return None
 
     def covariance(self, point: Point) -> NDArray[np.float64]:
@@ -154,7 +158,16 @@ class EntropySolver(Solver):
     continuation = True
     decades = 30
 
-    def __init__(self, kernel, data, weights, model, *, tol, max_iter):
+    def __init__(
+        self,
+        kernel: NDArray[np.float64],
+        data: NDArray[np.float64],
+        weights: NDArray[np.float64],
+        model: NDArray[np.float64],
+        *,
+        tol: float,
+        max_iter: int,
+    ) -> None:
         super().__init__(kernel, data)
         self.weights = weights
         self.model = model
@@ -168,7 +181,9 @@ class EntropySolver(Solver):
         self.u_svd, self.s, self.v = _thin_svd(self.kq)
         self.n_passes = 1
 
-    def _evaluate(self, u: NDArray[np.float64], alpha: float):
+    def _evaluate(
+        self, u: NDArray[np.float64], alpha: float
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], float, float, float]:
         # ln(q/M) is floored where q would leave the normal floating-point range (1e-290),
         # so that p stays positive in floating point too
         a = np.maximum(self.v @ u, self.log_floor)
@@ -184,7 +199,7 @@ class EntropySolver(Solver):
         st = self.s[:, None] * ((self.v.T * q) @ self.v) * self.s[None, :]
         return np.clip(np.linalg.eigvalsh(st), 0.0, None)
 
-    def solve(self, alpha: float, start=None) -> Point:
+    def solve(self, alpha: float, start: Any = None) -> Point:
         rank = self.s.size
         if np.isinf(alpha):
             return self._point(alpha, np.zeros(rank), True, 0)
@@ -261,7 +276,7 @@ class EntropySolver(Solver):
                 break
         return self._point(alpha, u, converged, n_iter)
 
-    def _point(self, alpha: float, u, converged: bool, n_iter: int) -> Point:
+    def _point(self, alpha: float, u: NDArray[np.float64], converged: bool, n_iter: int) -> Point:
         q, _, chi2, minus_s, obj = self._evaluate(u, 0.0 if np.isinf(alpha) else alpha)
         x = q / self.weights
         if np.isinf(alpha):
@@ -286,7 +301,7 @@ class EntropySolver(Solver):
         """:math:`-S(x; m)` (for an average of solutions)."""
         return float(np.sum(self.weights * (self.model - x + rel_entr(x, self.model))))
 
-    def covariance_factors(self, point: Point):
+    def covariance_factors(self, point: Point) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         r"""Inverse Hessian of Q in x, :math:`(\tilde K^T \tilde K + \alpha W/X)^{-1}`, factored.
 
         In the singular subspace (:math:`K' = U\Sigma V^T`, :math:`T = V^T Q V`,
@@ -314,13 +329,13 @@ class L2Solver(Solver):
     has_posterior = True
     decades = 30
 
-    def __init__(self, kernel, data):
+    def __init__(self, kernel: NDArray[np.float64], data: NDArray[np.float64]) -> None:
         super().__init__(kernel, data)
         self.u_svd, self.s, self.v = _thin_svd(kernel)
         self.uty = self.u_svd.T @ data
         self.lam = 0.5 * self.s**2  # eigenvalues of K^T K / 2, relative to alpha
 
-    def solve(self, alpha: float, start=None) -> Point:
+    def solve(self, alpha: float, start: Any = None) -> Point:
         n = self.kernel.shape[1]
         if np.isinf(alpha):
             x = np.zeros(n)
@@ -341,7 +356,7 @@ class L2Solver(Solver):
     def penalty_of(self, x: NDArray[np.float64]) -> float:
         return float(x @ x)
 
-    def covariance_factors(self, point: Point):
+    def covariance_factors(self, point: Point) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """:math:`(\\tilde K^T \\tilde K + 2\\alpha I)^{-1} = I/2\\alpha - G G^T`."""
         n = self.kernel.shape[1]
         if np.isinf(point.alpha):
@@ -351,7 +366,9 @@ class L2Solver(Solver):
         return np.full(n, 1.0 / two_a), g
 
 
-def _effective_parameters(kernel, x, ridge: float = 0.0) -> float:
+def _effective_parameters(
+    kernel: NDArray[np.float64], x: NDArray[np.float64], ridge: float = 0.0
+) -> float:
     """tr of the hat matrix on the active set: :math:`\\sum s^2/(s^2 + \\text{ridge})`."""
     active = x != 0
     if not np.any(active):
@@ -369,7 +386,15 @@ class ElasticNetSolver(Solver):
     problem divided by N with :math:`a = \alpha(2-\rho)/N`, :math:`r = \rho/(2-\rho)`.
     """
 
-    def __init__(self, kernel, data, *, l1_ratio, tol, max_iter):
+    def __init__(
+        self,
+        kernel: NDArray[np.float64],
+        data: NDArray[np.float64],
+        *,
+        l1_ratio: float,
+        tol: float,
+        max_iter: int,
+    ) -> None:
         super().__init__(kernel, data)
         try:
             import sklearn.linear_model  # noqa: F401
@@ -381,13 +406,13 @@ class ElasticNetSolver(Solver):
         self.l1_ratio = l1_ratio
         self.tol = tol
         self.max_iter = max_iter
-        self._path = None
+        self._path: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
 
     def sklearn_params(self, alpha: float) -> dict[str, float]:
         rho, n_data = self.l1_ratio, self.kernel.shape[0]
         return {"alpha": alpha * (2.0 - rho) / n_data, "l1_ratio": rho / (2.0 - rho)}
 
-    def solve(self, alpha: float, start=None) -> Point:
+    def solve(self, alpha: float, start: Any = None) -> Point:
         n = self.kernel.shape[1]
         rho = self.l1_ratio
         converged = True
@@ -462,7 +487,9 @@ class ElasticNetSolver(Solver):
         off = np.abs(grad[~active]) - alpha * rho
         return bool(np.all(on <= tol) and np.all(off <= tol))
 
-    def _coordinate_descent(self, alpha: float, start: NDArray[np.float64]):
+    def _coordinate_descent(
+        self, alpha: float, start: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], bool]:
         from sklearn.exceptions import ConvergenceWarning as SkConvergenceWarning
         from sklearn.linear_model import ElasticNet
 
@@ -535,7 +562,9 @@ def _sklearn_overflow(alpha: float) -> Iterator[None]:
             ) from None
 
 
-def _ls_linear(mat, rhs, cost):
+def _ls_linear(
+    mat: NDArray[np.float64], rhs: NDArray[np.float64], cost: NDArray[np.float64]
+) -> NDArray[np.float64]:
     r""":math:`\arg\min_z \tfrac12\|Mz - b\|^2 + c^T z` over the row space of M.
 
     With :math:`M = U S V^T` (thin): :math:`z = V S^{-1}(U^T b - S^{-1} V^T c)`, no normal
@@ -548,7 +577,9 @@ def _ls_linear(mat, rhs, cost):
     return vt.T @ ((u.T @ rhs - (vt @ cost) / s) / s)
 
 
-def _nnls_linear(mat, rhs, cost, *, max_iter: int):
+def _nnls_linear(
+    mat: NDArray[np.float64], rhs: NDArray[np.float64], cost: NDArray[np.float64], *, max_iter: int
+) -> tuple[NDArray[np.float64], bool]:
     r"""Lawson-Hanson active set for :math:`\min_{z \ge 0} \tfrac12\|Mz - b\|^2 + c^T z`.
 
     The classic NNLS algorithm (Lawson & Hanson 1974, ch. 23) with the linear term in the
@@ -561,7 +592,7 @@ def _nnls_linear(mat, rhs, cost, *, max_iter: int):
     scale = max(float(np.max(np.abs(mat.T @ rhs))), float(np.max(cost)), 1e-300)
     tol = 1e-12 * scale
 
-    def sub_solve(mask):
+    def sub_solve(mask: NDArray[np.bool_]) -> NDArray[np.float64]:
         out = np.zeros(n)
         out[mask] = _ls_linear(mat[:, mask], rhs, cost[mask])
         return out
@@ -599,14 +630,18 @@ class NonnegSolver(Solver):
 
     decades = 8
 
-    def __init__(self, kernel, data, *, max_iter):
+    def __init__(
+        self, kernel: NDArray[np.float64], data: NDArray[np.float64], *, max_iter: int
+    ) -> None:
         super().__init__(kernel, data)
         self.max_iter = max_iter
 
-    def solve(self, alpha: float, start=None) -> Point:
+    def solve(self, alpha: float, start: Any = None) -> Point:
         kt, y = self.kernel, self.data
         n = kt.shape[1]
         if np.isinf(alpha):
+            import scipy.optimize  # only the nonneg penalty needs it
+
             x, _ = scipy.optimize.nnls(kt, y, maxiter=max(self.max_iter, 3 * n))
             converged = True
         else:

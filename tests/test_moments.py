@@ -1,0 +1,185 @@
+"""The moment engine's protocol: pass requests, kernels that declare what they support,
+the support (faces) as a value, and what a pass keeps.  Each pass is checked against a
+plain numpy computation on the same states."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+from _moment_problems import hard_problem, plain_moments
+
+import maxent
+from maxent._kernel import OPTIONAL, NumpyKernel, PassRequest
+from maxent._moments import MomentEngine
+
+_hard = hard_problem
+_plain = plain_moments
+
+
+class _Minimal:
+    """A kernel without any optional capability (what a new back end may start from):
+    the numpy kernel's mandatory part only."""
+
+    supports = frozenset()
+
+    def __init__(self):
+        self._numpy = NumpyKernel()
+        self.requests = []
+
+    def plan(self, request, screen):
+        self.requests.append(request)
+        assert not request.optional_parts(), request  # the engine asks for nothing more
+        return self._numpy.plan(request, screen)
+
+    def chunk(self, plan, features, log_prior, first_row, sinks):
+        return self._numpy.chunk(plan, features, log_prior, first_row, sinks)
+
+
+def test_pass_request_is_a_value_and_names_its_optional_parts():
+    lam = np.array([0.5, -1.0])
+    req = PassRequest(lam=lam, covariance=True, precision="single", screen=36.0, line=lam)
+    lam[0] = 99.0  # the caller's array is copied
+    assert req.lam[0] == 0.5 and not req.lam.flags.writeable
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        req.covariance = False
+    assert req.optional_parts() == {"single_precision", "screening", "kept_line"}
+    plain = req.within(frozenset())
+    assert plain.precision == "double" and plain.screen is None and plain.line is None
+    assert req.within(OPTIONAL) is req
+    assert PassRequest(lam=lam, keep_p=True).entropy  # kept p implies the entropy's terms
+    with pytest.raises(ValueError, match="not both"):
+        PassRequest(lam=lam, ranges=np.eye(2), axis_ranges=True)
+
+
+def test_every_pass_equals_a_plain_computation():
+    feats, _, theta = _hard(3000, 4, 0)
+    lam = 0.5 * theta
+    d = np.random.default_rng(1).standard_normal((4, 2))
+    eng = MomentEngine(feats, chunk_size=700)
+    ev = eng.evaluate(PassRequest(lam=lam, covariance=True, ranges=d, center=feats[0]))
+    log_z, _, mean, cov = _plain(feats, lam)
+    assert ev.log_Z == pytest.approx(log_z, rel=1e-13)
+    np.testing.assert_allclose(ev.mean, mean, rtol=1e-11, atol=1e-12 * np.abs(feats).max())
+    scale = np.sqrt(np.outer(np.diag(cov), np.diag(cov)))
+    np.testing.assert_allclose(ev.cov / scale, cov / scale, atol=1e-10)
+    proj = feats @ d
+    np.testing.assert_array_equal(ev.dir_min, proj.min(axis=0))
+    np.testing.assert_array_equal(ev.dir_max, proj.max(axis=0))
+    axes = eng.evaluate(PassRequest(lam=lam, axis_ranges=True))
+    np.testing.assert_array_equal(axes.dir_min, feats.min(axis=0))
+    assert axes.cov is None
+
+
+def test_projected_covariance_takes_each_state_projected_first():
+    feats, _, theta = _hard(3000, 5, 1)
+    lam = 0.3 * theta
+    d = np.random.default_rng(2).standard_normal((5, 3)) / feats.std(axis=0)[:, None]
+    _, p, mean, _ = _plain(feats, lam)
+    y = (feats - mean) @ d
+    ref = (y.T * p) @ y - np.outer(p @ y, p @ y)
+    for kernel in (NumpyKernel(), _Minimal()):  # projection is optional: D^T Cov D without
+        eng = MomentEngine(feats, chunk_size=500, kernel=kernel)
+        cov = eng.projected_covariance(d, mean, lam)
+        scale = np.sqrt(np.outer(np.diag(ref), np.diag(ref)))
+        np.testing.assert_allclose(cov / scale, ref / scale, atol=1e-10)
+
+
+@pytest.mark.parametrize("case", ["plain", "prior", "face", "many"])
+def test_a_kernel_without_optional_capabilities_gives_the_same_solution(case, monkeypatch):
+    """Single precision, screening, projection and kept lines are optional: without them
+    the engine falls back to exact passes, and the solution is the same."""
+    n, m = (20_000, 70) if case == "many" else (3000, 4)
+    feats, b, _ = _hard(n, m, 3)
+    kw = {}
+    if case == "prior":
+        kw["prior"] = np.random.default_rng(4).uniform(0.5, 2.0, n)
+    if case == "face":  # a zero-target indicator: a face found by the range checks
+        ind = (feats[:, 0] > np.quantile(feats[:, 0], 0.8)).astype(float)
+        feats = np.column_stack([feats, ind])
+        b = np.append(np.mean(feats[ind == 0, :m], axis=0), 0.0)
+    ref = maxent.solve(feats, b, **kw)
+    kernels = []
+
+    def engine_with_minimal_kernel(source, log_prior=None, chunk_size=None, **opts):
+        kernels.append(_Minimal())
+        return MomentEngine(source, log_prior, chunk_size, kernel=kernels[-1], **opts)
+
+    from maxent import solver
+
+    monkeypatch.setattr(solver, "MomentEngine", engine_with_minimal_kernel)
+    res = maxent.solve(feats, b, **kw)
+    assert kernels and kernels[0].requests
+    assert res.converged and ref.converged, (res.message, ref.message)
+    assert res.status == ref.status
+    std = feats.std(axis=0)
+    std[std == 0] = 1.0
+    assert np.max(np.abs(np.asarray(res.p) @ feats - b) / std) <= 2e-10
+    np.testing.assert_allclose(res.p, ref.p, rtol=1e-6, atol=1e-9 * np.max(ref.p))
+    # the covariance of the distribution it returns, to rounding
+    pr = np.asarray(res.p)
+    c = feats - pr @ feats
+    cov = (c.T * pr) @ c
+    scale = np.sqrt(np.outer(np.diag(cov), np.diag(cov))) + 1e-300
+    np.testing.assert_allclose(res.covariance / scale, cov / scale, atol=1e-10)
+
+
+def test_faces_are_read_only_and_restored_by_value():
+    feats = np.arange(12.0).reshape(6, 2)
+    eng = MomentEngine(feats)
+    with pytest.raises(AttributeError):
+        eng.faces = ()
+    start = eng.support
+    with eng.tentative_faces() as trial:
+        eng.add_face(np.array([1.0, 0.0]), 5.0)
+        assert trial.added and len(eng.faces) == 1
+    assert eng.support is start  # dropped at the end of the trial
+    with eng.tentative_faces() as trial:
+        eng.add_face(np.array([1.0, 0.0]), 5.0)
+        trial.keep()
+    kept = eng.support
+    assert len(eng.faces) == 1
+    ev = eng.evaluate(PassRequest(lam=np.zeros(2)))
+    assert ev.mean[0] == pytest.approx(np.mean([0.0, 2.0, 4.0]))
+    with pytest.raises(RuntimeError), eng.tentative_faces():
+        eng.add_face(np.array([0.0, 1.0]), 3.0)
+        raise RuntimeError  # restored on the way out of an exception too
+    assert eng.support is kept
+    other = MomentEngine(feats)
+    other.add_face(np.array([0.0, 1.0]), 3.0)
+    with pytest.raises(ValueError, match="earlier support"):
+        eng.restore_support(other.support)
+
+
+def test_what_a_pass_kept_belongs_to_its_support():
+    feats, _, theta = _hard(4000, 3, 5)
+    eng = MomentEngine(feats, chunk_size=1000)
+    lam, d = 0.4 * theta, 0.1 * theta
+    eng.evaluate(PassRequest(lam=lam, line=d, keep_p=True))
+    assert eng.line_at(lam, d) and eng.log_weights_at(lam) is not None
+    before = eng.support
+    with eng.tentative_faces():
+        eng.add_face(np.eye(3)[0], np.inf)  # a new support: nothing kept is valid on it
+        assert not eng.line_at(lam, d) and eng.log_weights_at(lam) is None
+    assert eng.support is before and eng.line_at(lam, d)  # valid again on its own
+    passes = eng.n_passes
+    p, entropy, _ = eng.finalize(eng.evaluate(PassRequest(lam=lam, keep_p=True)))
+    assert eng.n_passes == passes + 1  # finalize needed no pass of its own
+    _, ref, _, _ = _plain(feats, lam)
+    np.testing.assert_allclose(p, ref, rtol=1e-12, atol=1e-300)
+    assert entropy == pytest.approx(-np.sum(ref[ref > 0] * np.log(ref[ref > 0])), rel=1e-12)
+
+
+def test_a_chunk_source_makes_no_more_passes_than_memory():
+    """The covariance and the entropy come from the last pass for every back end."""
+    feats, b, _ = _hard(6000, 3, 6)
+    feats, b = feats / feats.std(axis=0), b / feats.std(axis=0)
+    ref = maxent.solve(feats, b)
+
+    def chunks():
+        for i in range(0, feats.shape[0], 1000):
+            yield feats[i : i + 1000]
+
+    res = maxent.solve(chunks, b)
+    assert res.n_passes <= ref.n_passes, (res.n_passes, ref.n_passes)
+    np.testing.assert_allclose(np.asarray(res.p), ref.p, rtol=1e-9, atol=1e-300)
+    np.testing.assert_allclose(res.covariance, ref.covariance, rtol=1e-9, atol=1e-300)
