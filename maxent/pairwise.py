@@ -49,6 +49,7 @@ from ._pairwise_data import Encoding, encode, sequence_weights
 from ._parallel import blas_limited
 from ._potts_model import Fit, Problem, zero_sum_gauge
 from ._pseudolikelihood import PseudoLikelihood
+from ._summary import summary_repr
 from .errors import ConvergenceWarning, InvalidInputError
 from .features import change_values
 
@@ -163,14 +164,7 @@ class PairwiseResult:
         return Encoding(tuple(self.alphabet), kind, self.missing)
 
     def __repr__(self) -> str:
-        symbols = ", ".join(map(repr, self.alphabet[:6])) + (", ..." if self.q > 6 else "")
-        text = (
-            f"PairwiseResult(n_sites={self.n_sites}, q={self.q}, alphabet=({symbols}), "
-            f"method={self.method!r}, converged={self.converged}, n_iter={self.n_iter}, "
-            f"n_samples={self.n_samples}, l2={self.l2}, max_moment_z={self.max_moment_z:.3g}, "
-            f"message={self.message[:300]!r})"
-        )
-        return text
+        return summary_repr(self, n_sites=self.n_sites, q=self.q)
 
     def coupling_scores(self, *, apc: bool = True) -> NDArray[np.float64]:
         r"""Coupling strength of every pair of sites: the Frobenius norm
