@@ -37,6 +37,7 @@ __all__ = [
     "Fit",
     "Problem",
     "check_finite_fit",
+    "margin_bound",
     "refuse_divergence",
     "z_threshold",
     "zero_sum_gauge",
@@ -232,12 +233,29 @@ def check_finite_fit(problem: Problem) -> None:
             )
 
 
+def margin_bound(problem: Problem, theta: NDArray) -> float:
+    """An upper bound on the log-odds between two states of one site given the others,
+    over all configurations: the largest range of a site's field plus the ranges of its
+    coupling blocks.  A fit whose conditionals are nowhere nearly certain (a small bound)
+    cannot be a point on a road to infinity of the pseudo-likelihood."""
+    h, e = (np.asarray(a, dtype=np.float64) for a in problem.split(theta))
+    bound = h.max(axis=1) - h.min(axis=1)
+    if e.size:
+        iu = np.triu_indices(problem.n_sites, 1)
+        np.add.at(bound, iu[0], (e.max(axis=1) - e.min(axis=1)).max(axis=1))
+        np.add.at(bound, iu[1], (e.max(axis=2) - e.min(axis=2)).max(axis=1))
+    return float(bound.max())
+
+
 def refuse_divergence(
     problem: Problem,
     solve: Callable[[NDArray, float], NDArray],
     theta: NDArray,
     tol: float,
     method: str,
+    *,
+    suspect: float = _SUSPECT,
+    tighter: tuple[float, float] | None = None,
 ) -> None:
     """Raise if the fit at ``tol`` is a point on a road to infinity, not a minimum.
 
@@ -246,14 +264,18 @@ def refuse_divergence(
     moves the parameters by about the same amount each time (log(10) over the rate at
     which the gradient decays), where a finite minimum is approached ever faster.  Only
     fits with a parameter beyond ``_SUSPECT`` nats are checked (a point on such a road
-    has large parameters: odds of e^10 and more), so the check costs nothing otherwise.
+    has large parameters: odds of e^10 and more), so the check costs nothing otherwise;
+    ``suspect=0`` checks every fit it is given, and ``tighter`` replaces the two
+    tighter tolerances (pseudo-likelihood gates the check by :func:`margin_bound`, and
+    its road can already be flatter than ``tol / 100``).
     """
     if problem.l2_fields > 0 and problem.l2_couplings > 0:
         return
-    if float(np.max(np.abs(theta))) <= _SUSPECT:
+    if float(np.max(np.abs(theta))) <= suspect:
         return
-    first = solve(theta, tol / 10)
-    second = solve(first, tol / 100)
+    tol1, tol2 = tighter if tighter is not None else (tol / 10, tol / 100)
+    first = solve(theta, tol1)
+    second = solve(first, tol2)
     step1 = float(np.max(np.abs(np.asarray(first, np.float64) - theta)))
     step2 = np.abs(np.asarray(second, np.float64) - np.asarray(first, np.float64))
     if float(np.max(step2)) > max(0.5 * step1, _DIVERGENCE_FLOOR):
@@ -267,7 +289,7 @@ def refuse_divergence(
             where = f"the couplings of sites {i} and {j}"
         raise InvalidInputError(
             f"`samples` admit no finite {method} fit: {where} keep growing (by "
-            f"{step2[k]:.2g} for each 10-fold tighter tolerance) -- the data lie on the "
+            f"{step2[k]:.2g} when the tolerance is tightened) -- the data lie on the "
             "boundary of what the model can reach (e.g. one spin a function of others); "
             "pass `l2` > 0 for a finite, penalised fit."
         )

@@ -21,7 +21,8 @@ from numpy.typing import NDArray
 from . import _potts_kernels as kern
 from ._lbfgs import minimize
 from ._parallel import ThreadExecutor, worker_count
-from ._potts_model import Fit, Problem, check_finite_fit, refuse_divergence
+from ._potts_model import Fit, Problem, check_finite_fit, margin_bound, refuse_divergence
+from ._separation import refuse_separable
 
 __all__ = ["PseudoLikelihood", "pseudolikelihood_objective"]
 
@@ -33,6 +34,12 @@ Objective = Callable[[NDArray[np.floating]], tuple[float, NDArray[np.floating]]]
 _DENSE_MAX_Q = 4
 _DENSE_WIDTH = (16, 4096)
 _CHUNK_BYTES = 1 << 24
+# unpenalised fits too large for the separation test (maxent._separation) whose
+# conditionals reach odds of e^8 somewhere are checked for a road to infinity, by
+# minimising to these gradients (on a road the parameters then keep growing by about
+# log(100) over the decay rate; at a finite minimum they barely move)
+_SUSPECT_MARGIN = 8.0
+_ROAD_TOLERANCES = (1e-9, 1e-11)
 
 
 def pseudolikelihood_objective(problem: Problem) -> Objective:
@@ -139,8 +146,12 @@ def _site_counts(problem: Problem) -> NDArray[np.float64]:
 
 
 def _start(problem: Problem, counts: NDArray[np.float64]) -> NDArray[np.floating]:
-    """Independent-site start, as plmc's: h_i(a) = log(count + 1), centred; e = 0."""
-    h0 = np.log(counts + 1.0)
+    """Independent-site start, as plmc's: h_i(a) = log(n_eff f_i(a) + 1), centred, with
+    f_i the frequencies among the samples where site i is present (flat where it never
+    is); e = 0."""
+    present = counts.sum(axis=1, keepdims=True)
+    freq = np.divide(counts, present, out=np.full_like(counts, 1.0 / problem.q), where=present > 0)
+    h0 = np.log(problem.n_effective * freq + 1.0)
     h0 -= h0.mean(axis=1, keepdims=True)
     theta = problem.zeros()
     problem.split(theta)[0][...] = h0
@@ -171,6 +182,7 @@ class PseudoLikelihood:
 
     def fit(self, problem: Problem) -> Fit:
         check_finite_fit(problem)
+        tested = refuse_separable(problem)
         opt = problem.options
         objective = pseudolikelihood_objective(problem)
         counts = _site_counts(problem)
@@ -183,7 +195,7 @@ class PseudoLikelihood:
             memory=opt["memory"],
             diagonal=diagonal,
         )
-        if res.converged:
+        if res.converged and not tested and margin_bound(problem, res.x) > _SUSPECT_MARGIN:
             refuse_divergence(
                 problem,
                 lambda x, gtol: (
@@ -199,6 +211,8 @@ class PseudoLikelihood:
                 res.x,
                 opt["tol"],
                 "pseudo-likelihood",
+                suspect=0.0,
+                tighter=_ROAD_TOLERANCES,
             )
         return Fit(
             res.x,
