@@ -4,12 +4,18 @@ scipy's L-BFGS-B works in float64 and keeps about ``2 m + 5`` copies of the para
 a Potts model of a protein family has 10^7-10^8 parameters, so the fits of
 :mod:`maxent.pairwise` use this minimiser instead: the parameters, the gradient and the
 ``m`` correction pairs are stored in the caller's dtype (float32 halves the memory), the
-scalars (objective, inner products) are float64.  The step length comes from a
-backtracking (Armijo) line search (near the minimum, where rounding hides the decrease
-of the objective, a step that shrinks the directional derivative is taken instead); a
+scalars (objective, inner products) are float64.  The step length comes from Moré and
+Thuente's line search (strong Wolfe conditions, sufficient decrease 1e-4 and slope 0.9,
+safeguarded cubic and quadratic steps), as in libLBFGS, which plmc uses; with its
+memory (6), its first step (unit length along the gradient) and no preconditioner the
+iterates are plmc's.  Near the minimum, where a step's predicted change of the
+objective is below the rounding of its value, steps are chosen by the slope alone.  A
 correction pair is kept only when its curvature ``s.y`` is positive, so the
 inverse-Hessian estimate stays positive definite.  An optional diagonal preconditioner
 scales the initial inverse-Hessian estimate.
+
+References: J. J. Moré and D. J. Thuente, ACM Trans. Math. Softw. 20, 286 (1994);
+J. Nocedal, Math. Comp. 35, 773 (1980).
 """
 
 from __future__ import annotations

@@ -390,7 +390,7 @@ def _options(
         "max_iter": integer(
             max_iter if max_iter is not None else iter_default, "max_iter", minimum=1
         ),
-        "memory": 5,
+        "memory": 6,  # as libLBFGS (plmc)
         "n_chains": chains,
         "n_records": integer(n_records, "n_records", minimum=1),
         "sweeps_between": integer(sweeps_between, "sweeps_between", minimum=1),
@@ -429,6 +429,7 @@ def fit_pairwise(
     tol: float | None = None,
     max_iter: int | None = None,
     check: bool = False,
+    precondition: bool = True,
     n_chains: int = 200,
     n_records: int | None = None,
     sweeps_between: int = 2,
@@ -482,6 +483,11 @@ def fit_pairwise(
         Iterations (default 200, 2000, 50 by method).
     check : bool, default False
         For ``"pseudolikelihood"``: also measure ``max_moment_z`` by Monte Carlo.
+    precondition : bool, default True
+        For ``"pseudolikelihood"``: start each L-BFGS step from the curvature of
+        independent sites (1.2-1.5x fewer evaluations on protein families).  False runs
+        plmc's L-BFGS step for step (memory 6, Moré-Thuente line search, the same
+        start): ``max_iter=100`` then gives the answer of ``plmc -m 100``.
     n_chains, n_records, sweeps_between, max_step, start
         Boltzmann learning: persistent heat-bath chains (also used by ``check``),
         records per chain and iteration (default: 4 / tol^2 times as many model samples
@@ -542,6 +548,7 @@ def fit_pairwise(
         raise InvalidInputError(f"`samples` must hold at least 2 samples; got {n_samples}.")
     lam = _read_l2(l2)
     do_check = boolean(check, "check")
+    scaled = boolean(precondition, "precondition")
     precision = _read_dtype(dtype)
     name = _choose(method, enc.q, n_sites, bool(np.any(codes < 0)))
     opts = _options(
@@ -557,7 +564,7 @@ def fit_pairwise(
         seed=seed,
     )
     w = sequence_weights(codes, weights=weights, reweight=reweight)  # after cheap checks
-    problem = Problem(codes, w, enc.q, lam[0], lam[1], precision, opts)
+    problem = Problem(codes, w, enc.q, lam[0], lam[1], precision, {**opts, "precondition": scaled})
     with blas_limited(1):  # the kernels' blocks run on maxent's threads; BLAS on one
         fit = METHODS[name].fit(problem)
         if do_check and name == "pseudolikelihood":
