@@ -26,6 +26,7 @@ from ._potts_model import (
     refuse_divergence,
     z_threshold,
 )
+from ._separation import refuse_face
 from .errors import InvalidInputError
 
 __all__ = ["MAX_STATES", "Exact", "all_states", "model_marginals"]
@@ -113,6 +114,7 @@ class Exact:
             )
         check_finite_fit(problem)
         states = all_states(problem.n_sites, problem.q)
+        tested = refuse_face(problem, states)
         data = DataMoments.of(problem)
         freq, lam = data.freq, data.lam
         cache: dict[str, NDArray] = {}
@@ -136,9 +138,10 @@ class Exact:
 
         tol = problem.options["tol"]
         res = solve(np.zeros(problem.n_params), tol)
-        refuse_divergence(
-            problem, lambda x, gtol: solve(x, gtol).x, res.x, tol, "maximum-likelihood"
-        )
+        if not tested:
+            refuse_divergence(
+                problem, lambda x, gtol: solve(x, gtol).x, res.x, tol, "maximum-likelihood"
+            )
         _, _, model = model_marginals(problem, res.x, states)
         grad, z = data.z_scores(res.x, model)
         gmax = float(np.max(np.abs(grad)))

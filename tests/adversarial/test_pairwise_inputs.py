@@ -37,7 +37,7 @@ def test_exact_refuses_data_on_a_face_without_zero_counts():
     # yet the maximum-likelihood couplings are infinite
     x = np.where(np.random.default_rng(1).random((2000, 3)) < 0.5, -1, 1)
     s = np.column_stack([x, np.sign(x.sum(axis=1))])
-    with pytest.raises(InvalidInputError, match="keep growing"):
+    with pytest.raises(InvalidInputError, match="lie on a face"):
         maxent.fit_pairwise(s, method="exact")
     # and so is the pseudo-likelihood: the fourth spin's conditional can be made certain
     # (was: converged=True at tol 1e-4 with couplings of 7.4, 98.8 at tol 1e-8)
