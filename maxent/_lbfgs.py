@@ -296,7 +296,7 @@ def minimize(
         t = 1.0 if pairs or diagonal is not None else 1.0 / max(_norm(d), 1e-300)
 
         def line(step: float, x: NDArray = x, d: NDArray = d) -> tuple:
-            f_t, g_t = fun(x + step * d)
+            f_t, g_t = fun(x + float(step) * d)  # a Python float keeps the dtype of d
             return f_t, g_t, _dot(g_t, d)
 
         found = _line_search(line, f, slope, t)
@@ -313,7 +313,7 @@ def minimize(
             )
         t, f_new, g_new, used = found
         n_eval += used
-        x_new = x + t * d
+        x_new = x + float(t) * d
         s = x_new - x
         y = g_new - g
         ys = _dot(y, s)
