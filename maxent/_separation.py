@@ -18,6 +18,9 @@ separable.  It is run on problems whose matrix :math:`A` is small (``MAX_ENTRIES
 
 from __future__ import annotations
 
+import itertools
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -37,7 +40,7 @@ def _size(codes: NDArray[np.int8], q: int) -> int:
     return n * n_sites * (q - 1) * 2 * n_sites
 
 
-def one_hot(problem: Problem, codes: NDArray[np.int8]) -> object:
+def one_hot(problem: Problem, codes: NDArray[np.int8]) -> Any:
     """Sparse one-hot features of configurations (rows), in the layout of theta: the
     state of each site, then the pair of states of each pair of sites (missing entries
     left out), so that ``one_hot(codes) @ theta`` are their log-weights."""
@@ -52,11 +55,10 @@ def one_hot(problem: Problem, codes: NDArray[np.int8]) -> object:
         seen = x[:, i] >= 0
         rows.append(np.flatnonzero(seen))
         cols.append(i * q + x[seen, i])
-    iu = np.triu_indices(n_sites, 1)
-    for p, (i, j) in enumerate(zip(*iu, strict=True)):
-        seen = (x[:, i] >= 0) & (x[:, j] >= 0)
+    for p, (lo, hi) in enumerate(itertools.combinations(range(n_sites), 2)):
+        seen = (x[:, lo] >= 0) & (x[:, hi] >= 0)
         rows.append(np.flatnonzero(seen))
-        cols.append(nh + p * q * q + x[seen, i] * q + x[seen, j])
+        cols.append(nh + p * q * q + x[seen, lo] * q + x[seen, hi])
     r, c = np.concatenate(rows), np.concatenate(cols)
     return sparse.csr_matrix((np.ones(r.size), (r, c)), shape=(n, problem.n_params))
 
