@@ -325,6 +325,19 @@ def test_float32_gives_the_float64_fit():
     np.testing.assert_allclose(b.couplings, a.couplings, atol=2e-4)
 
 
+def test_plmcs_iterations_reach_the_same_fit():
+    # precondition=False runs plmc's L-BFGS (no preconditioner): a different path to the
+    # same minimum
+    rng = np.random.default_rng(8)
+    codes = rng.integers(0, 4, (500, 12))
+    kw = {"q": 4, "l2": (0.01, 1.0), "method": "pseudolikelihood", "tol": 1e-8}
+    a = maxent.fit_pairwise(codes, **kw)
+    b = maxent.fit_pairwise(codes, precondition=False, **kw)
+    assert a.converged and b.converged
+    assert a.n_iter != b.n_iter
+    np.testing.assert_allclose(b.couplings, a.couplings, atol=1e-6)
+
+
 def test_reweighting_counts_near_duplicates():
     rng = np.random.default_rng(9)
     codes = rng.integers(0, 3, (40, 10))
@@ -358,6 +371,7 @@ def test_non_convergence_warns(spins):
         ([[1, 1], [-1, -1]], {"l2": (1, 2, 3)}, "`l2`"),
         ([[1, 1], [-1, -1]], {"l2": -1.0}, "`l2`"),
         ([[1, 1], [-1, -1]], {"dtype": np.int32}, "`dtype`"),
+        ([[1, 1], [-1, -1]], {"precondition": "no"}, "`precondition`"),
         ([[1, 1], [-1, -1]], {"q": 3, "alphabet": "ab"}, "at most one of"),
         ([[1, 1], [-1, -1]], {"weights": [1.0]}, "`weights` has 1"),
         ([[1, 1], [-1, -1]], {"reweight": 1.5}, "`reweight`"),
