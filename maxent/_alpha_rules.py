@@ -207,6 +207,10 @@ class _RootRule:
     def done(self, points: list[Point], n_data: int) -> bool:
         return _levelled_off(points) and self.condition(points[-1], n_data) < 0
 
+    def remedy(self, scan: list[Point], n_data: int) -> str:
+        """What to do when the scan holds no root."""
+        return "pass a wider `alphas` grid"
+
     def choose(self, context: ScanContext, scan: list[Point]) -> Choice:
         path, n_data = context.path, context.n_data
         values = np.array([self.condition(p, n_data) for p in scan])
@@ -221,7 +225,7 @@ class _RootRule:
                 context,
                 scan,
                 f"no alpha in [{scan[-1].alpha:.3g}, {scan[0].alpha:.3g}] meets "
-                f"the {self.label} condition; pass a wider `alphas` grid",
+                f"the {self.label} condition; {self.remedy(scan, n_data)}",
             )
         i = max(
             brackets,
@@ -262,6 +266,17 @@ class _RootRule:
 class _Historic(_RootRule):
     def condition(self, p: Point, n_data: int) -> float:
         return p.chi2 / n_data - 1.0
+
+    def remedy(self, scan: list[Point], n_data: int) -> str:
+        """chi^2 levelled off above N: the error bars, not the grid, are at fault."""
+        low = min(p.chi2 for p in scan)
+        if low > n_data and _levelled_off(sorted(scan, key=lambda p: -p.alpha)):
+            return (
+                f"chi^2 levels off at {low:.4g} > N = {n_data} as alpha falls, so no alpha "
+                "reaches chi^2 = N: `sigma` is likely too small (or the model cannot "
+                "represent the data); a wider grid will not help"
+            )
+        return super().remedy(scan, n_data)
 
 
 class _Classic(_RootRule):

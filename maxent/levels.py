@@ -239,14 +239,19 @@ class EnergyLevels:
         ----------
         path : path-like
             The CSV file.
-        unit, name : str, optional
-            Override the unit and name found in the file.
+        unit : str, optional
+            The energy unit of the result.  When the file declares its unit (``# unit:``),
+            its energies are converted to ``unit``; when it declares none, ``unit`` says
+            what its numbers are in.
+        name : str, optional
+            Overrides the name found in the file.
 
         Raises
         ------
         InvalidInputError
-            If the file has no ``energy`` column, a value is not a number, or the
-            levels fail the checks of :class:`EnergyLevels`.
+            If the file has no ``energy`` column, a value is not a number, ``unit`` cannot
+            be converted from the file's unit (one of them dimensionless, or no energy
+            equivalent), or the levels fail the checks of :class:`EnergyLevels`.
         """
         path = Path(path)
         meta: dict[str, str] = {}
@@ -268,13 +273,14 @@ class EnergyLevels:
         records = [
             {k.strip().lower(): (v or "").strip() for k, v in r.items() if k} for r in reader
         ]
-        return cls._from_records(
+        levels = cls._from_records(
             records,
             columns,
             str(path),
-            unit=unit or meta.get("unit", "1"),
+            unit=meta.get("unit", unit or "1"),
             name=name if name is not None else meta.get("name", path.stem),
         )
+        return levels._in_unit(unit, str(path))
 
     @classmethod
     def from_json(
@@ -285,12 +291,14 @@ class EnergyLevels:
         Either an object ``{"energies": [...], "degeneracy": [...], "labels": [...],
         "unit": "eV", "name": "..."}`` (only ``energies`` required) or a list of records
         ``[{"energy": 0.0, "g": 2, "label": "1s"}, ...]`` (``J`` may replace ``g``).
+        ``unit`` converts a declared ``"unit"`` as in :meth:`from_csv`, or says what the
+        numbers are in when the file declares none; ``name`` overrides the file's.
 
         Raises
         ------
         InvalidInputError
-            If the JSON has neither form, or the levels fail the checks of
-            :class:`EnergyLevels`.
+            If the JSON has neither form, ``unit`` cannot be converted from the file's
+            unit, or the levels fail the checks of :class:`EnergyLevels`.
         """
         path = Path(path)
         source = str(path)
@@ -314,13 +322,14 @@ class EnergyLevels:
             gk = _one_of(_DEGENERACY_KEYS, keys, source)
             # "name" is the system's name in this form, never the labels
             lk = next((keys[k] for k in _LABEL_KEYS if k in keys and k != "name"), None)
-            return cls(
+            levels = cls(
                 data[keys[ek]],
                 degeneracy=data[keys[gk]] if gk else None,
                 labels=data[lk] if lk else None,
-                unit=unit or data.get("unit", "1"),
+                unit=data.get("unit", unit or "1"),
                 name=name if name is not None else data.get("name", path.stem),
             )
+            return levels._in_unit(unit, source)
         if isinstance(data, list) and all(isinstance(r, dict) for r in data) and data:
             records = [{str(k).lower(): v for k, v in r.items()} for r in data]
             columns = {k: k for r in records for k in r}
@@ -335,6 +344,28 @@ class EnergyLevels:
             f"`path` {str(path)!r}: JSON must be an object with 'energies' or a non-empty "
             f"list of level records; got {type(data).__name__}."
         )
+
+    def _in_unit(self, unit: str | None, source: str) -> EnergyLevels:
+        """These levels (as read from ``source``) converted to ``unit``; never relabelled."""
+        if unit is None:
+            return self
+        target = energy_unit_name(text(unit, "unit", allow_empty=False).strip(), "unit")
+        if target == energy_unit_name(self.unit, "unit"):
+            return self
+        if "1" in (target, self.unit):
+            raise InvalidInputError(
+                f"`unit` {unit!r} cannot be converted from the unit of {source!r} "
+                f"({'dimensionless' if self.unit == '1' else repr(self.unit)}): one of them "
+                "has no energy unit; convert the file or leave `unit` out."
+            )
+        scale = joule_per(self.unit, "unit") / joule_per(target, "unit")
+        converted = type(self)(
+            self.energies * scale, labels=self.labels, unit=unit.strip(), name=self.name
+        )
+        # the degeneracies exactly as read (read-only arrays, shared by two values)
+        object.__setattr__(converted, "degeneracy", self.degeneracy)
+        object.__setattr__(converted, "log_degeneracy", self.log_degeneracy)
+        return converted
 
     @classmethod
     def _from_records(

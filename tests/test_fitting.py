@@ -255,6 +255,18 @@ def test_a_rule_that_finds_no_alpha_warns_and_flags_the_result(problem):
     assert not res.converged and "historic" in res.message
     assert record[0].filename == __file__
     assert res.chi2 > data.size
+    assert "pass a wider `alphas` grid" in res.message  # chi2 still falling: the grid
+
+
+def test_historic_blames_sigma_when_chi2_levels_off_above_n(problem):
+    kernel, data, sigma, _, dw, _ = problem
+    alphas = np.geomspace(1e4, 1e-3, 29)
+    with pytest.warns(ConvergenceWarning, match="too small") as record:
+        res = maxent.fit(kernel, data, sigma / 4, grid_weights=dw, alpha="historic", alphas=alphas)
+    assert not res.converged and "a wider grid will not help" in res.message
+    assert record[0].filename == __file__
+    # against the stated errors chi2 stays above N at every alpha of the scan
+    assert res.chi2 > data.size
 
 
 # ----------------------------------------------------------------------------- other penalties

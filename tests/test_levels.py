@@ -202,3 +202,32 @@ def test_state_count_beyond_the_float_range_is_inf_not_the_largest_float():
     assert lv.log_n_states == pytest.approx(1024 * np.log(2.0), rel=1e-14)
     assert lv.n_states == np.inf
     assert maxent.models.ising_2d(31).n_states == pytest.approx(2.0**961, rel=1e-13)
+
+
+def test_a_declared_unit_is_converted_never_relabelled(tmp_path):
+    # k_B = 1.380649e-23 J/K and e = 1.602176634e-19 C, both exact in SI 2019
+    k_b_ev = 1.380649e-23 / 1.602176634e-19
+    path = tmp_path / "mev.csv"
+    path.write_text("# unit: meV\nenergy,g\n0,1\n1.5,3\n")
+    kelvin = maxent.EnergyLevels.from_csv(path, unit="K")
+    assert kelvin.unit == "K"
+    np.testing.assert_allclose(kelvin.energies, [0.0, 1.5e-3 / k_b_ev], rtol=1e-12)
+    np.testing.assert_array_equal(kelvin.degeneracy, [1.0, 3.0])
+    same = maxent.EnergyLevels.from_csv(path, unit="meV")
+    np.testing.assert_array_equal(same.energies, [0.0, 1.5])
+    obj = tmp_path / "mev.json"
+    obj.write_text(json.dumps({"energies": [0, 1.5], "degeneracy": [1, 3], "unit": "meV"}))
+    np.testing.assert_allclose(
+        maxent.EnergyLevels.from_json(obj, unit="K").energies, kelvin.energies, rtol=1e-15
+    )
+    # a file without a unit line: `unit` says what its numbers are in
+    bare = tmp_path / "bare.csv"
+    bare.write_text("energy\n0\n1.5\n")
+    assert maxent.EnergyLevels.from_csv(bare, unit="meV").unit == "meV"
+    # dimensionless on one side: refused, never guessed
+    with pytest.raises(maxent.InvalidInputError, match=r"`unit` '1' cannot be converted"):
+        maxent.EnergyLevels.from_csv(path, unit="1")
+    plain = tmp_path / "plain.csv"
+    plain.write_text("# unit: 1\nenergy\n0\n2\n")
+    with pytest.raises(maxent.InvalidInputError, match=r"\(dimensionless\)"):
+        maxent.EnergyLevels.from_csv(plain, unit="meV")

@@ -12,7 +12,8 @@ and :math:`\\chi^2` against :math:`\\alpha`.
 A fit should come as close to the data as the truth itself does, and no closer: the
 noise drawn here gives the true spectrum :math:`\\chi^2/N` below 1, and a rule that goes
 well below that value fits the noise.  The classic (evidence) rule does so on this
-problem; its line is printed for comparison.
+problem; its line is printed for comparison.  The guide page
+:doc:`../guide/g22_which_alpha_rule` compares every rule on this problem.
 """
 
 import runpy
