@@ -1,48 +1,130 @@
-"""Cost per move of maxent's lattice samplers against plain baselines, one core.
+"""Cost per move of maxent's lattice samplers, every kernel path, against the multi-spin
+kernel and against plain baselines, one core.
 
-    python3 benchmarks/bench_mc.py [--quick] [--load]
+    python3 benchmarks/bench_mc.py [--quick] [--load] [--repeats R] [--only metropolis|wolff]
 
-Metropolis on the square-lattice Ising model (J = 1, h = 0) at T_c = 2.269 for
-L = 64, 100, 128, 256: maxent's one-site kernel (any geometry, neighbour table), its
-multi-spin-coded kernel (64 spins of one sublattice per machine word; sides multiples of
-128) and the baseline, a plain vectorised numpy checkerboard, all in this process, best
-of ``REPEATS``; ``one/multi`` is the one-site kernel's cost over the multi-spin one.
-Then Wolff at T_c: maxent's kernel (which also tracks the energy) against a plain
-compiled textbook Wolff loop (numba, flip on push, no bookkeeping) written below, in ns
-per flipped spin.  Also the first-call compile (or cache load) time of each kernel, in a
-fresh process.  ``--load`` runs a CPU-heavy numpy loop in a second process meanwhile.
+Metropolis (and heat bath) through the samplers' own entry point (``advance``, which
+picks the kernel: multi-spin-coded, or one site at a time where a word would hold fewer
+than 8 sites), in ns of CPU time (this thread's, so that time spent descheduled under
+load does not count; the wall time is printed beside it) per attempted move, for the
+square lattice at L = 16, 32, 63, 64, 100, 101, 128, 256 (Ising J = +1 and -1, Ising in
+a field, Potts q = 3, heat bath, and the same bonds given as a general graph, which is
+always sampled one site at a time) and for the triangular, honeycomb and cubic lattices
+of about L^2 sites.  ``ratio`` divides each cost by that of the reference, the
+multi-spin kernel on the square-lattice Ising model at L = 128 (J = +1, h = 0: the one
+size at which the kernel of the versions before issue 22 ran), measured in the same run.
+The plain baseline is a vectorised numpy checkerboard (even L).  Each case is timed
+``REPEATS`` times, the cases interleaved round by round, and the median is printed, so
+that a burst of load from other jobs hits every case alike.
+
+Wolff at T_c: maxent's kernel (which also tracks energy and magnetisation) against a
+plain compiled textbook Wolff loop (numba, flip on push, nothing else tracked) written
+below, from the same equilibrated configuration, the same number of clusters per call
+(about 2 million flipped spins), CPU ns per flipped spin, interleaved and repeated,
+medians and the range of plain/ours over the repeats.  Also the first-call compile (or
+cache load) time of each kernel in a fresh process.  ``--load`` runs a CPU-heavy numpy
+loop in a second process meanwhile (the machine's other jobs are load too: the load
+average is printed).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
 
 import maxent
 from maxent import _samplers
-from maxent import _spin_kernels as kern
+from maxent import lattice as lat
 
-T_C = 2.0 / np.log(1.0 + np.sqrt(2.0))
-REPEATS = 3
+T_C = 2.0 / np.log(1.0 + np.sqrt(2.0))  # square-lattice Ising
+T_C_POTTS3 = 1.0 / np.log(1.0 + np.sqrt(3.0))  # square-lattice Potts q = 3
+T_C_TRI = 4.0 / np.log(3.0)
+T_C_HONEY = 2.0 / np.log(2.0 + np.sqrt(3.0))
+T_C_CUBIC = 4.5115
+SIDES = (16, 32, 63, 64, 100, 101, 128, 256)
+REFERENCE = "L=128 ising J=+1"  # the multi-spin kernel where it always ran
 
 
-def best_of(fn: Callable[[], object]) -> float:
-    times = []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+@dataclass
+class Case:
+    label: str
+    model: object
+    temperature: float
+    sampler: str = "metropolis"
+    reference: str = REFERENCE
+    chain: object = None
+    sweeps: int = 1
+    times: list = field(default_factory=list)  # CPU seconds per move
+    walls: list = field(default_factory=list)  # wall seconds per move
+
+
+def square_cases(side: int) -> list[Case]:
+    sq = lat.square(side)
+    graph = lat.graph(sq.bonds, sq.n_sites)  # the same bonds, never packed
+    return [
+        Case(f"L={side} ising J=+1", maxent.IsingModel(sq), T_C),
+        Case(f"L={side} ising J=-1", maxent.IsingModel(sq, coupling=-1.0), T_C),
+        Case(f"L={side} ising h=0.1", maxent.IsingModel(sq, field=0.1), T_C),
+        Case(f"L={side} ising as a graph", maxent.IsingModel(graph), T_C),
+        Case(f"L={side} potts q=3", maxent.PottsModel(sq, 3), T_C_POTTS3),
+        Case(f"L={side} ising heat bath", maxent.IsingModel(sq), T_C, "heat_bath"),
+    ]
+
+
+def geometry_cases(side: int) -> list[Case]:
+    """Triangular L x L, honeycomb L x L/2 cells and cubic of about L^2 sites."""
+    cubic = {64: (16, 16, 16), 128: (32, 32, 16), 256: (64, 32, 32)}[side]
+    out = []
+    for name, geo, tc in (
+        ("triangular", lat.triangular(side), T_C_TRI),
+        ("honeycomb", lat.honeycomb(side, side // 2), T_C_HONEY),
+        ("cubic", lat.cubic(*cubic), T_C_CUBIC),
+    ):
+        for j in (1.0, -1.0):
+            model = maxent.IsingModel(geo, coupling=j)
+            out.append(Case(f"N={side}^2 {name} J={j:+.0f}", model, tc))
+    return out
+
+
+def prepare(case: Case, seconds: float) -> None:
+    """A chain from a random start, warmed up (compiled), sweeps per timing calibrated."""
+    model = case.model
+    beta = 1.0 / case.temperature
+    rng = np.random.default_rng(0)
+    start = model.to_states(model.random_configuration(rng))
+    case.chain = _samplers.new_chain(model, beta, start, rng)
+    smp = _samplers.SAMPLERS[case.sampler]
+    sweeps = max(4, (1 << 18) // model.n_sites)  # calls as long as a real run's
+    _samplers.advance(smp, case.chain, sweeps)  # compiled (or loaded from the cache)
+    while True:
+        t0 = time.perf_counter()
+        _samplers.advance(smp, case.chain, sweeps)
+        dt = time.perf_counter() - t0
+        if dt > seconds / 4 or sweeps > 10**6:
+            break
+        sweeps *= 4
+    case.sweeps = max(2, int(sweeps * seconds / max(dt, 1e-9)))
+
+
+def time_case(case: Case) -> None:
+    smp = _samplers.SAMPLERS[case.sampler]
+    moves = case.sweeps * case.chain.states.size
+    t0, c0 = time.perf_counter(), time.thread_time()
+    _samplers.advance(smp, case.chain, case.sweeps)
+    case.times.append((time.thread_time() - c0) / moves)
+    case.walls.append((time.perf_counter() - t0) / moves)
 
 
 def numpy_checkerboard(spins, beta, rng, n_sweeps):
-    """The baseline: vectorised checkerboard Metropolis (even sides), np.roll neighbours."""
+    """The plain baseline: vectorised checkerboard Metropolis (even sides), np.roll."""
     masks = [np.indices(spins.shape).sum(axis=0) % 2 == p for p in (0, 1)]
     for _ in range(n_sweeps):
         for mask in masks:
@@ -52,6 +134,50 @@ def numpy_checkerboard(spins, beta, rng, n_sweeps):
             accept = mask & (rng.random(spins.shape) < np.exp(-beta * np.maximum(de, 0.0)))
             spins[accept] *= -1
     return spins
+
+
+def numpy_cost(side: int, repeats: int) -> float:
+    spins = maxent.IsingModel((side, side)).random_configuration(np.random.default_rng(1))
+    rng = np.random.default_rng(2)
+    sweeps = max(1, 200_000 // spins.size)
+    times = []
+    for _ in range(repeats):
+        t0 = time.thread_time()
+        numpy_checkerboard(spins, 1.0 / T_C, rng, sweeps)
+        times.append((time.thread_time() - t0) / (sweeps * spins.size))
+    return float(np.median(times))
+
+
+def metropolis_table(quick: bool, repeats: int) -> None:
+    sides = (32, 101, 128) if quick else SIDES
+    cases = [c for s in sides for c in square_cases(s)]
+    cases += [c for s in ((128,) if quick else (64, 128, 256)) for c in geometry_cases(s)]
+    seconds = 0.01 if quick else 0.04
+    for c in cases:
+        prepare(c, seconds)
+    for _ in range(repeats):  # interleaved: every case once per round
+        for c in cases:
+            time_case(c)
+    med = {c.label: float(np.median(c.times)) for c in cases}
+    print(f"{'case':34s} {'N':>6s} {'kernel':>11s} {'ns/move':>8s} {'spread':>6s} "
+          f"{'wall_ns':>8s} {'ref_ns':>7s} {'ratio':>6s}")  # fmt: skip
+    for c in cases:
+        t = med[c.label]
+        ref = med.get(c.reference, np.nan)
+        spread = (max(c.times) - min(c.times)) / t
+        path = _samplers.SAMPLERS[c.sampler].kernel(c.chain, c.sweeps)
+        print(
+            f"{c.label:34s} {c.chain.states.size:6d} {path:>11s} {t * 1e9:8.2f} "
+            f"{spread:6.2f} {np.median(c.walls) * 1e9:8.2f} {ref * 1e9:7.2f} {t / ref:6.2f}"
+        )
+    print()
+    print(f"{'plain numpy checkerboard':34s} {'N':>6s} {'ns/move':>8s} {'/ multi-spin':>12s}")
+    for side in (64, 128):
+        base = numpy_cost(side, max(3, repeats // 2))
+        print(
+            f"{'L=' + str(side):34s} {side * side:6d} {base * 1e9:8.2f} "
+            f"{base / med.get(f'L={side} ising J=+1', np.nan):12.1f}"
+        )
 
 
 @njit(cache=True)
@@ -81,72 +207,64 @@ def plain_wolff(spins, neighbors, p_add, n_clusters, seed):
     return flipped
 
 
-def metropolis_rows(side: int, sweeps: int, base_sweeps: int) -> list[tuple]:
-    model = maxent.IsingModel((side, side))
-    beta = 1.0 / T_C
-    rng = np.random.default_rng(0)
-    chain = _samplers.new_chain(model, beta, model.to_states(model.random_configuration(rng)), rng)
-    metro = _samplers.SAMPLERS["metropolis"]
-    n = model.n_sites
-    spins = model.random_configuration(rng)
-    base = best_of(lambda: numpy_checkerboard(spins, beta, rng, base_sweeps)) / (base_sweeps * n)
-    out_e, out_n = np.empty(0), np.empty(0, np.int64)
-    prob, de = _samplers.acceptance(beta, model.energy_changes()), model.energy_changes()
-    order = model.lattice.sweep_order()
-
-    def one_site():
-        chain.energy, chain.n0 = kern.metropolis(
-            chain.states, model.lattice.neighbors, order, 2, prob, de, chain.rng, 0, sweeps,
-            2**62, chain.energy, chain.n0, out_e, out_n,
-        )  # fmt: skip
-
-    one_site()
-    t_one = best_of(one_site) / (sweeps * n)
-    rows = [(f"metropolis L={side} one-site kernel", t_one, base, np.nan)]
-    if _samplers._packable(chain):
-
-        def multi():
-            metro.sweeps(chain, 0, sweeps, 2**62, out_e, out_n)
-
-        multi()
-        t_multi = best_of(multi) / (sweeps * n)
-        rows.append((f"metropolis L={side} multi-spin kernel", t_multi, base, np.nan))
-        rows[0] = rows[0][:3] + (t_one / t_multi,)
-    return rows
-
-
-def wolff_row(side: int, sweeps: int) -> tuple:
+def wolff_timers(side: int) -> tuple[Callable[[], float], Callable[[], float]]:
+    """(ours, plain): each runs once and returns seconds per flipped spin.  Both start
+    from one configuration equilibrated by 200 sweeps (a plain chain from a random start
+    at T_c grows clusters of a few sites for a long while: its cost per flip would be the
+    cost of a call), and run the same number of clusters a call, about 2e6 flips."""
     model = maxent.IsingModel((side, side))
     beta = 1.0 / T_C
     rng = np.random.default_rng(1)
     wolff = _samplers.SAMPLERS["wolff"]
     chain = _samplers.new_chain(model, beta, model.to_states(model.random_configuration(rng)), rng)
-    _samplers.advance(wolff, chain, 50)
+    _samplers.advance(wolff, chain, 200)
     wolff.prepare(chain)
+    sweeps = max(4, (1 << 21) // model.n_sites)
     out_e, out_n = np.empty(1), np.empty(1, np.int64)
     chain.work["flipped"] = np.zeros(1, np.int64)
 
     def ours() -> float:
         chain.work["flipped"][:] = 0
-        start = time.perf_counter()
+        start = time.thread_time()
         wolff.sweeps(chain, 0, sweeps, sweeps, out_e, out_n)
-        return (time.perf_counter() - start) / int(chain.work["flipped"][0])
+        return (time.thread_time() - start) / int(chain.work["flipped"][0])
 
-    ours()
-    t = min(ours() for _ in range(REPEATS))
-    spins = model.random_configuration(rng).reshape(-1)
+    spins = model.from_states(chain.states).reshape(-1).copy()  # +-1, equilibrated
     nb = model.lattice.neighbors
     p_add = float(-np.expm1(-2.0 * beta))
     n_clusters = sweeps * chain.work["per_sweep"]
-    plain_wolff(spins, nb, p_add, n_clusters, 0)
+    plain_wolff(spins, nb, p_add, n_clusters, 0)  # compiled (or loaded from the cache)
+    seeds = iter(range(1, 10**6))
 
-    def plain(seed: int) -> float:
-        start = time.perf_counter()
-        flips = plain_wolff(spins, nb, p_add, n_clusters, seed)
-        return (time.perf_counter() - start) / flips
+    def plain() -> float:
+        start = time.thread_time()
+        flips = plain_wolff(spins, nb, p_add, n_clusters, next(seeds))
+        return (time.thread_time() - start) / flips
 
-    t_plain = min(plain(k + 1) for k in range(REPEATS))
-    return (f"wolff L={side}", t, t_plain)
+    ours()
+    return ours, plain
+
+
+def wolff_table(quick: bool, repeats: int) -> None:
+    sides = (64, 256) if quick else (32, 64, 128, 256)
+    timers = {side: wolff_timers(side) for side in sides}
+    times: dict[int, tuple[list[float], list[float]]] = {s: ([], []) for s in timers}
+    for rep in range(repeats):
+        for side, (ours, plain) in timers.items():
+            first, second = (ours, plain) if rep % 2 == 0 else (plain, ours)
+            a, b = first(), second()
+            t_ours, t_plain = (a, b) if rep % 2 == 0 else (b, a)
+            times[side][0].append(t_ours)
+            times[side][1].append(t_plain)
+    print(f"{'wolff at T_c':34s} {'ns/flip':>8s} {'plain_ns':>9s} {'plain/ours':>10s} "
+          f"{'range over repeats':>20s}")  # fmt: skip
+    for side, (ours_t, plain_t) in times.items():
+        o, p = float(np.median(ours_t)), float(np.median(plain_t))
+        r = np.array(plain_t) / np.array(ours_t)
+        print(
+            f"{'L=' + str(side):34s} {o * 1e9:8.2f} {p * 1e9:9.2f} {p / o:10.2f} "
+            f"{r.min():9.2f} - {r.max():.2f}"
+        )
 
 
 def compile_times() -> str:
@@ -173,32 +291,31 @@ def _burn() -> None:  # pragma: no cover - the load process
         a = np.tanh(a @ a.T / 400.0)
 
 
-def main(quick: bool = False, load: bool = False) -> None:
+def main(argv: list[str]) -> None:
+    quick, load = "--quick" in argv, "--load" in argv
+    repeats = int(argv[argv.index("--repeats") + 1]) if "--repeats" in argv else 7
+    only = argv[argv.index("--only") + 1] if "--only" in argv else None
     burner = None
     if load:
         burner = multiprocessing.Process(target=_burn, daemon=True)
         burner.start()
     try:
-        print(f"T = T_c = {T_C:.4f}; one core, best of {REPEATS}; load: {load}")
-        print("first call per kernel, fresh process:", compile_times().strip())
-        print(f"{'case':40s} {'ns/move':>9s} {'numpy_ns':>9s} {'ratio':>7s} {'one/multi':>10s}")
-        for side, sweeps, base_sweeps in (
-            (64, 200 if quick else 2000, 20 if quick else 100),
-            (100, 100 if quick else 1000, 10 if quick else 50),
-            (128, 50 if quick else 500, 5 if quick else 30),
-            (256, 20 if quick else 200, 2 if quick else 10),
-        ):
-            for case, t, base, rel in metropolis_rows(side, sweeps, base_sweeps):
-                print(f"{case:40s} {t * 1e9:9.2f} {base * 1e9:9.2f} {base / t:7.1f} {rel:10.2f}")
-        print()
-        print(f"{'case':40s} {'ns/flip':>9s} {'plain_ns':>9s} {'plain/ours':>10s}")
-        for side, sweeps in ((64, 50 if quick else 500), (256, 5 if quick else 50)):
-            case, t, plain = wolff_row(side, sweeps)
-            print(f"{case:40s} {t * 1e9:9.2f} {plain * 1e9:9.2f} {plain / t:10.2f}")
+        print(
+            f"one core; medians of {repeats} interleaved repeats; --load: {load}; "
+            f"load average before: {os.getloadavg()[0]:.2f}; maxent from {maxent.__file__}"
+        )
+        if only is None:
+            print("first call per kernel, fresh process:", compile_times().strip())
+        if only in (None, "metropolis"):
+            metropolis_table(quick, repeats)
+            print()
+        if only in (None, "wolff"):
+            wolff_table(quick, repeats)
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
     finally:
         if burner is not None:
             burner.terminate()
 
 
 if __name__ == "__main__":
-    main(quick="--quick" in sys.argv, load="--load" in sys.argv)
+    main(sys.argv[1:])

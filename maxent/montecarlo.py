@@ -20,6 +20,7 @@ so Ctrl-C stops a long run.  Temperatures are in the energy unit of the model (k
 
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Any, cast
 
@@ -115,8 +116,8 @@ def check_counts(
     return n_sweeps, n_eq, thin, n_chains
 
 
-def _run_one(sampler: Any, chain: Chain, n_eq: int, n_sweeps: int, thin: int) -> dict:
-    advance(sampler, chain, n_eq)
+def _run_one(sampler: Any, chain: Chain, n_sweeps: int, thin: int) -> dict:
+    """The recorded sweeps of one equilibrated chain."""
     sampler.prepare(chain)
     n_out = n_sweeps // thin
     e, n0 = np.empty(n_out), np.empty(n_out, np.int64)
@@ -125,6 +126,36 @@ def _run_one(sampler: Any, chain: Chain, n_eq: int, n_sweeps: int, thin: int) ->
     per = chain.work.get("per_sweep", 0)
     cluster = float(flips.sum() / (per * thin * n_out)) if flips is not None and per else np.nan
     return {"energy": e, "n0": n0, "states": chain.states.copy(), "cluster": cluster}
+
+
+def _block_energies(sampler: Any, n_sweeps: int, chain: Chain) -> NDArray[np.float64]:
+    e, n0 = np.empty(n_sweeps), np.empty(n_sweeps, np.int64)
+    advance(sampler, chain, n_sweeps, 1, e, n0)
+    return e
+
+
+def equilibrate(
+    sampler: Any, chains: list[Chain], block: int, cap: int | None, threads: int
+) -> int:
+    """Run the equilibration sweeps of ``chains``; returns their number.
+
+    With ``cap`` None, ``block`` sweeps.  Otherwise blocks of ``block`` sweeps until the
+    chains agree on the energy of the last block (split R-hat and z within
+    :data:`RHAT_LIMIT` and :data:`Z_LIMIT`, as for the recorded sweeps), or ``cap``
+    sweeps have run: a chain from a random start that is still settling gets more time,
+    while one trapped in a metastable state (a stripe) stays trapped and the recorded
+    chains still disagree.  Judging needs two chains and blocks of 8 sweeps or more.
+    """
+    if cap is None or len(chains) < 2 or block < 8:
+        in_threads(lambda c: advance(sampler, c, block), chains, threads)
+        return block
+    done = 0
+    while True:
+        energies = in_threads(functools.partial(_block_energies, sampler, block), chains, threads)
+        done += block
+        rhat, z_max = chain_agreement(np.stack(energies))
+        if (rhat <= RHAT_LIMIT and z_max <= Z_LIMIT) or done >= cap:
+            return done
 
 
 def _infinite_temperature(model: Any, rng: np.random.Generator, n_out: int) -> dict:
@@ -167,7 +198,9 @@ def run_chains(
     else:
         chains = [new_chain(model, beta, s, r) for s, r in zip(starts, rngs, strict=True)]
         threads = worker_count() if n_threads is None else n_threads
-        runs = in_threads(lambda c: _run_one(smp, c, n_eq, n_sweeps, thin), chains, threads)
+        cap = n_sweeps if n_equilibration is None else None
+        n_eq = equilibrate(smp, chains, n_eq, cap, threads)
+        runs = in_threads(lambda c: _run_one(smp, c, n_sweeps, thin), chains, threads)
     energy = np.stack([r["energy"] for r in runs])
     out = {
         "energy": energy,
@@ -230,7 +263,11 @@ def monte_carlo(
         Sweeps recorded after equilibration, per chain (a sweep is one move per site for
         Metropolis and heat bath, N / (mean cluster size) clusters for Wolff).
     n_equilibration : int, optional
-        Sweeps run and discarded first (default ``n_sweeps // 10``).
+        Sweeps run and discarded first.  By default ``n_sweeps // 10``, then more in
+        blocks of that length, while the chains still disagree on the energy of the last
+        block (a chain from a random start still settling), up to ``n_sweeps`` more; the
+        number run is the attribute ``n_equilibration`` of the result.  A chain trapped
+        in a metastable state stays trapped, and the warning below still comes.
     thin : int, default 1
         Record every ``thin``-th sweep.
     n_chains : int, default 2

@@ -64,7 +64,7 @@ def _advance_slot(
 def _swap(chains: list[Chain], pair: int) -> None:
     a, b = chains[pair], chains[pair + 1]
     a.states, b.states = b.states, a.states
-    a.energy, b.energy = b.energy, a.energy
+    a.satisfied, b.satisfied = b.satisfied, a.satisfied
     a.n0, b.n0 = b.n0, a.n0
 
 

@@ -5,6 +5,7 @@ cluster.  The results must equal the in-memory solve to 1e-12.
 """
 
 import functools
+import warnings
 
 import numpy as np
 import pytest
@@ -18,10 +19,20 @@ distributed = pytest.importorskip("distributed")
 
 
 @pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
-    )
+def client(tmp_path_factory):
+    # as in test_montecarlo's sample_sweep cluster: its own scratch directory (making the
+    # shared one can take over 1 s on a loaded machine, and distributed warns) and a free
+    # port for the scheduler's HTTP server (8787 may be held by another cluster)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Creating scratch directories is taking")
+        cluster = distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=":0",
+            local_directory=str(tmp_path_factory.mktemp("dask")),
+        )
     with distributed.Client(cluster) as c:
         yield c
     cluster.close()

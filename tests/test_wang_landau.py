@@ -27,7 +27,10 @@ def test_sampled_levels_work_with_canonical_and_sweeps(ising_4x4):
     temps = [1.5, 2.269, 3.0]
     est = maxent.temperature_sweep(ising_4x4, temps)
     ref = maxent.temperature_sweep(exact, temps)
-    np.testing.assert_allclose(est.internal_energy, ref.internal_energy, rtol=2e-3)
+    # seed to seed (24 seeds, this ln_f_final), <E> scatters by 7e-5, 4.9e-4 and 8.5e-4
+    # (relative, rms) at these temperatures: within 4 of that
+    rel = np.abs(est.internal_energy / ref.internal_energy - 1.0)
+    np.testing.assert_array_less(rel, 4 * np.array([7e-5, 4.9e-4, 8.5e-4]))
     np.testing.assert_allclose(est.heat_capacity, ref.heat_capacity, rtol=2e-2)
     assert isinstance(ising_4x4, maxent.EnergyLevels)
     c = maxent.canonical(ising_4x4, temperature=2.269)
