@@ -21,9 +21,11 @@ from numpy.typing import NDArray
 from scipy import sparse
 
 from . import _potts_kernels as kern
+from ._exact_potts import all_states
 from ._parallel import ThreadExecutor
 from ._potts_model import DataMoments, Fit, Problem, check_finite_fit, z_threshold
 from ._pseudolikelihood import PseudoLikelihood
+from ._separation import MAX_ENTRIES, refuse_face
 from .errors import InvalidInputError
 
 __all__ = ["BoltzmannLearning", "Chains", "moment_check"]
@@ -159,6 +161,8 @@ class BoltzmannLearning:
                 f"per iteration and allows at most {MAX_PARAMS}; use 'pseudolikelihood'."
             )
         check_finite_fit(problem)
+        if problem.q**problem.n_sites * (problem.n_sites + problem.n_pairs) <= MAX_ENTRIES:
+            refuse_face(problem, all_states(problem.n_sites, problem.q))  # whatever the start
         opt = problem.options
         data = DataMoments.of(problem)
         theta = self._start(problem, data)

@@ -87,3 +87,9 @@ def test_a_penalty_gives_the_penalised_optimum_of_separable_data(method, objecti
     ours = fit.energy(STATES)
     theirs = -_potts_terms(ref.x, STATES)
     np.testing.assert_allclose(ours - ours[0], theirs - theirs[0], atol=1e-4)
+
+
+def test_boltzmann_learning_from_independent_sites_refuses_a_face_too():
+    # was: converged=True with a 0/1 coupling of 4.5 (no pseudo-likelihood start to refuse)
+    with pytest.raises(InvalidInputError, match="lie on a face"):
+        maxent.fit_pairwise(_face(), method="boltzmann", start="independent", seed=0)
