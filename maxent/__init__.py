@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
     from . import features, models
     from ._bme_files import BMEExperiment, read_bme_calculated, read_bme_experiment
     from ._reweight_plot import plot_theta_scan
+    from .alignment import PROTEIN_ALPHABET, Alignment, read_alignment
     from .densities import DensityResult, density
     from .density_of_states import SampledEnergyLevels, wang_landau
     from .ensembles import (
@@ -49,6 +50,9 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
 _LAZY: dict[str, str | None] = {
     "features": None,
     "models": None,
+    "PROTEIN_ALPHABET": "alignment",
+    "Alignment": "alignment",
+    "read_alignment": "alignment",
     "CanonicalResult": "ensembles",
     "GrandCanonicalResult": "ensembles",
     "DensityResult": "densities",
@@ -98,6 +102,7 @@ __all__ = [
     "plot_populations",
     "plot_sweep",
     "plot_theta_scan",
+    "read_alignment",
     "read_bme_calculated",
     "read_bme_experiment",
     "reweight",
@@ -107,9 +112,11 @@ __all__ = [
     "temperature_sweep",
     "wang_landau",
     # data and models
+    "Alignment",
     "BMEExperiment",
     "EnergyLevels",
     "IsingModel",
+    "PROTEIN_ALPHABET",
     "PottsModel",
     "SampledEnergyLevels",
     "features",

@@ -54,6 +54,19 @@ def _fmt_index(idx: tuple[int, ...] | int) -> str:
     return str(idx) if isinstance(idx, int) else ", ".join(str(i) for i in idx)
 
 
+def _refuse_text(value: Any, name: str) -> None:
+    """Text is not a number, even when numpy would parse it ('1' in a list of numbers)."""
+    try:
+        kind = (value if isinstance(value, np.ndarray) else np.asarray(value)).dtype.kind
+    except (TypeError, ValueError):  # ragged or mixed: the conversion says why
+        return
+    if kind in "US":
+        raise InvalidInputError(
+            f"`{name}` must be an array of real numbers; got text ({type(value).__name__} "
+            "holding str)."
+        )
+
+
 def as_float_array(
     value: Any,
     name: str,
@@ -76,6 +89,7 @@ def as_float_array(
         )
     if isinstance(value, (str, bytes)):
         raise InvalidInputError(f"`{name}` must be an array of real numbers; got str {value!r}.")
+    _refuse_text(value, name)
     try:
         is_complex = np.iscomplexobj(value)
     except (TypeError, ValueError):  # ragged or mixed: np.asarray below says why

@@ -92,3 +92,38 @@ def test_moments_of_samples_are_feature_averages():
 def test_feature_builders_reject_bad_input(call, match):
     with pytest.raises(InvalidInputError, match=match):
         call()
+
+
+@pytest.mark.parametrize(
+    "lattice",
+    [
+        maxent.lattice.square(3, 3),
+        maxent.lattice.triangular(3, 3),
+        maxent.lattice.chain(5),
+        maxent.lattice.graph([(0, 1), (1, 2), (0, 2), (2, 3)]),
+    ],
+)
+def test_features_take_any_geometrys_bonds(lattice):
+    n, bonds = lattice.n_sites, np.asarray(lattice.bonds)
+    fs = maxent.features.pairwise(lattice)
+    assert fs.n_features == n + len(bonds)
+    configs = fs.configurations(0, fs.n_states)
+    s = 2.0 * configs - 1
+    mat = fs.to_numpy()
+    np.testing.assert_array_equal(mat[:, :n], s)
+    np.testing.assert_array_equal(mat[:, n:], s[:, bonds[:, 0]] * s[:, bonds[:, 1]])
+    # a plain edge array is the same as the lattice; marginals take them too
+    np.testing.assert_array_equal(maxent.features.pairwise(n, bonds=bonds).to_numpy(), mat)
+    fm = maxent.features.marginals([2] * n, bonds=lattice)
+    assert fm.n_features == 2 * n + 4 * len(bonds)
+
+
+def test_bonds_are_checked():
+    with pytest.raises(InvalidInputError, match="twice"):
+        maxent.features.pairwise(3, bonds=[(0, 1), (1, 0)])
+    with pytest.raises(InvalidInputError, match="itself"):
+        maxent.features.pairwise(3, bonds=[(1, 1)])
+    with pytest.raises(InvalidInputError, match="0 .. 2"):
+        maxent.features.pairwise(3, bonds=[(0, 3)])
+    with pytest.raises(InvalidInputError, match="not both"):
+        maxent.features.pairwise(maxent.lattice.chain(3), bonds=[(0, 1)])

@@ -695,57 +695,11 @@ def _sampler_case(rng: np.random.Generator) -> Case:
     return Case("samplers", label, run)
 
 
-def _features_case(rng: np.random.Generator) -> Case:
-    index = (0.9, 1.5, -0.5, 1.0, np.float64(1.0), 2)[int(rng.integers(6))]
-    which = int(rng.integers(2))
-    label = (
-        f"marginals([3, 2], [({index!r},)])"
-        if which == 0
-        else f"pairwise(2).moments(digit {index!r})"
-    )
-
-    def run() -> Verdict:
-        if which == 0:
-            got, exc = _call(lambda: maxent.features.marginals([3, 2], [(index,)]))
-        else:
-            got, exc = _call(lambda: maxent.features.pairwise(2).moments([[0, index]]))
-        integral = float(index) == int(index) and 0 <= int(index) <= 1
-        if not integral:
-            if exc is None:
-                return Verdict(oracle.SILENT_WRONG, "a non-integer index was truncated")
-            return _refusal(exc, ("structure", "samples", "terms"))
-        if exc is not None:
-            return Verdict(
-                REJECTED if isinstance(exc, maxent.MaxEntError) else oracle.UNRELATED,
-                str(exc)[:200],
-            )
-        return Verdict(oracle.OK)
-
-    return Case("features", label, run)
-
-
-def _pairwise_case(rng: np.random.Generator) -> Case:
-    method = ("boltzmann", "pseudolikelihood", "exact")[int(rng.integers(3))]
-    n = int(rng.integers(2, 5))
-    label = f"fit_pairwise(separable, n_spins={n}, method={method!r})"
-
-    def run() -> Verdict:
-        r = np.random.default_rng(n)
-        s = np.where(r.random((400, n)) < 0.5, -1, 1)
-        s[:, 1] = s[:, 0]  # a perfectly correlated pair: the likelihood has no maximum
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                res = maxent.fit_pairwise(s, method=method)
-            except maxent.MaxEntError:
-                return Verdict(oracle.OK, "refused")
-            except Exception as exc:  # noqa: BLE001
-                return Verdict(oracle.UNRELATED, f"{type(exc).__name__}: {exc}"[:200])
-        if getattr(res, "converged", True) and not caught:
-            return Verdict(oracle.SILENT_WRONG, "converged=True for an infinite maximum")
-        return Verdict(oracle.GAVE_UP)
-
-    return Case("pairwise", label, run)
+# features and pairwise: surfaces_pairwise.py (imported here, below the shared helpers)
+try:
+    from . import surfaces_pairwise
+except ImportError:  # imported as a top-level module by benchmarks/adversarial_campaign.py
+    import surfaces_pairwise  # type: ignore[no-redef]
 
 
 def _warm_samplers(model: object, sampler: str) -> None:
@@ -778,8 +732,8 @@ SURFACES: dict[str, Callable[..., Case]] = {
     "ising": _ising_case,
     "cli": _cli_case,
     "samplers": _sampler_case,
-    "features": _features_case,
-    "pairwise": _pairwise_case,
+    "features": surfaces_pairwise.features_case,
+    "pairwise": surfaces_pairwise.pairwise_case,
 }
 #: surfaces whose code belongs to other parts of the project: reported, not gated in CI
 HOOKS = ("samplers", "features", "pairwise")
