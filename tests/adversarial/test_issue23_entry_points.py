@@ -153,37 +153,31 @@ def test_solve_covariance_does_not_follow_the_callers_features():
 
 
 # ---------------------------------------------------------------------------- i22b's surfaces
-_I22B = "features and pairwise fits (i22b): on main, still "
 
 
-@pytest.mark.xfail(strict=True, reason=_I22B + "an index 0.9 is truncated to 0")
 def test_marginals_refuse_a_non_integer_index():
     with pytest.raises(maxent.InvalidInputError):
         maxent.features.marginals([3, 2], [(0.9,)])
 
 
-@pytest.mark.xfail(strict=True, reason=_I22B + "a digit 0.5 in the samples is truncated")
 def test_pairwise_moments_refuse_fractional_digits():
     with pytest.raises(maxent.InvalidInputError):
         maxent.features.pairwise(2).moments([[0, 0.5]])
 
 
-@pytest.mark.xfail(strict=True, reason=_I22B + "J = 11.3 with converged=True")
 @pytest.mark.parametrize("method", ["pseudolikelihood", "boltzmann"])
 def test_pairwise_fit_of_a_perfectly_correlated_pair_does_not_claim_convergence(method):
-    # the maximum-likelihood coupling is infinite (method="exact" says so)
-    with pytest.warns(maxent.ConvergenceWarning):
-        res = maxent.fit_pairwise(SEPARABLE, method=method, seed=0)
-    assert not res.converged
+    # the maximum-likelihood coupling is infinite: refused before fitting (it was J = 11.3
+    # with converged=True), naming the samples and the pair
+    with pytest.raises(maxent.InvalidInputError, match=r"`samples`: sites 0 and 1"):
+        maxent.fit_pairwise(SEPARABLE, method=method, seed=0)
 
 
-@pytest.mark.xfail(strict=True, reason=_I22B + "its arrays are writable")
 def test_pairwise_result_arrays_are_read_only():
     res = maxent.fit_pairwise(np.where(SEPARABLE[:, ::2] > 0, 1, -1), method="exact")
     assert not any(v.flags.writeable for v in (res.fields, res.couplings))
 
 
-@pytest.mark.xfail(strict=True, reason=_I22B + "ZeroDivisionError, ValueError, TypeError")
 @pytest.mark.parametrize(
     "option", [{"n_records": 0}, {"n_records": "a"}, {"l2": "x"}, {"seed": "abc"}]
 )
