@@ -41,12 +41,28 @@ import time
 
 import numpy as np
 
-M = 4
-TARGETS = {"rng": [0.1, -0.05, 0.2, 0.0], "weyl": [0.05, -0.02, 0.1, 0.0]}
-TARGETS["copy"] = TARGETS["rng"]
-CHUNK = 1 << 18  # states per generated chunk (8 MB of features)
-_ALPHA = np.array([0.6180339887498949, 0.7548776662466927, 0.5698402909980532, 0.4142135623730950])
+M = 4  # features per state (``--m``; set per child process)
+CHUNK = 1 << 18  # states per generated chunk: 2**20 // m, 8 MB of features (set with M)
+# Weyl rates: the first four as before, then frac(sqrt(p)) for the primes p from 5 on
+# (rationally independent, so the features fill the cube evenly).
+_PRIMES = [p for p in range(5, 1000) if all(p % d for d in range(2, int(p**0.5) + 1))]
+_ALPHA = np.array(
+    [0.6180339887498949, 0.7548776662466927, 0.5698402909980532, 0.4142135623730950]
+    + [float(np.sqrt(p) % 1.0) for p in _PRIMES]
+)
 _STORED: dict[str, np.ndarray] = {}  # the array the ``copy`` generator reads (per process)
+
+
+def targets_for(generator, m):
+    """Targets inside the features' range: the first four as before, then small ones."""
+    k = np.arange(m)
+    if generator == "weyl":  # features uniform on [-1/2, 1/2)
+        extra, head = 0.04 * np.cos(1.3 * k), [0.05, -0.02, 0.1, 0.0]
+    else:  # standard normals
+        extra, head = 0.08 * np.sin(1.7 * k + 0.5), [0.1, -0.05, 0.2, 0.0]
+    out = extra.copy()
+    out[: min(m, 4)] = head[: min(m, 4)]
+    return out.tolist()
 
 
 def chunk_rng(a, b, seed=0):
@@ -62,7 +78,7 @@ def chunk_rng(a, b, seed=0):
 def chunk_weyl(a, b):
     """frac(i * alpha_k) - 1/2 for states i = a..b-1 (a Weyl sequence per feature)."""
     i = np.arange(a, b, dtype=np.float64)[:, None]
-    out = i * _ALPHA
+    out = i * _ALPHA[:M]
     out -= np.floor(out)
     out -= 0.5
     return out
@@ -97,18 +113,20 @@ def whole_array(generator, n):
     return out
 
 
-def run_case(mode, generator, n):
+def run_case(mode, generator, n, m):
     """One solve in this process; prints a JSON line with the figures."""
+    global M, CHUNK
+    M, CHUNK = m, (1 << 20) // m
     import maxent
 
     # Warm up (imports, thread pools, threadpoolctl's scan of the BLAS libraries): the
     # figures are the solves', not the first call's.
     warm = chunk_weyl(0, 4096)
-    maxent.solve(warm, TARGETS["weyl"])
-    maxent.solve(lambda: iter([(warm, None)]), TARGETS["weyl"])
+    maxent.solve(warm, targets_for("weyl", M))
+    maxent.solve(lambda: iter([(warm, None)]), targets_for("weyl", M))
     if generator == "copy":
         _STORED["F"] = chunk_rng(0, n)  # the "file": not timed
-    targets = TARGETS[generator]
+    targets = targets_for(generator, M)
     t0 = time.perf_counter()
     if mode == "source":
         res = maxent.solve(source_for(generator, n), targets)
@@ -137,14 +155,16 @@ def run_case(mode, generator, n):
     print(json.dumps(out))
 
 
-def measure(mode, generator, n):
+def measure(mode, generator, n, m, threads):
     here = os.path.dirname(os.path.abspath(__file__))
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         [os.path.dirname(here)] + [p for p in [env.get("PYTHONPATH")] if p]
     )
+    if threads is not None:
+        env["MAXENT_NUM_THREADS"] = str(threads)
     out = subprocess.run(
-        [sys.executable, __file__, "--child", mode, generator, str(n)],
+        [sys.executable, __file__, "--child", mode, generator, str(n), str(m)],
         env=env,
         capture_output=True,
         text=True,
@@ -153,28 +173,34 @@ def measure(mode, generator, n):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def best(mode, generator, n, repeats):
-    """The fastest of ``repeats`` runs (each in a fresh subprocess)."""
-    runs = [measure(mode, generator, n) for _ in range(repeats)]
+def best(mode, generator, n, m, args):
+    """The fastest of ``args.repeats`` runs (each in a fresh subprocess)."""
+    runs = [measure(mode, generator, n, m, args.threads) for _ in range(args.repeats)]
     return min(runs, key=lambda r: r["wall"])
 
 
 def table(args):
     cores = os.cpu_count() or 1
-    print(f"# m = {M}, chunk = {CHUNK} states, {cores} cores; peak = max resident set size")
+    threads = "as installed" if args.threads is None else f"MAXENT_NUM_THREADS={args.threads}"
     print(
-        f"{'case':<24}{'maxent_s':>10}{'baseline_s':>12}{'speed':>7}{'gen_s':>8}"
+        f"# chunks of 2**20 // m states (8 MB), {cores} cores, threads {threads}; peak = max RSS"
+    )
+    print(f"# load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"{'case':<28}{'maxent_s':>10}{'baseline_s':>12}{'speed':>7}{'gen_s':>8}"
         f"{'newton_steps':>14}{'passes_over_F':>15}{'states/s/core':>15}{'peak_MB':>9}"
         f"{'base_MB':>9}"
     )
-    for n in (int(s) for s in args.sizes):
-        for generator in args.generators:
-            in_memory = n <= args.max_memory_n
-            base = best("memory", generator, n, args.repeats) if in_memory else None
-            gen = best("generate", generator, n, args.repeats)
-            for mode in ["source"] + (["dask"] if args.dask else []):
-                r = best(mode, generator, n, args.repeats)
-                row(f"{mode} {generator} n={n:.0e}", r, base, gen, n, cores)
+    for m in args.m:
+        for n in (int(s) for s in args.sizes):
+            for generator in args.generators:
+                in_memory = 8e-6 * n * m <= args.max_memory_mb
+                base = best("memory", generator, n, m, args) if in_memory else None
+                gen = best("generate", generator, n, m, args)
+                for mode in ["source"] + (["dask"] if args.dask else []):
+                    r = best(mode, generator, n, m, args)
+                    row(f"{mode} {generator} n={n:.0e} m={m}", r, base, gen, n, cores)
+    print(f"# load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def row(name, r, base, gen, n, cores):
@@ -183,7 +209,7 @@ def row(name, r, base, gen, n, cores):
     speed = f"{base['wall'] / r['wall']:.2f}" if base else "-"
     bm = f"{base['peak_mb']:.0f}" if base else "-"
     print(
-        f"{name:<24}{r['wall']:>10.2f}{bs:>12}{speed:>7}{gen['wall']:>8.2f}{r['n_iter']:>14}"
+        f"{name:<28}{r['wall']:>10.2f}{bs:>12}{speed:>7}{gen['wall']:>8.2f}{r['n_iter']:>14}"
         f"{r['passes']:>15}{rate:>15.3g}{r['peak_mb']:>9.0f}{bm:>9}",
         flush=True,
     )
@@ -191,7 +217,8 @@ def row(name, r, base, gen, n, cores):
         dl = np.max(np.abs(np.subtract(r["lam"], base["lam"])))
         print(
             f"#   max |lambda_stream - lambda_memory| = {dl:.2e}; "
-            f"converged={r['converged']}, residual={r['residual']:.2e}"
+            f"converged={r['converged']}, residual={r['residual']:.2e}; in memory: "
+            f"{base['n_iter']} steps, {base['passes']} passes"
         )
 
 
@@ -199,24 +226,33 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", type=float, default=[1e7])
     parser.add_argument(
+        "--m", nargs="+", type=int, default=[4], help="features per state (one table row each)"
+    )
+    parser.add_argument(
         "--generators", nargs="+", choices=sorted(GENERATORS), default=["weyl", "copy", "rng"]
     )
     parser.add_argument(
-        "--max-memory-n",
+        "--max-memory-mb",
         type=float,
-        default=1e7,
-        help="largest n solved in memory as the baseline",
+        default=800,
+        help="largest feature array (8 n m bytes) solved in memory as the baseline",
     )
     parser.add_argument("--repeats", type=int, default=2, help="runs per case (fastest kept)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="MAXENT_NUM_THREADS for every case"
+    )
     parser.add_argument("--dask", action="store_true", help="also time dask arrays")
     parser.add_argument(
         "--load", action="store_true", help="keep a CPU-heavy process running meanwhile"
     )
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        run_case(args.child[0], args.child[1], int(float(args.child[2])))
+        mode, generator, n, m = args.child
+        run_case(mode, generator, int(float(n)), int(m))
         return
+    if max(args.m) > len(_ALPHA):
+        parser.error(f"--m at most {len(_ALPHA)}")
     load = None
     if args.load:  # the load of bench_solve.py: a 1500 x 1500 matmul loop, one BLAS thread
         from bench_solve import start_load
