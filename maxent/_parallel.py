@@ -166,11 +166,18 @@ class ThreadExecutor:
     """Runs ``task`` on blocks in worker threads and merges the results in order.
 
     ``workers`` threads run at once and at most twice as many blocks are in flight, so a
-    lazy stream of blocks stays a few blocks in memory.  With one worker (or one block)
-    everything runs inline in the calling thread.  Either way BLAS runs single-threaded
-    meanwhile: the tasks cut their blocks into cache-sized chunks, and on such chunks a
-    team of BLAS threads costs more than it gains (measured: 3-10x slower with OpenBLAS
-    on 2 cores), so handing the pass to multithreaded BLAS is never the better choice.
+    lazy stream of blocks stays a few blocks in memory: the calling thread draws the next
+    blocks from the stream (a chunk source generates them there) while the workers reduce
+    the previous ones.  A block may also be *deferred*: a callable without arguments that
+    makes the block, called in the worker that reduces it, so that the workers generate
+    their own blocks side by side, each reduced while it is still in cache (see
+    :class:`maxent.streaming.IndexedChunks`).  With one worker (or one block) everything
+    runs inline in the calling thread.  The parts are merged in the order of the blocks,
+    whatever order they finish in, so a pass's sums are the same on every run.  Either
+    way BLAS runs single-threaded meanwhile: the tasks cut their blocks into cache-sized
+    chunks, and on such chunks a team of BLAS threads costs more than it gains
+    (measured: 3-10x slower with OpenBLAS on 2 cores), so handing the pass to
+    multithreaded BLAS is never the better choice.
 
     Parameters
     ----------
@@ -200,19 +207,19 @@ class ThreadExecutor:
                 return None
             second = next(it, None)
             if second is None:  # one block: inline, whatever the thread count
-                return task(spec, first)
+                return _run(task, spec, first)
             workers = self.workers if self.workers is not None else worker_count()
             if workers <= 1:
-                acc = combine(spec, [task(spec, first), task(spec, second)])
+                acc = combine(spec, [_run(task, spec, first), _run(task, spec, second)])
                 for block in it:
-                    acc = combine(spec, [acc, task(spec, block)])
+                    acc = combine(spec, [acc, _run(task, spec, block)])
                 return acc
             pool = _shared_pool(workers)
             pending: deque = deque()
             acc = None
             try:
                 for block in _chain(first, second, it):
-                    pending.append(pool.submit(task, spec, block))
+                    pending.append(pool.submit(_run, task, spec, block))
                     while len(pending) > 2 * workers:
                         acc = _fold(combine, spec, acc, pending.popleft().result())
                 while pending:
@@ -221,6 +228,11 @@ class ThreadExecutor:
                 for f in pending:
                     f.cancel()
             return acc
+
+
+def _run(task: Callable[[Any, Any], Any], spec: Any, block: Any) -> Any:
+    """``task(spec, block)``, the block made first (here, in the worker) if deferred."""
+    return task(spec, block() if callable(block) else block)
 
 
 def _fold(combine: Callable[[Any, list[Any]], Any], spec: Any, acc: Any, part: Any) -> Any:
