@@ -1,7 +1,7 @@
 """Throughput and peak memory of streaming solves (chunk source, dask) against in-memory.
 
-Problem: m = 4 features, regenerated for every pass by a *generator* (so a chunk source
-never holds more than a few chunks), with targets inside their range:
+Problem: m features (``--m``, 4 by default), regenerated for every pass by a *generator*
+(so a streamed solve never holds more than a few chunks), with targets inside their range:
 
 - ``rng``: standard-normal features from a seeded RNG per chunk (an expensive generator:
   drawing the normals costs more than the pass's own work on them);
@@ -9,21 +9,31 @@ never holds more than a few chunks), with targets inside their range:
   operations per feature: cheap, like spins read off the bits of an index);
 - ``copy``: chunks copied out of an array already in memory (a file in the page cache).
 
-The in-memory baseline solves the same states as one (n, 4) array and includes building
-that array once with the same generator (the array alone is 32 n bytes, so only for
-n <= ``--max-memory-n``).  A chunk source regenerates every chunk on every pass; the
-engine overlaps that with the passes' work (the calling thread generates the next chunks
-while the worker threads reduce the previous ones), so a generator cheaper than the
-pass runs at nearly in-memory speed.  Every case runs in its own subprocess, which reports
-its peak resident memory (``ru_maxrss``), so the figures do not contaminate each other.
+Streamed modes, each the same generator ``make(start, stop)``:
+
+- ``source``: a chunk source, a callable returning a fresh generator of 8 MB chunks
+  (``2**20 // m`` states); the calling thread generates the next chunks while the worker
+  threads reduce the previous ones;
+- ``indexed``: ``maxent.streaming.IndexedChunks(make, n, m)``: the worker threads
+  generate their own blocks of the solver's cache-sized chunk and reduce each at once;
+- ``dask`` (with ``--dask``): ``generated_features(make, n, m)``.
+
+The in-memory baseline solves the same states as one (n, m) array and includes building
+that array once with the same generator (8 n m bytes, so only up to ``--max-memory-mb``).
+Every case runs in its own subprocess, which reports its peak resident memory
+(``ru_maxrss``), so the figures do not contaminate each other; each case is the fastest
+of ``--repeats`` runs, the modes interleaved.  ``--threads N`` sets
+``MAXENT_NUM_THREADS`` for every case.
 
 Columns: case, maxent_s (streaming wall time), baseline_s (in-memory wall time, building
 the array included), speed = baseline_s / maxent_s (the streaming solve's speed as a
 fraction of in-memory speed; goal for a cheap generator: >= 0.8), gen_s (one pass of the
-generator alone, no solve), newton_steps, passes_over_F, states/s/core
-(= n * passes / wall / cores), peak_MB of the streaming run and of the baseline.
+generator alone in 8 MB chunks, no solve), newton_steps, passes_over_F, states/s/core
+(= n * passes / wall / cores), peak_MB of the streaming run and of the baseline; a
+comment line with the CPU seconds (all threads) of both runs.
 
 Run:  python benchmarks/bench_scale.py                       (n = 1e7, every generator)
+      python benchmarks/bench_scale.py --generators weyl --sizes 2e6 --m 20 50
       python benchmarks/bench_scale.py --sizes 1e6 1e7 1e8   (1e8: streaming only)
       python benchmarks/bench_scale.py --generators weyl copy --load   (a busy machine)
       python benchmarks/bench_scale.py --dask                (also dask arrays)
@@ -177,10 +187,14 @@ def measure(mode, generator, n, m, threads):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def best(mode, generator, n, m, args):
-    """The fastest of ``args.repeats`` runs (each in a fresh subprocess)."""
-    runs = [measure(mode, generator, n, m, args.threads) for _ in range(args.repeats)]
-    return min(runs, key=lambda r: r["wall"])
+def best_of(modes, generator, n, m, args):
+    """The fastest of ``args.repeats`` runs of each mode (each in a fresh subprocess),
+    the modes interleaved so that a change of the machine's load hits them alike."""
+    runs: dict[str, list] = {mode: [] for mode in modes}
+    for _ in range(args.repeats):
+        for mode in modes:
+            runs[mode].append(measure(mode, generator, n, m, args.threads))
+    return {mode: min(r, key=lambda x: x["wall"]) for mode, r in runs.items()}
 
 
 def table(args):
@@ -195,15 +209,16 @@ def table(args):
         f"{'newton_steps':>14}{'passes_over_F':>15}{'states/s/core':>15}{'peak_MB':>9}"
         f"{'base_MB':>9}"
     )
+    streamed = ["source", "indexed"] + (["dask"] if args.dask else [])
     for m in args.m:
         for n in (int(s) for s in args.sizes):
             for generator in args.generators:
                 in_memory = 8e-6 * n * m <= args.max_memory_mb
-                base = best("memory", generator, n, m, args) if in_memory else None
-                gen = best("generate", generator, n, m, args)
-                for mode in ["source", "indexed"] + (["dask"] if args.dask else []):
-                    r = best(mode, generator, n, m, args)
-                    row(f"{mode} {generator} n={n:.0e} m={m}", r, base, gen, n, cores)
+                modes = streamed + ["generate"] + (["memory"] if in_memory else [])
+                fastest = best_of(modes, generator, n, m, args)
+                base, gen = fastest.get("memory"), fastest["generate"]
+                for mode in streamed:
+                    row(f"{mode} {generator} n={n:.0e} m={m}", fastest[mode], base, gen, n, cores)
     print(f"# load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

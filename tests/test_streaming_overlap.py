@@ -5,12 +5,14 @@ same bits on every run and for any number of threads (the parts are merged in bl
 and let whatever the generator raises reach the caller unchanged.
 """
 
+import threading
+
 import numpy as np
 import pytest
 from test_streaming import PROBLEMS, assert_same
 
 import maxent
-from maxent import InvalidInputError
+from maxent import InvalidInputError, streaming
 from maxent.streaming import IndexedChunks, StreamedProbabilities, generated_features
 
 pytest.importorskip("dask.array")  # test_streaming's helpers need it
@@ -21,6 +23,13 @@ NO_PRIOR = [name for name, (_, kw) in PROBLEMS.items() if "prior" not in kw]
 def rows_of(features):
     """make_chunk over an in-memory matrix (the states numbered by row)."""
     return lambda a, b: features[a:b]
+
+
+@pytest.fixture(autouse=True)
+def short_runs(monkeypatch):
+    """Tasks of about 1000 features (a few blocks each), so the small problems here make
+    many tasks for the worker threads."""
+    monkeypatch.setattr(streaming, "_RUN_ELEMENTS", 1000)
 
 
 @pytest.fixture(params=[1, 2], ids=["1 thread", "2 threads"])
@@ -43,11 +52,21 @@ def test_indexed_chunks_solve_equals_in_memory(name, threads):
 
 def test_indexed_chunks_give_the_same_bits_on_every_run_and_thread_count(monkeypatch):
     features, kwargs = PROBLEMS["plain"]
-    source = IndexedChunks(rows_of(features), len(features), 3, chunk_size=97)  # 52 blocks
+    makers = set()
+
+    def make_chunk(a, b):
+        makers.add(threading.current_thread().name)
+        return features[a:b]
+
+    source = IndexedChunks(make_chunk, len(features), 3, chunk_size=97)  # 52 blocks, 17 tasks
     runs = []
     for n in (2, 2, 1):
         monkeypatch.setenv("MAXENT_NUM_THREADS", str(n))
+        makers.clear()
         runs.append(maxent.solve(source, **kwargs))
+        if n == 2:  # the pool's workers made the blocks, not the calling thread
+            assert makers and all(name.startswith("maxent-2") for name in makers)
+    assert makers == {threading.current_thread().name}  # one thread: all inline
     for res in runs[1:]:
         np.testing.assert_array_equal(res.multipliers, runs[0].multipliers)
         assert (res.log_Z, res.entropy, res.n_passes) == (
@@ -58,7 +77,7 @@ def test_indexed_chunks_give_the_same_bits_on_every_run_and_thread_count(monkeyp
         np.testing.assert_array_equal(res.moments, runs[0].moments)
 
 
-def test_indexed_chunks_default_block_is_the_solvers_chunk_and_p_streams():
+def test_indexed_chunks_with_default_blocks_equal_in_memory_and_p_streams():
     x = np.linspace(-1.0, 1.0, 20_001)
     features = np.column_stack([x, x**2])
     ref = maxent.solve(features, [0.1, 0.4], chunk_size=1500)
