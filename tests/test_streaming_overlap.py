@@ -5,7 +5,10 @@ same bits on every run and for any number of threads (the parts are merged in bl
 and let whatever the generator raises reach the caller unchanged.
 """
 
+import os
+import signal
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -148,3 +151,24 @@ def test_indexed_chunks_bad_arguments_and_chunks_are_refused_by_name():
     words = IndexedChunks(lambda a, b: [["x"]] * (b - a), 10, 1)
     with pytest.raises(InvalidInputError, match="must return real numbers"):
         maxent.solve(words, [0.5])
+
+
+def test_ctrl_c_during_a_pass_stops_the_solve(threads):
+    """A real SIGINT while the workers generate: KeyboardInterrupt in the caller, and
+    the threads are still usable afterwards."""
+    features, kwargs = PROBLEMS["plain"]
+    sent = []
+
+    def make_chunk(a, b):
+        if a <= 2345 < b and not sent:
+            sent.append(threading.current_thread().name)
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # the main thread handles it meanwhile
+        return features[a:b]
+
+    source = IndexedChunks(make_chunk, len(features), 3, chunk_size=100)
+    with pytest.raises(KeyboardInterrupt):
+        maxent.solve(source, **kwargs)
+    assert sent
+    good = IndexedChunks(rows_of(features), len(features), 3, chunk_size=100)
+    assert maxent.solve(good, **kwargs).converged
