@@ -15,7 +15,9 @@ Streamed modes, each the same generator ``make(start, stop)``:
   (``2**20 // m`` states); the calling thread generates the next chunks while the worker
   threads reduce the previous ones;
 - ``indexed``: ``maxent.streaming.IndexedChunks(make, n, m)``: the worker threads
-  generate their own blocks of the solver's cache-sized chunk and reduce each at once;
+  generate their own blocks (about 512 KB) and reduce each at once; for ``rng``, whose
+  cost is that of a whole chunk for any part of it, the blocks are its chunks
+  (``chunk_size=2**20 // m``);
 - ``dask`` (with ``--dask``): ``generated_features(make, n, m)``.
 
 The in-memory baseline solves the same states as one (n, m) array and includes building
@@ -143,7 +145,9 @@ def run_case(mode, generator, n, m):
     elif mode == "indexed":
         from maxent.streaming import IndexedChunks
 
-        res = maxent.solve(IndexedChunks(GENERATORS[generator], n, M), targets)
+        # rng draws a whole chunk's stream for any part of it: blocks are its chunks
+        rows = CHUNK if generator == "rng" else None
+        res = maxent.solve(IndexedChunks(GENERATORS[generator], n, M, chunk_size=rows), targets)
     elif mode == "dask":
         from maxent.streaming import generated_features
 

@@ -475,7 +475,10 @@ class IndexedChunks:
         Number of states and of constraints (columns).
     chunk_size : int, optional
         States per generated block; by default about 512 KB of features in a solve (at
-        most the solver's ``chunk_size``) and 65,536 states when iterated over.
+        most the solver's ``chunk_size``) and 65,536 states when iterated over.  Give
+        it when ``make_chunk`` costs as much for part of a block as for the whole (e.g.
+        one random stream seeded per block of states): the blocks then start at
+        multiples of ``chunk_size``.
 
     Raises
     ------
