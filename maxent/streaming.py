@@ -627,6 +627,12 @@ def open_lazy(
         named = _names(names, m)
         return (_dask_engine(features, prior, chunk_size, *named),) + named
     check_source(features)
+    if prior is not None and isinstance(features, IndexedChunks):
+        raise InvalidInputError(
+            "`prior` cannot be given with IndexedChunks (its states have equal prior "
+            "weights); for a prior, pass a chunk source that yields `(features_chunk, "
+            "prior_chunk)` pairs."
+        )
     if prior is not None:
         raise InvalidInputError(
             "`prior` cannot be given with a chunk source: yield `(features_chunk, "

@@ -151,6 +151,8 @@ def test_indexed_chunks_bad_arguments_and_chunks_are_refused_by_name():
     words = IndexedChunks(lambda a, b: [["x"]] * (b - a), 10, 1)
     with pytest.raises(InvalidInputError, match="must return real numbers"):
         maxent.solve(words, [0.5])
+    with pytest.raises(InvalidInputError, match="`prior` cannot be given with IndexedChunks"):
+        maxent.solve(IndexedChunks(lambda a, b: np.ones(b - a), 10, 1), [1.0], prior=np.ones(10))
 
 
 def test_ctrl_c_during_a_pass_stops_the_solve(threads):
