@@ -182,9 +182,11 @@ def solve(
     reported in the caller's units; for features near the subnormal range they can
     exceed the float range and are then reported as ``+-inf`` although the solution is
     interior (``p`` and the moments are exact).  Nearly collinear features with targets
-    close to a vertex need multipliers that cancel to many digits; when rounding of the
-    log-weights then keeps the residual above ``tol``, the result has ``converged=False``
-    and a :class:`~maxent.errors.ConvergenceWarning` says so.
+    close to a vertex need multipliers that cancel to many digits; the log-weights are
+    then computed by a compensated dot product, and the moments reported are always those
+    of the returned ``p``.  When rounding (of the multipliers themselves, at worst) still
+    keeps the residual above ``tol``, the result has ``converged=False`` and a
+    :class:`~maxent.errors.ConvergenceWarning` says so.
 
     Examples
     --------
