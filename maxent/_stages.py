@@ -174,13 +174,14 @@ def _newton_past_stalls(task: NewtonTask, lam: Array, ev0: Evaluation, null: Arr
       multipliers then scatter by about the tolerance, and which of them a pass sees is
       a matter of rounding): on from there with every pass taking them by a compensated
       dot product (``MomentEngine.accurate``, kept to the end of the solve).
-    - Where it stalls (also after that): again from the start in coordinates standardised under
-      the prior but not whitened.  Whitening measures a step by how far it moves the
-      log-weights, so that along a combination that is nearly constant under the prior
-      (nearly collinear features; a prior concentrated on a few states, spanning hundreds
-      of decades) the first steps can take the multipliers far out, to where p sits on
-      one state or the dual is flat to rounding; in standardised coordinates the trust
-      region grows the multipliers from small values, as a plain trust-region method does.
+    - Where it stalls (also after that): again from the start in coordinates
+      standardised under the prior but not whitened.  Whitening measures a step by how
+      far it moves the log-weights, so that along a combination that is nearly constant
+      under the prior (nearly collinear features; a prior concentrated on a few states,
+      spanning hundreds of decades) the first steps can take the multipliers far out, to
+      where p sits on one state or the dual is flat to rounding; in standardised
+      coordinates the trust region grows the multipliers from small values, as a plain
+      trust-region method does.
     """
     prob, eng = task.prob, task.prob.engine
     start = lam.copy()
@@ -188,15 +189,19 @@ def _newton_past_stalls(task: NewtonTask, lam: Array, ev0: Evaluation, null: Arr
     level = {"stalled": 1e-14, "converged": 1e-11}.get(verdict.status)
     if level is not None and not eng.accurate and _rounds_log_weights(prob, verdict.lam, level):
         eng.accurate = True
-        again = newton(task, verdict.lam.copy(), ev0)
-        if again.status != "stalled" or _worst(task, again) < _worst(task, verdict):
-            verdict = again
+        verdict = _better(task, verdict, newton(task, verdict.lam.copy(), ev0))
     if verdict.status == "stalled":
         plain = _reduced_basis(prob, [int(k) for k in task.free], null, ev0, whiten=False)
         again = newton(dataclasses.replace(task, basis=plain), start, ev0)
-        if again.status != "stalled" or _worst(task, again) < _worst(task, verdict):
-            verdict = again
+        verdict = _better(task, verdict, again)
     return verdict
+
+
+def _better(task: NewtonTask, old: Verdict, new: Verdict) -> Verdict:
+    """The new verdict if it converged or found faces, or ended closer to the targets."""
+    if new.status in ("converged", "face"):
+        return new
+    return new if _worst(task, new) < _worst(task, old) else old
 
 
 def _rounds_log_weights(prob: Problem, lam: Array, level: float) -> bool:
@@ -207,7 +212,8 @@ def _rounds_log_weights(prob: Problem, lam: Array, level: float) -> bool:
 
 
 def _worst(task: NewtonTask, verdict: Verdict) -> float:
-    """The verdict's largest residual in units of the tolerance."""
+    """The verdict's largest residual in units of the tolerance (as computed: where the
+    log-weights' rounding scatters the moments, one draw of it)."""
     res = residuals(task, verdict.ev, verdict.lam)
     return float(np.max(res / task.prob.threshold[task.free], initial=0.0))
 
