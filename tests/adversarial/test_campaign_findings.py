@@ -134,3 +134,37 @@ FINDINGS = [
 @pytest.mark.parametrize("features, targets, prior", FINDINGS)
 def test_feasible_target_is_solved_as_the_reference_solves_it(features, targets, prior):
     _solved_as_the_reference(_problem(features, targets, prior))
+
+
+def test_reported_moments_are_those_of_the_returned_p():
+    # campaign 173: multipliers +-4.5e5 on columns equal to 2^-22, where passes at the same
+    # multipliers that round F @ lam differently differ in the moments by 5e-11 spreads;
+    # the reported moments were those of another pass than p's (1.5e-10 apart).
+    features, targets, _ = FINDINGS[-1].values
+    f = np.array(features)
+    res = maxent.solve(f, targets)
+    assert res.converged, res.message
+    assert np.max(np.abs(res.multipliers)) > 1e5  # (the regime this is about)
+    # p @ F rounds by about n eps max|F| (1e-14); the passes disagreed by 1e-10
+    np.testing.assert_allclose(res.moments, res.p @ f, rtol=0, atol=1e-13)
+
+
+def test_compensated_dot_product_is_exact_to_the_rounding_of_its_result():
+    # The log-weights of the five findings above, where rounding F @ lam (eps |lam| |F|,
+    # 1e-9 at |lam| = 4.5e5) scattered the moments: Dot2 against exact rational arithmetic.
+    from fractions import Fraction
+
+    from maxent._kernel import accurate_dot
+
+    rng = np.random.default_rng(7)
+    f = rng.integers(-40, 41, size=(200, 3)) / 8.0
+    f[:, 1] = f[:, 0] + rng.integers(-4, 5, size=200) * 2.0**-22
+    lam = np.array([447625.5803174389, -447625.6194745712, 3.0e-3])
+    exact = [sum(Fraction(x) * Fraction(y) for x, y in zip(row, lam)) for row in f]
+    err_plain = max(abs(float(Fraction(v) - e)) for v, e in zip(f @ lam, exact))
+    err_dot2 = max(abs(float(Fraction(v) - e)) for v, e in zip(accurate_dot(f, lam), exact))
+    size = np.abs(f) @ np.abs(lam)
+    assert err_plain > 1e-11  # the plain product rounds by eps of the products
+    # Dot2: half an ulp of the result plus eps^2 of the products
+    bound = np.max(np.spacing(np.abs(f @ lam)) + 4 * np.finfo(float).eps ** 2 * size)
+    assert err_dot2 <= bound
