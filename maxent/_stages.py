@@ -180,8 +180,10 @@ def _newton_past_stalls(task: NewtonTask, lam: Array, ev0: Evaluation, null: Arr
       under the prior (nearly collinear features; a prior concentrated on a few states,
       spanning hundreds of decades) the first steps can take the multipliers far out, to
       where p sits on one state or the dual is flat to rounding; in standardised
-      coordinates the trust region grows the multipliers from small values, as a plain
-      trust-region method does.
+      coordinates the trust region grows the multipliers from small values, and no
+      faster than :data:`_PLAIN_RADIUS` spreads a step, as a plain trust-region method
+      does: the targets are then met (to the tolerance) where the multipliers are
+      smallest along the way.
     """
     prob, eng = task.prob, task.prob.engine
     start = lam.copy()
@@ -192,9 +194,15 @@ def _newton_past_stalls(task: NewtonTask, lam: Array, ev0: Evaluation, null: Arr
         verdict = _better(task, verdict, newton(task, verdict.lam.copy(), ev0))
     if verdict.status == "stalled":
         plain = _reduced_basis(prob, [int(k) for k in task.free], null, ev0, whiten=False)
-        again = newton(dataclasses.replace(task, basis=plain), start, ev0)
+        plain_task = dataclasses.replace(task, basis=plain, max_radius=_PLAIN_RADIUS)
+        again = newton(plain_task, start, ev0)
         verdict = _better(task, verdict, again)
     return verdict
+
+
+# The largest trust radius of the standardised attempt (as scipy's trust-region methods):
+# a nearly flat combination then grows its multiplier by at most this many spreads a step.
+_PLAIN_RADIUS = 1e3
 
 
 def _better(task: NewtonTask, old: Verdict, new: Verdict) -> Verdict:
