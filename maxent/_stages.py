@@ -170,7 +170,7 @@ def _newton_past_stalls(task: NewtonTask, lam: Array, ev0: Evaluation, null: Arr
 
     - Where the log-weights' rounding (``eps sum_k |F_k lam_k|``, large multipliers on
       nearly collinear features) may be what stopped it short of the tolerance, or what
-      it met the tolerance by (above 1e-11: the moments computed at neighbouring
+      it met the tolerance by (above ``tol / 10``: the moments computed at neighbouring
       multipliers then scatter by about the tolerance, and which of them a pass sees is
       a matter of rounding): on from there with every pass taking them by a compensated
       dot product (``MomentEngine.accurate``, kept to the end of the solve).
@@ -188,7 +188,7 @@ def _newton_past_stalls(task: NewtonTask, lam: Array, ev0: Evaluation, null: Arr
     prob, eng = task.prob, task.prob.engine
     start = lam.copy()
     verdict = newton(task, lam, ev0)
-    level = {"stalled": 1e-14, "converged": 1e-11}.get(verdict.status)
+    level = {"stalled": 1e-14, "converged": 0.1 * prob.tol}.get(verdict.status)
     if level is not None and not eng.accurate and _rounds_log_weights(prob, verdict.lam, level):
         eng.accurate = True
         verdict = _better(task, verdict, newton(task, verdict.lam.copy(), ev0))
