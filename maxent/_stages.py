@@ -194,8 +194,16 @@ def _newton_past_stalls(task: NewtonTask, lam: Array, ev0: Evaluation, null: Arr
         verdict = _better(task, verdict, newton(task, verdict.lam.copy(), ev0))
     if verdict.status == "stalled":
         plain = _reduced_basis(prob, [int(k) for k in task.free], null, ev0, whiten=False)
-        plain_task = dataclasses.replace(task, basis=plain, max_radius=_PLAIN_RADIUS)
+        budget = min(prob.max_iter, task.progress.n_iter + _PLAIN_STEPS)
+        plain_task = dataclasses.replace(
+            task,
+            basis=plain,
+            max_radius=_PLAIN_RADIUS,
+            prob=dataclasses.replace(prob, max_iter=budget),
+        )
         again = newton(plain_task, start, ev0)
+        if again.status == "max_iter" and budget < prob.max_iter:  # (not the caller's limit)
+            again = Verdict("stalled", again.lam, again.ev)
         verdict = _better(task, verdict, again)
     return verdict
 
@@ -203,6 +211,7 @@ def _newton_past_stalls(task: NewtonTask, lam: Array, ev0: Evaluation, null: Arr
 # The largest trust radius of the standardised attempt (as scipy's trust-region methods):
 # a nearly flat combination then grows its multiplier by at most this many spreads a step.
 _PLAIN_RADIUS = 1e3
+_PLAIN_STEPS = 60  # most Newton steps of that attempt (what rounding stops costs no more)
 
 
 def _better(task: NewtonTask, old: Verdict, new: Verdict) -> Verdict:
