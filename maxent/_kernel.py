@@ -707,7 +707,7 @@ def accurate_dot(fc: Array, lam: Array) -> Array:
     for k in np.flatnonzero(lam):
         lk = float(lam[k])
         lh, ll = _split(lk)
-        x = fc[:, k]
+        x = np.asarray(fc[:, k], dtype=np.float64)  # (chunks are float64: no copy)
         xh, xl = _split(x)
         p = x * lk
         err = ((xh * lh - p) + xh * ll + xl * lh) + xl * ll  # p + err = x lk exactly
