@@ -477,7 +477,8 @@ class MomentEngine:
             self._p_buffer = None  # the buffer becomes the result's p
             return kept.normalise()
         entropy, cross = kept.information()
-        p = self.source.lazy_p(Gibbs(self._support, np.array(kept.lam), kept.log_z))
+        gibbs = Gibbs(self._support, np.array(kept.lam), kept.log_z, self.accurate)
+        p = self.source.lazy_p(gibbs)
         return p, entropy, cross
 
     # -- geometric queries of the face finder -------------------------------------------------

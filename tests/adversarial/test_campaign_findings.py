@@ -148,17 +148,23 @@ def test_feasible_target_is_solved_as_the_reference_solves_it(features, targets,
     _solved_as_the_reference(_problem(features, targets, prior))
 
 
-def test_reported_moments_are_those_of_the_returned_p():
+@pytest.mark.parametrize("lazy", [False, True], ids=["in-memory", "dask"])
+def test_reported_moments_are_those_of_the_returned_p(lazy):
     # campaign 173: multipliers +-4.5e5 on columns equal to 2^-22, where passes at the same
     # multipliers that round F @ lam differently differ in the moments by 5e-11 spreads;
-    # the reported moments were those of another pass than p's (1.5e-10 apart).
+    # the reported moments were those of another pass than p's (1.5e-10 apart), and a
+    # dask array's lazy p rounded F @ lam in its own way (2.6e-10 apart).
     features, targets, _ = next(p for p in FINDINGS if p.id == "campaign-173").values
     f = np.array(features)
-    res = maxent.solve(f, targets)
+    if lazy:
+        da = pytest.importorskip("dask.array")
+        res = maxent.solve(da.from_array(f, chunks=(4, 2)), targets)
+    else:
+        res = maxent.solve(f, targets)
     assert res.converged, res.message
     assert np.max(np.abs(res.multipliers)) > 1e5  # (the regime this is about)
     # p @ F rounds by about n eps max|F| (1e-14); the passes disagreed by 1e-10
-    np.testing.assert_allclose(res.moments, res.p @ f, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(res.moments, np.asarray(res.p) @ f, rtol=0, atol=1e-13)
 
 
 def test_compensated_dot_product_is_exact_to_the_rounding_of_its_result():
