@@ -30,6 +30,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 __all__ = ["ThreadExecutor", "blas_limited", "worker_count"]
@@ -166,11 +167,19 @@ class ThreadExecutor:
     """Runs ``task`` on blocks in worker threads and merges the results in order.
 
     ``workers`` threads run at once and at most twice as many blocks are in flight, so a
-    lazy stream of blocks stays a few blocks in memory.  With one worker (or one block)
-    everything runs inline in the calling thread.  Either way BLAS runs single-threaded
-    meanwhile: the tasks cut their blocks into cache-sized chunks, and on such chunks a
-    team of BLAS threads costs more than it gains (measured: 3-10x slower with OpenBLAS
-    on 2 cores), so handing the pass to multithreaded BLAS is never the better choice.
+    lazy stream of blocks stays a few blocks in memory: the calling thread draws the next
+    blocks from the stream (a chunk source generates them there) while the workers reduce
+    the previous ones.  A block may also be *deferred*: a callable without arguments
+    returning an iterable of blocks, called in the worker that reduces them, which makes
+    each block as it is reached and merges their parts in order, so that the workers
+    generate their own blocks side by side, each reduced while it is still in cache (see
+    :class:`maxent.streaming.IndexedChunks`).  With one worker (or one block) everything
+    runs inline in the calling thread.  The parts are merged in the order of the blocks,
+    whatever order they finish in, so a pass's sums are the same on every run.  Either
+    way BLAS runs single-threaded meanwhile: the tasks cut their blocks into cache-sized
+    chunks, and on such chunks a team of BLAS threads costs more than it gains
+    (measured: 3-10x slower with OpenBLAS on 2 cores), so handing the pass to
+    multithreaded BLAS is never the better choice.
 
     Parameters
     ----------
@@ -200,19 +209,20 @@ class ThreadExecutor:
                 return None
             second = next(it, None)
             if second is None:  # one block: inline, whatever the thread count
-                return task(spec, first)
+                return _run(task, spec, combine, first)
             workers = self.workers if self.workers is not None else worker_count()
             if workers <= 1:
-                acc = combine(spec, [task(spec, first), task(spec, second)])
+                run = partial(_run, task, spec, combine)
+                acc = combine(spec, [run(first), run(second)])
                 for block in it:
-                    acc = combine(spec, [acc, task(spec, block)])
+                    acc = combine(spec, [acc, run(block)])
                 return acc
             pool = _shared_pool(workers)
             pending: deque = deque()
             acc = None
             try:
                 for block in _chain(first, second, it):
-                    pending.append(pool.submit(task, spec, block))
+                    pending.append(pool.submit(_run, task, spec, combine, block))
                     while len(pending) > 2 * workers:
                         acc = _fold(combine, spec, acc, pending.popleft().result())
                 while pending:
@@ -221,6 +231,19 @@ class ThreadExecutor:
                 for f in pending:
                     f.cancel()
             return acc
+
+
+def _run(
+    task: Callable[[Any, Any], Any],
+    spec: Any,
+    combine: Callable[[Any, list[Any]], Any],
+    block: Any,
+) -> Any:
+    """``task(spec, block)``; for a deferred block, the parts of the blocks it makes
+    (here, in the worker, one at a time), combined in order."""
+    if not callable(block):
+        return task(spec, block)
+    return combine(spec, [task(spec, b) for b in block()])
 
 
 def _fold(combine: Callable[[Any, list[Any]], Any], spec: Any, acc: Any, part: Any) -> Any:
