@@ -26,6 +26,8 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from ._kernel import accurate_dot
+
 __all__ = [
     "ArrayBlocks",
     "Block",
@@ -139,12 +141,14 @@ class Gibbs:
     of the states (features in the caller's units, prior as weights or None for uniform).
 
     ``lam`` is in the engine's units (``support`` maps the features there); ``log_norm``
-    normalises p over the whole state space.  What lazy sources return as ``p``.
+    normalises p over the whole state space; ``accurate``: ``F @ lam`` by a compensated
+    dot product, as the solve's passes took it.  What lazy sources return as ``p``.
     """
 
     support: Support
     lam: Array
     log_norm: float
+    accurate: bool = False
 
     def log_p(self, features: Any, prior: Any = None) -> Array:
         """log p of the states with these feature rows (-inf off the support)."""
@@ -154,7 +158,8 @@ class Gibbs:
             with np.errstate(divide="ignore"):
                 lq = np.log(np.asarray(prior, dtype=np.float64))
         fc, lq = self.support.prepare(fb, lq)
-        a: Array = -(fc @ self.lam) - self.log_norm
+        a: Array = -(accurate_dot(fc, self.lam) if self.accurate else fc @ self.lam)
+        a -= self.log_norm
         if lq is not None:
             a += lq
         return a

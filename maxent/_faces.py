@@ -221,13 +221,29 @@ def _test_null(
                 f"{prob.combo(du)} lies in [{lo_u / norm:.10g}, {hi_u / norm:.10g}] on every "
                 f"state, but the targets give {tu / norm:.10g}; the targets are inconsistent."
             )
+        margin = 0.0 if prob.progress.lp_off else t
         if dmax[j] - dmin[j] <= t:
             null.append(vs[:, j])
-        elif target <= dmin[j] + (0.0 if prob.progress.lp_off else t):
+        elif target <= dmin[j] + margin and _reachable_on_face(prob, b, exact, d, dmin[j]):
             return d, "face"
-        elif target >= dmax[j] - (0.0 if prob.progress.lp_off else t):
+        elif target >= dmax[j] - margin and _reachable_on_face(prob, b, exact, -d, -dmax[j]):
             return -d, "face"
     return np.array(null).T if null else np.zeros((m, 0))
+
+
+def _reachable_on_face(prob: Problem, b: Array, exact: list[int], d: Array, dmin: float) -> bool:
+    """Whether every exact target is within its tolerance of its feature's range on the
+    face minimising ``F @ d`` (one pass; the face is not kept).
+
+    A combination that is merely narrow (nearly collinear features) can have the targets
+    at its minimum to within the tolerance, or to rounding, while the targets are further
+    than that from the states at the minimum in the features themselves: p concentrated
+    near a vertex, with finite multipliers.  That is not a face.
+    """
+    eng = prob.engine
+    with eng.tentative_faces():  # dropped on leaving
+        eng.add_face(d, dmin + prob.dir_tol(d))
+        return _ranges_hold(prob, b, exact)
 
 
 def certificates(prob: Problem, b: Array, dirs: Array, ev: Evaluation) -> Array | None:

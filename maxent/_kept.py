@@ -37,6 +37,7 @@ class KeptWeights:
     chunks: tuple[ChunkInfo, ...]
     top: float  # largest log-weight of the pass
     s0: float  # sum of exp(a - top) over the pass
+    mean: Array | None = None  # E_p[F] of these very weights (from the same pass)
 
     def matches(self, lam: Array, support: Support) -> bool:
         return self.support is support and np.array_equal(self.lam, lam)

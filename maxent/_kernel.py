@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
+    "ACCURATE_LOG_WEIGHTS",
     "KEPT_LINE",
     "OPTIONAL",
     "PROJECTION",
@@ -57,7 +58,10 @@ SINGLE_PRECISION = "single_precision"  # second moments in float32 (for Newton's
 SCREENING = "screening"  # second moments only over the states above a log-weight floor
 PROJECTION = "projection"  # second moments of (F - center) @ D, each state projected first
 KEPT_LINE = "kept_line"  # per-state log-weights and F @ d kept for line searches
-OPTIONAL = frozenset({SINGLE_PRECISION, SCREENING, PROJECTION, KEPT_LINE})
+# log q - F @ lam by a compensated dot product (large multipliers on nearly collinear
+# features, where the products cancel to many digits: see accurate_dot)
+ACCURATE_LOG_WEIGHTS = "accurate_log_weights"
+OPTIONAL = frozenset({SINGLE_PRECISION, SCREENING, PROJECTION, KEPT_LINE, ACCURATE_LOG_WEIGHTS})
 
 # Screening windows, in nats below the heaviest state (plus log n): states further down
 # carry together less than e^-36 (2e-16) of p, below what Newton's Hessian resolves; or
@@ -116,6 +120,10 @@ class PassRequest:
     line : ndarray, shape (m,), optional
         Keep every state's log-weight and ``F @ line`` (in memory) for line searches
         along ``lam + s * line``.
+    accurate : bool
+        The log-weights ``log q - F @ lam`` to about ``eps`` of their own size rather than
+        of ``sum_k |F_k lam_k|``, by a compensated dot product (:func:`accurate_dot`):
+        for multipliers so large that the products cancel to many digits.
     """
 
     lam: Array
@@ -129,6 +137,7 @@ class PassRequest:
     entropy: bool = False
     keep_p: bool = False
     line: Array | None = None
+    accurate: bool = False
 
     def __post_init__(self) -> None:
         for name in ("lam", "center", "projection", "ranges", "line"):
@@ -151,6 +160,8 @@ class PassRequest:
             used.add(PROJECTION)
         if self.line is not None:
             used.add(KEPT_LINE)
+        if self.accurate:
+            used.add(ACCURATE_LOG_WEIGHTS)
         return frozenset(used)
 
     def within(self, supports: frozenset[str]) -> PassRequest:
@@ -168,6 +179,8 @@ class PassRequest:
             changes["projection"] = None
         if KEPT_LINE in missing:
             changes["line"] = None
+        if ACCURATE_LOG_WEIGHTS in missing:
+            changes["accurate"] = False
         return dataclasses.replace(self, **changes)
 
 
@@ -452,7 +465,10 @@ def _log_weights(plan: _Plan, fc: Array, lq: Array | None) -> tuple[Array, Array
     # Into a buffer kept per thread: a fresh array of this size per chunk would cost page
     # faults (measured 30-60% of the product's time).
     proj = np.matmul(fc, plan.cols, out=_scratch("proj", (rows, plan.cols.shape[1])))
-    np.negative(proj[:, 0], out=a)  # contiguous log-weights
+    if plan.request.accurate:
+        np.negative(accurate_dot(fc, plan.request.lam), out=a)
+    else:
+        np.negative(proj[:, 0], out=a)  # contiguous log-weights
     if lq is not None:
         a += lq
     return a, proj
@@ -657,6 +673,50 @@ def _scratch(name: str, shape: int | tuple[int, ...], dtype: Any = np.float64) -
     if buf is None or buf.size < size or buf.dtype != dtype:
         buf = store[name] = np.empty(max(size, 1), dtype=dtype)
     return buf[:size].reshape(shape)
+
+
+_SPLITTER = 134217729.0  # 2^27 + 1: Dekker's split of a double into two halves
+
+
+def _split(x: Any) -> tuple[Any, Any]:
+    """``x = hi + lo`` exactly, each half with at most 26 significant bits (Dekker)."""
+    y = x * _SPLITTER
+    hi = y - (y - x)
+    return hi, x - hi
+
+
+def accurate_dot(fc: Array, lam: Array) -> Array:
+    """``fc @ lam`` to about ``eps |fc @ lam| + eps^2 sum_k |fc_k lam_k|`` per row.
+
+    Ogita, Rump and Oishi's Dot2: each product's rounding error exactly (Dekker's
+    TwoProduct), each sum's by Knuth's TwoSum, the errors summed apart and added at the
+    end.  Where the multipliers are large and the features nearly collinear, the products
+    cancel to many digits and the plain dot product's rounding (``eps`` of the products)
+    is far above the log-weights' own; this costs some 20 vector operations per column.
+    Needs ``|fc| < 1e290`` and ``|lam| < 1e290`` (the split must not overflow); columns
+    where ``lam`` is 0 are skipped.
+
+    References
+    ----------
+    T. Ogita, S. M. Rump and S. Oishi, "Accurate sum and dot product", SIAM J. Sci.
+    Comput. 26, 1955-1988 (2005).
+    """
+    rows = fc.shape[0]
+    s = np.zeros(rows)
+    c = np.zeros(rows)
+    for k in np.flatnonzero(lam):
+        lk = float(lam[k])
+        lh, ll = _split(lk)
+        x = np.asarray(fc[:, k], dtype=np.float64)  # (chunks are float64: no copy)
+        xh, xl = _split(x)
+        p = x * lk
+        err = ((xh * lh - p) + xh * ll + xl * lh) + xl * ll  # p + err = x lk exactly
+        t = s + p
+        z = t - s
+        c += ((s - (t - z)) + (p - z)) + err  # t + (...) = s + p exactly
+        s = t
+    out: Array = s + c
+    return out
 
 
 def _second_moments(fc: Array, w: Array | None) -> Array:

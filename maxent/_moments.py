@@ -177,6 +177,9 @@ class MomentEngine:
         self._heavy: tuple[Support, HeavyStates] | None = None
         self._magnitude: Array | None = None  # max |F| per feature on the support (engine units)
         self._p_normalised: tuple[KeptWeights, Array] | None = None  # p of the kept weights
+        # Every pass takes the log-weights by a compensated dot product (set by the solver
+        # where rounding of F @ lam limits the accuracy; see PassRequest.accurate).
+        self.accurate = False
 
     @property
     def n(self) -> int | None:
@@ -281,6 +284,8 @@ class MomentEngine:
         values (kept p, a line) are kept only for sources in memory.  Raises
         EmptySupportError when no state is left on the support.
         """
+        if self.accurate and not request.accurate:
+            request = dataclasses.replace(request, accurate=True)
         req = request.within(self.kernel.supports)
         if request.projection is not None and req.projection is None:
             return self._projected_from_covariance(req, request.projection)
@@ -335,7 +340,12 @@ class MomentEngine:
             )
         if req.entropy:
             p = sinks.p if sinks is not None and req.keep_p else None
-            self._kept = KeptWeights(req.lam, self._support, p, part.chunks, part.top, part.s0)
+            mean = part.s1 / part.s0
+            if req.covariance and req.center is not None:  # (the sums are about the center)
+                mean = mean + req.center
+            self._kept = KeptWeights(
+                req.lam, self._support, p, part.chunks, part.top, part.s0, mean
+            )
 
     def _projected_from_covariance(self, req: PassRequest, projection: Array) -> Evaluation:
         """The projected covariance ``D^T Cov D`` from the plain one (kernels without the
@@ -431,7 +441,23 @@ class MomentEngine:
         sub = MomentEngine(make(rows), executor=self.executor, kernel=self.kernel)
         sub._support = Support(self._support.shift, self._support.inv_scale)
         sub._magnitude = self._magnitude  # of a superset of its states
+        sub.accurate = self.accurate
         return sub
+
+    def moments_of_p(self, ev: Evaluation) -> Array:
+        """E_p[F] of the p that :meth:`finalize` returns at evaluation ``ev``: from the
+        pass that keeps its weights (one more pass if the last one at ``ev.lam`` did not).
+
+        Where the multipliers are large, passes at the same multipliers that compute
+        ``F @ lam`` along different paths (one column or several) round differently, and
+        their moments with them: the moments a result reports are those of its p.
+        """
+        kept = self._kept
+        if kept is None or not kept.matches(ev.lam, self._support):
+            self.evaluate(PassRequest(lam=ev.lam, entropy=True, keep_p=self.keeps_p))
+            kept = self._kept
+        assert kept is not None and kept.mean is not None
+        return kept.mean
 
     def finalize(self, ev: Evaluation) -> tuple[Any, float, float]:
         """p, entropy ``-sum p log p`` and ``sum p log q`` at evaluation ``ev``.
@@ -451,7 +477,8 @@ class MomentEngine:
             self._p_buffer = None  # the buffer becomes the result's p
             return kept.normalise()
         entropy, cross = kept.information()
-        p = self.source.lazy_p(Gibbs(self._support, np.array(kept.lam), kept.log_z))
+        gibbs = Gibbs(self._support, np.array(kept.lam), kept.log_z, self.accurate)
+        p = self.source.lazy_p(gibbs)
         return p, entropy, cross
 
     # -- geometric queries of the face finder -------------------------------------------------

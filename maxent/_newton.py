@@ -506,7 +506,7 @@ def _update(task: NewtonTask, st: State, step: Step, trial: Trial) -> None:
         # nothing about how far Newton's own model holds.)
         pass
     elif ratio > 0.75 and t == 1.0 and step.length >= 0.99 * st.radius:
-        st.radius *= 4.0
+        st.radius = min(4.0 * st.radius, task.max_radius)
     elif ratio < 0.25:
         st.radius = max(0.25 * taken, 1e-8)
     if step.floored and ratio > 0.75 and t == 1.0:

@@ -159,6 +159,7 @@ class NewtonTask:
     free: NDArray[np.intp]  # constraints Newton works on (the others keep multiplier 0)
     exact: list[int]  # the free constraints without noise (sigma = 0): faces are theirs
     basis: Array  # reduced, whitened coordinates (see solver._reduced_basis)
+    max_radius: float = np.inf  # the trust radius grows to this at most (basis units)
     ex_mask: NDArray[np.bool_] = field(init=False)
     free_mask: NDArray[np.bool_] = field(init=False)
 

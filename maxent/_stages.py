@@ -14,6 +14,7 @@ Each stage takes the frozen :class:`maxent._problem.Problem` and its input as va
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,7 +25,7 @@ from ._faces import check_ranges, flat_directions, raise_no_common_state, record
 from ._kernel import PassRequest
 from ._moments import EmptySupportError, Evaluation, MomentEngine
 from ._newton import newton
-from ._problem import NewtonTask, Problem, Verdict
+from ._problem import EPS, NewtonTask, Problem, Verdict, residuals
 from .errors import InfeasibleTargetsError
 
 __all__ = [
@@ -154,13 +155,84 @@ def _equalities(prob: Problem, eq: Equalities, lam0: Array, ev_prior: Evaluation
         basis = _reduced_basis(prob, st.free, null, ev0)
         free = np.asarray(st.free, dtype=np.intp)
         task = NewtonTask(prob=prob, b=eq.b, sigma2=eq.sigma2, free=free, exact=exact, basis=basis)
-        verdict = newton(task, st.lam, ev0)
+        verdict = _newton_past_stalls(task, st.lam, ev0, null)
         if verdict.status == "face":
             st.lam = verdict.lam
             for direction, margin in verdict.faces:
                 st.lam = record_face(prob, direction, st.inf_sign, st.lam, margin=margin)
             continue
         return _outcome(prob, verdict, st.inf_sign, null)
+
+
+def _newton_past_stalls(task: NewtonTask, lam: Array, ev0: Evaluation, null: Array) -> Verdict:
+    """Newton's method (:func:`maxent._newton.newton`), and where rounding may have
+    decided its end, up to two more attempts; the best verdict of those made.
+
+    - Where the log-weights' rounding (``eps sum_k |F_k lam_k|``, large multipliers on
+      nearly collinear features) may be what stopped it short of the tolerance, or what
+      it met the tolerance by (above ``tol / 10``: the moments computed at neighbouring
+      multipliers then scatter by about the tolerance, and which of them a pass sees is
+      a matter of rounding): on from there with every pass taking them by a compensated
+      dot product (``MomentEngine.accurate``, kept to the end of the solve).
+    - Where it stalls (also after that): again from the start in coordinates
+      standardised under the prior but not whitened.  Whitening measures a step by how
+      far it moves the log-weights, so that along a combination that is nearly constant
+      under the prior (nearly collinear features; a prior concentrated on a few states,
+      spanning hundreds of decades) the first steps can take the multipliers far out, to
+      where p sits on one state or the dual is flat to rounding; in standardised
+      coordinates the trust region grows the multipliers from small values, and no
+      faster than :data:`_PLAIN_RADIUS` spreads a step, as a plain trust-region method
+      does: the targets are then met (to the tolerance) where the multipliers are
+      smallest along the way.
+    """
+    prob, eng = task.prob, task.prob.engine
+    start = lam.copy()
+    verdict = newton(task, lam, ev0)
+    level = {"stalled": 1e-14, "converged": 0.1 * prob.tol}.get(verdict.status)
+    if level is not None and not eng.accurate and _rounds_log_weights(prob, verdict.lam, level):
+        eng.accurate = True
+        verdict = _better(task, verdict, newton(task, verdict.lam.copy(), ev0))
+    if verdict.status == "stalled":
+        plain = _reduced_basis(prob, [int(k) for k in task.free], null, ev0, whiten=False)
+        budget = min(prob.max_iter, task.progress.n_iter + _PLAIN_STEPS)
+        plain_task = dataclasses.replace(
+            task,
+            basis=plain,
+            max_radius=_PLAIN_RADIUS,
+            prob=dataclasses.replace(prob, max_iter=budget),
+        )
+        again = newton(plain_task, start, ev0)
+        if again.status == "max_iter" and budget < prob.max_iter:  # (not the caller's limit)
+            again = Verdict("stalled", again.lam, again.ev)
+        verdict = _better(task, verdict, again)
+    return verdict
+
+
+# The largest trust radius of the standardised attempt (as scipy's trust-region methods):
+# a nearly flat combination then grows its multiplier by at most this many spreads a step.
+_PLAIN_RADIUS = 1e3
+_PLAIN_STEPS = 60  # most Newton steps of that attempt (what rounding stops costs no more)
+
+
+def _better(task: NewtonTask, old: Verdict, new: Verdict) -> Verdict:
+    """The new verdict if it converged or found faces, or ended closer to the targets."""
+    if new.status in ("converged", "face"):
+        return new
+    return new if _worst(task, new) < _worst(task, old) else old
+
+
+def _rounds_log_weights(prob: Problem, lam: Array, level: float) -> bool:
+    """Whether rounding ``F @ lam`` (``eps sum_k |F_k lam_k|``) moves the log-weights by
+    more than ``level`` (and a compensated product of them cannot overflow)."""
+    size = float(np.abs(lam) @ prob.magnitude)
+    return bool(level < EPS * size and size < 1e280)
+
+
+def _worst(task: NewtonTask, verdict: Verdict) -> float:
+    """The verdict's largest residual in units of the tolerance (as computed: where the
+    log-weights' rounding scatters the moments, one draw of it)."""
+    res = residuals(task, verdict.ev, verdict.lam)
+    return float(np.max(res / task.prob.threshold[task.free], initial=0.0))
 
 
 def _constant(prob: Problem, ev0: Evaluation, k: int) -> bool:
@@ -228,8 +300,11 @@ def _outcome(prob: Problem, verdict: Verdict, inf_sign: Array, null: Array) -> O
     return Outcome(lam, inf_sign, verdict.ev, converged, msg, status)
 
 
-def _reduced_basis(prob: Problem, free: list[int], null: Array | None, ev0: Evaluation) -> Array:
-    """Coordinates for Newton's method: whitened under the prior, flat directions removed.
+def _reduced_basis(
+    prob: Problem, free: list[int], null: Array | None, ev0: Evaluation, *, whiten: bool = True
+) -> Array:
+    """Coordinates for Newton's method: whitened under the prior (unless not ``whiten``:
+    then standardised, scaled by each feature's spread), flat directions removed.
 
     Columns span the free constraints (in scaled coordinates) orthogonally to the null
     vectors, and are scaled so that the prior covariance is the identity in them.  Newton's
@@ -244,7 +319,7 @@ def _reduced_basis(prob: Problem, free: list[int], null: Array | None, ev0: Eval
         proj = e - null @ (null.T @ e)
         u, sv, _ = np.linalg.svd(proj, full_matrices=False)
         e = u[:, sv > 0.5]
-    if e.shape[1] == 0:
+    if e.shape[1] == 0 or not whiten:
         return e
     assert ev0.cov is not None
     s = prob.spread

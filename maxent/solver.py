@@ -182,9 +182,11 @@ def solve(
     reported in the caller's units; for features near the subnormal range they can
     exceed the float range and are then reported as ``+-inf`` although the solution is
     interior (``p`` and the moments are exact).  Nearly collinear features with targets
-    close to a vertex need multipliers that cancel to many digits; when rounding of the
-    log-weights then keeps the residual above ``tol``, the result has ``converged=False``
-    and a :class:`~maxent.errors.ConvergenceWarning` says so.
+    close to a vertex need multipliers that cancel to many digits; the log-weights are
+    then computed by a compensated dot product, and the moments reported are always those
+    of the returned ``p``.  When rounding (of the multipliers themselves, at worst) still
+    keeps the residual above ``tol``, the result has ``converged=False`` and a
+    :class:`~maxent.errors.ConvergenceWarning` says so.
 
     Examples
     --------
@@ -545,8 +547,10 @@ def _finish(prob: Problem, out: Outcome, cons: _Constraints, reached: Array) -> 
     covariance = None
     if prob.covariance:
         covariance = _caller_covariance(_reported_covariance(eng, ev), eng, prob.scale)
+    engine_mean = eng.moments_of_p(ev)  # those of the p returned (see moments_of_p)
+    out = _judged_again(prob, out, engine_mean, reached, cons)
     p, entropy, cross = eng.finalize(ev)
-    lam, mean, log_z = out.lam, ev.mean, ev.log_Z - prob.log_mass  # log Z = 0 at lambda = 0
+    lam, mean, log_z = out.lam, engine_mean, ev.log_Z - prob.log_mass  # log Z = 0 at lambda = 0
     targets = cons.user_targets if cons.user_targets is not None else reached
     lo, hi = cons.lower, cons.upper
     if eng.shift is not None:  # back from the engine's units to the caller's
@@ -562,7 +566,7 @@ def _finish(prob: Problem, out: Outcome, cons: _Constraints, reached: Array) -> 
     viol = mean - targets
     if np.any(cons.sigma2):  # optimality condition m - b = sigma^2 lambda, in the engine's units
         finite = np.where(out.inf_sign != 0, 0.0, out.lam)
-        viol = prob.scale * (ev.mean - reached - cons.sigma2 * finite)
+        viol = prob.scale * (engine_mean - reached - cons.sigma2 * finite)
     if lo is not None and hi is not None:
         # Outside the bounds, except by the sigma^2 lambda that noise allows an active one.
         outside = np.maximum(mean - hi, lo - mean)
@@ -570,7 +574,7 @@ def _finish(prob: Problem, out: Outcome, cons: _Constraints, reached: Array) -> 
         viol = np.maximum(np.abs(viol), outside)
     residual = float(np.max(np.abs(viol), initial=0.0))
     if not out.converged:
-        rel = np.max(np.abs(ev.mean - reached) / prob.spread, initial=0.0)
+        rel = np.max(np.abs(engine_mean - reached) / prob.spread, initial=0.0)
         _warn(prob, out, residual, rel)
     # KL(p || q / sum q) = sum p log p - sum p log q + log sum q  (q = 1 without a prior)
     entropy = max(float(entropy), 0.0)
@@ -590,6 +594,28 @@ def _finish(prob: Problem, out: Outcome, cons: _Constraints, reached: Array) -> 
         n_passes=int(eng.n_passes),
         covariance=covariance,
         status=out.status,
+    )
+
+
+def _judged_again(
+    prob: Problem, out: Outcome, mean: Array, reached: Array, cons: _Constraints
+) -> Outcome:
+    """The outcome, no longer converged if the moments of the p returned (``mean``, engine
+    units) miss exact equality targets by more than the tolerance although those of the
+    pass the stopping rule judged met it (they differ only where rounding of the
+    log-weights does; see :meth:`MomentEngine.moments_of_p`)."""
+    if not out.converged or cons.targets is None or np.array_equal(mean, out.ev.mean):
+        return out
+    exact = cons.sigma2 == 0
+    miss = np.abs(mean - reached) / prob.spread > prob.threshold
+    if not np.any(miss & exact):
+        return out
+    return dataclasses.replace(
+        out,
+        converged=False,
+        status="stalled",
+        message=f"stopped after {prob.progress.n_iter} Newton steps: rounding of the "
+        "log-weights limits the accuracy of p",
     )
 
 
