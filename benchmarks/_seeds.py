@@ -1,7 +1,8 @@
 """Seed distributions for bench_solve.py (``--seeds K``): every family over K seeds per size.
 
 A benchmark tuned on one instance says little about the next user's problem, so each
-family (easy, hard, marginal, ising, pairwise) is drawn again with seeds 0 .. K-1 (the
+family (easy, hard, marginal, ising, pairwise) is drawn again with seeds 0 .. K-1
+(``--seed-start S``: S .. S + K - 1, to report seeds other than those tuned on; the
 hard family's seed draws the features and the multipliers; pairwise's the sampled states
 and the couplings), and every instance is timed once with ``covariance=True`` (the
 default) and once with ``covariance=False``, against a plain pass ``F @ x`` over the same
@@ -73,7 +74,8 @@ def _residual(features, targets, res):
 
 def _instances(args):
     """(group name, seed, features, targets) for every family, size and seed."""
-    seeds = range(args.seeds)
+    start = getattr(args, "seed_start", 0)
+    seeds = range(start, start + args.seeds)
     sizes = [int(n) for n in (args.sizes or [1e4, 1e5, 1e6])]
     for family in args.families:
         if family in ("easy", "hard"):

@@ -483,6 +483,13 @@ def main():
         "only, with and without the covariance; median and worst passes; see _seeds.py)",
     )
     parser.add_argument(
+        "--seed-start",
+        type=int,
+        default=0,
+        help="first seed of --seeds (seeds seed-start .. seed-start + K - 1): tune on one "
+        "range, report another",
+    )
+    parser.add_argument(
         "--pairwise-spins", type=int, nargs="*", default=[20, 30, 45], help="family pairwise"
     )
     parser.add_argument(

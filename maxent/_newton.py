@@ -55,11 +55,39 @@ _POLISH_STEPS = 6  # most steps past the tolerance towards the polishing goal
 # Working sets (see _working_set_step): at most this share of the states, only for at
 # least _SHRINK_MIN states, and cut this many nats below the heaviest state (after
 # 36 + log n, where the states left out carry below 2e-16 of p).
-_SHRINK_SHARE = 1.0 / 16.0
 _SHRINK_MIN = 1 << 15
 _SHRINK_WINDOWS = (40.0, 32.0, 26.0, 20.0, 15.0)
-_SHRINK_ITER = 30  # Newton steps of one working-set solve
-_SHRINK_PER_CONSTRAINT = 64  # a working set has at least this many states per constraint
+
+
+@dataclasses.dataclass(frozen=True)
+class _Sets:
+    """How working sets are cut (see _working_set_step)."""
+
+    share: float  # at most this share of the states
+    per_constraint: int  # at least this many states per free constraint
+    max_iter: int  # Newton steps of one working-set solve
+
+
+# Few constraints: a pass costs about a read of F, so the sets stay small and their solves
+# converge (tuned on the hard family at n = 1e6, m = 10).  Many: each step of the full
+# problem takes a covariance (n m^2), so sets up to a quarter of the states pay, and a few
+# steps on a set propose far better than one full step (hard family at n = 1e5, m = 200,
+# seeds 104-107: a third less CPU; a full solve on the set costs as much as it saves).
+_FEW_SETS = _Sets(share=1.0 / 16.0, per_constraint=64, max_iter=30)
+_MANY_SETS = _Sets(share=1.0 / 4.0, per_constraint=16, max_iter=8)
+_MANY_M = 32  # from this many free constraints, _MANY_SETS
+
+
+def _sets(task: NewtonTask) -> _Sets:
+    return _MANY_SETS if len(task.free) >= _MANY_M else _FEW_SETS
+
+
+# Newton's covariance at a trial point is taken in single precision while the largest
+# residual (in spreads) is above _SINGLE_RMAX, where the prior's sufficed, from
+# _SINGLE_M free constraints over _SINGLE_N states (see _trial_request).
+_SINGLE_RMAX = 1e-6
+_SINGLE_M = 128
+_SINGLE_N = 1 << 16
 
 
 def newton(task: NewtonTask, lam: Array, ev0: Evaluation) -> Verdict:
@@ -79,7 +107,7 @@ def newton(task: NewtonTask, lam: Array, ev0: Evaluation) -> Verdict:
         return Verdict("converged", lam, eng.evaluate(PassRequest(lam=lam, keep_p=True)))
     if not np.array_equal(ev0.lam, lam):
         ev0 = eng.evaluate(PassRequest(lam=lam, covariance=True))
-    st = State(lam, ev0)
+    st = State(lam, ev0, single=ev0.single)
     if not task.prob.shrink:
         st.shrink_below = -np.inf
     while True:
@@ -210,7 +238,9 @@ def _working_set(task: NewtonTask, st: State) -> tuple[NDArray[np.intp], float, 
     # Close to the solution (the last working set left out only a little of p), the
     # widest window is worth a larger set: it should end the solve.
     close = st.working_set is not None and st.rmax <= 1e4 * task.prob.tol
-    cap = (4 if close else 1) * _SHRINK_SHARE * n
+    limits = _sets(task)
+    cap = min(4 * limits.share, 0.5) if close else limits.share
+    cap *= n
     top = float(np.max(la))
     full = 36.0 + float(np.log(n))
     # Estimate the counts first, from a strided look at about 16,384 of the states.
@@ -229,7 +259,7 @@ def _working_set(task: NewtonTask, st: State) -> tuple[NDArray[np.intp], float, 
     if st.working_set is not None:
         on[st.working_set] = True
     rows = np.flatnonzero(on)
-    if rows.size > 1.25 * cap or rows.size < _SHRINK_PER_CONSTRAINT * len(task.free):
+    if rows.size > 1.25 * cap or rows.size < limits.per_constraint * len(task.free):
         return None
     return rows, window, window == full or close
 
@@ -246,7 +276,8 @@ def _working_set_step(task: NewtonTask, st: State) -> Step | None:
     search, as any step.  Working sets grow by union from one step to the next, so the
     states left out of each carry less weight at its solution.  The window is the widest
     of ``36 + log n`` nats (nothing of p left out) and :data:`_SHRINK_WINDOWS` that keeps
-    the set within :data:`_SHRINK_SHARE` of the states.
+    the set within a share of the states (:func:`_sets`: 1/16 with few constraints, 1/4
+    with many).
 
     In-memory features only, from a point whose pass kept the log-weights; after a
     working-set solve fails, only once full Newton steps have brought the residual 100
@@ -275,7 +306,7 @@ def _working_set_step(task: NewtonTask, st: State) -> Step | None:
             rounding=prob.rounding / 16.0,
             given=prob.given / 16.0,
             polish=prob.polish / 16.0,
-            max_iter=min(_SHRINK_ITER, prob.max_iter),
+            max_iter=min(_sets(task).max_iter, prob.max_iter),
             shrink=False,
             covariance=False,  # a proposal: nothing of it is reported
             progress=Progress(lp_done=True),  # faces are the full problem's business
@@ -331,10 +362,23 @@ def _trial_request(
 
     A step expected to end the solve keeps p and the entropy terms, and takes the
     covariance the result reports (exact to rounding: screened only where weights
-    underflow) when the solve reports one.
+    underflow) when the solve reports one.  Newton's covariance far from the solution is
+    taken in single precision where the prior's sufficed (no constraints nearly
+    dependent: see ``solver._single_suffices``), with hundreds of constraints over many
+    states: its second moments, most of the pass there, cost ~0.75 of double's; an error
+    of ~1e-6 in the curvature changes nothing while the residual is far above it (the
+    same steps on seven seeds of the hard family at n = 1e5, m = 200; at n = 4,000,
+    m = 80 one seed took 37 steps instead of 31), and the steps near the solution and
+    the covariance reported are in double precision.
     """
     eng = task.prob.engine
     report = hessian and step.final and task.prob.covariance
+    single = (
+        st.single
+        and st.rmax >= _SINGLE_RMAX
+        and len(task.free) >= _SINGLE_M
+        and (eng.n or 0) >= _SINGLE_N
+    )
     center = st.center  # about the mean when p is concentrated (see refresh_hessian)
     if report and center is None:
         # Second moments about the targets (where p's mean will be) unless the targets
@@ -351,6 +395,7 @@ def _trial_request(
         entropy=step.final,
         keep_p=not hessian or step.final,
         line=step.d if t == 1.0 and eng.keeps_p else None,
+        precision="single" if hessian and not report and single else "double",
     )
     if hessian and not report and st.project:  # Newton's covariance, projected
         newton_cov = hessian_request(task, st, request.lam)
@@ -456,7 +501,11 @@ def _update(task: NewtonTask, st: State, step: Step, trial: Trial) -> None:
     predicted = -(t * step.slope + 0.5 * t * t * step.curvature)
     ratio = (step.f0 - ft) / predicted if predicted > step.noise else 1.0
     taken = t * min(step.length, st.radius)
-    if ratio > 0.75 and t == 1.0 and step.length >= 0.99 * st.radius:
+    if step.working_set:
+        # (A working set's proposal is not bounded by the radius: how far it got says
+        # nothing about how far Newton's own model holds.)
+        pass
+    elif ratio > 0.75 and t == 1.0 and step.length >= 0.99 * st.radius:
         st.radius = min(4.0 * st.radius, task.max_radius)
     elif ratio < 0.25:
         st.radius = max(0.25 * taken, 1e-8)

@@ -62,6 +62,9 @@ class State:
     # before the first), and whether products can be had (False once they could not).
     cg_iter: float = CG_GUESS
     cg_ok: bool = True
+    # Newton's covariances at trial points far from the solution may be taken in single
+    # precision: the prior's was, and sufficed (see maxent._newton._trial_request).
+    single: bool = False
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,9 @@ def _reduced_hessian(task: NewtonTask, st: State) -> tuple[Array, Array]:
         st.hr = basis.T @ h @ basis
     assert st.hr is not None
     w, v = np.linalg.eigh(st.hr)
-    if ev.cov is not None and not ev.projected and w.size:
+    # (Not for a single-precision covariance, taken only far from the solution of a
+    # problem whose prior covariance showed no nearly dependent constraints.)
+    if ev.cov is not None and not ev.projected and not ev.single and w.size:
         if w[0] < _rounding_bound(task, st, float(w[-1])):
             # B^T Cov B lost its small curvatures to rounding (nearly collinear features,
             # the basis stretching a thin direction): project each state first (one more
