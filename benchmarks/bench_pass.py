@@ -18,7 +18,8 @@ thread.  Columns: ``F@x`` and ``syrk`` in ms, then each pass over ``F@x`` (and t
 covariance passes also over ``syrk``).
 
 ``--census`` also solves ``hard_problem(n, m, seed)`` for each ``--seeds`` and counts the
-passes by kind (the fields of the requests), to show which kinds matter end to end.
+passes by kind (the fields of the requests), to show which kinds matter end to end (each
+plan of the kernel counts: passes over working sets of states too).
 
 Run:  python benchmarks/bench_pass.py                    (n=1e6 m=10 and n=1e5 m=200)
       python benchmarks/bench_pass.py --cases 1e6x10 --census --seeds 2000 2001
