@@ -183,3 +183,38 @@ def test_a_chunk_source_makes_no_more_passes_than_memory():
     assert res.n_passes <= ref.n_passes, (res.n_passes, ref.n_passes)
     np.testing.assert_allclose(np.asarray(res.p), ref.p, rtol=1e-9, atol=1e-300)
     np.testing.assert_allclose(res.covariance, ref.covariance, rtol=1e-9, atol=1e-300)
+
+
+@pytest.mark.parametrize("m", [1, 3, 10, 12])
+@pytest.mark.parametrize("rows", [0, 1, 6, 1001])
+def test_compiled_moments_equal_the_weighted_products(m, rows):
+    # The compiled loop takes four rows at a time: lengths not a multiple of 4, zero
+    # weights and features of very different scales all count.
+    from maxent._chunk_loops import weighted_moments
+
+    rng = np.random.default_rng(m * 7919 + rows)
+    fc = rng.standard_normal((rows, m)) * np.logspace(-3, 3, m)
+    w = rng.uniform(size=rows)
+    w[1::5] = 0.0
+    first, got = weighted_moments(fc, w)
+    assert np.all(np.abs(first - w @ fc) <= 1e-15 * (rows + 1) * (w @ np.abs(fc)))
+    terms = (np.abs(fc) * w[:, None]).T @ np.abs(fc)  # the sums of absolute terms
+    np.testing.assert_array_equal(got, got.T)
+    # each entry to rounding of its sum (rows + 1 terms of at most eps relative error each)
+    assert np.all(np.abs(got - (fc * w[:, None]).T @ fc) <= 1e-15 * (rows + 1) * terms)
+
+
+def test_passes_with_few_features_agree_with_blas(monkeypatch):
+    # The compiled moments (few features) against BLAS's on the same chunks.
+    from maxent import _kernel
+
+    feats, _, theta = _hard(5003, 10, 3)
+    lam = 0.5 * theta
+    req = PassRequest(lam=lam, covariance=True, center=feats[:100].mean(axis=0), screen=36.0)
+    compiled = MomentEngine(feats, chunk_size=997).evaluate(req)
+    monkeypatch.setattr(_kernel, "COMPILED_MAX_FEATURES", 0)
+    blas = MomentEngine(feats, chunk_size=997).evaluate(req)
+    scale = np.sqrt(np.outer(np.diag(blas.cov), np.diag(blas.cov)))
+    np.testing.assert_allclose(compiled.cov / scale, blas.cov / scale, rtol=0, atol=1e-14)
+    assert compiled.log_Z == blas.log_Z
+    assert np.all(np.abs(compiled.mean - blas.mean) <= 1e-14 * np.abs(feats).max(axis=0))

@@ -1,0 +1,66 @@
+"""Compiled loops of the moment kernel: first and second moments of a chunk with few
+features.
+
+With a handful of features per state, the weighted second moments
+``sum_i w_i F_i F_i^T`` of a chunk by BLAS (``(w F)^T F``: a scaled copy of the chunk,
+then a product whose inner dimension is the chunk's length and whose output is a few
+dozen numbers) spend their time on the copy and on per-row overhead rather than on
+the arithmetic.  One loop over the rows, four at a time, adding each block's
+contribution to the first moments and to the upper triangle of the second, reads the
+chunk once, writes nothing per state and runs about 1.6x faster at 4 to 10 features
+than the second moments alone by BLAS (whose first moments, ``w @ F``, cost another
+0.6 of a pass); from about 16 features BLAS is as fast.
+The sums are those of any such product (rounding about ``n eps`` of each entry's sum
+of absolute terms, in an order fixed by the compiled code: deterministic).
+
+Compiled by numba (without the GIL, for the pass's worker threads; cached on disk: the
+first call in a fresh environment compiles, later processes load the cache).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+__all__ = ["weighted_moments"]
+
+
+@njit(cache=True, nogil=True)
+def _weighted_moments(fc, w, first, out):
+    rows, m = fc.shape
+    i = 0
+    while i + 4 <= rows:  # four rows per update of each entry (a quarter of the stores)
+        w0, w1, w2, w3 = w[i], w[i + 1], w[i + 2], w[i + 3]
+        for j in range(m):
+            a0 = w0 * fc[i, j]
+            a1 = w1 * fc[i + 1, j]
+            a2 = w2 * fc[i + 2, j]
+            a3 = w3 * fc[i + 3, j]
+            first[j] += (a0 + a1) + (a2 + a3)
+            for k in range(j, m):
+                out[j, k] += (
+                    a0 * fc[i, k] + a1 * fc[i + 1, k] + a2 * fc[i + 2, k] + a3 * fc[i + 3, k]
+                )
+        i += 4
+    while i < rows:
+        for j in range(m):
+            a0 = w[i] * fc[i, j]
+            first[j] += a0
+            for k in range(j, m):
+                out[j, k] += a0 * fc[i, k]
+        i += 1
+    for j in range(m):
+        for k in range(j):
+            out[j, k] = out[k, j]
+
+
+def weighted_moments(
+    fc: NDArray[np.float64], w: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """``sum_i w_i fc_i`` and ``sum_i w_i fc_i fc_i^T`` (fresh arrays; the second
+    symmetric); ``fc`` a C-ordered float64 ``(rows, m)`` chunk and ``w`` its rows' weights."""
+    m = fc.shape[1]
+    first, out = np.zeros(m), np.zeros((m, m))
+    _weighted_moments(fc, np.ascontiguousarray(w), first, out)
+    return first, out
