@@ -36,6 +36,7 @@ __all__ = [
     "lp_faces",
     "raise_no_common_state",
     "raise_outside_hull",
+    "reachable_on_face",
     "record_face",
 ]
 
@@ -224,14 +225,14 @@ def _test_null(
         margin = 0.0 if prob.progress.lp_off else t
         if dmax[j] - dmin[j] <= t:
             null.append(vs[:, j])
-        elif target <= dmin[j] + margin and _reachable_on_face(prob, b, exact, d, dmin[j]):
+        elif target <= dmin[j] + margin and reachable_on_face(prob, b, exact, d, dmin[j]):
             return d, "face"
-        elif target >= dmax[j] - margin and _reachable_on_face(prob, b, exact, -d, -dmax[j]):
+        elif target >= dmax[j] - margin and reachable_on_face(prob, b, exact, -d, -dmax[j]):
             return -d, "face"
     return np.array(null).T if null else np.zeros((m, 0))
 
 
-def _reachable_on_face(prob: Problem, b: Array, exact: list[int], d: Array, dmin: float) -> bool:
+def reachable_on_face(prob: Problem, b: Array, exact: list[int], d: Array, dmin: float) -> bool:
     """Whether every exact target is within its tolerance of its feature's range on the
     face minimising ``F @ d`` (one pass; the face is not kept).
 
@@ -246,11 +247,17 @@ def _reachable_on_face(prob: Problem, b: Array, exact: list[int], d: Array, dmin
         return _ranges_hold(prob, b, exact)
 
 
-def certificates(prob: Problem, b: Array, dirs: Array, ev: Evaluation) -> Array | None:
+def certificates(
+    prob: Problem, b: Array, dirs: Array, ev: Evaluation, exact: list[int]
+) -> Array | None:
     """Infeasibility or face certificates from the ranges of F @ d computed in the pass.
 
     For any direction d, a feasible target satisfies b . d >= min_i F_i . d.  A target
-    below that is infeasible; one within tolerance of it lies on the face minimising F . d.
+    below that is infeasible; one within tolerance of it may lie on the face minimising
+    F . d: a direction is returned (for the linear program to decide) only where every
+    exact target is also within its feature's range on that face (one pass,
+    :func:`reachable_on_face`), which a target merely near the face (p concentrated near
+    a vertex, with finite multipliers) fails.
     """
     assert ev.dir_min is not None and ev.dir_max is not None
     for j in range(dirs.shape[1]):
@@ -261,7 +268,11 @@ def certificates(prob: Problem, b: Array, dirs: Array, ev: Evaluation) -> Array 
         gap = float(b @ d) - ev.dir_min[j]
         if gap < -t:
             raise_outside_hull(prob, d, float(b @ d), ev.dir_min[j])
-        if gap <= t and ev.dir_max[j] - ev.dir_min[j] > t:
+        if (
+            gap <= t
+            and ev.dir_max[j] - ev.dir_min[j] > t
+            and reachable_on_face(prob, b, exact, d, ev.dir_min[j])
+        ):
             return d
     return None
 

@@ -399,6 +399,14 @@ class MomentEngine:
         assert self._line is not None
         return self._line.search(s)
 
+    def kept_line(self, lam: Array, line: Array) -> tuple[Array, Array] | None:
+        """The log-weights and ``F @ line`` of every state kept at ``lam`` (no copies:
+        valid until the next pass that keeps a line), if :meth:`line_at`; else None."""
+        if not self.line_at(lam, line):
+            return None
+        assert self._line is not None
+        return self._line.log_weights, self._line.projections
+
     def log_weights_at(self, lam: Array) -> Array | None:
         """The log-weight of every state at ``lam`` (``-inf`` off the support), if the last
         pass that kept a line was at ``lam`` on the current support; else None.

@@ -30,7 +30,7 @@ import dataclasses
 import numpy as np
 from numpy.typing import NDArray
 
-from ._faces import certificates, lp_faces
+from ._faces import certificates, lp_faces, reachable_on_face
 from ._kernel import SCREEN_EXACT, SCREEN_NEWTON, PassRequest
 from ._moments import EmptySupportError, Evaluation
 from ._newton_cg import cg_cheaper, cg_pays, cg_step
@@ -51,6 +51,9 @@ __all__ = ["newton"]
 Array = NDArray[np.float64]
 
 _LP_AFTER = 40  # Newton steps without convergence before the linear-programming check
+# A step the trust radius cut short stops where at least this many times the smallest
+# working set's states are left within the window of the heaviest one (see _spread_limit).
+_SPREAD_SETS = 2
 _POLISH_STEPS = 6  # most steps past the tolerance towards the polishing goal
 # Working sets (see _working_set_step): at most this share of the states, only for at
 # least _SHRINK_MIN states, and cut this many nats below the heaviest state (after
@@ -181,13 +184,23 @@ def _at_floor(task: NewtonTask, st: State) -> Verdict:
 
 def _converged(task: NewtonTask, lam: Array, ev: Evaluation, st: State) -> Verdict:
     """The verdict at a point that meets the tolerance: converged, or on a face."""
-    if st.edge < 1e-6 and task.exact and not task.progress.lp_done:
+    if st.edge < 1e-6 and task.exact and not task.progress.lp_done and _may_touch(task, st):
         # Converged with the step pointing at the edge of the hull: the target may
         # be exactly on a face, reached only in the limit.  The LP decides.
         faces = _lp(task)
         if faces:
             return Verdict("face", lam, ev, faces)
     return Verdict("converged", lam, ev)
+
+
+def _may_touch(task: NewtonTask, st: State) -> bool:
+    """Whether the targets may lie on the face at the edge found by the last step: every
+    exact target within its feature's range on it (one pass; a linear program over the
+    states costs hundreds).  A target merely near that face is not on it."""
+    if st.edge_face is None:
+        return True
+    d, dmin = st.edge_face
+    return reachable_on_face(task.prob, task.b, task.exact, d, dmin)
 
 
 def _stopping(task: NewtonTask, st: State) -> Verdict | None:
@@ -394,7 +407,7 @@ def _trial_request(
         ranges=step.dirs,
         entropy=step.final,
         keep_p=not hessian or step.final,
-        line=step.d if t == 1.0 and eng.keeps_p else None,
+        line=step.d if eng.keeps_p and (t == 1.0 or _cut_short(task, st, step)) else None,
         precision="single" if hessian and not report and single else "double",
     )
     if hessian and not report and st.project:  # Newton's covariance, projected
@@ -423,14 +436,20 @@ def _trial_step(task: NewtonTask, st: State, step: Step) -> Trial:
         lt = request.lam
         et = eng.evaluate(request)
         ft = dual_value(et, lt, task.b, task.sigma2, task.free)
-        suspect = certificates(prob, task.b, step.dirs, et)
+        suspect = certificates(prob, task.b, step.dirs, et, task.exact)
         if suspect is not None and not task.progress.lp_done:
             # The certificate suggests a face; its exact normal comes from an LP.
             faces = _lp(task)
             if faces:
                 return Trial(t, verdict=Verdict("face", lt, et, faces))
         if ft <= step.f0 + 1e-4 * t * step.slope + step.noise:
-            return Trial(t, lt, et, ft, refresh=refresh)
+            t_spread = None
+            if t == 1.0 and request.line is not None and _cut_short(task, st, step):
+                t_spread = _spread_limit(task, step, lt)
+            if t_spread is None:
+                return Trial(t, lt, et, ft, refresh=refresh)
+            t, searched = t_spread, True  # (the dual decreases all the way to t = 1)
+            continue
         t_line = None
         if not searched and request.line is not None and eng.line_at(lt, step.d):
             searched = True
@@ -451,6 +470,60 @@ def _trial_step(task: NewtonTask, st: State, step: Step) -> Trial:
         t_new = -step.slope * t * t / denom if denom > 0 else 0.1 * t
         t = float(np.clip(t_new, 0.1 * t, 0.5 * t))
     return Trial(t)
+
+
+def _cut_short(task: NewtonTask, st: State, step: Step) -> bool:
+    """Whether the trust radius cut ``step`` short, with many constraints over many states
+    in memory: its end may be limited by how far p collapses (see :func:`_spread_limit`)."""
+    eng = task.prob.engine
+    return bool(
+        step.length > st.radius
+        and not step.working_set
+        and len(task.free) >= _MANY_M
+        and eng.keeps_p
+        and (eng.n or 0) >= _SHRINK_MIN
+    )
+
+
+def _spread_limit(task: NewtonTask, step: Step, lt: Array) -> float | None:
+    """Where along a step cut short by the trust radius p still spreads over enough states
+    for a working set: the largest ``t < 1`` with at least :data:`_SPREAD_SETS` times the
+    smallest working set's states within ``36 + log n`` nats of the heaviest one, from the
+    line the pass at ``t = 1`` kept (no read of F); None where ``t = 1`` has as many, or
+    none does.
+
+    With many constraints the first steps from the prior, cut at the trust radius, can
+    leave p on a single state (its log-weights tens of nats apart): the dual decreases all
+    along the step, but the covariance there has lost all but a few of its curvatures, and
+    about ten steps with projected covariances follow before p spreads again.  Stopping
+    where p still covers a working set's states lets the next step be a working-set one
+    (hard family, n = 1e5, m = 200, seeds 100-107).
+    """
+    eng = task.prob.engine
+    line = eng.kept_line(lt, step.d)
+    if line is None:
+        return None
+    la, lu = line
+    need = _SPREAD_SETS * _sets(task).per_constraint * len(task.free)
+    window = 36.0 + float(np.log(la.size))
+    x = np.empty_like(la)
+
+    def enough(t: float) -> bool:
+        with np.errstate(invalid="ignore"):  # -inf (off the support) stays -inf
+            np.multiply(lu, 1.0 - t, out=x)
+            np.add(x, la, out=x)
+        return int(np.count_nonzero(x >= np.max(x) - window)) >= need
+
+    if enough(1.0) or not enough(0.0):
+        return None
+    lo, hi = 0.0, 1.0
+    for _ in range(12):  # bisection, to 1/4096 of the step
+        mid = 0.5 * (lo + hi)
+        if enough(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo if lo > 0.0 else None
 
 
 def _line_minimum(task: NewtonTask, st: State, step: Step) -> float | None:
@@ -535,3 +608,4 @@ def _update(task: NewtonTask, st: State, step: Step, trial: Trial) -> None:
     width = et.dir_max[0] - et.dir_min[0]
     if np.any(cert) and width > 0:
         st.edge = (float(task.b @ cert) - et.dir_min[0]) / width
+        st.edge_face = (cert.copy(), float(et.dir_min[0]))

@@ -42,6 +42,7 @@ class State:
     contraction: float = 1.0  # residual after / before the last step
     stuck: int = 0  # consecutive full steps that changed the dual only by rounding
     edge: float = np.inf  # where b sits in the range of F @ d for the last direction d
+    edge_face: tuple[NDArray[np.float64], float] | None = None  # that d and min F @ d
     # Curvatures below rel_floor * the largest count as rounding noise.  Where p sits on a
     # few states the dual is nearly linear along some directions and their (true) tiny
     # curvature would hold the steps back: the floor is lowered while such floored full

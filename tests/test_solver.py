@@ -407,6 +407,26 @@ def test_slanted_face_detection_on_many_states_costs_few_passes():
     assert res.n_passes <= 60
 
 
+def test_targets_near_a_vertex_take_no_linear_program(monkeypatch):
+    # Hard family, n = 1e5, m = 200: the solution sits on one state (up to weights
+    # e^-40 and below), the first step cut short by the trust radius ends with the targets
+    # within tolerance of the low end of F @ d, and Newton converges with its step at that
+    # edge.  Neither is a face (the targets are outside the features' ranges on it): no
+    # linear program over the 1e5 states (it took ~100 s here when it ran).
+    from maxent import _faces, _newton
+
+    def no_lp(*args):
+        raise AssertionError("the linear program ran")
+
+    monkeypatch.setattr(_faces, "lp_faces", no_lp)
+    monkeypatch.setattr(_newton, "lp_faces", no_lp)
+    feats, targets, _ = hard_problem(100_000, 200, seed=106)
+    res = maxent.solve(feats, targets)
+    assert res.converged and res.status == "converged", res.message
+    spread = feats.std(axis=0)
+    assert np.max(np.abs(res.p @ feats - targets) / spread) < 1e-10
+
+
 # -- threads (maxent._parallel) ---------------------------------------------------------------
 def test_worker_count_honours_environment_and_enclosing_limits(monkeypatch):
     from threadpoolctl import threadpool_limits
