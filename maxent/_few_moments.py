@@ -98,11 +98,8 @@ def _newton(
         grad = targets - m
         if np.all(np.abs(grad) <= limit):
             return _polished(table, targets, cur, grad)
-        centred = f - m
-        hess = (centred.T * cur.p) @ centred
-        try:
-            step = np.linalg.solve(hess, -grad)
-        except np.linalg.LinAlgError:
+        step = _newton_step(f, cur.p, m, grad)
+        if step is None:
             return None
         slope = float(grad @ step)
         t = 1.0
@@ -117,6 +114,21 @@ def _newton(
     return None
 
 
+def _newton_step(
+    f: NDArray[np.float64],
+    p: NDArray[np.float64],
+    mean: NDArray[np.float64],
+    grad: NDArray[np.float64],
+) -> NDArray[np.float64] | None:
+    """Newton's step ``-Cov_p(f)^-1 grad`` (None when the covariance is singular)."""
+    centred = f - mean
+    try:
+        step: NDArray[np.float64] = np.linalg.solve((centred.T * p) @ centred, -grad)
+    except np.linalg.LinAlgError:
+        return None
+    return step
+
+
 def _polished(
     table: _Table, targets: NDArray[np.float64], cur: _State, grad: NDArray[np.float64]
 ) -> _State:
@@ -128,10 +140,8 @@ def _polished(
     for _ in range(2):
         if worst == 0.0:
             break
-        centred = f - cur.p @ f
-        try:
-            step = np.linalg.solve((centred.T * cur.p) @ centred, -grad)
-        except np.linalg.LinAlgError:
+        step = _newton_step(f, cur.p, cur.p @ f, grad)
+        if step is None:
             break
         trial = _state(table, targets, cur.lam + step)
         trial_grad = targets - trial.p @ f

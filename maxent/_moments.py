@@ -460,12 +460,18 @@ class MomentEngine:
         ``F @ lam`` along different paths (one column or several) round differently, and
         their moments with them: the moments a result reports are those of its p.
         """
+        kept = self._kept_at(ev)
+        assert kept.mean is not None
+        return kept.mean
+
+    def _kept_at(self, ev: Evaluation) -> KeptWeights:
+        """The weights kept by a pass at ``ev.lam`` (one pass if the last one did not)."""
         kept = self._kept
         if kept is None or not kept.matches(ev.lam, self._support):
             self.evaluate(PassRequest(lam=ev.lam, entropy=True, keep_p=self.keeps_p))
             kept = self._kept
-        assert kept is not None and kept.mean is not None
-        return kept.mean
+        assert kept is not None
+        return kept
 
     def finalize(self, ev: Evaluation) -> tuple[Any, float, float]:
         """p, entropy ``-sum p log p`` and ``sum p log q`` at evaluation ``ev``.
@@ -475,11 +481,7 @@ class MomentEngine:
         In memory, p is an array with one entry per state (0 off the support); for lazy
         sources it is what the source's ``lazy_p`` builds (nothing per state computed).
         """
-        kept = self._kept
-        if kept is None or not kept.matches(ev.lam, self._support):
-            self.evaluate(PassRequest(lam=ev.lam, entropy=True, keep_p=self.keeps_p))
-            kept = self._kept
-        assert kept is not None
+        kept = self._kept_at(ev)
         self._kept = None
         if kept.p is not None:
             self._p_buffer = None  # the buffer becomes the result's p
