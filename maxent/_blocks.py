@@ -342,9 +342,12 @@ class ArrayBlocks:
     def lazy_p(self, gibbs: Gibbs) -> Any:
         return None  # p is collected in memory during the passes
 
-    def subset(self, rows: NDArray[np.intp]) -> ArrayBlocks:
-        """A source of the states ``rows`` only (a copy of those rows)."""
+    def subset(self, rows: NDArray[np.intp], log_scale: Array | None = None) -> ArrayBlocks:
+        """A source of the states ``rows`` only (a copy of those rows), their prior
+        weights multiplied by ``exp(log_scale)`` where given."""
         lq = None if self.log_prior is None else self.log_prior[rows]
+        if log_scale is not None:
+            lq = log_scale.copy() if lq is None else lq + log_scale
         return ArrayBlocks(self.F[rows], lq)
 
     def check_finite(self) -> None:

@@ -167,6 +167,7 @@ class MomentEngine:
         self.m = int(self.source.m)
         self.chunk_size = int(default_chunk_size(self.m) if chunk_size is None else chunk_size)
         self.n_passes = 0
+        self._draws = 0  # samples drawn (see sampled_covariance): the seed of the next
         self._support = Support()
         self._checked = self.source.validate is None
         self._kept: KeptWeights | None = None  # weights kept by the last pass asking for them
@@ -436,21 +437,63 @@ class MomentEngine:
         out: Array = self._reduce(_Products(self._p_normalised[1], v, mean @ v)).T
         return out
 
-    def subset(self, rows: NDArray[np.intp]) -> MomentEngine | None:
+    def subset(
+        self, rows: NDArray[np.intp], log_scale: Array | None = None
+    ) -> MomentEngine | None:
         """An engine over the states ``rows`` only (on the current support), in the same
-        units; None for sources that cannot provide a subset (not in memory).
+        units, their prior weights multiplied by ``exp(log_scale)`` where given; None for
+        sources that cannot provide a subset (not in memory).
 
         Its passes read a copy of those rows: a working set for Newton's method where p
-        is concentrated on a small part of the states (see :mod:`maxent._newton`).
+        is concentrated on a small part of the states (see :mod:`maxent._newton`), or a
+        sample of the states (:meth:`sampled_covariance`).
         """
         make = getattr(self.source, "subset", None)
         if make is None:
             return None
-        sub = MomentEngine(make(rows), executor=self.executor, kernel=self.kernel)
+        source = make(rows) if log_scale is None else make(rows, log_scale)
+        sub = MomentEngine(source, executor=self.executor, kernel=self.kernel)
         sub._support = Support(self._support.shift, self._support.inv_scale)
         sub._magnitude = self._magnitude  # of a superset of its states
         sub.accurate = self.accurate
         return sub
+
+    def sampled_covariance(self, ev: Evaluation, count: int) -> Evaluation | None:
+        """``ev`` with its covariance estimated from a sample of about ``count`` states,
+        drawn from the weights the last pass at ``ev.lam`` kept in memory; None where
+        there are none, or where the states that carry weight are not many more.
+
+        Poisson sampling with inclusion probabilities ``pi_i = min(1, c p_i)``, ``c`` such
+        that they sum to ``count``: the heaviest states are all in the sample, with their
+        own weights, and each lighter one stands, when drawn, for ``1 / pi_i`` like it (the
+        sample's prior weights are scaled by ``1 / pi``).  The covariance of the sample
+        so weighted estimates ``Cov_p(F)`` with a relative error of about
+        ``sqrt(m / count)`` (``m`` features) in ``count m^2`` work instead of ``n m^2``:
+        a Newton Hessian for many constraints over many states, where an error of a few
+        per cent costs a few per cent of contraction per step (sub-sampled Newton).  The
+        draws are seeded by their count: a solve repeats exactly.
+        Everything else in ``ev`` (the mean, log Z: the gradient) stays exact.
+        """
+        kept = self._kept
+        if kept is None or kept.p is None or not kept.matches(ev.lam, self._support):
+            return None
+        if self._p_normalised is None or self._p_normalised[0] is not kept:
+            self._p_normalised = (kept, kept.normalised())
+        p = self._p_normalised[1]
+        pi = _inclusion(p, count)
+        if pi is None:
+            return None
+        self._draws += 1
+        rng = np.random.default_rng(self._draws)
+        rows = np.flatnonzero(rng.random(p.size) < pi)
+        with np.errstate(divide="ignore"):
+            sub = self.subset(rows, -np.log(pi[rows]))
+        if sub is None:
+            return None
+        est = sub.evaluate(PassRequest(lam=ev.lam, covariance=True, center=ev.center))
+        return dataclasses.replace(
+            ev, cov=est.cov, center=est.center, single=True, covered=int(rows.size)
+        )
 
     def moments_of_p(self, ev: Evaluation) -> Array:
         """E_p[F] of the p that :meth:`finalize` returns at evaluation ``ev``: from the
@@ -586,6 +629,30 @@ class _Ranges:
         if a is None or b is None:
             return b if a is None else a
         return np.minimum(a[0], b[0]), np.maximum(a[1], b[1])
+
+
+def _inclusion(p: Array, count: int) -> Array | None:
+    """Inclusion probabilities ``min(1, c p)`` summing to ``count``, or None where fewer
+    than ``4 count`` states carry weight (a sample would save little)."""
+    if np.count_nonzero(p) < 4 * count:
+        return None
+    c = count / float(p.sum())
+    sure = p >= 1.0 / c
+    for _ in range(20):  # the states sure to be drawn, then c for the others, to a fixed point
+        k = int(np.count_nonzero(sure))
+        if k >= count:
+            return None
+        rest = float(p[~sure].sum())
+        top = float(p[~sure].max())
+        if not top * (count - k) < rest * 1e300:  # the others carry (next to) nothing
+            return sure.astype(np.float64)
+        c = (count - k) / rest
+        more = p >= 1.0 / c
+        if np.array_equal(more, sure):
+            break
+        sure = more
+    out: Array = np.minimum(c * p, 1.0)
+    return out
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from ._newton_step import (
     hessian_request,
     hessian_stale,
     refresh_hessian,
+    sampling_pays,
     screening_pays,
     secant_update,
 )
@@ -60,6 +61,8 @@ _POLISH_STEPS = 6  # most steps past the tolerance towards the polishing goal
 # 36 + log n, where the states left out carry below 2e-16 of p).
 _SHRINK_MIN = 1 << 15
 _SHRINK_WINDOWS = (40.0, 32.0, 26.0, 20.0, 15.0)
+# After a working-set step fails, full steps until they bring the residual this much lower.
+_SHRINK_RETRY = 0.01
 
 
 @dataclasses.dataclass(frozen=True)
@@ -331,7 +334,7 @@ def _working_set_step(task: NewtonTask, st: State) -> Step | None:
     except (InfeasibleTargetsError, EmptySupportError):
         verdict = None  # the targets are out of this set's reach: it is too small
     if verdict is None or verdict.status not in ("converged", "stalled", "max_iter"):
-        st.shrink_below = 0.01 * st.rmax
+        st.shrink_below = _SHRINK_RETRY * st.rmax
         return None
     d = verdict.lam - st.lam
     slope = float((gradient(task, st.ev, st.lam) * prob.spread) @ d)
@@ -339,7 +342,7 @@ def _working_set_step(task: NewtonTask, st: State) -> Step | None:
         verdict.ev, verdict.lam, task.b, task.sigma2, task.free
     )
     if not (slope < 0 and gain > 0):
-        st.shrink_below = 0.01 * st.rmax
+        st.shrink_below = _SHRINK_RETRY * st.rmax
         return None
     st.working_set, st.window = rows, window
     st.hr = None  # the next full Newton step, if any, takes a fresh covariance
@@ -365,6 +368,11 @@ def _working_set_step(task: NewtonTask, st: State) -> Step | None:
 def _may_shrink(task: NewtonTask, st: State) -> bool:
     """Whether working-set steps may be tried from this point (see _working_set_step)."""
     eng = task.prob.engine
+    if sampling_pays(task, st):
+        # Newton's Hessian from a sample already costs a fraction of a pass, and a
+        # working set's proposals fail more often with many constraints (hard family at
+        # n = 1e5, m = 200, seeds 100-109: a third more time with them).
+        return False
     return bool(st.rmax < st.shrink_below and eng.keeps_p and (eng.n or 0) >= _SHRINK_MIN)
 
 
@@ -460,9 +468,9 @@ def _trial_step(task: NewtonTask, st: State, step: Step) -> Trial:
             # weight.  Where that pays (see direction), from the point's own light pass:
             # its heaviest states are not known before it.
             refresh = hessian = True
-            if (screening_pays(task, st) or cg_cheaper(task, st)) and not (
-                step.final and prob.covariance
-            ):
+            if (
+                screening_pays(task, st) or sampling_pays(task, st) or cg_cheaper(task, st)
+            ) and not (step.final and prob.covariance):
                 hessian = False
             continue
         # Safeguarded quadratic interpolation of the dual along the step.
@@ -589,7 +597,7 @@ def _update(task: NewtonTask, st: State, step: Step, trial: Trial) -> None:
     if step.working_set and t < 1.0:
         # The working set misled the step (too few states for what the targets need):
         # full Newton steps until they have brought the residual 100 times lower.
-        st.shrink_below = 0.01 * st.rmax
+        st.shrink_below = _SHRINK_RETRY * st.rmax
     at_floor = t == 1.0 and abs(ft - step.f0) <= step.noise
     st.stuck = st.stuck + 1 if at_floor else 0
     if (

@@ -24,6 +24,7 @@ __all__ = [
     "hessian_request",
     "hessian_stale",
     "refresh_hessian",
+    "sampling_pays",
     "screening_pays",
     "secant_update",
 ]
@@ -38,6 +39,11 @@ _SHRINK_LENGTH = 4.0  # whitened step length after which p is expected concentra
 _SCREEN_M = 40
 _SCREEN_SHARE = 0.25
 _CHOLESKY_M = 128  # from this many reduced coordinates, reused Hessians try Cholesky first
+# Newton's Hessian from a sample of _SAMPLE_PER states per free constraint, from _SAMPLE_M
+# free constraints, while the largest residual (in spreads) is above _SAMPLE_RMAX.
+_SAMPLE_M = 64
+_SAMPLE_PER = 16
+_SAMPLE_RMAX = 0.0
 
 
 def hessian_request(task: NewtonTask, st: State, lam: Array) -> PassRequest:
@@ -73,7 +79,10 @@ def refresh_hessian(task: NewtonTask, st: State) -> None:
     if st.ev.cov is None and stale:
         # The last step, taken with an older Hessian, did not contract well, or the dual
         # has reached its rounding floor (no secant updates there): refresh.
-        st.ev = eng.evaluate(hessian_request(task, st, st.lam))
+        sampled = None
+        if sampling_pays(task, st):
+            sampled = eng.sampled_covariance(st.ev, _sample_size(task))
+        st.ev = eng.evaluate(hessian_request(task, st, st.lam)) if sampled is None else sampled
         st.cg_iter = CG_GUESS  # a fresh preconditioner for truncated steps
     if st.ev.cov is not None and not st.ev.projected and _cancels(st.ev, st.center, task.free):
         # Concentrated p: E[FF] - E[F]E[F] about the old center would cancel; take the
@@ -156,7 +165,7 @@ def direction(task: NewtonTask, st: State, shrinkable: bool) -> Step | None:
         # next step a working-set one, which needs no covariance over all of them.
         light = True
     refresh = False
-    if not light and screening_pays(task, st):
+    if not light and (screening_pays(task, st) or sampling_pays(task, st)):
         # Many constraints and p on a small part of the states: the covariance costs
         # little over the states that carry weight, but a trial point's heaviest state
         # is not known before its pass (the screening floor from the last one can be
@@ -169,7 +178,7 @@ def direction(task: NewtonTask, st: State, shrinkable: bool) -> Step | None:
     # predicted from the last contraction: squared with a fresh Hessian (Newton converges
     # quadratically), as is with a reused one.  (A full step takes a screened covariance
     # for its next step; a solve it ends makes one more, exact, pass.)
-    rate = min(st.contraction, 1.0) ** (2 if ev.cov is not None else 1)
+    rate = min(st.contraction, 1.0) ** (2 if ev.cov is not None and not ev.single else 1)
     return Step(
         d=d,
         length=length,
@@ -238,6 +247,25 @@ def screening_pays(task: NewtonTask, st: State) -> bool:
     share of the states (see direction)."""
     eng = task.prob.engine
     return len(task.free) >= _SCREEN_M and eng.keeps_p and st.share < _SCREEN_SHARE
+
+
+def sampling_pays(task: NewtonTask, st: State) -> bool:
+    """Whether Newton's Hessian is estimated from a sample of the states
+    (:meth:`maxent._moments.MomentEngine.sampled_covariance`): many free constraints over
+    many more states in memory, far from the solution, no projection needed."""
+    eng = task.prob.engine
+    m = len(task.free)
+    return bool(
+        m >= _SAMPLE_M
+        and eng.keeps_p
+        and (eng.n or 0) >= 4 * _sample_size(task)
+        and not st.project
+        and st.rmax > _SAMPLE_RMAX
+    )
+
+
+def _sample_size(task: NewtonTask) -> int:
+    return _SAMPLE_PER * len(task.free)
 
 
 def _shift_to_radius(w: Array, gv: Array, radius: float) -> float:
