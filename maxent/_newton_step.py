@@ -93,19 +93,26 @@ def refresh_hessian(task: NewtonTask, st: State) -> None:
         st.center = st.ev.mean.copy()
 
 
-def _reduced_hessian(task: NewtonTask, st: State) -> tuple[Array, Array]:
-    """Eigenvalues and eigenvectors of the reduced Hessian (st.hr, refreshed from st.ev's
-    covariance when it has one)."""
+def _hessian_from_covariance(task: NewtonTask, st: State) -> None:
+    """st.hr, the reduced Hessian, from st.ev's covariance when it has one."""
     ev, s, basis = st.ev, task.prob.spread, task.basis
-    bs = basis / s[:, None]
     if ev.cov is not None and task.prob.engine.n:
         st.share = ev.covered / task.prob.engine.n
     if ev.cov is not None and ev.projected:  # Cov of the projected states: B^T Cov B itself
+        bs = basis / s[:, None]
         st.hr = ev.cov + (bs.T * task.sigma2) @ bs
     elif ev.cov is not None:
         h = ev.cov / np.outer(s, s)
         h[np.diag_indices_from(h)] += task.sigma2 / s**2
         st.hr = basis.T @ h @ basis
+
+
+def _reduced_hessian(task: NewtonTask, st: State) -> tuple[Array, Array]:
+    """Eigenvalues and eigenvectors of the reduced Hessian (st.hr, refreshed from st.ev's
+    covariance when it has one)."""
+    ev, s, basis = st.ev, task.prob.spread, task.basis
+    bs = basis / s[:, None]
+    _hessian_from_covariance(task, st)
     assert st.hr is not None
     w, v = np.linalg.eigh(st.hr)
     # (Not for a single-precision covariance, taken only far from the solution of a
@@ -202,11 +209,15 @@ def _reduced_step(task: NewtonTask, st: State, gr: Array) -> tuple[Array, float,
 
     From the eigenvalues of the reduced Hessian (the exact trust-region step, curvatures
     below ``rel_floor`` of the largest raised to it); with many constraints and a reused
-    Hessian, first by a Cholesky solve, which is the same step where the Hessian is well
+    or estimated (sampled, single-precision) Hessian, first by a Cholesky solve, which is the same step where the Hessian is well
     conditioned and the step inside the radius (several times cheaper than the
     eigenvalues: at m = 1,000 these cost about a pass over 1e5 states).
     """
-    if st.ev.cov is None and st.hr is not None and gr.size >= _CHOLESKY_M:
+    if (st.ev.cov is None or st.ev.single) and gr.size >= _CHOLESKY_M:
+        # (A covariance in single precision or from a sample is an estimate: the rounding
+        # checks of the eigenvalue path are not needed.)
+        _hessian_from_covariance(task, st)
+    if (st.ev.cov is None or st.ev.single) and st.hr is not None and gr.size >= _CHOLESKY_M:
         fast = _cholesky_step(st.hr, gr, st.radius)
         if fast is not None:
             return fast, float(np.linalg.norm(fast)), False
