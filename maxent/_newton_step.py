@@ -209,9 +209,10 @@ def _reduced_step(task: NewtonTask, st: State, gr: Array) -> tuple[Array, float,
 
     From the eigenvalues of the reduced Hessian (the exact trust-region step, curvatures
     below ``rel_floor`` of the largest raised to it); with many constraints and a reused
-    or estimated (sampled, single-precision) Hessian, first by a Cholesky solve, which is the same step where the Hessian is well
-    conditioned and the step inside the radius (several times cheaper than the
-    eigenvalues: at m = 1,000 these cost about a pass over 1e5 states).
+    or estimated (sampled, single-precision) Hessian, first by a Cholesky solve, which is
+    the same step where the Hessian is well conditioned and the step inside the radius
+    (several times cheaper than the eigenvalues: at m = 1,000 these cost about a pass over
+    1e5 states).
     """
     if (st.ev.cov is None or st.ev.single) and gr.size >= _CHOLESKY_M:
         # (A covariance in single precision or from a sample is an estimate: the rounding
@@ -267,7 +268,8 @@ def sampling_pays(task: NewtonTask, st: State) -> bool:
     eng = task.prob.engine
     m = len(task.free)
     return bool(
-        m >= _SAMPLE_M
+        not st.stuck  # at the rounding floor an estimate cannot tell steps apart: exact ones
+        and m >= _SAMPLE_M
         and eng.keeps_p
         and (eng.n or 0) >= 4 * _sample_size(task)
         and not st.project
