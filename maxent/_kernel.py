@@ -414,16 +414,21 @@ class NumpyKernel:
     ) -> Partial:
         req = plan.request
         fc, lq = features, log_prior
-        a, proj = _log_weights(plan, fc, lq)
-        line_u = _store_line(plan, a, proj, first_row, sinks)
-        dmin, dmax = _chunk_ranges(plan, fc, lq, a, proj, line_u)
+        i_top = -1
+        if plan.product and not req.accurate:
+            a, i_top, dmin, dmax = _swept(plan, fc, lq, first_row, sinks)
+        else:
+            a, proj = _log_weights(plan, fc, lq)
+            line_u = _store_line(plan, a, proj, first_row, sinks)
+            dmin, dmax = _chunk_ranges(plan, fc, lq, a, proj, line_u)
         raw = fc
         if req.covariance and req.center is not None:
             fc = np.subtract(fc, req.center, out=_scratch("centred", fc.shape))
         if lq is None and plan.zero_lam:
             # Uniform weights (the prior pass without a prior): plain sums, no exp.
             return _uniform_partial(plan, fc, first_row, sinks, (dmin, dmax))
-        i_top = int(np.argmax(a))
+        if i_top < 0:
+            i_top = int(np.argmax(a))
         top = float(a[i_top])
         if top == -np.inf:
             return _empty_partial(plan, fc, first_row, sinks, (dmin, dmax))
@@ -495,6 +500,38 @@ def _log_weights(plan: _Plan, fc: Array, lq: Array | None) -> tuple[Array, Array
     if lq is not None:
         a += lq
     return a, proj
+
+
+def _swept(
+    plan: _Plan, fc: Array, lq: Array | None, first_row: int, sinks: Sinks | None
+) -> tuple[Array, int, Array | None, Array | None]:
+    """The chunk's log-weights, the index of the heaviest state and the ranges, with the
+    line stored: the product ``F @ cols`` by BLAS, then one compiled sweep over it (what
+    :func:`_log_weights`, :func:`_store_line`, :func:`_chunk_ranges` and an argmax do in
+    some ten numpy passes over chunk-sized arrays)."""
+    from ._chunk_loops import log_weights_swept  # numba: imported on first use
+
+    rows = fc.shape[0]
+    proj = np.matmul(fc, plan.cols, out=_scratch("proj", (rows, plan.cols.shape[1])))
+    a = _scratch("a", rows)
+    line = None
+    if plan.line_col and sinks is not None and sinks.line_log_weights is not None:
+        assert sinks.line_projections is not None
+        stop = first_row + rows
+        line = (
+            sinks.line_log_weights[first_row:stop],
+            sinks.line_projections[first_row:stop],
+            plan.line_col,
+        )
+    # (A range along lam is that of the product's first column.)
+    rcols = np.array([0 if j in plan.as_lam else j for j in range(1, 1 + plan.n_dirs)])
+    i_top, lo, hi = log_weights_swept(proj, lq, a, line, rcols.astype(np.intp))
+    if plan.n_dirs:
+        return a, i_top, lo, hi
+    if plan.request.axis_ranges:
+        lo, hi = _column_ranges(fc if lq is None else fc[np.isfinite(a)])
+        return a, i_top, lo, hi
+    return a, i_top, None, None
 
 
 def _store_line(
@@ -638,6 +675,10 @@ def _column_ranges(x: Array) -> tuple[Array, Array]:
     k = x.shape[1]
     if x.shape[0] == 0:
         return np.full(k, np.inf), np.full(k, -np.inf)
+    if x.flags.c_contiguous and x.dtype == np.float64:
+        from ._chunk_loops import column_ranges  # numba: imported on first use
+
+        return column_ranges(x)  # one read, ~3x faster than the folding below
     if k >= 8 and x.shape[0] >= 128 and x.flags.c_contiguous:
         return _folded_ranges(x)
     if k > 16:
