@@ -1,5 +1,5 @@
 """Compiled loops of the moment kernel: first and second moments of a chunk with few
-features, and single sweeps over a chunk's product or its columns.
+features, and the ranges of a chunk's columns.
 
 With a handful of features per state, the weighted second moments
 ``sum_i w_i F_i F_i^T`` of a chunk by BLAS (``(w F)^T F``: a scaled copy of the chunk,
@@ -13,11 +13,9 @@ than the second moments alone by BLAS (whose first moments, ``w @ F``, cost anot
 The sums are those of any such product (rounding about ``n eps`` of each entry's sum
 of absolute terms, in an order fixed by the compiled code: deterministic).
 
-A pass's product ``F @ cols`` (the multipliers, range directions, a line: a few
-columns, by BLAS) is followed by one sweep over it (:func:`log_weights_swept`: the
-log-weights, the kept line, the ranges over the support and the heaviest state) instead
-of some ten numpy passes over chunk-sized arrays; the features' own ranges likewise
-(:func:`column_ranges`).  These are exact (the same operations on each value as numpy's).
+The features' ranges (the prior pass) likewise, in one read of the chunk
+(:func:`column_ranges`: 4.5x faster at 10 columns than folding halves by numpy, 2.4x at
+200; exact).
 
 Compiled by numba (without the GIL, for the pass's worker threads; cached on disk: the
 first call in a fresh environment compiles, later processes load the cache).
@@ -29,7 +27,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-__all__ = ["column_ranges", "log_weights_swept", "weighted_moments"]
+__all__ = ["column_ranges", "weighted_moments"]
 
 
 @njit(cache=True, nogil=True)
@@ -93,62 +91,3 @@ def column_ranges(
     lo, hi = np.full(k, np.inf), np.full(k, -np.inf)
     _column_ranges(x, lo, hi)
     return lo, hi
-
-
-@njit(cache=True, nogil=True)
-def _log_weights_swept(proj, lq, a, line_a, line_u, line_col, rcols, lo, hi):
-    rows = proj.shape[0]
-    k = rcols.shape[0]
-    has_lq = lq.shape[0] == rows
-    top = -np.inf
-    i_top = 0
-    nan = False
-    for i in range(rows):
-        ai = -proj[i, 0]
-        if has_lq:
-            ai += lq[i]
-        a[i] = ai
-        if line_col >= 0:
-            line_a[i] = ai
-            line_u[i] = proj[i, line_col]
-        if not has_lq or -np.inf < ai < np.inf:  # the support: every state without lq
-            for r in range(k):
-                v = proj[i, rcols[r]]
-                if v < lo[r] or v != v:
-                    lo[r] = v
-                if v > hi[r] or v != v:
-                    hi[r] = v
-        if not nan:  # (numpy's argmax: the first NaN, else the first largest)
-            if ai != ai:
-                i_top = i
-                nan = True
-            elif ai > top:
-                top = ai
-                i_top = i
-    return i_top
-
-
-def log_weights_swept(
-    proj: NDArray[np.float64],
-    lq: NDArray[np.float64] | None,
-    a: NDArray[np.float64],
-    line: tuple[NDArray[np.float64], NDArray[np.float64], int] | None,
-    rcols: NDArray[np.intp],
-) -> tuple[int, NDArray[np.float64], NDArray[np.float64]]:
-    """What a chunk's product ``proj = F @ cols`` (C-ordered, ``cols[:, 0]`` the
-    multipliers) gives, in one sweep over it.
-
-    The log-weights ``lq - proj[:, 0]`` (``lq`` 0 if None) go into ``a`` and, with
-    ``line = (line_a, line_u, c)``, into ``line_a`` too, and ``proj[:, c]`` into
-    ``line_u``.  Returns the index of the largest log-weight (as numpy's argmax), and
-    for each column ``r`` in ``rcols`` the min and max of ``proj[:, r]`` over the support
-    (every state without ``lq``, else those with a finite log-weight; NaN where a value
-    is; ``+inf`` and ``-inf`` where no state counts).
-    """
-    k = rcols.shape[0]
-    lo, hi = np.full(k, np.inf), np.full(k, -np.inf)
-    empty = np.empty(0)
-    line_a, line_u, line_col = (empty, empty, -1) if line is None else line
-    lq = empty if lq is None else lq
-    i_top = _log_weights_swept(proj, lq, a, line_a, line_u, line_col, rcols, lo, hi)
-    return int(i_top), lo, hi

@@ -414,21 +414,16 @@ class NumpyKernel:
     ) -> Partial:
         req = plan.request
         fc, lq = features, log_prior
-        i_top = -1
-        if plan.product and not req.accurate:
-            a, i_top, dmin, dmax = _swept(plan, fc, lq, first_row, sinks)
-        else:
-            a, proj = _log_weights(plan, fc, lq)
-            line_u = _store_line(plan, a, proj, first_row, sinks)
-            dmin, dmax = _chunk_ranges(plan, fc, lq, a, proj, line_u)
+        a, proj = _log_weights(plan, fc, lq)
+        line_u = _store_line(plan, a, proj, first_row, sinks)
+        dmin, dmax = _chunk_ranges(plan, fc, lq, a, proj, line_u)
         raw = fc
         if req.covariance and req.center is not None:
             fc = np.subtract(fc, req.center, out=_scratch("centred", fc.shape))
         if lq is None and plan.zero_lam:
             # Uniform weights (the prior pass without a prior): plain sums, no exp.
             return _uniform_partial(plan, fc, first_row, sinks, (dmin, dmax))
-        if i_top < 0:
-            i_top = int(np.argmax(a))
+        i_top = int(np.argmax(a))
         top = float(a[i_top])
         if top == -np.inf:
             return _empty_partial(plan, fc, first_row, sinks, (dmin, dmax))
@@ -500,38 +495,6 @@ def _log_weights(plan: _Plan, fc: Array, lq: Array | None) -> tuple[Array, Array
     if lq is not None:
         a += lq
     return a, proj
-
-
-def _swept(
-    plan: _Plan, fc: Array, lq: Array | None, first_row: int, sinks: Sinks | None
-) -> tuple[Array, int, Array | None, Array | None]:
-    """The chunk's log-weights, the index of the heaviest state and the ranges, with the
-    line stored: the product ``F @ cols`` by BLAS, then one compiled sweep over it (what
-    :func:`_log_weights`, :func:`_store_line`, :func:`_chunk_ranges` and an argmax do in
-    some ten numpy passes over chunk-sized arrays)."""
-    from ._chunk_loops import log_weights_swept  # numba: imported on first use
-
-    rows = fc.shape[0]
-    proj = np.matmul(fc, plan.cols, out=_scratch("proj", (rows, plan.cols.shape[1])))
-    a = _scratch("a", rows)
-    line = None
-    if plan.line_col and sinks is not None and sinks.line_log_weights is not None:
-        assert sinks.line_projections is not None
-        stop = first_row + rows
-        line = (
-            sinks.line_log_weights[first_row:stop],
-            sinks.line_projections[first_row:stop],
-            plan.line_col,
-        )
-    # (A range along lam is that of the product's first column.)
-    rcols = np.array([0 if j in plan.as_lam else j for j in range(1, 1 + plan.n_dirs)])
-    i_top, lo, hi = log_weights_swept(proj, lq, a, line, rcols.astype(np.intp))
-    if plan.n_dirs:
-        return a, i_top, lo, hi
-    if plan.request.axis_ranges:
-        lo, hi = _column_ranges(fc if lq is None else fc[np.isfinite(a)])
-        return a, i_top, lo, hi
-    return a, i_top, None, None
 
 
 def _store_line(
@@ -670,46 +633,22 @@ def _column_ranges(x: Array) -> tuple[Array, Array]:
     """Minimum and maximum of each column of ``x`` (rows, k); +inf and -inf without rows.
 
     numpy reduces a C-ordered block along its rows slowly when it has few columns (an
-    inner loop per row): there, column by column is ~10x faster.
+    inner loop per row): there, column by column is ~10x faster, and from 8 columns one
+    compiled read of the block faster still (4.5x at 10 columns, 2.4x at 200).
     """
     k = x.shape[1]
     if x.shape[0] == 0:
         return np.full(k, np.inf), np.full(k, -np.inf)
-    if x.flags.c_contiguous and x.dtype == np.float64:
+    if k >= 8 and x.flags.c_contiguous:
         from ._chunk_loops import column_ranges  # numba: imported on first use
 
-        return column_ranges(x)  # one read, ~3x faster than the folding below
-    if k >= 8 and x.shape[0] >= 128 and x.flags.c_contiguous:
-        return _folded_ranges(x)
+        return column_ranges(np.asarray(x, dtype=np.float64))
     if k > 16:
         return x.min(axis=0), x.max(axis=0)
     lo, hi = np.empty(k), np.empty(k)
     for j in range(k):
         col = x[:, j]
         lo[j], hi[j] = col.min(), col.max()
-    return lo, hi
-
-
-def _folded_ranges(x: Array) -> tuple[Array, Array]:
-    """Column minima and maxima of a C-ordered block by halving: elementwise min / max of
-    its top and bottom halves (contiguous, vectorised) until 64 rows are left.  About
-    2.5x faster than reducing along the rows for 10 to 50 columns."""
-    h = x.shape[0] // 2
-    lo = np.minimum(x[:h], x[h : 2 * h])
-    hi = np.maximum(x[:h], x[h : 2 * h])
-    rest = x[2 * h :]  # the odd row, if any
-    while lo.shape[0] > 64:
-        r = lo.shape[0]
-        h = r // 2
-        if r % 2:
-            np.minimum(lo[0], lo[r - 1], out=lo[0])
-            np.maximum(hi[0], hi[r - 1], out=hi[0])
-        np.minimum(lo[:h], lo[h : 2 * h], out=lo[:h])
-        np.maximum(hi[:h], hi[h : 2 * h], out=hi[:h])
-        lo, hi = lo[:h], hi[:h]
-    lo, hi = lo.min(axis=0), hi.max(axis=0)
-    if rest.shape[0]:
-        lo, hi = np.minimum(lo, rest[0]), np.maximum(hi, rest[0])
     return lo, hi
 
 

@@ -204,35 +204,20 @@ def test_compiled_moments_equal_the_weighted_products(m, rows):
     assert np.all(np.abs(got - (fc * w[:, None]).T @ fc) <= 1e-15 * (rows + 1) * terms)
 
 
-@pytest.mark.parametrize("prior", [False, True])
-def test_compiled_sweep_of_a_product_equals_numpy(prior):
-    # Log-weights, kept line, ranges over the support and the heaviest state from one
-    # sweep over F @ cols, against numpy's (exact: the same operations on each value).
-    from maxent._chunk_loops import column_ranges, log_weights_swept
+def test_compiled_column_ranges_equal_numpys():
+    # The features' ranges in one compiled read; NaN must show (the solver names it).
+    from maxent._chunk_loops import column_ranges
 
-    rng = np.random.default_rng(11)
-    proj = rng.standard_normal((1003, 4)) * [1.0, 1e3, 1e-3, 1.0]
-    lq = np.log(rng.uniform(size=1003)) if prior else None
-    if prior:
-        lq[::7] = -np.inf  # off the support
-    a, la, lu = np.empty(1003), np.empty(1003), np.empty(1003)
-    rcols = np.array([2, 0, 3], dtype=np.intp)
-    i_top, lo, hi = log_weights_swept(proj, lq, a, (la, lu, 1), rcols)
-    want = -proj[:, 0] + (0.0 if lq is None else lq)
-    np.testing.assert_array_equal(a, want)
-    np.testing.assert_array_equal(la, want)
-    np.testing.assert_array_equal(lu, proj[:, 1])
-    assert i_top == int(np.argmax(want))
-    on = proj[np.isfinite(want)][:, rcols]
-    np.testing.assert_array_equal(lo, on.min(axis=0))
-    np.testing.assert_array_equal(hi, on.max(axis=0))
-    proj[5, 0] = np.nan  # NaN propagates as in numpy (a feature's NaN must show)
-    i_top, lo, hi = log_weights_swept(proj, None, a, None, rcols)
-    assert i_top == 5 and np.isnan(lo[1]) and np.isnan(hi[1]) and np.isfinite(lo[0])
-    lo, hi = column_ranges(proj)
+    x = np.random.default_rng(11).standard_normal((1003, 4)) * [1.0, 1e3, 1e-3, 1.0]
+    lo, hi = column_ranges(x)
+    np.testing.assert_array_equal(lo, x.min(axis=0))
+    np.testing.assert_array_equal(hi, x.max(axis=0))
+    x[5, 0] = np.nan
+    lo, hi = column_ranges(x)
     assert np.isnan(lo[0]) and np.isnan(hi[0])
-    np.testing.assert_array_equal(lo[1:], proj[:, 1:].min(axis=0))
-    np.testing.assert_array_equal(hi[1:], proj[:, 1:].max(axis=0))
+    np.testing.assert_array_equal(lo[1:], x[:, 1:].min(axis=0))
+    lo, hi = column_ranges(np.empty((0, 3)))
+    assert np.all(lo == np.inf) and np.all(hi == -np.inf)
 
 
 def test_passes_with_few_features_agree_with_blas(monkeypatch):
