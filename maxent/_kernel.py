@@ -639,42 +639,22 @@ def _column_ranges(x: Array) -> tuple[Array, Array]:
     """Minimum and maximum of each column of ``x`` (rows, k); +inf and -inf without rows.
 
     numpy reduces a C-ordered block along its rows slowly when it has few columns (an
-    inner loop per row): there, column by column is ~10x faster.
+    inner loop per row): there, column by column is ~10x faster, and from 8 columns one
+    compiled read of the block faster still (4.5x at 10 columns, 2.4x at 200).
     """
     k = x.shape[1]
     if x.shape[0] == 0:
         return np.full(k, np.inf), np.full(k, -np.inf)
-    if k >= 8 and x.shape[0] >= 128 and x.flags.c_contiguous:
-        return _folded_ranges(x)
+    if k >= 8 and x.flags.c_contiguous:
+        from ._chunk_loops import column_ranges  # numba: imported on first use
+
+        return column_ranges(np.asarray(x, dtype=np.float64))
     if k > 16:
         return x.min(axis=0), x.max(axis=0)
     lo, hi = np.empty(k), np.empty(k)
     for j in range(k):
         col = x[:, j]
         lo[j], hi[j] = col.min(), col.max()
-    return lo, hi
-
-
-def _folded_ranges(x: Array) -> tuple[Array, Array]:
-    """Column minima and maxima of a C-ordered block by halving: elementwise min / max of
-    its top and bottom halves (contiguous, vectorised) until 64 rows are left.  About
-    2.5x faster than reducing along the rows for 10 to 50 columns."""
-    h = x.shape[0] // 2
-    lo = np.minimum(x[:h], x[h : 2 * h])
-    hi = np.maximum(x[:h], x[h : 2 * h])
-    rest = x[2 * h :]  # the odd row, if any
-    while lo.shape[0] > 64:
-        r = lo.shape[0]
-        h = r // 2
-        if r % 2:
-            np.minimum(lo[0], lo[r - 1], out=lo[0])
-            np.maximum(hi[0], hi[r - 1], out=hi[0])
-        np.minimum(lo[:h], lo[h : 2 * h], out=lo[:h])
-        np.maximum(hi[:h], hi[h : 2 * h], out=hi[:h])
-        lo, hi = lo[:h], hi[:h]
-    lo, hi = lo.min(axis=0), hi.max(axis=0)
-    if rest.shape[0]:
-        lo, hi = np.minimum(lo, rest[0]), np.maximum(hi, rest[0])
     return lo, hi
 
 

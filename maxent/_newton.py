@@ -36,6 +36,7 @@ from ._moments import EmptySupportError, Evaluation
 from ._newton_cg import cg_cheaper, cg_pays, cg_step
 from ._newton_state import Best, State, Step, Trial, gradient, step_terms
 from ._newton_step import (
+    covariance_cheap,
     direction,
     hessian_request,
     hessian_stale,
@@ -357,7 +358,10 @@ def _working_set_step(task: NewtonTask, st: State) -> Step | None:
         f0=f0,
         noise=noise,
         dirs=dirs,
-        light=True,
+        # With few constraints its pass takes the covariance, which the next step needs
+        # unless it is a working-set one too (st.hr is gone): about half a pass more
+        # rather than a pass of its own (see covariance_cheap).
+        light=not covariance_cheap(task),
         # Solved on a set that leaves out nothing of p, or close to the solution already:
         # this step should end the solve (see _trial_step for what that changes).
         final=verdict.status == "converged" and ends,
@@ -610,6 +614,7 @@ def _update(task: NewtonTask, st: State, step: Step, trial: Trial) -> None:
         # mostly rounding too, and would corrupt the curvature.)
         secant_update(task, st, step, trial)
     st.lam, st.ev = lt, et
+    st.steps += 1
     st.refresh = step.refresh or (trial.refresh and et.cov is None)
     assert et.dir_max is not None and et.dir_min is not None
     cert = step.dirs[:, 0]

@@ -40,6 +40,7 @@ class State:
     goal: float = np.inf  # ... and of the polishing goal (see Problem.goal)
     polished: int = 0  # steps taken from points that met the tolerance
     contraction: float = 1.0  # residual after / before the last step
+    steps: int = 0  # steps taken (contraction is measured from the first on)
     stuck: int = 0  # consecutive full steps that changed the dual only by rounding
     edge: float = np.inf  # where b sits in the range of F @ d for the last direction d
     edge_face: tuple[NDArray[np.float64], float] | None = None  # that d and min F @ d

@@ -204,6 +204,22 @@ def test_compiled_moments_equal_the_weighted_products(m, rows):
     assert np.all(np.abs(got - (fc * w[:, None]).T @ fc) <= 1e-15 * (rows + 1) * terms)
 
 
+def test_compiled_column_ranges_equal_numpys():
+    # The features' ranges in one compiled read; NaN must show (the solver names it).
+    from maxent._chunk_loops import column_ranges
+
+    x = np.random.default_rng(11).standard_normal((1003, 4)) * [1.0, 1e3, 1e-3, 1.0]
+    lo, hi = column_ranges(x)
+    np.testing.assert_array_equal(lo, x.min(axis=0))
+    np.testing.assert_array_equal(hi, x.max(axis=0))
+    x[5, 0] = np.nan
+    lo, hi = column_ranges(x)
+    assert np.isnan(lo[0]) and np.isnan(hi[0])
+    np.testing.assert_array_equal(lo[1:], x[:, 1:].min(axis=0))
+    lo, hi = column_ranges(np.empty((0, 3)))
+    assert np.all(lo == np.inf) and np.all(hi == -np.inf)
+
+
 def test_passes_with_few_features_agree_with_blas(monkeypatch):
     # The compiled moments (few features) against BLAS's on the same chunks.
     from maxent import _kernel
