@@ -665,10 +665,10 @@ class _Products:
     offset: Array
 
     def chunk(self, fc: Array, lq: Array | None, first_row: int) -> Array:
-        y = fc @ self.vectors
+        y = np.dot(fc, self.vectors)  # (np.dot releases the GIL: see maxent._kernel)
         y -= self.offset
         y *= self.p[first_row : first_row + fc.shape[0], None]
-        out: Array = y.T @ fc
+        out: Array = np.dot(y.T, fc)
         return out
 
     def merge(self, a: Any, b: Any) -> Any:
