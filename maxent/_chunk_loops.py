@@ -17,6 +17,14 @@ The features' ranges (the prior pass) likewise, in one read of the chunk
 (:func:`column_ranges`: 4.5x faster at 10 columns than folding halves by numpy, 2.4x at
 200; exact).
 
+With many features, a pass without the covariance reads the chunk twice through BLAS
+(``F @ cols`` for the log-weights, then ``w @ F`` for the first moments, once the chunk's
+heaviest state is known).  :func:`weighted_sums` does both in one read, row by row, with
+a running maximum of the log-weights (the sums are rescaled when it moves, a streaming
+log-sum-exp): 1.3x faster at 200 features, 2.2x at 1,000 (single-threaded, 1e5 states),
+and without the GIL the worker threads run side by side, which numpy's products on
+chunks barely do.
+
 Compiled by numba (without the GIL, for the pass's worker threads; cached on disk: the
 first call in a fresh environment compiles, later processes load the cache).
 """
@@ -27,7 +35,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-__all__ = ["column_ranges", "weighted_moments"]
+__all__ = ["column_ranges", "weighted_moments", "weighted_sums"]
 
 
 @njit(cache=True, nogil=True)
@@ -91,3 +99,58 @@ def column_ranges(
     lo, hi = np.full(k, np.inf), np.full(k, -np.inf)
     _column_ranges(x, lo, hi)
     return lo, hi
+
+
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "nsz"})
+def _weighted_sums(fc, cols_t, lq, has_prior, proj, a, first):  # pragma: no cover - compiled
+    rows, m = fc.shape
+    c = cols_t.shape[0]
+    top = -np.inf
+    i_top = -1
+    s0 = 0.0
+    for i in range(rows):
+        for j in range(c):
+            acc = 0.0
+            for k in range(m):
+                acc += fc[i, k] * cols_t[j, k]
+            proj[i, j] = acc
+        ai = -proj[i, 0]
+        if has_prior:
+            ai += lq[i]
+        a[i] = ai
+        if ai == -np.inf:  # off the support: no weight
+            continue
+        if ai > top:
+            scale = np.exp(top - ai) if i_top >= 0 else 0.0
+            s0 *= scale
+            for k in range(m):
+                first[k] *= scale
+            top = ai
+            i_top = i
+        w = np.exp(ai - top)
+        s0 += w
+        for k in range(m):
+            first[k] += w * fc[i, k]
+    return top, i_top, s0
+
+
+def weighted_sums(
+    fc: NDArray[np.float64],
+    cols: NDArray[np.float64],
+    lq: NDArray[np.float64] | None,
+    proj: NDArray[np.float64],
+    a: NDArray[np.float64],
+) -> tuple[float, int, NDArray[np.float64]]:
+    """A chunk's products and weighted first moments in one read of it.
+
+    Writes ``proj = fc @ cols`` and the log-weights ``a = lq - proj[:, 0]`` (``lq`` the
+    log prior, or None for 0) and returns the largest log-weight, its row (-1 where every
+    state is off the support) and ``sum_i exp(a_i - top) fc_i`` (a fresh array).  ``fc``
+    C-ordered float64 ``(rows, m)``, ``cols`` ``(m, c)``.  Rounding as any dot product's
+    (summed in an order of the compiled code's choosing, fixed: deterministic).
+    """
+    first = np.zeros(fc.shape[1])
+    prior = np.zeros(1) if lq is None else np.ascontiguousarray(lq)
+    cols_t = np.ascontiguousarray(cols.T)  # (each column contiguous: the dot products vectorise)
+    top, i_top, _ = _weighted_sums(fc, cols_t, prior, lq is not None, proj, a, first)
+    return float(top), int(i_top), first

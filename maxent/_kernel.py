@@ -409,6 +409,8 @@ class NumpyKernel:
     ) -> Partial:
         req = plan.request
         fc, lq = features, log_prior
+        if _fuses(plan, fc, lq):
+            return _fused_partial(plan, fc, lq, first_row, sinks)
         a, proj = _log_weights(plan, fc, lq)
         line_u = _store_line(plan, a, proj, first_row, sinks)
         dmin, dmax = _chunk_ranges(plan, fc, lq, a, proj, line_u)
@@ -440,6 +442,43 @@ def _column(cols: list[Array], v: Array, first: int = 0) -> int:
             return j
     cols.append(v)
     return len(cols) - 1
+
+
+def _fuses(plan: _Plan, fc: Array, lq: Array | None) -> bool:
+    """Whether a chunk's pass is one compiled read (:func:`_fused_partial`): no covariance,
+    log-weights by the plain product, from :data:`FUSED_MIN_FEATURES` features."""
+    req = plan.request
+    return bool(
+        not req.covariance
+        and not req.accurate
+        and plan.product
+        and not (lq is None and plan.zero_lam)
+        and fc.shape[1] >= FUSED_MIN_FEATURES
+        and fc.flags.c_contiguous
+        and fc.dtype == np.float64
+    )
+
+
+def _fused_partial(
+    plan: _Plan, fc: Array, lq: Array | None, first_row: int, sinks: Sinks | None
+) -> Partial:
+    """The partial of a pass without the covariance, the chunk read once: products,
+    log-weights and first moments by the compiled :func:`maxent._chunk_loops.weighted_sums`,
+    the rest (kept line, ranges, kept p, entropy terms) from those per-state values."""
+    from ._chunk_loops import weighted_sums  # numba: imported on first use
+
+    rows = fc.shape[0]
+    proj = _scratch("proj", (rows, plan.cols.shape[1]))
+    a = _scratch("a", rows)
+    top, i_top, s1 = weighted_sums(fc, plan.cols, lq, proj, a)
+    line_u = _store_line(plan, a, proj, first_row, sinks)
+    ranges = _chunk_ranges(plan, fc, lq, a, proj, line_u)
+    if i_top < 0:
+        return _empty_partial(plan, fc, first_row, sinks, ranges)
+    top_states = HeavyStates.of(a, fc, lq, i_top)
+    a -= top
+    _, s0, info = _weights(plan, a, lq, first_row, sinks, top)
+    return Partial(top, s0, s1, None, *ranges, top_states, info, 0)
 
 
 def _compiles(fc: Array) -> bool:
@@ -693,6 +732,9 @@ def _scratch(name: str, shape: int | tuple[int, ...], dtype: Any = np.float64) -
 # at 4 to 10 features, single-threaded on chunks of the default size, the first moments
 # included; on par at 20).
 COMPILED_MAX_FEATURES = 12
+# From this many features, a pass without the covariance reads each chunk once, by a
+# compiled loop (see maxent._chunk_loops.weighted_sums).
+FUSED_MIN_FEATURES = 13
 
 _SPLITTER = 134217729.0  # 2^27 + 1: Dekker's split of a double into two halves
 

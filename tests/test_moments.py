@@ -234,3 +234,48 @@ def test_passes_with_few_features_agree_with_blas(monkeypatch):
     np.testing.assert_allclose(compiled.cov / scale, blas.cov / scale, rtol=0, atol=1e-14)
     assert compiled.log_Z == blas.log_Z
     assert np.all(np.abs(compiled.mean - blas.mean) <= 1e-14 * np.abs(feats).max(axis=0))
+
+
+def test_fused_pass_matches_the_two_read_pass_and_plain_numpy(monkeypatch):
+    """A pass without the covariance from 13 features reads each chunk once (compiled
+    products and first moments with a running maximum); it equals the BLAS path and a
+    plain computation, with a prior that leaves states off the support and a chunk of
+    them only."""
+    from maxent import _chunk_loops, _kernel
+    from maxent._kernel import PassRequest
+    from maxent._moments import MomentEngine
+
+    rng = np.random.default_rng(11)
+    n, m = 9000, 40
+    feats = rng.standard_normal((n, m)) * np.logspace(-1, 1, m)
+    prior = rng.uniform(0.1, 1.0, n)
+    prior[rng.random(n) < 0.2] = 0.0
+    prior[:1500] = 0.0  # the first chunk entirely off the support
+    lam = rng.normal(0.0, 0.3, m) / np.logspace(-1, 1, m)
+    d = rng.standard_normal(m)
+    with np.errstate(divide="ignore"):
+        lq = np.log(prior)
+    req = PassRequest(lam=lam, ranges=np.stack([d, lam], 1), entropy=True, keep_p=True, line=d)
+    fused = MomentEngine(feats, lq, chunk_size=1500)
+    ev = fused.evaluate(req)
+    monkeypatch.setattr(_kernel, "FUSED_MIN_FEATURES", 10**9)
+    plain = MomentEngine(feats, lq, chunk_size=1500)
+    ref = plain.evaluate(req)
+    assert ev.log_Z == pytest.approx(ref.log_Z, rel=1e-14, abs=1e-12)
+    np.testing.assert_allclose(ev.mean, ref.mean, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(ev.dir_min, ref.dir_min, rtol=1e-12)
+    np.testing.assert_allclose(ev.dir_max, ref.dir_max, rtol=1e-12)
+    on = prior > 0
+    a = lq[on] - feats[on] @ lam
+    p = np.exp(a - a.max())
+    np.testing.assert_allclose(ev.mean, (p / p.sum()) @ feats[on], rtol=1e-11, atol=1e-13)
+    # (a dot product's rounding: eps of the sum of its terms' sizes, ~10 here)
+    la_f, la_p = fused.log_weights_at(lam), plain.log_weights_at(lam)
+    np.testing.assert_allclose(la_f, la_p, rtol=0, atol=1e-13)
+    # the compiled loop alone: every state off the support gives no heaviest row
+    proj, aa = np.empty((100, 1)), np.empty(100)
+    top, i_top, first = _chunk_loops.weighted_sums(
+        feats[:100], lam[:, None], np.full(100, -np.inf), proj, aa
+    )
+    assert i_top == -1 and top == -np.inf and not np.any(first)
+    np.testing.assert_allclose(proj[:, 0], feats[:100] @ lam, rtol=1e-13, atol=1e-13)
