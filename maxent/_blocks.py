@@ -329,6 +329,7 @@ class ArrayBlocks:
         self.n: int | None = int(features.shape[0])
         self.m = int(features.shape[1])
         self.log_prior = log_prior
+        self._copies: Any = None  # the buffer of subset(reuse=True)
 
     def blocks(self, chunk_size: int) -> Iterator[Block]:
         n = int(self.F.shape[0])
@@ -342,13 +343,23 @@ class ArrayBlocks:
     def lazy_p(self, gibbs: Gibbs) -> Any:
         return None  # p is collected in memory during the passes
 
-    def subset(self, rows: NDArray[np.intp], log_scale: Array | None = None) -> ArrayBlocks:
+    def subset(
+        self, rows: NDArray[np.intp], log_scale: Array | None = None, reuse: bool = False
+    ) -> ArrayBlocks:
         """A source of the states ``rows`` only (a copy of those rows), their prior
-        weights multiplied by ``exp(log_scale)`` where given."""
+        weights multiplied by ``exp(log_scale)`` where given.  With ``reuse`` the copy goes
+        into a buffer this source keeps (valid until its next such subset): a fresh copy's
+        page faults cost more than the copy where subsets are drawn step after step."""
         lq = None if self.log_prior is None else self.log_prior[rows]
         if log_scale is not None:
             lq = log_scale.copy() if lq is None else lq + log_scale
-        return ArrayBlocks(self.F[rows], lq)
+        if not reuse:
+            return ArrayBlocks(self.F[rows], lq)
+        k = rows.size
+        buf = self._copies
+        if buf is None or buf.shape[0] < k:
+            buf = self._copies = np.empty((k + k // 4 + 1, self.F.shape[1]), self.F.dtype)
+        return ArrayBlocks(np.take(self.F, rows, axis=0, out=buf[:k]), lq)
 
     def check_finite(self) -> None:
         """Raise InvalidInputError naming the first NaN or inf in the features."""

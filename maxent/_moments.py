@@ -438,20 +438,21 @@ class MomentEngine:
         return out
 
     def subset(
-        self, rows: NDArray[np.intp], log_scale: Array | None = None
+        self, rows: NDArray[np.intp], log_scale: Array | None = None, reuse: bool = False
     ) -> MomentEngine | None:
         """An engine over the states ``rows`` only (on the current support), in the same
         units, their prior weights multiplied by ``exp(log_scale)`` where given; None for
         sources that cannot provide a subset (not in memory).
 
-        Its passes read a copy of those rows: a working set for Newton's method where p
-        is concentrated on a small part of the states (see :mod:`maxent._newton`), or a
-        sample of the states (:meth:`sampled_covariance`).
+        Its passes read a copy of those rows (with ``reuse``, in a buffer the source keeps:
+        valid until the next such subset): a working set for Newton's method where p is
+        concentrated on a small part of the states (see :mod:`maxent._newton`), or a sample
+        of the states (:meth:`sampled_covariance`).
         """
         make = getattr(self.source, "subset", None)
         if make is None:
             return None
-        source = make(rows) if log_scale is None else make(rows, log_scale)
+        source = make(rows, log_scale, reuse) if log_scale is not None or reuse else make(rows)
         sub = MomentEngine(source, executor=self.executor, kernel=self.kernel)
         sub._support = Support(self._support.shift, self._support.inv_scale)
         sub._magnitude = self._magnitude  # of a superset of its states
@@ -487,7 +488,7 @@ class MomentEngine:
         rng = np.random.default_rng(self._draws)
         rows = np.flatnonzero(rng.random(p.size) < pi)
         with np.errstate(divide="ignore"):
-            sub = self.subset(rows, -np.log(pi[rows]))
+            sub = self.subset(rows, -np.log(pi[rows]), reuse=True)
         if sub is None:
             return None
         est = sub.evaluate(PassRequest(lam=ev.lam, covariance=True, center=ev.center))
