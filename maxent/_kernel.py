@@ -812,12 +812,19 @@ def _second_moments_single(fc: Array, w: Array | None, s0: float, s1: Array) -> 
     Weights below 1e-36 of the heaviest (w is scaled to max 1) are dropped: single
     precision would make them subnormal, which is slow and adds nothing.
     """
+    from ._chunk_loops import centred_single  # numba: imported on first use
+
     mu = s1 / s0
     y = _scratch("single", fc.shape, np.float32)
-    np.subtract(fc, mu, out=y, casting="same_kind")
+    sw = None
     if w is not None:
         sw = np.sqrt(w)
         sw[sw < 1e-18] = 0.0
-        y *= sw.astype(np.float32)[:, None]
+    if fc.flags.c_contiguous and fc.dtype == np.float64:
+        centred_single(fc, mu, sw, y)
+    else:
+        np.subtract(fc, mu, out=y, casting="same_kind")
+        if sw is not None:
+            y *= sw.astype(np.float32)[:, None]
     out: Array = np.dot(y.T, y).astype(np.float64) + np.outer(s1, mu)
     return out
