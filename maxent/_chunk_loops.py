@@ -102,35 +102,63 @@ def column_ranges(
 
 
 @njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "nsz"})
+def _four_products(fc, cols_t, i, proj):  # pragma: no cover - compiled
+    m = fc.shape[1]
+    for j in range(cols_t.shape[0]):  # four rows at once: each column read once for them
+        acc0 = acc1 = acc2 = acc3 = 0.0
+        for k in range(m):
+            cj = cols_t[j, k]
+            acc0 += fc[i, k] * cj
+            acc1 += fc[i + 1, k] * cj
+            acc2 += fc[i + 2, k] * cj
+            acc3 += fc[i + 3, k] * cj
+        proj[i, j], proj[i + 1, j], proj[i + 2, j], proj[i + 3, j] = acc0, acc1, acc2, acc3
+
+
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "nsz"})
 def _weighted_sums(fc, cols_t, lq, has_prior, proj, a, first):  # pragma: no cover - compiled
     rows, m = fc.shape
-    c = cols_t.shape[0]
-    top = -np.inf
-    i_top = -1
-    s0 = 0.0
-    for i in range(rows):
-        for j in range(c):
-            acc = 0.0
-            for k in range(m):
-                acc += fc[i, k] * cols_t[j, k]
-            proj[i, j] = acc
-        ai = -proj[i, 0]
-        if has_prior:
-            ai += lq[i]
-        a[i] = ai
-        if ai == -np.inf:  # off the support: no weight
-            continue
-        if ai > top:
-            scale = np.exp(top - ai) if i_top >= 0 else 0.0
+    top, i_top, s0 = -np.inf, -1, 0.0
+    for i in range(0, rows, 4):
+        r = min(4, rows - i)
+        if r == 4:
+            _four_products(fc, cols_t, i, proj)
+        else:
+            for q in range(i, i + r):
+                for j in range(cols_t.shape[0]):
+                    acc = 0.0
+                    for k in range(m):
+                        acc += fc[q, k] * cols_t[j, k]
+                    proj[q, j] = acc
+        block = -np.inf  # the heaviest of these rows, and the running maximum
+        for q in range(i, i + r):
+            a[q] = -proj[q, 0] + (lq[q] if has_prior else 0.0)
+            if a[q] > block:
+                block = a[q]
+                if block > top:
+                    i_top = q
+        if block > top:  # rescale the sums to the new maximum (a streaming log-sum-exp)
+            scale = np.exp(top - block) if top > -np.inf else 0.0
             s0 *= scale
             for k in range(m):
                 first[k] *= scale
-            top = ai
-            i_top = i
-        w = np.exp(ai - top)
-        s0 += w
-        for k in range(m):
-            first[k] += w * fc[i, k]
+            top = block
+        if top == -np.inf:  # every state so far off the support
+            continue
+        w0 = np.exp(a[i] - top)  # (0 off the support)
+        w1 = np.exp(a[i + 1] - top) if r > 1 else 0.0
+        w2 = np.exp(a[i + 2] - top) if r > 2 else 0.0
+        w3 = np.exp(a[i + 3] - top) if r > 3 else 0.0
+        s0 += w0 + w1 + w2 + w3
+        if r == 4:  # the first moments of four rows: one load and store of each sum
+            for k in range(m):
+                f0 = w0 * fc[i, k] + w1 * fc[i + 1, k]
+                first[k] += f0 + w2 * fc[i + 2, k] + w3 * fc[i + 3, k]
+        else:
+            for k in range(m):
+                for q, wq in enumerate((w0, w1, w2)):
+                    if q < r:
+                        first[k] += wq * fc[i + q, k]
     return top, i_top, s0
 
 
