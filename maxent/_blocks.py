@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from ._kernel import accurate_dot
+from ._dot2 import accurate_dot
 
 __all__ = [
     "ArrayBlocks",

@@ -172,7 +172,7 @@ def test_compensated_dot_product_is_exact_to_the_rounding_of_its_result():
     # 1e-9 at |lam| = 4.5e5) scattered the moments: Dot2 against exact rational arithmetic.
     from fractions import Fraction
 
-    from maxent._kernel import accurate_dot
+    from maxent._dot2 import accurate_dot
 
     rng = np.random.default_rng(7)
     f = rng.integers(-40, 41, size=(200, 3)) / 8.0
