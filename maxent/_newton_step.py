@@ -46,10 +46,9 @@ _FEW_M = 12
 _LIGHT_FEW = 0.001
 _CHOLESKY_M = 128  # from this many reduced coordinates, reused Hessians try Cholesky first
 # Newton's Hessian from a sample of _SAMPLE_PER states per free constraint, from _SAMPLE_M
-# free constraints, while the largest residual (in spreads) is above _SAMPLE_RMAX.
+# free constraints (see sampling_pays).
 _SAMPLE_M = 64
 _SAMPLE_PER = 16
-_SAMPLE_RMAX = 0.0
 
 
 def hessian_request(task: NewtonTask, st: State, lam: Array) -> PassRequest:
@@ -296,7 +295,7 @@ def screening_pays(task: NewtonTask, st: State) -> bool:
 def sampling_pays(task: NewtonTask, st: State) -> bool:
     """Whether Newton's Hessian is estimated from a sample of the states
     (:meth:`maxent._moments.MomentEngine.sampled_covariance`): many free constraints over
-    many more states in memory, far from the solution, no projection needed."""
+    many more states in memory, not at the rounding floor, no projection needed."""
     eng = task.prob.engine
     m = len(task.free)
     return bool(
@@ -305,7 +304,6 @@ def sampling_pays(task: NewtonTask, st: State) -> bool:
         and eng.keeps_p
         and (eng.n or 0) >= 4 * _sample_size(task)
         and not st.project
-        and st.rmax > _SAMPLE_RMAX
     )
 
 
