@@ -428,14 +428,22 @@ class MomentEngine:
         ``p_i ((F_i - mean) . v) F_i``, so nothing cancels beyond the rounding of
         ``F_i . v``.  Truncated Newton's products (see :mod:`maxent._newton_cg`).
         """
+        p = self._kept_p(lam)
+        if p is None:
+            return None
+        v = np.ascontiguousarray(vectors, dtype=np.float64)
+        out: Array = self._reduce(_Products(p, v, mean @ v)).T
+        return out
+
+    def _kept_p(self, lam: Array) -> Array | None:
+        """p normalised, from the weights the last pass at ``lam`` on this support kept in
+        memory (computed once per such pass); None where there are none."""
         kept = self._kept
         if kept is None or kept.p is None or not kept.matches(lam, self._support):
             return None
         if self._p_normalised is None or self._p_normalised[0] is not kept:
             self._p_normalised = (kept, kept.normalised())
-        v = np.ascontiguousarray(vectors, dtype=np.float64)
-        out: Array = self._reduce(_Products(self._p_normalised[1], v, mean @ v)).T
-        return out
+        return self._p_normalised[1]
 
     def subset(
         self, rows: NDArray[np.intp], log_scale: Array | None = None, reuse: bool = False
@@ -475,12 +483,9 @@ class MomentEngine:
         draws are seeded by their count: a solve repeats exactly.
         Everything else in ``ev`` (the mean, log Z: the gradient) stays exact.
         """
-        kept = self._kept
-        if kept is None or kept.p is None or not kept.matches(ev.lam, self._support):
+        p = self._kept_p(ev.lam)
+        if p is None:
             return None
-        if self._p_normalised is None or self._p_normalised[0] is not kept:
-            self._p_normalised = (kept, kept.normalised())
-        p = self._p_normalised[1]
         pi = _inclusion(p, count)
         if pi is None:
             return None
