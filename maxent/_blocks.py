@@ -107,13 +107,16 @@ class Support:
     shift: Array | None = None
     inv_scale: Array | None = None
     faces: tuple[Face, ...] = ()
-    _stacked: tuple[Array, Array] | None = field(default=None, init=False, repr=False)
+    _tests: _FaceTests | None = field(default=None, init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        if self.faces:
-            dirs = np.column_stack([f.direction for f in self.faces])
-            thr = np.array([f.threshold for f in self.faces], dtype=np.float64)
-            object.__setattr__(self, "_stacked", (dirs, thr))
+    def _face_tests(self) -> _FaceTests:
+        """The faces as the chunks test them (built on first use: a solve that records
+        faces one by one makes a support per face, and uses only the last)."""
+        tests = self._tests
+        if tests is None:
+            tests = _FaceTests.of(self.faces)
+            object.__setattr__(self, "_tests", tests)
+        return tests
 
     def with_transform(self, shift: Array, scale: Array) -> Support:
         """The same faces, with features mapped to ``(F - shift) / scale``."""
@@ -136,11 +139,48 @@ class Support:
                 fc * self.inv_scale - self.shift * self.inv_scale
             )  # never overflows, unlike fc - shift
         lq = log_prior
-        if self._stacked is not None:
-            dirs, thr = self._stacked
-            on = np.all(fc @ dirs <= thr, axis=1)
+        if self.faces:
+            on = self._face_tests().on(fc)
             lq = np.where(on, 0.0 if lq is None else lq, -np.inf)
         return fc, lq
+
+
+@dataclass(frozen=True)
+class _FaceTests:
+    """Faces split by their directions: along one feature's axis (``coef * F[:, k] <=
+    threshold``: a column read, e.g. every zero-target indicator at once) or general
+    (one product for all of them)."""
+
+    columns: NDArray[np.intp]
+    coef: Array
+    axis_threshold: Array
+    directions: Array  # (m, general faces)
+    threshold: Array
+
+    @classmethod
+    def of(cls, faces: tuple[Face, ...]) -> _FaceTests:
+        nonzero = [np.flatnonzero(f.direction) for f in faces]
+        axis = [i for i, nz in enumerate(nonzero) if nz.size == 1]
+        general = [i for i, nz in enumerate(nonzero) if nz.size != 1]
+        cols = np.array([nonzero[i][0] for i in axis], dtype=np.intp)
+        m = faces[0].direction.size
+        return cls(
+            cols,
+            np.array([faces[i].direction[nonzero[i][0]] for i in axis], dtype=np.float64),
+            np.array([faces[i].threshold for i in axis], dtype=np.float64),
+            np.array([faces[i].direction for i in general], dtype=np.float64).reshape(-1, m).T,
+            np.array([faces[i].threshold for i in general], dtype=np.float64),
+        )
+
+    def on(self, fc: Array) -> NDArray[np.bool_]:
+        """Which rows of ``fc`` (engine units) are on every face.  An axis face's test is
+        the product's own value: ``F @ (c e_k)`` is ``c F[:, k]``, rounded once."""
+        on = np.ones(fc.shape[0], dtype=bool)
+        if self.columns.size:
+            on &= np.all(fc[:, self.columns] * self.coef <= self.axis_threshold, axis=1)
+        if self.threshold.size:
+            on &= np.all(fc @ self.directions <= self.threshold, axis=1)
+        return on
 
 
 @dataclass(frozen=True, eq=False)

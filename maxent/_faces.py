@@ -93,7 +93,7 @@ def check_ranges(
     faces = []
     for k in exact:
         lo, hi = ev0.dir_min[k], ev0.dir_max[k]
-        t = prob.dir_tol(np.eye(prob.engine.m)[k])
+        t = float(prob.unit_tol[k])
         if b[k] < lo - t or b[k] > hi + t:
             raise InfeasibleTargetsError(
                 f"`{prob.label('targets', k)}` = {prob.user(k, b[k]):.10g} is outside "
@@ -115,9 +115,8 @@ def check_ranges(
 def _ranges_hold(prob: Problem, b: Array, exact: list[int]) -> bool:
     """Whether every exact target is within its tolerance of its feature's range on the
     current support (one pass): the per-feature test the solver applies next."""
-    eye = np.eye(prob.engine.m)
-    lo, hi = prob.engine.project_ranges(eye[:, exact])
-    t = np.array([prob.dir_tol(eye[k]) for k in exact])
+    lo, hi = prob.engine.feature_ranges(np.asarray(exact, dtype=np.intp))
+    t = prob.unit_tol[exact]
     bx = b[exact]
     return bool(np.all((bx >= lo - t) & (bx <= hi + t)))
 

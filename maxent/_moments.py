@@ -566,6 +566,13 @@ class MomentEngine:
         out: tuple[Array, Array] = self._reduce(_Ranges(np.asarray(directions, dtype=np.float64)))
         return out
 
+    def feature_ranges(self, columns: Array) -> tuple[Array, Array]:
+        """Min and max over the support of the feature columns ``columns`` (one pass):
+        :meth:`project_ranges` on those unit vectors, without a product by them."""
+        cols = np.asarray(columns, dtype=np.intp)
+        out: tuple[Array, Array] = self._reduce(_ColumnRanges(cols))
+        return out
+
     def extreme_rows(self, directions: Array) -> Array:
         """Feature vectors (engine units) of the states in the support minimising F @ d."""
         _, rows = self._reduce(_Extremes(np.asarray(directions, dtype=np.float64)))
@@ -635,6 +642,20 @@ class _Ranges:
         if a is None or b is None:
             return b if a is None else a
         return np.minimum(a[0], b[0]), np.maximum(a[1], b[1])
+
+
+@dataclass(frozen=True)
+class _ColumnRanges:
+    columns: NDArray[np.intp]
+
+    def chunk(self, fc: Array, lq: Array | None, first_row: int) -> tuple[Array, Array] | None:
+        rows = fc if lq is None else fc[np.isfinite(lq)]
+        if rows.shape[0] == 0:
+            return None
+        cols = rows[:, self.columns]
+        return cols.min(axis=0), cols.max(axis=0)
+
+    merge = _Ranges.merge
 
 
 def _inclusion(p: Array, count: int) -> Array | None:

@@ -114,6 +114,12 @@ class Problem:
         return float(np.abs(d) @ (self.threshold * self.spread))
 
     @cached_property
+    def unit_tol(self) -> Array:
+        """:meth:`dir_tol` of each feature's own direction (the unit vectors)."""
+        out: Array = self.threshold * self.spread
+        return out
+
+    @cached_property
     def threshold(self) -> Array:
         """Per-feature tolerance on ``|E_p[F] - b|`` in units of the spread: ``tol``
         plus the absolute allowances (the caller's ``atol``, rounding)."""

@@ -237,7 +237,7 @@ def _worst(task: NewtonTask, verdict: Verdict) -> float:
 
 def _constant(prob: Problem, ev0: Evaluation, k: int) -> bool:
     assert ev0.dir_max is not None and ev0.dir_min is not None
-    return bool(ev0.dir_max[k] - ev0.dir_min[k] <= prob.dir_tol(np.eye(prob.engine.m)[k]))
+    return bool(ev0.dir_max[k] - ev0.dir_min[k] <= float(prob.unit_tol[k]))
 
 
 def _range_faces(prob: Problem, eq: Equalities, st: _Rounds, ev0: Evaluation) -> bool:

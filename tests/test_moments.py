@@ -150,6 +150,32 @@ def test_faces_are_read_only_and_restored_by_value():
         eng.restore_support(other.support)
 
 
+def test_axis_faces_select_the_states_a_product_would():
+    # Faces along one feature's axis are tested by a column read, general ones by a
+    # product: together they keep exactly the states F @ d <= threshold keeps for all.
+    rng = np.random.default_rng(3)
+    feats = rng.standard_normal((3000, 6))
+    faces = [
+        (-2.5 * np.eye(6)[1], 1.0),
+        (0.7 * np.eye(6)[4], 0.9),
+        (np.array([0.3, -1.0, 0.0, 0.5, 0.0, 2.0]), 1.5),
+        (np.eye(6)[4], 0.5),
+    ]
+    eng = MomentEngine(feats, chunk_size=700)
+    for d, t in faces:
+        eng.add_face(d, t)
+    on = np.all(np.column_stack([feats @ d <= t for d, t in faces]), axis=1)
+    assert 0 < on.sum() < on.size
+    lo, hi = eng.feature_ranges(np.arange(6))
+    np.testing.assert_array_equal(lo, feats[on].min(axis=0))
+    np.testing.assert_array_equal(hi, feats[on].max(axis=0))
+    plo, phi = eng.project_ranges(np.eye(6)[:, [4, 1]])
+    np.testing.assert_array_equal(plo, lo[[4, 1]])
+    np.testing.assert_array_equal(phi, hi[[4, 1]])
+    ev = eng.evaluate(PassRequest(lam=np.zeros(6)))
+    np.testing.assert_allclose(ev.mean, feats[on].mean(axis=0), rtol=1e-12, atol=1e-14)
+
+
 def test_what_a_pass_kept_belongs_to_its_support():
     feats, _, theta = _hard(4000, 3, 5)
     eng = MomentEngine(feats, chunk_size=1000)
