@@ -496,7 +496,9 @@ class MomentEngine:
             sub = self.subset(rows, -np.log(pi[rows]), reuse=True)
         if sub is None:
             return None
-        est = sub.evaluate(PassRequest(lam=ev.lam, covariance=True, center=ev.center))
+        # About the exact mean (a sample is small: centring it costs little), so that
+        # E[FF] - E[F]E[F] cannot cancel however concentrated p is.
+        est = sub.evaluate(PassRequest(lam=ev.lam, covariance=True, center=ev.mean))
         return dataclasses.replace(
             ev, cov=est.cov, center=est.center, single=True, covered=int(rows.size)
         )

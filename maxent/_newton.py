@@ -41,6 +41,7 @@ from ._newton_step import (
     hessian_request,
     hessian_stale,
     refresh_hessian,
+    report_pays,
     sampling_pays,
     screening_pays,
     secant_update,
@@ -441,7 +442,8 @@ def _trial_step(task: NewtonTask, st: State, step: Step) -> Trial:
     prob, eng = task.prob, task.prob.engine
     t = 1.0
     searched = False
-    hessian = not step.light or (step.final and prob.covariance)
+    report = step.final and prob.covariance and report_pays(task)
+    hessian = not step.light or report
     refresh = False
     for _ in range(60):
         request = _trial_request(task, st, step, t, hessian)
@@ -474,7 +476,7 @@ def _trial_step(task: NewtonTask, st: State, step: Step) -> Trial:
             refresh = hessian = True
             if (
                 screening_pays(task, st) or sampling_pays(task, st) or cg_cheaper(task, st)
-            ) and not (step.final and prob.covariance):
+            ) and not report:
                 hessian = False
             continue
         # Safeguarded quadratic interpolation of the dual along the step.

@@ -10,6 +10,8 @@ step, :func:`_shift_to_radius`), and decides what the trial pass at its end comp
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import scipy.linalg
 from numpy.typing import NDArray
@@ -25,6 +27,7 @@ __all__ = [
     "hessian_request",
     "hessian_stale",
     "refresh_hessian",
+    "report_pays",
     "sampling_pays",
     "screening_pays",
     "secant_update",
@@ -63,7 +66,13 @@ def hessian_request(task: NewtonTask, st: State, lam: Array) -> PassRequest:
             projection=task.basis / task.prob.spread[:, None],
             screen=SCREEN_NEWTON,
         )
-    return PassRequest(lam=lam, covariance=True, center=st.center, screen=SCREEN_NEWTON)
+    center = st.center
+    if center is None and len(task.free) >= _SCREEN_M:
+        # With many constraints centring a chunk (n m) costs little beside its second
+        # moments (n m^2), and second moments about 0 would cancel wherever p has
+        # concentrated, which would cost a second covariance pass (see refresh_hessian).
+        center = st.ev.mean
+    return PassRequest(lam=lam, covariance=True, center=center, screen=SCREEN_NEWTON)
 
 
 def hessian_stale(st: State) -> bool:
@@ -89,11 +98,16 @@ def refresh_hessian(task: NewtonTask, st: State) -> None:
             sampled = eng.sampled_covariance(st.ev, _sample_size(task))
         st.ev = eng.evaluate(hessian_request(task, st, st.lam)) if sampled is None else sampled
         st.cg_iter = CG_GUESS  # a fresh preconditioner for truncated steps
-    if st.ev.cov is not None and not st.ev.projected and _cancels(st.ev, st.center, task.free):
-        # Concentrated p: E[FF] - E[F]E[F] about the old center would cancel; take the
-        # second moments about the current mean instead (from now on).
-        st.center = st.ev.mean.copy()
-        st.ev = eng.evaluate(hessian_request(task, st, st.lam))
+    if st.ev.cov is not None and not st.ev.projected:
+        if _cancels(st.ev, task.free, st.ev.center):
+            # Concentrated p: E[FF] - E[F]E[F] about the pass's center cancelled; take
+            # the second moments about the current mean instead (from now on).
+            st.center = st.ev.mean.copy()
+            st.ev = eng.evaluate(hessian_request(task, st, st.lam))
+        elif _cancels(st.ev, task.free, None):
+            # (About the mean already, e.g. the targets of a pass for the result: they
+            # would have cancelled about 0, so the next passes are centred too.)
+            st.center = st.ev.mean.copy()
     if st.center is not None:
         st.center = st.ev.mean.copy()
 
@@ -112,26 +126,36 @@ def _hessian_from_covariance(task: NewtonTask, st: State) -> None:
         st.hr = basis.T @ h @ basis
 
 
-def _reduced_hessian(task: NewtonTask, st: State) -> tuple[Array, Array]:
+def _reduced_hessian(task: NewtonTask, st: State, fresh: bool) -> tuple[Array, Array]:
     """Eigenvalues and eigenvectors of the reduced Hessian (st.hr, refreshed from st.ev's
-    covariance when it has one)."""
+    covariance when it has one, unless ``fresh``: already done)."""
     ev, s, basis = st.ev, task.prob.spread, task.basis
     bs = basis / s[:, None]
-    _hessian_from_covariance(task, st)
+    if not fresh:
+        _hessian_from_covariance(task, st)
     assert st.hr is not None
     w, v = np.linalg.eigh(st.hr)
-    # (Not for a single-precision covariance, taken only far from the solution of a
-    # problem whose prior covariance showed no nearly dependent constraints.)
-    if ev.cov is not None and not ev.projected and not ev.single and w.size:
-        if w[0] < _rounding_bound(task, st, float(w[-1])):
-            # B^T Cov B lost its small curvatures to rounding (nearly collinear features,
-            # the basis stretching a thin direction): project each state first (one more
-            # pass), and from now on in the pass that takes the covariance.
-            st.project = True
-            proj = task.prob.engine.projected_covariance(bs, ev.mean, st.lam)
-            st.hr = proj + (bs.T * task.sigma2) @ bs
-            w, v = np.linalg.eigh(st.hr)
+    if w.size and w[0] < _curvature_noise(task, st, float(w[-1])):
+        # B^T Cov B lost its small curvatures to rounding (nearly collinear features,
+        # the basis stretching a thin direction): project each state first (one more
+        # pass), and from now on in the pass that takes the covariance.
+        st.project = True
+        proj = task.prob.engine.projected_covariance(bs, ev.mean, st.lam)
+        st.hr = proj + (bs.T * task.sigma2) @ bs
+        w, v = np.linalg.eigh(st.hr)
     return w, v
+
+
+def _curvature_noise(task: NewtonTask, st: State, top: float) -> float:
+    """How far rounding may have moved the curvatures of a reduced Hessian from st.ev's
+    covariance, ``top`` (a bound on) the largest: :func:`_rounding_bound` for a covariance
+    in double precision, 0 otherwise (none, or an estimate: single precision, taken only
+    far from the solution of a problem whose prior covariance showed no nearly dependent
+    constraints, or a sample; or projected states, which cancel nothing)."""
+    ev = st.ev
+    if ev.cov is None or ev.projected or ev.single:
+        return 0.0
+    return _rounding_bound(task, st, top)
 
 
 def _rounding_bound(task: NewtonTask, st: State, top: float) -> float:
@@ -222,15 +246,15 @@ def _reduced_step(task: NewtonTask, st: State, gr: Array) -> tuple[Array, float,
     (several times cheaper than the eigenvalues: at m = 1,000 these cost about a pass over
     1e5 states).
     """
-    if (st.ev.cov is None or st.ev.single) and gr.size >= _CHOLESKY_M:
-        # (A covariance in single precision or from a sample is an estimate: the rounding
-        # checks of the eigenvalue path are not needed.)
+    fresh = False
+    if gr.size >= _CHOLESKY_M:
         _hessian_from_covariance(task, st)
-    if (st.ev.cov is None or st.ev.single) and st.hr is not None and gr.size >= _CHOLESKY_M:
-        fast = _cholesky_step(st.hr, gr, st.radius)
+        fresh = True
+        assert st.hr is not None
+        fast = _cholesky_step(st.hr, gr, st.radius, lambda top: _curvature_noise(task, st, top))
         if fast is not None:
             return fast, float(np.linalg.norm(fast)), False
-    w, v = _reduced_hessian(task, st)
+    w, v = _reduced_hessian(task, st, fresh)
     floor = max(float(w[-1]) * st.rel_floor, 1e-300)
     floored = bool(np.any(w < floor))
     w = np.maximum(w, floor)
@@ -245,17 +269,26 @@ def _reduced_step(task: NewtonTask, st: State, gr: Array) -> tuple[Array, float,
     return out, length, floored
 
 
-def _cholesky_step(hr: Array, gr: Array, radius: float) -> Array | None:
+def _cholesky_step(
+    hr: Array, gr: Array, radius: float, rounding: Callable[[float], float]
+) -> Array | None:
     """``-hr^-1 gr`` by Cholesky where ``hr`` is well conditioned (LAPACK's estimate of
-    its reciprocal condition number above 1e-8, far from the curvature floor) and the
-    step lies inside ``radius``; else None."""
+    its reciprocal condition number above 1e-8, far from the curvature floor), its
+    smallest curvature far above ``rounding(top)`` (how far rounding may have moved the
+    curvatures, ``top`` a bound on the largest) and the step lies inside ``radius``;
+    else None.
+
+    The smallest eigenvalue is at least ``1 / |hr^-1|_1 = rcond |hr|_1``; LAPACK's
+    estimate of ``|hr^-1|_1`` is a lower bound, usually within a small factor, hence a
+    margin of 100.
+    """
     try:
         factor, lower = scipy.linalg.cho_factor(hr, check_finite=False)
     except np.linalg.LinAlgError:
         return None
     norm = float(np.linalg.norm(hr, 1))
     rcond, info = scipy.linalg.lapack.dpocon(factor, norm, uplo="L" if lower else "U")
-    if info != 0 or not rcond > 1e-8:
+    if info != 0 or not rcond > 1e-8 or not rcond * norm > 100.0 * rounding(norm):
         return None
     x: Array = -scipy.linalg.cho_solve((factor, lower), gr, check_finite=False)
     return x if float(np.linalg.norm(x)) <= radius else None
@@ -282,6 +315,17 @@ def _fresh_pays(task: NewtonTask, st: State, rate: float) -> bool:
     return bool(
         covariance_cheap(task) and st.steps > 0 and c > _LIGHT_FEW and st.goal * rate * c > 1.0
     )
+
+
+def report_pays(task: NewtonTask) -> bool:
+    """Whether a step expected to end the solve takes the covariance the result reports
+    in its trial pass (else, if it does end it, a pass of its own follows: one light pass
+    more).  Only where a wrong guess costs little: with fewer than :data:`_SAMPLE_M` free
+    constraints.  From there a covariance pass costs several to tens of light ones, and
+    a step's contraction does not predict the next one's well near the rounding floor
+    (hard n = 1e5, m = 1,000, seed 2001: a guess after a step that contracted 1e10 times
+    stalled short of the tolerance, 40 time-equivalent passes lost)."""
+    return len(task.free) < _SAMPLE_M
 
 
 def screening_pays(task: NewtonTask, st: State) -> bool:
@@ -359,8 +403,8 @@ def secant_update(task: NewtonTask, st: State, step: Step, trial: Trial) -> None
     st.hr = st.hr - np.outer(hs, hs) / shs + np.outer(y, y) / ys
 
 
-def _cancels(ev: Evaluation, center: Array | None, free: NDArray[np.intp]) -> bool:
-    """Whether Cov = E[FF] - E[F]E[F] (about center) lost more than ~6 digits."""
+def _cancels(ev: Evaluation, free: NDArray[np.intp], center: Array | None) -> bool:
+    """Whether Cov = E[FF] - E[F]E[F] about ``center`` (None: 0) loses more than ~6 digits."""
     assert ev.cov is not None
     var = np.diag(ev.cov)[free]
     off = (ev.mean if center is None else ev.mean - center)[free]
