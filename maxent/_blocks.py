@@ -407,7 +407,9 @@ class ArrayBlocks:
         buf = self._copies
         if buf is None or buf.shape[0] < k:
             buf = self._copies = np.empty((k + k // 4 + 1, self.F.shape[1]), self.F.dtype)
-        return ArrayBlocks(np.take(self.F, rows, axis=0, out=buf[:k]), lq)
+        # (mode="clip": the rows are valid, and with mode="raise" numpy copies through a
+        # temporary of the whole output, 5-20x slower: 130-1200 ms for 16,000 x 1,000.)
+        return ArrayBlocks(np.take(self.F, rows, axis=0, out=buf[:k], mode="clip"), lq)
 
     def check_finite(self) -> None:
         """Raise InvalidInputError naming the first NaN or inf in the features."""

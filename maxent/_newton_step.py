@@ -251,7 +251,9 @@ def _reduced_step(task: NewtonTask, st: State, gr: Array) -> tuple[Array, float,
         _hessian_from_covariance(task, st)
         fresh = True
         assert st.hr is not None
-        fast = _cholesky_step(st.hr, gr, st.radius, lambda top: _curvature_noise(task, st, top))
+        fast = _cholesky_step(
+            st.hr, gr, st.radius, lambda top: _curvature_noise(task, st, top), 100 * st.rel_floor
+        )
         if fast is not None:
             return fast, float(np.linalg.norm(fast)), False
     w, v = _reduced_hessian(task, st, fresh)
@@ -270,17 +272,19 @@ def _reduced_step(task: NewtonTask, st: State, gr: Array) -> tuple[Array, float,
 
 
 def _cholesky_step(
-    hr: Array, gr: Array, radius: float, rounding: Callable[[float], float]
+    hr: Array, gr: Array, radius: float, rounding: Callable[[float], float], rcond_min: float
 ) -> Array | None:
-    """``-hr^-1 gr`` by Cholesky where ``hr`` is well conditioned (LAPACK's estimate of
-    its reciprocal condition number above 1e-8, far from the curvature floor), its
-    smallest curvature far above ``rounding(top)`` (how far rounding may have moved the
-    curvatures, ``top`` a bound on the largest) and the step lies inside ``radius``;
+    """``-hr^-1 gr`` by Cholesky where the eigenvalue path would take the same step: its
+    smallest curvature above the curvature floor (LAPACK's estimate of the reciprocal
+    condition number above ``rcond_min``, 100 times the floor relative to the largest:
+    none is raised to it), far above ``rounding(top)`` (how far rounding may have moved
+    the curvatures, ``top`` a bound on the largest), and the step inside ``radius``;
     else None.
 
-    The smallest eigenvalue is at least ``1 / |hr^-1|_1 = rcond |hr|_1``; LAPACK's
-    estimate of ``|hr^-1|_1`` is a lower bound, usually within a small factor, hence a
-    margin of 100.
+    The smallest eigenvalue is at least ``1 / |hr^-1|_1 = rcond |hr|_1`` and the largest
+    at most ``|hr|_1``; LAPACK's estimate of ``|hr^-1|_1`` is a lower bound, usually
+    within a small factor, hence the margins of 100.  (Both paths are backward stable:
+    the step is as accurate by either.)
     """
     try:
         factor, lower = scipy.linalg.cho_factor(hr, check_finite=False)
@@ -288,7 +292,7 @@ def _cholesky_step(
         return None
     norm = float(np.linalg.norm(hr, 1))
     rcond, info = scipy.linalg.lapack.dpocon(factor, norm, uplo="L" if lower else "U")
-    if info != 0 or not rcond > 1e-8 or not rcond * norm > 100.0 * rounding(norm):
+    if info != 0 or not rcond > rcond_min or not rcond * norm > 100.0 * rounding(norm):
         return None
     x: Array = -scipy.linalg.cho_solve((factor, lower), gr, check_finite=False)
     return x if float(np.linalg.norm(x)) <= radius else None

@@ -121,17 +121,28 @@ def test_cholesky_step_is_the_newton_step_or_declines() -> None:
     def exact(top: float) -> float:
         return 0.0
 
-    step = _newton_step._cholesky_step(h, g, 1e9, exact)
+    step = _newton_step._cholesky_step(h, g, 1e9, exact, 1e-8)
     assert step is not None
     np.testing.assert_allclose(h @ step, -g, rtol=0, atol=1e-10 * np.abs(g).max())
-    assert _newton_step._cholesky_step(h, g, 1e-6, exact) is None  # beyond the radius
+    assert _newton_step._cholesky_step(h, g, 1e-6, exact, 1e-8) is None  # beyond the radius
     w, v = np.linalg.eigh(h)
     bad = (v * np.maximum(w, 1e-13 * w[-1]) * (np.arange(150) > 0)) @ v.T
     bad[np.diag_indices(150)] += 1e-14 * w[-1]
-    assert _newton_step._cholesky_step(bad, g, 1e9, exact) is None  # ill-conditioned
+    assert _newton_step._cholesky_step(bad, g, 1e9, exact, 1e-8) is None  # ill-conditioned
     # Curvatures rounding may have moved by more than 1/100 of the smallest: declined
     # (the eigenvalue path checks them); by much less: the same step.
     assert w[0] < 100 * 1e-3 * np.abs(h).sum(axis=0).max()
-    assert _newton_step._cholesky_step(h, g, 1e9, lambda top: 1e-3 * top) is None
-    close = _newton_step._cholesky_step(h, g, 1e9, lambda top: 1e-9 * top)
+    assert _newton_step._cholesky_step(h, g, 1e9, lambda top: 1e-3 * top, 1e-8) is None
+    close = _newton_step._cholesky_step(h, g, 1e9, lambda top: 1e-9 * top, 1e-8)
     assert close is not None and np.array_equal(close, step)
+    # Curvatures down to 1e-11 of the largest, above a floor of 1e-14 (rcond_min 1e-12):
+    # the step the eigenvalues give, to rounding (H x = -g backward-stably).
+    q, _ = np.linalg.qr(a)
+    lam = np.logspace(0, -11, 150)
+    stiff = (q * lam) @ q.T
+    stiff = 0.5 * (stiff + stiff.T)
+    gs = stiff @ g  # the step is -g
+    x = _newton_step._cholesky_step(stiff, gs, 1e9, exact, 1e-12)
+    assert x is not None
+    np.testing.assert_allclose(stiff @ x, -gs, rtol=0, atol=1e-13)
+    assert _newton_step._cholesky_step(stiff, gs, 1e9, exact, 1e-10) is None  # below the limit
