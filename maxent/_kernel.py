@@ -409,7 +409,6 @@ class NumpyKernel:
         first_row: int,
         sinks: Sinks | None,
     ) -> Partial:
-        req = plan.request
         fc, lq = features, log_prior
         if _fuses(plan, fc, lq):
             return _fused_partial(plan, fc, lq, first_row, sinks)
