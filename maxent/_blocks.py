@@ -317,6 +317,19 @@ def raise_checks(check: BlockCheck | None) -> None:
         raise InvalidInputError("`prior` is zero everywhere: the support is empty.")
 
 
+def _rows_of(x: Array, rows: NDArray[np.intp], out: Array) -> Array:
+    """``x[rows]`` into ``out`` (compiled for C-ordered float arrays and in-range indices)."""
+    k = rows.shape[0]
+    fast = x.flags.c_contiguous and x.dtype in (np.float64, np.float32) and out.dtype == x.dtype
+    if fast and k and (rows.min() < 0 or rows.max() >= x.shape[0]):
+        fast = False  # (np.take raises the error)
+    if not fast:
+        return np.take(x, rows, axis=0, out=out)
+    from ._chunk_loops import gather_rows  # numba: imported on first use
+
+    return gather_rows(x, np.ascontiguousarray(rows, dtype=np.intp), out)
+
+
 class ArrayBlocks:
     """Block source of an in-memory feature matrix: contiguous row blocks, no copies.
 
@@ -361,13 +374,13 @@ class ArrayBlocks:
         lq = None if self.log_prior is None else self.log_prior[rows]
         if log_scale is not None:
             lq = log_scale.copy() if lq is None else lq + log_scale
-        if not reuse:
-            return ArrayBlocks(self.F[rows], lq)
         k = rows.size
+        if not reuse:
+            return ArrayBlocks(_rows_of(self.F, rows, np.empty((k, self.m), self.F.dtype)), lq)
         buf = self._copies
         if buf is None or buf.shape[0] < k:
-            buf = self._copies = np.empty((k + k // 4 + 1, self.F.shape[1]), self.F.dtype)
-        return ArrayBlocks(np.take(self.F, rows, axis=0, out=buf[:k]), lq)
+            buf = self._copies = np.empty((k + k // 4 + 1, self.m), self.F.dtype)
+        return ArrayBlocks(_rows_of(self.F, rows, buf[:k]), lq)
 
     def check_finite(self) -> None:
         """Raise InvalidInputError naming the first NaN or inf in the features."""

@@ -19,7 +19,7 @@ of absolute terms, in an order fixed by the compiled code: deterministic).
 
 The features' ranges (the prior pass) likewise, in one read of the chunk
 (:func:`column_ranges`: 4.5x faster at 10 columns than folding halves by numpy, 2.4x at
-200; exact).
+200; exact); and the copy of a working set's rows (:func:`gather_rows`).
 
 With many features, a pass without the covariance reads the chunk twice through BLAS
 (``F @ cols`` for the log-weights, then ``w @ F`` for the first moments, once the chunk's
@@ -35,11 +35,19 @@ first call in a fresh environment compiles, later processes load the cache).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-__all__ = ["centred_single", "column_ranges", "weighted_moments", "weighted_sums"]
+__all__ = [
+    "centred_single",
+    "column_ranges",
+    "gather_rows",
+    "weighted_moments",
+    "weighted_sums",
+]
 
 
 @njit(cache=True, nogil=True)
@@ -243,6 +251,23 @@ def weighted_sums(
     cols_t = np.ascontiguousarray(cols.T)  # (each column contiguous: the dot products vectorise)
     top, i_top, _ = _weighted_sums(fc, cols_t, prior, lq is not None, proj, a, first)
     return float(top), int(i_top), first
+
+
+@njit(cache=True, nogil=True)
+def _gather_rows(x, rows, out):  # pragma: no cover - compiled
+    k = x.shape[1]
+    for i in range(rows.shape[0]):
+        r = rows[i]
+        for j in range(k):
+            out[i, j] = x[r, j]
+
+
+def gather_rows(x: NDArray[Any], rows: NDArray[np.intp], out: NDArray[Any]) -> NDArray[Any]:
+    """``out[:] = x[rows]`` for a C-ordered 2-d ``x`` and valid row indices (checked by the
+    caller), row by row: 1.5-2x faster than ``np.take`` for a working set of a few hundred
+    thousand rows of ten features."""
+    _gather_rows(x, rows, out)
+    return out
 
 
 @njit(cache=True, nogil=True)
