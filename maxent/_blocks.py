@@ -320,9 +320,15 @@ def raise_checks(check: BlockCheck | None) -> None:
 def _rows_of(x: Array, rows: NDArray[np.intp], out: Array) -> Array:
     """``x[rows]`` into ``out`` (compiled for C-ordered float arrays and in-range indices)."""
     k = rows.shape[0]
-    fast = x.flags.c_contiguous and x.dtype in (np.float64, np.float32) and out.dtype == x.dtype
+    fast = bool(
+        x.flags.c_contiguous
+        and x.dtype in (np.float64, np.float32)
+        and out.dtype == x.dtype
+        and rows.ndim == 1
+        and rows.dtype.kind in "iu"
+    )
     if fast and k and (rows.min() < 0 or rows.max() >= x.shape[0]):
-        fast = False  # (np.take raises the error)
+        fast = False  # (np.take wraps negative indices and raises on the others)
     if not fast:
         return np.take(x, rows, axis=0, out=out)
     from ._chunk_loops import gather_rows  # numba: imported on first use
