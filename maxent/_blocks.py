@@ -357,6 +357,18 @@ def raise_checks(check: BlockCheck | None) -> None:
         raise InvalidInputError("`prior` is zero everywhere: the support is empty.")
 
 
+def _rows_of(x: Array, rows: NDArray[np.intp], out: Array) -> Array:
+    """``x[rows]`` into ``out``, ``rows`` indices in ``[0, len(x))``.
+
+    By ``np.take`` with ``mode="clip"``: with ``mode="raise"`` and ``out`` numpy copies
+    through a temporary of the whole output, 5-20x slower (130-1200 ms for 16,000 of 1e5
+    rows of 1,000 features, against 21 ms).
+    """
+    if rows.size and (rows.min() < 0 or rows.max() >= x.shape[0]):
+        raise IndexError("row indices out of range")  # (clip would hide them)
+    return np.take(x, rows, axis=0, out=out, mode="clip")
+
+
 class ArrayBlocks:
     """Block source of an in-memory feature matrix: contiguous row blocks, no copies.
 
@@ -401,15 +413,13 @@ class ArrayBlocks:
         lq = None if self.log_prior is None else self.log_prior[rows]
         if log_scale is not None:
             lq = log_scale.copy() if lq is None else lq + log_scale
-        if not reuse:
-            return ArrayBlocks(self.F[rows], lq)
         k = rows.size
+        if not reuse:
+            return ArrayBlocks(_rows_of(self.F, rows, np.empty((k, self.m), self.F.dtype)), lq)
         buf = self._copies
         if buf is None or buf.shape[0] < k:
-            buf = self._copies = np.empty((k + k // 4 + 1, self.F.shape[1]), self.F.dtype)
-        # (mode="clip": the rows are valid, and with mode="raise" numpy copies through a
-        # temporary of the whole output, 5-20x slower: 130-1200 ms for 16,000 x 1,000.)
-        return ArrayBlocks(np.take(self.F, rows, axis=0, out=buf[:k], mode="clip"), lq)
+            buf = self._copies = np.empty((k + k // 4 + 1, self.m), self.F.dtype)
+        return ArrayBlocks(_rows_of(self.F, rows, buf[:k]), lq)
 
     def check_finite(self) -> None:
         """Raise InvalidInputError naming the first NaN or inf in the features."""

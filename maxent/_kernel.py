@@ -409,24 +409,20 @@ class NumpyKernel:
         first_row: int,
         sinks: Sinks | None,
     ) -> Partial:
-        req = plan.request
         fc, lq = features, log_prior
         if _fuses(plan, fc, lq):
             return _fused_partial(plan, fc, lq, first_row, sinks)
         a, proj = _log_weights(plan, fc, lq)
         line_u = _store_line(plan, a, proj, first_row, sinks)
         dmin, dmax = _chunk_ranges(plan, fc, lq, a, proj, line_u)
-        raw = fc
-        if req.covariance and req.center is not None:
-            fc = np.subtract(fc, req.center, out=_scratch("centred", fc.shape))
         if lq is None and plan.zero_lam:
             # Uniform weights (the prior pass without a prior): plain sums, no exp.
-            return _uniform_partial(plan, fc, first_row, sinks, (dmin, dmax))
+            return _uniform_partial(plan, _centred(plan, fc), first_row, sinks, (dmin, dmax))
         i_top = int(np.argmax(a))
         top = float(a[i_top])
         if top == -np.inf:
             return _empty_partial(plan, fc, first_row, sinks, (dmin, dmax))
-        top_states = HeavyStates.of(a, raw, lq, i_top)
+        top_states = HeavyStates.of(a, fc, lq, i_top)
         heavy = _heavy_rows(plan.screen, a, top)
         a -= top
         w, s0, info = _weights(plan, a, lq, first_row, sinks, top)
@@ -493,20 +489,33 @@ def _compiles(fc: Array) -> bool:
 def _moments_of(
     plan: _Plan, fc: Array, w: Array, s0: float, heavy: NDArray[np.intp] | None
 ) -> tuple[Array, tuple[float, Array, Array] | None]:
-    """The chunk's first moments and, with the covariance, its :func:`_second_part`."""
+    """The chunk's first moments (about the request's center with the covariance) and,
+    with the covariance, its :func:`_second_part`."""
     req = plan.request
     fused = req.covariance and heavy is None and req.projection is None
     if fused and req.precision == "double" and _compiles(fc):
         from ._chunk_loops import weighted_moments  # numba: imported on first use
 
-        s1, second = weighted_moments(fc, w)  # both in one read of the chunk
+        # Both in one read of the chunk, each row centred as it is read.
+        s1, second = weighted_moments(fc, w, req.center)
         return s1, (s0, s1.copy(), second)
+    fc = _centred(plan, fc)
     # BLAS (a reduction of w * F along the states would be several times slower), through
     # np.dot: it releases the GIL around the call, np.matmul here does not (the worker
     # threads' products then run one at a time; numpy 2.x, measured 0.9x with two threads
     # against 1.65x for np.dot)
     s1 = np.dot(w, fc)
     return s1, _second_part(plan, fc, w, s0, s1, heavy) if req.covariance else None
+
+
+def _centred(plan: _Plan, fc: Array) -> Array:
+    """The chunk about the request's center where a covariance about one is asked for
+    (a copy in a buffer kept per thread), else the chunk itself."""
+    req = plan.request
+    if req.covariance and req.center is not None:
+        out: Array = np.subtract(fc, req.center, out=_scratch("centred", fc.shape))
+        return out
+    return fc
 
 
 def _heavy_rows(screen: Screen | None, a: Array, top: float) -> NDArray[np.intp] | None:

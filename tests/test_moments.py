@@ -211,23 +211,49 @@ def test_a_chunk_source_makes_no_more_passes_than_memory():
     np.testing.assert_allclose(res.covariance, ref.covariance, rtol=1e-9, atol=1e-300)
 
 
-@pytest.mark.parametrize("m", [1, 3, 10, 12])
+@pytest.mark.parametrize("m", [1, 3, 8, 10, 12])
 @pytest.mark.parametrize("rows", [0, 1, 6, 1001])
-def test_compiled_moments_equal_the_weighted_products(m, rows):
-    # The compiled loop takes four rows at a time: lengths not a multiple of 4, zero
-    # weights and features of very different scales all count.
+@pytest.mark.parametrize("centred", [False, True])
+def test_compiled_moments_equal_the_weighted_products(m, rows, centred):
+    # The compiled loops take four or eight rows at a time: lengths not a multiple of
+    # either, zero weights, features of very different scales and moments about a
+    # center (each row centred in the loop) all count.
     from maxent._chunk_loops import weighted_moments
 
     rng = np.random.default_rng(m * 7919 + rows)
     fc = rng.standard_normal((rows, m)) * np.logspace(-3, 3, m)
     w = rng.uniform(size=rows)
     w[1::5] = 0.0
-    first, got = weighted_moments(fc, w)
+    center = rng.standard_normal(m) * np.logspace(-3, 3, m) if centred else None
+    first, got = weighted_moments(fc, w, center)
+    if centred:
+        fc = fc - center
     assert np.all(np.abs(first - w @ fc) <= 1e-15 * (rows + 1) * (w @ np.abs(fc)))
     terms = (np.abs(fc) * w[:, None]).T @ np.abs(fc)  # the sums of absolute terms
     np.testing.assert_array_equal(got, got.T)
     # each entry to rounding of its sum (rows + 1 terms of at most eps relative error each)
     assert np.all(np.abs(got - (fc * w[:, None]).T @ fc) <= 1e-15 * (rows + 1) * terms)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_subset_copies_exactly_the_rows_asked_for(order, dtype):
+    # Working sets and samples copy their rows into a fresh array or the source's
+    # reused buffer.
+    from maxent._blocks import ArrayBlocks
+
+    rng = np.random.default_rng(5)
+    feats = np.asarray(rng.standard_normal((500, 7)), dtype=dtype, order=order)
+    log_prior = rng.standard_normal(500)
+    source = ArrayBlocks(feats, log_prior)
+    for rows in (np.array([3, 499, 0, 3]), np.arange(0, 500, 3), np.array([2])):
+        for sub in (source.subset(rows), source.subset(rows, reuse=True)):
+            assert sub.F.dtype == dtype
+            np.testing.assert_array_equal(sub.F, feats[rows])
+            np.testing.assert_array_equal(sub.log_prior, log_prior[rows])
+    for bad in ([500], [-1, 2]):
+        with pytest.raises(IndexError):
+            source.subset(np.array(bad), reuse=True)
 
 
 def test_compiled_column_ranges_equal_numpys():
