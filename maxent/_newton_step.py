@@ -58,11 +58,11 @@ def hessian_request(task: NewtonTask, st: State, lam: Array) -> PassRequest:
     """A pass at ``lam`` with Newton's (screened) covariance: of the features, or of the
     states projected on the reduced basis once rounding calls for it."""
     if st.project:
-        center = st.ev.mean if st.center is None else st.center
+        about = st.ev.mean if st.center is None else st.center
         return PassRequest(
             lam=lam,
             covariance=True,
-            center=center,
+            center=about,
             projection=task.basis / task.prob.spread[:, None],
             screen=SCREEN_NEWTON,
         )
