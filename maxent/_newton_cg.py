@@ -23,6 +23,7 @@ import scipy.linalg
 from numpy.typing import NDArray
 
 from ._newton_state import State, Step, gradient, step_terms
+from ._newton_step import dense_algebra
 from ._problem import NewtonTask
 
 __all__ = ["cg_cheaper", "cg_pays", "cg_step"]
@@ -175,7 +176,10 @@ def _preconditioner(hr: Array) -> _Solve:
     shift = 1e-12 * top if top > 0 else 1.0
     for _ in range(8):
         try:
-            factor = scipy.linalg.cho_factor(hr + shift * np.eye(hr.shape[0]), check_finite=False)
+            with dense_algebra(hr.shape[0]):
+                factor = scipy.linalg.cho_factor(
+                    hr + shift * np.eye(hr.shape[0]), check_finite=False
+                )
             break
         except np.linalg.LinAlgError:
             shift *= 100.0

@@ -11,6 +11,7 @@ step, :func:`_shift_to_radius`), and decides what the trial pass at its end comp
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
 import scipy.linalg
@@ -19,10 +20,12 @@ from numpy.typing import NDArray
 from ._kernel import SCREEN_NEWTON, PassRequest
 from ._moments import Evaluation
 from ._newton_state import CG_GUESS, State, Step, Trial, gradient, step_terms
+from ._parallel import blas_limited
 from ._problem import EPS, NewtonTask
 
 __all__ = [
     "covariance_cheap",
+    "dense_algebra",
     "direction",
     "hessian_request",
     "hessian_stale",
@@ -48,6 +51,7 @@ _SCREEN_SHARE = 0.25
 _FEW_M = 12
 _LIGHT_FEW = 0.001
 _CHOLESKY_M = 128  # from this many reduced coordinates, reused Hessians try Cholesky first
+_DENSE_M = 128  # ... and their dense algebra runs on one BLAS thread (see dense_algebra)
 # Newton's Hessian from a sample of _SAMPLE_PER states per free constraint, from _SAMPLE_M
 # free constraints (see sampling_pays).
 _SAMPLE_M = 64
@@ -119,11 +123,24 @@ def _hessian_from_covariance(task: NewtonTask, st: State) -> None:
         st.share = ev.covered / task.prob.engine.n
     if ev.cov is not None and ev.projected:  # Cov of the projected states: B^T Cov B itself
         bs = basis / s[:, None]
-        st.hr = ev.cov + (bs.T * task.sigma2) @ bs
+        with dense_algebra(bs.shape[1]):
+            st.hr = ev.cov + (bs.T * task.sigma2) @ bs
     elif ev.cov is not None:
         h = ev.cov / np.outer(s, s)
         h[np.diag_indices_from(h)] += task.sigma2 / s**2
-        st.hr = basis.T @ h @ basis
+        with dense_algebra(basis.shape[1]):
+            st.hr = basis.T @ h @ basis
+
+
+def dense_algebra(k: int) -> AbstractContextManager[None]:
+    """BLAS on one thread for a step's ``k x k`` algebra from :data:`_DENSE_M` reduced
+    coordinates (none of the solve's passes run meanwhile).
+
+    On a busy machine OpenBLAS's threaded LAPACK stalls: with two cores loaded, Cholesky
+    of 1,000 x 1,000 took 0.94-1.2 s on two threads against 11 ms on one, eigh 2.2-2.9 s
+    against 0.18 s, and even the product of two such matrices 47-84 ms against 26 ms.
+    """
+    return blas_limited(1) if k >= _DENSE_M else nullcontext()
 
 
 def _reduced_hessian(task: NewtonTask, st: State, fresh: bool) -> tuple[Array, Array]:
@@ -134,15 +151,17 @@ def _reduced_hessian(task: NewtonTask, st: State, fresh: bool) -> tuple[Array, A
     if not fresh:
         _hessian_from_covariance(task, st)
     assert st.hr is not None
-    w, v = np.linalg.eigh(st.hr)
+    with dense_algebra(st.hr.shape[0]):
+        w, v = np.linalg.eigh(st.hr)
     if w.size and w[0] < _curvature_noise(task, st, float(w[-1])):
         # B^T Cov B lost its small curvatures to rounding (nearly collinear features,
         # the basis stretching a thin direction): project each state first (one more
         # pass), and from now on in the pass that takes the covariance.
         st.project = True
         proj = task.prob.engine.projected_covariance(bs, ev.mean, st.lam)
-        st.hr = proj + (bs.T * task.sigma2) @ bs
-        w, v = np.linalg.eigh(st.hr)
+        with dense_algebra(st.hr.shape[0]):
+            st.hr = proj + (bs.T * task.sigma2) @ bs
+            w, v = np.linalg.eigh(st.hr)
     return w, v
 
 
@@ -251,9 +270,14 @@ def _reduced_step(task: NewtonTask, st: State, gr: Array) -> tuple[Array, float,
         _hessian_from_covariance(task, st)
         fresh = True
         assert st.hr is not None
-        fast = _cholesky_step(
-            st.hr, gr, st.radius, lambda top: _curvature_noise(task, st, top), 100 * st.rel_floor
-        )
+        with dense_algebra(gr.size):
+            fast = _cholesky_step(
+                st.hr,
+                gr,
+                st.radius,
+                lambda top: _curvature_noise(task, st, top),
+                100 * st.rel_floor,
+            )
         if fast is not None:
             return fast, float(np.linalg.norm(fast)), False
     w, v = _reduced_hessian(task, st, fresh)
