@@ -467,7 +467,9 @@ class MomentEngine:
         sub.accurate = self.accurate
         return sub
 
-    def sampled_covariance(self, ev: Evaluation, count: int) -> Evaluation | None:
+    def sampled_covariance(
+        self, ev: Evaluation, count: int, projection: Array | None = None
+    ) -> Evaluation | None:
         """``ev`` with its covariance estimated from a sample of about ``count`` states,
         drawn from the weights the last pass at ``ev.lam`` kept in memory; None where
         there are none, or where the states that carry weight are not many more.
@@ -481,7 +483,9 @@ class MomentEngine:
         a Newton Hessian for many constraints over many states, where an error of a few
         per cent costs a few per cent of contraction per step (sub-sampled Newton).  The
         draws are seeded by their count: a solve repeats exactly.
-        Everything else in ``ev`` (the mean, log Z: the gradient) stays exact.
+        Everything else in ``ev`` (the mean, log Z: the gradient) stays exact.  With a
+        ``projection``, the covariance of the sampled states projected first (see
+        :class:`maxent._kernel.PassRequest`).
         """
         p = self._kept_p(ev.lam)
         if p is None:
@@ -498,9 +502,15 @@ class MomentEngine:
             return None
         # About the exact mean (a sample is small: centring it costs little), so that
         # E[FF] - E[F]E[F] cannot cancel however concentrated p is.
-        est = sub.evaluate(PassRequest(lam=ev.lam, covariance=True, center=ev.mean))
+        request = PassRequest(lam=ev.lam, covariance=True, center=ev.mean, projection=projection)
+        est = sub.evaluate(request)
         return dataclasses.replace(
-            ev, cov=est.cov, center=est.center, single=True, covered=int(rows.size)
+            ev,
+            cov=est.cov,
+            center=est.center,
+            single=True,
+            covered=int(rows.size),
+            projected=projection is not None,
         )
 
     def moments_of_p(self, ev: Evaluation) -> Array:

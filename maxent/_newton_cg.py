@@ -49,15 +49,23 @@ def cg_pays(task: NewtonTask, st: State, stale: bool) -> bool:
     """
     if not stale or st.hr is None or st.ev.cov is not None:
         return False
+    if st.stuck and st.estimated and _products_possible(task, st):
+        # At the rounding floor an estimated Hessian cannot tell steps apart; exact
+        # products can, for a fraction of an exact covariance's cost with many
+        # constraints (preconditioned by the estimate, a few of them).
+        return True
     return cg_cheaper(task, st)
+
+
+def _products_possible(task: NewtonTask, st: State) -> bool:
+    return len(task.free) >= _CG_MIN_M and task.prob.engine.keeps_p and st.cg_ok
 
 
 def cg_cheaper(task: NewtonTask, st: State) -> bool:
     """Whether products beat a covariance here: many constraints, in-memory states (whose
     passes keep the weights), and a covariance pass (:func:`_budget`) costing more than
     the products the last truncated step needed plus one (its trial pass), with a margin."""
-    eng = task.prob.engine
-    if len(task.free) < _CG_MIN_M or not eng.keeps_p or not st.cg_ok:
+    if not _products_possible(task, st):
         return False
     return _budget(task, st) > _MARGIN * (st.cg_iter + 1.0)
 
@@ -104,6 +112,8 @@ def cg_step(task: NewtonTask, st: State) -> Step | None:
     boundary = False
     # More products than a covariance costs: stop (and take covariances from now on).
     most = int(min(_CG_MAX_ITER, max(_budget(task, st), 1.0)))
+    if st.stuck and st.estimated:  # (an exact covariance is the alternative: see cg_pays)
+        most = _CG_MAX_ITER
     for _ in range(most):
         hd = hessian_times(d_r)
         if hd is None:

@@ -59,6 +59,7 @@ class State:
     # Hessians of this solve are taken from projected states directly, in one pass.
     project: bool = False
     share: float = 1.0  # share of the states the last covariance covered (screening)
+    estimated: bool = False  # the reduced Hessian in use is from a sample (or float32)
     refresh: bool = False  # take the covariance at this point before the next step
     # Truncated Newton (maxent._newton_cg): products the last CG step needed (a guess
     # before the first), and whether products can be had (False once they could not).

@@ -99,7 +99,8 @@ def refresh_hessian(task: NewtonTask, st: State) -> None:
         # has reached its rounding floor (no secant updates there): refresh.
         sampled = None
         if sampling_pays(task, st):
-            sampled = eng.sampled_covariance(st.ev, _sample_size(task))
+            proj = hessian_request(task, st, st.lam).projection
+            sampled = eng.sampled_covariance(st.ev, _sample_size(task), proj)
         st.ev = eng.evaluate(hessian_request(task, st, st.lam)) if sampled is None else sampled
         st.cg_iter = CG_GUESS  # a fresh preconditioner for truncated steps
     if st.ev.cov is not None and not st.ev.projected:
@@ -119,6 +120,8 @@ def refresh_hessian(task: NewtonTask, st: State) -> None:
 def _hessian_from_covariance(task: NewtonTask, st: State) -> None:
     """st.hr, the reduced Hessian, from st.ev's covariance when it has one."""
     ev, s, basis = st.ev, task.prob.spread, task.basis
+    if ev.cov is not None:
+        st.estimated = ev.single
     if ev.cov is not None and task.prob.engine.n:
         st.share = ev.covered / task.prob.engine.n
     if ev.cov is not None and ev.projected:  # Cov of the projected states: B^T Cov B itself
@@ -367,7 +370,8 @@ def screening_pays(task: NewtonTask, st: State) -> bool:
 def sampling_pays(task: NewtonTask, st: State) -> bool:
     """Whether Newton's Hessian is estimated from a sample of the states
     (:meth:`maxent._moments.MomentEngine.sampled_covariance`): many free constraints over
-    many more states in memory, not at the rounding floor, no projection needed."""
+    many more states in memory, not at the rounding floor (projected first where exact
+    Hessians are: see ``_reduced_hessian``)."""
     eng = task.prob.engine
     m = len(task.free)
     return bool(
@@ -375,7 +379,6 @@ def sampling_pays(task: NewtonTask, st: State) -> bool:
         and m >= _SAMPLE_M
         and eng.keeps_p
         and (eng.n or 0) >= 4 * _sample_size(task)
-        and not st.project
     )
 
 

@@ -75,6 +75,14 @@ def test_sampled_covariance_estimates_the_covariance_and_keeps_the_rest_exact() 
     again = eng2.sampled_covariance(ev2, count)
     assert again is not None
     np.testing.assert_array_equal(again.cov, est.cov)
+    # projected first (the same draws): P^T (the sample's covariance) P, marked projected
+    proj = rng.standard_normal((m, 7))
+    eng3 = MomentEngine(features, np.log(prior), chunk_size=4096)
+    ev3 = eng3.evaluate(PassRequest(lam=lam, keep_p=True))
+    projected = eng3.sampled_covariance(ev3, count, proj)
+    assert projected is not None and projected.projected and not est.projected
+    ref = proj.T @ est.cov @ proj
+    np.testing.assert_allclose(projected.cov, ref, rtol=0, atol=1e-10 * np.abs(ref).max())
     # no weights kept at other multipliers: no sample
     assert eng.sampled_covariance(eng.evaluate(PassRequest(lam=lam + 0.1)), count) is None
 
@@ -106,8 +114,8 @@ def sampled(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     plain = MomentEngine.sampled_covariance
 
-    def spy(self, ev, count):  # type: ignore[no-untyped-def]
-        out = plain(self, ev, count)
+    def spy(self, ev, count, projection=None):  # type: ignore[no-untyped-def]
+        out = plain(self, ev, count, projection)
         calls.append(0 if out is None else out.covered)
         return out
 
