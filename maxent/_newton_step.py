@@ -40,11 +40,16 @@ _SHRINK_LENGTH = 4.0  # whitened step length after which p is expected concentra
 _SCREEN_M = 40
 _SCREEN_SHARE = 0.25
 # Up to this many free constraints the covariance is cheap in a trial pass, and reused
-# Hessians contracting the residual by more than _LIGHT_FEW a step are refreshed there
-# (see _fresh_pays).
+# Hessians are refreshed there while they contract too slowly (see _fresh_pays).
 _FEW_M = 12
-_LIGHT_FEW = 0.001
+# ... and so are those of up to this many states times free constraints squared: there
+# the second moments cost less than a Newton step's fixed work (see covariance_cheap).
+_FEW_FLOPS = 1e7
 _CHOLESKY_M = 128  # from this many reduced coordinates, reused Hessians try Cholesky first
+# From this many (and below _CHOLESKY_M) every step tries a certified Cholesky step first
+# (see _certified_step): the eigenvalues of 16 x 16 cost ~30 us, of 55 x 55 ~200 us, the
+# two factorizations 5-30 us.
+_CERTIFIED_M = 16
 # Newton's Hessian from a sample of _SAMPLE_PER states per free constraint, from _SAMPLE_M
 # free constraints (see sampling_pays).
 _SAMPLE_M = 64
@@ -230,6 +235,10 @@ def _reduced_step(task: NewtonTask, st: State, gr: Array) -> tuple[Array, float,
         fast = _cholesky_step(st.hr, gr, st.radius)
         if fast is not None:
             return fast, float(np.linalg.norm(fast)), False
+    if _CERTIFIED_M <= gr.size < _CHOLESKY_M:
+        fast = _certified_step(task, st, gr)
+        if fast is not None:
+            return fast, float(np.linalg.norm(fast)), False
     w, v = _reduced_hessian(task, st)
     floor = max(float(w[-1]) * st.rel_floor, 1e-300)
     floored = bool(np.any(w < floor))
@@ -261,27 +270,63 @@ def _cholesky_step(hr: Array, gr: Array, radius: float) -> Array | None:
     return x if float(np.linalg.norm(x)) <= radius else None
 
 
+def _certified_step(task: NewtonTask, st: State, gr: Array) -> Array | None:
+    """The step of the eigenvalue path (:func:`_reduced_step`) by Cholesky, where it is
+    provably that step; else None.
+
+    A Cholesky factorization of ``hr - c I`` exists only if every eigenvalue of ``hr``
+    exceeds ``c``.  With ``c`` above the curvature floor and 1e-8 of the largest
+    eigenvalue (both bounded by the 1-norm of ``hr``), and for an exact covariance above
+    the rounding bound of :func:`_rounding_bound`, the eigenvalue path would raise no
+    curvature and project nothing: its step is Newton's, ``-hr^-1 gr``, where that lies
+    inside the trust radius.  (Well conditioned: Cholesky's solve is as accurate.)
+    """
+    _hessian_from_covariance(task, st)
+    hr, ev = st.hr, st.ev
+    assert hr is not None
+    top = float(np.linalg.norm(hr, 1))  # at least the largest eigenvalue
+    c = top * max(st.rel_floor, 1e-8)
+    if ev.cov is not None and not ev.projected and not ev.single:
+        c = max(c, _rounding_bound(task, st, top))
+    if not c > 1e-300:  # also NaN
+        return None
+    try:
+        scipy.linalg.cholesky(hr - c * np.eye(gr.size), lower=True, check_finite=False)
+        factor = scipy.linalg.cho_factor(hr, lower=True, check_finite=False)
+    except np.linalg.LinAlgError:
+        return None
+    x: Array = -scipy.linalg.cho_solve(factor, gr, check_finite=False)
+    return x if float(np.linalg.norm(x)) <= st.radius else None
+
+
 def covariance_cheap(task: NewtonTask) -> bool:
     """Whether the covariance adds little to a trial pass: few free constraints, whose
-    second moments the kernel's compiled loop takes for about half a pass more."""
-    return len(task.free) <= _FEW_M
+    second moments the kernel's compiled loop takes for about half a pass more; or few
+    states for their number (``n m^2`` up to :data:`_FEW_FLOPS`), where the second
+    moments cost less than the rest of a Newton step (the eigenvalues, the bookkeeping):
+    a fresh Hessian then saves steps for less than they cost (seeds 100-109, time per
+    solve: inverse Ising on all states of 8 to 11 spins 0.73-0.90, the easy family at
+    n = 1e3-1e4, m = 20-50 0.81-0.95, the hard one 0.93-1.0; ~1.05 at n m^2 = 2.5e7)."""
+    m = len(task.free)
+    n = task.prob.engine.n
+    return m <= _FEW_M or (n is not None and n * m * m <= _FEW_FLOPS)
 
 
 def _fresh_pays(task: NewtonTask, st: State, rate: float) -> bool:
     """Whether a step that could reuse the Hessian should take a fresh one in its trial
     pass: where the covariance is cheap (:func:`covariance_cheap`), once a step has shown
-    that reused (secant-updated) Hessians contract the residual only by a steady factor
-    above :data:`_LIGHT_FEW` (a fresh one at each step converges quadratically), unless
-    two steps at that factor reach the polishing goal.
+    the factor by which reused (secant-updated) Hessians contract the residual (a fresh
+    one at each step converges quadratically), unless two steps at that factor reach the
+    polishing goal.
 
     On the hard family at n = 1e6, m = 10 (seeds 100-109) the reused Hessians contracted
     by 0.02-0.3 a step from residuals of 1e-3 down to 1e-13, where Newton's squared
-    them: up to 13 passes instead of 8.
+    them: up to 13 passes instead of 8.  Even a fast factor (1e-4..1e-3, the easy family)
+    leaves a step to save: at n = 1e4, m = 3-10 (seeds 100-107) 4 passes instead of 5 on
+    most seeds, 0.92-0.96 of the time; no pass more or less at n = 1e5-1e6.
     """
     c = min(st.contraction, 1.0)
-    return bool(
-        covariance_cheap(task) and st.steps > 0 and c > _LIGHT_FEW and st.goal * rate * c > 1.0
-    )
+    return bool(covariance_cheap(task) and st.steps > 0 and st.goal * rate * c > 1.0)
 
 
 def screening_pays(task: NewtonTask, st: State) -> bool:

@@ -125,3 +125,53 @@ def test_cholesky_step_is_the_newton_step_or_declines() -> None:
     bad = (v * np.maximum(w, 1e-13 * w[-1]) * (np.arange(150) > 0)) @ v.T
     bad[np.diag_indices(150)] += 1e-14 * w[-1]
     assert _newton_step._cholesky_step(bad, g, radius=1e9) is None  # ill-conditioned
+
+
+def test_certified_step_is_the_eigenvalue_step_or_declines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Within a solve (fresh covariances and secant-updated Hessians, 40 constraints):
+    # every step the Cholesky path takes is the eigenvalue path's (no curvature floored,
+    # inside the radius), and the solve is the eigenvalue path's to rounding.
+    features, b = _problem(3000, 40, 7)
+    taken = []
+    certified = _newton_step._certified_step
+
+    def checked(task, st, gr):  # type: ignore[no-untyped-def]
+        step = certified(task, st, gr)
+        if step is not None:
+            w, v = np.linalg.eigh(st.hr)
+            assert w[0] > max(w[-1] * st.rel_floor, 1e-8 * w[-1])
+            np.testing.assert_allclose(step, -(v @ ((v.T @ gr) / w)), rtol=1e-9, atol=0)
+            assert np.linalg.norm(step) <= st.radius
+            taken.append(step)
+        return step
+
+    monkeypatch.setattr(_newton_step, "_certified_step", checked)
+    res = maxent.solve(features, b)
+    assert taken and res.converged
+    monkeypatch.setattr(_newton_step, "_CERTIFIED_M", 10**9)  # the eigenvalue path only
+    ref = maxent.solve(features, b)
+    np.testing.assert_allclose(res.multipliers, ref.multipliers, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(res.covariance, ref.covariance, rtol=1e-8)
+
+
+def test_certified_step_declines_near_the_floor_and_beyond_the_radius() -> None:
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((30, 30))
+    h = a @ a.T / 30 + 0.1 * np.eye(30)
+    g = rng.standard_normal(30)
+
+    def step(hr: np.ndarray, radius: float) -> np.ndarray | None:
+        # (A reused Hessian: no covariance in the last pass, so no rounding bound.)
+        task = SimpleNamespace(prob=SimpleNamespace(spread=None), basis=None)
+        st = SimpleNamespace(ev=SimpleNamespace(cov=None), hr=hr, rel_floor=1e-14, radius=radius)
+        return _newton_step._certified_step(task, st, g)  # type: ignore[arg-type]
+
+    assert step(h, 1e9) is not None
+    assert step(h, 1e-6) is None  # beyond the radius
+    w, v = np.linalg.eigh(h)
+    w[0] = 1e-10 * w[-1]  # a curvature within 1e-8 of the largest: the eigenvalues decide
+    assert step((v * w) @ v.T, 1e9) is None
