@@ -290,13 +290,18 @@ def _certified_step(task: NewtonTask, st: State, gr: Array) -> Array | None:
         c = max(c, _rounding_bound(task, st, top))
     if not c > 1e-300:  # also NaN
         return None
-    try:
-        scipy.linalg.cholesky(hr - c * np.eye(gr.size), lower=True, check_finite=False)
-        factor = scipy.linalg.cho_factor(hr, lower=True, check_finite=False)
-    except np.linalg.LinAlgError:
+    # (LAPACK directly: scipy.linalg's checks cost more than the factorizations here.)
+    shifted = hr - c * np.eye(gr.size)
+    if scipy.linalg.lapack.dpotrf(shifted, lower=1, clean=0, overwrite_a=1)[1] != 0:
         return None
-    x: Array = -scipy.linalg.cho_solve(factor, gr, check_finite=False)
-    return x if float(np.linalg.norm(x)) <= st.radius else None
+    factor, info = scipy.linalg.lapack.dpotrf(hr, lower=1, clean=0)
+    if info != 0:
+        return None
+    x, info = scipy.linalg.lapack.dpotrs(factor, gr, lower=1)
+    if info != 0:
+        return None
+    step: Array = -x
+    return step if float(np.linalg.norm(step)) <= st.radius else None
 
 
 def covariance_cheap(task: NewtonTask) -> bool:
