@@ -113,7 +113,7 @@ def _hessian_from_covariance(task: NewtonTask, st: State) -> None:
         st.hr = ev.cov + (bs.T * task.sigma2) @ bs
     elif ev.cov is not None:
         h = ev.cov / np.outer(s, s)
-        h[np.diag_indices_from(h)] += task.sigma2 / s**2
+        h.flat[:: h.shape[0] + 1] += task.sigma2 / s**2  # the diagonal (h is a new array)
         st.hr = basis.T @ h @ basis
 
 
