@@ -799,11 +799,16 @@ def test_covariance_comes_from_the_last_pass_when_a_step_is_predicted_final():
 def test_covariance_false_skips_the_covariance_and_says_so(source, monkeypatch):
     from maxent._moments import MomentEngine
 
+    from maxent._kernel import SCREEN_EXACT
+
     covariances = []
     evaluate = MomentEngine.evaluate
 
     def spy(self, request):
-        covariances.append(request.covariance)
+        # (Newton's Hessians are screened to the states that matter to them; the one a
+        # result reports, to those whose weight does not underflow.)
+        report = request.covariance and (request.screen or 0.0) >= SCREEN_EXACT
+        covariances.append((request.covariance, report))
         return evaluate(self, request)
 
     def chunks():
@@ -814,9 +819,10 @@ def test_covariance_false_skips_the_covariance_and_says_so(source, monkeypatch):
     ref = maxent.solve(features, _TARGETS)
     monkeypatch.setattr(MomentEngine, "evaluate", spy)
     res = maxent.solve(features, _TARGETS, covariance=False)
-    # the prior pass takes the prior's covariance (Newton's first Hessian); no pass after
-    # it takes an n m^2 covariance (this easy problem's steps all reuse that Hessian)
-    assert covariances[0] and not any(covariances[1:]), covariances
+    # the prior pass takes the prior's covariance (Newton's first Hessian); no pass takes
+    # the covariance a result reports, nor does the last one (a step ending the solve)
+    assert covariances[0][0] and not any(report for _, report in covariances), covariances
+    assert not covariances[-1][0], covariances
     assert res.covariance is None
     assert "covariance=not computed (covariance=False)" in repr(res)
     cov = res.to_xarray().covariance
