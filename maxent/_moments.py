@@ -305,7 +305,9 @@ class MomentEngine:
         ev = _evaluation(req, part)
         if ev is None:  # no state above the screening floor: rounding beat its bound
             return self.evaluate(dataclasses.replace(req, screen=None, line=None))
-        return ev if screen is not None else dataclasses.replace(ev, screen=None)
+        if screen is None and ev.screen is not None:  # the covariance covered every state
+            ev = dataclasses.replace(ev, screen=None)
+        return ev
 
     def _sinks(self, req: PassRequest) -> Sinks | None:
         """The per-state arrays this pass writes (in memory), reused from pass to pass."""

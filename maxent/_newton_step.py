@@ -10,7 +10,6 @@ step, :func:`_shift_to_radius`), and decides what the trial pass at its end comp
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
@@ -46,12 +45,18 @@ _SHRINK_LENGTH = 4.0  # whitened step length after which p is expected concentra
 _SCREEN_M = 40
 _SCREEN_SHARE = 0.25
 # Up to this many free constraints the covariance is cheap in a trial pass, and reused
-# Hessians contracting the residual by more than _LIGHT_FEW a step are refreshed there
-# (see _fresh_pays).
+# Hessians are refreshed there while they contract too slowly (see _fresh_pays).
 _FEW_M = 12
-_LIGHT_FEW = 0.001
-_CHOLESKY_M = 128  # from this many reduced coordinates, reused Hessians try Cholesky first
-_DENSE_M = 128  # ... and their dense algebra runs on one BLAS thread (see dense_algebra)
+# ... and so are those of up to this many states times free constraints squared: there
+# the second moments cost less than a Newton step's fixed work (see covariance_cheap).
+_FEW_FLOPS = 1e7
+# From this many reduced coordinates every step tries a certified Cholesky step first
+# (see _certified_step): the eigenvalues of 16 x 16 cost ~30 us, of 55 x 55 ~200 us, the
+# two factorizations 5-30 us.
+_CERTIFIED_M = 16
+# From this many reduced coordinates a step's dense algebra runs on one BLAS thread (see
+# dense_algebra).
+_DENSE_M = 128
 # Newton's Hessian from a sample of _SAMPLE_PER states per free constraint, from _SAMPLE_M
 # free constraints (see sampling_pays).
 _SAMPLE_M = 64
@@ -130,7 +135,7 @@ def _hessian_from_covariance(task: NewtonTask, st: State) -> None:
             st.hr = ev.cov + (bs.T * task.sigma2) @ bs
     elif ev.cov is not None:
         h = ev.cov / np.outer(s, s)
-        h[np.diag_indices_from(h)] += task.sigma2 / s**2
+        h.flat[:: h.shape[0] + 1] += task.sigma2 / s**2  # the diagonal (h is a new array)
         with dense_algebra(basis.shape[1]):
             st.hr = basis.T @ h @ basis
 
@@ -262,25 +267,17 @@ def _reduced_step(task: NewtonTask, st: State, gr: Array) -> tuple[Array, float,
     curvature floor (rather than the radius) limited some component.
 
     From the eigenvalues of the reduced Hessian (the exact trust-region step, curvatures
-    below ``rel_floor`` of the largest raised to it); with many constraints and a reused
-    or estimated (sampled, single-precision) Hessian, first by a Cholesky solve, which is
-    the same step where the Hessian is well conditioned and the step inside the radius
-    (several times cheaper than the eigenvalues: at m = 1,000 these cost about a pass over
-    1e5 states).
+    below ``rel_floor`` of the largest raised to it); from :data:`_CERTIFIED_M` reduced
+    coordinates first by Cholesky where that is provably the same step
+    (:func:`_certified_step`: two factorizations cost a fraction of the eigenvalues, ~70
+    against ~200 us at 55 coordinates, ~20 against ~180 ms at 1,000).
     """
     fresh = False
-    if gr.size >= _CHOLESKY_M:
+    if gr.size >= _CERTIFIED_M:
         _hessian_from_covariance(task, st)
         fresh = True
-        assert st.hr is not None
         with dense_algebra(gr.size):
-            fast = _cholesky_step(
-                st.hr,
-                gr,
-                st.radius,
-                lambda top: _curvature_noise(task, st, top),
-                100 * st.rel_floor,
-            )
+            fast = _certified_step(task, st, gr)
         if fast is not None:
             return fast, float(np.linalg.norm(fast)), False
     w, v = _reduced_hessian(task, st, fresh)
@@ -298,54 +295,67 @@ def _reduced_step(task: NewtonTask, st: State, gr: Array) -> tuple[Array, float,
     return out, length, floored
 
 
-def _cholesky_step(
-    hr: Array, gr: Array, radius: float, rounding: Callable[[float], float], rcond_min: float
-) -> Array | None:
-    """``-hr^-1 gr`` by Cholesky where the eigenvalue path would take the same step: its
-    smallest curvature above the curvature floor (LAPACK's estimate of the reciprocal
-    condition number above ``rcond_min``, 100 times the floor relative to the largest:
-    none is raised to it), far above ``rounding(top)`` (how far rounding may have moved
-    the curvatures, ``top`` a bound on the largest), and the step inside ``radius``;
-    else None.
+def _certified_step(task: NewtonTask, st: State, gr: Array) -> Array | None:
+    """The step of the eigenvalue path (:func:`_reduced_step`) by Cholesky, where it is
+    provably that step; else None.
 
-    The smallest eigenvalue is at least ``1 / |hr^-1|_1 = rcond |hr|_1`` and the largest
-    at most ``|hr|_1``; LAPACK's estimate of ``|hr^-1|_1`` is a lower bound, usually
-    within a small factor, hence the margins of 100.  (Both paths are backward stable:
-    the step is as accurate by either.)
+    A Cholesky factorization of ``hr - c I`` exists only if every eigenvalue of ``hr``
+    exceeds ``c``.  With ``c`` 100 times the curvature floor (relative to the 1-norm of
+    ``hr``, at least its largest eigenvalue), and for an exact covariance above what
+    rounding may have moved its curvatures (:func:`_curvature_noise`), the eigenvalue
+    path would raise no curvature and project nothing: its step is Newton's,
+    ``-hr^-1 gr``, where that lies inside the trust radius.  (Both solves are backward
+    stable: the step is as accurate by either.  On the hard family at n = 1e5, m = 200,
+    seed 100, curvatures reach 1e-12 of the largest: the same 31 steps as by eigh.)
     """
-    try:
-        factor, lower = scipy.linalg.cho_factor(hr, check_finite=False)
-    except np.linalg.LinAlgError:
+    hr = st.hr
+    assert hr is not None
+    top = float(np.linalg.norm(hr, 1))  # at least the largest eigenvalue
+    c = max(top * 100.0 * st.rel_floor, _curvature_noise(task, st, top))
+    if not c > 1e-300:  # also NaN
         return None
-    norm = float(np.linalg.norm(hr, 1))
-    rcond, info = scipy.linalg.lapack.dpocon(factor, norm, uplo="L" if lower else "U")
-    if info != 0 or not rcond > rcond_min or not rcond * norm > 100.0 * rounding(norm):
+    # (LAPACK directly: scipy.linalg's checks cost more than the factorizations here.)
+    shifted = hr - c * np.eye(gr.size)
+    if scipy.linalg.lapack.dpotrf(shifted, lower=1, clean=0, overwrite_a=1)[1] != 0:
         return None
-    x: Array = -scipy.linalg.cho_solve((factor, lower), gr, check_finite=False)
-    return x if float(np.linalg.norm(x)) <= radius else None
+    factor, info = scipy.linalg.lapack.dpotrf(hr, lower=1, clean=0)
+    if info != 0:
+        return None
+    x, info = scipy.linalg.lapack.dpotrs(factor, gr, lower=1)
+    if info != 0:
+        return None
+    step: Array = -x
+    return step if float(np.linalg.norm(step)) <= st.radius else None
 
 
 def covariance_cheap(task: NewtonTask) -> bool:
     """Whether the covariance adds little to a trial pass: few free constraints, whose
-    second moments the kernel's compiled loop takes for about half a pass more."""
-    return len(task.free) <= _FEW_M
+    second moments the kernel's compiled loop takes for about half a pass more; or few
+    states for their number (``n m^2`` up to :data:`_FEW_FLOPS`), where the second
+    moments cost less than the rest of a Newton step (the eigenvalues, the bookkeeping):
+    a fresh Hessian then saves steps for less than they cost (seeds 100-109, time per
+    solve: inverse Ising on all states of 8 to 11 spins 0.73-0.90, the easy family at
+    n = 1e3-1e4, m = 20-50 0.81-0.95, the hard one 0.93-1.0; ~1.05 at n m^2 = 2.5e7)."""
+    m = len(task.free)
+    n = task.prob.engine.n
+    return m <= _FEW_M or (n is not None and n * m * m <= _FEW_FLOPS)
 
 
 def _fresh_pays(task: NewtonTask, st: State, rate: float) -> bool:
     """Whether a step that could reuse the Hessian should take a fresh one in its trial
     pass: where the covariance is cheap (:func:`covariance_cheap`), once a step has shown
-    that reused (secant-updated) Hessians contract the residual only by a steady factor
-    above :data:`_LIGHT_FEW` (a fresh one at each step converges quadratically), unless
-    two steps at that factor reach the polishing goal.
+    the factor by which reused (secant-updated) Hessians contract the residual (a fresh
+    one at each step converges quadratically), unless two steps at that factor reach the
+    polishing goal.
 
     On the hard family at n = 1e6, m = 10 (seeds 100-109) the reused Hessians contracted
     by 0.02-0.3 a step from residuals of 1e-3 down to 1e-13, where Newton's squared
-    them: up to 13 passes instead of 8.
+    them: up to 13 passes instead of 8.  Even a fast factor (1e-4..1e-3, the easy family)
+    leaves a step to save: at n = 1e4, m = 3-10 (seeds 100-107) 4 passes instead of 5 on
+    most seeds, 0.92-0.96 of the time; no pass more or less at n = 1e5-1e6.
     """
     c = min(st.contraction, 1.0)
-    return bool(
-        covariance_cheap(task) and st.steps > 0 and c > _LIGHT_FEW and st.goal * rate * c > 1.0
-    )
+    return bool(covariance_cheap(task) and st.steps > 0 and st.goal * rate * c > 1.0)
 
 
 def report_pays(task: NewtonTask) -> bool:

@@ -797,13 +797,17 @@ def test_covariance_comes_from_the_last_pass_when_a_step_is_predicted_final():
 
 @pytest.mark.parametrize("source", ["memory", "chunks"])
 def test_covariance_false_skips_the_covariance_and_says_so(source, monkeypatch):
+    from maxent._kernel import SCREEN_EXACT
     from maxent._moments import MomentEngine
 
     covariances = []
     evaluate = MomentEngine.evaluate
 
     def spy(self, request):
-        covariances.append(request.covariance)
+        # (Newton's Hessians are screened to the states that matter to them; the one a
+        # result reports, to those whose weight does not underflow.)
+        report = request.covariance and (request.screen or 0.0) >= SCREEN_EXACT
+        covariances.append((request.covariance, report))
         return evaluate(self, request)
 
     def chunks():
@@ -814,9 +818,10 @@ def test_covariance_false_skips_the_covariance_and_says_so(source, monkeypatch):
     ref = maxent.solve(features, _TARGETS)
     monkeypatch.setattr(MomentEngine, "evaluate", spy)
     res = maxent.solve(features, _TARGETS, covariance=False)
-    # the prior pass takes the prior's covariance (Newton's first Hessian); no pass after
-    # it takes an n m^2 covariance (this easy problem's steps all reuse that Hessian)
-    assert covariances[0] and not any(covariances[1:]), covariances
+    # the prior pass takes the prior's covariance (Newton's first Hessian); no pass takes
+    # the covariance a result reports, nor does the last one (a step ending the solve)
+    assert covariances[0][0] and not any(report for _, report in covariances), covariances
+    assert not covariances[-1][0], covariances
     assert res.covariance is None
     assert "covariance=not computed (covariance=False)" in repr(res)
     cov = res.to_xarray().covariance
@@ -1084,3 +1089,30 @@ def test_working_sets_on_a_face_with_prior_zeros(monkeypatch):
     np.testing.assert_allclose(res.p, ref.p, rtol=1e-6, atol=1e-7 * np.max(ref.p))
     std = feats.std(axis=0)
     assert np.max(np.abs(np.asarray(res.p) @ feats - b) / std) <= 2e-10
+
+
+def test_one_pass_takes_the_reported_covariance_near_the_polishing_goal(monkeypatch):
+    # This problem's step predicted to end the solve (its pass takes the covariance the
+    # result reports) lands within the tolerance but 1.27x above the polishing goal
+    # (1e-13 spreads); no second step with a second such pass follows.
+    from maxent._kernel import SCREEN_EXACT
+    from maxent._moments import MomentEngine
+
+    rng = np.random.default_rng(101)
+    features = rng.standard_normal((10_000, 50))
+    targets = rng.dirichlet(np.ones(10_000)) @ features
+    reports = []
+    evaluate = MomentEngine.evaluate
+
+    def spy(self, request):
+        reports.append(request.covariance and (request.screen or 0.0) >= SCREEN_EXACT)
+        return evaluate(self, request)
+
+    monkeypatch.setattr(MomentEngine, "evaluate", spy)
+    res = maxent.solve(features, targets)
+    assert res.converged and sum(reports) == 1, reports
+    rel = np.abs(res.p @ features - targets) / features.std(axis=0)
+    assert np.max(rel) <= 4e-13
+    fc = features - res.p @ features
+    cov = (fc.T * res.p) @ fc
+    np.testing.assert_allclose(res.covariance, cov, rtol=0, atol=1e-10 * np.abs(cov).max())

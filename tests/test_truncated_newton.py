@@ -112,37 +112,59 @@ def test_truncated_newton_with_noise_and_without_the_covariance(truncated: list[
     assert np.max(np.abs(viol) / features.std(axis=0)) <= 1e-10
 
 
-def test_cholesky_step_is_the_newton_step_or_declines() -> None:
-    rng = np.random.default_rng(5)
-    a = rng.standard_normal((150, 150))
-    h = a @ a.T / 150 + 0.1 * np.eye(150)
-    g = rng.standard_normal(150)
+def test_certified_step_is_the_eigenvalue_step_or_declines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Within a solve (fresh covariances and secant-updated Hessians, 40 constraints):
+    # every step the Cholesky path takes is the eigenvalue path's (no curvature floored,
+    # inside the radius), and the solve is the eigenvalue path's to rounding.
+    features, b = _problem(3000, 40, 7)
+    taken = []
+    certified = _newton_step._certified_step
 
-    def exact(top: float) -> float:
-        return 0.0
+    def checked(task, st, gr):  # type: ignore[no-untyped-def]
+        step = certified(task, st, gr)
+        if step is not None:
+            w, v = np.linalg.eigh(st.hr)
+            assert w[0] > 100 * st.rel_floor * w[-1]
+            np.testing.assert_allclose(step, -(v @ ((v.T @ gr) / w)), rtol=1e-9, atol=0)
+            assert np.linalg.norm(step) <= st.radius
+            taken.append(step)
+        return step
 
-    step = _newton_step._cholesky_step(h, g, 1e9, exact, 1e-8)
-    assert step is not None
-    np.testing.assert_allclose(h @ step, -g, rtol=0, atol=1e-10 * np.abs(g).max())
-    assert _newton_step._cholesky_step(h, g, 1e-6, exact, 1e-8) is None  # beyond the radius
+    monkeypatch.setattr(_newton_step, "_certified_step", checked)
+    res = maxent.solve(features, b)
+    assert taken and res.converged
+    monkeypatch.setattr(_newton_step, "_CERTIFIED_M", 10**9)  # the eigenvalue path only
+    ref = maxent.solve(features, b)
+    np.testing.assert_allclose(res.multipliers, ref.multipliers, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(res.covariance, ref.covariance, rtol=1e-8)
+
+
+def test_certified_step_declines_near_the_floor_and_beyond_the_radius() -> None:
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((30, 30))
+    h = a @ a.T / 30 + 0.1 * np.eye(30)
+    g = rng.standard_normal(30)
+
+    def step(hr: np.ndarray, radius: float) -> np.ndarray | None:
+        # (A reused Hessian: no covariance in the last pass, so no rounding bound.)
+        task = SimpleNamespace(prob=SimpleNamespace(spread=None), basis=None)
+        st = SimpleNamespace(ev=SimpleNamespace(cov=None), hr=hr, rel_floor=1e-14, radius=radius)
+        return _newton_step._certified_step(task, st, g)  # type: ignore[arg-type]
+
+    assert step(h, 1e9) is not None
+    assert step(h, 1e-6) is None  # beyond the radius
     w, v = np.linalg.eigh(h)
-    bad = (v * np.maximum(w, 1e-13 * w[-1]) * (np.arange(150) > 0)) @ v.T
-    bad[np.diag_indices(150)] += 1e-14 * w[-1]
-    assert _newton_step._cholesky_step(bad, g, 1e9, exact, 1e-8) is None  # ill-conditioned
-    # Curvatures rounding may have moved by more than 1/100 of the smallest: declined
-    # (the eigenvalue path checks them); by much less: the same step.
-    assert w[0] < 100 * 1e-3 * np.abs(h).sum(axis=0).max()
-    assert _newton_step._cholesky_step(h, g, 1e9, lambda top: 1e-3 * top, 1e-8) is None
-    close = _newton_step._cholesky_step(h, g, 1e9, lambda top: 1e-9 * top, 1e-8)
-    assert close is not None and np.array_equal(close, step)
-    # Curvatures down to 1e-11 of the largest, above a floor of 1e-14 (rcond_min 1e-12):
-    # the step the eigenvalues give, to rounding (H x = -g backward-stably).
+    w[0] = 1e-13 * w[-1]  # within 100x the floor (1e-14): the eigenvalues decide
+    assert step((v * w) @ v.T, 1e9) is None
+    # Curvatures down to 1e-11 of the largest: Newton's step (H x = -g backward-stably).
     q, _ = np.linalg.qr(a)
-    lam = np.logspace(0, -11, 150)
-    stiff = (q * lam) @ q.T
+    stiff = (q * np.logspace(0, -11, 30)) @ q.T
     stiff = 0.5 * (stiff + stiff.T)
-    gs = stiff @ g  # the step is -g
-    x = _newton_step._cholesky_step(stiff, gs, 1e9, exact, 1e-12)
+    g[:] = stiff @ rng.standard_normal(30)
+    x = step(stiff, 1e9)
     assert x is not None
-    np.testing.assert_allclose(stiff @ x, -gs, rtol=0, atol=1e-13)
-    assert _newton_step._cholesky_step(stiff, gs, 1e9, exact, 1e-10) is None  # below the limit
+    np.testing.assert_allclose(stiff @ x, -g, rtol=0, atol=1e-13)
