@@ -57,6 +57,9 @@ _CERTIFIED_M = 16
 # From this many reduced coordinates a step's dense algebra runs on one BLAS thread (see
 # dense_algebra).
 _DENSE_M = 128
+# Below this many free constraints a step expected to end the solve takes the reported
+# covariance in its trial pass (see report_pays).
+_REPORT_M = 256
 # Newton's Hessian from a sample of _SAMPLE_PER states per free constraint, from _SAMPLE_M
 # free constraints (see sampling_pays).
 _SAMPLE_M = 64
@@ -361,12 +364,15 @@ def _fresh_pays(task: NewtonTask, st: State, rate: float) -> bool:
 def report_pays(task: NewtonTask) -> bool:
     """Whether a step expected to end the solve takes the covariance the result reports
     in its trial pass (else, if it does end it, a pass of its own follows: one light pass
-    more).  Only where a wrong guess costs little: with fewer than :data:`_SAMPLE_M` free
-    constraints.  From there a covariance pass costs several to tens of light ones, and
-    a step's contraction does not predict the next one's well near the rounding floor
-    (hard n = 1e5, m = 1,000, seed 2001: a guess after a step that contracted 1e10 times
-    stalled short of the tolerance, 40 time-equivalent passes lost)."""
-    return len(task.free) < _SAMPLE_M
+    more).  Only where a wrong guess costs little: below :data:`_REPORT_M` free
+    constraints, where a covariance pass costs up to about six light ones (``1 + m / 40``
+    on the model of :func:`maxent._newton_cg._budget`).  Beyond, a step's contraction
+    near the rounding floor does not predict the next one well enough for a guess that
+    costs tens of light passes when wrong (hard n = 1e5, m = 1,000, seeds 100-104: seed
+    103 took 45 passes instead of 17 with guesses; at m = 200 they save a pass or two:
+    easy seeds 0-3 7 -> 5-6 passes, 0.9x the time; hard seeds 100-105 the same or one
+    fewer)."""
+    return len(task.free) < _REPORT_M
 
 
 def screening_pays(task: NewtonTask, st: State) -> bool:
