@@ -126,8 +126,10 @@ def newton(task: NewtonTask, lam: Array, ev0: Evaluation) -> Verdict:
         if verdict is not None:
             return _at_floor(task, st) if verdict.status == "stalled" else verdict
         step = _working_set_step(task, st)
-        if step is None and cg_pays(task, st, hessian_stale(st)):
+        truncated = step is None and cg_pays(task, st, hessian_stale(st))
+        if truncated:
             step = cg_step(task, st)  # truncated Newton: products, not a covariance
+        st.truncated = truncated and step is not None
         if step is None:
             refresh_hessian(task, st)
             step = direction(task, st, _may_shrink(task, st))

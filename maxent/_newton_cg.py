@@ -38,6 +38,7 @@ _CG_MAX_ITER = 40  # products per step at most
 # m = 1,000, but 1.3x at m = 500, where a margin of 2 still chose them.)
 _MARGIN = 3.0
 _FLOPS_PER_ENTRY = 40.0  # see _budget
+_POOR = 0.5  # a truncated step contracting the residual less than this gets a new Hessian
 
 
 def cg_pays(task: NewtonTask, st: State, stale: bool) -> bool:
@@ -48,6 +49,10 @@ def cg_pays(task: NewtonTask, st: State, stale: bool) -> bool:
     (:func:`cg_cheaper`).
     """
     if not stale or st.hr is None or st.ev.cov is not None:
+        return False
+    if st.truncated and st.contraction > _POOR and not st.stuck:
+        # The last truncated step contracted poorly: its preconditioner (the Hessian in
+        # use, secant-updated) is stale; take a fresh one rather than more products.
         return False
     if st.stuck and st.estimated and _products_possible(task, st):
         # At the rounding floor an estimated Hessian cannot tell steps apart; exact

@@ -65,6 +65,7 @@ class State:
     # before the first), and whether products can be had (False once they could not).
     cg_iter: float = CG_GUESS
     cg_ok: bool = True
+    truncated: bool = False  # the last step was truncated Newton's
     # Newton's covariances at trial points far from the solution may be taken in single
     # precision: the prior's was, and sufficed (see maxent._newton._trial_request).
     single: bool = False
