@@ -83,7 +83,7 @@ from ._kernel import (
     Screen,
     Sinks,
 )
-from ._parallel import ThreadExecutor
+from ._parallel import ThreadExecutor, blas_single
 
 __all__ = ["EmptySupportError", "Evaluation", "FaceTrial", "MomentEngine"]
 
@@ -258,6 +258,10 @@ class MomentEngine:
         support, reduced by ``reduction``, run by the executor.  The first pass over lazy
         input also validates it, block by block."""
         self.n_passes += 1
+        whole = self._whole_chunk()
+        if whole is not None:  # one chunk in memory: inline, without blocks and executor
+            fc, lq = self._support.prepare(*whole)
+            return reduction.chunk(fc, lq, 0)
         validate = None if self._checked else self.source.validate
         spec = PassSpec(
             reduction,
@@ -277,6 +281,20 @@ class MomentEngine:
             self.source.n = check.rows
             self._checked = True
         return part
+
+    def _whole_chunk(self) -> tuple[Array, Array | None] | None:
+        """The features and log prior of an in-memory source that fits in one chunk,
+        where a pass may run inline in this thread (as the thread executor would run its
+        one block: BLAS already limited to one thread here); else None."""
+        src = self.source
+        if (
+            type(src) is not ArrayBlocks
+            or type(self.executor) is not ThreadExecutor
+            or not 0 < src.F.shape[0] <= self.chunk_size
+            or not blas_single()
+        ):
+            return None
+        return src.F, src.log_prior
 
     def evaluate(self, request: PassRequest) -> Evaluation:
         """One pass over ``F`` computing ``request`` (see :class:`maxent._kernel.PassRequest`).

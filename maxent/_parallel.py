@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
-__all__ = ["ThreadExecutor", "blas_limited", "worker_count"]
+__all__ = ["ThreadExecutor", "blas_limited", "blas_single", "worker_count"]
 
 _MAX_WORKERS = 8
 _ENV_LIMITS = ("MAXENT_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -138,9 +138,11 @@ def blas_limited(n: int = 1) -> Iterator[None]:
     """
     controller = _get_controller()
     outer = getattr(_outer, "threads", None)
+    single = getattr(_outer, "single", False)
     if outer is None:
         _outer.threads = _library_threads()
     try:
+        _outer.single = single or n <= 1
         if all(lib.num_threads <= n for lib in controller.lib_controllers):
             yield
         else:
@@ -148,6 +150,13 @@ def blas_limited(n: int = 1) -> Iterator[None]:
                 yield
     finally:
         _outer.threads = outer
+        _outer.single = single
+
+
+def blas_single() -> bool:
+    """Whether this thread runs inside a :func:`blas_limited` block of one thread (BLAS is
+    then single-threaded here, and work may run inline without limiting it again)."""
+    return bool(getattr(_outer, "single", False))
 
 
 def _shared_pool(workers: int) -> ThreadPoolExecutor:
