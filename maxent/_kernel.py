@@ -387,12 +387,12 @@ class NumpyKernel:
         # three at m = 200, and to 2.7x from five (OpenBLAS; no change at m = 10).
         cols = [lam]
         dirs = [] if request.ranges is None else list(request.ranges.T)
-        dir_cols = tuple(_column(cols, v) for v in dirs)
+        dir_cols = tuple([_column(cols, v) for v in dirs])
         line_col = 0 if request.line is None else _column(cols, request.line, first=1)
-        zero_lam = not np.any(lam)
+        zero_lam = not lam.any()
         return _Plan(
             request=request,
-            cols=np.ascontiguousarray(np.array(cols).T),
+            cols=np.array(cols).T.copy(),
             n_dirs=len(dirs),
             dir_cols=dir_cols,
             line_col=line_col,
@@ -436,7 +436,7 @@ def _column(cols: list[Array], v: Array, first: int = 0) -> int:
     starts at 1: it is a column of its own even where it equals lam, whose column the
     accurate log-weights may replace.)"""
     for j in range(first, len(cols)):
-        if np.array_equal(cols[j], v):
+        if (cols[j] == v).all():  # (vectors of one length: np.array_equal, faster)
             return j
     cols.append(v)
     return len(cols) - 1
