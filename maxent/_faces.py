@@ -262,7 +262,7 @@ def certificates(
     assert ev.dir_min is not None and ev.dir_max is not None
     for j in range(dirs.shape[1]):
         d = dirs[:, j]
-        if not np.any(d):
+        if not d.any():
             continue
         t = prob.dir_tol(d)
         gap = float(b @ d) - ev.dir_min[j]

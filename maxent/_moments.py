@@ -49,6 +49,7 @@ a covariance.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -396,14 +397,14 @@ class MomentEngine:
         floor = None
         if self._heavy is not None and self._heavy[0] is self._support:
             heavy = self._heavy[1]
-            rounding = 16 * self.m * _EPS * float(np.max(np.abs(heavy.rows) @ np.abs(lam)))
-            floor = float(np.max(heavy.log_prior - heavy.rows @ lam)) - width - rounding
-            floor = floor if np.isfinite(floor) else None
+            rounding = 16 * self.m * _EPS * float((np.abs(heavy.rows) @ np.abs(lam)).max())
+            floor = float((heavy.log_prior - heavy.rows @ lam).max()) - width - rounding
+            floor = floor if math.isfinite(floor) else None
         chunk_window = None
         if self._magnitude is not None:
             # Both the chunk's heaviest state and the others round by at most this much.
             rounding = 32 * self.m * _EPS * float(self._magnitude @ np.abs(lam))
-            chunk_window = width + rounding if np.isfinite(rounding) else None
+            chunk_window = width + rounding if math.isfinite(rounding) else None
         if floor is None and chunk_window is None:
             return None
         return Screen(floor, chunk_window)
@@ -634,7 +635,8 @@ def _evaluation(req: PassRequest, part: Partial) -> Evaluation | None:
         if not h0 > 0.0:
             return None
         mh = h1 / h0
-        cov = h2 / h0 - np.outer(mh, mh)
+        cov = h2 / h0
+        cov -= mh[:, None] * mh  # (np.outer's products, without its checks)
         cov = 0.5 * (cov + cov.T)
     center = req.center if req.covariance else None
     if center is not None:

@@ -26,6 +26,7 @@ predicted to end the solve.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 from numpy.typing import NDArray
@@ -155,9 +156,9 @@ def _measure(task: NewtonTask, ev: Evaluation, lam: Array) -> tuple[float, float
         return 0.0, 0.0, 0.0
     f = task.free
     return (
-        float(np.max(res)),
-        float(np.max(res / task.prob.threshold[f])),
-        float(np.max(res / task.prob.goal[f])),
+        float(res.max()),
+        float((res / task.prob.threshold[f]).max()),
+        float((res / task.prob.goal[f]).max()),
     )
 
 
@@ -238,7 +239,7 @@ def _stopping(task: NewtonTask, st: State) -> Verdict | None:
         # Full steps change the dual only by rounding and the residual no longer
         # shrinks: the precision floor of this problem in float64.
         return Verdict("stalled", st.lam, st.ev)
-    st.contraction = rmax / st.rmax_prev if np.isfinite(st.rmax_prev) else 1.0
+    st.contraction = rmax / st.rmax_prev if math.isfinite(st.rmax_prev) else 1.0
     st.rmax_prev = st.rmax = rmax
     if progress.n_iter >= prob.max_iter:
         if st.best.ratio <= 1.0:
@@ -645,6 +646,6 @@ def _update(task: NewtonTask, st: State, step: Step, trial: Trial) -> None:
     assert et.dir_max is not None and et.dir_min is not None
     cert = step.dirs[:, 0]
     width = et.dir_max[0] - et.dir_min[0]
-    if np.any(cert) and width > 0:
+    if cert.any() and width > 0:
         st.edge = (float(task.b @ cert) - et.dir_min[0]) / width
         st.edge_face = (cert.copy(), float(et.dir_min[0]))

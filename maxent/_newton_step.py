@@ -10,6 +10,7 @@ step, :func:`_shift_to_radius`), and decides what the trial pass at its end comp
 
 from __future__ import annotations
 
+import math
 from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
@@ -138,8 +139,8 @@ def _hessian_from_covariance(task: NewtonTask, st: State) -> None:
         with dense_algebra(bs.shape[1]):
             st.hr = ev.cov + (bs.T * task.sigma2) @ bs
     elif ev.cov is not None:
-        h = ev.cov / np.outer(s, s)
-        h.flat[:: h.shape[0] + 1] += task.sigma2 / s**2  # the diagonal (h is a new array)
+        h = ev.cov / task.spread_outer
+        h.flat[:: h.shape[0] + 1] += task.sigma_whitened  # the diagonal (h is a new array)
         with dense_algebra(basis.shape[1]):
             st.hr = basis.T @ h @ basis
 
@@ -202,8 +203,8 @@ def _rounding_bound(task: NewtonTask, st: State, top: float) -> float:
     ev = st.ev
     assert ev.cov is not None
     off = ev.mean if ev.center is None else ev.mean - ev.center
-    second = np.clip(np.diag(ev.cov), 0.0, None) + off**2
-    v = np.abs(task.basis / task.prob.spread[:, None]).T @ np.sqrt(second)
+    second = np.maximum(ev.cov.diagonal(), 0.0) + off**2
+    v = task.abs_basis @ np.sqrt(second)
     bound = 100 * EPS * float(v @ v)
     return bound if bound > top * st.rel_floor else 0.0
 
@@ -283,7 +284,7 @@ def _reduced_step(task: NewtonTask, st: State, gr: Array) -> tuple[Array, float,
         with dense_algebra(gr.size):
             fast = _certified_step(task, st, gr)
         if fast is not None:
-            return fast, float(np.linalg.norm(fast)), False
+            return fast, math.sqrt(fast @ fast), False
     w, v = _reduced_hessian(task, st, fresh)
     floor = max(float(w[-1]) * st.rel_floor, 1e-300)
     floored = bool(np.any(w < floor))
@@ -314,12 +315,13 @@ def _certified_step(task: NewtonTask, st: State, gr: Array) -> Array | None:
     """
     hr = st.hr
     assert hr is not None
-    top = float(np.linalg.norm(hr, 1))  # at least the largest eigenvalue
+    top = float(np.abs(hr).sum(axis=0).max())  # the 1-norm: at least the largest eigenvalue
     c = max(top * 100.0 * st.rel_floor, _curvature_noise(task, st, top))
     if not c > 1e-300:  # also NaN
         return None
     # (LAPACK directly: scipy.linalg's checks cost more than the factorizations here.)
-    shifted = hr - c * np.eye(gr.size)
+    shifted = hr.copy()
+    shifted.flat[:: gr.size + 1] -= c  # hr - c I
     if scipy.linalg.lapack.dpotrf(shifted, lower=1, clean=0, overwrite_a=1)[1] != 0:
         return None
     factor, info = scipy.linalg.lapack.dpotrf(hr, lower=1, clean=0)
@@ -329,7 +331,7 @@ def _certified_step(task: NewtonTask, st: State, gr: Array) -> Array | None:
     if info != 0:
         return None
     step: Array = -x
-    return step if float(np.linalg.norm(step)) <= st.radius else None
+    return step if math.sqrt(step @ step) <= st.radius else None
 
 
 def covariance_cheap(task: NewtonTask) -> bool:
@@ -454,6 +456,6 @@ def secant_update(task: NewtonTask, st: State, step: Step, trial: Trial) -> None
 def _cancels(ev: Evaluation, free: NDArray[np.intp], center: Array | None) -> bool:
     """Whether Cov = E[FF] - E[F]E[F] about ``center`` (None: 0) loses more than ~6 digits."""
     assert ev.cov is not None
-    var = np.diag(ev.cov)[free]
+    var = ev.cov.diagonal()[free]
     off = (ev.mean if center is None else ev.mean - center)[free]
-    return bool(np.any(off**2 > 1e6 * np.maximum(var, 1e-300)))
+    return bool((off**2 > 1e6 * np.maximum(var, 1e-300)).any())

@@ -111,7 +111,7 @@ class Problem:
 
     def dir_tol(self, d: Array) -> float:
         """Tolerance on F @ d implied by the per-feature tolerance and by rounding."""
-        return float(np.abs(d) @ (self.threshold * self.spread))
+        return float(np.abs(d) @ self.unit_tol)
 
     @cached_property
     def unit_tol(self) -> Array:
@@ -142,7 +142,7 @@ def dual_value(
     lf = lam[free]
     value = ev.log_Z + float(lf @ b[free])
     s2 = sigma2[free]
-    if np.any(s2):
+    if s2.any():
         value += 0.5 * float(s2[s2 > 0] @ lf[s2 > 0] ** 2)
     return value
 
@@ -184,6 +184,26 @@ class NewtonTask:
     @property
     def progress(self) -> Progress:
         return self.prob.progress
+
+    # What every Newton step of the task reuses (computed once per task).
+    @cached_property
+    def spread_outer(self) -> Array:
+        """``outer(s, s)`` of the spreads: a covariance over it is in whitened units."""
+        s = self.prob.spread
+        out: Array = np.outer(s, s)
+        return out
+
+    @cached_property
+    def sigma_whitened(self) -> Array:
+        """The noise variances in whitened units, ``sigma^2 / s^2``."""
+        out: Array = self.sigma2 / self.prob.spread**2
+        return out
+
+    @cached_property
+    def abs_basis(self) -> Array:
+        """``|B / s|^T``: the reduced basis in multiplier units, entrywise magnitudes."""
+        out: Array = np.abs(self.basis / self.prob.spread[:, None]).T
+        return out
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ the stages and wraps the result:
 from __future__ import annotations
 
 import dataclasses
+import math
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -386,7 +387,11 @@ def _prior_pass(engine: MomentEngine) -> tuple[Evaluation, Array | None, Array |
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         ev0 = engine.evaluate(request)
     assert ev0.dir_min is not None and ev0.dir_max is not None
-    if not all(np.all(np.isfinite(x)) for x in (ev0.dir_min, ev0.dir_max, ev0.log_Z)):
+    if not (
+        math.isfinite(ev0.log_Z)
+        and np.isfinite(ev0.dir_min).all()
+        and np.isfinite(ev0.dir_max).all()
+    ):
         # A NaN or inf anywhere in F reaches these; find and name it.
         engine.validate()
     shift, scale = _affine_map(ev0)
