@@ -421,7 +421,7 @@ def _problem(
     m = engine.m
     assert ev0.dir_min is not None and ev0.dir_max is not None and ev0.cov is not None
     fmin, fmax = ev0.dir_min, ev0.dir_max
-    std = np.sqrt(np.clip(np.diag(ev0.cov), 0.0, None))
+    std = np.sqrt(np.maximum(ev0.cov.diagonal(), 0.0))
     magnitude = np.maximum(np.abs(fmin), np.abs(fmax))
     offset = np.zeros(m) if shift is None or scale is None else np.abs(shift) / scale
     width = fmax - fmin
@@ -504,7 +504,7 @@ def _affine_map(ev0: Evaluation) -> tuple[Array | None, Array | None]:
     half = fmax / 2 - fmin / 2
     tiny = (magnitude > 0) & (magnitude < 1e-100)
     with np.errstate(invalid="ignore"):
-        offset = np.abs(ev0.mean) > 1e4 * np.sqrt(np.clip(var, 0, None))
+        offset = np.abs(ev0.mean) > 1e4 * np.sqrt(np.maximum(var, 0.0))
     bad = ~np.isfinite(var) | ~np.isfinite(ev0.mean) | (magnitude > 1e100) | tiny
     if not np.any(bad | (offset & (half > 0))):
         return None, None
