@@ -287,12 +287,12 @@ def _reduced_step(task: NewtonTask, st: State, gr: Array) -> tuple[Array, float,
             return fast, math.sqrt(fast @ fast), False
     w, v = _reduced_hessian(task, st, fresh)
     floor = max(float(w[-1]) * st.rel_floor, 1e-300)
-    floored = bool(np.any(w < floor))
+    floored = bool((w < floor).any())
     w = np.maximum(w, floor)
     gv = v.T @ gr
     with np.errstate(over="ignore"):  # p collapsed onto a few states: curvature ~ 0
         coef = gv / w
-        length = float(np.linalg.norm(coef))
+        length = math.sqrt(coef @ coef)
     floored = floored and length <= st.radius  # the floor, not the radius, set the step
     if not length <= st.radius:  # also inf
         coef = gv / (w + _shift_to_radius(w, gv, st.radius))
