@@ -24,7 +24,6 @@ from typing import Any, NoReturn
 import numpy as np
 from numpy.typing import NDArray
 
-from ._dense import eigh
 from ._kernel import PassRequest
 from ._moments import Evaluation
 from ._problem import FaceList, Problem
@@ -147,7 +146,7 @@ def flat_directions(
     assert ev0.cov is not None
     s = prob.spread[exact]
     corr = ev0.cov[np.ix_(exact, exact)] / np.outer(s, s)
-    w, v = eigh(corr)
+    w, v = np.linalg.eigh(corr)
     if float(w[-1]) < 1e-6:
         # A prior concentrated far below the features' ranges (the spread fell back to
         # the range): its covariance cannot tell dependent constraints from the others.
@@ -175,7 +174,7 @@ def flat_directions(
         # features (one more pass, no cancellation).
         vs = np.zeros((m, cand.shape[1]))
         vs[exact, :] = cand / s[:, None]
-        _, u = eigh(prob.engine.projected_covariance(vs, ev0.mean))
+        _, u = np.linalg.eigh(prob.engine.projected_covariance(vs, ev0.mean))
         cand = cand @ u
     return _test_null(prob, b, exact, cand)
 

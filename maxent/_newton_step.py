@@ -17,7 +17,6 @@ import numpy as np
 import scipy.linalg
 from numpy.typing import NDArray
 
-from ._dense import eigh
 from ._kernel import SCREEN_NEWTON, PassRequest
 from ._moments import Evaluation
 from ._newton_state import CG_GUESS, State, Step, Trial, gradient, step_terms
@@ -165,7 +164,7 @@ def _reduced_hessian(task: NewtonTask, st: State, fresh: bool) -> tuple[Array, A
         _hessian_from_covariance(task, st)
     assert st.hr is not None
     with dense_algebra(st.hr.shape[0]):
-        w, v = eigh(st.hr)
+        w, v = np.linalg.eigh(st.hr)
     if w.size and w[0] < _curvature_noise(task, st, float(w[-1])):
         # B^T Cov B lost its small curvatures to rounding (nearly collinear features,
         # the basis stretching a thin direction): project each state first (one more
@@ -174,7 +173,7 @@ def _reduced_hessian(task: NewtonTask, st: State, fresh: bool) -> tuple[Array, A
         proj = task.prob.engine.projected_covariance(bs, ev.mean, st.lam)
         with dense_algebra(st.hr.shape[0]):
             st.hr = proj + (bs.T * task.sigma2) @ bs
-            w, v = eigh(st.hr)
+            w, v = np.linalg.eigh(st.hr)
     return w, v
 
 

@@ -21,7 +21,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._blocks import Support
-from ._dense import eigh
 from ._faces import check_ranges, flat_directions, raise_no_common_state, record_face
 from ._kernel import PassRequest
 from ._moments import EmptySupportError, Evaluation, MomentEngine
@@ -325,7 +324,7 @@ def _reduced_basis(
     assert ev0.cov is not None
     s = prob.spread
     corr = e.T @ (ev0.cov / np.outer(s, s)) @ e
-    w, v = eigh(0.5 * (corr + corr.T))
+    w, v = np.linalg.eigh(0.5 * (corr + corr.T))
     # A prior concentrated far below the features' range (weights spanning 1e-300..1)
     # has a covariance that says nothing about the scale of the problem: keep the
     # directions' relative scales but measure the steps in at least 1% of the spread.
