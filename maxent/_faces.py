@@ -90,8 +90,15 @@ def check_ranges(
     Features in ``near`` (targets found to be only near an end) are never made faces.
     """
     assert ev0.dir_min is not None and ev0.dir_max is not None
+    # The features whose target is outside its range or within a margin of an end, all
+    # at once; then each of them in turn (the others neither raise nor make a face).
+    ex = np.asarray(exact, dtype=np.intp)
+    lo_x, hi_x, t_x, b_x = ev0.dir_min[ex], ev0.dir_max[ex], prob.unit_tol[ex], b[ex]
+    margin_x = 0.0 if prob.progress.lp_off else t_x
+    maybe = (b_x < lo_x - t_x) | (b_x > hi_x + t_x) | (b_x <= lo_x + margin_x)
+    maybe |= b_x >= hi_x - margin_x
     faces = []
-    for k in exact:
+    for k in ex[maybe].tolist():
         lo, hi = ev0.dir_min[k], ev0.dir_max[k]
         t = float(prob.unit_tol[k])
         if b[k] < lo - t or b[k] > hi + t:

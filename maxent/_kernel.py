@@ -171,6 +171,8 @@ class PassRequest:
     def within(self, supports: frozenset[str]) -> PassRequest:
         """This request without the optional parts a kernel lacks (each has an exact
         fallback except the projection, which the engine then takes from the covariance)."""
+        if supports >= OPTIONAL:
+            return self
         missing = self.optional_parts() - supports
         if not missing:
             return self

@@ -154,11 +154,10 @@ def _measure(task: NewtonTask, ev: Evaluation, lam: Array) -> tuple[float, float
     res = residuals(task, ev, lam)
     if not res.size:
         return 0.0, 0.0, 0.0
-    f = task.free
     return (
         float(res.max()),
-        float((res / task.prob.threshold[f]).max()),
-        float((res / task.prob.goal[f]).max()),
+        float((res / task.threshold_free).max()),
+        float((res / task.goal_free).max()),
     )
 
 

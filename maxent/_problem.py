@@ -150,8 +150,8 @@ def dual_value(
 def residuals(task: NewtonTask, ev: Evaluation, lam: Array) -> Array:
     """Per-constraint violation of the optimality condition, in units of the spread."""
     free = task.free
-    r = ev.mean[free] - task.b[free] - task.sigma2[free] * lam[free]
-    out: Array = np.abs(r) / task.prob.spread[free]
+    r = ev.mean[free] - task.b_free - task.sigma2_free * lam[free]
+    out: Array = np.abs(r) / task.spread_free
     return out
 
 
@@ -186,6 +186,33 @@ class NewtonTask:
         return self.prob.progress
 
     # What every Newton step of the task reuses (computed once per task).
+    @cached_property
+    def b_free(self) -> Array:
+        out: Array = self.b[self.free]
+        return out
+
+    @cached_property
+    def sigma2_free(self) -> Array:
+        out: Array = self.sigma2[self.free]
+        return out
+
+    @cached_property
+    def spread_free(self) -> Array:
+        out: Array = self.prob.spread[self.free]
+        return out
+
+    @cached_property
+    def threshold_free(self) -> Array:
+        """:attr:`Problem.threshold` of the free constraints."""
+        out: Array = self.prob.threshold[self.free]
+        return out
+
+    @cached_property
+    def goal_free(self) -> Array:
+        """:attr:`Problem.goal` of the free constraints."""
+        out: Array = self.prob.goal[self.free]
+        return out
+
     @cached_property
     def spread_outer(self) -> Array:
         """``outer(s, s)`` of the spreads: a covariance over it is in whitened units."""

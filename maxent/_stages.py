@@ -143,11 +143,12 @@ def _equalities(prob: Problem, eq: Equalities, lam0: Array, ev_prior: Evaluation
         if _range_faces(prob, eq, st, ev0):
             continue
         exact = [k for k in st.free if eq.sigma2[k] == 0]
-        const = [k for k in exact if _constant(prob, ev0, k)]
+        const = _constant(prob, ev0, exact)
         for k in const:  # constant on the support and equal to its target: no role left
             st.free.remove(k)
         exact = [k for k in exact if k not in const]
-        st.lam[[k for k in range(m) if k not in st.free]] = 0.0
+        free_set = set(st.free)
+        st.lam[[k for k in range(m) if k not in free_set]] = 0.0
         null = flat_directions(prob, eq.b, exact, ev0)
         if isinstance(null, tuple):  # a face along a dependent combination
             st.lam = record_face(prob, null[0], st.inf_sign, st.lam)
@@ -235,9 +236,13 @@ def _worst(task: NewtonTask, verdict: Verdict) -> float:
     return float(np.max(res / task.prob.threshold[task.free], initial=0.0))
 
 
-def _constant(prob: Problem, ev0: Evaluation, k: int) -> bool:
+def _constant(prob: Problem, ev0: Evaluation, exact: list[int]) -> list[int]:
+    """The constraints of ``exact`` whose feature is constant on the support (to the
+    tolerance)."""
     assert ev0.dir_max is not None and ev0.dir_min is not None
-    return bool(ev0.dir_max[k] - ev0.dir_min[k] <= float(prob.unit_tol[k]))
+    ex = np.asarray(exact, dtype=np.intp)
+    out: list[int] = ex[ev0.dir_max[ex] - ev0.dir_min[ex] <= prob.unit_tol[ex]].tolist()
+    return out
 
 
 def _range_faces(prob: Problem, eq: Equalities, st: _Rounds, ev0: Evaluation) -> bool:
