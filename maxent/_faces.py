@@ -152,7 +152,8 @@ def flat_directions(
         return np.zeros((m, 0))
     assert ev0.cov is not None
     s = prob.spread[exact]
-    corr = ev0.cov[np.ix_(exact, exact)] / np.outer(s, s)
+    ex = np.asarray(exact, dtype=np.intp)
+    corr = ev0.cov[ex[:, None], ex] / np.outer(s, s)
     w, v = np.linalg.eigh(corr)
     if float(w[-1]) < 1e-6:
         # A prior concentrated far below the features' ranges (the spread fell back to
@@ -163,7 +164,7 @@ def flat_directions(
             return np.zeros((m, 0))
         return _test_null(prob, b, exact, cand)
     flat = w < _NULL_EIG * max(1.0, float(w[-1]))
-    if not np.any(flat):
+    if not flat.any():
         return np.zeros((m, 0))
     cand = v[:, flat]
     if cand.shape[1] > 1:

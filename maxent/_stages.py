@@ -51,8 +51,8 @@ def centred(eng: MomentEngine, ev: Evaluation) -> Evaluation:
     lost more than three digits (a concentrated prior): the correlations decide which
     constraints are dependent, at the 1e-12 level."""
     assert ev.cov is not None
-    var = np.diag(ev.cov)
-    if not np.any(ev.mean**2 > 1e3 * np.maximum(var, 1e-300)):
+    var = ev.cov.diagonal()
+    if not (ev.mean**2 > 1e3 * np.maximum(var, 1e-300)).any():
         return ev
     return eng.evaluate(prior_request(ev.mean.shape[0], ev.mean))
 
@@ -292,7 +292,8 @@ def _outcome(prob: Problem, verdict: Verdict, inf_sign: Array, null: Array) -> O
         )
     else:
         msg = f"stopped after {n_iter} Newton steps (max_iter = {prob.max_iter})"
-    if np.any(inf_sign != 0):
+    faces = bool((inf_sign != 0).any())
+    if faces:
         msg += "; targets on the boundary of the feasible set: the solution is the limit"
         msg += " supported on the face they touch"
     # Report the minimum-norm finite part: remove components along flat directions.
@@ -301,7 +302,7 @@ def _outcome(prob: Problem, verdict: Verdict, inf_sign: Array, null: Array) -> O
         ls = lam * prob.spread
         ls = ls - null @ (null.T @ ls)
         lam = ls / prob.spread
-    status = "face" if converged and np.any(inf_sign != 0) else verdict.status
+    status = "face" if converged and faces else verdict.status
     return Outcome(lam, inf_sign, verdict.ev, converged, msg, status)
 
 

@@ -499,14 +499,14 @@ def _affine_map(ev0: Evaluation) -> tuple[Array | None, Array | None]:
     assert fmin is not None and fmax is not None and ev0.cov is not None
     if fmin.size == 0:
         return None, None
-    var = np.diag(ev0.cov)
+    var = ev0.cov.diagonal()
     magnitude = np.maximum(np.abs(fmin), np.abs(fmax))
     half = fmax / 2 - fmin / 2
     tiny = (magnitude > 0) & (magnitude < 1e-100)
     with np.errstate(invalid="ignore"):
         offset = np.abs(ev0.mean) > 1e4 * np.sqrt(np.maximum(var, 0.0))
     bad = ~np.isfinite(var) | ~np.isfinite(ev0.mean) | (magnitude > 1e100) | tiny
-    if not np.any(bad | (offset & (half > 0))):
+    if not (bad | (offset & (half > 0))).any():
         return None, None
     shift = fmin / 2 + fmax / 2
     # Normal powers of two only, so that 1 / scale is finite too; a constant feature is
@@ -569,7 +569,7 @@ def _finish(prob: Problem, out: Outcome, cons: _Constraints, reached: Array) -> 
         lo = None if lo is None else shift + scale * lo
         hi = None if hi is None else shift + scale * hi
     viol = mean - targets
-    if np.any(cons.sigma2):  # optimality condition m - b = sigma^2 lambda, in the engine's units
+    if cons.sigma2.any():  # optimality condition m - b = sigma^2 lambda, in the engine's units
         finite = np.where(out.inf_sign != 0, 0.0, out.lam)
         viol = prob.scale * (engine_mean - reached - cons.sigma2 * finite)
     if lo is not None and hi is not None:
@@ -653,7 +653,7 @@ def _reported_covariance(eng: MomentEngine, ev: Evaluation) -> Array:
     exact = ev.screen is None or ev.screen >= SCREEN_EXACT
     if cov is not None and exact and not ev.single and not ev.projected:
         off = ev.mean if ev.center is None else ev.mean - ev.center
-        if not np.any(off**2 > 1e4 * np.maximum(np.diag(cov), 1e-300)):
+        if not (off**2 > 1e4 * np.maximum(cov.diagonal(), 1e-300)).any():
             return cov
     # Second moments about the mean (no cancellation however concentrated p is).
     request = PassRequest(
