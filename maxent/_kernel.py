@@ -145,7 +145,8 @@ class PassRequest:
 
     def __post_init__(self) -> None:
         for name in ("lam", "center", "projection", "ranges", "line"):
-            object.__setattr__(self, name, _frozen(getattr(self, name)))
+            if (value := getattr(self, name)) is not None:
+                object.__setattr__(self, name, _frozen(value))
         if self.keep_p:
             object.__setattr__(self, "entropy", True)
         if self.ranges is not None and self.axis_ranges:
@@ -585,14 +586,13 @@ def _chunk_ranges(
     k = plan.n_dirs
     if k and lq is None:
         assert proj is not None
-        # Every state counts: reduce contiguous copies where there are some (the line's
-        # projections just stored, the log-weights) rather than strided columns.
+        # Every state counts: reduce contiguous copies (the line's projections just stored,
+        # the log-weights, else a copy of the column) rather than strided columns.
         dmin, dmax = np.empty(k), np.empty(k)
         for j, col in enumerate(plan.dir_cols):
             if col == 0:  # lam itself: from the log-weights
                 dmin[j], dmax[j] = -a.max(), -a.min()
                 continue
-            # (a strided column copied first: reducing it in place is ~4x slower)
             v = line_u if line_u is not None and col == plan.line_col else proj[:, col].copy()
             dmin[j], dmax[j] = v.min(), v.max()
         return dmin, dmax

@@ -126,7 +126,8 @@ class Trial:
 def gradient(task: NewtonTask, ev: Evaluation, lam: Array) -> Array:
     """The dual's gradient over the free constraints, in whitened (spread) units."""
     g: Array = (task.b - ev.mean + task.sigma2 * lam) / task.prob.spread
-    g[~task.free_mask] = 0.0
+    if not task.all_free:
+        g[~task.free_mask] = 0.0
     return g
 
 
@@ -139,6 +140,10 @@ def step_terms(task: NewtonTask, st: State, d: Array) -> tuple[float, float, Arr
     # Rounding level of the dual: log Z and lambda . b are each about |lambda| |F|.
     noise = 64 * EPS * (max(1.0, abs(f0)) + float(np.abs(lam) @ task.prob.magnitude))
     dirs = np.zeros((d.size, 2))
-    dirs[task.ex_mask, 0] = d[task.ex_mask]
-    dirs[task.ex_mask, 1] = lam[task.ex_mask]
+    if task.all_exact:
+        dirs[:, 0] = d
+        dirs[:, 1] = lam
+    else:
+        dirs[task.ex_mask, 0] = d[task.ex_mask]
+        dirs[task.ex_mask, 1] = lam[task.ex_mask]
     return f0, noise, dirs

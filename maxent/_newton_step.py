@@ -159,7 +159,6 @@ def _reduced_hessian(task: NewtonTask, st: State, fresh: bool) -> tuple[Array, A
     """Eigenvalues and eigenvectors of the reduced Hessian (st.hr, refreshed from st.ev's
     covariance when it has one, unless ``fresh``: already done)."""
     ev, s, basis = st.ev, task.prob.spread, task.basis
-    bs = basis / s[:, None]
     if not fresh:
         _hessian_from_covariance(task, st)
     assert st.hr is not None
@@ -170,6 +169,7 @@ def _reduced_hessian(task: NewtonTask, st: State, fresh: bool) -> tuple[Array, A
         # the basis stretching a thin direction): project each state first (one more
         # pass), and from now on in the pass that takes the covariance.
         st.project = True
+        bs = basis / s[:, None]
         proj = task.prob.engine.projected_covariance(bs, ev.mean, st.lam)
         with dense_algebra(st.hr.shape[0]):
             st.hr = proj + (bs.T * task.sigma2) @ bs

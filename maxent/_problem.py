@@ -168,6 +168,8 @@ class NewtonTask:
     max_radius: float = np.inf  # the trust radius grows to this at most (basis units)
     ex_mask: NDArray[np.bool_] = field(init=False)
     free_mask: NDArray[np.bool_] = field(init=False)
+    all_exact: bool = field(init=False)  # every constraint free and exact (ex_mask all True)
+    all_free: bool = field(init=False)
 
     def __post_init__(self) -> None:
         m = self.prob.engine.m
@@ -180,6 +182,8 @@ class NewtonTask:
         object.__setattr__(self, "free", free)
         object.__setattr__(self, "ex_mask", ex_mask)
         object.__setattr__(self, "free_mask", free_mask)
+        object.__setattr__(self, "all_exact", bool(ex_mask.all()))
+        object.__setattr__(self, "all_free", bool(free_mask.all()))
 
     @property
     def progress(self) -> Progress:
