@@ -156,8 +156,8 @@ def _measure(task: NewtonTask, ev: Evaluation, lam: Array) -> tuple[float, float
         return 0.0, 0.0, 0.0
     return (
         float(res.max()),
-        float((res / task.threshold_free).max()),
-        float((res / task.goal_free).max()),
+        float((res / task.on_free.threshold).max()),
+        float((res / task.on_free.goal).max()),
     )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,6 +27,7 @@ from ._moments import Evaluation, MomentEngine
 __all__ = [
     "EPS",
     "FaceList",
+    "FreeSlices",
     "NewtonTask",
     "Problem",
     "Progress",
@@ -149,10 +150,21 @@ def dual_value(
 
 def residuals(task: NewtonTask, ev: Evaluation, lam: Array) -> Array:
     """Per-constraint violation of the optimality condition, in units of the spread."""
-    free = task.free
-    r = ev.mean[free] - task.b_free - task.sigma2_free * lam[free]
-    out: Array = np.abs(r) / task.spread_free
+    free, on = task.free, task.on_free
+    r = ev.mean[free] - on.b - on.sigma2 * lam[free]
+    out: Array = np.abs(r) / on.spread
     return out
+
+
+class FreeSlices(NamedTuple):
+    """Targets, noise variances, spreads, tolerance and goal (:class:`Problem`'s
+    ``threshold`` and ``goal``) of a task's free constraints, in its order."""
+
+    b: Array
+    sigma2: Array
+    spread: Array
+    threshold: Array
+    goal: Array
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -191,31 +203,10 @@ class NewtonTask:
 
     # What every Newton step of the task reuses (computed once per task).
     @cached_property
-    def b_free(self) -> Array:
-        out: Array = self.b[self.free]
-        return out
-
-    @cached_property
-    def sigma2_free(self) -> Array:
-        out: Array = self.sigma2[self.free]
-        return out
-
-    @cached_property
-    def spread_free(self) -> Array:
-        out: Array = self.prob.spread[self.free]
-        return out
-
-    @cached_property
-    def threshold_free(self) -> Array:
-        """:attr:`Problem.threshold` of the free constraints."""
-        out: Array = self.prob.threshold[self.free]
-        return out
-
-    @cached_property
-    def goal_free(self) -> Array:
-        """:attr:`Problem.goal` of the free constraints."""
-        out: Array = self.prob.goal[self.free]
-        return out
+    def on_free(self) -> FreeSlices:
+        """The per-constraint values the residuals compare, of the free constraints."""
+        f, p = self.free, self.prob
+        return FreeSlices(self.b[f], self.sigma2[f], p.spread[f], p.threshold[f], p.goal[f])
 
     @cached_property
     def spread_outer(self) -> Array:
