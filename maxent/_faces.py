@@ -138,23 +138,35 @@ def raise_no_common_state(prob: Problem, constraints: list[int]) -> NoReturn:
     )
 
 
+def prior_eigh(prob: Problem, ev0: Evaluation, exact: list[int]) -> tuple[Array, Array]:
+    """Eigenvalues and eigenvectors of the correlation matrix under the prior (``ev0``)
+    of the constraints ``exact``."""
+    assert ev0.cov is not None
+    s = prob.spread[exact]
+    ex = np.asarray(exact, dtype=np.intp)
+    out: tuple[Array, Array] = np.linalg.eigh(ev0.cov[ex[:, None], ex] / np.outer(s, s))
+    return out
+
+
 def flat_directions(
-    prob: Problem, b: Array, exact: list[int], ev0: Evaluation
+    prob: Problem,
+    b: Array,
+    exact: list[int],
+    ev0: Evaluation,
+    eig: tuple[Array, Array] | None = None,
 ) -> Array | tuple[Array, str]:
     """Linearly dependent exact constraints.
 
     Returns the orthonormal (scaled) null vectors to project out of Newton's method, or
     ``(d, 'face')`` when the targets sit on the end of a dependent combination's range.
-    Raises when dependent constraints have inconsistent targets.
+    Raises when dependent constraints have inconsistent targets.  ``eig``: the
+    :func:`prior_eigh` of ``exact``, where the caller has it.
     """
     m = prob.engine.m
     if len(exact) < 2:
         return np.zeros((m, 0))
-    assert ev0.cov is not None
     s = prob.spread[exact]
-    ex = np.asarray(exact, dtype=np.intp)
-    corr = ev0.cov[ex[:, None], ex] / np.outer(s, s)
-    w, v = np.linalg.eigh(corr)
+    w, v = prior_eigh(prob, ev0, exact) if eig is None else eig
     if float(w[-1]) < 1e-6:
         # A prior concentrated far below the features' ranges (the spread fell back to
         # the range): its covariance cannot tell dependent constraints from the others.

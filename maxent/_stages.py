@@ -21,7 +21,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._blocks import Support
-from ._faces import check_ranges, flat_directions, raise_no_common_state, record_face
+from ._faces import (
+    check_ranges,
+    flat_directions,
+    prior_eigh,
+    raise_no_common_state,
+    record_face,
+)
 from ._kernel import PassRequest
 from ._moments import EmptySupportError, Evaluation, MomentEngine
 from ._newton import newton
@@ -149,11 +155,15 @@ def _equalities(prob: Problem, eq: Equalities, lam0: Array, ev_prior: Evaluation
         exact = [k for k in exact if k not in const]
         free_set = set(st.free)
         st.lam[[k for k in range(m) if k not in free_set]] = 0.0
-        null = flat_directions(prob, eq.b, exact, ev0)
+        # Every constraint exact and free, in order: the dependent constraints and the
+        # whitened coordinates come from the same correlation matrix, factored once.
+        whole = len(exact) >= 2 and exact == st.free == list(range(m))
+        eig = prior_eigh(prob, ev0, exact) if whole else None
+        null = flat_directions(prob, eq.b, exact, ev0, eig)
         if isinstance(null, tuple):  # a face along a dependent combination
             st.lam = record_face(prob, null[0], st.inf_sign, st.lam)
             continue
-        basis = _reduced_basis(prob, st.free, null, ev0)
+        basis = _reduced_basis(prob, st.free, null, ev0, eig=eig)
         free = np.asarray(st.free, dtype=np.intp)
         task = NewtonTask(prob=prob, b=eq.b, sigma2=eq.sigma2, free=free, exact=exact, basis=basis)
         verdict = _newton_past_stalls(task, st.lam, ev0, null)
@@ -307,7 +317,13 @@ def _outcome(prob: Problem, verdict: Verdict, inf_sign: Array, null: Array) -> O
 
 
 def _reduced_basis(
-    prob: Problem, free: list[int], null: Array | None, ev0: Evaluation, *, whiten: bool = True
+    prob: Problem,
+    free: list[int],
+    null: Array | None,
+    ev0: Evaluation,
+    *,
+    whiten: bool = True,
+    eig: tuple[Array, Array] | None = None,
 ) -> Array:
     """Coordinates for Newton's method: whitened under the prior (unless not ``whiten``:
     then standardised, scaled by each feature's spread), flat directions removed.
@@ -316,7 +332,9 @@ def _reduced_basis(
     vectors, and are scaled so that the prior covariance is the identity in them.  Newton's
     step does not depend on the coordinates, but its regularisation of tiny curvatures
     does: whitening keeps nearly dependent constraints (a combination with a tiny but
-    non-zero spread) from being mistaken for flat ones.
+    non-zero spread) from being mistaken for flat ones.  ``eig``: the prior correlation's
+    eigenvalues and eigenvectors over every constraint in order
+    (:func:`maxent._faces.prior_eigh`), where the caller has them.
     """
     m = prob.engine.m
     e = np.zeros((m, len(free)))
@@ -327,10 +345,14 @@ def _reduced_basis(
         e = u[:, sv > 0.5]
     if e.shape[1] == 0 or not whiten:
         return e
-    assert ev0.cov is not None
-    s = prob.spread
-    corr = e.T @ (ev0.cov / np.outer(s, s)) @ e
-    w, v = np.linalg.eigh(0.5 * (corr + corr.T))
+    if eig is not None and (null is None or not null.shape[1]):
+        # (The correlation of every constraint, in order: e is the identity.)
+        w, v = eig
+    else:
+        assert ev0.cov is not None
+        s = prob.spread
+        corr = e.T @ (ev0.cov / np.outer(s, s)) @ e
+        w, v = np.linalg.eigh(0.5 * (corr + corr.T))
     # A prior concentrated far below the features' range (weights spanning 1e-300..1)
     # has a covariance that says nothing about the scale of the problem: keep the
     # directions' relative scales but measure the steps in at least 1% of the spread.
