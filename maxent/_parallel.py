@@ -141,14 +141,18 @@ def blas_limited(n: int = 1) -> Iterator[None]:
     single = getattr(_outer, "single", False)
     if outer is None:
         _outer.threads = _library_threads()
+    # The libraries above the limit, with their thread counts to restore (what
+    # threadpoolctl's ``limit`` does, without collecting every library's description).
+    above = [(lib, lib.num_threads) for lib in controller.lib_controllers]
+    above = [(lib, k) for lib, k in above if k > n]
     try:
         _outer.single = single or n <= 1
-        if all(lib.num_threads <= n for lib in controller.lib_controllers):
-            yield
-        else:
-            with controller.limit(limits=n):
-                yield
+        for lib, _ in above:
+            lib.set_num_threads(n)
+        yield
     finally:
+        for lib, k in reversed(above):
+            lib.set_num_threads(k)
         _outer.threads = outer
         _outer.single = single
 
