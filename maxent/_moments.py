@@ -637,7 +637,8 @@ def _evaluation(req: PassRequest, part: Partial) -> Evaluation | None:
         mh = h1 / h0
         cov = h2 / h0
         cov -= mh[:, None] * mh  # (np.outer's products, without its checks)
-        cov = 0.5 * (cov + cov.T)
+        cov += cov.T  # (numpy buffers the overlapping transpose: cov + cov.T)
+        cov *= 0.5
     center = req.center if req.covariance else None
     if center is not None:
         mean = mean + center

@@ -225,7 +225,7 @@ def direction(task: NewtonTask, st: State, shrinkable: bool) -> Step | None:
     # whitened units the Hessian changes by about the step length).  The reused Hessian
     # gets a secant (BFGS) update from the gradients at both ends of each such step
     # (secant_update); if a step then contracts poorly, it is refreshed at that point.
-    close = st.rmax < 0.1 * np.sqrt(prob.tol)
+    close = st.rmax < 0.1 * math.sqrt(prob.tol)
     light = close or (length <= st.radius and (st.contraction < _LIGHT or length < 0.3))
     # (A Hessian from a sample or in single precision is an estimate: as is.)
     rate = min(st.contraction, 1.0) ** (2 if ev.cov is not None and not ev.single else 1)
