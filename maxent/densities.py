@@ -154,7 +154,7 @@ def density(
     fails or misses the tolerance, the densities of the first 1, 2, ... moments (even
     counts on the line) are tried, and the first that has all the moments is the answer
     (its entropy is the largest with fewer constraints, and it meets the rest;
-    ``message`` says so).  With more than about twenty power moments there, the rules
+    ``message`` says so).  With more than about thirty power moments there, the rules
     may not resolve the density (nor the check the highest moments), and an
     InfeasibleTargetsError says that no density was found.
 
