@@ -471,9 +471,10 @@ def _solve_single(
     residual = user_residual(plan.problem, rule, fitted.log_p)
     status, message = _status(fitted, residual, tol, plan.max_level)
     if lowered:
+        first = "first power moment" if used == 1 else f"first {used} power moments"
         message += (
-            f" The maximum-entropy density of the first {used} power moments already has "
-            "the others (to the tolerance): it is the answer, their multipliers are 0."
+            f" The maximum-entropy density of the {first} already has the others (to the "
+            "tolerance): it is the answer, their multipliers are 0."
         )
     elif used < spec.targets.size:
         message += (
