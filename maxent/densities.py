@@ -146,9 +146,17 @@ def density(
     moment and localizing matrices give necessary conditions only.
 
     On an infinite support only the leading power moments that the tolerance fixes in
-    double precision are imposed (the others are checked, and ``message`` says so); with
-    more than about eight power moments there, the rules may not resolve the density and
-    an InfeasibleTargetsError says that no density was found.
+    double precision are imposed (the others are checked, and ``message`` says so).
+    There the answer may sit on the edge of the multipliers' domain: the moments of an
+    exponential law on the half-line, or of a Gaussian on the line, have a maximum-entropy
+    density whose higher multipliers are 0, and a negative top multiplier is not
+    integrable, so Newton's method cannot approach it from inside.  When the full solve
+    fails or misses the tolerance, the densities of the first 1, 2, ... moments (even
+    counts on the line) are tried, and the first that has all the moments is the answer
+    (its entropy is the largest with fewer constraints, and it meets the rest;
+    ``message`` says so).  With more than about thirty power moments there, the rules
+    may not resolve the density (nor the check the highest moments), and an
+    InfeasibleTargetsError says that no density was found.
 
     *Few moments.*  One problem with at most eight moments on an interval and no prior
     first goes through a lean Newton method in the Chebyshev (or Legendre) basis on
@@ -438,7 +446,18 @@ def _solve_single(
 ) -> DensityResult:
     plan = _plan(spec, bounds, prior, tol)
     used = _usable_moments(plan, bounds)
-    solved, fitted, lam = _fit_single(spec, plan, used, bounds, prior, tol)
+    lowered = False
+    try:
+        solved, fitted, lam = _fit_single(spec, plan, used, bounds, prior, tol)
+        failure = None
+    except InfeasibleTargetsError as exc:
+        failure = exc
+    if failure is not None or user_residual(plan.problem, fitted.rule, fitted.log_p) > tol:
+        lower = _lower_order(spec, plan, used, bounds, prior, tol)
+        if lower is not None:
+            (solved, fitted, lam, used), lowered, failure = lower, True, None
+    if failure is not None:
+        raise failure
     mult = np.zeros(spec.targets.size)
     if solved.emap is not None:
         offset, mult[:used] = solved.emap.pull_back(lam)
@@ -451,7 +470,13 @@ def _solve_single(
     centred = user - moments
     residual = user_residual(plan.problem, rule, fitted.log_p)
     status, message = _status(fitted, residual, tol, plan.max_level)
-    if used < spec.targets.size:
+    if lowered:
+        first = "first power moment" if used == 1 else f"first {used} power moments"
+        message += (
+            f" The maximum-entropy density of the {first} already has the others (to the "
+            "tolerance): it is the answer, their multipliers are 0."
+        )
+    elif used < spec.targets.size:
         message += (
             f" Only the first {used} power moments fix the density to within the tolerance "
             "in double precision on an infinite support; the others were checked, not "
@@ -515,6 +540,44 @@ def _fit_single(
         ) from None
     lam = fitted.multipliers if directions is None else directions @ fitted.multipliers
     return solved, fitted, lam
+
+
+def _lower_order(
+    spec: Spec,
+    plan: _Plan,
+    used: int,
+    bounds: tuple[tuple[float, float], ...],
+    prior: Callable[..., ArrayLike] | None,
+    tol: float,
+) -> tuple[_Plan, Fit, NDArray[np.float64], int] | None:
+    """The maximum-entropy density of the fewest leading power moments that has all the
+    others too (to ``tol``, with the quadrature error below ``tol / 2``), as
+    ``(plan, fit, multipliers, moments imposed)``; None if none has (1-D power moments on
+    an infinite support only, where the search is needed).
+
+    Such a density is the answer for all of them: its entropy is the largest among
+    densities with fewer constraints, and it meets the rest.  On an infinite support that
+    answer sits on the boundary of the multipliers' domain (the top power's multiplier
+    0, as for the moments of an exponential law on the half-line or of a Gaussian on the
+    line), which Newton's method on a truncated quadrature cannot approach from inside:
+    with the top multiplier slightly negative the mass runs off to the rule's end.
+    """
+    if spec.kind != "power" or len(bounds) != 1 or all(np.isfinite(bounds[0])):
+        return None
+    line = not np.isfinite(bounds[0]).any()  # the real line needs an even top power
+    for k in range(2 if line else 1, min(used, spec.targets.size), 2 if line else 1):
+        first = Spec(spec.kind, spec.exponents[:k], spec.names[:k], spec.targets[:k], ())
+        try:
+            solved = _plan(first, bounds, prior, tol)
+            fitted = fit(solved.problem, solved.max_level)
+        except InfeasibleTargetsError:
+            continue
+        if (
+            user_residual(plan.problem, fitted.rule, fitted.log_p) <= tol
+            and fitted.quadrature_error <= 0.5 * tol
+        ):
+            return solved, fitted, fitted.multipliers, k
+    return None
 
 
 def _status(fitted: Fit, residual: float, tol: float, max_level: int) -> tuple[str, str]:

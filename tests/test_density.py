@@ -3,6 +3,7 @@ quadrature, moment-space theory and scipy.stats conventions."""
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -51,6 +52,40 @@ def test_mean_and_variance_on_the_line_give_the_gaussian() -> None:
     # p = exp(-log Z - l1 x - l2 x^2): l2 = 1/(2 sigma^2), l1 = -mu/sigma^2
     np.testing.assert_allclose(d.multipliers, [-mu / sigma**2, 0.5 / sigma**2], rtol=1e-9)
     assert d.std() == pytest.approx(sigma, rel=1e-9)
+
+
+@pytest.mark.parametrize("k", [3, 4, 6, 10])
+def test_exponential_moments_beyond_the_mean_give_the_exponential(k: int) -> None:
+    # E[x^j] = j! s^j: the maximum-entropy density with the mean alone already has the
+    # higher moments, so it is the answer (their multipliers 0, on the boundary of the
+    # multipliers' domain: a negative top multiplier is not integrable).
+    s = 1.5
+    targets = [math.factorial(j) * s**j for j in range(1, k + 1)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ConvergenceWarning
+        d = maxent.density(targets, support=(0, np.inf))
+    assert d.converged and d.status == "converged", d.message
+    assert "already has the others" in d.message
+    np.testing.assert_allclose(d.multipliers, [1 / s] + [0.0] * (k - 1), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(d.moments, targets, rtol=1e-9)
+    x = np.array([0.1, 1.0, 5.0, 20.0])
+    np.testing.assert_allclose(d.pdf(x), stats.expon(scale=s).pdf(x), rtol=1e-8)
+
+
+@pytest.mark.parametrize("k", [4, 6, 10])
+def test_gaussian_moments_beyond_the_variance_give_the_gaussian(k: int) -> None:
+    mu, sigma = 0.5, 1.3
+    m = [1.0, mu]  # E[x^j] = mu E[x^(j-1)] + (j - 1) sigma^2 E[x^(j-2)]
+    for j in range(2, k + 1):
+        m.append(mu * m[j - 1] + (j - 1) * sigma**2 * m[j - 2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = maxent.density(m[1:], support=(-np.inf, np.inf))
+    assert d.converged, d.message
+    expected = [-mu / sigma**2, 0.5 / sigma**2] + [0.0] * (k - 2)
+    np.testing.assert_allclose(d.multipliers, expected, rtol=1e-9, atol=1e-12)
+    x = np.linspace(-4, 5, 7)
+    np.testing.assert_allclose(d.pdf(x), stats.norm(mu, sigma).pdf(x), rtol=1e-8)
 
 
 @pytest.mark.parametrize("shape", [0.6, 2.5])

@@ -18,6 +18,8 @@ is cut off.  The result behaves like a frozen :mod:`scipy.stats` distribution.
 The first three cases are the lecture's classics.
 """
 
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy import special, stats
@@ -46,6 +48,27 @@ gauss = maxent.density([1.0, 1.0 + 0.5**2], support=(-np.inf, np.inf))
 x = np.linspace(-1, 3, 9)
 print("multipliers:", gauss.multipliers, "(-mu/sigma^2 = -4, 1/(2 sigma^2) = 2)")
 print("largest |cdf - normal cdf|:", np.max(np.abs(gauss.cdf(x) - stats.norm(1, 0.5).cdf(x))))
+
+# %%
+# More moments of the same laws: an answer on the edge
+# ----------------------------------------------------
+# Give the exponential law's first six moments, :math:`E[x^k] = k!\,2^k`.  The density of
+# largest entropy with the mean alone already has them all, so it is the answer: the
+# multipliers of :math:`x^2, \dots, x^6` are 0.  That answer sits on the edge of the
+# multipliers' domain (with a negative multiplier on the top power the density would not
+# be integrable), where Newton's method on the quadrature nodes cannot arrive from
+# inside; :func:`maxent.density` then tries the densities of the first 1, 2, ... moments
+# and returns the first that has them all, and ``message`` says so.  The same holds for
+# the Gaussian's moments on the line.
+
+six = maxent.density([math.factorial(k) * 2.0**k for k in range(1, 7)], support=(0, np.inf))
+print("multipliers:", six.multipliers, "| status:", six.status)
+print(six.message)
+m = [1.0, 1.0]  # moments of N(1, 0.5^2): E[x^k] = mu E[x^(k-1)] + (k-1) sigma^2 E[x^(k-2)]
+for k in range(2, 7):
+    m.append(m[k - 1] + (k - 1) * 0.25 * m[k - 2])
+gauss6 = maxent.density(m[1:], support=(-np.inf, np.inf))
+print("Gaussian, 6 moments, multipliers:", gauss6.multipliers)
 
 # %%
 # The mean and the mean logarithm give the Gamma law
