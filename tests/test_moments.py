@@ -212,12 +212,12 @@ def test_a_chunk_source_makes_no_more_passes_than_memory():
 
 
 @pytest.mark.parametrize("m", [1, 3, 8, 10, 12])
-@pytest.mark.parametrize("rows", [0, 1, 6, 1001])
+@pytest.mark.parametrize("rows", [0, 1, 6, 255, 256, 257, 1001])
 @pytest.mark.parametrize("centred", [False, True])
 def test_compiled_moments_equal_the_weighted_products(m, rows, centred):
-    # The compiled loops take four or eight rows at a time: lengths not a multiple of
-    # either, zero weights, features of very different scales and moments about a
-    # center (each row centred in the loop) all count.
+    # The compiled loop takes blocks of 256 rows: lengths below, at and past a block's,
+    # zero weights, features of very different scales and moments about a center (each
+    # row centred in the loop) all count.
     from maxent._chunk_loops import weighted_moments
 
     rng = np.random.default_rng(m * 7919 + rows)
