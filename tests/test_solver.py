@@ -987,6 +987,31 @@ def test_a_working_set_too_small_for_the_targets_falls_back_to_full_steps(monkey
     assert np.max(np.abs(np.asarray(res.p) @ feats - b) / feats.std(axis=0)) <= 2e-10
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_what_a_working_set_leaves_out_is_measured_against_the_share_given(seed):
+    """The share of p outside a working set, decided exactly wherever the strided sample
+    does not show it to be far below the share given."""
+    from maxent._newton import _leaves_out_more
+
+    rng = np.random.default_rng(seed)
+    n = 100_000
+    la = -rng.exponential(8.0, n)
+    la[rng.integers(n, size=50)] = -np.inf  # off the support
+    top = float(la.max())
+    for window in (10.0, 20.0, 30.0):
+        on = la >= top - window
+        w = np.exp(la - top)
+        share = w[~on].sum() / w.sum()  # the exact share, plainly
+        assert share > 0
+        for stride in (1, 7, n // 16384):
+            sample = la[::stride]
+            floor = top - window
+            assert _leaves_out_more(la, on, top, sample, floor, 0.99 * share)
+            assert not _leaves_out_more(la, on, top, sample, floor, 1.01 * share)
+            # far below the share in the sample: settled there
+            assert not _leaves_out_more(la, on, top, sample, floor, 1e3 * share)
+
+
 def test_subset_engine_and_kept_log_weights_equal_plain_computations():
     from maxent._kernel import PassRequest
     from maxent._moments import MomentEngine
