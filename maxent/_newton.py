@@ -307,45 +307,33 @@ def _working_set(task: NewtonTask, st: State) -> tuple[NDArray[np.intp], float, 
     # The set's solution is off the full problem's by about the share of p it leaves out:
     # where that exceeds the residual its step fails, and a step meant to end the solve
     # must leave out less than the polishing goal (else a full Newton step gets further).
-    # Full steps then, until the residual is far lower.
-    share = min(st.rmax, float(task.on_free.goal.min())) if ends else st.rmax
-    if _leaves_out_more(la, on, top, sample, top - window, share):
+    # Full steps then, until the residual is far lower.  (Hard family at n = 1e6, m = 10,
+    # diagnosed on seeds 2000 and 2004: sets leaving out 7e-8 to 1e-5 of p at residuals
+    # of 1e-12 to 2.5e-9 gave an ascent direction for the full problem or a gain below
+    # rounding, each after a solve on 1e5-2e5 states.  On seeds 100-109 the sets chosen
+    # left out 4e-18 to 5e-3 of p at residuals of 4e-13 to 0.65, always less; the one
+    # meant to end a solve that left out more than the goal, 1.3e-13 of p on seed 103,
+    # reached 5.8e-13 where a full Newton step reached 1.6e-14, one pass fewer.)
+    limit = min(st.rmax, float(task.on_free.goal.min())) if ends else st.rmax
+    if _left_out(la, rows, top, sample, top - window) > limit:
         st.shrink_below = _SHRINK_RETRY * st.rmax
         return None
     return rows, window, ends
 
 
-def _leaves_out_more(
-    la: Array, on: NDArray[np.bool_], top: float, sample: Array, floor: float, share: float
-) -> bool:
-    """Whether the states outside a working set (``on``) carry more than ``share`` of p, at
-    the log-weights ``la`` (the largest ``top``).
-
-    First from ``sample``, a strided look at the log-weights, counting its states below
-    ``floor`` (those the set's window leaves out): where it finds less than a sixteenth
-    of ``share`` left out, no; otherwise exactly, from every log-weight in memory (an
-    exponential per state).  The sample can miss what matters, so this is a screen for
-    trying a working set, not a guarantee: the trial pass over every state checks the
-    step as any other.
-
-    Where what is left out exceeds the residual, a working-set step fails: on the hard
-    family at n = 1e6, m = 10 (diagnosed on seeds 2000 and 2004), sets leaving out 7e-8
-    to 1e-5 of p at residuals of 1e-12 to 2.5e-9 gave an ascent direction for the full
-    problem or a gain below rounding, each after a solve on 1e5-2e5 states.  On seeds
-    100-109 the sets chosen left out 4e-18 to 5e-3 of p at residuals of 4e-13 to 0.65,
-    always less than the residual; the one meant to end a solve that left out more than
-    the polishing goal (1.3e-13 of p on seed 103) reached 5.8e-13 where a full Newton
-    step reached 1.6e-14, one pass fewer.
-    """
+def _left_out(la: Array, rows: NDArray[np.intp], top: float, sample: Array, floor: float) -> float:
+    """The share of p outside a working set (states ``rows``, those of the log-weights
+    ``la`` at or above ``floor`` and maybe more), at ``la`` (the largest ``top``):
+    exact over the set, and outside it from ``sample``, an evenly strided look at the
+    log-weights, whose states below ``floor`` each stand for ``la.size / sample.size``
+    of them.  (Those each carry under ``e^(floor - top)`` of the heaviest one's weight,
+    so the estimate is a sum of many small terms; an estimate, for deciding whether a
+    set is worth a solve, which the trial pass over every state then checks.)"""
     with np.errstate(under="ignore"):
-        w = np.exp(sample - top)
-        total = float(w.sum())
-        if total > 0 and float(np.sum(w, where=sample < floor)) <= share / 16.0 * total:
-            return False
-        w = np.exp(la - top)
-        total = float(w.sum())
-        outside = float(np.sum(w, where=~on))
-    return outside > share * total
+        inside = float(np.exp(la[rows] - top).sum())
+        below = sample[sample < floor]
+        outside = float(np.exp(below - top).sum()) * (la.size / sample.size)
+    return outside / (inside + outside)
 
 
 def _working_set_step(task: NewtonTask, st: State) -> Step | None:
