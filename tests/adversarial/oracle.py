@@ -270,17 +270,28 @@ def reference_solution(pb: Problem, tol: float = TOL) -> Reference:
     k = int(keep.sum())
     lam = np.zeros(k)
     if k:
+        last = [lam]
+
+        def record(xk):
+            last[0] = np.array(xk, dtype=np.float64)
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            out = minimize(
-                fun,
-                lam,
-                jac=jac,
-                hess=hess,
-                method="trust-exact",
-                options={"gtol": 1e-14, "maxiter": 2000},
-            )
-        lam = out.x
+            try:
+                out = minimize(
+                    fun,
+                    lam,
+                    jac=jac,
+                    hess=hess,
+                    method="trust-exact",
+                    callback=record,
+                    options={"gtol": 1e-14, "maxiter": 2000},
+                )
+                lam = out.x
+            except UnboundLocalError:
+                # scipy 1.17's trust-exact subproblem can end without a step (its
+                # `p` unassigned); the last iterate stands, judged by its residuals.
+                lam = last[0]
     log_z, p = parts(lam)
     a = lq - z @ np.asarray(lam, dtype=np.longdouble) - log_z
     log_p = np.full(n, -np.inf)
