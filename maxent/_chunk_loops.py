@@ -49,8 +49,9 @@ __all__ = [
 
 
 _FAST = {"reassoc", "contract", "nsz"}  # (fixed by the compiled code: still deterministic)
-# Rows per block of the second moments: the block's centred and weighted columns
-# (2 x 256 x m doubles, 40 kB at m = 10) stay in the L1 cache while they are multiplied.
+# Rows per block of the second moments: the block's centred columns and one weighted
+# column (m x 256 + 256 doubles, 22 kB at m = 10) stay in the L1 cache while they are
+# multiplied.
 _BLOCK = 256
 
 
