@@ -39,7 +39,7 @@ from _problems import hard_problem  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 import maxent  # noqa: E402
-from maxent import _kernel  # noqa: E402
+from maxent import _numpy_kernel  # noqa: E402
 from maxent._kernel import SCREEN_NEWTON, PassRequest  # noqa: E402
 from maxent._moments import MomentEngine  # noqa: E402
 
@@ -89,7 +89,7 @@ def pass_costs(n, m, repeats):
 def census(n, m, seeds):
     """Solve the hard instances, counting the kernel's plans (one per pass) by kind."""
     seen = collections.Counter()
-    plan = _kernel.NumpyKernel.plan
+    plan = _numpy_kernel.NumpyKernel.plan
 
     def counted(self, request, screen):
         parts = [
@@ -104,14 +104,14 @@ def census(n, m, seeds):
         seen["+".join(parts)] += 1
         return plan(self, request, screen)
 
-    _kernel.NumpyKernel.plan = counted
+    _numpy_kernel.NumpyKernel.plan = counted
     try:
         for seed in seeds:
             features, target, _ = hard_problem(n, m, seed)
             result = maxent.solve(features, target)
             print(f"  seed {seed}: {result.n_passes} passes over F")
     finally:
-        _kernel.NumpyKernel.plan = plan
+        _numpy_kernel.NumpyKernel.plan = plan
     for kind, count in seen.most_common():
         print(f"  {count:4d}  {kind}")
 

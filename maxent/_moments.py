@@ -9,7 +9,7 @@ Engine map (where each part lives, and how a pass flows through them):
   values kept in memory (p; the log-weights and projections on a line for line searches).
   A kernel (:class:`~maxent._kernel.MomentKernel`: ``supports``, ``plan``, ``chunk``)
   computes it on one chunk as a :class:`~maxent._kernel.Partial`; partials merge by a
-  streaming log-sum-exp.  :class:`~maxent._kernel.NumpyKernel` is the one kernel today.
+  streaming log-sum-exp.  :class:`~maxent._numpy_kernel.NumpyKernel` is the one kernel today.
 - :mod:`maxent._blocks` -- *where the states come from and who runs the passes*: block
   sources (:class:`~maxent._blocks.ArrayBlocks` in memory; chunk sources and dask arrays in
   :mod:`maxent.streaming`), executors (:class:`maxent._parallel.ThreadExecutor`, dask), and
@@ -78,12 +78,12 @@ from ._kernel import (
     HeavyStates,
     MomentKernel,
     MomentReduction,
-    NumpyKernel,
     Partial,
     PassRequest,
     Screen,
     Sinks,
 )
+from ._numpy_kernel import NumpyKernel
 from ._parallel import ThreadExecutor, blas_single
 
 __all__ = ["EmptySupportError", "Evaluation", "FaceTrial", "MomentEngine"]
@@ -148,7 +148,7 @@ class MomentEngine:
     executor : Executor, optional
         Who runs the block tasks; a :class:`maxent._parallel.ThreadExecutor` by default.
     kernel : MomentKernel, optional
-        What computes a pass on a chunk; :class:`maxent._kernel.NumpyKernel` by default.
+        What computes a pass on a chunk; :class:`maxent._numpy_kernel.NumpyKernel` by default.
     """
 
     def __init__(

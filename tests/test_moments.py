@@ -9,8 +9,9 @@ import pytest
 from _moment_problems import hard_problem, plain_moments
 
 import maxent
-from maxent._kernel import OPTIONAL, NumpyKernel, PassRequest
+from maxent._kernel import OPTIONAL, PassRequest
 from maxent._moments import MomentEngine
+from maxent._numpy_kernel import NumpyKernel
 
 _hard = hard_problem
 _plain = plain_moments
@@ -274,13 +275,13 @@ def test_compiled_column_ranges_equal_numpys():
 
 def test_passes_with_few_features_agree_with_blas(monkeypatch):
     # The compiled moments (few features) against BLAS's on the same chunks.
-    from maxent import _kernel
+    from maxent import _numpy_kernel
 
     feats, _, theta = _hard(5003, 10, 3)
     lam = 0.5 * theta
     req = PassRequest(lam=lam, covariance=True, center=feats[:100].mean(axis=0), screen=36.0)
     compiled = MomentEngine(feats, chunk_size=997).evaluate(req)
-    monkeypatch.setattr(_kernel, "COMPILED_MAX_FEATURES", 0)
+    monkeypatch.setattr(_numpy_kernel, "COMPILED_MAX_FEATURES", 0)
     blas = MomentEngine(feats, chunk_size=997).evaluate(req)
     scale = np.sqrt(np.outer(np.diag(blas.cov), np.diag(blas.cov)))
     np.testing.assert_allclose(compiled.cov / scale, blas.cov / scale, rtol=0, atol=1e-14)
@@ -293,7 +294,7 @@ def test_fused_pass_matches_the_two_read_pass_and_plain_numpy(monkeypatch):
     products and first moments with a running maximum); it equals the BLAS path and a
     plain computation, with a prior that leaves states off the support and a chunk of
     them only."""
-    from maxent import _chunk_loops, _kernel
+    from maxent import _chunk_loops, _numpy_kernel
     from maxent._kernel import PassRequest
     from maxent._moments import MomentEngine
 
@@ -310,7 +311,7 @@ def test_fused_pass_matches_the_two_read_pass_and_plain_numpy(monkeypatch):
     req = PassRequest(lam=lam, ranges=np.stack([d, lam], 1), entropy=True, keep_p=True, line=d)
     fused = MomentEngine(feats, lq, chunk_size=1500)
     ev = fused.evaluate(req)
-    monkeypatch.setattr(_kernel, "FUSED_MIN_FEATURES", 10**9)
+    monkeypatch.setattr(_numpy_kernel, "FUSED_MIN_FEATURES", 10**9)
     plain = MomentEngine(feats, lq, chunk_size=1500)
     ref = plain.evaluate(req)
     assert ev.log_Z == pytest.approx(ref.log_Z, rel=1e-14, abs=1e-12)
@@ -331,3 +332,90 @@ def test_fused_pass_matches_the_two_read_pass_and_plain_numpy(monkeypatch):
     )
     assert i_top == -1 and top == -np.inf and not np.any(first)
     np.testing.assert_allclose(proj[:, 0], feats[:100] @ lam, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("prior", ["none", "off_support"])
+@pytest.mark.parametrize("chunk", [300, 1000])
+def test_one_read_passes_with_few_features_equal_the_numpy_path(prior, chunk, monkeypatch):
+    """With at most 12 features a chunk's whole pass is one compiled read (products,
+    log-weights, a polynomial exp, kept line and p, ranges and moments, with a running
+    maximum).  Every kind of pass a solve makes (the prior pass at lambda = 0 with the
+    covariance and the features' ranges; a light pass keeping p and a line; a Newton
+    pass with the covariance about a center) equals the numpy path on the same states:
+    a prior leaving states off the support, a chunk of them only, chunks that are not
+    whole blocks of 256 rows."""
+    from maxent import _numpy_kernel
+
+    rng = np.random.default_rng(chunk + len(prior))
+    feats, _, theta = _hard(2701, 7, 4)
+    lq = None
+    if prior == "off_support":
+        q = rng.uniform(0.1, 1.0, feats.shape[0])
+        q[rng.random(q.size) < 0.2] = 0.0
+        q[:chunk] = 0.0  # the first chunk entirely off the support
+        with np.errstate(divide="ignore"):
+            lq = np.log(q)
+    lam = 0.5 * theta
+    d = rng.standard_normal((7, 2))
+    center = feats[:50].mean(axis=0)
+    requests = [
+        PassRequest(lam=np.zeros(7), covariance=True, axis_ranges=True, center=center),
+        PassRequest(lam=lam, ranges=np.column_stack([d[:, 0], lam]), keep_p=True, line=d[:, 0]),
+        PassRequest(lam=lam, covariance=True, center=center, screen=36.0, ranges=d, line=d[:, 1]),
+    ]
+
+    def passes():
+        eng = MomentEngine(feats, lq, chunk_size=chunk)
+        out = []
+        for req in requests:
+            ev = eng.evaluate(req)
+            kept = (
+                None if req.line is None else [x.copy() for x in eng.kept_line(req.lam, req.line)]
+            )
+            p = eng.finalize(ev) if req.keep_p else None
+            out.append((ev, kept, p))
+        return out
+
+    block = passes()
+    monkeypatch.setattr(_numpy_kernel, "BLOCK_MAX_FEATURES", 0)
+    numpy_path = passes()
+    scale = np.abs(feats).max(axis=0)
+    for (ev, kept, p), (ref, kept_ref, p_ref) in zip(block, numpy_path, strict=True):
+        assert ev.log_Z == pytest.approx(ref.log_Z, rel=1e-14, abs=1e-12)
+        assert np.all(np.abs(ev.mean - ref.mean) <= 1e-13 * scale)
+        if ref.cov is not None:
+            s = np.sqrt(np.outer(np.diag(ref.cov), np.diag(ref.cov)))
+            np.testing.assert_allclose(ev.cov / s, ref.cov / s, rtol=0, atol=1e-13)
+        np.testing.assert_allclose(ev.dir_min, ref.dir_min, rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(ev.dir_max, ref.dir_max, rtol=1e-13, atol=1e-13)
+        if kept is not None:
+            on = np.isfinite(kept_ref[0])
+            np.testing.assert_array_equal(np.isfinite(kept[0]), on)
+            np.testing.assert_allclose(kept[0][on], kept_ref[0][on], rtol=1e-13, atol=1e-12)
+            np.testing.assert_allclose(kept[1], kept_ref[1], rtol=1e-13, atol=1e-12)
+        if p is not None:
+            np.testing.assert_allclose(p[0], p_ref[0], rtol=1e-12, atol=1e-300)
+            assert p[0][~np.isfinite(kept_ref[0])].max(initial=0.0) == 0.0
+            assert p[1] == pytest.approx(p_ref[1], rel=1e-12) and p[2] == pytest.approx(p_ref[2])
+    axes = block[0][0]  # the prior pass: the features' own ranges over the support
+    on = slice(None) if lq is None else np.isfinite(lq)
+    np.testing.assert_array_equal(axes.dir_min, feats[on].min(axis=0))
+    np.testing.assert_array_equal(axes.dir_max, feats[on].max(axis=0))
+
+
+def test_the_one_read_pass_exp_is_within_an_ulp_and_zero_below_its_floor():
+    # The compiled pass's exp (a polynomial after range reduction) against libm's, over
+    # the whole range a shifted log-weight takes; below -708 (weights under 1e-307 of
+    # the heaviest) it gives 0.
+    from maxent._chunk_loops import _exp_block
+
+    rng = np.random.default_rng(3)
+    x = -np.concatenate([np.linspace(0.0, 708.0, 200_001), rng.exponential(3.0, 50_000)])
+    w, bits = np.empty(x.size), np.empty(x.size, dtype=np.int64)
+    _exp_block(x, w, bits, x.size)
+    assert np.max(np.abs(w / np.exp(x) - 1.0)) <= 2.5e-16
+    assert w[0] == 1.0
+    low = np.array([-708.5, -745.0, -1e4, -np.inf])
+    out = np.empty(4)
+    _exp_block(low, out, np.empty(4, dtype=np.int64), 4)
+    assert np.all(out == 0.0)

@@ -707,16 +707,16 @@ def test_screened_covariance_matches_the_full_one_where_p_is_concentrated():
 
 def test_screening_skips_most_states_when_p_sits_on_a_few(monkeypatch):
     """The screened pass computes second moments over a small share of the states."""
-    from maxent import _kernel, _moments
+    from maxent import _kernel, _moments, _numpy_kernel
 
     feats, theta = _engine_case(seed=2, n=40_000, m=20)
     theta = 3.0 * theta  # p on a few states: 0.3% within 36 + log n of the heaviest
     eng = _moments.MomentEngine(feats, chunk_size=4000)
     eng.evaluate(_kernel.PassRequest(lam=theta))
     rows = []
-    plain = _kernel._second_moments
+    plain = _numpy_kernel._second_moments
     monkeypatch.setattr(
-        _kernel, "_second_moments", lambda fc, w: rows.append(fc.shape[0]) or plain(fc, w)
+        _numpy_kernel, "_second_moments", lambda fc, w: rows.append(fc.shape[0]) or plain(fc, w)
     )
     eng.evaluate(_kernel.PassRequest(lam=theta, covariance=True, screen=True))
     assert 0 < sum(rows) < 0.2 * feats.shape[0]
@@ -764,16 +764,18 @@ def test_covariance_is_a_value_that_keeps_nothing_of_the_callers_array():
 def test_covariance_pass_runs_with_blas_at_one_thread(monkeypatch):
     from threadpoolctl import threadpool_info
 
-    from maxent import _kernel
+    from maxent import _numpy_kernel
 
     seen = []
-    chunk = _kernel._second_moments
+    chunk = _numpy_kernel._second_moments
 
     def spy(fc, w):
         seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
         return chunk(fc, w)
 
-    monkeypatch.setattr(_kernel, "_second_moments", spy)
+    monkeypatch.setattr(_numpy_kernel, "_second_moments", spy)
+    # (the BLAS route: with at most 12 features a pass is otherwise one compiled read)
+    monkeypatch.setattr(_numpy_kernel, "BLOCK_MAX_FEATURES", 0)
     maxent.solve(_FEATS, _TARGETS)
     assert seen and max(seen) == 1
 
@@ -845,7 +847,7 @@ def test_covariance_of_a_chunk_source_is_computed_during_the_solve():
 
 # -- the prior pass in single precision (many constraints) ------------------------------------
 def test_single_precision_second_moments_are_accurate_despite_offsets():
-    from maxent import _kernel
+    from maxent import _numpy_kernel
 
     rng = np.random.default_rng(3)
     scales = np.logspace(-2, 2, 70)
@@ -857,7 +859,7 @@ def test_single_precision_second_moments_are_accurate_despite_offsets():
         ww = np.ones(3000) if weights is None else weights
         s0, s1 = float(ww.sum()), ww @ fc
         mu = s1 / s0
-        cov = _kernel._second_moments_single(fc, weights, s0, s1) / s0 - np.outer(mu, mu)
+        cov = _numpy_kernel._second_moments_single(fc, weights, s0, s1) / s0 - np.outer(mu, mu)
         c = fc - mu
         ref = (c.T * ww) @ c / s0
         scale = np.sqrt(np.outer(np.diag(ref), np.diag(ref)))
@@ -868,13 +870,13 @@ def test_single_precision_second_moments_are_accurate_despite_offsets():
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_single_precision_prior_pass_gives_the_double_precision_answer(seed, monkeypatch):
-    from maxent import _kernel, solver
+    from maxent import _numpy_kernel, solver
 
     feats, b = _hard_problem(4_000, 80, seed)
     calls = []
-    single = _kernel._second_moments_single
+    single = _numpy_kernel._second_moments_single
     monkeypatch.setattr(
-        _kernel, "_second_moments_single", lambda *a: calls.append(1) or single(*a)
+        _numpy_kernel, "_second_moments_single", lambda *a: calls.append(1) or single(*a)
     )
     res = maxent.solve(feats, b)
     assert calls, "the prior pass did not use single precision"
@@ -1061,14 +1063,14 @@ def test_working_sets_under_inequality_constraints(monkeypatch):
 
 
 def test_work_arrays_are_reused_per_thread_and_huge_ones_not_kept():
-    from maxent import _kernel
+    from maxent import _numpy_kernel
 
-    a = _kernel._scratch("test-buffer", (100, 3))
-    b = _kernel._scratch("test-buffer", 250)  # smaller: a view of the same memory
+    a = _numpy_kernel._scratch("test-buffer", (100, 3))
+    b = _numpy_kernel._scratch("test-buffer", 250)  # smaller: a view of the same memory
     assert a.shape == (100, 3) and b.shape == (250,) and np.shares_memory(a, b)
-    huge = _kernel._SCRATCH_MAX + 1
-    c = _kernel._scratch("test-huge", huge)
-    d = _kernel._scratch("test-huge", huge)
+    huge = _numpy_kernel._SCRATCH_MAX + 1
+    c = _numpy_kernel._scratch("test-huge", huge)
+    d = _numpy_kernel._scratch("test-huge", huge)
     assert c.size == huge and not np.shares_memory(c, d)
 
 
