@@ -1,5 +1,5 @@
-"""Compiled loops of the moment kernel: first and second moments of a chunk with few
-features, and the ranges of a chunk's columns.
+"""Compiled loops of the moment kernel: a chunk's whole pass with few features, first and
+second moments, and the ranges of a chunk's columns.
 
 With a handful of features per state, the weighted second moments
 ``sum_i w_i F_i F_i^T`` of a chunk by BLAS (``(w F)^T F``: a scaled copy of the chunk,
@@ -32,14 +32,16 @@ chunks barely do.
 
 With a handful of features, a whole pass over a chunk is one compiled read of it
 (:func:`block_pass`): each block of 256 rows is copied column by column as above, and the
-products ``F @ cols``, the log-weights, their exponentials (a polynomial, vectorised: the
-libm ``exp`` numba calls runs per element), the kept line, the ranges and the first (and
-second) moments are all taken from that copy while it sits in the L1 cache, with a
-running maximum of the log-weights (a streaming log-sum-exp).  Against numpy and BLAS on
-the same chunk (a product, then elementwise passes, then a second read for the moments)
-it takes the passes of a Newton solve with 10 features from 15 to 9 ms (no covariance)
-and from 19 to 11 ms (with it) on two threads, 1e6 states: besides the single read, it
-runs without the GIL, which the many small numpy calls per chunk held.
+products ``F @ cols``, the log-weights, their exponentials (range reduction and a
+polynomial, vectorised: the libm ``exp`` numba calls runs per element), the kept line and
+weights, the ranges (lane by lane: numba's running minimum does not vectorise) and the
+first (and second) moments are all taken from that copy while it sits in the L1 cache,
+with a running maximum of the log-weights (a streaming log-sum-exp).  Against numpy and
+BLAS on the same chunk (a product, a dozen elementwise passes over per-state arrays, then
+a second read for the moments), the passes of a Newton solve with 10 features over 1e6
+states on two threads: 15.3 -> ~10 ms without the covariance, 18.5 -> ~12.5 ms with it
+(in a solve, quiet machine); besides the single read, it runs without the GIL, which the
+many small numpy calls per chunk held.
 
 Compiled by numba (without the GIL, for the pass's worker threads; cached on disk: the
 first call in a fresh environment compiles, later processes load the cache).
