@@ -339,9 +339,10 @@ def _lane_ranges(pr, y, d, n, has_prior, lo_l, hi_l):  # pragma: no cover - comp
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
-def _block_moments(y, w, u, n, center, covariance, acc1, acc):  # pragma: no cover - compiled
-    # The block's weighted first moments and (with the covariance, about the center) the
-    # triangle of its second moments, into acc1 and acc.
+def _block_moments(y, w, u, n, center, covariance, second, acc1, acc1h, acc):  # pragma: no cover
+    # The block's weighted first moments (with the covariance, about the center) into
+    # acc1, and with ``second`` into acc1h too, with the triangle of its second moments
+    # into acc.
     m = y.shape[0]
     if covariance:
         for k in range(m):
@@ -357,7 +358,8 @@ def _block_moments(y, w, u, n, center, covariance, acc1, acc):  # pragma: no cov
             u[r] = v
             s += v
         acc1[j] += s
-        if covariance:
+        if second:
+            acc1h[j] += s
             for k in range(j, m):  # one triangle: symmetric by construction
                 s = 0.0
                 yk = y[k]
@@ -402,6 +404,8 @@ def _block_pass(  # pragma: no cover - compiled
     has_prior,
     center,
     covariance,
+    floor,
+    window,
     line_col,
     a_out,
     u_out,
@@ -409,6 +413,7 @@ def _block_pass(  # pragma: no cover - compiled
     keep,
     axis,
     first,
+    first_h,
     second,
     lo,
     hi,
@@ -420,8 +425,8 @@ def _block_pass(  # pragma: no cover - compiled
     y, pr = np.empty((m, _BLOCK)), np.empty((c, _BLOCK))
     d, w, u = np.empty(_BLOCK), np.empty(_BLOCK), np.empty(_BLOCK)
     k_bits = np.empty(_BLOCK, dtype=np.int64)
-    acc, acc1 = np.zeros((m, m)), np.zeros(m)
-    top, i_top, s0, ent, ent_q, n_nan = -np.inf, -1, 0.0, 0.0, 0.0, 0
+    acc, acc1, acc1h = np.zeros((m, m)), np.zeros(m), np.zeros(m)  # (h: screened blocks)
+    top, i_top, s0, h0, ent, ent_q, n_nan, covered = -np.inf, -1, 0.0, 0.0, 0.0, 0.0, 0, 0
     n_r = c + m if axis else c  # ranges of the products' columns, then of the features
     lo_l, hi_l = np.full((n_r, _BLOCK), np.inf), np.full((n_r, _BLOCK), -np.inf)
     for b, i0 in enumerate(range(0, rows, _BLOCK)):
@@ -445,7 +450,9 @@ def _block_pass(  # pragma: no cover - compiled
                 scale = np.exp(top - block)
                 ent = scale * (ent + (top - block) * s0)
                 s0, ent_q = s0 * scale, ent_q * scale
+                h0 *= scale
                 acc1 *= scale
+                acc1h *= scale
                 acc *= scale
             top = block
         block_tops[b] = top
@@ -454,26 +461,35 @@ def _block_pass(  # pragma: no cover - compiled
         for r in range(n):
             d[r] -= top
         _exp_block(d, w, k_bits, n)
+        b0 = 0.0
         for r in range(n):  # (0 log 0 = 0: w = 0 below _EXP_LOW, where d is clipped)
-            s0 += w[r]
+            b0 += w[r]
             ent += w[r] * max(d[r], _EXP_LOW)
+        s0 += b0
         if has_prior:
             for r in range(n):
                 ent_q += w[r] * max(lq[i0 + r], -1e300)
         if keep:
             for r in range(n):
                 p_out[i0 + r] = w[r]
-        _block_moments(y, w, u, n, center, covariance, acc1, acc)
+        heavy = 0  # rows on the screen: above its floor, and within its window of the
+        if covariance:  # running maximum (which only rises: a block left out stays out)
+            low = max(floor - top, -window)
+            for r in range(n):
+                heavy += d[r] >= low
+            covered += n if heavy else 0
+            h0 += b0 if heavy else 0.0
+        _block_moments(y, w, u, n, center, covariance, heavy > 0, acc1, acc1h, acc)
     if keep and top > -np.inf:
         _fix_kept(p_out, rows, block_tops, top)
     for j in range(n_r):
         lo[j], hi[j] = lo_l[j].min(), hi_l[j].max()
     for j in range(m):
-        first[j] = acc1[j]
+        first[j], first_h[j] = acc1[j], acc1h[j]
         for k in range(j, m):
             second[j, k] = second[k, j] = acc[j, k]
-    sums[0], sums[1], sums[2], sums[3] = top, s0, ent, ent_q
-    return i_top, n_nan
+    sums[0], sums[1], sums[2], sums[3], sums[4] = top, s0, ent, ent_q, h0
+    return i_top, n_nan, covered
 
 
 class BlockSums(NamedTuple):
@@ -488,6 +504,9 @@ class BlockSums(NamedTuple):
     second: NDArray[np.float64] | None  # sum w (F - center)(F - center)^T
     lo: NDArray[np.float64]  # min over the support of each column of F @ cols (then of F)
     hi: NDArray[np.float64]
+    covered: int  # rows the second moments cover (whole blocks with a state on the screen)
+    weight_covered: float  # sum of their weights
+    first_covered: NDArray[np.float64]  # and of their w F (about the center)
 
 
 def block_pass(
@@ -501,6 +520,7 @@ def block_pass(
     line_projections: NDArray[np.float64] | None,
     p: NDArray[np.float64] | None,
     axis_ranges: bool = False,
+    screen: tuple[float, float] = (-np.inf, np.inf),
 ) -> BlockSums | None:
     """One chunk's pass in one read of it (few features): products, weights and moments.
 
@@ -511,23 +531,28 @@ def block_pass(
     ``line_projections``; with ``p``, ``w`` into it (each slice the chunk's rows).  The
     moments are about ``center`` (None: 0) with the covariance, about 0 without.  The
     ranges are those of each column of ``fc @ cols`` over the support, followed with
-    ``axis_ranges`` by those of each feature.  None where a log-weight is NaN (the
-    caller's numpy path decides what that means).
+    ``axis_ranges`` by those of each feature.  ``screen = (floor, window)``: the second
+    moments leave out each block of 256 rows with no log-weight above ``floor`` and within
+    ``window`` of the largest one so far (such rows carry below the screen's share of p:
+    see :class:`maxent._kernel.Screen`); the first moments cover every row.  None where a
+    log-weight is NaN (the caller's numpy path decides what that means).
     """
     m, c = cols.shape
     rows = fc.shape[0]
-    first = np.empty(m)
+    first, first_h = np.empty(m), np.empty(m)
     second = np.empty((m, m))
     lo, hi = np.empty(c + m if axis_ranges else c), np.empty(c + m if axis_ranges else c)
-    sums = np.empty(4)
+    sums = np.empty(5)
     none = np.zeros(1)
-    i_top, n_nan = _block_pass(
+    i_top, n_nan, covered = _block_pass(
         fc,
         np.ascontiguousarray(cols.T),
         none if lq is None else lq,
         lq is not None,
         np.zeros(m) if center is None else np.ascontiguousarray(center, dtype=np.float64),
         covariance,
+        float(screen[0]),
+        float(screen[1]),
         line_col,
         none if line_log_weights is None else line_log_weights,
         none if line_projections is None else line_projections,
@@ -535,6 +560,7 @@ def block_pass(
         p is not None,
         axis_ranges,
         first,
+        first_h,
         second,
         lo,
         hi,
@@ -553,4 +579,7 @@ def block_pass(
         second if covariance else None,
         lo,
         hi,
+        int(covered),
+        float(sums[4]),
+        first_h,
     )

@@ -4,9 +4,10 @@ with numpy and BLAS, and with compiled loops where they pay.
 :class:`NumpyKernel` implements every optional capability.  A chunk's pass takes one of
 three routes:
 
-- at most :data:`BLOCK_MAX_FEATURES` features: the whole pass in one compiled read of
-  the chunk (:func:`maxent._chunk_loops.block_pass`; not for the accurate log-weights,
-  single precision or projected second moments);
+- at most :data:`BLOCK_MAX_FEATURES` features (:data:`BLOCK_COVARIANCE_MAX_FEATURES`
+  with the covariance): the whole pass in one compiled read of the chunk
+  (:func:`maxent._chunk_loops.block_pass`; not for the accurate log-weights, single
+  precision or projected second moments);
 - from :data:`FUSED_MIN_FEATURES` features without the covariance: products and first
   moments in one compiled read (:func:`maxent._chunk_loops.weighted_sums`);
 - otherwise BLAS products, numpy's elementwise passes and, with at most
@@ -35,7 +36,13 @@ from ._kernel import (
     Sinks,
 )
 
-__all__ = ["BLOCK_MAX_FEATURES", "COMPILED_MAX_FEATURES", "FUSED_MIN_FEATURES", "NumpyKernel"]
+__all__ = [
+    "BLOCK_COVARIANCE_MAX_FEATURES",
+    "BLOCK_MAX_FEATURES",
+    "COMPILED_MAX_FEATURES",
+    "FUSED_MIN_FEATURES",
+    "NumpyKernel",
+]
 
 Array = NDArray[np.float64]
 
@@ -126,13 +133,15 @@ def _column(cols: list[Array], v: Array, first: int = 0) -> int:
 
 def _block_fuses(plan: _Plan, fc: Array, lq: Array | None) -> bool:
     """Whether a chunk's whole pass is one compiled read (:func:`_block_partial`): at most
-    :data:`COMPILED_MAX_FEATURES` features, log-weights by the plain product, second
-    moments (if any) of the features in double precision, ranges (if any) of
-    directions."""
+    :data:`BLOCK_MAX_FEATURES` features (:data:`BLOCK_COVARIANCE_MAX_FEATURES` for a
+    covariance pass), log-weights by the plain product, second moments (if any) of the
+    features in double precision."""
     req = plan.request
+    m = fc.shape[1]
     return bool(
-        _compiles(fc)
-        and 0 < fc.shape[1] <= BLOCK_MAX_FEATURES
+        0 < m <= (BLOCK_COVARIANCE_MAX_FEATURES if req.covariance else BLOCK_MAX_FEATURES)
+        and fc.flags.c_contiguous
+        and fc.dtype == np.float64
         and not req.accurate
         and HEAVY_COUNT == 1
         and not (lq is None and plan.zero_lam and not req.covariance)
@@ -146,9 +155,7 @@ def _block_partial(
     """The partial of a chunk by the compiled :func:`maxent._chunk_loops.block_pass` (None
     where a log-weight is NaN: the numpy path then takes the chunk).
 
-    A screened covariance covers every state here: with so few features its second
-    moments cost little beside the read they share, and leaving states out only ever
-    drops weights below the screen's floor.
+    A screened covariance leaves out whole blocks of 256 rows below the screen.
     """
     from ._chunk_loops import block_pass  # numba: imported on first use
 
@@ -164,6 +171,10 @@ def _block_partial(
         p = sinks.p[first_row:stop]
     center = req.center if req.covariance else None
     axis = req.axis_ranges and not plan.n_dirs
+    screen = (-np.inf, np.inf)
+    if plan.screen is not None:
+        floor, window = plan.screen.floor, plan.screen.window
+        screen = (-np.inf if floor is None else floor, np.inf if window is None else window)
     out = block_pass(
         fc,
         plan.cols,
@@ -175,6 +186,7 @@ def _block_partial(
         line_u,
         p,
         axis,
+        screen,
     )
     if out is None:
         return None
@@ -198,10 +210,8 @@ def _block_partial(
         info = (ChunkInfo(first_row, stop, out.top, out.s0, out.weight_log, out.weight_log_prior),)
     second = None
     if out.second is not None:
-        second = (out.s0, out.first.copy(), out.second)
-    return Partial(
-        out.top, out.s0, out.first, second, *ranges, top_states, info, rows if second else 0
-    )
+        second = (out.weight_covered, out.first_covered, out.second)
+    return Partial(out.top, out.s0, out.first, second, *ranges, top_states, info, out.covered)
 
 
 def _fuses(plan: _Plan, fc: Array, lq: Array | None) -> bool:
@@ -502,9 +512,12 @@ def _scratch(name: str, shape: int | tuple[int, ...], dtype: Any = np.float64) -
 # compiled loop (:mod:`maxent._chunk_loops`: 1.9-2.8x faster than BLAS's first and second
 # moments at 3 to 12 features, single-threaded on chunks of the default size).
 COMPILED_MAX_FEATURES = 12
-# Up to this many features (and COMPILED_MAX_FEATURES), a chunk's whole pass is one
-# compiled read of it (see maxent._chunk_loops.block_pass).
+# Up to this many features a chunk's whole pass is one compiled read of it (see
+# maxent._chunk_loops.block_pass); a covariance pass up to the second number (solves with
+# 16-64 constraints, easy, hard and inverse-Ising families, interleaved A/B against 12:
+# 2-31% faster; at 80-105 only 1-8%, left to BLAS's second moments).
 BLOCK_MAX_FEATURES = 12
+BLOCK_COVARIANCE_MAX_FEATURES = 64
 # From this many features, a pass without the covariance reads each chunk once, by a
 # compiled loop (see maxent._chunk_loops.weighted_sums).
 FUSED_MIN_FEATURES = 13

@@ -282,6 +282,8 @@ def test_passes_with_few_features_agree_with_blas(monkeypatch):
     req = PassRequest(lam=lam, covariance=True, center=feats[:100].mean(axis=0), screen=36.0)
     compiled = MomentEngine(feats, chunk_size=997).evaluate(req)
     monkeypatch.setattr(_numpy_kernel, "COMPILED_MAX_FEATURES", 0)
+    monkeypatch.setattr(_numpy_kernel, "BLOCK_MAX_FEATURES", 0)
+    monkeypatch.setattr(_numpy_kernel, "BLOCK_COVARIANCE_MAX_FEATURES", 0)
     blas = MomentEngine(feats, chunk_size=997).evaluate(req)
     scale = np.sqrt(np.outer(np.diag(blas.cov), np.diag(blas.cov)))
     np.testing.assert_allclose(compiled.cov / scale, blas.cov / scale, rtol=0, atol=1e-14)
@@ -336,18 +338,19 @@ def test_fused_pass_matches_the_two_read_pass_and_plain_numpy(monkeypatch):
 
 @pytest.mark.parametrize("prior", ["none", "off_support"])
 @pytest.mark.parametrize("chunk", [300, 1000])
-def test_one_read_passes_with_few_features_equal_the_numpy_path(prior, chunk, monkeypatch):
+@pytest.mark.parametrize("m", [7, 40])
+def test_one_read_passes_with_few_features_equal_the_numpy_path(m, prior, chunk, monkeypatch):
     """With at most 12 features a chunk's whole pass is one compiled read (products,
     log-weights, a polynomial exp, kept line and p, ranges and moments, with a running
-    maximum).  Every kind of pass a solve makes (the prior pass at lambda = 0 with the
-    covariance and the features' ranges; a light pass keeping p and a line; a Newton
-    pass with the covariance about a center) equals the numpy path on the same states:
-    a prior leaving states off the support, a chunk of them only, chunks that are not
-    whole blocks of 256 rows."""
+    maximum); with the covariance, up to 64.  Every kind of pass a solve makes (the prior
+    pass at lambda = 0 with the covariance and the features' ranges; a light pass keeping
+    p and a line; a Newton pass with the screened covariance about a center) equals the
+    numpy path on the same states: a prior leaving states off the support, a chunk of
+    them only, chunks that are not whole blocks of 256 rows."""
     from maxent import _numpy_kernel
 
-    rng = np.random.default_rng(chunk + len(prior))
-    feats, _, theta = _hard(2701, 7, 4)
+    rng = np.random.default_rng(chunk + len(prior) + m)
+    feats, _, theta = _hard(2701, m, 4)
     lq = None
     if prior == "off_support":
         q = rng.uniform(0.1, 1.0, feats.shape[0])
@@ -356,10 +359,10 @@ def test_one_read_passes_with_few_features_equal_the_numpy_path(prior, chunk, mo
         with np.errstate(divide="ignore"):
             lq = np.log(q)
     lam = 0.5 * theta
-    d = rng.standard_normal((7, 2))
+    d = rng.standard_normal((m, 2))
     center = feats[:50].mean(axis=0)
     requests = [
-        PassRequest(lam=np.zeros(7), covariance=True, axis_ranges=True, center=center),
+        PassRequest(lam=np.zeros(m), covariance=True, axis_ranges=True, center=center),
         PassRequest(lam=lam, ranges=np.column_stack([d[:, 0], lam]), keep_p=True, line=d[:, 0]),
         PassRequest(lam=lam, covariance=True, center=center, screen=36.0, ranges=d, line=d[:, 1]),
     ]
@@ -378,6 +381,7 @@ def test_one_read_passes_with_few_features_equal_the_numpy_path(prior, chunk, mo
 
     block = passes()
     monkeypatch.setattr(_numpy_kernel, "BLOCK_MAX_FEATURES", 0)
+    monkeypatch.setattr(_numpy_kernel, "BLOCK_COVARIANCE_MAX_FEATURES", 0)
     numpy_path = passes()
     scale = np.abs(feats).max(axis=0)
     for (ev, kept, p), (ref, kept_ref, p_ref) in zip(block, numpy_path, strict=True):

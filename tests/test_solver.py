@@ -705,21 +705,41 @@ def test_screened_covariance_matches_the_full_one_where_p_is_concentrated():
     assert screened.log_Z == full.log_Z  # only the second moments are screened
 
 
-def test_screening_skips_most_states_when_p_sits_on_a_few(monkeypatch):
-    """The screened pass computes second moments over a small share of the states."""
+@pytest.mark.parametrize("route", ["one_read", "numpy"])
+def test_screening_skips_most_states_when_p_sits_on_a_few(route, monkeypatch):
+    """The screened pass computes second moments over a share of the states (numpy and
+    BLAS: the rows on the screen; the one-read pass: the blocks of 256 rows with one on
+    it), the covariance of those states, which Newton's screen makes that of all of them
+    to rounding."""
     from maxent import _kernel, _moments, _numpy_kernel
 
     feats, theta = _engine_case(seed=2, n=40_000, m=20)
     theta = 3.0 * theta  # p on a few states: 0.3% within 36 + log n of the heaviest
+    if route == "numpy":
+        monkeypatch.setattr(_numpy_kernel, "BLOCK_COVARIANCE_MAX_FEATURES", 0)
     eng = _moments.MomentEngine(feats, chunk_size=4000)
-    eng.evaluate(_kernel.PassRequest(lam=theta))
+    mu = eng.evaluate(_kernel.PassRequest(lam=theta)).mean  # (moments about it: no cancellation)
     rows = []
     plain = _numpy_kernel._second_moments
     monkeypatch.setattr(
         _numpy_kernel, "_second_moments", lambda fc, w: rows.append(fc.shape[0]) or plain(fc, w)
     )
-    eng.evaluate(_kernel.PassRequest(lam=theta, covariance=True, screen=True))
-    assert 0 < sum(rows) < 0.2 * feats.shape[0]
+
+    def covariance(screen):
+        return eng.evaluate(
+            _kernel.PassRequest(lam=theta, covariance=True, center=mu, screen=screen)
+        )
+
+    tight, newton, full = covariance(True), covariance(_kernel.SCREEN_NEWTON), covariance(None)
+    n = feats.shape[0]
+    assert 0 < tight.covered <= newton.covered < full.covered == n
+    if route == "numpy":
+        assert newton.covered < 0.2 * n
+        assert sum(rows) == tight.covered + newton.covered + n
+    else:
+        assert newton.covered < 0.7 * n and tight.covered % 256 == 0
+    scale = np.sqrt(np.outer(np.diag(full.cov), np.diag(full.cov)))
+    np.testing.assert_allclose(newton.cov / scale, full.cov / scale, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize(("m", "seed"), [(60, 0), (120, 1)])
@@ -776,6 +796,7 @@ def test_covariance_pass_runs_with_blas_at_one_thread(monkeypatch):
     monkeypatch.setattr(_numpy_kernel, "_second_moments", spy)
     # (the BLAS route: with at most 12 features a pass is otherwise one compiled read)
     monkeypatch.setattr(_numpy_kernel, "BLOCK_MAX_FEATURES", 0)
+    monkeypatch.setattr(_numpy_kernel, "BLOCK_COVARIANCE_MAX_FEATURES", 0)
     maxent.solve(_FEATS, _TARGETS)
     assert seen and max(seen) == 1
 
