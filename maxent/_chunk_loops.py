@@ -360,12 +360,28 @@ def _block_moments(y, w, u, n, center, covariance, second, acc1, acc1h, acc):  #
         acc1[j] += s
         if second:
             acc1h[j] += s
-            for k in range(j, m):  # one triangle: symmetric by construction
-                s = 0.0
+            k = j  # one triangle (symmetric by construction), four columns per sweep of u
+            while k + 4 <= m:
+                y0, y1, y2, y3 = y[k], y[k + 1], y[k + 2], y[k + 3]
+                t0, t1, t2, t3 = 0.0, 0.0, 0.0, 0.0
+                for r in range(n):
+                    ur = u[r]
+                    t0 += ur * y0[r]
+                    t1 += ur * y1[r]
+                    t2 += ur * y2[r]
+                    t3 += ur * y3[r]
+                acc[j, k] += t0
+                acc[j, k + 1] += t1
+                acc[j, k + 2] += t2
+                acc[j, k + 3] += t3
+                k += 4
+            while k < m:
+                t0 = 0.0
                 yk = y[k]
                 for r in range(n):
-                    s += u[r] * yk[r]
-                acc[j, k] += s
+                    t0 += u[r] * yk[r]
+                acc[j, k] += t0
+                k += 1
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
