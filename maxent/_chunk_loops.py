@@ -565,8 +565,8 @@ def block_pass(
         np.ascontiguousarray(cols.T),
         none if lq is None else lq,
         lq is not None,
-        np.zeros(m) if center is None else np.ascontiguousarray(center, dtype=np.float64),
-        covariance,
+        np.zeros(m) if center is None else np.array(center, dtype=np.float64),  # (writable:
+        covariance,  # one compiled signature, not a second for read-only centers)
         float(screen[0]),
         float(screen[1]),
         line_col,
