@@ -74,35 +74,28 @@ _BLOCK = 256
 @njit(cache=True, nogil=True, fastmath=_FAST)
 def _weighted_moments(fc, w, center, first, out):  # pragma: no cover - compiled
     rows, m = fc.shape
-    # Each block of rows is copied column by column (centred; and weighted), so that
-    # every sum below runs along contiguous memory and vectorises over the rows: with a
-    # handful of features, loops over the columns are too short for that.
+    # Each block of rows is copied column by column, so that every sum runs along
+    # contiguous memory and vectorises over the rows: with a handful of features, loops
+    # over the columns are too short for that.  (The moments as block_pass takes them.)
     y = np.empty((m, _BLOCK))
     u = np.empty(_BLOCK)
-    acc = np.zeros((m, m))
-    acc1 = np.zeros(m)
+    acc, acc1, acc1h = np.zeros((m, m)), np.zeros(m), np.zeros(m)
     for i0 in range(0, rows, _BLOCK):
-        r_n = min(_BLOCK, rows - i0)
-        for k in range(m):
-            ck = center[k]
-            for r in range(r_n):
-                y[k, r] = fc[i0 + r, k] - ck
-        for j in range(m):
-            s = 0.0
-            for r in range(r_n):
-                v = w[i0 + r] * y[j, r]
-                u[r] = v
-                s += v
-            acc1[j] += s
-            for k in range(j, m):  # one triangle: symmetric by construction
-                s = 0.0
-                for r in range(r_n):
-                    s += u[r] * y[k, r]
-                acc[j, k] += s
+        n = min(_BLOCK, rows - i0)
+        _copy_block(fc, i0, n, y)
+        _block_moments(y, w[i0 : i0 + n], u, n, center, True, True, acc1, acc1h, acc)
     for j in range(m):
         first[j] = acc1[j]
         for k in range(j, m):
             out[j, k] = out[k, j] = acc[j, k]
+
+
+@njit(cache=True, nogil=True)
+def _copy_block(fc, i0, n, y):  # pragma: no cover - compiled
+    # Rows i0 .. i0 + n of the chunk, column by column into y.
+    for k in range(fc.shape[1]):
+        for r in range(n):
+            y[k, r] = fc[i0 + r, k]
 
 
 def weighted_moments(
@@ -302,9 +295,7 @@ def _block_products(fc, i0, n, cols_t, y, pr):  # pragma: no cover - compiled
     # The block's rows copied column by column into y, then each column of the products
     # along them (contiguous: vectorised over the rows).
     m = fc.shape[1]
-    for k in range(m):
-        for r in range(n):
-            y[k, r] = fc[i0 + r, k]
+    _copy_block(fc, i0, n, y)
     for j in range(cols_t.shape[0]):
         pj = pr[j]
         for r in range(n):
