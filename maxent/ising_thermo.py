@@ -243,6 +243,11 @@ def _bond_pair_moment(rows: int, cols: int) -> float:
     return (2.0 if rows == 2 else 1.0) + (2.0 if cols == 2 else 1.0)
 
 
+# The critical coupling ln(1 + sqrt 2) / 2 as a sum of two doubles (hi + lo).
+_K_C_HI = float.fromhex("0x1.c34366179d427p-2")
+_K_C_LO = -float.fromhex("0x1.9f270661722dbp-57")
+
+
 def _onsager_thermo(
     k_coupling: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
@@ -252,10 +257,16 @@ def _onsager_thermo(
     \ln\frac{1 + \sqrt{1 - \kappa^2\sin^2\phi}}{2}\,d\phi`, :math:`\kappa = 2\sinh 2K /
     \cosh^2 2K`; U and C from the complete elliptic integrals of modulus :math:`\kappa`.
     """
-    s = np.sinh(2.0 * k_coupling)
+    # sinh 2K - 1 from the distance to the critical coupling: sinh 2K rounds to 1 for
+    # couplings within an ulp or so of K_c (how, depends on the machine's sinh), where
+    # C is large but finite.  With 2K = 2K_c + delta and sinh 2K_c = 1, cosh 2K_c = sqrt 2:
+    # sinh 2K - 1 = sqrt 2 sinh delta + 2 sinh^2(delta / 2), delta exact to ~1e-32.
+    delta = 2.0 * (k_coupling - _K_C_HI) - 2.0 * _K_C_LO
+    s_minus_1 = math.sqrt(2.0) * np.sinh(delta) + 2.0 * np.sinh(0.5 * delta) ** 2
+    s = 1.0 + s_minus_1
     c = np.cosh(2.0 * k_coupling)
     kappa = 2.0 * s / (1.0 + s * s)  # 2 sinh 2K / cosh^2 2K
-    one_minus_k2 = ((1.0 - s) ** 2 / (1.0 + s * s)) * (1.0 + kappa)  # 1 - kappa^2
+    one_minus_k2 = (s_minus_1**2 / (1.0 + s * s)) * (1.0 + kappa)  # 1 - kappa^2
     ell_k = special.ellipkm1(one_minus_k2)
     ell_e = special.ellipe(kappa * kappa)
     log_z = np.empty_like(k_coupling)
@@ -275,7 +286,7 @@ def _onsager_thermo(
     # dK/dkappa = E/(kappa (1 - kappa^2)) - K/kappa, 1 - kappa^2 = (1 - s^2)^2 / c^4
     critical = one_minus_k2 == 0.0
     with np.errstate(invalid="ignore"):
-        tail = np.where(critical, 0.0, (s * s - 1.0) / (c * c) * ell_k)
+        tail = np.where(critical, 0.0, s_minus_1 * (s + 1.0) / (c * c) * ell_k)
         d1 = (c / s) * (1.0 + (2.0 / np.pi) * tail)
         d2 = (
             -2.0 / s**2
