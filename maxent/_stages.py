@@ -165,7 +165,8 @@ def _equalities(prob: Problem, eq: Equalities, lam0: Array, ev_prior: Evaluation
             continue
         basis = _reduced_basis(prob, st.free, null, ev0, eig=eig)
         free = np.asarray(st.free, dtype=np.intp)
-        task = NewtonTask(prob=prob, b=eq.b, sigma2=eq.sigma2, free=free, exact=exact, basis=basis)
+        b = _consistent_targets(prob, eq.b, null, ev0)
+        task = NewtonTask(prob=prob, b=b, sigma2=eq.sigma2, free=free, exact=exact, basis=basis)
         verdict = _newton_past_stalls(task, st.lam, ev0, null)
         if verdict.status == "face":
             st.lam = verdict.lam
@@ -173,6 +174,34 @@ def _equalities(prob: Problem, eq: Equalities, lam0: Array, ev_prior: Evaluation
                 st.lam = record_face(prob, direction, st.inf_sign, st.lam, margin=margin)
             continue
         return _outcome(prob, verdict, st.inf_sign, null)
+
+
+def _consistent_targets(prob: Problem, b: Array, null: Array, ev0: Evaluation) -> Array:
+    """The targets Newton aims at where constraints are dependent (``null``: orthonormal
+    columns, scaled coordinates): ``b`` moved the least, in units of each constraint's
+    tolerance, onto the values the dependent combinations take on every state.
+
+    :func:`maxent._faces.flat_directions` accepts targets within the tolerance of those
+    values (rounding: e.g. targets of features on a common offset of 1e6, each rounded to
+    its own ulp).  Newton's steps leave the null directions alone, so whatever gap is left
+    stays in the moments; aimed at ``b`` itself it would be spread in whitened units
+    (each constraint's share by its spread), which can put a multiple of a wide
+    feature's tolerance on it while a narrow one, with an absolute allowance far above its
+    spread, could take the gap.  Least squares weighted by the tolerances puts each share
+    where its allowance is.  (For consistent targets the move is rounding: ``b`` stays.)
+    """
+    if not null.shape[1]:
+        return b
+    d = null / prob.spread[:, None]  # the combinations, in multiplier units
+    gap = b @ d - ev0.mean @ d  # (the prior's mean of a combination constant on the support)
+    tau2 = prob.unit_tol**2
+    weighted = d * tau2[:, None]
+    try:
+        coef = np.linalg.solve(d.T @ weighted, gap)
+    except np.linalg.LinAlgError:
+        return b
+    out: Array = b - weighted @ coef
+    return out
 
 
 def _newton_past_stalls(task: NewtonTask, lam: Array, ev0: Evaluation, null: Array) -> Verdict:

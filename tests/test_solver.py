@@ -1168,3 +1168,30 @@ def test_one_pass_takes_the_reported_covariance_near_the_polishing_goal(monkeypa
     fc = features - res.p @ features
     cov = (fc.T * res.p) @ fc
     np.testing.assert_allclose(res.covariance, cov, rtol=0, atol=1e-10 * np.abs(cov).max())
+
+
+def test_dependent_targets_a_few_ulps_apart_share_the_gap_by_tolerance():
+    # Three features on two states riding on ~3.95e6 (each an affine function of the
+    # others) and targets that are one p's moments, each rounded on its own: the data of
+    # issue 23's common-offset test at seed 27 as one machine's BLAS rounded them.  No p
+    # meets all three to the ulp, but each constraint's tolerance allows its ulp
+    # (eps |offset|).  Newton aimed at the targets themselves spread the gap in whitened
+    # units (5 ulps on the widest feature) and stalled; the targets moved by least
+    # squares in units of each tolerance are met within one.
+    h = float.fromhex
+    features = np.array(
+        [
+            [h("0x1.e2671bf6eb5a8p+21"), h("0x1.e2671d77e68bdp+21"), h("0x1.e2670d1785ce1p+21")],
+            [h("0x1.e2671caf79bebp+21"), h("0x1.e26714676e47cp+21"), h("0x1.e267143b65f91p+21")],
+        ]
+    )
+    targets = np.array(
+        [h("0x1.e2671c6fb68dcp+21"), h("0x1.e267178921b36p+21"), h("0x1.e26711c3e25a6p+21")]
+    )
+    res = maxent.solve(features, targets)
+    assert res.converged and res.status == "converged", res.message
+    assert np.all(np.abs(res.moments - targets) <= 2 * np.spacing(targets))
+    # The p each constraint alone would give, to rounding of its target: the answer lies
+    # among them (the gap is shared, not put on one constraint).
+    t = (targets - features[1]) / (features[0] - features[1])
+    assert t.min() - 1e-12 <= res.p[0] <= t.max() + 1e-12
