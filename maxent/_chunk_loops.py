@@ -57,8 +57,10 @@ from numpy.typing import NDArray
 
 __all__ = [
     "block_pass",
+    "centred_scaled",
     "centred_single",
     "column_ranges",
+    "column_stats",
     "weighted_moments",
     "weighted_sums",
 ]
@@ -113,16 +115,42 @@ def weighted_moments(
     return first, out
 
 
-@njit(cache=True, nogil=True)
-def _column_ranges(x, lo, hi):
+@njit(cache=True, nogil=True, fastmath={"contract", "nsz"})
+def _column_stats(x, lo, hi, sums):  # pragma: no cover - compiled
+    # Four rows per sweep of the columns: each column's running minimum, maximum and sum
+    # is loaded and stored once per four rows, and the sweep (elementwise over the
+    # columns) vectorises.  min and max drop NaN; the sums keep it (see column_stats).
     rows, k = x.shape
-    for i in range(rows):
+    i = 0
+    while i + 4 <= rows:
+        for j in range(k):
+            v0, v1, v2, v3 = x[i, j], x[i + 1, j], x[i + 2, j], x[i + 3, j]
+            lo[j] = min(lo[j], min(min(v0, v1), min(v2, v3)))
+            hi[j] = max(hi[j], max(max(v0, v1), max(v2, v3)))
+            sums[j] += (v0 + v1) + (v2 + v3)
+        i += 4
+    while i < rows:
         for j in range(k):
             v = x[i, j]
-            if v < lo[j] or v != v:  # (NaN propagates: once there, no v is below it)
-                lo[j] = v
-            if v > hi[j] or v != v:
-                hi[j] = v
+            lo[j] = min(lo[j], v)
+            hi[j] = max(hi[j], v)
+            sums[j] += v
+        i += 1
+    for j in range(k):
+        if sums[j] != sums[j]:  # a NaN in the column (or both infinities)
+            lo[j] = hi[j] = np.nan
+
+
+def column_stats(
+    x: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Minimum, maximum and sum of each column of a C-ordered float64 block, in one read
+    of it (fresh arrays).  Where a column holds a NaN (or both infinities) its minimum and
+    maximum are NaN; without rows they are +inf and -inf."""
+    k = x.shape[1]
+    lo, hi, sums = np.full(k, np.inf), np.full(k, -np.inf), np.zeros(k)
+    _column_stats(x, lo, hi, sums)
+    return lo, hi, sums
 
 
 def column_ranges(
@@ -130,9 +158,7 @@ def column_ranges(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Minimum and maximum of each column of a C-ordered float64 block (NaN where a column
     has one; +inf and -inf without rows), in one read of it."""
-    k = x.shape[1]
-    lo, hi = np.full(k, np.inf), np.full(k, -np.inf)
-    _column_ranges(x, lo, hi)
+    lo, hi, _ = column_stats(x)
     return lo, hi
 
 
@@ -239,6 +265,21 @@ def centred_single(
     read of it (numpy's mixed-precision subtraction runs at a fraction of that speed)."""
     weighted = sw is not None
     _centred_single(fc, mu, np.zeros(1) if sw is None else sw, weighted, out)
+    return out
+
+
+def centred_scaled(
+    fc: NDArray[np.float64],
+    center: NDArray[np.float64] | None,
+    sw: NDArray[np.float64],
+    out: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """``out = (fc - center) * sw[:, None]`` (``center`` None: 0) in double precision, in
+    one read of the C-ordered float64 chunk ``fc``: the rows of a second-moment product,
+    bit for bit what numpy's subtraction and then product give, without the centred copy
+    between them."""
+    mu = np.zeros(fc.shape[1]) if center is None else np.ascontiguousarray(center)
+    _centred_single(fc, mu, np.ascontiguousarray(sw), True, out)
     return out
 
 

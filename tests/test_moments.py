@@ -257,18 +257,27 @@ def test_a_subset_copies_exactly_the_rows_asked_for(order, dtype):
             source.subset(np.array(bad), reuse=True)
 
 
-def test_compiled_column_ranges_equal_numpys():
-    # The features' ranges in one compiled read; NaN must show (the solver names it).
-    from maxent._chunk_loops import column_ranges
+@pytest.mark.parametrize("k", [4, 9, 200])
+def test_compiled_column_ranges_equal_numpys(k):
+    # The features' ranges and sums in one compiled read (four rows per sweep: row counts
+    # that are not multiples of four); NaN must show (the solver names it), and a column
+    # holding both infinities is not finite either.
+    from maxent._chunk_loops import column_ranges, column_stats
 
-    x = np.random.default_rng(11).standard_normal((1003, 4)) * [1.0, 1e3, 1e-3, 1.0]
+    rng = np.random.default_rng(11 + k)
+    x = rng.standard_normal((1003, k)) * np.resize([1.0, 1e3, 1e-3, 1.0], k)
     lo, hi = column_ranges(x)
     np.testing.assert_array_equal(lo, x.min(axis=0))
     np.testing.assert_array_equal(hi, x.max(axis=0))
-    x[5, 0] = np.nan
+    _, _, sums = column_stats(x)
+    assert np.all(np.abs(sums - x.sum(axis=0)) <= 1e-13 * np.abs(x).sum(axis=0))
+    x[5, 0], x[1002, 2] = np.nan, np.nan  # (a row of the sweep of four; the remainder)
+    x[7, 3], x[9, 3] = np.inf, -np.inf
+    x[11, 1] = np.inf
     lo, hi = column_ranges(x)
-    assert np.isnan(lo[0]) and np.isnan(hi[0])
-    np.testing.assert_array_equal(lo[1:], x[:, 1:].min(axis=0))
+    assert np.isnan(lo[[0, 2, 3]]).all() and np.isnan(hi[[0, 2, 3]]).all()
+    assert hi[1] == np.inf and lo[1] == x[:, 1].min()
+    np.testing.assert_array_equal(lo[4:], x[:, 4:].min(axis=0))
     lo, hi = column_ranges(np.empty((0, 3)))
     assert np.all(lo == np.inf) and np.all(hi == -np.inf)
 
@@ -405,6 +414,73 @@ def test_one_read_passes_with_few_features_equal_the_numpy_path(m, prior, chunk,
     on = slice(None) if lq is None else np.isfinite(lq)
     np.testing.assert_array_equal(axes.dir_min, feats[on].min(axis=0))
     np.testing.assert_array_equal(axes.dir_max, feats[on].max(axis=0))
+
+
+@pytest.mark.parametrize("prior", ["none", "off_support"])
+@pytest.mark.parametrize(("m", "scale"), [(70, 0.5), (130, 0.5), (70, 4.0)])
+def test_fused_covariance_passes_equal_blas_products_and_moments(m, scale, prior, monkeypatch):
+    """Beyond 64 features a covariance pass reads each chunk once for its products,
+    log-weights and first moments (compiled), then centres and scales the rows in one read
+    for BLAS's second moments: it equals the route through BLAS's products and numpy's
+    centred copy, with and without a center, screened (p on a few states at the larger
+    multipliers: the screen leaves most rows out) or not, with a prior leaving states off
+    the support; and the prior pass, whose features' ranges and sums are one read."""
+    from maxent import _numpy_kernel
+
+    rng = np.random.default_rng(m + len(prior))
+    feats, _, theta = _hard(3001, m, 5)
+    lq = None
+    if prior == "off_support":
+        q = rng.uniform(0.1, 1.0, feats.shape[0])
+        q[rng.random(q.size) < 0.2] = 0.0
+        q[:700] = 0.0  # the first chunk entirely off the support
+        with np.errstate(divide="ignore"):
+            lq = np.log(q)
+    lam = scale * theta
+    d = rng.standard_normal((m, 2))
+    center = feats[:50].mean(axis=0)
+    requests = [
+        PassRequest(lam=lam, covariance=True, ranges=d, keep_p=True, line=d[:, 0]),
+        PassRequest(lam=lam, covariance=True, center=center, screen=36.0, line=d[:, 1]),
+        PassRequest(lam=lam, covariance=True, center=center, screen=745.0, ranges=d),
+        # The prior pass (uniform weights without a prior: ranges and sums in one read).
+        PassRequest(lam=np.zeros(m), covariance=True, axis_ranges=True),
+        PassRequest(lam=np.zeros(m), covariance=True, axis_ranges=True, precision="single"),
+    ]
+    covered = []
+
+    def passes():
+        eng = MomentEngine(feats, lq, chunk_size=700)
+        eng.evaluate(PassRequest(lam=lam))  # the heaviest state: the screen's floor
+        out = [eng.evaluate(req) for req in requests]
+        covered.append([ev.covered for ev in out])
+        return out
+
+    fused = passes()
+    monkeypatch.setattr(_numpy_kernel, "_fused_covariance", lambda req, fc: False)
+    monkeypatch.setattr(_numpy_kernel, "_uniform_stats", lambda plan, fc, lq: False)
+    blas = passes()
+    assert covered[0] == covered[1]
+    if scale > 1:  # p on a few states: the screen leaves most of them out
+        assert covered[0][1] < 0.5 * feats.shape[0]
+    for ev, ref in zip(fused, blas, strict=True):
+        if ref.single:  # single-precision second moments: to ~1e-6 of each entry's scale
+            s = np.sqrt(np.outer(np.diag(ref.cov), np.diag(ref.cov)))
+            np.testing.assert_allclose(ev.cov / s, ref.cov / s, rtol=0, atol=1e-5)
+            np.testing.assert_array_equal(ev.dir_min, ref.dir_min)
+            continue
+        assert ev.log_Z == pytest.approx(ref.log_Z, rel=1e-14, abs=1e-12)
+        width = np.abs(feats).max(axis=0)
+        assert np.all(np.abs(ev.mean - ref.mean) <= 1e-13 * width)
+        # Each route rounds the second moments about the pass's center M (then removes
+        # the mean's part): entries agree to rounding of sqrt(M_jj M_kk) (Cauchy-Schwarz).
+        off = ref.mean - (0.0 if ref.center is None else ref.center)
+        second = np.diag(ref.cov) + off**2
+        bound = 1e-13 * np.sqrt(np.outer(second, second))
+        np.testing.assert_array_less(np.abs(ev.cov - ref.cov), bound)
+        for got, want in ((ev.dir_min, ref.dir_min), (ev.dir_max, ref.dir_max)):
+            if want is not None:
+                np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
 
 
 def test_the_one_read_pass_exp_is_within_an_ulp_and_zero_below_its_floor():
