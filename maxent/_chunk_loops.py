@@ -178,48 +178,60 @@ def _four_products(fc, cols_t, i, proj):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "nsz"})
 def _weighted_sums(fc, cols_t, lq, has_prior, proj, a, first):  # pragma: no cover - compiled
+    # Block by block of rows: the products and log-weights (four rows at a time), the
+    # block's heaviest row (a new maximum rescales the sums: a streaming log-sum-exp),
+    # the weights by the vectorised exp of block_pass, then the first moments four rows
+    # at a time (the rows still in the cache).
     rows, m = fc.shape
     top, i_top, s0 = -np.inf, -1, 0.0
-    for i in range(0, rows, 4):
-        r = min(4, rows - i)
-        if r == 4:
+    # Rows per block: their features (32 kB) still in the L1 cache for the moments.
+    size = min(_BLOCK, max(8, (4096 // max(m, 1)) // 4 * 4))
+    d, w = np.empty(size), np.empty(size)
+    k_bits = np.empty(size, dtype=np.int64)
+    for b0 in range(0, rows, size):
+        n = min(size, rows - b0)
+        i = b0
+        while i + 4 <= b0 + n:
             _four_products(fc, cols_t, i, proj)
-        else:
-            for q in range(i, i + r):
-                for j in range(cols_t.shape[0]):
-                    acc = 0.0
-                    for k in range(m):
-                        acc += fc[q, k] * cols_t[j, k]
-                    proj[q, j] = acc
-        block = -np.inf  # the heaviest of these rows, and the running maximum
-        for q in range(i, i + r):
+            i += 4
+        for q in range(i, b0 + n):
+            for j in range(cols_t.shape[0]):
+                acc = 0.0
+                for k in range(m):
+                    acc += fc[q, k] * cols_t[j, k]
+                proj[q, j] = acc
+        block, i_block = -np.inf, -1
+        for q in range(b0, b0 + n):
             a[q] = -proj[q, 0] + (lq[q] if has_prior else 0.0)
             if a[q] > block:
-                block = a[q]
-                if block > top:
-                    i_top = q
-        if block > top:  # rescale the sums to the new maximum (a streaming log-sum-exp)
+                block, i_block = a[q], q
+        if block > top:
             scale = np.exp(top - block) if top > -np.inf else 0.0
             s0 *= scale
             for k in range(m):
                 first[k] *= scale
-            top = block
+            top, i_top = block, i_block
         if top == -np.inf:  # every state so far off the support
             continue
-        w0 = np.exp(a[i] - top)  # (0 off the support)
-        w1 = np.exp(a[i + 1] - top) if r > 1 else 0.0
-        w2 = np.exp(a[i + 2] - top) if r > 2 else 0.0
-        w3 = np.exp(a[i + 3] - top) if r > 3 else 0.0
-        s0 += w0 + w1 + w2 + w3
-        if r == 4:  # the first moments of four rows: one load and store of each sum
+        for r in range(n):
+            d[r] = a[b0 + r] - top
+        _exp_block(d, w, k_bits, n)  # (0 off the support)
+        for r in range(n):
+            w[r] = d[r] if d[r] != d[r] else w[r]  # a NaN log-weight stays NaN
+            s0 += w[r]
+        r = 0
+        while r + 4 <= n:  # the first moments of four rows: one load and store of each sum
+            w0, w1, w2, w3 = w[r], w[r + 1], w[r + 2], w[r + 3]
+            i = b0 + r
             for k in range(m):
                 f0 = w0 * fc[i, k] + w1 * fc[i + 1, k]
                 first[k] += f0 + w2 * fc[i + 2, k] + w3 * fc[i + 3, k]
-        else:
+            r += 4
+        while r < n:
+            wr = w[r]
             for k in range(m):
-                for q, wq in enumerate((w0, w1, w2)):
-                    if q < r:
-                        first[k] += wq * fc[i + q, k]
+                first[k] += wr * fc[b0 + r, k]
+            r += 1
     return top, i_top, s0
 
 

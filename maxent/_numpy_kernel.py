@@ -150,7 +150,7 @@ def _block_fuses(plan: _Plan, fc: Array, lq: Array | None) -> bool:
         and fc.dtype == np.float64
         and not req.accurate
         and HEAVY_COUNT == 1
-        and not (lq is None and plan.zero_lam and not req.covariance)
+        and not (lq is None and plan.zero_lam and (not req.covariance or m > BLOCK_MAX_FEATURES))
         and not (req.covariance and (req.precision != "double" or req.projection is not None))
     )
 

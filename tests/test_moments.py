@@ -345,6 +345,33 @@ def test_fused_pass_matches_the_two_read_pass_and_plain_numpy(monkeypatch):
     np.testing.assert_allclose(proj[:, 0], feats[:100] @ lam, rtol=1e-13, atol=1e-13)
 
 
+@pytest.mark.parametrize("m", [13, 50, 300])
+def test_compiled_weighted_sums_equal_a_plain_log_sum_exp(m):
+    # Products and first moments block by block of rows, with a running maximum: states
+    # off the support first, the maximum rising from block to block (the sums rescaled),
+    # a row count that is no multiple of a block or of four.  A NaN feature makes the
+    # sums NaN (the numpy path then names it), as libm's exp of a NaN would.
+    from maxent._chunk_loops import weighted_sums
+
+    rng = np.random.default_rng(m)
+    rows = 1001
+    fc = rng.standard_normal((rows, m))
+    lam = rng.standard_normal(m) * 0.3 / np.sqrt(m)
+    cols = np.column_stack([lam, rng.standard_normal(m)])
+    lq = np.linspace(0.0, 40.0, rows)  # heavier and heavier states: new maxima
+    lq[:130] = -np.inf
+    proj, a = np.empty((rows, 2)), np.empty(rows)
+    top, i_top, first = weighted_sums(fc, cols, lq, proj, a)
+    ref = lq - fc @ lam
+    assert i_top == int(np.argmax(ref)) and top == pytest.approx(ref.max(), rel=1e-14)
+    np.testing.assert_allclose(proj, fc @ cols, rtol=1e-12, atol=1e-13)
+    w = np.exp(ref - ref.max())
+    bound = 1e-13 * (w @ np.abs(fc))
+    assert np.all(np.abs(first - w @ fc) <= bound)
+    fc[700, 3] = np.nan
+    assert np.isnan(weighted_sums(fc, cols, lq, proj, a)[2]).all()
+
+
 @pytest.mark.parametrize("prior", ["none", "off_support"])
 @pytest.mark.parametrize("chunk", [300, 1000])
 @pytest.mark.parametrize("m", [7, 40])
