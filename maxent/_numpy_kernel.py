@@ -145,7 +145,7 @@ def _block_fuses(plan: _Plan, fc: Array, lq: Array | None) -> bool:
     req = plan.request
     m = fc.shape[1]
     return bool(
-        0 < m <= (BLOCK_COVARIANCE_MAX_FEATURES if req.covariance else BLOCK_MAX_FEATURES)
+        0 < m <= (_block_covariance_max() if req.covariance else BLOCK_MAX_FEATURES)
         and fc.flags.c_contiguous
         and fc.dtype == np.float64
         and not req.accurate
@@ -244,7 +244,7 @@ def _fused_covariance(req: PassRequest, fc: Array) -> bool:
     return (
         req.precision == "double"
         and req.projection is None
-        and fc.shape[1] > BLOCK_COVARIANCE_MAX_FEATURES
+        and fc.shape[1] > _block_covariance_max()
     )
 
 
@@ -590,14 +590,38 @@ def _scratch(name: str, shape: int | tuple[int, ...], dtype: Any = np.float64) -
 # moments at 3 to 12 features, single-threaded on chunks of the default size).
 COMPILED_MAX_FEATURES = 12
 # Up to this many features a chunk's whole pass is one compiled read of it (see
-# maxent._chunk_loops.block_pass); a covariance pass up to the second number (solves with
-# 16-64 constraints, easy, hard and inverse-Ising families, interleaved A/B against 12:
-# 2-31% faster; at 80-105 only 1-8%, left to BLAS's second moments).
+# maxent._chunk_loops.block_pass); a covariance pass up to BLOCK_COVARIANCE_MAX_FEATURES,
+# which depends on the vectors numba compiles for (see _block_covariance_max).
 BLOCK_MAX_FEATURES = 12
-BLOCK_COVARIANCE_MAX_FEATURES = 64
+# None: decided on first use from the host CPU.  Where numba's vectors are 512 bits wide
+# (AVX-512), 64: solves with 16-64 constraints (easy, hard and inverse-Ising families,
+# interleaved A/B against 12 on a Xeon) ran 2-31% faster, at 80-105 only 1-8%.  With
+# 256-bit vectors (AVX2) the compiled second moments do half the work per instruction
+# and BLAS's are as fast or faster from 13 features: on an AMD EPYC (OpenBLAS's Haswell
+# kernels) solves were 0-15% slower through the compiled loop at 20-64 features (easy,
+# n = 1e5, m = 50: 68 against 59 ms), so there only BLOCK_MAX_FEATURES take it.
+BLOCK_COVARIANCE_MAX_FEATURES: int | None = None
 # From this many features, a pass without the covariance reads each chunk once, by a
 # compiled loop (see maxent._chunk_loops.weighted_sums).
 FUSED_MIN_FEATURES = 13
+
+
+def _block_covariance_max() -> int:
+    """:data:`BLOCK_COVARIANCE_MAX_FEATURES`, decided from the host CPU on first use."""
+    global BLOCK_COVARIANCE_MAX_FEATURES  # (a benign race: every thread finds the same)
+    if BLOCK_COVARIANCE_MAX_FEATURES is None:
+        BLOCK_COVARIANCE_MAX_FEATURES = 64 if _wide_vectors() else BLOCK_MAX_FEATURES
+    return BLOCK_COVARIANCE_MAX_FEATURES
+
+
+def _wide_vectors() -> bool:
+    """Whether numba compiles for 512-bit vectors here (LLVM's host CPU has AVX-512F)."""
+    from llvmlite import binding  # (numba's own dependency, loaded by the first pass)
+
+    try:
+        return bool(binding.get_host_cpu_features().get("avx512f", False))
+    except RuntimeError:  # (LLVM could not tell)
+        return False
 
 
 def _second_moments(fc: Array, w: Array | None) -> Array:
