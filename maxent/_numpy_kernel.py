@@ -150,7 +150,7 @@ def _block_fuses(plan: _Plan, fc: Array, lq: Array | None) -> bool:
         and fc.dtype == np.float64
         and not req.accurate
         and HEAVY_COUNT == 1
-        and not (lq is None and plan.zero_lam and (not req.covariance or m > BLOCK_MAX_FEATURES))
+        and not (lq is None and plan.zero_lam and not req.covariance)
         and not (req.covariance and (req.precision != "double" or req.projection is not None))
     )
 
@@ -258,7 +258,8 @@ def _fused_partial(
 
     Against BLAS's product with the few columns of ``cols`` and a second read for
     ``w @ F`` (OpenBLAS runs the product with three columns ~3.5x slower than with one):
-    a covariance pass at 200 features over 1e5 states, one thread, 276 -> ~230 ms.
+    the reported covariance's pass at 200 features over 1e5 states, one thread,
+    241 -> 211 ms (medians).
     """
     from ._chunk_loops import weighted_sums  # numba: imported on first use
 

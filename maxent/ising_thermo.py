@@ -260,7 +260,8 @@ def _onsager_thermo(
     # sinh 2K - 1 from the distance to the critical coupling: sinh 2K rounds to 1 for
     # couplings within an ulp or so of K_c (how, depends on the machine's sinh), where
     # C is large but finite.  With 2K = 2K_c + delta and sinh 2K_c = 1, cosh 2K_c = sqrt 2:
-    # sinh 2K - 1 = sqrt 2 sinh delta + 2 sinh^2(delta / 2), delta exact to ~1e-32.
+    # sinh 2K - 1 = sqrt 2 sinh delta + 2 sinh^2(delta / 2), delta to rounding of its own
+    # size (K - K_c is exact near K_c, and K_c is kept to ~1e-33).
     delta = 2.0 * (k_coupling - _K_C_HI) - 2.0 * _K_C_LO
     s_minus_1 = math.sqrt(2.0) * np.sinh(delta) + 2.0 * np.sinh(0.5 * delta) ** 2
     s = 1.0 + s_minus_1
